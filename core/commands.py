@@ -1,0 +1,254 @@
+"""Commands: orders given to the core, one frozen dataclass each, handled in one transaction each.
+
+Every command names its `actor` (who asks, and from which platform); the handler checks that this user may
+do it, whatever adapter built the command.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int
+    platform: str = "cli"
+
+
+@dataclass(frozen=True)
+class ContactRef:
+    """A contact as a user named it: an id (from a button), a row of the last list, an email or a name fragment."""
+
+    id: int | None = None
+    text: str | None = None
+
+    @classmethod
+    def of(cls, value: int | str) -> "ContactRef":
+        return cls(id=value) if isinstance(value, int) else cls(text=value.strip())
+
+    def __str__(self) -> str:
+        return self.text if self.text is not None else f"#{self.id}"
+
+
+@dataclass(frozen=True)
+class CampaignRef:
+    id: int | None = None
+    name: str | None = None
+
+    @classmethod
+    def of(cls, value: int | str) -> "CampaignRef":
+        return cls(id=value) if isinstance(value, int) else cls(name=value.strip())
+
+
+# --- users and identities -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CreateUser:
+    name: str
+    email: str
+    role: str = "consultant"
+    timezone: str | None = None
+
+
+@dataclass(frozen=True)
+class ListUsers:
+    pass
+
+
+@dataclass(frozen=True)
+class LinkChatIdentity:
+    """Link a platform account to the user with this email (Slack matches on the profile email)."""
+
+    email: str
+    platform: str
+    external_user_id: str
+    dm_channel: str | None = None
+    timezone: str | None = None
+
+
+@dataclass(frozen=True)
+class ShowSettings:
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class UpdateSettings:
+    actor: Actor
+    digest_time: time | None = None
+    timezone: str | None = None
+    working_days: tuple[int, ...] | None = None
+
+
+# --- contacts -------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AddContact:
+    actor: Actor
+    name: str
+    email: str | None = None
+    organisation: str | None = None
+    phone: str | None = None
+    title: str | None = None
+    linkedin_url: str | None = None
+    notes: str | None = None
+    warmness: int = 0
+    past_business: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class UpdateContact:
+    """Change the given fields; a field left as None is kept as it is."""
+
+    actor: Actor
+    contact: ContactRef
+    name: str | None = None
+    email: str | None = None
+    organisation: str | None = None
+    phone: str | None = None
+    title: str | None = None
+    linkedin_url: str | None = None
+    notes: str | None = None
+    warmness: int | None = None
+    past_business: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class FindContacts:
+    actor: Actor
+    text: str
+    limit: int = 10
+
+
+@dataclass(frozen=True)
+class ShowContact:
+    actor: Actor
+    contact: ContactRef
+
+
+# --- outreach -------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LogOutreach:
+    actor: Actor
+    contact: ContactRef
+    method: str
+    note: str | None = None
+    outcome: str = "none"
+    campaign: CampaignRef | None = None
+
+
+@dataclass(frozen=True)
+class AddNote:
+    actor: Actor
+    contact: ContactRef
+    text: str
+
+
+@dataclass(frozen=True)
+class FlagWarm:
+    actor: Actor
+    contact: ContactRef
+    warmness: int = 4
+
+
+@dataclass(frozen=True)
+class RequestMeeting:
+    actor: Actor
+    contact: ContactRef
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class BookMeeting:
+    actor: Actor
+    contact: ContactRef
+    at: datetime | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class SetFollowUp:
+    actor: Actor
+    contact: ContactRef
+    due_at: datetime
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Snooze:
+    actor: Actor
+    contact: ContactRef
+    until: datetime
+
+
+@dataclass(frozen=True)
+class CompleteFollowUp:
+    actor: Actor
+    contact: ContactRef
+
+
+# --- campaigns ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CreateCampaign:
+    actor: Actor
+    name: str
+    description: str | None = None
+    sector: str | None = None
+    theme: str | None = None
+    geography: str | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    status: str = "draft"
+
+
+@dataclass(frozen=True)
+class UpdateCampaign:
+    actor: Actor
+    campaign: CampaignRef
+    name: str | None = None
+    description: str | None = None
+    sector: str | None = None
+    theme: str | None = None
+    geography: str | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    status: str | None = None
+
+
+@dataclass(frozen=True)
+class AddToCampaign:
+    actor: Actor
+    campaign: CampaignRef
+    contact_ids: tuple[int, ...]
+    method: str | None = None
+
+
+@dataclass(frozen=True)
+class ListCampaigns:
+    actor: Actor
+
+
+# --- the feed and numbers -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TodaySuggestions:
+    actor: Actor
+    campaign: CampaignRef | None = None
+    warm_only: bool = False
+    stale_days: int | None = None
+    limit: int | None = None
+
+
+@dataclass(frozen=True)
+class GetStats:
+    """Outreach and meetings over [since, until), grouped by campaign, user or method (or not at all)."""
+
+    actor: Actor
+    campaign: CampaignRef | None = None
+    group_by: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    period_label: str | None = None

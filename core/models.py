@@ -1,0 +1,265 @@
+"""SQLAlchemy 2 typed models: the one schema of Pipedriven. Times are `timestamptz`, stored in UTC."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ROLES = ("consultant", "golden_ticket")
+CAMPAIGN_STATUSES = ("draft", "live", "closed")
+# Outreach methods a user logs with one tap; the first six are the product's outreach channels.
+OUTREACH_METHODS = ("linkedin", "email", "call", "campaign_email", "referral", "conference")
+ACTIVITY_KINDS = OUTREACH_METHODS + ("meeting", "note")
+OUTCOMES = ("none", "replied", "meeting_requested", "meeting_booked", "no_answer", "not_interested")
+SYNC_STATES = ("none", "pending", "synced", "failed")
+FOLLOW_UP_STATUSES = ("open", "done", "cancelled")
+OUTBOX_STATUSES = ("pending", "processing", "done", "failed")
+WARM_THRESHOLD = 4
+MAX_WARMNESS = 5
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _now():
+    return mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(_in("role", ROLES), name="role"),
+        Index("uq_users_email_lower", text("lower(email)"), unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(20), server_default="consultant")
+    timezone: Mapped[str] = mapped_column(String(64), server_default="Europe/London")
+    digest_time: Mapped[time] = mapped_column(Time, server_default=text("'08:30'"))
+    # ISO weekdays (1 = Monday) on which the user gets a digest.
+    working_days: Mapped[list[int]] = mapped_column(ARRAY(SmallInteger), server_default=text("'{1,2,3,4,5}'"))
+    digest_paused_until: Mapped[date | None] = mapped_column(Date)
+    pipedrive_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    created_at: Mapped[datetime] = _now()
+
+
+class ChatIdentity(Base):
+    """A user's account on a chat platform; a user may have several."""
+
+    __tablename__ = "chat_identities"
+    __table_args__ = (UniqueConstraint("platform", "external_user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    external_user_id: Mapped[str] = mapped_column(String(100))
+    dm_channel: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = _now()
+
+
+class ChatContext(Base):
+    """What a user last saw on a platform, so that `log 3 linkedin` means the third row of that list."""
+
+    __tablename__ = "chat_contexts"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    last_contact_ids: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default=text("'{}'"))
+    updated_at: Mapped[datetime] = _now()
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+    __table_args__ = (
+        CheckConstraint(f"warmness BETWEEN 0 AND {MAX_WARMNESS}", name="warmness"),
+        CheckConstraint("past_business >= 0", name="past_business"),
+        Index("uq_contacts_owner_id_email", "owner_id", text("lower(email)"), unique=True,
+              postgresql_where=text("email IS NOT NULL")),
+        Index("ix_contacts_owner_id_last_contacted_at", "owner_id", "last_contacted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    title: Mapped[str | None] = mapped_column(String(200))
+    linkedin_url: Mapped[str | None] = mapped_column(String(500))
+    warmness: Mapped[int] = mapped_column(SmallInteger, server_default="0")
+    last_contacted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    past_business: Mapped[Decimal] = mapped_column(Numeric(14, 2), server_default="0")
+    notes: Mapped[str | None] = mapped_column(Text)
+    pipedrive_person_id: Mapped[int | None] = mapped_column(BigInteger)
+    pipedrive_org_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now()
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+    __table_args__ = (
+        CheckConstraint(_in("status", CAMPAIGN_STATUSES), name="status"),
+        CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date", name="dates"),
+        Index("uq_campaigns_name_lower", text("lower(name)"), unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    sector: Mapped[str | None] = mapped_column(String(200))
+    theme: Mapped[str | None] = mapped_column(String(200))
+    geography: Mapped[str | None] = mapped_column(String(200))
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), server_default="draft")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = _now()
+
+
+class CampaignContact(Base):
+    __tablename__ = "campaign_contacts"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "contact_id"),
+        Index("ix_campaign_contacts_contact_id", "contact_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    outreach_method: Mapped[str | None] = mapped_column(String(20))
+    last_outreach_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    notes: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), server_default="planned")
+    added_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    added_at: Mapped[datetime] = _now()
+
+
+class Activity(Base):
+    """Something that happened with a contact: an outreach, a note, a meeting requested or booked.
+
+    `channel` is the outreach method the activity counts under in stats: the kind itself for an outreach,
+    and the method that led to it for a meeting. `contact_id` is nulled when a contact is erased, so the
+    counts of past activity stay right.
+    """
+
+    __tablename__ = "activities"
+    __table_args__ = (
+        CheckConstraint(_in("kind", ACTIVITY_KINDS), name="kind"),
+        CheckConstraint(_in("outcome", OUTCOMES), name="outcome"),
+        CheckConstraint(_in("sync_state", SYNC_STATES), name="sync_state"),
+        Index("ix_activities_contact_id_occurred_at", "contact_id", "occurred_at"),
+        Index("ix_activities_user_id_occurred_at", "user_id", "occurred_at"),
+        Index("ix_activities_campaign_id", "campaign_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str | None] = mapped_column(String(20))
+    outcome: Mapped[str] = mapped_column(String(20), server_default="none")
+    subject: Mapped[str | None] = mapped_column(String(300))
+    note: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _now()
+    pipedrive_activity_id: Mapped[int | None] = mapped_column(BigInteger)
+    sync_state: Mapped[str] = mapped_column(String(10), server_default="none")
+
+
+class FollowUp(Base):
+    """A reminder to get back to a contact; a snooze is a follow-up too (the contact returns when it falls due)."""
+
+    __tablename__ = "follow_ups"
+    __table_args__ = (
+        CheckConstraint(_in("status", FOLLOW_UP_STATUSES), name="status"),
+        Index("ix_follow_ups_contact_id_open", "contact_id", postgresql_where=text("status = 'open'")),
+        Index("ix_follow_ups_user_id_open", "user_id", postgresql_where=text("status = 'open'")),
+        Index("ix_follow_ups_due_at_open", "due_at", postgresql_where=text("status = 'open'")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), server_default="open")
+    snoozed: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    created_at: Mapped[datetime] = _now()
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DomainEvent(Base):
+    """Things that happened that others react to (ContactWarmed, MeetingRequested, MeetingBooked)."""
+
+    __tablename__ = "domain_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    payload: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'"))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OutboxMessage(Base):
+    """Work that leaves the process (a Pipedrive sync), written in the same transaction as its cause."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        CheckConstraint(_in("status", OUTBOX_STATUSES), name="status"),
+        Index("ix_outbox_ready", "next_attempt_at", postgresql_where=text("status IN ('pending', 'processing')")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    topic: Mapped[str] = mapped_column(String(50))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    payload: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'"))
+    status: Mapped[str] = mapped_column(String(12), server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    next_attempt_at: Mapped[datetime] = _now()
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now()

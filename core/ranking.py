@@ -1,0 +1,136 @@
+"""“Who to contact today”: the one ranking of a user's bank, in one SQL query.
+
+The score of a contact is the sum of:
+
+| part              | points                                                            |
+|-------------------|-------------------------------------------------------------------|
+| due follow-up     | 100 (a reminder or a snooze that has fallen due comes first)      |
+| time since touch  | 40 × min(days since last contact, 90) / 90; never contacted = 40  |
+| warmness          | 6 per point of warmness (0-5)                                     |
+| past business     | 15 × min(ln(1 + amount) / ln(1 + 100,000), 1)                     |
+| live campaign     | 15 when the contact is in a live campaign                         |
+
+Contacts touched today (in the user's timezone), and contacts whose only open follow-ups lie in the future
+(set a reminder for later, or snoozed), drop out. Ties go to the longest untouched, then the oldest contact.
+Every suggestion carries the human reasons behind its score.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.models import WARM_THRESHOLD
+from core.results import ContactView, Suggestion
+
+STALE_CAP_DAYS = 90
+DUE_POINTS, STALE_POINTS, WARMNESS_POINTS, PAST_BUSINESS_POINTS, CAMPAIGN_POINTS = 100, 40, 6, 15, 15
+PAST_BUSINESS_CAP = 100_000
+
+_QUERY = f"""
+WITH fu AS (
+    SELECT contact_id,
+           bool_or(due_at <= :now) AS has_due,
+           bool_or(due_at > :now) AS has_future,
+           (array_agg(note ORDER BY due_at) FILTER (WHERE due_at <= :now))[1] AS due_note,
+           bool_and(snoozed) FILTER (WHERE due_at <= :now) AS due_from_snooze
+      FROM follow_ups
+     WHERE user_id = :uid AND status = 'open'
+     GROUP BY contact_id
+), camp AS (
+    SELECT cc.contact_id, array_agg(c.name ORDER BY c.id) AS names
+      FROM campaigns c
+      JOIN campaign_contacts cc ON cc.campaign_id = c.id
+      JOIN contacts k ON k.id = cc.contact_id
+     WHERE c.status = 'live' AND k.owner_id = :uid
+     GROUP BY cc.contact_id
+), scored AS (
+    SELECT k.*, coalesce(fu.has_due, false) AS has_due, fu.due_note, fu.due_from_snooze,
+           coalesce(fu.has_future, false) AS has_future, camp.names AS campaign_names,
+           CASE WHEN k.last_contacted_at IS NULL THEN NULL
+                ELSE floor(extract(epoch FROM (:now - k.last_contacted_at)) / 86400)::int END AS days_since,
+           (CASE WHEN fu.has_due THEN {DUE_POINTS} ELSE 0 END)
+         + {STALE_POINTS} * least(coalesce(extract(epoch FROM (:now - k.last_contacted_at)) / 86400,
+                                           {STALE_CAP_DAYS}), {STALE_CAP_DAYS}) / {STALE_CAP_DAYS}
+         + {WARMNESS_POINTS} * k.warmness
+         + {PAST_BUSINESS_POINTS} * least(ln(1 + k.past_business) / ln(1 + {PAST_BUSINESS_CAP}), 1)
+         + (CASE WHEN camp.names IS NOT NULL THEN {CAMPAIGN_POINTS} ELSE 0 END) AS score
+      FROM contacts k
+      LEFT JOIN fu ON fu.contact_id = k.id
+      LEFT JOIN camp ON camp.contact_id = k.id
+     WHERE k.owner_id = :uid
+       AND (k.last_contacted_at IS NULL OR k.last_contacted_at < :day_start)
+)
+SELECT * FROM scored
+ WHERE NOT (has_future AND NOT has_due)
+   AND (NOT :warm_only OR warmness >= {WARM_THRESHOLD})
+   AND (CAST(:stale_days AS int) IS NULL OR days_since IS NULL OR days_since >= :stale_days)
+   AND (CAST(:campaign_id AS int) IS NULL OR EXISTS (
+        SELECT 1 FROM campaign_contacts cc WHERE cc.contact_id = scored.id AND cc.campaign_id = :campaign_id))
+ ORDER BY score DESC, last_contacted_at ASC NULLS FIRST, id ASC
+ LIMIT :limit
+"""
+
+
+def local_day_start(now: datetime, tz: str) -> datetime:
+    """The instant today began in the user's timezone."""
+    local = now.astimezone(ZoneInfo(tz))
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _money(amount: Decimal) -> str:
+    if amount >= 1000:
+        return f"{amount / 1000:,.0f}k"
+    return f"{amount:,.0f}"
+
+
+def reasons_for(row) -> tuple[str, ...]:
+    reasons: list[str] = []
+    if row.has_due:
+        if row.due_from_snooze:
+            reasons.append("snooze ended")
+        else:
+            reasons.append(f"follow-up due: {row.due_note}" if row.due_note else "follow-up due")
+    if row.days_since is None:
+        reasons.append("never contacted")
+    elif row.days_since == 1:
+        reasons.append("1 day since last touch")
+    else:
+        reasons.append(f"{row.days_since} days since last touch")
+    if row.warmness >= WARM_THRESHOLD:
+        reasons.append("warm")
+    elif row.warmness > 0:
+        reasons.append(f"warmness {row.warmness}/5")
+    if row.past_business and row.past_business > 0:
+        reasons.append(f"past business {_money(row.past_business)}")
+    for name in row.campaign_names or ():
+        reasons.append(f"live campaign {name}")
+    return tuple(reasons)
+
+
+async def suggest(session: AsyncSession, *, user_id: int, tz: str, now: datetime, limit: int,
+                  warm_only: bool = False, stale_days: int | None = None,
+                  campaign_id: int | None = None) -> list[Suggestion]:
+    result = await session.execute(text(_QUERY), {
+        "uid": user_id, "now": now, "day_start": local_day_start(now, tz), "limit": limit,
+        "warm_only": warm_only, "stale_days": stale_days, "campaign_id": campaign_id,
+    })
+    suggestions = []
+    for rank, row in enumerate(result, start=1):
+        contact = ContactView(
+            id=row.id, owner_id=row.owner_id, name=row.name, email=row.email, phone=row.phone,
+            organisation=row.organisation, title=row.title, linkedin_url=row.linkedin_url,
+            warmness=row.warmness, last_contacted_at=row.last_contacted_at, past_business=row.past_business,
+            notes=row.notes, pipedrive_person_id=row.pipedrive_person_id,
+        )
+        suggestions.append(Suggestion(rank=rank, contact=contact, score=round(float(row.score), 2),
+                                      reasons=reasons_for(row), follow_up_due=row.has_due))
+    return suggestions
+
+
+def days_ago(now: datetime, days: int) -> datetime:
+    return now - timedelta(days=days)

@@ -1,0 +1,174 @@
+"""What commands return: plain frozen dataclasses. ORM rows never leave the core."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class UserView:
+    id: int
+    name: str
+    email: str
+    role: str
+    timezone: str
+    digest_time: time
+    working_days: tuple[int, ...]
+    active: bool = True
+    digest_paused_until: date | None = None
+
+    @property
+    def is_golden_ticket(self) -> bool:
+        return self.role == "golden_ticket"
+
+
+@dataclass(frozen=True)
+class ContactView:
+    id: int
+    owner_id: int
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    organisation: str | None = None
+    title: str | None = None
+    linkedin_url: str | None = None
+    warmness: int = 0
+    last_contacted_at: datetime | None = None
+    past_business: Decimal = Decimal(0)
+    notes: str | None = None
+    pipedrive_person_id: int | None = None
+
+    @property
+    def is_warm(self) -> bool:
+        from core.models import WARM_THRESHOLD
+
+        return self.warmness >= WARM_THRESHOLD
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.organisation})" if self.organisation else self.name
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """The outcome of a change to one contact, with the sentence to tell the user."""
+
+    message: str
+    contact: ContactView | None = None
+    sync_queued: bool = False
+    activity_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ContactList:
+    contacts: tuple[ContactView, ...]
+    query: str = ""
+
+
+@dataclass(frozen=True)
+class ContactDetail:
+    contact: ContactView
+    recent_activities: tuple["ActivityView", ...]
+    open_follow_ups: tuple["FollowUpView", ...]
+    campaigns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ActivityView:
+    id: int
+    kind: str
+    outcome: str
+    occurred_at: datetime
+    note: str | None = None
+    due_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class FollowUpView:
+    id: int
+    contact_id: int
+    due_at: datetime
+    note: str | None
+    snoozed: bool
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    rank: int
+    contact: ContactView
+    score: float
+    reasons: tuple[str, ...]
+    follow_up_due: bool = False
+
+    @property
+    def reason(self) -> str:
+        return " · ".join(self.reasons)
+
+
+@dataclass(frozen=True)
+class Suggestions:
+    items: tuple[Suggestion, ...]
+    filters: str = ""
+
+
+@dataclass(frozen=True)
+class CampaignView:
+    id: int
+    name: str
+    status: str
+    description: str | None = None
+    sector: str | None = None
+    theme: str | None = None
+    geography: str | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    contact_count: int = 0
+
+
+@dataclass(frozen=True)
+class CampaignList:
+    campaigns: tuple[CampaignView, ...]
+
+
+@dataclass(frozen=True)
+class CampaignResult:
+    message: str
+    campaign: CampaignView
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StatsRow:
+    key: str
+    outreach: int
+    meetings_requested: int
+    meetings_booked: int
+
+    @property
+    def conversion(self) -> float | None:
+        """Meetings booked per outreach, or None when there was no outreach."""
+        return self.meetings_booked / self.outreach if self.outreach else None
+
+
+@dataclass(frozen=True)
+class StatsReport:
+    group_by: str | None
+    period: str
+    since: datetime | None
+    until: datetime | None
+    rows: tuple[StatsRow, ...]
+    total: StatsRow
+    campaign: str | None = None
+
+
+@dataclass(frozen=True)
+class SettingsView:
+    user: UserView
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class UserList:
+    users: tuple[UserView, ...] = field(default_factory=tuple)

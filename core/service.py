@@ -1,0 +1,75 @@
+"""The core's one entry point: `Core.execute(command)` runs a command's handler in one transaction.
+
+Adapters build a command, call `execute`, and render what comes back. Database failures are translated
+here, so a caller only ever sees `core.errors` types.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from core.clock import Clock, SystemClock
+from core.db import session_factory
+from core.errors import Conflict, DatabaseUnavailable, InvalidInput, PipedrivenError, UnknownUser
+from core.handlers import HANDLERS, Context, user_view
+from core.models import ChatIdentity, User
+from core.results import UserView
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Core:
+    def __init__(self, engine: AsyncEngine, *, clock: Clock | None = None, settings: Settings | None = None):
+        self.engine = engine
+        self.sessions: async_sessionmaker = session_factory(engine)
+        self.clock = clock or SystemClock()
+        self.settings = settings or Settings()
+
+    async def execute(self, command: Any) -> Any:
+        handler = HANDLERS.get(type(command))
+        if handler is None:
+            raise TypeError(f"no handler for {type(command).__name__}")
+        try:
+            async with self.sessions() as session, session.begin():
+                return await handler(command, Context(session, self.clock, self.settings))
+        except PipedrivenError:
+            raise
+        except IntegrityError as exc:
+            log.info("integrity error in %s: %s", type(command).__name__, exc.orig.__class__.__name__)
+            raise Conflict("That clashes with something saved at the same moment. Please try again.") from exc
+        except (OperationalError, InterfaceError) as exc:
+            log.warning("database unavailable during %s", type(command).__name__)
+            raise DatabaseUnavailable() from exc
+        except DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise DatabaseUnavailable() from exc
+            log.exception("database error in %s", type(command).__name__)
+            raise InvalidInput("That could not be saved. Please check what you typed.") from exc
+
+    async def identify(self, platform: str, external_user_id: str) -> UserView:
+        """The Pipedriven user behind a chat account, or UnknownUser."""
+        try:
+            async with self.sessions() as session:
+                user = (await session.execute(
+                    select(User).join(ChatIdentity, ChatIdentity.user_id == User.id)
+                    .where(ChatIdentity.platform == platform, ChatIdentity.external_user_id == external_user_id,
+                           User.active))).scalar_one_or_none()
+        except (OperationalError, InterfaceError) as exc:
+            raise DatabaseUnavailable() from exc
+        if user is None:
+            raise UnknownUser()
+        return user_view(user)
+
+    async def user_by_email(self, email: str) -> UserView:
+        async with self.sessions() as session:
+            user = (await session.execute(select(User).where(func.lower(User.email) == email.strip().lower(),
+                                                             User.active))).scalar_one_or_none()
+        if user is None:
+            raise UnknownUser(f"There is no Pipedriven user with the email {email.strip()[:80]}.")
+        return user_view(user)

@@ -1,0 +1,52 @@
+"""Campaign and outreach numbers: outreach count, meetings requested and booked, grouped and over a period.
+
+Meetings count where they came from: `activities.channel` holds the outreach method that led to a meeting,
+so “by method” shows which channel books meetings. Stats are visible to every user.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.models import OUTREACH_METHODS
+from core.results import StatsRow
+
+GROUPS = {
+    None: "'all'",
+    "campaign": "coalesce(c.name, '(no campaign)')",
+    "user": "coalesce(u.name, '(former user)')",
+    "method": "coalesce(a.channel, '(unknown)')",
+}
+_OUTREACH = ", ".join(f"'{m}'" for m in OUTREACH_METHODS)
+
+
+async def stats_rows(session: AsyncSession, *, group_by: str | None, since: datetime | None,
+                     until: datetime | None, campaign_id: int | None) -> list[StatsRow]:
+    key = GROUPS[group_by]
+    query = f"""
+        SELECT {key} AS key,
+               count(*) FILTER (WHERE a.kind IN ({_OUTREACH})) AS outreach,
+               count(*) FILTER (WHERE a.outcome = 'meeting_requested') AS requested,
+               count(*) FILTER (WHERE a.outcome = 'meeting_booked') AS booked
+          FROM activities a
+          LEFT JOIN campaigns c ON c.id = a.campaign_id
+          LEFT JOIN users u ON u.id = a.user_id
+         WHERE (CAST(:since AS timestamptz) IS NULL OR a.occurred_at >= :since)
+           AND (CAST(:until AS timestamptz) IS NULL OR a.occurred_at < :until)
+           AND (CAST(:campaign_id AS int) IS NULL OR a.campaign_id = :campaign_id)
+           AND a.kind <> 'note'
+         GROUP BY 1
+         ORDER BY 4 DESC, 3 DESC, 2 DESC, 1
+    """
+    result = await session.execute(text(query), {"since": since, "until": until, "campaign_id": campaign_id})
+    return [StatsRow(key=r.key, outreach=r.outreach, meetings_requested=r.requested, meetings_booked=r.booked)
+            for r in result]
+
+
+def total_of(rows: list[StatsRow]) -> StatsRow:
+    return StatsRow(key="total", outreach=sum(r.outreach for r in rows),
+                    meetings_requested=sum(r.meetings_requested for r in rows),
+                    meetings_booked=sum(r.meetings_booked for r in rows))

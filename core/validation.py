@@ -1,0 +1,107 @@
+"""Cleaning and checking of what users type: names, emails, phones, timezones, methods."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from core.errors import InvalidInput
+from core.models import MAX_WARMNESS, OUTREACH_METHODS, ROLES
+
+METHOD_LABELS = {
+    "linkedin": "LinkedIn", "email": "Email", "call": "Call", "campaign_email": "Campaign email",
+    "referral": "Referral", "conference": "Conference", "meeting": "Meeting", "note": "Note",
+}
+
+
+def clean_text(value: str | None, *, field: str, max_length: int, required: bool = False) -> str | None:
+    value = re.sub(r"\s+", " ", value or "").strip()
+    if not value:
+        if required:
+            raise InvalidInput(f"The {field} can't be empty.")
+        return None
+    if len(value) > max_length:
+        raise InvalidInput(f"The {field} is too long ({len(value)} characters, at most {max_length}).")
+    return value
+
+
+def clean_note(value: str | None, max_length: int = 5000) -> str | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    if len(value) > max_length:
+        raise InvalidInput(f"That note is too long ({len(value)} characters, at most {max_length}).")
+    return value
+
+
+def clean_name(value: str | None) -> str:
+    return clean_text(value, field="name", max_length=200, required=True)
+
+
+def clean_email(value: str | None) -> str | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return validate_email(value, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        raise InvalidInput(f"“{value[:80]}” is not a valid email address.") from None
+
+
+def clean_phone(value: str | None, region: str = "GB") -> str | None:
+    """Normalise to E.164 (+441234567890) using `region` for numbers without a country code."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_possible_number(number):
+        raise InvalidInput(f"“{value[:40]}” is not a phone number I can read.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def clean_timezone(value: str) -> str:
+    value = (value or "").strip()
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(f"“{value[:60]}” is not a timezone I know. Try one like Europe/London.") from None
+    return value
+
+
+def clean_role(value: str) -> str:
+    value = (value or "").strip().lower().replace("-", "_").replace(" ", "_")
+    if value not in ROLES:
+        raise InvalidInput(f"The role must be one of: {', '.join(ROLES)}.")
+    return value
+
+
+def clean_method(value: str) -> str:
+    value = (value or "").strip().lower()
+    if value not in OUTREACH_METHODS:
+        raise InvalidInput(f"“{value}” is not an outreach method. Use one of: {', '.join(OUTREACH_METHODS)}.")
+    return value
+
+
+def clean_warmness(value: int) -> int:
+    if not 0 <= value <= MAX_WARMNESS:
+        raise InvalidInput(f"Warmness goes from 0 to {MAX_WARMNESS}.")
+    return value
+
+
+def clean_amount(value) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        amount = Decimal(str(value).replace(",", "").strip())
+    except InvalidOperation:
+        raise InvalidInput(f"“{value}” is not an amount.") from None
+    if amount < 0 or amount >= Decimal("1e12"):
+        raise InvalidInput("Past business must be a positive amount.")
+    return amount.quantize(Decimal("0.01"))

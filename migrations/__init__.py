@@ -1,0 +1,1 @@
+"""Alembic migration history of Pipedriven (run with `pipedriven db upgrade`)."""
