@@ -52,7 +52,9 @@ class Candidate:
 class AmbiguousContact(PipedrivenError):
     """More than one contact matches; pick one."""
 
-    def __init__(self, text: str, candidates: list[Candidate]) -> None:
-        super().__init__(f"“{text}” matches {len(candidates)} contacts. Which one?")
+    def __init__(self, text: str, candidates: list[Candidate], *, more: bool = False) -> None:
+        # `more`: there are further matches beyond the candidates offered, so don't understate the count.
+        count = f"more than {len(candidates)}" if more else str(len(candidates))
+        super().__init__(f"“{text}” matches {count} contacts. Which one?")
         self.text = text
         self.candidates = candidates

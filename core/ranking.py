@@ -49,30 +49,37 @@ WITH fu AS (
      WHERE c.status = 'live' AND k.owner_id = :uid
      GROUP BY cc.contact_id
 ), scored AS (
-    SELECT k.*, coalesce(fu.has_due, false) AS has_due, fu.due_note, fu.due_from_snooze,
+    SELECT k.id, k.warmness, k.last_contacted_at, k.past_business,
+           coalesce(fu.has_due, false) AS has_due, fu.due_note, fu.due_from_snooze,
            coalesce(fu.has_future, false) AS has_future, camp.names AS campaign_names,
-           CASE WHEN k.last_contacted_at IS NULL THEN NULL
-                ELSE floor(extract(epoch FROM (:now - k.last_contacted_at)) / 86400)::int END AS days_since,
+           -- Calendar days in the user's timezone: a touch late yesterday is “1 day”, not “0 days”.
+           CAST(:today AS date) - CAST(timezone(CAST(:tz AS text), k.last_contacted_at) AS date) AS days_since,
            (CASE WHEN fu.has_due THEN {DUE_POINTS} ELSE 0 END)
          + {STALE_POINTS} * least(coalesce(extract(epoch FROM (:now - k.last_contacted_at)) / 86400,
                                            {STALE_CAP_DAYS}), {STALE_CAP_DAYS}) / {STALE_CAP_DAYS}
          + {WARMNESS_POINTS} * k.warmness
-         + {PAST_BUSINESS_POINTS} * least(ln(1 + k.past_business) / ln(1 + {PAST_BUSINESS_CAP}), 1)
+         + (CASE WHEN k.past_business > 0 THEN {PAST_BUSINESS_POINTS}
+                      * least(ln(1 + k.past_business) / ln(1 + {PAST_BUSINESS_CAP}), 1) ELSE 0 END)
          + (CASE WHEN camp.names IS NOT NULL THEN {CAMPAIGN_POINTS} ELSE 0 END) AS score
       FROM contacts k
       LEFT JOIN fu ON fu.contact_id = k.id
       LEFT JOIN camp ON camp.contact_id = k.id
      WHERE k.owner_id = :uid
        AND (k.last_contacted_at IS NULL OR k.last_contacted_at < :day_start)
+), top AS (
+    -- Sort narrow rows; fetch the full contact only for the few that make the list.
+    SELECT * FROM scored
+     WHERE NOT (has_future AND NOT has_due)
+       AND (NOT :warm_only OR warmness >= {WARM_THRESHOLD})
+       AND (CAST(:stale_days AS int) IS NULL OR days_since IS NULL OR days_since >= :stale_days)
+       AND (CAST(:campaign_id AS int) IS NULL OR EXISTS (
+            SELECT 1 FROM campaign_contacts cc WHERE cc.contact_id = scored.id AND cc.campaign_id = :campaign_id))
+     ORDER BY score DESC, last_contacted_at ASC NULLS FIRST, id ASC
+     LIMIT :limit
 )
-SELECT * FROM scored
- WHERE NOT (has_future AND NOT has_due)
-   AND (NOT :warm_only OR warmness >= {WARM_THRESHOLD})
-   AND (CAST(:stale_days AS int) IS NULL OR days_since IS NULL OR days_since >= :stale_days)
-   AND (CAST(:campaign_id AS int) IS NULL OR EXISTS (
-        SELECT 1 FROM campaign_contacts cc WHERE cc.contact_id = scored.id AND cc.campaign_id = :campaign_id))
- ORDER BY score DESC, last_contacted_at ASC NULLS FIRST, id ASC
- LIMIT :limit
+SELECT top.has_due, top.due_note, top.due_from_snooze, top.campaign_names, top.days_since, top.score, k.*
+  FROM top JOIN contacts k ON k.id = top.id
+ ORDER BY top.score DESC, k.last_contacted_at ASC NULLS FIRST, k.id ASC
 """
 
 
@@ -115,8 +122,9 @@ def reasons_for(row) -> tuple[str, ...]:
 async def suggest(session: AsyncSession, *, user_id: int, tz: str, now: datetime, limit: int,
                   warm_only: bool = False, stale_days: int | None = None,
                   campaign_id: int | None = None) -> list[Suggestion]:
+    day_start = local_day_start(now, tz)
     result = await session.execute(text(_QUERY), {
-        "uid": user_id, "now": now, "day_start": local_day_start(now, tz), "limit": limit,
+        "uid": user_id, "now": now, "day_start": day_start, "today": day_start.date(), "tz": tz, "limit": limit,
         "warm_only": warm_only, "stale_days": stale_days, "campaign_id": campaign_id,
     })
     suggestions = []

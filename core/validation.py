@@ -10,7 +10,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from core.errors import InvalidInput
-from core.models import MAX_WARMNESS, OUTREACH_METHODS, ROLES
+from core.models import MAX_WARMNESS, OUTCOMES, OUTREACH_METHODS, ROLES
 
 METHOD_LABELS = {
     "linkedin": "LinkedIn", "email": "Email", "call": "Call", "campaign_email": "Campaign email",
@@ -86,6 +86,13 @@ def clean_method(value: str) -> str:
     value = (value or "").strip().lower()
     if value not in OUTREACH_METHODS:
         raise InvalidInput(f"“{value}” is not an outreach method. Use one of: {', '.join(OUTREACH_METHODS)}.")
+    return value
+
+
+def clean_outcome(value: str) -> str:
+    value = (value or "none").strip().lower()
+    if value not in OUTCOMES:
+        raise InvalidInput(f"“{value[:40]}” is not an outcome. Use one of: {', '.join(OUTCOMES)}.")
     return value
 
 

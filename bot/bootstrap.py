@@ -1,0 +1,32 @@
+"""Wiring in one place: settings, the database (embedded or DATABASE_URL), migrations and the core."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+from core import db
+from core.clock import Clock
+from core.service import Core
+from core.settings import Settings
+
+
+def configure_logging(settings: Settings, quiet: bool = False) -> None:
+    level = logging.WARNING if quiet else getattr(logging, settings.log_level.upper(), logging.INFO)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL at INFO, and a Telegram URL carries the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+@asynccontextmanager
+async def open_core(settings: Settings, url: str, *, clock: Clock | None = None) -> AsyncIterator[Core]:
+    engine = db.create_engine(url)
+    try:
+        yield Core(engine, clock=clock, settings=settings)
+    finally:
+        await engine.dispose()
+
+
+def migrate(url: str) -> None:
+    db.upgrade(url)

@@ -1,0 +1,56 @@
+"""One compact button codec for every platform: `verb:contact_id[:arg]`, at most 64 bytes.
+
+Button data comes back from the client and can be forged: it carries ids only, and every action it
+triggers is re-checked in the core against the acting user.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.errors import InvalidInput
+
+MAX_BYTES = 64  # Telegram's callback_data limit, the tightest of our platforms
+VERBS = frozenset({
+    "log",      # log:ID:METHOD
+    "warm",     # warm:ID
+    "mreq",     # mreq:ID
+    "mbook",    # mbook:ID[:ISO datetime]   (no arg: ask for the date)
+    "note",     # note:ID                   (asks for the text)
+    "remind",   # remind:ID:WHEN            (3d, 1w, or ask)
+    "snooze",   # snooze:ID:WHEN
+    "done",     # done:ID
+    "more",     # more:ID                   (show the rest of the actions)
+    "show",     # show:ID
+})
+
+
+class BadButton(InvalidInput):
+    """That button is no longer valid. Say `today` for a fresh list."""
+
+
+@dataclass(frozen=True)
+class ButtonData:
+    verb: str
+    contact_id: int
+    arg: str | None = None
+
+
+def encode(verb: str, contact_id: int, arg: str | None = None) -> str:
+    if verb not in VERBS:
+        raise ValueError(f"unknown button verb {verb!r}")
+    data = f"{verb}:{int(contact_id)}" + (f":{arg}" if arg else "")
+    if len(data.encode()) > MAX_BYTES:
+        raise ValueError(f"button data over {MAX_BYTES} bytes: {data!r}")
+    return data
+
+
+def decode(data: str) -> ButtonData:
+    """Parse button data from a client; anything malformed is a BadButton, never a crash."""
+    if not isinstance(data, str) or not data or len(data.encode("utf-8", "replace")) > MAX_BYTES:
+        raise BadButton()
+    parts = data.split(":", 2)
+    if len(parts) < 2 or parts[0] not in VERBS or not parts[1].isdigit() or len(parts[1]) > 12:
+        raise BadButton()
+    arg = parts[2] if len(parts) == 3 and parts[2] else None
+    return ButtonData(parts[0], int(parts[1]), arg)

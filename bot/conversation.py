@@ -1,0 +1,129 @@
+"""The neutral conversation: chat text and button taps in, core commands run, neutral replies out.
+
+Every platform adapter calls this with an identified user; it is the one place where the grammar, the
+button codec and the core meet, so Slack, Telegram and the console behave the same.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from bot import codec, render
+from bot.grammar import Help, help_text, parse
+from bot.replies import Prompt, Reply
+from bot.when import parse_when
+from core import commands as c
+from core.errors import AmbiguousContact, PipedrivenError
+from core.results import UserView
+from core.service import Core
+
+log = logging.getLogger(__name__)
+
+SOMETHING_WENT_WRONG = "Something went wrong on my side and nothing was saved. Please try again in a moment."
+
+
+class Conversation:
+    def __init__(self, core: Core, platform: str) -> None:
+        self.core = core
+        self.platform = platform
+
+    def now_for(self, user: UserView) -> datetime:
+        return self.core.clock.now().astimezone(ZoneInfo(user.timezone))
+
+    def actor(self, user: UserView) -> c.Actor:
+        return c.Actor(user.id, self.platform)
+
+    async def handle_text(self, user: UserView, text: str) -> Reply:
+        """A message typed by the user."""
+        try:
+            parsed = parse(text, self.actor(user), self.now_for(user))
+            if isinstance(parsed, Help):
+                return Reply(help_text(parsed.topic), ephemeral=True)
+            return await self._run(user, parsed)
+        except AmbiguousContact as exc:
+            return render.ambiguous(exc, text)
+        except PipedrivenError as exc:
+            return Reply(exc.user_message, ephemeral=True)
+        except Exception:  # never a trace in the chat
+            log.exception("unexpected error handling a message")
+            return Reply(SOMETHING_WENT_WRONG, ephemeral=True)
+
+    async def handle_button(self, user: UserView, data: str, answer: str | None = None) -> Reply:
+        """A tap on a button (and, for buttons that ask, the user's answer)."""
+        try:
+            button = codec.decode(data)
+            command = await self._button_command(user, button, answer)
+            if isinstance(command, Reply):
+                return command
+            return await self._run(user, command)
+        except PipedrivenError as exc:
+            return Reply(exc.user_message, ephemeral=True)
+        except Exception:
+            log.exception("unexpected error handling a button")
+            return Reply(SOMETHING_WENT_WRONG, ephemeral=True)
+
+    async def digest(self, user: UserView) -> Reply | None:
+        """The morning list, or None when there is nothing to suggest."""
+        result = await self.core.execute(c.TodaySuggestions(self.actor(user)))
+        if not result.items:
+            return None
+        return render.suggestions(result, header=f"☀️ Good morning {user.name.split()[0]}! Who to contact today:")
+
+    async def _run(self, user: UserView, command) -> Reply:
+        result = await self.core.execute(command)
+        return render.result(result, user)
+
+    async def _button_command(self, user: UserView, button: codec.ButtonData, answer: str | None):
+        ref = c.ContactRef(id=button.contact_id)
+        actor = self.actor(user)
+        verb, arg = button.verb, button.arg
+        if verb == "log":
+            return c.LogOutreach(actor, ref, arg or "")
+        if verb == "warm":
+            return c.FlagWarm(actor, ref)
+        if verb == "mreq":
+            return c.RequestMeeting(actor, ref)
+        if verb == "done":
+            return c.CompleteFollowUp(actor, ref)
+        if verb == "show":
+            return c.ShowContact(actor, ref)
+        if verb == "more":
+            detail = await self.core.execute(c.ShowContact(actor, ref))
+            return render.more_menu(detail.contact)
+        if verb == "note":
+            if answer is None:
+                return await self._ask(actor, ref, "note", "Type the note for {name}:")
+            return c.AddNote(actor, ref, answer)
+        when_text = arg or answer
+        if verb in ("mbook", "remind", "snooze") and when_text is None:
+            question = {"mbook": "When is the meeting with {name}? (e.g. tomorrow 10:00, 2026-12-01 14:30)",
+                        "remind": "When should I remind you about {name}? (e.g. 3d, next monday)",
+                        "snooze": "Snooze {name} until when? (e.g. 1w, 2026-12-01)"}[verb]
+            return await self._ask(actor, ref, verb, question)
+        at = self._when(user, when_text)
+        if verb == "mbook":
+            return c.BookMeeting(actor, ref, at=at)
+        if verb == "remind":
+            return c.SetFollowUp(actor, ref, at)
+        if verb == "snooze":
+            return c.Snooze(actor, ref, at)
+        raise codec.BadButton()
+
+    def _when(self, user: UserView, text: str) -> datetime:
+        try:
+            at = datetime.fromisoformat(text)
+            if at.tzinfo is None:
+                at = at.replace(tzinfo=ZoneInfo(user.timezone))
+        except ValueError:
+            at = parse_when(text, self.now_for(user))
+        return at.astimezone(timezone.utc)
+
+    async def _ask(self, actor: c.Actor, ref: c.ContactRef, verb: str, question: str) -> Reply:
+        detail = await self.core.execute(c.ShowContact(actor, ref))  # checks the user may touch it
+        name = detail.contact.name
+        return Reply(question.format(name=name), prompt=Prompt(question.format(name=name),
+                                                                codec.encode(verb, detail.contact.id)),
+                     ephemeral=True)
+

@@ -1,0 +1,191 @@
+"""Core results to neutral replies: the words and buttons users see, the same on every platform.
+
+Text here is plain (no markup); each platform escapes it and may add its own emphasis.
+"""
+
+from __future__ import annotations
+
+from functools import singledispatch
+from zoneinfo import ZoneInfo
+
+from bot import codec
+from bot.replies import Button, Reply, Section
+from core.errors import AmbiguousContact
+from core.results import (
+    ActionResult,
+    CampaignList,
+    CampaignResult,
+    ContactDetail,
+    ContactList,
+    ContactView,
+    SettingsView,
+    StatsReport,
+    Suggestions,
+    UserView,
+)
+from core.validation import METHOD_LABELS
+
+QUICK_METHODS = ("linkedin", "email", "call")
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def quick_buttons(contact_id: int) -> tuple[Button, ...]:
+    return tuple(Button(f"{METHOD_LABELS[m]} ✓", codec.encode("log", contact_id, m)) for m in QUICK_METHODS)
+
+
+def menu_buttons(contact_id: int) -> tuple[Button, ...]:
+    """The overflow actions of a row (Slack allows at most 5 overflow options; the rest go under “more”)."""
+    return (
+        Button("🔥 Flag warm", codec.encode("warm", contact_id)),
+        Button("📨 Meeting requested", codec.encode("mreq", contact_id)),
+        Button("📅 Meeting booked…", codec.encode("mbook", contact_id)),
+        Button("📝 Add note…", codec.encode("note", contact_id)),
+        Button("⏰ Remind in 3 days", codec.encode("remind", contact_id, "3d")),
+    )
+
+
+def extra_buttons(contact_id: int) -> tuple[Button, ...]:
+    return (
+        Button("💤 Snooze 1 week", codec.encode("snooze", contact_id, "1w")),
+        Button("⏰ Remind on…", codec.encode("remind", contact_id)),
+        Button("💤 Snooze until…", codec.encode("snooze", contact_id)),
+        Button("✓ Follow-up done", codec.encode("done", contact_id)),
+        Button("Campaign email ✓", codec.encode("log", contact_id, "campaign_email")),
+        Button("Referral ✓", codec.encode("log", contact_id, "referral")),
+        Button("Conference ✓", codec.encode("log", contact_id, "conference")),
+    )
+
+
+def contact_row(contact: ContactView, detail: str, rank: int | None = None) -> Section:
+    prefix = f"{rank}. " if rank is not None else ""
+    return Section(text=f"{prefix}{contact.label}\n{detail}" if detail else f"{prefix}{contact.label}",
+                   buttons=quick_buttons(contact.id), menu=menu_buttons(contact.id), contact_id=contact.id)
+
+
+def suggestions(result: Suggestions, header: str | None = None) -> Reply:
+    if not result.items:
+        filt = f" for {result.filters}" if result.filters else ""
+        return Reply(f"Nothing to suggest{filt} right now. 🎉", ephemeral=True)
+    title = header or "Who to contact today" + (f" ({result.filters})" if result.filters else "") + ":"
+    return Reply(title, tuple(contact_row(s.contact, s.reason, s.rank) for s in result.items), ephemeral=True)
+
+
+def ambiguous(error: AmbiguousContact, original: str) -> Reply:
+    """Offer the matching contacts; a pick shows the contact with its buttons."""
+    rows = tuple(Section(text=f"{i}. {cand.label}", buttons=(Button("Pick", codec.encode("show", cand.contact_id)),),
+                         contact_id=cand.contact_id) for i, cand in enumerate(error.candidates, 1))
+    return Reply(str(error), rows, ephemeral=True)
+
+
+def more_menu(contact: ContactView) -> Reply:
+    return Reply(f"More for {contact.label}:", (Section(text="", buttons=menu_buttons(contact.id)
+                                                        + extra_buttons(contact.id)),), ephemeral=True)
+
+
+def local(at, user: UserView) -> str:
+    loc = at.astimezone(ZoneInfo(user.timezone))
+    return f"{loc:%a} {loc.day} {loc:%b %Y %H:%M}"
+
+
+@singledispatch
+def result(value, user: UserView) -> Reply:
+    return Reply(str(value))
+
+
+@result.register
+def _(value: ActionResult, user: UserView) -> Reply:
+    return Reply(value.message, replaces_contact_id=value.contact.id if value.contact else None)
+
+
+@result.register
+def _(value: Suggestions, user: UserView) -> Reply:
+    return suggestions(value)
+
+
+@result.register
+def _(value: ContactList, user: UserView) -> Reply:
+    if not value.contacts:
+        return Reply(f"No contact in your bank matches “{value.query}”.", ephemeral=True)
+    rows = []
+    for i, k in enumerate(value.contacts, 1):
+        bits = [b for b in (k.email, k.phone, "warm" if k.is_warm else "",
+                            f"last touch {local(k.last_contacted_at, user)}" if k.last_contacted_at else "never contacted")
+                if b]
+        rows.append(contact_row(k, " · ".join(bits), i))
+    return Reply(f"{len(value.contacts)} match(es) for “{value.query}”:", tuple(rows), ephemeral=True)
+
+
+@result.register
+def _(value: ContactDetail, user: UserView) -> Reply:
+    k = value.contact
+    lines = [f"{k.label}" + (f" — {k.title}" if k.title else "")]
+    lines += [x for x in (k.email, k.phone, k.linkedin_url) if x]
+    lines.append(f"Warmness {k.warmness}/5" + (" (warm)" if k.is_warm else "")
+                 + (f" · past business {k.past_business:,.0f}" if k.past_business else ""))
+    lines.append(f"Last touch: {local(k.last_contacted_at, user)}" if k.last_contacted_at else "Never contacted")
+    if value.campaigns:
+        lines.append("Campaigns: " + ", ".join(value.campaigns))
+    for f in value.open_follow_ups:
+        lines.append(f"{'💤 Snoozed until' if f.snoozed else '⏰ Follow-up'} {local(f.due_at, user)}"
+                     + (f": {f.note}" if f.note else ""))
+    if value.recent_activities:
+        lines.append("Recent:")
+        for a in value.recent_activities:
+            what = METHOD_LABELS.get(a.kind, a.kind)
+            if a.outcome != "none":
+                what += f" ({a.outcome.replace('_', ' ')})"
+            lines.append(f"  {local(a.occurred_at, user)} {what}" + (f": {a.note}" if a.note else ""))
+    if k.notes:
+        lines.append(f"Notes: {k.notes}")
+    section = Section(text="\n".join(lines), buttons=quick_buttons(k.id), menu=menu_buttons(k.id), contact_id=k.id)
+    return Reply(k.name, (section,), ephemeral=True)
+
+
+@result.register
+def _(value: CampaignList, user: UserView) -> Reply:
+    if not value.campaigns:
+        return Reply("No open campaigns yet.", ephemeral=True)
+    lines = []
+    for camp in value.campaigns:
+        about = " · ".join(x for x in (camp.sector, camp.theme, camp.geography) if x)
+        dates = f" · {camp.start_date:%d %b} – {camp.end_date:%d %b %Y}" if camp.start_date and camp.end_date else ""
+        lines.append(f"• {camp.name} [{camp.status}] — {camp.contact_count} contacts"
+                     + (f" · {about}" if about else "") + dates)
+    return Reply("Campaigns:\n" + "\n".join(lines), ephemeral=True)
+
+
+@result.register
+def _(value: CampaignResult, user: UserView) -> Reply:
+    return Reply("\n".join((value.message, *(f"⚠️ {w}" for w in value.warnings))))
+
+
+@result.register
+def _(value: SettingsView, user: UserView) -> Reply:
+    u = value.user
+    days = ", ".join(DAY_NAMES[d - 1] for d in u.working_days)
+    text = (f"Digest at {u.digest_time:%H:%M} ({u.timezone}) on {days}."
+            + (f" Paused until {u.digest_paused_until:%d %b %Y}." if u.digest_paused_until else "")
+            + "\nChange with: settings time 09:00 · settings timezone Europe/Paris · settings days mon-fri")
+    return Reply(f"{value.message}\n{text}" if value.message else text, ephemeral=True)
+
+
+@result.register
+def _(value: StatsReport, user: UserView) -> Reply:
+    head, table = stats_table(value)
+    return Reply(head, (Section(text=table, monospace=True),), ephemeral=True)
+
+
+def stats_table(report: StatsReport) -> tuple[str, str]:
+    """A monospace table: the same numbers every adapter and the CLI show."""
+    scope = f"campaign {report.campaign}, " if report.campaign else ""
+    head = f"Stats — {scope}{report.period}"
+    rows = list(report.rows) + [report.total]
+    label = (report.group_by or "").capitalize() or " "
+    width = max([len(label)] + [len(r.key) for r in rows])
+    width = min(width, 28)
+    lines = [f"{label:<{width}}  Outreach  Requested  Booked  Conv."]
+    for r in rows:
+        conv = f"{r.conversion:.0%}" if r.conversion is not None else "–"
+        key = r.key if len(r.key) <= width else r.key[: width - 1] + "…"
+        lines.append(f"{key:<{width}}  {r.outreach:>8}  {r.meetings_requested:>9}  {r.meetings_booked:>6}  {conv:>5}")
+    return head, "\n".join(lines)

@@ -1,0 +1,132 @@
+"""The console chat end to end: typed lines in, printed replies out, over the real core and database."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.console import ConsoleChat
+from core.models import Activity, OutboxMessage
+
+
+@pytest.fixture
+async def ana(make):
+    return await make.user("Ana Silva", email="ana@example.com")
+
+
+@pytest.fixture
+async def chat(core, ana):
+    return ConsoleChat(core, ana)
+
+
+async def count(core, model, **where):
+    async with core.sessions() as s:
+        query = select(func.count()).select_from(model)
+        for key, value in where.items():
+            query = query.where(getattr(model, key) == value)
+        return (await s.execute(query)).scalar_one()
+
+
+async def test_today_lists_contacts_with_reasons_and_numbered_buttons(chat, make, ana):
+    await make.contact(ana, "Bob Stone", organisation="Acme", warmness=4)
+    out = await chat.send("today")
+    assert "1. Bob Stone (Acme)" in out
+    assert "never contacted · warm" in out
+    assert "[1] LinkedIn ✓" in out and "[2] Email ✓" in out and "[3] Call ✓" in out
+
+
+async def test_pressing_a_button_number_logs_the_outreach(chat, core, make, ana):
+    bob = await make.contact(ana, "Bob Stone")
+    await chat.send("today")
+    out = await chat.send("2")
+    assert "✓ Email logged for Bob Stone" in out
+    assert await count(core, Activity, contact_id=bob.id, kind="email") == 1
+
+
+async def test_log_by_row_number_then_the_contact_leaves_todays_list(chat, make, ana):
+    await make.contact(ana, "Bob Stone")
+    await make.contact(ana, "Cara Diaz")
+    await chat.send("today")
+    assert "LinkedIn logged for" in await chat.send("log 1 linkedin great chat")
+    out = await chat.send("today")
+    assert out.count("1. ") == 1 and "2. " not in out
+
+
+async def test_note_button_asks_for_the_text_and_the_next_line_answers(chat, core, make, ana):
+    bob = await make.contact(ana, "Bob Stone")
+    assert "[4] ⋯ more" in await chat.send("today")
+    assert "More for Bob Stone" in await chat.send("4")
+    out = await chat.send("4")  # in the “more” menu: warm, requested, booked, note
+    assert "Type the note for Bob Stone" in out
+    assert "Note added to Bob Stone" in await chat.send("met at the fintech dinner")
+    assert await count(core, Activity, contact_id=bob.id, kind="note") == 1
+
+
+async def test_warm_by_name_queues_the_pipedrive_sync(chat, core, make, ana):
+    bob = await make.contact(ana, "Bob Stone")
+    out = await chat.send("warm bob")
+    assert "flagged warm" in out and "sync queued" in out
+    assert await count(core, OutboxMessage, contact_id=bob.id) == 1
+
+
+async def test_ambiguous_name_offers_the_matches_as_buttons(chat, make, ana):
+    await make.contact(ana, "Ana Lopez")
+    await make.contact(ana, "Ana Moreau")
+    out = await chat.send("log ana email")
+    assert "matches 2 contacts" in out
+    assert "Ana Lopez" in out and "Ana Moreau" in out and "[1] Pick" in out
+    assert "Ana Lopez" in await chat.send("1")
+
+
+async def test_a_typo_gets_the_closest_command_not_a_trace(chat):
+    out = await chat.send("lgo 1 email")
+    assert "log" in out and "Traceback" not in out
+
+
+async def test_someone_elses_contact_is_refused(chat, make):
+    other = await make.user("Other")
+    theirs = await make.contact(other, "Their Contact", email="t@x.com")
+    out = await chat.send("log t@x.com email")
+    assert "No contact in your bank matches" in out
+    assert theirs.name not in out
+
+
+async def test_remind_then_the_contact_drops_out_until_due(chat, core, make, ana, clock):
+    await make.contact(ana, "Bob Stone")
+    assert "remind you about Bob Stone" in await chat.send("remind bob 3d send the deck")
+    assert "Nothing to suggest" in await chat.send("today")
+    clock.advance(days=3, hours=1)
+    assert "follow-up due: send the deck" in await chat.send("today")
+
+
+async def test_meeting_booked_with_date_and_stats(chat, make, ana):
+    await make.contact(ana, "Bob Stone")
+    await chat.send("log bob call")
+    assert "Meeting booked with Bob Stone" in await chat.send("meeting bob booked tomorrow 10:00")
+    out = await chat.send("stats by method")
+    assert "call" in out and "Booked" in out
+
+
+async def test_a_pressed_number_out_of_range_is_explained(chat, make, ana):
+    await make.contact(ana, "Bob Stone")
+    await chat.send("today")
+    assert "There is no button [99]" in await chat.send("99")
+
+
+async def test_buttons_that_have_passed_stay_checked_for_ownership(core, make, ana):
+    from bot.conversation import Conversation
+
+    other = await make.user("Other")
+    theirs = await make.contact(other, "Theirs")
+    reply = await Conversation(core, "console").handle_button(ana, f"log:{theirs.id}:email")
+    assert "someone else's bank" in reply.text
+    assert await count(core, Activity, contact_id=theirs.id) == 0
+
+
+async def test_forged_or_malformed_button_data_is_refused(core, ana):
+    from bot.conversation import Conversation
+
+    conv = Conversation(core, "console")
+    for data in ("", "x" * 200, "log:abc:email", "drop:1", "log:99999:email", "log:1:telepathy"):
+        reply = await conv.handle_button(ana, data)
+        assert reply.text and "Traceback" not in reply.text
