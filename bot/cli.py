@@ -122,10 +122,13 @@ def cmd_stats(args, settings: Settings) -> int:
 
 
 def cmd_run(args, settings: Settings) -> int:
-    if not (settings.slack_bot_token or settings.telegram_bot_token):
-        raise CliError("no chat platform configured: set SLACK_BOT_TOKEN and/or TELEGRAM_BOT_TOKEN "
-                       "(or try `pipedriven demo`)")
-    raise CliError("the Slack and Telegram adapters are not part of this build yet")
+    from bot.runner import NothingToRun, run_forever
+
+    try:
+        _with_core(settings, lambda core: run_forever(settings, core))
+    except NothingToRun as exc:
+        raise CliError(str(exc)) from None
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:

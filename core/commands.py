@@ -69,6 +69,13 @@ class LinkChatIdentity:
 
 
 @dataclass(frozen=True)
+class ListChatIdentities:
+    """Where a user can be reached (all their linked platforms), for notifications."""
+
+    user_id: int
+
+
+@dataclass(frozen=True)
 class ShowSettings:
     actor: Actor
 

@@ -34,6 +34,7 @@ from core.models import (
 from core.results import (
     ActionResult,
     ActivityView,
+    ChatIdentityView,
     CampaignList,
     CampaignResult,
     CampaignView,
@@ -219,6 +220,12 @@ async def link_chat_identity(cmd: c.LinkChatIdentity, ctx: Context) -> UserView:
         index_elements=[ChatIdentity.platform, ChatIdentity.external_user_id],
         set_={"user_id": user.id, "dm_channel": func.coalesce(stmt.excluded.dm_channel, ChatIdentity.dm_channel)}))
     return user_view(user)
+
+
+async def list_chat_identities(cmd: c.ListChatIdentities, ctx: Context) -> tuple[ChatIdentityView, ...]:
+    rows = (await ctx.session.execute(select(ChatIdentity).where(ChatIdentity.user_id == cmd.user_id)
+                                      .order_by(ChatIdentity.platform, ChatIdentity.id))).scalars().all()
+    return tuple(ChatIdentityView(r.user_id, r.platform, r.external_user_id, r.dm_channel) for r in rows)
 
 
 async def show_settings(cmd: c.ShowSettings, ctx: Context) -> SettingsView:
@@ -638,6 +645,7 @@ HANDLERS = {
     c.CreateUser: create_user,
     c.ListUsers: list_users,
     c.LinkChatIdentity: link_chat_identity,
+    c.ListChatIdentities: list_chat_identities,
     c.ShowSettings: show_settings,
     c.UpdateSettings: update_settings,
     c.AddContact: add_contact,

@@ -172,3 +172,11 @@ class SettingsView:
 @dataclass(frozen=True)
 class UserList:
     users: tuple[UserView, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class ChatIdentityView:
+    user_id: int
+    platform: str
+    external_user_id: str
+    dm_channel: str | None = None

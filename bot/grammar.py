@@ -1,0 +1,532 @@
+"""The one chat grammar: what a user types in Slack, Telegram or the console, read into a core command.
+
+`parse("log 3 email sent the deck", actor, now)` gives `LogOutreach(actor, ContactRef(text="3"), "email",
+"sent the deck")`. Adapters only move text in and results out; every word of the grammar lives here, so the
+three surfaces understand exactly the same sentences. Bad input raises GrammarError, whose message is fit
+to show the user as it is (it is an InvalidInput, like the core's own errors).
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from zoneinfo import available_timezones
+
+from bot.when import WEEKDAYS, WHEN_FORMS, WhenError, parse_period, parse_time, split_when
+from core.commands import (
+    Actor,
+    AddContact,
+    AddNote,
+    BookMeeting,
+    CampaignRef,
+    CompleteFollowUp,
+    ContactRef,
+    FindContacts,
+    FlagWarm,
+    GetStats,
+    ListCampaigns,
+    LogOutreach,
+    RequestMeeting,
+    SetFollowUp,
+    ShowContact,
+    ShowSettings,
+    Snooze,
+    TodaySuggestions,
+    UpdateSettings,
+)
+from core.errors import InvalidInput
+from core.models import OUTREACH_METHODS
+from core.validation import clean_timezone
+
+
+@dataclass(frozen=True)
+class Help:
+    """Show the help: everything (topic None) or one verb's usage."""
+
+    topic: str | None = None
+
+
+class GrammarError(InvalidInput):
+    """I didn't understand that. Say `help` for everything I understand."""
+
+
+@dataclass(frozen=True)
+class _Verb:
+    name: str
+    syntax: str
+    summary: str
+    examples: tuple[str, ...]
+    aliases: tuple[str, ...] = ()
+    takes_when: bool = False
+
+    @property
+    def usage(self) -> str:
+        return f"{self.syntax} — {self.summary}"
+
+
+_METHOD_LIST = ", ".join(OUTREACH_METHODS)
+_GRAMMAR = (
+    _Verb("today", "today [campaign NAME] [warm] [stale N] [limit N]", "who to get in touch with next",
+          ("today", "today campaign Fintech warm limit 5"), aliases=("list", "next")),
+    _Verb("add", "add NAME[, email][, organisation][, phone]", "add a contact",
+          ("add Ana Silva, ana@acme.com, Acme", "add Bo Chen bo@chen.io +44 20 7946 0958")),
+    _Verb("find", "find TEXT", "search your contacts by name, email or organisation",
+          ("find acme", "find ana"), aliases=("search",)),
+    _Verb("show", "show CONTACT", "a contact's details and history",
+          ("show 3", "show ana@acme.com"), aliases=("contact",)),
+    _Verb("log", "log CONTACT METHOD [note]", f"log an outreach ({_METHOD_LIST})",
+          ("log 3 linkedin", "log Ana Silva email sent the deck")),
+    _Verb("note", "note CONTACT TEXT", "add a note (write `Ana Silva: text` for a name of several words)",
+          ("note 3 prefers mornings", "note Ana Silva: met at the Fintech dinner")),
+    _Verb("warm", "warm CONTACT [4|5]", "flag a contact as warm",
+          ("warm 3", "warm ana 5")),
+    _Verb("meeting", "meeting CONTACT requested|booked [DATE] [note]", "record a meeting asked for or booked",
+          ("meeting 3 requested", "meeting ana booked tomorrow 14:30 coffee at Acme"), takes_when=True),
+    _Verb("remind", "remind CONTACT WHEN [note]", "set a follow-up",
+          ("remind 3 in 2 weeks", "remind ana next monday 9am send the proposal"),
+          aliases=("followup", "follow-up"), takes_when=True),
+    _Verb("snooze", "snooze CONTACT WHEN", "keep a contact out of `today` until then",
+          ("snooze 3 1m", "snooze ana 2026-12-01"), takes_when=True),
+    _Verb("done", "done CONTACT", "close a contact's open follow-ups",
+          ("done 3", "done ana@acme.com")),
+    _Verb("stats", "stats [campaign NAME] [by user|method|campaign] "
+                   "[since DATE|this week|this month|last month|last 30d|all time]",
+          "outreach and meeting numbers (this month unless you say otherwise)",
+          ("stats", "stats campaign Fintech by method last month")),
+    _Verb("campaigns", "campaigns", "list the campaigns", ("campaigns",)),
+    _Verb("settings", "settings [time HH:MM | timezone ZONE | days DAYS]",
+          "see or change your digest time, timezone and working days",
+          ("settings timezone Europe/Paris", "settings days mon-fri")),
+    _Verb("help", "help [VERB]", "everything I understand, or more on one verb",
+          ("help", "help log"), aliases=("?", "start")),
+)
+
+VERBS: tuple[str, ...] = tuple(verb.name for verb in _GRAMMAR)
+USAGE: dict[str, str] = {verb.name: verb.usage for verb in _GRAMMAR}
+_BY_NAME = {verb.name: verb for verb in _GRAMMAR}
+# Every word that starts a command, to its canonical verb.
+_VERB_WORDS = {word: verb.name for verb in _GRAMMAR for word in (verb.name, *verb.aliases)}
+
+METHOD_ALIASES = {
+    **{method: method for method in OUTREACH_METHODS},
+    "li": "linkedin", "inmail": "linkedin",
+    "mail": "email", "e-mail": "email",
+    "phone": "call", "rang": "call", "called": "call",
+    "campaign-email": "campaign_email", "campaign": "campaign_email", "mailshot": "campaign_email",
+    "ref": "referral", "intro": "referral",
+    "event": "conference", "conf": "conference",
+}
+_MEETING_STATES = {"requested": "requested", "request": "requested", "req": "requested",
+                   "booked": "booked", "book": "booked"}
+_GROUPS = {"user": "user", "users": "user", "method": "method", "methods": "method",
+           "campaign": "campaign", "campaigns": "campaign"}
+_TODAY_KEYWORDS = {"campaign", "warm", "stale", "limit"}
+_PERIOD_STARTS = {"since", "this", "last", "all"}
+_STATS_KEYWORDS = {"campaign", "by"} | _PERIOD_STARTS
+_DAY_SETS = {"weekdays": (1, 2, 3, 4, 5), "workdays": (1, 2, 3, 4, 5), "weekends": (6, 7),
+             "everyday": (1, 2, 3, 4, 5, 6, 7), "daily": (1, 2, 3, 4, 5, 6, 7), "all": (1, 2, 3, 4, 5, 6, 7)}
+
+_INTRO = "Here is what I understand (a leading / or `outreach` is fine too):"
+_FOOTER = ("CONTACT is a row number from your last list, an email or part of a name; put a name of several "
+           "words in \"quotes\" when it could be misread.")
+
+
+def parse(text: str, actor: Actor, now: datetime) -> object:
+    """Read one chat message into a core command (or Help). `now` is aware, in the user's timezone."""
+    source, words = _tokenize(text)
+    if words and words[0].keyword == "outreach":
+        words = words[1:]
+    if not words:
+        return Help(None)
+    verb = _VERB_WORDS.get(words[0].keyword)
+    if verb is None:
+        raise GrammarError(_unknown(words[0], "I don't know"))
+    return _PARSERS[verb](_Args(verb, words[1:], source), actor, now)
+
+
+def help_text(topic: str | None = None) -> str:
+    """The full help, or one verb's usage with examples when `topic` names a verb (or an alias of one)."""
+    verb = _BY_NAME.get(_VERB_WORDS.get((topic or "").strip().lower().lstrip("/"), ""))
+    if verb is None:
+        return "\n".join([_INTRO, *(f"• `{v.syntax}` — {v.summary}" for v in _GRAMMAR), _FOOTER])
+    lines = [f"`{verb.syntax}` — {verb.summary}"]
+    if verb.aliases:
+        lines.append("Also: " + ", ".join(f"`{alias}`" for alias in verb.aliases))
+    if verb.takes_when:
+        lines.append(f"WHEN and DATE: {WHEN_FORMS}.")
+    lines.append("For example:")
+    lines.extend(f"• `{example}`" for example in verb.examples)
+    return "\n".join(lines)
+
+
+# --- words -----------------------------------------------------------------------------------------------
+
+class _Word(str):
+    """A word of the message. A quoted word is always literal text, never a keyword."""
+
+    quoted: bool
+    start: int  # offset in the message, so notes keep the user's exact wording (and quotes)
+
+    def __new__(cls, text: str, start: int, quoted: bool) -> "_Word":
+        word = super().__new__(cls, text)
+        word.start, word.quoted = start, quoted
+        return word
+
+    @property
+    def keyword(self) -> str:
+        return "" if self.quoted else self.lower()
+
+
+# "Ana Silva", “Ana Silva” (phones and Slack turn straight quotes curly) or a plain run of non-spaces.
+# An unclosed quote runs to the end of the message.
+_TOKEN = re.compile(r"[\"“”]([^\"“”]*)[\"“”]?|(\S+)")
+# Telegram sends /log@PipedrivenBot in groups; Slack and the console send /outreach or /log.
+_SLASH = re.compile(r"^/+([^\s@]*)(?:@\S*)?")
+
+
+def _tokenize(text: str) -> tuple[str, list[_Word]]:
+    source = _SLASH.sub(r"\1", " ".join((text or "").split()))
+    words = []
+    for m in _TOKEN.finditer(source):
+        if m[2] is not None:
+            words.append(_Word(m[2], m.start(), quoted=False))
+        elif m[1].strip():
+            words.append(_Word(m[1].strip(), m.start(), quoted=True))
+    return source, words
+
+
+@dataclass(frozen=True)
+class _Args:
+    """The words after the verb, and the message they came from."""
+
+    verb: str
+    words: list[_Word]
+    source: str
+
+    def tail(self, index: int) -> str | None:
+        """The user's own text from word `index` to the end, or None if there is none."""
+        return self.source[self.words[index].start:].strip() if index < len(self.words) else None
+
+    def contact(self, words: list[_Word]) -> ContactRef:
+        if not words:
+            raise self.fail("Which contact?")
+        return ContactRef(text=" ".join(words))
+
+    def phrase(self, start: int, stop: set[str]) -> tuple[str, int]:
+        """The words from `start` up to the next keyword in `stop`, and where they ended."""
+        end = start
+        while end < len(self.words) and self.words[end].keyword not in stop:
+            end += 1
+        return " ".join(self.words[start:end]), end
+
+    def number(self, index: int) -> int:
+        """The count after a keyword such as `stale 30` or `limit 5` (`30d` is fine too)."""
+        keyword = self.words[index - 1].keyword
+        if index < len(self.words) and (m := re.fullmatch(r"(\d{1,4})d?", self.words[index].keyword)):
+            return int(m[1])
+        raise self.fail(f"`{keyword}` takes a number, like `{keyword} 30`.")
+
+    def fail(self, problem: str) -> GrammarError:
+        return GrammarError(f"{problem}\nUsage: {USAGE[self.verb]}")
+
+
+def _quote(text: str, limit: int = 30) -> str:
+    """The user's words, “quoted” and cut short: an error message must stay readable whatever was pasted."""
+    return f"“{text if len(text) <= limit else text[:limit - 1] + '…'}”"
+
+
+def _unknown(word: str, lead: str) -> str:
+    """`I don't know “lgo”. Did you mean `log`? …`, suggesting the closest verb or alias."""
+    guesses = difflib.get_close_matches(word.lower()[:30], _VERB_WORDS, n=1)
+    hint = f" Did you mean `{guesses[0]}`?" if guesses else ""
+    return f"{lead} {_quote(word)}.{hint} Say `help` for everything I understand."
+
+
+def _find_after_contact(a: _Args, table: dict[str, str], missing: str) -> int:
+    """Index of the first keyword of `table` after the contact (its first word always belongs to the contact,
+    so `log call email` logs an email to a contact called Call)."""
+    found = next((i for i in range(1, len(a.words)) if a.words[i].keyword in table), None)
+    if found is not None:
+        return found
+    if not a.words or a.words[0].keyword in table:
+        raise a.fail("Which contact?")
+    raise a.fail(missing + _close_word(a.words[1:], table))
+
+
+def _close_word(words: list[_Word], table: dict[str, str]) -> str:
+    """` Did you mean …?` for the first word that looks like a misspelt key of `table`, else ''."""
+    for word in words:
+        if guesses := difflib.get_close_matches(word.keyword[:30], table, n=1, cutoff=0.75):
+            return f" {_quote(word)} isn't one — did you mean `{guesses[0]}`?"
+    return ""
+
+
+def _utc(when: datetime) -> datetime:
+    return when.astimezone(timezone.utc)
+
+
+# --- verbs -----------------------------------------------------------------------------------------------
+
+def _today(a: _Args, actor: Actor, now: datetime) -> TodaySuggestions:
+    campaign, warm_only, stale_days, limit = None, False, None, None
+    i = 0
+    while i < len(a.words):
+        keyword = a.words[i].keyword
+        if keyword == "campaign":
+            name, i = a.phrase(i + 1, _TODAY_KEYWORDS)
+            if not name:
+                raise a.fail("Which campaign?")
+            campaign = CampaignRef(name=name)
+        elif keyword == "warm":
+            warm_only, i = True, i + 1
+        elif keyword == "stale":
+            stale_days, i = a.number(i + 1), i + 2
+        elif keyword == "limit":
+            limit, i = a.number(i + 1), i + 2
+        else:
+            raise a.fail(f"I don't understand {_quote(a.words[i])} here.")
+    return TodaySuggestions(actor, campaign=campaign, warm_only=warm_only, stale_days=stale_days, limit=limit)
+
+
+_PHONE = re.compile(r"[\d+()\-.\s]+")
+
+
+def _shape(field: str) -> str | None:
+    """Which AddContact field a piece of text is, by its look alone: linkedin_url, email, phone or None."""
+    if "linkedin.com" in field.lower():
+        return "linkedin_url"
+    if "@" in field:
+        return "email"
+    if _PHONE.fullmatch(field) and sum(c.isdigit() for c in field) >= 6:
+        return "phone"
+    return None
+
+
+def _pull_shapes(words: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """Split words into the name and the (field, value) pairs they hold."""
+    name, found, i = [], [], 0
+    while i < len(words):
+        end = next((j for j in range(i, len(words)) if not _PHONE.fullmatch(words[j])), len(words))
+        run = " ".join(words[i:end])
+        if _shape(run) == "phone":  # `+44 20 7946 0958` is one phone over several words
+            found.append(("phone", run))
+            i = end
+            continue
+        if shape := _shape(words[i]):
+            found.append((shape, words[i]))
+        else:
+            name.append(words[i])
+        i += 1
+    return name, found
+
+
+def _comma_fields(parts: list[str]) -> list[tuple[str, str]]:
+    """Fields after commas, told apart by shape; plain ones are the organisation, then the title, then notes."""
+    plain = iter(("organisation", "title"))
+    return [(_shape(part) or next(plain, "notes"), part) for part in parts if part]
+
+
+def _add(a: _Args, actor: Actor, now: datetime) -> AddContact:
+    first, *others = [part.strip() for part in (a.tail(0) or "").split(",")]
+    name_words, pairs = _pull_shapes(first.split())
+    fields: dict[str, str] = {}
+    for field, value in pairs + _comma_fields(others):
+        if field == "notes" and field in fields:
+            value = f"{fields[field]}, {value}"
+        elif field in fields:
+            both = f"{_quote(fields[field], 60)} and {_quote(value, 60)}"
+            raise a.fail(f"That gives two of {field.replace('_', ' ')}: {both}.")
+        fields[field] = value
+    name = " ".join(name_words).strip("\"“” ")
+    if not name:
+        raise a.fail("What's the contact's name?")
+    return AddContact(actor, name, **fields)
+
+
+def _find_contacts(a: _Args, actor: Actor, now: datetime) -> FindContacts:
+    if not a.words:
+        raise a.fail("What should I look for?")
+    return FindContacts(actor, " ".join(a.words))
+
+
+def _show(a: _Args, actor: Actor, now: datetime) -> ShowContact:
+    return ShowContact(actor, a.contact(a.words))
+
+
+def _log(a: _Args, actor: Actor, now: datetime) -> LogOutreach:
+    i = _find_after_contact(a, METHOD_ALIASES, f"How did you reach them? Say one of: {_METHOD_LIST}.")
+    return LogOutreach(actor, a.contact(a.words[:i]), METHOD_ALIASES[a.words[i].keyword], a.tail(i + 1))
+
+
+# `note Ana Silva: met at dinner`: a colon ends the name, if it comes within the first few words
+# (`note 3 call back at 10:30` and `note ana met them re: pricing` must not split there).
+_NAME_COLON = re.compile(r"((?:\S+ ){0,2}[^\s:]+): ")
+
+
+def _note(a: _Args, actor: Actor, now: datetime) -> AddNote:
+    if not a.words:
+        raise a.fail("Which contact, and what's the note?")
+    first = a.words[0]
+    colon = _NAME_COLON.match(a.tail(0) + " ")
+    # A row number, an email or a quoted name is the whole contact; only a bare name may run on to a colon.
+    if colon and not first.quoted and not first.rstrip(":").isdigit() and "@" not in first:
+        name, text = colon[1], a.tail(0)[colon.end():]
+    else:
+        name, text = first.rstrip(":"), (a.tail(1) or "").lstrip(":")  # `note 3: text` is fine too
+    if not text.strip():
+        raise a.fail("What's the note?")
+    return AddNote(actor, ContactRef(text=name.strip("\"“”")), text.strip())
+
+
+def _warm(a: _Args, actor: Actor, now: datetime) -> FlagWarm:
+    words = a.words
+    # `warm ana 5` sets the level, but `warm 5` is row 5.
+    if len(words) > 1 and words[-1].keyword in ("4", "5"):
+        return FlagWarm(actor, a.contact(words[:-1]), int(words[-1]))
+    return FlagWarm(actor, a.contact(words))
+
+
+def _meeting(a: _Args, actor: Actor, now: datetime) -> RequestMeeting | BookMeeting:
+    i = _find_after_contact(a, _MEETING_STATES, "Was the meeting requested or booked?")
+    ref = a.contact(a.words[:i])
+    if _MEETING_STATES[a.words[i].keyword] == "requested":
+        return RequestMeeting(actor, ref, note=a.tail(i + 1))
+    found = split_when(a.words[i + 1:], now)
+    at, used = found if found else (None, 0)
+    return BookMeeting(actor, ref, at=_utc(at) if at else None, note=a.tail(i + 1 + used))
+
+
+def _contact_and_when(a: _Args, now: datetime) -> tuple[ContactRef, datetime, int]:
+    """The contact, then the WHEN at the earliest word it can start (in UTC), and the index after it."""
+    for i in range(1, len(a.words)):
+        if a.words[i].quoted:
+            continue
+        found = split_when(a.words[i:], now)
+        if found:
+            return a.contact(a.words[:i]), _utc(found[0]), i + found[1]
+    raise a.fail(f"Who, and when? WHEN can be {WHEN_FORMS}.")
+
+
+def _remind(a: _Args, actor: Actor, now: datetime) -> SetFollowUp:
+    ref, due_at, end = _contact_and_when(a, now)
+    return SetFollowUp(actor, ref, due_at, a.tail(end))
+
+
+def _snooze(a: _Args, actor: Actor, now: datetime) -> Snooze:
+    ref, until, end = _contact_and_when(a, now)
+    if end < len(a.words):
+        raise a.fail(f"I can't read {_quote(a.tail(end), 60)} after the date.")
+    return Snooze(actor, ref, until)
+
+
+def _done(a: _Args, actor: Actor, now: datetime) -> CompleteFollowUp:
+    return CompleteFollowUp(actor, a.contact(a.words))
+
+
+def _stats(a: _Args, actor: Actor, now: datetime) -> GetStats:
+    campaign, group_by, period = None, None, "this month"
+    i = 0
+    while i < len(a.words):
+        keyword = a.words[i].keyword
+        if keyword == "campaign":
+            name, i = a.phrase(i + 1, _STATS_KEYWORDS)
+            if not name:
+                raise a.fail("Which campaign?")
+            campaign = CampaignRef(name=name)
+        elif keyword == "by":
+            group_by = _GROUPS.get(a.words[i + 1].keyword) if i + 1 < len(a.words) else None
+            if group_by is None:
+                raise a.fail("Group by user, method or campaign.")
+            i += 2
+        elif keyword in _PERIOD_STARTS:
+            period, i = a.phrase(i, {"campaign", "by"})
+        else:
+            raise a.fail(f"I don't understand {_quote(a.words[i])} here.")
+    try:
+        since, until, label = parse_period(period, now)
+    except WhenError as error:
+        raise a.fail(str(error)) from None
+    return GetStats(actor, campaign, group_by, since and _utc(since), until and _utc(until), label)
+
+
+def _campaigns(a: _Args, actor: Actor, now: datetime) -> ListCampaigns:
+    if a.words:
+        raise a.fail("`campaigns` takes nothing after it.")
+    return ListCampaigns(actor)
+
+
+def _settings(a: _Args, actor: Actor, now: datetime) -> ShowSettings | UpdateSettings:
+    if not a.words:
+        return ShowSettings(actor)
+    setting = _SETTINGS.get(a.words[0].keyword)
+    value = a.phrase(1, set())[0]
+    value = re.sub(r"^(?:(?:time|at|to) )+", "", value + " ").strip()  # `settings digest at 9:15`
+    if setting is None or not value:
+        raise a.fail("Change your digest `time`, `timezone` or working `days`.")
+    return UpdateSettings(actor, **setting(a, value))
+
+
+def _digest_time(a: _Args, value: str) -> dict:
+    at = parse_time(value)
+    if at is None:
+        raise a.fail(f"{_quote(value)} isn't a time; try 09:15 or 9am.")
+    return {"digest_time": at}
+
+
+@functools.cache
+def _zone_names() -> dict[str, str]:
+    """Zones by lower-cased name and by city (`paris`, `new_york`), leaving out cities two zones share."""
+    zones = {zone.lower(): zone for zone in available_timezones()}
+    cities: dict[str, str | None] = {}
+    for zone in available_timezones():
+        city = zone.rsplit("/", 1)[-1].lower()
+        cities[city] = None if city in cities else zone
+    return {**{city: zone for city, zone in cities.items() if zone}, **zones}
+
+
+def _timezone(a: _Args, value: str) -> dict:
+    zone = _zone_names().get(value.lower().replace(" ", "_"))
+    if zone is None and len(value) > 64:  # ZoneInfo meets a long name with an OSError, not a friendly one
+        raise a.fail("That is not a timezone I know. Try one like Europe/London.")
+    try:
+        return {"timezone": clean_timezone(zone or value)}
+    except InvalidInput as error:
+        raise a.fail(str(error)) from None
+
+
+def _working_days(a: _Args, value: str) -> dict:
+    """`mon-fri`, `mon,tue,thu`, `mon tue thu`, `weekdays`, `everyday` as ISO weekdays (1 = Monday)."""
+    spec = value.lower().replace("every day", "everyday")
+    if spec in _DAY_SETS:
+        return {"working_days": _DAY_SETS[spec]}
+    days: set[int] = set()
+    for part in filter(None, re.split(r"[,\s]+", spec)):
+        first, _, last = part.partition("-")
+        if first not in WEEKDAYS or (last and last not in WEEKDAYS):
+            raise a.fail(f"{_quote(part)} isn't a day; try `mon-fri`, `mon,tue,thu` or `weekdays`.")
+        start, span = WEEKDAYS[first], (WEEKDAYS[last] - WEEKDAYS[first]) % 7 if last else 0
+        days.update((start + step) % 7 + 1 for step in range(span + 1))  # fri-mon wraps over the weekend
+    return {"working_days": tuple(sorted(days))}
+
+
+_SETTINGS = {"time": _digest_time, "digest": _digest_time, "timezone": _timezone, "tz": _timezone,
+             "days": _working_days}
+
+
+def _help(a: _Args, actor: Actor, now: datetime) -> Help:
+    if not a.words:
+        return Help(None)
+    topic = _VERB_WORDS.get(a.words[0].keyword.lstrip("/"))
+    if topic is None:
+        raise a.fail(_unknown(a.words[0], "I have no help on"))
+    return Help(topic)
+
+
+_PARSERS = {
+    "today": _today, "add": _add, "find": _find_contacts, "show": _show, "log": _log, "note": _note,
+    "warm": _warm, "meeting": _meeting, "remind": _remind, "snooze": _snooze, "done": _done, "stats": _stats,
+    "campaigns": _campaigns, "settings": _settings, "help": _help,
+}

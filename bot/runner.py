@@ -1,0 +1,63 @@
+"""`pipedriven run`: every configured part of Pipedriven on one event loop.
+
+Each part is a `Service` (start, stop). Chat adapters also provide a `Notifier` for the scheduler.
+Several `pipedriven run` processes may share one database: whatever must happen once is claimed there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from typing import Protocol
+
+from bot.notify import Notifier
+from core.service import Core
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Service(Protocol):
+    name: str
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class NothingToRun(Exception):
+    """No chat platform configured: set SLACK_BOT_TOKEN and/or TELEGRAM_BOT_TOKEN (or try `pipedriven demo`)."""
+
+
+def build_services(settings: Settings, core: Core) -> tuple[list[Service], dict[str, Notifier]]:
+    """The parts this configuration asks for. Chat adapters come first so the scheduler gets their notifiers."""
+    services: list[Service] = []
+    notifiers: dict[str, Notifier] = {}
+    return services, notifiers
+
+
+async def run_forever(settings: Settings, core: Core, stop: asyncio.Event | None = None) -> None:
+    services, _ = build_services(settings, core)
+    if not services:
+        raise NothingToRun(NothingToRun.__doc__)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):
+            pass
+    started: list[Service] = []
+    try:
+        for service in services:
+            await service.start()
+            started.append(service)
+            log.info("%s started", service.name)
+        await stop.wait()
+    finally:
+        for service in reversed(started):
+            try:
+                await service.stop()
+            except Exception:
+                log.exception("stopping %s failed", service.name)
