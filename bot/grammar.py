@@ -462,8 +462,7 @@ def _settings(a: _Args, actor: Actor, now: datetime) -> ShowSettings | UpdateSet
     if not a.words:
         return ShowSettings(actor)
     setting = _SETTINGS.get(a.words[0].keyword)
-    value = a.phrase(1, set())[0]
-    value = re.sub(r"^(?:(?:time|at|to) )+", "", value + " ").strip()  # `settings digest at 9:15`
+    value = re.sub(r"^(?:(?:time|at|to) )+", "", " ".join(a.words[1:]) + " ").strip()  # `settings digest at 9:15`
     if setting is None or not value:
         raise a.fail("Change your digest `time`, `timezone` or working `days`.")
     return UpdateSettings(actor, **setting(a, value))
@@ -499,7 +498,7 @@ def _timezone(a: _Args, value: str) -> dict:
 
 def _working_days(a: _Args, value: str) -> dict:
     """`mon-fri`, `mon,tue,thu`, `mon tue thu`, `weekdays`, `everyday` as ISO weekdays (1 = Monday)."""
-    spec = value.lower().replace("every day", "everyday")
+    spec = re.sub(r"\s*[-–]\s*", "-", value.lower().replace("every day", "everyday"))  # `mon – fri`
     if spec in _DAY_SETS:
         return {"working_days": _DAY_SETS[spec]}
     days: set[int] = set()

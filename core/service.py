@@ -16,12 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from core.clock import Clock, SystemClock
 from core.db import session_factory
 from core.errors import Conflict, DatabaseUnavailable, InvalidInput, PipedrivenError, UnknownUser
-from core.handlers import HANDLERS, Context, user_view
+from core import handlers
+from core.handlers import Context, user_view
 from core.models import ChatIdentity, User
 from core.results import UserView
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# Every command's one handler. A feature module with handlers of its own adds its HANDLERS dict here.
+HANDLERS: dict[type, Any] = {**handlers.HANDLERS}
 
 
 class Core:

@@ -503,6 +503,7 @@ def test_campaigns():
     ("settings days mon, tue, thu", UpdateSettings(ME, working_days=(1, 2, 4))),
     ("settings days Mon Tue Thu", UpdateSettings(ME, working_days=(1, 2, 4))),
     ("settings days tuesday-thursday", UpdateSettings(ME, working_days=(2, 3, 4))),
+    ("settings days Mon – Fri", UpdateSettings(ME, working_days=(1, 2, 3, 4, 5))),
     ("settings days fri-mon", UpdateSettings(ME, working_days=(1, 5, 6, 7))),
     ("settings days weekdays", UpdateSettings(ME, working_days=(1, 2, 3, 4, 5))),
     ("settings days everyday", UpdateSettings(ME, working_days=(1, 2, 3, 4, 5, 6, 7))),
