@@ -35,13 +35,13 @@ class Conversation:
     def actor(self, user: UserView) -> c.Actor:
         return c.Actor(user.id, self.platform)
 
-    async def handle_text(self, user: UserView, text: str) -> Reply:
-        """A message typed by the user."""
+    async def handle_text(self, user: UserView, text: str, *, idempotency_key: str | None = None) -> Reply:
+        """A message typed by the user; the key (the platform's delivery id) makes a redelivery a no-op."""
         try:
             parsed = parse(text, self.actor(user), self.now_for(user))
             if isinstance(parsed, Help):
                 return Reply(help_text(parsed.topic), ephemeral=True)
-            return await self._run(user, parsed)
+            return await self._run(user, parsed, idempotency_key)
         except AmbiguousContact as exc:
             return render.ambiguous(exc, text)
         except PipedrivenError as exc:
@@ -50,14 +50,16 @@ class Conversation:
             log.exception("unexpected error handling a message")
             return Reply(SOMETHING_WENT_WRONG, ephemeral=True)
 
-    async def handle_button(self, user: UserView, data: str, answer: str | None = None) -> Reply:
-        """A tap on a button (and, for buttons that ask, the user's answer)."""
+    async def handle_button(self, user: UserView, data: str, answer: str | None = None, *,
+                            idempotency_key: str | None = None) -> Reply:
+        """A tap on a button (and, for buttons that ask, the user's answer). The key names the tap (platform
+        message and button) so that a retry or a double tap acts once."""
         try:
             button = codec.decode(data)
             command = await self._button_command(user, button, answer)
             if isinstance(command, Reply):
                 return command
-            return await self._run(user, command)
+            return await self._run(user, command, idempotency_key)
         except PipedrivenError as exc:
             return Reply(exc.user_message, ephemeral=True)
         except Exception:
@@ -71,8 +73,8 @@ class Conversation:
             return None
         return render.suggestions(result, header=f"☀️ Good morning {user.name.split()[0]}! Who to contact today:")
 
-    async def _run(self, user: UserView, command) -> Reply:
-        result = await self.core.execute(command)
+    async def _run(self, user: UserView, command, idempotency_key: str | None = None) -> Reply:
+        result = await self.core.execute(command, idempotency_key=idempotency_key)
         return render.result(result, user)
 
     async def _button_command(self, user: UserView, button: codec.ButtonData, answer: str | None):

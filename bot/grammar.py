@@ -462,7 +462,8 @@ def _settings(a: _Args, actor: Actor, now: datetime) -> ShowSettings | UpdateSet
     if not a.words:
         return ShowSettings(actor)
     setting = _SETTINGS.get(a.words[0].keyword)
-    value = re.sub(r"^(?:(?:time|at|to) )+", "", " ".join(a.words[1:]) + " ").strip()  # `settings digest at 9:15`
+    # `settings digest at 9:15`, `settings timezone to Europe/Paris`
+    value = re.sub(r"^(?:(?:time|at|to) )+", "", " ".join(a.words[1:]) + " ").strip()
     if setting is None or not value:
         raise a.fail("Change your digest `time`, `timezone` or working `days`.")
     return UpdateSettings(actor, **setting(a, value))

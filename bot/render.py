@@ -13,6 +13,7 @@ from bot.replies import Button, Reply, Section
 from core.errors import AmbiguousContact
 from core.results import (
     ActionResult,
+    AlreadyDone,
     CampaignList,
     CampaignResult,
     ContactDetail,
@@ -90,6 +91,11 @@ def local(at, user: UserView) -> str:
 @singledispatch
 def result(value, user: UserView) -> Reply:
     return Reply(str(value))
+
+
+@result.register
+def _(value: AlreadyDone, user: UserView) -> Reply:
+    return Reply(value.message, ephemeral=True)
 
 
 @result.register

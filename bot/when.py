@@ -21,8 +21,8 @@ MONTHS = ("january", "february", "march", "april", "may", "june", "july", "augus
           "november", "december")
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # Weekday words people type, to Python's weekday() (0 = Monday).
-WEEKDAYS = {**{name: n for n, name in enumerate(DAY_NAMES)}, **{name[:3]: n for n, name in enumerate(DAY_NAMES)},
-            "tues": 1, "weds": 2, "thur": 3, "thurs": 3}
+WEEKDAYS = {key: n for n, name in enumerate(DAY_NAMES) for key in (name, name[:3])}
+WEEKDAYS.update(tues=1, weds=2, thur=3, thurs=3)
 
 _DAY_WORDS = {"today": 0, "tomorrow": 1, "yesterday": -1}
 _UNITS = {"d": "days", "day": "days", "days": "days",

@@ -180,3 +180,10 @@ class ChatIdentityView:
     platform: str
     external_user_id: str
     dm_channel: str | None = None
+
+
+@dataclass(frozen=True)
+class AlreadyDone:
+    """The same request (a retry, a double tap) arrived again; it was acted on once, the first time."""
+
+    message: str = "Already done: that was recorded once."

@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
@@ -18,8 +19,8 @@ from core.db import session_factory
 from core.errors import Conflict, DatabaseUnavailable, InvalidInput, PipedrivenError, UnknownUser
 from core import handlers
 from core.handlers import Context, user_view
-from core.models import ChatIdentity, User
-from core.results import UserView
+from core.models import ChatIdentity, ProcessedRequest, User
+from core.results import AlreadyDone, UserView
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -35,12 +36,16 @@ class Core:
         self.clock = clock or SystemClock()
         self.settings = settings or Settings()
 
-    async def execute(self, command: Any) -> Any:
+    async def execute(self, command: Any, *, idempotency_key: str | None = None) -> Any:
+        """Run `command` in one transaction. With an idempotency key, a second delivery of the same request
+        (a platform retry, a double tap) returns `AlreadyDone` and changes nothing."""
         handler = HANDLERS.get(type(command))
         if handler is None:
             raise TypeError(f"no handler for {type(command).__name__}")
         try:
             async with self.sessions() as session, session.begin():
+                if idempotency_key is not None and not await self._claim(session, command, idempotency_key):
+                    return AlreadyDone()
                 return await handler(command, Context(session, self.clock, self.settings))
         except PipedrivenError:
             raise
@@ -55,6 +60,15 @@ class Core:
                 raise DatabaseUnavailable() from exc
             log.exception("database error in %s", type(command).__name__)
             raise InvalidInput("That could not be saved. Please check what you typed.") from exc
+
+    async def _claim(self, session, command: Any, key: str) -> bool:
+        """Record the key in this transaction; a concurrent twin waits on it and then finds it taken."""
+        actor = getattr(command, "actor", None)
+        stmt = (pg_insert(ProcessedRequest)
+                .values(key=key[:200], command=type(command).__name__,
+                        user_id=actor.user_id if actor else None, created_at=self.clock.now())
+                .on_conflict_do_nothing().returning(ProcessedRequest.key))
+        return (await session.execute(stmt)).first() is not None
 
     async def identify(self, platform: str, external_user_id: str) -> UserView:
         """The Pipedriven user behind a chat account, or UnknownUser."""

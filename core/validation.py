@@ -70,7 +70,7 @@ def clean_timezone(value: str) -> str:
     value = (value or "").strip()
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: names too long for a file path
         raise InvalidInput(f"“{value[:60]}” is not a timezone I know. Try one like Europe/London.") from None
     return value
 
