@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from zoneinfo import available_timezones
 
-from bot.when import WEEKDAYS, WHEN_FORMS, WhenError, parse_period, parse_time, split_when
+from bot.when import WEEKDAYS, WHEN_FORMS, WhenError, parse_period, parse_time, parse_when, split_when
 from core.commands import (
     Actor,
     AddContact,
     AddNote,
     BookMeeting,
     CampaignRef,
+    ChooseDigestPlatform,
     CompleteFollowUp,
     ContactRef,
     FindContacts,
@@ -29,7 +30,9 @@ from core.commands import (
     GetStats,
     ListCampaigns,
     LogOutreach,
+    PauseDigests,
     RequestMeeting,
+    ResumeDigests,
     SetFollowUp,
     ShowContact,
     ShowSettings,
@@ -97,9 +100,11 @@ _GRAMMAR = (
           "outreach and meeting numbers (this month unless you say otherwise)",
           ("stats", "stats campaign Fintech by method last month")),
     _Verb("campaigns", "campaigns", "list the campaigns", ("campaigns",)),
-    _Verb("settings", "settings [time HH:MM | timezone ZONE | days DAYS]",
-          "see or change your digest time, timezone and working days",
-          ("settings timezone Europe/Paris", "settings days mon-fri")),
+    _Verb("settings", "settings [time HH:MM | timezone ZONE | days DAYS | pause until DATE | resume "
+                      "| platform slack|telegram|all]",
+          "see or change your digest time, timezone and working days; pause digests and nudges (holidays) "
+          "until the day you are back; choose where they arrive",
+          ("settings timezone Europe/Paris", "settings pause until 2027-01-04"), takes_when=True),
     _Verb("help", "help [VERB]", "everything I understand, or more on one verb",
           ("help", "help log"), aliases=("?", "start")),
 )
@@ -458,15 +463,50 @@ def _campaigns(a: _Args, actor: Actor, now: datetime) -> ListCampaigns:
     return ListCampaigns(actor)
 
 
-def _settings(a: _Args, actor: Actor, now: datetime) -> ShowSettings | UpdateSettings:
+def _settings(a: _Args, actor: Actor, now: datetime) -> object:
     if not a.words:
         return ShowSettings(actor)
-    setting = _SETTINGS.get(a.words[0].keyword)
+    keyword = a.words[0].keyword
+    if keyword in _DELIVERY_SETTINGS:
+        return _DELIVERY_SETTINGS[keyword](a, actor, now)
+    setting = _SETTINGS.get(keyword)
     # `settings digest at 9:15`, `settings timezone to Europe/Paris`
     value = re.sub(r"^(?:(?:time|at|to) )+", "", " ".join(a.words[1:]) + " ").strip()
     if setting is None or not value:
-        raise a.fail("Change your digest `time`, `timezone` or working `days`.")
+        raise a.fail("Change your digest `time`, `timezone` or working `days`. "
+                     "Or `pause until DATE`, `resume`, `platform slack|telegram|all`.")
     return UpdateSettings(actor, **setting(a, value))
+
+
+def _pause(a: _Args, actor: Actor, now: datetime) -> PauseDigests:
+    """`settings pause until 2027-01-04` (or `pause 2w`): DATE is the first day back."""
+    words = a.words[1:]
+    if words and words[0].keyword == "until":
+        words = words[1:]
+    if not words:
+        raise a.fail("Pause until when? Give the day you are back, like `settings pause until 2027-01-04`.")
+    try:
+        return PauseDigests(actor, parse_when(" ".join(words), now).date())
+    except WhenError as error:
+        raise a.fail(str(error)) from None
+
+
+def _resume(a: _Args, actor: Actor, now: datetime) -> ResumeDigests:
+    if len(a.words) > 1:
+        raise a.fail("`settings resume` takes nothing after it.")
+    return ResumeDigests(actor)
+
+
+_PLATFORM_CHOICES = {"slack": "slack", "telegram": "telegram", "all": None, "both": None, "every": None}
+
+
+def _platform(a: _Args, actor: Actor, now: datetime) -> ChooseDigestPlatform:
+    if len(a.words) != 2 or a.words[1].keyword not in _PLATFORM_CHOICES:
+        raise a.fail("Choose where digests and nudges arrive: `settings platform slack`, `telegram` or `all`.")
+    return ChooseDigestPlatform(actor, _PLATFORM_CHOICES[a.words[1].keyword])
+
+
+_DELIVERY_SETTINGS = {"pause": _pause, "resume": _resume, "unpause": _resume, "platform": _platform}
 
 
 def _digest_time(a: _Args, value: str) -> dict:

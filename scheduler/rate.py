@@ -1,0 +1,99 @@
+"""Pacing sends to a platform's limits: one token bucket for the platform as a whole and one per chat.
+
+Each bucket is a GCRA (the “generic cell rate algorithm”, a token bucket kept as one number: the moment the
+bucket is next empty). A message goes at the first moment every bucket it needs allows, and that moment is
+booked in all of them at once, without awaiting in between, so concurrent senders on one event loop never
+book the same slot. The limits are per process; with several processes a 429 still can happen, and the
+dispatcher then holds the whole platform for the retry-after the platform asked for.
+
+The defaults follow the platforms' published limits:
+- Telegram: about 30 messages a second to different chats, and 1 a second in one chat. Messages are spread
+  evenly (no burst), since Telegram counts over a sliding second.
+- Slack (chat.postMessage): about 1 message a second per channel, short bursts allowed; the workspace-wide
+  limit is “several hundred a minute”, so 5 a second with bursts of 10.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Rate:
+    """`count` messages every `per` seconds, of which up to `burst` may go back to back."""
+
+    count: int
+    per: float
+    burst: int = 1
+
+    @property
+    def interval(self) -> float:
+        return self.per / self.count
+
+
+@dataclass(frozen=True)
+class PlatformLimits:
+    overall: Rate | None = None
+    per_chat: Rate | None = None
+
+
+DEFAULT_LIMITS = {
+    "telegram": PlatformLimits(overall=Rate(30, 1.0), per_chat=Rate(1, 1.0)),
+    "slack": PlatformLimits(overall=Rate(5, 1.0, burst=10), per_chat=Rate(1, 1.0, burst=3)),
+}
+
+
+class _Bucket:
+    def __init__(self, rate: Rate) -> None:
+        self.rate = rate
+        self.next_free = float("-inf")  # GCRA's “theoretical arrival time”
+
+    def earliest(self, now: float) -> float:
+        """The first moment from `now` at which one more message conforms."""
+        return max(now, self.next_free - (self.rate.burst - 1) * self.rate.interval)
+
+    def book(self, at: float) -> None:
+        self.next_free = max(self.next_free, at) + self.rate.interval
+
+
+class Pacer:
+    """The limits of one platform. `await pacer.wait(chat)` returns when a message to `chat` may go."""
+
+    MAX_IDLE_CHATS = 10_000
+
+    def __init__(self, limits: PlatformLimits | None = None) -> None:
+        limits = limits or PlatformLimits()
+        self._overall = _Bucket(limits.overall) if limits.overall else None
+        self._per_chat_rate = limits.per_chat
+        self._chats: dict[str, _Bucket] = {}
+        self._held_until = float("-inf")
+
+    def reserve(self, chat: str, now: float) -> float:
+        """Book the first moment (>= now) a message to `chat` may go, and return it."""
+        buckets = [b for b in (self._overall, self._chat(chat, now)) if b is not None]
+        at = max([now, self._held_until] + [b.earliest(now) for b in buckets])
+        for bucket in buckets:
+            bucket.book(at)
+        return at
+
+    def hold(self, seconds: float, now: float) -> None:
+        """The platform said “too many requests, retry after `seconds`”: send nothing more until then."""
+        self._held_until = max(self._held_until, now + seconds)
+
+    async def wait(self, chat: str) -> None:
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        at = self.reserve(chat, now)
+        if at > now:
+            await asyncio.sleep(at - now)
+
+    def _chat(self, chat: str, now: float) -> _Bucket | None:
+        if self._per_chat_rate is None:
+            return None
+        bucket = self._chats.get(chat)
+        if bucket is None:
+            if len(self._chats) >= self.MAX_IDLE_CHATS:  # a bucket whose slot has passed is as good as new
+                self._chats = {k: b for k, b in self._chats.items() if b.next_free > now}
+            bucket = self._chats[chat] = _Bucket(self._per_chat_rate)
+        return bucket
