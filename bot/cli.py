@@ -10,10 +10,11 @@ import asyncio
 import sys
 import warnings
 from collections.abc import Callable
+from datetime import timezone
 
 from bot.bootstrap import configure_logging, migrate, open_core
 from core import db
-from core.commands import Actor, CreateUser, ListUsers
+from core.commands import Actor, CreateUser, ListDeliveryProblems, ListUsers
 from core.errors import PipedrivenError
 from core.settings import Settings
 
@@ -61,11 +62,15 @@ def cmd_users(args, settings: Settings) -> int:
 
     async def list_(core):
         result = await core.execute(ListUsers())
+        problems = await core.execute(ListDeliveryProblems())
         if not result.users:
             print("No users yet. Add one with: pipedriven users add EMAIL --name NAME")
         for u in result.users:
             print(f"{u.id:>4}  {u.name:<24} {u.email:<32} {u.role:<14} {u.timezone}"
                   + ("" if u.active else "  (inactive)"))
+            for problem in (p for p in problems if p.user_id == u.id):
+                print(f"      ⚠ {problem.platform} {problem.external_user_id}: undeliverable since "
+                      f"{problem.failed_at.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC: {problem.error}")
 
     _with_core(settings, add if args.users_command == "add" else list_)
     return 0

@@ -48,7 +48,10 @@ class Dispatcher:
             return outcomes
         while True:
             due = await self.core.execute(ClaimDueDeliveries(tuple(self.notifiers), self.token, self.batch))
-            outcomes.update(await asyncio.gather(*(self._deliver(claim) for claim in due.claims)))
+            # Digests first: a morning's nudges follow its digest rather than overtake it.
+            for kind in ("digest", "nudge"):
+                outcomes.update(await asyncio.gather(*(self._deliver(claim) for claim in due.claims
+                                                       if claim.kind == kind)))
             if not due.more:
                 return outcomes
 

@@ -58,12 +58,16 @@ class _Bucket:
 
 
 class Pacer:
-    """The limits of one platform. `await pacer.wait(chat)` returns when a message to `chat` may go."""
+    """The limits of one platform. `await pacer.wait(chat)` returns when a message to `chat` may go.
+
+    A platform without limits (the console; tests, whose clock is not the event loop's) is not paced at all.
+    """
 
     MAX_IDLE_CHATS = 10_000
 
     def __init__(self, limits: PlatformLimits | None = None) -> None:
         limits = limits or PlatformLimits()
+        self.paced = limits.overall is not None or limits.per_chat is not None
         self._overall = _Bucket(limits.overall) if limits.overall else None
         self._per_chat_rate = limits.per_chat
         self._chats: dict[str, _Bucket] = {}
@@ -79,9 +83,12 @@ class Pacer:
 
     def hold(self, seconds: float, now: float) -> None:
         """The platform said “too many requests, retry after `seconds`”: send nothing more until then."""
-        self._held_until = max(self._held_until, now + seconds)
+        if self.paced:
+            self._held_until = max(self._held_until, now + seconds)
 
     async def wait(self, chat: str) -> None:
+        if not self.paced:
+            return
         loop = asyncio.get_running_loop()
         now = loop.time()
         at = self.reserve(chat, now)

@@ -30,6 +30,9 @@ class RecordingNotifier:
     def fail_next(self, user_id: int, *errors: Exception) -> None:
         self._errors[user_id].extend(errors)
 
+    def errors_queued(self, user) -> int:
+        return len(self._errors[user.id])
+
     async def send(self, target: ChatTarget, reply: Reply) -> str | None:
         if self._errors[target.user_id]:
             raise self._errors[target.user_id].pop(0)
