@@ -78,12 +78,20 @@ def cmd_users(args, settings: Settings) -> int:
 
 async def _console(core, email: str, *, show_digest: bool) -> None:
     from bot.console import ConsoleChat
+    from bot.console.notifier import ConsoleNotifier
+    from bot.notify import ChatTarget
 
     user = await core.user_by_email(email)
     chat = ConsoleChat(core, user)
     if show_digest:
+        # Printed by the console's notifier, the port the scheduler delivers digests through; its buttons'
+        # numbers then work in this chat.
         digest = await chat.conversation.digest(user)
-        print(await chat.show(digest) if digest else "Nothing to suggest today.")
+        if digest:
+            await ConsoleNotifier(sys.stdout, chat).send(ChatTarget(user.id, chat.conversation.platform, user.email),
+                                                         digest)
+        else:
+            print("Nothing to suggest today.")
         print()
     if sys.stdin.isatty():
         print(f"Chatting as {user.name}. Type `help` for commands, a button's number to press it, `quit` to leave.")

@@ -1,8 +1,8 @@
 """Pacing sends to a platform's limits: one token bucket for the platform as a whole and one per chat.
 
 Each bucket is a GCRA (the “generic cell rate algorithm”, a token bucket kept as one number: the moment the
-bucket is next empty). A message goes at the first moment every bucket it needs allows, and that moment is
-booked in all of them at once, without awaiting in between, so concurrent senders on one event loop never
+bucket is next free). A message first waits until its chat may take one, then books the platform's next free
+moment and its chat's at once, without awaiting in between, so concurrent senders on one event loop never
 book the same slot. The limits are per process; with several processes a 429 still can happen, and the
 dispatcher then holds the whole platform for the retry-after the platform asked for.
 
@@ -73,13 +73,20 @@ class Pacer:
         self._chats: dict[str, _Bucket] = {}
         self._held_until = float("-inf")
 
-    def reserve(self, chat: str, now: float) -> float:
-        """Book the first moment (>= now) a message to `chat` may go, and return it."""
-        buckets = [b for b in (self._overall, self._chat(chat, now)) if b is not None]
-        at = max([now, self._held_until] + [b.earliest(now) for b in buckets])
-        for bucket in buckets:
-            bucket.book(at)
-        return at
+    def try_reserve(self, chat: str, now: float) -> tuple[bool, float]:
+        """If `chat` may take a message at `now`, book the platform's next free moment for it: (True, that
+        moment). Otherwise book nothing: (False, the moment the chat is free; try again then). A message waiting
+        for its chat holds no platform slot, so it never delays messages to other chats."""
+        chat_bucket = self._chat(chat, now)
+        if chat_bucket is not None and (free := chat_bucket.earliest(now)) > now:
+            return False, free
+        at = max(now, self._held_until)
+        if self._overall is not None:
+            at = max(at, self._overall.earliest(now))
+            self._overall.book(at)
+        if chat_bucket is not None:
+            chat_bucket.book(at)
+        return True, at
 
     def hold(self, seconds: float, now: float) -> None:
         """The platform said “too many requests, retry after `seconds`”: send nothing more until then."""
@@ -90,10 +97,13 @@ class Pacer:
         if not self.paced:
             return
         loop = asyncio.get_running_loop()
-        now = loop.time()
-        at = self.reserve(chat, now)
-        if at > now:
-            await asyncio.sleep(at - now)
+        while True:
+            now = loop.time()
+            booked, at = self.try_reserve(chat, now)
+            if at > now:
+                await asyncio.sleep(at - now)
+            if booked:
+                return
 
     def _chat(self, chat: str, now: float) -> _Bucket | None:
         if self._per_chat_rate is None:

@@ -67,9 +67,6 @@ class ConsoleChat:
             return self.display(await self.conversation.handle_button(self.user, self.buttons[index - 1]))
         return self.display(await self.conversation.handle_text(self.user, text))
 
-    async def show(self, reply: Reply | None) -> str:
-        return self.display(reply) if reply else ""
-
     def display(self, reply: Reply) -> str:
         """Terminal text for a reply; its buttons' numbers (and its question) now belong to this chat."""
         out, buttons = render_text(reply)
