@@ -222,7 +222,7 @@ async def _still_due(ctx: Context, ids: list[int], now: datetime) -> list[Delive
             id=delivery.id, kind=delivery.kind, user=user_view(user),
             target=ChatIdentityView(identity.user_id, identity.platform, identity.external_user_id,
                                     identity.dm_channel),
-            due_at=delivery.due_at, attempts=delivery.attempts,
+            due_at=delivery.due_at,
             follow_up=FollowUpView(follow_up.id, follow_up.contact_id, follow_up.due_at, follow_up.note,
                                    follow_up.snoozed) if follow_up else None,
             contact=contact_view(contact) if contact else None))
@@ -263,7 +263,8 @@ async def record_delivery_failure(cmd: c.RecordDeliveryFailure, ctx: Context) ->
     if delivery is None:
         return None
     error = (cmd.error or "unknown error")[:500]
-    delivery.attempts += 1
+    if cmd.retry_after is None:  # a “too many requests, retry after” is no reason to give up
+        delivery.attempts += 1
     delivery.last_error = error
     delivery.claimed_until = None
     if cmd.permanent or delivery.attempts >= MAX_ATTEMPTS:

@@ -263,7 +263,7 @@ class OutboxMessage(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     payload: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'"))
     status: Mapped[str] = mapped_column(String(12), server_default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")  # failed ones, not counting 429s
     next_attempt_at: Mapped[datetime] = _now()
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = _now()
@@ -320,7 +320,7 @@ class Delivery(Base):
     status: Mapped[str] = mapped_column(String(10), server_default="claimed")
     claim_token: Mapped[str | None] = mapped_column(String(40))
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")  # failed ones, not counting 429s
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
     message_id: Mapped[str | None] = mapped_column(String(100))

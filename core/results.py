@@ -201,7 +201,6 @@ class DeliveryClaim:
     user: UserView
     target: ChatIdentityView
     due_at: datetime
-    attempts: int = 0
     follow_up: FollowUpView | None = None  # a nudge's follow-up, and its contact
     contact: ContactView | None = None
 

@@ -37,7 +37,11 @@ class Dispatcher:
         self.pacers = {platform: Pacer(limits.get(platform)) for platform in self.notifiers}
         self.conversations = {platform: Conversation(core, platform) for platform in self.notifiers}
         self.batch = batch
+        self.concurrency = concurrency
         self._slots = asyncio.Semaphore(concurrency)
+        # Claimed but not yet through, across batches: the next batch is claimed as this runs low.
+        self._unfinished = 0
+        self._progress = asyncio.Condition()
         # Names this process's claims: only the claimant records an outcome.
         self.token = token or uuid.uuid4().hex
 
@@ -46,14 +50,37 @@ class Dispatcher:
         outcomes: Counter = Counter()
         if not self.notifiers:
             return outcomes
-        while True:
-            due = await self.core.execute(ClaimDueDeliveries(tuple(self.notifiers), self.token, self.batch))
-            # Digests first: a morning's nudges follow its digest rather than overtake it.
-            for kind in ("digest", "nudge"):
-                outcomes.update(await asyncio.gather(*(self._deliver(claim) for claim in due.claims
-                                                       if claim.kind == kind)))
-            if not due.more:
-                return outcomes
+        batches: list[asyncio.Task] = []
+        try:
+            while True:
+                due = await self.core.execute(ClaimDueDeliveries(tuple(self.notifiers), self.token, self.batch))
+                self._unfinished += len(due.claims)
+                batches.append(asyncio.create_task(self._deliver_batch(due.claims, outcomes)))
+                if not due.more:
+                    break
+                # Claim the next batch just before the senders run dry, not sooner: a claim's lease is running.
+                async with self._progress:
+                    await self._progress.wait_for(lambda: self._unfinished < self.concurrency)
+        finally:
+            results = await asyncio.gather(*batches, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return outcomes
+
+    async def _deliver_batch(self, claims: tuple[DeliveryClaim, ...], outcomes: Counter) -> None:
+        # Digests first: a morning's nudges follow its digest rather than overtake it.
+        for kind in ("digest", "nudge"):
+            outcomes.update(await asyncio.gather(*(self._deliver_counted(claim) for claim in claims
+                                                   if claim.kind == kind)))
+
+    async def _deliver_counted(self, claim: DeliveryClaim) -> str:
+        try:
+            return await self._deliver(claim)
+        finally:
+            self._unfinished -= 1
+            async with self._progress:
+                self._progress.notify_all()
 
     async def _deliver(self, claim: DeliveryClaim) -> str:
         async with self._slots:

@@ -1,9 +1,8 @@
 """Pacing sends to a platform's limits: one token bucket for the platform as a whole and one per chat.
 
 Each bucket is a GCRA (the “generic cell rate algorithm”, a token bucket kept as one number: the moment the
-bucket is next free). A message first waits until its chat may take one, then books the platform's next free
-moment and its chat's at once, without awaiting in between, so concurrent senders on one event loop never
-book the same slot. The limits are per process; with several processes a 429 still can happen, and the
+bucket is next free). A message first waits until its chat may take one, then for its turn on the platform;
+see `Pacer`. The limits are per process; with several processes a 429 still can happen, and the
 dispatcher then holds the whole platform for the retry-after the platform asked for.
 
 The defaults follow the platforms' published limits:
@@ -60,7 +59,10 @@ class _Bucket:
 class Pacer:
     """The limits of one platform. `await pacer.wait(chat)` returns when a message to `chat` may go.
 
-    A platform without limits (the console; tests, whose clock is not the event loop's) is not paced at all.
+    Messages take their turn in order (a fair lock), and a turn is booked at the moment the message actually
+    goes, not in advance: a sender that wakes late never squeezes the ones after it closer together. A message
+    waiting for its chat takes no turn, so it holds up no other chat. A platform without limits (the console;
+    tests, whose clock is not the event loop's) is not paced at all.
     """
 
     MAX_IDLE_CHATS = 10_000
@@ -72,21 +74,24 @@ class Pacer:
         self._per_chat_rate = limits.per_chat
         self._chats: dict[str, _Bucket] = {}
         self._held_until = float("-inf")
+        self._turn = asyncio.Lock()
 
-    def try_reserve(self, chat: str, now: float) -> tuple[bool, float]:
-        """If `chat` may take a message at `now`, book the platform's next free moment for it: (True, that
-        moment). Otherwise book nothing: (False, the moment the chat is free; try again then). A message waiting
-        for its chat holds no platform slot, so it never delays messages to other chats."""
-        chat_bucket = self._chat(chat, now)
-        if chat_bucket is not None and (free := chat_bucket.earliest(now)) > now:
-            return False, free
+    def chat_free_at(self, chat: str, now: float) -> float:
+        """The first moment from `now` at which `chat` may take one more message."""
+        bucket = self._chat(chat, now)
+        return bucket.earliest(now) if bucket else now
+
+    def platform_free_at(self, now: float) -> float:
+        """The first moment from `now` at which the platform may take one more message."""
         at = max(now, self._held_until)
-        if self._overall is not None:
-            at = max(at, self._overall.earliest(now))
+        return max(at, self._overall.earliest(now)) if self._overall else at
+
+    def book(self, chat: str, at: float) -> None:
+        """A message to `chat` goes at `at`."""
+        if self._overall:
             self._overall.book(at)
-        if chat_bucket is not None:
-            chat_bucket.book(at)
-        return True, at
+        if bucket := self._chat(chat, at):
+            bucket.book(at)
 
     def hold(self, seconds: float, now: float) -> None:
         """The platform said “too many requests, retry after `seconds`”: send nothing more until then."""
@@ -98,11 +103,15 @@ class Pacer:
             return
         loop = asyncio.get_running_loop()
         while True:
-            now = loop.time()
-            booked, at = self.try_reserve(chat, now)
-            if at > now:
-                await asyncio.sleep(at - now)
-            if booked:
+            if (free := self.chat_free_at(chat, loop.time())) > loop.time():
+                await asyncio.sleep(free - loop.time())
+            async with self._turn:
+                now = loop.time()
+                if self.chat_free_at(chat, now) > now:  # another message to this chat went meanwhile
+                    continue
+                if (at := self.platform_free_at(now)) > now:
+                    await asyncio.sleep(at - now)
+                self.book(chat, loop.time())
                 return
 
     def _chat(self, chat: str, now: float) -> _Bucket | None:

@@ -101,6 +101,17 @@ async def test_a_temporary_error_is_retried_no_sooner_than_the_platform_asks(at,
     assert len(telegram.digests(ana)) == 1
 
 
+async def test_too_many_requests_never_makes_it_give_up(at, clock, dispatcher, telegram, reachable):
+    ana = await reachable("Ana", platforms=("telegram",))
+    telegram.fail_next(ana.id, *(TemporaryDeliveryError("Too Many Requests", retry_after=2)
+                                 for _ in range(MAX_ATTEMPTS + 2)))
+    at("2026-11-24 08:30")
+    for _ in range(MAX_ATTEMPTS + 3):
+        await dispatcher.tick()
+        clock.advance(seconds=2)
+    assert len(telegram.digests(ana)) == 1
+
+
 async def test_temporary_errors_back_off_then_give_up(core, at, clock, dispatcher, slack, reachable):
     ana = await reachable("Ana")
     slack.fail_next(ana.id, *(TemporaryDeliveryError("503 Service Unavailable") for _ in range(MAX_ATTEMPTS)))

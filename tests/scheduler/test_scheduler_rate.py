@@ -1,9 +1,10 @@
-"""Pacing: the moments the limiter books for each message, on explicit times (nothing sleeps).
+"""Pacing: the moments the limiter lets each message go, on explicit times (nothing sleeps).
 
-`send_times` plays the senders of one event loop in time order, as `Pacer.wait` would: a message whose chat
-is busy comes back when the chat is free.
+`send_times` plays the senders of one event loop in time order, as `Pacer.wait` does: a message whose chat
+is busy comes back when the chat is free; otherwise it takes its turn and goes when the platform is free.
 """
 
+import asyncio
 import heapq
 
 import pytest
@@ -17,11 +18,11 @@ def send_times(pacer: Pacer, chats: list[str], now: float = 0.0) -> list[float]:
     moments: list[float] = [0.0] * len(chats)
     while waiting:
         moment, n, chat = heapq.heappop(waiting)
-        booked, at = pacer.try_reserve(chat, moment)
-        if booked:
-            moments[n] = at
-        else:
-            heapq.heappush(waiting, (at, n, chat))
+        if (free := pacer.chat_free_at(chat, moment)) > moment:
+            heapq.heappush(waiting, (free, n, chat))
+            continue
+        moments[n] = pacer.platform_free_at(moment)
+        pacer.book(chat, moments[n])
     return moments
 
 
@@ -68,15 +69,14 @@ def test_slack_workspace_pace_allows_bursts_of_ten_then_five_a_second():
 def test_an_idle_platform_sends_at_once_again():
     pacer = Pacer(DEFAULT_LIMITS["telegram"])
     send_times(pacer, [f"chat{n}" for n in range(30)])
-    assert pacer.try_reserve("late", now=5.0) == (True, 5.0)
+    assert pacer.platform_free_at(5.0) == pacer.chat_free_at("late", 5.0) == 5.0
 
 
 def test_a_hold_after_too_many_requests_delays_every_chat():
     pacer = Pacer(DEFAULT_LIMITS["telegram"])
-    pacer.try_reserve("ana", now=0.0)
+    pacer.book("ana", 0.0)
     pacer.hold(3.0, now=0.5)
-    assert pacer.try_reserve("bo", now=0.5) == (True, 3.5)
-    assert pacer.try_reserve("cy", now=4.0) == (True, 4.0)
+    assert send_times(pacer, ["bo", "cy"], now=0.5) == pytest.approx([3.5, 3.5 + 1 / 30])
 
 
 def test_a_platform_without_limits_is_not_paced():
@@ -90,12 +90,18 @@ def test_idle_chats_are_forgotten_without_changing_the_pace(monkeypatch):
     monkeypatch.setattr(Pacer, "MAX_IDLE_CHATS", 10)
     pacer = Pacer(PlatformLimits(per_chat=Rate(1, 1.0)))
     for n in range(10):
-        pacer.try_reserve(f"chat{n}", now=0.0)
-    assert pacer.try_reserve("chat0", now=1.0) == (True, 1.0)  # chat0 is busy until 2.0, the others idle
-    pacer.try_reserve("new", now=1.5)
+        pacer.book(f"chat{n}", 0.0)
+    pacer.book("chat0", 1.0)  # chat0 is busy until 2.0, the others are idle from 1.0
+    assert pacer.chat_free_at("new", 1.5) == 1.5
     assert len(pacer._chats) == 2
-    assert pacer.try_reserve("chat0", now=1.5) == (False, 2.0)
+    assert pacer.chat_free_at("chat0", 1.5) == 2.0
 
 
 async def test_waiting_for_an_unpaced_platform_returns_at_once():
     await Pacer(None).wait("ana")
+
+
+async def test_waiting_for_a_free_chat_and_platform_returns_at_once():
+    pacer = Pacer(DEFAULT_LIMITS["telegram"])
+    await pacer.wait("ana")
+    assert pacer.chat_free_at("ana", asyncio.get_running_loop().time()) > asyncio.get_running_loop().time()
