@@ -8,8 +8,9 @@ aiohttp server on 127.0.0.1) answers 429 with a retry_after beyond 30 messages i
 second to one chat; the minimal HTTP notifier there reaches it. The scheduler's dispatcher runs as in
 `pipedriven run` (claims in PostgreSQL, digests built by the core, sends paced per platform, outcomes
 recorded); the bench only beats faster than the 30-second production beat, so that retries after a 429 are
-not left waiting for it. Reports the total time, messages per second and the 429 count. `--unpaced` turns the
-scheduler's pacing off, to show what it saves.
+not left waiting for it. Reports the total time, messages per second and the 429 count, and the cost of a tick
+with nothing due (what every process pays each beat). `--unpaced` turns the scheduler's pacing off, to show
+what it saves.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from datetime import datetime, timedelta, timezone
 
 import psycopg
 
-from bench.common import bench_database, machine
+from bench.common import bench_database, machine, summary
 from bench.fake_telegram import FakeTelegram, HttpTelegramNotifier
 from core import db
 from core.service import Core
@@ -31,6 +32,7 @@ from scheduler.rate import DEFAULT_LIMITS
 
 START = datetime(2026, 11, 24, 8, 30, tzinfo=timezone.utc)  # a Tuesday, 08:30 in London
 BEAT_SECONDS = 0.25
+IDLE_TICKS = 50
 
 
 class RunningClock:
@@ -72,6 +74,11 @@ async def run(url: str, users: int, paced: bool) -> None:
             beats += 1
             await asyncio.sleep(BEAT_SECONDS)
         elapsed = time.perf_counter() - started - BEAT_SECONDS  # the last beat found nothing more to do
+        idle_ms = []
+        for _ in range(IDLE_TICKS):  # what every process pays each beat when nothing is due
+            begin = time.perf_counter()
+            await dispatcher.tick()
+            idle_ms.append((time.perf_counter() - begin) * 1000)
     finally:
         await notifier.close()
         await server.stop()
@@ -80,6 +87,7 @@ async def run(url: str, users: int, paced: bool) -> None:
     print(f"{'paced' if paced else 'unpaced'}: {delivered} digests delivered in {elapsed:.1f} s = "
           f"{delivered / elapsed:.1f} messages/s (limit 30/s), 429 answers: {server.too_many_requests}, "
           f"retries: {outcomes['retry']}, ticks: {beats}")
+    print(f"  a tick with nothing due among {users} users: {summary(idle_ms)}")
 
 
 def main() -> None:

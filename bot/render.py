@@ -25,8 +25,7 @@ from core.results import (
     Suggestions,
     UserView,
 )
-from core.deliveries import PLATFORM_NAMES
-from core.validation import METHOD_LABELS
+from core.validation import METHOD_LABELS, PLATFORM_NAMES
 
 QUICK_METHODS = ("linkedin", "email", "call")
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

@@ -39,8 +39,8 @@ from core.results import (
     FollowUpView,
     SettingsView,
 )
+from core.validation import PLATFORM_NAMES
 
-PLATFORM_NAMES = {"slack": "Slack", "telegram": "Telegram", "console": "the console"}
 MAX_ATTEMPTS = 6
 BACKOFF_SECONDS = (15, 60, 300, 900, 1800)  # after the 1st, 2nd, … temporary failure
 MIN_RETRY_SECONDS = 1
