@@ -228,8 +228,13 @@ def _export_row(columns: tuple[str, ...], row: tuple, user: UserView) -> str:
                       if _worth_showing(col, v))
 
 
+# Book-keeping that means nothing to the person asking; the full export keeps it.
+_CHAT_EXPORT_SKIP = frozenset({"created_at", "updated_at", "next_attempt_at", "attempts", "sync_state", "topic",
+                               "added_by", "created_by"})
+
+
 def _worth_showing(column: str, value) -> bool:
-    if value is None or value in ("", [], {}):
+    if value is None or value in ("", [], {}) or column in _CHAT_EXPORT_SKIP:
         return False
     return column.startswith("pipedrive_") or not (column == "id" or column.endswith(("_id", "_ids")))
 

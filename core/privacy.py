@@ -108,7 +108,7 @@ async def export_contact(cmd: c.ExportContact, ctx: Context) -> ContactExport:
     sections = [await _section(ctx, Contact.__table__, Contact.__table__.c.id.in_(ids))]
     for column in referring_columns():
         sections.append(await _section(ctx, column.table, column.in_(ids)))
-    sections.append(await _section(ctx, AuditEntry.__table__, AuditEntry.contact_ids.overlap(_int_array(ids)),
+    sections.append(await _section(ctx, AuditEntry.__table__, AuditEntry.contact_ids.op("&&")(_int_array(ids)),
                                    order_by=[AuditEntry.occurred_at, AuditEntry.id]))
     return ContactExport(subject=str(cmd.contact), generated_at=ctx.clock.now(), contact_ids=tuple(ids),
                          pipedrive_person_ids=_person_ids(contacts), sections=tuple(sections))

@@ -8,6 +8,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -100,6 +103,18 @@ async def world(core, make, clock) -> World:
 
 
 @pytest.fixture
+def zoe() -> dict:
+    """What the world was told about her, and her phone as it is stored (E.164)."""
+    return {**ZOE, "stored_phone": ZOE_PHONE_STORED}
+
+
+@pytest.fixture
+def scan(database_url):
+    """`scan()`: where in the database anything identifying her still is (see `scan_database`)."""
+    return lambda: scan_database(database_url, PERSONAL_VALUES)
+
+
+@pytest.fixture
 def stats_totals(core):
     """Every stats grouping over all time, as the Golden Ticket user sees them."""
 
@@ -129,3 +144,16 @@ def scan_database(database_url: str, values: tuple[str, ...]) -> dict[tuple[str,
                 if n:
                     found[(table, column, value)] = n
     return found
+
+
+@pytest.fixture
+def cli(database_url, tmp_path):
+    """`cli("audit", "--user", EMAIL)`: the `pipedriven` command in a process of its own, on the test database."""
+    env = {**os.environ, "DATABASE_URL": database_url, "PIPEDRIVEN_DATA_DIR": str(tmp_path / "data")}
+    env.pop("TEST_DATABASE_URL", None)
+
+    def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True,
+                              text=True, env=env, cwd=tmp_path, timeout=60)
+
+    return run

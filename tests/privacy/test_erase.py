@@ -8,7 +8,6 @@ from bot.conversation import Conversation
 from core.commands import Actor, ContactRef, EraseContact, PreviewErasure
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.models import Activity, ChatContext, Contact, Erasure
-from tests.privacy.conftest import PERSONAL_VALUES, scan_database
 
 
 async def rows(core, model, *where):
@@ -16,15 +15,15 @@ async def rows(core, model, *where):
         return (await s.execute(select(model).where(*where))).scalars().all()
 
 
-async def test_erasing_by_email_leaves_her_in_no_table_of_the_database(core, world, database_url):
-    before = scan_database(database_url, PERSONAL_VALUES)
+async def test_erasing_by_email_leaves_her_in_no_table_of_the_database(core, world, scan):
+    before = scan()
     # She is really there to begin with: in contacts, notes, follow-ups, the outbox and its payloads.
     assert {table for table, _, _ in before} >= {"contacts", "activities", "follow_ups", "outbox"}
 
     result = await core.execute(EraseContact(Actor(world.gita.id), ContactRef(text="ZOE.QUARTERMAINE@orbit.example"),
                                              every_bank=True))
 
-    assert scan_database(database_url, PERSONAL_VALUES) == {}
+    assert scan() == {}
     assert set(result.contact_ids) == {world.zoe_ana.id, world.zoe_ben.id}
     assert await rows(core, Contact, Contact.id.in_(result.contact_ids)) == []
 
@@ -129,3 +128,28 @@ async def test_naming_the_person_badly_erases_nothing(core, world, ref, error):
     with pytest.raises(error):
         await core.execute(EraseContact(Actor(world.gita.id), ref, every_bank=True))
     assert await rows(core, Erasure) == []
+
+
+# --- the CLI ------------------------------------------------------------------------------------------------
+
+async def test_cli_erase_shows_what_goes_and_waits_for_a_typed_confirmation(core, world, cli, scan, zoe):
+    refused = cli("contacts", "erase", zoe["email"], "--by", "gita@example.com", stdin="y\n")
+    assert refused.returncode == 1 and "nothing erased" in refused.stderr
+    assert f"contact {world.zoe_ana.id}: Zoë Quartermaine (Orbit Logistics) in Ana Silva's bank (Pipedrive person 9001)" \
+        in refused.stdout
+    assert f"contact {world.zoe_ben.id}: Zoe Quartermaine in Ben Okafor's bank" in refused.stdout
+    assert await rows(core, Erasure) == []
+
+    done = cli("contacts", "erase", zoe["email"], "--by", "gita@example.com", stdin="erase\n")
+    assert done.returncode == 0, done.stderr
+    assert "delete person 9001, 9002 in Pipedrive" in done.stdout
+    assert scan() == {}
+
+
+@pytest.mark.parametrize("by, message", [("ana@example.com", "Only the Golden Ticket team can export or erase"),
+                                         ("nobody@example.com", "no Pipedriven user")])
+async def test_cli_erase_is_refused_to_anyone_but_a_golden_ticket_user(core, world, cli, zoe, by, message):
+    out = cli("contacts", "erase", zoe["email"], "--by", by, "--yes")
+    assert out.returncode == 1 and message in out.stderr
+    assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    assert len(await rows(core, Contact, Contact.id.in_([world.zoe_ana.id, world.zoe_ben.id]))) == 2
