@@ -244,8 +244,9 @@ def _erasure_message(ids: list[int], person_ids: tuple[int, ...], removed: dict[
 
 # --- the audit trail ------------------------------------------------------------------------------------
 
-_ID_FIELDS = {"contact_ids": "contact", "activity_id": "activity", "activity_ids": "activity",
-              "campaign_ids": "campaign"}
+# Fields, of a command or its result, that hold ids of what it touched (besides refs and views).
+_ID_FIELDS = {"contact_id": "contact", "contact_ids": "contact", "activity_id": "activity",
+              "activity_ids": "activity", "campaign_id": "campaign", "campaign_ids": "campaign", "user_id": "user"}
 
 
 def touched_ids(command: Any, result: Any) -> dict[str, set[int]]:

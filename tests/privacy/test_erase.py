@@ -146,10 +146,8 @@ async def test_cli_erase_shows_what_goes_and_waits_for_a_typed_confirmation(core
     assert scan() == {}
 
 
-@pytest.mark.parametrize("by, message", [("ana@example.com", "Only the Golden Ticket team can export or erase"),
-                                         ("nobody@example.com", "no Pipedriven user")])
-async def test_cli_erase_is_refused_to_anyone_but_a_golden_ticket_user(core, world, cli, zoe, by, message):
-    out = cli("contacts", "erase", zoe["email"], "--by", by, "--yes")
-    assert out.returncode == 1 and message in out.stderr
+async def test_cli_erase_is_refused_to_a_consultant(core, world, cli, zoe):
+    out = cli("contacts", "erase", zoe["email"], "--by", "ana@example.com", "--yes")
+    assert out.returncode == 1 and "Only the Golden Ticket team can export or erase" in out.stderr
     assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
     assert len(await rows(core, Contact, Contact.id.in_([world.zoe_ana.id, world.zoe_ben.id]))) == 2
