@@ -210,9 +210,6 @@ class ContactExport:
     pipedrive_person_ids: tuple[int, ...]
     sections: tuple[ExportSection, ...]
 
-    def section(self, name: str) -> ExportSection:
-        return next(s for s in self.sections if s.name == name)
-
 
 @dataclass(frozen=True)
 class ErasurePreview:
@@ -223,10 +220,6 @@ class ErasurePreview:
     follow_ups: int
     campaign_memberships: int
     sync_messages: int
-
-    @property
-    def contact_ids(self) -> tuple[int, ...]:
-        return tuple(k.id for k in self.contacts)
 
 
 @dataclass(frozen=True)
