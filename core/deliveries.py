@@ -289,6 +289,11 @@ async def list_delivery_problems(cmd: c.ListDeliveryProblems, ctx: Context) -> t
                                  r.delivery_failed_at) for r in rows)
 
 
+# Which of these commands the audit trail leaves out (core.service): the read-only one, and the scheduler's own
+# bookkeeping, whose record is the deliveries table itself.
+READ_ONLY = frozenset({c.ListDeliveryProblems})
+BOOKKEEPING = frozenset({c.ClaimDueDeliveries, c.RecordDelivered, c.RecordDeliveryFailure})
+
 HANDLERS = {
     c.PauseDigests: pause_digests,
     c.ResumeDigests: resume_digests,

@@ -8,9 +8,17 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
+from bot.conversation import Conversation
 from bot.notify import PermanentDeliveryError, TemporaryDeliveryError
 from core import db
-from core.commands import ClaimDueDeliveries, ContactRef, ListDeliveryProblems, RecordDelivered, SetFollowUp
+from core.commands import (
+    ClaimDueDeliveries,
+    ContactRef,
+    ListAudit,
+    ListDeliveryProblems,
+    RecordDelivered,
+    SetFollowUp,
+)
 from core.deliveries import MAX_ATTEMPTS
 from core.models import Delivery
 from core.service import Core
@@ -192,3 +200,16 @@ async def test_the_lease_is_a_setting(core, at, clock, dispatcher, slack, reacha
     clock.advance(seconds=60)
     await dispatcher.tick()
     assert len(slack.digests(ana)) == 1
+
+
+async def test_the_audit_trail_has_the_users_settings_but_not_each_beat_and_message(core, at, dispatcher, slack,
+                                                                                    telegram, reachable):
+    ana = await reachable("Ana", platforms=("slack", "telegram"))
+    telegram.fail_next(ana.id, TemporaryDeliveryError("503"))
+    at("2026-11-24 08:30")
+    for _ in range(3):
+        await dispatcher.tick()
+    await Conversation(core, "slack").handle_text(ana, "settings pause until 2026-12-01")
+    commands = [entry.command for entry in (await core.execute(ListAudit())).entries]
+    assert "PauseDigests" in commands
+    assert not {"ClaimDueDeliveries", "RecordDelivered", "RecordDeliveryFailure"} & set(commands)
