@@ -259,3 +259,21 @@ class GetStats:
     since: datetime | None = None
     until: datetime | None = None
     period_label: str | None = None
+
+
+# --- undo (core/undo.py) --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class UndoOutreach:
+    """Take back an outreach just logged by mistake: only its own logger may, and only for a short while."""
+
+    actor: Actor
+    contact: ContactRef
+    activity_id: int
+
+
+# --- the user's home (core/home.py) ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ShowHome:
+    actor: Actor

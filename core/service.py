@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from core.clock import Clock, SystemClock
 from core.db import session_factory
 from core.errors import Conflict, DatabaseUnavailable, InvalidInput, PipedrivenError, UnknownUser
-from core import handlers
+from core import handlers, home, undo
 from core.handlers import Context, user_view
 from core.models import ChatIdentity, ProcessedRequest, User
 from core.results import AlreadyDone, UserView
@@ -26,7 +26,7 @@ from core.settings import Settings
 log = logging.getLogger(__name__)
 
 # Every command's one handler. A feature module with handlers of its own adds its HANDLERS dict here.
-HANDLERS: dict[type, Any] = {**handlers.HANDLERS}
+HANDLERS: dict[type, Any] = {**handlers.HANDLERS, **undo.HANDLERS, **home.HANDLERS}
 
 
 class Core:
@@ -69,6 +69,14 @@ class Core:
                         user_id=actor.user_id if actor else None, created_at=self.clock.now())
                 .on_conflict_do_nothing().returning(ProcessedRequest.key))
         return (await session.execute(stmt)).first() is not None
+
+    async def ping(self) -> None:
+        """Check that the database answers (for health checks); DatabaseUnavailable when it does not."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(select(1))
+        except (DBAPIError, OSError) as exc:
+            raise DatabaseUnavailable() from exc
 
     async def identify(self, platform: str, external_user_id: str) -> UserView:
         """The Pipedriven user behind a chat account, or UnknownUser."""
