@@ -3,6 +3,8 @@ that sends it signed requests over HTTP."""
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -10,6 +12,22 @@ from bot.slack.app import SlackBot
 from bot.slack.service import SlackService
 from core.settings import Settings
 from fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, SignedClient
+
+
+@pytest.fixture(autouse=True)
+def no_error_logged():
+    """Bolt logs (rather than raises) what fails in a listener after its ack: any error logged fails the test."""
+    errors: list[logging.LogRecord] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            errors.append(record)
+
+    handler = Collect(level=logging.ERROR)
+    logging.getLogger().addHandler(handler)
+    yield
+    logging.getLogger().removeHandler(handler)
+    assert [r.getMessage() for r in errors] == []
 
 
 @pytest.fixture

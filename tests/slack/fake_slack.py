@@ -9,6 +9,7 @@ assert is empty at the end of every test.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import hashlib
 import hmac
@@ -26,6 +27,7 @@ from slack_sdk.models.views import View
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "slack"
 BOT_TOKEN = "xoxb-test-token"
+APP_TOKEN = "xapp-test-token"
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TEAM = "T0001"
 
@@ -94,6 +96,10 @@ class FakeSlack:
         self.app = web.Application()
         self.app.router.add_route("*", "/api/{method}", self._api)
         self.app.router.add_post("/respond/{n}", self._respond)
+        self.app.router.add_get("/link", self._socket_mode)
+        self.socket: web.WebSocketResponse | None = None
+        self.socket_open = asyncio.Event()
+        self.socket_acks: asyncio.Queue = asyncio.Queue()
 
     # --- set-up --------------------------------------------------------------------------------------------
 
@@ -146,7 +152,8 @@ class FakeSlack:
         method = request.match_info["method"]
         args = await self._args(request)
         self.calls.append(Call(method, args))
-        if request.headers.get("Authorization") != f"Bearer {BOT_TOKEN}":
+        token = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
+        if request.headers.get("Authorization") != f"Bearer {token}":
             return web.json_response({"ok": False, "error": "invalid_auth"})
         if self.failures.get(method):
             status, headers, error = self.failures[method].pop(0)
@@ -159,6 +166,20 @@ class FakeSlack:
     def _refuse(self, method: str, problems: list[str]) -> dict:
         self.invalid.append((method, problems))
         return {"ok": False, "error": "invalid_blocks", "errors": problems}
+
+    async def _socket_mode(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode's WebSocket: says hello, then takes the envelopes' acknowledgements."""
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self.socket = socket
+        await socket.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A123456"}})
+        self.socket_open.set()
+        async for message in socket:
+            await self.socket_acks.put(json.loads(message.data))
+        return socket
+
+    def _apps_connections_open(self, args):
+        return {"ok": True, "url": self.url.replace("http://", "ws://") + "/link"}
 
     def _auth_test(self, args):
         return {"ok": True, "url": "https://example.slack.com/", "team": "Example", "user": "pipedriven",

@@ -1,5 +1,6 @@
 """`/outreach WORDS` and DM messages through the real Bolt app, over HTTP, with signed requests."""
 
+import asyncio
 import time
 
 import pytest
@@ -122,3 +123,30 @@ async def test_the_bots_own_and_edited_messages_are_ignored(slack, fake, ana):
               "message": {"text": "today"}, "ts": "1700000002.000100"}
     assert (await slack.event(edited, event_id="Ev2")).status == 200
     assert fake.called("chat.postMessage") == []
+
+
+async def test_socket_mode_takes_the_same_command_over_the_websocket(core, fake, bot, slack_settings, make, ana):
+    from pydantic import SecretStr
+
+    from bot.slack.service import SlackService
+    from fake_slack import APP_TOKEN, fixture
+
+    bob = await make.contact(ana, "Bob Stone")
+    settings = slack_settings.model_copy(update={"slack_app_token": SecretStr(APP_TOKEN),
+                                                 "slack_signing_secret": None})
+    service = SlackService(core, settings, bot=bot)
+    assert service.name == "slack (Socket Mode)"
+    await service.start()
+    try:
+        await asyncio.wait_for(fake.socket_open.wait(), 10)
+        command = {**fixture("slash_command.json"), "user_id": ANA, "text": "log bob linkedin",
+                   "response_url": fake.response_url()}
+        await fake.socket.send_json({"envelope_id": "env-1", "type": "slash_commands", "payload": command,
+                                     "accepts_response_payload": True})
+        ack = await asyncio.wait_for(fake.socket_acks.get(), 10)
+        assert ack["envelope_id"] == "env-1"
+        await bot.in_flight.wait_idle(10)
+    finally:
+        await service.stop()
+    assert await count(core, Activity, Activity.contact_id == bob.id) == 1
+    assert "✓ LinkedIn logged for Bob Stone" in fake.responses[0]["text"]
