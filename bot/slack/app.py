@@ -97,7 +97,7 @@ class SlackBot:
         self.identity = SlackIdentity(core, self.client)
         self.messenger = Messenger(self.client)
         self.in_flight = InFlight()
-        from bot.slack import actions, commands, home, views
+        from bot.slack import actions, commands, home, views  # here: they import this module
 
         for concern in (commands, actions, views, home):
             concern.register(self)

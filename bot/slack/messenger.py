@@ -120,6 +120,8 @@ class Messenger:
         """Only the user sees it: through the response URL while there is one, else chat.postEphemeral."""
         pages = render.message_pages(reply)
         if origin.response_url:
+            if len(pages) > MAX_RESPONSES:
+                log.warning("an ephemeral answer of %d messages was cut to %d", len(pages), MAX_RESPONSES)
             hook = AsyncWebhookClient(origin.response_url)
             for page in pages[:MAX_RESPONSES]:
                 answer = await hook.send(text=page.text, blocks=page.blocks, response_type="ephemeral",

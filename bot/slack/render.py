@@ -66,6 +66,7 @@ def _chunks(text: str, limit: int) -> list[str]:
             while cut < len(line) and used + len(escape(line[cut])) <= limit:
                 used += len(escape(line[cut]))
                 cut += 1
+            cut = max(cut, 1)  # a limit under one escaped character would never end otherwise
             pieces.append(line[:cut])
             line = line[cut:]
             cost = len(escape(line))

@@ -87,7 +87,7 @@ async def test_a_redelivered_command_acts_once(slack, fake, core, make, ana):
 
 
 async def test_a_bad_signature_is_refused(slack, fake, core, make, ana):
-    bob = await make.contact(ana, "Bob Stone")
+    await make.contact(ana, "Bob Stone")
     sent = await slack.command(ANA, "log bob email", secret="not-the-signing-secret")
     assert sent.status == 401
     assert await count(core, Activity) == 0 and fake.responses == [] and fake.calls == []

@@ -9,7 +9,7 @@ from bot.replies import Button, Reply, Section
 from bot.slack import render
 from bot.slack.service import SlackService
 from core import db
-from core.commands import UpdateContact, Actor, ContactRef
+from core.commands import Actor, ContactRef, UpdateContact
 
 ANA, DM = "U0ANA", "DU0ANA"
 
@@ -97,7 +97,6 @@ async def test_what_no_retry_fixes_is_a_permanent_delivery_error(core, fake, ser
 
 async def test_a_slack_outage_is_a_temporary_delivery_error(core, fake, service, ana):
     fake.fail("chat.postMessage", status=500, error="fatal_error")
-    fake.fail("chat.postMessage", status=500, error="fatal_error")
     with pytest.raises(TemporaryDeliveryError):
         await service.notifier.send(ChatTarget(ana.id, "slack", ANA, dm_channel=DM), Reply("Good morning!"))
 
@@ -117,3 +116,12 @@ def test_http_mode_needs_the_signing_secret(core, slack_settings):
 
     with pytest.raises(SlackNotConfigured, match="SLACK_SIGNING_SECRET"):
         SlackService(core, slack_settings.model_copy(update={"slack_signing_secret": None}))
+
+
+def test_pipedriven_run_builds_the_slack_service_and_its_notifier_when_configured(core, slack_settings):
+    from bot.runner import build_services
+
+    services, notifiers = build_services(slack_settings, core)
+    assert [s.name for s in services] == ["slack (HTTP on port 3000)"]
+    assert notifiers["slack"].platform == "slack"
+    assert build_services(slack_settings.model_copy(update={"slack_bot_token": None}), core) == ([], {})

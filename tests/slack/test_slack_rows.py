@@ -4,7 +4,7 @@ forged buttons, ephemeral rows and the App Home."""
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.conversation import Conversation
 from bot.notify import ChatTarget
