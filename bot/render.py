@@ -194,7 +194,8 @@ def _(value: HomeView, user: UserView) -> Reply:
     sections.append(Section(text="⏰ Follow-ups due today"))
     for due in value.follow_ups:
         f, k = due.follow_up, due.contact
-        when = f"{'💤 Snoozed until' if f.snoozed else '⏰ Due'} {local(f.due_at, user)}" + (f": {f.note}" if f.note else "")
+        when = f"{'💤 Snoozed until' if f.snoozed else '⏰ Due'} {local(f.due_at, user)}"
+        when += f": {f.note}" if f.note else ""
         sections.append(Section(text=f"{k.label}\n{when}", contact_id=k.id,
                                 buttons=(*quick_buttons(k.id), Button("✓ Done", codec.encode("done", k.id)))))
     if not value.follow_ups:

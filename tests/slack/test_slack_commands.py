@@ -34,8 +34,9 @@ async def test_today_in_a_channel_answers_ephemerally_with_interactive_rows(slac
     labels = [e["text"]["text"] for e in actions["elements"] if e["type"] == "button"]
     assert labels == ["LinkedIn ✓", "Email ✓", "Call ✓"]
     [overflow] = [e for e in actions["elements"] if e["type"] == "overflow"]
-    assert [o["text"]["text"] for o in overflow["options"]] == [
-        "🔥 Flag warm", "📨 Meeting requested", "📅 Meeting booked…", "📝 Add note…", "⏰ Remind / snooze…"]
+    assert [o["text"]["text"] for o in overflow["options"]] == ["🔥 Flag warm", "📨 Meeting requested",
+                                                                 "📅 Meeting booked…", "📝 Add note…",
+                                                                 "⏰ Remind / snooze…"]
     assert fake.called("chat.postMessage") == []  # nothing shown to the channel
 
 
