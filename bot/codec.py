@@ -23,6 +23,7 @@ VERBS = frozenset({
     "more",     # more:ID                   (show the rest of the actions)
     "show",     # show:ID
     "undo",     # undo:ID:ACTIVITY_ID       (take back an outreach just logged)
+    "forget",   # forget:ID                 (erase the contact: the confirmation of `forget CONTACT`)
 })
 
 

@@ -99,6 +99,8 @@ class Conversation:
             if not (arg or "").isdigit() or len(arg) > 18:
                 raise codec.BadButton()
             return c.UndoOutreach(actor, ref, int(arg))
+        if verb == "forget":
+            return c.EraseContact(actor, ref)
         if verb == "more":
             detail = await self.core.execute(c.ShowContact(actor, ref))
             return render.more_menu(detail.contact)
