@@ -187,3 +187,21 @@ class AlreadyDone:
     """The same request (a retry, a double tap) arrived again; it was acted on once, the first time."""
 
     message: str = "Already done: that was recorded once."
+
+
+# --- linking chat accounts by code ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LinkCodeIssued:
+    """A fresh one-time link code (shown once; only its hash is stored)."""
+
+    platform: str
+    code: str
+    expires_at: datetime
+    start_link: str | None = None  # e.g. https://t.me/<bot>?start=CODE, when the bot's username is known
+
+
+@dataclass(frozen=True)
+class ChatLinked:
+    user: UserView
+    platform: str
