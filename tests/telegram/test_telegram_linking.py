@@ -7,7 +7,7 @@ import sys
 from datetime import datetime, timezone
 
 import pytest
-from conftest import ANA_TG, STRANGER_TG, texts
+from telegram_harness import STRANGER_TG, texts
 from sqlalchemy import select
 
 from bot.telegram.app import REFUSAL

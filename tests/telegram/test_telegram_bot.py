@@ -5,7 +5,7 @@ Each test delivers updates as Telegram would and asserts what the server receive
 
 import asyncio
 
-from conftest import ANA_TG, STRANGER_TG, texts
+from telegram_harness import ANA_TG, STRANGER_TG, texts
 from sqlalchemy import func, select
 
 from bot.telegram.app import REFUSAL, TEXT_ONLY
