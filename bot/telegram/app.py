@@ -143,7 +143,9 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     key = _update_key(update)
     asked = message.reply_to_message
     data = None
-    if asked is not None and asked.from_user is not None and asked.from_user.id == context.bot.id:
+    # A /command typed in reply to a question is a change of mind, not the answer.
+    if (asked is not None and asked.from_user is not None and asked.from_user.id == context.bot.id
+            and not message.text.startswith("/")):
         data = await deps.core.execute(RecallPrompt(deps.conversation.actor(user), str(message.chat_id),
                                                     str(asked.message_id)))
     if data:

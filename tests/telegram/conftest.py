@@ -7,12 +7,13 @@ through TELEGRAM_API_URL.
 from __future__ import annotations
 
 import pytest
-from fake_telegram import FakeTelegram
-from telegram_harness import ANA_TG, POLL_TIMEOUT, TelegramHarness
 
 from bot.telegram.service import TelegramService
 from core.commands import LinkChatIdentity
 from core.settings import Settings
+
+from fake_telegram import FakeTelegram
+from telegram_harness import ANA_TG, POLL_TIMEOUT, TelegramHarness
 
 
 @pytest.fixture

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from fake_telegram import Call, FakeTelegram
 
 from bot.telegram.service import TelegramService
+
+from fake_telegram import Call, FakeTelegram
 
 POLL_TIMEOUT = timedelta(seconds=5)
 ANA_TG = 111_111

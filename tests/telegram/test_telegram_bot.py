@@ -5,11 +5,13 @@ Each test delivers updates as Telegram would and asserts what the server receive
 
 import asyncio
 
-from telegram_harness import ANA_TG, STRANGER_TG, texts
+import pytest
 from sqlalchemy import func, select
 
 from bot.telegram.app import REFUSAL, TEXT_ONLY
 from core.models import Activity, Contact, FollowUp, OutboxMessage
+
+from telegram_harness import ANA_TG, STRANGER_TG, texts
 
 NASTY = "<b>_*[x](y)"
 
@@ -248,3 +250,29 @@ async def test_a_sticker_or_a_photo_is_answered_with_what_the_bot_reads(bot, tel
     message["sticker"] = {"file_id": "s1", "file_unique_id": "u1", "type": "regular", "width": 512, "height": 512,
                           "is_animated": False, "is_video": False}
     assert texts(await bot.deliver(update)) == [TEXT_ONLY]
+
+
+async def test_a_command_typed_in_reply_to_a_question_is_a_command(bot, linked, make, ana, core):
+    bob = await make.contact(ana, "Bob Stone")
+    await bot.say(linked, "/today")
+    await bot.tap(linked, bot.last(ANA_TG), "⋯")
+    await bot.tap(linked, bot.last(ANA_TG), "Add note")
+    [listing] = texts(await bot.say(linked, "/today", reply_to=bot.last(ANA_TG)))
+    assert "1. Bob Stone" in listing
+    assert await count(core, Activity, contact_id=bob.id, kind="note") == 0
+
+
+async def test_the_server_refuses_what_telegram_refuses(bot, telegram, linked):
+    """The fake must refuse raw HTML, overlong text and data, or the tests above would prove nothing."""
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+    from telegram.constants import ParseMode
+    from telegram.error import BadRequest
+
+    telegram.open_chat(linked)
+    send = bot.service.application.bot.send_message
+    with pytest.raises(BadRequest, match="an't parse entities"):
+        await send(ANA_TG, NASTY, parse_mode=ParseMode.HTML)
+    with pytest.raises(BadRequest, match="too long"):
+        await send(ANA_TG, "x" * 4097)
+    with pytest.raises(BadRequest, match="(?i)button_data_invalid"):
+        await send(ANA_TG, "hi", reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("b", callback_data="x" * 65)]]))

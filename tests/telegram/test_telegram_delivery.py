@@ -1,13 +1,14 @@
 """Sending within Telegram's limits: the notifier the scheduler uses, 429s and their retry_after, pacing."""
 
 import pytest
-from telegram_harness import ANA_TG, TelegramHarness, texts
 
 from bot.conversation import Conversation
 from bot.notify import ChatTarget, PermanentDeliveryError, TemporaryDeliveryError
 from bot.runner import build_services
 from bot.telegram.pacing import PER_CHAT_BURST, PacedRateLimiter
 from bot.telegram.service import TelegramService, TelegramUnavailable
+
+from telegram_harness import ANA_TG, TelegramHarness, texts
 
 
 def target(user_id: int, chat: int) -> ChatTarget:

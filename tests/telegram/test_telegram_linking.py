@@ -7,13 +7,14 @@ import sys
 from datetime import datetime, timezone
 
 import pytest
-from telegram_harness import STRANGER_TG, texts
 from sqlalchemy import select
 
 from bot.telegram.app import REFUSAL
 from core.clock import FixedClock
 from core.commands import Actor, IssueLinkCode
 from core.models import ChatLinkCode
+
+from telegram_harness import STRANGER_TG, texts
 
 TABLET_TG = 333_333
 WELCOME = ("✓ This Telegram account is now linked to Ana Silva (ana@example.com). "

@@ -2,12 +2,13 @@
 
 from datetime import datetime, timezone
 
-from fake_telegram import parse_html, utf16_len
 
 from bot import codec, render as neutral
 from bot.replies import Prompt, Reply, Section
 from bot.telegram import render
 from core.results import ContactView, Suggestion, Suggestions
+
+from fake_telegram import parse_html, utf16_len
 
 NASTY = "<b>_*[x](y) & </i> &amp; 🔥"
 

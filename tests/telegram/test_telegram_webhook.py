@@ -3,12 +3,13 @@
 import socket
 
 import pytest
-from telegram_harness import ANA_TG, TelegramHarness, texts
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from bot.telegram.service import TelegramService, webhook_secret
 from core.models import Activity
+
+from telegram_harness import ANA_TG, TelegramHarness, texts
 
 
 def free_port() -> int:
