@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import re
 from contextlib import suppress
-from dataclasses import dataclass
 
 from telegram import Bot, BotCommand, Message, Update
 from telegram.constants import ParseMode
@@ -57,12 +56,6 @@ TEXT_ONLY = "I only understand text messages. Say /help to see what I understand
 REPEAT_TEXT = AlreadyDone().message
 
 
-@dataclass(frozen=True)
-class Deps:
-    core: Core
-    conversation: Conversation
-
-
 def file_url(api_url: str) -> str:
     """The Bot API's file URL beside its method URL (https://api.telegram.org/bot → …/file/bot)."""
     return re.sub(r"/bot$", "/file/bot", api_url)
@@ -77,7 +70,7 @@ def build_application(settings: Settings, core: Core, *, rate_limit_retries: int
                    .rate_limiter(PacedRateLimiter(max_retries=rate_limit_retries))
                    .concurrent_updates(CONCURRENT_UPDATES)
                    .build())
-    application.bot_data["deps"] = Deps(core, Conversation(core, PLATFORM))
+    application.bot_data["conversation"] = Conversation(core, PLATFORM)
     register(application)
     return application
 
@@ -113,30 +106,30 @@ async def fetch_username(settings: Settings) -> str | None:
 
 async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """`/start CODE` links this Telegram account; a bare /start greets a linked user or explains linking."""
-    deps = _deps(context)
+    conversation = _conversation(context)
     message = update.effective_message
     if context.args:
         command = RedeemLinkCode(context.args[0], PLATFORM, str(update.effective_user.id), str(message.chat_id))
         try:
-            result = await deps.core.execute(command, idempotency_key=_update_key(update))
+            result = await conversation.core.execute(command, idempotency_key=_update_key(update))
         except PipedrivenError as exc:
             await send_pages(context.bot, message.chat_id, Reply(exc.user_message), reply_to=message.message_id)
             return
         if not isinstance(result, AlreadyDone):
             await send_pages(context.bot, message.chat_id, render_result(result, result.user))
         return
-    user = await _identify(deps, update)
+    user = await _identify(conversation, update)
     if user is None:
         await _refuse(context.bot, message.chat_id)
         return
-    await _show(context, user, message, await deps.conversation.handle_text(user, "help"))
+    await _show(context, user, message, await conversation.handle_text(user, "help"))
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A typed message, slash commands included: the answer to a question the bot asked, or a command."""
-    deps = _deps(context)
+    conversation = _conversation(context)
     message = update.effective_message
-    user = await _identify(deps, update)
+    user = await _identify(conversation, update)
     if user is None:
         await _refuse(context.bot, message.chat_id)
         return
@@ -146,20 +139,20 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     # A /command typed in reply to a question is a change of mind, not the answer.
     if (asked is not None and asked.from_user is not None and asked.from_user.id == context.bot.id
             and not message.text.startswith("/")):
-        data = await deps.core.execute(RecallPrompt(deps.conversation.actor(user), str(message.chat_id),
-                                                    str(asked.message_id)))
+        data = await conversation.core.execute(RecallPrompt(conversation.actor(user), str(message.chat_id),
+                                                            str(asked.message_id)))
     if data:
-        reply = await deps.conversation.handle_button(user, data, answer=message.text, idempotency_key=key)
+        reply = await conversation.handle_button(user, data, answer=message.text, idempotency_key=key)
     else:
-        reply = await deps.conversation.handle_text(user, message.text, idempotency_key=key)
+        reply = await conversation.handle_text(user, message.text, idempotency_key=key)
     await _show(context, user, message, reply)
 
 
 async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Anything but text (a photo, a sticker, a file): say what the bot reads."""
-    deps = _deps(context)
+    conversation = _conversation(context)
     chat_id = update.effective_message.chat_id
-    if await _identify(deps, update) is None:
+    if await _identify(conversation, update) is None:
         await _refuse(context.bot, chat_id)
     else:
         await send_pages(context.bot, chat_id, Reply(TEXT_ONLY))
@@ -174,18 +167,18 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(render.callback_text(exc.user_message))
         return
     await query.answer()
-    deps = _deps(context)
+    conversation = _conversation(context)
     message = query.message if isinstance(query.message, Message) else None
     chat_id = query.message.chat.id if query.message else query.from_user.id
-    user = await _identify(deps, update)
+    user = await _identify(conversation, update)
     if user is None:
         await _refuse(context.bot, chat_id)
         return
     # The same button on the same message is the same request: a double tap or a redelivery acts once.
     key = f"tg:{chat_id}:{message.message_id if message else query.id}:{query.data}"
-    reply = await deps.conversation.handle_button(user, query.data, idempotency_key=key)
+    reply = await conversation.handle_button(user, query.data, idempotency_key=key)
     if reply.replaces_contact_id is not None and message is not None and message.text:
-        status = f"{reply.text.rstrip('.')} · {deps.conversation.now_for(user):%H:%M}"
+        status = f"{reply.text.rstrip('.')} · {conversation.now_for(user):%H:%M}"
         edited = render.with_status(message.text_html, message.reply_markup, reply.replaces_contact_id, status)
         if edited is not None:
             try:
@@ -203,23 +196,23 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         error = context.error
         text = error.user_message if isinstance(error, PipedrivenError) else SOMETHING_WENT_WRONG
         with suppress(TelegramError):
-            await context.bot.send_message(update.effective_chat.id, render.escape(text), parse_mode=ParseMode.HTML)
+            await send_pages(context.bot, update.effective_chat.id, Reply(text))
 
 
 # --- helpers -----------------------------------------------------------------------------------------------
 
-def _deps(context: ContextTypes.DEFAULT_TYPE) -> Deps:
-    return context.bot_data["deps"]
+def _conversation(context: ContextTypes.DEFAULT_TYPE) -> Conversation:
+    return context.bot_data["conversation"]
 
 
 def _update_key(update: Update) -> str:
     return f"tg:update:{update.update_id}"
 
 
-async def _identify(deps: Deps, update: Update) -> UserView | None:
+async def _identify(conversation: Conversation, update: Update) -> UserView | None:
     """The Pipedriven user behind this Telegram account, or None for an account nobody linked."""
     try:
-        return await deps.core.identify(PLATFORM, str(update.effective_user.id))
+        return await conversation.core.identify(PLATFORM, str(update.effective_user.id))
     except UnknownUser:
         return None
 
@@ -240,8 +233,8 @@ async def _show_in(context: ContextTypes.DEFAULT_TYPE, user: UserView, chat_id: 
     if reply.prompt is None:
         await send_pages(context.bot, chat_id, reply, reply_to=reply_to)
         return
-    deps = _deps(context)
+    conversation = _conversation(context)
     asked = await context.bot.send_message(chat_id, render.escape(reply.prompt.question), parse_mode=ParseMode.HTML,
                                            reply_markup=render.prompt_markup(reply.prompt))
-    await deps.core.execute(RememberPrompt(deps.conversation.actor(user), str(chat_id), str(asked.message_id),
-                                           reply.prompt.data))
+    await conversation.core.execute(RememberPrompt(conversation.actor(user), str(chat_id), str(asked.message_id),
+                                                   reply.prompt.data))
