@@ -1,7 +1,7 @@
 """chat link codes (one-time codes that link a Telegram account) and chat prompts (questions awaiting a reply)
 
 Revision ID: 0040
-Revises: 0003
+Revises: 0010
 Create Date: 2026-11-22 12:00:00.000000
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0040'
-down_revision = '0003'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
