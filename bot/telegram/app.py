@@ -97,8 +97,8 @@ async def fetch_username(settings: Settings) -> str | None:
     try:
         async with bot:
             return bot.username
-    except TelegramError as exc:
-        log.warning("could not ask Telegram for the bot's username: %s", exc.message)
+    except TelegramError as exc:  # its message may quote the token: log the kind of failure only
+        log.warning("could not ask Telegram for the bot's username (%s)", type(exc).__name__)
         return None
 
 

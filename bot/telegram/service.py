@@ -24,7 +24,7 @@ POLL_TIMEOUT = timedelta(seconds=30)  # long polling: Telegram holds getUpdates 
 
 
 class TelegramUnavailable(PipedrivenError):
-    """Telegram could not be reached or refused the bot token (check TELEGRAM_BOT_TOKEN and TELEGRAM_API_URL)."""
+    """Telegram could not be reached, or refused the bot token (check TELEGRAM_BOT_TOKEN and TELEGRAM_API_URL)."""
 
 
 def webhook_secret(settings: Settings) -> str:
@@ -63,9 +63,14 @@ class TelegramService:
                     allowed_updates=ALLOWED_UPDATES)
             else:
                 await app.updater.start_polling(timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES)
-        except (InvalidToken, NetworkError) as exc:
+        except InvalidToken:
             await self.stop()
-            raise TelegramUnavailable(f"{TelegramUnavailable.__doc__} Telegram said: {exc.message}") from exc
+            # PTB's own message quotes the token: it must not reach a log or the terminal.
+            raise TelegramUnavailable("Telegram refused the bot token: check TELEGRAM_BOT_TOKEN.") from None
+        except NetworkError as exc:
+            await self.stop()
+            raise TelegramUnavailable(f"Telegram could not be reached at TELEGRAM_API_URL ({type(exc).__name__}).") \
+                from None
         except Exception:
             await self.stop()
             raise
