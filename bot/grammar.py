@@ -28,6 +28,7 @@ from core.commands import (
     FindContacts,
     FlagWarm,
     GetStats,
+    IssueLinkCode,
     ListCampaigns,
     LogOutreach,
     PreviewErasure,
@@ -99,9 +100,9 @@ _GRAMMAR = (
           "outreach and meeting numbers (this month unless you say otherwise)",
           ("stats", "stats campaign Fintech by method last month")),
     _Verb("campaigns", "campaigns", "list the campaigns", ("campaigns",)),
-    _Verb("settings", "settings [time HH:MM | timezone ZONE | days DAYS]",
-          "see or change your digest time, timezone and working days",
-          ("settings timezone Europe/Paris", "settings days mon-fri")),
+    _Verb("settings", "settings [time HH:MM | timezone ZONE | days DAYS | link telegram]",
+          "see or change your digest time, timezone and working days, or get a code to link Telegram",
+          ("settings days mon-fri", "settings link telegram")),
     _Verb("export", "export CONTACT", "everything Pipedriven holds about one of your contacts",
           ("export 3", "export ana@acme.com")),
     _Verb("forget", "forget CONTACT", "erase one of your contacts from Pipedriven for good (asks first)",
@@ -473,14 +474,19 @@ def _campaigns(a: _Args, actor: Actor, now: datetime) -> ListCampaigns:
     return ListCampaigns(actor)
 
 
-def _settings(a: _Args, actor: Actor, now: datetime) -> ShowSettings | UpdateSettings:
+def _settings(a: _Args, actor: Actor, now: datetime) -> ShowSettings | UpdateSettings | IssueLinkCode:
     if not a.words:
         return ShowSettings(actor)
+    if a.words[0].keyword == "link":
+        if len(a.words) != 2:
+            raise a.fail("Link which account? Say `settings link telegram`.")
+        return IssueLinkCode(actor, a.words[1].keyword)
     setting = _SETTINGS.get(a.words[0].keyword)
     # `settings digest at 9:15`, `settings timezone to Europe/Paris`
     value = re.sub(r"^(?:(?:time|at|to) )+", "", " ".join(a.words[1:]) + " ").strip()
     if setting is None or not value:
-        raise a.fail("Change your digest `time`, `timezone` or working `days`.")
+        raise a.fail("Change your digest `time`, `timezone` or working `days`. "
+                     "`settings link telegram` gives you a code to link Telegram.")
     return UpdateSettings(actor, **setting(a, value))
 
 

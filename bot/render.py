@@ -19,6 +19,7 @@ from core.results import (
     AlreadyDone,
     CampaignList,
     CampaignResult,
+    ChatLinked,
     ContactDetail,
     ContactExport,
     ContactList,
@@ -26,6 +27,7 @@ from core.results import (
     ErasurePreview,
     ErasureResult,
     HomeView,
+    LinkCodeIssued,
     SettingsView,
     StatsReport,
     Suggestions,
@@ -183,6 +185,22 @@ def _(value: SettingsView, user: UserView) -> Reply:
             + (f" Paused until {u.digest_paused_until:%d %b %Y}." if u.digest_paused_until else "")
             + "\nChange with: settings time 09:00 · settings timezone Europe/Paris · settings days mon-fri")
     return Reply(f"{value.message}\n{text}" if value.message else text, ephemeral=True)
+
+
+@result.register
+def _(value: LinkCodeIssued, user: UserView) -> Reply:
+    until = value.expires_at.astimezone(ZoneInfo(user.timezone))
+    where = value.platform.capitalize()
+    how = (f"Open {value.start_link} or send `/start {value.code}` to the Pipedriven bot in {where}."
+           if value.start_link else f"Send `/start {value.code}` to the Pipedriven bot in {where}.")
+    return Reply(f"Your {where} link code: {value.code} (it works once, until {until:%H:%M} {user.timezone}).\n{how}",
+                 ephemeral=True)
+
+
+@result.register
+def _(value: ChatLinked, user: UserView) -> Reply:
+    return Reply(f"✓ This {value.platform.capitalize()} account is now linked to {value.user.name} "
+                 f"({value.user.email}). Say `today` to see who to get in touch with, or `help`.")
 
 
 @result.register

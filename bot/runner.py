@@ -40,6 +40,13 @@ def build_services(settings: Settings, core: Core) -> tuple[list[Service], dict[
         slack = SlackService(core, settings)
         services.append(slack)
         notifiers[slack.notifier.platform] = slack.notifier
+
+    if settings.telegram_bot_token:
+        from bot.telegram.service import TelegramService  # imported only when configured: it loads PTB
+
+        telegram = TelegramService(settings, core)
+        services.append(telegram)
+        notifiers[telegram.notifier.platform] = telegram.notifier
     return services, notifiers
 
 

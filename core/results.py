@@ -208,6 +208,24 @@ class HomeView:
     month: StatsReport
 
 
+# --- linking chat accounts by code ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LinkCodeIssued:
+    """A fresh one-time link code (shown once; only its hash is stored)."""
+
+    platform: str
+    code: str
+    expires_at: datetime
+    start_link: str | None = None  # e.g. https://t.me/<bot>?start=CODE, when the bot's username is known
+
+
+@dataclass(frozen=True)
+class ChatLinked:
+    user: UserView
+    platform: str
+
+
 # --- privacy (core/privacy.py) --------------------------------------------------------------------------
 
 @dataclass(frozen=True)
