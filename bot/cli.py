@@ -22,6 +22,7 @@ from core.commands import (
     CreateUser,
     EraseContact,
     ExportContact,
+    IssueLinkCode,
     ListAudit,
     ListDeliveryProblems,
     ListUsers,
@@ -84,7 +85,17 @@ def cmd_users(args, settings: Settings) -> int:
                 print(f"      ⚠ {problem.platform} {problem.external_user_id}: undeliverable since "
                       f"{problem.failed_at.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC: {problem.error}")
 
-    _with_core(settings, add if args.users_command == "add" else list_)
+    async def link(core):
+        from bot.render import result as render_result
+
+        user = await core.user_by_email(args.email)
+        if settings.telegram_bot_token and not settings.telegram_bot_username:
+            from bot.telegram.app import fetch_username
+
+            settings.telegram_bot_username = await fetch_username(settings)  # for the t.me link
+        print(render_result(await core.execute(IssueLinkCode(Actor(user.id, "cli"), "telegram")), user).text)
+
+    _with_core(settings, {"add": add, "list": list_, "link": link}[args.users_command])
     return 0
 
 
@@ -265,6 +276,8 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--role", default="consultant", help="consultant or golden_ticket")
     add.add_argument("--timezone", default=None, help="e.g. Europe/London")
     users_sub.add_parser("list", help="list users")
+    link = users_sub.add_parser("link", help="a one-time code that links the user's Telegram account")
+    link.add_argument("email")
     users.set_defaults(func=cmd_users)
     stats = sub.add_parser("stats", help="outreach and meeting numbers (same words as the chat's stats)")
     stats.add_argument("words", nargs="*", help="e.g. by method this month")

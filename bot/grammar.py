@@ -29,6 +29,7 @@ from core.commands import (
     FindContacts,
     FlagWarm,
     GetStats,
+    IssueLinkCode,
     ListCampaigns,
     LogOutreach,
     PauseDigests,
@@ -103,10 +104,10 @@ _GRAMMAR = (
           ("stats", "stats campaign Fintech by method last month")),
     _Verb("campaigns", "campaigns", "list the campaigns", ("campaigns",)),
     _Verb("settings", "settings [time HH:MM | timezone ZONE | days DAYS | pause until DATE | resume "
-                      "| platform slack|telegram|all]",
+                      "| platform slack|telegram|all | link telegram]",
           "see or change your digest time, timezone and working days; pause digests and nudges (holidays) "
-          "until the day you are back; choose where they arrive",
-          ("settings timezone Europe/Paris", "settings pause until 2027-01-04"), takes_when=True),
+          "until the day you are back; choose where they arrive; or get a code to link Telegram",
+          ("settings pause until 2027-01-04", "settings link telegram"), takes_when=True),
     _Verb("export", "export CONTACT", "everything Pipedriven holds about one of your contacts",
           ("export 3", "export ana@acme.com")),
     _Verb("forget", "forget CONTACT", "erase one of your contacts from Pipedriven for good (asks first)",
@@ -482,6 +483,10 @@ def _settings(a: _Args, actor: Actor, now: datetime) -> object:
     if not a.words:
         return ShowSettings(actor)
     keyword = a.words[0].keyword
+    if keyword == "link":
+        if len(a.words) != 2:
+            raise a.fail("Link which account? Say `settings link telegram`.")
+        return IssueLinkCode(actor, a.words[1].keyword)
     if keyword in _DELIVERY_SETTINGS:
         return _DELIVERY_SETTINGS[keyword](a, actor, now)
     setting = _SETTINGS.get(keyword)
@@ -489,7 +494,8 @@ def _settings(a: _Args, actor: Actor, now: datetime) -> object:
     value = re.sub(r"^(?:(?:time|at|to) )+", "", " ".join(a.words[1:]) + " ").strip()
     if setting is None or not value:
         raise a.fail("Change your digest `time`, `timezone` or working `days`. "
-                     "Or `pause until DATE`, `resume`, `platform slack|telegram|all`.")
+                     "Or `pause until DATE`, `resume`, `platform slack|telegram|all`. "
+                     "`settings link telegram` gives you a code to link Telegram.")
     return UpdateSettings(actor, **setting(a, value))
 
 

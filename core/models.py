@@ -212,6 +212,11 @@ class Activity(Base):
     pipedrive_activity_id: Mapped[int | None] = mapped_column(BigInteger)
     sync_state: Mapped[str] = mapped_column(String(10), server_default="none")
 
+    # --- undo (core/undo.py) ---
+    # The contact's last_contacted_at before this activity touched it, so that an undo can put it back
+    # even when it came from somewhere other than an activity (an import).
+    previous_contacted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
 
 class FollowUp(Base):
     """A reminder to get back to a contact; a snooze is a follow-up too (the contact returns when it falls due)."""
@@ -279,6 +284,36 @@ class ProcessedRequest(Base):
     command: Mapped[str] = mapped_column(String(50))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = _now()
+
+
+# --- linking chat accounts by code, and questions asked in a chat (Telegram adapter) ---------------------
+
+class ChatLinkCode(Base):
+    """A one-time code that links a chat account to a user (Telegram knows no email). Only its hash is kept."""
+
+    __tablename__ = "chat_link_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = _now()
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ChatPrompt(Base):
+    """A question the bot asked in a chat (a note, a date): the user's reply to that message is matched back
+    to the button that asked, whichever process receives it."""
+
+    __tablename__ = "chat_prompts"
+
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    data: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 # --- privacy: the audit trail and the record of erasures (core/privacy.py) ------------------------------

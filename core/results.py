@@ -60,6 +60,8 @@ class ActionResult:
     contact: ContactView | None = None
     sync_queued: bool = False
     activity_id: int | None = None
+    # The activity may be taken back for a short while (core/undo.py) by the user who logged it.
+    undoable: bool = False
 
 
 @dataclass(frozen=True)
@@ -188,6 +190,41 @@ class AlreadyDone:
     """The same request (a retry, a double tap) arrived again; it was acted on once, the first time."""
 
     message: str = "Already done: that was recorded once."
+
+
+# --- the user's home (core/home.py) ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DueFollowUp:
+    follow_up: FollowUpView
+    contact: ContactView
+
+
+@dataclass(frozen=True)
+class HomeView:
+    """One user's overview: today's suggestions, the follow-ups due by the end of their day, their month."""
+
+    suggestions: Suggestions
+    follow_ups: tuple[DueFollowUp, ...]
+    month: StatsReport
+
+
+# --- linking chat accounts by code ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LinkCodeIssued:
+    """A fresh one-time link code (shown once; only its hash is stored)."""
+
+    platform: str
+    code: str
+    expires_at: datetime
+    start_link: str | None = None  # e.g. https://t.me/<bot>?start=CODE, when the bot's username is known
+
+
+@dataclass(frozen=True)
+class ChatLinked:
+    user: UserView
+    platform: str
 
 
 # --- privacy (core/privacy.py) --------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """deliveries: digests and nudges claimed once; platform choice; permanent delivery failures
 
 Revision ID: 0005
-Revises: 0010
+Revises: 0040
 Create Date: 2026-11-22 02:19:24.620761
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0005'
-down_revision = '0010'
+down_revision = '0040'
 branch_labels = None
 depends_on = None
 

@@ -19,6 +19,7 @@ from core.commands import (
     FindContacts,
     FlagWarm,
     GetStats,
+    IssueLinkCode,
     ListCampaigns,
     LogOutreach,
     RequestMeeting,
@@ -509,6 +510,8 @@ def test_campaigns():
     ("settings days everyday", UpdateSettings(ME, working_days=(1, 2, 3, 4, 5, 6, 7))),
     ("settings days every day", UpdateSettings(ME, working_days=(1, 2, 3, 4, 5, 6, 7))),
     ("settings days sun", UpdateSettings(ME, working_days=(7,))),
+    ("settings link telegram", IssueLinkCode(ME, "telegram")),
+    ("/settings link Telegram", IssueLinkCode(ME, "telegram")),
 ])
 def test_settings(text, expected):
     assert p(text) == expected
@@ -524,6 +527,8 @@ def test_settings(text, expected):
     ("settings tz " + "x" * 10_000, "not a timezone I know"),
     ("settings days someday", "“someday” isn't a day"),
     ("settings days mon-funday", "“mon-funday” isn't a day"),
+    ("settings link", "Link which account? Say `settings link telegram`."),
+    ("settings link telegram now", "Link which account?"),
 ])
 def test_settings_errors(text, problem):
     message = error_of(text)
