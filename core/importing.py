@@ -285,7 +285,7 @@ class ContactFile:
             self._text.readline()
             sample = sample.split("\n", 1)[1] if "\n" in sample else ""
         delimiter = forced[1] if forced else _choose_delimiter(sample.lstrip("\ufeff"))
-        self._reader = csv.reader(self._text, delimiter=delimiter, quotechar='"', doublequote=True, strict=False)
+        self._reader = csv.reader(self._text, delimiter=delimiter, quotechar='"', doublequote=True, strict=True)
         self._row = 0
         headers = self._next_record()
         while headers is not None and not any(cell.strip() for cell in headers):
@@ -298,12 +298,12 @@ class ContactFile:
                                  layout.mapping, layout.unknown_columns, layout.columns)
 
     def _next_record(self) -> list[str] | None:
+        self._row += 1  # first, so that a row the csv module can't read still has its number
         try:
-            record = next(self._reader)
+            return next(self._reader)
         except StopIteration:
+            self._row -= 1
             return None
-        self._row += 1
-        return record
 
     def bytes_read(self) -> int:
         return min(self._binary.tell(), self.total_bytes)
@@ -320,9 +320,8 @@ class ContactFile:
                 record = self._next_record()
             except csv.Error as error:
                 self.rows_read += 1
-                yield RejectedRow(self._row + 1, f"the rest of the file can't be read ({error}); "
-                                                 "is a quote left open?")
-                return
+                yield RejectedRow(self._row, _csv_problem(error))
+                continue
             if record is None:
                 return
             self.rows_read += 1
@@ -346,6 +345,12 @@ class ContactFile:
 
     def close(self) -> None:
         self._binary.close()
+
+
+def _csv_problem(error: csv.Error) -> str:
+    if "unexpected end of data" in str(error):
+        return "a quote opened on this row is never closed, so the rest of the file ran into it"
+    return f"this row is not valid CSV ({error})"
 
 
 def _open_binary(source) -> BinaryIO:
