@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+import phonenumbers
 from sqlalchemy import select, text
 
 from core import commands as c
@@ -535,7 +536,9 @@ async def import_contacts(cmd: c.ImportContacts, ctx: Context) -> ImportReport:
     default_campaign = await find_campaign(ctx, cmd.campaign) if cmd.campaign else None
     if default_campaign is not None and default_campaign.status == "closed":
         raise InvalidInput(f"Campaign “{default_campaign.name}” is closed.")
-    region = (cmd.phone_region or ctx.settings.phone_region).upper()
+    region = (cmd.phone_region or ctx.settings.phone_region).strip().upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise InvalidInput(f"“{region[:10]}” is not a country code I know for phone numbers (e.g. GB, FR, US).")
     now = ctx.clock.now()
     session = ctx.session
     # Two imports into one bank at once would both see a contact as new: the second waits for the first.
