@@ -49,6 +49,7 @@ from core.results import ImportIssue, ImportReport
 from core.validation import clean_email, clean_method, clean_note, clean_phone, clean_text, clean_warmness
 
 MODES = ("update", "skip")
+IMPORT_LOCK = 7001  # the advisory-lock class of “importing into this bank” (the other key is the owner's id)
 BATCH_ROWS = 2000
 SAMPLE_BYTES = 64 * 1024
 DELIMITERS = (",", ";", "\t", "|")
@@ -404,7 +405,7 @@ def _encoding_name(encoding: str) -> str:
 
 def _choose_delimiter(sample: str) -> str:
     """The delimiter under which the header row makes most sense; csv.Sniffer decides when headers don't."""
-    header_line = sample.split("\n", 1)[0]
+    header_line = next((line for line in sample.splitlines() if line.strip(" \r" + "".join(DELIMITERS))), "")
     scores = {}
     for delimiter in DELIMITERS:
         cells = next(csv.reader([header_line], delimiter=delimiter), [])
@@ -542,7 +543,8 @@ async def import_contacts(cmd: c.ImportContacts, ctx: Context) -> ImportReport:
     now = ctx.clock.now()
     session = ctx.session
     # Two imports into one bank at once would both see a contact as new: the second waits for the first.
-    await session.execute(text("SELECT pg_advisory_xact_lock(7, :owner)"), {"owner": owner.id})
+    await session.execute(text("SELECT pg_advisory_xact_lock(:lock, :owner)"),
+                          {"lock": IMPORT_LOCK, "owner": owner.id})
     campaigns = {name.lower(): (cid, name, status) for cid, name, status in (await session.execute(
         select(Campaign.id, Campaign.name, Campaign.status))).all()}
 

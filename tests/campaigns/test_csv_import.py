@@ -133,9 +133,16 @@ async def test_bad_rows_are_reported_and_never_block_the_good_ones(core, ana, ba
 
 
 async def test_empty_rows_and_trailing_delimiters_are_ignored(core, ana):
-    data = b"Name,Email,,\r\n,,,\r\nAna,ana@acme.com,,\r\n\r\n,,,\r\nBo,,,\r\n"
+    data = b"\r\n;;\r\nName;Email;;\r\n;;;\r\nAna;ana@acme.com;;\r\n\r\n;;;\r\nBo;;;\r\n"
     report = await run_import(core, ana, data)
     assert (report.imported, report.blank, report.rejected, report.unknown_columns) == (2, 3, (), ())
+    assert report.delimiter == "semicolon"
+
+
+async def test_excel_text_cells_keep_their_leading_zeros(core, ana, bank):
+    await run_import(core, ana, b'Name,Phone,Company\r\nAna,="07946 095800",="007 Ltd"\r\n')
+    [k] = await bank(ana)
+    assert (k[3], k[4]) == ("+447946095800", "007 Ltd")
 
 
 @pytest.mark.parametrize("raw, tidy", [
