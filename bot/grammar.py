@@ -26,11 +26,13 @@ from core.commands import (
     CompleteFollowUp,
     ContactRef,
     CreateCampaign,
+    ExportContact,
     FindContacts,
     FlagWarm,
     GetStats,
     ListCampaigns,
     LogOutreach,
+    PreviewErasure,
     RequestMeeting,
     SetFollowUp,
     ShowCampaign,
@@ -115,6 +117,10 @@ _GRAMMAR = (
     _Verb("settings", "settings [time HH:MM | timezone ZONE | days DAYS]",
           "see or change your digest time, timezone and working days",
           ("settings timezone Europe/Paris", "settings days mon-fri")),
+    _Verb("export", "export CONTACT", "everything Pipedriven holds about one of your contacts",
+          ("export 3", "export ana@acme.com")),
+    _Verb("forget", "forget CONTACT", "erase one of your contacts from Pipedriven for good (asks first)",
+          ("forget 3", "forget ana@acme.com"), aliases=("erase",)),
     _Verb("help", "help [VERB]", "everything I understand, or more on one verb",
           ("help", "help log"), aliases=("?", "start")),
 )
@@ -470,6 +476,15 @@ def _stats(a: _Args, actor: Actor, now: datetime) -> GetStats:
     return GetStats(actor, campaign, group_by, since and _utc(since), until and _utc(until), label)
 
 
+def _export(a: _Args, actor: Actor, now: datetime) -> ExportContact:
+    return ExportContact(actor, a.contact(a.words))
+
+
+def _forget(a: _Args, actor: Actor, now: datetime) -> PreviewErasure:
+    """Only a preview: the erasure itself is the tap on its confirmation button."""
+    return PreviewErasure(actor, a.contact(a.words))
+
+
 def _campaigns(a: _Args, actor: Actor, now: datetime) -> ListCampaigns:
     if a.words:
         raise a.fail("`campaigns` takes nothing after it.")
@@ -622,5 +637,6 @@ def _help(a: _Args, actor: Actor, now: datetime) -> Help:
 _PARSERS = {
     "today": _today, "add": _add, "find": _find_contacts, "show": _show, "log": _log, "note": _note,
     "warm": _warm, "meeting": _meeting, "remind": _remind, "snooze": _snooze, "done": _done, "stats": _stats,
-    "campaigns": _campaigns, "campaign": _campaign, "settings": _settings, "help": _help,
+    "campaigns": _campaigns, "campaign": _campaign, "settings": _settings, "help": _help, "export": _export,
+    "forget": _forget,
 }
