@@ -86,7 +86,7 @@ async def add_contact_to_campaign(cmd: c.AddContactToCampaign, ctx: Context) -> 
         message = f"{contact.name} is already in “{camp.name}”; planned method now {METHOD_LABELS[method]}."
     else:
         message = f"{contact.name} is already in “{camp.name}” ({count} in all)."
-    return CampaignResult(message, result.campaign, result.warnings)
+    return CampaignResult(message, result.campaign, result.warnings, contact_ids=(contact.id,))
 
 
 HANDLERS = {

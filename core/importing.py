@@ -556,13 +556,16 @@ async def import_contacts(cmd: c.ImportContacts, ctx: Context) -> ImportReport:
     params = {"owner": owner.id, "actor": actor.id, "now": now}
     for statement in (*_MARK_DUPLICATES, *_MATCH_BANK):
         await session.execute(text(statement), params)
-    updated, warmed = 0, []
+    changed = []
     if cmd.mode == "update":
         changed = (await session.execute(text(_UPDATE_EXISTING), params)).all()
-        updated = len(changed)
-        warmed = [cid for cid, was, now_warmness in changed if was < WARM_THRESHOLD <= now_warmness]
+    updated = len(changed)
+    warmed = [cid for cid, was, now_warmness in changed if was < WARM_THRESHOLD <= now_warmness]
     for statement in _INSERT_NEW:
         await session.execute(text(statement), params)
+    inserted = (await session.execute(text(
+        "SELECT contact_id FROM import_rows WHERE NOT existing AND dup_of IS NULL ORDER BY row_no"))
+    ).scalars().all()
     warmed += (await session.execute(text(
         "SELECT contact_id FROM import_rows WHERE NOT existing AND dup_of IS NULL AND warmness >= :warm"),
         {"warm": WARM_THRESHOLD})).scalars().all()
@@ -586,7 +589,8 @@ async def import_contacts(cmd: c.ImportContacts, ctx: Context) -> ImportReport:
         unchanged=counts.existing - updated if cmd.mode == "update" else 0,
         skipped=counts.existing if cmd.mode == "skip" else 0, blank=file.blank_rows,
         duplicates=duplicates, rejected=tuple(rejected), campaigns=tuple(names[cid] for cid in touched),
-        added_to_campaigns=len(added), warnings=warnings, sync_queued=len(warmed))
+        added_to_campaigns=len(added), warnings=warnings, sync_queued=len(warmed),
+        contact_ids=tuple(sorted((*inserted, *(cid for cid, _, _ in changed)))), campaign_ids=tuple(touched))
 
 
 async def _stage(ctx: Context, file: ContactFile, cmd: c.ImportContacts, campaigns: dict,

@@ -137,6 +137,7 @@ class CampaignResult:
     message: str
     campaign: CampaignView
     warnings: tuple[str, ...] = ()
+    contact_ids: tuple[int, ...] = ()  # the contacts it added, for the audit trail
 
 
 @dataclass(frozen=True)
@@ -249,6 +250,9 @@ class ImportReport:
     added_to_campaigns: int = 0
     warnings: tuple[str, ...] = ()
     sync_queued: int = 0
+    # What the import wrote, for the audit trail: contacts created or changed, campaigns joined.
+    contact_ids: tuple[int, ...] = field(default=(), repr=False)
+    campaign_ids: tuple[int, ...] = ()
 
 
 # --- privacy (core/privacy.py) --------------------------------------------------------------------------

@@ -157,3 +157,20 @@ async def test_a_campaign_name_with_keywords_in_quotes(gt_chat):
     assert (await gt_chat.send('campaign new "Back to School" from 2027-01-05')
             == "Campaign “Back to School” created (draft).")
     assert "5 Jan 2027" in await gt_chat.send('campaign show "Back to School"')
+
+
+async def test_adding_one_contact_is_in_the_audit_trail_with_its_ids(core, ana, make, campaign, ana_chat):
+    from sqlalchemy import select
+
+    from core.models import AuditEntry
+
+    fintech = await campaign("Fintech")
+    bob = await make.contact(ana, "Bob Stone")
+    await ana_chat.send("campaign add Fintech bob")
+    await ana_chat.send("campaign show Fintech")  # a read: not in the trail
+    async with core.sessions() as session:
+        entries = (await session.execute(select(AuditEntry).where(AuditEntry.user_id == ana.id)
+                                         .order_by(AuditEntry.id))).scalars().all()
+    assert [(e.command, e.platform, e.contact_ids, e.campaign_ids) for e in entries][-1] == (
+        "AddContactToCampaign", "console", [bob.id], [fintech.id])
+    assert "ShowCampaign" not in {e.command for e in entries}

@@ -398,3 +398,21 @@ async def test_a_chat_upload_is_refused_over_the_size_limit_and_acted_on_once(co
     assert report.imported == 1
     assert isinstance(await import_upload(core, Actor(ana.id, "slack"), data, idempotency_key="F123"), AlreadyDone)
     assert len(await bank(ana)) == 1
+
+
+async def test_the_audit_trail_names_the_contacts_an_import_wrote_and_no_more(core, ana, campaign):
+    from core.models import AuditEntry
+
+    fintech = await campaign("Fintech")
+    await core.execute(AddContact(Actor(ana.id), "Ana Silva", email="ana@acme.com"))
+    data = csv_bytes([HEADER, ["Ana Silva", "ana@acme.com", "Acme", ""], ["Bo Chen", "bo@chen.io", "", ""]])
+    await run_import(core, ana, data, campaign=CampaignRef.of("Fintech"))
+    await run_import(core, ana, data, campaign=CampaignRef.of("Fintech"))
+    async with core.sessions() as session:
+        entries = (await session.execute(select(AuditEntry).where(AuditEntry.command == "ImportContacts")
+                                         .order_by(AuditEntry.id))).scalars().all()
+        ids = (await session.execute(select(Contact.id).order_by(Contact.id))).scalars().all()
+    assert [(e.user_id, e.platform, e.contact_ids, e.campaign_ids) for e in entries] == [
+        (ana.id, "cli", ids, [fintech.id]),  # Ana updated, Bo created
+        (ana.id, "cli", [], [fintech.id]),  # the second time nothing changed
+    ]
