@@ -28,7 +28,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import BinaryIO
 
 import phonenumbers
@@ -50,7 +50,7 @@ from core.validation import clean_email, clean_method, clean_note, clean_phone, 
 
 MODES = ("update", "skip")
 IMPORT_LOCK = 7001  # the advisory-lock class of “importing into this bank” (the other key is the owner's id)
-BATCH_ROWS = 2000
+BATCH_ROWS = 500  # rows between two yields to the event loop (and two progress calls)
 SAMPLE_BYTES = 64 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
@@ -126,11 +126,11 @@ class RejectedRow:
 
 @dataclass(frozen=True)
 class FileLayout:
-    encoding: str
-    delimiter: str
     mapping: tuple[tuple[str, str], ...]  # (header as written, field)
     unknown_columns: tuple[str, ...]
     columns: tuple[str | None, ...]  # the field of each column by position, None when unknown
+    encoding: str = ""
+    delimiter: str = ""
 
 
 def normalise_header(header: str) -> str:
@@ -141,7 +141,7 @@ def map_headers(headers: list[str]) -> FileLayout:
     """Which field each column holds. The first column of a field wins; a repeat is reported as unknown."""
     columns: list[str | None] = []
     mapping, unknown, taken = [], [], set()
-    for position, header in enumerate(headers, 1):
+    for header in headers:
         field = _HEADER_FIELDS.get(normalise_header(header))
         shown = header.replace("\ufeff", "").strip()
         if field is None or field in taken:
@@ -156,7 +156,7 @@ def map_headers(headers: list[str]) -> FileLayout:
         found = ", ".join(h.strip() for h in headers if h.strip())[:200] or "none"
         raise ImportUnreadable("I can't find a name column (Name, Full name, or First and Last name). "
                                f"The headers I see: {found}.")
-    return FileLayout("", "", tuple(mapping), tuple(unknown), tuple(columns))
+    return FileLayout(tuple(mapping), tuple(unknown), tuple(columns))
 
 
 def tidy_name(raw: str) -> str:
@@ -258,6 +258,9 @@ class ContactFile:
 
     def __init__(self, source, *, phone_region: str) -> None:
         self.phone_region = phone_region
+        self._text: io.TextIOWrapper | None = None
+        # A stream the caller handed in stays theirs: read it, but don't close it.
+        self._owned = not (hasattr(source, "read") and getattr(source, "seekable", lambda: False)())
         self._binary = _open_binary(source)
         try:
             self.total_bytes = self._binary.seek(0, io.SEEK_END)
@@ -294,10 +297,9 @@ class ContactFile:
             headers = self._next_record()  # blank lines above the header
         if headers is None:
             raise ImportUnreadable("The file has no header row.")
-        layout = map_headers(headers)
         self._named = tuple(bool(h.replace("\ufeff", "").strip()) for h in headers)
-        self.layout = FileLayout(_encoding_name(encoding), DELIMITER_NAMES.get(delimiter, repr(delimiter)),
-                                 layout.mapping, layout.unknown_columns, layout.columns)
+        self.layout = replace(map_headers(headers), encoding=_encoding_name(encoding),
+                              delimiter=DELIMITER_NAMES.get(delimiter, repr(delimiter)))
 
     def _next_record(self) -> list[str] | None:
         self._row += 1  # first, so that a row the csv module can't read still has its number
@@ -346,7 +348,10 @@ class ContactFile:
             yield clean_row(self._row, cells, phone_region=self.phone_region)
 
     def close(self) -> None:
-        self._binary.close()
+        if self._text is not None:
+            self._text.detach()  # else the text layer would close the stream under it when collected
+        if self._owned:
+            self._binary.close()
 
 
 def _csv_problem(error: csv.Error) -> str:

@@ -416,3 +416,9 @@ async def test_the_audit_trail_names_the_contacts_an_import_wrote_and_no_more(co
         (ana.id, "cli", ids, [fintech.id]),  # Ana updated, Bo created
         (ana.id, "cli", [], [fintech.id]),  # the second time nothing changed
     ]
+
+
+async def test_a_stream_handed_in_is_read_but_left_open_for_its_owner(core, ana):
+    stream = io.BytesIO(csv_bytes([HEADER, ["Ana", "ana@acme.com", "", ""]]))
+    assert (await run_import(core, ana, stream)).imported == 1
+    assert not stream.closed
