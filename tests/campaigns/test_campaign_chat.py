@@ -174,3 +174,15 @@ async def test_adding_one_contact_is_in_the_audit_trail_with_its_ids(core, ana, 
     assert [(e.command, e.platform, e.contact_ids, e.campaign_ids) for e in entries][-1] == (
         "AddContactToCampaign", "console", [bob.id], [fintech.id])
     assert "ShowCampaign" not in {e.command for e in entries}
+
+
+@pytest.mark.parametrize("text", [
+    'campaign add "" x', "campaign new \x00", "campaign edit Fintech from 2026-02-30", "campaign add Fintech #99999999999999",
+    "campaign add Fintech #0", "campaign new " + "x" * 5000, "campaign edit Fintech description " + "y" * 3000,
+    "campaign show " + "%_\\" * 40, "campaign live", "campaign add 🔥 🔥 🔥", 'campaign new "" sector x',
+    "campaign new Z from 2026-12-01 to 2026-11-01", "campaign edit Fintech name fintech",
+])
+async def test_campaign_garbage_gets_a_message_never_a_crash(gt_chat, campaign, text):
+    await campaign("Fintech")
+    out = await gt_chat.send(text)
+    assert out and "Traceback" not in out and "Something went wrong" not in out

@@ -174,6 +174,11 @@ async def test_phones_become_e164_with_the_default_region_or_the_one_asked_for(c
     assert (await bank(ana))[-1][3] == "+33142685300"
 
 
+async def test_an_unknown_phone_region_is_refused_before_reading(core, ana):
+    with pytest.raises(InvalidInput, match="“ZZ” is not a country code I know for phone numbers"):
+        await run_import(core, ana, csv_bytes([["Name"], ["Ana"]]), phone_region="zz")
+
+
 async def test_duplicates_inside_the_file_keep_the_first_row(core, ana, bank):
     data = csv_bytes([HEADER,
                       ["Ana Silva", "ana@acme.com", "Acme", ""],
