@@ -59,6 +59,8 @@ class ActionResult:
     contact: ContactView | None = None
     sync_queued: bool = False
     activity_id: int | None = None
+    # The activity may be taken back for a short while (core/undo.py) by the user who logged it.
+    undoable: bool = False
 
 
 @dataclass(frozen=True)
@@ -253,6 +255,23 @@ class ImportReport:
     # What the import wrote, for the audit trail: contacts created or changed, campaigns joined.
     contact_ids: tuple[int, ...] = field(default=(), repr=False)
     campaign_ids: tuple[int, ...] = ()
+
+
+# --- the user's home (core/home.py) ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DueFollowUp:
+    follow_up: FollowUpView
+    contact: ContactView
+
+
+@dataclass(frozen=True)
+class HomeView:
+    """One user's overview: today's suggestions, the follow-ups due by the end of their day, their month."""
+
+    suggestions: Suggestions
+    follow_ups: tuple[DueFollowUp, ...]
+    month: StatsReport
 
 
 # --- privacy (core/privacy.py) --------------------------------------------------------------------------
