@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     phone_region: str = "GB"
     log_level: str = "INFO"
 
+    # CSV import: the largest file accepted from a chat upload (the CLI has no limit).
+    import_max_upload_bytes: int = Field(default=5_000_000, gt=0)
+
     # Chat platforms (used by the adapters).
     slack_bot_token: SecretStr | None = None
     slack_app_token: SecretStr | None = None
