@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     phone_region: str = "GB"
     log_level: str = "INFO"
 
+    # CSV import: the largest file accepted from a chat upload (the CLI has no limit).
+    import_max_upload_bytes: int = Field(default=5_000_000, gt=0)
+
     # The scheduler (digests and nudges).
     digest_grace_minutes: int = Field(default=120, ge=0, description="a digest missed by less is still sent")
     workday_end: time = time(18, 0)  # nudges wait for working hours: digest time until then, local
