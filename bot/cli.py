@@ -24,6 +24,7 @@ from core.commands import (
     ExportContact,
     IssueLinkCode,
     ListAudit,
+    ListDeliveryProblems,
     ListUsers,
     PreviewErasure,
 )
@@ -74,11 +75,15 @@ def cmd_users(args, settings: Settings) -> int:
 
     async def list_(core):
         result = await core.execute(ListUsers())
+        problems = await core.execute(ListDeliveryProblems())
         if not result.users:
             print("No users yet. Add one with: pipedriven users add EMAIL --name NAME")
         for u in result.users:
             print(f"{u.id:>4}  {u.name:<24} {u.email:<32} {u.role:<14} {u.timezone}"
                   + ("" if u.active else "  (inactive)"))
+            for problem in (p for p in problems if p.user_id == u.id):
+                print(f"      ⚠ {problem.platform} {problem.external_user_id}: undeliverable since "
+                      f"{problem.failed_at.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC: {problem.error}")
 
     async def link(core):
         from bot.render import result as render_result
@@ -96,12 +101,20 @@ def cmd_users(args, settings: Settings) -> int:
 
 async def _console(core, email: str, *, show_digest: bool) -> None:
     from bot.console import ConsoleChat
+    from bot.console.notifier import ConsoleNotifier
+    from bot.notify import ChatTarget
 
     user = await core.user_by_email(email)
     chat = ConsoleChat(core, user)
     if show_digest:
+        # Printed by the console's notifier, the port the scheduler delivers digests through; its buttons'
+        # numbers then work in this chat.
         digest = await chat.conversation.digest(user)
-        print(await chat.show(digest) if digest else "Nothing to suggest today.")
+        if digest:
+            await ConsoleNotifier(sys.stdout, chat).send(ChatTarget(user.id, chat.conversation.platform, user.email),
+                                                         digest)
+        else:
+            print("Nothing to suggest today.")
         print()
     if sys.stdin.isatty():
         print(f"Chatting as {user.name}. Type `help` for commands, a button's number to press it, `quit` to leave.")

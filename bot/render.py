@@ -28,6 +28,7 @@ from core.results import (
     ImportReport,
     ErasurePreview,
     ErasureResult,
+    FollowUpView,
     HomeView,
     LinkCodeIssued,
     SettingsView,
@@ -35,7 +36,7 @@ from core.results import (
     Suggestions,
     UserView,
 )
-from core.validation import METHOD_LABELS
+from core.validation import METHOD_LABELS, PLATFORM_NAMES
 
 QUICK_METHODS = ("linkedin", "email", "call")
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -183,9 +184,14 @@ def _(value: CampaignResult, user: UserView) -> Reply:
 def _(value: SettingsView, user: UserView) -> Reply:
     u = value.user
     days = ", ".join(DAY_NAMES[d - 1] for d in u.working_days)
-    text = (f"Digest at {u.digest_time:%H:%M} ({u.timezone}) on {days}."
-            + (f" Paused until {u.digest_paused_until:%d %b %Y}." if u.digest_paused_until else "")
-            + "\nChange with: settings time 09:00 · settings timezone Europe/Paris · settings days mon-fri")
+    where = f"on {PLATFORM_NAMES.get(u.digest_platform, u.digest_platform)} only" if u.digest_platform \
+        else "on every platform you use"
+    back = u.digest_paused_until
+    paused = (f" Paused until {back:%a} {back.day} {back:%b %Y} (digests and nudges start again that day)."
+              if back else "")
+    text = (f"Digest at {u.digest_time:%H:%M} ({u.timezone}) on {days}, {where}.{paused}"
+            + "\nChange with: settings time 09:00 · settings timezone Europe/Paris · settings days mon-fri"
+            + " · settings pause until DATE · settings resume · settings platform slack|telegram|all")
     return Reply(f"{value.message}\n{text}" if value.message else text, ephemeral=True)
 
 
@@ -424,3 +430,14 @@ def _(value: ErasurePreview, user: UserView) -> Reply:
 @result.register
 def _(value: ErasureResult, user: UserView) -> Reply:
     return Reply(value.message, ephemeral=True)
+
+
+def nudge(contact: ContactView, follow_up: FollowUpView, user: UserView) -> Reply:
+    """A follow-up that fell due (or a snooze that ended), as one row with the digest's buttons."""
+    if follow_up.snoozed:
+        title, why = f"💤 Snooze over: {contact.name} is back.", "snooze ended"
+    else:
+        title, why = f"⏰ Time to follow up with {contact.name}.", "follow-up due"
+    bits = [f"{why}: {follow_up.note}" if follow_up.note else why,
+            f"last touch {local(contact.last_contacted_at, user)}" if contact.last_contacted_at else "never contacted"]
+    return Reply(title, (contact_row(contact, " · ".join(bits)),))

@@ -47,7 +47,16 @@ def build_services(settings: Settings, core: Core) -> tuple[list[Service], dict[
         telegram = TelegramService(settings, core)
         services.append(telegram)
         notifiers[telegram.notifier.platform] = telegram.notifier
+
+    if notifiers:  # digests and nudges go wherever a chat adapter can deliver them
+        services.append(scheduler_service(core, notifiers))
     return services, notifiers
+
+
+def scheduler_service(core: Core, notifiers: dict[str, Notifier]) -> Service:
+    from scheduler.service import SchedulerService
+
+    return SchedulerService.for_notifiers(core, notifiers)
 
 
 async def run_forever(settings: Settings, core: Core, stop: asyncio.Event | None = None) -> None:

@@ -395,3 +395,61 @@ class ListAudit:
     user_email: str | None = None
     since: datetime | None = None
     limit: int = 500
+
+
+# --- digests and nudges: settings and the scheduler's claims (core/deliveries.py) -----------------------
+
+@dataclass(frozen=True)
+class PauseDigests:
+    """No digest and no nudge before `until`, the first day back (a holiday)."""
+
+    actor: Actor
+    until: date
+
+
+@dataclass(frozen=True)
+class ResumeDigests:
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class ChooseDigestPlatform:
+    """Send digests and nudges to one linked platform only, or (platform None) to every linked one."""
+
+    actor: Actor
+    platform: str | None
+
+
+@dataclass(frozen=True)
+class ClaimDueDeliveries:
+    """Claim (for this process, named by `token`) up to `limit` digests and nudges due now on `platforms`."""
+
+    platforms: tuple[str, ...]
+    token: str
+    limit: int = 100
+
+
+@dataclass(frozen=True)
+class RecordDelivered:
+    """A claimed delivery went out (or, `empty`, was a digest with nothing to suggest, so nothing went)."""
+
+    delivery_id: int
+    token: str
+    message_id: str | None = None
+    empty: bool = False
+
+
+@dataclass(frozen=True)
+class RecordDeliveryFailure:
+    """A claimed delivery could not be sent: tried again later unless `permanent` (or out of attempts)."""
+
+    delivery_id: int
+    token: str
+    error: str
+    permanent: bool = False
+    retry_after: float | None = None
+
+
+@dataclass(frozen=True)
+class ListDeliveryProblems:
+    """Chat accounts whose last delivery failed for good (the user blocked the bot, the account is gone)."""

@@ -80,7 +80,7 @@ class Context:
 def user_view(u: User) -> UserView:
     return UserView(id=u.id, name=u.name, email=u.email, role=u.role, timezone=u.timezone,
                     digest_time=u.digest_time, working_days=tuple(u.working_days), active=u.active,
-                    digest_paused_until=u.digest_paused_until)
+                    digest_paused_until=u.digest_paused_until, digest_platform=u.digest_platform)
 
 
 def contact_view(k: Contact) -> ContactView:

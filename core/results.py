@@ -18,6 +18,7 @@ class UserView:
     working_days: tuple[int, ...]
     active: bool = True
     digest_paused_until: date | None = None
+    digest_platform: str | None = None  # None: every linked platform
 
     @property
     def is_golden_ticket(self) -> bool:
@@ -353,3 +354,33 @@ class AuditEntryView:
 @dataclass(frozen=True)
 class AuditList:
     entries: tuple[AuditEntryView, ...]
+
+
+# --- digests and nudges (core/deliveries.py) ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DeliveryClaim:
+    """A digest or nudge this process has claimed and must now send (or record as failed)."""
+
+    id: int
+    kind: str  # digest | nudge
+    user: UserView
+    target: ChatIdentityView
+    due_at: datetime
+    follow_up: FollowUpView | None = None  # a nudge's follow-up, and its contact
+    contact: ContactView | None = None
+
+
+@dataclass(frozen=True)
+class DueDeliveries:
+    claims: tuple[DeliveryClaim, ...]
+    more: bool = False  # the limit was reached: more may be due right now
+
+
+@dataclass(frozen=True)
+class DeliveryProblem:
+    user_id: int
+    platform: str
+    external_user_id: str
+    error: str
+    failed_at: datetime

@@ -5,6 +5,7 @@ Secrets (tokens, signing secrets) are `SecretStr` so that they never show up in 
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 
 import platformdirs
@@ -30,6 +31,12 @@ class Settings(BaseSettings):
 
     # CSV import: the largest file accepted from a chat upload (the CLI has no limit).
     import_max_upload_bytes: int = Field(default=5_000_000, gt=0)
+
+    # The scheduler (digests and nudges).
+    digest_grace_minutes: int = Field(default=120, ge=0, description="a digest missed by less is still sent")
+    workday_end: time = time(18, 0)  # nudges wait for working hours: digest time until then, local
+    scheduler_tick_seconds: float = Field(default=30, gt=0)
+    delivery_lease_seconds: int = Field(default=300, gt=0, description="a claim left unsent this long is retaken")
 
     # Chat platforms (used by the adapters).
     slack_bot_token: SecretStr | None = None
