@@ -259,3 +259,88 @@ class GetStats:
     since: datetime | None = None
     until: datetime | None = None
     period_label: str | None = None
+
+
+# --- Pipedrive sync (issue 6) ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ListSyncs:
+    """A user's Pipedrive syncs: queued, done and failed, with reasons. No actor: everyone's (the CLI)."""
+
+    actor: Actor | None = None
+    limit: int = 15
+
+
+@dataclass(frozen=True)
+class RetrySyncs:
+    """Queue failed syncs again (by id, or every failed one); the actor may only retry their own."""
+
+    actor: Actor | None = None
+    ids: tuple[int, ...] = ()
+    all_failed: bool = False
+
+
+@dataclass(frozen=True)
+class SetPipedriveToken:
+    """Give a user their own Pipedrive API token (None clears it: the company token applies again)."""
+
+    email: str
+    token: str | None
+
+
+@dataclass(frozen=True)
+class ClaimSync:
+    """The sync worker takes the next due outbox row (FOR UPDATE SKIP LOCKED), one per contact at a time."""
+
+    lease_seconds: float = 300.0
+
+
+@dataclass(frozen=True)
+class NextSyncDue:
+    """When the earliest waiting sync falls due (None: nothing waits), so the worker sleeps until then."""
+
+
+@dataclass(frozen=True)
+class RecordPipedriveIds:
+    """What was found or created in Pipedrive for a contact, saved at once so a crash or retry resumes there."""
+
+    contact_id: int
+    org_id: int | None = None
+    person_id: int | None = None
+
+
+@dataclass(frozen=True)
+class RecordPipedriveOwner:
+    user_id: int
+    pipedrive_user_id: int
+
+
+@dataclass(frozen=True)
+class RecordPipedriveActivity:
+    activity_id: int
+    pipedrive_activity_id: int
+
+
+@dataclass(frozen=True)
+class FinishSync:
+    """The end of one attempt: done, retry after a delay, or failed (with the sentence owed to the user, if any).
+
+    `attempt` is the claim's attempt number: a worker whose claim ran out and was taken over changes nothing.
+    """
+
+    outbox_id: int
+    attempt: int
+    outcome: str  # "done", "retry" or "failed"
+    reason: str | None = None
+    retry_in_seconds: float = 0.0
+    user_notice: str | None = None
+
+
+@dataclass(frozen=True)
+class ListSyncNotices:
+    """Failures a person must fix that the acting user has not been told about yet (for the notifiers)."""
+
+
+@dataclass(frozen=True)
+class MarkSyncNoticesSent:
+    outbox_ids: tuple[int, ...]
