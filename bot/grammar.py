@@ -28,8 +28,10 @@ from core.commands import (
     FlagWarm,
     GetStats,
     ListCampaigns,
+    ListSyncs,
     LogOutreach,
     RequestMeeting,
+    RetrySyncs,
     SetFollowUp,
     ShowContact,
     ShowSettings,
@@ -100,6 +102,8 @@ _GRAMMAR = (
     _Verb("settings", "settings [time HH:MM | timezone ZONE | days DAYS]",
           "see or change your digest time, timezone and working days",
           ("settings timezone Europe/Paris", "settings days mon-fri")),
+    _Verb("sync", "sync [retry ID|all]", "your Pipedrive syncs (waiting, done, failed and why); retry failed ones",
+          ("sync", "sync retry 12"), aliases=("pipedrive",)),
     _Verb("help", "help [VERB]", "everything I understand, or more on one verb",
           ("help", "help log"), aliases=("?", "start")),
 )
@@ -516,6 +520,24 @@ _SETTINGS = {"time": _digest_time, "digest": _digest_time, "timezone": _timezone
              "days": _working_days}
 
 
+def _sync(a: _Args, actor: Actor, now: datetime) -> ListSyncs | RetrySyncs:
+    if not a.words:
+        return ListSyncs(actor)
+    if a.words[0].keyword != "retry":
+        raise a.fail(f"I don't understand {_quote(a.words[0])} here.")
+    numbers = a.words[1:]
+    if len(numbers) == 1 and numbers[0].keyword == "all":
+        return RetrySyncs(actor, all_failed=True)
+    ids = []
+    for word in numbers:
+        if not (m := re.fullmatch(r"#?(\d{1,12})", word)):
+            raise a.fail(f"{_quote(word)} isn't a sync number; `sync` lists them.")
+        ids.append(int(m[1]))
+    if not ids:
+        raise a.fail("Which sync? Give its number from `sync`, or `all`.")
+    return RetrySyncs(actor, ids=tuple(ids))
+
+
 def _help(a: _Args, actor: Actor, now: datetime) -> Help:
     if not a.words:
         return Help(None)
@@ -528,5 +550,5 @@ def _help(a: _Args, actor: Actor, now: datetime) -> Help:
 _PARSERS = {
     "today": _today, "add": _add, "find": _find_contacts, "show": _show, "log": _log, "note": _note,
     "warm": _warm, "meeting": _meeting, "remind": _remind, "snooze": _snooze, "done": _done, "stats": _stats,
-    "campaigns": _campaigns, "settings": _settings, "help": _help,
+    "campaigns": _campaigns, "settings": _settings, "sync": _sync, "help": _help,
 }

@@ -54,7 +54,9 @@ class Seen:
 class Fault:
     method: str
     path: re.Pattern
-    kind: str  # "500", "503", "timeout" (nothing happens) or "lost" (it happens, the answer never comes)
+    # "429" (the window is full), "500", "503", "timeout" (nothing happens) or "lost" (it happens, and the
+    # answer never comes)
+    kind: str
     times: int
 
 
@@ -201,6 +203,12 @@ class FakePipedrive:
         if search:
             searches.sent.append(now)
         fault = self._fault(method, path)
+        if fault == "429":  # another process used up the token's window
+            self.throttled += 1
+            every.sent.pop()
+            response = self._error(429, "Request over limit")
+            self._limit_headers(response, limit, 0, 2)
+            return self._record(request, body, response, search)
         if fault in ("500", "503"):
             response = self._error(int(fault), "Service temporarily unavailable")
         elif fault == "timeout":
