@@ -310,6 +310,14 @@ class RecordPipedriveIds:
 
 
 @dataclass(frozen=True)
+class KnownPipedriveIds:
+    """Pipedrive ids another contact already has for this organisation name or this email (any case)."""
+
+    organisation: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
 class RecordPipedriveOwner:
     user_id: int
     pipedrive_user_id: int

@@ -262,6 +262,12 @@ class SyncUser:
 
 
 @dataclass(frozen=True)
+class KnownIds:
+    org_id: int | None = None
+    person_id: int | None = None
+
+
+@dataclass(frozen=True)
 class SyncTask:
     """A claimed outbox row with everything the worker needs; the user's own token rides as a SecretStr."""
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import psycopg
 from pydantic import SecretStr
 from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core import commands as c
@@ -25,6 +27,7 @@ from core.handlers import OUTBOX_CHANNEL, PIPEDRIVE_SYNC, Context, load_user, no
 from core.models import Activity, Campaign, CampaignContact, Contact, OutboxMessage, User
 from core.results import (
     ActionResult,
+    KnownIds,
     SyncActivity,
     SyncContact,
     SyncItemView,
@@ -37,8 +40,10 @@ from core.results import (
 
 log = logging.getLogger(__name__)
 
-# Key space of the transaction-level advisory locks that keep two workers off one contact at the same moment.
+# Key spaces of advisory locks: two workers never sync one contact, nor find-or-create one Pipedrive record,
+# at the same moment.
 _CONTACT_LOCK_SPACE = 6_0001
+_RECORD_LOCK_SPACE = 6_0002
 # A failure a person must fix is told once; the same sentence again within this time is not repeated.
 NOTICE_QUIET = timedelta(hours=24)
 _CLAIM_BATCH = 10
@@ -133,6 +138,35 @@ async def next_sync_due(cmd: c.NextSyncDue, ctx: Context):
         func.min(OutboxMessage.locked_until).filter(OutboxMessage.status == "processing"))
     return await ctx.session.scalar(select(due).where(
         OutboxMessage.topic == PIPEDRIVE_SYNC, OutboxMessage.status.in_(_UNFINISHED), _token_applies(ctx)))
+
+
+async def known_pipedrive_ids(cmd: c.KnownPipedriveIds, ctx: Context) -> KnownIds:
+    org_id = person_id = None
+    if cmd.organisation:
+        org_id = await ctx.session.scalar(select(Contact.pipedrive_org_id).where(
+            func.lower(Contact.organisation) == cmd.organisation.strip().lower(),
+            Contact.pipedrive_org_id.is_not(None)).order_by(Contact.id).limit(1))
+    if cmd.email:
+        person_id = await ctx.session.scalar(select(Contact.pipedrive_person_id).where(
+            func.lower(Contact.email) == cmd.email.strip().lower(),
+            Contact.pipedrive_person_id.is_not(None)).order_by(Contact.id).limit(1))
+    return KnownIds(org_id, person_id)
+
+
+@asynccontextmanager
+async def pipedrive_record_lock(engine: AsyncEngine, key: str) -> AsyncIterator[None]:
+    """Hold a lock on one Pipedrive record to be found or created (an organisation's name, a person's email)
+    across workers and processes: two contacts of one organisation must not create it twice."""
+    lock = (_RECORD_LOCK_SPACE, func.hashtext(key))
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(select(func.pg_advisory_lock(*lock)))
+            try:
+                yield
+            finally:
+                await conn.execute(select(func.pg_advisory_unlock(*lock)))
+    except (OperationalError, InterfaceError) as exc:
+        raise DatabaseUnavailable() from exc
 
 
 async def record_pipedrive_ids(cmd: c.RecordPipedriveIds, ctx: Context) -> None:
@@ -301,6 +335,7 @@ async def set_pipedrive_token(cmd: c.SetPipedriveToken, ctx: Context) -> ActionR
 HANDLERS = {
     c.ClaimSync: claim_sync,
     c.NextSyncDue: next_sync_due,
+    c.KnownPipedriveIds: known_pipedrive_ids,
     c.RecordPipedriveIds: record_pipedrive_ids,
     c.RecordPipedriveOwner: record_pipedrive_owner,
     c.RecordPipedriveActivity: record_pipedrive_activity,

@@ -1,7 +1,9 @@
 """The sync of one claimed outbox row: organisation, person, then activity, each found before it is created.
 
 Every id is stored in our database the moment Pipedrive gives it, so a retry or a worker taking over after a
-crash starts from there. When an answer was lost after Pipedrive acted, the search finds what was created:
+crash starts from there, and another contact of the same organisation (or with the same email) reuses it.
+Finding-or-creating one organisation or person holds a lock in PostgreSQL, so two workers syncing two
+contacts of one organisation create it once. When an answer was lost after Pipedrive acted, the search finds what was created:
 organisations by exact name, persons by email (else by name within the organisation, else by name among the
 owner's persons without one), activities among the person's by subject, type, due date and note, leaving
 out those already linked to our other activities. Hence no duplicates, however often a sync is retried.
@@ -11,10 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.commands import RecordPipedriveActivity, RecordPipedriveIds, RecordPipedriveOwner
+from core.commands import KnownPipedriveIds, RecordPipedriveActivity, RecordPipedriveIds, RecordPipedriveOwner
 from core.models import WARM_THRESHOLD
 from core.results import SyncActivity, SyncContact, SyncTask
 from core.service import Core
+from core.sync import pipedrive_record_lock
 from pipedrive import mapping
 from pipedrive.client import PipedriveClient
 from pipedrive.lookups import CompanyLookups
@@ -36,17 +39,22 @@ async def sync_task(core: Core, company: Company, task: SyncTask) -> None:
     owner_id = await _owner_id(core, company, task)
     org_id = contact.pipedrive_org_id
     if org_id is None and contact.organisation:
-        org_id = await _organisation(company, contact, owner_id)
-        await core.execute(RecordPipedriveIds(contact.id, org_id=org_id))
+        async with pipedrive_record_lock(core.engine, f"org:{contact.organisation.strip().lower()}"):
+            org_id = ((await core.execute(KnownPipedriveIds(organisation=contact.organisation))).org_id
+                      or await _organisation(company, contact, owner_id))
+            await core.execute(RecordPipedriveIds(contact.id, org_id=org_id))
     person_id = contact.pipedrive_person_id
     if person_id is None:
         label_id = (await company.lookups.label_id(settings.pipedrive_warm_label)
                     if contact.warmness >= WARM_THRESHOLD else None)
         field_key = (await company.lookups.text_field_key(settings.pipedrive_campaign_source_field)
                      if contact.campaign else None)
-        person_id = await _person(company, contact, owner_id=owner_id, org_id=org_id, label_id=label_id,
-                                  field_key=field_key)
-        await core.execute(RecordPipedriveIds(contact.id, person_id=person_id))
+        key = contact.email or f"{contact.name}@{org_id}"
+        async with pipedrive_record_lock(core.engine, f"person:{key.strip().lower()}"):
+            known = (await core.execute(KnownPipedriveIds(email=contact.email))).person_id if contact.email else None
+            person_id = await _person(company, contact, known=known, owner_id=owner_id, org_id=org_id,
+                                      label_id=label_id, field_key=field_key)
+            await core.execute(RecordPipedriveIds(contact.id, person_id=person_id))
     activity = task.activity
     if activity is not None and activity.pipedrive_activity_id is None:
         if (activity_id := await _activity(company, task, activity, contact, person_id=person_id, org_id=org_id,
@@ -75,10 +83,10 @@ async def _organisation(company: Company, contact: SyncContact, owner_id: int | 
     return await company.client.create_organization(mapping.organization_payload(contact, owner_id=owner_id))
 
 
-async def _person(company: Company, contact: SyncContact, *, owner_id: int | None, org_id: int | None,
-                  label_id: int | None, field_key: str | None) -> int:
+async def _person(company: Company, contact: SyncContact, *, known: int | None, owner_id: int | None,
+                  org_id: int | None, label_id: int | None, field_key: str | None) -> int:
     client = company.client
-    existing = await _find_person(client, contact, owner_id=owner_id, org_id=org_id)
+    existing = known or await _find_person(client, contact, owner_id=owner_id, org_id=org_id)
     if existing is None:
         return await client.create_person(mapping.person_payload(
             contact, owner_id=owner_id, org_id=org_id, label_id=label_id, campaign_field_key=field_key))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from core.commands import Actor, ContactRef
 from core.settings import Settings
 from pipedrive.worker import SyncWorker
 from tests.pipedrive.fake_pipedrive import FakePipedrive, TimeSource
@@ -68,11 +67,3 @@ def rows(core):
             return (await session.execute(select(model).where(*where).order_by(model.id))).scalars().all()
 
     return read
-
-
-def me(user) -> Actor:
-    return Actor(user.id, "console")
-
-
-def ref(contact) -> ContactRef:
-    return ContactRef(id=contact.id)
