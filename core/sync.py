@@ -358,6 +358,7 @@ class OutboxListener:
         self._conn: psycopg.AsyncConnection | None = None
 
     async def connect(self) -> None:
+        await self.close()
         try:
             self._conn = await psycopg.AsyncConnection.connect(self._url, autocommit=True)
             await self._conn.execute(f"LISTEN {OUTBOX_CHANNEL}")

@@ -131,6 +131,7 @@ class SyncService:
         self.worker = worker or SyncWorker(core)
         self.poll_seconds = core.settings.pipedrive_poll_seconds
         self._wake = asyncio.Event()
+        self.listening = asyncio.Event()  # set once notifications are on (else the poll alone wakes workers)
         self._stopping = False
         self._listener: asyncio.Task | None = None
         self._drainers: list[asyncio.Task] = []
@@ -160,9 +161,13 @@ class SyncService:
         try:
             while not self._stopping:
                 try:
+                    await listener.connect()
+                    self.listening.set()
+                    self._wake.set()  # a row queued while notifications were off
                     async for _ in listener.wakes():
                         self._wake.set()
                 except PipedrivenError:
+                    self.listening.clear()
                     log.warning("outbox notifications lost; polling every %.0f s until they are back",
                                 self.poll_seconds)
                     await asyncio.sleep(self.poll_seconds)
