@@ -199,13 +199,15 @@ class PipedriveClient:
     async def _request(self, method: str, path: str, *, cost: int, params: dict | None = None,
                        json: dict | None = None, search: bool = False) -> dict:
         for _ in range(self.max_rate_limit_waits + 1):
-            await self.throttle.acquire(search=search)
+            slot = await self.throttle.acquire(search=search)
             try:
                 response = await self._http.request(method, path, params=params, json=json)
             except httpx.TimeoutException:
                 raise PipedriveUnavailable("Pipedrive did not answer in time.") from None
             except httpx.HTTPError as exc:
                 raise PipedriveUnavailable(f"Could not reach Pipedrive ({type(exc).__name__}).") from None
+            finally:
+                self.throttle.done(slot)
             self.calls += 1
             self.tokens_spent += cost
             reset = _number(response.headers.get("x-ratelimit-reset"))

@@ -37,11 +37,12 @@ async def sync_task(core: Core, company: Company, task: SyncTask) -> None:
         return
     settings = core.settings
     owner_id = await _owner_id(core, company, task)
-    org_id = contact.pipedrive_org_id
+    org_id, org_is_new = contact.pipedrive_org_id, False
     if org_id is None and contact.organisation:
         async with pipedrive_record_lock(core.engine, f"org:{contact.organisation.strip().lower()}"):
-            org_id = ((await core.execute(KnownPipedriveIds(organisation=contact.organisation))).org_id
-                      or await _organisation(company, contact, owner_id))
+            org_id = (await core.execute(KnownPipedriveIds(organisation=contact.organisation))).org_id
+            if org_id is None:
+                org_id, org_is_new = await _organisation(company, contact, owner_id)
             await core.execute(RecordPipedriveIds(contact.id, org_id=org_id))
     person_id = contact.pipedrive_person_id
     if person_id is None:
@@ -53,7 +54,7 @@ async def sync_task(core: Core, company: Company, task: SyncTask) -> None:
         async with pipedrive_record_lock(core.engine, f"person:{key.strip().lower()}"):
             known = (await core.execute(KnownPipedriveIds(email=contact.email))).person_id if contact.email else None
             person_id = await _person(company, contact, known=known, owner_id=owner_id, org_id=org_id,
-                                      label_id=label_id, field_key=field_key)
+                                      org_is_new=org_is_new, label_id=label_id, field_key=field_key)
             await core.execute(RecordPipedriveIds(contact.id, person_id=person_id))
     activity = task.activity
     if activity is not None and activity.pipedrive_activity_id is None:
@@ -74,19 +75,21 @@ async def _owner_id(core: Core, company: Company, task: SyncTask) -> int | None:
     return owner_id
 
 
-async def _organisation(company: Company, contact: SyncContact, owner_id: int | None) -> int:
+async def _organisation(company: Company, contact: SyncContact, owner_id: int | None) -> tuple[int, bool]:
+    """The organisation's id, and whether it was created just now."""
     wanted = contact.organisation.strip().lower()
     found = [o.id for o in await company.client.search_organizations(contact.organisation)
              if o.name.strip().lower() == wanted]
     if found:
-        return min(found)
-    return await company.client.create_organization(mapping.organization_payload(contact, owner_id=owner_id))
+        return min(found), False
+    return await company.client.create_organization(mapping.organization_payload(contact, owner_id=owner_id)), True
 
 
 async def _person(company: Company, contact: SyncContact, *, known: int | None, owner_id: int | None,
-                  org_id: int | None, label_id: int | None, field_key: str | None) -> int:
+                  org_id: int | None, org_is_new: bool, label_id: int | None, field_key: str | None) -> int:
     client = company.client
-    existing = known or await _find_person(client, contact, owner_id=owner_id, org_id=org_id)
+    existing = known or await _find_person(client, contact, owner_id=owner_id, org_id=org_id,
+                                           org_is_new=org_is_new)
     if existing is None:
         return await client.create_person(mapping.person_payload(
             contact, owner_id=owner_id, org_id=org_id, label_id=label_id, campaign_field_key=field_key))
@@ -97,7 +100,7 @@ async def _person(company: Company, contact: SyncContact, *, known: int | None, 
 
 
 async def _find_person(client: PipedriveClient, contact: SyncContact, *, owner_id: int | None,
-                       org_id: int | None) -> int | None:
+                       org_id: int | None, org_is_new: bool) -> int | None:
     if contact.email:
         email = contact.email.lower()
         found = [p.id for p in await client.search_persons(contact.email, field="email")
@@ -105,6 +108,8 @@ async def _find_person(client: PipedriveClient, contact: SyncContact, *, owner_i
         if found:
             return min(found)
     name = contact.name.strip().lower()
+    if org_is_new:  # an organisation created a moment ago has nobody in it: spare the search
+        return None
     if org_id is not None:
         found = [p.id for p in await client.search_persons(contact.name, field="name", organization_id=org_id)
                  if p.name.strip().lower() == name and p.organization_id == org_id]

@@ -2,7 +2,7 @@
 
 Pipedrive counts requests per API token over a rolling 2-second window (20 to 120 by plan, searches 10).
 A leaky bucket (aiolimiter) would let through up to twice the limit within one such window, so this keeps a
-log of send times instead. It aims a little below each limit (clocks and networks differ), adopts the limit
+log of the requests in the window instead. It aims a little below each limit (clocks and networks differ), adopts the limit
 Pipedrive reports in `x-ratelimit-limit`, and after a 429 holds every request of the token until the
 window resets. The clock and the sleep are injected, so tests move time instead of waiting.
 """
@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 
 WINDOW_SECONDS = 2.0
+IN_FLIGHT_POLL_SECONDS = 0.05
 
 
 def budget(limit: int) -> int:
@@ -22,24 +22,40 @@ def budget(limit: int) -> int:
     return max(1, limit - max(1, limit // 10))
 
 
+class Slot:
+    """One request's place in a window: taken when it is sent, timed when its answer comes."""
+
+    __slots__ = ("at",)
+
+    def __init__(self) -> None:
+        self.at: float | None = None  # None while the request is in flight
+
+
 class SlidingWindow:
-    """At most `limit` events within any `window` seconds."""
+    """At most `limit` requests within any `window` seconds, as the server counts them.
+
+    The server counts a request when it arrives, some time between our sending it and its answer, so a slot
+    frees `window` seconds after the answer: never earlier than the server's own count lets it.
+    """
 
     def __init__(self, limit: int, window: float = WINDOW_SECONDS) -> None:
         self.limit = limit
         self.window = window
-        self._sent: deque[float] = deque()
+        self._slots: list[Slot] = []
 
     def wait_needed(self, now: float) -> float:
-        """Seconds until one more event fits (0: now)."""
-        while self._sent and self._sent[0] <= now - self.window:
-            self._sent.popleft()
-        if len(self._sent) < self.limit:
+        """Seconds until one more request fits (0: now)."""
+        self._slots = [s for s in self._slots if s.at is None or s.at > now - self.window]
+        if len(self._slots) < self.limit:
             return 0.0
-        return self._sent[len(self._sent) - self.limit] + self.window - now
+        answered = sorted(s.at for s in self._slots if s.at is not None)
+        excess = len(self._slots) - self.limit  # this many must leave the window first
+        if excess < len(answered):
+            return answered[excess] + self.window - now
+        return IN_FLIGHT_POLL_SECONDS  # the window is full of requests still waiting for their answers
 
-    def record(self, now: float) -> None:
-        self._sent.append(now)
+    def take(self, slot: Slot) -> None:
+        self._slots.append(slot)
 
 
 class Throttle:
@@ -54,19 +70,24 @@ class Throttle:
         self._held_until = 0.0
         self.waited_seconds = 0.0  # time spent holding requests back, for the benchmark
 
-    async def acquire(self, *, search: bool = False) -> None:
-        """Wait until this request fits in the windows, then count it."""
+    async def acquire(self, *, search: bool = False) -> Slot:
+        """Wait until this request fits in the windows and take its place; `done(slot)` when answered."""
         while True:
             now = self.clock()
             wait = max(self._held_until - now, self._all.wait_needed(now),
                        self._search.wait_needed(now) if search else 0.0)
             if wait <= 0:
-                self._all.record(now)
+                slot = Slot()
+                self._all.take(slot)
                 if search:
-                    self._search.record(now)
-                return
+                    self._search.take(slot)
+                return slot
             self.waited_seconds += wait
             await self.sleep(wait)
+
+    def done(self, slot: Slot) -> None:
+        """The request's answer came (or it failed): its place frees a window later."""
+        slot.at = self.clock()
 
     def observe(self, *, limit: int | None, remaining: int | None, reset: float | None, search: bool) -> None:
         """Learn from a response's x-ratelimit-* headers (a search reports the search limit, not the burst)."""

@@ -15,7 +15,7 @@ from pipedrive import mapping
 from pipedrive.client import Person, PipedriveClient
 from pipedrive.errors import AuthenticationFailed, PipedriveUnavailable, RequestRejected
 from pipedrive.lookups import CompanyLookups
-from pipedrive.throttle import SlidingWindow, Throttle, budget
+from pipedrive.throttle import SlidingWindow, Slot, Throttle, budget
 from tests.pipedrive.fake_pipedrive import TimeSource
 from tests.pipedrive.helpers import warm
 
@@ -32,26 +32,33 @@ def test_the_budget_stays_a_little_below_each_limit():
     assert [budget(n) for n in (10, 20, 80, 120, 2)] == [9, 18, 72, 108, 1]
 
 
-def test_a_sliding_window_never_lets_more_than_its_limit_through_any_two_seconds():
+def test_a_slot_frees_two_seconds_after_its_answer_not_after_its_sending():
     window = SlidingWindow(3)
+    slots = []
     for at in (0.0, 0.5, 1.0):
         assert window.wait_needed(at) == 0
-        window.record(at)
-    assert window.wait_needed(1.5) == pytest.approx(0.5)  # the first one leaves the window at 2.0
-    assert window.wait_needed(2.0) == 0
+        slots.append(Slot())
+        window.take(slots[-1])
+    assert window.wait_needed(1.2) > 0  # all three still in flight: wait for an answer
+    slots[0].at, slots[1].at, slots[2].at = 0.4, 0.6, 1.1
+    assert window.wait_needed(1.5) == pytest.approx(0.9)  # the first answer leaves the window at 2.4
+    assert window.wait_needed(2.4) == 0
 
 
 async def test_the_throttle_holds_searches_to_nine_and_everything_to_eighteen_per_two_seconds():
     vt = TimeSource()
     throttle = Throttle(20, 10, clock=vt, sleep=vt.sleep)
     sent = []
-    for _ in range(12):
-        await throttle.acquire(search=True)
+
+    async def request(search: bool = False) -> None:
+        throttle.done(await throttle.acquire(search=search))  # answered at once
         sent.append(vt.now)
+
+    for _ in range(12):
+        await request(search=True)
     assert sent[8] == sent[0] and sent[9] == pytest.approx(sent[0] + 2)
     for _ in range(30):
-        await throttle.acquire()
-        sent.append(vt.now)
+        await request()
     assert all(sum(1 for t in sent if start <= t < start + 2) <= 18 for start in sent)
     throttle.hold(5)
     before = vt.now
