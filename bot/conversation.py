@@ -91,6 +91,8 @@ class Conversation:
             return c.CompleteFollowUp(actor, ref)
         if verb == "show":
             return c.ShowContact(actor, ref)
+        if verb == "forget":
+            return c.EraseContact(actor, ref)
         if verb == "more":
             detail = await self.core.execute(c.ShowContact(actor, ref))
             return render.more_menu(detail.contact)

@@ -24,12 +24,14 @@ from core.commands import (
     CampaignRef,
     CompleteFollowUp,
     ContactRef,
+    ExportContact,
     FindContacts,
     FlagWarm,
     GetStats,
     ListCampaigns,
     ListSyncs,
     LogOutreach,
+    PreviewErasure,
     RequestMeeting,
     RetrySyncs,
     SetFollowUp,
@@ -102,6 +104,10 @@ _GRAMMAR = (
     _Verb("settings", "settings [time HH:MM | timezone ZONE | days DAYS]",
           "see or change your digest time, timezone and working days",
           ("settings timezone Europe/Paris", "settings days mon-fri")),
+    _Verb("export", "export CONTACT", "everything Pipedriven holds about one of your contacts",
+          ("export 3", "export ana@acme.com")),
+    _Verb("forget", "forget CONTACT", "erase one of your contacts from Pipedriven for good (asks first)",
+          ("forget 3", "forget ana@acme.com"), aliases=("erase",)),
     _Verb("sync", "sync [retry ID|all]", "your Pipedrive syncs (waiting, done, failed and why); retry failed ones",
           ("sync", "sync retry 12"), aliases=("pipedrive",)),
     _Verb("help", "help [VERB]", "everything I understand, or more on one verb",
@@ -456,6 +462,15 @@ def _stats(a: _Args, actor: Actor, now: datetime) -> GetStats:
     return GetStats(actor, campaign, group_by, since and _utc(since), until and _utc(until), label)
 
 
+def _export(a: _Args, actor: Actor, now: datetime) -> ExportContact:
+    return ExportContact(actor, a.contact(a.words))
+
+
+def _forget(a: _Args, actor: Actor, now: datetime) -> PreviewErasure:
+    """Only a preview: the erasure itself is the tap on its confirmation button."""
+    return PreviewErasure(actor, a.contact(a.words))
+
+
 def _campaigns(a: _Args, actor: Actor, now: datetime) -> ListCampaigns:
     if a.words:
         raise a.fail("`campaigns` takes nothing after it.")
@@ -550,5 +565,6 @@ def _help(a: _Args, actor: Actor, now: datetime) -> Help:
 _PARSERS = {
     "today": _today, "add": _add, "find": _find_contacts, "show": _show, "log": _log, "note": _note,
     "warm": _warm, "meeting": _meeting, "remind": _remind, "snooze": _snooze, "done": _done, "stats": _stats,
-    "campaigns": _campaigns, "settings": _settings, "sync": _sync, "help": _help,
+    "campaigns": _campaigns, "settings": _settings, "help": _help, "export": _export, "forget": _forget,
+    "sync": _sync,
 }

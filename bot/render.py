@@ -5,6 +5,9 @@ Text here is plain (no markup); each platform escapes it and may add its own emp
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+from decimal import Decimal
 from functools import singledispatch
 from zoneinfo import ZoneInfo
 
@@ -17,8 +20,11 @@ from core.results import (
     CampaignList,
     CampaignResult,
     ContactDetail,
+    ContactExport,
     ContactList,
     ContactView,
+    ErasurePreview,
+    ErasureResult,
     SettingsView,
     StatsReport,
     Suggestions,
@@ -198,6 +204,83 @@ def stats_table(report: StatsReport) -> tuple[str, str]:
         key = r.key if len(r.key) <= width else r.key[: width - 1] + "…"
         lines.append(f"{key:<{width}}  {r.outreach:>8}  {r.meetings_requested:>9}  {r.meetings_booked:>6}  {conv:>5}")
     return head, "\n".join(lines)
+
+
+# --- privacy: export and forget ---------------------------------------------------------------------------
+
+# A chat export must fit one Slack section (3,000 characters) and one Telegram message (4,096).
+CHAT_EXPORT_LIMIT = 2800
+_EXPORT_LABELS = {"contacts": "Contact", "campaign_contacts": "Campaign memberships", "activities": "Activities",
+                  "follow_ups": "Follow-ups", "domain_events": "Events", "outbox": "Pipedrive sync history",
+                  "audit_log": "Audit trail"}
+
+
+def _export_value(value, user: UserView) -> str:
+    if isinstance(value, datetime):
+        return local(value, user)
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def _export_row(columns: tuple[str, ...], row: tuple, user: UserView) -> str:
+    """A row's values that mean something to a person: internal ids are left to the full export."""
+    return " · ".join(f"{col.replace('_', ' ')}: {_export_value(v, user)}" for col, v in zip(columns, row)
+                      if _worth_showing(col, v))
+
+
+# Book-keeping that means nothing to the person asking; the full export keeps it.
+_CHAT_EXPORT_SKIP = frozenset({"created_at", "updated_at", "next_attempt_at", "attempts", "sync_state", "topic",
+                               "added_by", "created_by"})
+
+
+def _worth_showing(column: str, value) -> bool:
+    if value is None or value in ("", [], {}) or column in _CHAT_EXPORT_SKIP:
+        return False
+    return column.startswith("pipedrive_") or not (column == "id" or column.endswith(("_id", "_ids")))
+
+
+@result.register
+def _(value: ContactExport, user: UserView) -> Reply:
+    """The export as text, cut to fit a chat message; the full file comes from `pipedriven contacts export`."""
+    lines, cut = [], 0
+    for section in value.sections:
+        if not section.rows:
+            continue
+        block = [f"{_EXPORT_LABELS.get(section.name, section.name.replace('_', ' ').capitalize())}"
+                 f" ({len(section.rows)}):"]
+        block += [f"• {_export_row(section.columns, row, user)}" for row in section.rows]
+        for line in block:
+            if cut or sum(len(x) + 1 for x in lines) + len(line) > CHAT_EXPORT_LIMIT:
+                cut += 1
+            else:
+                lines.append(line)
+    ids = ", ".join(map(str, value.contact_ids))
+    if cut:
+        lines.append(f"… {cut} more line(s). The complete export is a file a Golden Ticket admin can make: "
+                     f"`pipedriven contacts export {ids}`.")
+    return Reply(f"Everything Pipedriven holds about contact {ids}:\n" + "\n".join(lines), ephemeral=True)
+
+
+@result.register
+def _(value: ErasurePreview, user: UserView) -> Reply:
+    k = value.contacts[0]
+    kept = (f" Their {value.activities} past activit{'y stays' if value.activities == 1 else 'ies stay'} in the "
+            "numbers, anonymous." if value.activities else "")
+    text = (f"Erase {k.label} from Pipedriven for good? This deletes the contact, their notes, "
+            f"{value.follow_ups} follow-up(s), {value.campaign_memberships} campaign membership(s) and "
+            f"{value.sync_messages} sync message(s).{kept} It can't be undone."
+            + (f" Pipedrive's copy (person {k.pipedrive_person_id}) must be erased there."
+               if k.pipedrive_person_id else ""))
+    return Reply(text, footer=(Button("🗑 Erase for good", codec.encode("forget", k.id)),),
+                 ephemeral=True)
+
+
+@result.register
+def _(value: ErasureResult, user: UserView) -> Reply:
+    return Reply(value.message, ephemeral=True)
 
 
 # --- Pipedrive sync (issue 6) ---------------------------------------------------------------------------

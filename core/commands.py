@@ -261,6 +261,46 @@ class GetStats:
     period_label: str | None = None
 
 
+# --- privacy (core/privacy.py) --------------------------------------------------------------------------
+# `every_bank=False` (chat): the contact is one of the actor's own, named as anywhere in the chat.
+# `every_bank=True` (CLI, Golden Ticket only): the person is a contact id, or an email matched in every bank.
+
+@dataclass(frozen=True)
+class ExportContact:
+    """Everything Pipedriven holds about one person, for a data-subject request."""
+
+    actor: Actor
+    contact: ContactRef
+    every_bank: bool = False
+
+
+@dataclass(frozen=True)
+class PreviewErasure:
+    """What erasing this person would remove, to show before asking for a confirmation."""
+
+    actor: Actor
+    contact: ContactRef
+    every_bank: bool = False
+
+
+@dataclass(frozen=True)
+class EraseContact:
+    """Remove a person from every table; their past activities stay in the numbers, anonymous."""
+
+    actor: Actor
+    contact: ContactRef
+    every_bank: bool = False
+
+
+@dataclass(frozen=True)
+class ListAudit:
+    """The audit trail, oldest first, the latest `limit` entries (of one user, since a moment)."""
+
+    user_email: str | None = None
+    since: datetime | None = None
+    limit: int = 500
+
+
 # --- Pipedrive sync (issue 6) ---------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -174,9 +174,12 @@ async def find_campaign(ctx: Context, ref: c.CampaignRef) -> Campaign:
                 ).scalar_one_or_none()
         if camp is None and name:
             found = (await ctx.session.execute(
-                select(Campaign).where(Campaign.name.ilike(f"%{_escape_like(name)}%", escape="\\")).limit(2)
-            )).scalars().all()
-            camp = found[0] if len(found) == 1 else None
+                select(Campaign).where(Campaign.name.ilike(f"%{_escape_like(name)}%", escape="\\"))
+                .order_by(Campaign.name).limit(4))).scalars().all()
+            if len(found) > 1:
+                names = ", ".join(f"“{f.name}”" for f in found[:3]) + (" …" if len(found) > 3 else "")
+                raise InvalidInput(f"“{name}” matches several campaigns: {names}. Give more of the name.")
+            camp = found[0] if found else None
     if camp is None:
         raise NotFound(f"There is no campaign “{(ref.name or ref.id)}”. Say `campaigns` to see them.")
     return camp
@@ -478,6 +481,7 @@ async def request_meeting(cmd: c.RequestMeeting, ctx: Context) -> ActionResult:
 
 
 async def book_meeting(cmd: c.BookMeeting, ctx: Context) -> ActionResult:
+    require_aware(cmd.at)
     contact = await load_contact(ctx, cmd.actor, cmd.contact, lock=True)
     user = await load_user(ctx, cmd.actor.user_id)
     activity = await _record(ctx, cmd.actor, contact, kind="meeting", channel=await _last_method(ctx, contact.id),
@@ -489,7 +493,14 @@ async def book_meeting(cmd: c.BookMeeting, ctx: Context) -> ActionResult:
                         contact_view(contact), sync_queued=True, activity_id=activity.id)
 
 
+def require_aware(at: datetime | None) -> None:
+    """Times reach the core with a timezone; a naive one is a caller's bug, reported as bad input."""
+    if at is not None and at.tzinfo is None:
+        raise InvalidInput("That time has no timezone; please give a full date and time.")
+
+
 async def set_follow_up(cmd: c.SetFollowUp, ctx: Context) -> ActionResult:
+    require_aware(cmd.due_at)
     if cmd.due_at <= ctx.clock.now():
         raise InvalidInput("That moment has passed; pick a time in the future.")
     contact = await load_contact(ctx, cmd.actor, cmd.contact)
@@ -502,6 +513,7 @@ async def set_follow_up(cmd: c.SetFollowUp, ctx: Context) -> ActionResult:
 
 
 async def snooze(cmd: c.Snooze, ctx: Context) -> ActionResult:
+    require_aware(cmd.until)
     now = ctx.clock.now()
     if cmd.until <= now:
         raise InvalidInput("That moment has passed; snooze until a time in the future.")

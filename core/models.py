@@ -285,3 +285,42 @@ class ProcessedRequest(Base):
     command: Mapped[str] = mapped_column(String(50))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = _now()
+
+
+# --- privacy: the audit trail and the record of erasures (core/privacy.py) ------------------------------
+# Both tables are append-only: migration 0010 adds a trigger that refuses UPDATE, DELETE and TRUNCATE.
+# They hold ids only, never a note or a personal field, so an erasure has nothing to remove from them.
+# `user_id` / `erased_by` carry no foreign key: the trail must outlive (and never block) changes to users.
+
+class AuditEntry(Base):
+    """One command that changed data (or disclosed it: an export): who, from where, what, on which ids."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_occurred_at", "occurred_at"),
+        Index("ix_audit_log_user_id_occurred_at", "user_id", "occurred_at"),
+        Index("ix_audit_log_contact_ids", "contact_ids", postgresql_using="gin"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    platform: Mapped[str] = mapped_column(String(20))
+    command: Mapped[str] = mapped_column(String(60))
+    contact_ids: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default=text("'{}'"))
+    activity_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), server_default=text("'{}'"))
+    campaign_ids: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default=text("'{}'"))
+    user_ids: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default=text("'{}'"))
+
+
+class Erasure(Base):
+    """That a person was erased: when, by whom, which contact rows, and their Pipedrive person ids."""
+
+    __tablename__ = "erasures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    erased_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    erased_by: Mapped[int] = mapped_column(Integer)
+    platform: Mapped[str] = mapped_column(String(20))
+    contact_ids: Mapped[list[int]] = mapped_column(ARRAY(Integer))
+    pipedrive_person_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), server_default=text("'{}'"))

@@ -17,7 +17,7 @@ Every suggestion carries the human reasons behind its score.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -139,6 +139,3 @@ async def suggest(session: AsyncSession, *, user_id: int, tz: str, now: datetime
                                       reasons=reasons_for(row), follow_up_due=row.has_due))
     return suggestions
 
-
-def days_ago(now: datetime, days: int) -> datetime:
-    return now - timedelta(days=days)

@@ -193,6 +193,69 @@ class AlreadyDone:
     message: str = "Already done: that was recorded once."
 
 
+# --- privacy (core/privacy.py) --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ExportSection:
+    """The rows of one table that hold or point to the person, column by column."""
+
+    name: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple, ...]
+
+
+@dataclass(frozen=True)
+class ContactExport:
+    """Everything held about one person: the contact rows of every bank searched, and what refers to them."""
+
+    subject: str
+    generated_at: datetime
+    contact_ids: tuple[int, ...]
+    pipedrive_person_ids: tuple[int, ...]
+    sections: tuple[ExportSection, ...]
+
+
+@dataclass(frozen=True)
+class ErasurePreview:
+    """What an erasure would remove; nothing has been changed yet."""
+
+    contacts: tuple[ContactView, ...]
+    activities: int
+    follow_ups: int
+    campaign_memberships: int
+    sync_messages: int
+
+
+@dataclass(frozen=True)
+class ErasureResult:
+    """An erasure done. The message names ids only: the person's data is gone, and stays out of replies."""
+
+    message: str
+    erasure_id: int
+    contact_ids: tuple[int, ...]
+    pipedrive_person_ids: tuple[int, ...]
+    activities_anonymised: int
+
+
+@dataclass(frozen=True)
+class AuditEntryView:
+    id: int
+    occurred_at: datetime
+    user_id: int | None
+    user_email: str | None
+    platform: str
+    command: str
+    contact_ids: tuple[int, ...] = ()
+    activity_ids: tuple[int, ...] = ()
+    campaign_ids: tuple[int, ...] = ()
+    user_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class AuditList:
+    entries: tuple[AuditEntryView, ...]
+
+
 # --- Pipedrive sync (issue 6) ---------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from core.clock import Clock, SystemClock
 from core.db import session_factory
 from core.errors import Conflict, DatabaseUnavailable, InvalidInput, PipedrivenError, UnknownUser
-from core import handlers, sync
+from core import commands as c
+from core import handlers, privacy, sync
 from core.handlers import Context, user_view
 from core.models import ChatIdentity, ProcessedRequest, User
 from core.results import AlreadyDone, UserView
@@ -26,7 +27,14 @@ from core.settings import Settings
 log = logging.getLogger(__name__)
 
 # Every command's one handler. A feature module with handlers of its own adds its HANDLERS dict here.
-HANDLERS: dict[type, Any] = {**handlers.HANDLERS, **sync.HANDLERS}
+HANDLERS: dict[type, Any] = {**handlers.HANDLERS, **privacy.HANDLERS, **sync.HANDLERS}
+
+# Commands that change no data: every other command leaves a row in the audit trail (core/privacy.py).
+# A feature module's read-only commands join here, like its handlers.
+READ_ONLY: frozenset[type] = frozenset({
+    c.ListUsers, c.ListChatIdentities, c.ShowSettings, c.FindContacts, c.ShowContact, c.ListCampaigns,
+    c.TodaySuggestions, c.GetStats,
+}) | privacy.READ_ONLY
 
 
 class Core:
@@ -38,7 +46,8 @@ class Core:
 
     async def execute(self, command: Any, *, idempotency_key: str | None = None) -> Any:
         """Run `command` in one transaction. With an idempotency key, a second delivery of the same request
-        (a platform retry, a double tap) returns `AlreadyDone` and changes nothing."""
+        (a platform retry, a double tap) returns `AlreadyDone` and changes nothing. A command that changes
+        data is written to the audit trail in the same transaction."""
         handler = HANDLERS.get(type(command))
         if handler is None:
             raise TypeError(f"no handler for {type(command).__name__}")
@@ -46,7 +55,11 @@ class Core:
             async with self.sessions() as session, session.begin():
                 if idempotency_key is not None and not await self._claim(session, command, idempotency_key):
                     return AlreadyDone()
-                return await handler(command, Context(session, self.clock, self.settings))
+                ctx = Context(session, self.clock, self.settings)
+                result = await handler(command, ctx)
+                if type(command) not in READ_ONLY:
+                    await privacy.record_audit(ctx, command, result)
+                return result
         except PipedrivenError:
             raise
         except IntegrityError as exc:

@@ -581,7 +581,7 @@ def test_help_text_accepts_aliases_and_mentions_when_forms():
 
 def test_usage_and_verbs():
     assert VERBS == ("today", "add", "find", "show", "log", "note", "warm", "meeting", "remind", "snooze",
-                     "done", "stats", "campaigns", "settings", "sync", "help")
+                     "done", "stats", "campaigns", "settings", "export", "forget", "sync", "help")
     assert set(USAGE) == set(VERBS)
     assert USAGE["log"] == ("log CONTACT METHOD [note] — log an outreach "
                             "(linkedin, email, call, campaign_email, referral, conference)")
@@ -617,3 +617,14 @@ def test_works_with_a_fixed_offset_now():
     from datetime import timedelta
     now = datetime(2026, 11, 24, 10, 0, tzinfo=timezone(timedelta(hours=-5)))
     assert p("remind 3 tomorrow", now) == SetFollowUp(ME, ref("3"), utc(2026, 11, 25, 14, 0))
+
+
+# --- privacy ------------------------------------------------------------------------------------------------
+
+def test_export_and_forget_name_one_contact_and_forget_only_asks():
+    from core.commands import ExportContact, PreviewErasure
+
+    assert p("export ana@acme.com") == ExportContact(ME, ref("ana@acme.com"))
+    assert p("forget 3") == PreviewErasure(ME, ref("3"))
+    assert p('erase "Ana Silva"') == PreviewErasure(ME, ref("Ana Silva"))
+    assert error_of("forget") == f"Which contact?\nUsage: {USAGE['forget']}"

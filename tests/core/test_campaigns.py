@@ -41,3 +41,13 @@ async def test_the_list_shows_live_campaigns_first_with_their_size_and_hides_clo
     await core.execute(AddToCampaign(Actor(gt.id), CampaignRef(id=live.id), (contact.id,)))
     listed = (await core.execute(ListCampaigns(Actor(gt.id)))).campaigns
     assert [(c.name, c.status, c.contact_count) for c in listed] == [("Zulu", "live", 1), ("Alpha", "draft", 0)]
+
+
+async def test_a_campaign_name_fragment_matching_several_says_so(core, gt):
+    from core.commands import Actor, CampaignRef, CreateCampaign, TodaySuggestions
+    from core.errors import InvalidInput
+
+    for name in ("Fintech Q1", "Fintech Q2"):
+        await core.execute(CreateCampaign(Actor(gt.id), name))
+    with pytest.raises(InvalidInput, match="matches several campaigns: “Fintech Q1”, “Fintech Q2”"):
+        await core.execute(TodaySuggestions(Actor(gt.id), campaign=CampaignRef(name="fintech")))

@@ -261,3 +261,17 @@ async def test_completing_a_follow_up_closes_it(core, ana, bob, clock, db_rows):
     assert (fu.status, fu.completed_at) == ("done", clock.now())
     again = await core.execute(CompleteFollowUp(Actor(ana.id), ref(bob)))
     assert again.message == "Bob Stone has no open follow-up."
+
+
+async def test_a_time_without_timezone_is_bad_input_not_a_crash(core, make):
+    from datetime import datetime
+
+    from core.commands import Actor, ContactRef, SetFollowUp, Snooze
+    from core.errors import InvalidInput
+
+    ana = await make.user()
+    bob = await make.contact(ana, "Bob")
+    for command in (SetFollowUp(Actor(ana.id), ContactRef(id=bob.id), datetime(2030, 1, 1, 9, 0)),
+                    Snooze(Actor(ana.id), ContactRef(id=bob.id), datetime(2030, 1, 1, 9, 0))):
+        with pytest.raises(InvalidInput, match="no timezone"):
+            await core.execute(command)

@@ -1,0 +1,70 @@
+"""With DATABASE_URL unset, Pipedriven runs its own PostgreSQL: kept between runs, shared by processes."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.db import libpq_url, redact, sqlalchemy_url, with_database
+
+
+@pytest.fixture
+def env(tmp_path):
+    env = {**os.environ, "PIPEDRIVEN_DATA_DIR": str(tmp_path / "data")}
+    for key in ("DATABASE_URL", "TEST_DATABASE_URL"):
+        env.pop(key, None)
+    return env
+
+
+def pipedriven(env, *args, stdin=""):
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True, text=True,
+                          env=env, timeout=120)
+
+
+def test_two_processes_share_one_embedded_server_and_data_survives(env, tmp_path):
+    assert pipedriven(env, "users", "add", "ana@example.com", "--name", "Ana").returncode == 0
+    holder = subprocess.Popen([sys.executable, "-m", "bot.cli", "console", "--as", "ana@example.com"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=env)
+    try:
+        holder.stdin.write("add Bob Stone, bob@acme.com\n")
+        holder.stdin.flush()
+        assert "Added Bob Stone" in holder.stdout.readline()
+        # A second process while the first is up: it attaches to the same server and sees the same data.
+        other = pipedriven(env, "console", "--as", "ana@example.com", stdin="find bob\n")
+        assert other.returncode == 0, other.stderr
+        assert "Bob Stone" in other.stdout
+        holder.stdin.write("find bob\n")
+        holder.stdin.flush()
+        assert "1 match" in holder.stdout.readline()  # the first process still works after the second left
+    finally:
+        holder.stdin.close()
+        assert holder.wait(timeout=60) == 0
+    pgdata = Path(env["PIPEDRIVEN_DATA_DIR"]) / "pgdata"
+    assert not (pgdata / "postmaster.pid").exists(), "the last process to exit stops the server"
+    again = pipedriven(env, "users", "list")
+    assert "ana@example.com" in again.stdout
+
+
+@pytest.mark.parametrize("given, expected", [
+    ("postgres://u:p@db.example.com:5432/app", "postgresql+psycopg://u:p@db.example.com:5432/app"),
+    ("postgresql://u:p@db.example.com/app?sslmode=require",
+     "postgresql+psycopg://u:p@db.example.com/app?sslmode=require"),
+    ("postgresql+psycopg2://u@h/app", "postgresql+psycopg://u@h/app"),
+])
+def test_database_urls_as_hosts_hand_them_out(given, expected):
+    assert sqlalchemy_url(given) == expected
+    assert libpq_url(given).startswith("postgresql://")
+
+
+def test_urls_are_redacted_for_logs_and_retargeted():
+    url = "postgresql://user:s3cret@h/app"
+    assert "s3cret" not in redact(url)
+    assert with_database(url, "other").endswith("@h/other")
+
+
+def test_a_url_that_is_not_postgres_is_refused():
+    with pytest.raises(ValueError, match="postgresql://"):
+        sqlalchemy_url("mysql://u@h/db")
