@@ -216,6 +216,11 @@ def cmd_audit(args, settings: Settings) -> int:
                 ("user", e.user_ids)) if values)
             print(f"{e.occurred_at.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S}Z  {who:<28} {e.platform:<9} "
                   f"{e.command:<18} {ids}".rstrip())
+
+    _with_core(settings, body)
+    return 0
+
+
 def cmd_sync(args, settings: Settings) -> int:
     """`sync status`: everyone's Pipedrive syncs (or one user's); `sync retry ID... | --all`: queue failed ones."""
     from bot.render import sync_text
@@ -329,8 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = _settings()
         configure_logging(settings, quiet=args.command in ("console", "demo", "users", "stats", "db",
-                                                                 "contacts", "audit"))
-        configure_logging(settings, quiet=args.command in ("console", "demo", "users", "stats", "db", "sync"))
+                                                                 "contacts", "audit", "sync"))
         return args.func(args, settings)
     except (CliError, PipedrivenError) as exc:
         print(f"pipedriven: {exc}", file=sys.stderr)
