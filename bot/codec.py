@@ -22,6 +22,7 @@ VERBS = frozenset({
     "done",     # done:ID
     "more",     # more:ID                   (show the rest of the actions)
     "show",     # show:ID
+    "undo",     # undo:ID:ACTIVITY_ID       (take back an outreach just logged)
     "forget",   # forget:ID                 (erase the contact: the confirmation of `forget CONTACT`)
 })
 

@@ -73,6 +73,10 @@ class Conversation:
             return None
         return render.suggestions(result, header=f"☀️ Good morning {user.name.split()[0]}! Who to contact today:")
 
+    async def home(self, user: UserView) -> Reply:
+        """The user's overview: today's list, follow-ups due today and their numbers this month."""
+        return await self._run(user, c.ShowHome(self.actor(user)))
+
     async def _run(self, user: UserView, command, idempotency_key: str | None = None) -> Reply:
         result = await self.core.execute(command, idempotency_key=idempotency_key)
         return render.result(result, user)
@@ -91,6 +95,10 @@ class Conversation:
             return c.CompleteFollowUp(actor, ref)
         if verb == "show":
             return c.ShowContact(actor, ref)
+        if verb == "undo":
+            if not (arg or "").isdigit() or len(arg) > 18:
+                raise codec.BadButton()
+            return c.UndoOutreach(actor, ref, int(arg))
         if verb == "forget":
             return c.EraseContact(actor, ref)
         if verb == "more":

@@ -25,6 +25,7 @@ from core.results import (
     ContactView,
     ErasurePreview,
     ErasureResult,
+    HomeView,
     SettingsView,
     StatsReport,
     Suggestions,
@@ -104,12 +105,15 @@ def result(value, user: UserView) -> Reply:
 
 @result.register
 def _(value: AlreadyDone, user: UserView) -> Reply:
-    return Reply(value.message, ephemeral=True)
+    return Reply(value.message, ephemeral=True, repeat=True)
 
 
 @result.register
 def _(value: ActionResult, user: UserView) -> Reply:
-    return Reply(value.message, replaces_contact_id=value.contact.id if value.contact else None)
+    undo = None
+    if value.undoable and value.contact and value.activity_id:
+        undo = Button("↩ Undo", codec.encode("undo", value.contact.id, str(value.activity_id)))
+    return Reply(value.message, replaces_contact_id=value.contact.id if value.contact else None, undo=undo)
 
 
 @result.register
@@ -188,6 +192,26 @@ def _(value: SettingsView, user: UserView) -> Reply:
 def _(value: StatsReport, user: UserView) -> Reply:
     head, table = stats_table(value)
     return Reply(head, (Section(text=table, monospace=True),), ephemeral=True)
+
+
+@result.register
+def _(value: HomeView, user: UserView) -> Reply:
+    """The user's overview (Slack's App Home): today's rows, the follow-ups due today, their month."""
+    sections = [Section(text="☀️ Who to contact today")]
+    sections += [contact_row(s.contact, s.reason, s.rank) for s in value.suggestions.items] or [
+        Section(text="Nothing to suggest right now. 🎉")]
+    sections.append(Section(text="⏰ Follow-ups due today"))
+    for due in value.follow_ups:
+        f, k = due.follow_up, due.contact
+        when = f"{'💤 Snoozed until' if f.snoozed else '⏰ Due'} {local(f.due_at, user)}"
+        when += f": {f.note}" if f.note else ""
+        sections.append(Section(text=f"{k.label}\n{when}", contact_id=k.id,
+                                buttons=(*quick_buttons(k.id), Button("✓ Done", codec.encode("done", k.id)))))
+    if not value.follow_ups:
+        sections.append(Section(text="None due. 👍"))
+    sections.append(Section(text="📊 Your numbers this month"))
+    sections.append(Section(text=stats_table(value.month)[1], monospace=True))
+    return Reply(f"Hi {user.name.split()[0]}!", tuple(sections))
 
 
 def stats_table(report: StatsReport) -> tuple[str, str]:

@@ -35,6 +35,12 @@ def build_services(settings: Settings, core: Core) -> tuple[list[Service], dict[
     """The parts this configuration asks for. Chat adapters come first so the scheduler gets their notifiers."""
     services: list[Service] = []
     notifiers: dict[str, Notifier] = {}
+    if settings.slack_bot_token:
+        from bot.slack.service import SlackService
+
+        slack = SlackService(core, settings)
+        services.append(slack)
+        notifiers[slack.notifier.platform] = slack.notifier
     # The Pipedrive sync drains the outbox whenever a token may be there: the company's, or (users' own tokens
     # live in the database) alongside a chat adapter, whose users queue the syncs.
     if settings.pipedrive_api_token is not None or services:

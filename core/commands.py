@@ -261,6 +261,24 @@ class GetStats:
     period_label: str | None = None
 
 
+# --- undo (core/undo.py) --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class UndoOutreach:
+    """Take back an outreach just logged by mistake: only its own logger may, and only for a short while."""
+
+    actor: Actor
+    contact: ContactRef
+    activity_id: int
+
+
+# --- the user's home (core/home.py) ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ShowHome:
+    actor: Actor
+
+
 # --- privacy (core/privacy.py) --------------------------------------------------------------------------
 # `every_bank=False` (chat): the contact is one of the actor's own, named as anywhere in the chat.
 # `every_bank=True` (CLI, Golden Ticket only): the person is a contact id, or an email matched in every bank.

@@ -210,6 +210,11 @@ class Activity(Base):
     pipedrive_activity_id: Mapped[int | None] = mapped_column(BigInteger)
     sync_state: Mapped[str] = mapped_column(String(10), server_default="none")
 
+    # --- undo (core/undo.py) ---
+    # The contact's last_contacted_at before this activity touched it, so that an undo can put it back
+    # even when it came from somewhere other than an activity (an import).
+    previous_contacted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
 
 class FollowUp(Base):
     """A reminder to get back to a contact; a snooze is a follow-up too (the contact returns when it falls due)."""

@@ -63,6 +63,8 @@ class ActionResult:
     contact: ContactView | None = None
     sync_queued: bool = False
     activity_id: int | None = None
+    # The activity may be taken back for a short while (core/undo.py) by the user who logged it.
+    undoable: bool = False
 
 
 @dataclass(frozen=True)
@@ -191,6 +193,23 @@ class AlreadyDone:
     """The same request (a retry, a double tap) arrived again; it was acted on once, the first time."""
 
     message: str = "Already done: that was recorded once."
+
+
+# --- the user's home (core/home.py) ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DueFollowUp:
+    follow_up: FollowUpView
+    contact: ContactView
+
+
+@dataclass(frozen=True)
+class HomeView:
+    """One user's overview: today's suggestions, the follow-ups due by the end of their day, their month."""
+
+    suggestions: Suggestions
+    follow_ups: tuple[DueFollowUp, ...]
+    month: StatsReport
 
 
 # --- privacy (core/privacy.py) --------------------------------------------------------------------------

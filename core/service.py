@@ -18,7 +18,7 @@ from core.clock import Clock, SystemClock
 from core.db import session_factory
 from core.errors import Conflict, DatabaseUnavailable, InvalidInput, PipedrivenError, UnknownUser
 from core import commands as c
-from core import handlers, privacy, sync
+from core import handlers, home, privacy, sync, undo
 from core.handlers import Context, user_view
 from core.models import ChatIdentity, ProcessedRequest, User
 from core.results import AlreadyDone, UserView
@@ -27,13 +27,14 @@ from core.settings import Settings
 log = logging.getLogger(__name__)
 
 # Every command's one handler. A feature module with handlers of its own adds its HANDLERS dict here.
-HANDLERS: dict[type, Any] = {**handlers.HANDLERS, **privacy.HANDLERS, **sync.HANDLERS}
+HANDLERS: dict[type, Any] = {**handlers.HANDLERS, **privacy.HANDLERS, **undo.HANDLERS, **home.HANDLERS,
+                             **sync.HANDLERS}
 
 # Commands that change no data: every other command leaves a row in the audit trail (core/privacy.py).
 # A feature module's read-only commands join here, like its handlers.
 READ_ONLY: frozenset[type] = frozenset({
     c.ListUsers, c.ListChatIdentities, c.ShowSettings, c.FindContacts, c.ShowContact, c.ListCampaigns,
-    c.TodaySuggestions, c.GetStats,
+    c.TodaySuggestions, c.GetStats, c.ShowHome,
 }) | privacy.READ_ONLY
 
 
@@ -82,6 +83,14 @@ class Core:
                         user_id=actor.user_id if actor else None, created_at=self.clock.now())
                 .on_conflict_do_nothing().returning(ProcessedRequest.key))
         return (await session.execute(stmt)).first() is not None
+
+    async def ping(self) -> None:
+        """Check that the database answers (for health checks); DatabaseUnavailable when it does not."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(select(1))
+        except (DBAPIError, OSError) as exc:
+            raise DatabaseUnavailable() from exc
 
     async def identify(self, platform: str, external_user_id: str) -> UserView:
         """The Pipedriven user behind a chat account, or UnknownUser."""
