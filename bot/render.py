@@ -310,7 +310,7 @@ def _(value: ErasureResult, user: UserView) -> Reply:
 # --- Pipedrive sync (issue 6) ---------------------------------------------------------------------------
 
 SYNC_EVENTS = {"ContactWarmed": "warm lead", "MeetingRequested": "meeting requested",
-               "MeetingBooked": "meeting booked"}
+               "MeetingBooked": "meeting booked", "ActivityUndone": "undone outreach"}
 NOT_CONFIGURED = ("Pipedrive is not configured yet, so syncs wait in the queue (nothing is lost). "
                   "An admin sets PIPEDRIVE_API_TOKEN, or a token of your own.")
 

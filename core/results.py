@@ -362,6 +362,8 @@ class SyncTask:
     user_token: SecretStr | None = field(default=None, repr=False)
     # Pipedrive activities already linked to this contact's other activities: never mistaken for this one's.
     linked_activity_ids: frozenset[int] = frozenset()
+    # A Pipedrive activity to delete: its outreach was undone here after it had been replicated.
+    undone_activity_id: int | None = None
 
 
 @dataclass(frozen=True)

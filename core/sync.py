@@ -108,15 +108,17 @@ async def _task(ctx: Context, row: OutboxMessage) -> SyncTask:
         linked = frozenset((await s.execute(select(Activity.pipedrive_activity_id).where(
             Activity.contact_id == contact.id, Activity.id != activity.id,
             Activity.pipedrive_activity_id.is_not(None)))).scalars())
+    payload = row.payload or {}
+    undone = payload.get("pipedrive_activity_id") if payload.get("event") == "ActivityUndone" else None
     return SyncTask(
-        outbox_id=row.id, attempt=row.attempts, event=str((row.payload or {}).get("event", "")),
+        outbox_id=row.id, attempt=row.attempts, event=str(payload.get("event", "")),
         user=SyncUser(user.id, user.name, user.email, user.pipedrive_user_id) if user else None,
         contact=await _sync_contact(ctx, contact, activity) if contact else None,
         activity=SyncActivity(activity.id, activity.kind, activity.outcome, activity.subject, activity.note,
                               activity.occurred_at, activity.due_at, activity.pipedrive_activity_id)
         if activity else None,
         user_token=SecretStr(user.pipedrive_api_token) if user and user.pipedrive_api_token else None,
-        linked_activity_ids=linked)
+        linked_activity_ids=linked, undone_activity_id=undone if isinstance(undone, int) else None)
 
 
 async def _sync_contact(ctx: Context, contact: Contact, activity: Activity | None) -> SyncContact:
@@ -181,9 +183,11 @@ async def record_pipedrive_owner(cmd: c.RecordPipedriveOwner, ctx: Context) -> N
                               .values(pipedrive_user_id=cmd.pipedrive_user_id))
 
 
-async def record_pipedrive_activity(cmd: c.RecordPipedriveActivity, ctx: Context) -> None:
-    await ctx.session.execute(update(Activity).where(Activity.id == cmd.activity_id).values(
-        pipedrive_activity_id=cmd.pipedrive_activity_id, sync_state="synced"))
+async def record_pipedrive_activity(cmd: c.RecordPipedriveActivity, ctx: Context) -> bool:
+    """False when the activity is gone (undone while it was being sent)."""
+    updated = (await ctx.session.execute(update(Activity).where(Activity.id == cmd.activity_id).values(
+        pipedrive_activity_id=cmd.pipedrive_activity_id, sync_state="synced").returning(Activity.id))).first()
+    return updated is not None
 
 
 async def finish_sync(cmd: c.FinishSync, ctx: Context) -> bool:

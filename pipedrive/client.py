@@ -27,7 +27,7 @@ from pipedrive.errors import (
 from pipedrive.throttle import Throttle
 
 # Token cost of each operation, from the `x-token-cost` of Pipedrive's OpenAPI documents.
-COST_SEARCH, COST_WRITE, COST_GET_ONE, COST_LIST_ACTIVITIES = 20, 5, 1, 10
+COST_SEARCH, COST_WRITE, COST_DELETE, COST_GET_ONE, COST_LIST_ACTIVITIES = 20, 5, 3, 1, 10
 COST_FIND_USER, COST_ACTIVITY_TYPES, COST_PERSON_FIELDS, COST_UPDATE_FIELD = 40, 20, 20, 10
 DEFAULT_RESET_SECONDS = 2.0  # the burst window, when a 429 does not say when it resets
 
@@ -193,6 +193,14 @@ class PipedriveClient:
     async def create_activity(self, payload: dict) -> int:
         body = await self._request("POST", "/api/v2/activities", json=payload, cost=COST_WRITE)
         return _parse(lambda: int(body["data"]["id"]))
+
+    async def delete_activity(self, activity_id: int) -> None:
+        """Delete an activity; one already gone is fine."""
+        try:
+            await self._request("DELETE", f"/api/v2/activities/{activity_id}", cost=COST_DELETE)
+        except RequestRejected as exc:
+            if exc.status != 404:
+                raise
 
     # --- the wire ---------------------------------------------------------------------------------------
 

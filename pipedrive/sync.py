@@ -7,6 +7,7 @@ contacts of one organisation create it once. When an answer was lost after Piped
 organisations by exact name, persons by email (else by name within the organisation, else by name among the
 owner's persons without one), activities among the person's by subject, type, due date and note, leaving
 out those already linked to our other activities. Hence no duplicates, however often a sync is retried.
+An outreach undone here is deleted in Pipedrive too, even when the undo came while it was being sent.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ class Company:
 
 
 async def sync_task(core: Core, company: Company, task: SyncTask) -> None:
+    if task.undone_activity_id is not None:
+        await company.client.delete_activity(task.undone_activity_id)
+        return
     contact = task.contact
     if contact is None:  # erased since: nothing of it may go to Pipedrive
         return
@@ -58,9 +62,10 @@ async def sync_task(core: Core, company: Company, task: SyncTask) -> None:
             await core.execute(RecordPipedriveIds(contact.id, person_id=person_id))
     activity = task.activity
     if activity is not None and activity.pipedrive_activity_id is None:
-        if (activity_id := await _activity(company, task, activity, contact, person_id=person_id, org_id=org_id,
-                                           owner_id=owner_id)) is not None:
-            await core.execute(RecordPipedriveActivity(activity.id, activity_id))
+        activity_id = await _activity(company, task, activity, contact, person_id=person_id, org_id=org_id,
+                                      owner_id=owner_id)
+        if activity_id is not None and not await core.execute(RecordPipedriveActivity(activity.id, activity_id)):
+            await company.client.delete_activity(activity_id)  # undone here while it was being sent
 
 
 async def _owner_id(core: Core, company: Company, task: SyncTask) -> int | None:

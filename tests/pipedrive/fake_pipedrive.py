@@ -120,6 +120,7 @@ class FakePipedrive:
         self.activities: dict[int, dict] = {}
         self.seen: list[Seen] = []
         self.faults: list[Fault] = []
+        self.hooks: list[tuple[str, re.Pattern, object]] = []
         self.throttled = 0
         self.deal_calls = 0
         self.changed = asyncio.Condition()
@@ -150,9 +151,17 @@ class FakePipedrive:
         """The next `times` requests `method path` (a regex of the path) meet this fault."""
         self.faults.append(Fault(method, re.compile(path), kind, times))
 
+    def before_answering(self, method: str, path: str, hook) -> None:
+        """Run `await hook()` once, after the next `method path` has acted and before it answers (to make
+        something happen on our side while a request is in flight)."""
+        self.hooks.append((method, re.compile(path), hook))
+
     def calls(self, method: str | None = None, path: str | None = None) -> int:
         return sum(1 for s in self.seen if (method is None or s.method == method)
                    and (path is None or re.fullmatch(path, s.path)))
+
+    def live_activities(self) -> list[dict]:
+        return [a for a in self.activities.values() if not a["is_deleted"]]
 
     def label_options(self) -> list[dict]:
         return next(f for f in self.person_fields if f["key"] == "label")["options"]
@@ -225,6 +234,9 @@ class FakePipedrive:
             self.changed.notify_all()
         if fault == "lost":
             await self._hang()  # the change is made; its answer never arrives before the client gives up
+        for hook in [h for h in self.hooks if h[0] == method and h[1].fullmatch(path)]:
+            self.hooks.remove(hook)
+            await hook[2]()
         return response
 
     def _window(self, token: str, search: bool, now: float) -> Window:
@@ -280,6 +292,7 @@ class FakePipedrive:
             ("PATCH", r"/api/v2/persons/(\d+)", self._update_person),
             ("GET", r"/api/v2/activities", self._list_activities),
             ("POST", r"/api/v2/activities", self._create_activity),
+            ("DELETE", r"/api/v2/activities/(\d+)", self._delete_activity),
         ]
         for route_method, pattern, handler in routes:
             if route_method == method and (match := re.fullmatch(pattern, path)):
@@ -411,8 +424,8 @@ class FakePipedrive:
 
     def _list_activities(self, query, body) -> web.Response:
         person = query.get("person_id")
-        items = [a for a in self.activities.values()
-                 if person is None or any(p["person_id"] == int(person) and p["primary"] for p in a["participants"])]
+        items = [a for a in self.activities.values() if not a["is_deleted"] and (person is None or any(
+                     p["person_id"] == int(person) and p["primary"] for p in a["participants"]))]
         items.sort(key=lambda a: a["id"], reverse=query.get("sort_direction") == "desc")
         return self._ok(items[:min(int(query.get("limit", 100)), 500)], {"next_cursor": None})
 
@@ -448,6 +461,14 @@ class FakePipedrive:
                     "participants": participants, "is_deleted": False, "add_time": _now(), "update_time": _now()}
         self.activities[activity["id"]] = activity
         return self._ok(activity)
+
+    def _delete_activity(self, query, body, activity_id) -> web.Response:
+        activity = self.activities.get(int(activity_id))
+        if activity is None or activity["is_deleted"]:
+            return self._error(404, "Activity not found")
+        activity["is_deleted"] = True  # v2 deletes softly: gone from lists, kept 30 days
+        activity["update_time"] = _now()
+        return self._ok({"id": activity["id"]})
 
     # --- state -------------------------------------------------------------------------------------------
 

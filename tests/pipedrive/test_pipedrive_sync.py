@@ -22,6 +22,7 @@ from core.commands import (
     LogOutreach,
     MarkSyncNoticesSent,
     RequestMeeting,
+    UndoOutreach,
 )
 from core.models import Activity, Contact, OutboxMessage, User
 from tests.pipedrive.helpers import assert_clean, me, ref, warm
@@ -234,4 +235,38 @@ async def test_an_activity_type_the_company_lacks_fails_with_a_notice(core, make
     [activity] = await rows(Activity)
     assert activity.sync_state == "failed"
     assert len(await core.execute(ListSyncNotices())) == 1
+    assert_clean(fake, orgs=0, persons=1, activities=0)
+
+
+async def test_an_undone_outreach_is_taken_back_in_pipedrive_or_never_sent(core, make, ana, fake, worker, clock):
+    bob = await make.contact(ana, "Bob Stone", email="bob@acme.com")
+    await warm(core, ana, bob)
+    await worker.drain()
+    replicated = await core.execute(LogOutreach(me(ana), ref(bob), "call"))
+    await worker.drain()
+    assert_clean(fake, orgs=0, persons=1, activities=1)
+    await core.execute(UndoOutreach(me(ana), ref(bob), replicated.activity_id))
+    await worker.drain()
+    assert_clean(fake, orgs=0, persons=1, activities=0)  # deleted there too
+    clock.advance(minutes=5)
+    not_yet_sent = await core.execute(LogOutreach(me(ana), ref(bob), "email"))
+    await core.execute(UndoOutreach(me(ana), ref(bob), not_yet_sent.activity_id))
+    await worker.drain()
+    assert_clean(fake, orgs=0, persons=1, activities=0)
+
+
+async def test_an_outreach_undone_while_it_is_being_sent_is_deleted_in_pipedrive(core, make, ana, fake, worker,
+                                                                                  rows):
+    bob = await make.contact(ana, "Bob Stone", email="bob@acme.com")
+    await warm(core, ana, bob)
+    await worker.drain()
+    logged = await core.execute(LogOutreach(me(ana), ref(bob), "call"))
+
+    async def undo_meanwhile():
+        await core.execute(UndoOutreach(me(ana), ref(bob), logged.activity_id))
+
+    fake.before_answering("POST", "/api/v2/activities", undo_meanwhile)
+    await worker.drain()
+    assert fake.calls("DELETE", r"/api/v2/activities/\d+") == 1
+    assert await rows(Activity) == []
     assert_clean(fake, orgs=0, persons=1, activities=0)
