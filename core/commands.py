@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
+from typing import ClassVar
 
 
 @dataclass(frozen=True)
@@ -362,6 +363,7 @@ class NextSyncDue:
 class RecordPipedriveIds:
     """What was found or created in Pipedrive for a contact, saved at once so a crash or retry resumes there."""
 
+    platform: ClassVar[str] = "pipedrive"  # who acts, for the audit trail: the sync worker
     contact_id: int
     org_id: int | None = None
     person_id: int | None = None
@@ -377,12 +379,14 @@ class KnownPipedriveIds:
 
 @dataclass(frozen=True)
 class RecordPipedriveOwner:
+    platform: ClassVar[str] = "pipedrive"  # who acts, for the audit trail: the sync worker
     user_id: int
     pipedrive_user_id: int
 
 
 @dataclass(frozen=True)
 class RecordPipedriveActivity:
+    platform: ClassVar[str] = "pipedrive"  # who acts, for the audit trail: the sync worker
     activity_id: int
     pipedrive_activity_id: int
 

@@ -35,7 +35,7 @@ HANDLERS: dict[type, Any] = {**handlers.HANDLERS, **privacy.HANDLERS, **undo.HAN
 READ_ONLY: frozenset[type] = frozenset({
     c.ListUsers, c.ListChatIdentities, c.ShowSettings, c.FindContacts, c.ShowContact, c.ListCampaigns,
     c.TodaySuggestions, c.GetStats, c.ShowHome,
-}) | privacy.READ_ONLY
+}) | privacy.READ_ONLY | sync.NOT_AUDITED
 
 
 class Core:

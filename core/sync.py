@@ -336,6 +336,14 @@ async def set_pipedrive_token(cmd: c.SetPipedriveToken, ctx: Context) -> ActionR
     return ActionResult(f"{user.name} now syncs with the company's Pipedrive token (if one is set).")
 
 
+# Not in the audit trail: what changes no data, and the worker's bookkeeping of its own queue (a claim, the end
+# of an attempt, a notice delivered), which is no one's action on a person's data. What reaches Pipedrive is:
+# each RecordPipedrive* names the contact, activity or user whose data went there.
+NOT_AUDITED: frozenset[type] = frozenset({
+    c.ListSyncs, c.NextSyncDue, c.ListSyncNotices, c.KnownPipedriveIds, c.ClaimSync, c.FinishSync,
+    c.MarkSyncNoticesSent,
+})
+
 HANDLERS = {
     c.ClaimSync: claim_sync,
     c.NextSyncDue: next_sync_due,

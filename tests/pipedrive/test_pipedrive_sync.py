@@ -24,7 +24,7 @@ from core.commands import (
     RequestMeeting,
     UndoOutreach,
 )
-from core.models import Activity, Contact, OutboxMessage, User
+from core.models import Activity, AuditEntry, Contact, OutboxMessage, User
 from tests.pipedrive.helpers import assert_clean, me, ref, warm
 
 
@@ -270,3 +270,17 @@ async def test_an_outreach_undone_while_it_is_being_sent_is_deleted_in_pipedrive
     assert fake.calls("DELETE", r"/api/v2/activities/\d+") == 1
     assert await rows(Activity) == []
     assert_clean(fake, orgs=0, persons=1, activities=0)
+
+
+async def test_the_audit_trail_shows_what_went_to_pipedrive_not_the_queue_s_bookkeeping(core, make, ana, fake,
+                                                                                         worker, rows):
+    bob = await make.contact(ana, "Bob Stone", email="bob@acme.com", organisation="Acme")
+    await core.execute(BookMeeting(me(ana), ref(bob), at=datetime(2026, 12, 1, 10, tzinfo=timezone.utc)))
+    before = {e.id for e in await rows(AuditEntry)}
+    await worker.drain()
+    await worker.drain()  # an idle pass writes nothing
+    entries = [e for e in await rows(AuditEntry) if e.id not in before]
+    assert [(e.platform, e.command) for e in entries] == [
+        ("pipedrive", "RecordPipedriveOwner"), ("pipedrive", "RecordPipedriveIds"),
+        ("pipedrive", "RecordPipedriveIds"), ("pipedrive", "RecordPipedriveActivity")]
+    assert entries[1].contact_ids == [bob.id] and entries[0].user_ids == [ana.id]
