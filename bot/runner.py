@@ -41,6 +41,14 @@ def build_services(settings: Settings, core: Core) -> tuple[list[Service], dict[
         slack = SlackService(core, settings)
         services.append(slack)
         notifiers[slack.notifier.platform] = slack.notifier
+
+    if settings.telegram_bot_token:
+        from bot.telegram.service import TelegramService  # imported only when configured: it loads PTB
+
+        telegram = TelegramService(settings, core)
+        services.append(telegram)
+        notifiers[telegram.notifier.platform] = telegram.notifier
+
     # The Pipedrive sync drains the outbox whenever a token may be there: the company's, or (users' own tokens
     # live in the database) alongside a chat adapter, whose users queue the syncs.
     if settings.pipedrive_api_token is not None or services:

@@ -6,7 +6,8 @@ do it, whatever adapter built the command.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import ClassVar
@@ -262,6 +263,44 @@ class GetStats:
     period_label: str | None = None
 
 
+# --- campaigns: the view, adding one contact, and CSV import (issue 7) -----------------------------------
+
+@dataclass(frozen=True)
+class ShowCampaign:
+    """A campaign's contacts with who owns each, their last outreach, status and meetings."""
+
+    actor: Actor
+    campaign: CampaignRef
+
+
+@dataclass(frozen=True)
+class AddContactToCampaign:
+    """Add one contact, named as in chat (row, email, name; an id from any bank for the Golden Ticket team)."""
+
+    actor: Actor
+    campaign: CampaignRef
+    contact: ContactRef
+    method: str | None = None
+
+
+@dataclass(frozen=True)
+class ImportContacts:
+    """Import a CSV of contacts into a bank (the actor's own, or `owner_id`'s for the Golden Ticket team).
+
+    `source` is a file path, bytes or a binary stream; it is read once, streamed. `mode` is "update" (existing
+    contacts take the file's non-empty cells) or "skip" (existing contacts are left as they are). `progress`
+    is called with (bytes read, total bytes) as the file is read.
+    """
+
+    actor: Actor
+    source: object = field(repr=False)
+    owner_id: int | None = None
+    mode: str = "update"
+    phone_region: str | None = None
+    campaign: CampaignRef | None = None
+    progress: Callable[[int, int], None] | None = field(default=None, repr=False, compare=False)
+
+
 # --- undo (core/undo.py) --------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -278,6 +317,45 @@ class UndoOutreach:
 @dataclass(frozen=True)
 class ShowHome:
     actor: Actor
+
+
+# --- linking chat accounts by code, and questions asked in a chat ---------------------------------------
+
+@dataclass(frozen=True)
+class IssueLinkCode:
+    """A one-time code the user sends to a platform's bot to link that account (Telegram: `/start CODE`)."""
+
+    actor: Actor
+    platform: str = "telegram"
+
+
+@dataclass(frozen=True)
+class RedeemLinkCode:
+    """Link the chat account that sent `code` to the user the code was issued to."""
+
+    code: str
+    platform: str
+    external_user_id: str
+    dm_channel: str | None = None
+
+
+@dataclass(frozen=True)
+class RememberPrompt:
+    """The bot asked a question in a chat (message `message_id`); a reply to it answers button `data`."""
+
+    actor: Actor
+    chat_id: str
+    message_id: str
+    data: str
+
+
+@dataclass(frozen=True)
+class RecallPrompt:
+    """The button data a reply to message `message_id` answers, or None."""
+
+    actor: Actor
+    chat_id: str
+    message_id: str
 
 
 # --- privacy (core/privacy.py) --------------------------------------------------------------------------

@@ -292,6 +292,36 @@ class ProcessedRequest(Base):
     created_at: Mapped[datetime] = _now()
 
 
+# --- linking chat accounts by code, and questions asked in a chat (Telegram adapter) ---------------------
+
+class ChatLinkCode(Base):
+    """A one-time code that links a chat account to a user (Telegram knows no email). Only its hash is kept."""
+
+    __tablename__ = "chat_link_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = _now()
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ChatPrompt(Base):
+    """A question the bot asked in a chat (a note, a date): the user's reply to that message is matched back
+    to the button that asked, whichever process receives it."""
+
+    __tablename__ = "chat_prompts"
+
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    data: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 # --- privacy: the audit trail and the record of erasures (core/privacy.py) ------------------------------
 # Both tables are append-only: migration 0010 adds a trigger that refuses UPDATE, DELETE and TRUNCATE.
 # They hold ids only, never a note or a personal field, so an erasure has nothing to remove from them.

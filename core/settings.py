@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     phone_region: str = "GB"
     log_level: str = "INFO"
 
+    # CSV import: the largest file accepted from a chat upload (the CLI has no limit).
+    import_max_upload_bytes: int = Field(default=5_000_000, gt=0)
+
     # Chat platforms (used by the adapters).
     slack_bot_token: SecretStr | None = None
     slack_app_token: SecretStr | None = None
@@ -37,6 +40,10 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org/bot"
     telegram_webhook_url: str | None = None
+    # Checked on every webhook delivery (Telegram sends it back in a header); unset, one is derived from the token.
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_webhook_listen: str = "0.0.0.0"
+    telegram_webhook_port: int = 8443
     telegram_bot_username: str | None = None
 
     # Pipedrive.

@@ -1,7 +1,7 @@
 """pipedrive sync: users' own tokens, outbox claims and owed notices
 
 Revision ID: 0006
-Revises: 0030
+Revises: 0040
 Create Date: 2026-11-22 12:00:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0006'
-down_revision = '0030'
+down_revision = '0040'
 branch_labels = None
 depends_on = None
 

@@ -19,6 +19,7 @@ from core.commands import (
     FindContacts,
     FlagWarm,
     GetStats,
+    IssueLinkCode,
     ListCampaigns,
     LogOutreach,
     RequestMeeting,
@@ -95,7 +96,7 @@ def test_a_typo_suggests_the_closest_verb():
 
 @pytest.mark.parametrize("typo, suggestion", [
     ("remnd", "remind"), ("snoze", "snooze"), ("stat", "stats"), ("setings", "settings"), ("meting", "meeting"),
-    ("campaign", "campaigns"), ("serch", "search"), ("tody", "today"), ("halp", "help"),
+    ("campain", "campaign"), ("serch", "search"), ("tody", "today"), ("halp", "help"),
 ])
 def test_typos(typo, suggestion):
     assert f"Did you mean `{suggestion}`?" in error_of(f"{typo} 3")
@@ -509,6 +510,8 @@ def test_campaigns():
     ("settings days everyday", UpdateSettings(ME, working_days=(1, 2, 3, 4, 5, 6, 7))),
     ("settings days every day", UpdateSettings(ME, working_days=(1, 2, 3, 4, 5, 6, 7))),
     ("settings days sun", UpdateSettings(ME, working_days=(7,))),
+    ("settings link telegram", IssueLinkCode(ME, "telegram")),
+    ("/settings link Telegram", IssueLinkCode(ME, "telegram")),
 ])
 def test_settings(text, expected):
     assert p(text) == expected
@@ -524,6 +527,8 @@ def test_settings(text, expected):
     ("settings tz " + "x" * 10_000, "not a timezone I know"),
     ("settings days someday", "“someday” isn't a day"),
     ("settings days mon-funday", "“mon-funday” isn't a day"),
+    ("settings link", "Link which account? Say `settings link telegram`."),
+    ("settings link telegram now", "Link which account?"),
 ])
 def test_settings_errors(text, problem):
     message = error_of(text)
@@ -581,7 +586,7 @@ def test_help_text_accepts_aliases_and_mentions_when_forms():
 
 def test_usage_and_verbs():
     assert VERBS == ("today", "add", "find", "show", "log", "note", "warm", "meeting", "remind", "snooze",
-                     "done", "stats", "campaigns", "settings", "export", "forget", "sync", "help")
+                     "done", "stats", "campaigns", "campaign", "settings", "export", "forget", "sync", "help")
     assert set(USAGE) == set(VERBS)
     assert USAGE["log"] == ("log CONTACT METHOD [note] — log an outreach "
                             "(linkedin, email, call, campaign_email, referral, conference)")
