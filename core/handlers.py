@@ -400,7 +400,7 @@ async def _record(ctx: Context, actor: c.Actor, contact: Contact, *, kind: str, 
     return activity
 
 
-async def queue_sync(ctx: Context, actor: c.Actor, contact: Contact, event: str, **payload) -> None:
+async def _queue_sync(ctx: Context, actor: c.Actor, contact: Contact, event: str, **payload) -> None:
     """Record the domain event and the Pipedrive outbox row, in the caller's transaction."""
     now = ctx.clock.now()
     ctx.session.add(DomainEvent(name=event, contact_id=contact.id, user_id=actor.user_id, payload=payload,
@@ -434,7 +434,7 @@ async def _set_warmness(ctx: Context, actor: c.Actor, contact: Contact, warmness
     was_warm = contact.warmness >= WARM_THRESHOLD
     contact.warmness = warmness
     if warmness >= WARM_THRESHOLD and not was_warm:
-        await queue_sync(ctx, actor, contact, "ContactWarmed", warmness=warmness)
+        await _queue_sync(ctx, actor, contact, "ContactWarmed", warmness=warmness)
         return True
     return False
 
@@ -448,7 +448,7 @@ async def log_outreach(cmd: c.LogOutreach, ctx: Context) -> ActionResult:
                              note=clean_note(cmd.note), campaign_id=campaign_id)
     queued = await _syncs_to_pipedrive(ctx, contact)
     if queued:
-        await queue_sync(ctx, cmd.actor, contact, "ActivityLogged", activity_id=activity.id)
+        await _queue_sync(ctx, cmd.actor, contact, "ActivityLogged", activity_id=activity.id)
     return ActionResult(f"✓ {METHOD_LABELS[method]} logged for {contact.name}.", contact_view(contact),
                         sync_queued=queued, activity_id=activity.id, undoable=True)
 
@@ -481,7 +481,7 @@ async def request_meeting(cmd: c.RequestMeeting, ctx: Context) -> ActionResult:
     contact = await load_contact(ctx, cmd.actor, cmd.contact, lock=True)
     activity = await _record(ctx, cmd.actor, contact, kind="meeting", channel=await _last_method(ctx, contact.id),
                              outcome="meeting_requested", note=clean_note(cmd.note))
-    await queue_sync(ctx, cmd.actor, contact, "MeetingRequested", activity_id=activity.id)
+    await _queue_sync(ctx, cmd.actor, contact, "MeetingRequested", activity_id=activity.id)
     return ActionResult(f"📨 Meeting requested with {contact.name}. Pipedrive sync queued.",
                         contact_view(contact), sync_queued=True, activity_id=activity.id)
 
@@ -493,7 +493,7 @@ async def book_meeting(cmd: c.BookMeeting, ctx: Context) -> ActionResult:
     activity = await _record(ctx, cmd.actor, contact, kind="meeting", channel=await _last_method(ctx, contact.id),
                              outcome="meeting_booked", note=clean_note(cmd.note), due_at=cmd.at)
     contact.warmness = max(contact.warmness, WARM_THRESHOLD)
-    await queue_sync(ctx, cmd.actor, contact, "MeetingBooked", activity_id=activity.id)
+    await _queue_sync(ctx, cmd.actor, contact, "MeetingBooked", activity_id=activity.id)
     when = f" for {local_text(cmd.at, user.timezone)}" if cmd.at else ""
     return ActionResult(f"📅 Meeting booked with {contact.name}{when}. Pipedrive sync queued.",
                         contact_view(contact), sync_queued=True, activity_id=activity.id)

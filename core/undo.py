@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 
 from core import commands as c
 from core.errors import InvalidInput, NotAllowed, NotFound
-from core.handlers import Context, contact_view, load_contact, queue_sync
+from core.handlers import Context, contact_view, load_contact, _queue_sync
 from core.models import OUTREACH_METHODS, Activity, CampaignContact, FollowUp
 from core.results import ActionResult
 from core.validation import METHOD_LABELS
@@ -37,7 +37,7 @@ async def undo_outreach(cmd: c.UndoOutreach, ctx: Context) -> ActionResult:
     if now - activity.created_at > UNDO_WINDOW:
         raise InvalidInput("Too late to undo: an outreach can be taken back for a minute after it is logged.")
     if activity.pipedrive_activity_id is not None:  # already replicated: take it back in Pipedrive too
-        await queue_sync(ctx, cmd.actor, contact, "ActivityUndone",
+        await _queue_sync(ctx, cmd.actor, contact, "ActivityUndone",
                          pipedrive_activity_id=activity.pipedrive_activity_id)
     await ctx.session.delete(activity)
     await ctx.session.flush()
