@@ -33,11 +33,13 @@ from core.commands import (
     GetStats,
     IssueLinkCode,
     ListCampaigns,
+    ListSyncs,
     LogOutreach,
     PauseDigests,
     PreviewErasure,
     RequestMeeting,
     ResumeDigests,
+    RetrySyncs,
     SetFollowUp,
     ShowCampaign,
     ShowContact,
@@ -127,6 +129,8 @@ _GRAMMAR = (
           ("export 3", "export ana@acme.com")),
     _Verb("forget", "forget CONTACT", "erase one of your contacts from Pipedriven for good (asks first)",
           ("forget 3", "forget ana@acme.com"), aliases=("erase",)),
+    _Verb("sync", "sync [retry ID|all]", "your Pipedrive syncs (waiting, done, failed and why); retry failed ones",
+          ("sync", "sync retry 12"), aliases=("pipedrive",)),
     _Verb("help", "help [VERB]", "everything I understand, or more on one verb",
           ("help", "help log"), aliases=("?", "start")),
 )
@@ -671,6 +675,24 @@ _SETTINGS = {"time": _digest_time, "digest": _digest_time, "timezone": _timezone
              "days": _working_days}
 
 
+def _sync(a: _Args, actor: Actor, now: datetime) -> ListSyncs | RetrySyncs:
+    if not a.words:
+        return ListSyncs(actor)
+    if a.words[0].keyword != "retry":
+        raise a.fail(f"I don't understand {_quote(a.words[0])} here.")
+    numbers = a.words[1:]
+    if len(numbers) == 1 and numbers[0].keyword == "all":
+        return RetrySyncs(actor, all_failed=True)
+    ids = []
+    for word in numbers:
+        if not (m := re.fullmatch(r"#?(\d{1,12})", word)):
+            raise a.fail(f"{_quote(word)} isn't a sync number; `sync` lists them.")
+        ids.append(int(m[1]))
+    if not ids:
+        raise a.fail("Which sync? Give its number from `sync`, or `all`.")
+    return RetrySyncs(actor, ids=tuple(ids))
+
+
 def _help(a: _Args, actor: Actor, now: datetime) -> Help:
     if not a.words:
         return Help(None)
@@ -684,5 +706,5 @@ _PARSERS = {
     "today": _today, "add": _add, "find": _find_contacts, "show": _show, "log": _log, "note": _note,
     "warm": _warm, "meeting": _meeting, "remind": _remind, "snooze": _snooze, "done": _done, "stats": _stats,
     "campaigns": _campaigns, "campaign": _campaign, "settings": _settings, "help": _help, "export": _export,
-    "forget": _forget,
+    "forget": _forget, "sync": _sync,
 }

@@ -82,6 +82,9 @@ class User(Base):
     pipedrive_user_id: Mapped[int | None] = mapped_column(BigInteger)
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     created_at: Mapped[datetime] = _now()
+    # --- Pipedrive sync (issue 6) ---
+    # The user's own Pipedrive API token; when set it is used instead of the company's PIPEDRIVE_API_TOKEN.
+    pipedrive_api_token: Mapped[str | None] = mapped_column(String(200))
 
 
 class ChatIdentity(Base):
@@ -260,6 +263,7 @@ class OutboxMessage(Base):
     __table_args__ = (
         CheckConstraint(_in("status", OUTBOX_STATUSES), name="status"),
         Index("ix_outbox_ready", "next_attempt_at", postgresql_where=text("status IN ('pending', 'processing')")),
+        Index("ix_outbox_user_id_id", "user_id", "id"),  # Pipedrive sync (issue 6): a user's `sync` list
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -273,6 +277,13 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = _now()
     updated_at: Mapped[datetime] = _now()
+    # --- Pipedrive sync (issue 6) ---
+    # A worker's claim on a 'processing' row runs out at this moment (a crashed worker's row is taken again).
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A failure only a person can fix (a bad token, a missing field): the sentence owed to the acting user,
+    # and when it was delivered. Owed while `user_notice` is set and `user_notified_at` is null.
+    user_notice: Mapped[str | None] = mapped_column(Text)
+    user_notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ProcessedRequest(Base):
