@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from core.clock import Clock, SystemClock
 from core.db import session_factory
 from core.errors import Conflict, DatabaseUnavailable, InvalidInput, PipedrivenError, UnknownUser
-from core import handlers
+from core import cadences, handlers
 from core.handlers import Context, user_view
 from core.models import ChatIdentity, ProcessedRequest, User
 from core.results import AlreadyDone, UserView
@@ -26,7 +26,7 @@ from core.settings import Settings
 log = logging.getLogger(__name__)
 
 # Every command's one handler. A feature module with handlers of its own adds its HANDLERS dict here.
-HANDLERS: dict[type, Any] = {**handlers.HANDLERS}
+HANDLERS: dict[type, Any] = {**handlers.HANDLERS, **cadences.HANDLERS}
 
 
 class Core:
