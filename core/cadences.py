@@ -215,16 +215,32 @@ def _where(plan: ContactPlan, steps: int) -> str:
     return f"step {plan.current_step}/{steps}"
 
 
+async def _split_name_and_contact(ctx: Context, words: str) -> tuple[Strategy, c.ContactRef]:
+    """“warm intro bob stone” → the strategy “Warm intro” and the contact “bob stone”."""
+    parts = words.split()
+    for end in range(len(parts) - 1, 0, -1):
+        strategy = (await ctx.session.execute(select(Strategy).where(
+            func.lower(Strategy.name) == " ".join(parts[:end]).lower()))).scalar_one_or_none()
+        if strategy is not None:
+            return strategy, c.ContactRef(text=" ".join(parts[end:]))
+    raise InvalidInput(f"No cadence's name starts “{words[:60]}”. Quote the cadence's name, like "
+                       f"`cadence start \"Warm intro\" Ana Silva`, or say `cadence list`.")
+
+
 async def start_cadence(cmd: c.StartCadence, ctx: Context) -> ActionResult:
-    if (cmd.contact is None) == (cmd.campaign is None):
+    contact_ref = cmd.contact
+    if cmd.name_and_contact:
+        strategy, contact_ref = await _split_name_and_contact(ctx, cmd.name_and_contact)
+    elif (cmd.contact is None) == (cmd.campaign is None):
         raise InvalidInput("Start a cadence for one contact or for a campaign.")
+    else:
+        strategy = await find_strategy(ctx, cmd.strategy)
     user = await load_user(ctx, cmd.actor.user_id)
-    strategy = await find_strategy(ctx, cmd.strategy)
     first, steps = await _first_step(ctx, strategy)
     now = ctx.clock.now()
     if cmd.campaign is not None:
         return await _start_for_campaign(ctx, cmd.campaign, user, strategy, first, now)
-    contact = await load_contact(ctx, cmd.actor, cmd.contact, lock=True)
+    contact = await load_contact(ctx, cmd.actor, contact_ref, lock=True)
     if (current := await plans.open_plan(ctx.session, contact.id)) is not None:
         name = (await ctx.session.get(Strategy, current.strategy_id)).name
         raise Conflict(f"{contact.name} already follows “{name}” ({current.status.replace('_', ' ')}). "

@@ -318,12 +318,17 @@ class RemoveStrategyStep:
 
 @dataclass(frozen=True)
 class StartCadence:
-    """Start a strategy for one contact, or for every contact of the actor's in a campaign."""
+    """Start a strategy for one contact, or for every contact of the actor's in a campaign.
+
+    `name_and_contact` is a strategy's name run on into a contact's, as typed (“warm intro bob stone”) when
+    the words alone don't show where one ends: the core splits it after the longest name of a strategy.
+    """
 
     actor: Actor
-    strategy: str
+    strategy: str = ""
     contact: ContactRef | None = None
     campaign: CampaignRef | None = None
+    name_and_contact: str | None = None
 
 
 @dataclass(frozen=True)
