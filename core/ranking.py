@@ -6,10 +6,10 @@ The score of a contact is the sum of:
 |-------------------|-------------------------------------------------------------------|
 | due cadence step  | 250 (more than all the other parts together: planned steps lead)  |
 | due follow-up     | 100 (a reminder or a snooze that has fallen due comes first)      |
-| cadence rule      | 50: for a contact following a cadence, the last touch was an      |
-|                   | email with no reply for N days (try a call), or a call with no    |
-|                   | answer M days ago (try again); N, M: CADENCE_NO_REPLY_DAYS and    |
-|                   | CADENCE_RETRY_DAYS, counted in calendar days                      |
+| cadence rule      | 50: for a contact following a cadence, the last touch since the   |
+|                   | plan started was an email with no reply for N days (try a call),  |
+|                   | or a call with no answer M days ago (try again); N, M:            |
+|                   | CADENCE_NO_REPLY_DAYS, CADENCE_RETRY_DAYS, in calendar days       |
 | time since touch  | 40 × min(days since last contact, 90) / 90; never contacted = 40  |
 | warmness          | 6 per point of warmness (0-5)                                     |
 | past business     | 15 × min(ln(1 + amount) / ln(1 + 100,000), 1)                     |
@@ -52,7 +52,7 @@ WITH fu AS (
      GROUP BY contact_id
 ), step AS ({plans.DUE_STEPS_SQL}
 ), planned AS (
-    SELECT contact_id FROM contact_plans WHERE user_id = :uid AND status IN ({_ACTIVE_PLAN})
+    SELECT contact_id, started_at FROM contact_plans WHERE user_id = :uid AND status IN ({_ACTIVE_PLAN})
 ), camp AS (
     SELECT cc.contact_id, array_agg(c.name ORDER BY c.id) AS names
       FROM campaigns c
@@ -73,10 +73,11 @@ WITH fu AS (
       LEFT JOIN camp ON camp.contact_id = k.id
       LEFT JOIN step ON step.contact_id = k.id
       LEFT JOIN planned ON planned.contact_id = k.id
-      -- The activity of the last touch, looked up only for contacts following a cadence (the rules' scope).
+      -- The activity of the last touch, looked up only for contacts following a cadence, since it started
+      -- (the rules' scope: older history is not the cadence's).
       LEFT JOIN LATERAL (
           SELECT a.kind, a.outcome FROM activities a
-           WHERE planned.contact_id IS NOT NULL
+           WHERE planned.contact_id IS NOT NULL AND k.last_contacted_at >= planned.started_at
              AND a.contact_id = k.id AND a.occurred_at = k.last_contacted_at AND a.kind IN ('email', 'call')
            ORDER BY a.id DESC LIMIT 1
       ) last_touch ON true

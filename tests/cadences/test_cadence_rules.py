@@ -158,3 +158,12 @@ async def test_outcomes_before_a_plan_started_do_not_count_for_it(core, make, an
     await start(ana, bob)
     [warm] = [r for r in (await core.execute(GetCadenceStats(Actor(ana.id)))).rows if r.strategy == "Warm intro"]
     assert (warm.contacts_started, warm.meetings_booked) == (1, 0)
+
+
+async def test_the_rules_look_only_at_touches_since_the_plan_started(core, make, ana, clock, start, log):
+    bob = await make.contact(ana, "Bob")
+    await log(ana, bob, "email")  # before the cadence: not its email
+    clock.advance(days=6)
+    await start(ana, bob, "Warm intro")
+    clock.advance(hours=1)
+    assert await feed(core, ana) == {"Bob": "step 1/3 of Warm intro: LinkedIn due · 6 days since last touch"}
