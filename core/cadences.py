@@ -161,7 +161,7 @@ async def add_strategy_step(cmd: c.AddStrategyStep, ctx: Context) -> StrategyRes
 
 
 async def _step(ctx: Context, strategy: Strategy, position: int) -> StrategyStep:
-    step = await plans.step_at(ctx.session, strategy.id, position)
+    step = await plans.step_at(ctx.session, strategy.id, position) if 1 <= position <= MAX_STEPS else None
     if step is None:
         count = await plans.step_count(ctx.session, strategy.id)
         raise NotFound(f"“{strategy.name}” has no step {position}; it has {count}.")

@@ -57,16 +57,18 @@ def clean_template(text: str | None, *, field: str, max_length: int) -> str | No
         raise InvalidInput(f"The {field} is too long ({len(text)} characters, at most {max_length}).")
     try:
         tree = _env.parse(text)
+        for node in tree.body:
+            if not isinstance(node, nodes.Output):
+                raise InvalidInput(f"The {field} may only hold text and placeholders: "
+                                   f"`{{% {type(node).__name__.lower()} %}}` blocks are not allowed.")
+            for part in node.nodes:
+                if not isinstance(part, nodes.TemplateData):
+                    _check_expression(part, field)
     except TemplateSyntaxError as error:
         raise InvalidInput(f"The {field} doesn't read as a template: {error.message} (line {error.lineno}). "
                            f"Placeholders look like {{{{contact.first_name}}}}.") from None
-    for node in tree.body:
-        if not isinstance(node, nodes.Output):
-            raise InvalidInput(f"The {field} may only hold text and placeholders: "
-                               f"`{{% {type(node).__name__.lower()} %}}` blocks are not allowed.")
-        for part in node.nodes:
-            if not isinstance(part, nodes.TemplateData):
-                _check_expression(part, field)
+    except RecursionError:  # thousands of nested brackets or filters: the parser gives up, and so do we
+        raise InvalidInput(f"The {field} nests too deeply to be a template.") from None
     try:
         _render(text, _SAMPLE)
     except TemplateError as error:  # the syntax check should leave nothing for this to catch

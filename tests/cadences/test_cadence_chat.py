@@ -193,3 +193,18 @@ async def test_cadence_stats_in_the_chat(chat, make, ana, start, log):
     out = await chat.send("cadence stats")
     assert "Strategy             Started  Replies  Requested  Booked  Active  Paused  Done" in out
     assert "Warm intro                 1        1          0       0       0       0     1" in out
+
+
+GARBAGE = [
+    "cadence step " + "x " * 5000, "cadence start " + '"' * 1000, "cadence new |||", "cadence new " + "n" * 500,
+    "cadence drop-step Warm intro 99999999999999999999", "cadence edit-step Warm intro 0 1 email hi",
+    "cadence step Warm intro 999 email hi", "cadence start Warm intro 🔥", "cadence show \x00",
+    "cadence step x 1 email {{", "cadence pause " + "ana " * 3000, "cadence start warm campaign",
+    "cadence start x for", "settings signature " + "s" * 2000,
+]
+
+
+@pytest.mark.parametrize("text", GARBAGE, ids=range(len(GARBAGE)))
+async def test_any_cadence_input_gets_a_friendly_answer(chat, text):
+    out = await chat.send(text)
+    assert out and "Something went wrong" not in out and "Traceback" not in out and len(out) < 2000

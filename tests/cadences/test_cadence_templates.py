@@ -84,6 +84,8 @@ async def test_a_name_is_taken_whatever_its_case(core, ana, mine):
     ("{{ contact.name | default(contact.__class__) }}", "gives a filter something other than plain text or numbers"),
     ("{{ 7 * 7 }}", "code between {{ and }} is not allowed"),
     ("Hi {{contact.first_name}", "doesn't read as a template: unexpected '}' (line 1)"),
+    ("{{" + "(" * 2400 + "contact.name" + ")" * 2400 + "}}", "nests too deeply to be a template"),
+    ("{{" * 2000, "nests too deeply to be a template"),
 ])
 async def test_a_template_is_refused_when_saved_and_nothing_is_written(core, ana, mine, message, refusal):
     before = await step_rows(core)
