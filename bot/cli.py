@@ -1,4 +1,5 @@
-"""The `pipedriven` command: set-up, the demo, the console chat, users and stats.
+"""The `pipedriven` command: set-up, the demo, the console chat, users, stats, and privacy (a person's data
+exported or erased on request, the audit trail).
 
 Every failure a user can cause ends with a one-line message on stderr and a non-zero exit, never a trace.
 """
@@ -7,13 +8,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import warnings
 from collections.abc import Callable
+from datetime import datetime, timezone
 
 from bot.bootstrap import configure_logging, migrate, open_core
 from core import db
-from core.commands import Actor, CreateUser, ListUsers
+from core.commands import (
+    Actor,
+    ContactRef,
+    CreateUser,
+    EraseContact,
+    ExportContact,
+    IssueLinkCode,
+    ListAudit,
+    ListUsers,
+    PreviewErasure,
+)
 from core.errors import PipedrivenError
 from core.settings import Settings
 
@@ -67,7 +80,17 @@ def cmd_users(args, settings: Settings) -> int:
             print(f"{u.id:>4}  {u.name:<24} {u.email:<32} {u.role:<14} {u.timezone}"
                   + ("" if u.active else "  (inactive)"))
 
-    _with_core(settings, add if args.users_command == "add" else list_)
+    async def link(core):
+        from bot.render import result as render_result
+
+        user = await core.user_by_email(args.email)
+        if settings.telegram_bot_token and not settings.telegram_bot_username:
+            from bot.telegram.app import fetch_username
+
+            settings.telegram_bot_username = await fetch_username(settings)  # for the t.me link
+        print(render_result(await core.execute(IssueLinkCode(Actor(user.id, "cli"), "telegram")), user).text)
+
+    _with_core(settings, {"add": add, "list": list_, "link": link}[args.users_command])
     return 0
 
 
@@ -156,6 +179,94 @@ def cmd_cadences(args, settings: Settings) -> int:
     return 0
 
 
+def _person(value: str) -> ContactRef:
+    """EMAIL_OR_ID: a contact id, or an email matched in every bank."""
+    value = value.strip()
+    return ContactRef(id=int(value)) if value.isdigit() else ContactRef(text=value)
+
+
+async def _operator(core, email: str) -> Actor:
+    """The CLI acts as the user named by --by; the core checks that they hold a Golden Ticket."""
+    return Actor((await core.user_by_email(email)).id, "cli")
+
+
+def _write_private(path: str, text: str) -> None:
+    """Write an export readable by its owner only: it is a person's data."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+        out.write(text)
+
+
+def cmd_contacts(args, settings: Settings) -> int:
+    from core.privacy import export_csv, export_json
+
+    async def export(core):
+        result = await core.execute(ExportContact(await _operator(core, args.by), _person(args.person),
+                                                  every_bank=True))
+        document = export_json(result) if args.format == "json" else export_csv(result)
+        if args.out:
+            _write_private(args.out, document)
+        else:
+            sys.stdout.write(document)
+        rows = sum(len(section.rows) for section in result.sections)
+        where = f" to {args.out}" if args.out else ""
+        print(f"Exported contact(s) {', '.join(map(str, result.contact_ids))}: {rows} row(s){where}.",
+              file=sys.stderr)
+        if result.pipedrive_person_ids:
+            print(f"Pipedrive holds its own copy (person {', '.join(map(str, result.pipedrive_person_ids))}): "
+                  "export it from Pipedrive too.", file=sys.stderr)
+
+    async def erase(core):
+        actor, person = await _operator(core, args.by), _person(args.person)
+        if not args.yes:
+            preview = await core.execute(PreviewErasure(actor, person, every_bank=True))
+            owners = {u.id: u.name for u in (await core.execute(ListUsers())).users}
+            print("This erases, for good:")
+            for k in preview.contacts:
+                print(f"  contact {k.id}: {k.label} in {owners.get(k.owner_id, '?')}'s bank"
+                      + (f" (Pipedrive person {k.pipedrive_person_id})" if k.pipedrive_person_id else ""))
+            print(f"  with {preview.follow_ups} follow-up(s), {preview.campaign_memberships} campaign "
+                  f"membership(s), {preview.sync_messages} sync message(s); {preview.activities} activities stay "
+                  "in the numbers, anonymous.")
+            print("Type `erase` to go ahead: ", end="", flush=True)
+            if sys.stdin.readline().strip().lower() != "erase":
+                raise CliError("nothing erased.")
+        result = await core.execute(EraseContact(actor, person, every_bank=True))
+        print(result.message)
+
+    _with_core(settings, export if args.contacts_command == "export" else erase)
+    return 0
+
+
+def _since(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        since = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise CliError("--since takes a date like 2026-11-01 (or 2026-11-01T09:00, in UTC).") from None
+    return since if since.tzinfo else since.replace(tzinfo=timezone.utc)
+
+
+def cmd_audit(args, settings: Settings) -> int:
+    since = _since(args.since)
+
+    async def body(core):
+        result = await core.execute(ListAudit(user_email=args.user, since=since, limit=args.limit))
+        if not result.entries:
+            print("No audit entries" + (" match." if args.user or since else " yet."))
+        for e in result.entries:
+            who = e.user_email or (f"user #{e.user_id}" if e.user_id is not None else "(cli operator)")
+            ids = " · ".join(f"{kind} {', '.join(map(str, values))}" for kind, values in (
+                ("contact", e.contact_ids), ("activity", e.activity_ids), ("campaign", e.campaign_ids),
+                ("user", e.user_ids)) if values)
+            print(f"{e.occurred_at.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S}Z  {who:<28} {e.platform:<9} "
+                  f"{e.command:<18} {ids}".rstrip())
+
+    _with_core(settings, body)
+    return 0
+
+
 def cmd_run(args, settings: Settings) -> int:
     from bot.runner import NothingToRun, run_forever
 
@@ -187,11 +298,29 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--role", default="consultant", help="consultant or golden_ticket")
     add.add_argument("--timezone", default=None, help="e.g. Europe/London")
     users_sub.add_parser("list", help="list users")
+    link = users_sub.add_parser("link", help="a one-time code that links the user's Telegram account")
+    link.add_argument("email")
     users.set_defaults(func=cmd_users)
     stats = sub.add_parser("stats", help="outreach and meeting numbers (same words as the chat's stats)")
     stats.add_argument("words", nargs="*", help="e.g. by method this month")
     stats.add_argument("--as", dest="as_email", metavar="EMAIL")
     stats.set_defaults(func=cmd_stats)
+    contacts = sub.add_parser("contacts", help="a person's data, on request: export it or erase it")
+    contacts_sub = contacts.add_subparsers(dest="contacts_command", required=True)
+    for name, about in (("export", "everything Pipedriven holds about a person, from every bank"),
+                        ("erase", "remove a person from every table (their activities stay, anonymous)")):
+        action = contacts_sub.add_parser(name, help=about)
+        action.add_argument("person", metavar="EMAIL_OR_ID", help="an email (matched in every bank) or a contact id")
+        action.add_argument("--by", required=True, metavar="EMAIL", help="you: a Golden Ticket user's email")
+    contacts_sub.choices["export"].add_argument("--format", choices=["json", "csv"], default="json")
+    contacts_sub.choices["export"].add_argument("--out", metavar="FILE", help="write there (mode 600), not stdout")
+    contacts_sub.choices["erase"].add_argument("--yes", action="store_true", help="don't ask to confirm")
+    contacts.set_defaults(func=cmd_contacts)
+    audit = sub.add_parser("audit", help="who did what: the append-only audit trail, oldest first")
+    audit.add_argument("--user", metavar="EMAIL", help="only what this user did")
+    audit.add_argument("--since", metavar="DATE", help="from this date (UTC), e.g. 2026-11-01")
+    audit.add_argument("--limit", type=int, default=500, help="the latest N entries (default 500)")
+    audit.set_defaults(func=cmd_audit)
     _cadences_parser(sub)
     return parser
 
@@ -227,7 +356,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = _settings()
-        configure_logging(settings, quiet=args.command in ("console", "demo", "users", "stats", "db", "cadences"))
+        configure_logging(settings, quiet=args.command in ("console", "demo", "users", "stats", "db",
+                                                                 "contacts", "audit", "cadences"))
         return args.func(args, settings)
     except (CliError, PipedrivenError) as exc:
         print(f"pipedriven: {exc}", file=sys.stderr)

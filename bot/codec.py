@@ -26,6 +26,8 @@ VERBS = frozenset({
     "cresume",  # cresume:ID
     "crestart", # crestart:ID
     "cstop",    # cstop:ID
+    "undo",     # undo:ID:ACTIVITY_ID       (take back an outreach just logged)
+    "forget",   # forget:ID                 (erase the contact: the confirmation of `forget CONTACT`)
 })
 
 

@@ -77,6 +77,10 @@ class Conversation:
             return None
         return render.suggestions(result, header=f"☀️ Good morning {user.name.split()[0]}! Who to contact today:")
 
+    async def home(self, user: UserView) -> Reply:
+        """The user's overview: today's list, follow-ups due today and their numbers this month."""
+        return await self._run(user, c.ShowHome(self.actor(user)))
+
     async def _run(self, user: UserView, command, idempotency_key: str | None = None) -> Reply:
         result = await self.core.execute(command, idempotency_key=idempotency_key)
         return render.result(result, user)
@@ -97,9 +101,15 @@ class Conversation:
             return c.ShowContact(actor, ref)
         if verb in _PLAN_CONTROLS:
             return _PLAN_CONTROLS[verb](actor, ref)
+        if verb == "undo":
+            if not (arg or "").isdigit() or len(arg) > 18:
+                raise codec.BadButton()
+            return c.UndoOutreach(actor, ref, int(arg))
+        if verb == "forget":
+            return c.EraseContact(actor, ref)
         if verb == "more":
             detail = await self.core.execute(c.ShowContact(actor, ref))
-            return render.more_menu(detail)
+            return render.more_menu(detail.contact, detail.plan)
         if verb == "note":
             if answer is None:
                 return await self._ask(actor, ref, "note", "Type the note for {name}:")

@@ -27,16 +27,19 @@ from core.commands import (
     ContactRef,
     CreateStrategy,
     EditStrategyStep,
+    ExportContact,
     FindContacts,
     FlagWarm,
     GetCadenceStats,
     GetStats,
+    IssueLinkCode,
     ListCampaigns,
     ListDueSteps,
     ListStrategies,
     LogOutreach,
     PauseCadence,
     RemoveStrategyStep,
+    PreviewErasure,
     RequestMeeting,
     RestartCadence,
     ResumeCadence,
@@ -135,9 +138,13 @@ _GRAMMAR = (
            "Good to see you.\\n{{user.signature}}"),
           aliases=("cadences",), details=tuple(f"  `{usage.replace(' — ', '` — ', 1)}"
                                                for usage in CADENCE_USAGE.values())),
-    _Verb("settings", "settings [time HH:MM | timezone ZONE | days DAYS]",
-          "see or change your digest time, timezone and working days",
-          ("settings timezone Europe/Paris", "settings days mon-fri")),
+    _Verb("settings", "settings [time HH:MM | timezone ZONE | days DAYS | signature TEXT | link telegram]",
+          "see or change your digest time, timezone, working days and signature, or get a code to link Telegram",
+          ("settings days mon-fri", "settings link telegram")),
+    _Verb("export", "export CONTACT", "everything Pipedriven holds about one of your contacts",
+          ("export 3", "export ana@acme.com")),
+    _Verb("forget", "forget CONTACT", "erase one of your contacts from Pipedriven for good (asks first)",
+          ("forget 3", "forget ana@acme.com"), aliases=("erase",)),
     _Verb("help", "help [VERB]", "everything I understand, or more on one verb",
           ("help", "help log"), aliases=("?", "start")),
 )
@@ -505,21 +512,35 @@ def _stats(a: _Args, actor: Actor, now: datetime) -> GetStats:
     return GetStats(actor, campaign, group_by, since and _utc(since), until and _utc(until), label)
 
 
+def _export(a: _Args, actor: Actor, now: datetime) -> ExportContact:
+    return ExportContact(actor, a.contact(a.words))
+
+
+def _forget(a: _Args, actor: Actor, now: datetime) -> PreviewErasure:
+    """Only a preview: the erasure itself is the tap on its confirmation button."""
+    return PreviewErasure(actor, a.contact(a.words))
+
+
 def _campaigns(a: _Args, actor: Actor, now: datetime) -> ListCampaigns:
     if a.words:
         raise a.fail("`campaigns` takes nothing after it.")
     return ListCampaigns(actor)
 
 
-def _settings(a: _Args, actor: Actor, now: datetime) -> ShowSettings | UpdateSettings:
+def _settings(a: _Args, actor: Actor, now: datetime) -> ShowSettings | UpdateSettings | IssueLinkCode:
     if not a.words:
         return ShowSettings(actor)
+    if a.words[0].keyword == "link":
+        if len(a.words) != 2:
+            raise a.fail("Link which account? Say `settings link telegram`.")
+        return IssueLinkCode(actor, a.words[1].keyword)
     setting = _SETTINGS.get(a.words[0].keyword)
     # `settings digest at 9:15`, `settings timezone to Europe/Paris`
     value = re.sub(r"^(?:(?:time|at|to) )+", "", " ".join(a.words[1:]) + " ").strip()
     if setting is None or not value:
-        raise a.fail("Change your digest `time`, `timezone` or working `days`. Or your `signature` for cadence "
-                     "messages.")
+        raise a.fail("Change your digest `time`, `timezone` or working `days`. "
+                     "`settings link telegram` gives you a code to link Telegram; "
+                     "`settings signature TEXT` signs your cadence messages.")
     return UpdateSettings(actor, **setting(a, value))
 
 
@@ -681,5 +702,6 @@ def _cadence_start(a: _Args, actor: Actor) -> StartCadence:
 _PARSERS = {
     "today": _today, "add": _add, "find": _find_contacts, "show": _show, "log": _log, "note": _note,
     "warm": _warm, "meeting": _meeting, "remind": _remind, "snooze": _snooze, "done": _done, "stats": _stats,
-    "campaigns": _campaigns, "cadence": _cadence, "settings": _settings, "help": _help,
+    "campaigns": _campaigns, "cadence": _cadence, "settings": _settings, "help": _help, "export": _export,
+    "forget": _forget,
 }

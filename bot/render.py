@@ -5,6 +5,9 @@ Text here is plain (no markup); each platform escapes it and may add its own emp
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+from decimal import Decimal
 from functools import singledispatch
 from zoneinfo import ZoneInfo
 
@@ -17,11 +20,17 @@ from core.results import (
     CadenceStats,
     CampaignList,
     CampaignResult,
+    ChatLinked,
     ContactDetail,
+    ContactExport,
     ContactList,
     ContactView,
     DueStep,
     DueSteps,
+    ErasurePreview,
+    ErasureResult,
+    HomeView,
+    LinkCodeIssued,
     PlanView,
     SettingsView,
     StatsReport,
@@ -143,10 +152,10 @@ def ambiguous(error: AmbiguousContact, original: str) -> Reply:
     return Reply(str(error), rows, ephemeral=True)
 
 
-def more_menu(detail: ContactDetail) -> Reply:
-    contact = detail.contact
+def more_menu(contact: ContactView, plan: PlanView | None = None) -> Reply:
+    """Every action on a contact; with its cadence plan, the plan's controls too."""
     return Reply(f"More for {contact.label}:", (Section(text="", buttons=menu_buttons(contact.id)
-                                                        + extra_buttons(contact.id) + plan_buttons(detail.plan)),),
+                                                        + extra_buttons(contact.id) + plan_buttons(plan)),),
                  ephemeral=True)
 
 
@@ -168,12 +177,15 @@ def result(value, user: UserView) -> Reply:
 
 @result.register
 def _(value: AlreadyDone, user: UserView) -> Reply:
-    return Reply(value.message, ephemeral=True)
+    return Reply(value.message, ephemeral=True, repeat=True)
 
 
 @result.register
 def _(value: ActionResult, user: UserView) -> Reply:
-    return Reply(value.message, replaces_contact_id=value.contact.id if value.contact else None)
+    undo = None
+    if value.undoable and value.contact and value.activity_id:
+        undo = Button("↩ Undo", codec.encode("undo", value.contact.id, str(value.activity_id)))
+    return Reply(value.message, replaces_contact_id=value.contact.id if value.contact else None, undo=undo)
 
 
 @result.register
@@ -254,9 +266,45 @@ def _(value: SettingsView, user: UserView) -> Reply:
 
 
 @result.register
+def _(value: LinkCodeIssued, user: UserView) -> Reply:
+    until = value.expires_at.astimezone(ZoneInfo(user.timezone))
+    where = value.platform.capitalize()
+    how = (f"Open {value.start_link} or send `/start {value.code}` to the Pipedriven bot in {where}."
+           if value.start_link else f"Send `/start {value.code}` to the Pipedriven bot in {where}.")
+    return Reply(f"Your {where} link code: {value.code} (it works once, until {until:%H:%M} {user.timezone}).\n{how}",
+                 ephemeral=True)
+
+
+@result.register
+def _(value: ChatLinked, user: UserView) -> Reply:
+    return Reply(f"✓ This {value.platform.capitalize()} account is now linked to {value.user.name} "
+                 f"({value.user.email}). Say `today` to see who to get in touch with, or `help`.")
+
+
+@result.register
 def _(value: StatsReport, user: UserView) -> Reply:
     head, table = stats_table(value)
     return Reply(head, (Section(text=table, monospace=True),), ephemeral=True)
+
+
+@result.register
+def _(value: HomeView, user: UserView) -> Reply:
+    """The user's overview (Slack's App Home): today's rows, the follow-ups due today, their month."""
+    sections = [Section(text="☀️ Who to contact today")]
+    sections += [contact_row(s.contact, s.reason, s.rank, s.step) for s in value.suggestions.items] or [
+        Section(text="Nothing to suggest right now. 🎉")]
+    sections.append(Section(text="⏰ Follow-ups due today"))
+    for due in value.follow_ups:
+        f, k = due.follow_up, due.contact
+        when = f"{'💤 Snoozed until' if f.snoozed else '⏰ Due'} {local(f.due_at, user)}"
+        when += f": {f.note}" if f.note else ""
+        sections.append(Section(text=f"{k.label}\n{when}", contact_id=k.id,
+                                buttons=(*quick_buttons(k.id), Button("✓ Done", codec.encode("done", k.id)))))
+    if not value.follow_ups:
+        sections.append(Section(text="None due. 👍"))
+    sections.append(Section(text="📊 Your numbers this month"))
+    sections.append(Section(text=stats_table(value.month)[1], monospace=True))
+    return Reply(f"Hi {user.name.split()[0]}!", tuple(sections))
 
 
 def stats_table(report: StatsReport) -> tuple[str, str]:
@@ -359,3 +407,78 @@ def cadence_stats_table(report: CadenceStats) -> tuple[str, str, str]:
              + (f", {s.overdue} overdue" if s.overdue else "") for r in report.rows for s in r.stalls]
     return ("Cadence stats — all time, whole team", "\n".join(lines),
             "Where plans wait:\n" + "\n".join(waits) if waits else "")
+# --- privacy: export and forget ---------------------------------------------------------------------------
+
+# A chat export must fit one Slack section (3,000 characters) and one Telegram message (4,096).
+CHAT_EXPORT_LIMIT = 2800
+_EXPORT_LABELS = {"contacts": "Contact", "campaign_contacts": "Campaign memberships", "activities": "Activities",
+                  "follow_ups": "Follow-ups", "domain_events": "Events", "outbox": "Pipedrive sync history",
+                  "audit_log": "Audit trail"}
+
+
+def _export_value(value, user: UserView) -> str:
+    if isinstance(value, datetime):
+        return local(value, user)
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def _export_row(columns: tuple[str, ...], row: tuple, user: UserView) -> str:
+    """A row's values that mean something to a person: internal ids are left to the full export."""
+    return " · ".join(f"{col.replace('_', ' ')}: {_export_value(v, user)}" for col, v in zip(columns, row)
+                      if _worth_showing(col, v))
+
+
+# Book-keeping that means nothing to the person asking; the full export keeps it.
+_CHAT_EXPORT_SKIP = frozenset({"created_at", "updated_at", "next_attempt_at", "attempts", "sync_state", "topic",
+                               "added_by", "created_by"})
+
+
+def _worth_showing(column: str, value) -> bool:
+    if value is None or value in ("", [], {}) or column in _CHAT_EXPORT_SKIP:
+        return False
+    return column.startswith("pipedrive_") or not (column == "id" or column.endswith(("_id", "_ids")))
+
+
+@result.register
+def _(value: ContactExport, user: UserView) -> Reply:
+    """The export as text, cut to fit a chat message; the full file comes from `pipedriven contacts export`."""
+    lines, cut = [], 0
+    for section in value.sections:
+        if not section.rows:
+            continue
+        block = [f"{_EXPORT_LABELS.get(section.name, section.name.replace('_', ' ').capitalize())}"
+                 f" ({len(section.rows)}):"]
+        block += [f"• {_export_row(section.columns, row, user)}" for row in section.rows]
+        for line in block:
+            if cut or sum(len(x) + 1 for x in lines) + len(line) > CHAT_EXPORT_LIMIT:
+                cut += 1
+            else:
+                lines.append(line)
+    ids = ", ".join(map(str, value.contact_ids))
+    if cut:
+        lines.append(f"… {cut} more line(s). The complete export is a file a Golden Ticket admin can make: "
+                     f"`pipedriven contacts export {ids}`.")
+    return Reply(f"Everything Pipedriven holds about contact {ids}:\n" + "\n".join(lines), ephemeral=True)
+
+
+@result.register
+def _(value: ErasurePreview, user: UserView) -> Reply:
+    k = value.contacts[0]
+    kept = (f" Their {value.activities} past activit{'y stays' if value.activities == 1 else 'ies stay'} in the "
+            "numbers, anonymous." if value.activities else "")
+    text = (f"Erase {k.label} from Pipedriven for good? This deletes the contact, their notes, "
+            f"{value.follow_ups} follow-up(s), {value.campaign_memberships} campaign membership(s) and "
+            f"{value.sync_messages} sync message(s).{kept} It can't be undone."
+            + (f" Pipedrive's copy (person {k.pipedrive_person_id}) must be erased there."
+               if k.pipedrive_person_id else ""))
+    return Reply(text, footer=(Button("🗑 Erase for good", codec.encode("forget", k.id)),),
+                 ephemeral=True)
+
+
+@result.register
+def _(value: ErasureResult, user: UserView) -> Reply:
+    return Reply(value.message, ephemeral=True)

@@ -43,6 +43,10 @@ class Reply:
     # Set when the reply answers a tap on a row: platforms that can edit in place replace that row.
     replaces_contact_id: int | None = None
     footer: tuple[Button, ...] = field(default_factory=tuple)
+    # What was just done can be taken back for a short while with this button; platforms may offer it.
+    undo: Button | None = None
+    # The request had already been acted on (a platform's retry, a double tap): platforms may stay silent.
+    repeat: bool = False
 
     def all_buttons(self) -> list[Button]:
         buttons: list[Button] = []

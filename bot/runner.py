@@ -34,6 +34,19 @@ def build_services(settings: Settings, core: Core) -> tuple[list[Service], dict[
     """The parts this configuration asks for. Chat adapters come first so the scheduler gets their notifiers."""
     services: list[Service] = []
     notifiers: dict[str, Notifier] = {}
+    if settings.slack_bot_token:
+        from bot.slack.service import SlackService
+
+        slack = SlackService(core, settings)
+        services.append(slack)
+        notifiers[slack.notifier.platform] = slack.notifier
+
+    if settings.telegram_bot_token:
+        from bot.telegram.service import TelegramService  # imported only when configured: it loads PTB
+
+        telegram = TelegramService(settings, core)
+        services.append(telegram)
+        notifiers[telegram.notifier.platform] = telegram.notifier
     return services, notifiers
 
 

@@ -411,6 +411,9 @@ async def get_cadence_stats(cmd: c.GetCadenceStats, ctx: Context) -> CadenceStat
         stalls=tuple(stalls.get(r.id, ()))) for r in rows))
 
 
+# Commands that change no data, so leave no row in the audit trail (core.service.READ_ONLY).
+READ_ONLY = frozenset({c.ListStrategies, c.ShowStrategy, c.ListDueSteps, c.GetCadenceStats})
+
 HANDLERS = {
     c.ListStrategies: list_strategies,
     c.ShowStrategy: show_strategy,

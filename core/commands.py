@@ -262,6 +262,103 @@ class GetStats:
     period_label: str | None = None
 
 
+# --- undo (core/undo.py) --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class UndoOutreach:
+    """Take back an outreach just logged by mistake: only its own logger may, and only for a short while."""
+
+    actor: Actor
+    contact: ContactRef
+    activity_id: int
+
+
+# --- the user's home (core/home.py) ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ShowHome:
+    actor: Actor
+
+
+# --- linking chat accounts by code, and questions asked in a chat ---------------------------------------
+
+@dataclass(frozen=True)
+class IssueLinkCode:
+    """A one-time code the user sends to a platform's bot to link that account (Telegram: `/start CODE`)."""
+
+    actor: Actor
+    platform: str = "telegram"
+
+
+@dataclass(frozen=True)
+class RedeemLinkCode:
+    """Link the chat account that sent `code` to the user the code was issued to."""
+
+    code: str
+    platform: str
+    external_user_id: str
+    dm_channel: str | None = None
+
+
+@dataclass(frozen=True)
+class RememberPrompt:
+    """The bot asked a question in a chat (message `message_id`); a reply to it answers button `data`."""
+
+    actor: Actor
+    chat_id: str
+    message_id: str
+    data: str
+
+
+@dataclass(frozen=True)
+class RecallPrompt:
+    """The button data a reply to message `message_id` answers, or None."""
+
+    actor: Actor
+    chat_id: str
+    message_id: str
+
+
+# --- privacy (core/privacy.py) --------------------------------------------------------------------------
+# `every_bank=False` (chat): the contact is one of the actor's own, named as anywhere in the chat.
+# `every_bank=True` (CLI, Golden Ticket only): the person is a contact id, or an email matched in every bank.
+
+@dataclass(frozen=True)
+class ExportContact:
+    """Everything Pipedriven holds about one person, for a data-subject request."""
+
+    actor: Actor
+    contact: ContactRef
+    every_bank: bool = False
+
+
+@dataclass(frozen=True)
+class PreviewErasure:
+    """What erasing this person would remove, to show before asking for a confirmation."""
+
+    actor: Actor
+    contact: ContactRef
+    every_bank: bool = False
+
+
+@dataclass(frozen=True)
+class EraseContact:
+    """Remove a person from every table; their past activities stay in the numbers, anonymous."""
+
+    actor: Actor
+    contact: ContactRef
+    every_bank: bool = False
+
+
+@dataclass(frozen=True)
+class ListAudit:
+    """The audit trail, oldest first, the latest `limit` entries (of one user, since a moment)."""
+
+    user_email: str | None = None
+    since: datetime | None = None
+    limit: int = 500
+
+
 # --- cadences -------------------------------------------------------------------------------------------
 # Strategies are shared by the team: anyone may list, show and start one; its creator (or the Golden Ticket
 # team) may change it; built-in ones can't be changed. A strategy is named by (part of) its name.

@@ -80,6 +80,8 @@ def drop_database(url: str) -> None:
 
 
 def create_engine(url: str, **kwargs) -> AsyncEngine:
+    # A database error's text would otherwise carry the statement's values (a note, an email) into the logs.
+    kwargs.setdefault("hide_parameters", True)
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     return create_async_engine(sqlalchemy_url(url), **kwargs)

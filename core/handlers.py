@@ -215,6 +215,12 @@ async def link_chat_identity(cmd: c.LinkChatIdentity, ctx: Context) -> UserView:
             ).scalar_one_or_none()
     if user is None:
         raise UnknownUser()
+    # The platform's timezone (Slack's profile) only fills in a user who never chose one; a bad one is ignored.
+    if cmd.timezone and user.timezone == ctx.settings.default_timezone:
+        try:
+            user.timezone = clean_timezone(cmd.timezone)
+        except InvalidInput:
+            pass
     stmt = pg_insert(ChatIdentity).values(user_id=user.id, platform=cmd.platform,
                                           external_user_id=cmd.external_user_id, dm_channel=cmd.dm_channel)
     await ctx.session.execute(stmt.on_conflict_do_update(
@@ -374,7 +380,7 @@ async def _record(ctx: Context, actor: c.Actor, contact: Contact, *, kind: str, 
         campaign_id = await _live_campaign_of(ctx, contact.id)
     activity = Activity(contact_id=contact.id, user_id=actor.user_id, campaign_id=campaign_id, kind=kind,
                         channel=channel, outcome=outcome, note=note, occurred_at=now, due_at=due_at,
-                        created_at=now)
+                        created_at=now, previous_contacted_at=contact.last_contacted_at if touch else None)
     ctx.session.add(activity)
     if touch:
         contact.last_contacted_at = now
@@ -423,7 +429,7 @@ async def log_outreach(cmd: c.LogOutreach, ctx: Context) -> ActionResult:
     activity = await _record(ctx, cmd.actor, contact, kind=method, channel=method, outcome=outcome,
                              note=clean_note(cmd.note), campaign_id=campaign_id)
     return ActionResult(f"✓ {METHOD_LABELS[method]} logged for {contact.name}.", contact_view(contact),
-                        activity_id=activity.id)
+                        activity_id=activity.id, undoable=True)
 
 
 async def add_note(cmd: c.AddNote, ctx: Context) -> ActionResult:

@@ -209,6 +209,11 @@ class Activity(Base):
     pipedrive_activity_id: Mapped[int | None] = mapped_column(BigInteger)
     sync_state: Mapped[str] = mapped_column(String(10), server_default="none")
 
+    # --- undo (core/undo.py) ---
+    # The contact's last_contacted_at before this activity touched it, so that an undo can put it back
+    # even when it came from somewhere other than an activity (an import).
+    previous_contacted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
 
 class FollowUp(Base):
     """A reminder to get back to a contact; a snooze is a follow-up too (the contact returns when it falls due)."""
@@ -276,6 +281,75 @@ class ProcessedRequest(Base):
     command: Mapped[str] = mapped_column(String(50))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = _now()
+
+
+# --- linking chat accounts by code, and questions asked in a chat (Telegram adapter) ---------------------
+
+class ChatLinkCode(Base):
+    """A one-time code that links a chat account to a user (Telegram knows no email). Only its hash is kept."""
+
+    __tablename__ = "chat_link_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = _now()
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ChatPrompt(Base):
+    """A question the bot asked in a chat (a note, a date): the user's reply to that message is matched back
+    to the button that asked, whichever process receives it."""
+
+    __tablename__ = "chat_prompts"
+
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    data: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+# --- privacy: the audit trail and the record of erasures (core/privacy.py) ------------------------------
+# Both tables are append-only: migration 0010 adds a trigger that refuses UPDATE, DELETE and TRUNCATE.
+# They hold ids only, never a note or a personal field, so an erasure has nothing to remove from them.
+# `user_id` / `erased_by` carry no foreign key: the trail must outlive (and never block) changes to users.
+
+class AuditEntry(Base):
+    """One command that changed data (or disclosed it: an export): who, from where, what, on which ids."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_occurred_at", "occurred_at"),
+        Index("ix_audit_log_user_id_occurred_at", "user_id", "occurred_at"),
+        Index("ix_audit_log_contact_ids", "contact_ids", postgresql_using="gin"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    platform: Mapped[str] = mapped_column(String(20))
+    command: Mapped[str] = mapped_column(String(60))
+    contact_ids: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default=text("'{}'"))
+    activity_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), server_default=text("'{}'"))
+    campaign_ids: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default=text("'{}'"))
+    user_ids: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default=text("'{}'"))
+
+
+class Erasure(Base):
+    """That a person was erased: when, by whom, which contact rows, and their Pipedrive person ids."""
+
+    __tablename__ = "erasures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    erased_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    erased_by: Mapped[int] = mapped_column(Integer)
+    platform: Mapped[str] = mapped_column(String(20))
+    contact_ids: Mapped[list[int]] = mapped_column(ARRAY(Integer))
+    pipedrive_person_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), server_default=text("'{}'"))
 
 
 # --- cadences: contact strategies, their steps, and one plan per contact following a strategy ----------------
@@ -351,5 +425,9 @@ class ContactPlan(Base):
     paused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     end_reason: Mapped[str | None] = mapped_column(String(20))
+    # The activity that last changed the plan, and the plan as it was before: undoing that outreach
+    # (core.undo) puts the plan back too.
+    undo_activity_id: Mapped[int | None] = mapped_column(BigInteger)
+    undo_state: Mapped[dict | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = _now()
     updated_at: Mapped[datetime] = _now()

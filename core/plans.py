@@ -11,6 +11,8 @@
 - A reply or a booked meeting ends the plan as completed; “not interested” ends it as aborted. Both apply to a
   paused plan too (a paused plan otherwise ignores what is logged).
 - A plan is `not_started` until its first step is done, then `in_progress` (so: in progress ⇔ past step 1).
+- The plan keeps its state from before the last activity that changed it, so that undoing that outreach
+  (core.undo) undoes the change too.
 
 This module sits below core.handlers (which calls `on_activity` from its one place that records activities)
 and core.ranking (which puts due steps at the top of the morning list), so it imports neither.
@@ -108,6 +110,31 @@ async def open_plan(session: AsyncSession, contact_id: int, *, lock: bool = Fals
     return (await session.execute(query.with_for_update() if lock else query)).scalar_one_or_none()
 
 
+_UNDO_FIELDS = ("status", "current_step", "step_due_at", "paused_at", "ended_at", "end_reason")
+
+
+def _remember(plan: ContactPlan, activity: Activity) -> None:
+    """Keep the plan as it is before `activity` changes it."""
+    plan.undo_activity_id = activity.id
+    plan.undo_state = {name: value.isoformat() if isinstance(value, datetime) else value
+                       for name in _UNDO_FIELDS for value in (getattr(plan, name),)}
+
+
+async def undo_activity(ctx: "Context", contact: Contact, activity: Activity) -> None:
+    """Put back the plan `activity` changed, as it was before, when `activity` is taken back."""
+    plan = (await ctx.session.execute(select(ContactPlan).where(
+        ContactPlan.contact_id == contact.id, ContactPlan.undo_activity_id == activity.id).with_for_update())
+    ).scalar_one_or_none()
+    if plan is None:
+        return
+    for name in _UNDO_FIELDS:
+        value = plan.undo_state[name]
+        setattr(plan, name, datetime.fromisoformat(value) if name.endswith("_at") and value else value)
+    plan.undo_activity_id = plan.undo_state = None
+    plan.updated_at = ctx.clock.now()
+    await ctx.session.flush()
+
+
 def end(plan: ContactPlan, status: str, reason: str, now: datetime) -> None:
     plan.status, plan.end_reason, plan.ended_at = status, reason, now
     plan.step_due_at = plan.paused_at = None
@@ -123,9 +150,11 @@ async def on_activity(ctx: "Context", contact: Contact, activity: Activity) -> N
         return
     now = ctx.clock.now()
     if activity.outcome in ("replied", "meeting_booked"):
+        _remember(plan, activity)
         end(plan, "completed", activity.outcome, now)
         return
     if activity.outcome == "not_interested":
+        _remember(plan, activity)
         end(plan, "aborted", "not_interested", now)
         return
     if plan.status == "paused":
@@ -133,6 +162,7 @@ async def on_activity(ctx: "Context", contact: Contact, activity: Activity) -> N
     step = await step_at(ctx.session, plan.strategy_id, plan.current_step)
     if step is None or activity.kind != step.kind:
         return  # outside the plan
+    _remember(plan, activity)
     user = await ctx.session.get(User, plan.user_id)
     if activity.kind == "call" and activity.outcome == "no_answer":
         plan.step_due_at = due_after(now, ctx.settings.cadence_retry_days, user.timezone, user.working_days)

@@ -69,6 +69,8 @@ class ActionResult:
     contact: ContactView | None = None
     sync_queued: bool = False
     activity_id: int | None = None
+    # The activity may be taken back for a short while (core/undo.py) by the user who logged it.
+    undoable: bool = False
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,104 @@ class AlreadyDone:
     """The same request (a retry, a double tap) arrived again; it was acted on once, the first time."""
 
     message: str = "Already done: that was recorded once."
+
+
+# --- the user's home (core/home.py) ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DueFollowUp:
+    follow_up: FollowUpView
+    contact: ContactView
+
+
+@dataclass(frozen=True)
+class HomeView:
+    """One user's overview: today's suggestions, the follow-ups due by the end of their day, their month."""
+
+    suggestions: Suggestions
+    follow_ups: tuple[DueFollowUp, ...]
+    month: StatsReport
+
+
+# --- linking chat accounts by code ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LinkCodeIssued:
+    """A fresh one-time link code (shown once; only its hash is stored)."""
+
+    platform: str
+    code: str
+    expires_at: datetime
+    start_link: str | None = None  # e.g. https://t.me/<bot>?start=CODE, when the bot's username is known
+
+
+@dataclass(frozen=True)
+class ChatLinked:
+    user: UserView
+    platform: str
+
+
+# --- privacy (core/privacy.py) --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ExportSection:
+    """The rows of one table that hold or point to the person, column by column."""
+
+    name: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple, ...]
+
+
+@dataclass(frozen=True)
+class ContactExport:
+    """Everything held about one person: the contact rows of every bank searched, and what refers to them."""
+
+    subject: str
+    generated_at: datetime
+    contact_ids: tuple[int, ...]
+    pipedrive_person_ids: tuple[int, ...]
+    sections: tuple[ExportSection, ...]
+
+
+@dataclass(frozen=True)
+class ErasurePreview:
+    """What an erasure would remove; nothing has been changed yet."""
+
+    contacts: tuple[ContactView, ...]
+    activities: int
+    follow_ups: int
+    campaign_memberships: int
+    sync_messages: int
+
+
+@dataclass(frozen=True)
+class ErasureResult:
+    """An erasure done. The message names ids only: the person's data is gone, and stays out of replies."""
+
+    message: str
+    erasure_id: int
+    contact_ids: tuple[int, ...]
+    pipedrive_person_ids: tuple[int, ...]
+    activities_anonymised: int
+
+
+@dataclass(frozen=True)
+class AuditEntryView:
+    id: int
+    occurred_at: datetime
+    user_id: int | None
+    user_email: str | None
+    platform: str
+    command: str
+    contact_ids: tuple[int, ...] = ()
+    activity_ids: tuple[int, ...] = ()
+    campaign_ids: tuple[int, ...] = ()
+    user_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class AuditList:
+    entries: tuple[AuditEntryView, ...]
 
 
 # --- cadences -------------------------------------------------------------------------------------------

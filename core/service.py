@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from core.clock import Clock, SystemClock
 from core.db import session_factory
 from core.errors import Conflict, DatabaseUnavailable, InvalidInput, PipedrivenError, UnknownUser
-from core import cadences, handlers
+from core import commands as c
+from core import cadences, handlers, home, linking, privacy, prompts, undo
 from core.handlers import Context, user_view
 from core.models import ChatIdentity, ProcessedRequest, User
 from core.results import AlreadyDone, UserView
@@ -26,7 +27,15 @@ from core.settings import Settings
 log = logging.getLogger(__name__)
 
 # Every command's one handler. A feature module with handlers of its own adds its HANDLERS dict here.
-HANDLERS: dict[type, Any] = {**handlers.HANDLERS, **cadences.HANDLERS}
+HANDLERS: dict[type, Any] = {**handlers.HANDLERS, **privacy.HANDLERS, **undo.HANDLERS, **home.HANDLERS,
+                             **linking.HANDLERS, **prompts.HANDLERS, **cadences.HANDLERS}
+
+# Commands that change no data: every other command leaves a row in the audit trail (core/privacy.py).
+# A feature module's read-only commands join here, like its handlers.
+READ_ONLY: frozenset[type] = frozenset({
+    c.ListUsers, c.ListChatIdentities, c.ShowSettings, c.FindContacts, c.ShowContact, c.ListCampaigns,
+    c.TodaySuggestions, c.GetStats, c.ShowHome, c.RecallPrompt,
+}) | privacy.READ_ONLY | cadences.READ_ONLY
 
 
 class Core:
@@ -38,7 +47,8 @@ class Core:
 
     async def execute(self, command: Any, *, idempotency_key: str | None = None) -> Any:
         """Run `command` in one transaction. With an idempotency key, a second delivery of the same request
-        (a platform retry, a double tap) returns `AlreadyDone` and changes nothing."""
+        (a platform retry, a double tap) returns `AlreadyDone` and changes nothing. A command that changes
+        data is written to the audit trail in the same transaction."""
         handler = HANDLERS.get(type(command))
         if handler is None:
             raise TypeError(f"no handler for {type(command).__name__}")
@@ -46,7 +56,11 @@ class Core:
             async with self.sessions() as session, session.begin():
                 if idempotency_key is not None and not await self._claim(session, command, idempotency_key):
                     return AlreadyDone()
-                return await handler(command, Context(session, self.clock, self.settings))
+                ctx = Context(session, self.clock, self.settings)
+                result = await handler(command, ctx)
+                if type(command) not in READ_ONLY:
+                    await privacy.record_audit(ctx, command, result)
+                return result
         except PipedrivenError:
             raise
         except IntegrityError as exc:
@@ -69,6 +83,14 @@ class Core:
                         user_id=actor.user_id if actor else None, created_at=self.clock.now())
                 .on_conflict_do_nothing().returning(ProcessedRequest.key))
         return (await session.execute(stmt)).first() is not None
+
+    async def ping(self) -> None:
+        """Check that the database answers (for health checks); DatabaseUnavailable when it does not."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(select(1))
+        except (DBAPIError, OSError) as exc:
+            raise DatabaseUnavailable() from exc
 
     async def identify(self, platform: str, external_user_id: str) -> UserView:
         """The Pipedriven user behind a chat account, or UnknownUser."""

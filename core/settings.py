@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org/bot"
     telegram_webhook_url: str | None = None
+    # Checked on every webhook delivery (Telegram sends it back in a header); unset, one is derived from the token.
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_webhook_listen: str = "0.0.0.0"
+    telegram_webhook_port: int = 8443
     telegram_bot_username: str | None = None
 
     # Pipedrive.

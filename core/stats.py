@@ -24,7 +24,8 @@ _OUTREACH = ", ".join(f"'{m}'" for m in OUTREACH_METHODS)
 
 
 async def stats_rows(session: AsyncSession, *, group_by: str | None, since: datetime | None,
-                     until: datetime | None, campaign_id: int | None) -> list[StatsRow]:
+                     until: datetime | None, campaign_id: int | None, user_id: int | None = None) -> list[StatsRow]:
+    """The numbers per group; `user_id` narrows them to one user's own activity."""
     key = GROUPS[group_by]
     query = f"""
         SELECT {key} AS key,
@@ -37,11 +38,13 @@ async def stats_rows(session: AsyncSession, *, group_by: str | None, since: date
          WHERE (CAST(:since AS timestamptz) IS NULL OR a.occurred_at >= :since)
            AND (CAST(:until AS timestamptz) IS NULL OR a.occurred_at < :until)
            AND (CAST(:campaign_id AS int) IS NULL OR a.campaign_id = :campaign_id)
+           AND (CAST(:user_id AS int) IS NULL OR a.user_id = :user_id)
            AND a.kind <> 'note'
          GROUP BY 1
          ORDER BY 4 DESC, 3 DESC, 2 DESC, 1
     """
-    result = await session.execute(text(query), {"since": since, "until": until, "campaign_id": campaign_id})
+    result = await session.execute(text(query), {"since": since, "until": until, "campaign_id": campaign_id,
+                                                "user_id": user_id})
     return [StatsRow(key=r.key, outreach=r.outreach, meetings_requested=r.requested, meetings_booked=r.booked)
             for r in result]
 

@@ -1,15 +1,16 @@
 """cadences: strategies and their steps, contact plans, the user's signature, and the built-in strategies
 
 Revision ID: 0008
-Revises: 0003
+Revises: 0040
 Create Date: 2026-11-22 02:23:01.900916
 """
 from alembic import op
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 
 revision = '0008'
-down_revision = '0003'
+down_revision = '0040'
 branch_labels = None
 depends_on = None
 
@@ -79,6 +80,8 @@ def upgrade() -> None:
     sa.Column('paused_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('end_reason', sa.String(length=20), nullable=True),
+    sa.Column('undo_activity_id', sa.BigInteger(), nullable=True),
+    sa.Column('undo_state', postgresql.JSONB(astext_type=sa.Text()), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.CheckConstraint("end_reason IS NULL OR end_reason IN ('finished', 'replied', 'meeting_booked', 'not_interested', 'stopped', 'restarted')", name=op.f('ck_contact_plans_end_reason')),

@@ -61,3 +61,12 @@ def test_stats_cli_prints_a_table(run):
     out = run("stats", "by", "method")
     assert out.returncode == 0, out.stderr
     assert "Outreach" in out.stdout and "total" in out.stdout
+
+
+def test_users_link_prints_a_one_time_code(run):
+    assert run("users", "add", "ana@example.com", "--name", "Ana").returncode == 0
+    out = run("users", "link", "ana@example.com")
+    assert out.returncode == 0, out.stderr
+    assert "Your Telegram link code: " in out.stdout and "Send `/start " in out.stdout  # no bot configured: no link
+    unknown = run("users", "link", "nobody@example.com")
+    assert unknown.returncode == 1 and "no Pipedriven user with the email" in unknown.stderr

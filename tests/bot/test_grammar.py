@@ -19,6 +19,7 @@ from core.commands import (
     FindContacts,
     FlagWarm,
     GetStats,
+    IssueLinkCode,
     ListCampaigns,
     LogOutreach,
     RequestMeeting,
@@ -510,6 +511,8 @@ def test_campaigns():
     ("settings days everyday", UpdateSettings(ME, working_days=(1, 2, 3, 4, 5, 6, 7))),
     ("settings days every day", UpdateSettings(ME, working_days=(1, 2, 3, 4, 5, 6, 7))),
     ("settings days sun", UpdateSettings(ME, working_days=(7,))),
+    ("settings link telegram", IssueLinkCode(ME, "telegram")),
+    ("/settings link Telegram", IssueLinkCode(ME, "telegram")),
 ])
 def test_settings(text, expected):
     assert p(text) == expected
@@ -525,6 +528,8 @@ def test_settings(text, expected):
     ("settings tz " + "x" * 10_000, "not a timezone I know"),
     ("settings days someday", "“someday” isn't a day"),
     ("settings days mon-funday", "“mon-funday” isn't a day"),
+    ("settings link", "Link which account? Say `settings link telegram`."),
+    ("settings link telegram now", "Link which account?"),
 ])
 def test_settings_errors(text, problem):
     message = error_of(text)
@@ -582,7 +587,7 @@ def test_help_text_accepts_aliases_and_mentions_when_forms():
 
 def test_usage_and_verbs():
     assert VERBS == ("today", "add", "find", "show", "log", "note", "warm", "meeting", "remind", "snooze",
-                     "done", "stats", "campaigns", "cadence", "settings", "help")
+                     "done", "stats", "campaigns", "cadence", "settings", "export", "forget", "help")
     assert set(USAGE) == set(VERBS)
     assert USAGE["log"] == ("log CONTACT METHOD [note] — log an outreach "
                             "(linkedin, email, call, campaign_email, referral, conference)")
@@ -618,3 +623,14 @@ def test_works_with_a_fixed_offset_now():
     from datetime import timedelta
     now = datetime(2026, 11, 24, 10, 0, tzinfo=timezone(timedelta(hours=-5)))
     assert p("remind 3 tomorrow", now) == SetFollowUp(ME, ref("3"), utc(2026, 11, 25, 14, 0))
+
+
+# --- privacy ------------------------------------------------------------------------------------------------
+
+def test_export_and_forget_name_one_contact_and_forget_only_asks():
+    from core.commands import ExportContact, PreviewErasure
+
+    assert p("export ana@acme.com") == ExportContact(ME, ref("ana@acme.com"))
+    assert p("forget 3") == PreviewErasure(ME, ref("3"))
+    assert p('erase "Ana Silva"') == PreviewErasure(ME, ref("Ana Silva"))
+    assert error_of("forget") == f"Which contact?\nUsage: {USAGE['forget']}"

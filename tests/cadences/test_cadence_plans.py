@@ -13,12 +13,16 @@ from core.commands import (
     ContactRef,
     CreateCampaign,
     CreateStrategy,
+    EraseContact,
+    ExportContact,
+    GetCadenceStats,
     PauseCadence,
     RestartCadence,
     ResumeCadence,
     ShowContact,
     StartCadence,
     StopCadence,
+    UndoOutreach,
 )
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 
@@ -174,3 +178,36 @@ async def test_starting_needs_steps_and_one_target(core, ana, bob):
         await core.execute(StartCadence(Actor(ana.id), "Warm intro"))
     with pytest.raises(NotFound, match="There is no cadence “Nope”"):
         await core.execute(StartCadence(Actor(ana.id), "Nope", contact=ref(bob)))
+
+
+async def test_undoing_the_outreach_that_did_a_step_puts_the_plan_back(core, ana, bob, start, log, plan_of,
+                                                                       clock):
+    await start(ana, bob)
+    await log(ana, bob, "linkedin")
+    before = await plan_of(bob)
+    clock.advance(days=1)
+    logged = await log(ana, bob, "email")  # the wrong row, say
+    assert (await plan_of(bob)).current_step == 3
+    clock.advance(seconds=20)
+    await core.execute(UndoOutreach(Actor(ana.id), ref(bob), logged.activity_id))
+    after = await plan_of(bob)
+    assert (after.status, after.current_step, after.step_due_at) == ("in_progress", 2, before.step_due_at)
+
+
+async def test_undoing_a_reply_reopens_the_plan(core, ana, bob, start, log, plan_of):
+    await start(ana, bob)
+    logged = await log(ana, bob, "email", "replied")
+    assert (await plan_of(bob)).status == "completed"
+    await core.execute(UndoOutreach(Actor(ana.id), ref(bob), logged.activity_id))
+    plan = await plan_of(bob)
+    assert (plan.status, plan.end_reason, plan.ended_at, plan.current_step) == ("not_started", None, None, 1)
+
+
+async def test_a_contacts_plans_are_exported_and_erased_with_it(core, ana, bob, start, plans_of):
+    await start(ana, bob)
+    export = await core.execute(ExportContact(Actor(ana.id), ref(bob)))
+    [plans] = [section for section in export.sections if section.name == "contact_plans"]
+    assert len(plans.rows) == 1
+    await core.execute(EraseContact(Actor(ana.id), ref(bob)))
+    assert await plans_of(bob) == []
+    assert sum(r.contacts_started for r in (await core.execute(GetCadenceStats(Actor(ana.id)))).rows) == 0

@@ -1,0 +1,52 @@
+"""Taps on a row: LinkedIn ✓ / Email ✓ / Call ✓, the overflow menu, Done, Pick and Undo.
+
+A tap is acknowledged first, then run through the conversation with an idempotency key naming the message
+(or App Home version), the row's block and the button: a double tap acts once. Choices that need more (a note,
+a meeting date, a reminder date) open a modal; the core has checked the contact is the user's before it opens.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.slack import render
+from bot.slack.app import SlackBot
+from bot.slack.messenger import Origin, metadata
+from bot.slack.views import modal_for
+
+# Buttons that ask for more when they carry no argument (`note` always does).
+ASKING_VERBS = ("note", "mbook", "remind", "snooze")
+
+
+def _asks(data: str) -> bool:
+    verb, _, rest = data.partition(":")
+    return verb == "note" or (verb in ASKING_VERBS and ":" not in rest)
+
+
+def register(bot: SlackBot) -> None:
+    async def tap(ack, body: dict, action: dict) -> None:
+        """A button or an overflow choice on one of our rows."""
+        await ack()
+        data = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
+        origin = Origin.of_action(body)
+        user = await bot.user(origin.user_id, origin)
+        if user is None:
+            return
+        block_id = action.get("block_id") or ""
+        row = render.row_of({"block_id": block_id})
+        if _asks(data):
+            reply = await bot.conversation.handle_button(user, data)  # checks the contact; asks when allowed
+            if reply.prompt is None:
+                await bot.messenger.tell(origin, reply)
+            else:
+                view = modal_for(reply.prompt, metadata(data, origin, row), bot.conversation.now_for(user))
+                await bot.messenger.open_modal(body["trigger_id"], view)
+            return
+        reply = await bot.conversation.handle_button(user, data,
+                                                     idempotency_key=f"slack:{origin.place}:{block_id}:{data}")
+        source = body.get("view") if origin.kind == "home" else body.get("message")
+        verb, _, rest = data.partition(":")
+        await bot.answer(user, origin, reply, row=row, blocks=(source or {}).get("blocks"),
+                         restore_actions=f"r{rest.partition(':')[2]}" if verb == "undo" else None)
+
+    bot.listen("action", re.compile("^" + re.escape(render.ACTION_PREFIX)), tap)

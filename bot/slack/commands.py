@@ -1,0 +1,63 @@
+"""Typed input: `/outreach WORDS` anywhere, and plain messages in the bot's DM, both read by the chat grammar.
+
+Answers stay private: in the bot's DM they are ordinary messages (so their rows can be updated in place),
+anywhere else they are ephemeral. A redelivery (same trigger_id, or an event Slack retries with the same
+event_id) is acted on once and answered once.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.errors import SlackApiError
+
+from bot.slack.app import SlackBot, unwrap
+from bot.slack.messenger import Origin
+
+log = logging.getLogger(__name__)
+
+COMMAND = "/outreach"
+
+
+def register(bot: SlackBot) -> None:
+    async def command_origin(command: dict) -> Origin:
+        user_id, channel = command["user_id"], command.get("channel_id") or ""
+        if channel.startswith("D"):
+            try:
+                if channel == await bot.messenger.dm_channel(user_id):
+                    return Origin(user_id, "dm", channel)
+            except SlackApiError as exc:
+                log.info("conversations.open failed: %s", exc.response.get("error"))
+        return Origin(user_id, "ephemeral", channel, response_url=command.get("response_url"))
+
+    async def outreach(ack, command: dict) -> None:
+        """`/outreach WORDS`: the whole chat grammar."""
+        await ack()
+        origin = await command_origin(command)
+        user = await bot.user(command["user_id"], origin)
+        if user is None:
+            return
+        reply = await bot.conversation.handle_text(user, unwrap(command.get("text", "")),
+                                                   idempotency_key=f"slack:command:{command['trigger_id']}")
+        if not reply.repeat:
+            await bot.messenger.tell(origin, reply)
+
+    async def direct_message(event: dict, body: dict) -> None:
+        """A message typed in the bot's DM: the same grammar as `/outreach`, without the slash."""
+        if event.get("channel_type") != "im" or event.get("bot_id") or not event.get("user"):
+            return
+        origin = Origin(event["user"], "dm", event["channel"])
+        user = await bot.user(event["user"], origin)
+        if user is None:
+            return
+        reply = await bot.conversation.handle_text(user, unwrap(event.get("text", "")),
+                                                   idempotency_key=f"slack:event:{body['event_id']}")
+        if not reply.repeat:
+            await bot.messenger.tell(origin, reply)
+
+    async def other_message(event: dict) -> None:
+        """Edits, joins and other message subtypes in the DM: acknowledged (so Slack doesn't retry), ignored."""
+
+    bot.listen("command", COMMAND, outreach)
+    bot.listen("event", {"type": "message", "subtype": None}, direct_message)
+    bot.listen("event", "message", other_message)

@@ -1,0 +1,172 @@
+"""Where an answer goes in Slack, and the Web API calls that put it there.
+
+An interaction comes from one of three places (its `Origin`): a message the bot posted in the user's DM (the
+morning digest, replies to `/outreach` typed in that DM), an ephemeral reply in some channel, or the App Home.
+Rows of a DM message and of the App Home are updated in place; Slack does not send an ephemeral message's
+content back with a tap, so there a tap's outcome comes as a new ephemeral line. The bot's own messages only
+ever go to the user's DM: what someone does in a channel is never shown to the channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import asdict, dataclass
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.replies import Reply
+from bot.slack import render
+
+log = logging.getLogger(__name__)
+
+# A response_url takes five answers; a longer reply is cut (the grammar caps lists at 50 rows: 3 messages).
+MAX_RESPONSES = 5
+
+
+class RetryAfter429(AsyncRetryHandler):
+    """Slack's 429: wait as long as its Retry-After says, then try again; a wait longer than `max_wait` is not
+    waited for here (the caller gets the 429, and a scheduler retries later)."""
+
+    def __init__(self, max_retry_count: int = 2, max_wait: float = 30.0, sleep=asyncio.sleep) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.max_wait = max_wait
+        self.sleep = sleep
+
+    @staticmethod
+    def wait_of(response) -> float:
+        for name, values in response.headers.items():
+            if name.lower() == "retry-after":
+                value = values[0] if isinstance(values, list) else values
+                try:
+                    return max(0.0, float(value))
+                except ValueError:
+                    break
+        return 1.0
+
+    async def _can_retry_async(self, *, state, request, response=None, error=None) -> bool:
+        return response is not None and response.status_code == 429 and self.wait_of(response) <= self.max_wait
+
+    async def prepare_for_next_attempt_async(self, *, state, request, response=None, error=None) -> None:
+        state.next_attempt_requested = True
+        await self.sleep(self.wait_of(response))
+        state.increment_current_attempt()
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where an interaction came from, and so where its answer goes."""
+
+    user_id: str
+    kind: str  # "dm" (a message of ours in the user's DM), "ephemeral" (in some channel) or "home"
+    channel: str | None = None
+    message_ts: str | None = None
+    response_url: str | None = None
+    view_id: str | None = None  # the App Home view, and the hash of the version the user saw
+    view_hash: str | None = None
+
+    @classmethod
+    def of_action(cls, body: dict) -> "Origin":
+        """The origin of a block_actions payload."""
+        container = body.get("container") or {}
+        user_id = body["user"]["id"]
+        if container.get("type") == "view":
+            view = body.get("view") or {}
+            return cls(user_id, "home", view_id=view.get("id"), view_hash=view.get("hash"))
+        kind = "ephemeral" if container.get("is_ephemeral") else "dm"
+        return cls(user_id, kind, container.get("channel_id"), container.get("message_ts"),
+                   body.get("response_url"))
+
+    @property
+    def place(self) -> str:
+        """What identifies the message, or the version of the App Home, that was tapped (for idempotency keys)."""
+        return self.message_ts or f"{self.kind}:{self.view_id}:{self.view_hash}"
+
+    def to_metadata(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    @classmethod
+    def from_metadata(cls, data: dict) -> "Origin":
+        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__})
+
+
+class Messenger:
+    """Posts, updates and publishes replies through the Web API (and response URLs)."""
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+        self._dm_channels: dict[str, str] = {}
+
+    async def dm_channel(self, slack_user_id: str) -> str:
+        """The bot's DM with this user (conversations.open gives the same one every time)."""
+        if slack_user_id not in self._dm_channels:
+            opened = await self.client.conversations_open(users=slack_user_id)
+            self._dm_channels[slack_user_id] = opened["channel"]["id"]
+        return self._dm_channels[slack_user_id]
+
+    async def post(self, channel: str, reply: Reply) -> str | None:
+        """Post the reply as messages in `channel`; returns the first message's ts."""
+        first = None
+        for page in render.message_pages(reply):
+            sent = await self.client.chat_postMessage(channel=channel, text=page.text, blocks=page.blocks)
+            first = first or sent.get("ts")
+        return first
+
+    async def ephemeral(self, origin: Origin, reply: Reply) -> None:
+        """Only the user sees it: through the response URL while there is one, else chat.postEphemeral."""
+        pages = render.message_pages(reply)
+        if origin.response_url:
+            if len(pages) > MAX_RESPONSES:
+                log.warning("an ephemeral answer of %d messages was cut to %d", len(pages), MAX_RESPONSES)
+            hook = AsyncWebhookClient(origin.response_url)
+            for page in pages[:MAX_RESPONSES]:
+                answer = await hook.send(text=page.text, blocks=page.blocks, response_type="ephemeral",
+                                         replace_original=False)
+                if answer.status_code != 200:
+                    log.warning("response_url answered %s", answer.status_code)
+            return
+        for page in pages:
+            await self.client.chat_postEphemeral(channel=origin.channel, user=origin.user_id, text=page.text,
+                                                 blocks=page.blocks)
+
+    async def tell(self, origin: Origin, reply: Reply) -> None:
+        """A new message for the user, next to what they tapped or typed."""
+        if origin.kind == "ephemeral":
+            await self.ephemeral(origin, reply)
+        else:
+            await self.post(origin.channel if origin.kind == "dm" else await self.dm_channel(origin.user_id), reply)
+
+    async def message_blocks(self, origin: Origin) -> list[dict] | None:
+        """The current blocks of the DM message the origin names (when the tap's payload did not carry them)."""
+        try:
+            found = await self.client.conversations_history(channel=origin.channel, latest=origin.message_ts,
+                                                            inclusive=True, limit=1)
+        except SlackApiError as exc:
+            log.warning("could not read back message %s: %s", origin.message_ts, exc.response.get("error"))
+            return None
+        messages = [m for m in found.get("messages", []) if m.get("ts") == origin.message_ts]
+        return messages[0].get("blocks") if messages else None
+
+    async def update(self, origin: Origin, blocks: list[dict], text: str) -> None:
+        await self.client.chat_update(channel=origin.channel, ts=origin.message_ts, text=text, blocks=blocks)
+
+    async def publish_home(self, slack_user_id: str, view: dict, view_hash: str | None = None) -> None:
+        kwargs = {"hash": view_hash} if view_hash else {}
+        await self.client.views_publish(user_id=slack_user_id, view=view, **kwargs)
+
+    async def open_modal(self, trigger_id: str, view: dict) -> None:
+        await self.client.views_open(trigger_id=trigger_id, view=view)
+
+
+def metadata(data: str, origin: Origin, row: str | None) -> str:
+    """A modal's private_metadata: the button it answers, where it came from, and the row to update."""
+    return json.dumps({"data": data, "origin": origin.to_metadata(), "row": row}, separators=(",", ":"))
+
+
+def read_metadata(text: str) -> tuple[str, Origin, str | None]:
+    data = json.loads(text)
+    return data["data"], Origin.from_metadata(data["origin"]), data.get("row")

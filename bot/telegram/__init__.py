@@ -1,0 +1,1 @@
+"""The Telegram adapter: the shared conversation over python-telegram-bot, with inline keyboards."""

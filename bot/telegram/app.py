@@ -1,0 +1,238 @@
+"""The Telegram bot: a python-telegram-bot Application whose handlers feed the shared conversation.
+
+Handlers only move Telegram updates in and neutral replies out; every word and every action goes through
+`bot.conversation.Conversation` and the core, like Slack and the console. They are registered in one place
+(`register`). Only linked accounts are served: anyone else gets a polite refusal and nothing more.
+
+Exactly once: a message is keyed by its update_id and a tap by its chat, message and button, so that a
+redelivered update or a double tap acts once (the core claims the key in the command's transaction).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from contextlib import suppress
+
+from telegram import Bot, BotCommand, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot import codec
+from bot.conversation import SOMETHING_WENT_WRONG, Conversation
+from bot.grammar import USAGE, VERBS
+from bot.render import result as render_result
+from bot.replies import Reply
+from bot.telegram import render
+from bot.telegram.notifier import PLATFORM, send_pages
+from bot.telegram.pacing import PacedRateLimiter
+from core.commands import RecallPrompt, RedeemLinkCode, RememberPrompt
+from core.errors import PipedrivenError, UnknownUser
+from core.results import AlreadyDone, UserView
+from core.service import Core
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+CONCURRENT_UPDATES = 8  # updates handled at once; the core keeps concurrent twins from acting twice
+RATE_LIMIT_RETRIES = 3  # a 429 is retried this often (after its retry_after) before the call fails
+COMMAND_DESCRIPTION_LIMIT = 256
+
+REFUSAL = ("Hello! This is Pipedriven's bot, and it only talks to linked Pipedriven users.\n"
+           "To link this Telegram account, get a code with `settings link telegram` in Slack (or ask an admin "
+           "to run `pipedriven users link YOUR_EMAIL`), then send /start CODE here.")
+TEXT_ONLY = "I only understand text messages. Say /help to see what I understand."
+
+
+def file_url(api_url: str) -> str:
+    """The Bot API's file URL beside its method URL (https://api.telegram.org/bot → …/file/bot)."""
+    return re.sub(r"/bot$", "/file/bot", api_url)
+
+
+def build_application(settings: Settings, core: Core, *, rate_limit_retries: int = RATE_LIMIT_RETRIES) -> Application:
+    """The Application for TELEGRAM_BOT_TOKEN at TELEGRAM_API_URL, with its handlers; nothing is called yet."""
+    application = (ApplicationBuilder()
+                   .token(settings.telegram_bot_token.get_secret_value())
+                   .base_url(settings.telegram_api_url)
+                   .base_file_url(file_url(settings.telegram_api_url))
+                   .rate_limiter(PacedRateLimiter(max_retries=rate_limit_retries))
+                   .concurrent_updates(CONCURRENT_UPDATES)
+                   .build())
+    application.bot_data["conversation"] = Conversation(core, PLATFORM)
+    register(application)
+    return application
+
+
+def register(application: Application) -> None:
+    """Every handler of the bot, in one place. It serves private chats only: lists and notes are personal."""
+    private = filters.ChatType.PRIVATE
+    application.add_handler(CommandHandler("start", on_start, filters=private))
+    application.add_handler(MessageHandler(private & filters.TEXT, on_text))
+    application.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, on_other))
+    application.add_handler(CallbackQueryHandler(on_button))
+    application.add_error_handler(on_error)
+
+
+def bot_commands() -> list[BotCommand]:
+    """The command menu (setMyCommands): the grammar's verbs with their usage."""
+    return [BotCommand(verb, USAGE[verb][:COMMAND_DESCRIPTION_LIMIT]) for verb in VERBS]
+
+
+async def fetch_username(settings: Settings) -> str | None:
+    """The bot's username from getMe, for t.me links; None if Telegram can't be asked."""
+    bot = Bot(settings.telegram_bot_token.get_secret_value(), base_url=settings.telegram_api_url,
+              base_file_url=file_url(settings.telegram_api_url))
+    try:
+        async with bot:
+            return bot.username
+    except TelegramError as exc:  # its message may quote the token: log the kind of failure only
+        log.warning("could not ask Telegram for the bot's username (%s)", type(exc).__name__)
+        return None
+
+
+# --- handlers ----------------------------------------------------------------------------------------------
+
+async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/start CODE` links this Telegram account; a bare /start greets a linked user or explains linking."""
+    conversation = _conversation(context)
+    message = update.effective_message
+    if context.args:
+        command = RedeemLinkCode(context.args[0], PLATFORM, str(update.effective_user.id), str(message.chat_id))
+        try:
+            result = await conversation.core.execute(command, idempotency_key=_update_key(update))
+        except PipedrivenError as exc:
+            await send_pages(context.bot, message.chat_id, Reply(exc.user_message), reply_to=message.message_id)
+            return
+        if not isinstance(result, AlreadyDone):
+            await send_pages(context.bot, message.chat_id, render_result(result, result.user))
+        return
+    user = await _identify(conversation, update)
+    if user is None:
+        await _refuse(context.bot, message.chat_id)
+        return
+    await _show(context, user, message, await conversation.handle_text(user, "help"))
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A typed message, slash commands included: the answer to a question the bot asked, or a command."""
+    conversation = _conversation(context)
+    message = update.effective_message
+    user = await _identify(conversation, update)
+    if user is None:
+        await _refuse(context.bot, message.chat_id)
+        return
+    key = _update_key(update)
+    asked = message.reply_to_message
+    data = None
+    # A /command typed in reply to a question is a change of mind, not the answer.
+    if (asked is not None and asked.from_user is not None and asked.from_user.id == context.bot.id
+            and not message.text.startswith("/")):
+        data = await conversation.core.execute(RecallPrompt(conversation.actor(user), str(message.chat_id),
+                                                            str(asked.message_id)))
+    if data:
+        reply = await conversation.handle_button(user, data, answer=message.text, idempotency_key=key)
+    else:
+        reply = await conversation.handle_text(user, message.text, idempotency_key=key)
+    await _show(context, user, message, reply)
+
+
+async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Anything but text (a photo, a sticker, a file): say what the bot reads."""
+    conversation = _conversation(context)
+    chat_id = update.effective_message.chat_id
+    if await _identify(conversation, update) is None:
+        await _refuse(context.bot, chat_id)
+    else:
+        await send_pages(context.bot, chat_id, Reply(TEXT_ONLY))
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A tap on an inline button: answer the query at once, act in the core, then edit that message in place."""
+    query = update.callback_query
+    try:
+        codec.decode(query.data or "")
+    except codec.BadButton as exc:
+        await query.answer(render.callback_text(exc.user_message))
+        return
+    await query.answer()
+    conversation = _conversation(context)
+    message = query.message if isinstance(query.message, Message) else None
+    chat_id = query.message.chat.id if query.message else query.from_user.id
+    user = await _identify(conversation, update)
+    if user is None:
+        await _refuse(context.bot, chat_id)
+        return
+    # The same button on the same message is the same request: a double tap or a redelivery acts once.
+    key = f"tg:{chat_id}:{message.message_id if message else query.id}:{query.data}"
+    reply = await conversation.handle_button(user, query.data, idempotency_key=key)
+    if reply.replaces_contact_id is not None and message is not None and message.text:
+        status = f"{reply.text.rstrip('.')} · {conversation.now_for(user):%H:%M}"
+        edited = render.with_status(message.text_html, message.reply_markup, reply.replaces_contact_id, status)
+        if edited is not None:
+            try:
+                await query.edit_message_text(edited, parse_mode=ParseMode.HTML, reply_markup=message.reply_markup)
+                return
+            except BadRequest as exc:  # too old to edit, or deleted meanwhile: say it in a new message
+                log.info("could not edit the tapped message: %s", exc.message)
+    await _show_in(context, user, chat_id, message.message_id if message else None, reply)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log what a handler let escape, and tell the user in one line that nothing was saved."""
+    log.error("handling a Telegram update failed", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        error = context.error
+        text = error.user_message if isinstance(error, PipedrivenError) else SOMETHING_WENT_WRONG
+        with suppress(TelegramError):
+            await send_pages(context.bot, update.effective_chat.id, Reply(text))
+
+
+# --- helpers -----------------------------------------------------------------------------------------------
+
+def _conversation(context: ContextTypes.DEFAULT_TYPE) -> Conversation:
+    return context.bot_data["conversation"]
+
+
+def _update_key(update: Update) -> str:
+    return f"tg:update:{update.update_id}"
+
+
+async def _identify(conversation: Conversation, update: Update) -> UserView | None:
+    """The Pipedriven user behind this Telegram account, or None for an account nobody linked."""
+    try:
+        return await conversation.core.identify(PLATFORM, str(update.effective_user.id))
+    except UnknownUser:
+        return None
+
+
+async def _refuse(bot: Bot, chat_id: int) -> None:
+    await send_pages(bot, chat_id, Reply(REFUSAL))
+
+
+async def _show(context: ContextTypes.DEFAULT_TYPE, user: UserView, message: Message, reply: Reply) -> None:
+    await _show_in(context, user, message.chat_id, message.message_id, reply)
+
+
+async def _show_in(context: ContextTypes.DEFAULT_TYPE, user: UserView, chat_id: int, reply_to: int | None,
+                   reply: Reply) -> None:
+    """Send `reply` in the chat; a question is sent as a reply prompt and remembered, so the answer finds it."""
+    if reply.repeat:  # a redelivered update or a double tap, already shown the first time
+        return  # the first delivery was answered; saying it again would only confuse
+    if reply.prompt is None:
+        await send_pages(context.bot, chat_id, reply, reply_to=reply_to)
+        return
+    conversation = _conversation(context)
+    asked = await context.bot.send_message(chat_id, render.escape(reply.prompt.question), parse_mode=ParseMode.HTML,
+                                           reply_markup=render.prompt_markup(reply.prompt))
+    await conversation.core.execute(RememberPrompt(conversation.actor(user), str(chat_id), str(asked.message_id),
+                                                   reply.prompt.data))

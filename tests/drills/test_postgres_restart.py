@@ -1,0 +1,90 @@
+"""Fault drill: PostgreSQL restarted (or down for a while) under a running bot.
+
+The bot recovers by itself: a command during the outage gets a clear “try again” message and stores nothing
+half-way; the taps made after recovery are stored. Run alone with `pytest -m drill`.
+"""
+
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.conversation import Conversation
+from core import db
+from core.clock import FixedClock
+from core.commands import Actor, AddContact, ContactRef, CreateUser, LogOutreach
+from core.errors import DatabaseUnavailable
+from core.models import Activity
+from core.results import ActionResult
+from core.service import Core
+
+pytestmark = pytest.mark.drill
+
+
+class Postgres:
+    """pg_ctl on our own throwaway embedded server (never the suite's shared one)."""
+
+    def __init__(self, root: Path):
+        self.server = db.EmbeddedServer(root, cleanup_mode="delete")
+        self.url = self.server.url("drill")
+        inner = self.server._server
+        self.pgdata, self.bin, self.user = inner.pgdata, inner.bin_path, inner.system_user
+        self.socket_dir = parse_qs(urlsplit(self.url).query)["host"][0]
+
+    def pg_ctl(self, *args: str) -> None:
+        subprocess.run([str(self.bin / "pg_ctl"), "-D", str(self.pgdata), "-w", *args], check=True,
+                       user=self.user, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+
+    def stop(self) -> None:
+        self.pg_ctl("-m", "fast", "stop")
+
+    def start(self) -> None:
+        self.pg_ctl("-l", str(self.pgdata / "log"), "-o", f'-h "" -k {self.socket_dir}', "start")
+
+
+@pytest.fixture
+async def setup(tmp_path):
+    pg = Postgres(tmp_path)
+    db.ensure_database(pg.url)
+    db.upgrade(pg.url)
+    core = Core(db.create_engine(pg.url, pool_size=2),
+                clock=FixedClock(datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)))
+    user = await core.execute(CreateUser(name="Ana", email="ana@example.com"))
+    contact = (await core.execute(AddContact(Actor(user.id), "Bob Stone"))).contact
+    yield pg, core, user, contact
+    await core.engine.dispose()
+    pg.server.stop()
+
+
+async def count_activities(core, contact_id):
+    async with core.sessions() as s:
+        return (await s.execute(select(func.count()).select_from(Activity)
+                                .where(Activity.contact_id == contact_id))).scalar_one()
+
+
+async def test_a_restart_is_invisible_to_the_next_tap(setup):
+    pg, core, user, contact = setup
+    log = LogOutreach(Actor(user.id), ContactRef(id=contact.id), "email")
+    assert isinstance(await core.execute(log), ActionResult)  # the pool now holds a live connection
+    pg.pg_ctl("-m", "fast", "restart")
+    assert isinstance(await core.execute(log), ActionResult)  # stale connections are replaced, not failed
+    assert await count_activities(core, contact.id) == 2
+
+
+async def test_during_an_outage_users_get_a_clear_message_and_then_it_recovers(setup):
+    pg, core, user, contact = setup
+    log = LogOutreach(Actor(user.id), ContactRef(id=contact.id), "call")
+    await core.execute(log)
+    pg.stop()
+    try:
+        with pytest.raises(DatabaseUnavailable, match="not reachable"):
+            await core.execute(log)
+        reply = await Conversation(core, "console").handle_button(user, f"log:{contact.id}:email")
+        assert "not reachable right now" in reply.text
+    finally:
+        pg.start()
+    assert isinstance(await core.execute(log), ActionResult)
+    assert await count_activities(core, contact.id) == 2

@@ -1,0 +1,127 @@
+"""Slack's limits (pagination, long text), 429s, the notifier's errors and the health check."""
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from slack_sdk.models.blocks import Block
+
+from bot.notify import ChatTarget, PermanentDeliveryError, TemporaryDeliveryError
+from bot.replies import Button, Reply, Section
+from bot.slack import render
+from bot.slack.service import SlackService
+from core import db
+from core.commands import Actor, ContactRef, UpdateContact
+
+ANA, DM = "U0ANA", "DU0ANA"
+
+
+@pytest.fixture
+async def ana(make, fake):
+    fake.add_user(ANA, "ana@example.com")
+    return await make.user("Ana Silva", email="ana@example.com")
+
+
+def row_names(blocks):
+    return [b["text"]["text"].split("*")[1] for b in blocks if b.get("block_id", "").startswith("r:")]
+
+
+async def test_fifty_rows_paginate_into_messages_of_at_most_fifty_blocks(slack, fake, make, ana):
+    names = [f"Contact {n:02d}" for n in range(50)]
+    for name in names:
+        await make.contact(ana, name)
+    await slack.command(ANA, "today limit 50")
+    pages = [r["blocks"] for r in fake.responses]
+    assert len(pages) == 3 and all(len(blocks) <= 50 for blocks in pages)
+    shown = [name.split(". ", 1)[1] for blocks in pages for name in row_names(blocks)]
+    assert sorted(shown) == names  # every row, each whole (its text and its buttons) on one page
+    for blocks in pages:
+        assert [b["type"] for b in blocks if b.get("block_id", "").startswith(("r:", "a:"))] == \
+            ["section", "actions"] * len(row_names(blocks))
+    # In the DM the same list is three messages.
+    await slack.command(ANA, "today limit 50", channel=DM)
+    assert [len(m["blocks"]) for m in fake.called("chat.postMessage")] == [len(p) for p in pages]
+
+
+async def test_a_long_note_is_split_into_sections_within_3000_characters(slack, fake, core, make, ana):
+    bob = await make.contact(ana, "Bob Stone")
+    note = ("<b>R&D</b> " * 450)[:4990]  # every character of these becomes 4 or 5 once escaped
+    await core.execute(UpdateContact(Actor(ana.id), ContactRef(id=bob.id), notes=note))
+    await slack.command(ANA, "show bob")
+    sections = [b for b in fake.responses[0]["blocks"] if b["type"] == "section"]
+    assert len(sections) >= 3 and all(len(b["text"]["text"]) <= 3000 for b in sections)
+    shown = "".join(b["text"]["text"] for b in sections)
+    assert shown.count("&lt;b&gt;R&amp;D&lt;/b&gt;") == note.count("<b>R&D</b>")
+
+
+def test_render_keeps_every_block_kit_limit_at_the_edges():
+    huge = "x" * 2999 + "&"  # 3004 once escaped
+    table = "\n".join(f"{n:>4} | {'y' * 80}" for n in range(80))
+    menu = tuple(Button(f"Choice {n} " + "z" * 60, f"warm:{n}") for n in range(7))
+    reply = Reply(huge, (Section(text=table, monospace=True),
+                         Section(text="row", buttons=tuple(Button(f"B{n}", f"show:{n}") for n in range(30)),
+                                 menu=menu, contact_id=7)))
+    pages = render.message_pages(reply)
+    for page in pages:
+        assert len(page.blocks) <= 50 and len(page.text) <= 3000
+        for raw in page.blocks:
+            Block.parse(raw).to_dict()  # slack_sdk checks text, button, overflow and id limits
+    monospace = [b["text"]["text"] for p in pages for b in p.blocks if b["type"] == "section"
+                 and b["text"]["text"].startswith("```")]
+    assert len(monospace) >= 3 and all(t.endswith("```") for t in monospace)
+    elements = [e for p in pages for b in p.blocks if b["type"] == "actions" for e in b["elements"]]
+    assert len(elements) == 30 + 2  # 30 buttons, two overflow menus (5 + 2 choices)
+    assert max(len(b["elements"]) for p in pages for b in p.blocks if b["type"] == "actions") <= 25
+
+
+async def test_a_429_on_post_message_is_retried_after_retry_after(core, fake, service, ana, waits):
+    fake.fail("chat.postMessage", status=429, headers={"Retry-After": "7"})
+    ts = await service.notifier.send(ChatTarget(ana.id, "slack", ANA), Reply("Good morning!"))
+    assert ts and waits == [7.0]
+    assert len(fake.called("chat.postMessage")) == 2 and len(fake.messages) == 1
+
+
+async def test_a_429_too_long_to_wait_for_is_left_to_the_scheduler(core, fake, service, ana, waits):
+    fake.fail("chat.postMessage", status=429, headers={"Retry-After": "600"})
+    with pytest.raises(TemporaryDeliveryError) as raised:
+        await service.notifier.send(ChatTarget(ana.id, "slack", ANA), Reply("Good morning!"))
+    assert raised.value.retry_after == 600 and waits == [] and fake.messages == {}
+
+
+@pytest.mark.parametrize("method, error", [("conversations.open", "cannot_dm_bot"),
+                                           ("conversations.open", "user_not_found"),
+                                           ("chat.postMessage", "account_inactive")])
+async def test_what_no_retry_fixes_is_a_permanent_delivery_error(core, fake, service, ana, method, error):
+    fake.fail(method, error=error)
+    with pytest.raises(PermanentDeliveryError, match=error):
+        await service.notifier.send(ChatTarget(ana.id, "slack", ANA), Reply("Good morning!"))
+
+
+async def test_a_slack_outage_is_a_temporary_delivery_error(core, fake, service, ana):
+    fake.fail("chat.postMessage", status=500, error="fatal_error")
+    with pytest.raises(TemporaryDeliveryError):
+        await service.notifier.send(ChatTarget(ana.id, "slack", ANA, dm_channel=DM), Reply("Good morning!"))
+
+
+async def test_healthz_answers_200_while_the_database_answers_and_503_after(service, database_url):
+    async with TestClient(TestServer(service.web_app(), host="127.0.0.1")) as http:
+        response = await http.get("/healthz")
+        assert (response.status, await response.text()) == (200, "ok\n")
+        await service.core.engine.dispose()  # let the pool let go, then the database goes away
+        db.drop_database(database_url)
+        response = await http.get("/healthz")
+        assert response.status == 503
+
+
+def test_http_mode_needs_the_signing_secret(core, slack_settings):
+    from bot.slack.app import SlackNotConfigured
+
+    with pytest.raises(SlackNotConfigured, match="SLACK_SIGNING_SECRET"):
+        SlackService(core, slack_settings.model_copy(update={"slack_signing_secret": None}))
+
+
+def test_pipedriven_run_builds_the_slack_service_and_its_notifier_when_configured(core, slack_settings):
+    from bot.runner import build_services
+
+    services, notifiers = build_services(slack_settings, core)
+    assert [s.name for s in services] == ["slack (HTTP on port 3000)"]
+    assert notifiers["slack"].platform == "slack"
+    assert build_services(slack_settings.model_copy(update={"slack_bot_token": None}), core) == ([], {})
