@@ -259,7 +259,8 @@ def _(value: SettingsView, user: UserView) -> Reply:
     days = ", ".join(DAY_NAMES[d - 1] for d in u.working_days)
     text = (f"Digest at {u.digest_time:%H:%M} ({u.timezone}) on {days}."
             + (f" Paused until {u.digest_paused_until:%d %b %Y}." if u.digest_paused_until else "")
-            + (f"\nSignature: {u.signature}" if u.signature else "\nNo signature: cadence messages sign with your name.")
+            + (f"\nSignature: {u.signature}" if u.signature
+               else "\nNo signature: cadence messages sign with your name.")
             + "\nChange with: settings time 09:00 · settings timezone Europe/Paris · settings days mon-fri"
             + " · settings signature TEXT")
     return Reply(f"{value.message}\n{text}" if value.message else text, ephemeral=True)

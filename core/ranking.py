@@ -17,7 +17,8 @@ The score of a contact is the sum of:
 
 Contacts touched today (in the user's timezone), and contacts whose only open follow-ups lie in the future
 (set a reminder for later, or snoozed), drop out; a due cadence step keeps a contact with a later reminder in
-(not a snoozed one). A due step's row carries the step, its message rendered ready to copy (core.plans). Ties go to the longest untouched, then the oldest contact.
+(not a snoozed one). A due step's row carries the step, its message rendered ready to copy (core.plans).
+Ties go to the longest untouched, then the oldest contact.
 Every suggestion carries the human reasons behind its score.
 """
 

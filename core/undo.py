@@ -1,8 +1,8 @@
 """Undo: take back an outreach logged by mistake (a tap on the wrong row), by its own logger, within a minute.
 
 The activity is deleted and what logging it changed is put back: the contact's last touch, the follow-ups the
-touch settled, the campaign row's last outreach and the contact's cadence plan. Only plain outreach can be undone: a meeting or a warm flag
-may already be on its way to Pipedrive.
+touch settled, the campaign row's last outreach and the contact's cadence plan. Only plain outreach can be
+undone: a meeting or a warm flag may already be on its way to Pipedrive.
 """
 
 from __future__ import annotations

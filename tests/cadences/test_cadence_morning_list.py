@@ -114,7 +114,8 @@ async def test_the_morning_digest_shows_the_step_and_its_buttons_and_pause_takes
     assert out.index("1. Bob Stone (Acme)") < out.index("2. Star")
     assert ("1. Bob Stone (Acme)\n   step 1/3 of Warm intro: LinkedIn due · never contacted · warm\n"
             "   Hi Bob, I came across your work at Acme and would be glad to connect. Ana Silva\n"
-            "   [1] LinkedIn ✓  [2] Email ✓  [3] Call ✓  [4] ⏸ Pause cadence  [5] ⏹ Stop cadence  [6] ⋯ more") in out
+            "   [1] LinkedIn ✓  [2] Email ✓  [3] Call ✓  [4] ⏸ Pause cadence  [5] ⏹ Stop cadence  "
+            "[6] ⋯ more") in out
     assert "⏸ “Warm intro” paused for Bob Stone at step 1/3." in await chat.send("4")
     out = await chat.send("today")
     assert "1. Star" in out and "2. Bob Stone (Acme)\n   never contacted · warm\n" in out

@@ -160,7 +160,8 @@ async def test_a_campaign_start_covers_your_contacts_and_skips_those_already_fol
     await start(ana, dave, "Cold email sequence")
 
     result = await core.execute(StartCadence(Actor(ana.id), "warm intro", campaign=CampaignRef.of("fintech")))
-    assert result.message == ("▶ “Warm intro” started for 2 contact(s) of “Fintech”. 1 already follow a cadence. "
+    assert result.message == ("▶ “Warm intro” started for 2 contact(s) of “Fintech”. "
+                              "1 already follow a cadence. "
                               "1 in other people's banks were left to them.")
     for contact in (bob, carol):
         [plan] = await plans_of(contact)

@@ -56,7 +56,8 @@ async def test_a_new_strategy_gets_steps_in_order_and_shows_them(core, ana, mine
     assert (shown.name, shown.description, shown.built_in, shown.created_by) == (
         "Follow up", "after a first chat", False, "Ana Silva")
     assert [(s.position, s.delay_days, s.kind, s.subject_template, s.message_template) for s in shown.steps] == [
-        (1, 0, "email", "Hello {{contact.first_name}}", "Hi {{contact.first_name}},\n\nGreat to talk.\n{{user.signature}}"),
+        (1, 0, "email", "Hello {{contact.first_name}}",
+         "Hi {{contact.first_name}},\n\nGreat to talk.\n{{user.signature}}"),
         (2, 2, "call", None, "Ask about Q1"),
     ]
 
@@ -175,5 +176,6 @@ async def test_an_unknown_step_is_not_found(core, ana, mine):
 
 async def test_a_name_fragment_that_matches_several_strategies_is_ambiguous(core, ana):
     await core.execute(CreateStrategy(Actor(ana.id), "Warm follow-up"))
-    with pytest.raises(InvalidInput, match="“warm” matches several cadences: “Warm follow-up”, “Warm intro”"):
+    ambiguous = "“warm” matches several cadences: “Warm follow-up”, “Warm intro”"
+    with pytest.raises(InvalidInput, match=ambiguous):
         await core.execute(ShowStrategy(Actor(ana.id), "warm"))
