@@ -52,8 +52,16 @@ WITH fu AS (
      WHERE user_id = :uid AND status = 'open'
      GROUP BY contact_id
 ), step AS ({plans.DUE_STEPS_SQL}
-), planned AS (
-    SELECT contact_id, started_at FROM contact_plans WHERE user_id = :uid AND status IN ({_ACTIVE_PLAN})
+), last_touch AS (
+    -- The rules' scope: contacts following a cadence, and their last touch since it started (if an email or
+    -- a call); older history is not the cadence's.
+    SELECT DISTINCT ON (p.contact_id) p.contact_id, a.kind, a.outcome
+      FROM contact_plans p
+      JOIN contacts k ON k.id = p.contact_id
+      JOIN activities a ON a.contact_id = p.contact_id AND a.occurred_at = k.last_contacted_at
+     WHERE p.user_id = :uid AND p.status IN ({_ACTIVE_PLAN}) AND k.last_contacted_at >= p.started_at
+       AND a.kind IN ('email', 'call')
+     ORDER BY p.contact_id, a.id DESC
 ), camp AS (
     SELECT cc.contact_id, array_agg(c.name ORDER BY c.id) AS names
       FROM campaigns c
@@ -73,15 +81,7 @@ WITH fu AS (
       LEFT JOIN fu ON fu.contact_id = k.id
       LEFT JOIN camp ON camp.contact_id = k.id
       LEFT JOIN step ON step.contact_id = k.id
-      LEFT JOIN planned ON planned.contact_id = k.id
-      -- The activity of the last touch, looked up only for contacts following a cadence, since it started
-      -- (the rules' scope: older history is not the cadence's).
-      LEFT JOIN LATERAL (
-          SELECT a.kind, a.outcome FROM activities a
-           WHERE planned.contact_id IS NOT NULL AND k.last_contacted_at >= planned.started_at
-             AND a.contact_id = k.id AND a.occurred_at = k.last_contacted_at AND a.kind IN ('email', 'call')
-           ORDER BY a.id DESC LIMIT 1
-      ) last_touch ON true
+      LEFT JOIN last_touch ON last_touch.contact_id = k.id
      WHERE k.owner_id = :uid
        AND (k.last_contacted_at IS NULL OR k.last_contacted_at < :day_start)
 ), ruled AS (
