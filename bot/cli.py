@@ -1,5 +1,5 @@
-"""The `pipedriven` command: set-up, the demo, the console chat, users, stats, and privacy (a person's data
-exported or erased on request, the audit trail).
+"""The `pipedriven` command: set-up, the demo, the console chat, users, campaigns, CSV import, stats,
+and privacy (a person's data exported or erased on request, the audit trail).
 
 Every failure a user can cause ends with a one-line message on stderr and a non-zero exit, never a trace.
 """
@@ -135,10 +135,65 @@ def cmd_stats(args, settings: Settings) -> int:
         actor = Actor(0, "cli")
         if args.as_email:
             actor = Actor((await core.user_by_email(args.as_email)).id, "cli")
-        command = parse("stats " + " ".join(args.words), actor, SystemClock().now().astimezone())
-        head, table = stats_table(await core.execute(command))
-        print(head)
-        print(table)
+        command = parse("stats " + _words(args.words), actor, SystemClock().now().astimezone())
+        return await core.execute(command)
+
+    report = _with_core(settings, body)
+    if args.chart:
+        from bot.charts import funnel_chart
+
+        _write(args.chart, funnel_chart(report))
+    if args.csv is not None:
+        from bot.export import stats_csv
+
+        if args.csv == "-":
+            sys.stdout.write(stats_csv(report))
+            return 0
+        _write(args.csv, stats_csv(report).encode("utf-8-sig"))  # the BOM makes Excel read it as UTF-8
+        print(f"Wrote {args.csv}.")
+        if not args.chart:
+            return 0
+    head, table = stats_table(report)
+    print(head)
+    print(table)
+    return 0
+
+
+def _write(path: str, data: bytes) -> None:
+    try:
+        with open(path, "wb") as out:
+            out.write(data)
+    except OSError as exc:
+        raise CliError(f"can't write {path}: {exc.strerror}") from None
+
+
+def _words(words: list[str]) -> str:
+    """Command-line arguments back into chat words: an argument with spaces was one thing, so quote it."""
+    return " ".join(f'"{word}"' if " " in word.strip() else word for word in words)
+
+
+def cmd_campaigns(args, settings: Settings) -> int:
+    from bot.console import render_text
+    from bot.grammar import Help, help_text, parse
+    from bot.render import result
+    from core.clock import SystemClock
+    from core.commands import ListCampaigns
+
+    async def body(core):
+        if not args.as_email:
+            if args.words and args.words[0] not in ("list", "ls"):
+                raise CliError("say who is acting: --as EMAIL (creating and editing is for the Golden Ticket team)")
+            user = None
+            reply = result(await core.execute(ListCampaigns(Actor(0, "cli"))), None)
+        else:
+            user = await core.user_by_email(args.as_email)
+            now = SystemClock().now().astimezone()
+            command = parse("campaign " + _words(args.words), Actor(user.id, "cli"), now)
+            if isinstance(command, Help):
+                print(help_text("campaign"))
+                return
+            reply = result(await core.execute(command), user)
+        print(render_text(reply)[0])
 
     _with_core(settings, body)
     return 0
@@ -179,6 +234,29 @@ def cmd_cadences(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_import(args, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    from bot.render import import_summary
+    from core.commands import CampaignRef, ImportContacts
+
+    async def body(core):
+        user = await core.user_by_email(args.user)
+        with tqdm(total=None, unit="B", unit_scale=True, desc="importing", file=sys.stderr, disable=None,
+                  leave=False) as bar:
+            def progress(done: int, total: int) -> None:
+                bar.total = total
+                bar.update(done - bar.n)
+
+            return await core.execute(ImportContacts(
+                Actor(user.id, "cli"), args.file, mode="skip" if args.skip else "update",
+                phone_region=args.region, campaign=CampaignRef.of(args.campaign) if args.campaign else None,
+                progress=progress))
+
+    summary, rows = import_summary(_with_core(settings, body), limit=None)
+    print(summary)
+    if rows:
+        print(rows)
 def _person(value: str) -> ContactRef:
     """EMAIL_OR_ID: a contact id, or an email matched in every bank."""
     value = value.strip()
@@ -304,7 +382,26 @@ def build_parser() -> argparse.ArgumentParser:
     stats = sub.add_parser("stats", help="outreach and meeting numbers (same words as the chat's stats)")
     stats.add_argument("words", nargs="*", help="e.g. by method this month")
     stats.add_argument("--as", dest="as_email", metavar="EMAIL")
+    stats.add_argument("--csv", nargs="?", const="-", metavar="FILE",
+                       help="export the numbers as CSV (to FILE, or to standard output)")
+    stats.add_argument("--chart", metavar="FILE.png", help="also draw the funnel chart into FILE.png")
     stats.set_defaults(func=cmd_stats)
+    camps = sub.add_parser("campaigns", help="list, create, edit, launch, close, show and fill campaigns",
+                           description="The chat's campaign words: new NAME [sector X] [theme Y] [geo Z] "
+                                       "[from DATE] [to DATE] · edit NAME FIELD VALUE · live NAME · close NAME "
+                                       "· show NAME · add NAME CONTACT [METHOD]. No words: the list.")
+    camps.add_argument("words", nargs="*", help="e.g. new \"Fintech Q4\" sector fintech geo UK")
+    camps.add_argument("--as", dest="as_email", metavar="EMAIL", help="the user acting (required but to list)")
+    camps.set_defaults(func=cmd_campaigns)
+    imp = sub.add_parser("import", help="import a CSV of contacts into a user's bank")
+    imp.add_argument("file", help="the CSV file (UTF-8, UTF-16 or Windows-1252; comma, semicolon or tab)")
+    imp.add_argument("--user", required=True, metavar="EMAIL", help="whose bank the contacts go into")
+    imp.add_argument("--campaign", metavar="NAME", help="also add every contact to this campaign")
+    existing = imp.add_mutually_exclusive_group()
+    existing.add_argument("--update", action="store_true", help="update existing contacts (the default)")
+    existing.add_argument("--skip", action="store_true", help="leave existing contacts as they are")
+    imp.add_argument("--region", metavar="CC", help="country for phone numbers without one (default PHONE_REGION)")
+    imp.set_defaults(func=cmd_import)
     contacts = sub.add_parser("contacts", help="a person's data, on request: export it or erase it")
     contacts_sub = contacts.add_subparsers(dest="contacts_command", required=True)
     for name, about in (("export", "everything Pipedriven holds about a person, from every bank"),
@@ -356,8 +453,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = _settings()
-        configure_logging(settings, quiet=args.command in ("console", "demo", "users", "stats", "db",
-                                                                 "contacts", "audit", "cadences"))
+        configure_logging(settings, quiet=args.command in ("console", "demo", "users", "stats", "db", "campaigns",
+                                                           "import", "contacts", "audit", "cadences"))
         return args.func(args, settings)
     except (CliError, PipedrivenError) as exc:
         print(f"pipedriven: {exc}", file=sys.stderr)

@@ -16,6 +16,7 @@ from bot.replies import Prompt, Reply
 from bot.when import parse_when
 from core import commands as c
 from core.errors import AmbiguousContact, PipedrivenError
+from core.importing import import_upload
 from core.results import UserView
 from core.service import Core
 
@@ -68,6 +69,21 @@ class Conversation:
             return Reply(exc.user_message, ephemeral=True)
         except Exception:
             log.exception("unexpected error handling a button")
+            return Reply(SOMETHING_WENT_WRONG, ephemeral=True)
+
+    async def handle_file(self, user: UserView, data: bytes, filename: str | None = None, *,
+                          idempotency_key: str | None = None) -> Reply:
+        """A CSV the user shared in chat (a Slack DM file, a Telegram document): imported into their own bank,
+        answered with the import report. Adapters check the announced size first with
+        `core.importing.check_upload_size` so that an oversized file is never downloaded."""
+        try:
+            report = await import_upload(self.core, self.actor(user), data, filename=filename,
+                                         idempotency_key=idempotency_key)
+            return render.result(report, user)
+        except PipedrivenError as exc:
+            return Reply(exc.user_message, ephemeral=True)
+        except Exception:
+            log.exception("unexpected error importing a file")
             return Reply(SOMETHING_WENT_WRONG, ephemeral=True)
 
     async def digest(self, user: UserView) -> Reply | None:

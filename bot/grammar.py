@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from zoneinfo import available_timezones
 
-from bot.when import WEEKDAYS, WHEN_FORMS, WhenError, parse_period, parse_time, split_when
+from bot.when import WEEKDAYS, WHEN_FORMS, WhenError, parse_period, parse_time, parse_when, split_when
 from core.commands import (
     Actor,
     AddContact,
+    AddContactToCampaign,
     AddNote,
     AddStrategyStep,
     BookMeeting,
@@ -27,6 +28,7 @@ from core.commands import (
     ContactRef,
     CreateStrategy,
     EditStrategyStep,
+    CreateCampaign,
     ExportContact,
     FindContacts,
     FlagWarm,
@@ -44,6 +46,7 @@ from core.commands import (
     RestartCadence,
     ResumeCadence,
     SetFollowUp,
+    ShowCampaign,
     ShowContact,
     ShowSettings,
     ShowStrategy,
@@ -51,6 +54,7 @@ from core.commands import (
     StartCadence,
     StopCadence,
     TodaySuggestions,
+    UpdateCampaign,
     UpdateSettings,
 )
 from core.errors import InvalidInput
@@ -77,7 +81,7 @@ class _Verb:
     examples: tuple[str, ...]
     aliases: tuple[str, ...] = ()
     takes_when: bool = False
-    details: tuple[str, ...] = ()  # more lines for `help VERB`
+    details: tuple[str, ...] = ()  # more usage lines, for a verb with sub-commands
 
     @property
     def usage(self) -> str:
@@ -131,13 +135,22 @@ _GRAMMAR = (
           "outreach and meeting numbers (this month unless you say otherwise)",
           ("stats", "stats campaign Fintech by method last month")),
     _Verb("campaigns", "campaigns", "list the campaigns", ("campaigns",)),
+    _Verb("campaign", "campaign new|edit|live|close|show|add NAME …",
+          "run a campaign (creating and editing is for the Golden Ticket team)",
+          ("campaign new Fintech sector fintech geo UK from 2026-12-01 to 2026-12-31",
+           "campaign add Fintech ana@acme.com linkedin"),
+          details=("campaign new NAME [sector X] [theme Y] [geo Z] [from DATE] [to DATE] [description TEXT]",
+                   "campaign edit NAME name|sector|theme|geo|from|to|description VALUE",
+                   "campaign live NAME · campaign close NAME",
+                   "campaign show NAME — its contacts, owners, last outreach, status and meetings",
+                   "campaign add NAME CONTACT [METHOD] — NAME is one word or \"quoted\"; "
+                   "the Golden Ticket team may add any bank's contact as #ID")),
     _Verb("cadence", "cadence [list|show|new|step|start|pause|resume|restart|stop|due|stats] …",
           "cadences: sequences of steps (with messages ready to copy) that contacts follow",
           ("cadence start Warm intro 3",
            "cadence step Post-demo 2 email Thanks, {{contact.first_name}} | Hi {{contact.first_name}},\\n"
            "Good to see you.\\n{{user.signature}}"),
-          aliases=("cadences",), details=tuple(f"  `{usage.replace(' — ', '` — ', 1)}"
-                                               for usage in CADENCE_USAGE.values())),
+          aliases=("cadences",), details=tuple(CADENCE_USAGE.values())),
     _Verb("settings", "settings [time HH:MM | timezone ZONE | days DAYS | signature TEXT | link telegram]",
           "see or change your digest time, timezone, working days and signature, or get a code to link Telegram",
           ("settings days mon-fri", "settings link telegram")),
@@ -197,7 +210,10 @@ def help_text(topic: str | None = None) -> str:
     verb = _BY_NAME.get(_VERB_WORDS.get((topic or "").strip().lower().lstrip("/"), ""))
     if verb is None:
         return "\n".join([_INTRO, *(f"• `{v.syntax}` — {v.summary}" for v in _GRAMMAR), _FOOTER])
-    lines = [f"`{verb.syntax}` — {verb.summary}", *verb.details]
+    lines = [f"`{verb.syntax}` — {verb.summary}"]
+    for line in verb.details:
+        syntax, _, about = line.partition(" — ")
+        lines.append(f"  `{syntax}`" + (f" — {about}" if about else ""))
     if verb.aliases:
         lines.append("Also: " + ", ".join(f"`{alias}`" for alias in verb.aliases))
     if verb.takes_when:
@@ -527,6 +543,82 @@ def _campaigns(a: _Args, actor: Actor, now: datetime) -> ListCampaigns:
     return ListCampaigns(actor)
 
 
+# `campaign new NAME sector X geo Y from DATE`: each keyword takes the words up to the next keyword.
+_CAMPAIGN_FIELDS = {"sector": "sector", "theme": "theme", "geo": "geography", "geography": "geography",
+                    "from": "start_date", "starts": "start_date", "to": "end_date", "until": "end_date",
+                    "ends": "end_date", "description": "description", "about": "description"}
+_CAMPAIGN_EDIT_FIELDS = {**_CAMPAIGN_FIELDS, "name": "name"}
+_CAMPAIGN_STATES = {"live": "live", "launch": "live", "close": "closed", "closed": "closed", "draft": "draft"}
+
+
+def _campaign(a: _Args, actor: Actor, now: datetime):
+    if not a.words or a.words[0].keyword in ("list", "ls"):
+        return _campaigns(_Args("campaigns", a.words[1:], a.source), actor, now)
+    action, rest = a.words[0].keyword, _Args(a.verb, a.words[1:], a.source)
+    if action in ("new", "create"):
+        name, fields = _campaign_fields(rest, _CAMPAIGN_FIELDS, now)
+        return CreateCampaign(actor, name, **fields)
+    if action == "edit":
+        name, fields = _campaign_fields(rest, _CAMPAIGN_EDIT_FIELDS, now)
+        if not fields:
+            raise a.fail("What should change? e.g. `campaign edit Fintech geo UK`.")
+        return UpdateCampaign(actor, CampaignRef(name=name), **fields)
+    if action in _CAMPAIGN_STATES:
+        return UpdateCampaign(actor, CampaignRef(name=_campaign_name(rest)), status=_CAMPAIGN_STATES[action])
+    if action in ("show", "view"):
+        return ShowCampaign(actor, CampaignRef(name=_campaign_name(rest)))
+    if action == "add":
+        return _campaign_add(rest, actor)
+    raise a.fail(f"I don't know {_quote(a.words[0])} for a campaign: say new, edit, live, close, show or add.")
+
+
+def _campaign_name(a: _Args) -> str:
+    if not a.words:
+        raise a.fail("Which campaign?")
+    return " ".join(a.words)
+
+
+def _campaign_fields(a: _Args, keywords: dict[str, str], now: datetime) -> tuple[str, dict]:
+    """The campaign's name (the words before the first keyword) and the fields the keywords give."""
+    name, i = a.phrase(0, set(keywords))
+    if not name:
+        raise a.fail("Which campaign?")
+    fields: dict = {}
+    while i < len(a.words):
+        field = keywords[a.words[i].keyword]
+        if field == "description":  # free text: everything after it, keywords and all
+            value, end = a.tail(i + 1) or "", len(a.words)
+        else:
+            value, end = a.phrase(i + 1, set(keywords))
+        if not value:
+            raise a.fail(f"`{a.words[i].keyword}` needs a value.")
+        fields[field] = _campaign_date(a, value, now) if field.endswith("_date") else value
+        i = end
+    return name, fields
+
+
+def _campaign_date(a: _Args, value: str, now: datetime):
+    try:
+        return parse_when(value, now).date()
+    except WhenError:
+        raise a.fail(f"I can't read {_quote(value)} as a date (a campaign name with `to` or `from` in it "
+                     "goes in \"quotes\").") from None
+
+
+def _campaign_add(a: _Args, actor: Actor) -> AddContactToCampaign:
+    """`campaign add NAME CONTACT [METHOD]`: the name is the first word (or quoted words)."""
+    if len(a.words) < 2:
+        raise a.fail("Which campaign, and which contact?")
+    words = a.words[1:]
+    method = None
+    if len(words) > 1 and words[-1].keyword in METHOD_ALIASES:
+        method, words = METHOD_ALIASES[words[-1].keyword], words[:-1]
+    contact = " ".join(words)
+    ref = (ContactRef(id=int(contact[1:])) if re.fullmatch(r"#\d{1,12}", contact)
+           else ContactRef(text=contact))
+    return AddContactToCampaign(actor, CampaignRef(name=str(a.words[0])), ref, method)
+
+
 def _settings(a: _Args, actor: Actor, now: datetime) -> ShowSettings | UpdateSettings | IssueLinkCode:
     if not a.words:
         return ShowSettings(actor)
@@ -702,6 +794,6 @@ def _cadence_start(a: _Args, actor: Actor) -> StartCadence:
 _PARSERS = {
     "today": _today, "add": _add, "find": _find_contacts, "show": _show, "log": _log, "note": _note,
     "warm": _warm, "meeting": _meeting, "remind": _remind, "snooze": _snooze, "done": _done, "stats": _stats,
-    "campaigns": _campaigns, "cadence": _cadence, "settings": _settings, "help": _help, "export": _export,
-    "forget": _forget,
+    "campaigns": _campaigns, "campaign": _campaign, "cadence": _cadence, "settings": _settings, "help": _help,
+    "export": _export, "forget": _forget,
 }

@@ -12,12 +12,13 @@ from functools import singledispatch
 from zoneinfo import ZoneInfo
 
 from bot import codec
-from bot.replies import Button, Reply, Section
+from bot.replies import Attachment, Button, Reply, Section
 from core.errors import AmbiguousContact
 from core.results import (
     ActionResult,
     AlreadyDone,
     CadenceStats,
+    CampaignDetail,
     CampaignList,
     CampaignResult,
     ChatLinked,
@@ -30,6 +31,7 @@ from core.results import (
     ErasurePreview,
     ErasureResult,
     HomeView,
+    ImportReport,
     LinkCodeIssued,
     PlanView,
     SettingsView,
@@ -285,7 +287,19 @@ def _(value: ChatLinked, user: UserView) -> Reply:
 @result.register
 def _(value: StatsReport, user: UserView) -> Reply:
     head, table = stats_table(value)
-    return Reply(head, (Section(text=table, monospace=True),), ephemeral=True)
+    return Reply(head, (Section(text=table, monospace=True),), ephemeral=True, attachments=stats_chart(value))
+
+
+def stats_chart(report: StatsReport) -> tuple[Attachment, ...]:
+    """The funnel chart to post with the table, when there is anything to draw."""
+    total = report.total
+    if not (total.outreach or total.meetings_requested or total.meetings_booked):
+        return ()
+    from bot.charts import funnel_chart  # matplotlib takes a moment to import: only when a chart is drawn
+
+    by = f" by {report.group_by}" if report.group_by else ""
+    return (Attachment("pipedriven-stats.png", funnel_chart(report), "image/png",
+                       f"Funnel{by}, {report.period}"),)
 
 
 @result.register
@@ -408,6 +422,96 @@ def cadence_stats_table(report: CadenceStats) -> tuple[str, str, str]:
              + (f", {s.overdue} overdue" if s.overdue else "") for r in report.rows for s in r.stalls]
     return ("Cadence stats — all time, whole team", "\n".join(lines),
             "Where plans wait:\n" + "\n".join(waits) if waits else "")
+# --- campaigns and imports ---------------------------------------------------------------------------------
+
+CAMPAIGN_STATUS_WORDS = {"planned": "planned", "contacted": "contacted", "replied": "replied",
+                         "meeting_requested": "mtg requested", "meeting_booked": "mtg booked"}
+
+
+@result.register
+def _(value: CampaignDetail, user: UserView) -> Reply:
+    camp = value.campaign
+    about = " · ".join(x for x in (camp.sector, camp.theme, camp.geography) if x)
+    dates = " – ".join(f"{d.day} {d:%b %Y}" for d in (camp.start_date, camp.end_date) if d)
+    members = value.members
+    requested = sum(m.meetings_requested for m in members)
+    booked = sum(m.meetings_booked for m in members)
+    lines = [f"{camp.name} [{camp.status}]" + "".join(f" · {x}" for x in (about, dates) if x),
+             f"{camp.contact_count} contacts · {requested} meetings requested · {booked} booked"
+             + (" (your contacts)" if value.others else "")]
+    if camp.description:
+        lines.append(camp.description)
+    if value.others:
+        lines.append(f"{value.others} more contact(s) of this campaign are in other users' banks.")
+    if not members:
+        lines.append("No contacts of yours in it yet: `campaign add NAME CONTACT [METHOD]`."
+                     if value.others else "No contacts yet: `campaign add NAME CONTACT [METHOD]`.")
+        return Reply("\n".join(lines), ephemeral=True)
+    return Reply("\n".join(lines), (Section(campaign_table(value, user), monospace=True),), ephemeral=True)
+
+
+def campaign_table(detail: CampaignDetail, user: UserView) -> str:
+    """Contact, owner, planned method, last outreach (when and how), status, meetings requested and booked."""
+    rows = [("Contact", "Owner", "Plan", "Last outreach", "Status", "Req", "Bkd")]
+    for m in detail.members:
+        last = "never"
+        if m.last_outreach_at:
+            day = m.last_outreach_at.astimezone(ZoneInfo(user.timezone))
+            last = f"{day.day} {day:%b} {METHOD_LABELS.get(m.last_method, m.last_method or '')}".strip()
+        rows.append((_cut(m.label, 28), _cut(m.owner.split()[0] if m.owner else "", 12),
+                     METHOD_LABELS.get(m.planned_method, "–") if m.planned_method else "–", last,
+                     CAMPAIGN_STATUS_WORDS.get(m.status, m.status), str(m.meetings_requested),
+                     str(m.meetings_booked)))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.rjust(w) if i >= 5 else cell.ljust(w) for i, (cell, w)
+                               in enumerate(zip(row, widths))).rstrip() for row in rows)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+FIELD_LABELS = {"name": "name", "first_name": "first name", "last_name": "last name", "email": "email",
+                "phone": "phone", "organisation": "organisation", "title": "title", "linkedin_url": "LinkedIn",
+                "notes": "notes", "warmness": "warmness", "campaign": "campaign", "method": "method"}
+
+
+def import_summary(report: ImportReport, *, limit: int | None = 20) -> tuple[str, str]:
+    """The report as a summary and a list of the rows not imported (all of them, or the first `limit`)."""
+    counts = [f"{report.imported} new", f"{report.updated} updated"]
+    if report.mode == "update":
+        counts.append(f"{report.unchanged} unchanged")
+    else:
+        counts.append(f"{report.skipped} skipped (already in the bank)")
+    counts += [f"{len(report.duplicates)} duplicate(s) in the file", f"{len(report.rejected)} rejected"]
+    lines = [f"Imported into {report.owner}'s bank: " + ", ".join(counts) + ".",
+             f"Read {report.rows} row(s) as {report.encoding}, {report.delimiter}-separated"
+             + (f" ({report.blank} blank row(s) ignored)." if report.blank else "."),
+             "Columns: " + ", ".join(f"{header} → {FIELD_LABELS.get(field, field)}"
+                                     for header, field in report.mapping) + "."]
+    if report.unknown_columns:
+        lines.append("Columns not imported: " + ", ".join(report.unknown_columns) + ".")
+    if report.campaigns:
+        lines.append(f"Added {report.added_to_campaigns} contact(s) to " + ", ".join(
+            f"“{name}”" for name in report.campaigns) + ".")
+    if report.sync_queued:
+        lines.append(f"Pipedrive sync queued for {report.sync_queued} warm contact(s).")
+    lines += [f"⚠️ {warning}" for warning in report.warnings]
+    issues = sorted([(issue.row, f"rejected: {issue.reason}") for issue in report.rejected]
+                    + [(issue.row, f"skipped: {issue.reason}") for issue in report.duplicates])
+    shown = issues if limit is None else issues[:limit]
+    rows = [f"row {row}: {reason}" for row, reason in shown]
+    if len(issues) > len(shown):
+        rows.append(f"… and {len(issues) - len(shown)} more (the CLI lists them all: pipedriven import).")
+    return "\n".join(lines), "\n".join(rows)
+
+
+@result.register
+def _(value: ImportReport, user: UserView) -> Reply:
+    summary, rows = import_summary(value)
+    return Reply(summary, (Section(rows, monospace=True),) if rows else (), ephemeral=True)
+
+
 # --- privacy: export and forget ---------------------------------------------------------------------------
 
 # A chat export must fit one Slack section (3,000 characters) and one Telegram message (4,096).

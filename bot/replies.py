@@ -35,6 +35,17 @@ class Prompt:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file that goes with a reply (the stats chart). Platforms that can upload files post it beside the
+    text; the console leaves it out."""
+
+    filename: str
+    data: bytes = field(repr=False)
+    mime_type: str = "image/png"
+    title: str = ""
+
+
+@dataclass(frozen=True)
 class Reply:
     text: str
     sections: tuple[Section, ...] = ()
@@ -43,6 +54,7 @@ class Reply:
     # Set when the reply answers a tap on a row: platforms that can edit in place replace that row.
     replaces_contact_id: int | None = None
     footer: tuple[Button, ...] = field(default_factory=tuple)
+    attachments: tuple[Attachment, ...] = ()
     # What was just done can be taken back for a short while with this button; platforms may offer it.
     undo: Button | None = None
     # The request had already been acted on (a platform's retry, a double tap): platforms may stay silent.

@@ -6,7 +6,8 @@ do it, whatever adapter built the command.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 
@@ -260,6 +261,44 @@ class GetStats:
     since: datetime | None = None
     until: datetime | None = None
     period_label: str | None = None
+
+
+# --- campaigns: the view, adding one contact, and CSV import (issue 7) -----------------------------------
+
+@dataclass(frozen=True)
+class ShowCampaign:
+    """A campaign's contacts with who owns each, their last outreach, status and meetings."""
+
+    actor: Actor
+    campaign: CampaignRef
+
+
+@dataclass(frozen=True)
+class AddContactToCampaign:
+    """Add one contact, named as in chat (row, email, name; an id from any bank for the Golden Ticket team)."""
+
+    actor: Actor
+    campaign: CampaignRef
+    contact: ContactRef
+    method: str | None = None
+
+
+@dataclass(frozen=True)
+class ImportContacts:
+    """Import a CSV of contacts into a bank (the actor's own, or `owner_id`'s for the Golden Ticket team).
+
+    `source` is a file path, bytes or a binary stream; it is read once, streamed. `mode` is "update" (existing
+    contacts take the file's non-empty cells) or "skip" (existing contacts are left as they are). `progress`
+    is called with (bytes read, total bytes) as the file is read.
+    """
+
+    actor: Actor
+    source: object = field(repr=False)
+    owner_id: int | None = None
+    mode: str = "update"
+    phone_region: str | None = None
+    campaign: CampaignRef | None = None
+    progress: Callable[[int, int], None] | None = field(default=None, repr=False, compare=False)
 
 
 # --- undo (core/undo.py) --------------------------------------------------------------------------------

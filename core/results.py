@@ -151,6 +151,7 @@ class CampaignResult:
     message: str
     campaign: CampaignView
     warnings: tuple[str, ...] = ()
+    contact_ids: tuple[int, ...] = ()  # the contacts it added, for the audit trail
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,71 @@ class AlreadyDone:
     """The same request (a retry, a double tap) arrived again; it was acted on once, the first time."""
 
     message: str = "Already done: that was recorded once."
+
+
+# --- campaigns: the view, and CSV import reports (issue 7) ------------------------------------------------
+
+@dataclass(frozen=True)
+class CampaignMember:
+    """One contact of a campaign as the campaign view shows it."""
+
+    contact_id: int
+    name: str
+    organisation: str | None
+    owner: str
+    planned_method: str | None
+    status: str
+    last_outreach_at: datetime | None
+    last_method: str | None
+    meetings_requested: int
+    meetings_booked: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.organisation})" if self.organisation else self.name
+
+
+@dataclass(frozen=True)
+class CampaignDetail:
+    """A campaign and its members. A consultant sees only the members from their own bank; `others` counts
+    the rest. Meetings are those recorded under this campaign, so they agree with `stats campaign NAME`."""
+
+    campaign: CampaignView
+    members: tuple[CampaignMember, ...]
+    others: int = 0
+
+
+@dataclass(frozen=True)
+class ImportIssue:
+    """A row of the file that was not imported, by its spreadsheet row number (the header is row 1)."""
+
+    row: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    owner: str
+    mode: str
+    encoding: str
+    delimiter: str
+    mapping: tuple[tuple[str, str], ...]  # (column header, field) pairs, in the file's order
+    unknown_columns: tuple[str, ...]
+    rows: int  # data rows read, blank ones included
+    imported: int
+    updated: int
+    unchanged: int
+    skipped: int  # already in the bank, left as they were (skip mode)
+    blank: int
+    duplicates: tuple[ImportIssue, ...]  # the same person again further down the file
+    rejected: tuple[ImportIssue, ...]
+    campaigns: tuple[str, ...] = ()
+    added_to_campaigns: int = 0
+    warnings: tuple[str, ...] = ()
+    sync_queued: int = 0
+    # What the import wrote, for the audit trail: contacts created or changed, campaigns joined.
+    contact_ids: tuple[int, ...] = field(default=(), repr=False)
+    campaign_ids: tuple[int, ...] = ()
 
 
 # --- the user's home (core/home.py) ---------------------------------------------------------------------

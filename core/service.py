@@ -18,7 +18,7 @@ from core.clock import Clock, SystemClock
 from core.db import session_factory
 from core.errors import Conflict, DatabaseUnavailable, InvalidInput, PipedrivenError, UnknownUser
 from core import commands as c
-from core import cadences, handlers, home, linking, privacy, prompts, undo
+from core import cadences, campaigns, handlers, home, importing, linking, privacy, prompts, undo
 from core.handlers import Context, user_view
 from core.models import ChatIdentity, ProcessedRequest, User
 from core.results import AlreadyDone, UserView
@@ -27,14 +27,15 @@ from core.settings import Settings
 log = logging.getLogger(__name__)
 
 # Every command's one handler. A feature module with handlers of its own adds its HANDLERS dict here.
-HANDLERS: dict[type, Any] = {**handlers.HANDLERS, **privacy.HANDLERS, **undo.HANDLERS, **home.HANDLERS,
+HANDLERS: dict[type, Any] = {**handlers.HANDLERS, **campaigns.HANDLERS, **importing.HANDLERS,
+                             **privacy.HANDLERS, **undo.HANDLERS, **home.HANDLERS,
                              **linking.HANDLERS, **prompts.HANDLERS, **cadences.HANDLERS}
 
 # Commands that change no data: every other command leaves a row in the audit trail (core/privacy.py).
 # A feature module's read-only commands join here, like its handlers.
 READ_ONLY: frozenset[type] = frozenset({
     c.ListUsers, c.ListChatIdentities, c.ShowSettings, c.FindContacts, c.ShowContact, c.ListCampaigns,
-    c.TodaySuggestions, c.GetStats, c.ShowHome, c.RecallPrompt,
+    c.TodaySuggestions, c.GetStats, c.ShowCampaign, c.ShowHome, c.RecallPrompt,
 }) | privacy.READ_ONLY | cadences.READ_ONLY
 
 

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     phone_region: str = "GB"
     log_level: str = "INFO"
 
+    # CSV import: the largest file accepted from a chat upload (the CLI has no limit).
+    import_max_upload_bytes: int = Field(default=5_000_000, gt=0)
+
     # Cadence rules: an email with no reply after this many days suggests a call; a call with no answer
     # suggests trying again after this many days (a planned call step falls due again then).
     cadence_no_reply_days: int = Field(default=5, ge=1, le=90)

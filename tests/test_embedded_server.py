@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,10 @@ from core.db import libpq_url, redact, sqlalchemy_url, with_database
 
 
 @pytest.fixture
-def env(tmp_path):
-    env = {**os.environ, "PIPEDRIVEN_DATA_DIR": str(tmp_path / "data")}
+def env():
+    # Not pytest's tmp_path: its parents are private to root, and the server runs as another system user.
+    data = Path(tempfile.mkdtemp(prefix="pipedriven-embedded-")) / "data"
+    env = {**os.environ, "PIPEDRIVEN_DATA_DIR": str(data)}
     for key in ("DATABASE_URL", "TEST_DATABASE_URL"):
         env.pop(key, None)
     return env
@@ -23,7 +26,7 @@ def pipedriven(env, *args, stdin=""):
                           env=env, timeout=120)
 
 
-def test_two_processes_share_one_embedded_server_and_data_survives(env, tmp_path):
+def test_two_processes_share_one_embedded_server_and_data_survives(env):
     assert pipedriven(env, "users", "add", "ana@example.com", "--name", "Ana").returncode == 0
     holder = subprocess.Popen([sys.executable, "-m", "bot.cli", "console", "--as", "ana@example.com"],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

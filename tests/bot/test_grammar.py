@@ -96,7 +96,7 @@ def test_a_typo_suggests_the_closest_verb():
 
 @pytest.mark.parametrize("typo, suggestion", [
     ("remnd", "remind"), ("snoze", "snooze"), ("stat", "stats"), ("setings", "settings"), ("meting", "meeting"),
-    ("campaign", "campaigns"), ("serch", "search"), ("tody", "today"), ("halp", "help"),
+    ("campain", "campaign"), ("serch", "search"), ("tody", "today"), ("halp", "help"),
 ])
 def test_typos(typo, suggestion):
     assert f"Did you mean `{suggestion}`?" in error_of(f"{typo} 3")
@@ -587,7 +587,7 @@ def test_help_text_accepts_aliases_and_mentions_when_forms():
 
 def test_usage_and_verbs():
     assert VERBS == ("today", "add", "find", "show", "log", "note", "warm", "meeting", "remind", "snooze",
-                     "done", "stats", "campaigns", "cadence", "settings", "export", "forget", "help")
+                     "done", "stats", "campaigns", "campaign", "cadence", "settings", "export", "forget", "help")
     assert set(USAGE) == set(VERBS)
     assert USAGE["log"] == ("log CONTACT METHOD [note] — log an outreach "
                             "(linkedin, email, call, campaign_email, referral, conference)")

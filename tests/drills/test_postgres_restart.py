@@ -5,6 +5,7 @@ half-way; the taps made after recovery are stored. Run alone with `pytest -m dri
 """
 
 import subprocess
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -46,8 +47,9 @@ class Postgres:
 
 
 @pytest.fixture
-async def setup(tmp_path):
-    pg = Postgres(tmp_path)
+async def setup():
+    # Not pytest's tmp_path: its parents are private to root, and the server runs as another system user.
+    pg = Postgres(Path(tempfile.mkdtemp(prefix="pipedriven-drill-")))
     db.ensure_database(pg.url)
     db.upgrade(pg.url)
     core = Core(db.create_engine(pg.url, pool_size=2),

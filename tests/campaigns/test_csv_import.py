@@ -1,0 +1,429 @@
+"""CSV import into a bank, with real awkward files built here: encodings, delimiters, quoting, bad rows,
+duplicates, re-imports, campaigns, big files and a crash half-way."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import func, select
+
+from csvfiles import csv_bytes
+from core.commands import Actor, AddContact, CampaignRef, ImportContacts
+from core.errors import InvalidInput, NotAllowed, NotFound
+from core.importing import ImportUnreadable, UploadTooLarge, import_upload, tidy_name
+from core.models import CampaignContact, Contact, OutboxMessage
+from core.results import AlreadyDone, ImportIssue
+
+HEADER = ["Name", "Email", "Company", "Phone"]
+
+
+async def run_import(core, user, data, **options):
+    return await core.execute(ImportContacts(Actor(user.id), data, **options))
+
+
+async def count(core, model, *where):
+    async with core.sessions() as session:
+        return (await session.execute(select(func.count()).select_from(model).where(*where))).scalar_one()
+
+
+async def test_headers_are_recognised_by_meaning_in_any_order_and_case(core, ana, bank):
+    data = csv_bytes([
+        ["Job Title", "E-MAIL", "twitter", "full name", "Organisation", "LinkedIn URL", "Mobile", "NOTES",
+         "Warmness", ""],
+        ["CFO", "ana@acme.com", "@ana", "Ana Silva", "Acme", "https://linkedin.com/in/ana", "07946 095800",
+         "met at the fintech dinner", "3", "stray"],
+    ])
+    report = await run_import(core, ana, data)
+    assert report.mapping == (("Job Title", "title"), ("E-MAIL", "email"), ("full name", "name"),
+                              ("Organisation", "organisation"), ("LinkedIn URL", "linkedin_url"),
+                              ("Mobile", "phone"), ("NOTES", "notes"), ("Warmness", "warmness"))
+    assert report.unknown_columns == ("twitter", "column 10 (no header)")
+    [(_, name, email, phone, org, title, linkedin, notes, warmness, _)] = await bank(ana)
+    assert (name, email, phone, org, title, linkedin, notes, warmness) == (
+        "Ana Silva", "ana@acme.com", "+447946095800", "Acme", "CFO", "https://linkedin.com/in/ana",
+        "met at the fintech dinner", 3)
+
+
+async def test_first_and_last_name_columns_make_the_name(core, ana, bank):
+    report = await run_import(core, ana, csv_bytes([["First Name", "Surname", "Email"],
+                                                    ["Bo", "Chen", "bo@chen.io"], ["", "Madonna", ""]]))
+    assert report.imported == 2
+    assert [k[1] for k in await bank(ana)] == ["Bo Chen", "Madonna"]
+
+
+async def test_a_file_without_a_name_column_is_refused_with_the_headers_it_has(core, ana):
+    with pytest.raises(ImportUnreadable, match="I can't find a name column .* The headers I see: Email, Phone."):
+        await run_import(core, ana, csv_bytes([["Email", "Phone"], ["a@b.com", "1"]]))
+
+
+async def test_excel_european_export_utf8_bom_semicolons_and_sep_line(core, ana, bank):
+    body = csv_bytes([["Nom", "x"]])  # not used; the file below is Excel's own shape
+    data = ("\ufeffsep=;\r\n" "Name;Email;Company\r\n" "José Müller;jose@muller.de;\"Müller; Söhne GmbH\"\r\n"
+            ).encode("utf-8")
+    report = await run_import(core, ana, data)
+    assert body and (report.encoding, report.delimiter, report.imported) == ("UTF-8 (with BOM)", "semicolon", 1)
+    [k] = await bank(ana)
+    assert (k[1], k[4]) == ("José Müller", "Müller; Söhne GmbH")
+
+
+async def test_utf16_tab_separated_unicode_text_from_excel(core, ana, bank):
+    rows = [["Name", "Email", "Company"], ["Zoë Łukasiewicz", "zoe@example.pl", "Kraków Ltd"],
+            ["李小龙", "lee@example.hk", "功夫"]]
+    report = await run_import(core, ana, csv_bytes(rows, delimiter="\t", encoding="utf-16"))
+    assert (report.encoding, report.delimiter, report.imported) == ("UTF-16", "tab", 2)
+    assert [(k[1], k[4]) for k in await bank(ana)] == [("Zoë Łukasiewicz", "Kraków Ltd"), ("李小龙", "功夫")]
+
+
+async def test_utf16_without_a_bom_is_recognised(core, ana, bank):
+    report = await run_import(core, ana, csv_bytes([["Name", "Email"], ["Zoë", "zoe@example.com"]],
+                                                   encoding="utf-16-le"))
+    assert (report.encoding, report.imported) == ("UTF-16", 1)
+    assert (await bank(ana))[0][1] == "Zoë"
+
+
+async def test_windows_1252_is_read_when_the_file_is_not_utf8(core, ana, bank):
+    data = csv_bytes([["Name", "Company", "Notes"], ["François Dupré", "Crème & Co", "budget 5k €"]],
+                     encoding="cp1252")
+    report = await run_import(core, ana, data)
+    assert report.encoding == "Windows-1252"
+    [k] = await bank(ana)
+    assert (k[1], k[4], k[7]) == ("François Dupré", "Crème & Co", "budget 5k €")
+
+
+async def test_quoted_fields_with_commas_and_newlines_and_spreadsheet_row_numbers(core, ana, bank):
+    data = csv_bytes([["Name", "Email", "Company", "Notes"],
+                      ["Ana Silva", "ana@acme.com", "Acme, Inc.", ""],
+                      ["Bo Chen", "bo@chen.io", "Chen\nLtd", "Line one, then\r\nline two"],
+                      ["Cy Twombly", "not-an-email", "", ""]])
+    report = await run_import(core, ana, data)
+    assert report.imported == 2
+    # Row 4 in a spreadsheet, although the quoted newlines make it the sixth line of the file.
+    assert report.rejected == (ImportIssue(4, "“not-an-email” is not a valid email address."),)
+    # A note keeps its lines; a one-line field like the company has its newline folded into a space.
+    assert [(k[4], k[7]) for k in await bank(ana)] == [("Acme, Inc.", None),
+                                                      ("Chen Ltd", "Line one, then\r\nline two")]
+
+
+async def test_bad_rows_are_reported_and_never_block_the_good_ones(core, ana, bank):
+    data = csv_bytes([
+        ["Name", "Email", "Phone", "Warmness", "Method"],
+        ["Good One", "one@example.com", "+44 20 7946 0958", "4", ""],
+        ["", "noname@example.com", "", "", ""],
+        ["Bad Email", "bad@@example", "", "", ""],
+        ["Bad Phone", "", "call me maybe", "", ""],
+        ["Too Warm", "", "", "9", ""],
+        ["Bad Method", "", "", "", "pigeon"],
+        ["x" * 201, "", "", "", ""],
+        ["Good Two", "", "", "hot", "LinkedIn"],
+    ])
+    report = await run_import(core, ana, data)
+    assert report.imported == 2
+    assert [(issue.row, issue.reason) for issue in report.rejected] == [
+        (3, "no name"),
+        (4, "“bad@@example” is not a valid email address."),
+        (5, "“call me maybe” is not a phone number I can read."),
+        (6, "Warmness goes from 0 to 5."),
+        (7, "“pigeon” is not an outreach method. Use one of: linkedin, email, call, campaign_email, referral, "
+            "conference."),
+        (8, "The name is too long (201 characters, at most 200)."),
+    ]
+    assert [(k[1], k[3], k[8]) for k in await bank(ana)] == [("Good One", "+442079460958", 4),
+                                                            ("Good Two", None, 5)]
+
+
+async def test_empty_rows_and_trailing_delimiters_are_ignored(core, ana):
+    data = b"\r\n;;\r\nName;Email;;\r\n;;;\r\nAna;ana@acme.com;;\r\n\r\n;;;\r\nBo;;;\r\n"
+    report = await run_import(core, ana, data)
+    assert (report.imported, report.blank, report.rejected, report.unknown_columns) == (2, 3, (), ())
+    assert report.delimiter == "semicolon"
+
+
+async def test_excel_text_cells_keep_their_leading_zeros(core, ana, bank):
+    await run_import(core, ana, b'Name,Phone,Company\r\nAna,="07946 095800",="007 Ltd"\r\n')
+    [k] = await bank(ana)
+    assert (k[3], k[4]) == ("+447946095800", "007 Ltd")
+
+
+@pytest.mark.parametrize("raw, tidy", [
+    ("aNA SILVA", "Ana Silva"),
+    ("  ana   silva ", "Ana Silva"),
+    ("JAN VAN DER BERG", "Jan van der Berg"),
+    ("van der Berg", "van der Berg"),
+    ("VAN DER BERG", "Van der Berg"),
+    ("mcdonald", "McDonald"),
+    ("Ana McDonald", "Ana McDonald"),
+    ("o'brien-SMITH", "O'Brien-Smith"),
+    ("Ana da Silva", "Ana da Silva"),
+    ("AJ Smith", "AJ Smith"),
+    ("Anne-Marie DeVito", "Anne-Marie DeVito"),
+    ("ZOË ŁUKASIEWICZ", "Zoë Łukasiewicz"),
+    ("李小龙", "李小龙"),
+])
+def test_names_are_trimmed_and_their_case_fixed_when_typed_wrongly(raw, tidy):
+    assert tidy_name(raw) == tidy
+
+
+async def test_phones_become_e164_with_the_default_region_or_the_one_asked_for(core, ana, bank):
+    data = csv_bytes([["Name", "Phone"], ["Uk", "020 7946 0958"], ["Intl", "+33 1 42 68 53 00"],
+                      ["Excel", "447946095800"]])
+    await run_import(core, ana, data)
+    assert [k[3] for k in await bank(ana)] == ["+442079460958", "+33142685300", "+447946095800"]
+    zoe_data = csv_bytes([["Name", "Phone"], ["Paris", "01 42 68 53 00"]])
+    await run_import(core, ana, zoe_data, phone_region="FR")
+    assert (await bank(ana))[-1][3] == "+33142685300"
+
+
+async def test_an_unknown_phone_region_is_refused_before_reading(core, ana):
+    with pytest.raises(InvalidInput, match="“ZZ” is not a country code I know for phone numbers"):
+        await run_import(core, ana, csv_bytes([["Name"], ["Ana"]]), phone_region="zz")
+
+
+async def test_duplicates_inside_the_file_keep_the_first_row(core, ana, bank):
+    data = csv_bytes([HEADER,
+                      ["Ana Silva", "ana@acme.com", "Acme", ""],
+                      ["Ana S.", "ANA@Acme.com", "Acme", ""],
+                      ["Bo Chen", "", "Chen Ltd", ""],
+                      ["bo chen", "", "CHEN LTD", "020 7946 0958"],
+                      ["Bo Chen", "", "Other Co", ""]])
+    report = await run_import(core, ana, data)
+    assert report.imported == 3
+    assert report.duplicates == (ImportIssue(3, "the same person as row 2"), ImportIssue(5, "the same person as row 4"))
+    assert [(k[1], k[4]) for k in await bank(ana)] == [("Ana Silva", "Acme"), ("Bo Chen", "Chen Ltd"),
+                                                      ("Bo Chen", "Other Co")]
+
+
+async def test_existing_contacts_are_updated_and_empty_cells_never_erase(core, ana, bank):
+    await core.execute(AddContact(Actor(ana.id), "Ana Silva", email="ana@acme.com", phone="020 7946 0958",
+                                  title="CFO", notes="prefers mornings"))
+    await core.execute(AddContact(Actor(ana.id), "Bo Chen", organisation="Chen Ltd"))
+    data = csv_bytes([["Name", "Email", "Company", "Phone", "Title", "Notes"],
+                      ["Ana Silva", "ANA@acme.com", "Acme", "", "", "met at dinner"],
+                      ["BO CHEN", "bo@chen.io", "chen ltd", "", "CEO", ""]])
+    report = await run_import(core, ana, data)
+    assert (report.imported, report.updated, report.unchanged) == (0, 2, 0)
+    assert [k[1:9] for k in await bank(ana)] == [
+        ("Ana Silva", "ana@acme.com", "+442079460958", "Acme", "CFO", None, "prefers mornings\nmet at dinner", 0),
+        ("Bo Chen", "bo@chen.io", None, "chen ltd", "CEO", None, None, 0),
+    ]
+
+
+async def test_skip_mode_leaves_existing_contacts_as_they_are(core, ana, bank):
+    await core.execute(AddContact(Actor(ana.id), "Ana Silva", email="ana@acme.com"))
+    before = await bank(ana)
+    data = csv_bytes([HEADER, ["Ana Silva", "ana@acme.com", "Acme", ""], ["Bo Chen", "bo@chen.io", "", ""]])
+    report = await run_import(core, ana, data, mode="skip")
+    assert (report.imported, report.updated, report.skipped) == (1, 0, 1)
+    assert (await bank(ana))[0] == before[0]
+
+
+async def test_the_same_file_twice_changes_nothing_the_second_time(core, ana, bank, clock):
+    await core.execute(AddContact(Actor(ana.id), "Bo Chen", organisation="Chen Ltd", notes="old friend"))
+    data = csv_bytes([
+        ["Name", "Email", "Company", "Phone", "Notes", "Warmness"],
+        ["ana silva", "ana@acme.com", "Acme", "020 7946 0958", "line one\nline two", "4"],
+        ["Bo Chen", "", "Chen Ltd", "", "new note", ""],
+        ["Bo Chen", "bo2@chen.io", "Chen Ltd", "", "", ""],
+        ["Cy", "cy@example.com", "", "", "", ""],
+        ["Cy again", "CY@example.com", "", "", "", ""],
+        ["Bad", "nope", "", "", "", ""],
+    ])
+    first = await run_import(core, ana, data)
+    # Row 3 is row 4's person (same name and company, row 4 has the email), which updates the bank's Bo.
+    assert (first.imported, first.updated, first.unchanged) == (2, 1, 0)
+    assert first.duplicates == (ImportIssue(3, "the same person as row 4"), ImportIssue(6, "the same person as row 5"))
+    after_first = await bank(ana)
+    outbox = await count(core, OutboxMessage)
+    clock.advance(hours=1)
+    second = await run_import(core, ana, data)
+    assert (second.imported, second.updated, second.unchanged, second.sync_queued) == (0, 0, 3, 0)
+    assert second.rejected == first.rejected and second.duplicates == first.duplicates
+    assert await bank(ana) == after_first  # not even updated_at moved
+    assert await count(core, OutboxMessage) == outbox
+
+
+async def test_the_bank_is_matched_by_email_else_by_name_and_organisation(core, ana, zoe, bank):
+    await core.execute(AddContact(Actor(ana.id), "Ana Silva", organisation="Acme"))
+    await core.execute(AddContact(Actor(zoe.id), "Bo Chen", email="bo@chen.io"))  # another bank: not a match
+    data = csv_bytes([HEADER, ["Ana Silva", "ana@acme.com", "ACME", ""], ["Bo Chen", "bo@chen.io", "", ""]])
+    report = await run_import(core, ana, data)
+    assert (report.imported, report.updated) == (1, 1)
+    assert [(k[1], k[2]) for k in await bank(ana)] == [("Ana Silva", "ana@acme.com"), ("Bo Chen", "bo@chen.io")]
+    assert [(k[1], k[2]) for k in await bank(zoe)] == [("Bo Chen", "bo@chen.io")]
+
+
+async def test_contacts_made_warm_by_an_import_queue_their_pipedrive_sync(core, ana):
+    await core.execute(AddContact(Actor(ana.id), "Ana Silva", email="ana@acme.com", warmness=2))
+    data = csv_bytes([["Name", "Email", "Warmness"], ["Ana Silva", "ana@acme.com", "5"],
+                      ["Bo Chen", "bo@chen.io", "4"], ["Cy", "cy@example.com", "1"]])
+    report = await run_import(core, ana, data)
+    assert report.sync_queued == 2
+    assert await count(core, OutboxMessage) == 2
+
+
+async def test_import_into_a_campaign_with_planned_methods_and_per_row_campaigns(core, ana, zoe, gt, campaign):
+    fintech, health = await campaign("Fintech"), await campaign("Health")
+    await campaign("Old", status="closed")
+    await core.execute(AddContact(Actor(zoe.id), "Zoe's Bo", email="bo@chen.io"))
+    data = csv_bytes([["Name", "Email", "Campaign", "Method"],
+                      ["Ana Silva", "ana@acme.com", "", "linkedin"],
+                      ["Bo Chen", "bo@chen.io", "health", "Campaign email"],
+                      ["Cy", "cy@example.com", "Nope", ""],
+                      ["Di", "di@example.com", "Old", ""]])
+    report = await run_import(core, ana, data, campaign=CampaignRef.of("Fintech"))
+    assert report.imported == 2 and report.added_to_campaigns == 2
+    assert report.campaigns == ("Fintech", "Health")
+    assert [(issue.row, issue.reason) for issue in report.rejected] == [
+        (4, "there is no campaign “Nope”"), (5, "campaign “Old” is closed")]
+    assert report.warnings == ("bo@chen.io is also in Zoe's bank.",)
+    async with core.sessions() as session:
+        members = (await session.execute(select(CampaignContact.campaign_id, Contact.name,
+                                                CampaignContact.outreach_method, CampaignContact.added_by)
+                                         .join(Contact).order_by(Contact.name))).all()
+    assert members == [(fintech.id, "Ana Silva", "linkedin", ana.id), (health.id, "Bo Chen", "campaign_email", ana.id)]
+    again = await run_import(core, ana, data, campaign=CampaignRef.of("Fintech"))
+    assert again.added_to_campaigns == 0
+
+
+async def test_a_big_campaign_import_warns_past_thirty(core, ana, campaign):
+    await campaign("Big")
+    data = csv_bytes([["Name", "Email"]] + [[f"Person {n}", f"p{n}@example.com"] for n in range(31)])
+    report = await run_import(core, ana, data, campaign=CampaignRef.of("Big"))
+    assert report.warnings == ("“Big” now has 31 contacts; campaigns work best with 10-30.",)
+
+
+async def test_an_unknown_or_closed_campaign_stops_the_import_before_it_starts(core, ana, campaign):
+    await campaign("Old", status="closed")
+    data = csv_bytes([HEADER, ["Ana", "", "", ""]])
+    with pytest.raises(NotFound, match="There is no campaign “Nope”"):
+        await run_import(core, ana, data, campaign=CampaignRef.of("Nope"))
+    with pytest.raises(InvalidInput, match="Campaign “Old” is closed."):
+        await run_import(core, ana, data, campaign=CampaignRef.of("Old"))
+    assert await count(core, Contact) == 0
+
+
+async def test_only_the_golden_ticket_team_imports_into_someone_elses_bank(core, ana, zoe, gt, bank):
+    data = csv_bytes([HEADER, ["Bo Chen", "bo@chen.io", "", ""]])
+    with pytest.raises(NotAllowed, match="Only the Golden Ticket team can import into someone else's bank."):
+        await core.execute(ImportContacts(Actor(ana.id), data, owner_id=zoe.id))
+    report = await core.execute(ImportContacts(Actor(gt.id), data, owner_id=zoe.id))
+    assert (report.owner, report.imported) == ("Zoe", 1)
+    assert [k[1] for k in await bank(zoe)] == ["Bo Chen"] and await bank(gt) == []
+
+
+async def test_a_crash_half_way_leaves_nothing_written(core, ana, bank):
+    data = csv_bytes([HEADER] + [[f"Person {n}", f"p{n}@example.com", "", ""] for n in range(5000)])
+
+    def crash(done, total):
+        if done < total:
+            raise RuntimeError("power cut")
+
+    with pytest.raises(RuntimeError, match="power cut"):
+        await core.execute(ImportContacts(Actor(ana.id), data, progress=crash))
+    assert await bank(ana) == []
+    report = await run_import(core, ana, data)  # running it again is how to resume
+    assert report.imported == 5000
+
+
+async def test_broken_quoting_rejects_only_the_rows_it_spoils(core, ana, bank):
+    data = (b'Name,Email\r\nAna,ana@acme.com\r\n"Bo" Chen,bo@chen.io\r\nCy,cy@example.com\r\n'
+            b'"Di,di@example.com\r\nEd,ed@example.com\r\n')
+    report = await run_import(core, ana, data)
+    assert [k[1] for k in await bank(ana)] == ["Ana", "Cy"]
+    assert [(issue.row, issue.reason) for issue in report.rejected] == [
+        (3, "this row is not valid CSV (',' expected after '\"')"),
+        (5, "a quote opened on this row is never closed, so the rest of the file ran into it")]
+
+
+@pytest.mark.parametrize("source, message", [
+    ("/no/such/file.csv", "There is no file /no/such/file.csv."),
+    (b"", "The file is empty."),
+    (b"PK\x03\x04\x14\x00\x06\x00", "That is an Excel workbook, not a CSV."),
+    (b"\r\n\r\n", "The file has no header row."),
+])
+async def test_a_file_that_cannot_be_read_is_refused_with_a_reason(core, ana, source, message):
+    with pytest.raises(ImportUnreadable, match=message.replace(".", r"\.")):
+        await run_import(core, ana, source)
+
+
+async def test_a_path_and_a_stream_that_cannot_seek_are_read_too(core, ana, tmp_path):
+    path = tmp_path / "contacts.csv"
+    path.write_bytes(csv_bytes([HEADER, ["Ana", "ana@acme.com", "", ""]]))
+    assert (await run_import(core, ana, str(path))).imported == 1
+
+    class Pipe(io.RawIOBase):
+        def __init__(self, data):
+            self.data = io.BytesIO(data)
+
+        def readable(self):
+            return True
+
+        def readinto(self, buffer):
+            chunk = self.data.read(min(len(buffer), 7))
+            buffer[:len(chunk)] = chunk
+            return len(chunk)
+
+    report = await run_import(core, ana, Pipe(csv_bytes([HEADER, ["Bo", "bo@chen.io", "", ""]])))
+    assert report.imported == 1
+
+
+def big_file(rows: int) -> bytes:
+    lines = [["Name", "Email", "Company", "Phone", "Title", "Notes", "Warmness"]]
+    for n in range(rows):
+        lines.append([f"person {n} lastname", f"person{n}@example-{n % 97}.com", f"Company {n % 500}",
+                      f"020 7946 {n % 10000:04d}", "Head of Things", f"note {n}, with a comma", str(n % 4)])
+    return csv_bytes(lines)
+
+
+@pytest.mark.parametrize("megabytes", [1, 4])
+async def test_large_files_stream_in_batches_and_all_arrive(core, ana, megabytes):
+    rows = megabytes * 1_000_000 // 110
+    data = big_file(rows)
+    assert len(data) >= megabytes * 950_000
+    seen = []
+    report = await core.execute(ImportContacts(Actor(ana.id), data, progress=lambda done, total: seen.append(done)))
+    assert (report.imported, report.rejected, report.duplicates) == (rows, (), ())
+    assert await count(core, Contact, Contact.owner_id == ana.id) == rows
+    # Progress came batch by batch while reading, not once at the end.
+    assert len(seen) >= rows // 2000 and seen == sorted(seen) and seen[-1] == len(data)
+    async with core.sessions() as session:
+        last = (await session.execute(select(Contact).where(Contact.email == f"person{rows - 1}@example-"
+                                                            f"{(rows - 1) % 97}.com"))).scalar_one()
+    assert (last.name, last.phone) == (f"Person {rows - 1} Lastname", f"+44207946{(rows - 1) % 10000:04d}")
+
+
+async def test_a_chat_upload_is_refused_over_the_size_limit_and_acted_on_once(core, ana, settings, bank):
+    core.settings = settings.model_copy(update={"import_max_upload_bytes": 1000})
+    with pytest.raises(UploadTooLarge, match="That file is 2 kB; files shared in chat can be up to 1 kB."):
+        await import_upload(core, Actor(ana.id, "slack"), b"x" * 2000)
+    with pytest.raises(ImportUnreadable, match="That is a spreadsheet, not a CSV."):
+        await import_upload(core, Actor(ana.id, "slack"), b"x", filename="contacts.xlsx")
+    data = csv_bytes([HEADER, ["Ana", "ana@acme.com", "", ""]])
+    report = await import_upload(core, Actor(ana.id, "slack"), data, filename="c.csv", idempotency_key="F123")
+    assert report.imported == 1
+    assert isinstance(await import_upload(core, Actor(ana.id, "slack"), data, idempotency_key="F123"), AlreadyDone)
+    assert len(await bank(ana)) == 1
+
+
+async def test_the_audit_trail_names_the_contacts_an_import_wrote_and_no_more(core, ana, campaign):
+    from core.models import AuditEntry
+
+    fintech = await campaign("Fintech")
+    await core.execute(AddContact(Actor(ana.id), "Ana Silva", email="ana@acme.com"))
+    data = csv_bytes([HEADER, ["Ana Silva", "ana@acme.com", "Acme", ""], ["Bo Chen", "bo@chen.io", "", ""]])
+    await run_import(core, ana, data, campaign=CampaignRef.of("Fintech"))
+    await run_import(core, ana, data, campaign=CampaignRef.of("Fintech"))
+    async with core.sessions() as session:
+        entries = (await session.execute(select(AuditEntry).where(AuditEntry.command == "ImportContacts")
+                                         .order_by(AuditEntry.id))).scalars().all()
+        ids = (await session.execute(select(Contact.id).order_by(Contact.id))).scalars().all()
+    assert [(e.user_id, e.platform, e.contact_ids, e.campaign_ids) for e in entries] == [
+        (ana.id, "cli", ids, [fintech.id]),  # Ana updated, Bo created
+        (ana.id, "cli", [], [fintech.id]),  # the second time nothing changed
+    ]
+
+
+async def test_a_stream_handed_in_is_read_but_left_open_for_its_owner(core, ana):
+    stream = io.BytesIO(csv_bytes([HEADER, ["Ana", "ana@acme.com", "", ""]]))
+    assert (await run_import(core, ana, stream)).imported == 1
+    assert not stream.closed
