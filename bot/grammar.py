@@ -24,11 +24,12 @@ from core.commands import (
     AddStrategyStep,
     BookMeeting,
     CampaignRef,
+    ChooseDigestPlatform,
     CompleteFollowUp,
     ContactRef,
+    CreateCampaign,
     CreateStrategy,
     EditStrategyStep,
-    CreateCampaign,
     ExportContact,
     FindContacts,
     FlagWarm,
@@ -38,13 +39,17 @@ from core.commands import (
     ListCampaigns,
     ListDueSteps,
     ListStrategies,
+    ListSyncs,
     LogOutreach,
     PauseCadence,
-    RemoveStrategyStep,
+    PauseDigests,
     PreviewErasure,
+    RemoveStrategyStep,
     RequestMeeting,
     RestartCadence,
     ResumeCadence,
+    ResumeDigests,
+    RetrySyncs,
     SetFollowUp,
     ShowCampaign,
     ShowContact,
@@ -151,13 +156,18 @@ _GRAMMAR = (
            "cadence step Post-demo 2 email Thanks, {{contact.first_name}} | Hi {{contact.first_name}},\\n"
            "Good to see you.\\n{{user.signature}}"),
           aliases=("cadences",), details=tuple(CADENCE_USAGE.values())),
-    _Verb("settings", "settings [time HH:MM | timezone ZONE | days DAYS | signature TEXT | link telegram]",
-          "see or change your digest time, timezone, working days and signature, or get a code to link Telegram",
-          ("settings days mon-fri", "settings link telegram")),
+    _Verb("settings", "settings [time HH:MM | timezone ZONE | days DAYS | pause until DATE | resume "
+                      "| platform slack|telegram|all | signature TEXT | link telegram]",
+          "see or change your digest time, timezone and working days; pause digests and nudges (holidays) "
+          "until the day you are back; choose where they arrive; sign cadence messages; or get a code to link "
+          "Telegram",
+          ("settings pause until 2027-01-04", "settings link telegram"), takes_when=True),
     _Verb("export", "export CONTACT", "everything Pipedriven holds about one of your contacts",
           ("export 3", "export ana@acme.com")),
     _Verb("forget", "forget CONTACT", "erase one of your contacts from Pipedriven for good (asks first)",
           ("forget 3", "forget ana@acme.com"), aliases=("erase",)),
+    _Verb("sync", "sync [retry ID|all]", "your Pipedrive syncs (waiting, done, failed and why); retry failed ones",
+          ("sync", "sync retry 12"), aliases=("pipedrive",)),
     _Verb("help", "help [VERB]", "everything I understand, or more on one verb",
           ("help", "help log"), aliases=("?", "start")),
 )
@@ -619,18 +629,22 @@ def _campaign_add(a: _Args, actor: Actor) -> AddContactToCampaign:
     return AddContactToCampaign(actor, CampaignRef(name=str(a.words[0])), ref, method)
 
 
-def _settings(a: _Args, actor: Actor, now: datetime) -> ShowSettings | UpdateSettings | IssueLinkCode:
+def _settings(a: _Args, actor: Actor, now: datetime) -> object:
     if not a.words:
         return ShowSettings(actor)
-    if a.words[0].keyword == "link":
+    keyword = a.words[0].keyword
+    if keyword == "link":
         if len(a.words) != 2:
             raise a.fail("Link which account? Say `settings link telegram`.")
         return IssueLinkCode(actor, a.words[1].keyword)
-    setting = _SETTINGS.get(a.words[0].keyword)
+    if keyword in _DELIVERY_SETTINGS:
+        return _DELIVERY_SETTINGS[keyword](a, actor, now)
+    setting = _SETTINGS.get(keyword)
     # `settings digest at 9:15`, `settings timezone to Europe/Paris`
     value = re.sub(r"^(?:(?:time|at|to) )+", "", " ".join(a.words[1:]) + " ").strip()
     if setting is None or not value:
         raise a.fail("Change your digest `time`, `timezone` or working `days`. "
+                     "Or `pause until DATE`, `resume`, `platform slack|telegram|all`. "
                      "`settings link telegram` gives you a code to link Telegram; "
                      "`settings signature TEXT` signs your cadence messages.")
     return UpdateSettings(actor, **setting(a, value))
@@ -640,6 +654,37 @@ def _signature(a: _Args, value: str) -> dict:
     """The user's own words (`\\n` for a new line); `none` clears it."""
     text = a.tail(1) or ""
     return {"signature": "" if text.lower() in ("none", "off", "clear", "-") else text}
+
+
+def _pause(a: _Args, actor: Actor, now: datetime) -> PauseDigests:
+    """`settings pause until 2027-01-04` (or `pause 2w`): DATE is the first day back."""
+    words = a.words[1:]
+    if words and words[0].keyword == "until":
+        words = words[1:]
+    if not words:
+        raise a.fail("Pause until when? Give the day you are back, like `settings pause until 2027-01-04`.")
+    try:
+        return PauseDigests(actor, parse_when(" ".join(words), now).date())
+    except WhenError as error:
+        raise a.fail(str(error)) from None
+
+
+def _resume(a: _Args, actor: Actor, now: datetime) -> ResumeDigests:
+    if len(a.words) > 1:
+        raise a.fail("`settings resume` takes nothing after it.")
+    return ResumeDigests(actor)
+
+
+_PLATFORM_CHOICES = {"slack": "slack", "telegram": "telegram", "all": None, "both": None, "every": None}
+
+
+def _platform(a: _Args, actor: Actor, now: datetime) -> ChooseDigestPlatform:
+    if len(a.words) != 2 or a.words[1].keyword not in _PLATFORM_CHOICES:
+        raise a.fail("Choose where digests and nudges arrive: `settings platform slack`, `telegram` or `all`.")
+    return ChooseDigestPlatform(actor, _PLATFORM_CHOICES[a.words[1].keyword])
+
+
+_DELIVERY_SETTINGS = {"pause": _pause, "resume": _resume, "unpause": _resume, "platform": _platform}
 
 
 def _digest_time(a: _Args, value: str) -> dict:
@@ -687,6 +732,24 @@ def _working_days(a: _Args, value: str) -> dict:
 
 _SETTINGS = {"time": _digest_time, "digest": _digest_time, "timezone": _timezone, "tz": _timezone,
              "days": _working_days, "signature": _signature, "sig": _signature}
+
+
+def _sync(a: _Args, actor: Actor, now: datetime) -> ListSyncs | RetrySyncs:
+    if not a.words:
+        return ListSyncs(actor)
+    if a.words[0].keyword != "retry":
+        raise a.fail(f"I don't understand {_quote(a.words[0])} here.")
+    numbers = a.words[1:]
+    if len(numbers) == 1 and numbers[0].keyword == "all":
+        return RetrySyncs(actor, all_failed=True)
+    ids = []
+    for word in numbers:
+        if not (m := re.fullmatch(r"#?(\d{1,12})", word)):
+            raise a.fail(f"{_quote(word)} isn't a sync number; `sync` lists them.")
+        ids.append(int(m[1]))
+    if not ids:
+        raise a.fail("Which sync? Give its number from `sync`, or `all`.")
+    return RetrySyncs(actor, ids=tuple(ids))
 
 
 def _help(a: _Args, actor: Actor, now: datetime) -> Help:
@@ -795,5 +858,5 @@ _PARSERS = {
     "today": _today, "add": _add, "find": _find_contacts, "show": _show, "log": _log, "note": _note,
     "warm": _warm, "meeting": _meeting, "remind": _remind, "snooze": _snooze, "done": _done, "stats": _stats,
     "campaigns": _campaigns, "campaign": _campaign, "cadence": _cadence, "settings": _settings, "help": _help,
-    "export": _export, "forget": _forget,
+    "export": _export, "forget": _forget, "sync": _sync,
 }

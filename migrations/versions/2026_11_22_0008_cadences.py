@@ -1,7 +1,7 @@
 """cadences: strategies and their steps, contact plans, the user's signature, and the built-in strategies
 
 Revision ID: 0008
-Revises: 0040
+Revises: 0006
 Create Date: 2026-11-22 02:23:01.900916
 """
 from alembic import op
@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql
 
 
 revision = '0008'
-down_revision = '0040'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

@@ -110,7 +110,7 @@ async def test_the_morning_digest_shows_the_step_and_its_buttons_and_pause_takes
     await core.execute(FlagWarm(Actor(ana.id), ContactRef(id=bob.id)))
     clock.advance(minutes=10)
     chat = ConsoleChat(core, ana)
-    out = await chat.show(await chat.conversation.digest(ana))
+    out = chat.display(await chat.conversation.digest(ana))
     assert out.index("1. Bob Stone (Acme)") < out.index("2. Star")
     assert ("1. Bob Stone (Acme)\n   step 1/3 of Warm intro: LinkedIn due · never contacted · warm\n"
             "   Hi Bob, I came across your work at Acme and would be glad to connect. Ana Silva\n"
