@@ -22,6 +22,10 @@ from core.service import Core
 
 log = logging.getLogger(__name__)
 
+# The buttons on a contact's row that act on its cadence plan.
+_PLAN_CONTROLS = {"cpause": c.PauseCadence, "cresume": c.ResumeCadence, "crestart": c.RestartCadence,
+                  "cstop": c.StopCadence}
+
 SOMETHING_WENT_WRONG = "Something went wrong on my side and nothing was saved. Please try again in a moment."
 
 
@@ -111,6 +115,8 @@ class Conversation:
             return c.CompleteFollowUp(actor, ref)
         if verb == "show":
             return c.ShowContact(actor, ref)
+        if verb in _PLAN_CONTROLS:
+            return _PLAN_CONTROLS[verb](actor, ref)
         if verb == "undo":
             if not (arg or "").isdigit() or len(arg) > 18:
                 raise codec.BadButton()
@@ -119,7 +125,7 @@ class Conversation:
             return c.EraseContact(actor, ref)
         if verb == "more":
             detail = await self.core.execute(c.ShowContact(actor, ref))
-            return render.more_menu(detail.contact)
+            return render.more_menu(detail.contact, detail.plan)
         if verb == "note":
             if answer is None:
                 return await self._ask(actor, ref, "note", "Type the note for {name}:")

@@ -82,6 +82,8 @@ class User(Base):
     pipedrive_user_id: Mapped[int | None] = mapped_column(BigInteger)
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     created_at: Mapped[datetime] = _now()
+    # Cadences: how the user signs a message; `{{user.signature}}` in a step's template (the name when unset).
+    signature: Mapped[str | None] = mapped_column(Text)
     # --- Pipedrive sync (issue 6) ---
     # The user's own Pipedrive API token; when set it is used instead of the company's PIPEDRIVE_API_TOKEN.
     pipedrive_api_token: Mapped[str | None] = mapped_column(String(200))
@@ -411,3 +413,82 @@ class Delivery(Base):
     message_id: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = _now()
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+# --- cadences: contact strategies, their steps, and one plan per contact following a strategy ----------------
+
+PLAN_STATUSES = ("not_started", "in_progress", "paused", "completed", "aborted")
+# A plan whose current step can fall due; a paused plan is open too (one open plan per contact at most).
+ACTIVE_PLAN_STATUSES = ("not_started", "in_progress")
+OPEN_PLAN_STATUSES = ACTIVE_PLAN_STATUSES + ("paused",)
+PLAN_END_REASONS = ("finished", "replied", "meeting_booked", "not_interested", "stopped", "restarted")
+MAX_STEP_DELAY_DAYS = 365
+
+
+class Strategy(Base):
+    """A reusable cadence: ordered steps shared by the whole team. Built-in ones ship with the product."""
+
+    __tablename__ = "strategies"
+    __table_args__ = (Index("uq_strategies_name_lower", text("lower(name)"), unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str | None] = mapped_column(Text)
+    built_in: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now()
+
+
+class StrategyStep(Base):
+    """One step of a strategy: `delay_days` working days after the previous step (or the start), do `kind`."""
+
+    __tablename__ = "strategy_steps"
+    __table_args__ = (
+        UniqueConstraint("strategy_id", "position"),
+        CheckConstraint(_in("kind", OUTREACH_METHODS), name="kind"),
+        CheckConstraint("position >= 1", name="position"),
+        CheckConstraint(f"delay_days BETWEEN 0 AND {MAX_STEP_DELAY_DAYS}", name="delay_days"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    strategy_id: Mapped[int] = mapped_column(ForeignKey("strategies.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(SmallInteger)
+    delay_days: Mapped[int] = mapped_column(SmallInteger, server_default="0")
+    kind: Mapped[str] = mapped_column(String(20))
+    subject_template: Mapped[str | None] = mapped_column(String(300))
+    message_template: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now()
+
+
+class ContactPlan(Base):
+    """A contact following a strategy. Rows are history: a restart ends the plan and starts a new one."""
+
+    __tablename__ = "contact_plans"
+    __table_args__ = (
+        CheckConstraint(_in("status", PLAN_STATUSES), name="status"),
+        CheckConstraint(f"end_reason IS NULL OR {_in('end_reason', PLAN_END_REASONS)}", name="end_reason"),
+        Index("uq_contact_plans_contact_id_open", "contact_id", unique=True,
+              postgresql_where=text(_in("status", OPEN_PLAN_STATUSES))),
+        Index("ix_contact_plans_user_id_step_due_at", "user_id", "step_due_at",
+              postgresql_where=text(_in("status", ACTIVE_PLAN_STATUSES))),
+        Index("ix_contact_plans_strategy_id", "strategy_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    strategy_id: Mapped[int] = mapped_column(ForeignKey("strategies.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(12), server_default="not_started")
+    # The step to do next (1-based); on an ended plan, the step it ended at.
+    current_step: Mapped[int] = mapped_column(SmallInteger, server_default="1")
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    step_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    paused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+    # The activity that last changed the plan, and the plan as it was before: undoing that outreach
+    # (core.undo) puts the plan back too.
+    undo_activity_id: Mapped[int | None] = mapped_column(BigInteger)
+    undo_state: Mapped[dict | None] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now()
