@@ -4,9 +4,10 @@ signed requests to our app the way Slack does.
 The fake keeps what Slack would: the messages posted (so chat.update and conversations.history work on them),
 the App Home and modals, and files: those users share (files.info, and their url_private served only with the
 bot token; without it Slack answers with its sign-in page) and those the bot uploads through the external
-upload flow (files.getUploadURLExternal, the bytes POSTed to the upload URL, files.completeUploadExternal). Every message or view it receives is checked against Block Kit with slack_sdk's models
-and Slack's limits; a bad one is refused (`invalid_blocks`) and remembered in `invalid`, which the fixtures
-assert is empty at the end of every test.
+upload flow (files.getUploadURLExternal, the bytes POSTed to the upload URL, files.completeUploadExternal).
+Every message or view it receives is checked against Block Kit with slack_sdk's models and Slack's limits; a
+bad one is refused (`invalid_blocks`) and remembered in `invalid`, which the fixtures assert is empty at the
+end of every test.
 """
 
 from __future__ import annotations
@@ -128,7 +129,8 @@ class FakeSlack:
         file_id = f"F{next(self._ids):08d}"
         url = f"{self.url}/files-pri/{TEAM}-{file_id}/{name}"
         self.files[file_id] = {"id": file_id, "created": 1700000000, "timestamp": 1700000000, "name": name,
-                               "title": name, "mimetype": mimetype, "filetype": filetype, "pretty_type": filetype.upper(),
+                               "title": name, "mimetype": mimetype, "filetype": filetype,
+                               "pretty_type": filetype.upper(),
                                "user": user, "user_team": TEAM, "mode": "hosted", "editable": False,
                                "is_external": False, "is_public": False, "size": len(data) if size is None else size,
                                "url_private": url, "url_private_download": f"{url}?download=1", "data": data}
