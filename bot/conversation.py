@@ -30,8 +30,8 @@ CSV_MIME_TYPES = frozenset({"text/csv", "text/comma-separated-values", "applicat
                             "text/tab-separated-values"})
 NOT_A_CSV = ("I can import contacts from a CSV file, and {name} isn't one. Save your list as CSV (UTF-8) "
              "and send me that file; anything else, say it in words (`help` lists them).")
-ALREADY_IMPORTED = ("I imported that file already, when it was first sent: importing it again would change "
-                    "nothing. To import changes, edit the file and send it again.")
+ALREADY_IMPORTED = ("I imported that file already, when it was first sent, so I haven't imported it again. "
+                    "To import changes, edit the file and send it again.")
 
 
 def is_csv(filename: str | None, mime_type: str | None) -> bool:
