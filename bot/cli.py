@@ -1,5 +1,5 @@
 """The `pipedriven` command: set-up, the demo, the console chat, users, campaigns, CSV import, stats,
-and privacy (a person's data exported or erased on request, the audit trail).
+privacy (a person's data exported or erased on request, the audit trail) and the Pipedrive sync.
 
 Every failure a user can cause ends with a one-line message on stderr and a non-zero exit, never a trace.
 """
@@ -24,6 +24,7 @@ from core.commands import (
     ExportContact,
     IssueLinkCode,
     ListAudit,
+    ListDeliveryProblems,
     ListUsers,
     PreviewErasure,
 )
@@ -74,11 +75,15 @@ def cmd_users(args, settings: Settings) -> int:
 
     async def list_(core):
         result = await core.execute(ListUsers())
+        problems = await core.execute(ListDeliveryProblems())
         if not result.users:
             print("No users yet. Add one with: pipedriven users add EMAIL --name NAME")
         for u in result.users:
             print(f"{u.id:>4}  {u.name:<24} {u.email:<32} {u.role:<14} {u.timezone}"
                   + ("" if u.active else "  (inactive)"))
+            for problem in (p for p in problems if p.user_id == u.id):
+                print(f"      ⚠ {problem.platform} {problem.external_user_id}: undeliverable since "
+                      f"{problem.failed_at.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC: {problem.error}")
 
     async def link(core):
         from bot.render import result as render_result
@@ -96,12 +101,20 @@ def cmd_users(args, settings: Settings) -> int:
 
 async def _console(core, email: str, *, show_digest: bool) -> None:
     from bot.console import ConsoleChat
+    from bot.console.notifier import ConsoleNotifier
+    from bot.notify import ChatTarget
 
     user = await core.user_by_email(email)
     chat = ConsoleChat(core, user)
     if show_digest:
+        # Printed by the console's notifier, the port the scheduler delivers digests through; its buttons'
+        # numbers then work in this chat.
         digest = await chat.conversation.digest(user)
-        print(await chat.show(digest) if digest else "Nothing to suggest today.")
+        if digest:
+            await ConsoleNotifier(sys.stdout, chat).send(ChatTarget(user.id, chat.conversation.platform, user.email),
+                                                         digest)
+        else:
+            print("Nothing to suggest today.")
         print()
     if sys.stdin.isatty():
         print(f"Chatting as {user.name}. Type `help` for commands, a button's number to press it, `quit` to leave.")
@@ -310,6 +323,44 @@ def cmd_audit(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_sync(args, settings: Settings) -> int:
+    """`sync status`: everyone's Pipedrive syncs (or one user's); `sync retry ID... | --all`: queue failed ones."""
+    from bot.render import sync_text
+    from core.commands import ListSyncs, RetrySyncs
+
+    async def body(core):
+        actor = Actor((await core.user_by_email(args.as_email)).id, "cli") if args.as_email else None
+        if args.sync_command == "status":
+            print(sync_text(await core.execute(ListSyncs(actor, limit=args.limit)), settings.default_timezone,
+                            show_user=actor is None))
+            return
+        if not args.ids and not args.all:
+            raise CliError("say which syncs to retry: their numbers, or --all")
+        print((await core.execute(RetrySyncs(actor, ids=tuple(args.ids), all_failed=args.all))).message)
+
+    _with_core(settings, body)
+    return 0
+
+
+def cmd_pipedrive_token(args, settings: Settings) -> int:
+    """A user's own Pipedrive API token, read from standard input so that it never sits in the shell history."""
+    import getpass
+
+    from core.commands import SetPipedriveToken
+
+    token = None
+    if not args.clear:
+        token = (getpass.getpass("Pipedrive API token: ") if sys.stdin.isatty() else sys.stdin.readline()).strip()
+        if not token:
+            raise CliError("no token given (pipe it in, or type it at the prompt; --clear removes one)")
+
+    async def body(core):
+        print((await core.execute(SetPipedriveToken(args.email, token))).message)
+
+    _with_core(settings, body)
+    return 0
+
+
 def cmd_run(args, settings: Settings) -> int:
     from bot.runner import NothingToRun, run_forever
 
@@ -344,6 +395,20 @@ def build_parser() -> argparse.ArgumentParser:
     link = users_sub.add_parser("link", help="a one-time code that links the user's Telegram account")
     link.add_argument("email")
     users.set_defaults(func=cmd_users)
+    token = users_sub.add_parser("pipedrive-token", help="set a user's own Pipedrive API token (from stdin)")
+    token.add_argument("email")
+    token.add_argument("--clear", action="store_true", help="remove it: the company token applies again")
+    token.set_defaults(func=cmd_pipedrive_token)
+    sync = sub.add_parser("sync", help="Pipedrive syncs: status, or retry failed ones")
+    sync_sub = sync.add_subparsers(dest="sync_command", required=True)
+    status = sync_sub.add_parser("status", help="waiting, done and failed syncs, with reasons")
+    status.add_argument("--as", dest="as_email", metavar="EMAIL", help="only this user's")
+    status.add_argument("--limit", type=int, default=15, help="done and failed syncs to show (default 15)")
+    retry = sync_sub.add_parser("retry", help="queue failed syncs again")
+    retry.add_argument("ids", nargs="*", type=int, metavar="ID")
+    retry.add_argument("--all", action="store_true", help="every failed sync")
+    retry.add_argument("--as", dest="as_email", metavar="EMAIL", help="only this user's")
+    sync.set_defaults(func=cmd_sync)
     stats = sub.add_parser("stats", help="outreach and meeting numbers (same words as the chat's stats)")
     stats.add_argument("words", nargs="*", help="e.g. by method this month")
     stats.add_argument("--as", dest="as_email", metavar="EMAIL")
@@ -392,7 +457,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = _settings()
         configure_logging(settings, quiet=args.command in ("console", "demo", "users", "stats", "db", "campaigns",
-                                                           "import", "contacts", "audit"))
+                                                           "import", "contacts", "audit", "sync"))
         return args.func(args, settings)
     except (CliError, PipedrivenError) as exc:
         print(f"pipedriven: {exc}", file=sys.stderr)

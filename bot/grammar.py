@@ -23,6 +23,7 @@ from core.commands import (
     AddNote,
     BookMeeting,
     CampaignRef,
+    ChooseDigestPlatform,
     CompleteFollowUp,
     ContactRef,
     CreateCampaign,
@@ -32,9 +33,13 @@ from core.commands import (
     GetStats,
     IssueLinkCode,
     ListCampaigns,
+    ListSyncs,
     LogOutreach,
+    PauseDigests,
     PreviewErasure,
     RequestMeeting,
+    ResumeDigests,
+    RetrySyncs,
     SetFollowUp,
     ShowCampaign,
     ShowContact,
@@ -115,13 +120,17 @@ _GRAMMAR = (
                    "campaign show NAME — its contacts, owners, last outreach, status and meetings",
                    "campaign add NAME CONTACT [METHOD] — NAME is one word or \"quoted\"; "
                    "the Golden Ticket team may add any bank's contact as #ID")),
-    _Verb("settings", "settings [time HH:MM | timezone ZONE | days DAYS | link telegram]",
-          "see or change your digest time, timezone and working days, or get a code to link Telegram",
-          ("settings days mon-fri", "settings link telegram")),
+    _Verb("settings", "settings [time HH:MM | timezone ZONE | days DAYS | pause until DATE | resume "
+                      "| platform slack|telegram|all | link telegram]",
+          "see or change your digest time, timezone and working days; pause digests and nudges (holidays) "
+          "until the day you are back; choose where they arrive; or get a code to link Telegram",
+          ("settings pause until 2027-01-04", "settings link telegram"), takes_when=True),
     _Verb("export", "export CONTACT", "everything Pipedriven holds about one of your contacts",
           ("export 3", "export ana@acme.com")),
     _Verb("forget", "forget CONTACT", "erase one of your contacts from Pipedriven for good (asks first)",
           ("forget 3", "forget ana@acme.com"), aliases=("erase",)),
+    _Verb("sync", "sync [retry ID|all]", "your Pipedrive syncs (waiting, done, failed and why); retry failed ones",
+          ("sync", "sync retry 12"), aliases=("pipedrive",)),
     _Verb("help", "help [VERB]", "everything I understand, or more on one verb",
           ("help", "help log"), aliases=("?", "start")),
 )
@@ -570,20 +579,55 @@ def _campaign_add(a: _Args, actor: Actor) -> AddContactToCampaign:
     return AddContactToCampaign(actor, CampaignRef(name=str(a.words[0])), ref, method)
 
 
-def _settings(a: _Args, actor: Actor, now: datetime) -> ShowSettings | UpdateSettings | IssueLinkCode:
+def _settings(a: _Args, actor: Actor, now: datetime) -> object:
     if not a.words:
         return ShowSettings(actor)
-    if a.words[0].keyword == "link":
+    keyword = a.words[0].keyword
+    if keyword == "link":
         if len(a.words) != 2:
             raise a.fail("Link which account? Say `settings link telegram`.")
         return IssueLinkCode(actor, a.words[1].keyword)
-    setting = _SETTINGS.get(a.words[0].keyword)
+    if keyword in _DELIVERY_SETTINGS:
+        return _DELIVERY_SETTINGS[keyword](a, actor, now)
+    setting = _SETTINGS.get(keyword)
     # `settings digest at 9:15`, `settings timezone to Europe/Paris`
     value = re.sub(r"^(?:(?:time|at|to) )+", "", " ".join(a.words[1:]) + " ").strip()
     if setting is None or not value:
         raise a.fail("Change your digest `time`, `timezone` or working `days`. "
+                     "Or `pause until DATE`, `resume`, `platform slack|telegram|all`. "
                      "`settings link telegram` gives you a code to link Telegram.")
     return UpdateSettings(actor, **setting(a, value))
+
+
+def _pause(a: _Args, actor: Actor, now: datetime) -> PauseDigests:
+    """`settings pause until 2027-01-04` (or `pause 2w`): DATE is the first day back."""
+    words = a.words[1:]
+    if words and words[0].keyword == "until":
+        words = words[1:]
+    if not words:
+        raise a.fail("Pause until when? Give the day you are back, like `settings pause until 2027-01-04`.")
+    try:
+        return PauseDigests(actor, parse_when(" ".join(words), now).date())
+    except WhenError as error:
+        raise a.fail(str(error)) from None
+
+
+def _resume(a: _Args, actor: Actor, now: datetime) -> ResumeDigests:
+    if len(a.words) > 1:
+        raise a.fail("`settings resume` takes nothing after it.")
+    return ResumeDigests(actor)
+
+
+_PLATFORM_CHOICES = {"slack": "slack", "telegram": "telegram", "all": None, "both": None, "every": None}
+
+
+def _platform(a: _Args, actor: Actor, now: datetime) -> ChooseDigestPlatform:
+    if len(a.words) != 2 or a.words[1].keyword not in _PLATFORM_CHOICES:
+        raise a.fail("Choose where digests and nudges arrive: `settings platform slack`, `telegram` or `all`.")
+    return ChooseDigestPlatform(actor, _PLATFORM_CHOICES[a.words[1].keyword])
+
+
+_DELIVERY_SETTINGS = {"pause": _pause, "resume": _resume, "unpause": _resume, "platform": _platform}
 
 
 def _digest_time(a: _Args, value: str) -> dict:
@@ -633,6 +677,24 @@ _SETTINGS = {"time": _digest_time, "digest": _digest_time, "timezone": _timezone
              "days": _working_days}
 
 
+def _sync(a: _Args, actor: Actor, now: datetime) -> ListSyncs | RetrySyncs:
+    if not a.words:
+        return ListSyncs(actor)
+    if a.words[0].keyword != "retry":
+        raise a.fail(f"I don't understand {_quote(a.words[0])} here.")
+    numbers = a.words[1:]
+    if len(numbers) == 1 and numbers[0].keyword == "all":
+        return RetrySyncs(actor, all_failed=True)
+    ids = []
+    for word in numbers:
+        if not (m := re.fullmatch(r"#?(\d{1,12})", word)):
+            raise a.fail(f"{_quote(word)} isn't a sync number; `sync` lists them.")
+        ids.append(int(m[1]))
+    if not ids:
+        raise a.fail("Which sync? Give its number from `sync`, or `all`.")
+    return RetrySyncs(actor, ids=tuple(ids))
+
+
 def _help(a: _Args, actor: Actor, now: datetime) -> Help:
     if not a.words:
         return Help(None)
@@ -646,5 +708,5 @@ _PARSERS = {
     "today": _today, "add": _add, "find": _find_contacts, "show": _show, "log": _log, "note": _note,
     "warm": _warm, "meeting": _meeting, "remind": _remind, "snooze": _snooze, "done": _done, "stats": _stats,
     "campaigns": _campaigns, "campaign": _campaign, "settings": _settings, "help": _help, "export": _export,
-    "forget": _forget,
+    "forget": _forget, "sync": _sync,
 }

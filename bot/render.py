@@ -28,14 +28,18 @@ from core.results import (
     ImportReport,
     ErasurePreview,
     ErasureResult,
+    FollowUpView,
     HomeView,
     LinkCodeIssued,
     SettingsView,
     StatsReport,
     Suggestions,
+    SyncItemView,
+    SyncList,
+    SyncRetried,
     UserView,
 )
-from core.validation import METHOD_LABELS
+from core.validation import METHOD_LABELS, PLATFORM_NAMES
 
 QUICK_METHODS = ("linkedin", "email", "call")
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -183,9 +187,14 @@ def _(value: CampaignResult, user: UserView) -> Reply:
 def _(value: SettingsView, user: UserView) -> Reply:
     u = value.user
     days = ", ".join(DAY_NAMES[d - 1] for d in u.working_days)
-    text = (f"Digest at {u.digest_time:%H:%M} ({u.timezone}) on {days}."
-            + (f" Paused until {u.digest_paused_until:%d %b %Y}." if u.digest_paused_until else "")
-            + "\nChange with: settings time 09:00 · settings timezone Europe/Paris · settings days mon-fri")
+    where = f"on {PLATFORM_NAMES.get(u.digest_platform, u.digest_platform)} only" if u.digest_platform \
+        else "on every platform you use"
+    back = u.digest_paused_until
+    paused = (f" Paused until {back:%a} {back.day} {back:%b %Y} (digests and nudges start again that day)."
+              if back else "")
+    text = (f"Digest at {u.digest_time:%H:%M} ({u.timezone}) on {days}, {where}.{paused}"
+            + "\nChange with: settings time 09:00 · settings timezone Europe/Paris · settings days mon-fri"
+            + " · settings pause until DATE · settings resume · settings platform slack|telegram|all")
     return Reply(f"{value.message}\n{text}" if value.message else text, ephemeral=True)
 
 
@@ -424,3 +433,68 @@ def _(value: ErasurePreview, user: UserView) -> Reply:
 @result.register
 def _(value: ErasureResult, user: UserView) -> Reply:
     return Reply(value.message, ephemeral=True)
+
+
+def nudge(contact: ContactView, follow_up: FollowUpView, user: UserView) -> Reply:
+    """A follow-up that fell due (or a snooze that ended), as one row with the digest's buttons."""
+    if follow_up.snoozed:
+        title, why = f"💤 Snooze over: {contact.name} is back.", "snooze ended"
+    else:
+        title, why = f"⏰ Time to follow up with {contact.name}.", "follow-up due"
+    bits = [f"{why}: {follow_up.note}" if follow_up.note else why,
+            f"last touch {local(contact.last_contacted_at, user)}" if contact.last_contacted_at else "never contacted"]
+    return Reply(title, (contact_row(contact, " · ".join(bits)),))
+
+
+# --- Pipedrive sync (issue 6) ---------------------------------------------------------------------------
+
+SYNC_EVENTS = {"ContactWarmed": "warm lead", "MeetingRequested": "meeting requested",
+               "MeetingBooked": "meeting booked", "ActivityUndone": "undone outreach"}
+NOT_CONFIGURED = ("Pipedrive is not configured yet, so syncs wait in the queue (nothing is lost). "
+                  "An admin sets PIPEDRIVE_API_TOKEN, or a token of your own.")
+
+
+@result.register
+def _(value: SyncList, user: UserView) -> Reply:
+    return Reply(sync_text(value, user.timezone), ephemeral=True)
+
+
+@result.register
+def _(value: SyncRetried, user: UserView) -> Reply:
+    return Reply(value.message, ephemeral=True)
+
+
+def sync_text(value: SyncList, tz: str, *, show_user: bool = False) -> str:
+    """The `sync` list: one line per sync, unfinished first, each failure with its reason and the retry to say.
+    The same text in the chat and in `pipedriven sync status` (which names each sync's user)."""
+    counts = value.counts
+    waiting = counts.get("pending", 0) + counts.get("processing", 0)
+    head = (f"Pipedrive sync: {waiting} waiting · {counts.get('done', 0)} done · {counts.get('failed', 0)} failed")
+    lines = [head]
+    if not value.configured:
+        lines.append(NOT_CONFIGURED)
+    if not value.items:
+        lines.append("Nothing synced yet: a contact flagged warm or a meeting goes to Pipedrive.")
+    lines += [_sync_line(item, tz, show_user) for item in value.items]
+    return "\n".join(lines)
+
+
+def _sync_line(item: SyncItemView, tz: str, show_user: bool) -> str:
+    what = SYNC_EVENTS.get(item.event) or METHOD_LABELS.get(item.activity_kind or "", "activity")
+    who = item.contact_name or "(erased contact)"
+    owner = f" [{item.user_email}]" if show_user and item.user_email else ""
+    head = f"#{item.id} {who} — {what}{owner}:"
+    if item.status == "done":
+        ids = ", ".join(x for x in (f"person {item.pipedrive_person_id}" if item.pipedrive_person_id else "",
+                                    f"activity {item.pipedrive_activity_id}" if item.pipedrive_activity_id else "")
+                        if x)
+        return f"✓ {head} in Pipedrive" + (f" ({ids})" if ids else "")
+    if item.status == "failed":
+        return f"✗ {head} failed — {item.reason or 'no reason given'} Say `sync retry {item.id}`."
+    if item.status == "processing":
+        return f"🔄 {head} being sent now"
+    retry = ""
+    if item.attempts and item.next_attempt_at:
+        loc = item.next_attempt_at.astimezone(ZoneInfo(tz))
+        retry = f", next try at {loc:%H:%M:%S}" + (f" ({item.reason})" if item.reason else "")
+    return f"⏳ {head} waiting{retry}"

@@ -27,7 +27,8 @@ class Service(Protocol):
 
 
 class NothingToRun(Exception):
-    """No chat platform configured: set SLACK_BOT_TOKEN and/or TELEGRAM_BOT_TOKEN (or try `pipedriven demo`)."""
+    """Nothing configured to run: set SLACK_BOT_TOKEN and/or TELEGRAM_BOT_TOKEN, or PIPEDRIVE_API_TOKEN to sync
+    to Pipedrive (or try `pipedriven demo`)."""
 
 
 def build_services(settings: Settings, core: Core) -> tuple[list[Service], dict[str, Notifier]]:
@@ -47,13 +48,28 @@ def build_services(settings: Settings, core: Core) -> tuple[list[Service], dict[
         telegram = TelegramService(settings, core)
         services.append(telegram)
         notifiers[telegram.notifier.platform] = telegram.notifier
+
+    if notifiers:  # digests and nudges go wherever a chat adapter can deliver them
+        services.append(scheduler_service(core, notifiers))
+    # The Pipedrive sync drains the outbox whenever a token may be there: the company's, or (users' own tokens
+    # live in the database) alongside a chat adapter, whose users queue the syncs.
+    if settings.pipedrive_api_token is not None or notifiers:
+        from pipedrive.worker import SyncService
+
+        services.append(SyncService(core))
     return services, notifiers
+
+
+def scheduler_service(core: Core, notifiers: dict[str, Notifier]) -> Service:
+    from scheduler.service import SchedulerService
+
+    return SchedulerService.for_notifiers(core, notifiers)
 
 
 async def run_forever(settings: Settings, core: Core, stop: asyncio.Event | None = None) -> None:
     services, _ = build_services(settings, core)
     if not services:
-        raise NothingToRun(NothingToRun.__doc__)
+        raise NothingToRun(" ".join(NothingToRun.__doc__.split()))
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

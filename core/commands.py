@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
+from typing import ClassVar
 
 
 @dataclass(frozen=True)
@@ -395,3 +396,157 @@ class ListAudit:
     user_email: str | None = None
     since: datetime | None = None
     limit: int = 500
+
+
+# --- digests and nudges: settings and the scheduler's claims (core/deliveries.py) -----------------------
+
+@dataclass(frozen=True)
+class PauseDigests:
+    """No digest and no nudge before `until`, the first day back (a holiday)."""
+
+    actor: Actor
+    until: date
+
+
+@dataclass(frozen=True)
+class ResumeDigests:
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class ChooseDigestPlatform:
+    """Send digests and nudges to one linked platform only, or (platform None) to every linked one."""
+
+    actor: Actor
+    platform: str | None
+
+
+@dataclass(frozen=True)
+class ClaimDueDeliveries:
+    """Claim (for this process, named by `token`) up to `limit` digests and nudges due now on `platforms`."""
+
+    platforms: tuple[str, ...]
+    token: str
+    limit: int = 100
+
+
+@dataclass(frozen=True)
+class RecordDelivered:
+    """A claimed delivery went out (or, `empty`, was a digest with nothing to suggest, so nothing went)."""
+
+    delivery_id: int
+    token: str
+    message_id: str | None = None
+    empty: bool = False
+
+
+@dataclass(frozen=True)
+class RecordDeliveryFailure:
+    """A claimed delivery could not be sent: tried again later unless `permanent` (or out of attempts)."""
+
+    delivery_id: int
+    token: str
+    error: str
+    permanent: bool = False
+    retry_after: float | None = None
+
+
+@dataclass(frozen=True)
+class ListDeliveryProblems:
+    """Chat accounts whose last delivery failed for good (the user blocked the bot, the account is gone)."""
+
+
+# --- Pipedrive sync (issue 6) ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ListSyncs:
+    """A user's Pipedrive syncs: queued, done and failed, with reasons. No actor: everyone's (the CLI)."""
+
+    actor: Actor | None = None
+    limit: int = 15
+
+
+@dataclass(frozen=True)
+class RetrySyncs:
+    """Queue failed syncs again (by id, or every failed one); the actor may only retry their own."""
+
+    actor: Actor | None = None
+    ids: tuple[int, ...] = ()
+    all_failed: bool = False
+
+
+@dataclass(frozen=True)
+class SetPipedriveToken:
+    """Give a user their own Pipedrive API token (None clears it: the company token applies again)."""
+
+    email: str
+    token: str | None
+
+
+@dataclass(frozen=True)
+class ClaimSync:
+    """The sync worker takes the next due outbox row (FOR UPDATE SKIP LOCKED), one per contact at a time."""
+
+    lease_seconds: float = 300.0
+
+
+@dataclass(frozen=True)
+class NextSyncDue:
+    """When the earliest waiting sync falls due (None: nothing waits), so the worker sleeps until then."""
+
+
+@dataclass(frozen=True)
+class RecordPipedriveIds:
+    """What was found or created in Pipedrive for a contact, saved at once so a crash or retry resumes there."""
+
+    platform: ClassVar[str] = "pipedrive"  # who acts, for the audit trail: the sync worker
+    contact_id: int
+    org_id: int | None = None
+    person_id: int | None = None
+
+
+@dataclass(frozen=True)
+class KnownPipedriveIds:
+    """Pipedrive ids another contact already has for this organisation name or this email (any case)."""
+
+    organisation: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordPipedriveOwner:
+    platform: ClassVar[str] = "pipedrive"  # who acts, for the audit trail: the sync worker
+    user_id: int
+    pipedrive_user_id: int
+
+
+@dataclass(frozen=True)
+class RecordPipedriveActivity:
+    platform: ClassVar[str] = "pipedrive"  # who acts, for the audit trail: the sync worker
+    activity_id: int
+    pipedrive_activity_id: int
+
+
+@dataclass(frozen=True)
+class FinishSync:
+    """The end of one attempt: done, retry after a delay, or failed (with the sentence owed to the user, if any).
+
+    `attempt` is the claim's attempt number: a worker whose claim ran out and was taken over changes nothing.
+    """
+
+    outbox_id: int
+    attempt: int
+    outcome: str  # "done", "retry" or "failed"
+    reason: str | None = None
+    retry_in_seconds: float = 0.0
+    user_notice: str | None = None
+
+
+@dataclass(frozen=True)
+class ListSyncNotices:
+    """Failures a person must fix that the acting user has not been told about yet (for the notifiers)."""
+
+
+@dataclass(frozen=True)
+class MarkSyncNoticesSent:
+    outbox_ids: tuple[int, ...]

@@ -65,6 +65,7 @@ from core.validation import (
 )
 
 PIPEDRIVE_SYNC = "pipedrive.sync"
+OUTBOX_CHANNEL = "pipedrive_outbox"  # NOTIFY channel: a new outbox row is picked up at once
 CAMPAIGN_SIZE_HINT = (10, 30)
 
 
@@ -80,7 +81,7 @@ class Context:
 def user_view(u: User) -> UserView:
     return UserView(id=u.id, name=u.name, email=u.email, role=u.role, timezone=u.timezone,
                     digest_time=u.digest_time, working_days=tuple(u.working_days), active=u.active,
-                    digest_paused_until=u.digest_paused_until)
+                    digest_paused_until=u.digest_paused_until, digest_platform=u.digest_platform)
 
 
 def contact_view(k: Contact) -> ContactView:
@@ -407,6 +408,25 @@ async def _queue_sync(ctx: Context, actor: c.Actor, contact: Contact, event: str
     ctx.session.add(OutboxMessage(topic=PIPEDRIVE_SYNC, contact_id=contact.id, user_id=actor.user_id,
                                   payload={"event": event, **payload}, next_attempt_at=now, created_at=now,
                                   updated_at=now))
+    if "activity_id" in payload:
+        await ctx.session.execute(update(Activity).where(Activity.id == payload["activity_id"])
+                                  .values(sync_state="pending"))
+    await notify_outbox(ctx.session)
+
+
+async def notify_outbox(session: AsyncSession) -> None:
+    """Wake the sync workers (LISTEN OUTBOX_CHANNEL) when this transaction commits; nothing if it rolls back."""
+    await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": OUTBOX_CHANNEL})
+
+
+async def _syncs_to_pipedrive(ctx: Context, contact: Contact) -> bool:
+    """Whether a new activity of this contact goes to Pipedrive: once it has a person there, or one is on its
+    way (an unfinished sync would create it), every later activity is replicated."""
+    if contact.pipedrive_person_id is not None:
+        return True
+    return (await ctx.session.execute(select(OutboxMessage.id).where(
+        OutboxMessage.topic == PIPEDRIVE_SYNC, OutboxMessage.contact_id == contact.id,
+        OutboxMessage.status.in_(("pending", "processing"))).limit(1))).first() is not None
 
 
 async def _set_warmness(ctx: Context, actor: c.Actor, contact: Contact, warmness: int) -> bool:
@@ -426,8 +446,11 @@ async def log_outreach(cmd: c.LogOutreach, ctx: Context) -> ActionResult:
     campaign_id = (await find_campaign(ctx, cmd.campaign)).id if cmd.campaign else None
     activity = await _record(ctx, cmd.actor, contact, kind=method, channel=method, outcome=outcome,
                              note=clean_note(cmd.note), campaign_id=campaign_id)
+    queued = await _syncs_to_pipedrive(ctx, contact)
+    if queued:
+        await _queue_sync(ctx, cmd.actor, contact, "ActivityLogged", activity_id=activity.id)
     return ActionResult(f"✓ {METHOD_LABELS[method]} logged for {contact.name}.", contact_view(contact),
-                        activity_id=activity.id, undoable=True)
+                        sync_queued=queued, activity_id=activity.id, undoable=True)
 
 
 async def add_note(cmd: c.AddNote, ctx: Context) -> ActionResult:

@@ -77,9 +77,14 @@ class User(Base):
     # ISO weekdays (1 = Monday) on which the user gets a digest.
     working_days: Mapped[list[int]] = mapped_column(ARRAY(SmallInteger), server_default=text("'{1,2,3,4,5}'"))
     digest_paused_until: Mapped[date | None] = mapped_column(Date)
+    # The one platform digests and nudges go to; None means every platform the user has linked.
+    digest_platform: Mapped[str | None] = mapped_column(String(20))
     pipedrive_user_id: Mapped[int | None] = mapped_column(BigInteger)
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     created_at: Mapped[datetime] = _now()
+    # --- Pipedrive sync (issue 6) ---
+    # The user's own Pipedrive API token; when set it is used instead of the company's PIPEDRIVE_API_TOKEN.
+    pipedrive_api_token: Mapped[str | None] = mapped_column(String(200))
 
 
 class ChatIdentity(Base):
@@ -94,6 +99,9 @@ class ChatIdentity(Base):
     external_user_id: Mapped[str] = mapped_column(String(100))
     dm_channel: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = _now()
+    # The last permanent delivery failure (blocked the bot, account deactivated), cleared by the next success.
+    delivery_error: Mapped[str | None] = mapped_column(Text)
+    delivery_failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ChatContext(Base):
@@ -255,6 +263,7 @@ class OutboxMessage(Base):
     __table_args__ = (
         CheckConstraint(_in("status", OUTBOX_STATUSES), name="status"),
         Index("ix_outbox_ready", "next_attempt_at", postgresql_where=text("status IN ('pending', 'processing')")),
+        Index("ix_outbox_user_id_id", "user_id", "id"),  # Pipedrive sync (issue 6): a user's `sync` list
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -263,11 +272,18 @@ class OutboxMessage(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     payload: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'"))
     status: Mapped[str] = mapped_column(String(12), server_default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")  # failed ones, not counting 429s
     next_attempt_at: Mapped[datetime] = _now()
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = _now()
     updated_at: Mapped[datetime] = _now()
+    # --- Pipedrive sync (issue 6) ---
+    # A worker's claim on a 'processing' row runs out at this moment (a crashed worker's row is taken again).
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A failure only a person can fix (a bad token, a missing field): the sentence owed to the acting user,
+    # and when it was delivered. Owed while `user_notice` is set and `user_notified_at` is null.
+    user_notice: Mapped[str | None] = mapped_column(Text)
+    user_notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ProcessedRequest(Base):
@@ -348,3 +364,50 @@ class Erasure(Base):
     platform: Mapped[str] = mapped_column(String(20))
     contact_ids: Mapped[list[int]] = mapped_column(ARRAY(Integer))
     pipedrive_person_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), server_default=text("'{}'"))
+
+
+# --- scheduler: digests and nudges sent to chat, once each ----------------------------------------------
+
+DELIVERY_KINDS = ("digest", "nudge")
+# claimed: a process is sending it (until claimed_until; then another may take it over)
+# retry: a temporary platform error, to be tried again from next_attempt_at
+# sent; empty: a digest with nothing to suggest (nothing sent); skipped: too late or no longer due; failed
+DELIVERY_STATUSES = ("claimed", "retry", "sent", "empty", "skipped", "failed")
+
+
+class Delivery(Base):
+    """One digest or nudge to one user on one platform. Its unique key makes it happen once, whatever the
+    number of scheduler processes: a digest per user, platform and local day; a nudge per follow-up, due
+    moment (a snooze moves it) and platform."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        CheckConstraint(_in("kind", DELIVERY_KINDS), name="kind"),
+        CheckConstraint(_in("status", DELIVERY_STATUSES), name="status"),
+        CheckConstraint("(kind = 'digest' AND local_date IS NOT NULL) OR (kind = 'nudge' AND follow_up_id IS NOT "
+                        "NULL)", name="key"),
+        Index("uq_deliveries_digest", "user_id", "platform", "local_date", unique=True,
+              postgresql_where=text("kind = 'digest'")),
+        Index("uq_deliveries_nudge", "follow_up_id", "due_at", "platform", unique=True,
+              postgresql_where=text("kind = 'nudge'")),
+        Index("ix_deliveries_unfinished", "due_at", postgresql_where=text("status IN ('claimed', 'retry')")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(20))
+    chat_identity_id: Mapped[int | None] = mapped_column(ForeignKey("chat_identities.id", ondelete="SET NULL"))
+    local_date: Mapped[date | None] = mapped_column(Date)
+    follow_up_id: Mapped[int | None] = mapped_column(ForeignKey("follow_ups.id", ondelete="CASCADE"))
+    # When it was due: the digest's local time that day, or the follow-up's due moment.
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(10), server_default="claimed")
+    claim_token: Mapped[str | None] = mapped_column(String(40))
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")  # failed ones, not counting 429s
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = _now()
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

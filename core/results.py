@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import SecretStr
 
 
 @dataclass(frozen=True)
@@ -18,6 +22,7 @@ class UserView:
     working_days: tuple[int, ...]
     active: bool = True
     digest_paused_until: date | None = None
+    digest_platform: str | None = None  # None: every linked platform
 
     @property
     def is_golden_ticket(self) -> bool:
@@ -353,3 +358,133 @@ class AuditEntryView:
 @dataclass(frozen=True)
 class AuditList:
     entries: tuple[AuditEntryView, ...]
+
+
+# --- digests and nudges (core/deliveries.py) ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DeliveryClaim:
+    """A digest or nudge this process has claimed and must now send (or record as failed)."""
+
+    id: int
+    kind: str  # digest | nudge
+    user: UserView
+    target: ChatIdentityView
+    due_at: datetime
+    follow_up: FollowUpView | None = None  # a nudge's follow-up, and its contact
+    contact: ContactView | None = None
+
+
+@dataclass(frozen=True)
+class DueDeliveries:
+    claims: tuple[DeliveryClaim, ...]
+    more: bool = False  # the limit was reached: more may be due right now
+
+
+@dataclass(frozen=True)
+class DeliveryProblem:
+    user_id: int
+    platform: str
+    external_user_id: str
+    error: str
+    failed_at: datetime
+
+
+# --- Pipedrive sync (issue 6) ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SyncItemView:
+    """One outbox row of the Pipedrive sync, as `sync` lists it."""
+
+    id: int
+    event: str
+    status: str  # pending, processing, done, failed
+    attempts: int
+    contact_id: int | None
+    contact_name: str | None
+    user_email: str | None
+    activity_kind: str | None = None
+    reason: str | None = None
+    next_attempt_at: datetime | None = None
+    updated_at: datetime | None = None
+    pipedrive_person_id: int | None = None
+    pipedrive_activity_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SyncList:
+    items: tuple[SyncItemView, ...]
+    configured: bool  # a Pipedrive token applies (the user's own or the company's)
+    counts: dict[str, int] = field(default_factory=dict)  # by status, over all of the listed scope
+    max_retries: int = 3
+
+
+@dataclass(frozen=True)
+class SyncRetried:
+    message: str
+    ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class SyncContact:
+    id: int
+    name: str
+    email: str | None
+    phone: str | None
+    organisation: str | None
+    warmness: int
+    pipedrive_person_id: int | None
+    pipedrive_org_id: int | None
+    campaign: str | None = None  # the campaign the contact came through, for the campaign source field
+
+
+@dataclass(frozen=True)
+class SyncActivity:
+    id: int
+    kind: str
+    outcome: str
+    subject: str | None
+    note: str | None
+    occurred_at: datetime
+    due_at: datetime | None
+    pipedrive_activity_id: int | None
+
+
+@dataclass(frozen=True)
+class SyncUser:
+    id: int
+    name: str
+    email: str
+    pipedrive_user_id: int | None
+
+
+@dataclass(frozen=True)
+class KnownIds:
+    org_id: int | None = None
+    person_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SyncTask:
+    """A claimed outbox row with everything the worker needs; the user's own token rides as a SecretStr."""
+
+    outbox_id: int
+    attempt: int
+    event: str
+    user: SyncUser | None
+    contact: SyncContact | None
+    activity: SyncActivity | None
+    user_token: SecretStr | None = field(default=None, repr=False)
+    # Pipedrive activities already linked to this contact's other activities: never mistaken for this one's.
+    linked_activity_ids: frozenset[int] = frozenset()
+    # A Pipedrive activity to delete: its outreach was undone here after it had been replicated.
+    undone_activity_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SyncNotice:
+    """One message owed to a user about a sync failure only a person can fix (several rows, one message)."""
+
+    user_id: int
+    text: str
+    outbox_ids: tuple[int, ...]

@@ -5,6 +5,7 @@ Secrets (tokens, signing secrets) are `SecretStr` so that they never show up in 
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 
 import platformdirs
@@ -31,6 +32,12 @@ class Settings(BaseSettings):
     # CSV import: the largest file accepted from a chat upload (the CLI has no limit).
     import_max_upload_bytes: int = Field(default=5_000_000, gt=0)
 
+    # The scheduler (digests and nudges).
+    digest_grace_minutes: int = Field(default=120, ge=0, description="a digest missed by less is still sent")
+    workday_end: time = time(18, 0)  # nudges wait for working hours: digest time until then, local
+    scheduler_tick_seconds: float = Field(default=30, gt=0)
+    delivery_lease_seconds: int = Field(default=300, gt=0, description="a claim left unsent this long is retaken")
+
     # Chat platforms (used by the adapters).
     slack_bot_token: SecretStr | None = None
     slack_app_token: SecretStr | None = None
@@ -49,6 +56,22 @@ class Settings(BaseSettings):
     # Pipedrive.
     pipedrive_api_token: SecretStr | None = None
     pipedrive_base_url: str | None = None
+    # --- Pipedrive sync (issue 6) ---
+    pipedrive_max_retries: int = Field(default=3, ge=0, le=20, description="retries before a sync is failed")
+    pipedrive_retry_base_seconds: float = Field(default=2.0, gt=0, description="first backoff; doubles per retry")
+    pipedrive_campaign_source_field: str = "Campaign source"  # a person field's display name in Pipedrive
+    pipedrive_warm_label: str = "Warm lead"  # a person label option, matched case-insensitively
+    pipedrive_burst_limit: int = Field(default=20, ge=2, description="requests per 2 s until Pipedrive says")
+    pipedrive_search_limit: int = Field(default=10, ge=2, description="searches per 2 s")
+    pipedrive_timeout_seconds: float = Field(default=10.0, gt=0)
+    pipedrive_cache_seconds: float = Field(default=600.0, ge=0, description="expiry of cached Pipedrive lookups")
+    pipedrive_poll_seconds: float = Field(default=5.0, gt=0, description="outbox poll when no notification comes")
+    pipedrive_concurrency: int = Field(default=4, ge=1, le=32, description="syncs in flight per process")
+
+    @property
+    def pipedrive_url(self) -> str:
+        """Where the Pipedrive API lives: the company domain if given; api.pipedrive.com takes any API token."""
+        return (self.pipedrive_base_url or "https://api.pipedrive.com").rstrip("/")
 
     @field_validator("database_url")
     @classmethod

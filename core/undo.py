@@ -2,7 +2,8 @@
 
 The activity is deleted and what logging it changed is put back: the contact's last touch, the follow-ups the
 touch settled and the campaign row's last outreach. Only plain outreach can be undone: a meeting or a warm flag
-may already be on its way to Pipedrive.
+may already be on its way to Pipedrive. An outreach already replicated to Pipedrive is deleted there too (a sync
+is queued); one not sent yet is simply not sent.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from sqlalchemy import func, select, update
 
 from core import commands as c
 from core.errors import InvalidInput, NotAllowed, NotFound
-from core.handlers import Context, contact_view, load_contact
+from core.handlers import Context, contact_view, load_contact, _queue_sync
 from core.models import OUTREACH_METHODS, Activity, CampaignContact, FollowUp
 from core.results import ActionResult
 from core.validation import METHOD_LABELS
@@ -35,6 +36,9 @@ async def undo_outreach(cmd: c.UndoOutreach, ctx: Context) -> ActionResult:
     now = ctx.clock.now()
     if now - activity.created_at > UNDO_WINDOW:
         raise InvalidInput("Too late to undo: an outreach can be taken back for a minute after it is logged.")
+    if activity.pipedrive_activity_id is not None:  # already replicated: take it back in Pipedrive too
+        await _queue_sync(ctx, cmd.actor, contact, "ActivityUndone",
+                         pipedrive_activity_id=activity.pipedrive_activity_id)
     await ctx.session.delete(activity)
     await ctx.session.flush()
 

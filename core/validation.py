@@ -12,6 +12,7 @@ from email_validator import EmailNotValidError, validate_email
 from core.errors import InvalidInput
 from core.models import MAX_WARMNESS, OUTCOMES, OUTREACH_METHODS, ROLES
 
+PLATFORM_NAMES = {"slack": "Slack", "telegram": "Telegram", "console": "the console"}
 METHOD_LABELS = {
     "linkedin": "LinkedIn", "email": "Email", "call": "Call", "campaign_email": "Campaign email",
     "referral": "Referral", "conference": "Conference", "meeting": "Meeting", "note": "Note",

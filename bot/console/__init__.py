@@ -59,18 +59,16 @@ class ConsoleChat:
             data, self.pending_prompt = self.pending_prompt, None
             if not text:
                 return "Cancelled."
-            return self._show(await self.conversation.handle_button(self.user, data, answer=text))
+            return self.display(await self.conversation.handle_button(self.user, data, answer=text))
         if text.isdigit() and self.buttons:
             index = int(text)
             if not 1 <= index <= len(self.buttons):
                 return f"There is no button [{index}]; the last message had {len(self.buttons)}."
-            return self._show(await self.conversation.handle_button(self.user, self.buttons[index - 1]))
-        return self._show(await self.conversation.handle_text(self.user, text))
+            return self.display(await self.conversation.handle_button(self.user, self.buttons[index - 1]))
+        return self.display(await self.conversation.handle_text(self.user, text))
 
-    async def show(self, reply: Reply | None) -> str:
-        return self._show(reply) if reply else ""
-
-    def _show(self, reply: Reply) -> str:
+    def display(self, reply: Reply) -> str:
+        """Terminal text for a reply; its buttons' numbers (and its question) now belong to this chat."""
         out, buttons = render_text(reply)
         if buttons:  # a reply without buttons keeps the last numbers usable
             self.buttons = buttons

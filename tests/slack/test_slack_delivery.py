@@ -122,6 +122,7 @@ def test_pipedriven_run_builds_the_slack_service_and_its_notifier_when_configure
     from bot.runner import build_services
 
     services, notifiers = build_services(slack_settings, core)
-    assert [s.name for s in services] == ["slack (HTTP on port 3000)"]
+    # The Pipedrive sync runs beside a chat adapter: users may have Pipedrive tokens of their own.
+    assert [s.name for s in services] == ["slack (HTTP on port 3000)", "scheduler", "pipedrive sync"]
     assert notifiers["slack"].platform == "slack"
     assert build_services(slack_settings.model_copy(update={"slack_bot_token": None}), core) == ([], {})

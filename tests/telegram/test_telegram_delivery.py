@@ -84,7 +84,8 @@ async def test_a_refused_token_stops_the_start_with_a_one_line_reason(core, tele
 
 async def test_run_starts_telegram_only_when_a_token_is_set(core):
     services, notifiers = build_services(core.settings, core)
-    assert [s.name for s in services] == ["telegram"] and list(notifiers) == ["telegram"]
+    # The Pipedrive sync runs beside a chat adapter: users may have Pipedrive tokens of their own.
+    assert [s.name for s in services] == ["telegram", "scheduler", "pipedrive sync"] and list(notifiers) == ["telegram"]
     services, notifiers = build_services(core.settings.model_copy(update={"telegram_bot_token": None}), core)
     assert services == [] and notifiers == {}
 

@@ -1,0 +1,305 @@
+"""Digests and nudges: what is due to whom, decided from the database and claimed there exactly once.
+
+The rules, all in the user's own timezone:
+
+- A digest goes once per local day at the user's digest time, on their working days, unless digests are
+  paused (`digest_paused_until` is the first day back). After downtime, a digest missed by less than the grace
+  window (`DIGEST_GRACE_MINUTES`, 2 h) still goes, once; an older one is skipped, so a restart never sends a
+  burst of stale digests. A digest with nothing to suggest is recorded as `empty` and nothing is sent.
+- A nudge goes for each open follow-up that has fallen due (a reminder, or a snooze that ended) during the
+  user's working hours: from their digest time until `WORKDAY_END` (18:00) on working days, not while paused.
+  One due at 02:00 arrives at the start of their day; none is ever dropped, it waits for the next allowed
+  moment. A snooze moves the follow-up's due moment, so the snooze ending nudges again.
+- Both go to every platform the user has linked, or only to the one they chose (`settings platform`).
+
+Exactly once, with any number of scheduler processes: a delivery is a row of `deliveries` whose unique key
+(digest: user, platform, local day; nudge: follow-up, due moment, platform) is inserted as a *claim* before
+anything is sent (`INSERT … ON CONFLICT DO NOTHING`). A claim names its process (a token) and holds for a
+lease; a process that dies between claim and send leaves a claim that expires, and another process retakes it
+(`FOR UPDATE SKIP LOCKED`). A temporary platform error schedules a retry with backoff (at least the
+platform's retry-after); a permanent one is recorded on the user's chat account, shown by `users list`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, text, update
+
+from core import commands as c
+from core.errors import InvalidInput
+from core.handlers import Context, contact_view, load_user, user_view
+from core.models import ChatIdentity, Contact, Delivery, FollowUp, User
+from core.results import (
+    ChatIdentityView,
+    DeliveryClaim,
+    DeliveryProblem,
+    DueDeliveries,
+    FollowUpView,
+    SettingsView,
+)
+from core.validation import PLATFORM_NAMES
+
+MAX_ATTEMPTS = 6
+BACKOFF_SECONDS = (15, 60, 300, 900, 1800)  # after the 1st, 2nd, … temporary failure
+MIN_RETRY_SECONDS = 1
+MAX_PAUSE_DAYS = 366
+
+# Where each user is reached: their newest account on each platform this process serves, or only on the
+# platform they chose.
+_REACH = """
+reach AS (
+    SELECT DISTINCT ON (ci.user_id, ci.platform) ci.id, ci.user_id, ci.platform
+      FROM chat_identities ci JOIN users u ON u.id = ci.user_id
+     WHERE u.active AND ci.platform = ANY(:platforms)
+       AND (u.digest_platform IS NULL OR u.digest_platform = ci.platform)
+     ORDER BY ci.user_id, ci.platform, ci.id DESC
+)"""
+
+# Today's and yesterday's digest moments (a late digest time may have been missed across midnight), kept when
+# they fell in the last grace window and no delivery row exists yet for that user, platform and day.
+_CLAIM_DIGESTS = f"""
+WITH {_REACH},
+local AS (
+    SELECT u.id AS user_id, u.timezone, u.digest_time, u.working_days, u.digest_paused_until,
+           CAST(timezone(u.timezone, CAST(:now AS timestamptz)) AS date) AS today
+      FROM users u
+     WHERE u.active
+),
+slot AS (
+    SELECT l.user_id, d.day, timezone(l.timezone, d.day + l.digest_time) AS due_at
+      FROM local l CROSS JOIN LATERAL (VALUES (l.today), (l.today - 1)) AS d(day)
+     WHERE CAST(extract(isodow FROM d.day) AS smallint) = ANY(l.working_days)
+       AND (l.digest_paused_until IS NULL OR d.day >= l.digest_paused_until)
+)
+INSERT INTO deliveries (kind, user_id, platform, chat_identity_id, local_date, due_at, status, claim_token,
+                        claimed_until, created_at)
+SELECT 'digest', s.user_id, r.platform, r.id, s.day, s.due_at, 'claimed', :token, :lease_end, :now
+  FROM slot s JOIN reach r ON r.user_id = s.user_id
+ WHERE s.due_at <= :now AND s.due_at > :now - :grace
+   AND NOT EXISTS (SELECT 1 FROM deliveries d
+                    WHERE d.kind = 'digest' AND d.user_id = s.user_id AND d.platform = r.platform
+                      AND d.local_date = s.day)
+ ORDER BY s.due_at, s.user_id, r.platform
+ LIMIT :limit
+ON CONFLICT DO NOTHING
+RETURNING id
+"""
+
+# Open follow-ups that have fallen due, for users inside their working hours now (from their digest time until
+# the end of the working day; a digest time at or after that end keeps the window open until midnight).
+_CLAIM_NUDGES = f"""
+WITH {_REACH},
+at_work AS (
+    SELECT u.id AS user_id
+      FROM users u CROSS JOIN LATERAL (SELECT timezone(u.timezone, CAST(:now AS timestamptz)) AS at) l
+     WHERE u.active
+       AND CAST(extract(isodow FROM l.at) AS smallint) = ANY(u.working_days)
+       AND (u.digest_paused_until IS NULL OR CAST(l.at AS date) >= u.digest_paused_until)
+       AND CAST(l.at AS time) >= u.digest_time
+       AND (CAST(l.at AS time) < :day_end OR u.digest_time >= :day_end)
+)
+INSERT INTO deliveries (kind, user_id, platform, chat_identity_id, follow_up_id, due_at, status, claim_token,
+                        claimed_until, created_at)
+SELECT 'nudge', f.user_id, r.platform, r.id, f.id, f.due_at, 'claimed', :token, :lease_end, :now
+  FROM follow_ups f JOIN at_work w ON w.user_id = f.user_id JOIN reach r ON r.user_id = f.user_id
+ WHERE f.status = 'open' AND f.due_at <= :now
+   AND NOT EXISTS (SELECT 1 FROM deliveries d
+                    WHERE d.kind = 'nudge' AND d.follow_up_id = f.id AND d.due_at = f.due_at
+                      AND d.platform = r.platform)
+ ORDER BY f.due_at, f.id, r.platform
+ LIMIT :limit
+ON CONFLICT DO NOTHING
+RETURNING id
+"""
+
+# Claims whose process died (lease over) and deliveries waiting for a retry, taken over by this process.
+_RETAKE = """
+UPDATE deliveries SET status = 'claimed', claim_token = :token, claimed_until = :lease_end
+ WHERE id IN (SELECT id FROM deliveries
+               WHERE ((status = 'claimed' AND claimed_until <= :now)
+                      OR (status = 'retry' AND next_attempt_at <= :now))
+                 AND platform = ANY(:platforms)
+               ORDER BY due_at, id
+               LIMIT :limit
+               FOR UPDATE SKIP LOCKED)
+RETURNING id
+"""
+
+
+# --- settings -------------------------------------------------------------------------------------------
+
+async def pause_digests(cmd: c.PauseDigests, ctx: Context) -> SettingsView:
+    user = await load_user(ctx, cmd.actor.user_id)
+    today = _local_today(ctx, user.timezone)
+    if cmd.until <= today:
+        raise InvalidInput("Pause until a day after today (the day your digests should start again).")
+    if cmd.until > today + timedelta(days=MAX_PAUSE_DAYS):
+        raise InvalidInput("A pause lasts at most a year.")
+    user.digest_paused_until = cmd.until
+    await ctx.session.flush()
+    return SettingsView(user_view(user), f"Paused: no digest or nudge until {cmd.until:%a} {cmd.until.day} "
+                                         f"{cmd.until:%b %Y}, when they start again.")
+
+
+async def resume_digests(cmd: c.ResumeDigests, ctx: Context) -> SettingsView:
+    user = await load_user(ctx, cmd.actor.user_id)
+    was_paused = user.digest_paused_until is not None and user.digest_paused_until > _local_today(ctx, user.timezone)
+    user.digest_paused_until = None
+    await ctx.session.flush()
+    return SettingsView(user_view(user), "Resumed: digests and nudges are on." if was_paused
+                        else "Digests and nudges were not paused.")
+
+
+async def choose_digest_platform(cmd: c.ChooseDigestPlatform, ctx: Context) -> SettingsView:
+    user = await load_user(ctx, cmd.actor.user_id)
+    if cmd.platform is None:
+        user.digest_platform = None
+        await ctx.session.flush()
+        return SettingsView(user_view(user), "Digests and nudges go to every platform you use.")
+    platform = cmd.platform.strip().lower()
+    if platform not in PLATFORM_NAMES:
+        raise InvalidInput("Choose slack, telegram or all.")
+    linked = (await ctx.session.execute(select(ChatIdentity.id).where(
+        ChatIdentity.user_id == user.id, ChatIdentity.platform == platform).limit(1))).first()
+    if linked is None:
+        raise InvalidInput(f"You haven't used Pipedriven on {PLATFORM_NAMES[platform]} yet; "
+                           f"say hello to it there first.")
+    user.digest_platform = platform
+    await ctx.session.flush()
+    return SettingsView(user_view(user), f"Digests and nudges go to {PLATFORM_NAMES[platform]} only.")
+
+
+def _local_today(ctx: Context, tz: str) -> date:
+    return ctx.clock.now().astimezone(ZoneInfo(tz)).date()
+
+
+# --- claims ---------------------------------------------------------------------------------------------
+
+async def claim_due_deliveries(cmd: c.ClaimDueDeliveries, ctx: Context) -> DueDeliveries:
+    """Retake expired claims and due retries, then claim new digests, then new nudges, up to the limit."""
+    if not cmd.platforms or cmd.limit < 1:
+        return DueDeliveries(())
+    now = ctx.clock.now()
+    params = {"now": now, "token": cmd.token, "platforms": list(cmd.platforms),
+              "lease_end": now + timedelta(seconds=ctx.settings.delivery_lease_seconds),
+              "grace": timedelta(minutes=ctx.settings.digest_grace_minutes), "day_end": ctx.settings.workday_end}
+    ids: list[int] = []
+    for query in (_RETAKE, _CLAIM_DIGESTS, _CLAIM_NUDGES):
+        left = cmd.limit - len(ids)
+        if left <= 0:
+            break
+        ids += (await ctx.session.execute(text(query), {**params, "limit": left})).scalars().all()
+    claims = await _still_due(ctx, ids, now)
+    return DueDeliveries(tuple(claims), more=len(ids) >= cmd.limit)
+
+
+async def _still_due(ctx: Context, ids: list[int], now: datetime) -> list[DeliveryClaim]:
+    """The claims to send now; a retaken one that is no longer due (a digest past its grace window, a
+    follow-up done or moved, an account unlinked) is marked skipped instead."""
+    if not ids:
+        return []
+    rows = (await ctx.session.execute(
+        select(Delivery, User, ChatIdentity, FollowUp, Contact)
+        .join(User, User.id == Delivery.user_id)
+        .outerjoin(ChatIdentity, ChatIdentity.id == Delivery.chat_identity_id)
+        .outerjoin(FollowUp, FollowUp.id == Delivery.follow_up_id)
+        .outerjoin(Contact, Contact.id == FollowUp.contact_id)
+        .where(Delivery.id.in_(ids))
+        .order_by(Delivery.kind, Delivery.due_at, Delivery.id))).all()  # digests before nudges
+    grace = timedelta(minutes=ctx.settings.digest_grace_minutes)
+    claims, skipped = [], []
+    for delivery, user, identity, follow_up, contact in rows:
+        if delivery.kind == "digest":
+            due = now - delivery.due_at < grace
+        else:
+            due = follow_up is not None and follow_up.status == "open" and follow_up.due_at == delivery.due_at
+        if not (due and user.active and identity is not None):
+            skipped.append(delivery.id)
+            continue
+        claims.append(DeliveryClaim(
+            id=delivery.id, kind=delivery.kind, user=user_view(user),
+            target=ChatIdentityView(identity.user_id, identity.platform, identity.external_user_id,
+                                    identity.dm_channel),
+            due_at=delivery.due_at,
+            follow_up=FollowUpView(follow_up.id, follow_up.contact_id, follow_up.due_at, follow_up.note,
+                                   follow_up.snoozed) if follow_up else None,
+            contact=contact_view(contact) if contact else None))
+    if skipped:
+        await ctx.session.execute(update(Delivery).where(Delivery.id.in_(skipped)).values(
+            status="skipped", claim_token=None, claimed_until=None, finished_at=now))
+    return claims
+
+
+# --- outcomes -------------------------------------------------------------------------------------------
+
+def _ours(delivery_id: int, token: str):
+    """Only the process holding the claim may record its outcome (a late twin whose lease ran out may not)."""
+    return update(Delivery).where(Delivery.id == delivery_id, Delivery.claim_token == token,
+                                  Delivery.status == "claimed")
+
+
+async def record_delivered(cmd: c.RecordDelivered, ctx: Context) -> bool:
+    now = ctx.clock.now()
+    identity_id = (await ctx.session.execute(_ours(cmd.delivery_id, cmd.token).values(
+        status="empty" if cmd.empty else "sent", message_id=cmd.message_id[:100] if cmd.message_id else None,
+        claimed_until=None, last_error=None, finished_at=now).returning(Delivery.chat_identity_id))).first()
+    if identity_id is None:
+        return False
+    if not cmd.empty and identity_id[0] is not None:  # the account works again
+        await ctx.session.execute(update(ChatIdentity).where(
+            ChatIdentity.id == identity_id[0], ChatIdentity.delivery_failed_at.is_not(None))
+            .values(delivery_error=None, delivery_failed_at=None))
+    return True
+
+
+async def record_delivery_failure(cmd: c.RecordDeliveryFailure, ctx: Context) -> str | None:
+    """Schedule a retry, or give up; returns the delivery's new status (None if the claim wasn't ours)."""
+    now = ctx.clock.now()
+    delivery = (await ctx.session.execute(select(Delivery).where(
+        Delivery.id == cmd.delivery_id, Delivery.claim_token == cmd.token, Delivery.status == "claimed")
+        .with_for_update())).scalar_one_or_none()
+    if delivery is None:
+        return None
+    error = (cmd.error or "unknown error")[:500]
+    if cmd.retry_after is None:  # a “too many requests, retry after” is no reason to give up
+        delivery.attempts += 1
+    delivery.last_error = error
+    delivery.claimed_until = None
+    if cmd.permanent or delivery.attempts >= MAX_ATTEMPTS:
+        delivery.status, delivery.finished_at = "failed", now
+        if cmd.permanent and delivery.chat_identity_id is not None:
+            await ctx.session.execute(update(ChatIdentity).where(ChatIdentity.id == delivery.chat_identity_id)
+                                      .values(delivery_error=error, delivery_failed_at=now))
+    else:
+        # The platform's retry-after when it gave one (a 429), else a growing backoff.
+        wait = (max(cmd.retry_after, MIN_RETRY_SECONDS) if cmd.retry_after is not None
+                else BACKOFF_SECONDS[min(delivery.attempts, len(BACKOFF_SECONDS)) - 1])
+        delivery.status = "retry"
+        delivery.next_attempt_at = now + timedelta(seconds=wait)
+    await ctx.session.flush()
+    return delivery.status
+
+
+async def list_delivery_problems(cmd: c.ListDeliveryProblems, ctx: Context) -> tuple[DeliveryProblem, ...]:
+    rows = (await ctx.session.execute(select(ChatIdentity).where(ChatIdentity.delivery_failed_at.is_not(None))
+                                      .order_by(ChatIdentity.user_id, ChatIdentity.platform))).scalars().all()
+    return tuple(DeliveryProblem(r.user_id, r.platform, r.external_user_id, r.delivery_error or "",
+                                 r.delivery_failed_at) for r in rows)
+
+
+# Which of these commands the audit trail leaves out (core.service): the read-only one, and the scheduler's own
+# bookkeeping, whose record is the deliveries table itself.
+READ_ONLY = frozenset({c.ListDeliveryProblems})
+BOOKKEEPING = frozenset({c.ClaimDueDeliveries, c.RecordDelivered, c.RecordDeliveryFailure})
+
+HANDLERS = {
+    c.PauseDigests: pause_digests,
+    c.ResumeDigests: resume_digests,
+    c.ChooseDigestPlatform: choose_digest_platform,
+    c.ClaimDueDeliveries: claim_due_deliveries,
+    c.RecordDelivered: record_delivered,
+    c.RecordDeliveryFailure: record_delivery_failure,
+    c.ListDeliveryProblems: list_delivery_problems,
+}

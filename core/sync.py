@@ -1,0 +1,397 @@
+"""The Pipedrive sync's side of the core: the outbox rows' life, what users see of it, and what they are owed.
+
+The worker in `pipedrive/` never touches SQL: it claims a row (`ClaimSync`, FOR UPDATE SKIP LOCKED with one
+sync per contact at a time), records each id the moment Pipedrive gives it (`RecordPipedriveIds`, ...), and
+ends the attempt (`FinishSync`). A claim is a lease: a crashed worker's row is taken again once it runs out,
+and the ids already stored tell the next attempt where to resume. `OutboxListener` wakes workers on the
+NOTIFY that `core.handlers.notify_outbox` sends when a sync is queued.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+import psycopg
+from pydantic import SecretStr
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from core import commands as c
+from core import db
+from core.errors import DatabaseUnavailable, InvalidInput, NotAllowed, NotFound, UnknownUser
+from core.handlers import OUTBOX_CHANNEL, PIPEDRIVE_SYNC, Context, load_user, notify_outbox
+from core.models import Activity, Campaign, CampaignContact, Contact, OutboxMessage, User
+from core.results import (
+    ActionResult,
+    KnownIds,
+    SyncActivity,
+    SyncContact,
+    SyncItemView,
+    SyncList,
+    SyncNotice,
+    SyncRetried,
+    SyncTask,
+    SyncUser,
+)
+
+log = logging.getLogger(__name__)
+
+# Key spaces of advisory locks: two workers never sync one contact, nor find-or-create one Pipedrive record,
+# at the same moment.
+_CONTACT_LOCK_SPACE = 6_0001
+_RECORD_LOCK_SPACE = 6_0002
+# A failure a person must fix is told once; the same sentence again within this time is not repeated.
+NOTICE_QUIET = timedelta(hours=24)
+_CLAIM_BATCH = 10
+_UNFINISHED = ("pending", "processing")
+
+
+def _token_applies(ctx: Context):
+    """Rows a configured token can send: all of them with a company token, else those of users with their own."""
+    if ctx.settings.pipedrive_api_token is not None:
+        return True
+    return OutboxMessage.user_id.in_(select(User.id).where(User.pipedrive_api_token.is_not(None)))
+
+
+def _ready(now):
+    return or_(and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
+               and_(OutboxMessage.status == "processing", OutboxMessage.locked_until <= now))
+
+
+def _activity_id(row: OutboxMessage) -> int | None:
+    value = (row.payload or {}).get("activity_id")
+    return int(value) if isinstance(value, int) else None
+
+
+# --- the worker's side ----------------------------------------------------------------------------------
+
+async def claim_sync(cmd: c.ClaimSync, ctx: Context) -> SyncTask | None:
+    s, now = ctx.session, ctx.clock.now()
+    candidates = (await s.execute(
+        select(OutboxMessage).where(OutboxMessage.topic == PIPEDRIVE_SYNC, _ready(now), _token_applies(ctx))
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(_CLAIM_BATCH)
+        .with_for_update(skip_locked=True))).scalars().all()
+    for row in candidates:
+        if row.contact_id is not None and not await _contact_free(ctx, row):
+            continue
+        row.status, row.attempts = "processing", row.attempts + 1
+        row.locked_until, row.updated_at = now + timedelta(seconds=cmd.lease_seconds), now
+        await s.flush()
+        return await _task(ctx, row)
+    return None
+
+
+async def _contact_free(ctx: Context, row: OutboxMessage) -> bool:
+    """Take this contact for the claim's transaction, unless another worker has it (claiming or syncing)."""
+    s = ctx.session
+    if not await s.scalar(select(func.pg_try_advisory_xact_lock(_CONTACT_LOCK_SPACE, row.contact_id))):
+        return False
+    return not await s.scalar(select(exists().where(
+        OutboxMessage.contact_id == row.contact_id, OutboxMessage.id != row.id,
+        OutboxMessage.status == "processing", OutboxMessage.locked_until > ctx.clock.now())))
+
+
+async def _task(ctx: Context, row: OutboxMessage) -> SyncTask:
+    s = ctx.session
+    user = await s.get(User, row.user_id) if row.user_id is not None else None
+    contact = await s.get(Contact, row.contact_id) if row.contact_id is not None else None
+    activity_id = _activity_id(row)
+    activity = await s.get(Activity, activity_id) if activity_id is not None else None
+    if activity is not None and activity.contact_id != row.contact_id:
+        activity = None  # erased with its contact, or not this contact's
+    linked: frozenset[int] = frozenset()
+    if contact is not None and activity is not None:
+        linked = frozenset((await s.execute(select(Activity.pipedrive_activity_id).where(
+            Activity.contact_id == contact.id, Activity.id != activity.id,
+            Activity.pipedrive_activity_id.is_not(None)))).scalars())
+    payload = row.payload or {}
+    undone = payload.get("pipedrive_activity_id") if payload.get("event") == "ActivityUndone" else None
+    return SyncTask(
+        outbox_id=row.id, attempt=row.attempts, event=str(payload.get("event", "")),
+        user=SyncUser(user.id, user.name, user.email, user.pipedrive_user_id) if user else None,
+        contact=await _sync_contact(ctx, contact, activity) if contact else None,
+        activity=SyncActivity(activity.id, activity.kind, activity.outcome, activity.subject, activity.note,
+                              activity.occurred_at, activity.due_at, activity.pipedrive_activity_id)
+        if activity else None,
+        user_token=SecretStr(user.pipedrive_api_token) if user and user.pipedrive_api_token else None,
+        linked_activity_ids=linked, undone_activity_id=undone if isinstance(undone, int) else None)
+
+
+async def _sync_contact(ctx: Context, contact: Contact, activity: Activity | None) -> SyncContact:
+    """The contact as Pipedrive gets it; its campaign is the activity's, else the one it joined last."""
+    if activity is not None and activity.campaign_id is not None:
+        campaign = await ctx.session.scalar(select(Campaign.name).where(Campaign.id == activity.campaign_id))
+    else:
+        campaign = await ctx.session.scalar(
+            select(Campaign.name).join(CampaignContact, CampaignContact.campaign_id == Campaign.id)
+            .where(CampaignContact.contact_id == contact.id)
+            .order_by(CampaignContact.added_at.desc(), CampaignContact.id.desc()).limit(1))
+    return SyncContact(contact.id, contact.name, contact.email, contact.phone, contact.organisation,
+                       contact.warmness, contact.pipedrive_person_id, contact.pipedrive_org_id, campaign)
+
+
+async def next_sync_due(cmd: c.NextSyncDue, ctx: Context):
+    due = func.least(
+        func.min(OutboxMessage.next_attempt_at).filter(OutboxMessage.status == "pending"),
+        func.min(OutboxMessage.locked_until).filter(OutboxMessage.status == "processing"))
+    return await ctx.session.scalar(select(due).where(
+        OutboxMessage.topic == PIPEDRIVE_SYNC, OutboxMessage.status.in_(_UNFINISHED), _token_applies(ctx)))
+
+
+async def known_pipedrive_ids(cmd: c.KnownPipedriveIds, ctx: Context) -> KnownIds:
+    org_id = person_id = None
+    if cmd.organisation:
+        org_id = await ctx.session.scalar(select(Contact.pipedrive_org_id).where(
+            func.lower(Contact.organisation) == cmd.organisation.strip().lower(),
+            Contact.pipedrive_org_id.is_not(None)).order_by(Contact.id).limit(1))
+    if cmd.email:
+        person_id = await ctx.session.scalar(select(Contact.pipedrive_person_id).where(
+            func.lower(Contact.email) == cmd.email.strip().lower(),
+            Contact.pipedrive_person_id.is_not(None)).order_by(Contact.id).limit(1))
+    return KnownIds(org_id, person_id)
+
+
+@asynccontextmanager
+async def pipedrive_record_lock(engine: AsyncEngine, key: str) -> AsyncIterator[None]:
+    """Hold a lock on one Pipedrive record to be found or created (an organisation's name, a person's email)
+    across workers and processes: two contacts of one organisation must not create it twice."""
+    lock = (_RECORD_LOCK_SPACE, func.hashtext(key))
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(select(func.pg_advisory_lock(*lock)))
+            try:
+                yield
+            finally:
+                await conn.execute(select(func.pg_advisory_unlock(*lock)))
+    except (OperationalError, InterfaceError) as exc:
+        raise DatabaseUnavailable() from exc
+
+
+async def record_pipedrive_ids(cmd: c.RecordPipedriveIds, ctx: Context) -> None:
+    values = {k: v for k, v in (("pipedrive_org_id", cmd.org_id), ("pipedrive_person_id", cmd.person_id))
+              if v is not None}
+    if values:
+        await ctx.session.execute(update(Contact).where(Contact.id == cmd.contact_id).values(**values))
+
+
+async def record_pipedrive_owner(cmd: c.RecordPipedriveOwner, ctx: Context) -> None:
+    await ctx.session.execute(update(User).where(User.id == cmd.user_id)
+                              .values(pipedrive_user_id=cmd.pipedrive_user_id))
+
+
+async def record_pipedrive_activity(cmd: c.RecordPipedriveActivity, ctx: Context) -> bool:
+    """False when the activity is gone (undone while it was being sent)."""
+    updated = (await ctx.session.execute(update(Activity).where(Activity.id == cmd.activity_id).values(
+        pipedrive_activity_id=cmd.pipedrive_activity_id, sync_state="synced").returning(Activity.id))).first()
+    return updated is not None
+
+
+async def finish_sync(cmd: c.FinishSync, ctx: Context) -> bool:
+    """End the attempt; False (and nothing written) when the claim was stale."""
+    if cmd.outcome not in ("done", "retry", "failed"):
+        raise ValueError(f"unknown sync outcome {cmd.outcome!r}")
+    s, now = ctx.session, ctx.clock.now()
+    row = await s.get(OutboxMessage, cmd.outbox_id, with_for_update=True)
+    if row is None or row.status != "processing" or row.attempts != cmd.attempt:
+        return False
+    row.locked_until, row.updated_at = None, now
+    if cmd.outcome == "done":
+        row.status, row.last_error = "done", None
+    elif cmd.outcome == "retry":
+        row.status, row.last_error = "pending", cmd.reason
+        row.next_attempt_at = now + timedelta(seconds=max(0.0, cmd.retry_in_seconds))
+    else:
+        row.status, row.last_error = "failed", cmd.reason
+        if cmd.user_notice and row.user_id is not None:
+            await _owe_notice(ctx, row, cmd.user_notice)
+        if (activity_id := _activity_id(row)) is not None:
+            await s.execute(update(Activity).where(Activity.id == activity_id, Activity.sync_state != "synced")
+                            .values(sync_state="failed"))
+    if row.contact_id is not None and await s.scalar(select(exists().where(
+            OutboxMessage.contact_id == row.contact_id, OutboxMessage.id != row.id,
+            OutboxMessage.status == "pending", OutboxMessage.topic == PIPEDRIVE_SYNC))):
+        await notify_outbox(s)  # the contact's next sync waited for this one
+    return True
+
+
+async def _owe_notice(ctx: Context, row: OutboxMessage, text: str) -> None:
+    """Owe the user this sentence, unless they were told the very same thing lately (then it counts as told)."""
+    row.user_notice = text
+    told_at = await ctx.session.scalar(select(func.max(OutboxMessage.user_notified_at)).where(
+        OutboxMessage.user_id == row.user_id, OutboxMessage.user_notice == text,
+        OutboxMessage.user_notified_at > ctx.clock.now() - NOTICE_QUIET))
+    row.user_notified_at = told_at
+
+
+async def list_sync_notices(cmd: c.ListSyncNotices, ctx: Context) -> tuple[SyncNotice, ...]:
+    rows = (await ctx.session.execute(
+        select(OutboxMessage.user_id, OutboxMessage.user_notice,
+               func.array_agg(OutboxMessage.id))
+        .where(OutboxMessage.user_notice.is_not(None), OutboxMessage.user_notified_at.is_(None),
+               OutboxMessage.user_id.is_not(None))
+        .group_by(OutboxMessage.user_id, OutboxMessage.user_notice)
+        .order_by(OutboxMessage.user_id, func.min(OutboxMessage.id)))).all()
+    return tuple(SyncNotice(user_id, text, tuple(sorted(ids))) for user_id, text, ids in rows)
+
+
+async def mark_sync_notices_sent(cmd: c.MarkSyncNoticesSent, ctx: Context) -> None:
+    await ctx.session.execute(update(OutboxMessage).where(
+        OutboxMessage.id.in_(cmd.outbox_ids), OutboxMessage.user_notified_at.is_(None))
+        .values(user_notified_at=ctx.clock.now()))
+
+
+# --- what users see and do ------------------------------------------------------------------------------
+
+async def list_syncs(cmd: c.ListSyncs, ctx: Context) -> SyncList:
+    """Unfinished syncs first (all of them), then the latest failed, then the latest done."""
+    scope = [OutboxMessage.topic == PIPEDRIVE_SYNC]
+    configured = ctx.settings.pipedrive_api_token is not None
+    if cmd.actor is not None:
+        user = await load_user(ctx, cmd.actor.user_id)
+        scope.append(OutboxMessage.user_id == user.id)
+        configured = configured or user.pipedrive_api_token is not None
+    else:
+        configured = configured or bool(await ctx.session.scalar(
+            select(exists().where(User.pipedrive_api_token.is_not(None)))))
+    limit = max(1, min(cmd.limit, 100))
+    query = (select(OutboxMessage, Contact.name, User.email, Activity.kind, Contact.pipedrive_person_id,
+                    Activity.pipedrive_activity_id)
+             .outerjoin(Contact, Contact.id == OutboxMessage.contact_id)
+             .outerjoin(User, User.id == OutboxMessage.user_id)
+             .outerjoin(Activity, OutboxMessage.payload["activity_id"].as_integer() == Activity.id)
+             .where(*scope))
+    rows = []
+    for statuses, cap in ((_UNFINISHED, 100), (("failed",), limit), (("done",), limit)):
+        rows += (await ctx.session.execute(query.where(OutboxMessage.status.in_(statuses))
+                                           .order_by(OutboxMessage.id.desc()).limit(cap))).all()
+    counts = dict((await ctx.session.execute(select(OutboxMessage.status, func.count()).where(*scope)
+                                             .group_by(OutboxMessage.status))).all())
+    items = tuple(SyncItemView(
+        id=row.id, event=str((row.payload or {}).get("event", "")), status=row.status, attempts=row.attempts,
+        contact_id=row.contact_id, contact_name=name, user_email=email, activity_kind=activity_kind,
+        reason=row.last_error, next_attempt_at=row.next_attempt_at if row.status == "pending" else None,
+        updated_at=row.updated_at, pipedrive_person_id=person_id, pipedrive_activity_id=pd_activity_id)
+        for row, name, email, activity_kind, person_id, pd_activity_id in rows)
+    return SyncList(items, configured, counts, ctx.settings.pipedrive_max_retries)
+
+
+async def retry_syncs(cmd: c.RetrySyncs, ctx: Context) -> SyncRetried:
+    """Failed syncs go back in the queue with a fresh count of retries; a waiting one is tried at once."""
+    if not cmd.ids and not cmd.all_failed:
+        raise InvalidInput("Which sync? Give its number (from `sync`) or say `all`.")
+    query = select(OutboxMessage).where(OutboxMessage.topic == PIPEDRIVE_SYNC)
+    if cmd.actor is not None:
+        await load_user(ctx, cmd.actor.user_id)
+    if cmd.ids:
+        rows = (await ctx.session.execute(query.where(OutboxMessage.id.in_(cmd.ids))
+                                          .order_by(OutboxMessage.id).with_for_update())).scalars().all()
+        missing = sorted(set(cmd.ids) - {r.id for r in rows})
+        if missing:
+            raise NotFound(f"There is no sync #{missing[0]}. Say `sync` to see yours.")
+        if cmd.actor is not None and any(r.user_id != cmd.actor.user_id for r in rows):
+            raise NotAllowed("That sync is someone else's: you can only retry your own.")
+    else:
+        query = query.where(OutboxMessage.status == "failed")
+        if cmd.actor is not None:
+            query = query.where(OutboxMessage.user_id == cmd.actor.user_id)
+        rows = (await ctx.session.execute(query.order_by(OutboxMessage.id).with_for_update())).scalars().all()
+    now = ctx.clock.now()
+    again = [r for r in rows if r.status in ("failed", "pending")]
+    for row in again:
+        row.status, row.attempts, row.next_attempt_at, row.updated_at = "pending", 0, now, now
+        row.last_error, row.user_notice, row.user_notified_at, row.locked_until = None, None, None, None
+        if (activity_id := _activity_id(row)) is not None:
+            await ctx.session.execute(update(Activity).where(Activity.id == activity_id,
+                                                             Activity.sync_state != "synced")
+                                      .values(sync_state="pending"))
+    if again:
+        await notify_outbox(ctx.session)
+    skipped = [f"#{r.id} is {'already done' if r.status == 'done' else 'being sent right now'}"
+               for r in rows if r not in again]
+    if not again:
+        message = "Nothing to retry" + (f": {'; '.join(skipped)}." if skipped else ": no failed syncs.")
+    else:
+        message = (f"Queued {len(again)} sync(s) again: " + ", ".join(f"#{r.id}" for r in again) + "."
+                   + (f" ({'; '.join(skipped)}.)" if skipped else ""))
+    return SyncRetried(message, tuple(r.id for r in again))
+
+
+async def set_pipedrive_token(cmd: c.SetPipedriveToken, ctx: Context) -> ActionResult:
+    email = (cmd.email or "").strip().lower()
+    user = await ctx.session.scalar(select(User).where(func.lower(User.email) == email))
+    if user is None:
+        raise UnknownUser(f"There is no Pipedriven user with the email {email[:80]}.")
+    token = (cmd.token or "").strip() or None
+    if token is not None and (len(token) > 200 or any(ch.isspace() for ch in token)):
+        raise InvalidInput("That does not look like a Pipedrive API token (one word, at most 200 characters).")
+    user.pipedrive_api_token = token
+    if token is not None:
+        # Syncs that waited for want of a token go now.
+        await notify_outbox(ctx.session)
+        return ActionResult(f"{user.name} now syncs to Pipedrive with their own API token.")
+    return ActionResult(f"{user.name} now syncs with the company's Pipedrive token (if one is set).")
+
+
+# Not in the audit trail: what changes no data, and the worker's bookkeeping of its own queue (a claim, the end
+# of an attempt, a notice delivered), which is no one's action on a person's data. What reaches Pipedrive is:
+# each RecordPipedrive* names the contact, activity or user whose data went there.
+NOT_AUDITED: frozenset[type] = frozenset({
+    c.ListSyncs, c.NextSyncDue, c.ListSyncNotices, c.KnownPipedriveIds, c.ClaimSync, c.FinishSync,
+    c.MarkSyncNoticesSent,
+})
+
+HANDLERS = {
+    c.ClaimSync: claim_sync,
+    c.NextSyncDue: next_sync_due,
+    c.KnownPipedriveIds: known_pipedrive_ids,
+    c.RecordPipedriveIds: record_pipedrive_ids,
+    c.RecordPipedriveOwner: record_pipedrive_owner,
+    c.RecordPipedriveActivity: record_pipedrive_activity,
+    c.FinishSync: finish_sync,
+    c.ListSyncNotices: list_sync_notices,
+    c.MarkSyncNoticesSent: mark_sync_notices_sent,
+    c.ListSyncs: list_syncs,
+    c.RetrySyncs: retry_syncs,
+    c.SetPipedriveToken: set_pipedrive_token,
+}
+
+
+# --- waking up ------------------------------------------------------------------------------------------
+
+class OutboxListener:
+    """A dedicated connection that LISTENs on the outbox channel; `wakes()` yields once per notification."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._url = db.libpq_url(engine.url.render_as_string(hide_password=False))
+        self._conn: psycopg.AsyncConnection | None = None
+
+    async def connect(self) -> None:
+        await self.close()
+        try:
+            self._conn = await psycopg.AsyncConnection.connect(self._url, autocommit=True)
+            await self._conn.execute(f"LISTEN {OUTBOX_CHANNEL}")
+        except psycopg.Error as exc:
+            await self.close()
+            raise DatabaseUnavailable() from exc
+
+    async def wakes(self) -> AsyncIterator[None]:
+        if self._conn is None:
+            await self.connect()
+        try:
+            async for _ in self._conn.notifies():
+                yield None
+        except psycopg.Error as exc:
+            await self.close()
+            raise DatabaseUnavailable() from exc
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            try:
+                await conn.close()
+            except psycopg.Error:
+                log.debug("closing the outbox listener failed", exc_info=True)

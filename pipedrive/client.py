@@ -1,0 +1,291 @@
+"""A typed client for the few Pipedrive endpoints the sync uses; only `pipedrive.errors` types leave it.
+
+API v2 for persons, organizations, activities and their searches; v1 only where v2 has nothing (users/find,
+activityTypes, personFields). Authentication is the `x-api-token` header, never a query parameter, so the
+token stays out of URLs and logs. Every request passes the token's `Throttle`; a 429 waits for
+`x-ratelimit-reset` and is sent again (a 429 was not acted on, so resending even a create is safe). Nothing
+else is resent here: after a timeout a create may or may not have happened, and only the sync, which
+searches before it creates, can tell. The client counts its calls, their token cost and the 429s it met.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from pipedrive.errors import (
+    AuthenticationFailed,
+    PipedriveError,
+    PipedriveUnavailable,
+    RateLimited,
+    RequestRejected,
+)
+from pipedrive.throttle import Throttle
+
+# Token cost of each operation, from the `x-token-cost` of Pipedrive's OpenAPI documents.
+COST_SEARCH, COST_WRITE, COST_DELETE, COST_GET_ONE, COST_LIST_ACTIVITIES = 20, 5, 3, 1, 10
+COST_FIND_USER, COST_ACTIVITY_TYPES, COST_PERSON_FIELDS, COST_UPDATE_FIELD = 40, 20, 20, 10
+DEFAULT_RESET_SECONDS = 2.0  # the burst window, when a 429 does not say when it resets
+
+
+@dataclass(frozen=True)
+class PipedriveUser:
+    id: int
+    email: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class ActivityType:
+    key: str
+    name: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class FieldOption:
+    id: int
+    label: str
+
+
+@dataclass(frozen=True)
+class PersonField:
+    id: int | None
+    key: str
+    name: str
+    field_type: str
+    options: tuple[FieldOption, ...] = ()
+
+
+@dataclass(frozen=True)
+class FoundOrganization:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class FoundPerson:
+    id: int
+    name: str
+    emails: tuple[str, ...]
+    organization_id: int | None
+    owner_id: int | None
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    name: str
+    org_id: int | None
+    owner_id: int | None
+    label_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ActivityRecord:
+    id: int
+    subject: str
+    type: str
+    due_date: str | None
+    due_time: str | None
+    note: str | None
+
+
+class PipedriveClient:
+    def __init__(self, base_url: str, token: SecretStr, *, throttle: Throttle, timeout: float = 10.0,
+                 max_rate_limit_waits: int = 3) -> None:
+        self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout,
+                                       headers={"x-api-token": token.get_secret_value(),
+                                                "accept": "application/json"})
+        self.throttle = throttle
+        self.max_rate_limit_waits = max_rate_limit_waits
+        self.calls = 0
+        self.tokens_spent = 0
+        self.rate_limited = 0
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # --- v1 ---------------------------------------------------------------------------------------------
+
+    async def find_user_by_email(self, email: str) -> PipedriveUser | None:
+        body = await self._request("GET", "/api/v1/users/find", params={"term": email, "search_by_email": 1},
+                                   cost=COST_FIND_USER)
+        users = _parse(lambda: [PipedriveUser(int(u["id"]), str(u.get("email") or ""), bool(u.get("active_flag", True)))
+                                for u in body.get("data") or []])
+        matches = [u for u in users if u.email.lower() == email.lower()]
+        return next((u for u in matches if u.active), matches[0] if matches else None)
+
+    async def activity_types(self) -> tuple[ActivityType, ...]:
+        body = await self._request("GET", "/api/v1/activityTypes", cost=COST_ACTIVITY_TYPES)
+        return _parse(lambda: tuple(ActivityType(str(t["key_string"]), str(t.get("name") or t["key_string"]),
+                                                 bool(t.get("active_flag", True))) for t in body.get("data") or []))
+
+    async def person_fields(self) -> tuple[PersonField, ...]:
+        fields: list[PersonField] = []
+        start = 0
+        while True:
+            body = await self._request("GET", "/api/v1/personFields", params={"start": start, "limit": 500},
+                                       cost=COST_PERSON_FIELDS)
+            fields += _parse(lambda: [_person_field(f) for f in body.get("data") or []])
+            more = _parse(lambda: ((body.get("additional_data") or {}).get("pagination") or {}))
+            if not more.get("more_items_in_collection"):
+                return tuple(fields)
+            start = int(more.get("next_start") or start + 500)
+
+    async def update_person_field_options(self, field_id: int, options: list[dict]) -> PersonField:
+        """Replace a set/enum field's options: `options` must hold every existing one, or it is deleted."""
+        body = await self._request("PUT", f"/api/v1/personFields/{field_id}", json={"options": options},
+                                   cost=COST_UPDATE_FIELD)
+        return _parse(lambda: _person_field(body["data"]))
+
+    # --- v2 ---------------------------------------------------------------------------------------------
+
+    async def search_organizations(self, name: str) -> tuple[FoundOrganization, ...]:
+        """Organizations whose name is exactly `name` (Pipedrive ignores case)."""
+        body = await self._request("GET", "/api/v2/organizations/search",
+                                   params={"term": name, "fields": "name", "exact_match": "true"},
+                                   cost=COST_SEARCH, search=True)
+        return _parse(lambda: tuple(FoundOrganization(int(i["item"]["id"]), str(i["item"].get("name") or ""))
+                                    for i in (body.get("data") or {}).get("items") or []))
+
+    async def create_organization(self, payload: dict) -> int:
+        body = await self._request("POST", "/api/v2/organizations", json=payload, cost=COST_WRITE)
+        return _parse(lambda: int(body["data"]["id"]))
+
+    async def search_persons(self, term: str, *, field: str, organization_id: int | None = None
+                             ) -> tuple[FoundPerson, ...]:
+        """Persons whose `field` (email, name, phone) is exactly `term`, optionally within an organization."""
+        params: dict[str, Any] = {"term": term, "fields": field, "exact_match": "true"}
+        if organization_id is not None:
+            params["organization_id"] = organization_id
+        body = await self._request("GET", "/api/v2/persons/search", params=params, cost=COST_SEARCH,
+                                   search=True)
+        return _parse(lambda: tuple(_found_person(i["item"])
+                                    for i in (body.get("data") or {}).get("items") or []))
+
+    async def get_person(self, person_id: int) -> Person:
+        body = await self._request("GET", f"/api/v2/persons/{person_id}", cost=COST_GET_ONE)
+        return _parse(lambda: _person(body["data"]))
+
+    async def create_person(self, payload: dict) -> int:
+        body = await self._request("POST", "/api/v2/persons", json=payload, cost=COST_WRITE)
+        return _parse(lambda: int(body["data"]["id"]))
+
+    async def update_person(self, person_id: int, payload: dict) -> Person:
+        body = await self._request("PATCH", f"/api/v2/persons/{person_id}", json=payload, cost=COST_WRITE)
+        return _parse(lambda: _person(body["data"]))
+
+    async def person_activities(self, person_id: int) -> tuple[ActivityRecord, ...]:
+        """The latest activities whose primary participant is this person (newest first)."""
+        body = await self._request("GET", "/api/v2/activities",
+                                   params={"person_id": person_id, "sort_by": "id", "sort_direction": "desc",
+                                           "limit": 500}, cost=COST_LIST_ACTIVITIES)
+        return _parse(lambda: tuple(
+            ActivityRecord(int(a["id"]), str(a.get("subject") or ""), str(a.get("type") or ""),
+                           a.get("due_date"), a.get("due_time"), a.get("note"))
+            for a in body.get("data") or [] if not a.get("is_deleted")))
+
+    async def create_activity(self, payload: dict) -> int:
+        body = await self._request("POST", "/api/v2/activities", json=payload, cost=COST_WRITE)
+        return _parse(lambda: int(body["data"]["id"]))
+
+    async def delete_activity(self, activity_id: int) -> None:
+        """Delete an activity; one already gone is fine."""
+        try:
+            await self._request("DELETE", f"/api/v2/activities/{activity_id}", cost=COST_DELETE)
+        except RequestRejected as exc:
+            if exc.status != 404:
+                raise
+
+    # --- the wire ---------------------------------------------------------------------------------------
+
+    async def _request(self, method: str, path: str, *, cost: int, params: dict | None = None,
+                       json: dict | None = None, search: bool = False) -> dict:
+        for _ in range(self.max_rate_limit_waits + 1):
+            slot = await self.throttle.acquire(search=search)
+            try:
+                response = await self._http.request(method, path, params=params, json=json)
+            except httpx.TimeoutException:
+                raise PipedriveUnavailable("Pipedrive did not answer in time.") from None
+            except httpx.HTTPError as exc:
+                raise PipedriveUnavailable(f"Could not reach Pipedrive ({type(exc).__name__}).") from None
+            finally:
+                self.throttle.done(slot)
+            self.calls += 1
+            self.tokens_spent += cost
+            reset = _number(response.headers.get("x-ratelimit-reset"))
+            self.throttle.observe(limit=_int(response.headers.get("x-ratelimit-limit")),
+                                  remaining=_int(response.headers.get("x-ratelimit-remaining")),
+                                  reset=reset, search=search)
+            if response.status_code != 429:
+                return _body(response)
+            self.rate_limited += 1
+            self.throttle.hold(reset if reset is not None else DEFAULT_RESET_SECONDS)
+        raise RateLimited("Pipedrive's rate limit was still reached after waiting.", reset_after=reset)
+
+
+def _body(response: httpx.Response) -> dict:
+    status = response.status_code
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    detail = ""
+    if isinstance(body, dict) and body.get("error"):
+        detail = f": {str(body['error'])[:200]}"
+    if status in (401, 403):
+        raise AuthenticationFailed(f"Pipedrive refused the API token (HTTP {status}{detail}).", status=status)
+    if status >= 500:
+        raise PipedriveUnavailable(f"Pipedrive had an error (HTTP {status}).", status=status)
+    if status >= 400:
+        raise RequestRejected(f"Pipedrive rejected the request (HTTP {status}{detail}).", status=status)
+    if not isinstance(body, dict) or body.get("success") is False:
+        raise PipedriveUnavailable(f"Pipedrive gave an answer that could not be read (HTTP {status}).",
+                                   status=status)
+    return body
+
+
+def _parse(build):
+    """Build typed values from a JSON body; an unexpected shape is Pipedrive's error, never a KeyError."""
+    try:
+        return build()
+    except PipedriveError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise PipedriveUnavailable("Pipedrive gave an answer of an unexpected shape.") from None
+
+
+def _int(value: str | None) -> int | None:
+    number = _number(value)
+    return int(number) if number is not None else None
+
+
+def _number(value: str | None) -> float | None:
+    try:
+        number = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return number if number is not None and math.isfinite(number) and number >= 0 else None
+
+
+def _person_field(f: dict) -> PersonField:
+    options = tuple(FieldOption(int(o["id"]), str(o.get("label") or "")) for o in f.get("options") or [])
+    return PersonField(f.get("id"), str(f["key"]), str(f.get("name") or ""), str(f.get("field_type") or ""),
+                       options)
+
+
+def _found_person(item: dict) -> FoundPerson:
+    organization = item.get("organization") or {}
+    owner = item.get("owner") or {}
+    return FoundPerson(int(item["id"]), str(item.get("name") or ""), tuple(str(e) for e in item.get("emails") or []),
+                       organization.get("id"), owner.get("id"))
+
+
+def _person(data: dict) -> Person:
+    return Person(int(data["id"]), str(data.get("name") or ""), data.get("org_id"), data.get("owner_id"),
+                  tuple(int(i) for i in data.get("label_ids") or []))

@@ -1,0 +1,127 @@
+"""Pure mapping from our contacts and activities to Pipedrive v2 payloads. No I/O, no clock.
+
+v2 is strict: ids are integers, booleans are true/false, dates are YYYY-MM-DD and times HH:MM in UTC, and a
+key left out is better than a null. The activity type mapping is the seeds' (LinkedIn and referral become
+tasks, a conference a meeting); a campaign email counts as an email. Notes are not Pipedrive activities.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from core.results import SyncActivity, SyncContact
+from pipedrive.client import ActivityRecord, Person
+
+ACTIVITY_TYPES = {
+    "call": "call",
+    "email": "email",
+    "campaign_email": "email",
+    "meeting": "meeting",
+    "linkedin": "task",
+    "referral": "task",
+    "conference": "meeting",
+}
+
+_SUBJECTS = {
+    "call": "Call with {name}",
+    "email": "Email to {name}",
+    "campaign_email": "Campaign email to {name}",
+    "linkedin": "LinkedIn message to {name}",
+    "referral": "Referral: {name}",
+    "conference": "Met {name} at a conference",
+    "meeting_booked": "Meeting with {name}",
+    "meeting_requested": "Meeting requested with {name}",
+}
+
+
+def activity_type(kind: str) -> str | None:
+    """The Pipedrive activity type key for one of our activity kinds; None for what is not replicated."""
+    return ACTIVITY_TYPES.get(kind)
+
+
+def organization_payload(contact: SyncContact, *, owner_id: int | None) -> dict:
+    return _present({"name": contact.organisation, "owner_id": owner_id})
+
+
+def person_payload(contact: SyncContact, *, owner_id: int | None, org_id: int | None, label_id: int | None,
+                   campaign_field_key: str | None) -> dict:
+    payload = {
+        "name": contact.name,
+        "owner_id": owner_id,
+        "org_id": org_id,
+        "emails": [{"value": contact.email, "primary": True, "label": "work"}] if contact.email else None,
+        "phones": [{"value": contact.phone, "primary": True, "label": "work"}] if contact.phone else None,
+        "label_ids": [label_id] if label_id is not None else None,
+        "custom_fields": ({campaign_field_key: contact.campaign}
+                          if campaign_field_key and contact.campaign else None),
+    }
+    return _present(payload)
+
+
+def person_update(person: Person, *, org_id: int | None, label_id: int | None) -> dict:
+    """What to add to a person found in Pipedrive: our label, and our organisation if it has none. Their own
+    labels stay (v2 replaces `label_ids` as a whole)."""
+    update: dict = {}
+    if label_id is not None and label_id not in person.label_ids:
+        update["label_ids"] = [*person.label_ids, label_id]
+    if org_id is not None and person.org_id is None:
+        update["org_id"] = org_id
+    return update
+
+
+def activity_payload(activity: SyncActivity, contact: SyncContact, *, type_key: str, person_id: int,
+                     org_id: int | None, owner_id: int | None) -> dict:
+    due_date, due_time, done = _due(activity)
+    return _present({
+        "subject": activity.subject or _subject(activity, contact.name),
+        "type": type_key,
+        "owner_id": owner_id,
+        "org_id": org_id,
+        "due_date": due_date,
+        "due_time": due_time,
+        "done": done,
+        "note": _note(activity),
+        "participants": [{"person_id": person_id, "primary": True}],
+    })
+
+
+def same_activity(record: ActivityRecord, payload: dict) -> bool:
+    """Whether an activity found in Pipedrive is the one `payload` would create (after a lost response)."""
+    return (record.subject == payload["subject"] and record.type == payload["type"]
+            and record.due_date == payload.get("due_date")
+            and (record.due_time or "")[:5] == (payload.get("due_time") or "")
+            and (record.note or "") == (payload.get("note") or ""))
+
+
+def _due(activity: SyncActivity) -> tuple[str | None, str | None, bool]:
+    """Due date, time (UTC) and done: a booked meeting is due when it is; a requested one is a to-do from
+    the day it was asked; an outreach happened when it was logged."""
+    if activity.outcome == "meeting_booked":
+        at = _utc(activity.due_at) if activity.due_at else None
+        return (f"{at:%Y-%m-%d}", f"{at:%H:%M}", False) if at else (None, None, False)
+    at = _utc(activity.occurred_at)
+    if activity.outcome == "meeting_requested":
+        return f"{at:%Y-%m-%d}", None, False
+    return f"{at:%Y-%m-%d}", f"{at:%H:%M}", True
+
+
+def _subject(activity: SyncActivity, name: str) -> str:
+    key = activity.outcome if activity.kind == "meeting" else activity.kind
+    return _SUBJECTS.get(key, "{name}").format(name=name)[:255]
+
+
+def _note(activity: SyncActivity) -> str | None:
+    parts = []
+    if activity.kind != "meeting" and activity.outcome not in ("none", ""):
+        parts.append(f"Outcome: {activity.outcome.replace('_', ' ')}")
+    if activity.note:
+        parts.append(activity.note)
+    return "\n".join(parts) or None
+
+
+def _utc(at: datetime) -> datetime:
+    return at.astimezone(timezone.utc)
+
+
+def _present(payload: dict) -> dict:
+    return {key: value for key, value in payload.items() if value is not None}

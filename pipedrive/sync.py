@@ -1,0 +1,141 @@
+"""The sync of one claimed outbox row: organisation, person, then activity, each found before it is created.
+
+Every id is stored in our database the moment Pipedrive gives it, so a retry or a worker taking over after a
+crash starts from there, and another contact of the same organisation (or with the same email) reuses it.
+Finding-or-creating one organisation or person holds a lock in PostgreSQL, so two workers syncing two
+contacts of one organisation create it once. When an answer was lost after Pipedrive acted, the search finds what was created:
+organisations by exact name, persons by email (else by name within the organisation, else by name among the
+owner's persons without one), activities among the person's by subject, type, due date and note, leaving
+out those already linked to our other activities. Hence no duplicates, however often a sync is retried.
+An outreach undone here is deleted in Pipedrive too, even when the undo came while it was being sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.commands import KnownPipedriveIds, RecordPipedriveActivity, RecordPipedriveIds, RecordPipedriveOwner
+from core.models import WARM_THRESHOLD
+from core.results import SyncActivity, SyncContact, SyncTask
+from core.service import Core
+from core.sync import pipedrive_record_lock
+from pipedrive import mapping
+from pipedrive.client import PipedriveClient
+from pipedrive.lookups import CompanyLookups
+
+
+@dataclass
+class Company:
+    """What one API token reaches: its client (with its throttle) and its cached lookups."""
+
+    client: PipedriveClient
+    lookups: CompanyLookups
+
+
+async def sync_task(core: Core, company: Company, task: SyncTask) -> None:
+    if task.undone_activity_id is not None:
+        await company.client.delete_activity(task.undone_activity_id)
+        return
+    contact = task.contact
+    if contact is None:  # erased since: nothing of it may go to Pipedrive
+        return
+    settings = core.settings
+    owner_id = await _owner_id(core, company, task)
+    org_id, org_is_new = contact.pipedrive_org_id, False
+    if org_id is None and contact.organisation:
+        async with pipedrive_record_lock(core.engine, f"org:{contact.organisation.strip().lower()}"):
+            org_id = (await core.execute(KnownPipedriveIds(organisation=contact.organisation))).org_id
+            if org_id is None:
+                org_id, org_is_new = await _organisation(company, contact, owner_id)
+            await core.execute(RecordPipedriveIds(contact.id, org_id=org_id))
+    person_id = contact.pipedrive_person_id
+    if person_id is None:
+        label_id = (await company.lookups.label_id(settings.pipedrive_warm_label)
+                    if contact.warmness >= WARM_THRESHOLD else None)
+        field_key = (await company.lookups.text_field_key(settings.pipedrive_campaign_source_field)
+                     if contact.campaign else None)
+        key = contact.email or f"{contact.name}@{org_id}"
+        async with pipedrive_record_lock(core.engine, f"person:{key.strip().lower()}"):
+            known = (await core.execute(KnownPipedriveIds(email=contact.email))).person_id if contact.email else None
+            person_id = await _person(company, contact, known=known, owner_id=owner_id, org_id=org_id,
+                                      org_is_new=org_is_new, label_id=label_id, field_key=field_key)
+            await core.execute(RecordPipedriveIds(contact.id, person_id=person_id))
+    activity = task.activity
+    if activity is not None and activity.pipedrive_activity_id is None:
+        activity_id = await _activity(company, task, activity, contact, person_id=person_id, org_id=org_id,
+                                      owner_id=owner_id)
+        if activity_id is not None and not await core.execute(RecordPipedriveActivity(activity.id, activity_id)):
+            await company.client.delete_activity(activity_id)  # undone here while it was being sent
+
+
+async def _owner_id(core: Core, company: Company, task: SyncTask) -> int | None:
+    """The acting user's Pipedrive user id: stored on the user once found (users/find costs 40 tokens)."""
+    if task.user is None:
+        return None
+    if task.user.pipedrive_user_id is not None:
+        return task.user.pipedrive_user_id
+    owner_id = await company.lookups.owner_id(task.user.email)
+    if owner_id is not None:
+        await core.execute(RecordPipedriveOwner(task.user.id, owner_id))
+    return owner_id
+
+
+async def _organisation(company: Company, contact: SyncContact, owner_id: int | None) -> tuple[int, bool]:
+    """The organisation's id, and whether it was created just now."""
+    wanted = contact.organisation.strip().lower()
+    found = [o.id for o in await company.client.search_organizations(contact.organisation)
+             if o.name.strip().lower() == wanted]
+    if found:
+        return min(found), False
+    return await company.client.create_organization(mapping.organization_payload(contact, owner_id=owner_id)), True
+
+
+async def _person(company: Company, contact: SyncContact, *, known: int | None, owner_id: int | None,
+                  org_id: int | None, org_is_new: bool, label_id: int | None, field_key: str | None) -> int:
+    client = company.client
+    existing = known or await _find_person(client, contact, owner_id=owner_id, org_id=org_id,
+                                           org_is_new=org_is_new)
+    if existing is None:
+        return await client.create_person(mapping.person_payload(
+            contact, owner_id=owner_id, org_id=org_id, label_id=label_id, campaign_field_key=field_key))
+    update = mapping.person_update(await client.get_person(existing), org_id=org_id, label_id=label_id)
+    if update:
+        await client.update_person(existing, update)
+    return existing
+
+
+async def _find_person(client: PipedriveClient, contact: SyncContact, *, owner_id: int | None,
+                       org_id: int | None, org_is_new: bool) -> int | None:
+    if contact.email:
+        email = contact.email.lower()
+        found = [p.id for p in await client.search_persons(contact.email, field="email")
+                 if email in (e.lower() for e in p.emails)]
+        if found:
+            return min(found)
+    name = contact.name.strip().lower()
+    if org_is_new:  # an organisation created a moment ago has nobody in it: spare the search
+        return None
+    if org_id is not None:
+        found = [p.id for p in await client.search_persons(contact.name, field="name", organization_id=org_id)
+                 if p.name.strip().lower() == name and p.organization_id == org_id]
+        return min(found) if found else None
+    if contact.email:
+        return None
+    # No email and no organisation: only the same name among this owner's persons without one can be it.
+    found = [p.id for p in await client.search_persons(contact.name, field="name")
+             if p.name.strip().lower() == name and p.organization_id is None and p.owner_id == owner_id]
+    return min(found) if found else None
+
+
+async def _activity(company: Company, task: SyncTask, activity: SyncActivity, contact: SyncContact, *,
+                    person_id: int, org_id: int | None, owner_id: int | None) -> int | None:
+    type_key = mapping.activity_type(activity.kind)
+    if type_key is None:
+        return None
+    payload = mapping.activity_payload(activity, contact, type_key=await company.lookups.activity_type(type_key),
+                                       person_id=person_id, org_id=org_id, owner_id=owner_id)
+    found = [r.id for r in await company.client.person_activities(person_id)
+             if r.id not in task.linked_activity_ids and mapping.same_activity(r, payload)]
+    if found:
+        return min(found)
+    return await company.client.create_activity(payload)

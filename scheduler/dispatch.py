@@ -1,0 +1,126 @@
+"""The scheduler's tick: claim what the core says is due, render it, send it through the notifiers, record it.
+
+The tick decides nothing about time: `ClaimDueDeliveries` does, from the database and the injected clock, so a
+tick may run as often as liked, in as many processes as liked, and a restart loses nothing. Sends are paced
+per platform (scheduler.rate) and run concurrently; each claimed delivery ends recorded as sent, empty, to be
+retried, or failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import Counter
+from collections.abc import Mapping
+
+from bot import render
+from bot.conversation import Conversation
+from bot.notify import ChatTarget, Notifier, PermanentDeliveryError, TemporaryDeliveryError
+from bot.replies import Reply
+from core.commands import ClaimDueDeliveries, RecordDelivered, RecordDeliveryFailure
+from core.errors import PipedrivenError
+from core.results import DeliveryClaim
+from core.service import Core
+from scheduler.rate import DEFAULT_LIMITS, Pacer, PlatformLimits
+
+log = logging.getLogger(__name__)
+
+
+class Dispatcher:
+    def __init__(self, core: Core, notifiers: Mapping[str, Notifier], *,
+                 limits: Mapping[str, PlatformLimits] | None = None, batch: int = 100, concurrency: int = 32,
+                 token: str | None = None) -> None:
+        self.core = core
+        self.notifiers = dict(notifiers)
+        limits = DEFAULT_LIMITS if limits is None else limits
+        self.pacers = {platform: Pacer(limits.get(platform)) for platform in self.notifiers}
+        self.conversations = {platform: Conversation(core, platform) for platform in self.notifiers}
+        self.batch = batch
+        self.concurrency = concurrency
+        self._slots = asyncio.Semaphore(concurrency)
+        # Claimed but not yet through, across batches: the next batch is claimed as this runs low.
+        self._unfinished = 0
+        self._progress = asyncio.Condition()
+        # Names this process's claims: only the claimant records an outcome.
+        self.token = token or uuid.uuid4().hex
+
+    async def tick(self) -> Counter:
+        """Send everything due now; returns how many deliveries ended each way (sent, empty, retry, failed)."""
+        outcomes: Counter = Counter()
+        if not self.notifiers:
+            return outcomes
+        batches: list[asyncio.Task] = []
+        try:
+            while True:
+                due = await self.core.execute(ClaimDueDeliveries(tuple(self.notifiers), self.token, self.batch))
+                self._unfinished += len(due.claims)
+                batches.append(asyncio.create_task(self._deliver_batch(due.claims, outcomes)))
+                if not due.more:
+                    break
+                # Claim the next batch just before the senders run dry, not sooner: a claim's lease is running.
+                async with self._progress:
+                    await self._progress.wait_for(lambda: self._unfinished < self.concurrency)
+        finally:
+            results = await asyncio.gather(*batches, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return outcomes
+
+    async def _deliver_batch(self, claims: tuple[DeliveryClaim, ...], outcomes: Counter) -> None:
+        # Digests first: a morning's nudges follow its digest rather than overtake it.
+        for kind in ("digest", "nudge"):
+            outcomes.update(await asyncio.gather(*(self._deliver_counted(claim) for claim in claims
+                                                   if claim.kind == kind)))
+
+    async def _deliver_counted(self, claim: DeliveryClaim) -> str:
+        try:
+            return await self._deliver(claim)
+        finally:
+            self._unfinished -= 1
+            async with self._progress:
+                self._progress.notify_all()
+
+    async def _deliver(self, claim: DeliveryClaim) -> str:
+        async with self._slots:
+            try:
+                reply = await self._reply(claim)
+            except Exception as exc:  # e.g. the database went away: the retry comes with backoff
+                if not isinstance(exc, PipedrivenError):
+                    log.exception("preparing delivery %s failed", claim.id)
+                return await self._failed(claim, f"could not prepare it: {exc}")
+            if reply is None:
+                await self.core.execute(RecordDelivered(claim.id, self.token, empty=True))
+                return "empty"
+            target = ChatTarget(claim.user.id, claim.target.platform, claim.target.external_user_id,
+                                claim.target.dm_channel)
+            pacer = self.pacers[target.platform]
+            await pacer.wait(target.dm_channel or target.external_user_id)
+            try:
+                message_id = await self.notifiers[target.platform].send(target, reply)
+            except TemporaryDeliveryError as exc:
+                if exc.retry_after:
+                    pacer.hold(exc.retry_after, asyncio.get_running_loop().time())
+                return await self._failed(claim, str(exc) or "temporary error", retry_after=exc.retry_after)
+            except PermanentDeliveryError as exc:
+                return await self._failed(claim, str(exc) or "permanent error", permanent=True)
+            except Exception as exc:  # a notifier bug must not stop the other deliveries
+                log.exception("%s notifier failed on delivery %s", target.platform, claim.id)
+                return await self._failed(claim, f"{type(exc).__name__}: {exc}")
+            if not await self.core.execute(RecordDelivered(claim.id, self.token, message_id)):
+                log.warning("delivery %s was sent after its claim ran out; it may arrive twice", claim.id)
+            return "sent"
+
+    async def _reply(self, claim: DeliveryClaim) -> Reply | None:
+        if claim.kind == "digest":
+            return await self.conversations[claim.target.platform].digest(claim.user)
+        return render.nudge(claim.contact, claim.follow_up, claim.user)
+
+    async def _failed(self, claim: DeliveryClaim, error: str, *, permanent: bool = False,
+                      retry_after: float | None = None) -> str:
+        status = await self.core.execute(RecordDeliveryFailure(claim.id, self.token, error, permanent=permanent,
+                                                               retry_after=retry_after))
+        log.log(logging.WARNING if status == "failed" else logging.INFO, "%s %s for user %s on %s: %s",
+                claim.kind, status or "lost its claim", claim.user.id, claim.target.platform, error)
+        return status or "lost"

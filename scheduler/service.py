@@ -1,0 +1,74 @@
+"""The scheduler as a `pipedriven run` service: APScheduler (3.x, AsyncIOScheduler) calls a short tick.
+
+There is one interval job and no job store: every tick asks the core what is due now (scheduler.dispatch), so
+schedules live in the database (users' digest times, follow-ups) and a restart loses nothing. APScheduler only
+keeps the beat; it never decides what is due. Ticks don't overlap (`max_instances=1`), and beats missed while
+one ran long are folded into one (`coalesce`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timezone
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.notify import Notifier
+from core.errors import PipedrivenError
+from core.service import Core
+from scheduler.dispatch import Dispatcher
+
+log = logging.getLogger(__name__)
+
+STOP_TIMEOUT_SECONDS = 20  # a tick still sending at shutdown may finish; its unsent claims expire otherwise
+
+
+class SchedulerService:
+    name = "scheduler"
+
+    def __init__(self, dispatcher: Dispatcher, *, interval_seconds: float = 30) -> None:
+        self.dispatcher = dispatcher
+        self.interval_seconds = interval_seconds
+        self._scheduler: AsyncIOScheduler | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @classmethod
+    def for_notifiers(cls, core: Core, notifiers: Mapping[str, Notifier]) -> "SchedulerService":
+        return cls(Dispatcher(core, notifiers), interval_seconds=core.settings.scheduler_tick_seconds)
+
+    async def start(self) -> None:
+        self._scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop(), timezone=timezone.utc)
+        # APScheduler keeps its beat on the wall clock; what is due is decided on the core's (injected) clock.
+        self._scheduler.add_job(self.tick, IntervalTrigger(seconds=self.interval_seconds), id="deliveries",
+                                max_instances=1, coalesce=True, misfire_grace_time=None,
+                                next_run_time=datetime.now(timezone.utc))
+        self._scheduler.start()
+
+    async def tick(self) -> None:
+        """One beat; a failure is logged and the next beat tries again (claims left unsent expire)."""
+        self._idle.clear()
+        try:
+            outcomes = await self.dispatcher.tick()
+            if outcomes:
+                log.info("deliveries: %s", ", ".join(f"{n} {status}" for status, n in sorted(outcomes.items())))
+        except PipedrivenError as exc:
+            log.warning("scheduler tick failed: %s", exc)
+        except Exception:
+            log.exception("scheduler tick failed")
+        finally:
+            self._idle.set()
+
+    async def stop(self) -> None:
+        if self._scheduler is None:
+            return
+        self._scheduler.pause()
+        try:
+            await asyncio.wait_for(self._idle.wait(), STOP_TIMEOUT_SECONDS)
+        except asyncio.TimeoutError:
+            log.warning("stopping the scheduler in the middle of a tick")
+        self._scheduler.shutdown(wait=False)
+        self._scheduler = None

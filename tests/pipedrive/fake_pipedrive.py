@@ -1,0 +1,557 @@
+"""A local, stateful stand-in for Pipedrive's REST API, for the tests and the benchmark (aiohttp on 127.0.0.1).
+
+It speaks the wire format of the endpoints the sync uses, as Pipedrive's OpenAPI documents describe them:
+`x-api-token` authentication (401 otherwise), v2 persons, organizations and activities with v2's strict
+validation (integers are integers, booleans are booleans, unknown keys are refused), their searches (exact or
+partial, by field, within an organization), v1 users/find, activityTypes and personFields (a PUT without an
+existing option deletes it). Rate limits work as Pipedrive's do: a burst limit per token over a rolling
+2-second window, 10 searches per 2 seconds, `x-ratelimit-*` headers and 429s. Faults can be injected: a 5xx,
+a timeout, and a response lost after the change was made. Any deal endpoint is recorded (and must never be
+called). Time comes from an injected clock, so rate-limit tests run on virtual time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import math
+import re
+import secrets
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+from aiohttp import web
+
+WINDOW = 2.0
+DEFAULT_LABELS = ("Customer", "Hot lead", "Warm lead", "Cold lead")
+DEFAULT_ACTIVITY_TYPES = ("call", "meeting", "task", "deadline", "email", "lunch")
+V2_PERSON_KEYS = {"name", "owner_id", "org_id", "add_time", "update_time", "emails", "phones", "visible_to",
+                  "label_ids", "marketing_status", "custom_fields"}
+V2_ORG_KEYS = {"name", "owner_id", "add_time", "update_time", "visible_to", "label_ids", "address",
+               "custom_fields"}
+V2_ACTIVITY_KEYS = {"subject", "type", "owner_id", "deal_id", "lead_id", "person_id", "org_id", "project_id",
+                    "due_date", "due_time", "duration", "busy", "done", "location", "participants", "attendees",
+                    "public_description", "priority", "note"}
+
+
+class Invalid(Exception):
+    """A request Pipedrive would refuse with 400."""
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    query: dict
+    body: object
+    status: int
+    search: bool
+
+
+@dataclass
+class Fault:
+    method: str
+    path: re.Pattern
+    # "429" (the window is full), "500", "503", "timeout" (nothing happens) or "lost" (it happens, and the
+    # answer never comes)
+    kind: str
+    times: int
+
+
+@dataclass
+class TimeSource:
+    """Virtual time shared by the fake and the client under test: sleeping moves it, nothing waits."""
+
+    now: float = 1_000.0
+    slept: float = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += max(0.0, seconds)
+        self.slept += max(0.0, seconds)
+        await asyncio.sleep(0)
+
+
+@dataclass
+class Window:
+    sent: deque = field(default_factory=deque)
+
+    def prune(self, now: float) -> None:
+        while self.sent and self.sent[0] <= now - WINDOW:
+            self.sent.popleft()
+
+    def reset_in(self, now: float) -> int:
+        return max(1, math.ceil(self.sent[0] + WINDOW - now)) if self.sent else 0
+
+
+class FakePipedrive:
+    def __init__(self, *, tokens: tuple[str, ...] = ("company-token",), burst_limit: int = 20,
+                 search_limit: int = 10, clock=time.monotonic,
+                 users: tuple[tuple[str, str], ...] = (("Ana Silva", "ana@example.com"),),
+                 labels: tuple[str, ...] = DEFAULT_LABELS, activity_types: tuple[str, ...] = DEFAULT_ACTIVITY_TYPES,
+                 custom_fields: tuple[tuple[str, str], ...] = (("Campaign source", "varchar"),),
+                 hang_seconds: float = 5.0) -> None:
+        self.tokens = set(tokens)
+        self.burst_limit, self.search_limit = burst_limit, search_limit
+        self.clock = clock
+        self.hang_seconds = hang_seconds
+        self._ids = itertools.count(1001)
+        self.users = [{"id": 100 + n, "name": name, "email": email, "active_flag": True, "is_deleted": False}
+                      for n, (name, email) in enumerate(users, 1)]
+        self.activity_types = [
+            {"id": n, "order_nr": n, "name": key.title(), "key_string": key, "icon_key": key, "active_flag": True,
+             "color": None, "is_custom_flag": False, "add_time": "2024-01-01 00:00:00",
+             "update_time": "2024-01-01 00:00:00"} for n, key in enumerate(activity_types, 1)]
+        self.person_fields = [
+            self._field(1, "name", "Name", "varchar"),
+            self._field(2, "label", "Label", "enum",
+                        [{"id": n, "label": label, "color": "green"} for n, label in enumerate(labels, 1)]),
+            self._field(3, "email", "Email", "varchar"),
+            self._field(4, "phone", "Phone", "phone"),
+            self._field(5, "org_id", "Organization", "org"),
+            *(self._field(10 + n, secrets.token_hex(20), name, kind) for n, (name, kind) in enumerate(custom_fields)),
+        ]
+        self.organizations: dict[int, dict] = {}
+        self.persons: dict[int, dict] = {}
+        self.activities: dict[int, dict] = {}
+        self.seen: list[Seen] = []
+        self.faults: list[Fault] = []
+        self.hooks: list[tuple[str, re.Pattern, object]] = []
+        self.throttled = 0
+        self.deal_calls = 0
+        self.changed = asyncio.Condition()
+        self._windows: dict[tuple[str, bool], Window] = {}
+        self._release = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    # --- the test's handles ----------------------------------------------------------------------------
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        return self.url
+
+    async def stop(self) -> None:
+        self._release.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def fail(self, method: str, path: str, kind: str, times: int = 1) -> None:
+        """The next `times` requests `method path` (a regex of the path) meet this fault."""
+        self.faults.append(Fault(method, re.compile(path), kind, times))
+
+    def before_answering(self, method: str, path: str, hook) -> None:
+        """Run `await hook()` once, after the next `method path` has acted and before it answers (to make
+        something happen on our side while a request is in flight)."""
+        self.hooks.append((method, re.compile(path), hook))
+
+    def calls(self, method: str | None = None, path: str | None = None) -> int:
+        return sum(1 for s in self.seen if (method is None or s.method == method)
+                   and (path is None or re.fullmatch(path, s.path)))
+
+    def live_activities(self) -> list[dict]:
+        return [a for a in self.activities.values() if not a["is_deleted"]]
+
+    def label_options(self) -> list[dict]:
+        return next(f for f in self.person_fields if f["key"] == "label")["options"]
+
+    def field_key(self, name: str) -> str:
+        return next(f["key"] for f in self.person_fields if f["name"] == name)
+
+    def add_person(self, name: str, *, email: str | None = None, org_id: int | None = None,
+                   owner_id: int | None = None, label_ids: tuple[int, ...] = ()) -> dict:
+        """A person that was already in Pipedrive."""
+        return self._store_person({"name": name, "org_id": org_id, "owner_id": owner_id,
+                                   "emails": [{"value": email, "primary": True, "label": "work"}] if email else [],
+                                   "label_ids": list(label_ids)})
+
+    def add_organization(self, name: str) -> dict:
+        return self._store_org({"name": name})
+
+    async def wait_until(self, predicate, timeout: float = 10.0) -> None:
+        """Wait (on the server's own changes, not by polling) until `predicate()` holds."""
+        async with self.changed:
+            await asyncio.wait_for(self.changed.wait_for(predicate), timeout)
+
+    # --- the wire ----------------------------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        path, method = request.path, request.method
+        query = dict(request.query)
+        try:
+            body = await request.json() if request.can_read_body else None
+        except ValueError:
+            return self._record(request, None, self._error(400, "Invalid JSON"), False)
+        if "/deals" in path:
+            self.deal_calls += 1
+        if request.headers.get("x-api-token") not in self.tokens or "api_token" in query:
+            return self._record(request, body, self._error(401, "unauthorized access"), False)
+        search = path.endswith("/search") or path.endswith("/users/find")
+        token = request.headers["x-api-token"]
+        now = self.clock()
+        every, searches = self._window(token, False, now), self._window(token, True, now)
+        limit, window = (self.search_limit, searches) if search else (self.burst_limit, every)
+        if len(every.sent) >= self.burst_limit or (search and len(searches.sent) >= self.search_limit):
+            self.throttled += 1
+            full = searches if search and len(searches.sent) >= self.search_limit else every
+            response = self._error(429, "Request over limit")
+            self._limit_headers(response, limit, 0, full.reset_in(now))
+            return self._record(request, body, response, search)
+        every.sent.append(now)
+        if search:
+            searches.sent.append(now)
+        fault = self._fault(method, path)
+        if fault == "429":  # another process used up the token's window
+            self.throttled += 1
+            every.sent.pop()
+            response = self._error(429, "Request over limit")
+            self._limit_headers(response, limit, 0, 2)
+            return self._record(request, body, response, search)
+        if fault in ("500", "503"):
+            response = self._error(int(fault), "Service temporarily unavailable")
+        elif fault == "timeout":
+            await self._hang()
+            response = self._error(504, "Gateway timeout")
+        else:
+            try:
+                response = self._route(method, path, query, body)
+            except Invalid as exc:
+                response = self._error(400, str(exc))
+        self._limit_headers(response, limit, max(0, limit - len(window.sent)), window.reset_in(now))
+        self._record(request, body, response, search)
+        async with self.changed:
+            self.changed.notify_all()
+        if fault == "lost":
+            await self._hang()  # the change is made; its answer never arrives before the client gives up
+        for hook in [h for h in self.hooks if h[0] == method and h[1].fullmatch(path)]:
+            self.hooks.remove(hook)
+            await hook[2]()
+        return response
+
+    def _window(self, token: str, search: bool, now: float) -> Window:
+        window = self._windows.setdefault((token, search), Window())
+        window.prune(now)
+        return window
+
+    def _fault(self, method: str, path: str) -> str | None:
+        for fault in self.faults:
+            if fault.times > 0 and fault.method == method and fault.path.fullmatch(path):
+                fault.times -= 1
+                return fault.kind
+        return None
+
+    async def _hang(self) -> None:
+        try:
+            await asyncio.wait_for(self._release.wait(), self.hang_seconds)
+        except TimeoutError:
+            pass
+
+    def _record(self, request, body, response: web.Response, search: bool) -> web.Response:
+        self.seen.append(Seen(request.method, request.path, dict(request.query), body, response.status, search))
+        return response
+
+    @staticmethod
+    def _limit_headers(response: web.Response, limit: int, remaining: int, reset: int) -> None:
+        response.headers.update({"x-ratelimit-limit": str(limit), "x-ratelimit-remaining": str(remaining),
+                                 "x-ratelimit-reset": str(reset)})
+
+    @staticmethod
+    def _ok(data, additional_data=None) -> web.Response:
+        body = {"success": True, "data": data}
+        if additional_data is not None:
+            body["additional_data"] = additional_data
+        return web.json_response(body)
+
+    @staticmethod
+    def _error(status: int, error: str) -> web.Response:
+        return web.json_response({"success": False, "error": error, "error_info": "Please check developers.pipedrive.com",
+                                  "data": None, "additional_data": None}, status=status)
+
+    def _route(self, method: str, path: str, query: dict, body) -> web.Response:
+        routes = [
+            ("GET", r"/api/v1/users/find", self._find_users),
+            ("GET", r"/api/v1/activityTypes", self._activity_types),
+            ("GET", r"/api/v1/personFields", self._person_fields),
+            ("PUT", r"/api/v1/personFields/(\d+)", self._update_person_field),
+            ("GET", r"/api/v2/organizations/search", self._search_organizations),
+            ("POST", r"/api/v2/organizations", self._create_organization),
+            ("GET", r"/api/v2/persons/search", self._search_persons),
+            ("POST", r"/api/v2/persons", self._create_person),
+            ("GET", r"/api/v2/persons/(\d+)", self._get_person),
+            ("PATCH", r"/api/v2/persons/(\d+)", self._update_person),
+            ("GET", r"/api/v2/activities", self._list_activities),
+            ("POST", r"/api/v2/activities", self._create_activity),
+            ("DELETE", r"/api/v2/activities/(\d+)", self._delete_activity),
+        ]
+        for route_method, pattern, handler in routes:
+            if route_method == method and (match := re.fullmatch(pattern, path)):
+                return handler(query, body, *match.groups())
+        return self._error(404, f"Unknown method {method} {path}")
+
+    # --- v1 ----------------------------------------------------------------------------------------------
+
+    def _find_users(self, query, body) -> web.Response:
+        term = query.get("term", "")
+        if not term:
+            raise Invalid("term is required")
+        by_email = query.get("search_by_email") == "1"
+        found = [u for u in self.users
+                 if term.lower() in (u["email"] if by_email else u["name"]).lower()]
+        return self._ok(found or None)
+
+    def _activity_types(self, query, body) -> web.Response:
+        return self._ok(self.activity_types)
+
+    def _person_fields(self, query, body) -> web.Response:
+        start, limit = int(query.get("start", 0)), min(int(query.get("limit", 100)), 500)
+        page = self.person_fields[start:start + limit]
+        more = start + limit < len(self.person_fields)
+        return self._ok(page, {"pagination": {"start": start, "limit": limit, "more_items_in_collection": more,
+                                              **({"next_start": start + limit} if more else {})}})
+
+    def _update_person_field(self, query, body, field_id) -> web.Response:
+        field_ = next((f for f in self.person_fields if f["id"] == int(field_id)), None)
+        if field_ is None:
+            return self._error(404, "Field not found")
+        options = _dict(body).get("options")
+        if not isinstance(options, list) or not all(isinstance(o, dict) and isinstance(o.get("label"), str)
+                                                    for o in options):
+            raise Invalid("options must be an array of objects with a label")
+        existing = {o["id"]: o for o in field_["options"]}
+        kept = []
+        for option in options:
+            if "id" in option:
+                if option["id"] not in existing:
+                    raise Invalid(f"Option {option['id']} does not exist")
+                kept.append({**existing[option["id"]], "label": option["label"]})
+            else:
+                kept.append({"id": max([0, *existing, *(o["id"] for o in kept)]) + 1, "label": option["label"],
+                             "color": "blue"})
+        field_["options"] = kept  # what was left out is deleted, as Pipedrive does
+        return self._ok(field_)
+
+    # --- v2 organizations and persons --------------------------------------------------------------------
+
+    def _search_organizations(self, query, body) -> web.Response:
+        term, exact, fields = _search_params(query, {"name", "address", "notes", "custom_fields"})
+        items = [self._org_item(o) for o in self.organizations.values()
+                 if "name" in fields and _matches(o["name"], term, exact)]
+        return self._ok({"items": items}, {"next_cursor": None})
+
+    def _create_organization(self, query, body) -> web.Response:
+        data = _dict(body)
+        _only(data, V2_ORG_KEYS)
+        if not isinstance(data.get("name"), str) or not data["name"].strip():
+            raise Invalid("Name is required")
+        self._check_owner(data)
+        return self._ok(self._store_org(data))
+
+    def _search_persons(self, query, body) -> web.Response:
+        term, exact, fields = _search_params(query, {"custom_fields", "email", "notes", "phone", "name"})
+        org_filter = query.get("organization_id")
+        if org_filter is not None and not org_filter.isdigit():
+            raise Invalid("organization_id must be an integer")
+        items = []
+        for person in self.persons.values():
+            if org_filter is not None and person["org_id"] != int(org_filter):
+                continue
+            values = ([person["name"]] if "name" in fields else []) \
+                + ([e["value"] for e in person["emails"]] if "email" in fields else []) \
+                + ([p["value"] for p in person["phones"]] if "phone" in fields else [])
+            if any(_matches(v, term, exact) for v in values):
+                items.append(self._person_item(person))
+        return self._ok({"items": items}, {"next_cursor": None})
+
+    def _create_person(self, query, body) -> web.Response:
+        data = self._check_person(_dict(body))
+        if not isinstance(data.get("name"), str) or not data["name"].strip():
+            raise Invalid("Name is required")
+        return self._ok(self._store_person(data))
+
+    def _get_person(self, query, body, person_id) -> web.Response:
+        person = self.persons.get(int(person_id))
+        return self._ok(person) if person else self._error(404, "Person not found")
+
+    def _update_person(self, query, body, person_id) -> web.Response:
+        person = self.persons.get(int(person_id))
+        if person is None:
+            return self._error(404, "Person not found")
+        data = self._check_person(_dict(body))
+        person.update({k: v for k, v in data.items() if k != "custom_fields"})
+        person["custom_fields"].update(data.get("custom_fields") or {})
+        person["update_time"] = _now()
+        return self._ok(person)
+
+    def _check_person(self, data: dict) -> dict:
+        _only(data, V2_PERSON_KEYS)
+        self._check_owner(data)
+        if "org_id" in data and (not _is_int(data["org_id"]) or data["org_id"] not in self.organizations):
+            raise Invalid("org_id must be the id of an organization")
+        for kind in ("emails", "phones"):
+            items = data.get(kind, [])
+            if not isinstance(items, list) or not all(
+                    isinstance(i, dict) and set(i) <= {"value", "primary", "label"} and isinstance(i.get("value"), str)
+                    and isinstance(i.get("primary", False), bool) and isinstance(i.get("label", ""), str)
+                    for i in items):
+                raise Invalid(f"{kind} must be an array of {{value, primary, label}}")
+        labels = {o["id"] for o in self.label_options()}
+        if "label_ids" in data and (not isinstance(data["label_ids"], list)
+                                    or not all(_is_int(i) and i in labels for i in data["label_ids"])):
+            raise Invalid("label_ids must be ids of person label options")
+        custom = {f["key"]: f for f in self.person_fields if len(f["key"]) == 40}
+        fields = data.get("custom_fields", {})
+        if not isinstance(fields, dict) or not all(k in custom and isinstance(v, str) for k, v in fields.items()):
+            raise Invalid("custom_fields must map custom field keys to values")
+        return data
+
+    def _check_owner(self, data: dict) -> None:
+        if "owner_id" in data and (not _is_int(data["owner_id"])
+                                   or data["owner_id"] not in {u["id"] for u in self.users}):
+            raise Invalid("owner_id must be the id of a user")
+
+    # --- v2 activities -----------------------------------------------------------------------------------
+
+    def _list_activities(self, query, body) -> web.Response:
+        person = query.get("person_id")
+        items = [a for a in self.activities.values() if not a["is_deleted"] and (person is None or any(
+                     p["person_id"] == int(person) and p["primary"] for p in a["participants"]))]
+        items.sort(key=lambda a: a["id"], reverse=query.get("sort_direction") == "desc")
+        return self._ok(items[:min(int(query.get("limit", 100)), 500)], {"next_cursor": None})
+
+    def _create_activity(self, query, body) -> web.Response:
+        data = _dict(body)
+        _only(data, V2_ACTIVITY_KEYS)
+        if "deal_id" in data:
+            self.deal_calls += 1
+        active = {t["key_string"] for t in self.activity_types if t["active_flag"]}
+        if data.get("type") not in active:
+            raise Invalid(f"Invalid activity type {data.get('type')!r}")
+        if not isinstance(data.get("subject", ""), str) or not isinstance(data.get("note", ""), str):
+            raise Invalid("subject and note are strings")
+        if not isinstance(data.get("done", False), bool):
+            raise Invalid("done must be a boolean")
+        self._check_owner(data)
+        if "org_id" in data and data["org_id"] not in self.organizations:
+            raise Invalid("org_id must be the id of an organization")
+        if "due_date" in data and not _is_date(data["due_date"]):
+            raise Invalid("due_date must be YYYY-MM-DD")
+        if "due_time" in data and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", str(data["due_time"])):
+            raise Invalid("due_time must be HH:MM")
+        participants = data.get("participants", [])
+        if not isinstance(participants, list) or not all(
+                isinstance(p, dict) and _is_int(p.get("person_id")) and p["person_id"] in self.persons
+                and isinstance(p.get("primary"), bool) for p in participants):
+            raise Invalid("participants must be [{person_id, primary}] of existing persons")
+        activity = {"id": next(self._ids), "subject": data.get("subject") or data["type"].title(),
+                    "type": data["type"], "owner_id": data.get("owner_id"), "person_id": next(
+                        (p["person_id"] for p in participants if p["primary"]), None),
+                    "org_id": data.get("org_id"), "due_date": data.get("due_date"),
+                    "due_time": data.get("due_time"), "done": data.get("done", False), "note": data.get("note"),
+                    "participants": participants, "is_deleted": False, "add_time": _now(), "update_time": _now()}
+        self.activities[activity["id"]] = activity
+        return self._ok(activity)
+
+    def _delete_activity(self, query, body, activity_id) -> web.Response:
+        activity = self.activities.get(int(activity_id))
+        if activity is None or activity["is_deleted"]:
+            return self._error(404, "Activity not found")
+        activity["is_deleted"] = True  # v2 deletes softly: gone from lists, kept 30 days
+        activity["update_time"] = _now()
+        return self._ok({"id": activity["id"]})
+
+    # --- state -------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _field(field_id: int, key: str, name: str, kind: str, options: list | None = None) -> dict:
+        return {"id": field_id, "key": key, "name": name, "field_type": kind, "active_flag": True,
+                "edit_flag": len(key) == 40, "mandatory_flag": False, "options": options}
+
+    def _store_org(self, data: dict) -> dict:
+        org = {"id": next(self._ids), "name": data["name"], "owner_id": data.get("owner_id"),
+               "label_ids": data.get("label_ids", []), "is_deleted": False, "add_time": _now(),
+               "update_time": _now(), "visible_to": 3, "custom_fields": {}}
+        self.organizations[org["id"]] = org
+        return org
+
+    def _store_person(self, data: dict) -> dict:
+        first, _, last = data["name"].partition(" ")
+        person = {"id": next(self._ids), "name": data["name"], "first_name": first, "last_name": last,
+                  "owner_id": data.get("owner_id"), "org_id": data.get("org_id"),
+                  "emails": data.get("emails", []), "phones": data.get("phones", []),
+                  "label_ids": data.get("label_ids", []), "custom_fields": dict(data.get("custom_fields", {})),
+                  "is_deleted": False, "visible_to": 3, "add_time": _now(), "update_time": _now()}
+        self.persons[person["id"]] = person
+        return person
+
+    def _org_item(self, org: dict) -> dict:
+        return {"result_score": 1.0, "item": {"id": org["id"], "type": "organization", "name": org["name"],
+                                              "address": None, "visible_to": 3, "owner": {"id": org["owner_id"]},
+                                              "custom_fields": [], "notes": []}}
+
+    def _person_item(self, person: dict) -> dict:
+        org = self.organizations.get(person["org_id"]) if person["org_id"] else None
+        return {"result_score": 1.0, "item": {
+            "id": person["id"], "type": "person", "name": person["name"],
+            "phones": [p["value"] for p in person["phones"]], "emails": [e["value"] for e in person["emails"]],
+            "visible_to": 3, "owner": {"id": person["owner_id"]},
+            "organization": {"id": org["id"], "name": org["name"], "address": None} if org else None,
+            "custom_fields": [], "notes": []}}
+
+
+def _search_params(query: dict, allowed: set[str]) -> tuple[str, bool, set[str]]:
+    term = query.get("term", "")
+    exact_text = query.get("exact_match", "false")
+    if exact_text not in ("true", "false"):
+        raise Invalid("exact_match must be true or false")
+    exact = exact_text == "true"
+    if len(term) < (1 if exact else 2):
+        raise Invalid("term must be at least 2 characters (1 with exact_match)")
+    fields = set(filter(None, query.get("fields", ",".join(allowed)).split(",")))
+    if not fields <= allowed:
+        raise Invalid(f"fields must be some of {', '.join(sorted(allowed))}")
+    return term, exact, fields
+
+
+def _matches(value: str, term: str, exact: bool) -> bool:
+    return value.lower() == term.lower() if exact else term.lower() in value.lower()
+
+
+def _dict(body) -> dict:
+    if not isinstance(body, dict):
+        raise Invalid("The body must be a JSON object")
+    return body
+
+
+def _only(data: dict, allowed: set[str]) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise Invalid(f"Unknown field(s): {', '.join(unknown)}")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_date(value) -> bool:
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
