@@ -548,5 +548,19 @@ class ListSyncNotices:
 
 
 @dataclass(frozen=True)
+class ClaimSyncNotices:
+    """Take (and mark as told) up to `limit` owed notices, for a scheduler about to send them."""
+
+    limit: int = 100
+
+
+@dataclass(frozen=True)
+class ReleaseSyncNotices:
+    """Hand back claimed notices that could not be delivered, for a later tick."""
+
+    outbox_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class MarkSyncNoticesSent:
     outbox_ids: tuple[int, ...]

@@ -16,11 +16,18 @@ from collections.abc import Mapping
 
 from bot import render
 from bot.conversation import Conversation
-from bot.notify import ChatTarget, Notifier, PermanentDeliveryError, TemporaryDeliveryError
+from bot.notify import ChatTarget, DeliveryError, Notifier, PermanentDeliveryError, TemporaryDeliveryError
 from bot.replies import Reply
-from core.commands import ClaimDueDeliveries, RecordDelivered, RecordDeliveryFailure
+from core.commands import (
+    ClaimDueDeliveries,
+    ClaimSyncNotices,
+    ListChatIdentities,
+    RecordDelivered,
+    RecordDeliveryFailure,
+    ReleaseSyncNotices,
+)
 from core.errors import PipedrivenError
-from core.results import DeliveryClaim
+from core.results import DeliveryClaim, SyncNotice
 from core.service import Core
 from scheduler.rate import DEFAULT_LIMITS, Pacer, PlatformLimits
 
@@ -66,7 +73,39 @@ class Dispatcher:
         for result in results:
             if isinstance(result, BaseException):
                 raise result
+        notices = await self.send_sync_notices()
+        if notices:
+            outcomes["notices"] = notices
         return outcomes
+
+    async def send_sync_notices(self) -> int:
+        """Tell users, once, about Pipedrive syncs only they can fix (a refused token, a missing field).
+
+        Claiming marks a notice told, so two schedulers never both send it; one that reaches none of the
+        user's platforms is handed back for a later tick. Returns how many went out."""
+        sent = 0
+        for notice in await self.core.execute(ClaimSyncNotices()):
+            if await self._send_notice(notice):
+                sent += 1
+            else:
+                await self.core.execute(ReleaseSyncNotices(notice.outbox_ids))
+        return sent
+
+    async def _send_notice(self, notice: SyncNotice) -> bool:
+        reply = Reply(f"⚠️ A Pipedrive sync needs you: {notice.text}")
+        for identity in await self.core.execute(ListChatIdentities(notice.user_id)):
+            notifier = self.notifiers.get(identity.platform)
+            if notifier is None:
+                continue
+            target = ChatTarget(notice.user_id, identity.platform, identity.external_user_id, identity.dm_channel)
+            await self.pacers[identity.platform].wait(target.dm_channel or target.external_user_id)
+            try:
+                await notifier.send(target, reply)
+                return True
+            except DeliveryError as exc:
+                log.info("sync notice for user %s not delivered on %s: %s", notice.user_id, identity.platform,
+                         type(exc).__name__)
+        return False
 
     async def _deliver_batch(self, claims: tuple[DeliveryClaim, ...], outcomes: Counter) -> None:
         # Digests first: a morning's nudges follow its digest rather than overtake it.
