@@ -199,7 +199,9 @@ _DAY_SETS = {"weekdays": (1, 2, 3, 4, 5), "workdays": (1, 2, 3, 4, 5), "weekends
 
 _INTRO = "Here is what I understand (a leading / or `outreach` is fine too):"
 _FOOTER = ("CONTACT is a row number from your last list, an email or part of a name; put a name of several "
-           "words in \"quotes\" when it could be misread.")
+           "words in \"quotes\" when it could be misread.\n"
+           "In Slack and Telegram, send me a CSV file to add many contacts at once (in Slack, share it in our "
+           "DM), and `stats` comes with a chart.")
 
 
 def parse(text: str, actor: Actor, now: datetime) -> object:

@@ -557,9 +557,10 @@ def test_help_on_an_unknown_verb_suggests_one():
 def test_help_text_lists_every_verb_in_order():
     text = help_text(None)
     lines = text.splitlines()
-    assert len(lines) == len(VERBS) + 2  # an intro, one line per verb, a note on CONTACT
+    assert len(lines) == len(VERBS) + 3  # an intro, one line per verb, a note on CONTACT, one on files
     for line, verb in zip(lines[1:], VERBS):
         assert line.startswith(f"• `{verb}")
+    assert "send me a CSV file" in lines[-1]
     assert help_text("nonsense") == text
 
 
