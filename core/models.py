@@ -370,7 +370,7 @@ class Erasure(Base):
 
 # --- scheduler: digests and nudges sent to chat, once each ----------------------------------------------
 
-DELIVERY_KINDS = ("digest", "nudge")
+DELIVERY_KINDS = ("digest", "nudge", "step")
 # claimed: a process is sending it (until claimed_until; then another may take it over)
 # retry: a temporary platform error, to be tried again from next_attempt_at
 # sent; empty: a digest with nothing to suggest (nothing sent); skipped: too late or no longer due; failed
@@ -380,18 +380,20 @@ DELIVERY_STATUSES = ("claimed", "retry", "sent", "empty", "skipped", "failed")
 class Delivery(Base):
     """One digest or nudge to one user on one platform. Its unique key makes it happen once, whatever the
     number of scheduler processes: a digest per user, platform and local day; a nudge per follow-up, due
-    moment (a snooze moves it) and platform."""
+    moment (a snooze moves it) and platform; a step nudge per cadence plan, step due moment and platform."""
 
     __tablename__ = "deliveries"
     __table_args__ = (
         CheckConstraint(_in("kind", DELIVERY_KINDS), name="kind"),
         CheckConstraint(_in("status", DELIVERY_STATUSES), name="status"),
         CheckConstraint("(kind = 'digest' AND local_date IS NOT NULL) OR (kind = 'nudge' AND follow_up_id IS NOT "
-                        "NULL)", name="key"),
+                        "NULL) OR (kind = 'step' AND plan_id IS NOT NULL)", name="key"),
         Index("uq_deliveries_digest", "user_id", "platform", "local_date", unique=True,
               postgresql_where=text("kind = 'digest'")),
         Index("uq_deliveries_nudge", "follow_up_id", "due_at", "platform", unique=True,
               postgresql_where=text("kind = 'nudge'")),
+        Index("uq_deliveries_step", "plan_id", "due_at", "platform", unique=True,
+              postgresql_where=text("kind = 'step'")),
         Index("ix_deliveries_unfinished", "due_at", postgresql_where=text("status IN ('claimed', 'retry')")),
     )
 
@@ -402,7 +404,9 @@ class Delivery(Base):
     chat_identity_id: Mapped[int | None] = mapped_column(ForeignKey("chat_identities.id", ondelete="SET NULL"))
     local_date: Mapped[date | None] = mapped_column(Date)
     follow_up_id: Mapped[int | None] = mapped_column(ForeignKey("follow_ups.id", ondelete="CASCADE"))
-    # When it was due: the digest's local time that day, or the follow-up's due moment.
+    # A cadence step's nudge: the plan (its step and due moment are the plan's when it was claimed).
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("contact_plans.id", ondelete="CASCADE"))
+    # When it was due: the digest's local time that day, the follow-up's or the cadence step's due moment.
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     status: Mapped[str] = mapped_column(String(10), server_default="claimed")
     claim_token: Mapped[str | None] = mapped_column(String(40))

@@ -45,7 +45,7 @@ from core.validation import METHOD_LABELS
 if TYPE_CHECKING:
     from core.handlers import Context
 
-_ACTIVE_SQL = ", ".join(f"'{s}'" for s in ACTIVE_PLAN_STATUSES)
+ACTIVE_PLANS_SQL = ", ".join(f"'{s}'" for s in ACTIVE_PLAN_STATUSES)
 
 # The due steps of one user (:uid) at :now, with what it takes to render them; a caller joins `contacts k`.
 # A contact snoozed into the future is left out, as it is from the morning list.
@@ -59,7 +59,7 @@ SELECT p.id AS plan_id, p.contact_id, p.current_step AS step_position, p.step_du
   JOIN strategies s ON s.id = p.strategy_id
   JOIN strategy_steps st ON st.strategy_id = p.strategy_id AND st.position = p.current_step
   JOIN users u ON u.id = p.user_id
- WHERE p.user_id = :uid AND p.status IN ({_ACTIVE_SQL}) AND p.step_due_at <= :now
+ WHERE p.user_id = :uid AND p.status IN ({ACTIVE_PLANS_SQL}) AND p.step_due_at <= :now
    AND NOT EXISTS (SELECT 1 FROM follow_ups f
                     WHERE f.contact_id = p.contact_id AND f.status = 'open' AND f.snoozed AND f.due_at > :now)
 """

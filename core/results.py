@@ -379,12 +379,13 @@ class DeliveryClaim:
     """A digest or nudge this process has claimed and must now send (or record as failed)."""
 
     id: int
-    kind: str  # digest | nudge
+    kind: str  # digest | nudge | step
     user: UserView
     target: ChatIdentityView
     due_at: datetime
     follow_up: FollowUpView | None = None  # a nudge's follow-up, and its contact
     contact: ContactView | None = None
+    step: "DueStep | None" = None  # a step nudge's cadence step, rendered
 
 
 @dataclass(frozen=True)
@@ -566,11 +567,6 @@ class DueStep:
     reason: str  # “step 2/3 of Warm intro: email due”
     subject: str | None = None
     message: str | None = None
-
-    @property
-    def nudge_key(self) -> str:
-        """Names this step falling due once: a restart, a retry or a resume gives a new due time, so a new key."""
-        return f"cadence:{self.plan_id}:{self.position}:{int(self.due_at.timestamp())}"
 
 
 @dataclass(frozen=True)

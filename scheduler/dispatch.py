@@ -27,7 +27,7 @@ from core.commands import (
     ReleaseSyncNotices,
 )
 from core.errors import PipedrivenError
-from core.results import DeliveryClaim, SyncNotice
+from core.results import DeliveryClaim, DueSteps, SyncNotice
 from core.service import Core
 from scheduler.rate import DEFAULT_LIMITS, Pacer, PlatformLimits
 
@@ -109,7 +109,7 @@ class Dispatcher:
 
     async def _deliver_batch(self, claims: tuple[DeliveryClaim, ...], outcomes: Counter) -> None:
         # Digests first: a morning's nudges follow its digest rather than overtake it.
-        for kind in ("digest", "nudge"):
+        for kind in ("digest", "nudge", "step"):
             outcomes.update(await asyncio.gather(*(self._deliver_counted(claim) for claim in claims
                                                    if claim.kind == kind)))
 
@@ -154,6 +154,8 @@ class Dispatcher:
     async def _reply(self, claim: DeliveryClaim) -> Reply | None:
         if claim.kind == "digest":
             return await self.conversations[claim.target.platform].digest(claim.user)
+        if claim.kind == "step":
+            return render.due_steps(DueSteps((claim.step,)), header="⏭ A cadence step is due:")
         return render.nudge(claim.contact, claim.follow_up, claim.user)
 
     async def _failed(self, claim: DeliveryClaim, error: str, *, permanent: bool = False,

@@ -96,12 +96,12 @@ async def test_due_steps_are_the_query_for_nudges(core, make, ana, bob, clock, s
     assert [(s.contact.name, s.strategy, s.position, s.kind, s.subject) for s in steps] == [
         ("Carol", "Cold email sequence", 1, "email", "An idea for Northwind"),  # the longest waiting first
         ("Bob Stone", "Warm intro", 1, "linkedin", None)]
-    assert steps[0].nudge_key != steps[1].nudge_key
-    key = steps[1].nudge_key
+    first_due = steps[1].due_at
     await log(ana, bob, "linkedin")
     clock.set(datetime(2026, 11, 27, 9, tzinfo=UTC))
     [_, later] = (await core.execute(ListDueSteps(Actor(ana.id)))).items
-    assert later.position == 2 and later.nudge_key != key  # the next step falling due is a new nudge
+    # The next step falling due is a new nudge: step nudges are keyed by plan and due moment.
+    assert later.position == 2 and later.plan_id == steps[1].plan_id and later.due_at != first_due
 
 
 async def test_the_morning_digest_shows_the_step_and_its_buttons_and_pause_takes_it_off(core, ana, bob, star,
