@@ -7,7 +7,7 @@ nothing written. Ownership is checked here, whatever adapter sent the command.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select, text, update

@@ -219,7 +219,7 @@ async def test_names_and_notes_render_as_typed(bot, telegram, linked, make, ana,
 
 
 async def test_stats_come_as_a_monospace_table(bot, telegram, linked, make, ana):
-    bob = await make.contact(ana, "Bob Stone")
+    await make.contact(ana, "Bob Stone")
     await bot.say(linked, "/log bob call")
     await bot.say(linked, "/stats by method")
     table, chart = telegram.messages(ANA_TG)[-2:]
