@@ -58,6 +58,15 @@ def populate(url: str, users: int, contacts: int, activities: int) -> None:
                         SELECT 1 + (random() * (SELECT max(id) - 1 FROM contacts))::int, 1 + g %% %s,
                                'email', 'email', %s::timestamptz - (random() * 365) * interval '1 day'
                           FROM generate_series(1, %s) g""", (users, NOW, activities))
+        # ~5% of contacts follow a cadence (core.plans), their current step due within five days either way.
+        conn.execute("""INSERT INTO contact_plans (contact_id, user_id, strategy_id, status, current_step,
+                                                   started_at, step_due_at)
+                        SELECT k.id, k.owner_id, s.id, CASE WHEN k.step > 1 THEN 'in_progress' ELSE 'not_started' END,
+                               k.step, %s::timestamptz - interval '10 days',
+                               %s::timestamptz + (random() * 10 - 5) * interval '1 day'
+                          FROM (SELECT id, owner_id, 1 + (random() * 2)::int AS step FROM contacts
+                                 WHERE random() < 0.05) k, strategies s
+                         WHERE s.name = 'Warm intro'""", (NOW, NOW))
         conn.execute("VACUUM ANALYZE")
 
 

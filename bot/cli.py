@@ -212,6 +212,41 @@ def cmd_campaigns(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_cadences(args, settings: Settings) -> int:
+    """The chat's `cadence` commands for scripts and set-up; acting as a user (--as) where one is needed."""
+    from bot import render
+    from core import commands as c
+
+    async def body(core):
+        user = await core.user_by_email(args.as_email) if args.as_email else None
+        if user is None and args.cadences_command in ("new", "add-step", "start", "due"):
+            raise CliError(f"`cadences {args.cadences_command}` acts as a user: add --as EMAIL")
+        actor = Actor(user.id if user else 0, "cli")
+        command = {
+            "list": lambda: c.ListStrategies(actor),
+            "show": lambda: c.ShowStrategy(actor, args.name),
+            "new": lambda: c.CreateStrategy(actor, args.name, args.description),
+            "add-step": lambda: c.AddStrategyStep(actor, args.name, args.days, args.kind, args.subject,
+                                                  args.message),
+            "start": lambda: c.StartCadence(actor, args.name, contact=args.contact and c.ContactRef.of(args.contact),
+                                            campaign=args.campaign and c.CampaignRef.of(args.campaign)),
+            "due": lambda: c.ListDueSteps(actor),
+            "stats": lambda: c.GetCadenceStats(actor),
+        }[args.cadences_command]()
+        result = await core.execute(command)
+        if args.cadences_command == "stats":
+            print("\n\n".join(part for part in render.cadence_stats_table(result) if part))
+            return
+        if args.cadences_command in ("new", "add-step"):  # the chat's hint on adding steps doesn't apply here
+            print(f"{result.message}\n{render.strategy_text(result.strategy)}")
+            return
+        reply = render.result(result, user)
+        print("\n".join([reply.text, *(section.text for section in reply.sections)]))
+
+    _with_core(settings, body)
+    return 0
+
+
 def cmd_import(args, settings: Settings) -> int:
     from tqdm import tqdm
 
@@ -448,7 +483,34 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--since", metavar="DATE", help="from this date (UTC), e.g. 2026-11-01")
     audit.add_argument("--limit", type=int, default=500, help="the latest N entries (default 500)")
     audit.set_defaults(func=cmd_audit)
+    _cadences_parser(sub)
     return parser
+
+
+def _cadences_parser(sub) -> None:
+    cad = sub.add_parser("cadences", help="contact strategies: list, show, create, add steps, start, due, stats")
+    cad.add_argument("--as", dest="as_email", metavar="EMAIL", help="act as this user")
+    cad_sub = cad.add_subparsers(dest="cadences_command", required=True)
+    cad_sub.add_parser("list", help="the strategies and their steps")
+    cad_sub.add_parser("show", help="one strategy's steps and templates").add_argument("name")
+    new = cad_sub.add_parser("new", help="create a strategy (then add its steps)")
+    new.add_argument("name")
+    new.add_argument("--description")
+    step = cad_sub.add_parser("add-step", help="append a step to a strategy")
+    step.add_argument("name")
+    step.add_argument("--days", type=int, required=True, help="working days after the previous step (or the start)")
+    step.add_argument("--kind", required=True, help="linkedin, email, call, campaign_email, referral or conference")
+    step.add_argument("--subject", help="subject template, e.g. 'Following up, {{contact.first_name}}'")
+    step.add_argument("--message", help="message template; placeholders {{contact.first_name}}, {{contact.name}}, "
+                                        "{{company.name}}, {{user.name}}, {{user.signature}}")
+    start = cad_sub.add_parser("start", help="start a strategy for a contact or a campaign")
+    start.add_argument("name")
+    target = start.add_mutually_exclusive_group(required=True)
+    target.add_argument("--contact", help="an email or (part of) a name in your bank")
+    target.add_argument("--campaign", help="every contact of yours in this campaign")
+    cad_sub.add_parser("due", help="your cadence steps due now, messages rendered")
+    cad_sub.add_parser("stats", help="by strategy: contacts started, replies, meetings, where plans wait")
+    cad.set_defaults(func=cmd_cadences)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -457,7 +519,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = _settings()
         configure_logging(settings, quiet=args.command in ("console", "demo", "users", "stats", "db", "campaigns",
-                                                           "import", "contacts", "audit", "sync"))
+                                                           "import", "contacts", "audit", "sync", "cadences"))
         return args.func(args, settings)
     except (CliError, PipedrivenError) as exc:
         print(f"pipedriven: {exc}", file=sys.stderr)

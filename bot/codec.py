@@ -22,6 +22,10 @@ VERBS = frozenset({
     "done",     # done:ID
     "more",     # more:ID                   (show the rest of the actions)
     "show",     # show:ID
+    "cpause",   # cpause:ID                 (the contact's cadence plan)
+    "cresume",  # cresume:ID
+    "crestart", # crestart:ID
+    "cstop",    # cstop:ID
     "undo",     # undo:ID:ACTIVITY_ID       (take back an outreach just logged)
     "forget",   # forget:ID                 (erase the contact: the confirmation of `forget CONTACT`)
 })

@@ -16,13 +16,32 @@ from bot.replies import Prompt, Reply
 from bot.when import parse_when
 from core import commands as c
 from core.errors import AmbiguousContact, PipedrivenError
-from core.importing import import_upload
-from core.results import UserView
+from core.importing import check_upload_size, import_upload
+from core.results import AlreadyDone, UserView
 from core.service import Core
 
 log = logging.getLogger(__name__)
 
+# The buttons on a contact's row that act on its cadence plan.
+_PLAN_CONTROLS = {"cpause": c.PauseCadence, "cresume": c.ResumeCadence, "crestart": c.RestartCadence,
+                  "cstop": c.StopCadence}
+
 SOMETHING_WENT_WRONG = "Something went wrong on my side and nothing was saved. Please try again in a moment."
+# What a shared file must look like to be imported: a CSV (or TSV) by its name or by the type the platform
+# announces (Windows sends CSVs as application/vnd.ms-excel, so the name counts as much as the type).
+CSV_SUFFIXES = (".csv", ".tsv")
+CSV_MIME_TYPES = frozenset({"text/csv", "text/comma-separated-values", "application/csv", "text/x-csv",
+                            "text/tab-separated-values"})
+NOT_A_CSV = ("I can import contacts from a CSV file, and {name} isn't one. Save your list as CSV (UTF-8) "
+             "and send me that file; anything else, say it in words (`help` lists them).")
+ALREADY_IMPORTED = ("I imported that file already, when it was first sent, so I haven't imported it again. "
+                    "To import changes, edit the file and send it again.")
+
+
+def is_csv(filename: str | None, mime_type: str | None) -> bool:
+    """Whether a shared file is one to import, by its name or its announced type."""
+    name = (filename or "").lower()
+    return name.endswith(CSV_SUFFIXES) or (mime_type or "").split(";")[0].strip().lower() in CSV_MIME_TYPES
 
 
 class Conversation:
@@ -67,14 +86,27 @@ class Conversation:
             log.exception("unexpected error handling a button")
             return Reply(SOMETHING_WENT_WRONG, ephemeral=True)
 
+    def refuse_file(self, filename: str | None, mime_type: str | None, size: int | None) -> Reply | None:
+        """Why a file the user shared won't be imported (it isn't a CSV, or it is over IMPORT_MAX_UPLOAD_BYTES),
+        from what the platform announces, before anything is downloaded; None when it may be."""
+        if not is_csv(filename, mime_type):
+            return Reply(NOT_A_CSV.format(name=f"“{filename}”" if filename else "that file"), ephemeral=True)
+        try:
+            check_upload_size(size, self.core.settings.import_max_upload_bytes)
+        except PipedrivenError as exc:
+            return Reply(exc.user_message, ephemeral=True)
+        return None
+
     async def handle_file(self, user: UserView, data: bytes, filename: str | None = None, *,
                           idempotency_key: str | None = None) -> Reply:
         """A CSV the user shared in chat (a Slack DM file, a Telegram document): imported into their own bank,
-        answered with the import report. Adapters check the announced size first with
-        `core.importing.check_upload_size` so that an oversized file is never downloaded."""
+        answered with the import report. Adapters ask `refuse_file` first so that an oversized file is never
+        downloaded. The key names the platform's file: the same file again is imported once (and said so)."""
         try:
             report = await import_upload(self.core, self.actor(user), data, filename=filename,
                                          idempotency_key=idempotency_key)
+            if isinstance(report, AlreadyDone):
+                return Reply(ALREADY_IMPORTED, ephemeral=True, repeat=True)
             return render.result(report, user)
         except PipedrivenError as exc:
             return Reply(exc.user_message, ephemeral=True)
@@ -111,6 +143,8 @@ class Conversation:
             return c.CompleteFollowUp(actor, ref)
         if verb == "show":
             return c.ShowContact(actor, ref)
+        if verb in _PLAN_CONTROLS:
+            return _PLAN_CONTROLS[verb](actor, ref)
         if verb == "undo":
             if not (arg or "").isdigit() or len(arg) > 18:
                 raise codec.BadButton()
@@ -119,7 +153,7 @@ class Conversation:
             return c.EraseContact(actor, ref)
         if verb == "more":
             detail = await self.core.execute(c.ShowContact(actor, ref))
-            return render.more_menu(detail.contact)
+            return render.more_menu(detail.contact, detail.plan)
         if verb == "note":
             if answer is None:
                 return await self._ask(actor, ref, "note", "Type the note for {name}:")

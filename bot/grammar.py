@@ -21,30 +21,43 @@ from core.commands import (
     AddContact,
     AddContactToCampaign,
     AddNote,
+    AddStrategyStep,
     BookMeeting,
     CampaignRef,
     ChooseDigestPlatform,
     CompleteFollowUp,
     ContactRef,
     CreateCampaign,
+    CreateStrategy,
+    EditStrategyStep,
     ExportContact,
     FindContacts,
     FlagWarm,
+    GetCadenceStats,
     GetStats,
     IssueLinkCode,
     ListCampaigns,
+    ListDueSteps,
+    ListStrategies,
     ListSyncs,
     LogOutreach,
+    PauseCadence,
     PauseDigests,
     PreviewErasure,
+    RemoveStrategyStep,
     RequestMeeting,
+    RestartCadence,
+    ResumeCadence,
     ResumeDigests,
     RetrySyncs,
     SetFollowUp,
     ShowCampaign,
     ShowContact,
     ShowSettings,
+    ShowStrategy,
     Snooze,
+    StartCadence,
+    StopCadence,
     TodaySuggestions,
     UpdateCampaign,
     UpdateSettings,
@@ -81,6 +94,21 @@ class _Verb:
 
 
 _METHOD_LIST = ", ".join(OUTREACH_METHODS)
+# `cadence SUB …`: each sub-command has its own usage, shown when it is misused and by `help cadence`.
+CADENCE_USAGE = {
+    "list": "cadence list — the cadences and their steps",
+    "show": "cadence show NAME — a cadence's steps and message templates",
+    "new": "cadence new NAME [| description] — create a cadence, then add its steps one by one",
+    "step": "cadence step NAME DAYS KIND [subject |] message — add a step, DAYS working days after the previous "
+            "one (or the start); `\\n` starts a new line",
+    "edit-step": "cadence edit-step NAME N DAYS KIND [subject |] message — replace step N",
+    "drop-step": "cadence drop-step NAME N — remove step N",
+    "start": "cadence start NAME CONTACT | cadence start NAME campaign CAMPAIGN — start a cadence "
+             "(quote a NAME of several words before a name: cadence start \"Warm intro\" Ana Silva)",
+    "pause": "cadence pause|resume|restart|stop CONTACT — hold, go on with, start over or end a contact's cadence",
+    "due": "cadence due — your steps due now, messages ready to copy",
+    "stats": "cadence stats — by cadence: contacts started, replies, meetings, and where plans wait",
+}
 _GRAMMAR = (
     _Verb("today", "today [campaign NAME] [warm] [stale N] [limit N]", "who to get in touch with next",
           ("today", "today campaign Fintech warm limit 5"), aliases=("list", "next")),
@@ -91,7 +119,9 @@ _GRAMMAR = (
     _Verb("show", "show CONTACT", "a contact's details and history",
           ("show 3", "show ana@acme.com"), aliases=("contact",)),
     _Verb("log", "log CONTACT METHOD [note]", f"log an outreach ({_METHOD_LIST})",
-          ("log 3 linkedin", "log Ana Silva email sent the deck")),
+          ("log 3 linkedin", "log Ana Silva email sent the deck"),
+          details=("A note that starts with replied, no answer (or voicemail) or not interested records that "
+                   "outcome too: `log 3 call no answer`.",)),
     _Verb("note", "note CONTACT TEXT", "add a note (write `Ana Silva: text` for a name of several words)",
           ("note 3 prefers mornings", "note Ana Silva: met at the Fintech dinner")),
     _Verb("warm", "warm CONTACT [4|5]", "flag a contact as warm",
@@ -120,10 +150,17 @@ _GRAMMAR = (
                    "campaign show NAME — its contacts, owners, last outreach, status and meetings",
                    "campaign add NAME CONTACT [METHOD] — NAME is one word or \"quoted\"; "
                    "the Golden Ticket team may add any bank's contact as #ID")),
+    _Verb("cadence", "cadence [list|show|new|step|start|pause|resume|restart|stop|due|stats] …",
+          "cadences: sequences of steps (with messages ready to copy) that contacts follow",
+          ("cadence start Warm intro 3",
+           "cadence step Post-demo 2 email Thanks, {{contact.first_name}} | Hi {{contact.first_name}},\\n"
+           "Good to see you.\\n{{user.signature}}"),
+          aliases=("cadences",), details=tuple(CADENCE_USAGE.values())),
     _Verb("settings", "settings [time HH:MM | timezone ZONE | days DAYS | pause until DATE | resume "
-                      "| platform slack|telegram|all | link telegram]",
+                      "| platform slack|telegram|all | signature TEXT | link telegram]",
           "see or change your digest time, timezone and working days; pause digests and nudges (holidays) "
-          "until the day you are back; choose where they arrive; or get a code to link Telegram",
+          "until the day you are back; choose where they arrive; sign cadence messages; or get a code to link "
+          "Telegram",
           ("settings pause until 2027-01-04", "settings link telegram"), takes_when=True),
     _Verb("export", "export CONTACT", "everything Pipedriven holds about one of your contacts",
           ("export 3", "export ana@acme.com")),
@@ -162,7 +199,9 @@ _DAY_SETS = {"weekdays": (1, 2, 3, 4, 5), "workdays": (1, 2, 3, 4, 5), "weekends
 
 _INTRO = "Here is what I understand (a leading / or `outreach` is fine too):"
 _FOOTER = ("CONTACT is a row number from your last list, an email or part of a name; put a name of several "
-           "words in \"quotes\" when it could be misread.")
+           "words in \"quotes\" when it could be misread.\n"
+           "In Slack and Telegram, send me a CSV file to add many contacts at once (in Slack, share it in our "
+           "DM), and `stats` comes with a chart.")
 
 
 def parse(text: str, actor: Actor, now: datetime) -> object:
@@ -390,9 +429,24 @@ def _show(a: _Args, actor: Actor, now: datetime) -> ShowContact:
     return ShowContact(actor, a.contact(a.words))
 
 
+# A note opening with one of these also records the outcome (the note keeps the words).
+_OUTCOME_PHRASES = {"replied": "replied", "no answer": "no_answer", "no-answer": "no_answer",
+                    "noanswer": "no_answer", "voicemail": "no_answer", "not interested": "not_interested",
+                    "not-interested": "not_interested"}
+
+
+def _outcome(words: list[_Word]) -> str:
+    opening = [w.keyword.strip(",.;:!") for w in words[:2] if not w.quoted]
+    for size in (2, 1):
+        if len(opening) >= size and (found := _OUTCOME_PHRASES.get(" ".join(opening[:size]))):
+            return found
+    return "none"
+
+
 def _log(a: _Args, actor: Actor, now: datetime) -> LogOutreach:
     i = _find_after_contact(a, METHOD_ALIASES, f"How did you reach them? Say one of: {_METHOD_LIST}.")
-    return LogOutreach(actor, a.contact(a.words[:i]), METHOD_ALIASES[a.words[i].keyword], a.tail(i + 1))
+    return LogOutreach(actor, a.contact(a.words[:i]), METHOD_ALIASES[a.words[i].keyword], a.tail(i + 1),
+                       outcome=_outcome(a.words[i + 1:]))
 
 
 # `note Ana Silva: met at dinner`: a colon ends the name, if it comes within the first few words
@@ -593,8 +647,15 @@ def _settings(a: _Args, actor: Actor, now: datetime) -> object:
     if setting is None or not value:
         raise a.fail("Change your digest `time`, `timezone` or working `days`. "
                      "Or `pause until DATE`, `resume`, `platform slack|telegram|all`. "
-                     "`settings link telegram` gives you a code to link Telegram.")
+                     "`settings link telegram` gives you a code to link Telegram; "
+                     "`settings signature TEXT` signs your cadence messages.")
     return UpdateSettings(actor, **setting(a, value))
+
+
+def _signature(a: _Args, value: str) -> dict:
+    """The user's own words (`\\n` for a new line); `none` clears it."""
+    text = a.tail(1) or ""
+    return {"signature": "" if text.lower() in ("none", "off", "clear", "-") else text}
 
 
 def _pause(a: _Args, actor: Actor, now: datetime) -> PauseDigests:
@@ -672,7 +733,7 @@ def _working_days(a: _Args, value: str) -> dict:
 
 
 _SETTINGS = {"time": _digest_time, "digest": _digest_time, "timezone": _timezone, "tz": _timezone,
-             "days": _working_days}
+             "days": _working_days, "signature": _signature, "sig": _signature}
 
 
 def _sync(a: _Args, actor: Actor, now: datetime) -> ListSyncs | RetrySyncs:
@@ -702,9 +763,102 @@ def _help(a: _Args, actor: Actor, now: datetime) -> Help:
     return Help(topic)
 
 
+# --- cadence ---------------------------------------------------------------------------------------------
+
+_CADENCE_ALIASES = {"ls": "list", "create": "new", "add-step": "step", "edit": "edit-step", "drop": "drop-step",
+                    "remove-step": "drop-step", "resume": "pause", "restart": "pause", "stop": "pause"}
+_DAYS = re.compile(r"\+?(\d{1,3})d?")
+_PLAN_COMMANDS = {"pause": PauseCadence, "resume": ResumeCadence, "restart": RestartCadence, "stop": StopCadence}
+
+
+def _cadence_fail(sub: str, problem: str) -> GrammarError:
+    return GrammarError(f"{problem}\nUsage: {CADENCE_USAGE[sub]}")
+
+
+def _words_text(words: list[_Word]) -> str:
+    return " ".join(words).strip()
+
+
+def _cadence(a: _Args, actor: Actor, now: datetime) -> object:
+    if not a.words:
+        return ListStrategies(actor)
+    word = a.words[0].keyword
+    usage = _CADENCE_ALIASES.get(word, word)  # the CADENCE_USAGE entry that covers this sub-command
+    if usage not in CADENCE_USAGE:
+        subs = ", ".join(f"`{sub}`" for sub in ("list", "show", "new", "step", "edit-step", "drop-step", "start",
+                                                 "pause", "resume", "restart", "stop", "due", "stats"))
+        raise GrammarError(f"I don't know {_quote(a.words[0])} after `cadence`. Say one of: {subs}.")
+    rest = _Args(a.verb, a.words[1:], a.source)
+    if usage in ("list", "due", "stats"):
+        if rest.words:
+            raise _cadence_fail(usage, f"`cadence {usage}` takes nothing after it.")
+        return {"list": ListStrategies, "due": ListDueSteps, "stats": GetCadenceStats}[usage](actor)
+    if usage == "show":
+        if not rest.words:
+            raise _cadence_fail(usage, "Which cadence?")
+        return ShowStrategy(actor, _words_text(rest.words))
+    if usage == "new":
+        name, _, description = (rest.tail(0) or "").partition("|")
+        if not name.strip().strip("\"“”"):
+            raise _cadence_fail(usage, "What's the new cadence called?")
+        return CreateStrategy(actor, name.strip().strip("\"“”"), description.strip() or None)
+    if usage == "pause":
+        if not rest.words:
+            raise _cadence_fail(usage, "Which contact?")
+        return _PLAN_COMMANDS[word](actor, ContactRef(text=_words_text(rest.words)))
+    if usage == "start":
+        return _cadence_start(rest, actor)
+    if usage == "drop-step":
+        if len(rest.words) < 2 or not rest.words[-1].isdigit():
+            raise _cadence_fail(usage, "Which cadence, and which step number?")
+        return RemoveStrategyStep(actor, _words_text(rest.words[:-1]), int(rest.words[-1]))
+    return _cadence_step(rest, actor, usage)
+
+
+def _cadence_step(a: _Args, actor: Actor, usage: str) -> AddStrategyStep | EditStrategyStep:
+    """`NAME [N] DAYS KIND [subject |] message`: the name runs up to the numbers followed by a method."""
+    numbers = 2 if usage == "edit-step" else 1
+    head = next((i for i in range(1, len(a.words) - numbers)
+                 if all(not w.quoted and _DAYS.fullmatch(w) for w in a.words[i:i + numbers])
+                 and a.words[i + numbers].keyword in METHOD_ALIASES), None)
+    if head is None:
+        raise _cadence_fail(usage, "I need the cadence's name, " + ("the step number, " if numbers == 2 else "")
+                            + f"the delay in days and the kind ({_METHOD_LIST}).")
+    name = _words_text(a.words[:head])
+    *position, days = (int(_DAYS.fullmatch(w)[1]) for w in a.words[head:head + numbers])
+    kind = METHOD_ALIASES[a.words[head + numbers].keyword]
+    text = a.tail(head + numbers + 1) or ""
+    subject, bar, message = text.partition("|")
+    subject, message = (subject.strip(), message.strip()) if bar else (None, text.strip())
+    if usage == "edit-step":
+        return EditStrategyStep(actor, name, position[0], days, kind, subject or None, message or None)
+    return AddStrategyStep(actor, name, days, kind, subject or None, message or None)
+
+
+def _cadence_start(a: _Args, actor: Actor) -> StartCadence:
+    """`NAME campaign CAMPAIGN`, `NAME for CONTACT`, `"NAME" CONTACT`, `NAME CONTACT` when the contact is one
+    row number, email or quoted name, or both are one word each; otherwise the core splits the words after the
+    longest cadence name they start with."""
+    words = a.words
+    split = next((i for i in range(1, len(words)) if words[i].keyword in ("campaign", "for")), None)
+    if split is not None and split + 1 < len(words):
+        name, target = words[:split], words[split + 1:]
+        if words[split].keyword == "campaign":
+            return StartCadence(actor, _words_text(name), campaign=CampaignRef(name=_words_text(target)))
+    elif len(words) >= 2 and words[0].quoted:
+        name, target = words[:1], words[1:]
+    elif len(words) >= 2 and (words[-1].isdigit() or "@" in words[-1] or words[-1].quoted or len(words) == 2):
+        name, target = words[:-1], words[-1:]
+    elif len(words) > 2:
+        return StartCadence(actor, name_and_contact=_words_text(words))
+    else:
+        raise _cadence_fail("start", "Which cadence, and for whom?")
+    return StartCadence(actor, _words_text(name), contact=ContactRef(text=_words_text(target)))
+
+
 _PARSERS = {
     "today": _today, "add": _add, "find": _find_contacts, "show": _show, "log": _log, "note": _note,
     "warm": _warm, "meeting": _meeting, "remind": _remind, "snooze": _snooze, "done": _done, "stats": _stats,
-    "campaigns": _campaigns, "campaign": _campaign, "settings": _settings, "help": _help, "export": _export,
-    "forget": _forget, "sync": _sync,
+    "campaigns": _campaigns, "campaign": _campaign, "cadence": _cadence, "settings": _settings, "help": _help,
+    "export": _export, "forget": _forget, "sync": _sync,
 }

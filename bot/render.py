@@ -17,6 +17,7 @@ from core.errors import AmbiguousContact
 from core.results import (
     ActionResult,
     AlreadyDone,
+    CadenceStats,
     CampaignDetail,
     CampaignList,
     CampaignResult,
@@ -25,24 +26,34 @@ from core.results import (
     ContactExport,
     ContactList,
     ContactView,
-    ImportReport,
+    DueStep,
+    DueSteps,
     ErasurePreview,
     ErasureResult,
     FollowUpView,
     HomeView,
+    ImportReport,
     LinkCodeIssued,
+    PlanView,
     SettingsView,
     StatsReport,
+    StrategyList,
+    StrategyResult,
+    StrategyView,
     Suggestions,
     SyncItemView,
     SyncList,
     SyncRetried,
     UserView,
 )
+from core.templates import PLACEHOLDER_LIST
 from core.validation import METHOD_LABELS, PLATFORM_NAMES
 
 QUICK_METHODS = ("linkedin", "email", "call")
+EMAIL_KINDS = ("email", "campaign_email")
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+END_REASONS = {"finished": "all steps done", "replied": "they replied", "meeting_booked": "meeting booked",
+               "not_interested": "not interested", "stopped": "stopped", "restarted": "restarted"}
 
 
 def quick_buttons(contact_id: int) -> tuple[Button, ...]:
@@ -72,10 +83,55 @@ def extra_buttons(contact_id: int) -> tuple[Button, ...]:
     )
 
 
-def contact_row(contact: ContactView, detail: str, rank: int | None = None) -> Section:
+def contact_row(contact: ContactView, detail: str, rank: int | None = None, step: DueStep | None = None) -> Section:
+    """A contact with its reason; a due cadence step adds its message, ready to copy, and its buttons."""
     prefix = f"{rank}. " if rank is not None else ""
-    return Section(text=f"{prefix}{contact.label}\n{detail}" if detail else f"{prefix}{contact.label}",
-                   buttons=quick_buttons(contact.id), menu=menu_buttons(contact.id), contact_id=contact.id)
+    lines = [f"{prefix}{contact.label}", detail, step_text(step) if step else ""]
+    buttons = step_buttons(contact.id, step.kind) if step else quick_buttons(contact.id)
+    return Section(text="\n".join(line for line in lines if line), buttons=buttons, menu=menu_buttons(contact.id),
+                   contact_id=contact.id)
+
+
+def step_text(step: DueStep) -> str:
+    """The rendered subject and message of a due step (no email is sent: the user copies it)."""
+    lines = []
+    if step.subject:
+        lines.append(f"✉️ Subject: {step.subject}" if step.kind in EMAIL_KINDS else f"➜ {step.subject}")
+    if step.message:
+        lines.append(step.message)
+    return "\n".join(lines)
+
+
+def step_buttons(contact_id: int, kind: str) -> tuple[Button, ...]:
+    """The step's own method first (one tap does the step), the other quick methods, then the plan's controls."""
+    methods = (kind,) + tuple(m for m in QUICK_METHODS if m != kind)
+    return (tuple(Button(f"{METHOD_LABELS[m]} ✓", codec.encode("log", contact_id, m)) for m in methods)
+            + (Button("⏸ Pause cadence", codec.encode("cpause", contact_id)),
+               Button("⏹ Stop cadence", codec.encode("cstop", contact_id))))
+
+
+def plan_buttons(plan: PlanView | None) -> tuple[Button, ...]:
+    """What can be done to a contact's plan in its state: pause or resume, stop, restart."""
+    if plan is None:
+        return ()
+    cid = plan.contact_id
+    restart = Button("↺ Restart cadence", codec.encode("crestart", cid))
+    if not plan.is_open:
+        return (restart,)
+    hold = (Button("▶ Resume cadence", codec.encode("cresume", cid)) if plan.status == "paused"
+            else Button("⏸ Pause cadence", codec.encode("cpause", cid)))
+    return hold, Button("⏹ Stop cadence", codec.encode("cstop", cid)), restart
+
+
+def plan_line(plan: PlanView, user: UserView) -> str:
+    where = f"step {plan.current_step}/{plan.step_count}"
+    if plan.status == "paused":
+        return f"Cadence: {plan.strategy}, paused at {where}"
+    if not plan.is_open:
+        return f"Cadence: {plan.strategy}, {plan.status} ({END_REASONS.get(plan.end_reason, plan.end_reason)})"
+    what = f" ({plan.step_kind.replace('_', ' ')})" if plan.step_kind else ""
+    due = f" due {local_day(plan.step_due_at, user)}" if plan.step_due_at else ""
+    return f"Cadence: {plan.strategy}, {where}{what}{due}"
 
 
 def suggestions(result: Suggestions, header: str | None = None) -> Reply:
@@ -83,7 +139,16 @@ def suggestions(result: Suggestions, header: str | None = None) -> Reply:
         filt = f" for {result.filters}" if result.filters else ""
         return Reply(f"Nothing to suggest{filt} right now. 🎉", ephemeral=True)
     title = header or "Who to contact today" + (f" ({result.filters})" if result.filters else "") + ":"
-    return Reply(title, tuple(contact_row(s.contact, s.reason, s.rank) for s in result.items), ephemeral=True)
+    return Reply(title, tuple(contact_row(s.contact, s.reason, s.rank, s.step) for s in result.items),
+                 ephemeral=True)
+
+
+def due_steps(result: DueSteps, header: str = "Cadence steps due:") -> Reply:
+    """Due steps as contact rows (for `cadence due`, and for the scheduler's nudges)."""
+    if not result.items:
+        return Reply("No cadence step is due. 🎉", ephemeral=True)
+    return Reply(header, tuple(contact_row(s.contact, s.reason, i, s) for i, s in enumerate(result.items, 1)),
+                 ephemeral=True)
 
 
 def ambiguous(error: AmbiguousContact, original: str) -> Reply:
@@ -93,14 +158,22 @@ def ambiguous(error: AmbiguousContact, original: str) -> Reply:
     return Reply(str(error), rows, ephemeral=True)
 
 
-def more_menu(contact: ContactView) -> Reply:
+def more_menu(contact: ContactView, plan: PlanView | None = None) -> Reply:
+    """Every action on a contact; with its cadence plan, the plan's controls too."""
     return Reply(f"More for {contact.label}:", (Section(text="", buttons=menu_buttons(contact.id)
-                                                        + extra_buttons(contact.id)),), ephemeral=True)
+                                                        + extra_buttons(contact.id) + plan_buttons(plan)),),
+                 ephemeral=True)
 
 
 def local(at, user: UserView) -> str:
     loc = at.astimezone(ZoneInfo(user.timezone))
     return f"{loc:%a} {loc.day} {loc:%b %Y %H:%M}"
+
+
+def local_day(at, user: UserView) -> str:
+    """A due date: the day alone when it is the start of a day (as cadence steps fall due)."""
+    loc = at.astimezone(ZoneInfo(user.timezone))
+    return f"{loc:%a} {loc.day} {loc:%b}" + ("" if (loc.hour, loc.minute) == (0, 0) else f" {loc:%H:%M}")
 
 
 @singledispatch
@@ -149,6 +222,8 @@ def _(value: ContactDetail, user: UserView) -> Reply:
     lines.append(f"Last touch: {local(k.last_contacted_at, user)}" if k.last_contacted_at else "Never contacted")
     if value.campaigns:
         lines.append("Campaigns: " + ", ".join(value.campaigns))
+    if value.plan:
+        lines.append(plan_line(value.plan, user))
     for f in value.open_follow_ups:
         lines.append(f"{'💤 Snoozed until' if f.snoozed else '⏰ Follow-up'} {local(f.due_at, user)}"
                      + (f": {f.note}" if f.note else ""))
@@ -161,7 +236,8 @@ def _(value: ContactDetail, user: UserView) -> Reply:
             lines.append(f"  {local(a.occurred_at, user)} {what}" + (f": {a.note}" if a.note else ""))
     if k.notes:
         lines.append(f"Notes: {k.notes}")
-    section = Section(text="\n".join(lines), buttons=quick_buttons(k.id), menu=menu_buttons(k.id), contact_id=k.id)
+    section = Section(text="\n".join(lines), buttons=quick_buttons(k.id) + plan_buttons(value.plan),
+                      menu=menu_buttons(k.id), contact_id=k.id)
     return Reply(k.name, (section,), ephemeral=True)
 
 
@@ -193,8 +269,11 @@ def _(value: SettingsView, user: UserView) -> Reply:
     paused = (f" Paused until {back:%a} {back.day} {back:%b %Y} (digests and nudges start again that day)."
               if back else "")
     text = (f"Digest at {u.digest_time:%H:%M} ({u.timezone}) on {days}, {where}.{paused}"
+            + (f"\nSignature: {u.signature}" if u.signature
+               else "\nNo signature: cadence messages sign with your name.")
             + "\nChange with: settings time 09:00 · settings timezone Europe/Paris · settings days mon-fri"
-            + " · settings pause until DATE · settings resume · settings platform slack|telegram|all")
+            + " · settings pause until DATE · settings resume · settings platform slack|telegram|all"
+            + " · settings signature TEXT")
     return Reply(f"{value.message}\n{text}" if value.message else text, ephemeral=True)
 
 
@@ -236,7 +315,7 @@ def stats_chart(report: StatsReport) -> tuple[Attachment, ...]:
 def _(value: HomeView, user: UserView) -> Reply:
     """The user's overview (Slack's App Home): today's rows, the follow-ups due today, their month."""
     sections = [Section(text="☀️ Who to contact today")]
-    sections += [contact_row(s.contact, s.reason, s.rank) for s in value.suggestions.items] or [
+    sections += [contact_row(s.contact, s.reason, s.rank, s.step) for s in value.suggestions.items] or [
         Section(text="Nothing to suggest right now. 🎉")]
     sections.append(Section(text="⏰ Follow-ups due today"))
     for due in value.follow_ups:
@@ -268,6 +347,90 @@ def stats_table(report: StatsReport) -> tuple[str, str]:
     return head, "\n".join(lines)
 
 
+# --- cadences -------------------------------------------------------------------------------------------
+
+def _delay(position: int, days: int) -> str:
+    if position == 1:
+        return "at the start" if days == 0 else f"{days} working day{'s' if days != 1 else ''} after the start"
+    return "right after" if days == 0 else f"{days} working day{'s' if days != 1 else ''} later"
+
+
+def strategy_outline(strategy: StrategyView) -> str:
+    """`LinkedIn → email +3d → call +4d`: a strategy on one line."""
+    parts = [METHOD_LABELS[s.kind] if s.kind == "linkedin" else METHOD_LABELS[s.kind].lower() for s in strategy.steps]
+    return " → ".join(part + (f" +{s.delay_days}d" if s.delay_days else "")
+                      for part, s in zip(parts, strategy.steps)) or "no steps yet"
+
+
+def strategy_text(strategy: StrategyView) -> str:
+    head = strategy.name + (" (built in)" if strategy.built_in else f" (by {strategy.created_by})"
+                            if strategy.created_by else "")
+    lines = [head] + ([strategy.description] if strategy.description else [])
+    for step in strategy.steps:
+        lines.append(f"{step.position}. {METHOD_LABELS[step.kind]}, {_delay(step.position, step.delay_days)}")
+        if step.subject_template:
+            lines.append(f"   Subject: {step.subject_template}")
+        if step.message_template:
+            lines.extend("   " + line for line in step.message_template.split("\n"))
+    if strategy.open_plans:
+        lines.append(f"{strategy.open_plans} contact(s) following it.")
+    return "\n".join(lines)
+
+
+STEP_HINT = ("Add a step: cadence step NAME DAYS KIND subject | message — e.g. "
+             "cadence step {name} 3 email Following up, {{{{contact.first_name}}}} | Hi {{{{contact.first_name}}}},"
+             "\\n… (\\n starts a new line). Placeholders: {placeholders}.")
+
+
+@result.register
+def _(value: StrategyList, user: UserView) -> Reply:
+    if not value.strategies:
+        return Reply("No cadences yet. Create one with: cadence new NAME", ephemeral=True)
+    lines = [f"• {s.name}{' (built in)' if s.built_in else ''} — {strategy_outline(s)}"
+             + (f" · {s.open_plans} following" if s.open_plans else "") for s in value.strategies]
+    return Reply("Cadences:\n" + "\n".join(lines)
+                 + "\nStart one: cadence start NAME CONTACT · cadence start NAME campaign CAMPAIGN", ephemeral=True)
+
+
+@result.register
+def _(value: StrategyView, user: UserView) -> Reply:
+    return Reply(strategy_text(value), ephemeral=True)
+
+
+@result.register
+def _(value: StrategyResult, user: UserView) -> Reply:
+    text = f"{value.message}\n{strategy_text(value.strategy)}"
+    if not value.strategy.steps:
+        text += "\n" + STEP_HINT.format(name=value.strategy.name, placeholders=PLACEHOLDER_LIST)
+    return Reply(text, ephemeral=True)
+
+
+@result.register
+def _(value: DueSteps, user: UserView) -> Reply:
+    return due_steps(value)
+
+
+@result.register
+def _(value: CadenceStats, user: UserView) -> Reply:
+    head, table, stalls = cadence_stats_table(value)
+    sections = [Section(text=table, monospace=True)]
+    if stalls:
+        sections.append(Section(text=stalls))
+    return Reply(head, tuple(sections), ephemeral=True)
+
+
+def cadence_stats_table(report: CadenceStats) -> tuple[str, str, str]:
+    """The heading, a monospace table by strategy, and where open plans wait (the same in chat and the CLI)."""
+    width = min(max([8] + [len(r.strategy) for r in report.rows]), 28)
+    lines = [f"{'Strategy':<{width}}  Started  Replies  Requested  Booked  Active  Paused  Done"]
+    for r in report.rows:
+        name = r.strategy if len(r.strategy) <= width else r.strategy[: width - 1] + "…"
+        lines.append(f"{name:<{width}}  {r.contacts_started:>7}  {r.replies:>7}  {r.meetings_requested:>9}  "
+                     f"{r.meetings_booked:>6}  {r.active:>6}  {r.paused:>6}  {r.completed:>4}")
+    waits = [f"• {r.strategy}, step {s.position} ({METHOD_LABELS[s.kind]}): {s.waiting} waiting"
+             + (f", {s.overdue} overdue" if s.overdue else "") for r in report.rows for s in r.stalls]
+    return ("Cadence stats — all time, whole team", "\n".join(lines),
+            "Where plans wait:\n" + "\n".join(waits) if waits else "")
 # --- campaigns and imports ---------------------------------------------------------------------------------
 
 CAMPAIGN_STATUS_WORDS = {"planned": "planned", "contacted": "contacted", "replied": "replied",

@@ -88,6 +88,7 @@ class UpdateSettings:
     digest_time: time | None = None
     timezone: str | None = None
     working_days: tuple[int, ...] | None = None
+    signature: str | None = None  # "" clears it
 
 
 # --- contacts -------------------------------------------------------------------------------------------
@@ -548,5 +549,128 @@ class ListSyncNotices:
 
 
 @dataclass(frozen=True)
+class ClaimSyncNotices:
+    """Take (and mark as told) up to `limit` owed notices, for a scheduler about to send them."""
+
+    limit: int = 100
+
+
+@dataclass(frozen=True)
+class ReleaseSyncNotices:
+    """Hand back claimed notices that could not be delivered, for a later tick."""
+
+    outbox_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class MarkSyncNoticesSent:
     outbox_ids: tuple[int, ...]
+
+
+# --- cadences -------------------------------------------------------------------------------------------
+# Strategies are shared by the team: anyone may list, show and start one; its creator (or the Golden Ticket
+# team) may change it; built-in ones can't be changed. A strategy is named by (part of) its name.
+
+@dataclass(frozen=True)
+class ListStrategies:
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class ShowStrategy:
+    actor: Actor
+    strategy: str
+
+
+@dataclass(frozen=True)
+class CreateStrategy:
+    actor: Actor
+    name: str
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class AddStrategyStep:
+    """Append a step: `delay_days` working days after the previous step (or the start), do `kind`."""
+
+    actor: Actor
+    strategy: str
+    delay_days: int
+    kind: str
+    subject: str | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class EditStrategyStep:
+    """Replace step `position` (its delay, kind and templates); plans already running use the new text."""
+
+    actor: Actor
+    strategy: str
+    position: int
+    delay_days: int
+    kind: str
+    subject: str | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class RemoveStrategyStep:
+    actor: Actor
+    strategy: str
+    position: int
+
+
+@dataclass(frozen=True)
+class StartCadence:
+    """Start a strategy for one contact, or for every contact of the actor's in a campaign.
+
+    `name_and_contact` is a strategy's name run on into a contact's, as typed (“warm intro bob stone”) when
+    the words alone don't show where one ends: the core splits it after the longest name of a strategy.
+    """
+
+    actor: Actor
+    strategy: str = ""
+    contact: ContactRef | None = None
+    campaign: CampaignRef | None = None
+    name_and_contact: str | None = None
+
+
+@dataclass(frozen=True)
+class PauseCadence:
+    actor: Actor
+    contact: ContactRef
+
+
+@dataclass(frozen=True)
+class ResumeCadence:
+    actor: Actor
+    contact: ContactRef
+
+
+@dataclass(frozen=True)
+class RestartCadence:
+    """Start the contact's latest plan again from step 1 (the old plan ends, as history)."""
+
+    actor: Actor
+    contact: ContactRef
+
+
+@dataclass(frozen=True)
+class StopCadence:
+    actor: Actor
+    contact: ContactRef
+
+
+@dataclass(frozen=True)
+class ListDueSteps:
+    """The actor's cadence steps that have fallen due, rendered; the scheduler's nudges use it too."""
+
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class GetCadenceStats:
+    """By strategy, team-wide like GetStats: contacts started, replies, meetings, and where plans stall."""
+
+    actor: Actor

@@ -10,7 +10,9 @@ The rules, all in the user's own timezone:
   user's working hours: from their digest time until `WORKDAY_END` (18:00) on working days, not while paused.
   One due at 02:00 arrives at the start of their day; none is ever dropped, it waits for the next allowed
   moment. A snooze moves the follow-up's due moment, so the snooze ending nudges again.
-- Both go to every platform the user has linked, or only to the one they chose (`settings platform`).
+- A cadence step that has fallen due is nudged the same way (working hours, never dropped), unless a digest
+  sent since it fell due already led with it; a snoozed contact's step waits for the snooze to end.
+- All go to every platform the user has linked, or only to the one they chose (`settings platform`).
 
 Exactly once, with any number of scheduler processes: a delivery is a row of `deliveries` whose unique key
 (digest: user, platform, local day; nudge: follow-up, due moment, platform) is inserted as a *claim* before
@@ -30,10 +32,12 @@ from sqlalchemy import select, text, update
 from core import commands as c
 from core.errors import InvalidInput
 from core.handlers import Context, contact_view, load_user, user_view
+from core.plans import ACTIVE_PLANS_SQL, due_steps
 from core.models import ChatIdentity, Contact, Delivery, FollowUp, User
 from core.results import (
     ChatIdentityView,
     DeliveryClaim,
+    DueStep,
     DeliveryProblem,
     DueDeliveries,
     FollowUpView,
@@ -87,10 +91,9 @@ ON CONFLICT DO NOTHING
 RETURNING id
 """
 
-# Open follow-ups that have fallen due, for users inside their working hours now (from their digest time until
-# the end of the working day; a digest time at or after that end keeps the window open until midnight).
-_CLAIM_NUDGES = f"""
-WITH {_REACH},
+# Users inside their working hours now: from their digest time until the end of the working day (a digest time
+# at or after that end keeps the window open until midnight), on working days, not paused.
+_AT_WORK = """
 at_work AS (
     SELECT u.id AS user_id
       FROM users u CROSS JOIN LATERAL (SELECT timezone(u.timezone, CAST(:now AS timestamptz)) AS at) l
@@ -99,7 +102,11 @@ at_work AS (
        AND (u.digest_paused_until IS NULL OR CAST(l.at AS date) >= u.digest_paused_until)
        AND CAST(l.at AS time) >= u.digest_time
        AND (CAST(l.at AS time) < :day_end OR u.digest_time >= :day_end)
-)
+)"""
+
+# Open follow-ups that have fallen due, for users at work now.
+_CLAIM_NUDGES = f"""
+WITH {_REACH},{_AT_WORK}
 INSERT INTO deliveries (kind, user_id, platform, chat_identity_id, follow_up_id, due_at, status, claim_token,
                         claimed_until, created_at)
 SELECT 'nudge', f.user_id, r.platform, r.id, f.id, f.due_at, 'claimed', :token, :lease_end, :now
@@ -109,6 +116,29 @@ SELECT 'nudge', f.user_id, r.platform, r.id, f.id, f.due_at, 'claimed', :token, 
                     WHERE d.kind = 'nudge' AND d.follow_up_id = f.id AND d.due_at = f.due_at
                       AND d.platform = r.platform)
  ORDER BY f.due_at, f.id, r.platform
+ LIMIT :limit
+ON CONFLICT DO NOTHING
+RETURNING id
+"""
+
+# Cadence steps that have fallen due, for users at work now, unless a digest that went out (or is going out)
+# on that platform since the step fell due already shows it at the top; a snoozed contact's step waits.
+_CLAIM_STEPS = f"""
+WITH {_REACH},{_AT_WORK}
+INSERT INTO deliveries (kind, user_id, platform, chat_identity_id, plan_id, due_at, status, claim_token,
+                        claimed_until, created_at)
+SELECT 'step', p.user_id, r.platform, r.id, p.id, p.step_due_at, 'claimed', :token, :lease_end, :now
+  FROM contact_plans p JOIN at_work w ON w.user_id = p.user_id JOIN reach r ON r.user_id = p.user_id
+ WHERE p.status IN ({ACTIVE_PLANS_SQL}) AND p.step_due_at <= :now
+   AND NOT EXISTS (SELECT 1 FROM follow_ups f
+                    WHERE f.contact_id = p.contact_id AND f.status = 'open' AND f.snoozed AND f.due_at > :now)
+   AND NOT EXISTS (SELECT 1 FROM deliveries d
+                    WHERE d.kind = 'step' AND d.plan_id = p.id AND d.due_at = p.step_due_at
+                      AND d.platform = r.platform)
+   AND NOT EXISTS (SELECT 1 FROM deliveries d
+                    WHERE d.kind = 'digest' AND d.user_id = p.user_id AND d.platform = r.platform
+                      AND d.due_at >= p.step_due_at AND d.status IN ('claimed', 'retry', 'sent'))
+ ORDER BY p.step_due_at, p.id, r.platform
  LIMIT :limit
 ON CONFLICT DO NOTHING
 RETURNING id
@@ -186,7 +216,7 @@ async def claim_due_deliveries(cmd: c.ClaimDueDeliveries, ctx: Context) -> DueDe
               "lease_end": now + timedelta(seconds=ctx.settings.delivery_lease_seconds),
               "grace": timedelta(minutes=ctx.settings.digest_grace_minutes), "day_end": ctx.settings.workday_end}
     ids: list[int] = []
-    for query in (_RETAKE, _CLAIM_DIGESTS, _CLAIM_NUDGES):
+    for query in (_RETAKE, _CLAIM_DIGESTS, _CLAIM_NUDGES, _CLAIM_STEPS):
         left = cmd.limit - len(ids)
         if left <= 0:
             break
@@ -207,12 +237,16 @@ async def _still_due(ctx: Context, ids: list[int], now: datetime) -> list[Delive
         .outerjoin(FollowUp, FollowUp.id == Delivery.follow_up_id)
         .outerjoin(Contact, Contact.id == FollowUp.contact_id)
         .where(Delivery.id.in_(ids))
-        .order_by(Delivery.kind, Delivery.due_at, Delivery.id))).all()  # digests before nudges
+        .order_by(Delivery.kind, Delivery.due_at, Delivery.id))).all()  # digests, nudges, then steps
     grace = timedelta(minutes=ctx.settings.digest_grace_minutes)
+    steps = await _steps_due(ctx, [(d.user_id, d.plan_id) for d, *_ in rows if d.kind == "step"], now)
     claims, skipped = [], []
     for delivery, user, identity, follow_up, contact in rows:
+        step = steps.get(delivery.plan_id) if delivery.kind == "step" else None
         if delivery.kind == "digest":
             due = now - delivery.due_at < grace
+        elif delivery.kind == "step":  # still at the step it was claimed for, and still due
+            due = step is not None and step.due_at == delivery.due_at
         else:
             due = follow_up is not None and follow_up.status == "open" and follow_up.due_at == delivery.due_at
         if not (due and user.active and identity is not None):
@@ -225,11 +259,21 @@ async def _still_due(ctx: Context, ids: list[int], now: datetime) -> list[Delive
             due_at=delivery.due_at,
             follow_up=FollowUpView(follow_up.id, follow_up.contact_id, follow_up.due_at, follow_up.note,
                                    follow_up.snoozed) if follow_up else None,
-            contact=contact_view(contact) if contact else None))
+            contact=contact_view(contact) if contact else step.contact if step else None, step=step))
     if skipped:
         await ctx.session.execute(update(Delivery).where(Delivery.id.in_(skipped)).values(
             status="skipped", claim_token=None, claimed_until=None, finished_at=now))
     return claims
+
+
+async def _steps_due(ctx: Context, user_plans: list[tuple[int, int]], now: datetime) -> dict[int, DueStep]:
+    """The due cadence steps of the claimed step nudges, rendered, by plan id."""
+    wanted = {plan_id for _, plan_id in user_plans}
+    steps: dict[int, DueStep] = {}
+    for user_id in {user_id for user_id, _ in user_plans}:
+        steps.update((s.plan_id, s) for s in await due_steps(ctx.session, user_id=user_id, now=now)
+                     if s.plan_id in wanted)
+    return steps
 
 
 # --- outcomes -------------------------------------------------------------------------------------------

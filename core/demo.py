@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from core.models import Activity, Campaign, CampaignContact, Contact, FollowUp, User
+from core.models import Activity, Campaign, CampaignContact, Contact, ContactPlan, FollowUp, Strategy, User
 from core.service import Core
 
 DEMO_USER_EMAIL = "ana@example.com"
@@ -108,5 +108,12 @@ async def seed(core: Core, *, rng_seed: int = 42) -> bool:
                 follow_ups.append(FollowUp(contact_id=k.id, user_id=k.owner_id, note="send the case study",
                                            due_at=now + timedelta(days=rng.randint(2, 20))))
         s.add_all(activities + memberships + follow_ups)
+        # Three of the demo consultant's contacts follow the built-in Warm intro: two steps due this morning.
+        warm_intro = (await s.execute(select(Strategy.id).where(Strategy.name == "Warm intro"))).scalar_one()
+        followers = rng.sample([k for k in contacts if k.owner_id == users[0].id], 3)
+        for k, step, due in zip(followers, (1, 2, 3), (timedelta(hours=-1), timedelta(days=-1), timedelta(days=2))):
+            s.add(ContactPlan(contact_id=k.id, user_id=k.owner_id, strategy_id=warm_intro, current_step=step,
+                              status="in_progress" if step > 1 else "not_started",
+                              started_at=now - timedelta(days=6), step_due_at=now + due))
     return True
 

@@ -7,7 +7,7 @@ nothing written. Ownership is checked here, whatever adapter sent the command.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select, text, update
@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import commands as c
-from core import ranking, stats
+from core import plans, ranking, stats
 from core.clock import Clock
 from core.errors import AmbiguousContact, Candidate, Conflict, InvalidInput, NotAllowed, NotFound, UnknownUser
 from core.models import (
@@ -49,6 +49,7 @@ from core.results import (
     UserView,
 )
 from core.settings import Settings
+from core.templates import clean_signature
 from core.validation import (
     METHOD_LABELS,
     clean_amount,
@@ -81,14 +82,12 @@ class Context:
 def user_view(u: User) -> UserView:
     return UserView(id=u.id, name=u.name, email=u.email, role=u.role, timezone=u.timezone,
                     digest_time=u.digest_time, working_days=tuple(u.working_days), active=u.active,
-                    digest_paused_until=u.digest_paused_until, digest_platform=u.digest_platform)
+                    digest_paused_until=u.digest_paused_until, digest_platform=u.digest_platform,
+                    signature=u.signature)
 
 
 def contact_view(k: Contact) -> ContactView:
-    return ContactView(id=k.id, owner_id=k.owner_id, name=k.name, email=k.email, phone=k.phone,
-                       organisation=k.organisation, title=k.title, linkedin_url=k.linkedin_url,
-                       warmness=k.warmness, last_contacted_at=k.last_contacted_at,
-                       past_business=k.past_business, notes=k.notes, pipedrive_person_id=k.pipedrive_person_id)
+    return ContactView.of(k)
 
 
 def campaign_view(camp: Campaign, contact_count: int = 0) -> CampaignView:
@@ -257,6 +256,9 @@ async def update_settings(cmd: c.UpdateSettings, ctx: Context) -> SettingsView:
             raise InvalidInput("Working days must name at least one day, Monday to Sunday.")
         user.working_days = days
         changed.append("working days " + ", ".join(_DAY_NAMES[d - 1] for d in days))
+    if cmd.signature is not None:
+        user.signature = clean_signature(cmd.signature)
+        changed.append("signature" if user.signature else "signature cleared")
     await ctx.session.flush()
     message = ("Saved: " + "; ".join(changed) + ".") if changed else ""
     return SettingsView(user_view(user), message)
@@ -352,7 +354,7 @@ async def show_contact(cmd: c.ShowContact, ctx: Context) -> ContactDetail:
         contact_view(contact),
         tuple(ActivityView(a.id, a.kind, a.outcome, a.occurred_at, a.note, a.due_at) for a in acts),
         tuple(FollowUpView(f.id, f.contact_id, f.due_at, f.note, f.snoozed) for f in fus),
-        tuple(camps))
+        tuple(camps), plan=await plans.plan_view(ctx.session, contact.id))
 
 
 # --- outreach -------------------------------------------------------------------------------------------
@@ -397,6 +399,7 @@ async def _record(ctx: Context, actor: c.Actor, contact: Contact, *, kind: str, 
             FollowUp.contact_id == contact.id, FollowUp.status == "open", FollowUp.due_at <= now)
             .values(status="done", completed_at=now))
     await ctx.session.flush()
+    await plans.on_activity(ctx, contact, activity)
     return activity
 
 
@@ -662,7 +665,9 @@ async def today_suggestions(cmd: c.TodaySuggestions, ctx: Context) -> Suggestion
     await ctx.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
     items = await ranking.suggest(ctx.session, user_id=user.id, tz=user.timezone, now=ctx.clock.now(),
                                   limit=limit, warm_only=cmd.warm_only, stale_days=cmd.stale_days,
-                                  campaign_id=camp.id if camp else None)
+                                  campaign_id=camp.id if camp else None,
+                                  no_reply_days=ctx.settings.cadence_no_reply_days,
+                                  retry_days=ctx.settings.cadence_retry_days)
     await remember_list(ctx, cmd.actor, [s.contact.id for s in items])
     filters = [f"campaign {camp.name}" if camp else "", "warm" if cmd.warm_only else "",
                f"stale {cmd.stale_days}+ days" if cmd.stale_days is not None else ""]

@@ -82,6 +82,8 @@ class User(Base):
     pipedrive_user_id: Mapped[int | None] = mapped_column(BigInteger)
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     created_at: Mapped[datetime] = _now()
+    # Cadences: how the user signs a message; `{{user.signature}}` in a step's template (the name when unset).
+    signature: Mapped[str | None] = mapped_column(Text)
     # --- Pipedrive sync (issue 6) ---
     # The user's own Pipedrive API token; when set it is used instead of the company's PIPEDRIVE_API_TOKEN.
     pipedrive_api_token: Mapped[str | None] = mapped_column(String(200))
@@ -368,7 +370,7 @@ class Erasure(Base):
 
 # --- scheduler: digests and nudges sent to chat, once each ----------------------------------------------
 
-DELIVERY_KINDS = ("digest", "nudge")
+DELIVERY_KINDS = ("digest", "nudge", "step")
 # claimed: a process is sending it (until claimed_until; then another may take it over)
 # retry: a temporary platform error, to be tried again from next_attempt_at
 # sent; empty: a digest with nothing to suggest (nothing sent); skipped: too late or no longer due; failed
@@ -378,18 +380,20 @@ DELIVERY_STATUSES = ("claimed", "retry", "sent", "empty", "skipped", "failed")
 class Delivery(Base):
     """One digest or nudge to one user on one platform. Its unique key makes it happen once, whatever the
     number of scheduler processes: a digest per user, platform and local day; a nudge per follow-up, due
-    moment (a snooze moves it) and platform."""
+    moment (a snooze moves it) and platform; a step nudge per cadence plan, step due moment and platform."""
 
     __tablename__ = "deliveries"
     __table_args__ = (
         CheckConstraint(_in("kind", DELIVERY_KINDS), name="kind"),
         CheckConstraint(_in("status", DELIVERY_STATUSES), name="status"),
         CheckConstraint("(kind = 'digest' AND local_date IS NOT NULL) OR (kind = 'nudge' AND follow_up_id IS NOT "
-                        "NULL)", name="key"),
+                        "NULL) OR (kind = 'step' AND plan_id IS NOT NULL)", name="key"),
         Index("uq_deliveries_digest", "user_id", "platform", "local_date", unique=True,
               postgresql_where=text("kind = 'digest'")),
         Index("uq_deliveries_nudge", "follow_up_id", "due_at", "platform", unique=True,
               postgresql_where=text("kind = 'nudge'")),
+        Index("uq_deliveries_step", "plan_id", "due_at", "platform", unique=True,
+              postgresql_where=text("kind = 'step'")),
         Index("ix_deliveries_unfinished", "due_at", postgresql_where=text("status IN ('claimed', 'retry')")),
     )
 
@@ -400,7 +404,9 @@ class Delivery(Base):
     chat_identity_id: Mapped[int | None] = mapped_column(ForeignKey("chat_identities.id", ondelete="SET NULL"))
     local_date: Mapped[date | None] = mapped_column(Date)
     follow_up_id: Mapped[int | None] = mapped_column(ForeignKey("follow_ups.id", ondelete="CASCADE"))
-    # When it was due: the digest's local time that day, or the follow-up's due moment.
+    # A cadence step's nudge: the plan (its step and due moment are the plan's when it was claimed).
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("contact_plans.id", ondelete="CASCADE"))
+    # When it was due: the digest's local time that day, the follow-up's or the cadence step's due moment.
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     status: Mapped[str] = mapped_column(String(10), server_default="claimed")
     claim_token: Mapped[str | None] = mapped_column(String(40))
@@ -411,3 +417,82 @@ class Delivery(Base):
     message_id: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = _now()
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+# --- cadences: contact strategies, their steps, and one plan per contact following a strategy ----------------
+
+PLAN_STATUSES = ("not_started", "in_progress", "paused", "completed", "aborted")
+# A plan whose current step can fall due; a paused plan is open too (one open plan per contact at most).
+ACTIVE_PLAN_STATUSES = ("not_started", "in_progress")
+OPEN_PLAN_STATUSES = ACTIVE_PLAN_STATUSES + ("paused",)
+PLAN_END_REASONS = ("finished", "replied", "meeting_booked", "not_interested", "stopped", "restarted")
+MAX_STEP_DELAY_DAYS = 365
+
+
+class Strategy(Base):
+    """A reusable cadence: ordered steps shared by the whole team. Built-in ones ship with the product."""
+
+    __tablename__ = "strategies"
+    __table_args__ = (Index("uq_strategies_name_lower", text("lower(name)"), unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str | None] = mapped_column(Text)
+    built_in: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now()
+
+
+class StrategyStep(Base):
+    """One step of a strategy: `delay_days` working days after the previous step (or the start), do `kind`."""
+
+    __tablename__ = "strategy_steps"
+    __table_args__ = (
+        UniqueConstraint("strategy_id", "position"),
+        CheckConstraint(_in("kind", OUTREACH_METHODS), name="kind"),
+        CheckConstraint("position >= 1", name="position"),
+        CheckConstraint(f"delay_days BETWEEN 0 AND {MAX_STEP_DELAY_DAYS}", name="delay_days"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    strategy_id: Mapped[int] = mapped_column(ForeignKey("strategies.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(SmallInteger)
+    delay_days: Mapped[int] = mapped_column(SmallInteger, server_default="0")
+    kind: Mapped[str] = mapped_column(String(20))
+    subject_template: Mapped[str | None] = mapped_column(String(300))
+    message_template: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now()
+
+
+class ContactPlan(Base):
+    """A contact following a strategy. Rows are history: a restart ends the plan and starts a new one."""
+
+    __tablename__ = "contact_plans"
+    __table_args__ = (
+        CheckConstraint(_in("status", PLAN_STATUSES), name="status"),
+        CheckConstraint(f"end_reason IS NULL OR {_in('end_reason', PLAN_END_REASONS)}", name="end_reason"),
+        Index("uq_contact_plans_contact_id_open", "contact_id", unique=True,
+              postgresql_where=text(_in("status", OPEN_PLAN_STATUSES))),
+        Index("ix_contact_plans_user_id_step_due_at", "user_id", "step_due_at",
+              postgresql_where=text(_in("status", ACTIVE_PLAN_STATUSES))),
+        Index("ix_contact_plans_strategy_id", "strategy_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    strategy_id: Mapped[int] = mapped_column(ForeignKey("strategies.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(12), server_default="not_started")
+    # The step to do next (1-based); on an ended plan, the step it ended at.
+    current_step: Mapped[int] = mapped_column(SmallInteger, server_default="1")
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    step_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    paused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+    # The activity that last changed the plan, and the plan as it was before: undoing that outreach
+    # (core.undo) puts the plan back too.
+    undo_activity_id: Mapped[int | None] = mapped_column(BigInteger)
+    undo_state: Mapped[dict | None] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now()

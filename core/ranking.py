@@ -4,14 +4,21 @@ The score of a contact is the sum of:
 
 | part              | points                                                            |
 |-------------------|-------------------------------------------------------------------|
+| due cadence step  | 250 (more than all the other parts together: planned steps lead)  |
 | due follow-up     | 100 (a reminder or a snooze that has fallen due comes first)      |
+| cadence rule      | 50: for a contact following a cadence, the last touch since the   |
+|                   | plan started was an email with no reply for N days (try a call),  |
+|                   | or a call with no answer M days ago (try again); N, M:            |
+|                   | CADENCE_NO_REPLY_DAYS, CADENCE_RETRY_DAYS, in calendar days       |
 | time since touch  | 40 × min(days since last contact, 90) / 90; never contacted = 40  |
 | warmness          | 6 per point of warmness (0-5)                                     |
 | past business     | 15 × min(ln(1 + amount) / ln(1 + 100,000), 1)                     |
 | live campaign     | 15 when the contact is in a live campaign                         |
 
 Contacts touched today (in the user's timezone), and contacts whose only open follow-ups lie in the future
-(set a reminder for later, or snoozed), drop out. Ties go to the longest untouched, then the oldest contact.
+(set a reminder for later, or snoozed), drop out; a due cadence step keeps a contact with a later reminder in
+(not a snoozed one). A due step's row carries the step, its message rendered ready to copy (core.plans).
+Ties go to the longest untouched, then the oldest contact.
 Every suggestion carries the human reasons behind its score.
 """
 
@@ -24,12 +31,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.models import WARM_THRESHOLD
+from core import plans
+from core.models import ACTIVE_PLAN_STATUSES, WARM_THRESHOLD
 from core.results import ContactView, Suggestion
 
 STALE_CAP_DAYS = 90
 DUE_POINTS, STALE_POINTS, WARMNESS_POINTS, PAST_BUSINESS_POINTS, CAMPAIGN_POINTS = 100, 40, 6, 15, 15
+STEP_POINTS, RULE_POINTS = 250, 50
 PAST_BUSINESS_CAP = 100_000
+_ACTIVE_PLAN = ", ".join(f"'{s}'" for s in ACTIVE_PLAN_STATUSES)
 
 _QUERY = f"""
 WITH fu AS (
@@ -41,6 +51,17 @@ WITH fu AS (
       FROM follow_ups
      WHERE user_id = :uid AND status = 'open'
      GROUP BY contact_id
+), step AS ({plans.DUE_STEPS_SQL}
+), last_touch AS (
+    -- The rules' scope: contacts following a cadence, and their last touch since it started (if an email or
+    -- a call); older history is not the cadence's.
+    SELECT DISTINCT ON (p.contact_id) p.contact_id, a.kind, a.outcome
+      FROM contact_plans p
+      JOIN contacts k ON k.id = p.contact_id
+      JOIN activities a ON a.contact_id = p.contact_id AND a.occurred_at = k.last_contacted_at
+     WHERE p.user_id = :uid AND p.status IN ({_ACTIVE_PLAN}) AND k.last_contacted_at >= p.started_at
+       AND a.kind IN ('email', 'call')
+     ORDER BY p.contact_id, a.id DESC
 ), camp AS (
     SELECT cc.contact_id, array_agg(c.name ORDER BY c.id) AS names
       FROM campaigns c
@@ -48,28 +69,43 @@ WITH fu AS (
       JOIN contacts k ON k.id = cc.contact_id
      WHERE c.status = 'live' AND k.owner_id = :uid
      GROUP BY cc.contact_id
-), scored AS (
+), touched AS (
     SELECT k.id, k.warmness, k.last_contacted_at, k.past_business,
            coalesce(fu.has_due, false) AS has_due, fu.due_note, fu.due_from_snooze,
            coalesce(fu.has_future, false) AS has_future, camp.names AS campaign_names,
+           step.plan_id IS NOT NULL AS step_due,
            -- Calendar days in the user's timezone: a touch late yesterday is “1 day”, not “0 days”.
            CAST(:today AS date) - CAST(timezone(CAST(:tz AS text), k.last_contacted_at) AS date) AS days_since,
-           (CASE WHEN fu.has_due THEN {DUE_POINTS} ELSE 0 END)
-         + {STALE_POINTS} * least(coalesce(extract(epoch FROM (:now - k.last_contacted_at)) / 86400,
-                                           {STALE_CAP_DAYS}), {STALE_CAP_DAYS}) / {STALE_CAP_DAYS}
-         + {WARMNESS_POINTS} * k.warmness
-         + (CASE WHEN k.past_business > 0 THEN {PAST_BUSINESS_POINTS}
-                      * least(ln(1 + k.past_business) / ln(1 + {PAST_BUSINESS_CAP}), 1) ELSE 0 END)
-         + (CASE WHEN camp.names IS NOT NULL THEN {CAMPAIGN_POINTS} ELSE 0 END) AS score
+           last_touch.kind AS last_kind, last_touch.outcome AS last_outcome
       FROM contacts k
       LEFT JOIN fu ON fu.contact_id = k.id
       LEFT JOIN camp ON camp.contact_id = k.id
+      LEFT JOIN step ON step.contact_id = k.id
+      LEFT JOIN last_touch ON last_touch.contact_id = k.id
      WHERE k.owner_id = :uid
        AND (k.last_contacted_at IS NULL OR k.last_contacted_at < :day_start)
+), ruled AS (
+    SELECT touched.*,
+           CASE WHEN last_kind = 'email' AND last_outcome = 'none' AND days_since >= :no_reply_days THEN 'no_reply'
+                WHEN last_kind = 'call' AND last_outcome = 'no_answer' AND days_since >= :retry_days THEN 'retry'
+           END AS rule
+      FROM touched
+), scored AS (
+    SELECT ruled.*,
+           (CASE WHEN step_due THEN {STEP_POINTS} ELSE 0 END)
+         + (CASE WHEN rule IS NOT NULL THEN {RULE_POINTS} ELSE 0 END)
+         + (CASE WHEN has_due THEN {DUE_POINTS} ELSE 0 END)
+         + {STALE_POINTS} * least(coalesce(extract(epoch FROM (:now - last_contacted_at)) / 86400,
+                                           {STALE_CAP_DAYS}), {STALE_CAP_DAYS}) / {STALE_CAP_DAYS}
+         + {WARMNESS_POINTS} * warmness
+         + (CASE WHEN past_business > 0 THEN {PAST_BUSINESS_POINTS}
+                      * least(ln(1 + past_business) / ln(1 + {PAST_BUSINESS_CAP}), 1) ELSE 0 END)
+         + (CASE WHEN campaign_names IS NOT NULL THEN {CAMPAIGN_POINTS} ELSE 0 END) AS score
+      FROM ruled
 ), top AS (
     -- Sort narrow rows; fetch the full contact only for the few that make the list.
     SELECT * FROM scored
-     WHERE NOT (has_future AND NOT has_due)
+     WHERE NOT (has_future AND NOT has_due AND NOT step_due)
        AND (NOT :warm_only OR warmness >= {WARM_THRESHOLD})
        AND (CAST(:stale_days AS int) IS NULL OR days_since IS NULL OR days_since >= :stale_days)
        AND (CAST(:campaign_id AS int) IS NULL OR EXISTS (
@@ -77,8 +113,10 @@ WITH fu AS (
      ORDER BY score DESC, last_contacted_at ASC NULLS FIRST, id ASC
      LIMIT :limit
 )
-SELECT top.has_due, top.due_note, top.due_from_snooze, top.campaign_names, top.days_since, top.score, k.*
+SELECT top.has_due, top.due_note, top.due_from_snooze, top.campaign_names, top.days_since, top.score,
+       top.rule, step.*, k.*
   FROM top JOIN contacts k ON k.id = top.id
+  LEFT JOIN step ON step.contact_id = top.id
  ORDER BY top.score DESC, k.last_contacted_at ASC NULLS FIRST, k.id ASC
 """
 
@@ -95,8 +133,8 @@ def _money(amount: Decimal) -> str:
     return f"{amount:,.0f}"
 
 
-def reasons_for(row) -> tuple[str, ...]:
-    reasons: list[str] = []
+def reasons_for(row, step_reason: str | None = None) -> tuple[str, ...]:
+    reasons: list[str] = [step_reason] if step_reason else []
     if row.has_due:
         if row.due_from_snooze:
             reasons.append("snooze ended")
@@ -116,26 +154,31 @@ def reasons_for(row) -> tuple[str, ...]:
         reasons.append(f"past business {_money(row.past_business)}")
     for name in row.campaign_names or ():
         reasons.append(f"live campaign {name}")
+    if row.rule == "no_reply":
+        reasons.append(f"no reply to your email in {row.days_since} days: try a call")
+    elif row.rule == "retry":
+        reasons.append(f"no answer {_days_ago(row.days_since)}: try the call again")
     return tuple(reasons)
+
+
+def _days_ago(days: int) -> str:
+    return "yesterday" if days == 1 else f"{days} days ago"
 
 
 async def suggest(session: AsyncSession, *, user_id: int, tz: str, now: datetime, limit: int,
                   warm_only: bool = False, stale_days: int | None = None,
-                  campaign_id: int | None = None) -> list[Suggestion]:
+                  campaign_id: int | None = None, no_reply_days: int = 5, retry_days: int = 2) -> list[Suggestion]:
     day_start = local_day_start(now, tz)
     result = await session.execute(text(_QUERY), {
         "uid": user_id, "now": now, "day_start": day_start, "today": day_start.date(), "tz": tz, "limit": limit,
         "warm_only": warm_only, "stale_days": stale_days, "campaign_id": campaign_id,
+        "no_reply_days": no_reply_days, "retry_days": retry_days,
     })
     suggestions = []
     for rank, row in enumerate(result, start=1):
-        contact = ContactView(
-            id=row.id, owner_id=row.owner_id, name=row.name, email=row.email, phone=row.phone,
-            organisation=row.organisation, title=row.title, linkedin_url=row.linkedin_url,
-            warmness=row.warmness, last_contacted_at=row.last_contacted_at, past_business=row.past_business,
-            notes=row.notes, pipedrive_person_id=row.pipedrive_person_id,
-        )
-        suggestions.append(Suggestion(rank=rank, contact=contact, score=round(float(row.score), 2),
-                                      reasons=reasons_for(row), follow_up_due=row.has_due))
+        step = plans.due_step_of(row, now) if row.plan_id is not None else None
+        suggestions.append(Suggestion(rank=rank, contact=ContactView.of(row), score=round(float(row.score), 2),
+                                      reasons=reasons_for(row, step.reason if step else None),
+                                      follow_up_due=row.has_due, step=step))
     return suggestions
 

@@ -22,6 +22,7 @@ class UserView:
     working_days: tuple[int, ...]
     active: bool = True
     digest_paused_until: date | None = None
+    signature: str | None = None
     digest_platform: str | None = None  # None: every linked platform
 
     @property
@@ -44,6 +45,15 @@ class ContactView:
     past_business: Decimal = Decimal(0)
     notes: str | None = None
     pipedrive_person_id: int | None = None
+
+    @classmethod
+    def of(cls, source) -> "ContactView":
+        """The view of a contact row: an ORM `Contact`, or a SQL row carrying the contacts table's columns."""
+        return cls(id=source.id, owner_id=source.owner_id, name=source.name, email=source.email,
+                   phone=source.phone, organisation=source.organisation, title=source.title,
+                   linkedin_url=source.linkedin_url, warmness=source.warmness,
+                   last_contacted_at=source.last_contacted_at, past_business=source.past_business,
+                   notes=source.notes, pipedrive_person_id=source.pipedrive_person_id)
 
     @property
     def is_warm(self) -> bool:
@@ -80,6 +90,7 @@ class ContactDetail:
     recent_activities: tuple["ActivityView", ...]
     open_follow_ups: tuple["FollowUpView", ...]
     campaigns: tuple[str, ...]
+    plan: "PlanView | None" = None  # the contact's open cadence plan, else its latest one
 
 
 @dataclass(frozen=True)
@@ -108,6 +119,7 @@ class Suggestion:
     score: float
     reasons: tuple[str, ...]
     follow_up_due: bool = False
+    step: "DueStep | None" = None  # a due cadence step, with its message rendered ready to copy
 
     @property
     def reason(self) -> str:
@@ -367,12 +379,13 @@ class DeliveryClaim:
     """A digest or nudge this process has claimed and must now send (or record as failed)."""
 
     id: int
-    kind: str  # digest | nudge
+    kind: str  # digest | nudge | step
     user: UserView
     target: ChatIdentityView
     due_at: datetime
     follow_up: FollowUpView | None = None  # a nudge's follow-up, and its contact
     contact: ContactView | None = None
+    step: "DueStep | None" = None  # a step nudge's cadence step, rendered
 
 
 @dataclass(frozen=True)
@@ -488,3 +501,102 @@ class SyncNotice:
     user_id: int
     text: str
     outbox_ids: tuple[int, ...]
+# --- cadences -------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StepView:
+    position: int
+    delay_days: int
+    kind: str
+    subject_template: str | None = None
+    message_template: str | None = None
+
+
+@dataclass(frozen=True)
+class StrategyView:
+    id: int
+    name: str
+    steps: tuple[StepView, ...]
+    description: str | None = None
+    built_in: bool = False
+    created_by: str | None = None
+    open_plans: int = 0
+
+
+@dataclass(frozen=True)
+class StrategyList:
+    strategies: tuple[StrategyView, ...]
+
+
+@dataclass(frozen=True)
+class StrategyResult:
+    """A strategy created or changed, with the sentence to tell the user."""
+
+    message: str
+    strategy: StrategyView
+
+
+@dataclass(frozen=True)
+class PlanView:
+    id: int
+    contact_id: int
+    strategy: str
+    status: str
+    current_step: int
+    step_count: int
+    step_kind: str | None = None
+    step_due_at: datetime | None = None
+    end_reason: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in ("not_started", "in_progress", "paused")
+
+
+@dataclass(frozen=True)
+class DueStep:
+    """A cadence step that has fallen due for one contact, its subject and message rendered for that contact."""
+
+    plan_id: int
+    contact: ContactView
+    strategy: str
+    position: int
+    step_count: int
+    kind: str
+    due_at: datetime
+    reason: str  # “step 2/3 of Warm intro: email due”
+    subject: str | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class DueSteps:
+    items: tuple[DueStep, ...]
+
+
+@dataclass(frozen=True)
+class StepStall:
+    """Open plans waiting at one step: how many, and how many of those fell due more than a day ago."""
+
+    position: int
+    kind: str
+    waiting: int
+    overdue: int
+
+
+@dataclass(frozen=True)
+class StrategyStatsRow:
+    strategy: str
+    contacts_started: int
+    replies: int
+    meetings_requested: int
+    meetings_booked: int
+    active: int
+    paused: int
+    completed: int
+    stalls: tuple[StepStall, ...] = ()
+
+
+@dataclass(frozen=True)
+class CadenceStats:
+    rows: tuple[StrategyStatsRow, ...]

@@ -227,15 +227,41 @@ async def _owe_notice(ctx: Context, row: OutboxMessage, text: str) -> None:
     row.user_notified_at = told_at
 
 
+def _owed_notices():
+    return (OutboxMessage.user_notice.is_not(None), OutboxMessage.user_notified_at.is_(None),
+            OutboxMessage.user_id.is_not(None))
+
+
+def _notices(rows) -> tuple[SyncNotice, ...]:
+    """One notice per user and sentence, however many syncs failed the same way."""
+    grouped: dict[tuple[int, str], list[int]] = {}
+    for outbox_id, user_id, text in rows:
+        grouped.setdefault((user_id, text), []).append(outbox_id)
+    return tuple(SyncNotice(user_id, text, tuple(sorted(ids))) for (user_id, text), ids in grouped.items())
+
+
 async def list_sync_notices(cmd: c.ListSyncNotices, ctx: Context) -> tuple[SyncNotice, ...]:
     rows = (await ctx.session.execute(
-        select(OutboxMessage.user_id, OutboxMessage.user_notice,
-               func.array_agg(OutboxMessage.id))
-        .where(OutboxMessage.user_notice.is_not(None), OutboxMessage.user_notified_at.is_(None),
-               OutboxMessage.user_id.is_not(None))
-        .group_by(OutboxMessage.user_id, OutboxMessage.user_notice)
-        .order_by(OutboxMessage.user_id, func.min(OutboxMessage.id)))).all()
-    return tuple(SyncNotice(user_id, text, tuple(sorted(ids))) for user_id, text, ids in rows)
+        select(OutboxMessage.id, OutboxMessage.user_id, OutboxMessage.user_notice)
+        .where(*_owed_notices()).order_by(OutboxMessage.user_id, OutboxMessage.id))).all()
+    return _notices(rows)
+
+
+async def claim_sync_notices(cmd: c.ClaimSyncNotices, ctx: Context) -> tuple[SyncNotice, ...]:
+    """Take the notices owed, marking them told in this same transaction so that two schedulers never both
+    send one; a notice that then can't be delivered is handed back with ReleaseSyncNotices."""
+    owed = (select(OutboxMessage.id).where(*_owed_notices()).order_by(OutboxMessage.id).limit(cmd.limit)
+            .with_for_update(skip_locked=True))
+    rows = (await ctx.session.execute(
+        update(OutboxMessage).where(OutboxMessage.id.in_(owed.scalar_subquery()))
+        .values(user_notified_at=ctx.clock.now())
+        .returning(OutboxMessage.id, OutboxMessage.user_id, OutboxMessage.user_notice))).all()
+    return _notices(sorted(rows, key=lambda r: (r[1], r[0])))
+
+
+async def release_sync_notices(cmd: c.ReleaseSyncNotices, ctx: Context) -> None:
+    await ctx.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(cmd.outbox_ids))
+                              .values(user_notified_at=None))
 
 
 async def mark_sync_notices_sent(cmd: c.MarkSyncNoticesSent, ctx: Context) -> None:
@@ -341,7 +367,7 @@ async def set_pipedrive_token(cmd: c.SetPipedriveToken, ctx: Context) -> ActionR
 # each RecordPipedrive* names the contact, activity or user whose data went there.
 NOT_AUDITED: frozenset[type] = frozenset({
     c.ListSyncs, c.NextSyncDue, c.ListSyncNotices, c.KnownPipedriveIds, c.ClaimSync, c.FinishSync,
-    c.MarkSyncNoticesSent,
+    c.MarkSyncNoticesSent, c.ClaimSyncNotices, c.ReleaseSyncNotices,
 })
 
 HANDLERS = {
@@ -354,6 +380,8 @@ HANDLERS = {
     c.FinishSync: finish_sync,
     c.ListSyncNotices: list_sync_notices,
     c.MarkSyncNoticesSent: mark_sync_notices_sent,
+    c.ClaimSyncNotices: claim_sync_notices,
+    c.ReleaseSyncNotices: release_sync_notices,
     c.ListSyncs: list_syncs,
     c.RetrySyncs: retry_syncs,
     c.SetPipedriveToken: set_pipedrive_token,

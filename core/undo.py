@@ -1,9 +1,9 @@
 """Undo: take back an outreach logged by mistake (a tap on the wrong row), by its own logger, within a minute.
 
 The activity is deleted and what logging it changed is put back: the contact's last touch, the follow-ups the
-touch settled and the campaign row's last outreach. Only plain outreach can be undone: a meeting or a warm flag
-may already be on its way to Pipedrive. An outreach already replicated to Pipedrive is deleted there too (a sync
-is queued); one not sent yet is simply not sent.
+touch settled, the campaign row's last outreach and the contact's cadence plan. Only plain outreach can be
+undone: a meeting or a warm flag may already be on its way to Pipedrive. An outreach already replicated to
+Pipedrive is deleted there too (a sync is queued); one not sent yet is simply not sent.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 
 from core import commands as c
+from core import plans
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.handlers import Context, contact_view, load_contact, _queue_sync
 from core.models import OUTREACH_METHODS, Activity, CampaignContact, FollowUp
@@ -36,6 +37,7 @@ async def undo_outreach(cmd: c.UndoOutreach, ctx: Context) -> ActionResult:
     now = ctx.clock.now()
     if now - activity.created_at > UNDO_WINDOW:
         raise InvalidInput("Too late to undo: an outreach can be taken back for a minute after it is logged.")
+    await plans.undo_activity(ctx, contact, activity)
     if activity.pipedrive_activity_id is not None:  # already replicated: take it back in Pipedrive too
         await _queue_sync(ctx, cmd.actor, contact, "ActivityUndone",
                          pipedrive_activity_id=activity.pipedrive_activity_id)

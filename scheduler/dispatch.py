@@ -16,11 +16,18 @@ from collections.abc import Mapping
 
 from bot import render
 from bot.conversation import Conversation
-from bot.notify import ChatTarget, Notifier, PermanentDeliveryError, TemporaryDeliveryError
+from bot.notify import ChatTarget, DeliveryError, Notifier, PermanentDeliveryError, TemporaryDeliveryError
 from bot.replies import Reply
-from core.commands import ClaimDueDeliveries, RecordDelivered, RecordDeliveryFailure
+from core.commands import (
+    ClaimDueDeliveries,
+    ClaimSyncNotices,
+    ListChatIdentities,
+    RecordDelivered,
+    RecordDeliveryFailure,
+    ReleaseSyncNotices,
+)
 from core.errors import PipedrivenError
-from core.results import DeliveryClaim
+from core.results import DeliveryClaim, DueSteps, SyncNotice
 from core.service import Core
 from scheduler.rate import DEFAULT_LIMITS, Pacer, PlatformLimits
 
@@ -50,11 +57,16 @@ class Dispatcher:
     async def tick(self) -> Counter:
         """Send everything due now; returns how many deliveries ended each way (sent, empty, retry, failed)."""
         outcomes: Counter = Counter()
+        if not self.notifiers:
+            return outcomes
         results = await asyncio.gather(*(self._tick(platform, outcomes) for platform in self.notifiers),
                                        return_exceptions=True)
         for result in results:
             if isinstance(result, BaseException):
                 raise result
+        notices = await self.send_sync_notices()
+        if notices:
+            outcomes["notices"] = notices
         return outcomes
 
     async def _tick(self, platform: str, outcomes: Counter) -> None:
@@ -75,9 +87,38 @@ class Dispatcher:
             if isinstance(result, BaseException):
                 raise result
 
+    async def send_sync_notices(self) -> int:
+        """Tell users, once, about Pipedrive syncs only they can fix (a refused token, a missing field).
+
+        Claiming marks a notice told, so two schedulers never both send it; one that reaches none of the
+        user's platforms is handed back for a later tick. Returns how many went out."""
+        sent = 0
+        for notice in await self.core.execute(ClaimSyncNotices()):
+            if await self._send_notice(notice):
+                sent += 1
+            else:
+                await self.core.execute(ReleaseSyncNotices(notice.outbox_ids))
+        return sent
+
+    async def _send_notice(self, notice: SyncNotice) -> bool:
+        reply = Reply(f"⚠️ A Pipedrive sync needs you: {notice.text}")
+        for identity in await self.core.execute(ListChatIdentities(notice.user_id)):
+            notifier = self.notifiers.get(identity.platform)
+            if notifier is None:
+                continue
+            target = ChatTarget(notice.user_id, identity.platform, identity.external_user_id, identity.dm_channel)
+            await self.pacers[identity.platform].wait(target.dm_channel or target.external_user_id)
+            try:
+                await notifier.send(target, reply)
+                return True
+            except DeliveryError as exc:
+                log.info("sync notice for user %s not delivered on %s: %s", notice.user_id, identity.platform,
+                         type(exc).__name__)
+        return False
+
     async def _deliver_batch(self, claims: tuple[DeliveryClaim, ...], outcomes: Counter) -> None:
         # Digests first: a morning's nudges follow its digest rather than overtake it.
-        for kind in ("digest", "nudge"):
+        for kind in ("digest", "nudge", "step"):
             outcomes.update(await asyncio.gather(*(self._deliver_counted(claim) for claim in claims
                                                    if claim.kind == kind)))
 
@@ -122,6 +163,8 @@ class Dispatcher:
     async def _reply(self, claim: DeliveryClaim) -> Reply | None:
         if claim.kind == "digest":
             return await self.conversations[claim.target.platform].digest(claim.user)
+        if claim.kind == "step":
+            return render.due_steps(DueSteps((claim.step,)), header="⏭ A cadence step is due:")
         return render.nudge(claim.contact, claim.follow_up, claim.user)
 
     async def _failed(self, claim: DeliveryClaim, error: str, *, permanent: bool = False,

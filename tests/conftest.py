@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import subprocess
+import sys
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -107,3 +109,16 @@ def make(core):
 
 def actor(user, platform: str = "cli") -> Actor:
     return Actor(user.id, platform)
+
+
+@pytest.fixture
+def cli(database_url, tmp_path):
+    """`cli("users", "list")`: the `pipedriven` command in a process of its own, on the test database."""
+    env = {**os.environ, "DATABASE_URL": database_url, "PIPEDRIVEN_DATA_DIR": str(tmp_path / "data")}
+    env.pop("TEST_DATABASE_URL", None)
+
+    def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True,
+                              text=True, env=env, cwd=tmp_path, timeout=60)
+
+    return run

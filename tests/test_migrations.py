@@ -78,5 +78,6 @@ def test_expression_indexes_exist(database_url):
             names = {ix["name"] for table in Base.metadata.tables for ix in inspect(conn).get_indexes(table)}
     finally:
         engine.dispose()
-    assert expected == {"uq_users_email_lower", "uq_campaigns_name_lower", "uq_contacts_owner_id_email"}
+    assert expected == {"uq_users_email_lower", "uq_campaigns_name_lower", "uq_contacts_owner_id_email",
+                        "uq_strategies_name_lower"}
     assert expected <= names

@@ -97,9 +97,11 @@ class SlackBot:
         self.identity = SlackIdentity(core, self.client)
         self.messenger = Messenger(self.client)
         self.in_flight = InFlight()
-        from bot.slack import actions, commands, home, views  # here: they import this module
+        from bot.slack import actions, commands, home, uploads, views  # here: they import this module
 
-        for concern in (commands, actions, views, home):
+        # Bolt runs the first listener that matches: files shared in the DM (message subtype file_share) must
+        # be registered before the commands' catch-all for other message subtypes.
+        for concern in (uploads, commands, actions, views, home):
             concern.register(self)
 
     def listen(self, kind: str, constraints, listener) -> None:

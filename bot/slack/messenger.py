@@ -14,7 +14,7 @@ import json
 import logging
 from dataclasses import asdict, dataclass
 
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
@@ -114,10 +114,26 @@ class Messenger:
         for page in render.message_pages(reply):
             sent = await self.client.chat_postMessage(channel=channel, text=page.text, blocks=page.blocks)
             first = first or sent.get("ts")
+        await self.attach(channel, reply)
         return first
 
+    async def attach(self, channel: str, reply: Reply) -> None:
+        """Upload the reply's files (the stats chart) into `channel`, after its text, through Slack's external
+        upload flow (files.getUploadURLExternal, the upload, files.completeUploadExternal). The text is what
+        was asked for: a failed upload is logged, never the user's failure."""
+        for attachment in reply.attachments:
+            try:
+                await self.client.files_upload_v2(channel=channel, file=attachment.data,
+                                                  filename=attachment.filename,
+                                                  title=attachment.title or attachment.filename,
+                                                  alt_txt=attachment.title or None)
+            except (SlackApiError, SlackRequestError) as exc:
+                error = exc.response.get("error") if isinstance(exc, SlackApiError) else str(exc)
+                log.warning("could not upload %s: %s", attachment.filename, error)
+
     async def ephemeral(self, origin: Origin, reply: Reply) -> None:
-        """Only the user sees it: through the response URL while there is one, else chat.postEphemeral."""
+        """Only the user sees it: through the response URL while there is one, else chat.postEphemeral. Its
+        files can't be ephemeral: they go to the user's DM, never to the channel."""
         pages = render.message_pages(reply)
         if origin.response_url:
             if len(pages) > MAX_RESPONSES:
@@ -128,10 +144,12 @@ class Messenger:
                                          replace_original=False)
                 if answer.status_code != 200:
                     log.warning("response_url answered %s", answer.status_code)
-            return
-        for page in pages:
-            await self.client.chat_postEphemeral(channel=origin.channel, user=origin.user_id, text=page.text,
-                                                 blocks=page.blocks)
+        else:
+            for page in pages:
+                await self.client.chat_postEphemeral(channel=origin.channel, user=origin.user_id, text=page.text,
+                                                     blocks=page.blocks)
+        if reply.attachments:
+            await self.attach(await self.dm_channel(origin.user_id), reply)
 
     async def tell(self, origin: Origin, reply: Reply) -> None:
         """A new message for the user, next to what they tapped or typed."""

@@ -5,7 +5,8 @@ Handlers only move Telegram updates in and neutral replies out; every word and e
 (`register`). Only linked accounts are served: anyone else gets a polite refusal and nothing more.
 
 Exactly once: a message is keyed by its update_id and a tap by its chat, message and button, so that a
-redelivered update or a double tap acts once (the core claims the key in the command's transaction).
+redelivered update or a double tap acts once (the core claims the key in the command's transaction). A CSV
+document is keyed by its file_unique_id: the same file is imported once, however often it comes.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from contextlib import suppress
 
 from telegram import Bot, BotCommand, Message, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -51,7 +52,9 @@ COMMAND_DESCRIPTION_LIMIT = 256
 REFUSAL = ("Hello! This is Pipedriven's bot, and it only talks to linked Pipedriven users.\n"
            "To link this Telegram account, get a code with `settings link telegram` in Slack (or ask an admin "
            "to run `pipedriven users link YOUR_EMAIL`), then send /start CODE here.")
-TEXT_ONLY = "I only understand text messages. Say /help to see what I understand."
+TEXT_ONLY = ("I only understand text messages, and CSV files of contacts to import. "
+             "Say /help to see what I understand.")
+NOT_FETCHED = "I couldn't fetch that file from Telegram, so nothing was imported. Please send it again in a moment."
 
 
 def file_url(api_url: str) -> str:
@@ -78,6 +81,7 @@ def register(application: Application) -> None:
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler("start", on_start, filters=private))
     application.add_handler(MessageHandler(private & filters.TEXT, on_text))
+    application.add_handler(MessageHandler(private & filters.Document.ALL, on_document))
     application.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, on_other))
     application.add_handler(CallbackQueryHandler(on_button))
     application.add_error_handler(on_error)
@@ -146,8 +150,34 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _show(context, user, message, reply)
 
 
+async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A file: a CSV is imported into the user's bank and answered with the report, anything else explained.
+    The size Telegram announces is checked before anything is downloaded."""
+    conversation = _conversation(context)
+    message = update.effective_message
+    user = await _identify(conversation, update)
+    if user is None:
+        await _refuse(context.bot, message.chat_id)
+        return
+    document = message.document
+    reply = conversation.refuse_file(document.file_name, document.mime_type, document.file_size)
+    if reply is None:
+        try:
+            file = await context.bot.get_file(document.file_id)
+            data = bytes(await file.download_as_bytearray())
+        except NetworkError as exc:  # BadRequest too: a file the Bot API won't hand out (over its 20 MB)
+            log.warning("could not fetch a document: %s", exc.message)
+            reply = Reply(NOT_FETCHED)
+        else:
+            reply = await conversation.handle_file(user, data, document.file_name,
+                                                   idempotency_key=f"tg:file:{document.file_unique_id}")
+    # Shown even when the file was imported before: Telegram can't tell a resend from a redelivered update,
+    # and a user who sends the same file again should hear that it is in already.
+    await send_pages(context.bot, message.chat_id, reply, reply_to=message.message_id)
+
+
 async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Anything but text (a photo, a sticker, a file): say what the bot reads."""
+    """Anything but text and files (a photo, a sticker): say what the bot reads."""
     conversation = _conversation(context)
     chat_id = update.effective_message.chat_id
     if await _identify(conversation, update) is None:

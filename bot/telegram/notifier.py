@@ -7,30 +7,50 @@ that doesn't exist never will (PermanentDeliveryError).
 
 from __future__ import annotations
 
+import logging
 import warnings
 from datetime import timedelta
 
-from telegram import Bot, LinkPreviewOptions, Message, ReplyParameters
+from telegram import Bot, InputFile, LinkPreviewOptions, Message, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.notify import ChatTarget, PermanentDeliveryError, TemporaryDeliveryError
-from bot.replies import Reply
+from bot.replies import Attachment, Reply
 from bot.telegram import render
 
+log = logging.getLogger(__name__)
+
 PLATFORM = "telegram"
+CAPTION_LIMIT = 1024
 
 
 async def send_pages(bot: Bot, chat_id: int | str, reply: Reply, *, reply_to: int | None = None) -> list[Message]:
-    """Send `reply` as one message a page; the first answers message `reply_to` when given."""
+    """Send `reply` as one message a page, then its files (the stats chart as a photo); the first page answers
+    message `reply_to` when given."""
     sent = []
     for page in render.pages(reply):
         quote = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to and not sent else None
         sent.append(await bot.send_message(chat_id, page.html, parse_mode=ParseMode.HTML, reply_markup=page.keyboard,
                                            reply_parameters=quote,
                                            link_preview_options=LinkPreviewOptions(is_disabled=True)))
+    for attachment in reply.attachments:
+        photo = await send_attachment(bot, chat_id, attachment)
+        if photo is not None:
+            sent.append(photo)
     return sent
+
+
+async def send_attachment(bot: Bot, chat_id: int | str, attachment: Attachment) -> Message | None:
+    """A reply's picture as a photo (sendPhoto, uploaded as multipart). The text it goes with has been sent:
+    a picture Telegram refuses is logged, and the reply stands without it."""
+    try:
+        return await bot.send_photo(chat_id, InputFile(attachment.data, filename=attachment.filename),
+                                    caption=attachment.title[:CAPTION_LIMIT] or None)
+    except BadRequest as exc:
+        log.warning("Telegram refused %s: %s", attachment.filename, exc.message)
+        return None
 
 
 def retry_seconds(error: RetryAfter) -> float:

@@ -6,7 +6,6 @@ Create Date: 2026-11-22 02:13:25.350004
 """
 from alembic import op
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 
 revision = '0003'

@@ -1,29 +1,13 @@
 """The `pipedriven` command as a user runs it: a real process, a real database, exit codes and output."""
 
-import os
-import subprocess
-import sys
-
 import pytest
 
 
-@pytest.fixture
-def run(database_url, tmp_path):
-    env = {**os.environ, "DATABASE_URL": database_url, "PIPEDRIVEN_DATA_DIR": str(tmp_path / "data")}
-    env.pop("TEST_DATABASE_URL", None)
-
-    def _run(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True,
-                              text=True, env=env, cwd=tmp_path, timeout=60)
-
-    return _run
-
-
-def test_users_add_and_list(run):
-    added = run("users", "add", "ana@example.com", "--name", "Ana Silva", "--timezone", "Europe/Lisbon")
+def test_users_add_and_list(cli):
+    added = cli("users", "add", "ana@example.com", "--name", "Ana Silva", "--timezone", "Europe/Lisbon")
     assert added.returncode == 0, added.stderr
     assert "Added Ana Silva <ana@example.com>" in added.stdout
-    listed = run("users", "list")
+    listed = cli("users", "list")
     assert "Ana Silva" in listed.stdout and "Europe/Lisbon" in listed.stdout
 
 
@@ -33,22 +17,22 @@ def test_users_add_and_list(run):
     (("users", "add", "b@example.com", "--role", "king"), "role must be one of"),
     (("console", "--as", "nobody@example.com"), "no Pipedriven user with the email"),
 ])
-def test_bad_input_is_one_line_and_non_zero(run, args, message):
-    result = run(*args)
+def test_bad_input_is_one_line_and_non_zero(cli, args, message):
+    result = cli(*args)
     assert result.returncode != 0
     assert message in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
-def test_duplicate_user_is_refused(run):
-    assert run("users", "add", "ana@example.com", "--name", "Ana").returncode == 0
-    again = run("users", "add", "ANA@example.com", "--name", "Ana again")
+def test_duplicate_user_is_refused(cli):
+    assert cli("users", "add", "ana@example.com", "--name", "Ana").returncode == 0
+    again = cli("users", "add", "ANA@example.com", "--name", "Ana again")
     assert again.returncode == 1 and "already exists" in again.stderr
 
 
-def test_console_scripted_from_stdin(run):
-    assert run("users", "add", "ana@example.com", "--name", "Ana").returncode == 0
-    out = run("console", "--as", "ana@example.com",
+def test_console_scripted_from_stdin(cli):
+    assert cli("users", "add", "ana@example.com", "--name", "Ana").returncode == 0
+    out = cli("console", "--as", "ana@example.com",
               stdin="add Bob Stone, bob@acme.com, Acme\ntoday\n1\nstats\n")
     assert out.returncode == 0, out.stderr
     assert "Added Bob Stone (Acme)" in out.stdout
@@ -57,16 +41,16 @@ def test_console_scripted_from_stdin(run):
     assert "Outreach" in out.stdout
 
 
-def test_stats_cli_prints_a_table(run):
-    out = run("stats", "by", "method")
+def test_stats_cli_prints_a_table(cli):
+    out = cli("stats", "by", "method")
     assert out.returncode == 0, out.stderr
     assert "Outreach" in out.stdout and "total" in out.stdout
 
 
-def test_users_link_prints_a_one_time_code(run):
-    assert run("users", "add", "ana@example.com", "--name", "Ana").returncode == 0
-    out = run("users", "link", "ana@example.com")
+def test_users_link_prints_a_one_time_code(cli):
+    assert cli("users", "add", "ana@example.com", "--name", "Ana").returncode == 0
+    out = cli("users", "link", "ana@example.com")
     assert out.returncode == 0, out.stderr
     assert "Your Telegram link code: " in out.stdout and "Send `/start " in out.stdout  # no bot configured: no link
-    unknown = run("users", "link", "nobody@example.com")
+    unknown = cli("users", "link", "nobody@example.com")
     assert unknown.returncode == 1 and "no Pipedriven user with the email" in unknown.stderr

@@ -1,7 +1,5 @@
 """The console chat end to end: typed lines in, printed replies out, over the real core and database."""
 
-from datetime import timedelta
-
 import pytest
 from sqlalchemy import func, select
 

@@ -237,8 +237,9 @@ def test_log_method_aliases(alias, method):
 @pytest.mark.parametrize("text, expected", [
     ("log 3 email sent the deck", LogOutreach(ME, ref("3"), "email", "sent the deck")),
     ("log Ana Silva li asked about Q1 budget", LogOutreach(ME, ref("Ana Silva"), "linkedin", "asked about Q1 budget")),
+    # a note opening with an outcome records it too, and keeps the words
     ("log ana@acme.com call no answer, try again", LogOutreach(ME, ref("ana@acme.com"), "call",
-                                                               "no answer, try again")),
+                                                               "no answer, try again", outcome="no_answer")),
     # the note is kept as typed: its case, quotes and later method words
     ('log 3 email Said "call me" in Jan', LogOutreach(ME, ref("3"), "email", 'Said "call me" in Jan')),
     # the contact's first word is always the contact, even when it is a method word
@@ -556,9 +557,10 @@ def test_help_on_an_unknown_verb_suggests_one():
 def test_help_text_lists_every_verb_in_order():
     text = help_text(None)
     lines = text.splitlines()
-    assert len(lines) == len(VERBS) + 2  # an intro, one line per verb, a note on CONTACT
+    assert len(lines) == len(VERBS) + 3  # an intro, one line per verb, a note on CONTACT, one on files
     for line, verb in zip(lines[1:], VERBS):
         assert line.startswith(f"• `{verb}")
+    assert "send me a CSV file" in lines[-1]
     assert help_text("nonsense") == text
 
 
@@ -586,7 +588,8 @@ def test_help_text_accepts_aliases_and_mentions_when_forms():
 
 def test_usage_and_verbs():
     assert VERBS == ("today", "add", "find", "show", "log", "note", "warm", "meeting", "remind", "snooze",
-                     "done", "stats", "campaigns", "campaign", "settings", "export", "forget", "sync", "help")
+                     "done", "stats", "campaigns", "campaign", "cadence", "settings", "export", "forget", "sync",
+                     "help")
     assert set(USAGE) == set(VERBS)
     assert USAGE["log"] == ("log CONTACT METHOD [note] — log an outreach "
                             "(linkedin, email, call, campaign_email, referral, conference)")

@@ -5,26 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import subprocess
-import sys
 
 import pytest
 
 from csvfiles import csv_bytes
 from core.commands import Actor, AddToCampaign, BookMeeting, CampaignRef, ContactRef, LogOutreach
-
-
-@pytest.fixture
-def run(database_url, tmp_path):
-    env = {**os.environ, "DATABASE_URL": database_url, "PIPEDRIVEN_DATA_DIR": str(tmp_path / "data")}
-    env.pop("TEST_DATABASE_URL", None)
-
-    def _run(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True,
-                              text=True, env=env, cwd=tmp_path, timeout=120)
-
-    return _run
 
 
 @pytest.fixture
@@ -40,14 +26,14 @@ def one_line_failure(result: subprocess.CompletedProcess, message: str) -> None:
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
-async def test_import_prints_the_report_and_exits_0_even_with_rejected_rows(run, users, tmp_path):
+async def test_import_prints_the_report_and_exits_0_even_with_rejected_rows(cli, users, tmp_path):
     path = tmp_path / "contacts.csv"
     path.write_bytes(csv_bytes([["Full Name", "E-mail", "Company", "Twitter"],
                                 ["aNA SOUSA", "ana.s@acme.com", "Acme", "@ana"],
                                 ["Bo Chen", "not an email", "", ""],
                                 ["Cy", "cy@example.com", "", ""],
                                 ["Cy Again", "CY@example.com", "", ""]], delimiter=";"))
-    result = run("import", str(path), "--user", "ana@example.com")
+    result = cli("import", str(path), "--user", "ana@example.com")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert ("Imported into Ana Silva's bank: 2 new, 0 updated, 0 unchanged, 1 duplicate(s) in the file, "
@@ -57,7 +43,7 @@ async def test_import_prints_the_report_and_exits_0_even_with_rejected_rows(run,
     assert "Columns not imported: Twitter." in out
     assert "row 3: rejected: “not an email” is not a valid email address." in out
     assert "row 5: skipped: the same person as row 4" in out
-    again = run("import", str(path), "--user", "ana@example.com", "--skip")
+    again = cli("import", str(path), "--user", "ana@example.com", "--skip")
     assert "0 new, 0 updated, 2 skipped (already in the bank)" in again.stdout
 
 
@@ -66,31 +52,31 @@ async def test_import_prints_the_report_and_exits_0_even_with_rejected_rows(run,
     (("import", "ok.csv", "--user", "nobody@example.com"), "There is no Pipedriven user with the email"),
     (("import", "ok.csv", "--user", "ana@example.com", "--campaign", "Nope"), "There is no campaign “Nope”"),
 ])
-async def test_import_fails_in_one_line_when_it_cannot_start(run, users, tmp_path, args, message):
+async def test_import_fails_in_one_line_when_it_cannot_start(cli, users, tmp_path, args, message):
     (tmp_path / "ok.csv").write_bytes(csv_bytes([["Name"], ["Ana"]]))
-    one_line_failure(run(*args), message)
+    one_line_failure(cli(*args), message)
 
 
-async def test_campaigns_from_the_command_line(run, users, core, make, tmp_path):
+async def test_campaigns_from_the_command_line(cli, users, core, make, tmp_path):
     gt, ana = users
-    new = run("campaigns", "new", "Fintech Q4", "sector", "fintech", "geo", "UK", "from", "2026-12-01", "to",
+    new = cli("campaigns", "new", "Fintech Q4", "sector", "fintech", "geo", "UK", "from", "2026-12-01", "to",
               "2026-12-31", "--as", "gt@example.com")
     assert new.returncode == 0, new.stderr
     assert "Campaign “Fintech Q4” created (draft)." in new.stdout
-    assert "saved (live)" in run("campaigns", "live", "Fintech Q4", "--as", "gt@example.com").stdout
+    assert "saved (live)" in cli("campaigns", "live", "Fintech Q4", "--as", "gt@example.com").stdout
     await make.contact(ana, "Bo Chen", email="bo@chen.io", organisation="Chen Ltd")
-    added = run("campaigns", "add", "Fintech Q4", "bo@chen.io", "linkedin", "--as", "ana@example.com")
+    added = cli("campaigns", "add", "Fintech Q4", "bo@chen.io", "linkedin", "--as", "ana@example.com")
     assert "Added Bo Chen to “Fintech Q4” (1 in all)." in added.stdout
-    show = run("campaigns", "show", "Fintech Q4", "--as", "gt@example.com")
+    show = cli("campaigns", "show", "Fintech Q4", "--as", "gt@example.com")
     assert "Fintech Q4 [live] · fintech · UK · 1 Dec 2026 – 31 Dec 2026" in show.stdout
     assert "Bo Chen (Chen Ltd)  Ana" in show.stdout and "LinkedIn" in show.stdout and "planned" in show.stdout
-    assert "• Fintech Q4 [live] — 1 contacts" in run("campaigns").stdout
-    one_line_failure(run("campaigns", "new", "Mine", "--as", "ana@example.com"),
+    assert "• Fintech Q4 [live] — 1 contacts" in cli("campaigns").stdout
+    one_line_failure(cli("campaigns", "new", "Mine", "--as", "ana@example.com"),
                      "Only the Golden Ticket team can create campaigns.")
-    one_line_failure(run("campaigns", "new", "Mine"), "--as EMAIL")
+    one_line_failure(cli("campaigns", "new", "Mine"), "--as EMAIL")
 
 
-async def test_stats_csv_export_is_safe_to_open_in_a_spreadsheet(run, users, core, make, campaign, tmp_path):
+async def test_stats_csv_export_is_safe_to_open_in_a_spreadsheet(cli, users, core, make, campaign, tmp_path):
     gt, ana = users
     await campaign('=HYPERLINK("http://x")')
     bob = await make.contact(ana, "Bob Stone")
@@ -98,14 +84,14 @@ async def test_stats_csv_export_is_safe_to_open_in_a_spreadsheet(run, users, cor
     await core.execute(AddToCampaign(actor, CampaignRef.of('=HYPERLINK("http://x")'), (bob.id,)))
     for command in (LogOutreach(actor, ref, "email"), LogOutreach(actor, ref, "call"), BookMeeting(actor, ref)):
         await core.execute(command)
-    exported = run("stats", "by", "campaign", "all", "time", "--csv")
+    exported = cli("stats", "by", "campaign", "all", "time", "--csv")
     assert exported.returncode == 0, exported.stderr
     assert list(csv.reader(io.StringIO(exported.stdout))) == [
         ["group", "key", "outreach", "meetings_requested", "meetings_booked", "conversion", "period", "campaign"],
         ["campaign", "'=HYPERLINK(\"http://x\")", "2", "0", "1", "0.5000", "all time", ""],
         ["total", "total", "2", "0", "1", "0.5000", "all time", ""],
     ]
-    to_file = run("stats", "by", "method", "all", "time", "--csv", "stats.csv", "--chart", "funnel.png")
+    to_file = cli("stats", "by", "method", "all", "time", "--csv", "stats.csv", "--chart", "funnel.png")
     assert to_file.returncode == 0, to_file.stderr
     assert (tmp_path / "stats.csv").read_bytes().startswith(b"\xef\xbb\xbfgroup,key")
     assert (tmp_path / "funnel.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -41,7 +41,7 @@ async def follow_up(core, user, contact, clock, note=None, hours=1):
 async def test_the_feed_ranks_due_follow_ups_then_warm_stale_and_never_contacted(core, make, ana, clock, log_at):
     due = await make.contact(ana, "Due")
     warm = await make.contact(ana, "Warm", warmness=5)
-    never = await make.contact(ana, "Never")
+    await make.contact(ana, "Never")
     stale = await make.contact(ana, "Stale")
     recent = await make.contact(ana, "Recent")
     await log_at(ana, due, days_ago=10)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 
 import pytest
 
@@ -92,18 +89,6 @@ async def test_a_user_s_own_token_takes_precedence_over_the_company_s(core, make
     assert row.status == "done" and len(fake.persons) == 1
     with pytest.raises(InvalidInput):
         await core.execute(SetPipedriveToken("ana@example.com", "two words"))
-
-
-@pytest.fixture
-def cli(database_url, tmp_path, fake):
-    env = {**os.environ, "DATABASE_URL": database_url, "PIPEDRIVEN_DATA_DIR": str(tmp_path / "data")}
-    env.pop("TEST_DATABASE_URL", None)
-
-    def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True,
-                              text=True, env=env, cwd=tmp_path, timeout=60)
-
-    return run
 
 
 async def test_the_cli_shows_and_retries_syncs_and_sets_a_user_s_token(cli, chat, core, make, ana, fake, worker,

@@ -8,9 +8,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -144,16 +141,3 @@ def scan_database(database_url: str, values: tuple[str, ...]) -> dict[tuple[str,
                 if n:
                     found[(table, column, value)] = n
     return found
-
-
-@pytest.fixture
-def cli(database_url, tmp_path):
-    """`cli("audit", "--user", EMAIL)`: the `pipedriven` command in a process of its own, on the test database."""
-    env = {**os.environ, "DATABASE_URL": database_url, "PIPEDRIVEN_DATA_DIR": str(tmp_path / "data")}
-    env.pop("TEST_DATABASE_URL", None)
-
-    def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True,
-                              text=True, env=env, cwd=tmp_path, timeout=60)
-
-    return run

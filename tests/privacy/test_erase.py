@@ -1,7 +1,7 @@
 """Erasure: the person leaves every table, the numbers of past activity stay, and only those allowed may do it."""
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.console import ConsoleChat
 from bot.conversation import Conversation

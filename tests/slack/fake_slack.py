@@ -2,9 +2,12 @@
 signed requests to our app the way Slack does.
 
 The fake keeps what Slack would: the messages posted (so chat.update and conversations.history work on them),
-the App Home and modals. Every message or view it receives is checked against Block Kit with slack_sdk's models
-and Slack's limits; a bad one is refused (`invalid_blocks`) and remembered in `invalid`, which the fixtures
-assert is empty at the end of every test.
+the App Home and modals, and files: those users share (files.info, and their url_private served only with the
+bot token; without it Slack answers with its sign-in page) and those the bot uploads through the external
+upload flow (files.getUploadURLExternal, the bytes POSTed to the upload URL, files.completeUploadExternal).
+Every message or view it receives is checked against Block Kit with slack_sdk's models and Slack's limits; a
+bad one is refused (`invalid_blocks`) and remembered in `invalid`, which the fixtures assert is empty at the
+end of every test.
 """
 
 from __future__ import annotations
@@ -89,6 +92,9 @@ class FakeSlack:
         self.homes: dict[str, dict] = {}
         self.modals: list[dict] = []
         self.responses: list[dict] = []  # what came to response URLs
+        self.files: dict[str, dict] = {}  # shared by users: id -> files.info's `file`, with its bytes in "data"
+        self.uploads: dict[str, dict] = {}  # started by the bot: id -> filename, length, data, and once shared
+        self.shared_uploads: list[dict] = []  # the bot's files completed into a channel, in order
         self.failures: dict[str, list[tuple[int, dict, str]]] = {}
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
@@ -96,6 +102,8 @@ class FakeSlack:
         self.app = web.Application()
         self.app.router.add_route("*", "/api/{method}", self._api)
         self.app.router.add_post("/respond/{n}", self._respond)
+        self.app.router.add_get("/files-pri/{team_file}/{name}", self._download)
+        self.app.router.add_post("/upload/v1/{file_id}", self._upload)
         self.app.router.add_get("/link", self._socket_mode)
         self.socket: web.WebSocketResponse | None = None
         self.socket_open = asyncio.Event()
@@ -114,6 +122,26 @@ class FakeSlack:
 
     def response_url(self) -> str:
         return f"{self.url}/respond/{next(self._ids)}"
+
+    def add_file(self, user: str, name: str, data: bytes, mimetype: str = "text/csv", filetype: str = "csv",
+                 size: int | None = None) -> str:
+        """A file `user` uploads to Slack; returns its id. `size` is what Slack announces (the bytes' by default)."""
+        file_id = f"F{next(self._ids):08d}"
+        url = f"{self.url}/files-pri/{TEAM}-{file_id}/{name}"
+        self.files[file_id] = {"id": file_id, "created": 1700000000, "timestamp": 1700000000, "name": name,
+                               "title": name, "mimetype": mimetype, "filetype": filetype,
+                               "pretty_type": filetype.upper(),
+                               "user": user, "user_team": TEAM, "mode": "hosted", "editable": False,
+                               "is_external": False, "is_public": False, "size": len(data) if size is None else size,
+                               "url_private": url, "url_private_download": f"{url}?download=1", "data": data}
+        return file_id
+
+    def file_share_event(self, user: str, *file_ids: str, text: str = "") -> dict:
+        """The message event Slack sends when `user` shares these files in their DM with the bot."""
+        files = [{k: v for k, v in self.files[f].items() if k != "data"} for f in file_ids]
+        return {"type": "message", "subtype": "file_share", "text": text, "files": files, "upload": False,
+                "user": user, "display_as_bot": False, "ts": f"{1700000000 + next(self._ts)}.000300",
+                "channel": "D" + user, "channel_type": "im", "event_ts": "1700000000.000300"}
 
     # --- reading what happened -----------------------------------------------------------------------------
 
@@ -134,6 +162,27 @@ class FakeSlack:
             return web.Response(status=400, text="invalid_blocks")
         self.responses.append(body)
         return web.Response(text="ok")
+
+    async def _download(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["team_file"].removeprefix(f"{TEAM}-")
+        authorized = request.headers.get("Authorization") == f"Bearer {BOT_TOKEN}"
+        self.calls.append(Call("download", {"file": file_id, "authorized": authorized}))
+        if not authorized or file_id not in self.files:
+            return web.Response(text="<html><body>Sign in to Slack</body></html>", content_type="text/html")
+        file = self.files[file_id]
+        return web.Response(body=file["data"], content_type=file["mimetype"])
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """The upload URL files.getUploadURLExternal hands out: takes the file's bytes (no token needed)."""
+        upload = self.uploads.get(request.match_info["file_id"])
+        data = await request.read()
+        self.calls.append(Call("upload", {"file_id": request.match_info["file_id"], "length": len(data)}))
+        if upload is None or "data" in upload:
+            return web.Response(status=404, text="upload URL unknown or used")
+        if len(data) != upload["length"]:
+            return web.Response(status=400, text=f"expected {upload['length']} bytes, got {len(data)}")
+        upload["data"] = data
+        return web.Response(text=f"OK - {len(data)}")
 
     async def _args(self, request: web.Request) -> dict:
         args = dict(request.query)
@@ -218,6 +267,37 @@ class FakeSlack:
     def _conversations_history(self, args):
         message = self.messages.get((args["channel"], args.get("latest")))
         return {"ok": True, "messages": [copy.deepcopy(message)] if message else [], "has_more": False}
+
+    def _files_info(self, args):
+        file = self.files.get(args.get("file"))
+        if file is None:
+            return {"ok": False, "error": "file_not_found"}
+        return {"ok": True, "file": {k: v for k, v in file.items() if k != "data"}, "comments": [],
+                "response_metadata": {"next_cursor": ""}}
+
+    def _files_getUploadURLExternal(self, args):
+        if not args.get("filename") or not str(args.get("length", "")).isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{next(self._ids):08d}"
+        self.uploads[file_id] = {"filename": args["filename"], "length": int(args["length"]),
+                                 "alt_txt": args.get("alt_txt")}
+        return {"ok": True, "upload_url": f"{self.url}/upload/v1/{file_id}", "file_id": file_id}
+
+    def _files_completeUploadExternal(self, args):
+        files = json.loads(args.get("files") or "[]")
+        if not files:
+            return {"ok": False, "error": "invalid_arguments"}
+        for f in files:
+            if "data" not in self.uploads.get(f.get("id"), {}):
+                return {"ok": False, "error": "file_not_found"}  # never uploaded: Slack can't complete it
+        completed = []
+        for f in files:
+            upload = self.uploads[f["id"]]
+            upload.update(title=f.get("title") or upload["filename"], channel=args.get("channel_id"))
+            if args.get("channel_id"):
+                self.shared_uploads.append(upload)
+            completed.append({"id": f["id"], "title": upload["title"], "name": upload["filename"]})
+        return {"ok": True, "files": completed}
 
     def _views_open(self, args):
         if problems := view_problems(args["view"]):

@@ -5,10 +5,15 @@ messages and tap buttons; their updates reach the bot as Telegram delivers them:
 polling, or POSTed to the webhook with the secret header once setWebhook was called (like a self-hosted Bot
 API server, it takes an http:// webhook on any port). Every call the bot makes is recorded for assertions.
 
+Users can send documents: getFile hands out a file_path (refusing files over the cloud Bot API's 20 MB) and
+the file is served at TELEGRAM_API_URL's file base, /file/bot<token>/<file_path>, as Telegram does. The bot's
+photos (sendPhoto) arrive as multipart uploads; they are kept, bytes and all.
+
 It refuses what Telegram refuses, with Telegram's error descriptions: callback_data over 64 bytes, text over
 4096 characters or empty, HTML it can't parse ("can't parse entities", as tdlib parses it), a second answer
 to a callback query or one over 200 characters, an edit that changes nothing, a chat the bot may not write
-to (unknown: "chat not found"; blocked: 403). `throttle()` makes a method answer 429 with retry_after.
+to (unknown: "chat not found"; blocked: 403), a photo that isn't an image or whose dimensions Telegram
+won't take, a caption over 1024 characters. `throttle()` makes a method answer 429 with retry_after.
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ import asyncio
 import copy
 import itertools
 import json
+import os
 import re
+import struct
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -29,6 +36,10 @@ from aiohttp import web
 TEXT_LIMIT = 4096
 CALLBACK_DATA_LIMIT = 64
 ANSWER_TEXT_LIMIT = 200
+CAPTION_LIMIT = 1024
+DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile's limit on the cloud Bot API
+PHOTO_LIMIT = 10 * 1024 * 1024
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DELIVERY_TIMEOUT = 10.0  # a bot that never fetches an update fails the test instead of hanging it
 
 
@@ -149,6 +160,8 @@ class FakeTelegram:
         self._confirmed = 0  # every update below this id has been fetched and confirmed by the bot
         self._queries: dict[str, bool] = {}  # callback query id -> answered
         self._throttles: list[list] = []  # [method, retry_after, times left]
+        self._files: dict[str, dict] = {}  # file_id -> file_unique_id, file_size, file_path, data
+        self.photos: list[dict] = []  # the photos the bot sent: chat_id, data, filename, caption
         self._changed = asyncio.Condition()
         self._closing = False
         self._runner: web.AppRunner | None = None
@@ -232,6 +245,26 @@ class FakeTelegram:
             self._messages[(user["id"], message["message_id"])]["entities"] = message["entities"]
         return {"update_id": next(self._update_ids), "message": copy.deepcopy(message)}
 
+    def document_update(self, user: dict, file_name: str, data: bytes, *, mime_type: str | None = "text/csv",
+                        file_size: int | None = None, unique_id: str | None = None) -> dict:
+        """An update carrying a document the user sent. `file_size` is what Telegram announces (the bytes' by
+        default); the same `unique_id` is the same file sent again (Telegram's file_unique_id)."""
+        n = len(self._files) + 1
+        file_id = f"BQACAgQAAxkBAAI{n:04d}{uuid.uuid4().hex[:12]}"
+        unique = unique_id or f"AgAD{n:04d}"
+        self._files[file_id] = {"file_unique_id": unique, "file_size": len(data) if file_size is None else file_size,
+                                "file_path": f"documents/file_{n}{os.path.splitext(file_name)[1]}", "data": data}
+        document = {"file_name": file_name, "file_id": file_id, "file_unique_id": unique,
+                    "file_size": self._files[file_id]["file_size"]}
+        if mime_type:
+            document["mime_type"] = mime_type
+        message = self._store(self._chat_of(user), user, None, extra={"document": document})
+        return {"update_id": next(self._update_ids), "message": copy.deepcopy(message)}
+
+    def downloads(self) -> list[Call]:
+        """The file downloads the bot made."""
+        return [c for c in self.calls if c.method == "download"]
+
     def tap_update(self, user: dict, message: dict, data: str) -> dict:
         """An update for a tap on a button of `message` (as it stands now) sending `data`."""
         query_id = uuid.uuid4().hex[:16]
@@ -266,6 +299,8 @@ class FakeTelegram:
 
     async def _handle(self, request: web.Request) -> web.Response:
         prefix, _, method = request.match_info["path"].partition("/")
+        if prefix == "file":
+            return self._download(method)
         if prefix != f"bot{self.token}":
             return _answer(ApiError(401, "Unauthorized"))
         params = await _params(request)
@@ -286,6 +321,17 @@ class FakeTelegram:
         async with self._changed:
             self._changed.notify_all()
         return web.json_response({"ok": True, "result": call.result})
+
+    def _download(self, path: str) -> web.Response:
+        """GET /file/bot<token>/<file_path>: a file getFile handed out."""
+        prefix, _, file_path = path.partition("/")
+        found = next((f for f in self._files.values() if f["file_path"] == file_path), None)
+        call = Call("download", {"file_path": file_path}, 200)
+        self.calls.append(call)
+        if prefix != f"bot{self.token}" or found is None:
+            call.status = 404
+            return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
+        return web.Response(body=found["data"], content_type="application/octet-stream")
 
     async def _api_getMe(self, params: dict) -> dict:
         return self.bot_user
@@ -350,6 +396,8 @@ class FakeTelegram:
 
     async def _api_editMessageText(self, params: dict) -> dict:
         message = self._editable(params)
+        if "text" not in message:
+            raise bad_request("there is no text in the message to edit")
         text, entities = _text(params)
         markup = _reply_markup(params.get("reply_markup"))
         inline = markup if markup and "inline_keyboard" in markup else None
@@ -369,6 +417,35 @@ class FakeTelegram:
                               "exactly the same as a current content and reply markup of the message")
         self._set_markup(message, inline)
         message["edit_date"] = int(time.time())
+        return copy.deepcopy(message)
+
+    async def _api_getFile(self, params: dict) -> dict:
+        file_id = str(params.get("file_id") or "")
+        file = self._files.get(file_id)
+        if file is None:
+            raise bad_request("invalid file_id")
+        if file["file_size"] > DOWNLOAD_LIMIT:
+            raise bad_request("file is too big")
+        return {"file_id": file_id, "file_unique_id": file["file_unique_id"], "file_size": file["file_size"],
+                "file_path": file["file_path"]}
+
+    async def _api_sendPhoto(self, params: dict) -> dict:
+        chat = self._writable_chat(params.get("chat_id"))
+        photo = params.get("photo")
+        if not isinstance(photo, web.FileField):  # a file_id or URL of a photo Telegram already has: not here
+            raise bad_request("wrong file identifier/HTTP URL specified")
+        data = photo.file.read()
+        width, height = _image_size(data)
+        if len(data) > PHOTO_LIMIT or width + height > 10_000 or max(width, height) > 20 * min(width, height):
+            raise bad_request("PHOTO_INVALID_DIMENSIONS")
+        caption = str(params.get("caption") or "")
+        if len(caption) > CAPTION_LIMIT:
+            raise bad_request("message caption is too long")
+        self.photos.append({"chat_id": chat["id"], "data": data, "filename": photo.filename, "caption": caption})
+        sizes = [{"file_id": f"AgACAgQAAxkBAAI{len(self.photos):04d}", "file_unique_id": f"AQAD{len(self.photos):04d}",
+                  "width": width, "height": height, "file_size": len(data)}]
+        message = self._store(chat, self.bot_user, None, extra={"photo": sizes, **({"caption": caption} if caption
+                                                                                   else {})})
         return copy.deepcopy(message)
 
     async def _api_answerCallbackQuery(self, params: dict) -> bool:
@@ -400,10 +477,12 @@ class FakeTelegram:
             raise bad_request("message to edit not found")
         return message
 
-    def _store(self, chat: dict, sender: dict, text: str, *, entities: list | None = None, markup: dict | None = None,
-               reply_to: dict | None = None) -> dict:
+    def _store(self, chat: dict, sender: dict, text: str | None, *, entities: list | None = None,
+               markup: dict | None = None, reply_to: dict | None = None, extra: dict | None = None) -> dict:
+        """A message in the chat: text, or (text None) what `extra` holds, a document or a photo."""
         ids = self._message_ids.setdefault(chat["id"], itertools.count(1))
-        message = {"message_id": next(ids), "from": sender, "chat": chat, "date": int(time.time()), "text": text}
+        message = {"message_id": next(ids), "from": sender, "chat": chat, "date": int(time.time()),
+                   **({"text": text} if text is not None else {}), **(extra or {})}
         if entities:
             message["entities"] = entities
         if reply_to is not None:
@@ -438,6 +517,13 @@ async def _params(request: web.Request) -> dict[str, Any]:
                 value = json.loads(value)
             params[key] = value
     return params
+
+
+def _image_size(data: bytes) -> tuple[int, int]:
+    """A PNG's width and height, as Telegram reads them before taking a photo."""
+    if data.startswith(PNG_SIGNATURE) and data[12:16] == b"IHDR":
+        return struct.unpack(">II", data[16:24])
+    raise bad_request("IMAGE_PROCESS_FAILED")  # (Telegram takes JPEGs too; the bot sends only PNGs)
 
 
 def _flag(value: Any) -> bool:
