@@ -19,14 +19,7 @@ METHOD_LABELS = {
 }
 
 
-def _refuse_nul(value: str, what: str) -> None:
-    # PostgreSQL text cannot hold one: refused here with a reason rather than by the database.
-    if "\x00" in value:
-        raise InvalidInput(f"{what} can't contain a null character.")
-
-
 def clean_text(value: str | None, *, field: str, max_length: int, required: bool = False) -> str | None:
-    _refuse_nul(value or "", f"The {field}")
     value = re.sub(r"\s+", " ", value or "").strip()
     if not value:
         if required:
@@ -38,7 +31,6 @@ def clean_text(value: str | None, *, field: str, max_length: int, required: bool
 
 
 def clean_note(value: str | None, max_length: int = 5000) -> str | None:
-    _refuse_nul(value or "", "A note")
     value = (value or "").strip()
     if not value:
         return None

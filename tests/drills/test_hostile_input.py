@@ -58,7 +58,8 @@ async def test_console_keeps_injection_strings_as_typed_and_refuses_what_no_fiel
     for text, what in REFUSED.items():
         for line in (f"add Eve {text} Smith", f"note bob {text}"):
             said = await chat.send(line)
-            assert ("too long" in said) if what == "100 KB" else ("null character" in said), (what, said[:200])
+            # PostgreSQL refuses a null character: the database's refusal comes back as a plain sentence.
+            assert ("too long" in said) if what == "100 KB" else ("could not be saved" in said), (what, said[:200])
     assert await table_counts(core) == before
 
 
