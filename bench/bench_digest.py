@@ -10,7 +10,8 @@ second to one chat; the minimal HTTP notifier there reaches it. The scheduler's 
 recorded); the bench only beats faster than the 30-second production beat, so that retries after a 429 are
 not left waiting for it. Reports the total time, messages per second and the 429 count, and the cost of a tick
 with nothing due (what every process pays each beat). `--unpaced` turns the scheduler's pacing off, to show
-what it saves.
+what it saves. `figures()` is what `python -m bench` calls (the digest through the real notifiers and both
+platforms is bench/bench_process.py's).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from datetime import datetime, timedelta, timezone
 
 import psycopg
 
-from bench.common import bench_database, machine, summary
+from bench.common import Figure, bench_database, figure, machine, percentile, repeated, summary
 from bench.fake_telegram import FakeTelegram, HttpTelegramNotifier
 from core import db
 from core.service import Core
@@ -59,7 +60,7 @@ def populate(url: str, users: int, contacts: int) -> None:
         conn.execute("VACUUM ANALYZE")
 
 
-async def run(url: str, users: int, paced: bool) -> None:
+async def run(url: str, users: int, paced: bool) -> dict:
     server = FakeTelegram()
     notifier = HttpTelegramNotifier(await server.start())
     engine = db.create_engine(url, pool_size=10)
@@ -83,11 +84,30 @@ async def run(url: str, users: int, paced: bool) -> None:
         await notifier.close()
         await server.stop()
         await engine.dispose()
-    delivered = len(server.delivered)
-    print(f"{'paced' if paced else 'unpaced'}: {delivered} digests delivered in {elapsed:.1f} s = "
-          f"{delivered / elapsed:.1f} messages/s (limit 30/s), 429 answers: {server.too_many_requests}, "
-          f"retries: {outcomes['retry']}, ticks: {beats}")
-    print(f"  a tick with nothing due among {users} users: {summary(idle_ms)}")
+    return {"delivered": len(server.delivered), "elapsed": elapsed, "throttled": server.too_many_requests,
+            "retries": outcomes["retry"], "beats": beats, "idle_ms": idle_ms}
+
+
+def report(users: int, paced: bool, r: dict) -> None:
+    print(f"{'paced' if paced else 'unpaced'}: {r['delivered']} digests delivered in {r['elapsed']:.1f} s = "
+          f"{r['delivered'] / r['elapsed']:.1f} messages/s (limit 30/s), 429 answers: {r['throttled']}, "
+          f"retries: {r['retries']}, ticks: {r['beats']}")
+    print(f"  a tick with nothing due among {users} users: {summary(r['idle_ms'])}")
+
+
+def figures(quick: bool, runs: int = 1) -> list[Figure]:
+    """The cost of a beat with nothing due (what every process pays every 30 s), after the digests went."""
+    users = 200 if quick else 1000
+
+    def once(index: int) -> dict[str, float]:
+        with bench_database(f"pipedriven_bench_digest_{index}") as url:
+            populate(url, users, 20)
+            r = asyncio.run(run(url, users, True))
+        return {"idle_p50": percentile(r["idle_ms"], 50), "idle_p95": percentile(r["idle_ms"], 95)}
+
+    stats = repeated(runs, once)
+    return [figure(stats, "idle_p50", f"a scheduler beat with nothing due among {users:,} users, p50", "ms"),
+            figure(stats, "idle_p95", "  p95", "ms")]
 
 
 def main() -> None:
@@ -100,7 +120,7 @@ def main() -> None:
     for paced in (True, False) if args.unpaced else (True,):
         with bench_database(f"pipedriven_bench_digest_{'paced' if paced else 'unpaced'}") as url:
             populate(url, args.users, args.contacts)
-            asyncio.run(run(url, args.users, paced))
+            report(args.users, paced, asyncio.run(run(url, args.users, paced)))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@
 3. A burst of warm flags (200 by default, across 50 organisations) tapped as fast as the chat takes them,
    against the plan's burst limit (20 requests / 2 s, searches 10 / 2 s): 429s met, total time, calls.
 The fake runs in the same process and event loop as the worker, on a shared machine: the figures include
-that contention.
+that contention. `figures()` is what `python -m bench` calls.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
-from bench.common import bench_database, machine, summary
+from bench.common import Figure, bench_database, figure, machine, medians, percentile, summary
 from bot.conversation import Conversation
 from core import db
 from core.commands import AddContact, BookMeeting, ContactRef, CreateUser, FlagWarm, LogOutreach, Actor
@@ -61,7 +61,7 @@ async def contacts_for(core: Core, user, count: int, organisations: int, prefix:
             for n in range(count)]
 
 
-async def latency(url: str, samples: int, pace: float, plan_limit: int) -> None:
+async def latency(url: str, samples: int, pace: float, plan_limit: int) -> tuple[list[float], list[float]]:
     fake = FakePipedrive(burst_limit=plan_limit, users=(("Ana Silva", "ana@example.com"),))
     await fake.start()
     engine = db.create_engine(url)
@@ -86,11 +86,11 @@ async def latency(url: str, samples: int, pace: float, plan_limit: int) -> None:
         await service.stop()
         await engine.dispose()
         await fake.stop()
-    print(f"1. tap → person in Pipedrive: {summary(to_person)}")
-    print(f"   tap → sync done (ids stored): {summary(to_done)}   (one tap every {pace} s)")
+    return to_person, to_done
 
 
-async def calls_per_sync(url: str, plan_limit: int) -> None:
+async def calls_per_sync(url: str, plan_limit: int) -> list[tuple[str, int, int, str]]:
+    """Per step: its label, the API calls and tokens its sync took, and the calls made."""
     fake = FakePipedrive(burst_limit=plan_limit, users=(("Cal Cost", "cal@example.com"),))
     await fake.start()
     engine = db.create_engine(url)
@@ -107,7 +107,7 @@ async def calls_per_sync(url: str, plan_limit: int) -> None:
                                                       at=datetime.now(timezone.utc) + timedelta(days=2))),
         ("call logged (person known)", LogOutreach(me, ContactRef(id=second.id), "call")),
     ]
-    print("2. API calls and token cost per sync:")
+    costs = []
     try:
         for label, command in steps:
             await core.execute(command)
@@ -115,14 +115,15 @@ async def calls_per_sync(url: str, plan_limit: int) -> None:
             await worker.drain()
             spent = sum(c.client.tokens_spent for c in worker.companies) - tokens
             paths = ", ".join(f"{s.method} {s.path.removeprefix('/api')}" for s in fake.seen[calls:])
-            print(f"   {label:<36} {len(fake.seen) - calls} calls, {spent:>3} tokens: {paths}")
+            costs.append((label, len(fake.seen) - calls, spent, paths))
     finally:
         await worker.aclose()
         await engine.dispose()
         await fake.stop()
+    return costs
 
 
-async def burst(url: str, flags: int, organisations: int, plan_limit: int) -> None:
+async def burst(url: str, flags: int, organisations: int, plan_limit: int) -> dict:
     fake = FakePipedrive(burst_limit=plan_limit, users=(("Bo Burst", "bo@example.com"),))
     await fake.start()
     engine = db.create_engine(url)
@@ -148,16 +149,63 @@ async def burst(url: str, flags: int, organisations: int, plan_limit: int) -> No
         await service.stop()
         await engine.dispose()
         await fake.stop()
-    searches = sum(1 for s in fake.seen if s.search)
-    print(f"3. burst of {flags} warm flags ({organisations} organisations), plan limit {plan_limit} req / 2 s, "
-          f"search {fake.search_limit} / 2 s:")
-    print(f"   taps took {tapped:.1f} s; all {flags} persons synced after {total:.1f} s "
-          f"({flags / total:.1f} syncs/s); 429s: {fake.throttled}")
-    print(f"   {len(fake.seen)} calls ({searches} searches), {tokens} tokens; "
-          f"{len(fake.organizations)} organisations and {len(fake.persons)} persons created (no duplicates: "
-          f"{len(fake.organizations) == organisations and len(fake.persons) == flags}); "
-          f"requests held back by the throttle {held:.0f} s in all (across {service.core.settings.pipedrive_concurrency} "
-          f"workers)")
+    return {"flags": flags, "organisations": organisations, "tapped": tapped, "total": total,
+            "throttled": fake.throttled, "calls": len(fake.seen), "searches": sum(1 for s in fake.seen if s.search),
+            "tokens": tokens, "held": held, "workers": service.core.settings.pipedrive_concurrency,
+            "no_duplicates": len(fake.organizations) == organisations and len(fake.persons) == flags,
+            "search_limit": fake.search_limit}
+
+
+def print_latency(to_person: list[float], to_done: list[float], pace: float) -> None:
+    print(f"1. tap → person in Pipedrive: {summary(to_person)}")
+    print(f"   tap → sync done (ids stored): {summary(to_done)}   (one tap every {pace} s)")
+
+
+def print_costs(costs: list[tuple[str, int, int, str]]) -> None:
+    print("2. API calls and token cost per sync:")
+    for label, calls, spent, paths in costs:
+        print(f"   {label:<36} {calls} calls, {spent:>3} tokens: {paths}")
+
+
+def print_burst(b: dict, plan_limit: int) -> None:
+    print(f"3. burst of {b['flags']} warm flags ({b['organisations']} organisations), plan limit {plan_limit} "
+          f"req / 2 s, search {b['search_limit']} / 2 s:")
+    print(f"   taps took {b['tapped']:.1f} s; all {b['flags']} persons synced after {b['total']:.1f} s "
+          f"({b['flags'] / b['total']:.1f} syncs/s); 429s: {b['throttled']}")
+    print(f"   {b['calls']} calls ({b['searches']} searches), {b['tokens']} tokens; no duplicates: "
+          f"{b['no_duplicates']}; requests held back by the throttle {b['held']:.0f} s in all (across "
+          f"{b['workers']} workers)")
+
+
+def figures(quick: bool, runs: int = 3) -> list[Figure]:
+    """Latency: the medians of `runs` runs; the costs are the same every run; the burst runs once (it is long)."""
+    samples, flags, plan_limit, pace = (10, 40, 20, 0.3) if quick else (40, 200, 20, 0.5)
+    latencies = []
+    for run in range(runs):
+        with bench_database(f"pipedriven_bench_pipedrive_{run}") as url:
+            to_person, to_done = asyncio.run(latency(url, samples, pace, plan_limit))
+        latencies.append({f"{name}_p{p}": percentile(values, p)
+                          for name, values in (("person", to_person), ("done", to_done)) for p in (50, 95)})
+    with bench_database("pipedriven_bench_pipedrive") as url:
+        costs = asyncio.run(calls_per_sync(url, plan_limit))
+        b = asyncio.run(burst(url, flags, min(50, flags // 4), plan_limit))
+    stats = medians(latencies)
+    rows = [
+        figure(stats, "person_p50", f"warm flag → person in Pipedrive, p50 ({samples} taps a run, one every {pace} s)",
+               "ms"),
+        figure(stats, "person_p95", "warm flag → person in Pipedrive, p95", "ms", target="≤ 2,000 ms", limit=2000),
+        figure(stats, "done_p95", "  → sync done (ids stored), p95", "ms"),
+    ]
+    rows += [Figure(f"  {label}: API calls", calls, "", note=f"{spent} tokens: {paths}")
+             for label, calls, spent, paths in costs]
+    rows += [
+        Figure(f"{b['flags']} warm flags at once ({b['organisations']} orgs, plan {plan_limit} req / 2 s): "
+               f"all synced after", b["total"], "s", note=f"{b['calls']} calls, {b['tokens']} tokens, "
+               f"no duplicates: {b['no_duplicates']}"),
+        Figure("  syncs per second in that burst", b["flags"] / b["total"], "/s"),
+        Figure("  429s met in that burst", b["throttled"], "", target="0", met=b["throttled"] == 0),
+    ]
+    return rows
 
 
 def main() -> None:
@@ -170,9 +218,9 @@ def main() -> None:
     args = parser.parse_args()
     print(f"Pipedrive sync against the local fake ({machine()})")
     with bench_database("pipedriven_bench_pipedrive") as url:
-        asyncio.run(latency(url, args.samples, args.pace, args.plan_limit))
-        asyncio.run(calls_per_sync(url, args.plan_limit))
-        asyncio.run(burst(url, args.burst, args.organisations, args.plan_limit))
+        print_latency(*asyncio.run(latency(url, args.samples, args.pace, args.plan_limit)), args.pace)
+        print_costs(asyncio.run(calls_per_sync(url, args.plan_limit)))
+        print_burst(asyncio.run(burst(url, args.burst, args.organisations, args.plan_limit)), args.plan_limit)
 
 
 if __name__ == "__main__":

@@ -1,15 +1,38 @@
-"""Shared benchmark plumbing: a database to measure in, and percentiles."""
+"""Shared benchmark plumbing: a database to measure in, percentiles, figures and their medians, the machine."""
 
 from __future__ import annotations
 
 import os
 import platform
+import socket
 import statistics
 import tempfile
+from collections import deque
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from core import db
+
+# The embedded server shared by every benchmark of one `python -m bench` run (see `shared_server`).
+_shared_admin_url: str | None = None
+
+
+@contextmanager
+def shared_server() -> Iterator[None]:
+    """Start one throwaway embedded server for all the benchmarks run inside (unless BENCH_DATABASE_URL is set)."""
+    global _shared_admin_url
+    if os.environ.get("BENCH_DATABASE_URL") or _shared_admin_url:
+        yield
+        return
+    server = db.EmbeddedServer(Path(tempfile.mkdtemp(prefix="pipedriven-bench-")), cleanup_mode="delete")
+    _shared_admin_url = server.url("postgres")
+    try:
+        yield
+    finally:
+        _shared_admin_url = None
+        server.stop()
 
 
 @contextmanager
@@ -19,6 +42,8 @@ def bench_database(name: str):
     server = None
     if configured:
         admin = db.sqlalchemy_url(configured)
+    elif _shared_admin_url:
+        admin = _shared_admin_url
     else:
         server = db.EmbeddedServer(Path(tempfile.mkdtemp(prefix="pipedriven-bench-")), cleanup_mode="delete")
         admin = server.url("postgres")
@@ -48,3 +73,92 @@ def summary(values_ms: list[float]) -> str:
 
 def machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# --- figures for the table of `python -m bench` ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One measured value of one benchmark: the median of `runs` runs (each run's value is in `spread`)."""
+
+    label: str
+    value: float
+    unit: str  # "ms", "s", "/s", "MB", "" (a count), "×"
+    runs: int = 1
+    target: str = ""  # e.g. "≤ 10 ms"
+    met: bool | None = None  # against the target, when there is one
+    spread: tuple[float, ...] = ()
+    note: str = ""
+
+    def shown(self) -> str:
+        digits = 0 if self.unit in ("", "MB") or abs(self.value) >= 100 else (1 if abs(self.value) >= 10 else 2)
+        number = f"{self.value:,.{digits}f}"
+        return f"{number} {self.unit}".strip() if self.unit not in ("×", "/s") else f"{number}{self.unit}"
+
+
+def medians(runs: list[dict[str, float]]) -> dict[str, tuple[float, tuple[float, ...]]]:
+    """Per key: the median of the runs' values, and the values themselves."""
+    keys = runs[0].keys()
+    return {key: (statistics.median(run[key] for run in runs), tuple(run[key] for run in runs)) for key in keys}
+
+
+def repeated(runs: int, measure_once: Callable[[int], dict[str, float]]) -> dict[str, tuple[float, tuple]]:
+    """Run `measure_once(run_index)` `runs` times; each key's median and values."""
+    return medians([measure_once(n) for n in range(runs)])
+
+
+def figure(stats: dict[str, tuple[float, tuple]], key: str, label: str, unit: str, *, target: str = "",
+           limit: float | None = None, at_least: float | None = None, note: str = "") -> Figure:
+    """A Figure for `stats[key]`; `limit` (≤) or `at_least` (≥) decide whether the target was met."""
+    value, spread = stats[key]
+    met = None
+    if limit is not None:
+        met = value <= limit
+    elif at_least is not None:
+        met = value >= at_least
+    return Figure(label, value, unit, runs=len(spread), target=target, met=met, spread=spread, note=note)
+
+
+# --- platform rate limits, as the local fakes enforce them ------------------------------------------------
+
+
+class SlidingWindow:
+    """At most `limit` events in any `seconds`-long window (how Telegram and Slack count), on a monotonic clock."""
+
+    def __init__(self, limit: int, seconds: float = 1.0) -> None:
+        self.limit, self.seconds = limit, seconds
+        self._recent: deque[float] = deque()
+
+    def wait(self, now: float) -> float:
+        """Seconds until one more event fits (0 if it fits now)."""
+        while self._recent and self._recent[0] <= now - self.seconds:
+            self._recent.popleft()
+        return self._recent[0] + self.seconds - now if len(self._recent) >= self.limit else 0.0
+
+    def add(self, now: float) -> None:
+        self._recent.append(now)
+
+
+class TokenBucket:
+    """`rate` events a second with bursts of up to `burst` (Slack's “1 a second per channel, short bursts”)."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, burst
+        self._tokens, self._at = float(burst), None
+
+    def wait(self, now: float) -> float:
+        if self._at is not None:
+            self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+        self._at = now
+        return 0.0 if self._tokens >= 1 else (1 - self._tokens) / self.rate
+
+    def add(self, now: float) -> None:
+        self.wait(now)
+        self._tokens -= 1

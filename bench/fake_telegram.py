@@ -12,11 +12,12 @@ from __future__ import annotations
 import math
 import socket
 import time
-from collections import defaultdict, deque
+from collections import defaultdict
 
 import aiohttp
 from aiohttp import web
 
+from bench.common import SlidingWindow
 from bot.notify import ChatTarget, PermanentDeliveryError, TemporaryDeliveryError
 from bot.replies import Reply
 
@@ -28,8 +29,8 @@ class FakeTelegram:
         self.blocked = set(blocked)
         self.delivered: list[dict] = []
         self.too_many_requests = 0
-        self._recent: deque[float] = deque()
-        self._recent_by_chat: dict[str, deque[float]] = defaultdict(deque)
+        self._overall = SlidingWindow(per_second)
+        self._by_chat: dict[str, SlidingWindow] = defaultdict(lambda: SlidingWindow(per_chat_per_second))
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> str:
@@ -51,8 +52,7 @@ class FakeTelegram:
         body = await request.json()
         chat = str(body.get("chat_id"))
         now = time.monotonic()
-        wait = max(self._over(self._recent, self.per_second, now),
-                   self._over(self._recent_by_chat[chat], self.per_chat_per_second, now))
+        wait = max(self._overall.wait(now), self._by_chat[chat].wait(now))
         if wait > 0:
             self.too_many_requests += 1
             retry_after = max(1, math.ceil(wait))
@@ -62,19 +62,12 @@ class FakeTelegram:
         if chat in self.blocked:
             return web.json_response({"ok": False, "error_code": 403,
                                       "description": "Forbidden: bot was blocked by the user"}, status=403)
-        self._recent.append(now)
-        self._recent_by_chat[chat].append(now)
+        self._overall.add(now)
+        self._by_chat[chat].add(now)
         self.delivered.append(body)
         return web.json_response({"ok": True, "result": {"message_id": len(self.delivered),
                                                          "chat": {"id": body.get("chat_id")},
                                                          "text": body.get("text")}})
-
-    @staticmethod
-    def _over(recent: deque[float], limit: int, now: float) -> float:
-        """Seconds until one more message fits in the sliding second (0 if it fits now)."""
-        while recent and recent[0] <= now - 1.0:
-            recent.popleft()
-        return recent[0] + 1.0 - now if len(recent) >= limit else 0.0
 
 
 class HttpTelegramNotifier:

@@ -68,6 +68,11 @@ def scheduler_service(core: Core, notifiers: dict[str, Notifier]) -> Service:
 
 async def run_forever(settings: Settings, core: Core, stop: asyncio.Event | None = None) -> None:
     services, _ = build_services(settings, core)
+    await run_services(services, stop)
+
+
+async def run_services(services: list[Service], stop: asyncio.Event | None = None) -> None:
+    """Start the services in order, run until SIGINT/SIGTERM (or `stop`), then stop them in reverse order."""
     if not services:
         raise NothingToRun(" ".join(NothingToRun.__doc__.split()))
     stop = stop or asyncio.Event()

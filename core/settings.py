@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     pipedrive_cache_seconds: float = Field(default=600.0, ge=0, description="expiry of cached Pipedrive lookups")
     pipedrive_poll_seconds: float = Field(default=5.0, gt=0, description="outbox poll when no notification comes")
     pipedrive_concurrency: int = Field(default=4, ge=1, le=32, description="syncs in flight per process")
+    # A claim outlives any healthy sync (timeouts and rate-limit waits included); a dead process's claim is
+    # taken over by another once it runs out.
+    pipedrive_lease_seconds: float = Field(default=300.0, gt=0)
 
     @property
     def pipedrive_url(self) -> str:

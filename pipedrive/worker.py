@@ -34,7 +34,6 @@ from pipedrive.throttle import Throttle
 
 log = logging.getLogger(__name__)
 
-LEASE_SECONDS = 300.0  # a claim outlives any healthy sync (timeouts and rate-limit waits included)
 MAX_BACKOFF_SECONDS = 900.0
 MIN_IDLE_SECONDS = 0.5  # never poll faster than this, whatever falls due
 STOP_GRACE_SECONDS = 15.0
@@ -69,7 +68,7 @@ class SyncWorker:
 
     async def run_once(self) -> bool:
         """Sync the next due row, if any; whether there was one."""
-        task = await self.core.execute(ClaimSync(lease_seconds=LEASE_SECONDS))
+        task = await self.core.execute(ClaimSync(lease_seconds=self.settings.pipedrive_lease_seconds))
         if task is None:
             return False
         await self.core.execute(await self._attempt(task))

@@ -45,9 +45,11 @@ class Dispatcher:
         self.conversations = {platform: Conversation(core, platform) for platform in self.notifiers}
         self.batch = batch
         self.concurrency = concurrency
-        self._slots = asyncio.Semaphore(concurrency)
+        # Each platform claims and sends on its own (its own slots, its own batches), so that one platform's
+        # slower pace (Slack's 5 a second) never holds back another's (Telegram's 30).
+        self._slots = {platform: asyncio.Semaphore(concurrency) for platform in self.notifiers}
         # Claimed but not yet through, across batches: the next batch is claimed as this runs low.
-        self._unfinished = 0
+        self._unfinished = {platform: 0 for platform in self.notifiers}
         self._progress = asyncio.Condition()
         # Names this process's claims: only the claimant records an outcome.
         self.token = token or uuid.uuid4().hex
@@ -57,19 +59,8 @@ class Dispatcher:
         outcomes: Counter = Counter()
         if not self.notifiers:
             return outcomes
-        batches: list[asyncio.Task] = []
-        try:
-            while True:
-                due = await self.core.execute(ClaimDueDeliveries(tuple(self.notifiers), self.token, self.batch))
-                self._unfinished += len(due.claims)
-                batches.append(asyncio.create_task(self._deliver_batch(due.claims, outcomes)))
-                if not due.more:
-                    break
-                # Claim the next batch just before the senders run dry, not sooner: a claim's lease is running.
-                async with self._progress:
-                    await self._progress.wait_for(lambda: self._unfinished < self.concurrency)
-        finally:
-            results = await asyncio.gather(*batches, return_exceptions=True)
+        results = await asyncio.gather(*(self._tick(platform, outcomes) for platform in self.notifiers),
+                                       return_exceptions=True)
         for result in results:
             if isinstance(result, BaseException):
                 raise result
@@ -77,6 +68,24 @@ class Dispatcher:
         if notices:
             outcomes["notices"] = notices
         return outcomes
+
+    async def _tick(self, platform: str, outcomes: Counter) -> None:
+        batches: list[asyncio.Task] = []
+        try:
+            while True:
+                due = await self.core.execute(ClaimDueDeliveries((platform,), self.token, self.batch))
+                self._unfinished[platform] += len(due.claims)
+                batches.append(asyncio.create_task(self._deliver_batch(due.claims, outcomes)))
+                if not due.more:
+                    break
+                # Claim the next batch just before the senders run dry, not sooner: a claim's lease is running.
+                async with self._progress:
+                    await self._progress.wait_for(lambda: self._unfinished[platform] < self.concurrency)
+        finally:
+            results = await asyncio.gather(*batches, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
 
     async def send_sync_notices(self) -> int:
         """Tell users, once, about Pipedrive syncs only they can fix (a refused token, a missing field).
@@ -117,12 +126,12 @@ class Dispatcher:
         try:
             return await self._deliver(claim)
         finally:
-            self._unfinished -= 1
+            self._unfinished[claim.target.platform] -= 1
             async with self._progress:
                 self._progress.notify_all()
 
     async def _deliver(self, claim: DeliveryClaim) -> str:
-        async with self._slots:
+        async with self._slots[claim.target.platform]:
             try:
                 reply = await self._reply(claim)
             except Exception as exc:  # e.g. the database went away: the retry comes with backoff

