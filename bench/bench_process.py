@@ -33,6 +33,7 @@ import copy
 import json
 import os
 import random
+import shutil
 import signal
 import sys
 import tempfile
@@ -49,6 +50,7 @@ from bench.common import Figure, bench_database, figure, free_port, machine, med
 from bench.fakes import (
     SLACK_WORKSPACE_PER_MINUTE,
     TELEGRAM_PER_SECOND,
+    InThread,
     LimitedSlack,
     LimitedTelegram,
 )
@@ -154,6 +156,7 @@ class BotProcess:
                 await self.process.wait()
         if self._reader:
             await asyncio.gather(self._reader, return_exceptions=True)
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def sql(url: str, statement: str, params: tuple = ()) -> list:
@@ -375,30 +378,27 @@ def link_everyone(url: str) -> None:
 
 async def measure_digest(url: str, users: int) -> dict[str, float]:
     slack, telegram = LimitedSlack(), LimitedTelegram()
-    await slack.start()
-    await telegram.start()
     for user_id in range(1, users + 1):
         telegram.open_chat(telegram.user(TELEGRAM_BASE + user_id, f"Digest{user_id}"))
-    bot = BotProcess.against(url, slack, telegram)
-    try:
-        await bot.start()
-        await asyncio.sleep(IDLE_SECONDS)
-        idle_rss, _ = bot.memory()
-        start = time.perf_counter()
-        await asyncio.to_thread(link_everyone, url)
-        deadline = time.monotonic() + 120 + users * 60 / SLACK_WORKSPACE_PER_MINUTE * 2
-        while len(slack.posted_at) < users or len(telegram.posted_at) < users:
-            if time.monotonic() > deadline or bot.process.returncode is not None:
-                raise RuntimeError(f"only {len(slack.posted_at)} Slack and {len(telegram.posted_at)} Telegram "
-                                   f"digests arrived:\n" + "\n".join(bot.lines[-20:]))
-            await asyncio.sleep(0.2)
-        await asyncio.sleep(2)  # a beat or two: outcomes recorded, nothing more sent
-        sent = dict(await asyncio.to_thread(sql, url, "SELECT status, count(*) FROM deliveries GROUP BY status"))
-        after_rss, peak_rss = bot.memory()
-    finally:
-        await bot.stop()
-        await slack.stop()
-        await telegram.stop()
+    async with InThread(slack), InThread(telegram):
+        bot = BotProcess.against(url, slack, telegram)
+        try:
+            await bot.start()
+            await asyncio.sleep(IDLE_SECONDS)
+            idle_rss, _ = bot.memory()
+            start = time.perf_counter()
+            await asyncio.to_thread(link_everyone, url)
+            deadline = time.monotonic() + 120 + users * 60 / SLACK_WORKSPACE_PER_MINUTE * 2
+            while len(slack.posted_at) < users or len(telegram.posted_at) < users:
+                if time.monotonic() > deadline or bot.process.returncode is not None:
+                    raise RuntimeError(f"only {len(slack.posted_at)} Slack and {len(telegram.posted_at)} Telegram "
+                                       f"digests arrived:\n" + "\n".join(bot.lines[-20:]))
+                await asyncio.sleep(0.2)
+            await asyncio.sleep(2)  # a beat or two: outcomes recorded, nothing more sent
+            sent = dict(await asyncio.to_thread(sql, url, "SELECT status, count(*) FROM deliveries GROUP BY status"))
+            after_rss, peak_rss = bot.memory()
+        finally:
+            await bot.stop()
     if len(slack.posted_at) != users or len(telegram.posted_at) != users or sent.get("sent") != 2 * users:
         raise RuntimeError(f"digests: Slack {len(slack.posted_at)}, Telegram {len(telegram.posted_at)}, "
                            f"deliveries {sent} for {users} users")
