@@ -63,7 +63,7 @@ from core.commands import (
     UpdateSettings,
 )
 from core.errors import InvalidInput
-from core.models import OUTREACH_METHODS
+from core.validation import OUTREACH_METHODS
 from core.validation import clean_timezone
 
 
