@@ -63,8 +63,7 @@ from core.commands import (
     UpdateSettings,
 )
 from core.errors import InvalidInput
-from core.validation import OUTREACH_METHODS
-from core.validation import clean_timezone
+from core.validation import OUTREACH_METHODS, clean_timezone
 
 
 @dataclass(frozen=True)
