@@ -105,6 +105,7 @@ class LimitedTelegram(FakeTelegram, Arrivals):
         self.overall = SlidingWindow(TELEGRAM_PER_SECOND, 1.0)
         self.chats: dict[int, SlidingWindow] = defaultdict(lambda: SlidingWindow(TELEGRAM_PER_CHAT_PER_SECOND, 1.0))
         self.too_many_requests = 0
+        self.refusals: list[tuple[float, str]] = []  # when, and which limit
         self.posted_at: list[float] = []
 
     async def _api_sendMessage(self, params: dict) -> dict:
@@ -113,6 +114,7 @@ class LimitedTelegram(FakeTelegram, Arrivals):
         wait = max(self.overall.wait(now), self.chats[chat].wait(now))
         if wait > 0:
             self.too_many_requests += 1
+            self.refusals.append((time.perf_counter(), "chat" if self.chats[chat].wait(now) > 0 else "overall"))
             retry_after = max(1, math.ceil(wait))
             raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after)
         message = await super()._api_sendMessage(params)

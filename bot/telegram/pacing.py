@@ -1,9 +1,12 @@
 """Pacing of calls to the Bot API within Telegram's flood limits.
 
-PTB's AIORateLimiter keeps to about 30 messages a second overall and 20 a minute per group, and retries a
-429 after the retry_after Telegram gives (holding every other call meanwhile). It has no limit per private
-chat, where Telegram asks for about one message a second: this adds one, a leaky bucket that lets a short
-burst through (a few taps in a row, a list of several pages) and holds the chat to one a second after that.
+PTB's AIORateLimiter keeps to a pace overall and 20 a minute per group, and retries a 429 after the
+retry_after Telegram gives (holding every other call meanwhile). Its overall pace here is 25 a second with
+bursts of 5 (PTB's default, 30 a second with bursts of 30, lets the calls held during a retry_after out all at
+once, and Telegram, counting over a sliding second, answers that burst with more 429s: `python -m bench` met
+such cascades). It has no limit per private chat, where Telegram asks for about one message a second: this adds
+one, a leaky bucket that lets a short burst through (a few taps in a row, a list of several pages) and holds
+the chat to one a second after that.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 from aiolimiter import AsyncLimiter
 from telegram.ext import AIORateLimiter
 
+OVERALL_RATE, OVERALL_BURST = 25, 5  # calls a second to the Bot API as a whole, and how many may go at once
 PER_CHAT_RATE = 1.0  # messages a second, sustained
 PER_CHAT_BURST = 10  # calls let through at once before the pace applies
 MAX_CHAT_LIMITERS = 512  # idle limiters beyond this are dropped
@@ -21,7 +25,8 @@ MAX_CHAT_LIMITERS = 512  # idle limiters beyond this are dropped
 
 class PacedRateLimiter(AIORateLimiter):
     def __init__(self, *, max_retries: int) -> None:
-        super().__init__(max_retries=max_retries)
+        super().__init__(max_retries=max_retries, overall_max_rate=OVERALL_BURST,
+                         overall_time_period=OVERALL_BURST / OVERALL_RATE)
         self._chat_limiters: dict[int, AsyncLimiter] = {}
 
     def _chat_limiter(self, chat_id: int) -> AsyncLimiter:
