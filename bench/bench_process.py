@@ -420,6 +420,7 @@ async def measure_digest(url: str, users: int) -> dict[str, float]:
             "slack_rate": rate(slack.posted_at), "telegram_rate": rate(telegram.posted_at),
             "slack_busiest": busiest(slack.posted_at, 60.0), "telegram_busiest": busiest(telegram.posted_at, 1.0),
             "slack_429": slack.too_many_requests, "telegram_429": telegram.too_many_requests,
+            "telegram_429_chat": sum(1 for _, limit in telegram.refusals if limit == "chat"),
             "idle_rss": idle_rss, "after_rss": after_rss, "peak_rss": peak_rss}
 
 
@@ -447,7 +448,9 @@ def digest_figures(quick: bool, runs: int = 1) -> list[Figure]:
                f"{TELEGRAM_PER_SECOND}/s)", "/s"),
         figure(stats, "telegram_busiest", "  Telegram: most messages in any 1 s", "",
                target=f"≤ {TELEGRAM_PER_SECOND}", limit=TELEGRAM_PER_SECOND),
-        figure(stats, "telegram_429", "  Telegram: 429s met", "", target="0", limit=0),
+        figure(stats, "telegram_429", "  Telegram: 429s met", "", target="0", limit=0,
+               note=f"of which over one chat's limit: {stats['telegram_429_chat'][0]:.0f}; the rest over the "
+                    f"overall limit"),
         figure(stats, "idle_rss", f"memory (RSS) of an idle `pipedriven run` (Slack HTTP, Telegram webhook, "
                f"scheduler, sync; {users:,} users)", "MB"),
         figure(stats, "after_rss", "  after the digest", "MB"),
