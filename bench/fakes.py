@@ -12,14 +12,21 @@ Limits, as the platforms publish them:
 
 `arrival(key)` is a future resolved when the bot's answer arrives: Slack ("update", channel, ts) for a
 chat.update; Telegram ("edit", chat, message_id) for an editMessageText and ("answer", query_id) for an
-answerCallbackQuery. The time of each accepted digest message is kept in `posted_at`.
+answerCallbackQuery. The wall-clock time of each accepted digest message is kept in `posted_at`; GET
+/bench/stats answers it with the 429s given.
+
+`python -m bench.fakes slack|telegram [--chats N --first-chat ID]` serves one fake in a process of its own
+(for the digest benchmark: a fake sharing a process with other work would see requests late, bunched up, and
+count 429s the bot never earned), prints its address as a JSON line, and stops when its standard input closes.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import json
 import math
-import threading
+import sys
 import time
 from collections import defaultdict
 
@@ -64,6 +71,13 @@ class LimitedSlack(FakeSlack, Arrivals):
         self.too_many_requests = 0
         self.posted_at: list[float] = []
         self._runner: web.AppRunner | None = None
+        self.app.router.add_get("/bench/stats", self._stats)
+
+    def stats(self) -> dict:
+        return {"posted_at": self.posted_at, "too_many_requests": self.too_many_requests, "chat_refusals": 0}
+
+    async def _stats(self, request: web.Request) -> web.Response:
+        return web.json_response(self.stats())
 
     async def start(self) -> str:
         self._runner = web.AppRunner(self.app, access_log=None)
@@ -91,7 +105,7 @@ class LimitedSlack(FakeSlack, Arrivals):
             self.channels[channel].add(now)
         response = await super()._api(request)
         if method == "chat.postMessage" and response.status == 200:
-            self.posted_at.append(time.perf_counter())
+            self.posted_at.append(time.time())
         if method == "chat.update":
             args = self.calls[-1].args
             self.arrived(("update", args.get("channel"), args.get("ts")))
@@ -108,19 +122,28 @@ class LimitedTelegram(FakeTelegram, Arrivals):
         self.refusals: list[tuple[float, str]] = []  # when, and which limit
         self.posted_at: list[float] = []
 
+    def stats(self) -> dict:
+        return {"posted_at": self.posted_at, "too_many_requests": self.too_many_requests,
+                "chat_refusals": sum(1 for _, limit in self.refusals if limit == "chat")}
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.path == "/bench/stats":
+            return web.json_response(self.stats())
+        return await super()._handle(request)
+
     async def _api_sendMessage(self, params: dict) -> dict:
         chat = int(params.get("chat_id") or 0)
         now = time.monotonic()
         wait = max(self.overall.wait(now), self.chats[chat].wait(now))
         if wait > 0:
             self.too_many_requests += 1
-            self.refusals.append((time.perf_counter(), "chat" if self.chats[chat].wait(now) > 0 else "overall"))
+            self.refusals.append((time.time(), "chat" if self.chats[chat].wait(now) > 0 else "overall"))
             retry_after = max(1, math.ceil(wait))
             raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after)
         message = await super()._api_sendMessage(params)
         self.overall.add(now)
         self.chats[chat].add(now)
-        self.posted_at.append(time.perf_counter())
+        self.posted_at.append(time.time())
         return message
 
     async def seed_message(self, chat_id: int, html: str, keyboard: dict) -> dict:
@@ -139,25 +162,31 @@ class LimitedTelegram(FakeTelegram, Arrivals):
         return answered
 
 
-class InThread:
-    """Serve a fake on an event loop of its own, in a thread of its own: one fake's work (Slack's Block Kit checks
-    of each digest) then never holds back the other's requests, which would bunch them up in its clock."""
 
-    def __init__(self, fake) -> None:
-        self.fake = fake
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name=f"fake-{type(fake).__name__}", daemon=True)
+async def serve(kind: str, chats: int, first_chat: int) -> None:
+    fake = LimitedSlack() if kind == "slack" else LimitedTelegram()
+    await fake.start()
+    if isinstance(fake, LimitedTelegram):
+        for chat in range(first_chat, first_chat + chats):
+            fake.open_chat(fake.user(chat, f"User{chat}"))
+        address = {"token": fake.token, "api_url": fake.api_url, "url": fake.api_url.removesuffix("/bot")}
+    else:
+        address = {"url": fake.url}
+    print(json.dumps(address), flush=True)
+    try:
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)  # until the benchmark closes it
+    finally:
+        await fake.stop()
 
-    def _run(self, coroutine):
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(60)
 
-    async def __aenter__(self):
-        self.thread.start()
-        await asyncio.to_thread(self._run, self.fake.start())
-        return self.fake
+def main() -> None:
+    parser = argparse.ArgumentParser(description="serve one rate-limited fake platform")
+    parser.add_argument("kind", choices=["slack", "telegram"])
+    parser.add_argument("--chats", type=int, default=0, help="Telegram: private chats open with the bot")
+    parser.add_argument("--first-chat", type=int, default=1)
+    args = parser.parse_args()
+    asyncio.run(serve(args.kind, args.chats, args.first_chat))
 
-    async def __aexit__(self, *exc) -> None:
-        await asyncio.to_thread(self._run, self.fake.stop())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        await asyncio.to_thread(self.thread.join, 10)
-        self.loop.close()
+
+if __name__ == "__main__":
+    main()

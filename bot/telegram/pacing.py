@@ -2,9 +2,9 @@
 
 PTB's AIORateLimiter keeps to a pace overall and 20 a minute per group, and retries a 429 after the
 retry_after Telegram gives (holding every other call meanwhile). Its overall pace here is 25 a second with
-bursts of 5 (PTB's default, 30 a second with bursts of 30, lets the calls held during a retry_after out all at
+bursts of 2 (PTB's default, 30 a second with bursts of 30, lets the calls held during a retry_after out all at
 once, and Telegram, counting over a sliding second, answers that burst with more 429s: `python -m bench` met
-such cascades). It has no limit per private chat, where Telegram asks for about one message a second: this adds
+such cascades; a burst of 5 on top of 25 a second still filled Telegram's 30 to the brim). It has no limit per private chat, where Telegram asks for about one message a second: this adds
 one, a leaky bucket that lets a short burst through (a few taps in a row, a list of several pages) and holds
 the chat to one a second after that.
 """
@@ -17,7 +17,7 @@ from typing import Any
 from aiolimiter import AsyncLimiter
 from telegram.ext import AIORateLimiter
 
-OVERALL_RATE, OVERALL_BURST = 25, 5  # calls a second to the Bot API as a whole, and how many may go at once
+OVERALL_RATE, OVERALL_BURST = 25, 2  # calls a second to the Bot API as a whole, and how many may go at once
 PER_CHAT_RATE = 1.0  # messages a second, sustained
 PER_CHAT_BURST = 10  # calls let through at once before the pace applies
 MAX_CHAT_LIMITERS = 512  # idle limiters beyond this are dropped
