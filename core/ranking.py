@@ -62,26 +62,23 @@ WITH fu AS (
      WHERE p.user_id = :uid AND p.status IN ({_ACTIVE_PLAN}) AND k.last_contacted_at >= p.started_at
        AND a.kind IN ('email', 'call')
      ORDER BY p.contact_id, a.id DESC
-), camp AS (
-    SELECT cc.contact_id, array_agg(c.name ORDER BY c.id) AS names
-      FROM campaigns c
-      JOIN campaign_contacts cc ON cc.campaign_id = c.id
-      JOIN contacts k ON k.id = cc.contact_id
-     WHERE c.status = 'live' AND k.owner_id = :uid
-     GROUP BY cc.contact_id
 ), touched AS (
     SELECT k.id, k.warmness, k.last_contacted_at, k.past_business,
            coalesce(fu.has_due, false) AS has_due, fu.due_note, fu.due_from_snooze,
-           coalesce(fu.has_future, false) AS has_future, camp.names AS campaign_names,
+           coalesce(fu.has_future, false) AS has_future,
+           live.contact_id IS NOT NULL AS in_live_campaign,
            step.plan_id IS NOT NULL AS step_due,
            -- Calendar days in the user's timezone: a touch late yesterday is “1 day”, not “0 days”.
            CAST(:today AS date) - CAST(timezone(CAST(:tz AS text), k.last_contacted_at) AS date) AS days_since,
            last_touch.kind AS last_kind, last_touch.outcome AS last_outcome
       FROM contacts k
       LEFT JOIN fu ON fu.contact_id = k.id
-      LEFT JOIN camp ON camp.contact_id = k.id
       LEFT JOIN step ON step.contact_id = k.id
       LEFT JOIN last_touch ON last_touch.contact_id = k.id
+      -- In a live campaign? One index probe per contact (LATERAL … LIMIT 1 keeps it so): the planner would
+      -- otherwise hash every live campaign's members, whatever the size of this bank.
+      LEFT JOIN LATERAL (SELECT cc.contact_id FROM campaign_contacts cc JOIN campaigns c ON c.id = cc.campaign_id
+                          WHERE cc.contact_id = k.id AND c.status = 'live' LIMIT 1) live ON true
      WHERE k.owner_id = :uid
        AND (k.last_contacted_at IS NULL OR k.last_contacted_at < :day_start)
 ), ruled AS (
@@ -100,7 +97,7 @@ WITH fu AS (
          + {WARMNESS_POINTS} * warmness
          + (CASE WHEN past_business > 0 THEN {PAST_BUSINESS_POINTS}
                       * least(ln(1 + past_business) / ln(1 + {PAST_BUSINESS_CAP}), 1) ELSE 0 END)
-         + (CASE WHEN campaign_names IS NOT NULL THEN {CAMPAIGN_POINTS} ELSE 0 END) AS score
+         + (CASE WHEN in_live_campaign THEN {CAMPAIGN_POINTS} ELSE 0 END) AS score
       FROM ruled
 ), top AS (
     -- Sort narrow rows; fetch the full contact only for the few that make the list.
@@ -113,8 +110,11 @@ WITH fu AS (
      ORDER BY score DESC, last_contacted_at ASC NULLS FIRST, id ASC
      LIMIT :limit
 )
-SELECT top.has_due, top.due_note, top.due_from_snooze, top.campaign_names, top.days_since, top.score,
-       top.rule, step.*, k.*
+SELECT top.has_due, top.due_note, top.due_from_snooze, top.days_since, top.score, top.rule,
+       -- The live campaigns' names only for the rows shown (scoring needs only whether there is one).
+       (SELECT array_agg(c.name ORDER BY c.id) FROM campaign_contacts cc JOIN campaigns c ON c.id = cc.campaign_id
+         WHERE cc.contact_id = top.id AND c.status = 'live') AS campaign_names,
+       step.*, k.*
   FROM top JOIN contacts k ON k.id = top.id
   LEFT JOIN step ON step.contact_id = top.id
  ORDER BY top.score DESC, k.last_contacted_at ASC NULLS FIRST, k.id ASC

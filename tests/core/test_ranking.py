@@ -159,6 +159,17 @@ async def test_only_a_live_campaign_is_a_reason(core, make, ana, gt, campaign):
                                      ("Carol", "never contacted")]
 
 
+async def test_two_live_campaigns_are_both_named_but_count_once(core, make, ana, campaign):
+    bob = await make.contact(ana, "Bob")
+    for name in ("Fintech", "Retail"):
+        camp = await campaign(name, status="live")
+        await core.execute(AddToCampaign(Actor(ana.id), CampaignRef(id=camp.id), (bob.id,)))
+    await make.contact(ana, "Carol")
+    [bob_s, carol_s] = await today(core, ana)
+    assert bob_s.reason == "never contacted · live campaign Fintech · live campaign Retail"
+    assert bob_s.score - carol_s.score == 15
+
+
 async def test_warm_only_keeps_warm_contacts(core, make, ana):
     await make.contact(ana, "Cold", warmness=3)
     await make.contact(ana, "Hot", warmness=4)
