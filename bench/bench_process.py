@@ -483,8 +483,8 @@ def digest_figures(quick: bool, runs: int = 1) -> list[Figure]:
         figure(stats, "telegram_busiest", "  Telegram: most messages in any 1 s", "",
                target=f"≤ {TELEGRAM_PER_SECOND}", limit=TELEGRAM_PER_SECOND),
         figure(stats, "telegram_429", "  Telegram: 429s met", "", target="0", limit=0,
-               note=f"of which over one chat's limit: {stats['telegram_429_chat'][0]:.0f}; the rest over the "
-                    f"overall limit"),
+               note=(f"of which over one chat's limit: {stats['telegram_429_chat'][0]:.0f}; the rest over the "
+                     f"overall limit") if stats["telegram_429"][0] else ""),
         figure(stats, "idle_rss", f"memory (RSS) of an idle `pipedriven run` (Slack HTTP, Telegram webhook, "
                f"scheduler, sync; {users:,} users)", "MB"),
         figure(stats, "after_rss", "  after the digest", "MB"),
