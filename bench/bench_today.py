@@ -72,7 +72,7 @@ def populate(url: str, users: int, contacts: int, activities: int) -> None:
 
 async def naive(core: Core, user_id: int) -> list:
     """The seeds' way: everything of the user's into Python, scored there."""
-    async with core.sessions() as s:
+    async with core.reading() as s:
         contacts = (await s.execute(select(Contact).where(Contact.owner_id == user_id))).scalars().all()
         fus = (await s.execute(select(FollowUp).where(FollowUp.user_id == user_id, FollowUp.status == "open"))
                ).scalars().all()
@@ -106,7 +106,7 @@ async def measure(url: str, users: int, samples: int, seed: int = 7) -> dict[str
         t1 = time.perf_counter()
         await naive(core, uid)
         t2 = time.perf_counter()
-        async with core.sessions() as s:
+        async with core.reading() as s:
             await ranking.suggest(s, user_id=uid, tz="Europe/London", now=NOW, limit=10)
         t3 = time.perf_counter()
         results["command"].append((t1 - t0) * 1000)

@@ -7,12 +7,14 @@ here, so a caller only ever sees `core.errors` types.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.clock import Clock, SystemClock
 from core.db import session_factory
@@ -90,18 +92,28 @@ class Core:
                 .on_conflict_do_nothing().returning(ProcessedRequest.key))
         return (await session.execute(stmt)).first() is not None
 
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads outside `execute`, ended by a COMMIT rather than a ROLLBACK: psycopg forgets every
+        statement it has prepared on a connection at a rollback (and deallocates them, one more round trip), so
+        a read ended by a rollback before each command (`identify` runs before every tap) would keep the
+        commands' statements from ever being prepared."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
     async def ping(self) -> None:
         """Check that the database answers (for health checks); DatabaseUnavailable when it does not."""
         try:
             async with self.engine.connect() as conn:
                 await conn.execute(select(1))
+                await conn.commit()  # not a rollback: see `reading`
         except (DBAPIError, OSError) as exc:
             raise DatabaseUnavailable() from exc
 
     async def identify(self, platform: str, external_user_id: str) -> UserView:
         """The Pipedriven user behind a chat account, or UnknownUser."""
         try:
-            async with self.sessions() as session:
+            async with self.reading() as session:
                 user = (await session.execute(
                     select(User).join(ChatIdentity, ChatIdentity.user_id == User.id)
                     .where(ChatIdentity.platform == platform, ChatIdentity.external_user_id == external_user_id,
@@ -113,7 +125,7 @@ class Core:
         return user_view(user)
 
     async def user_by_email(self, email: str) -> UserView:
-        async with self.sessions() as session:
+        async with self.reading() as session:
             user = (await session.execute(select(User).where(func.lower(User.email) == email.strip().lower(),
                                                              User.active))).scalar_one_or_none()
         if user is None:

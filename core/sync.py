@@ -162,11 +162,15 @@ async def pipedrive_record_lock(engine: AsyncEngine, key: str) -> AsyncIterator[
     lock = (_RECORD_LOCK_SPACE, func.hashtext(key))
     try:
         async with engine.connect() as conn:
+            # A session-level lock outlives the transaction: commit at once rather than sit idle in a transaction
+            # through the Pipedrive calls, and end with a commit, not a rollback (see Core.reading).
             await conn.execute(select(func.pg_advisory_lock(*lock)))
+            await conn.commit()
             try:
                 yield
             finally:
                 await conn.execute(select(func.pg_advisory_unlock(*lock)))
+                await conn.commit()
     except (OperationalError, InterfaceError) as exc:
         raise DatabaseUnavailable() from exc
 
