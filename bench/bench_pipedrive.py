@@ -42,7 +42,7 @@ def settings_for(url: str, fake: FakePipedrive, plan_limit: int) -> Settings:
 
 
 async def done_count(core: Core) -> int:
-    async with core.sessions() as session:
+    async with core.reading() as session:
         return await session.scalar(select(func.count()).select_from(OutboxMessage)
                                     .where(OutboxMessage.status == "done"))
 

@@ -1,0 +1,27 @@
+"""The way a chat event reaches the core (identify the sender, then run the command) keeps the command's
+statements prepared on the connection: psycopg forgets them all at a rollback, so reads must end with a commit."""
+
+from sqlalchemy import text
+
+from core import db
+from core.commands import Actor, LinkChatIdentity, TodaySuggestions
+from core.service import Core
+
+
+async def test_identify_between_commands_keeps_the_ranking_prepared(database_url, clock, settings, make):
+    engine = db.create_engine(database_url, pool_size=1, max_overflow=0)  # one connection: every call shares it
+    core = Core(engine, clock=clock, settings=settings)
+    try:
+        ana = await make.user("Ana", email="ana@example.com")
+        await make.contact(ana, "Bob")
+        await core.execute(LinkChatIdentity("ana@example.com", "slack", "U1"))
+        for _ in range(8):  # psycopg prepares a statement at its fifth run on a connection
+            await core.identify("slack", "U1")
+            await core.execute(TodaySuggestions(Actor(ana.id, "slack")))
+            await core.ping()
+        async with core.reading() as session:
+            prepared = (await session.execute(text(
+                "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%WITH fu AS MATERIALIZED%'"))).scalar_one()
+        assert prepared == 1
+    finally:
+        await engine.dispose()
