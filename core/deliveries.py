@@ -31,7 +31,7 @@ from sqlalchemy import select, text, update
 
 from core import commands as c
 from core.errors import InvalidInput
-from core.handlers import Context, contact_view, load_user, user_view
+from core.handlers import Context, contact_view, load_user, settings_view, user_view
 from core.plans import ACTIVE_PLANS_SQL, due_steps
 from core.models import ChatIdentity, Contact, Delivery, FollowUp, User
 from core.results import (
@@ -169,7 +169,7 @@ async def pause_digests(cmd: c.PauseDigests, ctx: Context) -> SettingsView:
         raise InvalidInput("A pause lasts at most a year.")
     user.digest_paused_until = cmd.until
     await ctx.session.flush()
-    return SettingsView(user_view(user), f"Paused: no digest or nudge until {cmd.until:%a} {cmd.until.day} "
+    return settings_view(ctx, user, f"Paused: no digest or nudge until {cmd.until:%a} {cmd.until.day} "
                                          f"{cmd.until:%b %Y}, when they start again.")
 
 
@@ -178,7 +178,7 @@ async def resume_digests(cmd: c.ResumeDigests, ctx: Context) -> SettingsView:
     was_paused = user.digest_paused_until is not None and user.digest_paused_until > _local_today(ctx, user.timezone)
     user.digest_paused_until = None
     await ctx.session.flush()
-    return SettingsView(user_view(user), "Resumed: digests and nudges are on." if was_paused
+    return settings_view(ctx, user, "Resumed: digests and nudges are on." if was_paused
                         else "Digests and nudges were not paused.")
 
 
@@ -187,7 +187,7 @@ async def choose_digest_platform(cmd: c.ChooseDigestPlatform, ctx: Context) -> S
     if cmd.platform is None:
         user.digest_platform = None
         await ctx.session.flush()
-        return SettingsView(user_view(user), "Digests and nudges go to every platform you use.")
+        return settings_view(ctx, user, "Digests and nudges go to every platform you use.")
     platform = cmd.platform.strip().lower()
     if platform not in PLATFORM_NAMES:
         raise InvalidInput("Choose slack, telegram or all.")
@@ -198,7 +198,7 @@ async def choose_digest_platform(cmd: c.ChooseDigestPlatform, ctx: Context) -> S
                            f"say hello to it there first.")
     user.digest_platform = platform
     await ctx.session.flush()
-    return SettingsView(user_view(user), f"Digests and nudges go to {PLATFORM_NAMES[platform]} only.")
+    return settings_view(ctx, user, f"Digests and nudges go to {PLATFORM_NAMES[platform]} only.")
 
 
 def _local_today(ctx: Context, tz: str) -> date:

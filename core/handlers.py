@@ -6,7 +6,7 @@ nothing written. Ownership is checked here, whatever adapter sent the command.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -84,6 +84,15 @@ def user_view(u: User) -> UserView:
                     digest_time=u.digest_time, working_days=tuple(u.working_days), active=u.active,
                     digest_paused_until=u.digest_paused_until, digest_platform=u.digest_platform,
                     signature=u.signature)
+
+
+def settings_view(ctx: Context, user: User, message: str = "") -> SettingsView:
+    """A user's settings as they read them: a pause whose first day back has come is over, not shown."""
+    view = user_view(user)
+    back = view.digest_paused_until
+    if back is not None and back <= ctx.clock.now().astimezone(ZoneInfo(user.timezone)).date():
+        view = replace(view, digest_paused_until=None)
+    return SettingsView(view, message)
 
 
 def contact_view(k: Contact) -> ContactView:
@@ -238,7 +247,7 @@ async def list_chat_identities(cmd: c.ListChatIdentities, ctx: Context) -> tuple
 
 
 async def show_settings(cmd: c.ShowSettings, ctx: Context) -> SettingsView:
-    return SettingsView(user_view(await load_user(ctx, cmd.actor.user_id)))
+    return settings_view(ctx, await load_user(ctx, cmd.actor.user_id))
 
 
 async def update_settings(cmd: c.UpdateSettings, ctx: Context) -> SettingsView:
@@ -261,7 +270,7 @@ async def update_settings(cmd: c.UpdateSettings, ctx: Context) -> SettingsView:
         changed.append("signature" if user.signature else "signature cleared")
     await ctx.session.flush()
     message = ("Saved: " + "; ".join(changed) + ".") if changed else ""
-    return SettingsView(user_view(user), message)
+    return settings_view(ctx, user, message)
 
 
 _DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

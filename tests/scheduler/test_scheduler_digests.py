@@ -91,9 +91,12 @@ async def test_pause_until_a_day_then_digests_start_again_that_day(core, at, dis
         at(f"2026-11-{day} 08:30")
         await dispatcher.tick()
     assert slack.digests(ana) == []
+    assert "Paused until Fri 27 Nov 2026" in (await chat.handle_text(ana, "settings")).text
     at("2026-11-27 08:30")
     await dispatcher.tick()
     assert len(slack.digests(ana)) == 1
+    # The first day back has come: settings no longer speak of a pause.
+    assert "Paused" not in (await chat.handle_text(ana, "settings")).text
 
 
 async def test_resume_ends_a_pause_at_once(core, at, dispatcher, slack, reachable):
