@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 
 from bot.bootstrap import configure_logging, migrate, open_core
-from core import db
+from core import db, housekeeping
 from core.commands import (
     Actor,
     ContactRef,
@@ -27,6 +27,7 @@ from core.commands import (
     ListDeliveryProblems,
     ListUsers,
     PreviewErasure,
+    PruneHistory,
 )
 from core.errors import PipedrivenError
 from core.settings import Settings
@@ -61,6 +62,17 @@ def _with_core(settings: Settings, body: Callable, *, database: str = db.DEFAULT
 
 
 def cmd_db(args, settings: Settings) -> int:
+    if args.db_command == "prune":
+        async def prune(core):
+            pruned = await core.execute(PruneHistory())
+            keys = "request key" if pruned.requests == 1 else "request keys"
+            deliveries = "finished delivery" if pruned.deliveries == 1 else "finished deliveries"
+            print(f"Removed {pruned.requests} {keys} older than {housekeeping.PROCESSED_REQUEST_RETENTION.days} "
+                  f"days and {pruned.deliveries} {deliveries} older than {housekeeping.DELIVERY_RETENTION.days} "
+                  f"days.")
+
+        _with_core(settings, prune)
+        return 0
     with db.database_url(settings) as url:
         migrate(url)
         print(f"Database is at revision {db.current_revision(url)}.")
@@ -410,7 +422,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pipedriven", description="Chat-first outreach logger.")
     sub = parser.add_subparsers(dest="command", required=True)
     dbp = sub.add_parser("db", help="database tasks")
-    dbp.add_argument("db_command", choices=["upgrade"])
+    dbp.add_argument("db_command", choices=["upgrade", "prune"],
+                     help="upgrade: apply migrations; prune: trim old request keys and deliveries (also hourly)")
     dbp.set_defaults(func=cmd_db)
     sub.add_parser("run", help="run the bot (Slack, Telegram, scheduler)").set_defaults(func=cmd_run)
     demo = sub.add_parser("demo", help="a demo database, the morning digest and the console")

@@ -423,6 +423,11 @@ class ChooseDigestPlatform:
 
 
 @dataclass(frozen=True)
+class PruneHistory:
+    """Housekeeping: forget idempotency keys and finished deliveries too old to matter (core/housekeeping.py)."""
+
+
+@dataclass(frozen=True)
 class ClaimDueDeliveries:
     """Claim (for this process, named by `token`) up to `limit` digests and nudges due now on `platforms`."""
 

@@ -600,3 +600,11 @@ class StrategyStatsRow:
 @dataclass(frozen=True)
 class CadenceStats:
     rows: tuple[StrategyStatsRow, ...]
+
+
+@dataclass(frozen=True)
+class PrunedHistory:
+    """What a housekeeping run removed."""
+
+    requests: int
+    deliveries: int

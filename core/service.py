@@ -20,8 +20,8 @@ from core.clock import Clock, SystemClock
 from core.db import session_factory
 from core.errors import Conflict, DatabaseUnavailable, InvalidInput, PipedrivenError, UnknownUser
 from core import commands as c
-from core import (cadences, campaigns, deliveries, handlers, home, importing, linking, privacy, prompts, sync,
-                  undo)
+from core import (cadences, campaigns, deliveries, handlers, home, housekeeping, importing, linking, privacy,
+                  prompts, sync, undo)
 from core.handlers import Context, user_view
 from core.models import ChatIdentity, ProcessedRequest, User
 from core.results import AlreadyDone, UserView
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 HANDLERS: dict[type, Any] = {**handlers.HANDLERS, **campaigns.HANDLERS, **importing.HANDLERS,
                              **privacy.HANDLERS, **undo.HANDLERS, **home.HANDLERS,
                              **linking.HANDLERS, **prompts.HANDLERS, **deliveries.HANDLERS, **sync.HANDLERS,
-                             **cadences.HANDLERS}
+                             **cadences.HANDLERS, **housekeeping.HANDLERS}
 
 # Commands that change no data: every other command leaves a row in the audit trail (core/privacy.py).
 # A feature module's read-only commands join here, like its handlers.
@@ -43,7 +43,7 @@ READ_ONLY: frozenset[type] = frozenset({
 }) | privacy.READ_ONLY | deliveries.READ_ONLY | cadences.READ_ONLY
 # Not audited either: the scheduler's and the sync worker's bookkeeping, which their own tables record (an
 # entry per beat, per message sent and per sync attempt would bury the trail).
-UNAUDITED: frozenset[type] = READ_ONLY | deliveries.BOOKKEEPING | sync.NOT_AUDITED
+UNAUDITED: frozenset[type] = READ_ONLY | deliveries.BOOKKEEPING | sync.NOT_AUDITED | housekeeping.BOOKKEEPING
 
 
 class Core:

@@ -1,9 +1,10 @@
 """The scheduler as a `pipedriven run` service: APScheduler (3.x, AsyncIOScheduler) calls a short tick.
 
-There is one interval job and no job store: every tick asks the core what is due now (scheduler.dispatch), so
+There are two interval jobs and no job store: every tick asks the core what is due now (scheduler.dispatch), so
 schedules live in the database (users' digest times, follow-ups) and a restart loses nothing. APScheduler only
 keeps the beat; it never decides what is due. Ticks don't overlap (`max_instances=1`), and beats missed while
-one ran long are folded into one (`coalesce`).
+one ran long are folded into one (`coalesce`). Every hour, housekeeping trims the bookkeeping tables
+(core/housekeeping.py); any number of processes may run it.
 """
 
 from __future__ import annotations
@@ -11,18 +12,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.notify import Notifier
+from core.commands import PruneHistory
 from core.errors import PipedrivenError
 from core.service import Core
 from scheduler.dispatch import Dispatcher
 
 log = logging.getLogger(__name__)
 
+HOUSEKEEPING_INTERVAL = timedelta(hours=1)
 STOP_TIMEOUT_SECONDS = 20  # a tick still sending at shutdown may finish; its unsent claims expire otherwise
 
 
@@ -46,7 +49,14 @@ class SchedulerService:
         self._scheduler.add_job(self.tick, IntervalTrigger(seconds=self.interval_seconds), id="deliveries",
                                 max_instances=1, coalesce=True, misfire_grace_time=None,
                                 next_run_time=datetime.now(timezone.utc))
+        self._scheduler.add_job(self.housekeeping, IntervalTrigger(seconds=HOUSEKEEPING_INTERVAL.total_seconds()),
+                                id="housekeeping", max_instances=1, coalesce=True, misfire_grace_time=None)
         self._scheduler.start()
+
+    @property
+    def jobs(self) -> dict[str, timedelta]:
+        """The beats this service keeps while started: job id → interval."""
+        return {job.id: job.trigger.interval for job in self._scheduler.get_jobs()} if self._scheduler else {}
 
     async def tick(self) -> None:
         """One beat; a failure is logged and the next beat tries again (claims left unsent expire)."""
@@ -61,6 +71,18 @@ class SchedulerService:
             log.exception("scheduler tick failed")
         finally:
             self._idle.set()
+
+    async def housekeeping(self) -> None:
+        """Trim old idempotency keys and finished deliveries; a failure is logged and the next hour tries again."""
+        try:
+            pruned = await self.dispatcher.core.execute(PruneHistory())
+            if pruned.requests or pruned.deliveries:
+                log.info("housekeeping: %d request keys and %d deliveries removed", pruned.requests,
+                         pruned.deliveries)
+        except PipedrivenError as exc:
+            log.warning("housekeeping failed: %s", exc)
+        except Exception:
+            log.exception("housekeeping failed")
 
     async def stop(self) -> None:
         if self._scheduler is None:

@@ -1,0 +1,62 @@
+"""Housekeeping: the bookkeeping tables that grow with every tap and every message, trimmed (`PruneHistory`).
+
+The scheduler runs it every hour (scheduler.service); `pipedriven db prune` runs it by hand. Each run removes
+at most `PRUNE_BATCH` rows of each table, so a backlog drains over a few runs without a long transaction.
+
+- `processed_requests`: an idempotency key only has to outlive the platforms' redeliveries of one request
+  (Slack retries within minutes; Telegram keeps an unconfirmed update for 24 hours). Kept 7 days.
+- `deliveries`: a finished one (sent, empty, skipped, failed) is kept 90 days, then goes unless it still stands
+  between a user and a repeat: the claims look back without limit for a follow-up still open at that due moment
+  (a nudge), for a plan still waiting on that step (a step nudge), and for a digest that already led with a
+  step still waiting. Those rows stay for as long as the follow-up or the step does. A digest claim looks back
+  two local days only, so an old digest row guards nothing else. Unfinished rows (claimed, retry) never go.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import text
+
+from core import commands as c
+from core.handlers import Context
+from core.plans import ACTIVE_PLANS_SQL
+from core.results import PrunedHistory
+
+PROCESSED_REQUEST_RETENTION = timedelta(days=7)
+DELIVERY_RETENTION = timedelta(days=90)
+PRUNE_BATCH = 10_000
+
+_PRUNE_REQUESTS = text("""
+DELETE FROM processed_requests WHERE key IN (
+    SELECT key FROM processed_requests WHERE created_at < :before LIMIT :batch)
+""")
+
+_PRUNE_DELIVERIES = text(f"""
+DELETE FROM deliveries WHERE id IN (
+    SELECT d.id FROM deliveries d
+     WHERE d.status IN ('sent', 'empty', 'skipped', 'failed') AND d.created_at < :before
+       AND NOT (d.kind = 'nudge' AND EXISTS (
+                SELECT 1 FROM follow_ups f
+                 WHERE f.id = d.follow_up_id AND f.status = 'open' AND f.due_at = d.due_at))
+       AND NOT (d.kind = 'step' AND EXISTS (
+                SELECT 1 FROM contact_plans p
+                 WHERE p.id = d.plan_id AND p.status IN ({ACTIVE_PLANS_SQL}) AND p.step_due_at = d.due_at))
+       AND NOT (d.kind = 'digest' AND EXISTS (
+                SELECT 1 FROM contact_plans p
+                 WHERE p.user_id = d.user_id AND p.status IN ({ACTIVE_PLANS_SQL}) AND p.step_due_at <= d.due_at))
+     LIMIT :batch)
+""")
+
+
+async def prune_history(cmd: c.PruneHistory, ctx: Context) -> PrunedHistory:
+    now = ctx.clock.now()
+    requests = await ctx.session.execute(_PRUNE_REQUESTS, {"before": now - PROCESSED_REQUEST_RETENTION,
+                                                          "batch": PRUNE_BATCH})
+    deliveries = await ctx.session.execute(_PRUNE_DELIVERIES, {"before": now - DELIVERY_RETENTION,
+                                                              "batch": PRUNE_BATCH})
+    return PrunedHistory(requests=requests.rowcount, deliveries=deliveries.rowcount)
+
+
+BOOKKEEPING = frozenset({c.PruneHistory})
+HANDLERS = {c.PruneHistory: prune_history}
