@@ -20,6 +20,7 @@ and core.ranking (which puts due steps at the top of the morning list), so it im
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING, Iterable
 from zoneinfo import ZoneInfo
@@ -49,6 +50,11 @@ ACTIVE_PLANS_SQL = ", ".join(f"'{s}'" for s in ACTIVE_PLAN_STATUSES)
 
 # The due steps of one user (:uid) at :now, with what it takes to render them; a caller joins `contacts k`.
 # A contact snoozed into the future is left out, as it is from the morning list.
+# The contact's columns a ContactView is made of, for raw statements that alias contacts as `k`. Named, not
+# `k.*`: the driver prepares repeated statements, and a prepared statement whose result gains a column (a
+# migration adding one to contacts under a running process) fails with “cached plan must not change result type”.
+CONTACT_COLUMNS = ", ".join(f"k.{f.name}" for f in fields(ContactView))
+
 DUE_STEPS_SQL = f"""
 SELECT p.id AS plan_id, p.contact_id, p.current_step AS step_position, p.step_due_at,
        s.name AS strategy_name,
@@ -194,7 +200,7 @@ def due_step_of(row, now: datetime) -> DueStep:
 async def due_steps(session: AsyncSession, *, user_id: int, now: datetime) -> tuple[DueStep, ...]:
     """The user's cadence steps due at `now`, the longest-waiting first, each rendered ready to copy."""
     rows = await session.execute(text(
-        f"SELECT step.*, k.* FROM ({DUE_STEPS_SQL}) step JOIN contacts k ON k.id = step.contact_id"
+        f"SELECT step.*, {CONTACT_COLUMNS} FROM ({DUE_STEPS_SQL}) step JOIN contacts k ON k.id = step.contact_id"
         " ORDER BY step.step_due_at, k.name, k.id"), {"uid": user_id, "now": now})
     return tuple(due_step_of(row, now) for row in rows)
 

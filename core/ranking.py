@@ -121,7 +121,7 @@ SELECT top.has_due, top.due_note, top.due_from_snooze, top.days_since, top.score
        -- The live campaigns' names only for the rows shown (scoring needs only whether there is one).
        (SELECT array_agg(c.name ORDER BY c.id) FROM campaign_contacts cc JOIN campaigns c ON c.id = cc.campaign_id
          WHERE cc.contact_id = top.id AND c.status = 'live') AS campaign_names,
-       step.*, k.*
+       step.*, {plans.CONTACT_COLUMNS}
   FROM top JOIN contacts k ON k.id = top.id
   LEFT JOIN step ON step.contact_id = top.id
  ORDER BY top.score DESC, k.last_contacted_at ASC NULLS FIRST, k.id ASC

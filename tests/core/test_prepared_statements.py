@@ -25,3 +25,20 @@ async def test_identify_between_commands_keeps_the_ranking_prepared(database_url
         assert prepared == 1
     finally:
         await engine.dispose()
+
+
+async def test_a_column_added_to_contacts_under_a_running_process_breaks_nothing(database_url, clock, settings,
+                                                                                 make, core):
+    engine = db.create_engine(database_url, pool_size=1, max_overflow=0)
+    running = Core(engine, clock=clock, settings=settings)
+    try:
+        ana = await make.user("Ana")
+        await make.contact(ana, "Bob")
+        for _ in range(6):  # prepared by now
+            await running.execute(TodaySuggestions(Actor(ana.id, "slack")))
+        async with core.reading() as session:  # a migration, from another process
+            await session.execute(text("ALTER TABLE contacts ADD COLUMN nickname text"))
+        [row] = (await running.execute(TodaySuggestions(Actor(ana.id, "slack")))).items
+        assert row.contact.name == "Bob"
+    finally:
+        await engine.dispose()
