@@ -2,7 +2,7 @@
 
     python -m bench [--quick] [--only NAME ...] [--runs N] [--out BENCHMARKS.md]
 
-Each figure is the median of several runs (3 by default; the long ones run once, as the table says); pairs
+Each figure is the median of several runs (3 by default; the API-call counts, the same every run, once); pairs
 marked “beside it” are measured in the same run, so their ratio holds on a noisy machine. The machine and its
 load (other work on it skews every figure) are noted above the table. A full run (no --quick, no --only)
 writes BENCHMARKS.md; otherwise the table is printed and written only where --out says.
@@ -40,8 +40,8 @@ BENCHMARKS = [
     Benchmark("today", "Today's list", bench_today.figures, 3),
     Benchmark("taps", "A tap under load (a real `pipedriven run` process)", bench_process.tap_figures, 3),
     Benchmark("digest", "The morning digest and memory (a real `pipedriven run` process)",
-              bench_process.digest_figures, 1),
-    Benchmark("beat", "The scheduler's beat", bench_digest.figures, 1),
+              bench_process.digest_figures, 3),
+    Benchmark("beat", "The scheduler's beat", bench_digest.figures, 3),
     Benchmark("import", "CSV import", bench_import.figures, 3),
     Benchmark("pipedrive", "Pipedrive sync (local fake Pipedrive)", bench_pipedrive.figures, 3),
 ]

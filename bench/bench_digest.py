@@ -95,7 +95,7 @@ def report(users: int, paced: bool, r: dict) -> None:
     print(f"  a tick with nothing due among {users} users: {summary(r['idle_ms'])}")
 
 
-def figures(quick: bool, runs: int = 1) -> list[Figure]:
+def figures(quick: bool, runs: int = 3) -> list[Figure]:
     """The cost of a beat with nothing due (what every process pays every 30 s), after the digests went."""
     users = 200 if quick else 1000
 

@@ -458,7 +458,7 @@ async def measure_digest(url: str, users: int) -> dict[str, float]:
             "idle_rss": idle_rss, "after_rss": after_rss, "peak_rss": peak_rss}
 
 
-def digest_figures(quick: bool, runs: int = 1) -> list[Figure]:
+def digest_figures(quick: bool, runs: int = 3) -> list[Figure]:
     users = 100 if quick else 1000
 
     def once(index: int) -> dict[str, float]:
@@ -475,16 +475,16 @@ def digest_figures(quick: bool, runs: int = 1) -> list[Figure]:
         figure(stats, "slack_rate", f"  Slack: messages per second, first to last (allowed {slack_rate:g}/s: "
                f"{SLACK_WORKSPACE_PER_MINUTE} a minute)", "/s"),
         figure(stats, "slack_busiest", "  Slack: most messages in any 60 s", "",
-               target=f"≤ {SLACK_WORKSPACE_PER_MINUTE}", limit=SLACK_WORKSPACE_PER_MINUTE),
-        figure(stats, "slack_429", "  Slack: 429s met", "", target="0", limit=0),
+               target=f"≤ {SLACK_WORKSPACE_PER_MINUTE}", limit=SLACK_WORKSPACE_PER_MINUTE, worst=True),
+        figure(stats, "slack_429", "  Slack: 429s met", "", target="0", limit=0, worst=True),
         figure(stats, "telegram_time", f"  Telegram: last of {users:,} digests after", "s"),
         figure(stats, "telegram_rate", f"  Telegram: messages per second, first to last (allowed "
                f"{TELEGRAM_PER_SECOND}/s)", "/s"),
         figure(stats, "telegram_busiest", "  Telegram: most messages in any 1 s", "",
-               target=f"≤ {TELEGRAM_PER_SECOND}", limit=TELEGRAM_PER_SECOND),
-        figure(stats, "telegram_429", "  Telegram: 429s met", "", target="0", limit=0,
-               note=(f"of which over one chat's limit: {stats['telegram_429_chat'][0]:.0f}; the rest over the "
-                     f"overall limit") if stats["telegram_429"][0] else ""),
+               target=f"≤ {TELEGRAM_PER_SECOND}", limit=TELEGRAM_PER_SECOND, worst=True),
+        figure(stats, "telegram_429", "  Telegram: 429s met", "", target="0", limit=0, worst=True,
+               note=(f"of which over one chat's limit: {sum(stats['telegram_429_chat'][1]):.0f} in all runs; the "
+                     f"rest over the overall limit") if any(stats["telegram_429"][1]) else ""),
         figure(stats, "idle_rss", f"memory (RSS) of an idle `pipedriven run` (Slack HTTP, Telegram webhook, "
                f"scheduler, sync; {users:,} users)", "MB"),
         figure(stats, "after_rss", "  after the digest", "MB"),
@@ -495,7 +495,7 @@ def digest_figures(quick: bool, runs: int = 1) -> list[Figure]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--runs", type=int, default=3, help="runs of the tap benchmark (the digest runs once)")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each benchmark")
     parser.add_argument("--only", choices=["taps", "digest"])
     args = parser.parse_args()
     print(f"bench_process ({machine()})")
@@ -503,7 +503,7 @@ def main() -> None:
     if args.only in (None, "taps"):
         rows += tap_figures(args.quick, args.runs)
     if args.only in (None, "digest"):
-        rows += digest_figures(args.quick)
+        rows += digest_figures(args.quick, args.runs)
     for row in rows:
         print(f"{row.label:<100} {row.shown():>12}  {row.target}")
 
