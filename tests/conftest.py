@@ -20,7 +20,7 @@ import pytest
 
 from core import db
 from core.clock import FixedClock
-from core.commands import Actor, AddContact, CreateUser
+from core.commands import Actor, AddContact, CreateCampaign, CreateUser
 from core.service import Core
 from core.settings import Settings
 
@@ -122,3 +122,19 @@ def cli(database_url, tmp_path):
                               text=True, env=env, cwd=tmp_path, timeout=60)
 
     return run
+
+
+@pytest.fixture
+async def gt(make):
+    """A Golden Ticket user, who may create and edit campaigns."""
+    return await make.user("Goldie", role="golden_ticket", email="goldie@example.com")
+
+
+@pytest.fixture
+def campaign(core, gt):
+    """`await campaign("Fintech", status="live")`: a campaign created by the Golden Ticket user."""
+
+    async def create(name: str, status: str = "live", **fields):
+        return (await core.execute(CreateCampaign(Actor(gt.id), name, status=status, **fields))).campaign
+
+    return create

@@ -5,14 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from core.commands import Actor, CreateCampaign
 from core.models import Contact
-
-
-@pytest.fixture
-async def gt(make):
-    """A Golden Ticket user, who may create and edit campaigns."""
-    return await make.user("Goldie", role="golden_ticket", email="goldie@example.com")
 
 
 @pytest.fixture
@@ -25,14 +18,6 @@ async def zoe(make):
     return await make.user("Zoe", email="zoe@example.com")
 
 
-@pytest.fixture
-def campaign(core, gt):
-    """`await campaign("Fintech", status="live")`: a campaign created by the Golden Ticket user."""
-
-    async def create(name: str, status: str = "live", **fields):
-        return (await core.execute(CreateCampaign(Actor(gt.id), name, status=status, **fields))).campaign
-
-    return create
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from core.commands import Actor, ContactRef, CreateCampaign, LogOutreach
+from core.commands import Actor, ContactRef, LogOutreach
 
 
 @pytest.fixture
@@ -34,19 +34,3 @@ def log_at(core, clock):
             clock.set(now)
 
     return log
-
-
-@pytest.fixture
-async def gt(make):
-    """A Golden Ticket user, who may create and edit campaigns."""
-    return await make.user("Goldie", role="golden_ticket")
-
-
-@pytest.fixture
-def campaign(core, gt):
-    """`await campaign("Fintech", status="live")`: a campaign created by the Golden Ticket user `gt`."""
-
-    async def create(name: str, status: str = "live", **fields):
-        return (await core.execute(CreateCampaign(Actor(gt.id), name, status=status, **fields))).campaign
-
-    return create
