@@ -39,6 +39,16 @@ class UnknownUser(PipedrivenError):
     """You are not a Pipedriven user yet. Ask an admin to run `pipedriven users add YOUR_EMAIL`."""
 
 
+class Busy(PipedrivenError):
+    """That is busy right now. Please try again in a moment.
+
+    `Core.execute` runs a command that meets this again for a few seconds before the user sees it."""
+
+
+class SyncInFlight(Busy):
+    """A sync of this person to Pipedrive is under way, so nothing was erased. Please try again in a minute."""
+
+
 class DatabaseUnavailable(PipedrivenError):
     """The database is not reachable right now. Please try again in a moment."""
 

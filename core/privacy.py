@@ -24,13 +24,13 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, Integer, Table, cast, delete, func, select, text, update
+from sqlalchemy import Column, Integer, Table, cast, delete, exists, func, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from core import commands as c
 from core.errors import InvalidInput, NotFound, UnknownUser
 from core.handlers import Context, contact_view, load_contact, load_user, require_golden_ticket
-from core.models import AuditEntry, Base, Campaign, Contact, Erasure, User
+from core.models import AuditEntry, Base, Campaign, Contact, Erasure, OutboxMessage, User
 from core.results import (
     AuditEntryView,
     AuditList,
@@ -42,6 +42,7 @@ from core.results import (
     ExportSection,
     UserView,
 )
+from core.sync import stop_syncs_of
 
 # Tables whose rows about an erased person are kept but emptied of them: the values to set. Activities keep
 # their kind, channel, outcome, campaign, user and time, which is all that stats count.
@@ -192,7 +193,9 @@ async def preview_erasure(cmd: c.PreviewErasure, ctx: Context) -> ErasurePreview
 async def erase_contact(cmd: c.EraseContact, ctx: Context) -> ErasureResult:
     contacts = await _subjects(ctx, cmd, lock=True)
     ids = [k.id for k in contacts]
+    await stop_syncs_of(ctx, ids)
     s = ctx.session
+    cut_off = await _sync_cut_off(ctx, [k.id for k in contacts if k.pipedrive_person_id is None])
     removed: dict[str, int] = {}
     for column in referring_columns():
         table = column.table
@@ -216,12 +219,20 @@ async def erase_contact(cmd: c.EraseContact, ctx: Context) -> ErasureResult:
     s.add(erasure)
     await s.flush()
     anonymised = removed.get("activities", 0)
-    return ErasureResult(_erasure_message(ids, person_ids, removed, anonymised, erasure.id), erasure.id,
+    return ErasureResult(_erasure_message(ids, person_ids, removed, anonymised, erasure.id, cut_off), erasure.id,
                          tuple(ids), person_ids, anonymised)
 
 
+async def _sync_cut_off(ctx: Context, contact_ids: list[int]) -> bool:
+    """Whether a sync of one of these contacts (none with a Pipedrive person id) was tried and cut off before it
+    ended: Pipedrive may have created the person and the answer been lost on the way back."""
+    return bool(contact_ids) and bool(await ctx.session.scalar(select(exists().where(
+        OutboxMessage.contact_id.in_(contact_ids), OutboxMessage.attempts > 0,
+        OutboxMessage.status.in_(("pending", "failed"))))))
+
+
 def _erasure_message(ids: list[int], person_ids: tuple[int, ...], removed: dict[str, int], anonymised: int,
-                     erasure_id: int) -> str:
+                     erasure_id: int, sync_cut_off: bool = False) -> str:
     which = ("contact " if len(ids) == 1 else "contacts ") + ", ".join(map(str, ids))
     gone = [f"{n} {label}" for label, n in (("follow-up(s)", removed.get("follow_ups", 0)),
                                             ("campaign membership(s)", removed.get("campaign_contacts", 0)),
@@ -236,7 +247,10 @@ def _erasure_message(ids: list[int], person_ids: tuple[int, ...], removed: dict[
         people = ", ".join(map(str, person_ids))
         lines.append(f"⚠️ Pipedrive still holds a copy: delete person {people} in Pipedrive as well "
                      "(Pipedriven does not erase there; Pipedrive purges a deleted person after 30 days).")
-    else:
+    if sync_cut_off:
+        lines.append("⚠️ A sync to Pipedrive was cut off before Pipedrive answered, so it may have created this "
+                     "person there without Pipedriven knowing: look them up in Pipedrive and erase them there too.")
+    elif not person_ids:
         lines.append("No Pipedrive person id was recorded, so Pipedriven never created one there; if someone "
                      "added this person in Pipedrive by hand, erase them there too.")
     return "\n".join(lines)

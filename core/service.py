@@ -6,7 +6,9 @@ here, so a caller only ever sees `core.errors` types.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.clock import Clock, SystemClock
 from core.db import session_factory
-from core.errors import Conflict, DatabaseUnavailable, InvalidInput, PipedrivenError, UnknownUser
+from core.errors import Busy, Conflict, DatabaseUnavailable, InvalidInput, PipedrivenError, UnknownUser
 from core import commands as c
 from core import (cadences, campaigns, deliveries, handlers, home, housekeeping, importing, linking, privacy,
                   prompts, sync, undo)
@@ -28,6 +30,8 @@ from core.results import AlreadyDone, UserView
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
+
+BUSY_PAUSE_SECONDS = 0.2
 
 # Every command's one handler. A feature module with handlers of its own adds its HANDLERS dict here.
 HANDLERS: dict[type, Any] = {**handlers.HANDLERS, **campaigns.HANDLERS, **importing.HANDLERS,
@@ -56,10 +60,21 @@ class Core:
     async def execute(self, command: Any, *, idempotency_key: str | None = None) -> Any:
         """Run `command` in one transaction. With an idempotency key, a second delivery of the same request
         (a platform retry, a double tap) returns `AlreadyDone` and changes nothing. A command that changes
-        data is written to the audit trail in the same transaction."""
+        data is written to the audit trail in the same transaction. A command that finds what it needs busy
+        is run again, in a new transaction, for up to `busy_wait_seconds`."""
         handler = HANDLERS.get(type(command))
         if handler is None:
             raise TypeError(f"no handler for {type(command).__name__}")
+        deadline = time.monotonic() + self.settings.busy_wait_seconds
+        while True:
+            try:
+                return await self._execute_once(handler, command, idempotency_key)
+            except Busy:
+                if time.monotonic() >= deadline:
+                    raise
+                await asyncio.sleep(BUSY_PAUSE_SECONDS)
+
+    async def _execute_once(self, handler: Any, command: Any, idempotency_key: str | None) -> Any:
         try:
             async with self.sessions() as session, session.begin():
                 if idempotency_key is not None and not await self._claim(session, command, idempotency_key):

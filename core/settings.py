@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     suggestions_limit: int = 10
     phone_region: str = "GB"
     log_level: str = "INFO"
+    # A command that finds what it needs busy (an erasure while that person's sync is in flight) is run again
+    # for this long before the user is asked to try later.
+    busy_wait_seconds: float = Field(default=20.0, ge=0)
 
     # CSV import: the largest file accepted from a chat upload (the CLI has no limit).
     import_max_upload_bytes: int = Field(default=5_000_000, gt=0)

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core import commands as c
 from core import db
-from core.errors import DatabaseUnavailable, InvalidInput, NotAllowed, NotFound, UnknownUser
+from core.errors import DatabaseUnavailable, InvalidInput, NotAllowed, NotFound, SyncInFlight, UnknownUser
 from core.handlers import OUTBOX_CHANNEL, PIPEDRIVE_SYNC, Context, load_user, notify_outbox
 from core.models import Activity, Campaign, CampaignContact, Contact, OutboxMessage, User
 from core.results import (
@@ -93,6 +93,17 @@ async def _contact_free(ctx: Context, row: OutboxMessage) -> bool:
     return not await s.scalar(select(exists().where(
         OutboxMessage.contact_id == row.contact_id, OutboxMessage.id != row.id,
         OutboxMessage.status == "processing", OutboxMessage.locked_until > ctx.clock.now())))
+
+
+async def stop_syncs_of(ctx: Context, contact_ids: list[int]) -> None:
+    """Keep workers off these contacts until the transaction ends (they claim none of their rows); SyncInFlight
+    while one of them is being synced, since what that sync creates in Pipedrive is known only when it ends."""
+    for contact_id in sorted(contact_ids):
+        await ctx.session.execute(select(func.pg_advisory_xact_lock(_CONTACT_LOCK_SPACE, contact_id)))
+    if await ctx.session.scalar(select(exists().where(
+            OutboxMessage.contact_id.in_(contact_ids), OutboxMessage.status == "processing",
+            OutboxMessage.locked_until > ctx.clock.now()))):
+        raise SyncInFlight()
 
 
 async def _task(ctx: Context, row: OutboxMessage) -> SyncTask:
@@ -175,11 +186,16 @@ async def pipedrive_record_lock(engine: AsyncEngine, key: str) -> AsyncIterator[
         raise DatabaseUnavailable() from exc
 
 
-async def record_pipedrive_ids(cmd: c.RecordPipedriveIds, ctx: Context) -> None:
+async def record_pipedrive_ids(cmd: c.RecordPipedriveIds, ctx: Context) -> bool:
+    """False when the contact is gone (erased while it was being synced)."""
     values = {k: v for k, v in (("pipedrive_org_id", cmd.org_id), ("pipedrive_person_id", cmd.person_id))
               if v is not None}
+    query = update(Contact).where(Contact.id == cmd.contact_id).returning(Contact.id)
     if values:
-        await ctx.session.execute(update(Contact).where(Contact.id == cmd.contact_id).values(**values))
+        query = query.values(**values)
+    else:
+        query = query.values(pipedrive_person_id=Contact.pipedrive_person_id)
+    return (await ctx.session.execute(query)).first() is not None
 
 
 async def record_pipedrive_owner(cmd: c.RecordPipedriveOwner, ctx: Context) -> None:

@@ -180,6 +180,14 @@ class PipedriveClient:
         body = await self._request("PATCH", f"/api/v2/persons/{person_id}", json=payload, cost=COST_WRITE)
         return _parse(lambda: _person(body["data"]))
 
+    async def delete_person(self, person_id: int) -> None:
+        """Delete a person; one already gone is fine."""
+        try:
+            await self._request("DELETE", f"/api/v2/persons/{person_id}", cost=COST_DELETE)
+        except RequestRejected as exc:
+            if exc.status != 404:
+                raise
+
     async def person_activities(self, person_id: int) -> tuple[ActivityRecord, ...]:
         """The latest activities whose primary participant is this person (newest first)."""
         body = await self._request("GET", "/api/v2/activities",

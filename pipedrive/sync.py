@@ -7,7 +7,9 @@ contacts of one organisation create it once. When an answer was lost after Piped
 organisations by exact name, persons by email (else by name within the organisation, else by name among the
 owner's persons without one), activities among the person's by subject, type, due date and note, leaving
 out those already linked to our other activities. Hence no duplicates, however often a sync is retried.
-An outreach undone here is deleted in Pipedrive too, even when the undo came while it was being sent.
+An outreach undone here is deleted in Pipedrive too, even when the undo came while it was being sent; so is a
+person created for a contact erased while it was being sent (an erasure waits for a sync in flight, but a worker
+may outlive its lease).
 """
 
 from __future__ import annotations
@@ -47,7 +49,8 @@ async def sync_task(core: Core, company: Company, task: SyncTask) -> None:
             org_id = (await core.execute(KnownPipedriveIds(organisation=contact.organisation))).org_id
             if org_id is None:
                 org_id, org_is_new = await _organisation(company, contact, owner_id)
-            await core.execute(RecordPipedriveIds(contact.id, org_id=org_id))
+            if not await core.execute(RecordPipedriveIds(contact.id, org_id=org_id)):
+                return  # erased meanwhile: nothing more of it goes to Pipedrive
     person_id = contact.pipedrive_person_id
     if person_id is None:
         label_id = (await company.lookups.label_id(settings.pipedrive_warm_label)
@@ -57,9 +60,12 @@ async def sync_task(core: Core, company: Company, task: SyncTask) -> None:
         key = contact.email or f"{contact.name}@{org_id}"
         async with pipedrive_record_lock(core.engine, f"person:{key.strip().lower()}"):
             known = (await core.execute(KnownPipedriveIds(email=contact.email))).person_id if contact.email else None
-            person_id = await _person(company, contact, known=known, owner_id=owner_id, org_id=org_id,
-                                      org_is_new=org_is_new, label_id=label_id, field_key=field_key)
-            await core.execute(RecordPipedriveIds(contact.id, person_id=person_id))
+            person_id, created = await _person(company, contact, known=known, owner_id=owner_id, org_id=org_id,
+                                               org_is_new=org_is_new, label_id=label_id, field_key=field_key)
+            if not await core.execute(RecordPipedriveIds(contact.id, person_id=person_id)):
+                if created:  # erased while it was being sent: no copy of it may stay in Pipedrive
+                    await company.client.delete_person(person_id)
+                return
     activity = task.activity
     if activity is not None and activity.pipedrive_activity_id is None:
         activity_id = await _activity(company, task, activity, contact, person_id=person_id, org_id=org_id,
@@ -91,17 +97,19 @@ async def _organisation(company: Company, contact: SyncContact, owner_id: int | 
 
 
 async def _person(company: Company, contact: SyncContact, *, known: int | None, owner_id: int | None,
-                  org_id: int | None, org_is_new: bool, label_id: int | None, field_key: str | None) -> int:
+                  org_id: int | None, org_is_new: bool, label_id: int | None,
+                  field_key: str | None) -> tuple[int, bool]:
+    """The person's id, and whether it was created just now."""
     client = company.client
     existing = known or await _find_person(client, contact, owner_id=owner_id, org_id=org_id,
                                            org_is_new=org_is_new)
     if existing is None:
         return await client.create_person(mapping.person_payload(
-            contact, owner_id=owner_id, org_id=org_id, label_id=label_id, campaign_field_key=field_key))
+            contact, owner_id=owner_id, org_id=org_id, label_id=label_id, campaign_field_key=field_key)), True
     update = mapping.person_update(await client.get_person(existing), org_id=org_id, label_id=label_id)
     if update:
         await client.update_person(existing, update)
-    return existing
+    return existing, False
 
 
 async def _find_person(client: PipedriveClient, contact: SyncContact, *, owner_id: int | None,

@@ -162,6 +162,9 @@ class FakePipedrive:
         return sum(1 for s in self.seen if (method is None or s.method == method)
                    and (path is None or re.fullmatch(path, s.path)))
 
+    def live_persons(self) -> list[dict]:
+        return [p for p in self.persons.values() if not p["is_deleted"]]
+
     def live_activities(self) -> list[dict]:
         return [a for a in self.activities.values() if not a["is_deleted"]]
 
@@ -292,6 +295,7 @@ class FakePipedrive:
             ("POST", r"/api/v2/persons", self._create_person),
             ("GET", r"/api/v2/persons/(\d+)", self._get_person),
             ("PATCH", r"/api/v2/persons/(\d+)", self._update_person),
+            ("DELETE", r"/api/v2/persons/(\d+)", self._delete_person),
             ("GET", r"/api/v2/activities", self._list_activities),
             ("POST", r"/api/v2/activities", self._create_activity),
             ("DELETE", r"/api/v2/activities/(\d+)", self._delete_activity),
@@ -365,7 +369,7 @@ class FakePipedrive:
         if org_filter is not None and not org_filter.isdigit():
             raise Invalid("organization_id must be an integer")
         items = []
-        for person in self.persons.values():
+        for person in self.live_persons():
             if org_filter is not None and person["org_id"] != int(org_filter):
                 continue
             values = ([person["name"]] if "name" in fields else []) \
@@ -383,17 +387,25 @@ class FakePipedrive:
 
     def _get_person(self, query, body, person_id) -> web.Response:
         person = self.persons.get(int(person_id))
-        return self._ok(person) if person else self._error(404, "Person not found")
+        return self._ok(person) if person and not person["is_deleted"] else self._error(404, "Person not found")
 
     def _update_person(self, query, body, person_id) -> web.Response:
         person = self.persons.get(int(person_id))
-        if person is None:
+        if person is None or person["is_deleted"]:
             return self._error(404, "Person not found")
         data = self._check_person(_dict(body))
         person.update({k: v for k, v in data.items() if k != "custom_fields"})
         person["custom_fields"].update(data.get("custom_fields") or {})
         person["update_time"] = _now()
         return self._ok(person)
+
+    def _delete_person(self, query, body, person_id) -> web.Response:
+        person = self.persons.get(int(person_id))
+        if person is None or person["is_deleted"]:
+            return self._error(404, "Person not found")
+        person["is_deleted"] = True  # v2 deletes softly: gone from searches, kept 30 days
+        person["update_time"] = _now()
+        return self._ok({"id": person["id"]})
 
     def _check_person(self, data: dict) -> dict:
         _only(data, V2_PERSON_KEYS)
