@@ -26,12 +26,15 @@ from core.commands import (
     RecordDeliveryFailure,
     ReleaseSyncNotices,
 )
-from core.errors import PipedrivenError
+from core.errors import DatabaseUnavailable, PipedrivenError
 from core.results import DeliveryClaim, DueSteps, SyncNotice
 from core.service import Core
 from scheduler.rate import DEFAULT_LIMITS, Pacer, PlatformLimits
 
 log = logging.getLogger(__name__)
+
+# A delivery sent but not yet recorded is recorded again after these pauses (doubling), until it is.
+RECORD_RETRY_FIRST_SECONDS, RECORD_RETRY_MAX_SECONDS = 0.2, 5.0
 
 
 class Dispatcher:
@@ -156,9 +159,24 @@ class Dispatcher:
             except Exception as exc:  # a notifier bug must not stop the other deliveries
                 log.exception("%s notifier failed on delivery %s", target.platform, claim.id)
                 return await self._failed(claim, f"{type(exc).__name__}: {exc}")
-            if not await self.core.execute(RecordDelivered(claim.id, self.token, message_id)):
-                log.warning("delivery %s was sent after its claim ran out; it may arrive twice", claim.id)
+            await self._record_sent(claim, message_id)
             return "sent"
+
+    async def _record_sent(self, claim: DeliveryClaim, message_id: str | None) -> None:
+        """Record a delivery that went out, however long the database takes to come back: left unrecorded, its
+        claim would run out and the message be sent again."""
+        pause = RECORD_RETRY_FIRST_SECONDS
+        while True:
+            try:
+                recorded = await self.core.execute(RecordDelivered(claim.id, self.token, message_id))
+                break
+            except DatabaseUnavailable as exc:
+                log.warning("delivery %s was sent but not recorded yet (%s); trying again in %.1f s", claim.id,
+                            exc, pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, RECORD_RETRY_MAX_SECONDS)
+        if not recorded:
+            log.warning("delivery %s was sent after its claim ran out; it may arrive twice", claim.id)
 
     async def _reply(self, claim: DeliveryClaim) -> Reply | None:
         if claim.kind == "digest":

@@ -5,8 +5,10 @@ import os
 import sys
 from collections import Counter
 
+import psycopg
 import pytest
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from bot.conversation import Conversation
 from bot.notify import PermanentDeliveryError, TemporaryDeliveryError
@@ -213,3 +215,31 @@ async def test_the_audit_trail_has_the_users_settings_but_not_each_beat_and_mess
     commands = [entry.command for entry in (await core.execute(ListAudit())).entries]
     assert "PauseDigests" in commands
     assert not {"ClaimDueDeliveries", "RecordDelivered", "RecordDeliveryFailure"} & set(commands)
+
+
+async def test_a_delivery_sent_while_the_database_drops_is_recorded_when_it_is_back_and_never_sent_again(
+        core, pg_server_url, database_url, at, clock, dispatcher, slack, reachable):
+    ana = await reachable("Ana")
+    at("2026-11-24 08:30")
+    database = make_url(database_url).database
+    send = slack.send
+
+    async def send_then_lose_the_database(target, reply):
+        message_id = await send(target, reply)
+        with psycopg.connect(db.libpq_url(pg_server_url), autocommit=True) as admin:
+            admin.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false')
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (database,))
+        asyncio.get_running_loop().call_later(1.0, allow_connections)
+        return message_id
+
+    def allow_connections():
+        with psycopg.connect(db.libpq_url(pg_server_url), autocommit=True) as admin:
+            admin.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true')
+
+    slack.send = send_then_lose_the_database
+    assert (await dispatcher.tick())["sent"] == 1
+    slack.send = send
+    assert await statuses(core) == Counter({"sent": 1})
+    clock.advance(seconds=core.settings.delivery_lease_seconds + 60)
+    await dispatcher.tick()
+    assert len(slack.digests(ana)) == 1
