@@ -121,16 +121,18 @@ async def load_user(ctx: Context, user_id: int) -> User:
     return user
 
 
+NOT_IN_YOUR_BANK = "That contact is not in your bank."
+
+
 async def load_contact(ctx: Context, actor: c.Actor, ref: c.ContactRef, *, lock: bool = False) -> Contact:
     """Resolve what the user named to one contact of their own bank, or raise a user-fit error."""
     s = ctx.session
     if ref.id is not None:
         query = select(Contact).where(Contact.id == ref.id)
         contact = (await s.execute(query.with_for_update() if lock else query)).scalar_one_or_none()
-        if contact is None:
-            raise NotFound("That contact no longer exists.")
-        if contact.owner_id != actor.user_id:
-            raise NotAllowed("That contact is in someone else's bank: you can't act on it.")
+        # Someone else's contact and no contact at all get one answer: an id tells nothing about other banks.
+        if contact is None or contact.owner_id != actor.user_id:
+            raise NotFound(NOT_IN_YOUR_BANK)
         return contact
     text_ref = (ref.text or "").strip()
     if not text_ref:
@@ -622,10 +624,11 @@ async def add_to_campaign(cmd: c.AddToCampaign, ctx: Context) -> CampaignResult:
     camp = await find_campaign(ctx, cmd.campaign)
     method = clean_method(cmd.method) if cmd.method else None
     contacts = (await ctx.session.execute(select(Contact).where(Contact.id.in_(cmd.contact_ids)))).scalars().all()
-    if len(contacts) != len(set(cmd.contact_ids)):
-        raise NotFound("Some of those contacts no longer exist.")
     if user.role != "golden_ticket" and any(k.owner_id != user.id for k in contacts):
-        raise NotAllowed("You can only add contacts from your own bank to a campaign.")
+        contacts = []  # as if they did not exist: an id tells nothing about other banks
+    if len(contacts) != len(set(cmd.contact_ids)):
+        raise NotFound("Some of those contacts are not in your bank." if user.role != "golden_ticket"
+                       else "Some of those contacts no longer exist.")
     if camp.status == "closed":
         raise InvalidInput(f"Campaign “{camp.name}” is closed.")
     stmt = pg_insert(CampaignContact).values([

@@ -117,7 +117,7 @@ async def test_buttons_that_have_passed_stay_checked_for_ownership(core, make, a
     other = await make.user("Other")
     theirs = await make.contact(other, "Theirs")
     reply = await Conversation(core, "console").handle_button(ana, f"log:{theirs.id}:email")
-    assert "someone else's bank" in reply.text
+    assert "That contact is not in your bank." == reply.text
     assert await count(core, Activity, contact_id=theirs.id) == 0
 
 

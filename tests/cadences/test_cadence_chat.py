@@ -164,7 +164,7 @@ async def test_a_forged_plan_button_on_someone_elses_contact_is_refused(core, ma
     theirs = await make.contact(zoe, "Theirs")
     await start(zoe, theirs)
     reply = await ConsoleChat(core, ana).conversation.handle_button(ana, f"cstop:{theirs.id}")
-    assert "someone else's bank" in reply.text
+    assert "That contact is not in your bank." in reply.text
 
 
 async def test_a_double_tap_on_pause_acts_once(core, make, ana, start):

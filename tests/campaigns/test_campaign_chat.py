@@ -75,9 +75,9 @@ async def test_a_consultant_cannot_add_someone_elses_contact_even_by_id(core, an
     await campaign("Fintech")
     theirs = await make.contact(zoe, "Zed", email="zed@x.com")
     assert (await ana_chat.send(f"campaign add Fintech #{theirs.id}")
-            == "That contact is in someone else's bank: you can't act on it.")
+            == "That contact is not in your bank.")
     assert await ana_chat.send("campaign add Fintech zed@x.com") == "No contact in your bank matches “zed@x.com”."
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotFound):
         await core.execute(AddContactToCampaign(Actor(ana.id), CampaignRef.of("Fintech"), ContactRef(id=theirs.id)))
 
 

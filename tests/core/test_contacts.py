@@ -289,7 +289,7 @@ async def test_an_empty_reference_asks_which_contact(core, make):
 
 async def test_an_id_that_no_longer_exists_is_not_found(core, make):
     ana = await make.user()
-    with pytest.raises(NotFound, match="That contact no longer exists"):
+    with pytest.raises(NotFound, match="That contact is not in your bank."):
         await core.execute(ShowContact(Actor(ana.id), ContactRef(id=999_999)))
 
 

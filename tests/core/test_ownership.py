@@ -63,11 +63,33 @@ ACTIONS = {
 @pytest.mark.parametrize("action", ACTIONS)
 async def test_a_consultant_cannot_act_on_another_users_contact(core, ana, zoes_bob, clock, db_rows, action):
     command = ACTIONS[action](Actor(ana.id), ContactRef(id=zoes_bob.id), clock.now())
-    with pytest.raises(NotAllowed, match="That contact is in someone else's bank: you can't act on it."):
+    with pytest.raises(NotFound, match="That contact is not in your bank."):
         await core.execute(command)
     assert (await db_rows(Activity), await db_rows(FollowUp), await db_rows(OutboxMessage)) == ([], [], [])
     [bob] = await db_rows(Contact)
     assert (bob.name, bob.warmness, bob.last_contacted_at) == ("Bob Stone", 0, None)
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+async def test_a_guessed_id_answers_the_same_whether_it_is_in_another_bank_or_nowhere(core, ana, zoes_bob, clock,
+                                                                                     action):
+    answers = []
+    for guessed in (zoes_bob.id, zoes_bob.id + 1000):
+        with pytest.raises(Exception) as caught:
+            await core.execute(ACTIONS[action](Actor(ana.id), ContactRef(id=guessed), clock.now()))
+        answers.append((type(caught.value), str(caught.value)))
+    assert answers[0] == answers[1] == (NotFound, "That contact is not in your bank.")
+
+
+async def test_guessed_ids_for_a_campaign_answer_the_same_whether_in_another_bank_or_nowhere(core, ana, zoes_bob,
+                                                                                            campaign):
+    camp = await campaign("Fintech")
+    answers = []
+    for guessed in (zoes_bob.id, zoes_bob.id + 1000):
+        with pytest.raises(NotFound) as caught:
+            await core.execute(AddToCampaign(Actor(ana.id), CampaignRef(id=camp.id), (guessed,)))
+        answers.append(str(caught.value))
+    assert answers == ["Some of those contacts are not in your bank."] * 2
 
 
 async def test_a_consultant_cannot_find_another_users_contacts(core, ana, zoes_bob):
@@ -134,7 +156,7 @@ async def test_a_consultant_cannot_add_another_users_contacts_to_a_campaign(core
                                                                             db_rows):
     camp = await campaign("Fintech")
     carol = await make.contact(ana, "Carol")
-    with pytest.raises(NotAllowed, match="You can only add contacts from your own bank to a campaign."):
+    with pytest.raises(NotFound, match="Some of those contacts are not in your bank."):
         await core.execute(AddToCampaign(Actor(ana.id), CampaignRef(id=camp.id), (carol.id, zoes_bob.id)))
     assert await db_rows(CampaignContact) == []
 
@@ -166,7 +188,7 @@ async def test_a_campaign_growing_past_thirty_warns(core, ana, make, campaign):
 
 async def test_adding_contacts_that_no_longer_exist_is_not_found(core, ana, campaign):
     camp = await campaign("Fintech")
-    with pytest.raises(NotFound, match="Some of those contacts no longer exist."):
+    with pytest.raises(NotFound, match="Some of those contacts are not in your bank."):
         await core.execute(AddToCampaign(Actor(ana.id), CampaignRef(id=camp.id), (999_999,)))
 
 

@@ -101,7 +101,7 @@ async def test_undo_after_a_minute_is_refused_and_changes_nothing(core, ana, bob
 async def test_only_the_logger_may_undo(core, make, ana, bob, db_rows):
     logged = await log(core, ana, bob)
     other = await make.user("Other")
-    with pytest.raises(NotAllowed, match="someone else's bank"):
+    with pytest.raises(NotFound, match="That contact is not in your bank."):
         await core.execute(UndoOutreach(Actor(other.id), ref(bob), logged.activity_id))
     # Even on a contact of their own, another user's activity id is refused.
     own = await make.contact(other, "Own")

@@ -20,7 +20,7 @@ from core.commands import (
     LogOutreach,
     UpdateSettings,
 )
-from core.errors import NotAllowed, UnknownUser
+from core.errors import NotFound, UnknownUser
 from core.models import Activity, AuditEntry, Contact
 
 
@@ -81,7 +81,7 @@ async def test_a_refused_or_failed_command_leaves_no_entry(core, make, ana):
     other = await make.user("Other")
     theirs = await make.contact(other, "Theirs")
     before = await trail_ids(core)
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotFound):
         await core.execute(LogOutreach(Actor(ana.id), ContactRef(id=theirs.id), "email"))
     # A NUL byte passes the grammar but PostgreSQL refuses it mid-transaction: the note and its entry both go.
     assert "could not be saved" in await ConsoleChat(core, other).send("note theirs hello\x00world")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.console import ConsoleChat
 from bot.render import CHAT_EXPORT_LIMIT
 from core.commands import Actor, AddNote, ContactRef, ExportContact
-from core.errors import NotAllowed
+from core.errors import NotAllowed, NotFound
 from core.models import AuditEntry
 from core.privacy import CSV_HEADER, export_csv, export_json
 
@@ -130,7 +130,7 @@ async def test_a_long_chat_export_is_cut_to_fit_a_message_and_points_to_the_full
 
 
 async def test_exporting_is_refused_beyond_ones_own_bank(core, world):
-    with pytest.raises(NotAllowed, match="someone else's bank"):
+    with pytest.raises(NotFound, match="That contact is not in your bank."):
         await core.execute(ExportContact(Actor(world.ana.id), ContactRef(id=world.zoe_ben.id)))
     with pytest.raises(NotAllowed, match="Golden Ticket"):
         await core.execute(ExportContact(Actor(world.ben.id), ContactRef(text=EMAIL), every_bank=True))

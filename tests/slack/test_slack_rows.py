@@ -189,7 +189,7 @@ async def test_a_forged_button_for_someone_elses_contact_is_refused(slack, fake,
     await slack.tap(ANA, DM, digest, "📝 Add note…", contact="Bob Stone", value=f"note:{theirs.id}")
     assert await rows(core, Activity) == [] and fake.called("views.open") == []
     told = [m["text"] for m in fake.called("chat.postMessage")[1:]]
-    assert told == ["That contact is in someone else's bank: you can't act on it."] * 2
+    assert told == ["That contact is not in your bank."] * 2
     assert fake.called("chat.update") == []
 
 

@@ -176,7 +176,7 @@ async def test_forged_callback_data_for_someone_elses_contact_is_refused(bot, te
     listing = bot.last(ANA_TG)
     calls = await bot.deliver(telegram.tap_update(linked, listing, f"log:{theirs.id}:email"))
     assert methods(calls) == ["answerCallbackQuery", "sendMessage"]
-    assert texts(calls) == ["That contact is in someone else's bank: you can't act on it."]
+    assert texts(calls) == ["That contact is not in your bank."]
     assert "Their Contact" not in texts(calls)[0]
     assert telegram.message(ANA_TG, listing["message_id"]) == listing  # untouched
     assert await count(core, Activity, contact_id=theirs.id) == 0
