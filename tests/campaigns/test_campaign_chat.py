@@ -16,7 +16,7 @@ from core.commands import (
     RequestMeeting,
     ShowCampaign,
 )
-from core.errors import NotAllowed, NotFound
+from core.errors import NotFound
 
 
 @pytest.fixture
