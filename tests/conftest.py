@@ -19,7 +19,7 @@ import psycopg
 import pytest
 
 from core import db
-from core.clock import FixedClock
+from core.clock import FixedClock, SystemClock
 from core.commands import Actor, AddContact, CreateCampaign, CreateUser
 from core.service import Core
 from core.settings import Settings
@@ -72,6 +72,14 @@ def clock():
 
 
 @pytest.fixture
+def wall_clock(clock):
+    """The test's clock set to the wall clock's time, for tests that share data with a `pipedriven` process (which
+    runs on the wall clock); it still moves only when told to."""
+    clock.set(SystemClock().now())
+    return clock
+
+
+@pytest.fixture
 def settings(database_url):
     return Settings(database_url=database_url, _env_file=None)
 
@@ -109,6 +117,12 @@ def make(core):
 
 def actor(user, platform: str = "cli") -> Actor:
     return Actor(user.id, platform)
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "cli" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.process)
 
 
 @pytest.fixture

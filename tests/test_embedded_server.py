@@ -10,6 +10,8 @@ import pytest
 
 from core.db import libpq_url, redact, sqlalchemy_url, with_database
 
+pytestmark = pytest.mark.process
+
 
 @pytest.fixture
 def env():

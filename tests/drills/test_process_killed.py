@@ -21,7 +21,7 @@ from core.commands import Actor, AddContact, CreateUser, FlagWarm, ContactRef
 from core.models import Delivery, OutboxMessage
 from tests.pipedrive.fake_pipedrive import FakePipedrive
 
-pytestmark = pytest.mark.drill
+pytestmark = [pytest.mark.drill, pytest.mark.process]
 
 USERS = 60
 LEASE = "2"

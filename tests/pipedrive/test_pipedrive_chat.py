@@ -93,8 +93,8 @@ async def test_a_user_s_own_token_takes_precedence_over_the_company_s(core, make
         await core.execute(SetPipedriveToken("ana@example.com", "two words"))
 
 
-async def test_the_cli_shows_and_retries_syncs_and_sets_a_user_s_token(cli, chat, core, make, ana, fake, worker,
-                                                                        rows):
+async def test_the_cli_shows_and_retries_syncs_and_sets_a_user_s_token(cli, wall_clock, chat, core, make, ana, fake,
+                                                                        worker, rows):
     await make.contact(ana, "Bob Stone", email="bob@acme.com")
     await chat.send("warm bob")
     fake.fail("POST", "/api/v2/persons", "500", times=4)

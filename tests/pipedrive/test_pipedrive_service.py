@@ -6,7 +6,6 @@ import asyncio
 import os
 import signal
 import sys
-from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -46,9 +45,9 @@ async def test_run_with_nothing_configured_says_what_to_set(core, database_url):
         await run_forever(bare, core)
 
 
-async def test_pipedriven_run_drains_the_outbox_with_only_a_pipedrive_token(core, make, ana, fake, clock, rows,
+@pytest.mark.process
+async def test_pipedriven_run_drains_the_outbox_with_only_a_pipedrive_token(core, make, ana, fake, wall_clock, rows,
                                                                            database_url, tmp_path):
-    clock.set(datetime.now(timezone.utc) - timedelta(seconds=1))  # the process runs on real time
     await warm(core, ana, await make.contact(ana, "Bob Stone", email="bob@acme.com"))
     env = {**os.environ, "DATABASE_URL": database_url, "PIPEDRIVE_API_TOKEN": "company-token",
            "PIPEDRIVE_BASE_URL": fake.url, "PIPEDRIVEN_DATA_DIR": str(tmp_path)}

@@ -163,6 +163,7 @@ async def test_a_permanent_error_is_recorded_on_that_account_and_others_still_ge
     assert await core.execute(ListDeliveryProblems()) == ()
 
 
+@pytest.mark.process
 async def test_users_list_shows_an_account_that_cannot_be_reached(database_url, core, at, dispatcher, telegram,
                                                                    reachable, tmp_path):
     ana = await reachable("Ana", platforms=("telegram",))

@@ -31,6 +31,7 @@ async def issue(core, user) -> str:
     return (await core.execute(IssueLinkCode(Actor(user.id, "cli"), "telegram"))).code
 
 
+@pytest.mark.process
 async def test_a_code_from_the_cli_links_the_chat_that_sends_start_code(bot, telegram, ana, ana_tg, database_url,
                                                                         tmp_path, make):
     await make.contact(ana, "Bob Stone")
