@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 import warnings
@@ -29,8 +30,10 @@ from core.commands import (
     PreviewErasure,
     PruneHistory,
 )
-from core.errors import PipedrivenError
+from core.errors import DatabaseUnavailable, PipedrivenError
 from core.settings import Settings
+
+log = logging.getLogger("pipedriven")
 
 DEMO_DATABASE = "pipedriven_demo"
 
@@ -534,6 +537,10 @@ def main(argv: list[str] | None = None) -> int:
         configure_logging(settings, quiet=args.command in ("console", "demo", "users", "stats", "db", "campaigns",
                                                            "import", "contacts", "audit", "sync", "cadences"))
         return args.func(args, settings)
+    except DatabaseUnavailable as exc:
+        log.warning("stopped: the database is not reachable")
+        print(f"pipedriven: {exc}", file=sys.stderr)
+        return 1
     except (CliError, PipedrivenError) as exc:
         print(f"pipedriven: {exc}", file=sys.stderr)
         return 1

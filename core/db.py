@@ -15,7 +15,10 @@ from typing import Iterator
 
 import psycopg
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from core.errors import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,16 @@ def redact(url: str) -> str:
     return make_url(sqlalchemy_url(url)).render_as_string(hide_password=True)
 
 
+@contextmanager
+def reaching(url: str) -> Iterator[None]:
+    """Turn a failure to reach the database at `url` into DatabaseUnavailable, in one line that names it."""
+    try:
+        yield
+    except (psycopg.OperationalError, OperationalError, InterfaceError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:300]
+        raise DatabaseUnavailable(f"The database at {redact(url)} is not reachable: {reason}") from None
+
+
 class EmbeddedServer:
     """A handle on the embedded PostgreSQL server in `data_dir/pgdata`."""
 
@@ -66,7 +79,7 @@ def ensure_database(url: str) -> None:
     """Create the database named in `url` if the server does not have it yet."""
     target = make_url(sqlalchemy_url(url)).database
     admin = libpq_url(with_database(url, "postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
+    with reaching(url), psycopg.connect(admin, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (target,)).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{target}"')
@@ -75,7 +88,7 @@ def ensure_database(url: str) -> None:
 def drop_database(url: str) -> None:
     target = make_url(sqlalchemy_url(url)).database
     admin = libpq_url(with_database(url, "postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
+    with reaching(url), psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
 
 
@@ -105,11 +118,12 @@ def upgrade(url: str, revision: str = "head") -> None:
     """Run the Alembic migrations up to `revision` (head by default)."""
     from alembic import command
 
-    command.upgrade(alembic_config(url), revision)
+    with reaching(url):
+        command.upgrade(alembic_config(url), revision)
 
 
 def current_revision(url: str) -> str | None:
-    with psycopg.connect(libpq_url(url)) as conn:
+    with reaching(url), psycopg.connect(libpq_url(url)) as conn:
         try:
             row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
         except psycopg.errors.UndefinedTable:

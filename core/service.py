@@ -95,7 +95,9 @@ class Core:
         except DBAPIError as exc:
             if exc.connection_invalidated:
                 raise DatabaseUnavailable() from exc
-            log.exception("database error in %s", type(command).__name__)
+            # What the database refused is the input's fault (a NUL byte, say): one line, no traceback.
+            log.warning("the database refused %s: %s (SQLSTATE %s)", type(command).__name__,
+                        type(exc.orig).__name__, getattr(exc.orig, "sqlstate", None))
             raise InvalidInput("That could not be saved. Please check what you typed.") from exc
 
     async def _claim(self, session, command: Any, key: str) -> bool:
@@ -113,8 +115,11 @@ class Core:
         statement it has prepared on a connection at a rollback (and deallocates them, one more round trip), so
         a read ended by a rollback before each command (`identify` runs before every tap) would keep the
         commands' statements from ever being prepared."""
-        async with self.sessions() as session, session.begin():
-            yield session
+        try:
+            async with self.sessions() as session, session.begin():
+                yield session
+        except (OperationalError, InterfaceError) as exc:
+            raise DatabaseUnavailable() from exc
 
     async def ping(self) -> None:
         """Check that the database answers (for health checks); DatabaseUnavailable when it does not."""
@@ -127,14 +132,11 @@ class Core:
 
     async def identify(self, platform: str, external_user_id: str) -> UserView:
         """The Pipedriven user behind a chat account, or UnknownUser."""
-        try:
-            async with self.reading() as session:
-                user = (await session.execute(
-                    select(User).join(ChatIdentity, ChatIdentity.user_id == User.id)
-                    .where(ChatIdentity.platform == platform, ChatIdentity.external_user_id == external_user_id,
-                           User.active))).scalar_one_or_none()
-        except (OperationalError, InterfaceError) as exc:
-            raise DatabaseUnavailable() from exc
+        async with self.reading() as session:
+            user = (await session.execute(
+                select(User).join(ChatIdentity, ChatIdentity.user_id == User.id)
+                .where(ChatIdentity.platform == platform, ChatIdentity.external_user_id == external_user_id,
+                       User.active))).scalar_one_or_none()
         if user is None:
             raise UnknownUser()
         return user_view(user)

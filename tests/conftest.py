@@ -131,9 +131,10 @@ def cli(database_url, tmp_path):
     env = {**os.environ, "DATABASE_URL": database_url, "PIPEDRIVEN_DATA_DIR": str(tmp_path / "data")}
     env.pop("TEST_DATABASE_URL", None)
 
-    def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    def run(*args: str, stdin: str = "", **variables: str) -> subprocess.CompletedProcess:
+        """Extra keyword arguments set environment variables (`DATABASE_URL=...`)."""
         return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True,
-                              text=True, env=env, cwd=tmp_path, timeout=60)
+                              text=True, env={**env, **variables}, cwd=tmp_path, timeout=60)
 
     return run
 

@@ -1,5 +1,7 @@
 """The `pipedriven` command as a user runs it: a real process, a real database, exit codes and output."""
 
+import socket
+
 import pytest
 
 
@@ -54,3 +56,17 @@ def test_users_link_prints_a_one_time_code(cli):
     assert "Your Telegram link code: " in out.stdout and "Send `/start " in out.stdout  # no bot configured: no link
     unknown = cli("users", "link", "nobody@example.com")
     assert unknown.returncode == 1 and "no Pipedriven user with the email" in unknown.stderr
+
+
+@pytest.mark.parametrize("args", [("users", "list"), ("db", "upgrade"), ("stats",), ("run",)])
+def test_a_database_that_is_down_is_one_line_and_non_zero_not_a_traceback(cli, args):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    out = cli(*args, DATABASE_URL=f"postgresql://pd:s3cret-pw@127.0.0.1:{port}/pipedriven")
+    assert out.returncode == 1
+    assert "Traceback" not in out.stderr and "s3cret-pw" not in out.stderr + out.stdout
+    warning, told = out.stderr.strip().splitlines()
+    assert warning.endswith("WARNING pipedriven: stopped: the database is not reachable")
+    assert told.startswith(f"pipedriven: The database at postgresql+psycopg://pd:***@127.0.0.1:{port}/pipedriven "
+                           "is not reachable: ")
