@@ -1,10 +1,11 @@
 """CSV import of contacts into a bank: a pure reading layer, then one set-based write.
 
-Reading (no database): the encoding is detected (a BOM says UTF-8 or UTF-16; else the whole file is checked
-as UTF-8 and, failing that, read as Windows-1252), the delimiter is chosen by which one makes the header row
-recognisable (csv.Sniffer breaks ties, comma is the fallback), headers are mapped by meaning in any order and
-case, and each row becomes a cleaned `ContactRow` or a `RejectedRow` with its reason. Rows stream: only one
-batch is in memory at a time.
+Reading (no database): the encoding is detected (`_detect_encoding`: a BOM says UTF-8 or UTF-16; else a file
+that is mostly valid UTF-8 is UTF-8, and any other is named by charset-normalizer), the delimiter is chosen by
+which one makes the header row recognisable (csv.Sniffer breaks ties, comma is the fallback), headers are mapped
+by meaning in any order and case, and each row becomes a cleaned `ContactRow` or a `RejectedRow` with its
+reason; a row whose cells hold bytes the encoding can't decode is rejected, never stored garbled. Rows stream:
+only one batch is in memory at a time.
 
 Writing (`import_contacts`, the ImportContacts handler) happens in ONE transaction, the one `Core.execute`
 opens: rows are COPYed into a temporary staging table, then a few set-based statements find duplicates inside
@@ -31,6 +32,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import BinaryIO
 
+import charset_normalizer
 import phonenumbers
 from sqlalchemy import select, text
 
@@ -83,6 +85,22 @@ _METHOD_WORDS = {"li": "linkedin", "linked_in": "linkedin", "mail": "email", "e_
 _PARTICLES = frozenset({"van", "von", "der", "den", "de", "del", "della", "di", "da", "das", "dos", "do", "du",
                         "la", "le", "ter", "ten", "bin", "ibn", "al", "el", "y", "zu"})
 _EXCEL_TEXT = re.compile(r'^="(.*)"$', re.S)  # Excel's way of keeping a leading zero: ="0123"
+READ_CHUNK = 1024 * 1024
+UTF8_WEIGHT = 4  # a file is UTF-8 unless its bytes that aren't outnumber its valid UTF-8 characters 4 to 1
+# The decoding error handler that keeps each byte it can't decode as a lone surrogate, U+DC00 + the byte: no
+# decoder ever yields those characters, so a cell holding one had bytes the file's encoding can't decode.
+UNDECODABLE = "pipedriven.undecodable"
+_UNDECODED = re.compile("[\udc00-\udcff]")
+_NON_ASCII_LINE = re.compile(rb"[^\n]*[\x80-\xff][^\n]*\n?")
+
+
+def _keep_undecodable(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return "".join(chr(0xDC00 + byte) for byte in error.object[error.start:error.end]), error.end
+
+
+codecs.register_error(UNDECODABLE, _keep_undecodable)
 
 
 class ImportUnreadable(InvalidInput):
@@ -283,7 +301,7 @@ class ContactFile:
         encoding = _detect_encoding(head, self._binary)
         sample = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head)
         self._binary.seek(0)
-        self._text = io.TextIOWrapper(self._binary, encoding=encoding, errors="replace", newline="")
+        self._text = io.TextIOWrapper(self._binary, encoding=encoding, errors=UNDECODABLE, newline="")
         first_line = sample.split("\n", 1)[0].strip("\r\ufeff ")
         forced = re.fullmatch(r"sep=(.)", first_line, re.I)  # Excel's “sep=;” first line
         if forced:
@@ -297,6 +315,7 @@ class ContactFile:
             headers = self._next_record()  # blank lines above the header
         if headers is None:
             raise ImportUnreadable("The file has no header row.")
+        headers = [_UNDECODED.sub("\ufffd", header) for header in headers]
         self._named = tuple(bool(h.replace("\ufeff", "").strip()) for h in headers)
         self.layout = replace(map_headers(headers), encoding=_encoding_name(encoding),
                               delimiter=DELIMITER_NAMES.get(delimiter, repr(delimiter)))
@@ -345,7 +364,16 @@ class ContactFile:
             if not any(v.strip() for v in record):
                 self.blank_rows += 1
                 continue
+            undecodable = [field for field, value in cells.items() if _UNDECODED.search(value)]
+            if undecodable:
+                yield RejectedRow(self._row, self._undecodable(undecodable))
+                continue
             yield clean_row(self._row, cells, phone_region=self.phone_region)
+
+    def _undecodable(self, fields: list[str]) -> str:
+        header = {field: shown for shown, field in self.layout.mapping}
+        return (f"undecodable bytes in {', '.join(header[field] for field in fields)}: they are not valid "
+                f"{self.layout.encoding}, so the row was skipped rather than stored garbled")
 
     def close(self) -> None:
         if self._text is not None:
@@ -384,6 +412,7 @@ def _open_binary(source) -> BinaryIO:
 
 
 def _detect_encoding(head: bytes, binary: BinaryIO) -> str:
+    """The Python codec to read the file with."""
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -392,20 +421,82 @@ def _detect_encoding(head: bytes, binary: BinaryIO) -> str:
     if len(sample) >= 8 and sample.count(0) >= len(sample) // 4:
         # UTF-16 without a BOM: every other byte of ASCII text is a zero.
         return "utf-16-le" if sample[1::2].count(0) > sample[0::2].count(0) else "utf-16-be"
-    decoder = codecs.getincrementaldecoder("utf-8")()
+    valid, invalid, non_ascii_lines = _utf8_census(binary)
+    # Read as UTF-8, the rows with bad bytes are skipped and reported; read as anything else, every valid UTF-8
+    # character would be garbled without a word. The silent harm weighs UTF8_WEIGHT times the reported one.
+    if invalid <= UTF8_WEIGHT * valid:
+        return "utf-8"
+    return _legacy_encoding(non_ascii_lines)
+
+
+def _utf8_census(binary: BinaryIO) -> tuple[int, int, bytes]:
+    """The whole file read as UTF-8: how many non-ASCII characters are valid UTF-8, how many bytes are not,
+    and a sample (up to SAMPLE_BYTES) of the lines holding non-ASCII bytes."""
+    # surrogateescape keeps each bad byte as one lone surrogate; "ignore" drops it when encoding back.
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
+    valid = invalid = 0
+    sample, sampling = bytearray(), True
     binary.seek(0)
-    try:
-        while chunk := binary.read(1024 * 1024):
-            decoder.decode(chunk)
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
+    while True:
+        chunk = binary.read(READ_CHUNK)
+        if chunk and not chunk.endswith(b"\n"):
+            chunk += binary.readline(SAMPLE_BYTES)  # whole lines, so that no sampled line is cut
+        text = decoder.decode(chunk, final=not chunk)
+        if not text.isascii():
+            undecoded = len(text.encode("utf-8", "surrogateescape")) - len(text.encode("utf-8", "ignore"))
+            invalid += undecoded
+            valid += len(text) - len(text.encode("ascii", "ignore")) - undecoded
+        for line in _NON_ASCII_LINE.finditer(chunk) if sampling and not chunk.isascii() else ():
+            if len(sample) + len(line[0]) > SAMPLE_BYTES:
+                if not sample:
+                    sample += line[0][:SAMPLE_BYTES]  # a line longer than the whole sample: its start
+                sampling = False
+                break
+            sample += line[0]
+        if not chunk:
+            return valid, invalid, bytes(sample)
+
+
+def _legacy_encoding(sample: bytes) -> str:
+    """charset-normalizer's encoding for a file that isn't UTF-8, but Windows-1252 whenever it fits as well.
+
+    Excel saves a CSV in the Windows code page of its machine, most often 1252; on a few names charset-normalizer
+    can't tell 1252 from its neighbours (é is é in Windows-1250 too, but è is č). Lines holding one of the five
+    bytes 1252 lacks are left out of that comparison while they are the fewer: their rows are reported.
+    """
+    lines = sample.splitlines(keepends=True)
+    in_1252 = [line for line in lines if _decodes(line, "cp1252")]
+    judged = in_1252 if len(lines) - len(in_1252) <= len(in_1252) else lines
+    matches = charset_normalizer.from_bytes(b"".join(judged))
+    best = matches.best()
+    if best is None:
         return "cp1252"
-    return "utf-8"
+    if "cp1252" in {name for match in matches if match.chaos <= best.chaos for name in match.could_be_from_charset}:
+        return "cp1252"
+    if len(judged) < len(lines):
+        best = charset_normalizer.from_bytes(sample).best() or best
+    return best.encoding
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _encoding_name(encoding: str) -> str:
-    return {"utf-8-sig": "UTF-8 (with BOM)", "utf-8": "UTF-8", "utf-16": "UTF-16", "utf-16-le": "UTF-16",
-            "utf-16-be": "UTF-16", "cp1252": "Windows-1252"}[encoding]
+    name = codecs.lookup(encoding).name
+    known = {"utf-8-sig": "UTF-8 (with BOM)", "utf-8": "UTF-8", "utf-16": "UTF-16", "utf-16-le": "UTF-16",
+             "utf-16-be": "UTF-16"}
+    if name in known:
+        return known[name]
+    if re.fullmatch(r"cp125\d", name):
+        return f"Windows-{name[2:]}"
+    if name.startswith("iso8859-"):
+        return f"ISO-8859-{name[len('iso8859-'):]}"
+    return name.upper()
 
 
 def _choose_delimiter(sample: str) -> str:

@@ -16,8 +16,6 @@ DELETE and TRUNCATE (a trigger, migration 0010).
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import fields, is_dataclass
 from datetime import date, datetime, time
@@ -28,6 +26,7 @@ from sqlalchemy import Column, Integer, Table, cast, delete, exists, func, selec
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from core import commands as c
+from core.csvwriter import write_csv
 from core.errors import InvalidInput, NotFound, UnknownUser
 from core.handlers import Context, contact_view, load_contact, load_user, require_golden_ticket
 from core.models import AuditEntry, Base, Campaign, Contact, Erasure, OutboxMessage, User
@@ -152,21 +151,21 @@ CSV_HEADER = ("table", "row_id", "field", "value")
 
 def export_csv(export: ContactExport) -> str:
     """The export as one CSV of (table, row id, field, value): every table in one file, nothing left out."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
-    writer.writerow(("export", "", "subject", export.subject))
-    writer.writerow(("export", "", "generated_at", _plain(export.generated_at)))
-    writer.writerow(("export", "", "pipedrive_person_ids", _csv_value(list(export.pipedrive_person_ids))))
+    rows = [("export", "", "subject", export.subject),
+            ("export", "", "generated_at", _plain(export.generated_at)),
+            ("export", "", "pipedrive_person_ids", _csv_value(list(export.pipedrive_person_ids)))]
     for section in export.sections:
         for row in section.rows:
             values = dict(zip(section.columns, row))
-            for field, value in values.items():
-                writer.writerow((section.name, values.get("id", ""), field, _csv_value(value)))
-    return out.getvalue()
+            rows.extend((section.name, values.get("id", ""), field, _csv_value(value))
+                        for field, value in values.items())
+    return write_csv(CSV_HEADER, rows)
 
 
-def _csv_value(value: Any) -> str:
+def _csv_value(value: Any) -> Any:
+    """A number as it is; anything else as the text the JSON export holds (lists and objects as JSON)."""
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return value
     value = _plain(value)
     if value is None:
         return ""

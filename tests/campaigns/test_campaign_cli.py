@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from csvfiles import csv_bytes
-from core.commands import Actor, AddToCampaign, BookMeeting, CampaignRef, ContactRef, LogOutreach
+from core.commands import Actor, AddToCampaign, BookMeeting, CampaignRef, ContactRef, FindContacts, LogOutreach
 
 
 @pytest.fixture
@@ -45,6 +45,18 @@ async def test_import_prints_the_report_and_exits_0_even_with_rejected_rows(cli,
     assert "row 5: skipped: the same person as row 4" in out
     again = cli("import", str(path), "--user", "ana@example.com", "--skip")
     assert "0 new, 0 updated, 2 skipped (already in the bank)" in again.stdout
+
+
+async def test_import_of_a_utf8_file_with_a_bad_byte_keeps_accents_and_names_the_row(cli, users, core, tmp_path):
+    path = tmp_path / "contacts.csv"
+    path.write_bytes("Name,Email\r\nJosé Müller,jose@muller.de\r\n".encode() + b"Ren\xe9,rene@acme.com\r\n")
+    result = cli("import", str(path), "--user", "ana@example.com")
+    assert result.returncode == 0, result.stderr
+    assert "1 new, 0 updated" in result.stdout and "Read 2 row(s) as UTF-8, comma-separated." in result.stdout
+    assert ("row 3: rejected: undecodable bytes in Name: they are not valid UTF-8, so the row was skipped rather "
+            "than stored garbled") in result.stdout
+    [jose] = (await core.execute(FindContacts(Actor(users[1].id), "jose@muller.de"))).contacts
+    assert jose.name == "José Müller"
 
 
 @pytest.mark.parametrize("args, message", [

@@ -91,6 +91,40 @@ async def test_windows_1252_is_read_when_the_file_is_not_utf8(core, ana, bank):
     assert (k[1], k[4], k[7]) == ("François Dupré", "Crème & Co", "budget 5k €")
 
 
+@pytest.mark.parametrize("encoding, name, company, shown", [
+    ("cp1252", "José Peña", "Niño S.A.", "Windows-1252"),
+    ("cp1252", "Jürgen Müller", "Söhne & Straße GmbH", "Windows-1252"),
+    ("latin-1", "Hélène Noël", "Château Ltd", "Windows-1252"),
+    ("cp1252", "Café Owner", "Acme", "Windows-1252"),  # a single accented letter in the whole file
+    ("cp1251", "Ольга Смирнова", "Рога и копыта", "Windows-1251"),
+])
+async def test_files_in_a_windows_code_page_or_latin_1_read_right_whatever_their_accents(core, ana, bank, encoding,
+                                                                                         name, company, shown):
+    report = await run_import(core, ana, csv_bytes([["Name", "Company"], [name, company]], encoding=encoding))
+    assert (report.encoding, report.imported, report.rejected) == (shown, 1, ())
+    assert [(k[1], k[4]) for k in await bank(ana)] == [(name, company)]
+
+
+async def test_a_windows_1252_file_with_a_byte_1252_lacks_is_still_1252_and_that_row_is_skipped(core, ana, bank):
+    data = csv_bytes([["Name", "Company"], ["François Dupré", "Crème & Co"]], encoding="cp1252") + b"Bo\x81,Acme\r\n"
+    report = await run_import(core, ana, data)
+    assert (report.encoding, report.imported) == ("Windows-1252", 1)
+    assert [(k[1], k[4]) for k in await bank(ana)] == [("François Dupré", "Crème & Co")]
+    assert report.rejected == (ImportIssue(3, "undecodable bytes in Name: they are not valid Windows-1252, so the "
+                                              "row was skipped rather than stored garbled"),)
+
+
+async def test_a_utf8_file_with_one_bad_byte_is_read_as_utf8_and_only_that_row_is_skipped(core, ana, bank):
+    data = (csv_bytes([["Name", "Email", "Company", "Shoe size"], ["José", "jose@acme.com", "Acme", ""]])
+            + b"Ren\xe9 Dupont,rene@acme.com,Acme,\r\n"  # one byte of Windows-1252 in a UTF-8 file
+            + b"Bo Chen,bo@chen.io,Chen Ltd,4\xbd\r\n")  # a bad byte in a column not imported spoils nothing
+    report = await run_import(core, ana, data)
+    assert (report.encoding, report.imported) == ("UTF-8", 2)
+    assert [(k[1], k[2]) for k in await bank(ana)] == [("José", "jose@acme.com"), ("Bo Chen", "bo@chen.io")]
+    assert report.rejected == (ImportIssue(3, "undecodable bytes in Name: they are not valid UTF-8, so the row "
+                                              "was skipped rather than stored garbled"),)
+
+
 async def test_quoted_fields_with_commas_and_newlines_and_spreadsheet_row_numbers(core, ana, bank):
     data = csv_bytes([["Name", "Email", "Company", "Notes"],
                       ["Ana Silva", "ana@acme.com", "Acme, Inc.", ""],

@@ -23,7 +23,7 @@ from PIL import Image
 from bot.charts import MAX_GROUPS, funnel_chart
 from bot.console import ConsoleChat
 from bot.conversation import Conversation
-from bot.export import safe_cell, stats_csv
+from bot.export import stats_csv
 from csvfiles import csv_bytes
 from core.commands import (
     Actor,
@@ -35,6 +35,7 @@ from core.commands import (
     LogOutreach,
     RequestMeeting,
 )
+from core.csvwriter import safe_cell
 from core.results import StatsReport, StatsRow
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from bot.console import ConsoleChat
 from bot.render import CHAT_EXPORT_LIMIT
 from core.commands import Actor, AddNote, ContactRef, ExportContact
+from core.csvwriter import safe_cell
 from core.errors import NotAllowed, NotFound
 from core.models import AuditEntry
 from core.privacy import CSV_HEADER, export_csv, export_json
@@ -98,14 +99,14 @@ async def test_csv_export_has_every_value_of_the_json_one_field_by_field(core, w
         cells[(table, row_id, field)] = value
     assert cells[("export", "", "subject")] == EMAIL
     assert cells[("export", "", "pipedrive_person_ids")] == "[9001, 9002]"
-    assert cells[("contacts", str(world.zoe_ana.id), "phone")] == zoe["stored_phone"]
+    assert cells[("contacts", str(world.zoe_ana.id), "phone")] == "'" + zoe["stored_phone"]  # +44… is text
     assert cells[("contacts", str(world.zoe_ben.id), "organisation")] == ""
     assert cells[("contacts", str(world.zoe_ana.id), "pipedrive_person_id")] == "9001"
     notes = {v for (table, _, field), v in cells.items() if table == "activities" and field == "note" and v}
     assert notes == {note for *_, note, _ in expected_activities(world) if note}
-    # Every value of the JSON export is in the CSV, and nothing else.
+    # Every value of the JSON export is in the CSV (text made safe to open), and nothing else.
     doc = json.loads(export_json(export))
-    from_json = {(table, str(row["id"]), field): value if isinstance(value, str) else
+    from_json = {(table, str(row["id"]), field): safe_cell(value) if isinstance(value, str) else
                  ("" if value is None else json.dumps(value, ensure_ascii=False))
                  for table, rows in doc["tables"].items() for row in rows for field, value in row.items()}
     assert {k: v for k, v in cells.items() if k[0] != "export"} == from_json
@@ -159,6 +160,21 @@ async def test_cli_export_writes_a_private_csv_file_and_json_to_stdout(core, wor
     assert "person 9001, 9002" in out.stderr
     as_json = cli("contacts", "export", str(world.zoe_ben.id), "--by", "gita@example.com")
     assert json.loads(as_json.stdout)["tables"]["contacts"][0]["name"] == "Zoe Quartermaine"
+
+
+async def test_cli_csv_export_never_lets_a_spreadsheet_run_a_cell_as_a_formula(world, make, cli):
+    mallory = await make.contact(world.ana, '=HYPERLINK("http://x","y")', organisation="-2+3", title="@SUM(A1)",
+                                 notes="+SUM(A1)", email="mallory@evil.example")
+    out = cli("contacts", "export", "mallory@evil.example", "--by", "gita@example.com", "--format", "csv")
+    assert out.returncode == 0, out.stderr
+    rows = list(csv.reader(io.StringIO(out.stdout)))
+    contact = {field: value for table, row_id, field, value in rows
+               if table == "contacts" and row_id == str(mallory.id)}
+    assert (contact["name"], contact["organisation"], contact["title"], contact["notes"]) == (
+        "'=HYPERLINK(\"http://x\",\"y\")", "'-2+3", "'@SUM(A1)", "'+SUM(A1)")
+    assert contact["warmness"] == "0" and contact["id"] == str(mallory.id)  # numbers stay numbers
+    # No cell of the file, whatever its table, opens as a formula.
+    assert not [cell for row in rows for cell in row if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
 
 
 def _cells(document: str) -> dict:

@@ -49,6 +49,17 @@ async def test_a_csv_shared_in_the_dm_is_imported_and_the_report_posted_there(sl
     assert fake.called("download") == [{"file": file_id, "authorized": True}]
 
 
+async def test_a_utf8_csv_with_a_bad_byte_keeps_its_accents_and_names_the_row_it_skipped(slack, fake, core, ana):
+    data = "Full name,Email\r\nJosé Müller,jose@muller.de\r\n".encode() + b"Ren\xe9,rene@acme.com\r\n"
+    file_id = fake.add_file(ANA, "contacts.csv", data)
+    assert (await slack.event(fake.file_share_event(ANA, file_id), event_id="EvF9")).status == 200
+    assert await bank(core, ana) == ["José Müller"]
+    [report] = fake.called("chat.postMessage")
+    shown = "\n".join(b["text"]["text"] for b in report["blocks"] if b["type"] == "section")
+    assert "Read 2 row(s) as UTF-8" in shown
+    assert "row 3: rejected: undecodable bytes in Full name: they are not valid UTF-8" in shown
+
+
 async def test_a_retried_event_imports_once_and_answers_once(slack, fake, core, ana):
     file_id = fake.add_file(ANA, "contacts.csv", CONTACTS)
     event = fake.file_share_event(ANA, file_id)

@@ -42,6 +42,16 @@ async def test_a_csv_document_is_imported_and_answered_with_the_report(bot, tele
     assert answered == update["message"]["message_id"]
 
 
+async def test_a_utf8_document_with_a_bad_byte_keeps_its_accents_and_names_the_row_it_skipped(bot, telegram,
+                                                                                             linked, core, ana):
+    data = "Full name;Email\r\nJosé Müller;jose@muller.de\r\n".encode() + b"Ren\xe9;rene@acme.com\r\n"
+    calls = await bot.deliver(telegram.document_update(linked, "contacts.csv", data))
+    assert await bank(core, ana) == ["José Müller"]
+    [report] = texts(calls)
+    assert "Read 2 row(s) as UTF-8, semicolon-separated" in report
+    assert "row 3: rejected: undecodable bytes in Full name: they are not valid UTF-8" in report
+
+
 async def test_a_redelivered_document_imports_once_and_a_resent_file_is_said_to_be_in(bot, telegram, linked, core,
                                                                                       ana):
     update = telegram.document_update(linked, "contacts.csv", CONTACTS)
