@@ -24,7 +24,7 @@ from core.commands import (
     StopCadence,
     UndoOutreach,
 )
-from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from core.errors import Conflict, InvalidInput, NotFound
 
 UTC = timezone.utc
 
@@ -130,11 +130,11 @@ async def test_controls_on_a_contact_without_a_plan_say_so(core, ana, bob):
 
 async def test_nobody_acts_on_a_contact_in_someone_elses_bank(core, make, ana, bob, start, plans_of):
     zoe = await make.user("Zoe")
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotFound, match="That contact is not in your bank."):
         await start(zoe, bob)
     await start(ana, bob)
     for command in (PauseCadence, ResumeCadence, StopCadence, RestartCadence):
-        with pytest.raises(NotAllowed):
+        with pytest.raises(NotFound, match="That contact is not in your bank."):
             await core.execute(command(Actor(zoe.id), ref(bob)))
     assert [p.status for p in await plans_of(bob)] == ["not_started"]
 
