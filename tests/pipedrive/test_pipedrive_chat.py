@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 
 import pytest
 
@@ -9,6 +10,7 @@ from bot.console import ConsoleChat
 from core.commands import SetPipedriveToken
 from core.errors import InvalidInput
 from core.models import OutboxMessage
+from tests.pipedrive.conftest import SECRET_KEY
 
 pytestmark = pytest.mark.parametrize("fake_options", [{"tokens": ("company-token", "ana-own-token")}])
 
@@ -106,7 +108,11 @@ async def test_the_cli_shows_and_retries_syncs_and_sets_a_user_s_token(cli, chat
     retried = cli("sync", "retry", "--all")
     assert retried.returncode == 0 and "Queued 1 sync(s) again: #1." in retried.stdout
     assert cli("sync", "retry").returncode == 1
-    token = cli("users", "pipedrive-token", "ana@example.com", stdin="ana-own-token\n")
+    token = cli("users", "pipedrive-token", "ana@example.com", stdin="ana-own-token\n",
+                env={"PIPEDRIVEN_SECRET_KEY": SECRET_KEY})
     assert token.returncode == 0 and "own API token" in token.stdout and "ana-own-token" not in token.stdout
+    core.clock.set(max(core.clock.now(), datetime.now(timezone.utc)))  # the CLI's retry was queued on the wall clock
+    before = len(fake.seen)
     await worker.drain()
     assert [r.status for r in await rows(OutboxMessage)] == ["done"]
+    assert {seen.token for seen in fake.seen[before:]} == {"ana-own-token"}
