@@ -396,10 +396,12 @@ def cmd_pipedrive_token(args, settings: Settings) -> int:
     """A user's own Pipedrive API token, read from standard input so that it never sits in the shell history."""
     import getpass
 
+    from core import encryption
     from core.commands import SetPipedriveToken
 
     token = None
     if not args.clear:
+        encryption.keys(settings)  # no key, no token to store: say so before asking for one
         token = (getpass.getpass("Pipedrive API token: ") if sys.stdin.isatty() else sys.stdin.readline()).strip()
         if not token:
             raise CliError("no token given (pipe it in, or type it at the prompt; --clear removes one)")
@@ -408,6 +410,25 @@ def cmd_pipedrive_token(args, settings: Settings) -> int:
         print((await core.execute(SetPipedriveToken(args.email, token))).message)
 
     _with_core(settings, body)
+    return 0
+
+
+def cmd_secrets(args, settings: Settings) -> int:
+    """`secrets new-key`: a fresh key for PIPEDRIVEN_SECRET_KEY; `secrets rotate`: every stored secret encrypted
+    again with its first key (plain-text ones from before encryption too)."""
+    from core import encryption
+    from core.commands import RotateSecrets
+
+    if args.secrets_command == "new-key":
+        print(encryption.new_key())
+        return 0
+    done = _with_core(settings, lambda core: core.execute(RotateSecrets()))
+    plain = f" ({done.were_plain_text} of them in plain text)" if done.were_plain_text else ""
+    print(f"Encrypted {done.rotated} stored secret(s) with the first key of PIPEDRIVEN_SECRET_KEY{plain}.")
+    if done.unreadable_emails:
+        raise CliError(f"no key in PIPEDRIVEN_SECRET_KEY decrypts the stored token of "
+                       f"{', '.join(done.unreadable_emails)}: put its key back, or set it again with "
+                       f"`pipedriven users pipedrive-token EMAIL`")
     return 0
 
 
@@ -450,6 +471,11 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("email")
     token.add_argument("--clear", action="store_true", help="remove it: the company token applies again")
     token.set_defaults(func=cmd_pipedrive_token)
+    secrets = sub.add_parser("secrets", help="the key that encrypts stored secrets (users' own Pipedrive tokens)")
+    secrets_sub = secrets.add_subparsers(dest="secrets_command", required=True)
+    secrets_sub.add_parser("new-key", help="print a fresh key for PIPEDRIVEN_SECRET_KEY")
+    secrets_sub.add_parser("rotate", help="encrypt every stored secret again with PIPEDRIVEN_SECRET_KEY's first key")
+    secrets.set_defaults(func=cmd_secrets)
     sync = sub.add_parser("sync", help="Pipedrive syncs: status, or retry failed ones")
     sync_sub = sync.add_subparsers(dest="sync_command", required=True)
     status = sync_sub.add_parser("status", help="waiting, done and failed syncs, with reasons")
@@ -535,7 +561,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = _settings()
         configure_logging(settings, quiet=args.command in ("console", "demo", "users", "stats", "db", "campaigns",
-                                                           "import", "contacts", "audit", "sync", "cadences"))
+                                                           "import", "contacts", "audit", "sync", "cadences",
+                                                           "secrets"))
         return args.func(args, settings)
     except DatabaseUnavailable as exc:
         log.warning("stopped: the database is not reachable")

@@ -486,7 +486,12 @@ class SetPipedriveToken:
     """Give a user their own Pipedrive API token (None clears it: the company token applies again)."""
 
     email: str
-    token: str | None
+    token: str | None = field(repr=False)
+
+
+@dataclass(frozen=True)
+class RotateSecrets:
+    """Re-encrypt every stored secret with the first key of PIPEDRIVEN_SECRET_KEY (plain text ones too)."""
 
 
 @dataclass(frozen=True)

@@ -134,8 +134,8 @@ def current_revision(url: str) -> str | None:
 @contextmanager
 def database_url(settings, database: str = DEFAULT_DATABASE) -> Iterator[str]:
     """Yield a ready database URL: DATABASE_URL as given, else a database on the embedded server."""
-    if settings.database_url:
-        url = sqlalchemy_url(settings.database_url)
+    if settings.database_url is not None:
+        url = sqlalchemy_url(settings.database_url.get_secret_value())
         if database != DEFAULT_DATABASE:
             url = with_database(url, database)
             ensure_database(url)

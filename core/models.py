@@ -85,8 +85,9 @@ class User(Base):
     # Cadences: how the user signs a message; `{{user.signature}}` in a step's template (the name when unset).
     signature: Mapped[str | None] = mapped_column(Text)
     # --- Pipedrive sync (issue 6) ---
-    # The user's own Pipedrive API token; when set it is used instead of the company's PIPEDRIVE_API_TOKEN.
-    pipedrive_api_token: Mapped[str | None] = mapped_column(String(200))
+    # The user's own Pipedrive API token, encrypted (core/encryption.py); when set it is used instead of the
+    # company's PIPEDRIVE_API_TOKEN.
+    pipedrive_api_token: Mapped[str | None] = mapped_column(Text)
 
 
 class ChatIdentity(Base):

@@ -439,6 +439,16 @@ class SyncRetried:
 
 
 @dataclass(frozen=True)
+class SecretsRotated:
+    """What `RotateSecrets` did: how many it re-encrypted, how many of those were plain text, and the users
+    whose stored token no key could decrypt (left as it was)."""
+
+    rotated: int
+    were_plain_text: int
+    unreadable_emails: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class SyncContact:
     id: int
     name: str
@@ -488,6 +498,8 @@ class SyncTask:
     contact: SyncContact | None
     activity: SyncActivity | None
     user_token: SecretStr | None = field(default=None, repr=False)
+    # Why the user's own token could not be read (the key that encrypted it is gone): the sync fails with it.
+    token_problem: str | None = None
     # Pipedrive activities already linked to this contact's other activities: never mistaken for this one's.
     linked_activity_ids: frozenset[int] = frozenset()
     # A Pipedrive activity to delete: its outreach was undone here after it had been replicated.

@@ -22,7 +22,8 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    database_url: str | None = Field(default=None, description="postgresql://user:pass@host/db; unset = embedded")
+    # postgresql://user:pass@host/db; unset = embedded. A secret: its password must not show in a repr.
+    database_url: SecretStr | None = None
     data_dir: Path = Field(default_factory=default_data_dir, alias="PIPEDRIVEN_DATA_DIR")
     default_timezone: str = "Europe/London"
     suggestions_limit: int = 10
@@ -61,6 +62,10 @@ class Settings(BaseSettings):
     telegram_webhook_port: int = 8443
     telegram_bot_username: str | None = None
 
+    # Encrypts users' own Pipedrive tokens at rest (core/encryption.py): one Fernet key, or several comma-separated
+    # while rotating (the first encrypts, every one decrypts).
+    secret_key: SecretStr | None = Field(default=None, alias="PIPEDRIVEN_SECRET_KEY")
+
     # Pipedrive.
     pipedrive_api_token: SecretStr | None = None
     pipedrive_base_url: str | None = None
@@ -84,7 +89,8 @@ class Settings(BaseSettings):
         """Where the Pipedrive API lives: the company domain if given; api.pipedrive.com takes any API token."""
         return (self.pipedrive_base_url or "https://api.pipedrive.com").rstrip("/")
 
-    @field_validator("database_url")
+    @field_validator("database_url", "secret_key", mode="before")
     @classmethod
-    def _blank_is_unset(cls, value: str | None) -> str | None:
-        return value or None
+    def _blank_is_unset(cls, value):
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        return None if isinstance(text, str) and not text.strip() else value

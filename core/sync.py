@@ -21,13 +21,14 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core import commands as c
-from core import db
+from core import db, encryption
 from core.errors import DatabaseUnavailable, InvalidInput, NotFound, SyncInFlight, UnknownUser
 from core.handlers import OUTBOX_CHANNEL, PIPEDRIVE_SYNC, Context, load_user, notify_outbox
 from core.models import Activity, Campaign, CampaignContact, Contact, OutboxMessage, User
 from core.results import (
     ActionResult,
     KnownIds,
+    SecretsRotated,
     SyncActivity,
     SyncContact,
     SyncItemView,
@@ -121,6 +122,7 @@ async def _task(ctx: Context, row: OutboxMessage) -> SyncTask:
             Activity.pipedrive_activity_id.is_not(None)))).scalars())
     payload = row.payload or {}
     undone = payload.get("pipedrive_activity_id") if payload.get("event") == "ActivityUndone" else None
+    user_token, token_problem = _own_token(ctx, user)
     return SyncTask(
         outbox_id=row.id, attempt=row.attempts, event=str(payload.get("event", "")),
         user=SyncUser(user.id, user.name, user.email, user.pipedrive_user_id) if user else None,
@@ -128,8 +130,19 @@ async def _task(ctx: Context, row: OutboxMessage) -> SyncTask:
         activity=SyncActivity(activity.id, activity.kind, activity.outcome, activity.subject, activity.note,
                               activity.occurred_at, activity.due_at, activity.pipedrive_activity_id)
         if activity else None,
-        user_token=SecretStr(user.pipedrive_api_token) if user and user.pipedrive_api_token else None,
+        user_token=user_token, token_problem=token_problem,
         linked_activity_ids=linked, undone_activity_id=undone if isinstance(undone, int) else None)
+
+
+def _own_token(ctx: Context, user: User | None) -> tuple[SecretStr | None, str | None]:
+    """The user's own token, decrypted, or else why it can't be read; (None, None) when they have none."""
+    if user is None or not user.pipedrive_api_token:
+        return None, None
+    try:
+        return SecretStr(encryption.decrypt(ctx.settings, user.pipedrive_api_token)), None
+    except encryption.SecretKeyProblem as exc:
+        return None, (f"Your own Pipedrive token can't be read: {exc} An admin can put its key back in "
+                      "PIPEDRIVEN_SECRET_KEY, or set your token again (`pipedriven users pipedrive-token`).")
 
 
 async def _sync_contact(ctx: Context, contact: Contact, activity: Activity | None) -> SyncContact:
@@ -373,12 +386,29 @@ async def set_pipedrive_token(cmd: c.SetPipedriveToken, ctx: Context) -> ActionR
     token = (cmd.token or "").strip() or None
     if token is not None and (len(token) > 200 or any(ch.isspace() for ch in token)):
         raise InvalidInput("That does not look like a Pipedrive API token (one word, at most 200 characters).")
-    user.pipedrive_api_token = token
+    user.pipedrive_api_token = encryption.encrypt(ctx.settings, token) if token is not None else None
     if token is not None:
         # Syncs that waited for want of a token go now.
         await notify_outbox(ctx.session)
         return ActionResult(f"{user.name} now syncs to Pipedrive with their own API token.")
     return ActionResult(f"{user.name} now syncs with the company's Pipedrive token (if one is set).")
+
+
+async def rotate_secrets(cmd: c.RotateSecrets, ctx: Context) -> SecretsRotated:
+    encryption.keys(ctx.settings, missing=encryption.ROTATING_NEEDS_A_KEY)  # even with nothing stored yet
+    users = (await ctx.session.execute(select(User).where(User.pipedrive_api_token.is_not(None))
+                                       .order_by(User.id).with_for_update())).scalars().all()
+    rotated = were_plain_text = 0
+    unreadable: list[str] = []
+    for user in users:
+        try:
+            sealed = encryption.reencrypt(ctx.settings, user.pipedrive_api_token)
+        except encryption.SecretUnreadable:
+            unreadable.append(user.email)
+            continue
+        were_plain_text += not encryption.is_encrypted(user.pipedrive_api_token)
+        user.pipedrive_api_token, rotated = sealed, rotated + 1
+    return SecretsRotated(rotated, were_plain_text, tuple(unreadable))
 
 
 # Not in the audit trail: what changes no data, and the worker's bookkeeping of its own queue (a claim, the end
@@ -404,6 +434,7 @@ HANDLERS = {
     c.ListSyncs: list_syncs,
     c.RetrySyncs: retry_syncs,
     c.SetPipedriveToken: set_pipedrive_token,
+    c.RotateSecrets: rotate_secrets,
 }
 
 

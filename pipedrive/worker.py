@@ -82,6 +82,9 @@ class SyncWorker:
         return count
 
     async def _attempt(self, task: SyncTask) -> FinishSync:
+        if task.token_problem:  # never fall back to the company's token: the user chose their own
+            return FinishSync(task.outbox_id, task.attempt, "failed", reason=task.token_problem,
+                              user_notice=f"{task.token_problem} Then say `sync retry all`.")
         token = task.user_token or self.settings.pipedrive_api_token
         if token is None:  # the user's own token was removed after the claim
             return self._retry(task, "Pipedrive is not configured.")

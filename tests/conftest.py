@@ -127,14 +127,15 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture
 def cli(database_url, tmp_path):
-    """`cli("users", "list")`: the `pipedriven` command in a process of its own, on the test database."""
-    env = {**os.environ, "DATABASE_URL": database_url, "PIPEDRIVEN_DATA_DIR": str(tmp_path / "data")}
-    env.pop("TEST_DATABASE_URL", None)
+    """`cli("users", "list")`: the `pipedriven` command in a process of its own, on the test database;
+    `env={...}` adds variables (PIPEDRIVEN_SECRET_KEY, say) to that one run."""
+    base = {**os.environ, "DATABASE_URL": database_url, "PIPEDRIVEN_DATA_DIR": str(tmp_path / "data")}
+    base.pop("TEST_DATABASE_URL", None)
+    base.pop("PIPEDRIVEN_SECRET_KEY", None)
 
-    def run(*args: str, stdin: str = "", **variables: str) -> subprocess.CompletedProcess:
-        """Extra keyword arguments set environment variables (`DATABASE_URL=...`)."""
+    def run(*args: str, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True,
-                              text=True, env={**env, **variables}, cwd=tmp_path, timeout=60)
+                              text=True, env={**base, **(env or {})}, cwd=tmp_path, timeout=60)
 
     return run
 

@@ -11,6 +11,7 @@ from pipedrive.worker import SyncWorker
 from tests.pipedrive.fake_pipedrive import FakePipedrive, TimeSource
 
 COMPANY_TOKEN = "company-token"
+SECRET_KEY = "cGlwZWRyaXZlbiB0ZXN0czogbm90IGEgcmVhbCBrZXk="  # PIPEDRIVEN_SECRET_KEY: encrypts users' own tokens
 
 
 @pytest.fixture
@@ -41,7 +42,7 @@ def pipedrive_settings():
 @pytest.fixture
 def settings(database_url, fake, pipedrive_settings):
     values = {"pipedrive_api_token": COMPANY_TOKEN, "pipedrive_base_url": fake.url,
-              "pipedrive_timeout_seconds": 0.3, **pipedrive_settings}
+              "pipedrive_timeout_seconds": 0.3, "PIPEDRIVEN_SECRET_KEY": SECRET_KEY, **pipedrive_settings}
     return Settings(database_url=database_url, _env_file=None, **values)
 
 

@@ -48,6 +48,7 @@ class Seen:
     body: object
     status: int
     search: bool
+    token: str | None = None  # the x-api-token header it came with
 
 
 @dataclass
@@ -263,7 +264,8 @@ class FakePipedrive:
             pass
 
     def _record(self, request, body, response: web.Response, search: bool) -> web.Response:
-        self.seen.append(Seen(request.method, request.path, dict(request.query), body, response.status, search))
+        self.seen.append(Seen(request.method, request.path, dict(request.query), body, response.status, search,
+                              request.headers.get("x-api-token")))
         return response
 
     @staticmethod

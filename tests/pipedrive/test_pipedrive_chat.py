@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from bot.console import ConsoleChat
 from core.commands import SetPipedriveToken
 from core.errors import InvalidInput
 from core.models import OutboxMessage
+from tests.pipedrive.conftest import SECRET_KEY
 
 pytestmark = pytest.mark.parametrize("fake_options", [{"tokens": ("company-token", "ana-own-token")}])
 
@@ -108,7 +108,10 @@ async def test_the_cli_shows_and_retries_syncs_and_sets_a_user_s_token(cli, wall
     retried = cli("sync", "retry", "--all")
     assert retried.returncode == 0 and "Queued 1 sync(s) again: #1." in retried.stdout
     assert cli("sync", "retry").returncode == 1
-    token = cli("users", "pipedrive-token", "ana@example.com", stdin="ana-own-token\n")
+    token = cli("users", "pipedrive-token", "ana@example.com", stdin="ana-own-token\n",
+                env={"PIPEDRIVEN_SECRET_KEY": SECRET_KEY})
     assert token.returncode == 0 and "own API token" in token.stdout and "ana-own-token" not in token.stdout
+    before = len(fake.seen)
     await worker.drain()
     assert [r.status for r in await rows(OutboxMessage)] == ["done"]
+    assert {seen.token for seen in fake.seen[before:]} == {"ana-own-token"}
