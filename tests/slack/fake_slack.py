@@ -124,8 +124,9 @@ class FakeSlack:
         return f"{self.url}/respond/{next(self._ids)}"
 
     def add_file(self, user: str, name: str, data: bytes, mimetype: str = "text/csv", filetype: str = "csv",
-                 size: int | None = None) -> str:
-        """A file `user` uploads to Slack; returns its id. `size` is what Slack announces (the bytes' by default)."""
+                 size: int | None = None, external_url: str | None = None) -> str:
+        """A file `user` uploads to Slack; returns its id. `size` is what Slack announces (the bytes' by default).
+        With `external_url` it is a remote file (files.remote.add): Slack holds a link, its url_private is that."""
         file_id = f"F{next(self._ids):08d}"
         url = f"{self.url}/files-pri/{TEAM}-{file_id}/{name}"
         self.files[file_id] = {"id": file_id, "created": 1700000000, "timestamp": 1700000000, "name": name,
@@ -134,6 +135,11 @@ class FakeSlack:
                                "user": user, "user_team": TEAM, "mode": "hosted", "editable": False,
                                "is_external": False, "is_public": False, "size": len(data) if size is None else size,
                                "url_private": url, "url_private_download": f"{url}?download=1", "data": data}
+        if external_url is not None:
+            self.files[file_id].update(mode="external", is_external=True, external_type="app",
+                                       external_id=f"ext-{file_id}", external_url=external_url,
+                                       url_private=external_url)
+            del self.files[file_id]["url_private_download"]
         return file_id
 
     def file_share_event(self, user: str, *file_ids: str, text: str = "") -> dict:
