@@ -72,8 +72,8 @@ class Conversation:
 
     async def handle_button(self, user: UserView, data: str, answer: str | None = None, *,
                             idempotency_key: str | None = None) -> Reply:
-        """A tap on a button (and, for buttons that ask, the user's answer). The key names the tap (platform
-        message and button) so that a retry or a double tap acts once."""
+        """A tap on a button (and, for buttons that ask, the user's answer). The key names the platform's
+        delivery of the tap, so that a redelivery acts once and a second tap acts again."""
         try:
             button = codec.decode(data)
             command = await self._button_command(user, button, answer)

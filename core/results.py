@@ -204,7 +204,7 @@ class ChatIdentityView:
 
 @dataclass(frozen=True)
 class AlreadyDone:
-    """The same request (a retry, a double tap) arrived again; it was acted on once, the first time."""
+    """The same request (a platform's retry, a file shared again) arrived again: it was acted on once, before."""
 
     message: str = "Already done: that was recorded once."
 

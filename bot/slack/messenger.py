@@ -81,11 +81,6 @@ class Origin:
         return cls(user_id, kind, container.get("channel_id"), container.get("message_ts"),
                    body.get("response_url"))
 
-    @property
-    def place(self) -> str:
-        """What identifies the message, or the version of the App Home, that was tapped (for idempotency keys)."""
-        return self.message_ts or f"{self.kind}:{self.view_id}:{self.view_hash}"
-
     def to_metadata(self) -> dict:
         return {k: v for k, v in asdict(self).items() if v is not None}
 

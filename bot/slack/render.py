@@ -159,8 +159,7 @@ def section_blocks(section: Section, index: int) -> list[dict]:
 
 
 def row_actions(contact_id: int, row: str, suffix: str) -> list[dict]:
-    """A row's usual actions, rendered afresh (after an undo) under a new block id, so that the taps on them
-    are new taps and not repeats of the ones made before."""
+    """A row's usual actions, rendered afresh (after an undo) under a block id of their own."""
     section = Section(text="", buttons=quick_buttons(contact_id), menu=menu_buttons(contact_id),
                       contact_id=contact_id)
     return actions_blocks(section.buttons, _overflow_choices(section), key=f"{row}{suffix}",

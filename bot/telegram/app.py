@@ -4,8 +4,9 @@ Handlers only move Telegram updates in and neutral replies out; every word and e
 `bot.conversation.Conversation` and the core, like Slack and the console. They are registered in one place
 (`register`). Only linked accounts are served: anyone else gets a polite refusal and nothing more.
 
-Exactly once: a message is keyed by its update_id and a tap by its chat, message and button, so that a
-redelivered update or a double tap acts once (the core claims the key in the command's transaction). A CSV
+Exactly once: a message is keyed by its update_id and a tap by its callback query's id, which a redelivered
+update carries again, so that a redelivery acts once (the core claims the key in the command's transaction)
+while a second tap on the same button (a second call logged from the same row) acts again. A CSV
 document is keyed by its file_unique_id: the same file is imported once, however often it comes.
 """
 
@@ -202,9 +203,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if user is None:
         await _refuse(context.bot, chat_id)
         return
-    # The same button on the same message is the same request: a double tap or a redelivery acts once.
-    key = f"tg:{chat_id}:{message.message_id if message else query.id}:{query.data}"
-    reply = await conversation.handle_button(user, query.data, idempotency_key=key)
+    reply = await conversation.handle_button(user, query.data, idempotency_key=f"tg:callback:{query.id}")
     if reply.replaces_contact_id is not None and message is not None and message.text:
         status = f"{reply.text.rstrip('.')} · {conversation.now_for(user):%H:%M}"
         edited = render.with_status(message.text_html, message.reply_markup, reply.replaces_contact_id, status)
@@ -265,8 +264,8 @@ async def _show(context: ContextTypes.DEFAULT_TYPE, user: UserView, message: Mes
 async def _show_in(context: ContextTypes.DEFAULT_TYPE, user: UserView, chat_id: int, reply_to: int | None,
                    reply: Reply) -> None:
     """Send `reply` in the chat; a question is sent as a reply prompt and remembered, so the answer finds it."""
-    if reply.repeat:  # a redelivered update or a double tap, already shown the first time
-        return  # the first delivery was answered; saying it again would only confuse
+    if reply.repeat:  # a redelivered update, already answered the first time: saying it again would only confuse
+        return
     if reply.prompt is None:
         await send_pages(context.bot, chat_id, reply, reply_to=reply_to)
         return
