@@ -67,3 +67,8 @@ class Reply:
             buttons.extend(section.menu)
         buttons.extend(self.footer)
         return buttons
+
+
+def and_more(count: int) -> str:
+    """How a list cut short ends: “… and 299,997 more”."""
+    return f"… and {count:,} more"

@@ -68,6 +68,17 @@ async def test_a_csv_shared_in_the_dm_is_imported_and_the_report_posted_there(sl
     assert fake.called("download") == [{"file": file_id, "authorized": True}]
 
 
+async def test_a_csv_with_300000_unnamed_columns_is_reported_in_one_message(slack, fake, core, ana):
+    wide = b"Name,Email\r\nBo Chen,bo@chen.io" + b",x" * 300_000 + b"\r\n"
+    await slack.event(fake.file_share_event(ANA, fake.add_file(ANA, "wide.csv", wide)), event_id="EvF12")
+    [report] = fake.called("chat.postMessage")
+    assert report["text"].startswith("Imported into Ana Silva's bank: 1 new")
+    sections = [b["text"]["text"] for b in report["blocks"] if b["type"] == "section"]
+    assert len(report["blocks"]) <= 50 and all(len(text) <= 3000 for text in sections)
+    assert "column 22 (no header) … and 299,980 more." in "\n".join(sections)
+    assert await bank(core, ana) == ["Bo Chen"]
+
+
 async def test_a_retried_event_imports_once_and_answers_once(slack, fake, core, ana):
     file_id = fake.add_file(ANA, "contacts.csv", CONTACTS)
     event = fake.file_share_event(ANA, file_id)
