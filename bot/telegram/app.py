@@ -35,7 +35,7 @@ from bot.grammar import USAGE, VERBS
 from bot.render import result as render_result
 from bot.replies import Reply
 from bot.telegram import render
-from bot.telegram.notifier import PLATFORM, send_pages
+from bot.telegram.notifier import PLATFORM, send_reply
 from bot.telegram.pacing import PacedRateLimiter
 from core.commands import RecallPrompt, RedeemLinkCode, RememberPrompt
 from core.errors import PipedrivenError, UnknownUser
@@ -116,10 +116,10 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         try:
             result = await conversation.core.execute(command, idempotency_key=_update_key(update))
         except PipedrivenError as exc:
-            await send_pages(context.bot, message.chat_id, Reply(exc.user_message), reply_to=message.message_id)
+            await send_reply(context.bot, message.chat_id, Reply(exc.user_message), reply_to=message.message_id)
             return
         if not isinstance(result, AlreadyDone):
-            await send_pages(context.bot, message.chat_id, render_result(result, result.user))
+            await send_reply(context.bot, message.chat_id, render_result(result, result.user))
         return
     user = await _identify(conversation, update)
     if user is None:
@@ -174,7 +174,7 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                                                    idempotency_key=f"tg:file:{document.file_unique_id}")
     # Shown even when the file was imported before: Telegram can't tell a resend from a redelivered update,
     # and a user who sends the same file again should hear that it is in already.
-    await send_pages(context.bot, message.chat_id, reply, reply_to=message.message_id)
+    await send_reply(context.bot, message.chat_id, reply, reply_to=message.message_id)
 
 
 async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -184,7 +184,7 @@ async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if await _identify(conversation, update) is None:
         await _refuse(context.bot, chat_id)
     else:
-        await send_pages(context.bot, chat_id, Reply(TEXT_ONLY))
+        await send_reply(context.bot, chat_id, Reply(TEXT_ONLY))
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -223,7 +223,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         error = context.error
         text = error.user_message if isinstance(error, PipedrivenError) else SOMETHING_WENT_WRONG
         with suppress(TelegramError):
-            await send_pages(context.bot, update.effective_chat.id, Reply(text))
+            await send_reply(context.bot, update.effective_chat.id, Reply(text))
 
 
 # --- helpers -----------------------------------------------------------------------------------------------
@@ -254,7 +254,7 @@ async def _answer(query, text: str | None = None) -> None:
 
 
 async def _refuse(bot: Bot, chat_id: int) -> None:
-    await send_pages(bot, chat_id, Reply(REFUSAL))
+    await send_reply(bot, chat_id, Reply(REFUSAL))
 
 
 async def _show(context: ContextTypes.DEFAULT_TYPE, user: UserView, message: Message, reply: Reply) -> None:
@@ -267,7 +267,7 @@ async def _show_in(context: ContextTypes.DEFAULT_TYPE, user: UserView, chat_id: 
     if reply.repeat:  # a redelivered update, already answered the first time: saying it again would only confuse
         return
     if reply.prompt is None:
-        await send_pages(context.bot, chat_id, reply, reply_to=reply_to)
+        await send_reply(context.bot, chat_id, reply, reply_to=reply_to)
         return
     conversation = _conversation(context)
     asked = await context.bot.send_message(chat_id, render.escape(reply.prompt.question), parse_mode=ParseMode.HTML,

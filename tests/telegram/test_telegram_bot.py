@@ -235,14 +235,15 @@ async def test_stats_come_as_a_monospace_table(bot, telegram, linked, make, ana)
     assert "pre" in [e["type"] for e in table["entities"]]
 
 
-async def test_a_long_list_paginates_within_telegrams_limits(bot, telegram, linked, make, ana):
+async def test_a_long_list_is_one_message_within_telegrams_limits(bot, telegram, linked, make, ana):
     for i in range(25):
         await make.contact(ana, f"Contact {i:02d} " + "x" * 150, organisation="Org " + "y" * 150)
     calls = await bot.say(linked, "/today limit 25")
-    pages = [c.result for c in calls if c.method == "sendMessage"]
-    assert len(pages) == 3 and telegram.refused() == []
-    assert [len(p["reply_markup"]["inline_keyboard"]) for p in pages] == [10, 10, 5]
-    assert all(len(p["text"]) <= 4096 for p in pages)
+    [listing] = [c.result for c in calls if c.method == "sendMessage"]
+    assert telegram.refused() == [] and len(listing["text"]) <= 4096
+    shown = len(listing["reply_markup"]["inline_keyboard"])
+    assert 5 < shown < 25 and listing["text"].endswith(f"\n\n… and {25 - shown} more.")
+    assert f"{shown}. Contact" in listing["text"] and f"{shown + 1}. Contact" not in listing["text"]
 
 
 async def test_bot_commands_in_the_grammar_work_with_the_bot_name(bot, linked, make, ana):
