@@ -194,8 +194,8 @@ async def digests_of_tap_users(url: str) -> dict[int, dict]:
         for n in range(1, TAP_USERS + 1):
             user = await core.identify("slack", f"U{SLACK_BASE + n}")
             reply = await Conversation(core, "slack").digest(user)
-            slack_page = slack_render.message_pages(reply)[0]
-            telegram_page = telegram_render.pages(reply)[0]
+            slack_page = slack_render.message(reply)
+            telegram_page = telegram_render.message(reply)
             rendered[user.id] = {"slack": (slack_page.text, slack_page.blocks),
                                  "telegram": (telegram_page.html, telegram_page.keyboard.to_dict())}
     finally:

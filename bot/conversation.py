@@ -15,6 +15,7 @@ from bot.grammar import Help, help_text, parse
 from bot.replies import Prompt, Reply
 from bot.when import parse_when
 from core import commands as c
+from core.echo import quoted
 from core.errors import AmbiguousContact, PipedrivenError
 from core.importing import check_upload_size, import_upload
 from core.results import AlreadyDone, UserView
@@ -72,8 +73,8 @@ class Conversation:
 
     async def handle_button(self, user: UserView, data: str, answer: str | None = None, *,
                             idempotency_key: str | None = None) -> Reply:
-        """A tap on a button (and, for buttons that ask, the user's answer). The key names the tap (platform
-        message and button) so that a retry or a double tap acts once."""
+        """A tap on a button (and, for buttons that ask, the user's answer). The key names the platform's
+        delivery of the tap, so that a redelivery acts once and a second tap acts again."""
         try:
             button = codec.decode(data)
             command = await self._button_command(user, button, answer)
@@ -90,7 +91,7 @@ class Conversation:
         """Why a file the user shared won't be imported (it isn't a CSV, or it is over IMPORT_MAX_UPLOAD_BYTES),
         from what the platform announces, before anything is downloaded; None when it may be."""
         if not is_csv(filename, mime_type):
-            return Reply(NOT_A_CSV.format(name=f"“{filename}”" if filename else "that file"), ephemeral=True)
+            return Reply(NOT_A_CSV.format(name=quoted(filename) if filename else "that file"), ephemeral=True)
         try:
             check_upload_size(size, self.core.settings.import_max_upload_bytes)
         except PipedrivenError as exc:

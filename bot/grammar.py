@@ -62,6 +62,7 @@ from core.commands import (
     UpdateCampaign,
     UpdateSettings,
 )
+from core.echo import quoted
 from core.errors import InvalidInput
 from core.validation import OUTREACH_METHODS, clean_timezone
 
@@ -307,7 +308,7 @@ class _Args:
 
 def _quote(text: str, limit: int = 30) -> str:
     """The user's words, “quoted” and cut short: an error message must stay readable whatever was pasted."""
-    return f"“{text if len(text) <= limit else text[:limit - 1] + '…'}”"
+    return quoted(text, limit)
 
 
 def _unknown(word: str, lead: str) -> str:

@@ -12,7 +12,8 @@ from functools import singledispatch
 from zoneinfo import ZoneInfo
 
 from bot import codec
-from bot.replies import Attachment, Button, Reply, Section
+from bot.replies import Attachment, Button, Reply, Section, and_more
+from core.echo import quoted, shorten
 from core.errors import AmbiguousContact
 from core.results import (
     ActionResult,
@@ -202,14 +203,14 @@ def _(value: Suggestions, user: UserView) -> Reply:
 @result.register
 def _(value: ContactList, user: UserView) -> Reply:
     if not value.contacts:
-        return Reply(f"No contact in your bank matches “{value.query}”.", ephemeral=True)
+        return Reply(f"No contact in your bank matches {quoted(value.query)}.", ephemeral=True)
     rows = []
     for i, k in enumerate(value.contacts, 1):
         bits = [b for b in (k.email, k.phone, "warm" if k.is_warm else "",
                             f"last touch {local(k.last_contacted_at, user)}" if k.last_contacted_at else "never contacted")
                 if b]
         rows.append(contact_row(k, " · ".join(bits), i))
-    return Reply(f"{len(value.contacts)} match(es) for “{value.query}”:", tuple(rows), ephemeral=True)
+    return Reply(f"{len(value.contacts)} match(es) for {quoted(value.query)}:", tuple(rows), ephemeral=True)
 
 
 @result.register
@@ -480,6 +481,7 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
+COLUMN_ECHO = 60  # characters of a column's header the import report repeats
 FIELD_LABELS = {"name": "name", "first_name": "first name", "last_name": "last name", "email": "email",
                 "phone": "phone", "organisation": "organisation", "title": "title", "linkedin_url": "LinkedIn",
                 "notes": "notes", "warmness": "warmness", "campaign": "campaign", "method": "method"}
@@ -496,10 +498,12 @@ def import_summary(report: ImportReport, *, limit: int | None = 20) -> tuple[str
     lines = [f"Imported into {report.owner}'s bank: " + ", ".join(counts) + ".",
              f"Read {report.rows} row(s) as {report.encoding}, {report.delimiter}-separated"
              + (f" ({report.blank} blank row(s) ignored)." if report.blank else "."),
-             "Columns: " + ", ".join(f"{header} → {FIELD_LABELS.get(field, field)}"
+             "Columns: " + ", ".join(f"{shorten(header, COLUMN_ECHO)} → {FIELD_LABELS.get(field, field)}"
                                      for header, field in report.mapping) + "."]
     if report.unknown_columns:
-        lines.append("Columns not imported: " + ", ".join(report.unknown_columns) + ".")
+        named = ", ".join(shorten(column, COLUMN_ECHO) for column in report.unknown_columns)
+        more = f" {and_more(report.more_unknown_columns)}" if report.more_unknown_columns else ""
+        lines.append(f"Columns not imported: {named}{more}.")
     if report.campaigns:
         lines.append(f"Added {report.added_to_campaigns} contact(s) to " + ", ".join(
             f"“{name}”" for name in report.campaigns) + ".")

@@ -57,7 +57,7 @@ class Reply:
     attachments: tuple[Attachment, ...] = ()
     # What was just done can be taken back for a short while with this button; platforms may offer it.
     undo: Button | None = None
-    # The request had already been acted on (a platform's retry, a double tap): platforms may stay silent.
+    # The request had already been acted on (a platform's retry, a file shared again): platforms may stay silent.
     repeat: bool = False
 
     def all_buttons(self) -> list[Button]:
@@ -67,3 +67,8 @@ class Reply:
             buttons.extend(section.menu)
         buttons.extend(self.footer)
         return buttons
+
+
+def and_more(count: int) -> str:
+    """How a list cut short ends: “… and 299,997 more”."""
+    return f"… and {count:,} more"

@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
 from dateutil.relativedelta import relativedelta
 
+from core.echo import shorten
 from core.errors import InvalidInput
 
 WHEN_FORMS = ("today, tomorrow, 3d, in 2 weeks, 1m, monday, next fri, 2026-12-01 or 1 dec, "
@@ -264,5 +265,4 @@ def _zone(now: datetime) -> tzinfo:
 
 
 def _shorten(text: str, limit: int = 60) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return shorten(" ".join((text or "").split()), limit)

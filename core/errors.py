@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.echo import quoted
+
 
 class PipedrivenError(Exception):
     """Something went wrong in Pipedriven."""
@@ -65,6 +67,6 @@ class AmbiguousContact(PipedrivenError):
     def __init__(self, text: str, candidates: list[Candidate], *, more: bool = False) -> None:
         # `more`: there are further matches beyond the candidates offered, so don't understate the count.
         count = f"more than {len(candidates)}" if more else str(len(candidates))
-        super().__init__(f"“{text}” matches {count} contacts. Which one?")
+        super().__init__(f"{quoted(text)} matches {count} contacts. Which one?")
         self.text = text
         self.candidates = candidates

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import commands as c
 from core import plans, ranking, stats
 from core.clock import Clock
+from core.echo import quoted
 from core.errors import AmbiguousContact, Candidate, Conflict, InvalidInput, NotAllowed, NotFound, UnknownUser
 from core.models import (
     WARM_THRESHOLD,
@@ -188,10 +189,10 @@ async def find_campaign(ctx: Context, ref: c.CampaignRef) -> Campaign:
                 .order_by(Campaign.name).limit(4))).scalars().all()
             if len(found) > 1:
                 names = ", ".join(f"“{f.name}”" for f in found[:3]) + (" …" if len(found) > 3 else "")
-                raise InvalidInput(f"“{name}” matches several campaigns: {names}. Give more of the name.")
+                raise InvalidInput(f"{quoted(name, 60)} matches several campaigns: {names}. Give more of the name.")
             camp = found[0] if found else None
     if camp is None:
-        raise NotFound(f"There is no campaign “{(ref.name or ref.id)}”. Say `campaigns` to see them.")
+        raise NotFound(f"There is no campaign {quoted(str(ref.name or ref.id), 60)}. Say `campaigns` to see them.")
     return camp
 
 

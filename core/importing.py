@@ -56,6 +56,7 @@ BATCH_ROWS = 500  # rows between two yields to the event loop (and two progress 
 SAMPLE_BYTES = 64 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+REPORTED_COLUMNS = 20  # columns left out that the report names; the rest are counted
 
 # What each field's column may be called; headers are compared lower-cased with punctuation as spaces.
 FIELD_HEADERS = {
@@ -678,9 +679,11 @@ async def import_contacts(cmd: c.ImportContacts, ctx: Context) -> ImportReport:
     ).scalars().all()})
     warnings = await _campaign_warnings(ctx, owner.id, touched)
     names = {cid: name for cid, name, _ in campaigns.values()}
+    unknown = file.layout.unknown_columns + file.unnamed_columns_with_data
     return ImportReport(
         owner=owner.name, mode=cmd.mode, encoding=file.layout.encoding, delimiter=file.layout.delimiter,
-        mapping=file.layout.mapping, unknown_columns=file.layout.unknown_columns + file.unnamed_columns_with_data,
+        mapping=file.layout.mapping, unknown_columns=unknown[:REPORTED_COLUMNS],
+        more_unknown_columns=max(0, len(unknown) - REPORTED_COLUMNS),
         rows=file.rows_read, imported=counts.new, updated=updated,
         unchanged=counts.existing - updated if cmd.mode == "update" else 0,
         skipped=counts.existing if cmd.mode == "skip" else 0, blank=file.blank_rows,

@@ -292,7 +292,7 @@ class OutboxMessage(Base):
 
 
 class ProcessedRequest(Base):
-    """A chat delivery already acted on (a retried webhook, a double tap): the key makes it happen once."""
+    """A chat delivery already acted on (a retried webhook, a redelivered update): the key makes it happen once."""
 
     __tablename__ = "processed_requests"
 

@@ -204,7 +204,7 @@ class ChatIdentityView:
 
 @dataclass(frozen=True)
 class AlreadyDone:
-    """The same request (a retry, a double tap) arrived again; it was acted on once, the first time."""
+    """The same request (a platform's retry, a file shared again) arrived again: it was acted on once, before."""
 
     message: str = "Already done: that was recorded once."
 
@@ -256,7 +256,7 @@ class ImportReport:
     encoding: str
     delimiter: str
     mapping: tuple[tuple[str, str], ...]  # (column header, field) pairs, in the file's order
-    unknown_columns: tuple[str, ...]
+    unknown_columns: tuple[str, ...]  # the first columns left out (at most importing.REPORTED_COLUMNS)
     rows: int  # data rows read, blank ones included
     imported: int
     updated: int
@@ -269,6 +269,7 @@ class ImportReport:
     added_to_campaigns: int = 0
     warnings: tuple[str, ...] = ()
     sync_queued: int = 0
+    more_unknown_columns: int = 0  # columns left out beyond those named in `unknown_columns`
     # What the import wrote, for the audit trail: contacts created or changed, campaigns joined.
     contact_ids: tuple[int, ...] = field(default=(), repr=False)
     campaign_ids: tuple[int, ...] = ()

@@ -59,7 +59,7 @@ class Core:
 
     async def execute(self, command: Any, *, idempotency_key: str | None = None) -> Any:
         """Run `command` in one transaction. With an idempotency key, a second delivery of the same request
-        (a platform retry, a double tap) returns `AlreadyDone` and changes nothing. A command that changes
+        (a platform's retry) returns `AlreadyDone` and changes nothing. A command that changes
         data is written to the audit trail in the same transaction. A command that finds what it needs busy
         is run again, in a new transaction, for up to `busy_wait_seconds`."""
         handler = HANDLERS.get(type(command))

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from core.echo import quoted
 from core.errors import InvalidInput
 from core.models import MAX_WARMNESS, OUTCOMES, OUTREACH_METHODS, ROLES
 
@@ -86,7 +87,7 @@ def clean_role(value: str) -> str:
 def clean_method(value: str) -> str:
     value = (value or "").strip().lower()
     if value not in OUTREACH_METHODS:
-        raise InvalidInput(f"“{value}” is not an outreach method. Use one of: {', '.join(OUTREACH_METHODS)}.")
+        raise InvalidInput(f"{quoted(value, 40)} is not an outreach method. Use one of: {', '.join(OUTREACH_METHODS)}.")
     return value
 
 
@@ -109,7 +110,7 @@ def clean_amount(value) -> Decimal | None:
     try:
         amount = Decimal(str(value).replace(",", "").strip())
     except InvalidOperation:
-        raise InvalidInput(f"“{value}” is not an amount.") from None
+        raise InvalidInput(f"{quoted(str(value), 40)} is not an amount.") from None
     if amount < 0 or amount >= Decimal("1e12"):
         raise InvalidInput("Past business must be a positive amount.")
     return amount.quantize(Decimal("0.01"))

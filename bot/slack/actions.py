@@ -1,7 +1,8 @@
 """Taps on a row: LinkedIn ✓ / Email ✓ / Call ✓, the overflow menu, Done, Pick and Undo.
 
-A tap is acknowledged first, then run through the conversation with an idempotency key naming the message
-(or App Home version), the row's block and the button: a double tap acts once. Choices that need more (a note,
+A tap is acknowledged first, then run through the conversation with an idempotency key naming that one
+delivery (the action's action_ts, which Slack's retry of the same request carries again): a retry acts once, and
+a second tap on the same button acts again. Choices that need more (a note,
 a meeting date, a reminder date) open a modal; the core has checked the contact is the user's before it opens.
 """
 
@@ -42,8 +43,9 @@ def register(bot: SlackBot) -> None:
                 view = modal_for(reply.prompt, metadata(data, origin, row), bot.conversation.now_for(user))
                 await bot.messenger.open_modal(body["trigger_id"], view)
             return
-        reply = await bot.conversation.handle_button(user, data,
-                                                     idempotency_key=f"slack:{origin.place}:{block_id}:{data}")
+        delivery = action.get("action_ts") or body.get("trigger_id") or ""
+        reply = await bot.conversation.handle_button(
+            user, data, idempotency_key=f"slack:action:{origin.user_id}:{delivery}:{block_id}:{data}")
         source = body.get("view") if origin.kind == "home" else body.get("message")
         verb, _, rest = data.partition(":")
         await bot.answer(user, origin, reply, row=row, blocks=(source or {}).get("blocks"),

@@ -125,7 +125,7 @@ class SlackBot:
         """Show the outcome of a tap or a modal: in place of the row it was about when it can be, else as a
         new message. `restore_actions` (after an undo) gives the row its usual buttons back under a new id."""
         if reply.repeat:
-            return  # a retry or a double tap: the first one has been answered
+            return  # a platform's retry: the first delivery has been answered
         contact = render.contact_of_row(row) if row else None
         if contact is None or reply.replaces_contact_id != contact:
             await self.messenger.tell(origin, reply)

@@ -24,9 +24,6 @@ from bot.slack import render
 
 log = logging.getLogger(__name__)
 
-# A response_url takes five answers; a longer reply is cut (the grammar caps lists at 50 rows: 3 messages).
-MAX_RESPONSES = 5
-
 
 class RetryAfter429(AsyncRetryHandler):
     """Slack's 429: wait as long as its Retry-After says, then try again; a wait longer than `max_wait` is not
@@ -81,11 +78,6 @@ class Origin:
         return cls(user_id, kind, container.get("channel_id"), container.get("message_ts"),
                    body.get("response_url"))
 
-    @property
-    def place(self) -> str:
-        """What identifies the message, or the version of the App Home, that was tapped (for idempotency keys)."""
-        return self.message_ts or f"{self.kind}:{self.view_id}:{self.view_hash}"
-
     def to_metadata(self) -> dict:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
@@ -109,13 +101,11 @@ class Messenger:
         return self._dm_channels[slack_user_id]
 
     async def post(self, channel: str, reply: Reply) -> str | None:
-        """Post the reply as messages in `channel`; returns the first message's ts."""
-        first = None
-        for page in render.message_pages(reply):
-            sent = await self.client.chat_postMessage(channel=channel, text=page.text, blocks=page.blocks)
-            first = first or sent.get("ts")
+        """Post the reply as one message in `channel`; returns its ts."""
+        message = render.message(reply)
+        sent = await self.client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)
         await self.attach(channel, reply)
-        return first
+        return sent.get("ts")
 
     async def attach(self, channel: str, reply: Reply) -> None:
         """Upload the reply's files (the stats chart) into `channel`, after its text, through Slack's external
@@ -134,20 +124,15 @@ class Messenger:
     async def ephemeral(self, origin: Origin, reply: Reply) -> None:
         """Only the user sees it: through the response URL while there is one, else chat.postEphemeral. Its
         files can't be ephemeral: they go to the user's DM, never to the channel."""
-        pages = render.message_pages(reply)
+        message = render.message(reply)
         if origin.response_url:
-            if len(pages) > MAX_RESPONSES:
-                log.warning("an ephemeral answer of %d messages was cut to %d", len(pages), MAX_RESPONSES)
-            hook = AsyncWebhookClient(origin.response_url)
-            for page in pages[:MAX_RESPONSES]:
-                answer = await hook.send(text=page.text, blocks=page.blocks, response_type="ephemeral",
-                                         replace_original=False)
-                if answer.status_code != 200:
-                    log.warning("response_url answered %s", answer.status_code)
+            answer = await AsyncWebhookClient(origin.response_url).send(
+                text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False)
+            if answer.status_code != 200:
+                log.warning("response_url answered %s", answer.status_code)
         else:
-            for page in pages:
-                await self.client.chat_postEphemeral(channel=origin.channel, user=origin.user_id, text=page.text,
-                                                     blocks=page.blocks)
+            await self.client.chat_postEphemeral(channel=origin.channel, user=origin.user_id, text=message.text,
+                                                 blocks=message.blocks)
         if reply.attachments:
             await self.attach(await self.dm_channel(origin.user_id), reply)
 

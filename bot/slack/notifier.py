@@ -34,7 +34,7 @@ class SlackNotifier:
         self.messenger = messenger
 
     async def send(self, target: ChatTarget, reply: Reply) -> str | None:
-        """Post `reply` in the user's DM; returns the ts of its (first) message."""
+        """Post `reply` in the user's DM; returns the ts of its message."""
         try:
             channel = target.dm_channel or await self.messenger.dm_channel(target.external_user_id)
             return await self.messenger.post(channel, reply)

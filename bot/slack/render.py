@@ -3,13 +3,15 @@
 A contact row is a section (its text, first line bold) and an actions block: the one-tap buttons and an overflow
 menu. Block ids name the row (`r:<contact>.<n>` for its text, `a:<contact>.<n>[:<suffix>]` for its actions), so a
 tap can replace its own row in place. Blocks are built with slack_sdk's models, whose `to_dict()` checks Slack's
-limits (section text 3000 characters, button text 75, value 2000, action_id 255, overflow 5 options); what
-could exceed them is split: long text over several sections, long replies over several messages of at most 50
-blocks (100 in the App Home). User text is escaped for mrkdwn (&, <, >).
+limits (section text 3000 characters, button text 75, value 2000, action_id 255, overflow 5 options). A reply is
+always one message of at most 50 blocks (100 in the App Home): a long text is split over a few sections and cut
+past them; rows that don't fit are left out and counted in a last line (“… and 26 more”). User text is escaped
+for mrkdwn (&, <, >).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from slack_sdk.models.blocks import (
@@ -25,12 +27,15 @@ from slack_sdk.models.views import View
 
 from bot import codec
 from bot.render import menu_buttons, quick_buttons
-from bot.replies import Button, Reply, Section
+from bot.replies import Button, Reply, Section, and_more
+from core.echo import shorten
 
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
 MAX_TEXT = 3000
+MAX_TEXT_SECTIONS = 10  # sections one text may fill (a 5,000-character note, however escaped); past them it is cut
 MAX_ACTIONS = 25
+MAX_LABEL = 75  # a button's or an overflow choice's text
 MAX_OVERFLOW = 5
 FALLBACK_CHARS = 300  # the notification text of a message with blocks
 ACTION_PREFIX = "pd-"  # every action_id of ours starts so; app.py listens for it
@@ -43,7 +48,7 @@ def escape(text: str) -> str:
 
 
 @dataclass(frozen=True)
-class Page:
+class Message:
     """One Slack message: its notification text and its blocks."""
 
     text: str
@@ -79,13 +84,18 @@ def _chunks(text: str, limit: int) -> list[str]:
 
 def text_blocks(text: str, *, monospace: bool = False, bold_first_line: bool = False,
                 block_id: str | None = None) -> list[dict]:
-    """Sections holding `text` (escaped), split to fit; a monospace text keeps its ``` fence in every piece."""
+    """Sections holding `text` (escaped), split to fit, at most MAX_TEXT_SECTIONS of them (the last ends with “…”
+    when the text goes on); a monospace text keeps its ``` fence in every piece."""
     if not text.strip():
         return []
     fence = 8 if monospace else 0  # "```\n" + "\n```"
     bold = 2 if bold_first_line else 0
+    pieces = _chunks(text, MAX_TEXT - fence - bold)
+    if len(pieces) > MAX_TEXT_SECTIONS:
+        pieces = pieces[:MAX_TEXT_SECTIONS]
+        pieces[-1] = pieces[-1][:-1] + "…"  # never longer escaped: no character escapes to less than one
     blocks = []
-    for n, piece in enumerate(_chunks(text, MAX_TEXT - fence - bold)):
+    for n, piece in enumerate(pieces):
         body = escape(piece)
         if monospace:
             body = f"```\n{body}\n```"
@@ -115,7 +125,7 @@ def contact_of_row(row: str) -> int | None:
 
 
 def _button(button: Button, action_id: str) -> ButtonElement:
-    return ButtonElement(text=button.label, value=button.data, action_id=action_id)
+    return ButtonElement(text=shorten(button.label, MAX_LABEL), value=button.data, action_id=action_id)
 
 
 def _overflow_choices(section: Section) -> list[Button]:
@@ -138,7 +148,7 @@ def actions_blocks(buttons: tuple[Button, ...] | list[Button], menu: list[Button
     """Buttons then overflow menus (five choices each), at most 25 elements per actions block."""
     elements: list = [_button(b, f"{ACTION_PREFIX}{key}-{i}") for i, b in enumerate(buttons)]
     for start in range(0, len(menu), MAX_OVERFLOW):
-        options = [Option(text=b.label, value=b.data) for b in menu[start:start + MAX_OVERFLOW]]
+        options = [Option(text=shorten(b.label, MAX_LABEL), value=b.data) for b in menu[start:start + MAX_OVERFLOW]]
         elements.append(OverflowMenuElement(options=options, action_id=f"{ACTION_PREFIX}{key}-m{start}"))
     blocks = []
     for n, start in enumerate(range(0, len(elements), MAX_ACTIONS)):
@@ -159,8 +169,7 @@ def section_blocks(section: Section, index: int) -> list[dict]:
 
 
 def row_actions(contact_id: int, row: str, suffix: str) -> list[dict]:
-    """A row's usual actions, rendered afresh (after an undo) under a new block id, so that the taps on them
-    are new taps and not repeats of the ones made before."""
+    """A row's usual actions, rendered afresh (after an undo) under a block id of their own."""
     section = Section(text="", buttons=quick_buttons(contact_id), menu=menu_buttons(contact_id),
                       contact_id=contact_id)
     return actions_blocks(section.buttons, _overflow_choices(section), key=f"{row}{suffix}",
@@ -186,17 +195,27 @@ def replace_row(blocks: list[dict], row: str, text: str, actions: list[dict] | N
 
 # --- whole replies --------------------------------------------------------------------------------------
 
-def _units(reply: Reply) -> list[list[dict]]:
-    """The reply's blocks in groups that must stay together in one message (a row and its actions)."""
-    units = [[block] for block in text_blocks(reply.text)]
-    for index, section in enumerate(reply.sections):
-        blocks = section_blocks(section, index)
-        if blocks:
-            units.append(blocks)
+def _note(text: str) -> dict:
+    return ContextBlock(elements=[MarkdownTextObject(text=escape(text)[:MAX_TEXT])]).to_dict()
+
+
+def _fitted(reply: Reply, max_blocks: int, left_out: Callable[[int], str]) -> list[dict]:
+    """The reply's blocks within `max_blocks`: its text, its sections while they fit (each whole: a row with its
+    actions), its footer; when sections are left out, a last line says so (`left_out(how many)`)."""
     footer = list(reply.footer) + ([reply.undo] if reply.undo else [])
-    if footer:
-        units.append(actions_blocks(footer, [], key="f"))
-    return units
+    tail = actions_blocks(footer, [], key="f") if footer else []
+    room = max_blocks - len(tail)
+    blocks = text_blocks(reply.text)[:room - 1]
+    sections = [unit for index, section in enumerate(reply.sections) if (unit := section_blocks(section, index))]
+    if len(blocks) + sum(len(unit) for unit in sections) <= room:
+        return blocks + [block for unit in sections for block in unit] + tail
+    shown = 0
+    for unit in sections:
+        if len(blocks) + len(unit) > room - 1:  # one block stays free for the line saying what was left out
+            break
+        blocks += unit
+        shown += 1
+    return blocks + [_note(left_out(len(sections) - shown))] + tail
 
 
 def fallback_text(reply: Reply) -> str:
@@ -205,27 +224,14 @@ def fallback_text(reply: Reply) -> str:
     return escape(text if len(text) <= FALLBACK_CHARS else text[:FALLBACK_CHARS - 1] + "…")
 
 
-def message_pages(reply: Reply, max_blocks: int = MAX_MESSAGE_BLOCKS) -> list[Page]:
-    """The reply as one or more messages of at most `max_blocks` blocks each, rows kept whole."""
-    pages: list[list[dict]] = [[]]
-    for unit in _units(reply):
-        for start in range(0, len(unit), max_blocks):  # a unit bigger than a page (a huge text) is cut
-            part = unit[start:start + max_blocks]
-            if pages[-1] and len(pages[-1]) + len(part) > max_blocks:
-                pages.append([])
-            pages[-1].extend(part)
-    text = fallback_text(reply)
-    return [Page(text if n == 0 else f"{text} (continued)", blocks) for n, blocks in enumerate(pages) if blocks]
+def message(reply: Reply) -> Message:
+    """The reply as one Slack message: at most 50 blocks, rows that don't fit counted in a last line."""
+    return Message(fallback_text(reply), _fitted(reply, MAX_MESSAGE_BLOCKS, lambda count: and_more(count) + "."))
 
 
 def home_view(reply: Reply, notice: str | None = None) -> dict:
     """The App Home: the reply's blocks (after `notice`, the outcome of what the user just did), cut to fit the
     home's 100 blocks with a pointer to the rest."""
-    blocks = [ContextBlock(elements=[MarkdownTextObject(text=escape(notice)[:MAX_TEXT])]).to_dict()] if notice else []
-    more = ContextBlock(elements=[MarkdownTextObject(text="More in `/outreach today`.")]).to_dict()
-    for unit in _units(reply):
-        if len(blocks) + len(unit) > MAX_VIEW_BLOCKS - 1:
-            blocks.append(more)
-            break
-        blocks.extend(unit)
+    blocks = [_note(notice)] if notice else []
+    blocks += _fitted(reply, MAX_VIEW_BLOCKS - len(blocks), lambda count: "More in `/outreach today`.")
     return View(type="home", blocks=blocks).to_dict()

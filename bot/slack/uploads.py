@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from bot.replies import Reply
 from bot.slack.app import SlackBot
 from bot.slack.messenger import Origin
+from core.echo import quoted
 from core.errors import PipedrivenError
 from core.importing import check_upload_size
 
@@ -26,6 +27,9 @@ log = logging.getLogger(__name__)
 
 DOWNLOAD_TIMEOUT = 60.0  # seconds for a whole download
 CHUNK_BYTES = 64 * 1024
+SLACK_FILE_HOST = "files.slack.com"  # where Slack serves the files users share (url_private)
+REMOTE_FILE = ("{name} is stored outside Slack (shared as a link to another service), so I can't read it and "
+               "nothing was imported. Download it as a CSV file and share that file here.")
 
 
 class DownloadFailed(PipedrivenError):
@@ -33,9 +37,20 @@ class DownloadFailed(PipedrivenError):
 
 
 def may_send_token(url: str, api_url: str) -> bool:
-    """The bot token goes only over HTTPS, or to the host of the configured Web API (a local stand-in)."""
+    """The bot token goes only to Slack's file host over HTTPS, or to the origin of the configured Web API
+    (SLACK_API_URL: Slack itself, or a local stand-in)."""
     target, api = urlsplit(url), urlsplit(api_url)
-    return target.scheme == "https" or (target.scheme, target.netloc) == (api.scheme, api.netloc)
+    try:
+        slack_files = (target.scheme == "https" and target.hostname == SLACK_FILE_HOST
+                       and target.port in (None, 443))
+    except ValueError:  # a port that is not a number
+        return False
+    return slack_files or (bool(target.netloc) and (target.scheme, target.netloc) == (api.scheme, api.netloc))
+
+
+def is_remote(info: dict) -> bool:
+    """A remote file (files.remote.add): Slack holds only a link to it, its url_private is the other service's."""
+    return bool(info.get("is_external")) or info.get("mode") == "external"
 
 
 async def download(url: str, token: str, max_bytes: int) -> bytes:
@@ -66,12 +81,14 @@ def register(bot: SlackBot) -> None:
         try:
             info = (await bot.client.files_info(file=file_id))["file"]
             name = info.get("name") or info.get("title")
+            if is_remote(info):
+                return Reply(REMOTE_FILE.format(name=quoted(name) if name else "That file"), ephemeral=True)
             refusal = bot.conversation.refuse_file(name, info.get("mimetype"), info.get("size"))
             if refusal is not None:
                 return refusal
             url = info.get("url_private_download") or info.get("url_private") or ""
             if not may_send_token(url, str(bot.client.base_url)):
-                log.warning("not sending the bot token to %s", urlsplit(url).netloc or "an empty URL")
+                log.warning("not sending the bot token to %s", urlsplit(url).hostname or "an empty URL")
                 raise DownloadFailed()
             data = await download(url, bot.client.token, bot.core.settings.import_max_upload_bytes)
         except SlackApiError as exc:

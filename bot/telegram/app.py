@@ -4,8 +4,9 @@ Handlers only move Telegram updates in and neutral replies out; every word and e
 `bot.conversation.Conversation` and the core, like Slack and the console. They are registered in one place
 (`register`). Only linked accounts are served: anyone else gets a polite refusal and nothing more.
 
-Exactly once: a message is keyed by its update_id and a tap by its chat, message and button, so that a
-redelivered update or a double tap acts once (the core claims the key in the command's transaction). A CSV
+Exactly once: a message is keyed by its update_id and a tap by its callback query's id, which a redelivered
+update carries again, so that a redelivery acts once (the core claims the key in the command's transaction)
+while a second tap on the same button (a second call logged from the same row) acts again. A CSV
 document is keyed by its file_unique_id: the same file is imported once, however often it comes.
 """
 
@@ -34,7 +35,7 @@ from bot.grammar import USAGE, VERBS
 from bot.render import result as render_result
 from bot.replies import Reply
 from bot.telegram import render
-from bot.telegram.notifier import PLATFORM, send_pages
+from bot.telegram.notifier import PLATFORM, send_reply
 from bot.telegram.pacing import PacedRateLimiter
 from core.commands import RecallPrompt, RedeemLinkCode, RememberPrompt
 from core.errors import PipedrivenError, UnknownUser
@@ -115,10 +116,10 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         try:
             result = await conversation.core.execute(command, idempotency_key=_update_key(update))
         except PipedrivenError as exc:
-            await send_pages(context.bot, message.chat_id, Reply(exc.user_message), reply_to=message.message_id)
+            await send_reply(context.bot, message.chat_id, Reply(exc.user_message), reply_to=message.message_id)
             return
         if not isinstance(result, AlreadyDone):
-            await send_pages(context.bot, message.chat_id, render_result(result, result.user))
+            await send_reply(context.bot, message.chat_id, render_result(result, result.user))
         return
     user = await _identify(conversation, update)
     if user is None:
@@ -173,7 +174,7 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                                                    idempotency_key=f"tg:file:{document.file_unique_id}")
     # Shown even when the file was imported before: Telegram can't tell a resend from a redelivered update,
     # and a user who sends the same file again should hear that it is in already.
-    await send_pages(context.bot, message.chat_id, reply, reply_to=message.message_id)
+    await send_reply(context.bot, message.chat_id, reply, reply_to=message.message_id)
 
 
 async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -183,7 +184,7 @@ async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if await _identify(conversation, update) is None:
         await _refuse(context.bot, chat_id)
     else:
-        await send_pages(context.bot, chat_id, Reply(TEXT_ONLY))
+        await send_reply(context.bot, chat_id, Reply(TEXT_ONLY))
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -202,9 +203,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if user is None:
         await _refuse(context.bot, chat_id)
         return
-    # The same button on the same message is the same request: a double tap or a redelivery acts once.
-    key = f"tg:{chat_id}:{message.message_id if message else query.id}:{query.data}"
-    reply = await conversation.handle_button(user, query.data, idempotency_key=key)
+    reply = await conversation.handle_button(user, query.data, idempotency_key=f"tg:callback:{query.id}")
     if reply.replaces_contact_id is not None and message is not None and message.text:
         status = f"{reply.text.rstrip('.')} · {conversation.now_for(user):%H:%M}"
         edited = render.with_status(message.text_html, message.reply_markup, reply.replaces_contact_id, status)
@@ -224,7 +223,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         error = context.error
         text = error.user_message if isinstance(error, PipedrivenError) else SOMETHING_WENT_WRONG
         with suppress(TelegramError):
-            await send_pages(context.bot, update.effective_chat.id, Reply(text))
+            await send_reply(context.bot, update.effective_chat.id, Reply(text))
 
 
 # --- helpers -----------------------------------------------------------------------------------------------
@@ -255,7 +254,7 @@ async def _answer(query, text: str | None = None) -> None:
 
 
 async def _refuse(bot: Bot, chat_id: int) -> None:
-    await send_pages(bot, chat_id, Reply(REFUSAL))
+    await send_reply(bot, chat_id, Reply(REFUSAL))
 
 
 async def _show(context: ContextTypes.DEFAULT_TYPE, user: UserView, message: Message, reply: Reply) -> None:
@@ -265,10 +264,10 @@ async def _show(context: ContextTypes.DEFAULT_TYPE, user: UserView, message: Mes
 async def _show_in(context: ContextTypes.DEFAULT_TYPE, user: UserView, chat_id: int, reply_to: int | None,
                    reply: Reply) -> None:
     """Send `reply` in the chat; a question is sent as a reply prompt and remembered, so the answer finds it."""
-    if reply.repeat:  # a redelivered update or a double tap, already shown the first time
-        return  # the first delivery was answered; saying it again would only confuse
+    if reply.repeat:  # a redelivered update, already answered the first time: saying it again would only confuse
+        return
     if reply.prompt is None:
-        await send_pages(context.bot, chat_id, reply, reply_to=reply_to)
+        await send_reply(context.bot, chat_id, reply, reply_to=reply_to)
         return
     conversation = _conversation(context)
     asked = await context.bot.send_message(chat_id, render.escape(reply.prompt.question), parse_mode=ParseMode.HTML,

@@ -26,15 +26,13 @@ PLATFORM = "telegram"
 CAPTION_LIMIT = 1024
 
 
-async def send_pages(bot: Bot, chat_id: int | str, reply: Reply, *, reply_to: int | None = None) -> list[Message]:
-    """Send `reply` as one message a page, then its files (the stats chart as a photo); the first page answers
-    message `reply_to` when given."""
-    sent = []
-    for page in render.pages(reply):
-        quote = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to and not sent else None
-        sent.append(await bot.send_message(chat_id, page.html, parse_mode=ParseMode.HTML, reply_markup=page.keyboard,
-                                           reply_parameters=quote,
-                                           link_preview_options=LinkPreviewOptions(is_disabled=True)))
+async def send_reply(bot: Bot, chat_id: int | str, reply: Reply, *, reply_to: int | None = None) -> list[Message]:
+    """Send `reply` as one message, then its files (the stats chart as a photo); the message answers message
+    `reply_to` when given."""
+    shown = render.message(reply)
+    quote = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
+    sent = [await bot.send_message(chat_id, shown.html, parse_mode=ParseMode.HTML, reply_markup=shown.keyboard,
+                                   reply_parameters=quote, link_preview_options=LinkPreviewOptions(is_disabled=True))]
     for attachment in reply.attachments:
         photo = await send_attachment(bot, chat_id, attachment)
         if photo is not None:
@@ -72,7 +70,7 @@ class TelegramNotifier:
     async def send(self, target: ChatTarget, reply: Reply) -> str | None:
         chat_id = target.dm_channel or target.external_user_id
         try:
-            sent = await send_pages(self.bot, chat_id, reply)
+            sent = await send_reply(self.bot, chat_id, reply)
         except RetryAfter as exc:
             raise TemporaryDeliveryError("Telegram flood control", retry_after=retry_seconds(exc)) from exc
         except Forbidden as exc:  # "bot was blocked by the user", "user is deactivated"
@@ -82,4 +80,4 @@ class TelegramNotifier:
             raise PermanentDeliveryError(exc.message) from exc
         except (TimedOut, NetworkError) as exc:
             raise TemporaryDeliveryError(f"Telegram unreachable: {exc.message}") from exc
-        return str(sent[0].message_id) if sent else None
+        return str(sent[0].message_id)

@@ -1,4 +1,4 @@
-"""A retried delivery or a double tap acts once: Core.execute with an idempotency key."""
+"""A retried delivery acts once: Core.execute with an idempotency key."""
 
 import asyncio
 

@@ -89,6 +89,22 @@ async def test_telegram_keeps_injection_strings_as_typed_and_shows_them_as_typed
     assert [c.name for c in await contacts(core)] == ["Bob Stone", *INJECTIONS]
 
 
+async def test_slack_answers_find_with_100_kb_of_text_in_one_short_message(slack_app):
+    assert (await slack_app.client.command(ANA_SLACK, "find " + "x" * 100_000)).status == 200
+    [answer] = slack_app.fake.responses
+    sections = [b["text"]["text"] for b in answer["blocks"] if b["type"] == "section"]
+    assert len(answer["blocks"]) <= 50 and all(len(text) <= 3000 for text in sections)
+    assert sections == [f"No contact in your bank matches “{'x' * 99}…”."]  # the input, shortened
+
+
+async def test_telegram_answers_find_with_100_kb_of_text_in_one_short_message(telegram_app):
+    fake = telegram_app.fake
+    mark = len(fake.calls)
+    assert await telegram_app.post(fake.message_update(telegram_app.user, "/find " + "x" * 100_000)) == 200
+    [answer] = fake.sent("sendMessage", since=mark)
+    assert answer["text"] == f"No contact in your bank matches “{'x' * 99}…”."
+
+
 async def test_slack_refuses_forged_signatures_stale_requests_and_oversized_bodies(slack_app, core):
     client = slack_app.client
     payload = client.tap_payload(ANA_SLACK, ANA_DM, slack_app.digest_ts, "LinkedIn ✓", contact="Bob Stone")

@@ -29,6 +29,9 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "slack"
+TEXT_OBJECT_LIMIT = 3000  # characters of any text object (slack_sdk checks those of sections and buttons)
+CONTEXT_ELEMENTS = 10
+MESSAGE_TEXT_LIMIT = 40_000  # a message's `text`: Slack answers msg_too_long past it
 BOT_TOKEN = "xoxb-test-token"
 APP_TOKEN = "xapp-test-token"
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -62,6 +65,12 @@ def block_problems(blocks, *, max_blocks: int) -> list[str]:
             parsed.to_dict()  # checks the block and, recursively, its elements
         except SlackObjectFormationError as exc:
             problems.append(str(exc))
+        if raw.get("type") == "context":
+            elements = raw.get("elements", [])
+            if len(elements) > CONTEXT_ELEMENTS:
+                problems.append(f"{len(elements)} context elements (at most {CONTEXT_ELEMENTS})")
+            problems += [f"context text of {len(e['text'])} characters (at most {TEXT_OBJECT_LIMIT})"
+                         for e in elements if len(e.get("text", "")) > TEXT_OBJECT_LIMIT]
         if raw.get("block_id"):
             block_ids.append(raw["block_id"])
         for element in raw.get("elements", []) if raw.get("type") == "actions" else []:
@@ -124,8 +133,9 @@ class FakeSlack:
         return f"{self.url}/respond/{next(self._ids)}"
 
     def add_file(self, user: str, name: str, data: bytes, mimetype: str = "text/csv", filetype: str = "csv",
-                 size: int | None = None) -> str:
-        """A file `user` uploads to Slack; returns its id. `size` is what Slack announces (the bytes' by default)."""
+                 size: int | None = None, external_url: str | None = None) -> str:
+        """A file `user` uploads to Slack; returns its id. `size` is what Slack announces (the bytes' by default).
+        With `external_url` it is a remote file (files.remote.add): Slack holds a link, its url_private is that."""
         file_id = f"F{next(self._ids):08d}"
         url = f"{self.url}/files-pri/{TEAM}-{file_id}/{name}"
         self.files[file_id] = {"id": file_id, "created": 1700000000, "timestamp": 1700000000, "name": name,
@@ -134,6 +144,11 @@ class FakeSlack:
                                "user": user, "user_team": TEAM, "mode": "hosted", "editable": False,
                                "is_external": False, "is_public": False, "size": len(data) if size is None else size,
                                "url_private": url, "url_private_download": f"{url}?download=1", "data": data}
+        if external_url is not None:
+            self.files[file_id].update(mode="external", is_external=True, external_type="app",
+                                       external_id=f"ext-{file_id}", external_url=external_url,
+                                       url_private=external_url)
+            del self.files[file_id]["url_private_download"]
         return file_id
 
     def file_share_event(self, user: str, *file_ids: str, text: str = "") -> dict:
@@ -242,6 +257,8 @@ class FakeSlack:
         return {"ok": True, "channel": {"id": "D" + args["users"]}}
 
     def _chat_postMessage(self, args):
+        if len(args.get("text", "")) > MESSAGE_TEXT_LIMIT:
+            return {"ok": False, "error": "msg_too_long"}
         if problems := block_problems(args.get("blocks", []), max_blocks=50):
             return self._refuse("chat.postMessage", problems)
         ts = f"{1700000000 + next(self._ts)}.000100"

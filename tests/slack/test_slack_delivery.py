@@ -1,4 +1,4 @@
-"""Slack's limits (pagination, long text), 429s, the notifier's errors and the health check."""
+"""Slack's limits (one message of at most 50 blocks, long text), 429s, the notifier's errors and the health check."""
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -24,21 +24,20 @@ def row_names(blocks):
     return [b["text"]["text"].split("*")[1] for b in blocks if b.get("block_id", "").startswith("r:")]
 
 
-async def test_fifty_rows_paginate_into_messages_of_at_most_fifty_blocks(slack, fake, make, ana):
-    names = [f"Contact {n:02d}" for n in range(50)]
-    for name in names:
-        await make.contact(ana, name)
+async def test_fifty_rows_are_one_message_of_the_rows_that_fit_and_a_count_of_the_rest(slack, fake, make, ana):
+    for n in range(50):
+        await make.contact(ana, f"Contact {n:02d}")
     await slack.command(ANA, "today limit 50")
-    pages = [r["blocks"] for r in fake.responses]
-    assert len(pages) == 3 and all(len(blocks) <= 50 for blocks in pages)
-    shown = [name.split(". ", 1)[1] for blocks in pages for name in row_names(blocks)]
-    assert sorted(shown) == names  # every row, each whole (its text and its buttons) on one page
-    for blocks in pages:
-        assert [b["type"] for b in blocks if b.get("block_id", "").startswith(("r:", "a:"))] == \
-            ["section", "actions"] * len(row_names(blocks))
-    # In the DM the same list is three messages.
+    [blocks] = [r["blocks"] for r in fake.responses]
+    assert len(blocks) == 50
+    assert [n.split(". ", 1)[0] for n in row_names(blocks)] == [str(n) for n in range(1, 25)]
+    # each row whole: its text and its buttons
+    assert [b["type"] for b in blocks if b.get("block_id", "").startswith(("r:", "a:"))] == ["section", "actions"] * 24
+    assert blocks[-1]["elements"][0]["text"] == "… and 26 more."
+    # In the DM the same list is one message too.
     await slack.command(ANA, "today limit 50", channel=DM)
-    assert [len(m["blocks"]) for m in fake.called("chat.postMessage")] == [len(p) for p in pages]
+    [posted] = fake.called("chat.postMessage")
+    assert posted["blocks"] == blocks
 
 
 async def test_a_long_note_is_split_into_sections_within_3000_characters(slack, fake, core, make, ana):
@@ -52,24 +51,36 @@ async def test_a_long_note_is_split_into_sections_within_3000_characters(slack, 
     assert shown.count("&lt;b&gt;R&amp;D&lt;/b&gt;") == note.count("<b>R&D</b>")
 
 
+def test_a_huge_reply_is_one_message_within_the_limits_its_text_cut_and_its_rows_counted():
+    rows = tuple(Section(f"{n}. Contact {n}", buttons=(Button("Call ✓", f"log:{n}:call"),), contact_id=n)
+                 for n in range(1, 301))
+    message = render.message(Reply("<&>" * 100_000, rows))
+    sections = [b["text"]["text"] for b in message.blocks if b["type"] == "section"]
+    assert len(message.blocks) <= 50 and all(len(text) <= 3000 for text in sections)
+    # the text in as many sections as one text may fill, then the rows (each two blocks) that fit
+    assert len(sections) == render.MAX_TEXT_SECTIONS + 19 and sections[render.MAX_TEXT_SECTIONS - 1].endswith("…")
+    assert message.blocks[-1]["elements"][0]["text"] == "… and 281 more."
+
+
 def test_render_keeps_every_block_kit_limit_at_the_edges():
     huge = "x" * 2999 + "&"  # 3004 once escaped
     table = "\n".join(f"{n:>4} | {'y' * 80}" for n in range(80))
-    menu = tuple(Button(f"Choice {n} " + "z" * 60, f"warm:{n}") for n in range(7))
-    reply = Reply(huge, (Section(text=table, monospace=True),
-                         Section(text="row", buttons=tuple(Button(f"B{n}", f"show:{n}") for n in range(30)),
-                                 menu=menu, contact_id=7)))
-    pages = render.message_pages(reply)
-    for page in pages:
-        assert len(page.blocks) <= 50 and len(page.text) <= 3000
-        for raw in page.blocks:
-            Block.parse(raw).to_dict()  # slack_sdk checks text, button, overflow and id limits
-    monospace = [b["text"]["text"] for p in pages for b in p.blocks if b["type"] == "section"
+    menu = tuple(Button(f"Choice {n} " + "z" * 80, f"warm:{n}") for n in range(7))  # labels past 75 characters
+    buttons = tuple(Button(f"B{n} " + "w" * 80, f"show:{n}") for n in range(30))
+    reply = Reply(huge, (Section(text=table, monospace=True), Section(text="row", buttons=buttons, menu=menu,
+                                                                      contact_id=7)))
+    message = render.message(reply)
+    assert len(message.blocks) <= 50 and len(message.text) <= 3000
+    for raw in message.blocks:
+        Block.parse(raw).to_dict()  # slack_sdk checks text, button, overflow and id limits
+    monospace = [b["text"]["text"] for b in message.blocks if b["type"] == "section"
                  and b["text"]["text"].startswith("```")]
     assert len(monospace) >= 3 and all(t.endswith("```") for t in monospace)
-    elements = [e for p in pages for b in p.blocks if b["type"] == "actions" for e in b["elements"]]
+    actions = [b for b in message.blocks if b["type"] == "actions"]
+    elements = [e for b in actions for e in b["elements"]]
     assert len(elements) == 30 + 2  # 30 buttons, two overflow menus (5 + 2 choices)
-    assert max(len(b["elements"]) for p in pages for b in p.blocks if b["type"] == "actions") <= 25
+    assert max(len(b["elements"]) for b in actions) <= 25
+    assert elements[0]["text"]["text"] == "B0 " + "w" * 71 + "…"
 
 
 async def test_a_429_on_post_message_is_retried_after_retry_after(core, fake, service, ana, waits):

@@ -1,5 +1,5 @@
-"""The morning DM and its rows: one-tap logging in place, undo, double taps, the overflow menu and its modals,
-forged buttons, ephemeral rows and the App Home."""
+"""The morning DM and its rows: one-tap logging in place, undo, second taps and Slack's retries, the overflow menu
+and its modals, forged buttons, ephemeral rows and the App Home."""
 
 from datetime import datetime, timezone
 
@@ -74,11 +74,19 @@ async def test_a_tap_logs_and_updates_that_row_in_place_with_undo(slack, fake, c
     assert fake.called("chat.postMessage")[1:] == []  # no new message
 
 
-async def test_a_double_tap_logs_once(slack, fake, core, digest):
-    before = dict(fake.messages[(DM, digest)])  # both taps come from the message as it was
+async def test_a_second_tap_on_the_same_button_logs_a_second_outreach(slack, fake, core, digest):
+    before = dict(fake.messages[(DM, digest)])  # both taps come from the message as it was (a client not updated)
     await slack.tap(ANA, DM, digest, "Email ✓", contact="Bob Stone")
     fake.messages[(DM, digest)] = before
     await slack.tap(ANA, DM, digest, "Email ✓", contact="Bob Stone")
+    assert [a.kind for a in await rows(core, Activity)] == ["email", "email"]
+    assert len(fake.called("chat.update")) == 2
+
+
+async def test_slacks_retry_of_a_tap_logs_once_and_answers_once(slack, fake, core, digest):
+    payload = slack.tap_payload(ANA, DM, digest, "Email ✓", contact="Bob Stone")
+    await slack.interact(payload)
+    await slack.interact(payload, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
     assert len(await rows(core, Activity)) == 1
     assert len(fake.called("chat.update")) == 1 and len(fake.called("chat.postMessage")) == 1
 
@@ -216,6 +224,15 @@ async def test_a_tap_on_an_ephemeral_row_answers_with_a_new_private_line(slack, 
     assert answer["response_type"] == "ephemeral" and answer["replace_original"] is False
     assert texts(answer["blocks"]) == ["✓ Email logged for Cara Diaz · 10:00"]
     assert buttons(answer["blocks"], "") == ["↩ Undo"]
+
+
+async def test_a_second_tap_on_an_ephemeral_row_logs_a_second_outreach(slack, fake, core, ana, contacts):
+    await slack.command(ANA, "today")
+    listed = fake.responses[0]["blocks"]  # an ephemeral row keeps its buttons: Slack can't update it
+    await slack.tap_ephemeral(ANA, listed, "Call ✓", contact="Cara Diaz")
+    await slack.tap_ephemeral(ANA, listed, "Call ✓", contact="Cara Diaz")
+    assert [(a.contact_id, a.kind) for a in await rows(core, Activity)] == [(contacts[1].id, "call")] * 2
+    assert [texts(r["blocks"]) for r in fake.responses[1:]] == [["✓ Call logged for Cara Diaz · 10:00"]] * 2
 
 
 async def test_app_home_shows_today_follow_ups_and_own_numbers_and_its_rows_work(slack, fake, core, make, ana,

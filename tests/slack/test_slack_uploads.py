@@ -2,6 +2,7 @@
 uploaded beside its table. Driven through the real Bolt app with signed events; the fake Slack serves the shared
 files and takes the bot's uploads."""
 
+import asyncio
 import io
 import logging
 
@@ -21,6 +22,24 @@ CONTACTS = ("Full name,Email,Company\r\nana lima,ana@lima.io,Lima Ltd\r\n\"Bo Ch
 async def ana(make, fake):
     fake.add_user(ANA, "ana@example.com")
     return await make.user("Ana Silva", email="ana@example.com")
+
+
+@pytest.fixture
+async def elsewhere():
+    """An HTTPS address on another host than Slack's (a plain TCP listener): what reaches it is recorded."""
+    received: list[bytes] = []
+
+    async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            received.append(await asyncio.wait_for(reader.read(4096), 5))
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(accept, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    yield f"https://127.0.0.1:{port}", received
+    server.close()
+    await server.wait_closed()
 
 
 async def bank(core, user) -> list[str]:
@@ -58,6 +77,17 @@ async def test_a_utf8_csv_with_a_bad_byte_keeps_its_accents_and_names_the_row_it
     shown = "\n".join(b["text"]["text"] for b in report["blocks"] if b["type"] == "section")
     assert "Read 2 row(s) as UTF-8" in shown
     assert "row 3: rejected: undecodable bytes in Full name: they are not valid UTF-8" in shown
+
+
+async def test_a_csv_with_300000_unnamed_columns_is_reported_in_one_message(slack, fake, core, ana):
+    wide = b"Name,Email\r\nBo Chen,bo@chen.io" + b",x" * 300_000 + b"\r\n"
+    await slack.event(fake.file_share_event(ANA, fake.add_file(ANA, "wide.csv", wide)), event_id="EvF12")
+    [report] = fake.called("chat.postMessage")
+    assert report["text"].startswith("Imported into Ana Silva's bank: 1 new")
+    sections = [b["text"]["text"] for b in report["blocks"] if b["type"] == "section"]
+    assert len(report["blocks"]) <= 50 and all(len(text) <= 3000 for text in sections)
+    assert "column 22 (no header) … and 299,980 more." in "\n".join(sections)
+    assert await bank(core, ana) == ["Bo Chen"]
 
 
 async def test_a_retried_event_imports_once_and_answers_once(slack, fake, core, ana):
@@ -121,6 +151,29 @@ async def test_a_file_slack_wont_hand_over_is_reported_and_nothing_imported(slac
     assert posted_texts(fake) == ["I couldn't fetch that file from Slack, so nothing was imported. Please share "
                                   "it again in a moment."]
     assert "does the app have files:read?" in caplog.text
+    assert await bank(core, ana) == []
+
+
+async def test_the_bot_token_never_goes_to_a_host_other_than_slacks(slack, fake, core, ana, elsewhere, caplog):
+    host, received = elsewhere
+    file_id = fake.add_file(ANA, "contacts.csv", CONTACTS)
+    fake.files[file_id]["url_private_download"] = fake.files[file_id]["url_private"] = f"{host}/contacts.csv"
+    await slack.event(fake.file_share_event(ANA, file_id), event_id="EvF10")
+    assert received == []  # not even a connection
+    assert posted_texts(fake) == ["I couldn't fetch that file from Slack, so nothing was imported. Please share "
+                                  "it again in a moment."]
+    assert "not sending the bot token to 127.0.0.1" in caplog.text
+    assert await bank(core, ana) == []
+
+
+async def test_a_remote_file_is_refused_clearly_before_any_download(slack, fake, core, ana, elsewhere):
+    host, received = elsewhere
+    file_id = fake.add_file(ANA, "contacts.csv", CONTACTS, external_url=f"{host}/drive/contacts.csv")
+    await slack.event(fake.file_share_event(ANA, file_id), event_id="EvF11")
+    assert posted_texts(fake) == ["“contacts.csv” is stored outside Slack (shared as a link to another service), "
+                                  "so I can't read it and nothing was imported. Download it as a CSV file and "
+                                  "share that file here."]
+    assert received == [] and fake.called("download") == []
     assert await bank(core, ana) == []
 
 

@@ -22,31 +22,31 @@ def today(*contacts: ContactView, reason: str = "never contacted") -> Reply:
     return neutral.suggestions(Suggestions(items))
 
 
-def visible(page: render.Page) -> str:
+def visible(page: render.Message) -> str:
     return parse_html(page.html)[0]
 
 
 def test_user_text_shows_exactly_as_typed():
-    [page] = render.pages(today(contact(1, NASTY, organisation="<Acme & Co>")))
+    page = render.message(today(contact(1, NASTY, organisation="<Acme & Co>")))
     text, entities = parse_html(page.html)
     assert f"1. {NASTY} (<Acme & Co>)" in text
     assert [e["type"] for e in entities] == ["bold"]  # only the header's own emphasis
 
 
 def test_a_row_gets_quick_buttons_and_more_with_ids_only():
-    [page] = render.pages(today(contact(7)))
+    page = render.message(today(contact(7)))
     [row] = page.keyboard.inline_keyboard
     assert [b.text for b in row] == ["LinkedIn ✓", "Email ✓", "Call ✓", "⋯"]
     assert [b.callback_data for b in row] == ["log:7:linkedin", "log:7:email", "log:7:call", "more:7"]
 
 
 def test_rows_of_a_list_are_numbered_on_their_buttons():
-    [page] = render.pages(today(contact(7), contact(8, "Cara Diaz")))
+    page = render.message(today(contact(7), contact(8, "Cara Diaz")))
     assert [row[0].text for row in page.keyboard.inline_keyboard] == ["1 · LinkedIn ✓", "2 · LinkedIn ✓"]
 
 
 def test_the_more_menu_goes_two_buttons_a_row():
-    [page] = render.pages(neutral.more_menu(contact(7)))
+    page = render.message(neutral.more_menu(contact(7)))
     rows = page.keyboard.inline_keyboard
     assert all(len(row) <= 2 for row in rows)
     labels = [b.text for row in rows for b in row]
@@ -55,46 +55,67 @@ def test_the_more_menu_goes_two_buttons_a_row():
     assert all(codec.decode(b.callback_data).contact_id == 7 for row in rows for b in row)
 
 
-def test_a_long_list_is_cut_into_pages_of_at_most_ten_rows():
-    pages = render.pages(today(*(contact(i, f"Contact {i}") for i in range(1, 26))))
-    assert [len(p.keyboard.inline_keyboard) for p in pages] == [10, 10, 5]
-    assert "1. Contact 1" in visible(pages[0]) and "25. Contact 25" in visible(pages[2])
+def within_limits(page: render.Message) -> str:
+    """The message's visible text, once checked against Telegram's limits."""
+    text, _ = parse_html(page.html)
+    assert utf16_len(text) <= render.TEXT_LIMIT and utf16_len(page.html) <= render.MESSAGE_BUDGET
+    assert page.keyboard is None or sum(len(row) for row in page.keyboard.inline_keyboard) <= render.BUTTON_LIMIT
+    return text
 
 
-def test_a_huge_text_is_cut_at_line_ends_and_every_page_parses_within_the_limit():
+def test_a_long_list_is_one_message_of_the_rows_that_fit_and_a_count_of_the_rest():
+    page = render.message(today(*(contact(i, f"Contact {i}") for i in range(1, 51))))
+    text = within_limits(page)
+    assert len(page.keyboard.inline_keyboard) == 25  # 100 buttons, four a row
+    assert "25. Contact 25" in text and "26. Contact 26" not in text
+    assert text.endswith("\n\n… and 25 more.")
+
+
+def test_a_huge_text_is_one_message_cut_at_a_line_end():
     lines = [f"line {i}: " + "<&>" * 40 for i in range(400)]
-    pages = render.pages(Reply("\n".join(lines)))
-    assert len(pages) > 1
-    for page in pages:
-        text, _ = parse_html(page.html)
-        assert utf16_len(text) <= render.TEXT_LIMIT
-    assert "\n".join(visible(p) for p in pages) == "\n".join(lines)
+    text = within_limits(render.message(Reply("\n".join(lines))))
+    shown = text.removesuffix("\n…").split("\n")
+    assert text.endswith("\n…") and len(shown) >= 5 and shown == lines[:len(shown)]
 
 
 def test_one_enormous_line_is_cut_too():
     line = "🔥&" * 5000
-    pages = render.pages(Reply(line))
-    assert "".join(visible(p) for p in pages) == line
-    assert all(utf16_len(p.html) <= render.PAGE_BUDGET for p in pages)
+    text = within_limits(render.message(Reply(line)))
+    assert text.endswith("…") and line.startswith(text.removesuffix("…")) and len(text) > 900
+
+
+def test_a_contact_card_too_long_is_cut_and_keeps_its_buttons():
+    card = Section("Bob Stone\nNotes: " + "<b>R&D</b> " * 1000, buttons=neutral.quick_buttons(7), contact_id=7)
+    page = render.message(Reply("Bob Stone", (card,)))
+    text = within_limits(page)
+    assert text.startswith("Bob Stone\n\nBob Stone\nNotes: <b>R&D</b>") and text.endswith("…") and len(text) > 1000
+    assert [b.text for b in page.keyboard.inline_keyboard[0]] == ["LinkedIn ✓", "Email ✓", "Call ✓"]
 
 
 def test_a_table_is_monospace():
-    [page] = render.pages(Reply("Stats", (Section("a  1\n<b> 2", monospace=True),)))
+    page = render.message(Reply("Stats", (Section("a  1\n<b> 2", monospace=True),)))
     text, entities = parse_html(page.html)
     assert "<b> 2" in text
     assert {"type": "pre", "offset": utf16_len("Stats\n\n"), "length": utf16_len("a  1\n<b> 2")} in entities
 
 
 def test_status_goes_under_the_tapped_row():
-    [page] = render.pages(today(contact(7), contact(8, "Cara <Diaz>"), contact(9, "Dan")))
+    page = render.message(today(contact(7), contact(8, "Cara <Diaz>"), contact(9, "Dan")))
     edited = render.with_status(page.html, page.keyboard, 8, "✓ Email logged for Cara <Diaz> · 09:14")
     blocks = parse_html(edited)[0].split("\n\n")
     assert blocks[2] == "2. Cara <Diaz>\nnever contacted\n✓ Email logged for Cara <Diaz> · 09:14"
     assert blocks[1] == "1. Bob Stone\nnever contacted" and blocks[3] == "3. Dan\nnever contacted"
 
 
+def test_status_goes_under_the_tapped_row_of_a_list_cut_short():
+    page = render.message(today(*(contact(i, f"Contact {i}") for i in range(1, 41))))
+    edited = render.with_status(page.html, page.keyboard, 25, "✓ Call logged for Contact 25")
+    blocks = parse_html(edited)[0].split("\n\n")
+    assert blocks[-2:] == ["25. Contact 25\nnever contacted\n✓ Call logged for Contact 25", "… and 15 more."]
+
+
 def test_status_of_a_one_contact_message_goes_at_the_end():
-    [page] = render.pages(neutral.more_menu(contact(7)))
+    page = render.message(neutral.more_menu(contact(7)))
     edited = render.with_status(page.html, page.keyboard, 7, "🔥 Bob Stone flagged warm (4/5)")
     assert parse_html(edited)[0] == "More for Bob Stone:\n🔥 Bob Stone flagged warm (4/5)"
 

@@ -52,6 +52,17 @@ async def test_a_utf8_document_with_a_bad_byte_keeps_its_accents_and_names_the_r
     assert "row 3: rejected: undecodable bytes in Full name: they are not valid UTF-8" in report
 
 
+async def test_a_csv_with_300000_unnamed_columns_is_reported_in_one_message(bot, telegram, linked, core, ana):
+    wide = b"Name,Email\r\nBo Chen,bo@chen.io" + b",x" * 300_000 + b"\r\n"
+    calls = await bot.deliver(telegram.document_update(linked, "wide.csv", wide))
+    assert methods(calls) == ["getFile", "download", "sendMessage"] and telegram.refused() == []
+    [report] = texts(calls)
+    assert len(report) <= 4096 and report.startswith("Imported into Ana Silva's bank: 1 new")
+    assert ("Columns not imported: column 3 (no header), column 4 (no header), " in report
+            and "column 22 (no header) … and 299,980 more." in report)
+    assert await bank(core, ana) == ["Bo Chen"]
+
+
 async def test_a_redelivered_document_imports_once_and_a_resent_file_is_said_to_be_in(bot, telegram, linked, core,
                                                                                       ana):
     update = telegram.document_update(linked, "contacts.csv", CONTACTS)
