@@ -26,6 +26,7 @@ import psycopg
 
 from bench.common import Figure, bench_database, figure, machine, percentile, repeated, summary
 from bench.fake_telegram import FakeTelegram, HttpTelegramNotifier
+from bot.notify import ChatCourier
 from core import db
 from core.service import Core
 from scheduler.dispatch import Dispatcher
@@ -65,7 +66,8 @@ async def run(url: str, users: int, paced: bool) -> dict:
     notifier = HttpTelegramNotifier(await server.start())
     engine = db.create_engine(url, pool_size=10)
     core = Core(engine, clock=RunningClock())
-    dispatcher = Dispatcher(core, {"telegram": notifier}, limits=DEFAULT_LIMITS if paced else {})
+    dispatcher = Dispatcher(core, ChatCourier(core, {"telegram": notifier}),
+                            limits=DEFAULT_LIMITS if paced else {})
     outcomes: Counter = Counter()
     beats = 0
     started = time.perf_counter()

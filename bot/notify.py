@@ -1,16 +1,26 @@
-"""Output to chat as a port: the scheduler hands neutral replies to a `Notifier` per platform.
+"""The chat side of scheduled messages: the scheduler's `Courier`, and the `Notifier` each platform sends through.
 
-Slack, Telegram and the console each implement `Notifier`. A notifier raises `TemporaryDeliveryError`
-for what a retry may fix (429 with its retry-after, 5xx, timeouts) and `PermanentDeliveryError` for what it
-never will (the user blocked the bot, the account is deactivated).
+`ChatCourier` renders what the scheduler claimed (a digest through the conversation, a nudge or a cadence step
+through bot.render) as a neutral reply and hands it to the notifier of the user's platform. Slack, Telegram and
+the console each implement `Notifier`; a notifier raises scheduler.ports' `TemporaryDeliveryError` for what a
+retry may fix and `PermanentDeliveryError` for what it never will.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot import render
+from bot.conversation import Conversation
 from bot.replies import Reply
+from core.results import ChatIdentityView, DeliveryClaim, DueSteps, SyncNotice
+from core.service import Core
+from scheduler.ports import PermanentDeliveryError, TemporaryDeliveryError
+
+# The errors are the scheduler's; they are named here too, beside the Notifier that raises them.
+__all__ = ["ChatCourier", "ChatTarget", "Notifier", "PermanentDeliveryError", "TemporaryDeliveryError"]
 
 
 @dataclass(frozen=True)
@@ -23,23 +33,35 @@ class ChatTarget:
     dm_channel: str | None = None
 
 
-class DeliveryError(Exception):
-    """The message could not be delivered."""
-
-
-class TemporaryDeliveryError(DeliveryError):
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.retry_after = retry_after
-
-
-class PermanentDeliveryError(DeliveryError):
-    """The platform will never take this message for this user (blocked, deactivated, unknown chat)."""
-
-
 class Notifier(Protocol):
     platform: str
 
     async def send(self, target: ChatTarget, reply: Reply) -> str | None:
         """Deliver `reply` to the user's DM; return the platform's message id if it has one."""
         ...
+
+
+class ChatCourier:
+    """The scheduler's courier (scheduler.ports.Courier) over one notifier per platform."""
+
+    def __init__(self, core: Core, notifiers: Mapping[str, Notifier]) -> None:
+        self.notifiers = dict(notifiers)
+        self._conversations = {platform: Conversation(core, platform) for platform in self.notifiers}
+
+    @property
+    def platforms(self) -> tuple[str, ...]:
+        return tuple(self.notifiers)
+
+    async def compose(self, claim: DeliveryClaim) -> Reply | None:
+        if claim.kind == "digest":
+            return await self._conversations[claim.target.platform].digest(claim.user)
+        if claim.kind == "step":
+            return render.due_steps(DueSteps((claim.step,)), header="⏭ A cadence step is due:")
+        return render.nudge(claim.contact, claim.follow_up, claim.user)
+
+    def compose_notice(self, notice: SyncNotice) -> Reply:
+        return Reply(f"⚠️ A Pipedrive sync needs you: {notice.text}")
+
+    async def send(self, to: ChatIdentityView, message: Reply) -> str | None:
+        target = ChatTarget(to.user_id, to.platform, to.external_user_id, to.dm_channel)
+        return await self.notifiers[to.platform].send(target, message)

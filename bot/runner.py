@@ -1,6 +1,7 @@
 """`pipedriven run`: every configured part of Pipedriven on one event loop.
 
-Each part is a `Service` (start, stop). Chat adapters also provide a `Notifier` for the scheduler.
+Each part is a `Service` (start, stop). Chat adapters also provide a `Notifier`: the scheduler sends through a
+`ChatCourier` over them (the scheduler imports nothing of the chat side; this is where the two meet).
 Several `pipedriven run` processes may share one database: whatever must happen once is claimed there.
 """
 
@@ -11,7 +12,7 @@ import logging
 import signal
 from typing import Protocol
 
-from bot.notify import Notifier
+from bot.notify import ChatCourier, Notifier
 from core.service import Core
 from core.settings import Settings
 
@@ -63,7 +64,7 @@ def build_services(settings: Settings, core: Core) -> tuple[list[Service], dict[
 def scheduler_service(core: Core, notifiers: dict[str, Notifier]) -> Service:
     from scheduler.service import SchedulerService
 
-    return SchedulerService.for_notifiers(core, notifiers)
+    return SchedulerService.for_courier(core, ChatCourier(core, notifiers))
 
 
 async def run_forever(settings: Settings, core: Core, stop: asyncio.Event | None = None) -> None:

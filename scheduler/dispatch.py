@@ -1,9 +1,9 @@
-"""The scheduler's tick: claim what the core says is due, render it, send it through the notifiers, record it.
+"""The scheduler's tick: claim what the core says is due, have the courier compose it, pace it, send it, record it.
 
 The tick decides nothing about time: `ClaimDueDeliveries` does, from the database and the injected clock, so a
 tick may run as often as liked, in as many processes as liked, and a restart loses nothing. Sends are paced
 per platform (scheduler.rate) and run concurrently; each claimed delivery ends recorded as sent, empty, to be
-retried, or failed.
+retried, or failed. What a message says and how it reaches a platform is the courier's (scheduler.ports).
 """
 
 from __future__ import annotations
@@ -14,10 +14,6 @@ import uuid
 from collections import Counter
 from collections.abc import Mapping
 
-from bot import render
-from bot.conversation import Conversation
-from bot.notify import ChatTarget, DeliveryError, Notifier, PermanentDeliveryError, TemporaryDeliveryError
-from bot.replies import Reply
 from core.commands import (
     ClaimDueDeliveries,
     ClaimSyncNotices,
@@ -27,8 +23,9 @@ from core.commands import (
     ReleaseSyncNotices,
 )
 from core.errors import DatabaseUnavailable, PipedrivenError
-from core.results import DeliveryClaim, DueSteps, SyncNotice
+from core.results import DeliveryClaim, SyncNotice
 from core.service import Core
+from scheduler.ports import Courier, DeliveryError, PermanentDeliveryError, TemporaryDeliveryError
 from scheduler.rate import DEFAULT_LIMITS, Pacer, PlatformLimits
 
 log = logging.getLogger(__name__)
@@ -38,21 +35,20 @@ RECORD_RETRY_FIRST_SECONDS, RECORD_RETRY_MAX_SECONDS = 0.2, 5.0
 
 
 class Dispatcher:
-    def __init__(self, core: Core, notifiers: Mapping[str, Notifier], *,
-                 limits: Mapping[str, PlatformLimits] | None = None, batch: int = 100, concurrency: int = 32,
-                 token: str | None = None) -> None:
+    def __init__(self, core: Core, courier: Courier, *, limits: Mapping[str, PlatformLimits] | None = None,
+                 batch: int = 100, concurrency: int = 32, token: str | None = None) -> None:
         self.core = core
-        self.notifiers = dict(notifiers)
+        self.courier = courier
+        self.platforms = tuple(courier.platforms)
         limits = DEFAULT_LIMITS if limits is None else limits
-        self.pacers = {platform: Pacer(limits.get(platform)) for platform in self.notifiers}
-        self.conversations = {platform: Conversation(core, platform) for platform in self.notifiers}
+        self.pacers = {platform: Pacer(limits.get(platform)) for platform in self.platforms}
         self.batch = batch
         self.concurrency = concurrency
         # Each platform claims and sends on its own (its own slots, its own batches), so that one platform's
         # slower pace (Slack's 5 a second) never holds back another's (Telegram's 30).
-        self._slots = {platform: asyncio.Semaphore(concurrency) for platform in self.notifiers}
+        self._slots = {platform: asyncio.Semaphore(concurrency) for platform in self.platforms}
         # Claimed but not yet through, across batches: the next batch is claimed as this runs low.
-        self._unfinished = {platform: 0 for platform in self.notifiers}
+        self._unfinished = {platform: 0 for platform in self.platforms}
         self._progress = asyncio.Condition()
         # Names this process's claims: only the claimant records an outcome.
         self.token = token or uuid.uuid4().hex
@@ -60,9 +56,9 @@ class Dispatcher:
     async def tick(self) -> Counter:
         """Send everything due now; returns how many deliveries ended each way (sent, empty, retry, failed)."""
         outcomes: Counter = Counter()
-        if not self.notifiers:
+        if not self.platforms:
             return outcomes
-        results = await asyncio.gather(*(self._tick(platform, outcomes) for platform in self.notifiers),
+        results = await asyncio.gather(*(self._tick(platform, outcomes) for platform in self.platforms),
                                        return_exceptions=True)
         for result in results:
             if isinstance(result, BaseException):
@@ -104,15 +100,13 @@ class Dispatcher:
         return sent
 
     async def _send_notice(self, notice: SyncNotice) -> bool:
-        reply = Reply(f"⚠️ A Pipedrive sync needs you: {notice.text}")
+        message = self.courier.compose_notice(notice)
         for identity in await self.core.execute(ListChatIdentities(notice.user_id)):
-            notifier = self.notifiers.get(identity.platform)
-            if notifier is None:
+            if identity.platform not in self.pacers:
                 continue
-            target = ChatTarget(notice.user_id, identity.platform, identity.external_user_id, identity.dm_channel)
-            await self.pacers[identity.platform].wait(target.dm_channel or target.external_user_id)
+            await self.pacers[identity.platform].wait(identity.dm_channel or identity.external_user_id)
             try:
-                await notifier.send(target, reply)
+                await self.courier.send(identity, message)
                 return True
             except DeliveryError as exc:
                 log.info("sync notice for user %s not delivered on %s: %s", notice.user_id, identity.platform,
@@ -136,27 +130,26 @@ class Dispatcher:
     async def _deliver(self, claim: DeliveryClaim) -> str:
         async with self._slots[claim.target.platform]:
             try:
-                reply = await self._reply(claim)
+                message = await self.courier.compose(claim)
             except Exception as exc:  # e.g. the database went away: the retry comes with backoff
                 if not isinstance(exc, PipedrivenError):
                     log.exception("preparing delivery %s failed", claim.id)
                 return await self._failed(claim, f"could not prepare it: {exc}")
-            if reply is None:
+            if message is None:
                 await self.core.execute(RecordDelivered(claim.id, self.token, empty=True))
                 return "empty"
-            target = ChatTarget(claim.user.id, claim.target.platform, claim.target.external_user_id,
-                                claim.target.dm_channel)
+            target = claim.target
             pacer = self.pacers[target.platform]
             await pacer.wait(target.dm_channel or target.external_user_id)
             try:
-                message_id = await self.notifiers[target.platform].send(target, reply)
+                message_id = await self.courier.send(target, message)
             except TemporaryDeliveryError as exc:
                 if exc.retry_after:
                     pacer.hold(exc.retry_after, asyncio.get_running_loop().time())
                 return await self._failed(claim, str(exc) or "temporary error", retry_after=exc.retry_after)
             except PermanentDeliveryError as exc:
                 return await self._failed(claim, str(exc) or "permanent error", permanent=True)
-            except Exception as exc:  # a notifier bug must not stop the other deliveries
+            except Exception as exc:  # a courier bug must not stop the other deliveries
                 log.exception("%s notifier failed on delivery %s", target.platform, claim.id)
                 return await self._failed(claim, f"{type(exc).__name__}: {exc}")
             await self._record_sent(claim, message_id)
@@ -177,13 +170,6 @@ class Dispatcher:
                 pause = min(pause * 2, RECORD_RETRY_MAX_SECONDS)
         if not recorded:
             log.warning("delivery %s was sent after its claim ran out; it may arrive twice", claim.id)
-
-    async def _reply(self, claim: DeliveryClaim) -> Reply | None:
-        if claim.kind == "digest":
-            return await self.conversations[claim.target.platform].digest(claim.user)
-        if claim.kind == "step":
-            return render.due_steps(DueSteps((claim.step,)), header="⏭ A cadence step is due:")
-        return render.nudge(claim.contact, claim.follow_up, claim.user)
 
     async def _failed(self, claim: DeliveryClaim, error: str, *, permanent: bool = False,
                       retry_after: float | None = None) -> str:

@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.notify import Notifier
 from core.commands import PruneHistory
 from core.errors import PipedrivenError
 from core.service import Core
 from scheduler.dispatch import Dispatcher
+from scheduler.ports import Courier
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +39,9 @@ class SchedulerService:
         self._idle.set()
 
     @classmethod
-    def for_notifiers(cls, core: Core, notifiers: Mapping[str, Notifier]) -> "SchedulerService":
-        return cls(Dispatcher(core, notifiers), interval_seconds=core.settings.scheduler_tick_seconds)
+    def for_courier(cls, core: Core, courier: Courier) -> "SchedulerService":
+        """The service `pipedriven run` runs: the production limits, beating every SCHEDULER_TICK_SECONDS."""
+        return cls(Dispatcher(core, courier), interval_seconds=core.settings.scheduler_tick_seconds)
 
     async def start(self) -> None:
         self._scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop(), timezone=timezone.utc)

@@ -12,10 +12,11 @@ import logging
 from aiohttp import ClientError
 from slack_sdk.errors import SlackApiError
 
-from bot.notify import ChatTarget, PermanentDeliveryError, TemporaryDeliveryError
+from bot.notify import ChatTarget
 from bot.replies import Reply
 from bot.slack.identity import PLATFORM
 from bot.slack.messenger import Messenger, RetryAfter429
+from scheduler.ports import PermanentDeliveryError, TemporaryDeliveryError
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,10 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.notify import ChatTarget, PermanentDeliveryError, TemporaryDeliveryError
+from bot.notify import ChatTarget
 from bot.replies import Attachment, Reply
 from bot.telegram import render
+from scheduler.ports import PermanentDeliveryError, TemporaryDeliveryError
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.notify import ChatTarget
+from bot.notify import ChatCourier, ChatTarget
 from bot.replies import Reply
 from core.commands import LinkChatIdentity
 from scheduler.dispatch import Dispatcher
@@ -61,7 +61,7 @@ def telegram():
 
 @pytest.fixture
 def dispatcher(core, slack, telegram):
-    return Dispatcher(core, {"slack": slack, "telegram": telegram}, limits={})
+    return Dispatcher(core, ChatCourier(core, {"slack": slack, "telegram": telegram}), limits={})
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from bot.notify import TemporaryDeliveryError
 from core.commands import CompleteFollowUp, ContactRef, FlagWarm, PruneHistory, SetFollowUp, StartCadence
 from core.models import Delivery, FollowUp, ProcessedRequest
 from core.results import AlreadyDone
+from scheduler.ports import TemporaryDeliveryError
 from scheduler.service import SchedulerService
 from tests.conftest import actor
 

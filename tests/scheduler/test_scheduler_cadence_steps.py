@@ -2,6 +2,7 @@
 
 import asyncio
 
+from bot.notify import ChatCourier
 from core.commands import Actor, ContactRef, Snooze, StartCadence
 from scheduler.dispatch import Dispatcher
 
@@ -73,6 +74,6 @@ async def test_two_schedulers_nudge_a_step_once(core, reachable, slack, at, make
     bob = await make.contact(ana, "Bob Stone")
     at("2026-11-24 10:00")
     await start(core, ana, bob)
-    first, second = (Dispatcher(core, {"slack": slack}, limits={}) for _ in range(2))
+    first, second = (Dispatcher(core, ChatCourier(core, {"slack": slack}), limits={}) for _ in range(2))
     await asyncio.gather(first.tick(), second.tick())
     assert len(steps(slack, ana)) == 1

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from bot.conversation import Conversation
-from bot.notify import PermanentDeliveryError, TemporaryDeliveryError
+from bot.notify import ChatCourier
 from core import db
 from core.commands import (
     ClaimDueDeliveries,
@@ -25,6 +25,7 @@ from core.deliveries import MAX_ATTEMPTS
 from core.models import Delivery
 from core.service import Core
 from scheduler.dispatch import Dispatcher
+from scheduler.ports import PermanentDeliveryError, TemporaryDeliveryError
 from tests.conftest import actor
 
 
@@ -51,8 +52,8 @@ async def test_two_schedulers_send_each_digest_and_nudge_exactly_once(core, seco
         await core.execute(SetFollowUp(actor(user), ContactRef(id=contact.id), due))
     notifiers = {"slack": slack, "telegram": telegram}
     # Small batches so that the two processes interleave their claims.
-    first = Dispatcher(core, notifiers, limits={}, batch=5)
-    second = Dispatcher(second_core, notifiers, limits={}, batch=5)
+    first = Dispatcher(core, ChatCourier(core, notifiers), limits={}, batch=5)
+    second = Dispatcher(second_core, ChatCourier(second_core, notifiers), limits={}, batch=5)
     at("2026-11-24 08:30")
     a, b = await asyncio.gather(first.tick(), second.tick())
     assert a["sent"] + b["sent"] == 48

@@ -3,6 +3,7 @@
 import pytest
 
 from bench.fake_telegram import FakeTelegram, HttpTelegramNotifier
+from bot.notify import ChatCourier
 from core.commands import ListDeliveryProblems
 from scheduler.dispatch import Dispatcher
 
@@ -24,7 +25,7 @@ async def test_digests_go_over_the_wire_and_a_blocked_chat_is_recorded(core, at,
     cy = await reachable("Cy", platforms=("telegram",))
     server.blocked.add(f"telegram-{cy.id}")
     at("2026-11-24 08:30")
-    outcomes = await Dispatcher(core, {"telegram": notifier}, limits={}).tick()
+    outcomes = await Dispatcher(core, ChatCourier(core, {"telegram": notifier}), limits={}).tick()
     assert (outcomes["sent"], outcomes["failed"]) == (2, 1)
     by_chat = {message["chat_id"]: message for message in server.delivered}
     assert set(by_chat) == {f"telegram-{ana.id}", f"telegram-{bo.id}"}

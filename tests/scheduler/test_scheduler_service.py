@@ -5,6 +5,7 @@ import io
 
 from bot.console import ConsoleChat
 from bot.console.notifier import ConsoleNotifier
+from bot.notify import ChatCourier
 from bot.runner import build_services, scheduler_service
 from core.commands import LinkChatIdentity
 from scheduler.dispatch import Dispatcher
@@ -28,7 +29,8 @@ class SignallingNotifier(RecordingNotifier):
 async def test_the_service_ticks_when_started_and_then_on_its_beat(core, at, reachable):
     ana = await reachable("Ana")
     notifier = SignallingNotifier("slack")
-    service = SchedulerService(Dispatcher(core, {"slack": notifier}, limits={}), interval_seconds=0.05)
+    service = SchedulerService(Dispatcher(core, ChatCourier(core, {"slack": notifier}), limits={}),
+                               interval_seconds=0.05)
     at("2026-11-24 08:30")
     await service.start()
     try:
@@ -45,7 +47,7 @@ async def test_the_service_ticks_when_started_and_then_on_its_beat(core, at, rea
 async def test_a_failing_tick_is_logged_and_the_next_beat_still_comes(core, at, reachable, caplog, monkeypatch):
     ana = await reachable("Ana")
     notifier = SignallingNotifier("slack")
-    dispatcher = Dispatcher(core, {"slack": notifier}, limits={})
+    dispatcher = Dispatcher(core, ChatCourier(core, {"slack": notifier}), limits={})
     service = SchedulerService(dispatcher, interval_seconds=0.05)
     real_tick, calls = dispatcher.tick, []
 
@@ -81,7 +83,7 @@ async def test_the_console_notifier_prints_the_digest_with_buttons_that_work_in_
     chat = ConsoleChat(core, ana)
     out = io.StringIO()
     at("2026-11-24 08:30")
-    outcomes = await Dispatcher(core, {"console": ConsoleNotifier(out, chat)}, limits={}).tick()
+    outcomes = await Dispatcher(core, ChatCourier(core, {"console": ConsoleNotifier(out, chat)}), limits={}).tick()
     assert outcomes["sent"] == 1
     assert out.getvalue().splitlines()[:3] == ["☀️ Good morning Ana! Who to contact today:",
                                                "1. Bob Stone (Acme)",
@@ -96,5 +98,5 @@ async def test_the_console_notifier_alone_prints_plain_replies(core, at, make):
     await core.execute(LinkChatIdentity("ana@example.com", "console", "ana@example.com"))
     out = io.StringIO()
     at("2026-11-24 08:30")
-    await Dispatcher(core, {"console": ConsoleNotifier(out)}, limits={}).tick()
+    await Dispatcher(core, ChatCourier(core, {"console": ConsoleNotifier(out)}), limits={}).tick()
     assert "1. Bob Stone" in out.getvalue() and "[1] LinkedIn ✓" in out.getvalue()

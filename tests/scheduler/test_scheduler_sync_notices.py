@@ -4,10 +4,11 @@ import asyncio
 
 from sqlalchemy import select
 
-from bot.notify import TemporaryDeliveryError
+from bot.notify import ChatCourier
 from core.commands import LinkChatIdentity
 from core.models import OutboxMessage
 from scheduler.dispatch import Dispatcher
+from scheduler.ports import TemporaryDeliveryError
 
 NOTICE = "Pipedrive refused the API token. Ask an admin to check it, then say `sync retry all`."
 
@@ -42,8 +43,8 @@ async def test_two_failed_syncs_make_one_message_and_only_once(core, reachable, 
 async def test_two_schedulers_tell_it_once(core, reachable, slack, telegram):
     ana = await reachable("Ana", contacts=0)
     await owe(core, ana)
-    first = Dispatcher(core, {"slack": slack}, limits={})
-    second = Dispatcher(core, {"slack": slack}, limits={})
+    first = Dispatcher(core, ChatCourier(core, {"slack": slack}), limits={})
+    second = Dispatcher(core, ChatCourier(core, {"slack": slack}), limits={})
     await asyncio.gather(first.tick(), second.tick())
     assert len(slack.to(ana)) == 1
 

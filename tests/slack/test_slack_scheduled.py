@@ -1,5 +1,6 @@
 """The scheduler's digest through the real Slack notifier, to the fake Web API over HTTP."""
 
+from bot.notify import ChatCourier
 from core.commands import LinkChatIdentity, ListDeliveryProblems
 from scheduler.dispatch import Dispatcher
 
@@ -11,7 +12,7 @@ async def test_the_morning_digest_is_posted_once_in_the_users_dm(core, service, 
     ana = await make.user("Ana Silva", email="ana@example.com")
     await make.contact(ana, "Bob Stone", organisation="Acme")
     await core.execute(LinkChatIdentity("ana@example.com", "slack", ANA, dm_channel=DM))
-    dispatcher = Dispatcher(core, {"slack": service.notifier}, limits={})
+    dispatcher = Dispatcher(core, ChatCourier(core, {"slack": service.notifier}), limits={})
     assert (await dispatcher.tick())["sent"] == 1  # Tuesday 09:00 in London: within the grace window
     await dispatcher.tick()
     [posted] = fake.called("chat.postMessage")
@@ -25,6 +26,6 @@ async def test_a_deactivated_account_is_recorded_as_unreachable(core, service, f
     await make.contact(ana, "Bob Stone")
     await core.execute(LinkChatIdentity("ana@example.com", "slack", ANA, dm_channel=DM))
     fake.fail("chat.postMessage", error="account_inactive")
-    assert (await Dispatcher(core, {"slack": service.notifier}, limits={}).tick())["failed"] == 1
+    assert (await Dispatcher(core, ChatCourier(core, {"slack": service.notifier}), limits={}).tick())["failed"] == 1
     [problem] = await core.execute(ListDeliveryProblems())
     assert (problem.user_id, problem.error) == (ana.id, "account_inactive")

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from bot.notify import ChatCourier
 from core.commands import ContactRef, ListDeliveryProblems, SetFollowUp
 from scheduler.dispatch import Dispatcher
 from tests.conftest import actor
@@ -14,7 +15,7 @@ async def test_the_morning_digest_and_a_nudge_arrive_once_with_their_keyboards(c
     bob = await make.contact(ana, "Bob Stone", organisation="Acme")
     await core.execute(SetFollowUp(actor(ana), ContactRef(id=bob.id), clock.now() + timedelta(minutes=5)))
     telegram.open_chat(linked)
-    dispatcher = Dispatcher(core, {"telegram": bot.service.notifier}, limits={})
+    dispatcher = Dispatcher(core, ChatCourier(core, {"telegram": bot.service.notifier}), limits={})
     clock.advance(minutes=5)  # Tuesday 09:05 in London: the 08:30 digest is within its grace window
     assert (await dispatcher.tick())["sent"] == 2
     await dispatcher.tick()
@@ -28,7 +29,7 @@ async def test_a_user_who_blocked_the_bot_is_recorded_as_unreachable(core, bot, 
     await make.contact(ana, "Bob Stone")
     telegram.open_chat(linked)
     telegram.blocked.add(ANA_TG)
-    outcomes = await Dispatcher(core, {"telegram": bot.service.notifier}, limits={}).tick()
+    outcomes = await Dispatcher(core, ChatCourier(core, {"telegram": bot.service.notifier}), limits={}).tick()
     assert outcomes["failed"] == 1
     [problem] = await core.execute(ListDeliveryProblems())
     assert (problem.user_id, problem.platform, problem.error) == (ana.id, "telegram",
