@@ -53,6 +53,11 @@ class Conversation:
     def now_for(self, user: UserView) -> datetime:
         return self.core.clock.now().astimezone(ZoneInfo(user.timezone))
 
+    @property
+    def max_upload_bytes(self) -> int:
+        """IMPORT_MAX_UPLOAD_BYTES: the largest file `handle_file` takes."""
+        return self.core.settings.import_max_upload_bytes
+
     def actor(self, user: UserView) -> c.Actor:
         return c.Actor(user.id, self.platform)
 
@@ -93,7 +98,7 @@ class Conversation:
         if not is_csv(filename, mime_type):
             return Reply(NOT_A_CSV.format(name=quoted(filename) if filename else "that file"), ephemeral=True)
         try:
-            check_upload_size(size, self.core.settings.import_max_upload_bytes)
+            check_upload_size(size, self.max_upload_bytes)
         except PipedrivenError as exc:
             return Reply(exc.user_message, ephemeral=True)
         return None

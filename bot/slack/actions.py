@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from bot.slack import render
-from bot.slack.app import SlackBot
+from bot.slack.deps import Listen, SlackDeps
 from bot.slack.messenger import Origin, metadata
 from bot.slack.views import modal_for
 
@@ -24,31 +24,31 @@ def _asks(data: str) -> bool:
     return verb == "note" or (verb in ASKING_VERBS and ":" not in rest)
 
 
-def register(bot: SlackBot) -> None:
+def register(listen: Listen, deps: SlackDeps) -> None:
     async def tap(ack, body: dict, action: dict) -> None:
         """A button or an overflow choice on one of our rows."""
         await ack()
         data = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
         origin = Origin.of_action(body)
-        user = await bot.user(origin.user_id, origin)
+        user = await deps.user(origin.user_id, origin)
         if user is None:
             return
         block_id = action.get("block_id") or ""
         row = render.row_of({"block_id": block_id})
         if _asks(data):
-            reply = await bot.conversation.handle_button(user, data)  # checks the contact; asks when allowed
+            reply = await deps.conversation.handle_button(user, data)  # checks the contact; asks when allowed
             if reply.prompt is None:
-                await bot.messenger.tell(origin, reply)
+                await deps.messenger.tell(origin, reply)
             else:
-                view = modal_for(reply.prompt, metadata(data, origin, row), bot.conversation.now_for(user))
-                await bot.messenger.open_modal(body["trigger_id"], view)
+                view = modal_for(reply.prompt, metadata(data, origin, row), deps.conversation.now_for(user))
+                await deps.messenger.open_modal(body["trigger_id"], view)
             return
         delivery = action.get("action_ts") or body.get("trigger_id") or ""
-        reply = await bot.conversation.handle_button(
+        reply = await deps.conversation.handle_button(
             user, data, idempotency_key=f"slack:action:{origin.user_id}:{delivery}:{block_id}:{data}")
         source = body.get("view") if origin.kind == "home" else body.get("message")
         verb, _, rest = data.partition(":")
-        await bot.answer(user, origin, reply, row=row, blocks=(source or {}).get("blocks"),
-                         restore_actions=f"r{rest.partition(':')[2]}" if verb == "undo" else None)
+        await deps.answer(user, origin, reply, row=row, blocks=(source or {}).get("blocks"),
+                          restore_actions=f"r{rest.partition(':')[2]}" if verb == "undo" else None)
 
-    bot.listen("action", re.compile("^" + re.escape(render.ACTION_PREFIX)), tap)
+    listen("action", re.compile("^" + re.escape(render.ACTION_PREFIX)), tap)

@@ -1,158 +1,60 @@
-"""The Slack app: a slack-bolt AsyncApp over the neutral conversation, with one `register(bot)` per concern.
+"""The Slack app, built in one place: `build_bot` makes the slack-bolt AsyncApp and registers every listener.
 
-Every listener acknowledges first (Slack's 3 seconds) and works afterwards; Bolt runs that work in the
-background, and `InFlight` counts it so that a shutdown (or a test) can wait for it to finish. Bolt verifies
-every HTTP request's signature and timestamp (401 otherwise).
+Each listener module (`uploads`, `commands`, `actions`, `views`, `home`) has one `register(listen, deps)`; none
+knows the others or this module. Bolt verifies every HTTP request's signature and timestamp (401 otherwise).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
-import logging
-import re
+from dataclasses import dataclass
 
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.conversation import Conversation
-from bot.replies import Reply
-from bot.slack import render
+from bot.slack import actions, commands, home, uploads, views
+from bot.slack.deps import InFlight, Listen, SlackDeps
 from bot.slack.identity import PLATFORM, SlackIdentity
-from bot.slack.messenger import Messenger, Origin, RetryAfter429
+from bot.slack.messenger import Messenger, RetryAfter429
 from core.errors import PipedrivenError
-from core.results import UserView
 from core.service import Core
 from core.settings import Settings
 
-log = logging.getLogger(__name__)
-
-# <mailto:a@b.com|a@b.com>, <http://x.com|x.com>, <@U123>, <#C123|general>: Slack's markup for what it recognised.
-_SLACK_LINK = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
-
-
-def unwrap(text: str) -> str:
-    """What the user typed, from Slack's wrapped form: links and emails as written, &amp; &lt; &gt; undone."""
-    def plain(match: re.Match) -> str:
-        target, label = match[1], match[2]
-        return label or target.removeprefix("mailto:")
-
-    text = _SLACK_LINK.sub(plain, text or "")
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+# Bolt runs the first listener that matches: files shared in the DM (message subtype file_share) must be
+# registered before the commands' catch-all for other message subtypes.
+LISTENERS = (uploads, commands, actions, views, home)
 
 
 class SlackNotConfigured(PipedrivenError):
     """Slack is not fully configured."""
 
 
-class InFlight:
-    """Interactions acknowledged whose work is still running (Bolt runs it after the ack)."""
-
-    def __init__(self) -> None:
-        self._count = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-
-    async def begin(self, next) -> None:
-        """Bolt listener middleware: counts the work in before Bolt starts it in the background."""
-        self._count += 1
-        self._idle.clear()
-        await next()
-
-    def _end(self) -> None:
-        self._count -= 1
-        if self._count == 0:
-            self._idle.set()
-
-    def track(self, listener):
-        """The listener, counted out when it ends (Bolt reads the arguments it wants through the wrapper)."""
-        @functools.wraps(listener)
-        async def tracked(**kwargs):
-            try:
-                return await listener(**kwargs)
-            finally:
-                self._end()
-        return tracked
-
-    async def wait_idle(self, timeout: float | None = None) -> None:
-        await asyncio.wait_for(self._idle.wait(), timeout)
-
-
+@dataclass(frozen=True)
 class SlackBot:
-    """The AsyncApp and what its listeners share: the conversation, identities, the messenger."""
+    """The Slack app as built: Bolt's AsyncApp, the work its listeners still run, and the messenger they send with."""
 
-    def __init__(self, core: Core, settings: Settings, *, sleep=asyncio.sleep) -> None:
-        if settings.slack_bot_token is None:
-            raise SlackNotConfigured("Set SLACK_BOT_TOKEN to run the Slack app.")
-        self.core = core
-        self.client = AsyncWebClient(
-            token=settings.slack_bot_token.get_secret_value(),
-            base_url=settings.slack_api_url.rstrip("/") + "/",
-            retry_handlers=[RetryAfter429(sleep=sleep), AsyncConnectionErrorRetryHandler()])
-        secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
-        self.app = AsyncApp(client=self.client, signing_secret=secret, name="pipedriven")
-        self.conversation = Conversation(core, PLATFORM)
-        self.identity = SlackIdentity(core, self.client)
-        self.messenger = Messenger(self.client)
-        self.in_flight = InFlight()
-        from bot.slack import actions, commands, home, uploads, views  # here: they import this module
+    app: AsyncApp
+    in_flight: InFlight
+    messenger: Messenger
 
-        # Bolt runs the first listener that matches: files shared in the DM (message subtype file_share) must
-        # be registered before the commands' catch-all for other message subtypes.
-        for concern in (uploads, commands, actions, views, home):
-            concern.register(self)
 
-    def listen(self, kind: str, constraints, listener) -> None:
-        """Register `listener` with Bolt (`kind`: command, action, view or event), its work counted in flight."""
-        getattr(self.app, kind)(constraints, middleware=[self.in_flight.begin])(self.in_flight.track(listener))
-
-    async def user(self, slack_user_id: str, origin: Origin) -> UserView | None:
-        """The Pipedriven user, or None after telling them how to be added (or what went wrong)."""
-        try:
-            return await self.identity.user(slack_user_id)
-        except PipedrivenError as exc:
-            await self.messenger.tell(origin, Reply(exc.user_message, ephemeral=True))
-            return None
-
-    async def publish_home(self, user: UserView, slack_user_id: str, notice: str | None = None) -> None:
-        reply = await self.conversation.home(user)
-        await self.messenger.publish_home(slack_user_id, render.home_view(reply, notice))
-
-    async def answer(self, user: UserView, origin: Origin, reply: Reply, *, row: str | None = None,
-                     blocks: list[dict] | None = None, restore_actions: str | None = None) -> None:
-        """Show the outcome of a tap or a modal: in place of the row it was about when it can be, else as a
-        new message. `restore_actions` (after an undo) gives the row its usual buttons back under a new id."""
-        if reply.repeat:
-            return  # a platform's retry: the first delivery has been answered
-        contact = render.contact_of_row(row) if row else None
-        if contact is None or reply.replaces_contact_id != contact:
-            await self.messenger.tell(origin, reply)
-            return
-        line = f"{reply.text.rstrip('.')} · {self.conversation.now_for(user):%H:%M}"
-        if origin.kind == "ephemeral":  # Slack doesn't give back an ephemeral message's blocks: a new line
-            await self.messenger.ephemeral(origin, Reply(line, undo=reply.undo))
-            return
-        if reply.undo:
-            actions = render.undo_actions(reply.undo, row)
-        elif restore_actions:
-            actions = render.row_actions(contact, row, restore_actions)
-        else:
-            actions = None
-        if origin.kind == "home":
-            updated = render.replace_row(blocks, row, line, actions) if blocks else None
-            try:
-                if updated is not None:
-                    await self.messenger.publish_home(origin.user_id, {"type": "home", "blocks": updated},
-                                                      origin.view_hash)
-                    return
-            except SlackApiError as exc:  # the home changed meanwhile (hash_conflict): show it afresh
-                log.info("App Home update refused: %s", exc.response.get("error"))
-            await self.publish_home(user, origin.user_id, notice=line)
-            return
-        updated = render.replace_row(blocks or await self.messenger.message_blocks(origin) or [], row, line, actions)
-        if updated is None:
-            await self.messenger.tell(origin, Reply(line, undo=reply.undo))
-        else:
-            await self.messenger.update(origin, updated, line)
+def build_bot(core: Core, settings: Settings, *, sleep=asyncio.sleep) -> SlackBot:
+    """The AsyncApp for SLACK_BOT_TOKEN at SLACK_API_URL with every listener registered; nothing is called yet.
+    `sleep` is how the client waits out a 429's Retry-After."""
+    if settings.slack_bot_token is None:
+        raise SlackNotConfigured("Set SLACK_BOT_TOKEN to run the Slack app.")
+    client = AsyncWebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url.rstrip("/") + "/",
+        retry_handlers=[RetryAfter429(sleep=sleep), AsyncConnectionErrorRetryHandler()])
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    app = AsyncApp(client=client, signing_secret=secret, name="pipedriven")
+    in_flight = InFlight()
+    messenger = Messenger(client)
+    deps = SlackDeps(Conversation(core, PLATFORM), SlackIdentity(core, client), messenger, client)
+    listen = Listen(app, in_flight)
+    for listeners in LISTENERS:
+        listeners.register(listen, deps)
+    return SlackBot(app, in_flight, messenger)

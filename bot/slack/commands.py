@@ -8,23 +8,36 @@ event_id) is acted on once and answered once.
 from __future__ import annotations
 
 import logging
+import re
 
 from slack_sdk.errors import SlackApiError
 
-from bot.slack.app import SlackBot, unwrap
+from bot.slack.deps import Listen, SlackDeps
 from bot.slack.messenger import Origin
 
 log = logging.getLogger(__name__)
 
 COMMAND = "/outreach"
+# <mailto:a@b.com|a@b.com>, <http://x.com|x.com>, <@U123>, <#C123|general>: Slack's markup for what it recognised.
+_SLACK_LINK = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
 
 
-def register(bot: SlackBot) -> None:
+def unwrap(text: str) -> str:
+    """What the user typed, from Slack's wrapped form: links and emails as written, &amp; &lt; &gt; undone."""
+    def plain(match: re.Match) -> str:
+        target, label = match[1], match[2]
+        return label or target.removeprefix("mailto:")
+
+    text = _SLACK_LINK.sub(plain, text or "")
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def register(listen: Listen, deps: SlackDeps) -> None:
     async def command_origin(command: dict) -> Origin:
         user_id, channel = command["user_id"], command.get("channel_id") or ""
         if channel.startswith("D"):
             try:
-                if channel == await bot.messenger.dm_channel(user_id):
+                if channel == await deps.messenger.dm_channel(user_id):
                     return Origin(user_id, "dm", channel)
             except SlackApiError as exc:
                 log.info("conversations.open failed: %s", exc.response.get("error"))
@@ -34,30 +47,30 @@ def register(bot: SlackBot) -> None:
         """`/outreach WORDS`: the whole chat grammar."""
         await ack()
         origin = await command_origin(command)
-        user = await bot.user(command["user_id"], origin)
+        user = await deps.user(command["user_id"], origin)
         if user is None:
             return
-        reply = await bot.conversation.handle_text(user, unwrap(command.get("text", "")),
-                                                   idempotency_key=f"slack:command:{command['trigger_id']}")
+        reply = await deps.conversation.handle_text(user, unwrap(command.get("text", "")),
+                                                    idempotency_key=f"slack:command:{command['trigger_id']}")
         if not reply.repeat:
-            await bot.messenger.tell(origin, reply)
+            await deps.messenger.tell(origin, reply)
 
     async def direct_message(event: dict, body: dict) -> None:
         """A message typed in the bot's DM: the same grammar as `/outreach`, without the slash."""
         if event.get("channel_type") != "im" or event.get("bot_id") or not event.get("user"):
             return
         origin = Origin(event["user"], "dm", event["channel"])
-        user = await bot.user(event["user"], origin)
+        user = await deps.user(event["user"], origin)
         if user is None:
             return
-        reply = await bot.conversation.handle_text(user, unwrap(event.get("text", "")),
-                                                   idempotency_key=f"slack:event:{body['event_id']}")
+        reply = await deps.conversation.handle_text(user, unwrap(event.get("text", "")),
+                                                    idempotency_key=f"slack:event:{body['event_id']}")
         if not reply.repeat:
-            await bot.messenger.tell(origin, reply)
+            await deps.messenger.tell(origin, reply)
 
     async def other_message(event: dict) -> None:
         """Edits, joins and other message subtypes in the DM: acknowledged (so Slack doesn't retry), ignored."""
 
-    bot.listen("command", COMMAND, outreach)
-    bot.listen("event", {"type": "message", "subtype": None}, direct_message)
-    bot.listen("event", "message", other_message)
+    listen("command", COMMAND, outreach)
+    listen("event", {"type": "message", "subtype": None}, direct_message)
+    listen("event", "message", other_message)

@@ -12,7 +12,7 @@ import logging
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-from bot.slack.app import SlackBot, SlackNotConfigured
+from bot.slack.app import SlackBot, SlackNotConfigured, build_bot
 from bot.slack.notifier import SlackNotifier
 from core.errors import DatabaseUnavailable
 from core.service import Core
@@ -29,7 +29,7 @@ DRAIN_TIMEOUT = 10.0  # how long a stop waits for acknowledged work to finish
 class SlackService:
     def __init__(self, core: Core, settings: Settings, *, bot: SlackBot | None = None, host: str = "0.0.0.0") -> None:
         self.core = core
-        self.bot = bot or SlackBot(core, settings)
+        self.bot = bot or build_bot(core, settings)
         self.notifier = SlackNotifier(self.bot.messenger)
         self.app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
         if not self.app_token and not settings.slack_signing_secret:

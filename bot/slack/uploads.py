@@ -17,7 +17,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from bot.replies import Reply
-from bot.slack.app import SlackBot
+from bot.slack.deps import Listen, SlackDeps
 from bot.slack.messenger import Origin
 from core.echo import quoted
 from core.errors import PipedrivenError
@@ -75,41 +75,41 @@ async def download(url: str, token: str, max_bytes: int) -> bytes:
         raise DownloadFailed() from exc
 
 
-def register(bot: SlackBot) -> None:
+def register(listen: Listen, deps: SlackDeps) -> None:
     async def import_file(user, file_id: str) -> Reply:
         """One shared file: explained, refused, or downloaded and imported."""
         try:
-            info = (await bot.client.files_info(file=file_id))["file"]
+            info = (await deps.client.files_info(file=file_id))["file"]
             name = info.get("name") or info.get("title")
             if is_remote(info):
                 return Reply(REMOTE_FILE.format(name=quoted(name) if name else "That file"), ephemeral=True)
-            refusal = bot.conversation.refuse_file(name, info.get("mimetype"), info.get("size"))
+            refusal = deps.conversation.refuse_file(name, info.get("mimetype"), info.get("size"))
             if refusal is not None:
                 return refusal
             url = info.get("url_private_download") or info.get("url_private") or ""
-            if not may_send_token(url, str(bot.client.base_url)):
+            if not may_send_token(url, str(deps.client.base_url)):
                 log.warning("not sending the bot token to %s", urlsplit(url).hostname or "an empty URL")
                 raise DownloadFailed()
-            data = await download(url, bot.client.token, bot.core.settings.import_max_upload_bytes)
+            data = await download(url, deps.client.token, deps.conversation.max_upload_bytes)
         except SlackApiError as exc:
             log.warning("files.info failed for %s: %s", file_id, exc.response.get("error"))
             return Reply(DownloadFailed().user_message, ephemeral=True)
         except PipedrivenError as exc:  # DownloadFailed, or a file bigger than it was announced
             return Reply(exc.user_message, ephemeral=True)
-        return await bot.conversation.handle_file(user, data, name, idempotency_key=f"slack:file:{file_id}")
+        return await deps.conversation.handle_file(user, data, name, idempotency_key=f"slack:file:{file_id}")
 
     async def file_shared(event: dict, request) -> None:
         """Files shared in the bot's DM: each CSV imported, anything else explained."""
         if event.get("channel_type") != "im" or event.get("bot_id") or not event.get("user"):
             return
         origin = Origin(event["user"], "dm", event["channel"])
-        user = await bot.user(event["user"], origin)
+        user = await deps.user(event["user"], origin)
         if user is None:
             return
         retried = bool(request.headers.get("x-slack-retry-num"))
         for shared in event.get("files") or []:
             reply = await import_file(user, shared["id"])
             if not (reply.repeat and retried):  # a retry of an event already answered stays silent
-                await bot.messenger.tell(origin, reply)
+                await deps.messenger.tell(origin, reply)
 
-    bot.listen("event", {"type": "message", "subtype": "file_share"}, file_shared)
+    listen("event", {"type": "message", "subtype": "file_share"}, file_shared)

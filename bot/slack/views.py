@@ -23,7 +23,7 @@ from slack_sdk.models.views import View
 
 from bot import codec
 from bot.replies import Prompt
-from bot.slack.app import SlackBot
+from bot.slack.deps import Listen, SlackDeps
 from bot.slack.messenger import read_metadata
 from bot.slack.render import escape
 
@@ -71,19 +71,19 @@ def _value(view: dict, block: str, action: str, key: str) -> str | None:
     return value.get("value") if isinstance(value, dict) else value
 
 
-def register(bot: SlackBot) -> None:
+def register(listen: Listen, deps: SlackDeps) -> None:
     async def finish(view: dict, answer: str | None, choice: str | None = None) -> None:
         """Run the button the modal answers and show the outcome where the tap was."""
         data, origin, row = read_metadata(view["private_metadata"])
         if choice:  # the timing modal: `snooze:1w` or `remind:date` for the contact of the button
             verb, _, arg = choice.partition(":")
             data = codec.encode(verb, codec.decode(data).contact_id, None if arg == "date" else arg)
-        user = await bot.user(origin.user_id, origin)
+        user = await deps.user(origin.user_id, origin)
         if user is None:
             return
-        reply = await bot.conversation.handle_button(user, data, answer,
-                                                     idempotency_key=f"slack:view:{view['id']}")
-        await bot.answer(user, origin, reply, row=row)
+        reply = await deps.conversation.handle_button(user, data, answer,
+                                                      idempotency_key=f"slack:view:{view['id']}")
+        await deps.answer(user, origin, reply, row=row)
 
     async def note_submitted(ack, view: dict) -> None:
         """The note modal's Save."""
@@ -118,6 +118,6 @@ def register(bot: SlackBot) -> None:
         await ack()
         await finish(view, day if choice.endswith(":date") else None, choice)
 
-    bot.listen("view", NOTE, note_submitted)
-    bot.listen("view", MEETING, meeting_submitted)
-    bot.listen("view", TIMING, timing_submitted)
+    listen("view", NOTE, note_submitted)
+    listen("view", MEETING, meeting_submitted)
+    listen("view", TIMING, timing_submitted)

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from bot.conversation import Conversation
 from bot.notify import ChatTarget
-from bot.slack.app import SlackBot
+from bot.slack.app import build_bot
 from bot.slack.service import SlackService
 from bot.telegram.service import TelegramService
 from core import db
@@ -80,7 +80,7 @@ async def slack_app(core, database_url, ana, bob):
         fake.url = str(api.make_url("")).rstrip("/")
         settings = Settings(database_url=database_url, slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET,
                             slack_api_url=f"{fake.url}/api/", _env_file=None)
-        bot = SlackBot(core, settings)
+        bot = build_bot(core, settings)
         service = SlackService(core, settings, bot=bot, host="127.0.0.1")
         async with TestClient(TestServer(service.web_app(), host="127.0.0.1")) as http:
             ts = await service.notifier.send(ChatTarget(ana.id, "slack", ANA_SLACK),

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from bot.conversation import Conversation
 from bot.notify import ChatTarget
-from bot.slack.app import SlackBot
+from bot.slack.app import build_bot
 from bot.slack.service import SlackService
 from core import db
 from core.clock import FixedClock
@@ -108,7 +108,7 @@ async def test_a_slack_tap_after_the_restart_is_stored_and_its_row_updated(setup
         fake.url = str(slack_api.make_url("")).rstrip("/")
         settings = Settings(database_url=pg.url, slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET,
                             slack_api_url=f"{fake.url}/api/", _env_file=None)
-        bot = SlackBot(core, settings)
+        bot = build_bot(core, settings)
         service = SlackService(core, settings, bot=bot, host="127.0.0.1")
         async with TestClient(TestServer(service.web_app(), host="127.0.0.1")) as http:
             slack = SignedClient(http, fake, bot.in_flight)

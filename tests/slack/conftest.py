@@ -8,7 +8,7 @@ import logging
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.slack.app import SlackBot
+from bot.slack.app import build_bot
 from bot.slack.service import SlackService
 from core.settings import Settings
 from fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, SignedClient
@@ -58,7 +58,7 @@ async def bot(core, slack_settings, waits):
     async def sleep(seconds):
         waits.append(seconds)
 
-    return SlackBot(core, slack_settings, sleep=sleep)
+    return build_bot(core, slack_settings, sleep=sleep)
 
 
 @pytest.fixture
