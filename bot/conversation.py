@@ -16,7 +16,7 @@ from bot.replies import Prompt, Reply
 from bot.when import parse_when
 from core import commands as c
 from core.echo import quoted
-from core.errors import AmbiguousContact, PipedrivenError
+from core.errors import AmbiguousContact, PipedrivenError, UnknownUser
 from core.importing import check_upload_size, import_upload
 from core.results import AlreadyDone, UserView
 from core.service import Core
@@ -61,6 +61,24 @@ class Conversation:
     def actor(self, user: UserView) -> c.Actor:
         return c.Actor(user.id, self.platform)
 
+    async def identify(self, external_user_id: str) -> UserView | None:
+        """The user who linked this platform account, or None when nobody did."""
+        try:
+            return await self.core.identify(self.platform, external_user_id)
+        except UnknownUser:
+            return None
+
+    async def link_account(self, code: str, external_user_id: str, dm_channel: str | None = None, *,
+                           idempotency_key: str | None = None) -> Reply | None:
+        """Link this platform account to whoever was given `code` (`settings link telegram`, `pipedriven users
+        link`): the welcome, or None for a redelivery already answered. A code that doesn't link raises
+        PipedrivenError saying why."""
+        linked = await self.core.execute(c.RedeemLinkCode(code, self.platform, external_user_id, dm_channel),
+                                         idempotency_key=idempotency_key)
+        if isinstance(linked, AlreadyDone):
+            return None
+        return render.result(linked, linked.user)
+
     async def handle_text(self, user: UserView, text: str, *, idempotency_key: str | None = None) -> Reply:
         """A message typed by the user; the key (the platform's delivery id) makes a redelivery a no-op."""
         try:
@@ -91,6 +109,20 @@ class Conversation:
         except Exception:
             log.exception("unexpected error handling a button")
             return Reply(SOMETHING_WENT_WRONG, ephemeral=True)
+
+    async def remember_prompt(self, user: UserView, chat: str, message: str, prompt: Prompt) -> None:
+        """The platform showed `prompt` as message `message` in `chat`: kept in the database, so that the reply to
+        that message finds the button it answers, after a restart too."""
+        await self.core.execute(c.RememberPrompt(self.actor(user), chat, message, prompt.data))
+
+    async def handle_reply(self, user: UserView, text: str, chat: str, replied_to: str, *,
+                           idempotency_key: str | None = None) -> Reply:
+        """Text typed in reply to message `replied_to` of `chat`: the answer to the prompt remembered there (see
+        `remember_prompt`), else an ordinary message."""
+        data = await self.core.execute(c.RecallPrompt(self.actor(user), chat, replied_to))
+        if data:
+            return await self.handle_button(user, data, answer=text, idempotency_key=idempotency_key)
+        return await self.handle_text(user, text, idempotency_key=idempotency_key)
 
     def refuse_file(self, filename: str | None, mime_type: str | None, size: int | None) -> Reply | None:
         """Why a file the user shared won't be imported (it isn't a CSV, or it is over IMPORT_MAX_UPLOAD_BYTES),

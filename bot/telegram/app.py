@@ -1,8 +1,9 @@
 """The Telegram bot: a python-telegram-bot Application whose handlers feed the shared conversation.
 
 Handlers only move Telegram updates in and neutral replies out; every word and every action goes through
-`bot.conversation.Conversation` and the core, like Slack and the console. They are registered in one place
-(`register`). Only linked accounts are served: anyone else gets a polite refusal and nothing more.
+`bot.conversation.Conversation`, like Slack and the console. They are registered in one place (`register`) and
+find what they share as `context.bot_data`, a `TelegramDeps` (PTB's ContextTypes). Only linked accounts are
+served: anyone else gets a polite refusal and nothing more.
 
 Exactly once: a message is keyed by its update_id and a tap by its callback query's id, which a redelivered
 update carries again, so that a redelivery acts once (the core claims the key in the command's transaction)
@@ -22,9 +23,11 @@ from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    CallbackContext,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    ExtBot,
     MessageHandler,
     filters,
 )
@@ -32,14 +35,12 @@ from telegram.ext import (
 from bot import codec
 from bot.conversation import SOMETHING_WENT_WRONG, Conversation
 from bot.grammar import USAGE, VERBS
-from bot.render import result as render_result
 from bot.replies import Reply
 from bot.telegram import render
 from bot.telegram.notifier import PLATFORM, send_reply
 from bot.telegram.pacing import PacedRateLimiter
-from core.commands import RecallPrompt, RedeemLinkCode, RememberPrompt
-from core.errors import PipedrivenError, UnknownUser
-from core.results import AlreadyDone, UserView
+from core.errors import PipedrivenError
+from core.results import UserView
 from core.service import Core
 from core.settings import Settings
 
@@ -58,6 +59,15 @@ TEXT_ONLY = ("I only understand text messages, and CSV files of contacts to impo
 NOT_FETCHED = "I couldn't fetch that file from Telegram, so nothing was imported. Please send it again in a moment."
 
 
+class TelegramDeps:
+    """What every handler shares, as `context.bot_data`: PTB creates it empty, `build_application` fills it in."""
+
+    conversation: Conversation
+
+
+TelegramContext = CallbackContext[ExtBot[None], dict, dict, TelegramDeps]
+
+
 def file_url(api_url: str) -> str:
     """The Bot API's file URL beside its method URL (https://api.telegram.org/bot → …/file/bot)."""
     return re.sub(r"/bot$", "/file/bot", api_url)
@@ -71,8 +81,9 @@ def build_application(settings: Settings, core: Core, *, rate_limit_retries: int
                    .base_file_url(file_url(settings.telegram_api_url))
                    .rate_limiter(PacedRateLimiter(max_retries=rate_limit_retries))
                    .concurrent_updates(CONCURRENT_UPDATES)
+                   .context_types(ContextTypes(bot_data=TelegramDeps))
                    .build())
-    application.bot_data["conversation"] = Conversation(core, PLATFORM)
+    application.bot_data.conversation = Conversation(core, PLATFORM)
     register(application)
     return application
 
@@ -107,19 +118,19 @@ async def fetch_username(settings: Settings) -> str | None:
 
 # --- handlers ----------------------------------------------------------------------------------------------
 
-async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_start(update: Update, context: TelegramContext) -> None:
     """`/start CODE` links this Telegram account; a bare /start greets a linked user or explains linking."""
-    conversation = _conversation(context)
+    conversation = context.bot_data.conversation
     message = update.effective_message
     if context.args:
-        command = RedeemLinkCode(context.args[0], PLATFORM, str(update.effective_user.id), str(message.chat_id))
         try:
-            result = await conversation.core.execute(command, idempotency_key=_update_key(update))
+            welcome = await conversation.link_account(context.args[0], str(update.effective_user.id),
+                                                      str(message.chat_id), idempotency_key=_update_key(update))
         except PipedrivenError as exc:
             await send_reply(context.bot, message.chat_id, Reply(exc.user_message), reply_to=message.message_id)
             return
-        if not isinstance(result, AlreadyDone):
-            await send_reply(context.bot, message.chat_id, render_result(result, result.user))
+        if welcome is not None:
+            await send_reply(context.bot, message.chat_id, welcome)
         return
     user = await _identify(conversation, update)
     if user is None:
@@ -128,9 +139,9 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _show(context, user, message, await conversation.handle_text(user, "help"))
 
 
-async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_text(update: Update, context: TelegramContext) -> None:
     """A typed message, slash commands included: the answer to a question the bot asked, or a command."""
-    conversation = _conversation(context)
+    conversation = context.bot_data.conversation
     message = update.effective_message
     user = await _identify(conversation, update)
     if user is None:
@@ -138,23 +149,20 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     key = _update_key(update)
     asked = message.reply_to_message
-    data = None
     # A /command typed in reply to a question is a change of mind, not the answer.
     if (asked is not None and asked.from_user is not None and asked.from_user.id == context.bot.id
             and not message.text.startswith("/")):
-        data = await conversation.core.execute(RecallPrompt(conversation.actor(user), str(message.chat_id),
-                                                            str(asked.message_id)))
-    if data:
-        reply = await conversation.handle_button(user, data, answer=message.text, idempotency_key=key)
+        reply = await conversation.handle_reply(user, message.text, str(message.chat_id), str(asked.message_id),
+                                                idempotency_key=key)
     else:
         reply = await conversation.handle_text(user, message.text, idempotency_key=key)
     await _show(context, user, message, reply)
 
 
-async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_document(update: Update, context: TelegramContext) -> None:
     """A file: a CSV is imported into the user's bank and answered with the report, anything else explained.
     The size Telegram announces is checked before anything is downloaded."""
-    conversation = _conversation(context)
+    conversation = context.bot_data.conversation
     message = update.effective_message
     user = await _identify(conversation, update)
     if user is None:
@@ -177,9 +185,9 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await send_reply(context.bot, message.chat_id, reply, reply_to=message.message_id)
 
 
-async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_other(update: Update, context: TelegramContext) -> None:
     """Anything but text and files (a photo, a sticker): say what the bot reads."""
-    conversation = _conversation(context)
+    conversation = context.bot_data.conversation
     chat_id = update.effective_message.chat_id
     if await _identify(conversation, update) is None:
         await _refuse(context.bot, chat_id)
@@ -187,7 +195,7 @@ async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await send_reply(context.bot, chat_id, Reply(TEXT_ONLY))
 
 
-async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_button(update: Update, context: TelegramContext) -> None:
     """A tap on an inline button: answer the query at once, act in the core, then edit that message in place."""
     query = update.callback_query
     try:
@@ -196,7 +204,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _answer(query, render.callback_text(exc.user_message))
         return
     await _answer(query)
-    conversation = _conversation(context)
+    conversation = context.bot_data.conversation
     message = query.message if isinstance(query.message, Message) else None
     chat_id = query.message.chat.id if query.message else query.from_user.id
     user = await _identify(conversation, update)
@@ -216,7 +224,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _show_in(context, user, chat_id, message.message_id if message else None, reply)
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: TelegramContext) -> None:
     """Log what a handler let escape, and tell the user in one line that nothing was saved."""
     log.error("handling a Telegram update failed", exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
@@ -228,20 +236,13 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 # --- helpers -----------------------------------------------------------------------------------------------
 
-def _conversation(context: ContextTypes.DEFAULT_TYPE) -> Conversation:
-    return context.bot_data["conversation"]
-
-
 def _update_key(update: Update) -> str:
     return f"tg:update:{update.update_id}"
 
 
 async def _identify(conversation: Conversation, update: Update) -> UserView | None:
     """The Pipedriven user behind this Telegram account, or None for an account nobody linked."""
-    try:
-        return await conversation.core.identify(PLATFORM, str(update.effective_user.id))
-    except UnknownUser:
-        return None
+    return await conversation.identify(str(update.effective_user.id))
 
 
 async def _answer(query, text: str | None = None) -> None:
@@ -257,11 +258,11 @@ async def _refuse(bot: Bot, chat_id: int) -> None:
     await send_reply(bot, chat_id, Reply(REFUSAL))
 
 
-async def _show(context: ContextTypes.DEFAULT_TYPE, user: UserView, message: Message, reply: Reply) -> None:
+async def _show(context: TelegramContext, user: UserView, message: Message, reply: Reply) -> None:
     await _show_in(context, user, message.chat_id, message.message_id, reply)
 
 
-async def _show_in(context: ContextTypes.DEFAULT_TYPE, user: UserView, chat_id: int, reply_to: int | None,
+async def _show_in(context: TelegramContext, user: UserView, chat_id: int, reply_to: int | None,
                    reply: Reply) -> None:
     """Send `reply` in the chat; a question is sent as a reply prompt and remembered, so the answer finds it."""
     if reply.repeat:  # a redelivered update, already answered the first time: saying it again would only confuse
@@ -269,8 +270,6 @@ async def _show_in(context: ContextTypes.DEFAULT_TYPE, user: UserView, chat_id: 
     if reply.prompt is None:
         await send_reply(context.bot, chat_id, reply, reply_to=reply_to)
         return
-    conversation = _conversation(context)
     asked = await context.bot.send_message(chat_id, render.escape(reply.prompt.question), parse_mode=ParseMode.HTML,
                                            reply_markup=render.prompt_markup(reply.prompt))
-    await conversation.core.execute(RememberPrompt(conversation.actor(user), str(chat_id), str(asked.message_id),
-                                                   reply.prompt.data))
+    await context.bot_data.conversation.remember_prompt(user, str(chat_id), str(asked.message_id), reply.prompt)
