@@ -613,7 +613,7 @@ def nudge(contact: ContactView, follow_up: FollowUpView, user: UserView) -> Repl
     return Reply(title, (contact_row(contact, " · ".join(bits)),))
 
 
-# --- Pipedrive sync (issue 6) ---------------------------------------------------------------------------
+# --- Pipedrive sync ---------------------------------------------------------------------------------------
 
 SYNC_EVENTS = {"ContactWarmed": "warm lead", "MeetingRequested": "meeting requested",
                "MeetingBooked": "meeting booked", "ActivityUndone": "undone outreach"}

@@ -102,7 +102,7 @@ class Dispatcher:
     async def _send_notice(self, notice: SyncNotice) -> bool:
         message = self.courier.compose_notice(notice)
         for identity in await self.core.execute(ListChatIdentities(notice.user_id)):
-            if identity.platform not in self.pacers:
+            if identity.platform not in self.platforms:
                 continue
             await self.pacers[identity.platform].wait(identity.dm_channel or identity.external_user_id)
             try:

@@ -7,20 +7,17 @@ morning digest through it. Given the chat it belongs to, the printed buttons' nu
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
-from bot.console import PLATFORM, render_text
+from bot.console import PLATFORM, ConsoleChat, render_text
 from bot.notify import ChatTarget
 from bot.replies import Reply
-
-if TYPE_CHECKING:
-    from bot.console import ConsoleChat
 
 
 class ConsoleNotifier:
     platform = PLATFORM
 
-    def __init__(self, stream: TextIO | None = None, chat: "ConsoleChat | None" = None) -> None:
+    def __init__(self, stream: TextIO | None = None, chat: ConsoleChat | None = None) -> None:
         self.stream = stream or sys.stdout
         self.chat = chat
 
