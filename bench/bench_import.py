@@ -28,7 +28,8 @@ import psycopg
 from bench.common import Figure, bench_database, figure, machine, repeated
 from core import db
 from core.clock import FixedClock
-from core.commands import Actor, CreateUser, ImportContacts
+from core.commands import CreateUser, ImportContacts
+from core.command import Actor
 from core.service import Core
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)

@@ -18,8 +18,6 @@ from datetime import datetime, timezone
 from bot.bootstrap import configure_logging, migrate, open_core
 from core import db, housekeeping
 from core.commands import (
-    Actor,
-    ContactRef,
     CreateUser,
     EraseContact,
     ExportContact,
@@ -30,6 +28,7 @@ from core.commands import (
     PreviewErasure,
     PruneHistory,
 )
+from core.command import Actor, ContactRef
 from core.errors import DatabaseUnavailable, PipedrivenError
 from core.settings import Settings
 
@@ -231,6 +230,7 @@ def cmd_cadences(args, settings: Settings) -> int:
     """The chat's `cadence` commands for scripts and set-up; acting as a user (--as) where one is needed."""
     from bot import render
     from core import commands as c
+    from core.command import CampaignRef, ContactRef
 
     async def body(core):
         user = await core.user_by_email(args.as_email) if args.as_email else None
@@ -243,8 +243,8 @@ def cmd_cadences(args, settings: Settings) -> int:
             "new": lambda: c.CreateStrategy(actor, args.name, args.description),
             "add-step": lambda: c.AddStrategyStep(actor, args.name, args.days, args.kind, args.subject,
                                                   args.message),
-            "start": lambda: c.StartCadence(actor, args.name, contact=args.contact and c.ContactRef.of(args.contact),
-                                            campaign=args.campaign and c.CampaignRef.of(args.campaign)),
+            "start": lambda: c.StartCadence(actor, args.name, contact=args.contact and ContactRef.of(args.contact),
+                                            campaign=args.campaign and CampaignRef.of(args.campaign)),
             "due": lambda: c.ListDueSteps(actor),
             "stats": lambda: c.GetCadenceStats(actor),
         }[args.cadences_command]()
@@ -266,7 +266,8 @@ def cmd_import(args, settings: Settings) -> int:
     from tqdm import tqdm
 
     from bot.render import import_summary
-    from core.commands import CampaignRef, ImportContacts
+    from core.commands import ImportContacts
+    from core.command import CampaignRef
 
     async def body(core):
         user = await core.user_by_email(args.user)

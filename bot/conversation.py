@@ -15,10 +15,11 @@ from bot.grammar import Help, help_text, parse
 from bot.replies import Prompt, Reply
 from bot.when import parse_when
 from core import commands as c
+from core.command import Actor, ContactRef
 from core.echo import quoted
 from core.errors import AmbiguousContact, PipedrivenError
 from core.importing import check_upload_size, import_upload
-from core.results import AlreadyDone, UserView
+from core.views import AlreadyDone, UserView
 from core.service import Core
 
 log = logging.getLogger(__name__)
@@ -53,8 +54,8 @@ class Conversation:
     def now_for(self, user: UserView) -> datetime:
         return self.core.clock.now().astimezone(ZoneInfo(user.timezone))
 
-    def actor(self, user: UserView) -> c.Actor:
-        return c.Actor(user.id, self.platform)
+    def actor(self, user: UserView) -> Actor:
+        return Actor(user.id, self.platform)
 
     async def handle_text(self, user: UserView, text: str, *, idempotency_key: str | None = None) -> Reply:
         """A message typed by the user; the key (the platform's delivery id) makes a redelivery a no-op."""
@@ -131,7 +132,7 @@ class Conversation:
         return render.result(result, user)
 
     async def _button_command(self, user: UserView, button: codec.ButtonData, answer: str | None):
-        ref = c.ContactRef(id=button.contact_id)
+        ref = ContactRef(id=button.contact_id)
         actor = self.actor(user)
         verb, arg = button.verb, button.arg
         if verb == "log":
@@ -183,7 +184,7 @@ class Conversation:
             at = parse_when(text, self.now_for(user))
         return at.astimezone(timezone.utc)
 
-    async def _ask(self, actor: c.Actor, ref: c.ContactRef, verb: str, question: str) -> Reply:
+    async def _ask(self, actor: Actor, ref: ContactRef, verb: str, question: str) -> Reply:
         detail = await self.core.execute(c.ShowContact(actor, ref))  # checks the user may touch it
         name = detail.contact.name
         return Reply(question.format(name=name), prompt=Prompt(question.format(name=name),

@@ -17,16 +17,13 @@ from zoneinfo import available_timezones
 
 from bot.when import WEEKDAYS, WHEN_FORMS, WhenError, parse_period, parse_time, parse_when, split_when
 from core.commands import (
-    Actor,
     AddContact,
     AddContactToCampaign,
     AddNote,
     AddStrategyStep,
     BookMeeting,
-    CampaignRef,
     ChooseDigestPlatform,
     CompleteFollowUp,
-    ContactRef,
     CreateCampaign,
     CreateStrategy,
     EditStrategyStep,
@@ -62,6 +59,7 @@ from core.commands import (
     UpdateCampaign,
     UpdateSettings,
 )
+from core.command import Actor, CampaignRef, ContactRef
 from core.echo import quoted
 from core.errors import InvalidInput
 from core.validation import OUTREACH_METHODS, clean_timezone

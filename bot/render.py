@@ -16,8 +16,6 @@ from bot.replies import Attachment, Button, Reply, Section, and_more
 from core.echo import quoted, shorten
 from core.errors import AmbiguousContact
 from core.results import (
-    ActionResult,
-    AlreadyDone,
     CadenceStats,
     CampaignDetail,
     CampaignList,
@@ -26,17 +24,14 @@ from core.results import (
     ContactDetail,
     ContactExport,
     ContactList,
-    ContactView,
     DueStep,
     DueSteps,
     ErasurePreview,
     ErasureResult,
-    FollowUpView,
     HomeView,
     ImportReport,
     LinkCodeIssued,
     PlanView,
-    SettingsView,
     StatsReport,
     StrategyList,
     StrategyResult,
@@ -45,8 +40,8 @@ from core.results import (
     SyncItemView,
     SyncList,
     SyncRetried,
-    UserView,
 )
+from core.views import ActionResult, AlreadyDone, ContactView, FollowUpView, SettingsView, UserView
 from core.templates import PLACEHOLDER_LIST
 from core.validation import METHOD_LABELS, PLATFORM_NAMES
 

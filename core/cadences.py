@@ -14,17 +14,10 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from core import commands as c
+from core.command import Actor, CampaignRef, ContactRef
 from core import plans
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from core.handlers import (
-    Context,
-    contact_view,
-    find_campaign,
-    load_contact,
-    load_user,
-    local_text,
-    remember_list,
-)
+from core.context import Context, contact_view, find_campaign, load_contact, load_user, local_text, remember_list
 from core.models import (
     MAX_STEP_DELAY_DAYS,
     OPEN_PLAN_STATUSES,
@@ -36,7 +29,6 @@ from core.models import (
     User,
 )
 from core.results import (
-    ActionResult,
     CadenceStats,
     DueSteps,
     StepStall,
@@ -46,6 +38,7 @@ from core.results import (
     StrategyStatsRow,
     StrategyView,
 )
+from core.views import ActionResult
 from core.templates import MESSAGE_MAX, SUBJECT_MAX, clean_template
 from core.validation import clean_method, clean_note, clean_text
 
@@ -122,7 +115,7 @@ async def create_strategy(cmd: c.CreateStrategy, ctx: Context) -> StrategyResult
     return StrategyResult(f"Cadence “{name}” created. It has no steps yet.", await strategy_view(ctx, strategy))
 
 
-async def _editable(ctx: Context, actor: c.Actor, name: str) -> Strategy:
+async def _editable(ctx: Context, actor: Actor, name: str) -> Strategy:
     """The named strategy, locked for a change the actor may make."""
     user = await load_user(ctx, actor.user_id)
     strategy = await find_strategy(ctx, name, lock=True)
@@ -215,14 +208,14 @@ def _where(plan: ContactPlan, steps: int) -> str:
     return f"step {plan.current_step}/{steps}"
 
 
-async def _split_name_and_contact(ctx: Context, words: str) -> tuple[Strategy, c.ContactRef]:
+async def _split_name_and_contact(ctx: Context, words: str) -> tuple[Strategy, ContactRef]:
     """“warm intro bob stone” → the strategy “Warm intro” and the contact “bob stone”."""
     parts = words.split()
     for end in range(len(parts) - 1, 0, -1):
         strategy = (await ctx.session.execute(select(Strategy).where(
             func.lower(Strategy.name) == " ".join(parts[:end]).lower()))).scalar_one_or_none()
         if strategy is not None:
-            return strategy, c.ContactRef(text=" ".join(parts[end:]))
+            return strategy, ContactRef(text=" ".join(parts[end:]))
     raise InvalidInput(f"No cadence's name starts “{words[:60]}”. Quote the cadence's name, like "
                        f"`cadence start \"Warm intro\" Ana Silva`, or say `cadence list`.")
 
@@ -253,7 +246,7 @@ async def start_cadence(cmd: c.StartCadence, ctx: Context) -> ActionResult:
                         contact_view(contact))
 
 
-async def _start_for_campaign(ctx: Context, ref: c.CampaignRef, user: User, strategy: Strategy,
+async def _start_for_campaign(ctx: Context, ref: CampaignRef, user: User, strategy: Strategy,
                               first: StrategyStep, now: datetime) -> ActionResult:
     """Every contact of the campaign in the user's own bank; those already following a cadence keep theirs."""
     camp = await find_campaign(ctx, ref)

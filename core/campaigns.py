@@ -9,15 +9,10 @@ from __future__ import annotations
 from sqlalchemy import func, select, text, update
 
 from core import commands as c
+from core.command import CampaignRef
 from core.errors import NotFound
-from core.handlers import (
-    Context,
-    add_to_campaign,
-    campaign_view,
-    find_campaign,
-    load_contact,
-    load_user,
-)
+from core.handlers import add_to_campaign
+from core.context import Context, campaign_view, find_campaign, load_contact, load_user
 from core.models import OUTREACH_METHODS, CampaignContact, Contact
 from core.results import CampaignDetail, CampaignMember, CampaignResult
 from core.validation import METHOD_LABELS, clean_method
@@ -73,7 +68,7 @@ async def add_contact_to_campaign(cmd: c.AddContactToCampaign, ctx: Context) -> 
     camp = await find_campaign(ctx, cmd.campaign)
     already = (await ctx.session.execute(select(CampaignContact.id).where(
         CampaignContact.campaign_id == camp.id, CampaignContact.contact_id == contact.id))).first()
-    result = await add_to_campaign(c.AddToCampaign(cmd.actor, c.CampaignRef(id=camp.id), (contact.id,),
+    result = await add_to_campaign(c.AddToCampaign(cmd.actor, CampaignRef(id=camp.id), (contact.id,),
                                                    cmd.method), ctx)
     count = result.campaign.contact_count
     if not already:

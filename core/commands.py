@@ -11,37 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import ClassVar
-
-
-@dataclass(frozen=True)
-class Actor:
-    user_id: int
-    platform: str = "cli"
-
-
-@dataclass(frozen=True)
-class ContactRef:
-    """A contact as a user named it: an id (from a button), a row of the last list, an email or a name fragment."""
-
-    id: int | None = None
-    text: str | None = None
-
-    @classmethod
-    def of(cls, value: int | str) -> "ContactRef":
-        return cls(id=value) if isinstance(value, int) else cls(text=value.strip())
-
-    def __str__(self) -> str:
-        return self.text if self.text is not None else f"#{self.id}"
-
-
-@dataclass(frozen=True)
-class CampaignRef:
-    id: int | None = None
-    name: str | None = None
-
-    @classmethod
-    def of(cls, value: int | str) -> "CampaignRef":
-        return cls(id=value) if isinstance(value, int) else cls(name=value.strip())
+from core.command import Actor, CampaignRef, ContactRef
 
 
 # --- users and identities -------------------------------------------------------------------------------

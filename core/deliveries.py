@@ -31,18 +31,11 @@ from sqlalchemy import select, text, update
 
 from core import commands as c
 from core.errors import InvalidInput
-from core.handlers import Context, contact_view, load_user, settings_view, user_view
+from core.context import Context, contact_view, load_user, settings_view, user_view
 from core.plans import ACTIVE_PLANS_SQL, due_steps
 from core.models import ChatIdentity, Contact, Delivery, FollowUp, User
-from core.results import (
-    ChatIdentityView,
-    DeliveryClaim,
-    DueStep,
-    DeliveryProblem,
-    DueDeliveries,
-    FollowUpView,
-    SettingsView,
-)
+from core.results import ChatIdentityView, DeliveryClaim, DueStep, DeliveryProblem, DueDeliveries
+from core.views import FollowUpView, SettingsView
 from core.validation import PLATFORM_NAMES
 
 MAX_ATTEMPTS = 6

@@ -6,50 +6,37 @@ nothing written. Ownership is checked here, whatever adapter sent the command.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import commands as c
+from core.command import Actor
 from core import plans, ranking, stats
-from core.clock import Clock
-from core.echo import quoted
-from core.errors import AmbiguousContact, Candidate, Conflict, InvalidInput, NotAllowed, NotFound, UnknownUser
+from core.errors import Conflict, InvalidInput, NotFound, UnknownUser
 from core.models import (
     WARM_THRESHOLD,
     Activity,
     Campaign,
     CampaignContact,
-    ChatContext,
     ChatIdentity,
     Contact,
-    DomainEvent,
     FollowUp,
-    OutboxMessage,
     User,
 )
 from core.results import (
-    ActionResult,
     ActivityView,
     ChatIdentityView,
     CampaignList,
     CampaignResult,
-    CampaignView,
     ContactDetail,
     ContactList,
-    ContactView,
-    FollowUpView,
-    SettingsView,
     StatsReport,
     Suggestions,
     UserList,
-    UserView,
 )
-from core.settings import Settings
+from core.views import ActionResult, FollowUpView, SettingsView, UserView
 from core.templates import clean_signature
 from core.validation import (
     METHOD_LABELS,
@@ -65,140 +52,17 @@ from core.validation import (
     clean_timezone,
     clean_warmness,
 )
+from core.context import Context, campaign_view, contact_view, find_campaign, load_contact, load_user, local_text, remember_list, require_golden_ticket, settings_view, user_view
+from core.context import escape_like
+from core.outbox import queue_sync, set_warmness, syncs_to_pipedrive
 
-PIPEDRIVE_SYNC = "pipedrive.sync"
-OUTBOX_CHANNEL = "pipedrive_outbox"  # NOTIFY channel: a new outbox row is picked up at once
 CAMPAIGN_SIZE_HINT = (10, 30)
-
-
-@dataclass
-class Context:
-    session: AsyncSession
-    clock: Clock
-    settings: Settings
 
 
 # --- views ----------------------------------------------------------------------------------------------
 
-def user_view(u: User) -> UserView:
-    return UserView(id=u.id, name=u.name, email=u.email, role=u.role, timezone=u.timezone,
-                    digest_time=u.digest_time, working_days=tuple(u.working_days), active=u.active,
-                    digest_paused_until=u.digest_paused_until, digest_platform=u.digest_platform,
-                    signature=u.signature)
-
-
-def settings_view(ctx: Context, user: User, message: str = "") -> SettingsView:
-    """A user's settings as they read them: a pause whose first day back has come is over, not shown."""
-    view = user_view(user)
-    back = view.digest_paused_until
-    if back is not None and back <= ctx.clock.now().astimezone(ZoneInfo(user.timezone)).date():
-        view = replace(view, digest_paused_until=None)
-    return SettingsView(view, message)
-
-
-def contact_view(k: Contact) -> ContactView:
-    return ContactView.of(k)
-
-
-def campaign_view(camp: Campaign, contact_count: int = 0) -> CampaignView:
-    return CampaignView(id=camp.id, name=camp.name, status=camp.status, description=camp.description,
-                        sector=camp.sector, theme=camp.theme, geography=camp.geography,
-                        start_date=camp.start_date, end_date=camp.end_date, contact_count=contact_count)
-
-
-def local_text(at: datetime, tz: str) -> str:
-    """A short local date (and time, unless midnight) for replies: “Mon 1 Dec 14:30”."""
-    local = at.astimezone(ZoneInfo(tz))
-    day = f"{local:%a} {local.day} {local:%b}"
-    return day if (local.hour, local.minute) == (0, 0) else f"{day} {local:%H:%M}"
-
 
 # --- loading with permission checks ---------------------------------------------------------------------
-
-async def load_user(ctx: Context, user_id: int) -> User:
-    user = await ctx.session.get(User, user_id)
-    if user is None or not user.active:
-        raise UnknownUser()
-    return user
-
-
-NOT_IN_YOUR_BANK = "That contact is not in your bank."
-
-
-async def load_contact(ctx: Context, actor: c.Actor, ref: c.ContactRef, *, lock: bool = False) -> Contact:
-    """Resolve what the user named to one contact of their own bank, or raise a user-fit error."""
-    s = ctx.session
-    if ref.id is not None:
-        query = select(Contact).where(Contact.id == ref.id)
-        contact = (await s.execute(query.with_for_update() if lock else query)).scalar_one_or_none()
-        # Someone else's contact and no contact at all get one answer: an id tells nothing about other banks.
-        if contact is None or contact.owner_id != actor.user_id:
-            raise NotFound(NOT_IN_YOUR_BANK)
-        return contact
-    text_ref = (ref.text or "").strip()
-    if not text_ref:
-        raise InvalidInput("Which contact? Give a number from your last list, an email or part of a name.")
-    if text_ref.isdigit():
-        row = await s.get(ChatContext, (actor.user_id, actor.platform))
-        ids = row.last_contact_ids if row else []
-        index = int(text_ref)
-        if not 1 <= index <= len(ids):
-            raise NotFound(f"There is no row {index} in your last list. Say `today` or `find NAME` first.")
-        return await load_contact(ctx, actor, c.ContactRef(id=ids[index - 1]), lock=lock)
-    own = select(Contact).where(Contact.owner_id == actor.user_id)
-    if "@" in text_ref:
-        matches = (await s.execute(own.where(func.lower(Contact.email) == text_ref.lower()))).scalars().all()
-    else:
-        exact = (await s.execute(own.where(func.lower(Contact.name) == text_ref.lower()))).scalars().all()
-        matches = exact or (await s.execute(
-            own.where(Contact.name.ilike(f"%{_escape_like(text_ref)}%", escape="\\"))
-            .order_by(Contact.name).limit(6))).scalars().all()
-    if not matches:
-        raise NotFound(f"No contact in your bank matches “{text_ref[:60]}”.")
-    if len(matches) > 1:
-        raise AmbiguousContact(text_ref[:60], [Candidate(m.id, contact_view(m).label) for m in matches[:5]],
-                               more=len(matches) > 5)
-    if lock:
-        await s.refresh(matches[0], with_for_update=True)
-    return matches[0]
-
-
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-async def remember_list(ctx: Context, actor: c.Actor, contact_ids: list[int]) -> None:
-    """Keep the rows just shown so that `log 3 …` means the third of them."""
-    stmt = pg_insert(ChatContext).values(user_id=actor.user_id, platform=actor.platform,
-                                         last_contact_ids=contact_ids, updated_at=ctx.clock.now())
-    await ctx.session.execute(stmt.on_conflict_do_update(
-        index_elements=[ChatContext.user_id, ChatContext.platform],
-        set_={"last_contact_ids": stmt.excluded.last_contact_ids, "updated_at": stmt.excluded.updated_at}))
-
-
-async def find_campaign(ctx: Context, ref: c.CampaignRef) -> Campaign:
-    if ref.id is not None:
-        camp = await ctx.session.get(Campaign, ref.id)
-    else:
-        name = (ref.name or "").strip()
-        camp = (await ctx.session.execute(select(Campaign).where(func.lower(Campaign.name) == name.lower()))
-                ).scalar_one_or_none()
-        if camp is None and name:
-            found = (await ctx.session.execute(
-                select(Campaign).where(Campaign.name.ilike(f"%{_escape_like(name)}%", escape="\\"))
-                .order_by(Campaign.name).limit(4))).scalars().all()
-            if len(found) > 1:
-                names = ", ".join(f"“{f.name}”" for f in found[:3]) + (" …" if len(found) > 3 else "")
-                raise InvalidInput(f"{quoted(name, 60)} matches several campaigns: {names}. Give more of the name.")
-            camp = found[0] if found else None
-    if camp is None:
-        raise NotFound(f"There is no campaign {quoted(str(ref.name or ref.id), 60)}. Say `campaigns` to see them.")
-    return camp
-
-
-def require_golden_ticket(user: User, what: str) -> None:
-    if user.role != "golden_ticket":
-        raise NotAllowed(f"Only the Golden Ticket team can {what}.")
 
 
 # --- users ----------------------------------------------------------------------------------------------
@@ -332,7 +196,7 @@ async def update_contact(cmd: c.UpdateContact, ctx: Context) -> ActionResult:
         contact.past_business = clean_amount(cmd.past_business)
     queued = False
     if cmd.warmness is not None:
-        queued = await _set_warmness(ctx, cmd.actor, contact, clean_warmness(cmd.warmness))
+        queued = await set_warmness(ctx, cmd.actor, contact, clean_warmness(cmd.warmness))
     contact.updated_at = ctx.clock.now()
     await ctx.session.flush()
     return ActionResult(f"Updated {contact.name}.", contact_view(contact), sync_queued=queued)
@@ -342,7 +206,7 @@ async def find_contacts(cmd: c.FindContacts, ctx: Context) -> ContactList:
     words = (cmd.text or "").strip()
     if not words:
         raise InvalidInput("Find what? Try `find ana` or `find acme`.")
-    pattern = f"%{_escape_like(words)}%"
+    pattern = f"%{escape_like(words)}%"
     query = (select(Contact).where(Contact.owner_id == cmd.actor.user_id,
                                    or_(Contact.name.ilike(pattern, escape="\\"),
                                        Contact.email.ilike(pattern, escape="\\"),
@@ -386,7 +250,7 @@ async def _last_method(ctx: Context, contact_id: int) -> str | None:
         .order_by(Activity.occurred_at.desc(), Activity.id.desc()).limit(1))).scalar_one_or_none()
 
 
-async def _record(ctx: Context, actor: c.Actor, contact: Contact, *, kind: str, channel: str | None,
+async def _record(ctx: Context, actor: Actor, contact: Contact, *, kind: str, channel: str | None,
                   outcome: str = "none", note: str | None = None, campaign_id: int | None = None,
                   due_at: datetime | None = None, touch: bool = True) -> Activity:
     now = ctx.clock.now()
@@ -415,45 +279,6 @@ async def _record(ctx: Context, actor: c.Actor, contact: Contact, *, kind: str, 
     return activity
 
 
-async def _queue_sync(ctx: Context, actor: c.Actor, contact: Contact, event: str, **payload) -> None:
-    """Record the domain event and the Pipedrive outbox row, in the caller's transaction."""
-    now = ctx.clock.now()
-    ctx.session.add(DomainEvent(name=event, contact_id=contact.id, user_id=actor.user_id, payload=payload,
-                                occurred_at=now))
-    ctx.session.add(OutboxMessage(topic=PIPEDRIVE_SYNC, contact_id=contact.id, user_id=actor.user_id,
-                                  payload={"event": event, **payload}, next_attempt_at=now, created_at=now,
-                                  updated_at=now))
-    if "activity_id" in payload:
-        await ctx.session.execute(update(Activity).where(Activity.id == payload["activity_id"])
-                                  .values(sync_state="pending"))
-    await notify_outbox(ctx.session)
-
-
-async def notify_outbox(session: AsyncSession) -> None:
-    """Wake the sync workers (LISTEN OUTBOX_CHANNEL) when this transaction commits; nothing if it rolls back."""
-    await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": OUTBOX_CHANNEL})
-
-
-async def _syncs_to_pipedrive(ctx: Context, contact: Contact) -> bool:
-    """Whether a new activity of this contact goes to Pipedrive: once it has a person there, or one is on its
-    way (an unfinished sync would create it), every later activity is replicated."""
-    if contact.pipedrive_person_id is not None:
-        return True
-    return (await ctx.session.execute(select(OutboxMessage.id).where(
-        OutboxMessage.topic == PIPEDRIVE_SYNC, OutboxMessage.contact_id == contact.id,
-        OutboxMessage.status.in_(("pending", "processing"))).limit(1))).first() is not None
-
-
-async def _set_warmness(ctx: Context, actor: c.Actor, contact: Contact, warmness: int) -> bool:
-    """Set warmness; crossing the warm threshold queues the Pipedrive sync. Returns whether it did."""
-    was_warm = contact.warmness >= WARM_THRESHOLD
-    contact.warmness = warmness
-    if warmness >= WARM_THRESHOLD and not was_warm:
-        await _queue_sync(ctx, actor, contact, "ContactWarmed", warmness=warmness)
-        return True
-    return False
-
-
 async def log_outreach(cmd: c.LogOutreach, ctx: Context) -> ActionResult:
     method = clean_method(cmd.method)
     outcome = clean_outcome(cmd.outcome)
@@ -461,9 +286,9 @@ async def log_outreach(cmd: c.LogOutreach, ctx: Context) -> ActionResult:
     campaign_id = (await find_campaign(ctx, cmd.campaign)).id if cmd.campaign else None
     activity = await _record(ctx, cmd.actor, contact, kind=method, channel=method, outcome=outcome,
                              note=clean_note(cmd.note), campaign_id=campaign_id)
-    queued = await _syncs_to_pipedrive(ctx, contact)
+    queued = await syncs_to_pipedrive(ctx, contact)
     if queued:
-        await _queue_sync(ctx, cmd.actor, contact, "ActivityLogged", activity_id=activity.id)
+        await queue_sync(ctx, cmd.actor, contact, "ActivityLogged", activity_id=activity.id)
     return ActionResult(f"✓ {METHOD_LABELS[method]} logged for {contact.name}.", contact_view(contact),
                         sync_queued=queued, activity_id=activity.id, undoable=True)
 
@@ -484,7 +309,7 @@ async def flag_warm(cmd: c.FlagWarm, ctx: Context) -> ActionResult:
     contact = await load_contact(ctx, cmd.actor, cmd.contact, lock=True)
     if contact.warmness >= level:
         return ActionResult(f"{contact.name} is already warm ({contact.warmness}/5).", contact_view(contact))
-    queued = await _set_warmness(ctx, cmd.actor, contact, level)
+    queued = await set_warmness(ctx, cmd.actor, contact, level)
     contact.updated_at = ctx.clock.now()
     await ctx.session.flush()
     tail = " Pipedrive sync queued." if queued else ""
@@ -496,7 +321,7 @@ async def request_meeting(cmd: c.RequestMeeting, ctx: Context) -> ActionResult:
     contact = await load_contact(ctx, cmd.actor, cmd.contact, lock=True)
     activity = await _record(ctx, cmd.actor, contact, kind="meeting", channel=await _last_method(ctx, contact.id),
                              outcome="meeting_requested", note=clean_note(cmd.note))
-    await _queue_sync(ctx, cmd.actor, contact, "MeetingRequested", activity_id=activity.id)
+    await queue_sync(ctx, cmd.actor, contact, "MeetingRequested", activity_id=activity.id)
     return ActionResult(f"📨 Meeting requested with {contact.name}. Pipedrive sync queued.",
                         contact_view(contact), sync_queued=True, activity_id=activity.id)
 
@@ -508,7 +333,7 @@ async def book_meeting(cmd: c.BookMeeting, ctx: Context) -> ActionResult:
     activity = await _record(ctx, cmd.actor, contact, kind="meeting", channel=await _last_method(ctx, contact.id),
                              outcome="meeting_booked", note=clean_note(cmd.note), due_at=cmd.at)
     contact.warmness = max(contact.warmness, WARM_THRESHOLD)
-    await _queue_sync(ctx, cmd.actor, contact, "MeetingBooked", activity_id=activity.id)
+    await queue_sync(ctx, cmd.actor, contact, "MeetingBooked", activity_id=activity.id)
     when = f" for {local_text(cmd.at, user.timezone)}" if cmd.at else ""
     return ActionResult(f"📅 Meeting booked with {contact.name}{when}. Pipedrive sync queued.",
                         contact_view(contact), sync_queued=True, activity_id=activity.id)

@@ -10,9 +10,11 @@ from sqlalchemy import select
 
 from core import commands as c
 from core import stats
-from core.handlers import Context, contact_view, load_user, today_suggestions
+from core.handlers import today_suggestions
+from core.context import Context, contact_view, load_user
 from core.models import Contact, FollowUp
-from core.results import DueFollowUp, FollowUpView, HomeView, StatsReport
+from core.results import DueFollowUp, HomeView, StatsReport
+from core.views import FollowUpView
 
 HOME_FOLLOW_UPS = 15
 

@@ -19,7 +19,7 @@ from datetime import timedelta
 from sqlalchemy import text
 
 from core import commands as c
-from core.handlers import Context
+from core.context import Context
 from core.plans import ACTIVE_PLANS_SQL
 from core.results import PrunedHistory
 

@@ -37,15 +37,11 @@ import phonenumbers
 from sqlalchemy import select, text
 
 from core import commands as c
+from core.command import Actor
 from core.errors import InvalidInput
-from core.handlers import (
-    CAMPAIGN_SIZE_HINT,
-    Context,
-    _queue_sync,
-    find_campaign,
-    load_user,
-    require_golden_ticket,
-)
+from core.handlers import CAMPAIGN_SIZE_HINT
+from core.context import Context, find_campaign, load_user, require_golden_ticket
+from core.outbox import queue_sync
 from core.models import WARM_THRESHOLD, Campaign, Contact
 from core.results import ImportIssue, ImportReport
 from core.validation import clean_email, clean_method, clean_note, clean_phone, clean_text, clean_warmness
@@ -741,12 +737,12 @@ def _campaign_of(row: ContactRow, campaigns: dict, default: Campaign | None) -> 
     return campaign_id, None
 
 
-async def _queue_warm_syncs(ctx: Context, actor: c.Actor, contact_ids: list[int]) -> None:
+async def _queue_warm_syncs(ctx: Context, actor: Actor, contact_ids: list[int]) -> None:
     """Contacts the import made warm go to Pipedrive, as when a user flags one warm."""
     for start in range(0, len(contact_ids), BATCH_ROWS):
         chunk = contact_ids[start:start + BATCH_ROWS]
         for contact in (await ctx.session.execute(select(Contact).where(Contact.id.in_(chunk)))).scalars():
-            await _queue_sync(ctx, actor, contact, "ContactWarmed", warmness=contact.warmness)
+            await queue_sync(ctx, actor, contact, "ContactWarmed", warmness=contact.warmness)
     await ctx.session.flush()
 
 
@@ -783,7 +779,7 @@ def _megabytes(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1000:.0f} kB"
 
 
-async def import_upload(core, actor: c.Actor, data: bytes, *, filename: str | None = None,
+async def import_upload(core, actor: Actor, data: bytes, *, filename: str | None = None,
                         idempotency_key: str | None = None) -> ImportReport:
     """Import a CSV shared in chat into the sender's own bank (update mode).
 

@@ -15,7 +15,8 @@ from sqlalchemy import and_, delete, or_, select
 
 from core import commands as c
 from core.errors import InvalidInput
-from core.handlers import Context, link_chat_identity, load_user
+from core.handlers import link_chat_identity
+from core.context import Context, load_user
 from core.models import ChatLinkCode, User
 from core.results import ChatLinked, LinkCodeIssued
 

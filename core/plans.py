@@ -39,12 +39,13 @@ from core.models import (
     StrategyStep,
     User,
 )
-from core.results import ContactView, DueStep, PlanView
+from core.results import DueStep, PlanView
+from core.views import ContactView
 from core.templates import render
 from core.validation import METHOD_LABELS
 
 if TYPE_CHECKING:
-    from core.handlers import Context
+    from core.context import Context
 
 ACTIVE_PLANS_SQL = ", ".join(f"'{s}'" for s in ACTIVE_PLAN_STATUSES)
 

@@ -26,21 +26,13 @@ from sqlalchemy import Column, Integer, Table, cast, delete, exists, func, selec
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from core import commands as c
+from core.command import CampaignRef, ContactRef
 from core.csvwriter import write_csv
 from core.errors import InvalidInput, NotFound, UnknownUser
-from core.handlers import Context, contact_view, load_contact, load_user, require_golden_ticket
+from core.context import Context, contact_view, load_contact, load_user, require_golden_ticket
 from core.models import AuditEntry, Base, Campaign, Contact, Erasure, OutboxMessage, User
-from core.results import (
-    AuditEntryView,
-    AuditList,
-    CampaignView,
-    ContactExport,
-    ContactView,
-    ErasurePreview,
-    ErasureResult,
-    ExportSection,
-    UserView,
-)
+from core.results import AuditEntryView, AuditList, ContactExport, ErasurePreview, ErasureResult, ExportSection
+from core.views import CampaignView, ContactView, UserView
 from core.sync import stop_syncs_of
 
 # Tables whose rows about an erased person are kept but emptied of them: the values to set. Activities keep
@@ -269,9 +261,9 @@ def touched_ids(command: Any, result: Any) -> dict[str, set[int]]:
     ids: dict[str, set[int]] = {"contact": set(), "activity": set(), "campaign": set(), "user": set()}
 
     def add(value: Any, name: str = "", top: bool = False) -> None:
-        if isinstance(value, c.ContactRef) and value.id is not None:
+        if isinstance(value, ContactRef) and value.id is not None:
             ids["contact"].add(value.id)
-        elif isinstance(value, c.CampaignRef) and value.id is not None:
+        elif isinstance(value, CampaignRef) and value.id is not None:
             ids["campaign"].add(value.id)
         elif isinstance(value, ContactView):
             ids["contact"].add(value.id)

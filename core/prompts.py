@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from core import commands as c
-from core.handlers import Context, load_user
+from core.context import Context, load_user
 from core.models import ChatPrompt
 
 PROMPT_TTL = timedelta(days=2)

@@ -37,7 +37,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import plans
 from core.models import ACTIVE_PLAN_STATUSES, WARM_THRESHOLD
-from core.results import ContactView, Suggestion
+from core.results import Suggestion
+from core.views import ContactView
 
 STALE_CAP_DAYS = 90
 DUE_POINTS, STALE_POINTS, WARMNESS_POINTS, PAST_BUSINESS_POINTS, CAMPAIGN_POINTS = 100, 40, 6, 15, 15

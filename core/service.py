@@ -24,9 +24,9 @@ from core.errors import Busy, Conflict, DatabaseUnavailable, InvalidInput, Piped
 from core import commands as c
 from core import (cadences, campaigns, deliveries, handlers, home, housekeeping, importing, linking, privacy,
                   prompts, sync, undo)
-from core.handlers import Context, user_view
+from core.context import Context, user_view
 from core.models import ChatIdentity, ProcessedRequest, User
-from core.results import AlreadyDone, UserView
+from core.views import AlreadyDone, UserView
 from core.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -9,24 +9,18 @@ NOTIFY that `core.handlers.notify_outbox` sends when a sync is queued.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
 
-import psycopg
 from pydantic import SecretStr
 from sqlalchemy import and_, exists, func, or_, select, update
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core import commands as c
-from core import db, encryption
-from core.errors import DatabaseUnavailable, InvalidInput, NotFound, SyncInFlight, UnknownUser
-from core.handlers import OUTBOX_CHANNEL, PIPEDRIVE_SYNC, Context, load_user, notify_outbox
+from core import encryption
+from core.errors import InvalidInput, NotFound, SyncInFlight, UnknownUser
+from core.context import Context, load_user
+from core.outbox import PIPEDRIVE_SYNC, notify_outbox
 from core.models import Activity, Campaign, CampaignContact, Contact, OutboxMessage, User
 from core.results import (
-    ActionResult,
     KnownIds,
     SecretsRotated,
     SyncActivity,
@@ -38,13 +32,12 @@ from core.results import (
     SyncTask,
     SyncUser,
 )
+from core.views import ActionResult
 
-log = logging.getLogger(__name__)
 
 # Key spaces of advisory locks: two workers never sync one contact, nor find-or-create one Pipedrive record,
 # at the same moment.
 _CONTACT_LOCK_SPACE = 6_0001
-_RECORD_LOCK_SPACE = 6_0002
 # A failure a person must fix is told once; the same sentence again within this time is not repeated.
 NOTICE_QUIET = timedelta(hours=24)
 _CLAIM_BATCH = 10
@@ -177,26 +170,6 @@ async def known_pipedrive_ids(cmd: c.KnownPipedriveIds, ctx: Context) -> KnownId
             func.lower(Contact.email) == cmd.email.strip().lower(),
             Contact.pipedrive_person_id.is_not(None)).order_by(Contact.id).limit(1))
     return KnownIds(org_id, person_id)
-
-
-@asynccontextmanager
-async def pipedrive_record_lock(engine: AsyncEngine, key: str) -> AsyncIterator[None]:
-    """Hold a lock on one Pipedrive record to be found or created (an organisation's name, a person's email)
-    across workers and processes: two contacts of one organisation must not create it twice."""
-    lock = (_RECORD_LOCK_SPACE, func.hashtext(key))
-    try:
-        async with engine.connect() as conn:
-            # A session-level lock outlives the transaction: commit at once rather than sit idle in a transaction
-            # through the Pipedrive calls, and end with a commit, not a rollback (see Core.reading).
-            await conn.execute(select(func.pg_advisory_lock(*lock)))
-            await conn.commit()
-            try:
-                yield
-            finally:
-                await conn.execute(select(func.pg_advisory_unlock(*lock)))
-                await conn.commit()
-    except (OperationalError, InterfaceError) as exc:
-        raise DatabaseUnavailable() from exc
 
 
 async def record_pipedrive_ids(cmd: c.RecordPipedriveIds, ctx: Context) -> bool:
@@ -440,36 +413,3 @@ HANDLERS = {
 
 # --- waking up ------------------------------------------------------------------------------------------
 
-class OutboxListener:
-    """A dedicated connection that LISTENs on the outbox channel; `wakes()` yields once per notification."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._url = db.libpq_url(engine.url.render_as_string(hide_password=False))
-        self._conn: psycopg.AsyncConnection | None = None
-
-    async def connect(self) -> None:
-        await self.close()
-        try:
-            self._conn = await psycopg.AsyncConnection.connect(self._url, autocommit=True)
-            await self._conn.execute(f"LISTEN {OUTBOX_CHANNEL}")
-        except psycopg.Error as exc:
-            await self.close()
-            raise DatabaseUnavailable() from exc
-
-    async def wakes(self) -> AsyncIterator[None]:
-        if self._conn is None:
-            await self.connect()
-        try:
-            async for _ in self._conn.notifies():
-                yield None
-        except psycopg.Error as exc:
-            await self.close()
-            raise DatabaseUnavailable() from exc
-
-    async def close(self) -> None:
-        if self._conn is not None:
-            conn, self._conn = self._conn, None
-            try:
-                await conn.close()
-            except psycopg.Error:
-                log.debug("closing the outbox listener failed", exc_info=True)

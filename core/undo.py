@@ -15,9 +15,10 @@ from sqlalchemy import func, select, update
 from core import commands as c
 from core import plans
 from core.errors import InvalidInput, NotAllowed, NotFound
-from core.handlers import Context, contact_view, load_contact, _queue_sync
+from core.context import Context, contact_view, load_contact
+from core.outbox import queue_sync
 from core.models import OUTREACH_METHODS, Activity, CampaignContact, FollowUp
-from core.results import ActionResult
+from core.views import ActionResult
 from core.validation import METHOD_LABELS
 
 UNDO_WINDOW = timedelta(minutes=1)
@@ -39,7 +40,7 @@ async def undo_outreach(cmd: c.UndoOutreach, ctx: Context) -> ActionResult:
         raise InvalidInput("Too late to undo: an outreach can be taken back for a minute after it is logged.")
     await plans.undo_activity(ctx, contact, activity)
     if activity.pipedrive_activity_id is not None:  # already replicated: take it back in Pipedrive too
-        await _queue_sync(ctx, cmd.actor, contact, "ActivityUndone",
+        await queue_sync(ctx, cmd.actor, contact, "ActivityUndone",
                          pipedrive_activity_id=activity.pipedrive_activity_id)
     await ctx.session.delete(activity)
     await ctx.session.flush()

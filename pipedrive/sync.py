@@ -20,7 +20,7 @@ from core.commands import KnownPipedriveIds, RecordPipedriveActivity, RecordPipe
 from core.models import WARM_THRESHOLD
 from core.results import SyncActivity, SyncContact, SyncTask
 from core.service import Core
-from core.sync import pipedrive_record_lock
+from core.outbox import pipedrive_record_lock
 from pipedrive import mapping
 from pipedrive.client import PipedriveClient
 from pipedrive.lookups import CompanyLookups

@@ -25,7 +25,7 @@ from core.commands import ClaimSync, FinishSync, NextSyncDue
 from core.errors import PipedrivenError
 from core.results import SyncTask
 from core.service import Core
-from core.sync import OutboxListener
+from core.outbox import OutboxListener
 from pipedrive.client import PipedriveClient
 from pipedrive.errors import PipedriveError, RateLimited
 from pipedrive.lookups import CompanyLookups

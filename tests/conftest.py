@@ -20,7 +20,8 @@ import pytest
 
 from core import db
 from core.clock import FixedClock, SystemClock
-from core.commands import Actor, AddContact, CreateCampaign, CreateUser
+from core.commands import AddContact, CreateCampaign, CreateUser
+from core.command import Actor
 from core.service import Core
 from core.settings import Settings
 

@@ -14,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from core.commands import LinkChatIdentity
 from core.errors import UnknownUser
-from core.results import UserView
+from core.views import UserView
 from core.service import Core
 
 log = logging.getLogger(__name__)

@@ -39,7 +39,7 @@ from bot.telegram.notifier import PLATFORM, send_reply
 from bot.telegram.pacing import PacedRateLimiter
 from core.commands import RecallPrompt, RedeemLinkCode, RememberPrompt
 from core.errors import PipedrivenError, UnknownUser
-from core.results import AlreadyDone, UserView
+from core.views import AlreadyDone, UserView
 from core.service import Core
 from core.settings import Settings
 

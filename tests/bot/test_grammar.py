@@ -9,13 +9,10 @@ import pytest
 
 from bot.grammar import USAGE, VERBS, GrammarError, Help, help_text, parse
 from core.commands import (
-    Actor,
     AddContact,
     AddNote,
     BookMeeting,
-    CampaignRef,
     CompleteFollowUp,
-    ContactRef,
     FindContacts,
     FlagWarm,
     GetStats,
@@ -30,6 +27,7 @@ from core.commands import (
     TodaySuggestions,
     UpdateSettings,
 )
+from core.command import Actor, CampaignRef, ContactRef
 from core.errors import InvalidInput
 
 LONDON = ZoneInfo("Europe/London")

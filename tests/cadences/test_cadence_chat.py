@@ -8,10 +8,7 @@ import pytest
 from bot.console import ConsoleChat
 from bot.grammar import GrammarError, parse
 from core.commands import (
-    Actor,
     AddStrategyStep,
-    CampaignRef,
-    ContactRef,
     CreateStrategy,
     EditStrategyStep,
     GetCadenceStats,
@@ -27,6 +24,7 @@ from core.commands import (
     StopCadence,
     UpdateSettings,
 )
+from core.command import Actor, CampaignRef, ContactRef
 
 ME = Actor(7, "console")
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)

@@ -8,16 +8,8 @@ import pytest
 
 from bot import codec
 from bot.console import ConsoleChat
-from core.commands import (
-    Actor,
-    ContactRef,
-    FlagWarm,
-    ListDueSteps,
-    PauseCadence,
-    SetFollowUp,
-    Snooze,
-    TodaySuggestions,
-)
+from core.commands import FlagWarm, ListDueSteps, PauseCadence, SetFollowUp, Snooze, TodaySuggestions
+from core.command import Actor, ContactRef
 
 UTC = timezone.utc
 

@@ -6,11 +6,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from core.commands import (
-    Actor,
     AddNote,
     AddToCampaign,
-    CampaignRef,
-    ContactRef,
     CreateCampaign,
     CreateStrategy,
     EraseContact,
@@ -24,6 +21,7 @@ from core.commands import (
     StopCadence,
     UndoOutreach,
 )
+from core.command import Actor, CampaignRef, ContactRef
 from core.errors import Conflict, InvalidInput, NotFound
 
 UTC = timezone.utc

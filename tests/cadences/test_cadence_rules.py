@@ -6,9 +6,7 @@ from datetime import datetime, timezone
 import pytest
 
 from core.commands import (
-    Actor,
     AddStrategyStep,
-    ContactRef,
     CreateStrategy,
     GetCadenceStats,
     LogOutreach,
@@ -16,6 +14,7 @@ from core.commands import (
     RestartCadence,
     TodaySuggestions,
 )
+from core.command import Actor, ContactRef
 from core.results import StepStall, StrategyStatsRow
 from core.service import Core
 from core.settings import Settings

@@ -5,7 +5,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from core.commands import Actor, UpdateSettings
+from core.commands import UpdateSettings
+from core.command import Actor
 from core.plans import due_after
 
 UTC = timezone.utc

@@ -5,7 +5,6 @@ import pytest
 from sqlalchemy import func, select
 
 from core.commands import (
-    Actor,
     AddStrategyStep,
     CreateStrategy,
     EditStrategyStep,
@@ -15,6 +14,7 @@ from core.commands import (
     ShowStrategy,
     UpdateSettings,
 )
+from core.command import Actor
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from core.models import StrategyStep
 from core.templates import MESSAGE_MAX, SUBJECT_MAX, clean_template, render

@@ -6,16 +6,8 @@ from __future__ import annotations
 import pytest
 
 from bot.console import ConsoleChat
-from core.commands import (
-    Actor,
-    AddContactToCampaign,
-    BookMeeting,
-    CampaignRef,
-    ContactRef,
-    LogOutreach,
-    RequestMeeting,
-    ShowCampaign,
-)
+from core.commands import AddContactToCampaign, BookMeeting, LogOutreach, RequestMeeting, ShowCampaign
+from core.command import Actor, CampaignRef, ContactRef
 from core.errors import NotFound
 
 

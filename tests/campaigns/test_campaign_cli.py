@@ -10,7 +10,8 @@ import subprocess
 import pytest
 
 from csvfiles import csv_bytes
-from core.commands import Actor, AddToCampaign, BookMeeting, CampaignRef, ContactRef, FindContacts, LogOutreach
+from core.commands import AddToCampaign, BookMeeting, FindContacts, LogOutreach
+from core.command import Actor, CampaignRef, ContactRef
 
 
 @pytest.fixture

@@ -9,11 +9,13 @@ import pytest
 from sqlalchemy import func, select
 
 from csvfiles import csv_bytes
-from core.commands import Actor, AddContact, CampaignRef, ImportContacts
+from core.commands import AddContact, ImportContacts
+from core.command import Actor, CampaignRef
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.importing import ImportUnreadable, UploadTooLarge, import_upload, tidy_name
 from core.models import CampaignContact, Contact, OutboxMessage
-from core.results import AlreadyDone, ImportIssue
+from core.results import ImportIssue
+from core.views import AlreadyDone
 
 HEADER = ["Name", "Email", "Company", "Phone"]
 

@@ -25,16 +25,8 @@ from bot.console import ConsoleChat
 from bot.conversation import Conversation
 from bot.export import stats_csv
 from csvfiles import csv_bytes
-from core.commands import (
-    Actor,
-    AddNote,
-    AddToCampaign,
-    BookMeeting,
-    CampaignRef,
-    ContactRef,
-    LogOutreach,
-    RequestMeeting,
-)
+from core.commands import AddNote, AddToCampaign, BookMeeting, LogOutreach, RequestMeeting
+from core.command import Actor, CampaignRef, ContactRef
 from core.csvwriter import safe_cell
 from core.results import StatsReport, StatsRow
 

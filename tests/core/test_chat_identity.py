@@ -2,7 +2,8 @@
 
 import pytest
 
-from core.commands import LinkChatIdentity, UpdateSettings, Actor
+from core.commands import LinkChatIdentity, UpdateSettings
+from core.command import Actor
 from core.errors import UnknownUser
 
 

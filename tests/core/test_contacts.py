@@ -5,11 +5,8 @@ from datetime import timedelta
 import pytest
 
 from core.commands import (
-    Actor,
     AddContact,
     AddToCampaign,
-    CampaignRef,
-    ContactRef,
     FindContacts,
     LogOutreach,
     SetFollowUp,
@@ -17,6 +14,7 @@ from core.commands import (
     TodaySuggestions,
     UpdateContact,
 )
+from core.command import Actor, CampaignRef, ContactRef
 from core.errors import AmbiguousContact, Conflict, InvalidInput, NotFound
 
 # --- add ------------------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 from datetime import datetime, timedelta, timezone
 
-from core.commands import Actor, ContactRef, LogOutreach, RequestMeeting, SetFollowUp, ShowHome
+from core.commands import LogOutreach, RequestMeeting, SetFollowUp, ShowHome
+from core.command import Actor, ContactRef
 
 
 async def test_home_shows_todays_list_due_follow_ups_and_only_the_users_own_month(core, make, clock):

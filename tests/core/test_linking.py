@@ -2,7 +2,8 @@
 
 import pytest
 
-from core.commands import Actor, IssueLinkCode, RecallPrompt, RedeemLinkCode, RememberPrompt
+from core.commands import IssueLinkCode, RecallPrompt, RedeemLinkCode, RememberPrompt
+from core.command import Actor
 from core.errors import InvalidInput
 from core.prompts import PROMPT_TTL
 

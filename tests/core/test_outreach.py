@@ -5,13 +5,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from core.commands import (
-    Actor,
     AddNote,
     AddToCampaign,
     BookMeeting,
-    CampaignRef,
     CompleteFollowUp,
-    ContactRef,
     FlagWarm,
     LogOutreach,
     RequestMeeting,
@@ -21,6 +18,7 @@ from core.commands import (
     UpdateCampaign,
     UpdateContact,
 )
+from core.command import Actor, CampaignRef, ContactRef
 from core.errors import InvalidInput, NotFound
 from core.models import Activity, CampaignContact, DomainEvent, FollowUp, OutboxMessage
 
@@ -266,7 +264,8 @@ async def test_completing_a_follow_up_closes_it(core, ana, bob, clock, db_rows):
 async def test_a_time_without_timezone_is_bad_input_not_a_crash(core, make):
     from datetime import datetime
 
-    from core.commands import Actor, ContactRef, SetFollowUp, Snooze
+    from core.commands import SetFollowUp, Snooze
+    from core.command import Actor, ContactRef
     from core.errors import InvalidInput
 
     ana = await make.user()

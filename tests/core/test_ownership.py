@@ -5,13 +5,10 @@ from datetime import date, timedelta
 import pytest
 
 from core.commands import (
-    Actor,
     AddNote,
     AddToCampaign,
     BookMeeting,
-    CampaignRef,
     CompleteFollowUp,
-    ContactRef,
     CreateCampaign,
     FindContacts,
     FlagWarm,
@@ -25,6 +22,7 @@ from core.commands import (
     UpdateCampaign,
     UpdateContact,
 )
+from core.command import Actor, CampaignRef, ContactRef
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from core.models import Activity, CampaignContact, Contact, FollowUp, OutboxMessage
 

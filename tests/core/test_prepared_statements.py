@@ -4,7 +4,8 @@ statements prepared on the connection: psycopg forgets them all at a rollback, s
 from sqlalchemy import text
 
 from core import db
-from core.commands import Actor, LinkChatIdentity, TodaySuggestions
+from core.commands import LinkChatIdentity, TodaySuggestions
+from core.command import Actor
 from core.service import Core
 
 

@@ -5,17 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from core.commands import (
-    Actor,
-    AddNote,
-    AddToCampaign,
-    CampaignRef,
-    ContactRef,
-    SetFollowUp,
-    Snooze,
-    TodaySuggestions,
-    UpdateCampaign,
-)
+from core.commands import AddNote, AddToCampaign, SetFollowUp, Snooze, TodaySuggestions, UpdateCampaign
+from core.command import Actor, CampaignRef, ContactRef
 from core.errors import InvalidInput, NotFound
 
 

@@ -1,4 +1,5 @@
-from core.commands import Actor, LogOutreach, ContactRef, TodaySuggestions
+from core.commands import LogOutreach, TodaySuggestions
+from core.command import Actor, ContactRef
 
 
 async def test_log_outreach_updates_last_contacted(core, make, clock):

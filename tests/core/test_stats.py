@@ -16,17 +16,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from core.commands import (
-    Actor,
-    AddNote,
-    AddToCampaign,
-    BookMeeting,
-    CampaignRef,
-    ContactRef,
-    GetStats,
-    LogOutreach,
-    RequestMeeting,
-)
+from core.commands import AddNote, AddToCampaign, BookMeeting, GetStats, LogOutreach, RequestMeeting
+from core.command import Actor, CampaignRef, ContactRef
 from core.errors import InvalidInput, NotFound
 
 

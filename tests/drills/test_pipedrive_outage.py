@@ -15,7 +15,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from core.commands import Actor, AddContact, BookMeeting, ContactRef, CreateUser, FlagWarm, LogOutreach
+from core.commands import AddContact, BookMeeting, CreateUser, FlagWarm, LogOutreach
+from core.command import Actor, ContactRef
 from core.models import OutboxMessage
 from pipedrive.worker import SyncService
 from tests.pipedrive.fake_pipedrive import FakePipedrive

@@ -21,10 +21,11 @@ from bot.slack.app import SlackBot
 from bot.slack.service import SlackService
 from core import db
 from core.clock import FixedClock
-from core.commands import Actor, AddContact, ContactRef, CreateUser, LogOutreach
+from core.commands import AddContact, CreateUser, LogOutreach
+from core.command import Actor, ContactRef
 from core.errors import DatabaseUnavailable
 from core.models import Activity
-from core.results import ActionResult
+from core.views import ActionResult
 from core.service import Core
 from core.settings import Settings
 from tests.slack.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, SignedClient

@@ -12,11 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.commands import (
-    Actor,
     AddNote,
     AddToCampaign,
     BookMeeting,
-    CampaignRef,
     CreateCampaign,
     ListSyncNotices,
     LogOutreach,
@@ -24,6 +22,7 @@ from core.commands import (
     RequestMeeting,
     UndoOutreach,
 )
+from core.command import Actor, CampaignRef
 from core.models import Activity, AuditEntry, Contact, OutboxMessage, User
 from tests.pipedrive.helpers import assert_clean, me, ref, warm
 

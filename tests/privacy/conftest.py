@@ -17,12 +17,9 @@ from sqlalchemy import update
 
 from core import db
 from core.commands import (
-    Actor,
     AddNote,
     AddToCampaign,
     BookMeeting,
-    CampaignRef,
-    ContactRef,
     CreateCampaign,
     FindContacts,
     FlagWarm,
@@ -31,6 +28,7 @@ from core.commands import (
     RequestMeeting,
     SetFollowUp,
 )
+from core.command import Actor, CampaignRef, ContactRef
 from core.models import Contact, OutboxMessage
 
 ZOE = {

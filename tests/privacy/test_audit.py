@@ -9,10 +9,7 @@ from bot.console import ConsoleChat
 from bot.conversation import Conversation
 from core import db
 from core.commands import (
-    Actor,
     AddToCampaign,
-    CampaignRef,
-    ContactRef,
     CreateCampaign,
     EraseContact,
     LinkChatIdentity,
@@ -20,6 +17,7 @@ from core.commands import (
     LogOutreach,
     UpdateSettings,
 )
+from core.command import Actor, CampaignRef, ContactRef
 from core.errors import NotFound, UnknownUser
 from core.models import Activity, AuditEntry, Contact
 

@@ -5,7 +5,8 @@ from sqlalchemy import select
 
 from bot.console import ConsoleChat
 from bot.conversation import Conversation
-from core.commands import Actor, ContactRef, EraseContact, PreviewErasure
+from core.commands import EraseContact, PreviewErasure
+from core.command import Actor, ContactRef
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.models import Activity, ChatContext, Contact, Erasure
 

@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.notify import TemporaryDeliveryError
-from core.commands import CompleteFollowUp, ContactRef, FlagWarm, PruneHistory, SetFollowUp, StartCadence
+from core.commands import CompleteFollowUp, FlagWarm, PruneHistory, SetFollowUp, StartCadence
+from core.command import ContactRef
 from core.models import Delivery, FollowUp, ProcessedRequest
-from core.results import AlreadyDone
+from core.views import AlreadyDone
 from scheduler.service import SchedulerService
 from tests.conftest import actor
 

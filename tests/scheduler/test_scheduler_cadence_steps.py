@@ -2,7 +2,8 @@
 
 import asyncio
 
-from core.commands import Actor, ContactRef, Snooze, StartCadence
+from core.commands import Snooze, StartCadence
+from core.command import Actor, ContactRef
 from scheduler.dispatch import Dispatcher
 
 

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from bot.telegram.app import REFUSAL
 from core.clock import FixedClock
-from core.commands import Actor, IssueLinkCode
+from core.commands import IssueLinkCode
+from core.command import Actor
 from core.models import ChatLinkCode
 
 from telegram_harness import STRANGER_TG, texts
