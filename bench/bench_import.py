@@ -28,7 +28,8 @@ import psycopg
 from bench.common import Figure, bench_database, figure, machine, repeated
 from core import db
 from core.clock import FixedClock
-from core.commands import CreateUser, ImportContacts
+from core.commands import ImportContacts
+from core.users.commands import CreateUser
 from core.command import Actor
 from core.service import Core
 

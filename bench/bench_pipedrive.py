@@ -26,7 +26,9 @@ from sqlalchemy import func, select
 from bench.common import Figure, bench_database, figure, machine, medians, percentile, repeated, summary
 from bot.conversation import Conversation
 from core import db
-from core.commands import AddContact, BookMeeting, CreateUser, FlagWarm, LogOutreach
+from core.contacts.commands import AddContact
+from core.outreach.commands import BookMeeting, FlagWarm, LogOutreach
+from core.users.commands import CreateUser
 from core.command import Actor, ContactRef
 from core.models import OutboxMessage
 from core.service import Core

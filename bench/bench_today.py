@@ -21,9 +21,10 @@ import psycopg
 from sqlalchemy import select
 
 from bench.common import Figure, bench_database, figure, machine, percentile, repeated, summary
-from core import db, ranking
+from core import db
+from core.feed import ranking
 from core.clock import FixedClock
-from core.commands import TodaySuggestions
+from core.feed.commands import TodaySuggestions
 from core.command import Actor
 from core.models import CampaignContact, Campaign, Contact, FollowUp
 from core.service import Core

@@ -17,17 +17,8 @@ from datetime import datetime, timezone
 
 from bot.bootstrap import configure_logging, migrate, open_core
 from core import db, housekeeping
-from core.commands import (
-    CreateUser,
-    EraseContact,
-    ExportContact,
-    IssueLinkCode,
-    ListAudit,
-    ListDeliveryProblems,
-    ListUsers,
-    PreviewErasure,
-    PruneHistory,
-)
+from core.commands import EraseContact, ExportContact, ListAudit, ListDeliveryProblems, PreviewErasure, PruneHistory
+from core.users.commands import CreateUser, IssueLinkCode, ListUsers
 from core.command import Actor, ContactRef
 from core.errors import DatabaseUnavailable, PipedrivenError
 from core.settings import Settings
@@ -204,7 +195,7 @@ def cmd_campaigns(args, settings: Settings) -> int:
     from bot.grammar import Help, help_text, parse
     from bot.render import result
     from core.clock import SystemClock
-    from core.commands import ListCampaigns
+    from core.campaigns.commands import ListCampaigns
 
     async def body(core):
         if not args.as_email:

@@ -15,6 +15,19 @@ from bot.grammar import Help, help_text, parse
 from bot.replies import Prompt, Reply
 from bot.when import parse_when
 from core import commands as c
+from core.contacts.commands import ShowContact
+from core.feed.commands import ShowHome, TodaySuggestions
+from core.outreach.commands import (
+    AddNote,
+    BookMeeting,
+    CompleteFollowUp,
+    FlagWarm,
+    LogOutreach,
+    RequestMeeting,
+    SetFollowUp,
+    Snooze,
+    UndoOutreach,
+)
 from core.command import Actor, ContactRef
 from core.echo import quoted
 from core.errors import AmbiguousContact, PipedrivenError
@@ -118,14 +131,14 @@ class Conversation:
 
     async def digest(self, user: UserView) -> Reply | None:
         """The morning list, or None when there is nothing to suggest."""
-        result = await self.core.execute(c.TodaySuggestions(self.actor(user)))
+        result = await self.core.execute(TodaySuggestions(self.actor(user)))
         if not result.items:
             return None
         return render.suggestions(result, header=f"☀️ Good morning {user.name.split()[0]}! Who to contact today:")
 
     async def home(self, user: UserView) -> Reply:
         """The user's overview: today's list, follow-ups due today and their numbers this month."""
-        return await self._run(user, c.ShowHome(self.actor(user)))
+        return await self._run(user, ShowHome(self.actor(user)))
 
     async def _run(self, user: UserView, command, idempotency_key: str | None = None) -> Reply:
         result = await self.core.execute(command, idempotency_key=idempotency_key)
@@ -136,30 +149,30 @@ class Conversation:
         actor = self.actor(user)
         verb, arg = button.verb, button.arg
         if verb == "log":
-            return c.LogOutreach(actor, ref, arg or "")
+            return LogOutreach(actor, ref, arg or "")
         if verb == "warm":
-            return c.FlagWarm(actor, ref)
+            return FlagWarm(actor, ref)
         if verb == "mreq":
-            return c.RequestMeeting(actor, ref)
+            return RequestMeeting(actor, ref)
         if verb == "done":
-            return c.CompleteFollowUp(actor, ref)
+            return CompleteFollowUp(actor, ref)
         if verb == "show":
-            return c.ShowContact(actor, ref)
+            return ShowContact(actor, ref)
         if verb in _PLAN_CONTROLS:
             return _PLAN_CONTROLS[verb](actor, ref)
         if verb == "undo":
             if not (arg or "").isdigit() or len(arg) > 18:
                 raise codec.BadButton()
-            return c.UndoOutreach(actor, ref, int(arg))
+            return UndoOutreach(actor, ref, int(arg))
         if verb == "forget":
             return c.EraseContact(actor, ref)
         if verb == "more":
-            detail = await self.core.execute(c.ShowContact(actor, ref))
+            detail = await self.core.execute(ShowContact(actor, ref))
             return render.more_menu(detail.contact, detail.plan)
         if verb == "note":
             if answer is None:
                 return await self._ask(actor, ref, "note", "Type the note for {name}:")
-            return c.AddNote(actor, ref, answer)
+            return AddNote(actor, ref, answer)
         when_text = arg or answer
         if verb in ("mbook", "remind", "snooze") and when_text is None:
             question = {"mbook": "When is the meeting with {name}? (e.g. tomorrow 10:00, 2026-12-01 14:30)",
@@ -168,11 +181,11 @@ class Conversation:
             return await self._ask(actor, ref, verb, question)
         at = self._when(user, when_text)
         if verb == "mbook":
-            return c.BookMeeting(actor, ref, at=at)
+            return BookMeeting(actor, ref, at=at)
         if verb == "remind":
-            return c.SetFollowUp(actor, ref, at)
+            return SetFollowUp(actor, ref, at)
         if verb == "snooze":
-            return c.Snooze(actor, ref, at)
+            return Snooze(actor, ref, at)
         raise codec.BadButton()
 
     def _when(self, user: UserView, text: str) -> datetime:
@@ -185,7 +198,7 @@ class Conversation:
         return at.astimezone(timezone.utc)
 
     async def _ask(self, actor: Actor, ref: ContactRef, verb: str, question: str) -> Reply:
-        detail = await self.core.execute(c.ShowContact(actor, ref))  # checks the user may touch it
+        detail = await self.core.execute(ShowContact(actor, ref))  # checks the user may touch it
         name = detail.contact.name
         return Reply(question.format(name=name), prompt=Prompt(question.format(name=name),
                                                                 codec.encode(verb, detail.contact.id)),

@@ -17,48 +17,42 @@ from zoneinfo import available_timezones
 
 from bot.when import WEEKDAYS, WHEN_FORMS, WhenError, parse_period, parse_time, parse_when, split_when
 from core.commands import (
-    AddContact,
-    AddContactToCampaign,
-    AddNote,
     AddStrategyStep,
-    BookMeeting,
     ChooseDigestPlatform,
-    CompleteFollowUp,
-    CreateCampaign,
     CreateStrategy,
     EditStrategyStep,
     ExportContact,
-    FindContacts,
-    FlagWarm,
     GetCadenceStats,
-    GetStats,
-    IssueLinkCode,
-    ListCampaigns,
     ListDueSteps,
     ListStrategies,
     ListSyncs,
-    LogOutreach,
     PauseCadence,
     PauseDigests,
     PreviewErasure,
     RemoveStrategyStep,
-    RequestMeeting,
     RestartCadence,
     ResumeCadence,
     ResumeDigests,
     RetrySyncs,
-    SetFollowUp,
-    ShowCampaign,
-    ShowContact,
-    ShowSettings,
     ShowStrategy,
-    Snooze,
     StartCadence,
     StopCadence,
-    TodaySuggestions,
-    UpdateCampaign,
-    UpdateSettings,
 )
+from core.campaigns.commands import AddContactToCampaign, CreateCampaign, ListCampaigns, ShowCampaign, UpdateCampaign
+from core.contacts.commands import AddContact, FindContacts, ShowContact
+from core.feed.commands import TodaySuggestions
+from core.outreach.commands import (
+    AddNote,
+    BookMeeting,
+    CompleteFollowUp,
+    FlagWarm,
+    LogOutreach,
+    RequestMeeting,
+    SetFollowUp,
+    Snooze,
+)
+from core.stats.commands import GetStats
+from core.users.commands import IssueLinkCode, ShowSettings, UpdateSettings
 from core.command import Actor, CampaignRef, ContactRef
 from core.echo import quoted
 from core.errors import InvalidInput

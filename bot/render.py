@@ -17,30 +17,25 @@ from core.echo import quoted, shorten
 from core.errors import AmbiguousContact
 from core.results import (
     CadenceStats,
-    CampaignDetail,
-    CampaignList,
-    CampaignResult,
-    ChatLinked,
-    ContactDetail,
     ContactExport,
-    ContactList,
     DueStep,
     DueSteps,
     ErasurePreview,
     ErasureResult,
-    HomeView,
     ImportReport,
-    LinkCodeIssued,
     PlanView,
-    StatsReport,
     StrategyList,
     StrategyResult,
     StrategyView,
-    Suggestions,
     SyncItemView,
     SyncList,
     SyncRetried,
 )
+from core.campaigns.commands import CampaignDetail, CampaignList, CampaignResult
+from core.contacts.commands import ContactDetail, ContactList
+from core.feed.commands import HomeView, Suggestions
+from core.stats.commands import StatsReport
+from core.users.commands import ChatLinked, LinkCodeIssued
 from core.views import ActionResult, AlreadyDone, ContactView, FollowUpView, SettingsView, UserView
 from core.templates import PLACEHOLDER_LIST
 from core.validation import METHOD_LABELS, PLATFORM_NAMES

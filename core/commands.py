@@ -8,250 +8,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
-from decimal import Decimal
+from datetime import date, datetime
 from typing import ClassVar
 from core.command import Actor, CampaignRef, ContactRef
 
 
 # --- users and identities -------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class CreateUser:
-    name: str
-    email: str
-    role: str = "consultant"
-    timezone: str | None = None
-
-
-@dataclass(frozen=True)
-class ListUsers:
-    pass
-
-
-@dataclass(frozen=True)
-class LinkChatIdentity:
-    """Link a platform account to the user with this email (Slack matches on the profile email)."""
-
-    email: str
-    platform: str
-    external_user_id: str
-    dm_channel: str | None = None
-    timezone: str | None = None
-
-
-@dataclass(frozen=True)
-class ListChatIdentities:
-    """Where a user can be reached (all their linked platforms), for notifications."""
-
-    user_id: int
-
-
-@dataclass(frozen=True)
-class ShowSettings:
-    actor: Actor
-
-
-@dataclass(frozen=True)
-class UpdateSettings:
-    actor: Actor
-    digest_time: time | None = None
-    timezone: str | None = None
-    working_days: tuple[int, ...] | None = None
-    signature: str | None = None  # "" clears it
-
 
 # --- contacts -------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class AddContact:
-    actor: Actor
-    name: str
-    email: str | None = None
-    organisation: str | None = None
-    phone: str | None = None
-    title: str | None = None
-    linkedin_url: str | None = None
-    notes: str | None = None
-    warmness: int = 0
-    past_business: Decimal | None = None
-
-
-@dataclass(frozen=True)
-class UpdateContact:
-    """Change the given fields; a field left as None is kept as it is."""
-
-    actor: Actor
-    contact: ContactRef
-    name: str | None = None
-    email: str | None = None
-    organisation: str | None = None
-    phone: str | None = None
-    title: str | None = None
-    linkedin_url: str | None = None
-    notes: str | None = None
-    warmness: int | None = None
-    past_business: Decimal | None = None
-
-
-@dataclass(frozen=True)
-class FindContacts:
-    actor: Actor
-    text: str
-    limit: int = 10
-
-
-@dataclass(frozen=True)
-class ShowContact:
-    actor: Actor
-    contact: ContactRef
 
 
 # --- outreach -------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class LogOutreach:
-    actor: Actor
-    contact: ContactRef
-    method: str
-    note: str | None = None
-    outcome: str = "none"
-    campaign: CampaignRef | None = None
-
-
-@dataclass(frozen=True)
-class AddNote:
-    actor: Actor
-    contact: ContactRef
-    text: str
-
-
-@dataclass(frozen=True)
-class FlagWarm:
-    actor: Actor
-    contact: ContactRef
-    warmness: int = 4
-
-
-@dataclass(frozen=True)
-class RequestMeeting:
-    actor: Actor
-    contact: ContactRef
-    note: str | None = None
-
-
-@dataclass(frozen=True)
-class BookMeeting:
-    actor: Actor
-    contact: ContactRef
-    at: datetime | None = None
-    note: str | None = None
-
-
-@dataclass(frozen=True)
-class SetFollowUp:
-    actor: Actor
-    contact: ContactRef
-    due_at: datetime
-    note: str | None = None
-
-
-@dataclass(frozen=True)
-class Snooze:
-    actor: Actor
-    contact: ContactRef
-    until: datetime
-
-
-@dataclass(frozen=True)
-class CompleteFollowUp:
-    actor: Actor
-    contact: ContactRef
-
 
 # --- campaigns ------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class CreateCampaign:
-    actor: Actor
-    name: str
-    description: str | None = None
-    sector: str | None = None
-    theme: str | None = None
-    geography: str | None = None
-    start_date: date | None = None
-    end_date: date | None = None
-    status: str = "draft"
-
-
-@dataclass(frozen=True)
-class UpdateCampaign:
-    actor: Actor
-    campaign: CampaignRef
-    name: str | None = None
-    description: str | None = None
-    sector: str | None = None
-    theme: str | None = None
-    geography: str | None = None
-    start_date: date | None = None
-    end_date: date | None = None
-    status: str | None = None
-
-
-@dataclass(frozen=True)
-class AddToCampaign:
-    actor: Actor
-    campaign: CampaignRef
-    contact_ids: tuple[int, ...]
-    method: str | None = None
-
-
-@dataclass(frozen=True)
-class ListCampaigns:
-    actor: Actor
 
 
 # --- the feed and numbers -------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class TodaySuggestions:
-    actor: Actor
-    campaign: CampaignRef | None = None
-    warm_only: bool = False
-    stale_days: int | None = None
-    limit: int | None = None
-
-
-@dataclass(frozen=True)
-class GetStats:
-    """Outreach and meetings over [since, until), grouped by campaign, user or method (or not at all)."""
-
-    actor: Actor
-    campaign: CampaignRef | None = None
-    group_by: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    period_label: str | None = None
-
 
 # --- campaigns: the view, adding one contact, and CSV import (issue 7) -----------------------------------
-
-@dataclass(frozen=True)
-class ShowCampaign:
-    """A campaign's contacts with who owns each, their last outreach, status and meetings."""
-
-    actor: Actor
-    campaign: CampaignRef
-
-
-@dataclass(frozen=True)
-class AddContactToCampaign:
-    """Add one contact, named as in chat (row, email, name; an id from any bank for the Golden Ticket team)."""
-
-    actor: Actor
-    campaign: CampaignRef
-    contact: ContactRef
-    method: str | None = None
 
 
 @dataclass(frozen=True)
@@ -274,59 +51,11 @@ class ImportContacts:
 
 # --- undo (core/undo.py) --------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class UndoOutreach:
-    """Take back an outreach just logged by mistake: only its own logger may, and only for a short while."""
-
-    actor: Actor
-    contact: ContactRef
-    activity_id: int
-
 
 # --- the user's home (core/home.py) ---------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class ShowHome:
-    actor: Actor
-
 
 # --- linking chat accounts by code, and questions asked in a chat ---------------------------------------
-
-@dataclass(frozen=True)
-class IssueLinkCode:
-    """A one-time code the user sends to a platform's bot to link that account (Telegram: `/start CODE`)."""
-
-    actor: Actor
-    platform: str = "telegram"
-
-
-@dataclass(frozen=True)
-class RedeemLinkCode:
-    """Link the chat account that sent `code` to the user the code was issued to."""
-
-    code: str
-    platform: str
-    external_user_id: str
-    dm_channel: str | None = None
-
-
-@dataclass(frozen=True)
-class RememberPrompt:
-    """The bot asked a question in a chat (message `message_id`); a reply to it answers button `data`."""
-
-    actor: Actor
-    chat_id: str
-    message_id: str
-    data: str
-
-
-@dataclass(frozen=True)
-class RecallPrompt:
-    """The button data a reply to message `message_id` answers, or None."""
-
-    actor: Actor
-    chat_id: str
-    message_id: str
 
 
 # --- privacy (core/privacy.py) --------------------------------------------------------------------------

@@ -34,7 +34,8 @@ from core.errors import InvalidInput
 from core.context import Context, contact_view, load_user, settings_view, user_view
 from core.plans import ACTIVE_PLANS_SQL, due_steps
 from core.models import ChatIdentity, Contact, Delivery, FollowUp, User
-from core.results import ChatIdentityView, DeliveryClaim, DueStep, DeliveryProblem, DueDeliveries
+from core.results import DeliveryClaim, DueStep, DeliveryProblem, DueDeliveries
+from core.users.commands import ChatIdentityView
 from core.views import FollowUpView, SettingsView
 from core.validation import PLATFORM_NAMES
 

@@ -39,7 +39,7 @@ from sqlalchemy import select, text
 from core import commands as c
 from core.command import Actor
 from core.errors import InvalidInput
-from core.handlers import CAMPAIGN_SIZE_HINT
+from core.campaigns.handlers import CAMPAIGN_SIZE_HINT
 from core.context import Context, find_campaign, load_user, require_golden_ticket
 from core.outbox import queue_sync
 from core.models import WARM_THRESHOLD, Campaign, Contact

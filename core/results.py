@@ -5,137 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
-from core.views import CampaignView, ContactView, FollowUpView, UserView
+from core.views import ContactView, FollowUpView, UserView
+from core.users.commands import ChatIdentityView
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
 
 
-@dataclass(frozen=True)
-class ContactList:
-    contacts: tuple[ContactView, ...]
-    query: str = ""
-
-
-@dataclass(frozen=True)
-class ContactDetail:
-    contact: ContactView
-    recent_activities: tuple["ActivityView", ...]
-    open_follow_ups: tuple["FollowUpView", ...]
-    campaigns: tuple[str, ...]
-    plan: "PlanView | None" = None  # the contact's open cadence plan, else its latest one
-
-
-@dataclass(frozen=True)
-class ActivityView:
-    id: int
-    kind: str
-    outcome: str
-    occurred_at: datetime
-    note: str | None = None
-    due_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    rank: int
-    contact: ContactView
-    score: float
-    reasons: tuple[str, ...]
-    follow_up_due: bool = False
-    step: "DueStep | None" = None  # a due cadence step, with its message rendered ready to copy
-
-    @property
-    def reason(self) -> str:
-        return " · ".join(self.reasons)
-
-
-@dataclass(frozen=True)
-class Suggestions:
-    items: tuple[Suggestion, ...]
-    filters: str = ""
-
-
-@dataclass(frozen=True)
-class CampaignList:
-    campaigns: tuple[CampaignView, ...]
-
-
-@dataclass(frozen=True)
-class CampaignResult:
-    message: str
-    campaign: CampaignView
-    warnings: tuple[str, ...] = ()
-    contact_ids: tuple[int, ...] = ()  # the contacts it added, for the audit trail
-
-
-@dataclass(frozen=True)
-class StatsRow:
-    key: str
-    outreach: int
-    meetings_requested: int
-    meetings_booked: int
-
-    @property
-    def conversion(self) -> float | None:
-        """Meetings booked per outreach, or None when there was no outreach."""
-        return self.meetings_booked / self.outreach if self.outreach else None
-
-
-@dataclass(frozen=True)
-class StatsReport:
-    group_by: str | None
-    period: str
-    since: datetime | None
-    until: datetime | None
-    rows: tuple[StatsRow, ...]
-    total: StatsRow
-    campaign: str | None = None
-
-
-@dataclass(frozen=True)
-class UserList:
-    users: tuple[UserView, ...] = field(default_factory=tuple)
-
-
-@dataclass(frozen=True)
-class ChatIdentityView:
-    user_id: int
-    platform: str
-    external_user_id: str
-    dm_channel: str | None = None
-
-
 # --- campaigns: the view, and CSV import reports (issue 7) ------------------------------------------------
-
-@dataclass(frozen=True)
-class CampaignMember:
-    """One contact of a campaign as the campaign view shows it."""
-
-    contact_id: int
-    name: str
-    organisation: str | None
-    owner: str
-    planned_method: str | None
-    status: str
-    last_outreach_at: datetime | None
-    last_method: str | None
-    meetings_requested: int
-    meetings_booked: int
-
-    @property
-    def label(self) -> str:
-        return f"{self.name} ({self.organisation})" if self.organisation else self.name
-
-
-@dataclass(frozen=True)
-class CampaignDetail:
-    """A campaign and its members. A consultant sees only the members from their own bank; `others` counts
-    the rest. Meetings are those recorded under this campaign, so they agree with `stats campaign NAME`."""
-
-    campaign: CampaignView
-    members: tuple[CampaignMember, ...]
-    others: int = 0
 
 
 @dataclass(frozen=True)
@@ -174,37 +51,8 @@ class ImportReport:
 
 # --- the user's home (core/home.py) ---------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class DueFollowUp:
-    follow_up: FollowUpView
-    contact: ContactView
-
-
-@dataclass(frozen=True)
-class HomeView:
-    """One user's overview: today's suggestions, the follow-ups due by the end of their day, their month."""
-
-    suggestions: Suggestions
-    follow_ups: tuple[DueFollowUp, ...]
-    month: StatsReport
-
 
 # --- linking chat accounts by code ----------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class LinkCodeIssued:
-    """A fresh one-time link code (shown once; only its hash is stored)."""
-
-    platform: str
-    code: str
-    expires_at: datetime
-    start_link: str | None = None  # e.g. https://t.me/<bot>?start=CODE, when the bot's username is known
-
-
-@dataclass(frozen=True)
-class ChatLinked:
-    user: UserView
-    platform: str
 
 
 # --- privacy (core/privacy.py) --------------------------------------------------------------------------

@@ -21,11 +21,11 @@ from bot.replies import Reply
 from core.commands import (
     ClaimDueDeliveries,
     ClaimSyncNotices,
-    ListChatIdentities,
     RecordDelivered,
     RecordDeliveryFailure,
     ReleaseSyncNotices,
 )
+from core.users.commands import ListChatIdentities
 from core.errors import DatabaseUnavailable, PipedrivenError
 from core.results import DeliveryClaim, DueSteps, SyncNotice
 from core.service import Core

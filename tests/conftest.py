@@ -20,7 +20,9 @@ import pytest
 
 from core import db
 from core.clock import FixedClock, SystemClock
-from core.commands import AddContact, CreateCampaign, CreateUser
+from core.campaigns.commands import CreateCampaign
+from core.contacts.commands import AddContact
+from core.users.commands import CreateUser
 from core.command import Actor
 from core.service import Core
 from core.settings import Settings

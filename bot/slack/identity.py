@@ -12,7 +12,7 @@ import logging
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from core.commands import LinkChatIdentity
+from core.users.commands import LinkChatIdentity
 from core.errors import UnknownUser
 from core.views import UserView
 from core.service import Core

@@ -37,7 +37,7 @@ from bot.replies import Reply
 from bot.telegram import render
 from bot.telegram.notifier import PLATFORM, send_reply
 from bot.telegram.pacing import PacedRateLimiter
-from core.commands import RecallPrompt, RedeemLinkCode, RememberPrompt
+from core.users.commands import RecallPrompt, RedeemLinkCode, RememberPrompt
 from core.errors import PipedrivenError, UnknownUser
 from core.views import AlreadyDone, UserView
 from core.service import Core

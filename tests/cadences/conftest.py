@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from core.commands import BookMeeting, LogOutreach, RequestMeeting, StartCadence
+from core.commands import StartCadence
+from core.outreach.commands import BookMeeting, LogOutreach, RequestMeeting
 from core.command import Actor, ContactRef
 from core.models import ContactPlan
 

@@ -14,7 +14,6 @@ from core.commands import (
     GetCadenceStats,
     ListDueSteps,
     ListStrategies,
-    LogOutreach,
     PauseCadence,
     RemoveStrategyStep,
     RestartCadence,
@@ -22,8 +21,9 @@ from core.commands import (
     ShowStrategy,
     StartCadence,
     StopCadence,
-    UpdateSettings,
 )
+from core.outreach.commands import LogOutreach
+from core.users.commands import UpdateSettings
 from core.command import Actor, CampaignRef, ContactRef
 
 ME = Actor(7, "console")

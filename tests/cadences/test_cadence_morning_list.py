@@ -8,7 +8,9 @@ import pytest
 
 from bot import codec
 from bot.console import ConsoleChat
-from core.commands import FlagWarm, ListDueSteps, PauseCadence, SetFollowUp, Snooze, TodaySuggestions
+from core.commands import ListDueSteps, PauseCadence
+from core.feed.commands import TodaySuggestions
+from core.outreach.commands import FlagWarm, SetFollowUp, Snooze
 from core.command import Actor, ContactRef
 
 UTC = timezone.utc

@@ -6,9 +6,6 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from core.commands import (
-    AddNote,
-    AddToCampaign,
-    CreateCampaign,
     CreateStrategy,
     EraseContact,
     ExportContact,
@@ -16,11 +13,12 @@ from core.commands import (
     PauseCadence,
     RestartCadence,
     ResumeCadence,
-    ShowContact,
     StartCadence,
     StopCadence,
-    UndoOutreach,
 )
+from core.campaigns.commands import AddToCampaign, CreateCampaign
+from core.contacts.commands import ShowContact
+from core.outreach.commands import AddNote, UndoOutreach
 from core.command import Actor, CampaignRef, ContactRef
 from core.errors import Conflict, InvalidInput, NotFound
 

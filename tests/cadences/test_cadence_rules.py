@@ -5,15 +5,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from core.commands import (
-    AddStrategyStep,
-    CreateStrategy,
-    GetCadenceStats,
-    LogOutreach,
-    PauseCadence,
-    RestartCadence,
-    TodaySuggestions,
-)
+from core.commands import AddStrategyStep, CreateStrategy, GetCadenceStats, PauseCadence, RestartCadence
+from core.feed.commands import TodaySuggestions
+from core.outreach.commands import LogOutreach
 from core.command import Actor, ContactRef
 from core.results import StepStall, StrategyStatsRow
 from core.service import Core

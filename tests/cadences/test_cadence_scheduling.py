@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from core.commands import UpdateSettings
+from core.users.commands import UpdateSettings
 from core.command import Actor
 from core.plans import due_after
 

@@ -12,8 +12,8 @@ from core.commands import (
     ListStrategies,
     RemoveStrategyStep,
     ShowStrategy,
-    UpdateSettings,
 )
+from core.users.commands import UpdateSettings
 from core.command import Actor
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from core.models import StrategyStep

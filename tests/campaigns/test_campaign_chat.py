@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from bot.console import ConsoleChat
-from core.commands import AddContactToCampaign, BookMeeting, LogOutreach, RequestMeeting, ShowCampaign
+from core.campaigns.commands import AddContactToCampaign, ShowCampaign
+from core.outreach.commands import BookMeeting, LogOutreach, RequestMeeting
 from core.command import Actor, CampaignRef, ContactRef
 from core.errors import NotFound
 

@@ -10,7 +10,9 @@ import subprocess
 import pytest
 
 from csvfiles import csv_bytes
-from core.commands import AddToCampaign, BookMeeting, FindContacts, LogOutreach
+from core.campaigns.commands import AddToCampaign
+from core.contacts.commands import FindContacts
+from core.outreach.commands import BookMeeting, LogOutreach
 from core.command import Actor, CampaignRef, ContactRef
 
 

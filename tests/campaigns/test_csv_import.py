@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from csvfiles import csv_bytes
-from core.commands import AddContact, ImportContacts
+from core.commands import ImportContacts
+from core.contacts.commands import AddContact
 from core.command import Actor, CampaignRef
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.importing import ImportUnreadable, UploadTooLarge, import_upload, tidy_name

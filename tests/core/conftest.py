@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from core.commands import LogOutreach
+from core.outreach.commands import LogOutreach
 from core.command import Actor, ContactRef
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.commands import AddToCampaign, ListCampaigns, UpdateCampaign
+from core.campaigns.commands import AddToCampaign, ListCampaigns, UpdateCampaign
 from core.command import Actor, CampaignRef
 from core.errors import Conflict, InvalidInput, NotFound
 
@@ -45,7 +45,8 @@ async def test_the_list_shows_live_campaigns_first_with_their_size_and_hides_clo
 
 
 async def test_a_campaign_name_fragment_matching_several_says_so(core, gt):
-    from core.commands import CreateCampaign, TodaySuggestions
+    from core.campaigns.commands import CreateCampaign
+    from core.feed.commands import TodaySuggestions
     from core.command import Actor, CampaignRef
     from core.errors import InvalidInput
 

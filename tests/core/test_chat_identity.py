@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.commands import LinkChatIdentity, UpdateSettings
+from core.users.commands import LinkChatIdentity, UpdateSettings
 from core.command import Actor
 from core.errors import UnknownUser
 

@@ -4,16 +4,10 @@ from datetime import timedelta
 
 import pytest
 
-from core.commands import (
-    AddContact,
-    AddToCampaign,
-    FindContacts,
-    LogOutreach,
-    SetFollowUp,
-    ShowContact,
-    TodaySuggestions,
-    UpdateContact,
-)
+from core.campaigns.commands import AddToCampaign
+from core.contacts.commands import AddContact, FindContacts, ShowContact, UpdateContact
+from core.feed.commands import TodaySuggestions
+from core.outreach.commands import LogOutreach, SetFollowUp
 from core.command import Actor, CampaignRef, ContactRef
 from core.errors import AmbiguousContact, Conflict, InvalidInput, NotFound
 

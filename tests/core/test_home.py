@@ -2,7 +2,8 @@
 
 from datetime import datetime, timedelta, timezone
 
-from core.commands import LogOutreach, RequestMeeting, SetFollowUp, ShowHome
+from core.feed.commands import ShowHome
+from core.outreach.commands import LogOutreach, RequestMeeting, SetFollowUp
 from core.command import Actor, ContactRef
 
 

@@ -4,7 +4,7 @@ import asyncio
 
 from sqlalchemy import func, select
 
-from core.commands import LogOutreach
+from core.outreach.commands import LogOutreach
 from core.command import Actor, ContactRef
 from core.models import Activity
 from core.views import ActionResult, AlreadyDone

@@ -4,19 +4,17 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from core.commands import (
+from core.campaigns.commands import AddToCampaign, UpdateCampaign
+from core.contacts.commands import ShowContact, UpdateContact
+from core.outreach.commands import (
     AddNote,
-    AddToCampaign,
     BookMeeting,
     CompleteFollowUp,
     FlagWarm,
     LogOutreach,
     RequestMeeting,
     SetFollowUp,
-    ShowContact,
     Snooze,
-    UpdateCampaign,
-    UpdateContact,
 )
 from core.command import Actor, CampaignRef, ContactRef
 from core.errors import InvalidInput, NotFound
@@ -264,7 +262,7 @@ async def test_completing_a_follow_up_closes_it(core, ana, bob, clock, db_rows):
 async def test_a_time_without_timezone_is_bad_input_not_a_crash(core, make):
     from datetime import datetime
 
-    from core.commands import SetFollowUp, Snooze
+    from core.outreach.commands import SetFollowUp, Snooze
     from core.command import Actor, ContactRef
     from core.errors import InvalidInput
 

@@ -4,24 +4,19 @@ from datetime import date, timedelta
 
 import pytest
 
-from core.commands import (
+from core.campaigns.commands import AddToCampaign, CreateCampaign, ListCampaigns, UpdateCampaign
+from core.contacts.commands import FindContacts, ShowContact, UpdateContact
+from core.outreach.commands import (
     AddNote,
-    AddToCampaign,
     BookMeeting,
     CompleteFollowUp,
-    CreateCampaign,
-    FindContacts,
     FlagWarm,
-    GetStats,
-    ListCampaigns,
     LogOutreach,
     RequestMeeting,
     SetFollowUp,
-    ShowContact,
     Snooze,
-    UpdateCampaign,
-    UpdateContact,
 )
+from core.stats.commands import GetStats
 from core.command import Actor, CampaignRef, ContactRef
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from core.models import Activity, CampaignContact, Contact, FollowUp, OutboxMessage

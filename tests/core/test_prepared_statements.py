@@ -4,7 +4,8 @@ statements prepared on the connection: psycopg forgets them all at a rollback, s
 from sqlalchemy import text
 
 from core import db
-from core.commands import LinkChatIdentity, TodaySuggestions
+from core.feed.commands import TodaySuggestions
+from core.users.commands import LinkChatIdentity
 from core.command import Actor
 from core.service import Core
 

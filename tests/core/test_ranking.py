@@ -5,7 +5,9 @@ from decimal import Decimal
 
 import pytest
 
-from core.commands import AddNote, AddToCampaign, SetFollowUp, Snooze, TodaySuggestions, UpdateCampaign
+from core.campaigns.commands import AddToCampaign, UpdateCampaign
+from core.feed.commands import TodaySuggestions
+from core.outreach.commands import AddNote, SetFollowUp, Snooze
 from core.command import Actor, CampaignRef, ContactRef
 from core.errors import InvalidInput, NotFound
 

@@ -1,4 +1,5 @@
-from core.commands import LogOutreach, TodaySuggestions
+from core.feed.commands import TodaySuggestions
+from core.outreach.commands import LogOutreach
 from core.command import Actor, ContactRef
 
 

@@ -16,7 +16,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from core.commands import AddNote, AddToCampaign, BookMeeting, GetStats, LogOutreach, RequestMeeting
+from core.campaigns.commands import AddToCampaign
+from core.outreach.commands import AddNote, BookMeeting, LogOutreach, RequestMeeting
+from core.stats.commands import GetStats
 from core.command import Actor, CampaignRef, ContactRef
 from core.errors import InvalidInput, NotFound
 

@@ -4,7 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from core.commands import AddNote, AddToCampaign, LogOutreach, RequestMeeting, SetFollowUp, UndoOutreach
+from core.campaigns.commands import AddToCampaign
+from core.outreach.commands import AddNote, LogOutreach, RequestMeeting, SetFollowUp, UndoOutreach
 from core.command import Actor, CampaignRef, ContactRef
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.models import Activity, CampaignContact, Contact, FollowUp

@@ -4,7 +4,7 @@ from datetime import time
 
 import pytest
 
-from core.commands import CreateUser, LinkChatIdentity, ListUsers, ShowSettings, UpdateSettings
+from core.users.commands import CreateUser, LinkChatIdentity, ListUsers, ShowSettings, UpdateSettings
 from core.command import Actor
 from core.errors import Conflict, InvalidInput, UnknownUser
 

@@ -15,7 +15,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from core.commands import AddContact, BookMeeting, CreateUser, FlagWarm, LogOutreach
+from core.contacts.commands import AddContact
+from core.outreach.commands import BookMeeting, FlagWarm, LogOutreach
+from core.users.commands import CreateUser
 from core.command import Actor, ContactRef
 from core.models import OutboxMessage
 from pipedrive.worker import SyncService

@@ -21,7 +21,9 @@ from bot.slack.app import SlackBot
 from bot.slack.service import SlackService
 from core import db
 from core.clock import FixedClock
-from core.commands import AddContact, CreateUser, LogOutreach
+from core.contacts.commands import AddContact
+from core.outreach.commands import LogOutreach
+from core.users.commands import CreateUser
 from core.command import Actor, ContactRef
 from core.errors import DatabaseUnavailable
 from core.models import Activity

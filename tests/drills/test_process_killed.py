@@ -17,7 +17,9 @@ from sqlalchemy import select
 
 from bench.bench_process import TELEGRAM_BASE, BotProcess, link_everyone, populate_digest_users
 from bench.fakes import LimitedTelegram
-from core.commands import AddContact, CreateUser, FlagWarm
+from core.contacts.commands import AddContact
+from core.outreach.commands import FlagWarm
+from core.users.commands import CreateUser
 from core.command import Actor, ContactRef
 from core.models import Delivery, OutboxMessage
 from tests.pipedrive.fake_pipedrive import FakePipedrive

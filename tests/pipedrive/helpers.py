@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.commands import FlagWarm
+from core.outreach.commands import FlagWarm
 from core.command import Actor, ContactRef
 
 V1_PATHS = {"/api/v1/users/find", "/api/v1/activityTypes", "/api/v1/personFields"}

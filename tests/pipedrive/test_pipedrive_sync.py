@@ -11,17 +11,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.commands import (
-    AddNote,
-    AddToCampaign,
-    BookMeeting,
-    CreateCampaign,
-    ListSyncNotices,
-    LogOutreach,
-    MarkSyncNoticesSent,
-    RequestMeeting,
-    UndoOutreach,
-)
+from core.commands import ListSyncNotices, MarkSyncNoticesSent
+from core.campaigns.commands import AddToCampaign, CreateCampaign
+from core.outreach.commands import AddNote, BookMeeting, LogOutreach, RequestMeeting, UndoOutreach
 from core.command import Actor, CampaignRef
 from core.models import Activity, AuditEntry, Contact, OutboxMessage, User
 from tests.pipedrive.helpers import assert_clean, me, ref, warm

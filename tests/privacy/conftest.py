@@ -16,18 +16,10 @@ import pytest
 from sqlalchemy import update
 
 from core import db
-from core.commands import (
-    AddNote,
-    AddToCampaign,
-    BookMeeting,
-    CreateCampaign,
-    FindContacts,
-    FlagWarm,
-    GetStats,
-    LogOutreach,
-    RequestMeeting,
-    SetFollowUp,
-)
+from core.campaigns.commands import AddToCampaign, CreateCampaign
+from core.contacts.commands import FindContacts
+from core.outreach.commands import AddNote, BookMeeting, FlagWarm, LogOutreach, RequestMeeting, SetFollowUp
+from core.stats.commands import GetStats
 from core.command import Actor, CampaignRef, ContactRef
 from core.models import Contact, OutboxMessage
 

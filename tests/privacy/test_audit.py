@@ -8,15 +8,10 @@ from sqlalchemy import select
 from bot.console import ConsoleChat
 from bot.conversation import Conversation
 from core import db
-from core.commands import (
-    AddToCampaign,
-    CreateCampaign,
-    EraseContact,
-    LinkChatIdentity,
-    ListAudit,
-    LogOutreach,
-    UpdateSettings,
-)
+from core.commands import EraseContact, ListAudit
+from core.campaigns.commands import AddToCampaign, CreateCampaign
+from core.outreach.commands import LogOutreach
+from core.users.commands import LinkChatIdentity, UpdateSettings
 from core.command import Actor, CampaignRef, ContactRef
 from core.errors import NotFound, UnknownUser
 from core.models import Activity, AuditEntry, Contact

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from bot.console import ConsoleChat
 from bot.render import CHAT_EXPORT_LIMIT
-from core.commands import AddNote, ExportContact
+from core.commands import ExportContact
+from core.outreach.commands import AddNote
 from core.command import Actor, ContactRef
 from core.csvwriter import safe_cell
 from core.errors import NotAllowed, NotFound

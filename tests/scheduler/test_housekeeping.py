@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.notify import TemporaryDeliveryError
-from core.commands import CompleteFollowUp, FlagWarm, PruneHistory, SetFollowUp, StartCadence
+from core.commands import PruneHistory, StartCadence
+from core.outreach.commands import CompleteFollowUp, FlagWarm, SetFollowUp
 from core.command import ContactRef
 from core.models import Delivery, FollowUp, ProcessedRequest
 from core.views import AlreadyDone

@@ -2,7 +2,8 @@
 
 import asyncio
 
-from core.commands import Snooze, StartCadence
+from core.commands import StartCadence
+from core.outreach.commands import Snooze
 from core.command import Actor, ContactRef
 from scheduler.dispatch import Dispatcher
 

@@ -13,7 +13,8 @@ from sqlalchemy.engine import make_url
 from bot.conversation import Conversation
 from bot.notify import PermanentDeliveryError, TemporaryDeliveryError
 from core import db
-from core.commands import ClaimDueDeliveries, ListAudit, ListDeliveryProblems, RecordDelivered, SetFollowUp
+from core.commands import ClaimDueDeliveries, ListAudit, ListDeliveryProblems, RecordDelivered
+from core.outreach.commands import SetFollowUp
 from core.command import ContactRef
 from core.deliveries import MAX_ATTEMPTS
 from core.models import Delivery

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.conversation import Conversation
-from core.commands import CompleteFollowUp, SetFollowUp, Snooze
+from core.outreach.commands import CompleteFollowUp, SetFollowUp, Snooze
 from core.command import ContactRef
 from tests.conftest import actor
 

@@ -5,7 +5,7 @@ import asyncio
 from sqlalchemy import select
 
 from bot.notify import TemporaryDeliveryError
-from core.commands import LinkChatIdentity
+from core.users.commands import LinkChatIdentity
 from core.models import OutboxMessage
 from scheduler.dispatch import Dispatcher
 

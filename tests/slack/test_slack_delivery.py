@@ -9,7 +9,7 @@ from bot.replies import Button, Reply, Section
 from bot.slack import render
 from bot.slack.service import SlackService
 from core import db
-from core.commands import UpdateContact
+from core.contacts.commands import UpdateContact
 from core.command import Actor, ContactRef
 
 ANA, DM = "U0ANA", "DU0ANA"

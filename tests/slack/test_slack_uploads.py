@@ -9,7 +9,7 @@ import logging
 import pytest
 from PIL import Image
 
-from core.commands import FindContacts
+from core.contacts.commands import FindContacts
 from core.command import Actor
 
 ANA, DM = "U0ANA", "DU0ANA"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from bot.telegram.service import TelegramService
-from core.commands import LinkChatIdentity
+from core.users.commands import LinkChatIdentity
 from core.settings import Settings
 
 from fake_telegram import FakeTelegram

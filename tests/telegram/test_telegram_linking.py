@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.telegram.app import REFUSAL
 from core.clock import FixedClock
-from core.commands import IssueLinkCode
+from core.users.commands import IssueLinkCode
 from core.command import Actor
 from core.models import ChatLinkCode
 

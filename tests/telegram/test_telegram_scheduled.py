@@ -2,7 +2,8 @@
 
 from datetime import timedelta
 
-from core.commands import ListDeliveryProblems, SetFollowUp
+from core.commands import ListDeliveryProblems
+from core.outreach.commands import SetFollowUp
 from core.command import ContactRef
 from scheduler.dispatch import Dispatcher
 from tests.conftest import actor

@@ -7,7 +7,7 @@ from PIL import Image
 
 from bot.conversation import ALREADY_IMPORTED
 from bot.telegram.app import NOT_FETCHED, REFUSAL
-from core.commands import FindContacts
+from core.contacts.commands import FindContacts
 from core.command import Actor
 
 from fake_telegram import PNG_SIGNATURE

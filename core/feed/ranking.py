@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import plans
 from core.models import ACTIVE_PLAN_STATUSES, WARM_THRESHOLD
-from core.results import Suggestion
+from core.feed.commands import Suggestion
 from core.views import ContactView
 
 STALE_CAP_DAYS = 90
