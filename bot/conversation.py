@@ -14,9 +14,13 @@ from bot import codec, render
 from bot.grammar import Help, help_text, parse
 from bot.replies import Prompt, Reply
 from bot.when import parse_when
-from core import commands as c
+from core.cadences.commands import PauseCadence, RestartCadence, ResumeCadence, StopCadence
+from core.command import Actor, ContactRef
 from core.contacts.commands import ShowContact
+from core.echo import quoted
+from core.errors import AmbiguousContact, PipedrivenError
 from core.feed.commands import ShowHome, TodaySuggestions
+from core.importing.uploads import check_upload_size, import_upload
 from core.outreach.commands import (
     AddNote,
     BookMeeting,
@@ -28,18 +32,15 @@ from core.outreach.commands import (
     Snooze,
     UndoOutreach,
 )
-from core.command import Actor, ContactRef
-from core.echo import quoted
-from core.errors import AmbiguousContact, PipedrivenError
-from core.importing import check_upload_size, import_upload
-from core.views import AlreadyDone, UserView
+from core.privacy.commands import EraseContact
 from core.service import Core
+from core.views import AlreadyDone, UserView
 
 log = logging.getLogger(__name__)
 
 # The buttons on a contact's row that act on its cadence plan.
-_PLAN_CONTROLS = {"cpause": c.PauseCadence, "cresume": c.ResumeCadence, "crestart": c.RestartCadence,
-                  "cstop": c.StopCadence}
+_PLAN_CONTROLS = {"cpause": PauseCadence, "cresume": ResumeCadence, "crestart": RestartCadence,
+                  "cstop": StopCadence}
 
 SOMETHING_WENT_WRONG = "Something went wrong on my side and nothing was saved. Please try again in a moment."
 # What a shared file must look like to be imported: a CSV (or TSV) by its name or by the type the platform
@@ -165,7 +166,7 @@ class Conversation:
                 raise codec.BadButton()
             return UndoOutreach(actor, ref, int(arg))
         if verb == "forget":
-            return c.EraseContact(actor, ref)
+            return EraseContact(actor, ref)
         if verb == "more":
             detail = await self.core.execute(ShowContact(actor, ref))
             return render.more_menu(detail.contact, detail.plan)

@@ -16,30 +16,27 @@ from datetime import datetime, timezone
 from zoneinfo import available_timezones
 
 from bot.when import WEEKDAYS, WHEN_FORMS, WhenError, parse_period, parse_time, parse_when, split_when
-from core.commands import (
+from core.cadences.commands import (
     AddStrategyStep,
-    ChooseDigestPlatform,
     CreateStrategy,
     EditStrategyStep,
-    ExportContact,
     GetCadenceStats,
     ListDueSteps,
     ListStrategies,
-    ListSyncs,
     PauseCadence,
-    PauseDigests,
-    PreviewErasure,
     RemoveStrategyStep,
     RestartCadence,
     ResumeCadence,
-    ResumeDigests,
-    RetrySyncs,
     ShowStrategy,
     StartCadence,
     StopCadence,
 )
 from core.campaigns.commands import AddContactToCampaign, CreateCampaign, ListCampaigns, ShowCampaign, UpdateCampaign
+from core.command import Actor, CampaignRef, ContactRef
 from core.contacts.commands import AddContact, FindContacts, ShowContact
+from core.deliveries.commands import ChooseDigestPlatform, PauseDigests, ResumeDigests
+from core.echo import quoted
+from core.errors import InvalidInput
 from core.feed.commands import TodaySuggestions
 from core.outreach.commands import (
     AddNote,
@@ -51,11 +48,10 @@ from core.outreach.commands import (
     SetFollowUp,
     Snooze,
 )
+from core.privacy.commands import ExportContact, PreviewErasure
 from core.stats.commands import GetStats
+from core.sync.commands import ListSyncs, RetrySyncs
 from core.users.commands import IssueLinkCode, ShowSettings, UpdateSettings
-from core.command import Actor, CampaignRef, ContactRef
-from core.echo import quoted
-from core.errors import InvalidInput
 from core.validation import OUTREACH_METHODS, clean_timezone
 
 

@@ -13,32 +13,20 @@ from zoneinfo import ZoneInfo
 
 from bot import codec
 from bot.replies import Attachment, Button, Reply, Section, and_more
-from core.echo import quoted, shorten
-from core.errors import AmbiguousContact
-from core.results import (
-    CadenceStats,
-    ContactExport,
-    DueStep,
-    DueSteps,
-    ErasurePreview,
-    ErasureResult,
-    ImportReport,
-    PlanView,
-    StrategyList,
-    StrategyResult,
-    StrategyView,
-    SyncItemView,
-    SyncList,
-    SyncRetried,
-)
+from core.cadences.commands import CadenceStats, DueStep, DueSteps, PlanView, StrategyList, StrategyResult, StrategyView
+from core.cadences.templates import PLACEHOLDER_LIST
 from core.campaigns.commands import CampaignDetail, CampaignList, CampaignResult
 from core.contacts.commands import ContactDetail, ContactList
+from core.echo import quoted, shorten
+from core.errors import AmbiguousContact
 from core.feed.commands import HomeView, Suggestions
+from core.importing.commands import ImportReport
+from core.privacy.commands import ContactExport, ErasurePreview, ErasureResult
 from core.stats.commands import StatsReport
+from core.sync.commands import SyncItemView, SyncList, SyncRetried
 from core.users.commands import ChatLinked, LinkCodeIssued
-from core.views import ActionResult, AlreadyDone, ContactView, FollowUpView, SettingsView, UserView
-from core.templates import PLACEHOLDER_LIST
 from core.validation import METHOD_LABELS, PLATFORM_NAMES
+from core.views import ActionResult, AlreadyDone, ContactView, FollowUpView, SettingsView, UserView
 
 QUICK_METHODS = ("linkedin", "email", "call")
 EMAIL_KINDS = ("email", "campaign_email")
@@ -603,7 +591,7 @@ def nudge(contact: ContactView, follow_up: FollowUpView, user: UserView) -> Repl
     return Reply(title, (contact_row(contact, " · ".join(bits)),))
 
 
-# --- Pipedrive sync (issue 6) ---------------------------------------------------------------------------
+# --- Pipedrive sync -------------------------------------------------------------------------------------
 
 SYNC_EVENTS = {"ContactWarmed": "warm lead", "MeetingRequested": "meeting requested",
                "MeetingBooked": "meeting booked", "ActivityUndone": "undone outreach"}

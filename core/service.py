@@ -19,13 +19,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from core import registry
 from core.clock import Clock, SystemClock
-from core.db import session_factory
-from core.errors import Busy, Conflict, DatabaseUnavailable, InvalidInput, PipedrivenError, UnknownUser
-from core import cadences, deliveries, housekeeping, importing, privacy, registry, sync
 from core.command import Audit
 from core.context import Context, user_view
+from core.db import session_factory
+from core.errors import Busy, Conflict, DatabaseUnavailable, InvalidInput, PipedrivenError, UnknownUser
 from core.models import ChatIdentity, ProcessedRequest, User
+from core.privacy.handlers import record_audit
 from core.settings import Settings
 from core.views import AlreadyDone, UserView
 
@@ -33,16 +34,11 @@ log = logging.getLogger(__name__)
 
 BUSY_PAUSE_SECONDS = 0.2
 
-# The feature packages whose handlers register themselves (core.registry).
-FEATURES = ("users", "contacts", "outreach", "campaigns", "feed", "stats")
+# The feature packages: importing each one's handlers registers them (core.registry).
+FEATURES = ("users", "contacts", "outreach", "campaigns", "importing", "cadences", "feed", "stats", "privacy", "sync",
+            "deliveries", "housekeeping")
 for _feature in FEATURES:
     importlib.import_module(f"core.{_feature}.handlers")
-
-# The modules not yet moved to a feature package: their handlers and audit sets.
-HANDLERS: dict[type, Any] = {**importing.HANDLERS, **privacy.HANDLERS, **deliveries.HANDLERS, **sync.HANDLERS,
-                             **cadences.HANDLERS, **housekeeping.HANDLERS}
-UNAUDITED: frozenset[type] = (privacy.READ_ONLY | deliveries.READ_ONLY | cadences.READ_ONLY | deliveries.BOOKKEEPING
-                              | sync.NOT_AUDITED | housekeeping.BOOKKEEPING)
 
 
 class Core:
@@ -57,7 +53,7 @@ class Core:
         (a platform's retry) returns `AlreadyDone` and changes nothing. A command that changes
         data is written to the audit trail in the same transaction. A command that finds what it needs busy
         is run again, in a new transaction, for up to `busy_wait_seconds`."""
-        handler = HANDLERS.get(type(command)) or registry.handler_for(command)
+        handler = registry.handler_for(command)
         deadline = time.monotonic() + self.settings.busy_wait_seconds
         while True:
             try:
@@ -74,8 +70,8 @@ class Core:
                     return AlreadyDone()
                 ctx = Context(session, self.clock, self.settings)
                 result = await handler(command, ctx)
-                if type(command) not in UNAUDITED and getattr(command, "audit", Audit.RECORDED) is Audit.RECORDED:
-                    await privacy.record_audit(ctx, command, result)
+                if command.audit is Audit.RECORDED:
+                    await record_audit(ctx, command, result)
                 return result
         except PipedrivenError:
             raise

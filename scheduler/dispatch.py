@@ -18,17 +18,12 @@ from bot import render
 from bot.conversation import Conversation
 from bot.notify import ChatTarget, DeliveryError, Notifier, PermanentDeliveryError, TemporaryDeliveryError
 from bot.replies import Reply
-from core.commands import (
-    ClaimDueDeliveries,
-    ClaimSyncNotices,
-    RecordDelivered,
-    RecordDeliveryFailure,
-    ReleaseSyncNotices,
-)
-from core.users.commands import ListChatIdentities
+from core.cadences.commands import DueSteps
+from core.deliveries.commands import ClaimDueDeliveries, DeliveryClaim, RecordDelivered, RecordDeliveryFailure
 from core.errors import DatabaseUnavailable, PipedrivenError
-from core.results import DeliveryClaim, DueSteps, SyncNotice
 from core.service import Core
+from core.sync.commands import ClaimSyncNotices, ReleaseSyncNotices, SyncNotice
+from core.users.commands import ListChatIdentities
 from scheduler.rate import DEFAULT_LIMITS, Pacer, PlatformLimits
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ There are two interval jobs and no job store: every tick asks the core what is d
 schedules live in the database (users' digest times, follow-ups) and a restart loses nothing. APScheduler only
 keeps the beat; it never decides what is due. Ticks don't overlap (`max_instances=1`), and beats missed while
 one ran long are folded into one (`coalesce`). Every hour, housekeeping trims the bookkeeping tables
-(core/housekeeping.py); any number of processes may run it.
+(core.housekeeping); any number of processes may run it.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.notify import Notifier
-from core.commands import PruneHistory
 from core.errors import PipedrivenError
+from core.housekeeping.commands import PruneHistory
 from core.service import Core
 from scheduler.dispatch import Dispatcher
 

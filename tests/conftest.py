@@ -19,13 +19,13 @@ import psycopg
 import pytest
 
 from core import db
-from core.clock import FixedClock, SystemClock
 from core.campaigns.commands import CreateCampaign
-from core.contacts.commands import AddContact
-from core.users.commands import CreateUser
+from core.clock import FixedClock, SystemClock
 from core.command import Actor
+from core.contacts.commands import AddContact
 from core.service import Core
 from core.settings import Settings
+from core.users.commands import CreateUser
 
 TEMPLATE = "pipedriven_test_template"
 _counter = itertools.count()

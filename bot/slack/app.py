@@ -23,9 +23,9 @@ from bot.slack import render
 from bot.slack.identity import PLATFORM, SlackIdentity
 from bot.slack.messenger import Messenger, Origin, RetryAfter429
 from core.errors import PipedrivenError
-from core.views import UserView
 from core.service import Core
 from core.settings import Settings
+from core.views import UserView
 
 log = logging.getLogger(__name__)
 

@@ -37,11 +37,11 @@ from bot.replies import Reply
 from bot.telegram import render
 from bot.telegram.notifier import PLATFORM, send_reply
 from bot.telegram.pacing import PacedRateLimiter
-from core.users.commands import RecallPrompt, RedeemLinkCode, RememberPrompt
 from core.errors import PipedrivenError, UnknownUser
-from core.views import AlreadyDone, UserView
 from core.service import Core
 from core.settings import Settings
+from core.users.commands import RecallPrompt, RedeemLinkCode, RememberPrompt
+from core.views import AlreadyDone, UserView
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from core.cadences.commands import PlanView
 from core.command import Actor, Command, ContactRef, Query
-from core.results import PlanView
 from core.views import ContactView, FollowUpView
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, or_, select
 
-from core import plans
+from core.cadences import plans
 from core.contacts.commands import (
     ActivityView,
     AddContact,

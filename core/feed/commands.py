@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.cadences.commands import DueStep
 from core.command import Actor, CampaignRef, Query
-from core.results import DueStep
 from core.stats.commands import StatsReport
 from core.views import ContactView, FollowUpView
 

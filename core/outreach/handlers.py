@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 
-from core import plans
+from core.cadences import plans
 from core.command import Actor
 from core.context import Context, contact_view, find_campaign, load_contact, load_user, local_text
 from core.errors import InvalidInput, NotAllowed, NotFound

@@ -20,11 +20,11 @@ from datetime import timedelta
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from core.cadences.templates import clean_signature
 from core.context import Context, load_user, settings_view, user_view
 from core.errors import Conflict, InvalidInput, UnknownUser
 from core.models import ChatIdentity, ChatLinkCode, ChatPrompt, User
 from core.registry import handles
-from core.templates import clean_signature
 from core.users.commands import (
     ChatIdentityView,
     ChatLinked,

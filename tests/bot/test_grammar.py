@@ -9,7 +9,9 @@ import pytest
 
 from bot.grammar import USAGE, VERBS, GrammarError, Help, help_text, parse
 from core.campaigns.commands import ListCampaigns
+from core.command import Actor, CampaignRef, Command, ContactRef
 from core.contacts.commands import AddContact, FindContacts, ShowContact
+from core.errors import InvalidInput
 from core.feed.commands import TodaySuggestions
 from core.outreach.commands import (
     AddNote,
@@ -23,8 +25,6 @@ from core.outreach.commands import (
 )
 from core.stats.commands import GetStats
 from core.users.commands import IssueLinkCode, ShowSettings, UpdateSettings
-from core.command import Actor, CampaignRef, Command, ContactRef
-from core.errors import InvalidInput
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=LONDON)  # a Tuesday
@@ -624,7 +624,7 @@ def test_works_with_a_fixed_offset_now():
 # --- privacy ------------------------------------------------------------------------------------------------
 
 def test_export_and_forget_name_one_contact_and_forget_only_asks():
-    from core.commands import ExportContact, PreviewErasure
+    from core.privacy.commands import ExportContact, PreviewErasure
 
     assert p("export ana@acme.com") == ExportContact(ME, ref("ana@acme.com"))
     assert p("forget 3") == PreviewErasure(ME, ref("3"))

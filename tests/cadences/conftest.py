@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from core.commands import StartCadence
-from core.outreach.commands import BookMeeting, LogOutreach, RequestMeeting
+from core.cadences.commands import StartCadence
 from core.command import Actor, ContactRef
 from core.models import ContactPlan
+from core.outreach.commands import BookMeeting, LogOutreach, RequestMeeting
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 
 from bot.console import ConsoleChat
 from bot.grammar import GrammarError, parse
-from core.commands import (
+from core.cadences.commands import (
     AddStrategyStep,
     CreateStrategy,
     EditStrategyStep,
@@ -22,9 +22,9 @@ from core.commands import (
     StartCadence,
     StopCadence,
 )
+from core.command import Actor, CampaignRef, ContactRef
 from core.outreach.commands import LogOutreach
 from core.users.commands import UpdateSettings
-from core.command import Actor, CampaignRef, ContactRef
 
 ME = Actor(7, "console")
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)

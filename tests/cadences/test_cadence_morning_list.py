@@ -8,10 +8,10 @@ import pytest
 
 from bot import codec
 from bot.console import ConsoleChat
-from core.commands import ListDueSteps, PauseCadence
+from core.cadences.commands import ListDueSteps, PauseCadence
+from core.command import Actor, ContactRef
 from core.feed.commands import TodaySuggestions
 from core.outreach.commands import FlagWarm, SetFollowUp, Snooze
-from core.command import Actor, ContactRef
 
 UTC = timezone.utc
 

@@ -5,10 +5,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from core.commands import (
+from core.cadences.commands import (
     CreateStrategy,
-    EraseContact,
-    ExportContact,
     GetCadenceStats,
     PauseCadence,
     RestartCadence,
@@ -17,10 +15,11 @@ from core.commands import (
     StopCadence,
 )
 from core.campaigns.commands import AddToCampaign, CreateCampaign
-from core.contacts.commands import ShowContact
-from core.outreach.commands import AddNote, UndoOutreach
 from core.command import Actor, CampaignRef, ContactRef
+from core.contacts.commands import ShowContact
 from core.errors import Conflict, InvalidInput, NotFound
+from core.outreach.commands import AddNote, UndoOutreach
+from core.privacy.commands import EraseContact, ExportContact
 
 UTC = timezone.utc
 

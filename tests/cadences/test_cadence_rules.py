@@ -5,11 +5,18 @@ from datetime import datetime, timezone
 
 import pytest
 
-from core.commands import AddStrategyStep, CreateStrategy, GetCadenceStats, PauseCadence, RestartCadence
+from core.cadences.commands import (
+    AddStrategyStep,
+    CreateStrategy,
+    GetCadenceStats,
+    PauseCadence,
+    RestartCadence,
+    StepStall,
+    StrategyStatsRow,
+)
+from core.command import Actor, ContactRef
 from core.feed.commands import TodaySuggestions
 from core.outreach.commands import LogOutreach
-from core.command import Actor, ContactRef
-from core.results import StepStall, StrategyStatsRow
 from core.service import Core
 from core.settings import Settings
 

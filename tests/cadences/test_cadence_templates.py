@@ -4,7 +4,7 @@ and templates refused when saved (an unknown placeholder, attempted code) with n
 import pytest
 from sqlalchemy import func, select
 
-from core.commands import (
+from core.cadences.commands import (
     AddStrategyStep,
     CreateStrategy,
     EditStrategyStep,
@@ -13,11 +13,11 @@ from core.commands import (
     RemoveStrategyStep,
     ShowStrategy,
 )
-from core.users.commands import UpdateSettings
+from core.cadences.templates import MESSAGE_MAX, SUBJECT_MAX, clean_template, render
 from core.command import Actor
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from core.models import StrategyStep
-from core.templates import MESSAGE_MAX, SUBJECT_MAX, clean_template, render
+from core.users.commands import UpdateSettings
 
 
 async def step_rows(core) -> int:

@@ -7,9 +7,9 @@ import pytest
 
 from bot.console import ConsoleChat
 from core.campaigns.commands import AddContactToCampaign, ShowCampaign
-from core.outreach.commands import BookMeeting, LogOutreach, RequestMeeting
 from core.command import Actor, CampaignRef, ContactRef
 from core.errors import NotFound
+from core.outreach.commands import BookMeeting, LogOutreach, RequestMeeting
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ import pytest
 
 from csvfiles import csv_bytes
 from core.campaigns.commands import AddToCampaign
+from core.command import Actor, CampaignRef, ContactRef
 from core.contacts.commands import FindContacts
 from core.outreach.commands import BookMeeting, LogOutreach
-from core.command import Actor, CampaignRef, ContactRef
 
 
 @pytest.fixture

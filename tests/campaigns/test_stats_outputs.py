@@ -26,9 +26,9 @@ from bot.conversation import Conversation
 from bot.export import stats_csv
 from csvfiles import csv_bytes
 from core.campaigns.commands import AddToCampaign
-from core.outreach.commands import AddNote, BookMeeting, LogOutreach, RequestMeeting
 from core.command import Actor, CampaignRef, ContactRef
 from core.csvwriter import safe_cell
+from core.outreach.commands import AddNote, BookMeeting, LogOutreach, RequestMeeting
 from core.stats.commands import StatsReport, StatsRow
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

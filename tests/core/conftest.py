@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from core.outreach.commands import LogOutreach
 from core.command import Actor, ContactRef
+from core.outreach.commands import LogOutreach
 
 
 @pytest.fixture

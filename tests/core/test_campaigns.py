@@ -46,9 +46,9 @@ async def test_the_list_shows_live_campaigns_first_with_their_size_and_hides_clo
 
 async def test_a_campaign_name_fragment_matching_several_says_so(core, gt):
     from core.campaigns.commands import CreateCampaign
-    from core.feed.commands import TodaySuggestions
     from core.command import Actor, CampaignRef
     from core.errors import InvalidInput
+    from core.feed.commands import TodaySuggestions
 
     for name in ("Fintech Q1", "Fintech Q2"):
         await core.execute(CreateCampaign(Actor(gt.id), name))

@@ -5,11 +5,11 @@ from datetime import timedelta
 import pytest
 
 from core.campaigns.commands import AddToCampaign
+from core.command import Actor, CampaignRef, ContactRef
 from core.contacts.commands import AddContact, FindContacts, ShowContact, UpdateContact
+from core.errors import AmbiguousContact, Conflict, InvalidInput, NotFound
 from core.feed.commands import TodaySuggestions
 from core.outreach.commands import LogOutreach, SetFollowUp
-from core.command import Actor, CampaignRef, ContactRef
-from core.errors import AmbiguousContact, Conflict, InvalidInput, NotFound
 
 # --- add ------------------------------------------------------------------------------------------------
 

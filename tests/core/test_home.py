@@ -2,9 +2,9 @@
 
 from datetime import datetime, timedelta, timezone
 
+from core.command import Actor, ContactRef
 from core.feed.commands import ShowHome
 from core.outreach.commands import LogOutreach, RequestMeeting, SetFollowUp
-from core.command import Actor, ContactRef
 
 
 async def test_home_shows_todays_list_due_follow_ups_and_only_the_users_own_month(core, make, clock):

@@ -4,9 +4,9 @@ import asyncio
 
 from sqlalchemy import func, select
 
-from core.outreach.commands import LogOutreach
 from core.command import Actor, ContactRef
 from core.models import Activity
+from core.outreach.commands import LogOutreach
 from core.views import ActionResult, AlreadyDone
 
 

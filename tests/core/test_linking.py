@@ -2,9 +2,9 @@
 
 import pytest
 
-from core.users.commands import IssueLinkCode, RecallPrompt, RedeemLinkCode, RememberPrompt
 from core.command import Actor
 from core.errors import InvalidInput
+from core.users.commands import IssueLinkCode, RecallPrompt, RedeemLinkCode, RememberPrompt
 from core.users.handlers import PROMPT_TTL
 
 

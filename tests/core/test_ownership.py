@@ -5,7 +5,10 @@ from datetime import date, timedelta
 import pytest
 
 from core.campaigns.commands import AddToCampaign, CreateCampaign, ListCampaigns, UpdateCampaign
+from core.command import Actor, CampaignRef, ContactRef
 from core.contacts.commands import FindContacts, ShowContact, UpdateContact
+from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from core.models import Activity, CampaignContact, Contact, FollowUp, OutboxMessage
 from core.outreach.commands import (
     AddNote,
     BookMeeting,
@@ -17,9 +20,6 @@ from core.outreach.commands import (
     Snooze,
 )
 from core.stats.commands import GetStats
-from core.command import Actor, CampaignRef, ContactRef
-from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from core.models import Activity, CampaignContact, Contact, FollowUp, OutboxMessage
 
 LATER = timedelta(days=2)
 

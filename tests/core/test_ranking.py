@@ -6,10 +6,10 @@ from decimal import Decimal
 import pytest
 
 from core.campaigns.commands import AddToCampaign, UpdateCampaign
-from core.feed.commands import TodaySuggestions
-from core.outreach.commands import AddNote, SetFollowUp, Snooze
 from core.command import Actor, CampaignRef, ContactRef
 from core.errors import InvalidInput, NotFound
+from core.feed.commands import TodaySuggestions
+from core.outreach.commands import AddNote, SetFollowUp, Snooze
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
+from core.command import Actor, ContactRef
 from core.feed.commands import TodaySuggestions
 from core.outreach.commands import LogOutreach
-from core.command import Actor, ContactRef
 
 
 async def test_log_outreach_updates_last_contacted(core, make, clock):

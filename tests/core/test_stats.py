@@ -17,10 +17,10 @@ from datetime import datetime, timezone
 import pytest
 
 from core.campaigns.commands import AddToCampaign
-from core.outreach.commands import AddNote, BookMeeting, LogOutreach, RequestMeeting
-from core.stats.commands import GetStats
 from core.command import Actor, CampaignRef, ContactRef
 from core.errors import InvalidInput, NotFound
+from core.outreach.commands import AddNote, BookMeeting, LogOutreach, RequestMeeting
+from core.stats.commands import GetStats
 
 
 def day(n: int) -> datetime:

@@ -5,10 +5,10 @@ from datetime import timedelta
 import pytest
 
 from core.campaigns.commands import AddToCampaign
-from core.outreach.commands import AddNote, LogOutreach, RequestMeeting, SetFollowUp, UndoOutreach
 from core.command import Actor, CampaignRef, ContactRef
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.models import Activity, CampaignContact, Contact, FollowUp
+from core.outreach.commands import AddNote, LogOutreach, RequestMeeting, SetFollowUp, UndoOutreach
 
 
 @pytest.fixture

@@ -17,11 +17,11 @@ from sqlalchemy import update
 
 from core import db
 from core.campaigns.commands import AddToCampaign, CreateCampaign
+from core.command import Actor, CampaignRef, ContactRef
 from core.contacts.commands import FindContacts
+from core.models import Contact, OutboxMessage
 from core.outreach.commands import AddNote, BookMeeting, FlagWarm, LogOutreach, RequestMeeting, SetFollowUp
 from core.stats.commands import GetStats
-from core.command import Actor, CampaignRef, ContactRef
-from core.models import Contact, OutboxMessage
 
 ZOE = {
     "name": "Zoë Quartermaine",

@@ -8,13 +8,13 @@ from sqlalchemy import select
 from bot.console import ConsoleChat
 from bot.conversation import Conversation
 from core import db
-from core.commands import EraseContact, ListAudit
 from core.campaigns.commands import AddToCampaign, CreateCampaign
-from core.outreach.commands import LogOutreach
-from core.users.commands import LinkChatIdentity, UpdateSettings
 from core.command import Actor, CampaignRef, ContactRef
 from core.errors import NotFound, UnknownUser
 from core.models import Activity, AuditEntry, Contact
+from core.outreach.commands import LogOutreach
+from core.privacy.commands import EraseContact, ListAudit
+from core.users.commands import LinkChatIdentity, UpdateSettings
 
 
 async def trail(core) -> list[AuditEntry]:

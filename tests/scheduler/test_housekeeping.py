@@ -1,4 +1,4 @@
-"""Housekeeping (core/housekeeping.py): old idempotency keys and finished deliveries go; nothing that still
+"""Housekeeping (core.housekeeping): old idempotency keys and finished deliveries go; nothing that still
 prevents a repeat does, and nothing is ever sent twice because of it."""
 
 from datetime import datetime, timedelta
@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.notify import TemporaryDeliveryError
-from core.commands import PruneHistory, StartCadence
-from core.outreach.commands import CompleteFollowUp, FlagWarm, SetFollowUp
+from core.cadences.commands import StartCadence
 from core.command import ContactRef
+from core.housekeeping.commands import PruneHistory
 from core.models import Delivery, FollowUp, ProcessedRequest
+from core.outreach.commands import CompleteFollowUp, FlagWarm, SetFollowUp
 from core.views import AlreadyDone
 from scheduler.service import SchedulerService
 from tests.conftest import actor

@@ -2,9 +2,9 @@
 
 import asyncio
 
-from core.commands import StartCadence
-from core.outreach.commands import Snooze
+from core.cadences.commands import StartCadence
 from core.command import Actor, ContactRef
+from core.outreach.commands import Snooze
 from scheduler.dispatch import Dispatcher
 
 

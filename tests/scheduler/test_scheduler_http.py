@@ -3,7 +3,7 @@
 import pytest
 
 from bench.fake_telegram import FakeTelegram, HttpTelegramNotifier
-from core.commands import ListDeliveryProblems
+from core.deliveries.commands import ListDeliveryProblems
 from scheduler.dispatch import Dispatcher
 
 

@@ -5,8 +5,8 @@ import asyncio
 from sqlalchemy import select
 
 from bot.notify import TemporaryDeliveryError
-from core.users.commands import LinkChatIdentity
 from core.models import OutboxMessage
+from core.users.commands import LinkChatIdentity
 from scheduler.dispatch import Dispatcher
 
 NOTICE = "Pipedrive refused the API token. Ask an admin to check it, then say `sync retry all`."

@@ -1,6 +1,6 @@
 """The scheduler's digest through the real Slack notifier, to the fake Web API over HTTP."""
 
-from core.commands import ListDeliveryProblems
+from core.deliveries.commands import ListDeliveryProblems
 from core.users.commands import LinkChatIdentity
 from scheduler.dispatch import Dispatcher
 

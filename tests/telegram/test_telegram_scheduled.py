@@ -2,9 +2,9 @@
 
 from datetime import timedelta
 
-from core.commands import ListDeliveryProblems
-from core.outreach.commands import SetFollowUp
 from core.command import ContactRef
+from core.deliveries.commands import ListDeliveryProblems
+from core.outreach.commands import SetFollowUp
 from scheduler.dispatch import Dispatcher
 from tests.conftest import actor
 
