@@ -50,9 +50,9 @@ class Core:
 
     async def execute(self, command: Any, *, idempotency_key: str | None = None) -> Any:
         """Run `command` in one transaction. With an idempotency key, a second delivery of the same request
-        (a platform's retry) returns `AlreadyDone` and changes nothing. A command that changes
-        data is written to the audit trail in the same transaction. A command that finds what it needs busy
-        is run again, in a new transaction, for up to `busy_wait_seconds`."""
+        (a platform's retry) returns `AlreadyDone` and changes nothing. The command is written to the audit
+        trail in the same transaction unless its class says otherwise (core.command.Audit). A command that finds
+        what it needs busy is run again, in a new transaction, for up to `busy_wait_seconds`."""
         handler = registry.handler_for(command)
         deadline = time.monotonic() + self.settings.busy_wait_seconds
         while True:
