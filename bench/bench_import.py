@@ -28,8 +28,10 @@ import psycopg
 from bench.common import Figure, bench_database, figure, machine, repeated
 from core import db
 from core.clock import FixedClock
-from core.commands import Actor, CreateUser, ImportContacts
+from core.command import Actor
+from core.importing.commands import ImportContacts
 from core.service import Core
+from core.users.commands import CreateUser
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
 FIRST = ("ana", "BO", "Cara", "dev", "Eve", "FINN", "gia", "Hugo", "ivy", "Jan")

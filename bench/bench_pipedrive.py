@@ -26,10 +26,13 @@ from sqlalchemy import func, select
 from bench.common import Figure, bench_database, figure, machine, medians, percentile, repeated, summary
 from bot.conversation import Conversation
 from core import db
-from core.commands import AddContact, BookMeeting, ContactRef, CreateUser, FlagWarm, LogOutreach, Actor
+from core.command import Actor, ContactRef
+from core.contacts.commands import AddContact
 from core.models import OutboxMessage
+from core.outreach.commands import BookMeeting, FlagWarm, LogOutreach
 from core.service import Core
 from core.settings import Settings
+from core.users.commands import CreateUser
 from pipedrive.worker import SyncService, SyncWorker
 from tests.pipedrive.fake_pipedrive import FakePipedrive
 

@@ -21,9 +21,11 @@ import psycopg
 from sqlalchemy import select
 
 from bench.common import Figure, bench_database, figure, machine, percentile, repeated, summary
-from core import db, ranking
+from core import db
 from core.clock import FixedClock
-from core.commands import Actor, TodaySuggestions
+from core.command import Actor
+from core.feed import ranking
+from core.feed.commands import TodaySuggestions
 from core.models import CampaignContact, Campaign, Contact, FollowUp
 from core.service import Core
 
@@ -58,7 +60,8 @@ def populate(url: str, users: int, contacts: int, activities: int) -> None:
                         SELECT 1 + (random() * (SELECT max(id) - 1 FROM contacts))::int, 1 + g %% %s,
                                'email', 'email', %s::timestamptz - (random() * 365) * interval '1 day'
                           FROM generate_series(1, %s) g""", (users, NOW, activities))
-        # ~5% of contacts follow a cadence (core.plans), their current step due within five days either way.
+        # ~5% of contacts follow a cadence (core.cadences.plans), their current step due within five days either
+        # way.
         conn.execute("""INSERT INTO contact_plans (contact_id, user_id, strategy_id, status, current_step,
                                                    started_at, step_due_at)
                         SELECT k.id, k.owner_id, s.id, CASE WHEN k.step > 1 THEN 'in_progress' ELSE 'not_started' END,

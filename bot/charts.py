@@ -11,7 +11,7 @@ import io
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from core.results import StatsReport
+from core.stats.commands import StatsReport
 
 FUNNEL = (("outreach", "Outreach", "#4C78A8"), ("meetings_requested", "Meetings requested", "#F2A541"),
           ("meetings_booked", "Meetings booked", "#54A24B"))

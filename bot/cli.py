@@ -16,22 +16,15 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 
 from bot.bootstrap import configure_logging, migrate, open_core
-from core import db, housekeeping
-from core.commands import (
-    Actor,
-    ContactRef,
-    CreateUser,
-    EraseContact,
-    ExportContact,
-    IssueLinkCode,
-    ListAudit,
-    ListDeliveryProblems,
-    ListUsers,
-    PreviewErasure,
-    PruneHistory,
-)
+from core import db
+from core.command import Actor, ContactRef
+from core.deliveries.commands import ListDeliveryProblems
 from core.errors import DatabaseUnavailable, PipedrivenError
+from core.housekeeping.commands import PruneHistory
+from core.housekeeping.handlers import DELIVERY_RETENTION, PROCESSED_REQUEST_RETENTION
+from core.privacy.commands import EraseContact, ExportContact, ListAudit, PreviewErasure
 from core.settings import Settings
+from core.users.commands import CreateUser, IssueLinkCode, ListUsers
 
 log = logging.getLogger("pipedriven")
 
@@ -70,8 +63,8 @@ def cmd_db(args, settings: Settings) -> int:
             pruned = await core.execute(PruneHistory())
             keys = "request key" if pruned.requests == 1 else "request keys"
             deliveries = "finished delivery" if pruned.deliveries == 1 else "finished deliveries"
-            print(f"Removed {pruned.requests} {keys} older than {housekeeping.PROCESSED_REQUEST_RETENTION.days} "
-                  f"days and {pruned.deliveries} {deliveries} older than {housekeeping.DELIVERY_RETENTION.days} "
+            print(f"Removed {pruned.requests} {keys} older than {PROCESSED_REQUEST_RETENTION.days} "
+                  f"days and {pruned.deliveries} {deliveries} older than {DELIVERY_RETENTION.days} "
                   f"days.")
 
         _with_core(settings, prune)
@@ -204,8 +197,8 @@ def cmd_campaigns(args, settings: Settings) -> int:
     from bot.console import render_text
     from bot.grammar import Help, help_text, parse
     from bot.render import result
+    from core.campaigns.commands import ListCampaigns
     from core.clock import SystemClock
-    from core.commands import ListCampaigns
 
     async def body(core):
         if not args.as_email:
@@ -230,7 +223,16 @@ def cmd_campaigns(args, settings: Settings) -> int:
 def cmd_cadences(args, settings: Settings) -> int:
     """The chat's `cadence` commands for scripts and set-up; acting as a user (--as) where one is needed."""
     from bot import render
-    from core import commands as c
+    from core.cadences.commands import (
+        AddStrategyStep,
+        CreateStrategy,
+        GetCadenceStats,
+        ListDueSteps,
+        ListStrategies,
+        ShowStrategy,
+        StartCadence,
+    )
+    from core.command import CampaignRef, ContactRef
 
     async def body(core):
         user = await core.user_by_email(args.as_email) if args.as_email else None
@@ -238,15 +240,15 @@ def cmd_cadences(args, settings: Settings) -> int:
             raise CliError(f"`cadences {args.cadences_command}` acts as a user: add --as EMAIL")
         actor = Actor(user.id if user else 0, "cli")
         command = {
-            "list": lambda: c.ListStrategies(actor),
-            "show": lambda: c.ShowStrategy(actor, args.name),
-            "new": lambda: c.CreateStrategy(actor, args.name, args.description),
-            "add-step": lambda: c.AddStrategyStep(actor, args.name, args.days, args.kind, args.subject,
-                                                  args.message),
-            "start": lambda: c.StartCadence(actor, args.name, contact=args.contact and c.ContactRef.of(args.contact),
-                                            campaign=args.campaign and c.CampaignRef.of(args.campaign)),
-            "due": lambda: c.ListDueSteps(actor),
-            "stats": lambda: c.GetCadenceStats(actor),
+            "list": lambda: ListStrategies(actor),
+            "show": lambda: ShowStrategy(actor, args.name),
+            "new": lambda: CreateStrategy(actor, args.name, args.description),
+            "add-step": lambda: AddStrategyStep(actor, args.name, args.days, args.kind, args.subject,
+                                                args.message),
+            "start": lambda: StartCadence(actor, args.name, contact=args.contact and ContactRef.of(args.contact),
+                                          campaign=args.campaign and CampaignRef.of(args.campaign)),
+            "due": lambda: ListDueSteps(actor),
+            "stats": lambda: GetCadenceStats(actor),
         }[args.cadences_command]()
         result = await core.execute(command)
         if args.cadences_command == "stats":
@@ -266,7 +268,8 @@ def cmd_import(args, settings: Settings) -> int:
     from tqdm import tqdm
 
     from bot.render import import_summary
-    from core.commands import CampaignRef, ImportContacts
+    from core.command import CampaignRef
+    from core.importing.commands import ImportContacts
 
     async def body(core):
         user = await core.user_by_email(args.user)
@@ -304,7 +307,7 @@ def _write_private(path: str, text: str) -> None:
 
 
 def cmd_contacts(args, settings: Settings) -> int:
-    from core.privacy import export_csv, export_json
+    from core.privacy.handlers import export_csv, export_json
 
     async def export(core):
         result = await core.execute(ExportContact(await _operator(core, args.by), _person(args.person),
@@ -376,7 +379,7 @@ def cmd_audit(args, settings: Settings) -> int:
 def cmd_sync(args, settings: Settings) -> int:
     """`sync status`: everyone's Pipedrive syncs (or one user's); `sync retry ID... | --all`: queue failed ones."""
     from bot.render import sync_text
-    from core.commands import ListSyncs, RetrySyncs
+    from core.sync.commands import ListSyncs, RetrySyncs
 
     async def body(core):
         actor = Actor((await core.user_by_email(args.as_email)).id, "cli") if args.as_email else None
@@ -397,7 +400,7 @@ def cmd_pipedrive_token(args, settings: Settings) -> int:
     import getpass
 
     from core import encryption
-    from core.commands import SetPipedriveToken
+    from core.sync.commands import SetPipedriveToken
 
     token = None
     if not args.clear:
@@ -417,7 +420,7 @@ def cmd_secrets(args, settings: Settings) -> int:
     """`secrets new-key`: a fresh key for PIPEDRIVEN_SECRET_KEY; `secrets rotate`: every stored secret encrypted
     again with its first key (plain-text ones from before encryption too)."""
     from core import encryption
-    from core.commands import RotateSecrets
+    from core.sync.commands import RotateSecrets
 
     if args.secrets_command == "new-key":
         print(encryption.new_key())

@@ -14,18 +14,34 @@ from bot import codec, render
 from bot.grammar import Help, help_text, parse
 from bot.replies import Prompt, Reply
 from bot.when import parse_when
-from core import commands as c
+from core.cadences.commands import PauseCadence, RestartCadence, ResumeCadence, StopCadence
+from core.command import Actor, ContactRef
+from core.contacts.commands import ShowContact
 from core.echo import quoted
 from core.errors import AmbiguousContact, PipedrivenError, UnknownUser
-from core.importing import check_upload_size, import_upload
-from core.results import AlreadyDone, UserView
+from core.feed.commands import ShowHome, TodaySuggestions
+from core.importing.uploads import check_upload_size, import_upload
+from core.outreach.commands import (
+    AddNote,
+    BookMeeting,
+    CompleteFollowUp,
+    FlagWarm,
+    LogOutreach,
+    RequestMeeting,
+    SetFollowUp,
+    Snooze,
+    UndoOutreach,
+)
+from core.privacy.commands import EraseContact
 from core.service import Core
+from core.users.commands import RecallPrompt, RedeemLinkCode, RememberPrompt
+from core.views import AlreadyDone, UserView
 
 log = logging.getLogger(__name__)
 
 # The buttons on a contact's row that act on its cadence plan.
-_PLAN_CONTROLS = {"cpause": c.PauseCadence, "cresume": c.ResumeCadence, "crestart": c.RestartCadence,
-                  "cstop": c.StopCadence}
+_PLAN_CONTROLS = {"cpause": PauseCadence, "cresume": ResumeCadence, "crestart": RestartCadence,
+                  "cstop": StopCadence}
 
 SOMETHING_WENT_WRONG = "Something went wrong on my side and nothing was saved. Please try again in a moment."
 # What a shared file must look like to be imported: a CSV (or TSV) by its name or by the type the platform
@@ -58,8 +74,8 @@ class Conversation:
         """IMPORT_MAX_UPLOAD_BYTES: the largest file `handle_file` takes."""
         return self.core.settings.import_max_upload_bytes
 
-    def actor(self, user: UserView) -> c.Actor:
-        return c.Actor(user.id, self.platform)
+    def actor(self, user: UserView) -> Actor:
+        return Actor(user.id, self.platform)
 
     async def identify(self, external_user_id: str) -> UserView | None:
         """The user who linked this platform account, or None when nobody did."""
@@ -73,7 +89,7 @@ class Conversation:
         """Link this platform account to whoever was given `code` (`settings link telegram`, `pipedriven users
         link`): the welcome, or None for a redelivery already answered. A code that doesn't link raises
         PipedrivenError saying why."""
-        linked = await self.core.execute(c.RedeemLinkCode(code, self.platform, external_user_id, dm_channel),
+        linked = await self.core.execute(RedeemLinkCode(code, self.platform, external_user_id, dm_channel),
                                          idempotency_key=idempotency_key)
         if isinstance(linked, AlreadyDone):
             return None
@@ -113,13 +129,13 @@ class Conversation:
     async def remember_prompt(self, user: UserView, chat: str, message: str, prompt: Prompt) -> None:
         """The platform showed `prompt` as message `message` in `chat`: kept in the database, so that the reply to
         that message finds the button it answers, after a restart too."""
-        await self.core.execute(c.RememberPrompt(self.actor(user), chat, message, prompt.data))
+        await self.core.execute(RememberPrompt(self.actor(user), chat, message, prompt.data))
 
     async def handle_reply(self, user: UserView, text: str, chat: str, replied_to: str, *,
                            idempotency_key: str | None = None) -> Reply:
         """Text typed in reply to message `replied_to` of `chat`: the answer to the prompt remembered there (see
         `remember_prompt`), else an ordinary message."""
-        data = await self.core.execute(c.RecallPrompt(self.actor(user), chat, replied_to))
+        data = await self.core.execute(RecallPrompt(self.actor(user), chat, replied_to))
         if data:
             return await self.handle_button(user, data, answer=text, idempotency_key=idempotency_key)
         return await self.handle_text(user, text, idempotency_key=idempotency_key)
@@ -154,48 +170,48 @@ class Conversation:
 
     async def digest(self, user: UserView) -> Reply | None:
         """The morning list, or None when there is nothing to suggest."""
-        result = await self.core.execute(c.TodaySuggestions(self.actor(user)))
+        result = await self.core.execute(TodaySuggestions(self.actor(user)))
         if not result.items:
             return None
         return render.suggestions(result, header=f"☀️ Good morning {user.name.split()[0]}! Who to contact today:")
 
     async def home(self, user: UserView) -> Reply:
         """The user's overview: today's list, follow-ups due today and their numbers this month."""
-        return await self._run(user, c.ShowHome(self.actor(user)))
+        return await self._run(user, ShowHome(self.actor(user)))
 
     async def _run(self, user: UserView, command, idempotency_key: str | None = None) -> Reply:
         result = await self.core.execute(command, idempotency_key=idempotency_key)
         return render.result(result, user)
 
     async def _button_command(self, user: UserView, button: codec.ButtonData, answer: str | None):
-        ref = c.ContactRef(id=button.contact_id)
+        ref = ContactRef(id=button.contact_id)
         actor = self.actor(user)
         verb, arg = button.verb, button.arg
         if verb == "log":
-            return c.LogOutreach(actor, ref, arg or "")
+            return LogOutreach(actor, ref, arg or "")
         if verb == "warm":
-            return c.FlagWarm(actor, ref)
+            return FlagWarm(actor, ref)
         if verb == "mreq":
-            return c.RequestMeeting(actor, ref)
+            return RequestMeeting(actor, ref)
         if verb == "done":
-            return c.CompleteFollowUp(actor, ref)
+            return CompleteFollowUp(actor, ref)
         if verb == "show":
-            return c.ShowContact(actor, ref)
+            return ShowContact(actor, ref)
         if verb in _PLAN_CONTROLS:
             return _PLAN_CONTROLS[verb](actor, ref)
         if verb == "undo":
             if not (arg or "").isdigit() or len(arg) > 18:
                 raise codec.BadButton()
-            return c.UndoOutreach(actor, ref, int(arg))
+            return UndoOutreach(actor, ref, int(arg))
         if verb == "forget":
-            return c.EraseContact(actor, ref)
+            return EraseContact(actor, ref)
         if verb == "more":
-            detail = await self.core.execute(c.ShowContact(actor, ref))
+            detail = await self.core.execute(ShowContact(actor, ref))
             return render.more_menu(detail.contact, detail.plan)
         if verb == "note":
             if answer is None:
                 return await self._ask(actor, ref, "note", "Type the note for {name}:")
-            return c.AddNote(actor, ref, answer)
+            return AddNote(actor, ref, answer)
         when_text = arg or answer
         if verb in ("mbook", "remind", "snooze") and when_text is None:
             question = {"mbook": "When is the meeting with {name}? (e.g. tomorrow 10:00, 2026-12-01 14:30)",
@@ -204,11 +220,11 @@ class Conversation:
             return await self._ask(actor, ref, verb, question)
         at = self._when(user, when_text)
         if verb == "mbook":
-            return c.BookMeeting(actor, ref, at=at)
+            return BookMeeting(actor, ref, at=at)
         if verb == "remind":
-            return c.SetFollowUp(actor, ref, at)
+            return SetFollowUp(actor, ref, at)
         if verb == "snooze":
-            return c.Snooze(actor, ref, at)
+            return Snooze(actor, ref, at)
         raise codec.BadButton()
 
     def _when(self, user: UserView, text: str) -> datetime:
@@ -220,8 +236,8 @@ class Conversation:
             at = parse_when(text, self.now_for(user))
         return at.astimezone(timezone.utc)
 
-    async def _ask(self, actor: c.Actor, ref: c.ContactRef, verb: str, question: str) -> Reply:
-        detail = await self.core.execute(c.ShowContact(actor, ref))  # checks the user may touch it
+    async def _ask(self, actor: Actor, ref: ContactRef, verb: str, question: str) -> Reply:
+        detail = await self.core.execute(ShowContact(actor, ref))  # checks the user may touch it
         name = detail.contact.name
         return Reply(question.format(name=name), prompt=Prompt(question.format(name=name),
                                                                 codec.encode(verb, detail.contact.id)),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.csvwriter import write_csv
-from core.results import StatsReport
+from core.stats.commands import StatsReport
 
 HEADER = ("group", "key", "outreach", "meetings_requested", "meetings_booked", "conversion", "period",
           "campaign")

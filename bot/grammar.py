@@ -16,54 +16,42 @@ from datetime import datetime, timezone
 from zoneinfo import available_timezones
 
 from bot.when import WEEKDAYS, WHEN_FORMS, WhenError, parse_period, parse_time, parse_when, split_when
-from core.commands import (
-    Actor,
-    AddContact,
-    AddContactToCampaign,
-    AddNote,
+from core.cadences.commands import (
     AddStrategyStep,
-    BookMeeting,
-    CampaignRef,
-    ChooseDigestPlatform,
-    CompleteFollowUp,
-    ContactRef,
-    CreateCampaign,
     CreateStrategy,
     EditStrategyStep,
-    ExportContact,
-    FindContacts,
-    FlagWarm,
     GetCadenceStats,
-    GetStats,
-    IssueLinkCode,
-    ListCampaigns,
     ListDueSteps,
     ListStrategies,
-    ListSyncs,
-    LogOutreach,
     PauseCadence,
-    PauseDigests,
-    PreviewErasure,
     RemoveStrategyStep,
-    RequestMeeting,
     RestartCadence,
     ResumeCadence,
-    ResumeDigests,
-    RetrySyncs,
-    SetFollowUp,
-    ShowCampaign,
-    ShowContact,
-    ShowSettings,
     ShowStrategy,
-    Snooze,
     StartCadence,
     StopCadence,
-    TodaySuggestions,
-    UpdateCampaign,
-    UpdateSettings,
 )
+from core.campaigns.commands import AddContactToCampaign, CreateCampaign, ListCampaigns, ShowCampaign, UpdateCampaign
+from core.command import Actor, CampaignRef, ContactRef
+from core.contacts.commands import AddContact, FindContacts, ShowContact
+from core.deliveries.commands import ChooseDigestPlatform, PauseDigests, ResumeDigests
 from core.echo import quoted
 from core.errors import InvalidInput
+from core.feed.commands import TodaySuggestions
+from core.outreach.commands import (
+    AddNote,
+    BookMeeting,
+    CompleteFollowUp,
+    FlagWarm,
+    LogOutreach,
+    RequestMeeting,
+    SetFollowUp,
+    Snooze,
+)
+from core.privacy.commands import ExportContact, PreviewErasure
+from core.stats.commands import GetStats
+from core.sync.commands import ListSyncs, RetrySyncs
+from core.users.commands import IssueLinkCode, ShowSettings, UpdateSettings
 from core.validation import OUTREACH_METHODS, clean_timezone
 
 

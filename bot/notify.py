@@ -15,8 +15,11 @@ from typing import Protocol
 from bot import render
 from bot.conversation import Conversation
 from bot.replies import Reply
-from core.results import ChatIdentityView, DeliveryClaim, DueSteps, SyncNotice
+from core.cadences.commands import DueSteps
+from core.deliveries.commands import DeliveryClaim
 from core.service import Core
+from core.sync.commands import SyncNotice
+from core.users.commands import ChatIdentityView
 from scheduler.ports import PermanentDeliveryError, TemporaryDeliveryError
 
 # The errors are the scheduler's; they are named here too, beside the Notifier that raises them.

@@ -13,42 +13,20 @@ from zoneinfo import ZoneInfo
 
 from bot import codec
 from bot.replies import Attachment, Button, Reply, Section, and_more
+from core.cadences.commands import CadenceStats, DueStep, DueSteps, PlanView, StrategyList, StrategyResult, StrategyView
+from core.cadences.templates import PLACEHOLDER_LIST
+from core.campaigns.commands import CampaignDetail, CampaignList, CampaignResult
+from core.contacts.commands import ContactDetail, ContactList
 from core.echo import quoted, shorten
 from core.errors import AmbiguousContact
-from core.results import (
-    ActionResult,
-    AlreadyDone,
-    CadenceStats,
-    CampaignDetail,
-    CampaignList,
-    CampaignResult,
-    ChatLinked,
-    ContactDetail,
-    ContactExport,
-    ContactList,
-    ContactView,
-    DueStep,
-    DueSteps,
-    ErasurePreview,
-    ErasureResult,
-    FollowUpView,
-    HomeView,
-    ImportReport,
-    LinkCodeIssued,
-    PlanView,
-    SettingsView,
-    StatsReport,
-    StrategyList,
-    StrategyResult,
-    StrategyView,
-    Suggestions,
-    SyncItemView,
-    SyncList,
-    SyncRetried,
-    UserView,
-)
-from core.templates import PLACEHOLDER_LIST
+from core.feed.commands import HomeView, Suggestions
+from core.importing.commands import ImportReport
+from core.privacy.commands import ContactExport, ErasurePreview, ErasureResult
+from core.stats.commands import StatsReport
+from core.sync.commands import SyncItemView, SyncList, SyncRetried
+from core.users.commands import ChatLinked, LinkCodeIssued
 from core.validation import METHOD_LABELS, PLATFORM_NAMES
+from core.views import ActionResult, AlreadyDone, ContactView, FollowUpView, SettingsView, UserView
 
 QUICK_METHODS = ("linkedin", "email", "call")
 EMAIL_KINDS = ("email", "campaign_email")

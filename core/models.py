@@ -84,7 +84,7 @@ class User(Base):
     created_at: Mapped[datetime] = _now()
     # Cadences: how the user signs a message; `{{user.signature}}` in a step's template (the name when unset).
     signature: Mapped[str | None] = mapped_column(Text)
-    # --- Pipedrive sync (issue 6) ---
+    # --- Pipedrive sync ---
     # The user's own Pipedrive API token, encrypted (core/encryption.py); when set it is used instead of the
     # company's PIPEDRIVE_API_TOKEN.
     pipedrive_api_token: Mapped[str | None] = mapped_column(Text)
@@ -125,7 +125,7 @@ class Contact(Base):
         CheckConstraint("past_business >= 0", name="past_business"),
         Index("uq_contacts_owner_id_email", "owner_id", text("lower(email)"), unique=True,
               postgresql_where=text("email IS NOT NULL")),
-        # Covers the ranking's scan of a bank (core.ranking): read from the index alone.
+        # Covers the ranking's scan of a bank (core.feed.ranking): read from the index alone.
         Index("ix_contacts_owner_id_last_contacted_at", "owner_id", "last_contacted_at",
               postgresql_include=["warmness", "past_business", "id"]),
     )
@@ -220,7 +220,7 @@ class Activity(Base):
     pipedrive_activity_id: Mapped[int | None] = mapped_column(BigInteger)
     sync_state: Mapped[str] = mapped_column(String(10), server_default="none")
 
-    # --- undo (core/undo.py) ---
+    # --- undo (core.outreach) ---
     # The contact's last_contacted_at before this activity touched it, so that an undo can put it back
     # even when it came from somewhere other than an activity (an import).
     previous_contacted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -268,7 +268,7 @@ class OutboxMessage(Base):
     __table_args__ = (
         CheckConstraint(_in("status", OUTBOX_STATUSES), name="status"),
         Index("ix_outbox_ready", "next_attempt_at", postgresql_where=text("status IN ('pending', 'processing')")),
-        Index("ix_outbox_user_id_id", "user_id", "id"),  # Pipedrive sync (issue 6): a user's `sync` list
+        Index("ix_outbox_user_id_id", "user_id", "id"),  # Pipedrive sync: a user's `sync` list
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -282,7 +282,7 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = _now()
     updated_at: Mapped[datetime] = _now()
-    # --- Pipedrive sync (issue 6) ---
+    # --- Pipedrive sync ---
     # A worker's claim on a 'processing' row runs out at this moment (a crashed worker's row is taken again).
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # A failure only a person can fix (a bad token, a missing field): the sentence owed to the acting user,
@@ -332,7 +332,7 @@ class ChatPrompt(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
-# --- privacy: the audit trail and the record of erasures (core/privacy.py) ------------------------------
+# --- privacy: the audit trail and the record of erasures (core.privacy) --------------------------------
 # Both tables are append-only: migration 0010 adds a trigger that refuses UPDATE, DELETE and TRUNCATE.
 # They hold ids only, never a note or a personal field, so an erasure has nothing to remove from them.
 # `user_id` / `erased_by` carry no foreign key: the trail must outlive (and never block) changes to users.
@@ -494,7 +494,7 @@ class ContactPlan(Base):
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     end_reason: Mapped[str | None] = mapped_column(String(20))
     # The activity that last changed the plan, and the plan as it was before: undoing that outreach
-    # (core.undo) puts the plan back too.
+    # (core.outreach) puts the plan back too.
     undo_activity_id: Mapped[int | None] = mapped_column(BigInteger)
     undo_state: Mapped[dict | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = _now()

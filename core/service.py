@@ -7,6 +7,7 @@ here, so a caller only ever sees `core.errors` types.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -18,36 +19,26 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from core import registry
 from core.clock import Clock, SystemClock
+from core.command import Audit
+from core.context import Context, user_view
 from core.db import session_factory
 from core.errors import Busy, Conflict, DatabaseUnavailable, InvalidInput, PipedrivenError, UnknownUser
-from core import commands as c
-from core import (cadences, campaigns, deliveries, handlers, home, housekeeping, importing, linking, privacy,
-                  prompts, sync, undo)
-from core.handlers import Context, user_view
 from core.models import ChatIdentity, ProcessedRequest, User
-from core.results import AlreadyDone, UserView
+from core.privacy.handlers import record_audit
 from core.settings import Settings
+from core.views import AlreadyDone, UserView
 
 log = logging.getLogger(__name__)
 
 BUSY_PAUSE_SECONDS = 0.2
 
-# Every command's one handler. A feature module with handlers of its own adds its HANDLERS dict here.
-HANDLERS: dict[type, Any] = {**handlers.HANDLERS, **campaigns.HANDLERS, **importing.HANDLERS,
-                             **privacy.HANDLERS, **undo.HANDLERS, **home.HANDLERS,
-                             **linking.HANDLERS, **prompts.HANDLERS, **deliveries.HANDLERS, **sync.HANDLERS,
-                             **cadences.HANDLERS, **housekeeping.HANDLERS}
-
-# Commands that change no data: every other command leaves a row in the audit trail (core/privacy.py).
-# A feature module's read-only commands join here, like its handlers.
-READ_ONLY: frozenset[type] = frozenset({
-    c.ListUsers, c.ListChatIdentities, c.ShowSettings, c.FindContacts, c.ShowContact, c.ListCampaigns,
-    c.TodaySuggestions, c.GetStats, c.ShowCampaign, c.ShowHome, c.RecallPrompt,
-}) | privacy.READ_ONLY | deliveries.READ_ONLY | cadences.READ_ONLY
-# Not audited either: the scheduler's and the sync worker's bookkeeping, which their own tables record (an
-# entry per beat, per message sent and per sync attempt would bury the trail).
-UNAUDITED: frozenset[type] = READ_ONLY | deliveries.BOOKKEEPING | sync.NOT_AUDITED | housekeeping.BOOKKEEPING
+# The feature packages: importing each one's handlers registers them (core.registry).
+FEATURES = ("users", "contacts", "outreach", "campaigns", "importing", "cadences", "feed", "stats", "privacy", "sync",
+            "deliveries", "housekeeping")
+for _feature in FEATURES:
+    importlib.import_module(f"core.{_feature}.handlers")
 
 
 class Core:
@@ -59,12 +50,10 @@ class Core:
 
     async def execute(self, command: Any, *, idempotency_key: str | None = None) -> Any:
         """Run `command` in one transaction. With an idempotency key, a second delivery of the same request
-        (a platform's retry) returns `AlreadyDone` and changes nothing. A command that changes
-        data is written to the audit trail in the same transaction. A command that finds what it needs busy
-        is run again, in a new transaction, for up to `busy_wait_seconds`."""
-        handler = HANDLERS.get(type(command))
-        if handler is None:
-            raise TypeError(f"no handler for {type(command).__name__}")
+        (a platform's retry) returns `AlreadyDone` and changes nothing. The command is written to the audit
+        trail in the same transaction unless its class says otherwise (core.command.Audit). A command that finds
+        what it needs busy is run again, in a new transaction, for up to `busy_wait_seconds`."""
+        handler = registry.handler_for(command)
         deadline = time.monotonic() + self.settings.busy_wait_seconds
         while True:
             try:
@@ -81,8 +70,8 @@ class Core:
                     return AlreadyDone()
                 ctx = Context(session, self.clock, self.settings)
                 result = await handler(command, ctx)
-                if type(command) not in UNAUDITED:
-                    await privacy.record_audit(ctx, command, result)
+                if command.audit is Audit.RECORDED:
+                    await record_audit(ctx, command, result)
                 return result
         except PipedrivenError:
             raise

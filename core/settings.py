@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     # Pipedrive.
     pipedrive_api_token: SecretStr | None = None
     pipedrive_base_url: str | None = None
-    # --- Pipedrive sync (issue 6) ---
+    # --- Pipedrive sync ---
     pipedrive_max_retries: int = Field(default=3, ge=0, le=20, description="retries before a sync is failed")
     pipedrive_retry_base_seconds: float = Field(default=2.0, gt=0, description="first backoff; doubles per retry")
     pipedrive_campaign_source_field: str = "Campaign source"  # a person field's display name in Pipedrive

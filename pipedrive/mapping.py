@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from core.results import SyncActivity, SyncContact
+from core.sync.commands import SyncActivity, SyncContact
 from pipedrive.client import ActivityRecord, Person
 
 ACTIVITY_TYPES = {

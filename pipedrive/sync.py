@@ -16,11 +16,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.commands import KnownPipedriveIds, RecordPipedriveActivity, RecordPipedriveIds, RecordPipedriveOwner
 from core.models import WARM_THRESHOLD
-from core.results import SyncActivity, SyncContact, SyncTask
+from core.outbox import pipedrive_record_lock
 from core.service import Core
-from core.sync import pipedrive_record_lock
+from core.sync.commands import (
+    KnownPipedriveIds,
+    RecordPipedriveActivity,
+    RecordPipedriveIds,
+    RecordPipedriveOwner,
+    SyncActivity,
+    SyncContact,
+    SyncTask,
+)
 from pipedrive import mapping
 from pipedrive.client import PipedriveClient
 from pipedrive.lookups import CompanyLookups

@@ -21,11 +21,10 @@ from collections.abc import Awaitable, Callable
 
 from pydantic import SecretStr
 
-from core.commands import ClaimSync, FinishSync, NextSyncDue
 from core.errors import PipedrivenError
-from core.results import SyncTask
+from core.outbox import OutboxListener
 from core.service import Core
-from core.sync import OutboxListener
+from core.sync.commands import ClaimSync, FinishSync, NextSyncDue, SyncTask
 from pipedrive.client import PipedriveClient
 from pipedrive.errors import PipedriveError, RateLimited
 from pipedrive.lookups import CompanyLookups

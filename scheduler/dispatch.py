@@ -14,17 +14,11 @@ import uuid
 from collections import Counter
 from collections.abc import Mapping
 
-from core.commands import (
-    ClaimDueDeliveries,
-    ClaimSyncNotices,
-    ListChatIdentities,
-    RecordDelivered,
-    RecordDeliveryFailure,
-    ReleaseSyncNotices,
-)
+from core.deliveries.commands import ClaimDueDeliveries, DeliveryClaim, RecordDelivered, RecordDeliveryFailure
 from core.errors import DatabaseUnavailable, PipedrivenError
-from core.results import DeliveryClaim, SyncNotice
 from core.service import Core
+from core.sync.commands import ClaimSyncNotices, ReleaseSyncNotices, SyncNotice
+from core.users.commands import ListChatIdentities
 from scheduler.ports import Courier, DeliveryError, PermanentDeliveryError, TemporaryDeliveryError
 from scheduler.rate import DEFAULT_LIMITS, Pacer, PlatformLimits
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Protocol, TypeVar
 
-from core.results import ChatIdentityView, DeliveryClaim, SyncNotice
+from core.deliveries.commands import DeliveryClaim
+from core.sync.commands import SyncNotice
+from core.users.commands import ChatIdentityView
 
 Message = TypeVar("Message")
 

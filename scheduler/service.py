@@ -16,8 +16,8 @@ from datetime import datetime, timedelta, timezone
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from core.commands import PruneHistory
 from core.errors import PipedrivenError
+from core.housekeeping.commands import PruneHistory
 from core.service import Core
 from scheduler.dispatch import Dispatcher
 from scheduler.ports import Courier

@@ -19,10 +19,13 @@ import psycopg
 import pytest
 
 from core import db
+from core.campaigns.commands import CreateCampaign
 from core.clock import FixedClock, SystemClock
-from core.commands import Actor, AddContact, CreateCampaign, CreateUser
+from core.command import Actor
+from core.contacts.commands import AddContact
 from core.service import Core
 from core.settings import Settings
+from core.users.commands import CreateUser
 
 TEMPLATE = "pipedriven_test_template"
 _counter = itertools.count()

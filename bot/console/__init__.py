@@ -14,8 +14,8 @@ from typing import TextIO
 from bot import codec
 from bot.conversation import Conversation
 from bot.replies import Button, Reply
-from core.results import UserView
 from core.service import Core
+from core.views import UserView
 
 PLATFORM = "console"
 

@@ -21,6 +21,7 @@ from bot.slack.messenger import Messenger, RetryAfter429
 from core.errors import PipedrivenError
 from core.service import Core
 from core.settings import Settings
+from core.views import UserView
 
 # Bolt runs the first listener that matches: files shared in the DM (message subtype file_share) must be
 # registered before the commands' catch-all for other message subtypes.

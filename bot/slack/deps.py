@@ -21,7 +21,7 @@ from bot.slack import render
 from bot.slack.identity import SlackIdentity
 from bot.slack.messenger import Messenger, Origin
 from core.errors import PipedrivenError
-from core.results import UserView
+from core.views import UserView
 
 log = logging.getLogger(__name__)
 

@@ -12,10 +12,10 @@ import logging
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from core.commands import LinkChatIdentity
 from core.errors import UnknownUser
-from core.results import UserView
 from core.service import Core
+from core.users.commands import LinkChatIdentity
+from core.views import UserView
 
 log = logging.getLogger(__name__)
 

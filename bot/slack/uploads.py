@@ -21,7 +21,7 @@ from bot.slack.deps import Listen, SlackDeps
 from bot.slack.messenger import Origin
 from core.echo import quoted
 from core.errors import PipedrivenError
-from core.importing import check_upload_size
+from core.importing.uploads import check_upload_size
 
 log = logging.getLogger(__name__)
 

@@ -40,9 +40,9 @@ from bot.telegram import render
 from bot.telegram.notifier import PLATFORM, send_reply
 from bot.telegram.pacing import PacedRateLimiter
 from core.errors import PipedrivenError
-from core.results import UserView
 from core.service import Core
 from core.settings import Settings
+from core.views import UserView
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.grammar import USAGE, GrammarError, help_text, parse
-from core.commands import Actor, ChooseDigestPlatform, PauseDigests, ResumeDigests
+from core.command import Actor
+from core.deliveries.commands import ChooseDigestPlatform, PauseDigests, ResumeDigests
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/London"))  # a Tuesday
 ME = Actor(7, "telegram")

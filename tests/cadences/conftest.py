@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from core.commands import Actor, BookMeeting, ContactRef, LogOutreach, RequestMeeting, StartCadence
+from core.cadences.commands import StartCadence
+from core.command import Actor, ContactRef
 from core.models import ContactPlan
+from core.outreach.commands import BookMeeting, LogOutreach, RequestMeeting
 
 
 @pytest.fixture

@@ -7,17 +7,13 @@ import pytest
 
 from bot.console import ConsoleChat
 from bot.grammar import GrammarError, parse
-from core.commands import (
-    Actor,
+from core.cadences.commands import (
     AddStrategyStep,
-    CampaignRef,
-    ContactRef,
     CreateStrategy,
     EditStrategyStep,
     GetCadenceStats,
     ListDueSteps,
     ListStrategies,
-    LogOutreach,
     PauseCadence,
     RemoveStrategyStep,
     RestartCadence,
@@ -25,8 +21,10 @@ from core.commands import (
     ShowStrategy,
     StartCadence,
     StopCadence,
-    UpdateSettings,
 )
+from core.command import Actor, CampaignRef, ContactRef
+from core.outreach.commands import LogOutreach
+from core.users.commands import UpdateSettings
 
 ME = Actor(7, "console")
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)

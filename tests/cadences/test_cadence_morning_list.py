@@ -8,16 +8,10 @@ import pytest
 
 from bot import codec
 from bot.console import ConsoleChat
-from core.commands import (
-    Actor,
-    ContactRef,
-    FlagWarm,
-    ListDueSteps,
-    PauseCadence,
-    SetFollowUp,
-    Snooze,
-    TodaySuggestions,
-)
+from core.cadences.commands import ListDueSteps, PauseCadence
+from core.command import Actor, ContactRef
+from core.feed.commands import TodaySuggestions
+from core.outreach.commands import FlagWarm, SetFollowUp, Snooze
 
 UTC = timezone.utc
 

@@ -5,26 +5,21 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from core.commands import (
-    Actor,
-    AddNote,
-    AddToCampaign,
-    CampaignRef,
-    ContactRef,
-    CreateCampaign,
+from core.cadences.commands import (
     CreateStrategy,
-    EraseContact,
-    ExportContact,
     GetCadenceStats,
     PauseCadence,
     RestartCadence,
     ResumeCadence,
-    ShowContact,
     StartCadence,
     StopCadence,
-    UndoOutreach,
 )
+from core.campaigns.commands import AddToCampaign, CreateCampaign
+from core.command import Actor, CampaignRef, ContactRef
+from core.contacts.commands import ShowContact
 from core.errors import Conflict, InvalidInput, NotFound
+from core.outreach.commands import AddNote, UndoOutreach
+from core.privacy.commands import EraseContact, ExportContact
 
 UTC = timezone.utc
 

@@ -5,18 +5,18 @@ from datetime import datetime, timezone
 
 import pytest
 
-from core.commands import (
-    Actor,
+from core.cadences.commands import (
     AddStrategyStep,
-    ContactRef,
     CreateStrategy,
     GetCadenceStats,
-    LogOutreach,
     PauseCadence,
     RestartCadence,
-    TodaySuggestions,
+    StepStall,
+    StrategyStatsRow,
 )
-from core.results import StepStall, StrategyStatsRow
+from core.command import Actor, ContactRef
+from core.feed.commands import TodaySuggestions
+from core.outreach.commands import LogOutreach
 from core.service import Core
 from core.settings import Settings
 

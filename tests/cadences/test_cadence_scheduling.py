@@ -5,8 +5,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from core.commands import Actor, UpdateSettings
-from core.plans import due_after
+from core.cadences.plans import due_after
+from core.command import Actor
+from core.users.commands import UpdateSettings
 
 UTC = timezone.utc
 WEEKDAYS = (1, 2, 3, 4, 5)

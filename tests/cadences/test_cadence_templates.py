@@ -4,8 +4,7 @@ and templates refused when saved (an unknown placeholder, attempted code) with n
 import pytest
 from sqlalchemy import func, select
 
-from core.commands import (
-    Actor,
+from core.cadences.commands import (
     AddStrategyStep,
     CreateStrategy,
     EditStrategyStep,
@@ -13,11 +12,12 @@ from core.commands import (
     ListStrategies,
     RemoveStrategyStep,
     ShowStrategy,
-    UpdateSettings,
 )
+from core.cadences.templates import MESSAGE_MAX, SUBJECT_MAX, clean_template, render
+from core.command import Actor
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from core.models import StrategyStep
-from core.templates import MESSAGE_MAX, SUBJECT_MAX, clean_template, render
+from core.users.commands import UpdateSettings
 
 
 async def step_rows(core) -> int:

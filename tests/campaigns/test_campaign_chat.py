@@ -6,17 +6,10 @@ from __future__ import annotations
 import pytest
 
 from bot.console import ConsoleChat
-from core.commands import (
-    Actor,
-    AddContactToCampaign,
-    BookMeeting,
-    CampaignRef,
-    ContactRef,
-    LogOutreach,
-    RequestMeeting,
-    ShowCampaign,
-)
+from core.campaigns.commands import AddContactToCampaign, ShowCampaign
+from core.command import Actor, CampaignRef, ContactRef
 from core.errors import NotFound
+from core.outreach.commands import BookMeeting, LogOutreach, RequestMeeting
 
 
 @pytest.fixture

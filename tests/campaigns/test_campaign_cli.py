@@ -10,7 +10,10 @@ import subprocess
 import pytest
 
 from csvfiles import csv_bytes
-from core.commands import Actor, AddToCampaign, BookMeeting, CampaignRef, ContactRef, FindContacts, LogOutreach
+from core.campaigns.commands import AddToCampaign
+from core.command import Actor, CampaignRef, ContactRef
+from core.contacts.commands import FindContacts
+from core.outreach.commands import BookMeeting, LogOutreach
 
 
 @pytest.fixture

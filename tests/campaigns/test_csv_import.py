@@ -9,11 +9,14 @@ import pytest
 from sqlalchemy import func, select
 
 from csvfiles import csv_bytes
-from core.commands import Actor, AddContact, CampaignRef, ImportContacts
+from core.command import Actor, CampaignRef
+from core.contacts.commands import AddContact
 from core.errors import InvalidInput, NotAllowed, NotFound
-from core.importing import ImportUnreadable, UploadTooLarge, import_upload, tidy_name
+from core.importing.commands import ImportContacts, ImportIssue, ImportUnreadable, UploadTooLarge
+from core.importing.reader import tidy_name
+from core.importing.uploads import import_upload
 from core.models import CampaignContact, Contact, OutboxMessage
-from core.results import AlreadyDone, ImportIssue
+from core.views import AlreadyDone
 
 HEADER = ["Name", "Email", "Company", "Phone"]
 

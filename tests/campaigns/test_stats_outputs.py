@@ -25,18 +25,11 @@ from bot.console import ConsoleChat
 from bot.conversation import Conversation
 from bot.export import stats_csv
 from csvfiles import csv_bytes
-from core.commands import (
-    Actor,
-    AddNote,
-    AddToCampaign,
-    BookMeeting,
-    CampaignRef,
-    ContactRef,
-    LogOutreach,
-    RequestMeeting,
-)
+from core.campaigns.commands import AddToCampaign
+from core.command import Actor, CampaignRef, ContactRef
 from core.csvwriter import safe_cell
-from core.results import StatsReport, StatsRow
+from core.outreach.commands import AddNote, BookMeeting, LogOutreach, RequestMeeting
+from core.stats.commands import StatsReport, StatsRow
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

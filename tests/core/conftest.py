@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from core.commands import Actor, ContactRef, LogOutreach
+from core.command import Actor, ContactRef
+from core.outreach.commands import LogOutreach
 
 
 @pytest.fixture

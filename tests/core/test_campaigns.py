@@ -2,7 +2,8 @@
 
 import pytest
 
-from core.commands import Actor, AddToCampaign, CampaignRef, ListCampaigns, UpdateCampaign
+from core.campaigns.commands import AddToCampaign, ListCampaigns, UpdateCampaign
+from core.command import Actor, CampaignRef
 from core.errors import Conflict, InvalidInput, NotFound
 
 
@@ -44,8 +45,10 @@ async def test_the_list_shows_live_campaigns_first_with_their_size_and_hides_clo
 
 
 async def test_a_campaign_name_fragment_matching_several_says_so(core, gt):
-    from core.commands import Actor, CampaignRef, CreateCampaign, TodaySuggestions
+    from core.campaigns.commands import CreateCampaign
+    from core.command import Actor, CampaignRef
     from core.errors import InvalidInput
+    from core.feed.commands import TodaySuggestions
 
     for name in ("Fintech Q1", "Fintech Q2"):
         await core.execute(CreateCampaign(Actor(gt.id), name))

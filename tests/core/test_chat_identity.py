@@ -2,8 +2,9 @@
 
 import pytest
 
-from core.commands import LinkChatIdentity, UpdateSettings, Actor
+from core.command import Actor
 from core.errors import UnknownUser
+from core.users.commands import LinkChatIdentity, UpdateSettings
 
 
 async def test_linking_sets_the_platform_timezone_when_the_user_has_the_default(core, make):

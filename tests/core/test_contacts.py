@@ -4,20 +4,12 @@ from datetime import timedelta
 
 import pytest
 
-from core.commands import (
-    Actor,
-    AddContact,
-    AddToCampaign,
-    CampaignRef,
-    ContactRef,
-    FindContacts,
-    LogOutreach,
-    SetFollowUp,
-    ShowContact,
-    TodaySuggestions,
-    UpdateContact,
-)
+from core.campaigns.commands import AddToCampaign
+from core.command import Actor, CampaignRef, ContactRef
+from core.contacts.commands import AddContact, FindContacts, ShowContact, UpdateContact
 from core.errors import AmbiguousContact, Conflict, InvalidInput, NotFound
+from core.feed.commands import TodaySuggestions
+from core.outreach.commands import LogOutreach, SetFollowUp
 
 # --- add ------------------------------------------------------------------------------------------------
 

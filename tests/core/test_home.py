@@ -2,7 +2,9 @@
 
 from datetime import datetime, timedelta, timezone
 
-from core.commands import Actor, ContactRef, LogOutreach, RequestMeeting, SetFollowUp, ShowHome
+from core.command import Actor, ContactRef
+from core.feed.commands import ShowHome
+from core.outreach.commands import LogOutreach, RequestMeeting, SetFollowUp
 
 
 async def test_home_shows_todays_list_due_follow_ups_and_only_the_users_own_month(core, make, clock):

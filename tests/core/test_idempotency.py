@@ -4,9 +4,10 @@ import asyncio
 
 from sqlalchemy import func, select
 
-from core.commands import Actor, ContactRef, LogOutreach
+from core.command import Actor, ContactRef
 from core.models import Activity
-from core.results import ActionResult, AlreadyDone
+from core.outreach.commands import LogOutreach
+from core.views import ActionResult, AlreadyDone
 
 
 async def activities(core, contact_id):

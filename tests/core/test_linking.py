@@ -2,9 +2,10 @@
 
 import pytest
 
-from core.commands import Actor, IssueLinkCode, RecallPrompt, RedeemLinkCode, RememberPrompt
+from core.command import Actor
 from core.errors import InvalidInput
-from core.prompts import PROMPT_TTL
+from core.users.commands import IssueLinkCode, RecallPrompt, RedeemLinkCode, RememberPrompt
+from core.users.handlers import PROMPT_TTL
 
 
 async def test_only_telegram_links_with_a_code(core, make):

@@ -4,25 +4,21 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from core.commands import (
-    Actor,
+from core.campaigns.commands import AddToCampaign, UpdateCampaign
+from core.command import Actor, CampaignRef, ContactRef
+from core.contacts.commands import ShowContact, UpdateContact
+from core.errors import InvalidInput, NotFound
+from core.models import Activity, CampaignContact, DomainEvent, FollowUp, OutboxMessage
+from core.outreach.commands import (
     AddNote,
-    AddToCampaign,
     BookMeeting,
-    CampaignRef,
     CompleteFollowUp,
-    ContactRef,
     FlagWarm,
     LogOutreach,
     RequestMeeting,
     SetFollowUp,
-    ShowContact,
     Snooze,
-    UpdateCampaign,
-    UpdateContact,
 )
-from core.errors import InvalidInput, NotFound
-from core.models import Activity, CampaignContact, DomainEvent, FollowUp, OutboxMessage
 
 
 @pytest.fixture
@@ -266,8 +262,9 @@ async def test_completing_a_follow_up_closes_it(core, ana, bob, clock, db_rows):
 async def test_a_time_without_timezone_is_bad_input_not_a_crash(core, make):
     from datetime import datetime
 
-    from core.commands import Actor, ContactRef, SetFollowUp, Snooze
+    from core.command import Actor, ContactRef
     from core.errors import InvalidInput
+    from core.outreach.commands import SetFollowUp, Snooze
 
     ana = await make.user()
     bob = await make.contact(ana, "Bob")

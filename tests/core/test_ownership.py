@@ -4,29 +4,22 @@ from datetime import date, timedelta
 
 import pytest
 
-from core.commands import (
-    Actor,
+from core.campaigns.commands import AddToCampaign, CreateCampaign, ListCampaigns, UpdateCampaign
+from core.command import Actor, CampaignRef, ContactRef
+from core.contacts.commands import FindContacts, ShowContact, UpdateContact
+from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from core.models import Activity, CampaignContact, Contact, FollowUp, OutboxMessage
+from core.outreach.commands import (
     AddNote,
-    AddToCampaign,
     BookMeeting,
-    CampaignRef,
     CompleteFollowUp,
-    ContactRef,
-    CreateCampaign,
-    FindContacts,
     FlagWarm,
-    GetStats,
-    ListCampaigns,
     LogOutreach,
     RequestMeeting,
     SetFollowUp,
-    ShowContact,
     Snooze,
-    UpdateCampaign,
-    UpdateContact,
 )
-from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from core.models import Activity, CampaignContact, Contact, FollowUp, OutboxMessage
+from core.stats.commands import GetStats
 
 LATER = timedelta(days=2)
 

@@ -4,8 +4,10 @@ statements prepared on the connection: psycopg forgets them all at a rollback, s
 from sqlalchemy import text
 
 from core import db
-from core.commands import Actor, LinkChatIdentity, TodaySuggestions
+from core.command import Actor
+from core.feed.commands import TodaySuggestions
 from core.service import Core
+from core.users.commands import LinkChatIdentity
 
 
 async def test_identify_between_commands_keeps_the_ranking_prepared(database_url, clock, settings, make):

@@ -5,18 +5,11 @@ from decimal import Decimal
 
 import pytest
 
-from core.commands import (
-    Actor,
-    AddNote,
-    AddToCampaign,
-    CampaignRef,
-    ContactRef,
-    SetFollowUp,
-    Snooze,
-    TodaySuggestions,
-    UpdateCampaign,
-)
+from core.campaigns.commands import AddToCampaign, UpdateCampaign
+from core.command import Actor, CampaignRef, ContactRef
 from core.errors import InvalidInput, NotFound
+from core.feed.commands import TodaySuggestions
+from core.outreach.commands import AddNote, SetFollowUp, Snooze
 
 
 @pytest.fixture

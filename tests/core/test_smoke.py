@@ -1,4 +1,6 @@
-from core.commands import Actor, LogOutreach, ContactRef, TodaySuggestions
+from core.command import Actor, ContactRef
+from core.feed.commands import TodaySuggestions
+from core.outreach.commands import LogOutreach
 
 
 async def test_log_outreach_updates_last_contacted(core, make, clock):

@@ -16,18 +16,11 @@ from datetime import datetime, timezone
 
 import pytest
 
-from core.commands import (
-    Actor,
-    AddNote,
-    AddToCampaign,
-    BookMeeting,
-    CampaignRef,
-    ContactRef,
-    GetStats,
-    LogOutreach,
-    RequestMeeting,
-)
+from core.campaigns.commands import AddToCampaign
+from core.command import Actor, CampaignRef, ContactRef
 from core.errors import InvalidInput, NotFound
+from core.outreach.commands import AddNote, BookMeeting, LogOutreach, RequestMeeting
+from core.stats.commands import GetStats
 
 
 def day(n: int) -> datetime:

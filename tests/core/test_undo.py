@@ -4,19 +4,11 @@ from datetime import timedelta
 
 import pytest
 
-from core.commands import (
-    Actor,
-    AddNote,
-    AddToCampaign,
-    CampaignRef,
-    ContactRef,
-    LogOutreach,
-    RequestMeeting,
-    SetFollowUp,
-    UndoOutreach,
-)
+from core.campaigns.commands import AddToCampaign
+from core.command import Actor, CampaignRef, ContactRef
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.models import Activity, CampaignContact, Contact, FollowUp
+from core.outreach.commands import AddNote, LogOutreach, RequestMeeting, SetFollowUp, UndoOutreach
 
 
 @pytest.fixture

@@ -4,8 +4,9 @@ from datetime import time
 
 import pytest
 
-from core.commands import Actor, CreateUser, LinkChatIdentity, ListUsers, ShowSettings, UpdateSettings
+from core.command import Actor
 from core.errors import Conflict, InvalidInput, UnknownUser
+from core.users.commands import CreateUser, LinkChatIdentity, ListUsers, ShowSettings, UpdateSettings
 
 
 async def test_a_new_user_gets_the_default_settings(core):

@@ -21,9 +21,9 @@ from bot.slack.service import SlackService
 from bot.telegram.service import TelegramService
 from core import db
 from core.clock import SystemClock
-from core.commands import LinkChatIdentity
 from core.service import Core
 from core.settings import Settings
+from core.users.commands import LinkChatIdentity
 from tests.slack.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, SignedClient
 from tests.telegram.fake_telegram import FakeTelegram
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.console import ConsoleChat
-from core.importing import tidy_name
+from core.importing.reader import tidy_name
 from core.models import Activity, Contact, User
 from tests.drills.conftest import ANA_DM, ANA_SLACK
 

@@ -15,8 +15,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from core.commands import Actor, AddContact, BookMeeting, ContactRef, CreateUser, FlagWarm, LogOutreach
+from core.command import Actor, ContactRef
+from core.contacts.commands import AddContact
 from core.models import OutboxMessage
+from core.outreach.commands import BookMeeting, FlagWarm, LogOutreach
+from core.users.commands import CreateUser
 from pipedrive.worker import SyncService
 from tests.pipedrive.fake_pipedrive import FakePipedrive
 

@@ -21,12 +21,15 @@ from bot.slack.app import build_bot
 from bot.slack.service import SlackService
 from core import db
 from core.clock import FixedClock
-from core.commands import Actor, AddContact, ContactRef, CreateUser, LogOutreach
+from core.command import Actor, ContactRef
+from core.contacts.commands import AddContact
 from core.errors import DatabaseUnavailable
 from core.models import Activity
-from core.results import ActionResult
+from core.outreach.commands import LogOutreach
 from core.service import Core
 from core.settings import Settings
+from core.users.commands import CreateUser
+from core.views import ActionResult
 from tests.slack.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, SignedClient
 
 pytestmark = pytest.mark.drill

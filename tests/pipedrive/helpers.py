@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from core.commands import Actor, ContactRef, FlagWarm
+from core.command import Actor, ContactRef
+from core.outreach.commands import FlagWarm
 
 V1_PATHS = {"/api/v1/users/find", "/api/v1/activityTypes", "/api/v1/personFields"}
 

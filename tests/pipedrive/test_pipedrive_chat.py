@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bot.console import ConsoleChat
-from core.commands import SetPipedriveToken
 from core.errors import InvalidInput
 from core.models import OutboxMessage
+from core.sync.commands import SetPipedriveToken
 from tests.pipedrive.conftest import SECRET_KEY
 
 pytestmark = pytest.mark.parametrize("fake_options", [{"tokens": ("company-token", "ana-own-token")}])

@@ -10,7 +10,7 @@ import pytest
 from aiohttp import web
 from pydantic import SecretStr
 
-from core.results import SyncActivity, SyncContact
+from core.sync.commands import SyncActivity, SyncContact
 from pipedrive import mapping
 from pipedrive.client import Person, PipedriveClient
 from pipedrive.errors import AuthenticationFailed, PipedriveUnavailable, RequestRejected

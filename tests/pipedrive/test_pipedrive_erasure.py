@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from core.commands import EraseContact
 from core.errors import SyncInFlight
 from core.models import Contact, OutboxMessage
+from core.privacy.commands import EraseContact
 from tests.pipedrive.helpers import me, ref, warm
 
 

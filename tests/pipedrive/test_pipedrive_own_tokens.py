@@ -9,9 +9,9 @@ from pydantic import SecretStr
 from sqlalchemy import update
 
 from bot.console import ConsoleChat
-from core.commands import RotateSecrets, SetPipedriveToken
 from core.encryption import SecretKeyMissing
 from core.models import OutboxMessage, User
+from core.sync.commands import RotateSecrets, SetPipedriveToken
 from tests.pipedrive.conftest import SECRET_KEY
 
 OWN_TOKEN = "ana-own-token"

@@ -10,8 +10,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from core.commands import BookMeeting, ClaimSync, ListSyncNotices, LogOutreach, MarkSyncNoticesSent, RetrySyncs
 from core.models import Activity, Contact, OutboxMessage
+from core.outreach.commands import BookMeeting, LogOutreach
+from core.sync.commands import ClaimSync, ListSyncNotices, MarkSyncNoticesSent, RetrySyncs
 from pipedrive.worker import SyncWorker
 from tests.pipedrive.helpers import assert_clean, me, ref, warm
 

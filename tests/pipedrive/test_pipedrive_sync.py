@@ -11,20 +11,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.commands import (
-    Actor,
-    AddNote,
-    AddToCampaign,
-    BookMeeting,
-    CampaignRef,
-    CreateCampaign,
-    ListSyncNotices,
-    LogOutreach,
-    MarkSyncNoticesSent,
-    RequestMeeting,
-    UndoOutreach,
-)
+from core.campaigns.commands import AddToCampaign, CreateCampaign
+from core.command import Actor, CampaignRef
 from core.models import Activity, AuditEntry, Contact, OutboxMessage, User
+from core.outreach.commands import AddNote, BookMeeting, LogOutreach, RequestMeeting, UndoOutreach
+from core.sync.commands import ListSyncNotices, MarkSyncNoticesSent
 from tests.pipedrive.helpers import assert_clean, me, ref, warm
 
 

@@ -16,22 +16,12 @@ import pytest
 from sqlalchemy import update
 
 from core import db
-from core.commands import (
-    Actor,
-    AddNote,
-    AddToCampaign,
-    BookMeeting,
-    CampaignRef,
-    ContactRef,
-    CreateCampaign,
-    FindContacts,
-    FlagWarm,
-    GetStats,
-    LogOutreach,
-    RequestMeeting,
-    SetFollowUp,
-)
+from core.campaigns.commands import AddToCampaign, CreateCampaign
+from core.command import Actor, CampaignRef, ContactRef
+from core.contacts.commands import FindContacts
 from core.models import Contact, OutboxMessage
+from core.outreach.commands import AddNote, BookMeeting, FlagWarm, LogOutreach, RequestMeeting, SetFollowUp
+from core.stats.commands import GetStats
 
 ZOE = {
     "name": "Zoë Quartermaine",

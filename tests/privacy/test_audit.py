@@ -8,20 +8,13 @@ from sqlalchemy import select
 from bot.console import ConsoleChat
 from bot.conversation import Conversation
 from core import db
-from core.commands import (
-    Actor,
-    AddToCampaign,
-    CampaignRef,
-    ContactRef,
-    CreateCampaign,
-    EraseContact,
-    LinkChatIdentity,
-    ListAudit,
-    LogOutreach,
-    UpdateSettings,
-)
+from core.campaigns.commands import AddToCampaign, CreateCampaign
+from core.command import Actor, CampaignRef, ContactRef
 from core.errors import NotFound, UnknownUser
 from core.models import Activity, AuditEntry, Contact
+from core.outreach.commands import LogOutreach
+from core.privacy.commands import EraseContact, ListAudit
+from core.users.commands import LinkChatIdentity, UpdateSettings
 
 
 async def trail(core) -> list[AuditEntry]:

@@ -5,9 +5,10 @@ from sqlalchemy import select
 
 from bot.console import ConsoleChat
 from bot.conversation import Conversation
-from core.commands import Actor, ContactRef, EraseContact, PreviewErasure
+from core.command import Actor, ContactRef
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.models import Activity, ChatContext, Contact, Erasure
+from core.privacy.commands import EraseContact, PreviewErasure
 
 
 async def rows(core, model, *where):

@@ -10,11 +10,13 @@ from sqlalchemy import select
 
 from bot.console import ConsoleChat
 from bot.render import CHAT_EXPORT_LIMIT
-from core.commands import Actor, AddNote, ContactRef, ExportContact
+from core.command import Actor, ContactRef
 from core.csvwriter import safe_cell
 from core.errors import NotAllowed, NotFound
 from core.models import AuditEntry
-from core.privacy import CSV_HEADER, export_csv, export_json
+from core.outreach.commands import AddNote
+from core.privacy.commands import ExportContact
+from core.privacy.handlers import CSV_HEADER, export_csv, export_json
 
 EMAIL = "zoe.quartermaine@orbit.example"  # as tests/privacy/conftest.py's world gives it
 

@@ -14,7 +14,7 @@ import pytest
 
 from bot.notify import ChatCourier, ChatTarget
 from bot.replies import Reply
-from core.commands import LinkChatIdentity
+from core.users.commands import LinkChatIdentity
 from scheduler.dispatch import Dispatcher
 
 

@@ -7,9 +7,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from core.commands import CompleteFollowUp, ContactRef, FlagWarm, PruneHistory, SetFollowUp, StartCadence
+from core.cadences.commands import StartCadence
+from core.command import ContactRef
+from core.housekeeping.commands import PruneHistory
 from core.models import Delivery, FollowUp, ProcessedRequest
-from core.results import AlreadyDone
+from core.outreach.commands import CompleteFollowUp, FlagWarm, SetFollowUp
+from core.views import AlreadyDone
 from scheduler.ports import TemporaryDeliveryError
 from scheduler.service import SchedulerService
 from tests.conftest import actor

@@ -3,7 +3,9 @@
 import asyncio
 
 from bot.notify import ChatCourier
-from core.commands import Actor, ContactRef, Snooze, StartCadence
+from core.cadences.commands import StartCadence
+from core.command import Actor, ContactRef
+from core.outreach.commands import Snooze
 from scheduler.dispatch import Dispatcher
 
 

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from bot.conversation import Conversation
-from core.commands import UpdateSettings
+from core.users.commands import UpdateSettings
 from tests.conftest import actor
 
 

@@ -13,16 +13,12 @@ from sqlalchemy.engine import make_url
 from bot.conversation import Conversation
 from bot.notify import ChatCourier
 from core import db
-from core.commands import (
-    ClaimDueDeliveries,
-    ContactRef,
-    ListAudit,
-    ListDeliveryProblems,
-    RecordDelivered,
-    SetFollowUp,
-)
-from core.deliveries import MAX_ATTEMPTS
+from core.command import ContactRef
+from core.deliveries.commands import ClaimDueDeliveries, ListDeliveryProblems, RecordDelivered
+from core.deliveries.handlers import MAX_ATTEMPTS
 from core.models import Delivery
+from core.outreach.commands import SetFollowUp
+from core.privacy.commands import ListAudit
 from core.service import Core
 from scheduler.dispatch import Dispatcher
 from scheduler.ports import PermanentDeliveryError, TemporaryDeliveryError

@@ -4,7 +4,7 @@ import pytest
 
 from bench.fake_telegram import FakeTelegram, HttpTelegramNotifier
 from bot.notify import ChatCourier
-from core.commands import ListDeliveryProblems
+from core.deliveries.commands import ListDeliveryProblems
 from scheduler.dispatch import Dispatcher
 
 

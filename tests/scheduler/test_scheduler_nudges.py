@@ -6,7 +6,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.conversation import Conversation
-from core.commands import CompleteFollowUp, ContactRef, SetFollowUp, Snooze
+from core.command import ContactRef
+from core.outreach.commands import CompleteFollowUp, SetFollowUp, Snooze
 from tests.conftest import actor
 
 

@@ -7,7 +7,7 @@ from bot.console import ConsoleChat
 from bot.console.notifier import ConsoleNotifier
 from bot.notify import ChatCourier
 from bot.runner import build_services, scheduler_service
-from core.commands import LinkChatIdentity
+from core.users.commands import LinkChatIdentity
 from scheduler.dispatch import Dispatcher
 from scheduler.service import SchedulerService
 from tests.scheduler.conftest import RecordingNotifier

@@ -5,8 +5,8 @@ import asyncio
 from sqlalchemy import select
 
 from bot.notify import ChatCourier
-from core.commands import LinkChatIdentity
 from core.models import OutboxMessage
+from core.users.commands import LinkChatIdentity
 from scheduler.dispatch import Dispatcher
 from scheduler.ports import TemporaryDeliveryError
 

@@ -9,7 +9,8 @@ from bot.replies import Button, Reply, Section
 from bot.slack import render
 from bot.slack.service import SlackService
 from core import db
-from core.commands import Actor, ContactRef, UpdateContact
+from core.command import Actor, ContactRef
+from core.contacts.commands import UpdateContact
 
 ANA, DM = "U0ANA", "DU0ANA"
 

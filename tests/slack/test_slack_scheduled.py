@@ -1,7 +1,8 @@
 """The scheduler's digest through the real Slack notifier, to the fake Web API over HTTP."""
 
 from bot.notify import ChatCourier
-from core.commands import LinkChatIdentity, ListDeliveryProblems
+from core.deliveries.commands import ListDeliveryProblems
+from core.users.commands import LinkChatIdentity
 from scheduler.dispatch import Dispatcher
 
 ANA, DM = "U0ANA", "DU0ANA"

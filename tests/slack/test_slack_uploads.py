@@ -9,7 +9,8 @@ import logging
 import pytest
 from PIL import Image
 
-from core.commands import Actor, FindContacts
+from core.command import Actor
+from core.contacts.commands import FindContacts
 
 ANA, DM = "U0ANA", "DU0ANA"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 from bot.telegram.service import TelegramService
-from core.commands import LinkChatIdentity
 from core.settings import Settings
+from core.users.commands import LinkChatIdentity
 
 from fake_telegram import FakeTelegram
 from telegram_harness import ANA_TG, POLL_TIMEOUT, TelegramHarness

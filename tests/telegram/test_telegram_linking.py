@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from bot.telegram.app import REFUSAL
 from core.clock import FixedClock
-from core.commands import Actor, IssueLinkCode
+from core.command import Actor
 from core.models import ChatLinkCode
+from core.users.commands import IssueLinkCode
 
 from telegram_harness import STRANGER_TG, texts
 

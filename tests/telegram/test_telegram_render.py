@@ -6,7 +6,8 @@ from datetime import datetime, timezone
 from bot import codec, render as neutral
 from bot.replies import Prompt, Reply, Section
 from bot.telegram import render
-from core.results import ContactView, Suggestion, Suggestions
+from core.feed.commands import Suggestion, Suggestions
+from core.views import ContactView
 
 from fake_telegram import parse_html, utf16_len
 
@@ -137,7 +138,8 @@ def test_prompt_opens_a_reply_with_a_hint():
 
 
 def test_link_code_reply_names_the_code_and_the_link():
-    from core.results import LinkCodeIssued, UserView
+    from core.users.commands import LinkCodeIssued
+    from core.views import UserView
 
     user = UserView(1, "Ana", "ana@example.com", "consultant", "Europe/London", datetime.min.time(), (1,))
     issued = LinkCodeIssued("telegram", "ABCDEFGHJK", datetime(2026, 11, 24, 9, 30, tzinfo=timezone.utc),

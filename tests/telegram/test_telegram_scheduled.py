@@ -3,7 +3,9 @@
 from datetime import timedelta
 
 from bot.notify import ChatCourier
-from core.commands import ContactRef, ListDeliveryProblems, SetFollowUp
+from core.command import ContactRef
+from core.deliveries.commands import ListDeliveryProblems
+from core.outreach.commands import SetFollowUp
 from scheduler.dispatch import Dispatcher
 from tests.conftest import actor
 

@@ -7,7 +7,8 @@ from PIL import Image
 
 from bot.conversation import ALREADY_IMPORTED
 from bot.telegram.app import NOT_FETCHED, REFUSAL
-from core.commands import Actor, FindContacts
+from core.command import Actor
+from core.contacts.commands import FindContacts
 
 from fake_telegram import PNG_SIGNATURE
 from telegram_harness import ANA_TG, STRANGER_TG, texts

@@ -29,21 +29,27 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text, update
 
-from core import commands as c
-from core.errors import InvalidInput
-from core.handlers import Context, contact_view, load_user, settings_view, user_view
-from core.plans import ACTIVE_PLANS_SQL, due_steps
-from core.models import ChatIdentity, Contact, Delivery, FollowUp, User
-from core.results import (
-    ChatIdentityView,
+from core.cadences.commands import DueStep
+from core.cadences.plans import ACTIVE_PLANS_SQL, due_steps
+from core.context import Context, contact_view, load_user, settings_view, user_view
+from core.deliveries.commands import (
+    ChooseDigestPlatform,
+    ClaimDueDeliveries,
     DeliveryClaim,
-    DueStep,
     DeliveryProblem,
     DueDeliveries,
-    FollowUpView,
-    SettingsView,
+    ListDeliveryProblems,
+    PauseDigests,
+    RecordDelivered,
+    RecordDeliveryFailure,
+    ResumeDigests,
 )
+from core.errors import InvalidInput
+from core.models import ChatIdentity, Contact, Delivery, FollowUp, User
+from core.registry import handles
+from core.users.commands import ChatIdentityView
 from core.validation import PLATFORM_NAMES
+from core.views import FollowUpView, SettingsView
 
 MAX_ATTEMPTS = 6
 BACKOFF_SECONDS = (15, 60, 300, 900, 1800)  # after the 1st, 2nd, … temporary failure
@@ -158,9 +164,10 @@ RETURNING id
 """
 
 
-# --- settings -------------------------------------------------------------------------------------------
+# --- settings ----------------------------------------------------------------------------------------------
 
-async def pause_digests(cmd: c.PauseDigests, ctx: Context) -> SettingsView:
+@handles
+async def pause_digests(cmd: PauseDigests, ctx: Context) -> SettingsView:
     user = await load_user(ctx, cmd.actor.user_id)
     today = _local_today(ctx, user.timezone)
     if cmd.until <= today:
@@ -173,7 +180,8 @@ async def pause_digests(cmd: c.PauseDigests, ctx: Context) -> SettingsView:
                                          f"{cmd.until:%b %Y}, when they start again.")
 
 
-async def resume_digests(cmd: c.ResumeDigests, ctx: Context) -> SettingsView:
+@handles
+async def resume_digests(cmd: ResumeDigests, ctx: Context) -> SettingsView:
     user = await load_user(ctx, cmd.actor.user_id)
     was_paused = user.digest_paused_until is not None and user.digest_paused_until > _local_today(ctx, user.timezone)
     user.digest_paused_until = None
@@ -182,7 +190,8 @@ async def resume_digests(cmd: c.ResumeDigests, ctx: Context) -> SettingsView:
                         else "Digests and nudges were not paused.")
 
 
-async def choose_digest_platform(cmd: c.ChooseDigestPlatform, ctx: Context) -> SettingsView:
+@handles
+async def choose_digest_platform(cmd: ChooseDigestPlatform, ctx: Context) -> SettingsView:
     user = await load_user(ctx, cmd.actor.user_id)
     if cmd.platform is None:
         user.digest_platform = None
@@ -205,9 +214,10 @@ def _local_today(ctx: Context, tz: str) -> date:
     return ctx.clock.now().astimezone(ZoneInfo(tz)).date()
 
 
-# --- claims ---------------------------------------------------------------------------------------------
+# --- claims ------------------------------------------------------------------------------------------------
 
-async def claim_due_deliveries(cmd: c.ClaimDueDeliveries, ctx: Context) -> DueDeliveries:
+@handles
+async def claim_due_deliveries(cmd: ClaimDueDeliveries, ctx: Context) -> DueDeliveries:
     """Retake expired claims and due retries, then claim new digests, then new nudges, up to the limit."""
     if not cmd.platforms or cmd.limit < 1:
         return DueDeliveries(())
@@ -276,7 +286,7 @@ async def _steps_due(ctx: Context, user_plans: list[tuple[int, int]], now: datet
     return steps
 
 
-# --- outcomes -------------------------------------------------------------------------------------------
+# --- outcomes ----------------------------------------------------------------------------------------------
 
 def _ours(delivery_id: int, token: str):
     """Only the process holding the claim may record its outcome (a late twin whose lease ran out may not)."""
@@ -284,7 +294,8 @@ def _ours(delivery_id: int, token: str):
                                   Delivery.status == "claimed")
 
 
-async def record_delivered(cmd: c.RecordDelivered, ctx: Context) -> bool:
+@handles
+async def record_delivered(cmd: RecordDelivered, ctx: Context) -> bool:
     now = ctx.clock.now()
     identity_id = (await ctx.session.execute(_ours(cmd.delivery_id, cmd.token).values(
         status="empty" if cmd.empty else "sent", message_id=cmd.message_id[:100] if cmd.message_id else None,
@@ -298,7 +309,8 @@ async def record_delivered(cmd: c.RecordDelivered, ctx: Context) -> bool:
     return True
 
 
-async def record_delivery_failure(cmd: c.RecordDeliveryFailure, ctx: Context) -> str | None:
+@handles
+async def record_delivery_failure(cmd: RecordDeliveryFailure, ctx: Context) -> str | None:
     """Schedule a retry, or give up; returns the delivery's new status (None if the claim wasn't ours)."""
     now = ctx.clock.now()
     delivery = (await ctx.session.execute(select(Delivery).where(
@@ -326,24 +338,9 @@ async def record_delivery_failure(cmd: c.RecordDeliveryFailure, ctx: Context) ->
     return delivery.status
 
 
-async def list_delivery_problems(cmd: c.ListDeliveryProblems, ctx: Context) -> tuple[DeliveryProblem, ...]:
+@handles
+async def list_delivery_problems(cmd: ListDeliveryProblems, ctx: Context) -> tuple[DeliveryProblem, ...]:
     rows = (await ctx.session.execute(select(ChatIdentity).where(ChatIdentity.delivery_failed_at.is_not(None))
                                       .order_by(ChatIdentity.user_id, ChatIdentity.platform))).scalars().all()
     return tuple(DeliveryProblem(r.user_id, r.platform, r.external_user_id, r.delivery_error or "",
                                  r.delivery_failed_at) for r in rows)
-
-
-# Which of these commands the audit trail leaves out (core.service): the read-only one, and the scheduler's own
-# bookkeeping, whose record is the deliveries table itself.
-READ_ONLY = frozenset({c.ListDeliveryProblems})
-BOOKKEEPING = frozenset({c.ClaimDueDeliveries, c.RecordDelivered, c.RecordDeliveryFailure})
-
-HANDLERS = {
-    c.PauseDigests: pause_digests,
-    c.ResumeDigests: resume_digests,
-    c.ChooseDigestPlatform: choose_digest_platform,
-    c.ClaimDueDeliveries: claim_due_deliveries,
-    c.RecordDelivered: record_delivered,
-    c.RecordDeliveryFailure: record_delivery_failure,
-    c.ListDeliveryProblems: list_delivery_problems,
-}

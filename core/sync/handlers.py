@@ -3,32 +3,41 @@
 The worker in `pipedrive/` never touches SQL: it claims a row (`ClaimSync`, FOR UPDATE SKIP LOCKED with one
 sync per contact at a time), records each id the moment Pipedrive gives it (`RecordPipedriveIds`, ...), and
 ends the attempt (`FinishSync`). A claim is a lease: a crashed worker's row is taken again once it runs out,
-and the ids already stored tell the next attempt where to resume. `OutboxListener` wakes workers on the
-NOTIFY that `core.handlers.notify_outbox` sends when a sync is queued.
+and the ids already stored tell the next attempt where to resume. Queueing a sync, and waking the workers when
+one is queued, is core.outbox's.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
 
-import psycopg
 from pydantic import SecretStr
 from sqlalchemy import and_, exists, func, or_, select, update
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core import commands as c
-from core import db, encryption
-from core.errors import DatabaseUnavailable, InvalidInput, NotFound, SyncInFlight, UnknownUser
-from core.handlers import OUTBOX_CHANNEL, PIPEDRIVE_SYNC, Context, load_user, notify_outbox
+from core import encryption
+from core.context import Context, load_user
+from core.errors import InvalidInput, NotFound, SyncInFlight, UnknownUser
 from core.models import Activity, Campaign, CampaignContact, Contact, OutboxMessage, User
-from core.results import (
-    ActionResult,
+from core.outbox import PIPEDRIVE_SYNC, notify_outbox
+from core.registry import handles
+from core.sync.commands import (
+    ClaimSync,
+    ClaimSyncNotices,
+    FinishSync,
     KnownIds,
+    KnownPipedriveIds,
+    ListSyncNotices,
+    ListSyncs,
+    MarkSyncNoticesSent,
+    NextSyncDue,
+    RecordPipedriveActivity,
+    RecordPipedriveIds,
+    RecordPipedriveOwner,
+    ReleaseSyncNotices,
+    RetrySyncs,
+    RotateSecrets,
     SecretsRotated,
+    SetPipedriveToken,
     SyncActivity,
     SyncContact,
     SyncItemView,
@@ -38,13 +47,11 @@ from core.results import (
     SyncTask,
     SyncUser,
 )
+from core.views import ActionResult
 
-log = logging.getLogger(__name__)
-
-# Key spaces of advisory locks: two workers never sync one contact, nor find-or-create one Pipedrive record,
-# at the same moment.
+# The key space of the advisory locks on contacts: two workers never sync one contact at the same moment (the
+# lock on one Pipedrive record is core.outbox's).
 _CONTACT_LOCK_SPACE = 6_0001
-_RECORD_LOCK_SPACE = 6_0002
 # A failure a person must fix is told once; the same sentence again within this time is not repeated.
 NOTICE_QUIET = timedelta(hours=24)
 _CLAIM_BATCH = 10
@@ -68,9 +75,10 @@ def _activity_id(row: OutboxMessage) -> int | None:
     return int(value) if isinstance(value, int) else None
 
 
-# --- the worker's side ----------------------------------------------------------------------------------
+# --- the worker's side -------------------------------------------------------------------------------------
 
-async def claim_sync(cmd: c.ClaimSync, ctx: Context) -> SyncTask | None:
+@handles
+async def claim_sync(cmd: ClaimSync, ctx: Context) -> SyncTask | None:
     s, now = ctx.session, ctx.clock.now()
     candidates = (await s.execute(
         select(OutboxMessage).where(OutboxMessage.topic == PIPEDRIVE_SYNC, _ready(now), _token_applies(ctx))
@@ -158,7 +166,8 @@ async def _sync_contact(ctx: Context, contact: Contact, activity: Activity | Non
                        contact.warmness, contact.pipedrive_person_id, contact.pipedrive_org_id, campaign)
 
 
-async def next_sync_due(cmd: c.NextSyncDue, ctx: Context):
+@handles
+async def next_sync_due(cmd: NextSyncDue, ctx: Context):
     due = func.least(
         func.min(OutboxMessage.next_attempt_at).filter(OutboxMessage.status == "pending"),
         func.min(OutboxMessage.locked_until).filter(OutboxMessage.status == "processing"))
@@ -166,7 +175,8 @@ async def next_sync_due(cmd: c.NextSyncDue, ctx: Context):
         OutboxMessage.topic == PIPEDRIVE_SYNC, OutboxMessage.status.in_(_UNFINISHED), _token_applies(ctx)))
 
 
-async def known_pipedrive_ids(cmd: c.KnownPipedriveIds, ctx: Context) -> KnownIds:
+@handles
+async def known_pipedrive_ids(cmd: KnownPipedriveIds, ctx: Context) -> KnownIds:
     org_id = person_id = None
     if cmd.organisation:
         org_id = await ctx.session.scalar(select(Contact.pipedrive_org_id).where(
@@ -179,27 +189,8 @@ async def known_pipedrive_ids(cmd: c.KnownPipedriveIds, ctx: Context) -> KnownId
     return KnownIds(org_id, person_id)
 
 
-@asynccontextmanager
-async def pipedrive_record_lock(engine: AsyncEngine, key: str) -> AsyncIterator[None]:
-    """Hold a lock on one Pipedrive record to be found or created (an organisation's name, a person's email)
-    across workers and processes: two contacts of one organisation must not create it twice."""
-    lock = (_RECORD_LOCK_SPACE, func.hashtext(key))
-    try:
-        async with engine.connect() as conn:
-            # A session-level lock outlives the transaction: commit at once rather than sit idle in a transaction
-            # through the Pipedrive calls, and end with a commit, not a rollback (see Core.reading).
-            await conn.execute(select(func.pg_advisory_lock(*lock)))
-            await conn.commit()
-            try:
-                yield
-            finally:
-                await conn.execute(select(func.pg_advisory_unlock(*lock)))
-                await conn.commit()
-    except (OperationalError, InterfaceError) as exc:
-        raise DatabaseUnavailable() from exc
-
-
-async def record_pipedrive_ids(cmd: c.RecordPipedriveIds, ctx: Context) -> bool:
+@handles
+async def record_pipedrive_ids(cmd: RecordPipedriveIds, ctx: Context) -> bool:
     """False when the contact is gone (erased while it was being synced)."""
     values = {k: v for k, v in (("pipedrive_org_id", cmd.org_id), ("pipedrive_person_id", cmd.person_id))
               if v is not None}
@@ -211,19 +202,22 @@ async def record_pipedrive_ids(cmd: c.RecordPipedriveIds, ctx: Context) -> bool:
     return (await ctx.session.execute(query)).first() is not None
 
 
-async def record_pipedrive_owner(cmd: c.RecordPipedriveOwner, ctx: Context) -> None:
+@handles
+async def record_pipedrive_owner(cmd: RecordPipedriveOwner, ctx: Context) -> None:
     await ctx.session.execute(update(User).where(User.id == cmd.user_id)
                               .values(pipedrive_user_id=cmd.pipedrive_user_id))
 
 
-async def record_pipedrive_activity(cmd: c.RecordPipedriveActivity, ctx: Context) -> bool:
+@handles
+async def record_pipedrive_activity(cmd: RecordPipedriveActivity, ctx: Context) -> bool:
     """False when the activity is gone (undone while it was being sent)."""
     updated = (await ctx.session.execute(update(Activity).where(Activity.id == cmd.activity_id).values(
         pipedrive_activity_id=cmd.pipedrive_activity_id, sync_state="synced").returning(Activity.id))).first()
     return updated is not None
 
 
-async def finish_sync(cmd: c.FinishSync, ctx: Context) -> bool:
+@handles
+async def finish_sync(cmd: FinishSync, ctx: Context) -> bool:
     """End the attempt; False (and nothing written) when the claim was stale."""
     if cmd.outcome not in ("done", "retry", "failed"):
         raise ValueError(f"unknown sync outcome {cmd.outcome!r}")
@@ -273,14 +267,16 @@ def _notices(rows) -> tuple[SyncNotice, ...]:
     return tuple(SyncNotice(user_id, text, tuple(sorted(ids))) for (user_id, text), ids in grouped.items())
 
 
-async def list_sync_notices(cmd: c.ListSyncNotices, ctx: Context) -> tuple[SyncNotice, ...]:
+@handles
+async def list_sync_notices(cmd: ListSyncNotices, ctx: Context) -> tuple[SyncNotice, ...]:
     rows = (await ctx.session.execute(
         select(OutboxMessage.id, OutboxMessage.user_id, OutboxMessage.user_notice)
         .where(*_owed_notices()).order_by(OutboxMessage.user_id, OutboxMessage.id))).all()
     return _notices(rows)
 
 
-async def claim_sync_notices(cmd: c.ClaimSyncNotices, ctx: Context) -> tuple[SyncNotice, ...]:
+@handles
+async def claim_sync_notices(cmd: ClaimSyncNotices, ctx: Context) -> tuple[SyncNotice, ...]:
     """Take the notices owed, marking them told in this same transaction so that two schedulers never both
     send one; a notice that then can't be delivered is handed back with ReleaseSyncNotices."""
     owed = (select(OutboxMessage.id).where(*_owed_notices()).order_by(OutboxMessage.id).limit(cmd.limit)
@@ -292,20 +288,23 @@ async def claim_sync_notices(cmd: c.ClaimSyncNotices, ctx: Context) -> tuple[Syn
     return _notices(sorted(rows, key=lambda r: (r[1], r[0])))
 
 
-async def release_sync_notices(cmd: c.ReleaseSyncNotices, ctx: Context) -> None:
+@handles
+async def release_sync_notices(cmd: ReleaseSyncNotices, ctx: Context) -> None:
     await ctx.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(cmd.outbox_ids))
                               .values(user_notified_at=None))
 
 
-async def mark_sync_notices_sent(cmd: c.MarkSyncNoticesSent, ctx: Context) -> None:
+@handles
+async def mark_sync_notices_sent(cmd: MarkSyncNoticesSent, ctx: Context) -> None:
     await ctx.session.execute(update(OutboxMessage).where(
         OutboxMessage.id.in_(cmd.outbox_ids), OutboxMessage.user_notified_at.is_(None))
         .values(user_notified_at=ctx.clock.now()))
 
 
-# --- what users see and do ------------------------------------------------------------------------------
+# --- what users see and do ---------------------------------------------------------------------------------
 
-async def list_syncs(cmd: c.ListSyncs, ctx: Context) -> SyncList:
+@handles
+async def list_syncs(cmd: ListSyncs, ctx: Context) -> SyncList:
     """Unfinished syncs first (all of them), then the latest failed, then the latest done."""
     scope = [OutboxMessage.topic == PIPEDRIVE_SYNC]
     configured = ctx.settings.pipedrive_api_token is not None
@@ -338,7 +337,8 @@ async def list_syncs(cmd: c.ListSyncs, ctx: Context) -> SyncList:
     return SyncList(items, configured, counts, ctx.settings.pipedrive_max_retries)
 
 
-async def retry_syncs(cmd: c.RetrySyncs, ctx: Context) -> SyncRetried:
+@handles
+async def retry_syncs(cmd: RetrySyncs, ctx: Context) -> SyncRetried:
     """Failed syncs go back in the queue with a fresh count of retries; a waiting one is tried at once."""
     if not cmd.ids and not cmd.all_failed:
         raise InvalidInput("Which sync? Give its number (from `sync`) or say `all`.")
@@ -378,7 +378,8 @@ async def retry_syncs(cmd: c.RetrySyncs, ctx: Context) -> SyncRetried:
     return SyncRetried(message, tuple(r.id for r in again))
 
 
-async def set_pipedrive_token(cmd: c.SetPipedriveToken, ctx: Context) -> ActionResult:
+@handles
+async def set_pipedrive_token(cmd: SetPipedriveToken, ctx: Context) -> ActionResult:
     email = (cmd.email or "").strip().lower()
     user = await ctx.session.scalar(select(User).where(func.lower(User.email) == email))
     if user is None:
@@ -394,7 +395,8 @@ async def set_pipedrive_token(cmd: c.SetPipedriveToken, ctx: Context) -> ActionR
     return ActionResult(f"{user.name} now syncs with the company's Pipedrive token (if one is set).")
 
 
-async def rotate_secrets(cmd: c.RotateSecrets, ctx: Context) -> SecretsRotated:
+@handles
+async def rotate_secrets(cmd: RotateSecrets, ctx: Context) -> SecretsRotated:
     encryption.keys(ctx.settings, missing=encryption.ROTATING_NEEDS_A_KEY)  # even with nothing stored yet
     users = (await ctx.session.execute(select(User).where(User.pipedrive_api_token.is_not(None))
                                        .order_by(User.id).with_for_update())).scalars().all()
@@ -409,67 +411,3 @@ async def rotate_secrets(cmd: c.RotateSecrets, ctx: Context) -> SecretsRotated:
         were_plain_text += not encryption.is_encrypted(user.pipedrive_api_token)
         user.pipedrive_api_token, rotated = sealed, rotated + 1
     return SecretsRotated(rotated, were_plain_text, tuple(unreadable))
-
-
-# Not in the audit trail: what changes no data, and the worker's bookkeeping of its own queue (a claim, the end
-# of an attempt, a notice delivered), which is no one's action on a person's data. What reaches Pipedrive is:
-# each RecordPipedrive* names the contact, activity or user whose data went there.
-NOT_AUDITED: frozenset[type] = frozenset({
-    c.ListSyncs, c.NextSyncDue, c.ListSyncNotices, c.KnownPipedriveIds, c.ClaimSync, c.FinishSync,
-    c.MarkSyncNoticesSent, c.ClaimSyncNotices, c.ReleaseSyncNotices,
-})
-
-HANDLERS = {
-    c.ClaimSync: claim_sync,
-    c.NextSyncDue: next_sync_due,
-    c.KnownPipedriveIds: known_pipedrive_ids,
-    c.RecordPipedriveIds: record_pipedrive_ids,
-    c.RecordPipedriveOwner: record_pipedrive_owner,
-    c.RecordPipedriveActivity: record_pipedrive_activity,
-    c.FinishSync: finish_sync,
-    c.ListSyncNotices: list_sync_notices,
-    c.MarkSyncNoticesSent: mark_sync_notices_sent,
-    c.ClaimSyncNotices: claim_sync_notices,
-    c.ReleaseSyncNotices: release_sync_notices,
-    c.ListSyncs: list_syncs,
-    c.RetrySyncs: retry_syncs,
-    c.SetPipedriveToken: set_pipedrive_token,
-    c.RotateSecrets: rotate_secrets,
-}
-
-
-# --- waking up ------------------------------------------------------------------------------------------
-
-class OutboxListener:
-    """A dedicated connection that LISTENs on the outbox channel; `wakes()` yields once per notification."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._url = db.libpq_url(engine.url.render_as_string(hide_password=False))
-        self._conn: psycopg.AsyncConnection | None = None
-
-    async def connect(self) -> None:
-        await self.close()
-        try:
-            self._conn = await psycopg.AsyncConnection.connect(self._url, autocommit=True)
-            await self._conn.execute(f"LISTEN {OUTBOX_CHANNEL}")
-        except psycopg.Error as exc:
-            await self.close()
-            raise DatabaseUnavailable() from exc
-
-    async def wakes(self) -> AsyncIterator[None]:
-        if self._conn is None:
-            await self.connect()
-        try:
-            async for _ in self._conn.notifies():
-                yield None
-        except psycopg.Error as exc:
-            await self.close()
-            raise DatabaseUnavailable() from exc
-
-    async def close(self) -> None:
-        if self._conn is not None:
-            conn, self._conn = self._conn, None
-            try:
-                await conn.close()
-            except psycopg.Error:
-                log.debug("closing the outbox listener failed", exc_info=True)

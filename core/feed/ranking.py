@@ -17,7 +17,7 @@ The score of a contact is the sum of:
 
 Contacts touched today (in the user's timezone), and contacts whose only open follow-ups lie in the future
 (set a reminder for later, or snoozed), drop out; a due cadence step keeps a contact with a later reminder in
-(not a snoozed one). A due step's row carries the step, its message rendered ready to copy (core.plans).
+(not a snoozed one). A due step's row carries the step, its message rendered ready to copy (core.cadences.plans).
 Ties go to the longest untouched, then the oldest contact.
 Every suggestion carries the human reasons behind its score.
 
@@ -35,9 +35,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import plans
+from core.cadences import plans
+from core.feed.commands import Suggestion
 from core.models import ACTIVE_PLAN_STATUSES, WARM_THRESHOLD
-from core.results import ContactView, Suggestion
+from core.views import ContactView
 
 STALE_CAP_DAYS = 90
 DUE_POINTS, STALE_POINTS, WARMNESS_POINTS, PAST_BUSINESS_POINTS, CAMPAIGN_POINTS = 100, 40, 6, 15, 15

@@ -12,10 +12,10 @@
   paused plan too (a paused plan otherwise ignores what is logged).
 - A plan is `not_started` until its first step is done, then `in_progress` (so: in progress ⇔ past step 1).
 - The plan keeps its state from before the last activity that changed it, so that undoing that outreach
-  (core.undo) undoes the change too.
+  (core.outreach) undoes the change too.
 
-This module sits below core.handlers (which calls `on_activity` from its one place that records activities)
-and core.ranking (which puts due steps at the top of the morning list), so it imports neither.
+This module sits below core.outreach.handlers (which calls `on_activity` from its one place that records
+activities) and core.feed.ranking (which puts due steps at the top of the morning list), so it imports neither.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from sqlalchemy import and_, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from core.cadences.commands import DueStep, PlanView
+from core.cadences.templates import render
 from core.models import (
     ACTIVE_PLAN_STATUSES,
     OPEN_PLAN_STATUSES,
@@ -39,12 +41,11 @@ from core.models import (
     StrategyStep,
     User,
 )
-from core.results import ContactView, DueStep, PlanView
-from core.templates import render
 from core.validation import METHOD_LABELS
+from core.views import ContactView
 
 if TYPE_CHECKING:
-    from core.handlers import Context
+    from core.context import Context
 
 ACTIVE_PLANS_SQL = ", ".join(f"'{s}'" for s in ACTIVE_PLAN_STATUSES)
 

@@ -11,8 +11,11 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.context import Context, find_campaign
+from core.errors import InvalidInput
 from core.models import OUTREACH_METHODS
-from core.results import StatsRow
+from core.registry import handles
+from core.stats.commands import GetStats, StatsReport, StatsRow
 
 GROUPS = {
     None: "'all'",
@@ -53,3 +56,17 @@ def total_of(rows: list[StatsRow]) -> StatsRow:
     return StatsRow(key="total", outreach=sum(r.outreach for r in rows),
                     meetings_requested=sum(r.meetings_requested for r in rows),
                     meetings_booked=sum(r.meetings_booked for r in rows))
+
+
+@handles
+async def get_stats(cmd: GetStats, ctx: Context) -> StatsReport:
+    """Stats are visible to every user (and to the CLI), so no ownership check applies."""
+    if cmd.group_by not in GROUPS:
+        raise InvalidInput("Group stats by campaign, user or method.")
+    camp = await find_campaign(ctx, cmd.campaign) if cmd.campaign else None
+    until = cmd.until
+    rows = await stats_rows(ctx.session, group_by=cmd.group_by, since=cmd.since, until=until,
+                                  campaign_id=camp.id if camp else None)
+    return StatsReport(group_by=cmd.group_by, period=cmd.period_label or "all time", since=cmd.since,
+                       until=until, rows=tuple(rows) if cmd.group_by else (), total=total_of(rows),
+                       campaign=camp.name if camp else None)

@@ -10,8 +10,8 @@ later with such a column (cadence plans, say) is exported and erased with the re
 deleted so that the numbers of past outreach stay right.
 
 The audit trail is written by `Core.execute` through `record_audit`, in the command's own transaction, for
-every command not in `READ_ONLY`. It holds ids only; the tables `audit_log` and `erasures` refuse UPDATE,
-DELETE and TRUNCATE (a trigger, migration 0010).
+every command whose class says `Audit.RECORDED` (core.command: not a `Query`, not `Bookkeeping`). It holds ids
+only; the tables `audit_log` and `erasures` refuse UPDATE, DELETE and TRUNCATE (a trigger, migration 0010).
 """
 
 from __future__ import annotations
@@ -25,36 +25,34 @@ from typing import Any
 from sqlalchemy import Column, Integer, Table, cast, delete, exists, func, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from core import commands as c
+from core.command import CampaignRef, ContactRef
+from core.context import Context, contact_view, load_contact, load_user, require_golden_ticket
 from core.csvwriter import write_csv
 from core.errors import InvalidInput, NotFound, UnknownUser
-from core.handlers import Context, contact_view, load_contact, load_user, require_golden_ticket
 from core.models import AuditEntry, Base, Campaign, Contact, Erasure, OutboxMessage, User
-from core.results import (
+from core.privacy.commands import (
     AuditEntryView,
     AuditList,
-    CampaignView,
     ContactExport,
-    ContactView,
+    EraseContact,
     ErasurePreview,
     ErasureResult,
+    ExportContact,
     ExportSection,
-    UserView,
+    ListAudit,
+    PreviewErasure,
 )
-from core.sync import stop_syncs_of
+from core.registry import handles
+from core.sync.handlers import stop_syncs_of
+from core.views import CampaignView, ContactView, UserView
 
 # Tables whose rows about an erased person are kept but emptied of them: the values to set. Activities keep
 # their kind, channel, outcome, campaign, user and time, which is all that stats count.
 ANONYMISED: dict[str, dict[str, Any]] = {"activities": {"contact_id": None, "note": None, "subject": None}}
-
-# Commands that change no data are not audited. (Remembering the list just shown, for `log 3`, is chat
-# state, not data.) An export changes nothing either but discloses personal data, so it is audited.
-READ_ONLY: frozenset[type] = frozenset({c.PreviewErasure, c.ListAudit})
-
 ACROSS_BANKS = "export or erase a person across banks. In the chat, `export` and `forget` work on your own contacts"
 
 
-# --- who the person is ----------------------------------------------------------------------------------
+# --- who the person is -------------------------------------------------------------------------------------
 
 def referring_columns() -> list[Column]:
     """Every column, in every table of the schema, that points to a contact."""
@@ -83,7 +81,7 @@ async def _subjects(ctx: Context, cmd, *, lock: bool = False) -> list[Contact]:
     return contacts
 
 
-# --- export ---------------------------------------------------------------------------------------------
+# --- export ------------------------------------------------------------------------------------------------
 
 async def _section(ctx: Context, table: Table, where, *, order_by=None) -> ExportSection:
     """All columns of `table`'s rows matching `where`, with the owner's and the campaign's names alongside."""
@@ -102,7 +100,8 @@ async def _section(ctx: Context, table: Table, where, *, order_by=None) -> Expor
     return ExportSection(table.name, tuple(result.keys()), tuple(tuple(row) for row in result))
 
 
-async def export_contact(cmd: c.ExportContact, ctx: Context) -> ContactExport:
+@handles
+async def export_contact(cmd: ExportContact, ctx: Context) -> ContactExport:
     contacts = await _subjects(ctx, cmd)
     ids = [k.id for k in contacts]
     sections = [await _section(ctx, Contact.__table__, Contact.__table__.c.id.in_(ids))]
@@ -172,14 +171,15 @@ def _csv_value(value: Any) -> Any:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
-# --- erasure --------------------------------------------------------------------------------------------
+# --- erasure -----------------------------------------------------------------------------------------------
 
 async def _count(ctx: Context, column: Column, ids: list[int]) -> int:
     return (await ctx.session.execute(select(func.count()).select_from(column.table).where(column.in_(ids)))
             ).scalar_one()
 
 
-async def preview_erasure(cmd: c.PreviewErasure, ctx: Context) -> ErasurePreview:
+@handles
+async def preview_erasure(cmd: PreviewErasure, ctx: Context) -> ErasurePreview:
     contacts = await _subjects(ctx, cmd)
     ids = [k.id for k in contacts]
     counts = {column.table.name: await _count(ctx, column, ids) for column in referring_columns()}
@@ -189,7 +189,8 @@ async def preview_erasure(cmd: c.PreviewErasure, ctx: Context) -> ErasurePreview
                           sync_messages=counts.get("outbox", 0))
 
 
-async def erase_contact(cmd: c.EraseContact, ctx: Context) -> ErasureResult:
+@handles
+async def erase_contact(cmd: EraseContact, ctx: Context) -> ErasureResult:
     contacts = await _subjects(ctx, cmd, lock=True)
     ids = [k.id for k in contacts]
     await stop_syncs_of(ctx, ids)
@@ -255,7 +256,7 @@ def _erasure_message(ids: list[int], person_ids: tuple[int, ...], removed: dict[
     return "\n".join(lines)
 
 
-# --- the audit trail ------------------------------------------------------------------------------------
+# --- the audit trail ---------------------------------------------------------------------------------------
 
 # Fields, of a command or its result, that hold ids of what it touched (besides refs and views).
 _ID_FIELDS = {"contact_id": "contact", "contact_ids": "contact", "activity_id": "activity",
@@ -269,9 +270,9 @@ def touched_ids(command: Any, result: Any) -> dict[str, set[int]]:
     ids: dict[str, set[int]] = {"contact": set(), "activity": set(), "campaign": set(), "user": set()}
 
     def add(value: Any, name: str = "", top: bool = False) -> None:
-        if isinstance(value, c.ContactRef) and value.id is not None:
+        if isinstance(value, ContactRef) and value.id is not None:
             ids["contact"].add(value.id)
-        elif isinstance(value, c.CampaignRef) and value.id is not None:
+        elif isinstance(value, CampaignRef) and value.id is not None:
             ids["campaign"].add(value.id)
         elif isinstance(value, ContactView):
             ids["contact"].add(value.id)
@@ -304,7 +305,8 @@ async def record_audit(ctx: Context, command: Any, result: Any) -> None:
         activity_ids=sorted(ids["activity"]), campaign_ids=sorted(ids["campaign"]), user_ids=sorted(ids["user"])))
 
 
-async def list_audit(cmd: c.ListAudit, ctx: Context) -> AuditList:
+@handles
+async def list_audit(cmd: ListAudit, ctx: Context) -> AuditList:
     if not 1 <= cmd.limit <= 100_000:
         raise InvalidInput("Ask for between 1 and 100000 audit entries.")
     query = select(AuditEntry, User.email).outerjoin(User, User.id == AuditEntry.user_id)
@@ -324,11 +326,3 @@ async def list_audit(cmd: c.ListAudit, ctx: Context) -> AuditList:
                        activity_ids=tuple(e.activity_ids), campaign_ids=tuple(e.campaign_ids),
                        user_ids=tuple(e.user_ids))
         for e, email in reversed(rows)))
-
-
-HANDLERS = {
-    c.ExportContact: export_contact,
-    c.PreviewErasure: preview_erasure,
-    c.EraseContact: erase_contact,
-    c.ListAudit: list_audit,
-}

@@ -18,10 +18,10 @@ from datetime import timedelta
 
 from sqlalchemy import text
 
-from core import commands as c
-from core.handlers import Context
-from core.plans import ACTIVE_PLANS_SQL
-from core.results import PrunedHistory
+from core.cadences.plans import ACTIVE_PLANS_SQL
+from core.context import Context
+from core.housekeeping.commands import PrunedHistory, PruneHistory
+from core.registry import handles
 
 PROCESSED_REQUEST_RETENTION = timedelta(days=7)
 DELIVERY_RETENTION = timedelta(days=90)
@@ -49,14 +49,11 @@ DELETE FROM deliveries WHERE id IN (
 """)
 
 
-async def prune_history(cmd: c.PruneHistory, ctx: Context) -> PrunedHistory:
+@handles
+async def prune_history(cmd: PruneHistory, ctx: Context) -> PrunedHistory:
     now = ctx.clock.now()
     requests = await ctx.session.execute(_PRUNE_REQUESTS, {"before": now - PROCESSED_REQUEST_RETENTION,
                                                           "batch": PRUNE_BATCH})
     deliveries = await ctx.session.execute(_PRUNE_DELIVERIES, {"before": now - DELIVERY_RETENTION,
                                                               "batch": PRUNE_BATCH})
     return PrunedHistory(requests=requests.rowcount, deliveries=deliveries.rowcount)
-
-
-BOOKKEEPING = frozenset({c.PruneHistory})
-HANDLERS = {c.PruneHistory: prune_history}

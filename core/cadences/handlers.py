@@ -3,7 +3,7 @@ campaign, pausing, resuming, restarting and stopping a contact's plan, the due s
 
 Strategies are the team's: anyone may list, show and start one; its creator or the Golden Ticket team may
 change it; the built-in ones (seeded by the migration) can't be changed. A contact follows at most one open plan
-(a unique index says so). What a logged activity does to a plan, and when steps fall due, is core.plans.
+(a unique index says so). What a logged activity does to a plan, and when steps fall due, is core.cadences.plans.
 """
 
 from __future__ import annotations
@@ -13,18 +13,34 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from core import commands as c
-from core import plans
-from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from core.handlers import (
-    Context,
-    contact_view,
-    find_campaign,
-    load_contact,
-    load_user,
-    local_text,
-    remember_list,
+from core.cadences import plans
+from core.cadences.commands import (
+    AddStrategyStep,
+    CadenceStats,
+    CreateStrategy,
+    DueSteps,
+    EditStrategyStep,
+    GetCadenceStats,
+    ListDueSteps,
+    ListStrategies,
+    PauseCadence,
+    RemoveStrategyStep,
+    RestartCadence,
+    ResumeCadence,
+    ShowStrategy,
+    StartCadence,
+    StepStall,
+    StepView,
+    StopCadence,
+    StrategyList,
+    StrategyResult,
+    StrategyStatsRow,
+    StrategyView,
 )
+from core.cadences.templates import MESSAGE_MAX, SUBJECT_MAX, clean_template
+from core.command import Actor, CampaignRef, ContactRef
+from core.context import Context, contact_view, find_campaign, load_contact, load_user, local_text, remember_list
+from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from core.models import (
     MAX_STEP_DELAY_DAYS,
     OPEN_PLAN_STATUSES,
@@ -35,24 +51,14 @@ from core.models import (
     StrategyStep,
     User,
 )
-from core.results import (
-    ActionResult,
-    CadenceStats,
-    DueSteps,
-    StepStall,
-    StepView,
-    StrategyList,
-    StrategyResult,
-    StrategyStatsRow,
-    StrategyView,
-)
-from core.templates import MESSAGE_MAX, SUBJECT_MAX, clean_template
+from core.registry import handles
 from core.validation import clean_method, clean_note, clean_text
+from core.views import ActionResult
 
 MAX_STEPS = 20
 
 
-# --- strategies -----------------------------------------------------------------------------------------
+# --- strategies --------------------------------------------------------------------------------------------
 
 async def find_strategy(ctx: Context, name: str, *, lock: bool = False) -> Strategy:
     """The strategy a user named: its exact name (any case), else the only one whose name contains the words."""
@@ -97,17 +103,20 @@ async def strategy_view(ctx: Context, strategy: Strategy) -> StrategyView:
     return (await _views(ctx, [strategy]))[0]
 
 
-async def list_strategies(cmd: c.ListStrategies, ctx: Context) -> StrategyList:
+@handles
+async def list_strategies(cmd: ListStrategies, ctx: Context) -> StrategyList:
     strategies = (await ctx.session.execute(
         select(Strategy).order_by(Strategy.built_in.desc(), Strategy.name))).scalars().all()
     return StrategyList(tuple(await _views(ctx, list(strategies))))
 
 
-async def show_strategy(cmd: c.ShowStrategy, ctx: Context) -> StrategyView:
+@handles
+async def show_strategy(cmd: ShowStrategy, ctx: Context) -> StrategyView:
     return await strategy_view(ctx, await find_strategy(ctx, cmd.strategy))
 
 
-async def create_strategy(cmd: c.CreateStrategy, ctx: Context) -> StrategyResult:
+@handles
+async def create_strategy(cmd: CreateStrategy, ctx: Context) -> StrategyResult:
     user = await load_user(ctx, cmd.actor.user_id)
     name = clean_text(cmd.name, field="cadence name", max_length=100, required=True)
     taken = (await ctx.session.execute(select(Strategy.name).where(func.lower(Strategy.name) == name.lower())
@@ -122,7 +131,7 @@ async def create_strategy(cmd: c.CreateStrategy, ctx: Context) -> StrategyResult
     return StrategyResult(f"Cadence “{name}” created. It has no steps yet.", await strategy_view(ctx, strategy))
 
 
-async def _editable(ctx: Context, actor: c.Actor, name: str) -> Strategy:
+async def _editable(ctx: Context, actor: Actor, name: str) -> Strategy:
     """The named strategy, locked for a change the actor may make."""
     user = await load_user(ctx, actor.user_id)
     strategy = await find_strategy(ctx, name, lock=True)
@@ -133,7 +142,7 @@ async def _editable(ctx: Context, actor: c.Actor, name: str) -> Strategy:
     return strategy
 
 
-def _step_fields(cmd: c.AddStrategyStep | c.EditStrategyStep) -> dict:
+def _step_fields(cmd: AddStrategyStep | EditStrategyStep) -> dict:
     """A step's columns from a command, every template checked now (not when the step falls due)."""
     if not 0 <= cmd.delay_days <= MAX_STEP_DELAY_DAYS:
         raise InvalidInput(f"A step's delay is 0 to {MAX_STEP_DELAY_DAYS} days.")
@@ -148,7 +157,8 @@ async def _changed(ctx: Context, strategy: Strategy, message: str) -> StrategyRe
     return StrategyResult(message, await strategy_view(ctx, strategy))
 
 
-async def add_strategy_step(cmd: c.AddStrategyStep, ctx: Context) -> StrategyResult:
+@handles
+async def add_strategy_step(cmd: AddStrategyStep, ctx: Context) -> StrategyResult:
     strategy = await _editable(ctx, cmd.actor, cmd.strategy)
     fields = _step_fields(cmd)
     count = await plans.step_count(ctx.session, strategy.id)
@@ -168,7 +178,8 @@ async def _step(ctx: Context, strategy: Strategy, position: int) -> StrategyStep
     return step
 
 
-async def edit_strategy_step(cmd: c.EditStrategyStep, ctx: Context) -> StrategyResult:
+@handles
+async def edit_strategy_step(cmd: EditStrategyStep, ctx: Context) -> StrategyResult:
     strategy = await _editable(ctx, cmd.actor, cmd.strategy)
     step = await _step(ctx, strategy, cmd.position)
     for key, value in _step_fields(cmd).items():
@@ -177,7 +188,8 @@ async def edit_strategy_step(cmd: c.EditStrategyStep, ctx: Context) -> StrategyR
     return await _changed(ctx, strategy, f"Step {cmd.position} of “{strategy.name}” saved.")
 
 
-async def remove_strategy_step(cmd: c.RemoveStrategyStep, ctx: Context) -> StrategyResult:
+@handles
+async def remove_strategy_step(cmd: RemoveStrategyStep, ctx: Context) -> StrategyResult:
     strategy = await _editable(ctx, cmd.actor, cmd.strategy)
     step = await _step(ctx, strategy, cmd.position)
     following = (await ctx.session.execute(select(func.count()).select_from(ContactPlan).where(
@@ -196,7 +208,7 @@ async def remove_strategy_step(cmd: c.RemoveStrategyStep, ctx: Context) -> Strat
     return await _changed(ctx, strategy, f"Step {cmd.position} removed from “{strategy.name}”.")
 
 
-# --- plans ----------------------------------------------------------------------------------------------
+# --- plans -------------------------------------------------------------------------------------------------
 
 def _due_text(due: datetime | None, user: User, now: datetime) -> str:
     if due is None:
@@ -215,19 +227,20 @@ def _where(plan: ContactPlan, steps: int) -> str:
     return f"step {plan.current_step}/{steps}"
 
 
-async def _split_name_and_contact(ctx: Context, words: str) -> tuple[Strategy, c.ContactRef]:
+async def _split_name_and_contact(ctx: Context, words: str) -> tuple[Strategy, ContactRef]:
     """“warm intro bob stone” → the strategy “Warm intro” and the contact “bob stone”."""
     parts = words.split()
     for end in range(len(parts) - 1, 0, -1):
         strategy = (await ctx.session.execute(select(Strategy).where(
             func.lower(Strategy.name) == " ".join(parts[:end]).lower()))).scalar_one_or_none()
         if strategy is not None:
-            return strategy, c.ContactRef(text=" ".join(parts[end:]))
+            return strategy, ContactRef(text=" ".join(parts[end:]))
     raise InvalidInput(f"No cadence's name starts “{words[:60]}”. Quote the cadence's name, like "
                        f"`cadence start \"Warm intro\" Ana Silva`, or say `cadence list`.")
 
 
-async def start_cadence(cmd: c.StartCadence, ctx: Context) -> ActionResult:
+@handles
+async def start_cadence(cmd: StartCadence, ctx: Context) -> ActionResult:
     contact_ref = cmd.contact
     if cmd.name_and_contact:
         strategy, contact_ref = await _split_name_and_contact(ctx, cmd.name_and_contact)
@@ -253,7 +266,7 @@ async def start_cadence(cmd: c.StartCadence, ctx: Context) -> ActionResult:
                         contact_view(contact))
 
 
-async def _start_for_campaign(ctx: Context, ref: c.CampaignRef, user: User, strategy: Strategy,
+async def _start_for_campaign(ctx: Context, ref: CampaignRef, user: User, strategy: Strategy,
                               first: StrategyStep, now: datetime) -> ActionResult:
     """Every contact of the campaign in the user's own bank; those already following a cadence keep theirs."""
     camp = await find_campaign(ctx, ref)
@@ -292,7 +305,8 @@ async def _plan_of(ctx: Context, cmd, *, latest: bool = False) -> tuple[Contact,
     return contact, plan, strategy, await plans.step_count(ctx.session, strategy.id)
 
 
-async def pause_cadence(cmd: c.PauseCadence, ctx: Context) -> ActionResult:
+@handles
+async def pause_cadence(cmd: PauseCadence, ctx: Context) -> ActionResult:
     contact, plan, strategy, steps = await _plan_of(ctx, cmd)
     if plan.status == "paused":
         return ActionResult(f"“{strategy.name}” is already paused for {contact.name}.", contact_view(contact))
@@ -302,7 +316,8 @@ async def pause_cadence(cmd: c.PauseCadence, ctx: Context) -> ActionResult:
                         contact_view(contact))
 
 
-async def resume_cadence(cmd: c.ResumeCadence, ctx: Context) -> ActionResult:
+@handles
+async def resume_cadence(cmd: ResumeCadence, ctx: Context) -> ActionResult:
     contact, plan, strategy, steps = await _plan_of(ctx, cmd)
     if plan.status != "paused":
         return ActionResult(f"“{strategy.name}” isn't paused for {contact.name}.", contact_view(contact))
@@ -318,7 +333,8 @@ async def resume_cadence(cmd: c.ResumeCadence, ctx: Context) -> ActionResult:
                         contact_view(contact))
 
 
-async def restart_cadence(cmd: c.RestartCadence, ctx: Context) -> ActionResult:
+@handles
+async def restart_cadence(cmd: RestartCadence, ctx: Context) -> ActionResult:
     contact, plan, strategy, _ = await _plan_of(ctx, cmd, latest=True)
     user = await load_user(ctx, cmd.actor.user_id)
     first, steps = await _first_step(ctx, strategy)
@@ -334,21 +350,23 @@ async def restart_cadence(cmd: c.RestartCadence, ctx: Context) -> ActionResult:
                         contact_view(contact))
 
 
-async def stop_cadence(cmd: c.StopCadence, ctx: Context) -> ActionResult:
+@handles
+async def stop_cadence(cmd: StopCadence, ctx: Context) -> ActionResult:
     contact, plan, strategy, steps = await _plan_of(ctx, cmd)
     plans.end(plan, "aborted", "stopped", ctx.clock.now())
     return ActionResult(f"⏹ “{strategy.name}” stopped for {contact.name} at {_where(plan, steps)}.",
                         contact_view(contact))
 
 
-async def list_due_steps(cmd: c.ListDueSteps, ctx: Context) -> DueSteps:
+@handles
+async def list_due_steps(cmd: ListDueSteps, ctx: Context) -> DueSteps:
     user = await load_user(ctx, cmd.actor.user_id)
     items = await plans.due_steps(ctx.session, user_id=user.id, now=ctx.clock.now())
     await remember_list(ctx, cmd.actor, [step.contact.id for step in items])
     return DueSteps(items)
 
 
-# --- stats ----------------------------------------------------------------------------------------------
+# --- stats -------------------------------------------------------------------------------------------------
 
 # A meeting or reply counts for a plan when it happens from the plan's start until the contact's next plan
 # starts (if any): each contact counts once per strategy, however often it was restarted.
@@ -399,7 +417,8 @@ SELECT p.strategy_id, p.current_step AS position, st.kind, count(*) AS waiting,
 """
 
 
-async def get_cadence_stats(cmd: c.GetCadenceStats, ctx: Context) -> CadenceStats:
+@handles
+async def get_cadence_stats(cmd: GetCadenceStats, ctx: Context) -> CadenceStats:
     """Team-wide, like GetStats, so no ownership check applies."""
     rows = (await ctx.session.execute(text(_STATS))).all()
     stalls: dict[int, list[StepStall]] = {}
@@ -409,23 +428,3 @@ async def get_cadence_stats(cmd: c.GetCadenceStats, ctx: Context) -> CadenceStat
         strategy=r.name, contacts_started=r.started, replies=r.replies, meetings_requested=r.requested,
         meetings_booked=r.booked, active=r.active, paused=r.paused, completed=r.completed,
         stalls=tuple(stalls.get(r.id, ()))) for r in rows))
-
-
-# Commands that change no data, so leave no row in the audit trail (core.service.READ_ONLY).
-READ_ONLY = frozenset({c.ListStrategies, c.ShowStrategy, c.ListDueSteps, c.GetCadenceStats})
-
-HANDLERS = {
-    c.ListStrategies: list_strategies,
-    c.ShowStrategy: show_strategy,
-    c.CreateStrategy: create_strategy,
-    c.AddStrategyStep: add_strategy_step,
-    c.EditStrategyStep: edit_strategy_step,
-    c.RemoveStrategyStep: remove_strategy_step,
-    c.StartCadence: start_cadence,
-    c.PauseCadence: pause_cadence,
-    c.ResumeCadence: resume_cadence,
-    c.RestartCadence: restart_cadence,
-    c.StopCadence: stop_cadence,
-    c.ListDueSteps: list_due_steps,
-    c.GetCadenceStats: get_cadence_stats,
-}

@@ -1,0 +1,1 @@
+"""Campaigns: create, edit, list, show, and add contacts to one."""

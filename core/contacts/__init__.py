@@ -1,0 +1,1 @@
+"""Contacts in a user's own bank: add, edit, find, show."""

@@ -1,0 +1,80 @@
+"""Contacts in a user's own bank: adding, editing, finding and showing one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from core.cadences.commands import PlanView
+from core.command import Actor, Command, ContactRef, Query
+from core.views import ContactView, FollowUpView
+
+
+@dataclass(frozen=True)
+class AddContact(Command):
+    actor: Actor
+    name: str
+    email: str | None = None
+    organisation: str | None = None
+    phone: str | None = None
+    title: str | None = None
+    linkedin_url: str | None = None
+    notes: str | None = None
+    warmness: int = 0
+    past_business: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class UpdateContact(Command):
+    """Change the given fields; a field left as None is kept as it is."""
+
+    actor: Actor
+    contact: ContactRef
+    name: str | None = None
+    email: str | None = None
+    organisation: str | None = None
+    phone: str | None = None
+    title: str | None = None
+    linkedin_url: str | None = None
+    notes: str | None = None
+    warmness: int | None = None
+    past_business: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class FindContacts(Query):
+    actor: Actor
+    text: str
+    limit: int = 10
+
+
+@dataclass(frozen=True)
+class ShowContact(Query):
+    actor: Actor
+    contact: ContactRef
+
+
+@dataclass(frozen=True)
+class ContactList:
+    contacts: tuple[ContactView, ...]
+    query: str = ""
+
+
+@dataclass(frozen=True)
+class ContactDetail:
+    contact: ContactView
+    recent_activities: tuple["ActivityView", ...]
+    open_follow_ups: tuple["FollowUpView", ...]
+    campaigns: tuple[str, ...]
+    plan: "PlanView | None" = None  # the contact's open cadence plan, else its latest one
+
+
+@dataclass(frozen=True)
+class ActivityView:
+    id: int
+    kind: str
+    outcome: str
+    occurred_at: datetime
+    note: str | None = None
+    due_at: datetime | None = None

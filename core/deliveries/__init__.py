@@ -1,0 +1,1 @@
+"""Digests and nudges: what is due to whom, claimed exactly once."""

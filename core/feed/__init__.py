@@ -1,0 +1,1 @@
+"""The feed: today's ranked suggestions and a user's home."""

@@ -1,0 +1,1 @@
+"""Housekeeping: the bookkeeping tables trimmed."""

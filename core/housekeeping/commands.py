@@ -1,0 +1,20 @@
+"""Housekeeping: trimming the bookkeeping tables that grow with every tap and every message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.command import Bookkeeping
+
+
+@dataclass(frozen=True)
+class PruneHistory(Bookkeeping):
+    """Housekeeping: forget idempotency keys and finished deliveries too old to matter."""
+
+
+@dataclass(frozen=True)
+class PrunedHistory:
+    """What a housekeeping run removed."""
+
+    requests: int
+    deliveries: int

@@ -1,0 +1,1 @@
+"""CSV import of contacts: reading the file, the one-transaction write, and chat uploads."""

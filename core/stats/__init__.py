@@ -1,0 +1,1 @@
+"""Numbers: outreach and meetings by campaign, user or method."""

@@ -1,0 +1,1 @@
+"""Users: accounts, their linked chat accounts, their settings, and the questions the bot asked them."""

@@ -1,0 +1,112 @@
+"""Results several features share: users, contacts, campaigns and follow-ups as plain frozen views, the outcome of
+a change to one contact, and the answer to a request already done. ORM rows never leave the core.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class UserView:
+    id: int
+    name: str
+    email: str
+    role: str
+    timezone: str
+    digest_time: time
+    working_days: tuple[int, ...]
+    active: bool = True
+    digest_paused_until: date | None = None
+    signature: str | None = None
+    digest_platform: str | None = None  # None: every linked platform
+
+    @property
+    def is_golden_ticket(self) -> bool:
+        return self.role == "golden_ticket"
+
+
+@dataclass(frozen=True)
+class ContactView:
+    id: int
+    owner_id: int
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    organisation: str | None = None
+    title: str | None = None
+    linkedin_url: str | None = None
+    warmness: int = 0
+    last_contacted_at: datetime | None = None
+    past_business: Decimal = Decimal(0)
+    notes: str | None = None
+    pipedrive_person_id: int | None = None
+
+    @classmethod
+    def of(cls, source) -> "ContactView":
+        """The view of a contact row: an ORM `Contact`, or a SQL row carrying the contacts table's columns."""
+        return cls(id=source.id, owner_id=source.owner_id, name=source.name, email=source.email,
+                   phone=source.phone, organisation=source.organisation, title=source.title,
+                   linkedin_url=source.linkedin_url, warmness=source.warmness,
+                   last_contacted_at=source.last_contacted_at, past_business=source.past_business,
+                   notes=source.notes, pipedrive_person_id=source.pipedrive_person_id)
+
+    @property
+    def is_warm(self) -> bool:
+        from core.models import WARM_THRESHOLD
+
+        return self.warmness >= WARM_THRESHOLD
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.organisation})" if self.organisation else self.name
+
+
+@dataclass(frozen=True)
+class CampaignView:
+    id: int
+    name: str
+    status: str
+    description: str | None = None
+    sector: str | None = None
+    theme: str | None = None
+    geography: str | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    contact_count: int = 0
+
+
+@dataclass(frozen=True)
+class FollowUpView:
+    id: int
+    contact_id: int
+    due_at: datetime
+    note: str | None
+    snoozed: bool
+
+
+@dataclass(frozen=True)
+class SettingsView:
+    user: UserView
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """The outcome of a change to one contact, with the sentence to tell the user."""
+
+    message: str
+    contact: ContactView | None = None
+    sync_queued: bool = False
+    activity_id: int | None = None
+    # The activity may be taken back for a short while (core.outreach) by the user who logged it.
+    undoable: bool = False
+
+
+@dataclass(frozen=True)
+class AlreadyDone:
+    """The same request (a platform's retry, a file shared again) arrived again: it was acted on once, before."""
+
+    message: str = "Already done: that was recorded once."
