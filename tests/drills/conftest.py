@@ -24,8 +24,8 @@ from core.clock import SystemClock
 from core.commands import LinkChatIdentity
 from core.service import Core
 from core.settings import Settings
-from tests.slack.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, SignedClient
-from tests.telegram.fake_telegram import FakeTelegram
+from fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, SignedClient
+from fakes.telegram import FakeTelegram
 
 
 @pytest.fixture

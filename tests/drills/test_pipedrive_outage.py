@@ -18,7 +18,7 @@ from sqlalchemy import select
 from core.commands import Actor, AddContact, BookMeeting, ContactRef, CreateUser, FlagWarm, LogOutreach
 from core.models import OutboxMessage
 from pipedrive.worker import SyncService
-from tests.pipedrive.fake_pipedrive import FakePipedrive
+from fakes.pipedrive import FakePipedrive
 
 pytestmark = pytest.mark.drill
 

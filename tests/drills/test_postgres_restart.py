@@ -27,7 +27,7 @@ from core.models import Activity
 from core.results import ActionResult
 from core.service import Core
 from core.settings import Settings
-from tests.slack.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, SignedClient
+from fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, SignedClient
 
 pytestmark = pytest.mark.drill
 

@@ -16,7 +16,7 @@ from pipedrive.client import Person, PipedriveClient
 from pipedrive.errors import AuthenticationFailed, PipedriveUnavailable, RequestRejected
 from pipedrive.lookups import CompanyLookups
 from pipedrive.throttle import SlidingWindow, Slot, Throttle, budget
-from tests.pipedrive.fake_pipedrive import TimeSource
+from fakes.pipedrive import TimeSource
 from tests.pipedrive.helpers import warm
 
 

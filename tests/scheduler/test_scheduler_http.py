@@ -2,7 +2,7 @@
 
 import pytest
 
-from bench.fake_telegram import FakeTelegram, HttpTelegramNotifier
+from fakes.sendmessage import FakeTelegram, HttpTelegramNotifier
 from core.commands import ListDeliveryProblems
 from scheduler.dispatch import Dispatcher
 

@@ -8,7 +8,7 @@ from bot.replies import Prompt, Reply, Section
 from bot.telegram import render
 from core.results import ContactView, Suggestion, Suggestions
 
-from fake_telegram import parse_html, utf16_len
+from fakes.telegram import parse_html, utf16_len
 
 NASTY = "<b>_*[x](y) & </i> &amp; 🔥"
 

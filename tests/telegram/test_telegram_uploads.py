@@ -9,7 +9,7 @@ from bot.conversation import ALREADY_IMPORTED
 from bot.telegram.app import NOT_FETCHED, REFUSAL
 from core.commands import Actor, FindContacts
 
-from fake_telegram import PNG_SIGNATURE
+from fakes.telegram import PNG_SIGNATURE
 from telegram_harness import ANA_TG, STRANGER_TG, texts
 
 CONTACTS = ("Full name;Email;Company\r\nana lima;ana@lima.io;Lima Ltd\r\nBo Chen;bo@chen.io;Chen & Co\r\n"
