@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from sqlalchemy import func, select
@@ -120,6 +120,15 @@ class Core:
                 yield session
         except (OperationalError, InterfaceError) as exc:
             raise DatabaseUnavailable() from exc
+
+    def pipedrive_record_lock(self, key: str) -> AbstractAsyncContextManager[None]:
+        """`async with core.pipedrive_record_lock("org:acme")`: one Pipedrive record (an organisation's name, a
+        person's email) found or created by one worker at a time, across processes (core/sync.py)."""
+        return sync.pipedrive_record_lock(self.engine, key)
+
+    def outbox_listener(self) -> sync.OutboxListener:
+        """A listener woken by each row queued in the outbox (core/sync.py)."""
+        return sync.OutboxListener(self.engine)
 
     async def ping(self) -> None:
         """Check that the database answers (for health checks); DatabaseUnavailable when it does not."""

@@ -25,7 +25,6 @@ from core.commands import ClaimSync, FinishSync, NextSyncDue
 from core.errors import PipedrivenError
 from core.results import SyncTask
 from core.service import Core
-from core.sync import OutboxListener
 from pipedrive.client import PipedriveClient
 from pipedrive.errors import PipedriveError, RateLimited
 from pipedrive.lookups import CompanyLookups
@@ -159,7 +158,7 @@ class SyncService:
         await self.worker.aclose()
 
     async def _listen(self) -> None:
-        listener = OutboxListener(self.core.engine)
+        listener = self.core.outbox_listener()
         try:
             while not self._stopping:
                 try:
