@@ -14,6 +14,7 @@ Any number of processes may run it against one database.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import random
 import time
@@ -38,6 +39,11 @@ MIN_IDLE_SECONDS = 0.5  # never poll faster than this, whatever falls due
 STOP_GRACE_SECONDS = 15.0
 
 
+def throttle_name(token: SecretStr) -> str:
+    """The name a token's limits go by: a digest, never the token."""
+    return "pipedrive-" + hashlib.sha256(token.get_secret_value().encode()).hexdigest()[:16]
+
+
 class SyncWorker:
     """Claims and syncs outbox rows. Clients, throttles and caches are kept per API token."""
 
@@ -53,8 +59,8 @@ class SyncWorker:
         company = self._companies.get(token.get_secret_value())
         if company is None:
             s = self.settings
-            throttle = Throttle(s.pipedrive_burst_limit, s.pipedrive_search_limit, clock=self._clock,
-                                sleep=self._sleep)
+            throttle = Throttle(s.pipedrive_burst_limit, s.pipedrive_search_limit, name=throttle_name(token),
+                                clock=self._clock, sleep=self._sleep)
             client = PipedriveClient(s.pipedrive_url, token, throttle=throttle, timeout=s.pipedrive_timeout_seconds)
             company = Company(client, CompanyLookups(client, ttl_seconds=s.pipedrive_cache_seconds,
                                                      clock=self._clock))
