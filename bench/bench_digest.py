@@ -3,7 +3,7 @@
     python -m bench.bench_digest [--users 1000] [--contacts 20] [--unpaced]
 
 Every user is in Europe/London with the default 08:30 digest and a Telegram account, and the clock starts at
-Tuesday 08:30, so all the digests fall due in the same tick. The fake platform (bench/fake_telegram.py, an
+Tuesday 08:30, so all the digests fall due in the same tick. The fake platform (fakes/sendmessage.py, an
 aiohttp server on 127.0.0.1) answers 429 with a retry_after beyond 30 messages in any sliding second, or 1 a
 second to one chat; the minimal HTTP notifier there reaches it. The scheduler's dispatcher runs as in
 `pipedriven run` (claims in PostgreSQL, digests built by the core, sends paced per platform, outcomes
@@ -25,7 +25,7 @@ from datetime import datetime, timedelta, timezone
 import psycopg
 
 from bench.common import Figure, bench_database, figure, machine, percentile, repeated, summary
-from bench.fake_telegram import FakeTelegram, HttpTelegramNotifier
+from fakes.sendmessage import FakeTelegram, HttpTelegramNotifier
 from bot.notify import ChatCourier
 from core import db
 from core.service import Core

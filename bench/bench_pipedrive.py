@@ -1,4 +1,4 @@
-"""Benchmark: the Pipedrive sync against the local fake Pipedrive (tests/pipedrive/fake_pipedrive.py).
+"""Benchmark: the Pipedrive sync against the local fake Pipedrive (fakes/pipedrive.py).
 
     python -m bench.bench_pipedrive [--samples 40] [--pace 0.5] [--burst 200] [--organisations 50] [--plan-limit 20]
 
@@ -34,7 +34,7 @@ from core.service import Core
 from core.settings import Settings
 from core.users.commands import CreateUser
 from pipedrive.worker import SyncService, SyncWorker
-from tests.pipedrive.fake_pipedrive import FakePipedrive
+from fakes.pipedrive import FakePipedrive
 
 TOKEN = "company-token"
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import os
 import platform
-import socket
 import statistics
 import tempfile
-from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -86,12 +84,6 @@ def machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 # --- figures for the table of `python -m bench` ----------------------------------------------------------
 
 
@@ -136,41 +128,3 @@ def figure(stats: dict[str, tuple[float, tuple]], key: str, label: str, unit: st
     elif at_least is not None:
         met = value >= at_least
     return Figure(label, value, unit, runs=len(spread), target=target, met=met, spread=spread, note=note)
-
-
-# --- platform rate limits, as the local fakes enforce them ------------------------------------------------
-
-
-class SlidingWindow:
-    """At most `limit` events in any `seconds`-long window (how Telegram and Slack count), on a monotonic clock."""
-
-    def __init__(self, limit: int, seconds: float = 1.0) -> None:
-        self.limit, self.seconds = limit, seconds
-        self._recent: deque[float] = deque()
-
-    def wait(self, now: float) -> float:
-        """Seconds until one more event fits (0 if it fits now)."""
-        while self._recent and self._recent[0] <= now - self.seconds:
-            self._recent.popleft()
-        return self._recent[0] + self.seconds - now if len(self._recent) >= self.limit else 0.0
-
-    def add(self, now: float) -> None:
-        self._recent.append(now)
-
-
-class TokenBucket:
-    """`rate` events a second with bursts of up to `burst` (Slack's “1 a second per channel, short bursts”)."""
-
-    def __init__(self, rate: float, burst: int) -> None:
-        self.rate, self.burst = rate, burst
-        self._tokens, self._at = float(burst), None
-
-    def wait(self, now: float) -> float:
-        if self._at is not None:
-            self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
-        self._at = now
-        return 0.0 if self._tokens >= 1 else (1 - self._tokens) / self.rate
-
-    def add(self, now: float) -> None:
-        self.wait(now)
-        self._tokens -= 1

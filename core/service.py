@@ -11,7 +11,7 @@ import importlib
 import logging
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from sqlalchemy import func, select
@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from core import registry
+from core import outbox, registry
 from core.clock import Clock, SystemClock
 from core.command import Audit
 from core.context import Context, user_view
@@ -109,6 +109,15 @@ class Core:
                 yield session
         except (OperationalError, InterfaceError) as exc:
             raise DatabaseUnavailable() from exc
+
+    def pipedrive_record_lock(self, key: str) -> AbstractAsyncContextManager[None]:
+        """`async with core.pipedrive_record_lock("org:acme")`: one Pipedrive record (an organisation's name, a
+        person's email) found or created by one worker at a time, across processes (core/outbox.py)."""
+        return outbox.pipedrive_record_lock(self.engine, key)
+
+    def outbox_listener(self) -> outbox.OutboxListener:
+        """A listener woken by each row queued in the outbox (core/outbox.py)."""
+        return outbox.OutboxListener(self.engine)
 
     async def ping(self) -> None:
         """Check that the database answers (for health checks); DatabaseUnavailable when it does not."""

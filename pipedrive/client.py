@@ -215,7 +215,7 @@ class PipedriveClient:
     async def _request(self, method: str, path: str, *, cost: int, params: dict | None = None,
                        json: dict | None = None, search: bool = False) -> dict:
         for _ in range(self.max_rate_limit_waits + 1):
-            slot = await self.throttle.acquire(search=search)
+            ticket = await self.throttle.acquire(search=search)
             try:
                 response = await self._http.request(method, path, params=params, json=json)
             except httpx.TimeoutException:
@@ -223,17 +223,17 @@ class PipedriveClient:
             except httpx.HTTPError as exc:
                 raise PipedriveUnavailable(f"Could not reach Pipedrive ({type(exc).__name__}).") from None
             finally:
-                self.throttle.done(slot)
+                await self.throttle.done(ticket)
             self.calls += 1
             self.tokens_spent += cost
             reset = _number(response.headers.get("x-ratelimit-reset"))
-            self.throttle.observe(limit=_int(response.headers.get("x-ratelimit-limit")),
-                                  remaining=_int(response.headers.get("x-ratelimit-remaining")),
-                                  reset=reset, search=search)
+            await self.throttle.observe(limit=_int(response.headers.get("x-ratelimit-limit")),
+                                        remaining=_int(response.headers.get("x-ratelimit-remaining")),
+                                        reset=reset, search=search)
             if response.status_code != 429:
                 return _body(response)
             self.rate_limited += 1
-            self.throttle.hold(reset if reset is not None else DEFAULT_RESET_SECONDS)
+            await self.throttle.hold(reset if reset is not None else DEFAULT_RESET_SECONDS)
         raise RateLimited("Pipedrive's rate limit was still reached after waiting.", reset_after=reset)
 
 

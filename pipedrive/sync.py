@@ -16,8 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.models import WARM_THRESHOLD
-from core.outbox import pipedrive_record_lock
 from core.service import Core
 from core.sync.commands import (
     KnownPipedriveIds,
@@ -52,7 +50,7 @@ async def sync_task(core: Core, company: Company, task: SyncTask) -> None:
     owner_id = await _owner_id(core, company, task)
     org_id, org_is_new = contact.pipedrive_org_id, False
     if org_id is None and contact.organisation:
-        async with pipedrive_record_lock(core.engine, f"org:{contact.organisation.strip().lower()}"):
+        async with core.pipedrive_record_lock(f"org:{contact.organisation.strip().lower()}"):
             org_id = (await core.execute(KnownPipedriveIds(organisation=contact.organisation))).org_id
             if org_id is None:
                 org_id, org_is_new = await _organisation(company, contact, owner_id)
@@ -61,11 +59,11 @@ async def sync_task(core: Core, company: Company, task: SyncTask) -> None:
     person_id = contact.pipedrive_person_id
     if person_id is None:
         label_id = (await company.lookups.label_id(settings.pipedrive_warm_label)
-                    if contact.warmness >= WARM_THRESHOLD else None)
+                    if contact.is_warm else None)
         field_key = (await company.lookups.text_field_key(settings.pipedrive_campaign_source_field)
                      if contact.campaign else None)
         key = contact.email or f"{contact.name}@{org_id}"
-        async with pipedrive_record_lock(core.engine, f"person:{key.strip().lower()}"):
+        async with core.pipedrive_record_lock(f"person:{key.strip().lower()}"):
             known = (await core.execute(KnownPipedriveIds(email=contact.email))).person_id if contact.email else None
             person_id, created = await _person(company, contact, known=known, owner_id=owner_id, org_id=org_id,
                                                org_is_new=org_is_new, label_id=label_id, field_key=field_key)

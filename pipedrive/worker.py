@@ -14,6 +14,7 @@ Any number of processes may run it against one database.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import random
 import time
@@ -22,7 +23,6 @@ from collections.abc import Awaitable, Callable
 from pydantic import SecretStr
 
 from core.errors import PipedrivenError
-from core.outbox import OutboxListener
 from core.service import Core
 from core.sync.commands import ClaimSync, FinishSync, NextSyncDue, SyncTask
 from pipedrive.client import PipedriveClient
@@ -36,6 +36,11 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 900.0
 MIN_IDLE_SECONDS = 0.5  # never poll faster than this, whatever falls due
 STOP_GRACE_SECONDS = 15.0
+
+
+def throttle_name(token: SecretStr) -> str:
+    """The name a token's limits go by: a digest, never the token."""
+    return "pipedrive-" + hashlib.sha256(token.get_secret_value().encode()).hexdigest()[:16]
 
 
 class SyncWorker:
@@ -53,8 +58,8 @@ class SyncWorker:
         company = self._companies.get(token.get_secret_value())
         if company is None:
             s = self.settings
-            throttle = Throttle(s.pipedrive_burst_limit, s.pipedrive_search_limit, clock=self._clock,
-                                sleep=self._sleep)
+            throttle = Throttle(s.pipedrive_burst_limit, s.pipedrive_search_limit, name=throttle_name(token),
+                                clock=self._clock, sleep=self._sleep)
             client = PipedriveClient(s.pipedrive_url, token, throttle=throttle, timeout=s.pipedrive_timeout_seconds)
             company = Company(client, CompanyLookups(client, ttl_seconds=s.pipedrive_cache_seconds,
                                                      clock=self._clock))
@@ -158,7 +163,7 @@ class SyncService:
         await self.worker.aclose()
 
     async def _listen(self) -> None:
-        listener = OutboxListener(self.core.engine)
+        listener = self.core.outbox_listener()
         try:
             while not self._stopping:
                 try:

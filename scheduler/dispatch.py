@@ -139,7 +139,7 @@ class Dispatcher:
                 message_id = await self.courier.send(target, message)
             except TemporaryDeliveryError as exc:
                 if exc.retry_after:
-                    pacer.hold(exc.retry_after, asyncio.get_running_loop().time())
+                    await pacer.hold(exc.retry_after)
                 return await self._failed(claim, str(exc) or "temporary error", retry_after=exc.retry_after)
             except PermanentDeliveryError as exc:
                 return await self._failed(claim, str(exc) or "permanent error", permanent=True)

@@ -180,6 +180,13 @@ class SyncContact:
     pipedrive_org_id: int | None
     campaign: str | None = None  # the campaign the contact came through, for the campaign source field
 
+    @property
+    def is_warm(self) -> bool:
+        """Warm enough for Pipedrive's warm label."""
+        from core.models import WARM_THRESHOLD
+
+        return self.warmness >= WARM_THRESHOLD
+
 
 @dataclass(frozen=True)
 class SyncActivity:

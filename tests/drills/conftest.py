@@ -24,8 +24,8 @@ from core.clock import SystemClock
 from core.service import Core
 from core.settings import Settings
 from core.users.commands import LinkChatIdentity
-from tests.slack.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, SignedClient
-from tests.telegram.fake_telegram import FakeTelegram
+from fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, SignedClient
+from fakes.telegram import FakeTelegram
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from core.models import OutboxMessage
 from core.outreach.commands import BookMeeting, FlagWarm, LogOutreach
 from core.users.commands import CreateUser
 from pipedrive.worker import SyncService
-from tests.pipedrive.fake_pipedrive import FakePipedrive
+from fakes.pipedrive import FakePipedrive
 
 pytestmark = pytest.mark.drill
 

@@ -30,7 +30,7 @@ from core.service import Core
 from core.settings import Settings
 from core.users.commands import CreateUser
 from core.views import ActionResult
-from tests.slack.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, SignedClient
+from fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, SignedClient
 
 pytestmark = pytest.mark.drill
 

@@ -15,14 +15,14 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
-from bench.bench_process import TELEGRAM_BASE, BotProcess, link_everyone, populate_digest_users
-from bench.fakes import LimitedTelegram
+from fakes.processes import TELEGRAM_BASE, BotProcess, link_everyone, populate_digest_users
+from fakes.limited import LimitedTelegram
 from core.command import Actor, ContactRef
 from core.contacts.commands import AddContact
 from core.models import Delivery, OutboxMessage
 from core.outreach.commands import FlagWarm
 from core.users.commands import CreateUser
-from tests.pipedrive.fake_pipedrive import FakePipedrive
+from fakes.pipedrive import FakePipedrive
 
 pytestmark = [pytest.mark.drill, pytest.mark.process]
 

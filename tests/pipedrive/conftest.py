@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from core.settings import Settings
 from pipedrive.worker import SyncWorker
-from tests.pipedrive.fake_pipedrive import FakePipedrive, TimeSource
+from fakes.pipedrive import FakePipedrive, TimeSource
 
 COMPANY_TOKEN = "company-token"
 SECRET_KEY = "cGlwZWRyaXZlbiB0ZXN0czogbm90IGEgcmVhbCBrZXk="  # PIPEDRIVEN_SECRET_KEY: encrypts users' own tokens

@@ -15,8 +15,8 @@ from pipedrive import mapping
 from pipedrive.client import Person, PipedriveClient
 from pipedrive.errors import AuthenticationFailed, PipedriveUnavailable, RequestRejected
 from pipedrive.lookups import CompanyLookups
-from pipedrive.throttle import SlidingWindow, Slot, Throttle, budget
-from tests.pipedrive.fake_pipedrive import TimeSource
+from pipedrive.throttle import REQUESTS, Throttle, budget
+from fakes.pipedrive import TimeSource
 from tests.pipedrive.helpers import warm
 
 
@@ -32,17 +32,23 @@ def test_the_budget_stays_a_little_below_each_limit():
     assert [budget(n) for n in (10, 20, 80, 120, 2)] == [9, 18, 72, 108, 1]
 
 
-def test_a_slot_frees_two_seconds_after_its_answer_not_after_its_sending():
-    window = SlidingWindow(3)
-    slots = []
+async def test_a_slot_frees_two_seconds_after_its_answer_not_after_its_sending():
+    vt = TimeSource(now=0.0)
+    throttle = Throttle(4, 10, clock=vt, sleep=vt.sleep)  # 3 requests per 2 seconds
+    tickets = []
     for at in (0.0, 0.5, 1.0):
-        assert window.wait_needed(at) == 0
-        slots.append(Slot())
-        window.take(slots[-1])
-    assert window.wait_needed(1.2) > 0  # all three still in flight: wait for an answer
-    slots[0].at, slots[1].at, slots[2].at = 0.4, 0.6, 1.1
-    assert window.wait_needed(1.5) == pytest.approx(0.9)  # the first answer leaves the window at 2.4
-    assert window.wait_needed(2.4) == 0
+        vt.now = at
+        assert await throttle.limiter.free_at(REQUESTS) == at
+        tickets.append(await throttle.acquire())
+    vt.now = 1.2
+    assert await throttle.limiter.free_at(REQUESTS) > 1.2  # all three still in flight: wait for an answer
+    for ticket, answered in zip(tickets, (0.4, 0.6, 1.1)):
+        vt.now = answered
+        await throttle.done(ticket)
+    vt.now = 1.5
+    assert await throttle.limiter.free_at(REQUESTS) - 1.5 == pytest.approx(0.9)  # the first answer leaves at 2.4
+    vt.now = 2.4
+    assert await throttle.limiter.free_at(REQUESTS) == 2.4
 
 
 async def test_the_throttle_holds_searches_to_nine_and_everything_to_eighteen_per_two_seconds():
@@ -51,7 +57,7 @@ async def test_the_throttle_holds_searches_to_nine_and_everything_to_eighteen_pe
     sent = []
 
     async def request(search: bool = False) -> None:
-        throttle.done(await throttle.acquire(search=search))  # answered at once
+        await throttle.done(await throttle.acquire(search=search))  # answered at once
         sent.append(vt.now)
 
     for _ in range(12):
@@ -60,7 +66,7 @@ async def test_the_throttle_holds_searches_to_nine_and_everything_to_eighteen_pe
     for _ in range(30):
         await request()
     assert all(sum(1 for t in sent if start <= t < start + 2) <= 18 for start in sent)
-    throttle.hold(5)
+    await throttle.hold(5)
     before = vt.now
     await throttle.acquire()
     assert vt.now == pytest.approx(before + 5)

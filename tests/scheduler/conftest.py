@@ -1,7 +1,7 @@
 """Scheduler test helpers: a recording notifier at the network edge, reachable users, and a movable local clock.
 
 Time only moves when a test says so (`at(...)` sets the injected clock); nothing sleeps. Pacing is off in the
-dispatcher under test (it would wait in real time); scheduler.rate has its own tests on explicit moments.
+dispatcher under test (it would wait in real time); scheduler.rate has its own tests on virtual time.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 import pytest
 
-from bench.fake_telegram import FakeTelegram, HttpTelegramNotifier
 from bot.notify import ChatCourier
+from fakes.sendmessage import FakeTelegram, HttpTelegramNotifier
 from core.deliveries.commands import ListDeliveryProblems
 from scheduler.dispatch import Dispatcher
 

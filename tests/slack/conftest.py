@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.slack.app import build_bot
 from bot.slack.service import SlackService
 from core.settings import Settings
-from fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, SignedClient
+from fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, SignedClient
 
 
 @pytest.fixture(autouse=True)

@@ -130,7 +130,7 @@ async def test_socket_mode_takes_the_same_command_over_the_websocket(core, fake,
     from pydantic import SecretStr
 
     from bot.slack.service import SlackService
-    from fake_slack import APP_TOKEN, fixture
+    from fakes.slack import APP_TOKEN, fixture
 
     bob = await make.contact(ana, "Bob Stone")
     settings = slack_settings.model_copy(update={"slack_app_token": SecretStr(APP_TOKEN),

@@ -12,7 +12,7 @@ from bot.telegram.service import TelegramService
 from core.settings import Settings
 from core.users.commands import LinkChatIdentity
 
-from fake_telegram import FakeTelegram
+from fakes.telegram import FakeTelegram
 from telegram_harness import ANA_TG, POLL_TIMEOUT, TelegramHarness
 
 

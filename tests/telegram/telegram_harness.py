@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from bot.telegram.service import TelegramService
 
-from fake_telegram import Call, FakeTelegram
+from fakes.telegram import Call, FakeTelegram
 
 POLL_TIMEOUT = timedelta(seconds=5)
 ANA_TG = 111_111

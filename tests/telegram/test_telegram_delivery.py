@@ -7,6 +7,7 @@ from bot.notify import ChatTarget, PermanentDeliveryError, TemporaryDeliveryErro
 from bot.runner import build_services
 from bot.telegram.pacing import PER_CHAT_BURST, PacedRateLimiter
 from bot.telegram.service import TelegramService, TelegramUnavailable
+from tests.virtual_time import VirtualTime
 
 from telegram_harness import ANA_TG, TelegramHarness, texts
 
@@ -63,15 +64,19 @@ async def test_a_429_that_outlasts_the_retries_is_a_temporary_failure_with_retry
 
 
 async def test_a_private_chat_gets_a_burst_and_then_one_message_a_second():
-    limiter = PacedRateLimiter(max_retries=0)
+    vt = VirtualTime()
+    limiter = PacedRateLimiter(max_retries=0, clock=vt, sleep=vt.sleep)
 
     async def call(*args, **kwargs):
         return True
 
-    for _ in range(PER_CHAT_BURST):
-        await limiter.process_request(call, (), {}, "sendMessage", {"chat_id": ANA_TG}, None)
-    assert not limiter._chat_limiter(ANA_TG).has_capacity()  # the next one waits its second
-    assert limiter._chat_limiter(ANA_TG + 1).has_capacity()  # other chats are not held up
+    async def burst():
+        for _ in range(PER_CHAT_BURST):
+            await limiter.process_request(call, (), {}, "sendMessage", {"chat_id": ANA_TG}, None)
+
+    await vt.run(burst())
+    assert await limiter.limiter.free_at(("chat", ANA_TG)) > vt.now  # the next one waits its second
+    assert await limiter.limiter.free_at(("chat", ANA_TG + 1)) == vt.now  # other chats are not held up
 
 
 async def test_a_refused_token_stops_the_start_with_a_one_line_reason(core, telegram):

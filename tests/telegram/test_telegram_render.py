@@ -9,7 +9,7 @@ from bot.telegram import render
 from core.feed.commands import Suggestion, Suggestions
 from core.views import ContactView
 
-from fake_telegram import parse_html, utf16_len
+from fakes.telegram import parse_html, utf16_len
 
 NASTY = "<b>_*[x](y) & </i> &amp; 🔥"
 

@@ -10,7 +10,7 @@ from bot.telegram.app import NOT_FETCHED, REFUSAL
 from core.command import Actor
 from core.contacts.commands import FindContacts
 
-from fake_telegram import PNG_SIGNATURE
+from fakes.telegram import PNG_SIGNATURE
 from telegram_harness import ANA_TG, STRANGER_TG, texts
 
 CONTACTS = ("Full name;Email;Company\r\nana lima;ana@lima.io;Lima Ltd\r\nBo Chen;bo@chen.io;Chen & Co\r\n"

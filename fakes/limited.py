@@ -1,7 +1,9 @@
-"""The tests' fake Slack and Telegram with the platforms' rate limits, and a note of when each answer arrives.
+"""The fake Slack and Telegram with the platforms' rate limits, and a note of when each answer arrives.
 
-Both build on the suite's fakes (tests/slack/fake_slack.py, tests/telegram/fake_telegram.py: the Web API and
-Bot API as the real bot calls them, Block Kit and HTML checked) and serve on 127.0.0.1 at a free port.
+Both build on fakes.slack and fakes.telegram (the Web API and Bot API as the real bot calls them, Block Kit and
+HTML checked) and serve on 127.0.0.1 at a free port. They count on their own (SlidingWindow, TokenBucket below),
+never with the bot's own limiter (core.ratelimit): a referee that shared the code under test would miss its
+mistakes.
 
 Limits, as the platforms publish them:
 - Slack `chat.postMessage`: 1 message a second per channel with short bursts (a token bucket of 3), and
@@ -15,7 +17,7 @@ chat.update; Telegram ("edit", chat, message_id) for an editMessageText and ("an
 answerCallbackQuery. The wall-clock time of each accepted digest message is kept in `posted_at`; GET
 /bench/stats answers it with the 429s given.
 
-`python -m bench.fakes slack|telegram [--chats N --first-chat ID]` serves one fake in a process of its own
+`python -m fakes.limited slack|telegram [--chats N --first-chat ID]` serves one fake in a process of its own
 (for the digest benchmark: a fake sharing a process with other work would see requests late, bunched up, and
 count 429s the bot never earned), prints its address as a JSON line, and stops when its standard input closes.
 """
@@ -28,17 +30,51 @@ import json
 import math
 import sys
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 
 from aiohttp import web
 
-from bench.common import SlidingWindow, TokenBucket
-from tests.slack.fake_slack import FakeSlack
-from tests.telegram.fake_telegram import ApiError, FakeTelegram
+from fakes.slack import FakeSlack
+from fakes.telegram import ApiError, FakeTelegram
 
 SLACK_PER_CHANNEL_RATE, SLACK_PER_CHANNEL_BURST = 1.0, 3
 SLACK_WORKSPACE_PER_MINUTE = 300
 TELEGRAM_PER_SECOND, TELEGRAM_PER_CHAT_PER_SECOND = 30, 1
+
+
+class SlidingWindow:
+    """At most `limit` events in any `seconds`-long window (how Telegram and Slack count), on a monotonic clock."""
+
+    def __init__(self, limit: int, seconds: float = 1.0) -> None:
+        self.limit, self.seconds = limit, seconds
+        self._recent: deque[float] = deque()
+
+    def wait(self, now: float) -> float:
+        """Seconds until one more event fits (0 if it fits now)."""
+        while self._recent and self._recent[0] <= now - self.seconds:
+            self._recent.popleft()
+        return self._recent[0] + self.seconds - now if len(self._recent) >= self.limit else 0.0
+
+    def add(self, now: float) -> None:
+        self._recent.append(now)
+
+
+class TokenBucket:
+    """`rate` events a second with bursts of up to `burst` (Slack's “1 a second per channel, short bursts”)."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, burst
+        self._tokens, self._at = float(burst), None
+
+    def wait(self, now: float) -> float:
+        if self._at is not None:
+            self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+        self._at = now
+        return 0.0 if self._tokens >= 1 else (1 - self._tokens) / self.rate
+
+    def add(self, now: float) -> None:
+        self.wait(now)
+        self._tokens -= 1
 
 
 class Arrivals:

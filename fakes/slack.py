@@ -28,7 +28,7 @@ from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "slack"
+PAYLOADS = Path(__file__).resolve().parent / "slack_payloads"  # requests as Slack sends them, to start from
 TEXT_OBJECT_LIMIT = 3000  # characters of any text object (slack_sdk checks those of sections and buttons)
 CONTEXT_ELEMENTS = 10
 MESSAGE_TEXT_LIMIT = 40_000  # a message's `text`: Slack answers msg_too_long past it
@@ -39,7 +39,8 @@ TEAM = "T0001"
 
 
 def fixture(name: str) -> dict:
-    return json.loads((FIXTURES / name).read_text())
+    """A sample of a request Slack sends (block_actions.json, slash_command.json, ...), as a dict."""
+    return json.loads((PAYLOADS / name).read_text())
 
 
 @dataclass

@@ -4,7 +4,8 @@
 as the Bot API does: over 30 messages in any sliding second overall, or over 1 a second to one chat, it
 answers 429 with `parameters.retry_after`; a chat marked blocked gets 403 “Forbidden: bot was blocked by the
 user”. `HttpTelegramNotifier` implements the `Notifier` port over plain HTTP against any such base URL and maps
-the answers onto the port's errors. Used by bench/bench_digest.py and by a scheduler test.
+the answers onto the port's errors. Used by the scheduler's benchmark (bench/bench_digest.py) and a scheduler
+test.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from collections import defaultdict
 import aiohttp
 from aiohttp import web
 
-from bench.common import SlidingWindow
 from bot.notify import ChatTarget, PermanentDeliveryError, TemporaryDeliveryError
 from bot.replies import Reply
+from fakes.limited import SlidingWindow
 
 
 class FakeTelegram:
