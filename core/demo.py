@@ -6,7 +6,7 @@ Deterministic (seeded) so that a demo looks the same every time, with history pl
 from __future__ import annotations
 
 import random
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -85,19 +85,19 @@ async def seed(core: Core, *, rng_seed: int = 42) -> bool:
                 memberships.append(CampaignContact(campaign_id=camp.id, contact_id=k.id, added_by=gita.id,
                                                    outreach_method=rng.choice(["campaign_email", "linkedin"])))
             touches = rng.choices([0, 1, 2, 3, 5], weights=[25, 30, 25, 12, 8])[0]
-            last = None
+            last_touch: datetime | None = None
             for _ in range(touches):
                 at = now - timedelta(days=rng.randint(2, 150), hours=rng.randint(0, 8))
                 method = rng.choice(METHODS)
-                in_campaign = camp is not None and at.date() >= camp.start_date
+                in_campaign = camp is not None and camp.start_date is not None and at.date() >= camp.start_date
+                campaign_id = camp.id if camp is not None and in_campaign else None
                 activities.append(Activity(contact_id=k.id, user_id=k.owner_id, kind=method, channel=method,
-                                           campaign_id=camp.id if in_campaign else None, occurred_at=at,
-                                           created_at=at))
-                last = max(last or at, at)
-            k.last_contacted_at = last
-            if last and rng.random() < 0.08:
+                                           campaign_id=campaign_id, occurred_at=at, created_at=at))
+                last_touch = max(last_touch or at, at)
+            k.last_contacted_at = last_touch
+            if last_touch and rng.random() < 0.08:
                 outcome = rng.choice(["meeting_requested", "meeting_booked"])
-                at = last + timedelta(hours=2)
+                at = last_touch + timedelta(hours=2)
                 activities.append(Activity(contact_id=k.id, user_id=k.owner_id, kind="meeting", channel=method,
                                            campaign_id=activities[-1].campaign_id, outcome=outcome, occurred_at=at, created_at=at,
                                            due_at=at + timedelta(days=7) if outcome == "meeting_booked" else None))

@@ -34,7 +34,7 @@ def handles(handler: Handler) -> Handler:
     return handler
 
 
-def handler_for(command: object) -> Handler:
+def handler_for(command: Command) -> Handler:
     """The handler of this command, or TypeError when its type has none."""
     handler = HANDLERS.get(type(command))
     if handler is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from typing import Literal, overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -18,6 +19,12 @@ METHOD_LABELS = {
     "linkedin": "LinkedIn", "email": "Email", "call": "Call", "campaign_email": "Campaign email",
     "referral": "Referral", "conference": "Conference", "meeting": "Meeting", "note": "Note",
 }
+
+
+@overload
+def clean_text(value: str | None, *, field: str, max_length: int, required: Literal[True]) -> str: ...
+@overload
+def clean_text(value: str | None, *, field: str, max_length: int, required: bool = False) -> str | None: ...
 
 
 def clean_text(value: str | None, *, field: str, max_length: int, required: bool = False) -> str | None:

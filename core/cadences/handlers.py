@@ -8,9 +8,10 @@ change it; the built-in ones (seeded by the migration) can't be changed. A conta
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import Row, delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from core.cadences import plans
@@ -90,7 +91,7 @@ async def _views(ctx: Context, strategies: list[Strategy]) -> list[StrategyView]
         select(ContactPlan.strategy_id, func.count()).where(ContactPlan.strategy_id.in_(ids),
                                                             ContactPlan.status.in_(OPEN_PLAN_STATUSES))
         .group_by(ContactPlan.strategy_id))).all())
-    creators = dict((await ctx.session.execute(
+    creators: dict[int | None, str] = dict((await ctx.session.execute(
         select(User.id, User.name).where(User.id.in_({s.created_by for s in strategies if s.created_by})))).all())
     return [StrategyView(
         id=s.id, name=s.name, description=s.description, built_in=s.built_in, created_by=creators.get(s.created_by),
@@ -253,9 +254,10 @@ async def start_cadence(cmd: StartCadence, ctx: Context) -> ActionResult:
     now = ctx.clock.now()
     if cmd.campaign is not None:
         return await _start_for_campaign(ctx, cmd.campaign, user, strategy, first, now)
+    assert contact_ref is not None, "a contact or a campaign was named, and a campaign's start returned above"
     contact = await load_contact(ctx, cmd.actor, contact_ref, lock=True)
     if (current := await plans.open_plan(ctx.session, contact.id)) is not None:
-        name = (await ctx.session.get(Strategy, current.strategy_id)).name
+        name = (await ctx.session.get_one(Strategy, current.strategy_id)).name
         raise Conflict(f"{contact.name} already follows “{name}” ({current.status.replace('_', ' ')}). "
                        f"Stop or restart it first.")
     plan = ContactPlan(**plans.new_plan(user, contact.id, strategy.id, first, now))
@@ -277,7 +279,7 @@ async def _start_for_campaign(ctx: Context, ref: CampaignRef, user: User, strate
         .where(CampaignContact.campaign_id == camp.id).order_by(Contact.id))).all()
     own = [contact_id for contact_id, owner in members if owner == user.id]
     others = len(members) - len(own)
-    started = []
+    started: Sequence[Row] = []
     if own:
         # The unique index on open plans skips contacts that already follow one, even one started concurrently.
         started = (await ctx.session.execute(
@@ -301,7 +303,7 @@ async def _plan_of(ctx: Context, cmd, *, latest: bool = False) -> tuple[Contact,
                                           .limit(1))).scalar_one_or_none()
     if plan is None:
         raise NotFound(f"{contact.name} isn't following a cadence. Start one with `cadence start NAME CONTACT`.")
-    strategy = await ctx.session.get(Strategy, plan.strategy_id)
+    strategy = await ctx.session.get_one(Strategy, plan.strategy_id)
     return contact, plan, strategy, await plans.step_count(ctx.session, strategy.id)
 
 
@@ -323,11 +325,13 @@ async def resume_cadence(cmd: ResumeCadence, ctx: Context) -> ActionResult:
         return ActionResult(f"“{strategy.name}” isn't paused for {contact.name}.", contact_view(contact))
     user = await load_user(ctx, cmd.actor.user_id)
     now = ctx.clock.now()
+    assert plan.step_due_at is not None and plan.paused_at is not None, "pausing keeps the due moment and records when"
     # The wait left before the pause is still left after it.
     plan.step_due_at = plan.step_due_at + (now - plan.paused_at)
     plan.status = "in_progress" if plan.current_step > 1 else "not_started"
     plan.paused_at, plan.updated_at = None, now
     step = await plans.step_at(ctx.session, strategy.id, plan.current_step)
+    assert step is not None, "a step can't be removed while plans follow its cadence"
     return ActionResult(f"▶ “{strategy.name}” resumed for {contact.name}: {_where(plan, steps)} "
                         f"({plans.kind_label(step.kind)}) {_due_text(plan.step_due_at, user, now)}.",
                         contact_view(contact))

@@ -134,6 +134,7 @@ async def undo_activity(ctx: "Context", contact: Contact, activity: Activity) ->
     ).scalar_one_or_none()
     if plan is None:
         return
+    assert plan.undo_state is not None, "_remember sets the state with the activity, and undoing clears both"
     for name in _UNDO_FIELDS:
         value = plan.undo_state[name]
         setattr(plan, name, datetime.fromisoformat(value) if name.endswith("_at") and value else value)
@@ -170,7 +171,7 @@ async def on_activity(ctx: "Context", contact: Contact, activity: Activity) -> N
     if step is None or activity.kind != step.kind:
         return  # outside the plan
     _remember(plan, activity)
-    user = await ctx.session.get(User, plan.user_id)
+    user = await ctx.session.get_one(User, plan.user_id)
     if activity.kind == "call" and activity.outcome == "no_answer":
         plan.step_due_at = due_after(now, ctx.settings.cadence_retry_days, user.timezone, user.working_days)
     else:

@@ -93,6 +93,7 @@ def _check_expression(expr: nodes.Node, field: str) -> None:
         if expr.dyn_args or expr.dyn_kwargs or not all(isinstance(a, nodes.Const) for a in arguments):
             raise InvalidInput(f"The {field} gives a filter something other than plain text or numbers; "
                                f"write it like `default('your team', true)`.")
+        assert expr.node is not None, "only a `{% filter %}` block has no node, and blocks are refused above"
         _check_expression(expr.node, field)
         return
     path = _dotted(expr)

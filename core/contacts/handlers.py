@@ -75,7 +75,9 @@ async def update_contact(cmd: UpdateContact, ctx: Context) -> ActionResult:
     if cmd.notes is not None:
         contact.notes = clean_note(cmd.notes)
     if cmd.past_business is not None:
-        contact.past_business = clean_amount(cmd.past_business)
+        amount = clean_amount(cmd.past_business)
+        assert amount is not None, "only a missing or empty amount cleans to None"
+        contact.past_business = amount
     queued = False
     if cmd.warmness is not None:
         queued = await set_warmness(ctx, cmd.actor, contact, clean_warmness(cmd.warmness))

@@ -249,10 +249,11 @@ async def _still_due(ctx: Context, ids: list[int], now: datetime) -> list[Delive
         .where(Delivery.id.in_(ids))
         .order_by(Delivery.kind, Delivery.due_at, Delivery.id))).all()  # digests, nudges, then steps
     grace = timedelta(minutes=ctx.settings.digest_grace_minutes)
-    steps = await _steps_due(ctx, [(d.user_id, d.plan_id) for d, *_ in rows if d.kind == "step"], now)
+    steps = await _steps_due(ctx, [(d.user_id, d.plan_id) for d, *_ in rows
+                                   if d.kind == "step" and d.plan_id is not None], now)
     claims, skipped = [], []
     for delivery, user, identity, follow_up, contact in rows:
-        step = steps.get(delivery.plan_id) if delivery.kind == "step" else None
+        step = steps.get(delivery.plan_id) if delivery.kind == "step" and delivery.plan_id is not None else None
         if delivery.kind == "digest":
             due = now - delivery.due_at < grace
         elif delivery.kind == "step":  # still at the step it was claimed for, and still due
@@ -343,4 +344,4 @@ async def list_delivery_problems(cmd: ListDeliveryProblems, ctx: Context) -> tup
     rows = (await ctx.session.execute(select(ChatIdentity).where(ChatIdentity.delivery_failed_at.is_not(None))
                                       .order_by(ChatIdentity.user_id, ChatIdentity.platform))).scalars().all()
     return tuple(DeliveryProblem(r.user_id, r.platform, r.external_user_id, r.delivery_error or "",
-                                 r.delivery_failed_at) for r in rows)
+                                 r.delivery_failed_at) for r in rows if r.delivery_failed_at is not None)

@@ -15,8 +15,9 @@ at most `PRUNE_BATCH` rows of each table, so a backlog drains over a few runs wi
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import cast
 
-from sqlalchemy import text
+from sqlalchemy import CursorResult, text
 
 from core.cadences.plans import ACTIVE_PLANS_SQL
 from core.context import Context
@@ -56,4 +57,5 @@ async def prune_history(cmd: PruneHistory, ctx: Context) -> PrunedHistory:
                                                           "batch": PRUNE_BATCH})
     deliveries = await ctx.session.execute(_PRUNE_DELIVERIES, {"before": now - DELIVERY_RETENTION,
                                                               "batch": PRUNE_BATCH})
-    return PrunedHistory(requests=requests.rowcount, deliveries=deliveries.rowcount)
+    return PrunedHistory(requests=cast(CursorResult, requests).rowcount,
+                         deliveries=cast(CursorResult, deliveries).rowcount)

@@ -12,9 +12,10 @@ the chat uploads exactly-once delivery through `Core.execute(..., idempotency_ke
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 import phonenumbers
-from sqlalchemy import select, text
+from sqlalchemy import Row, select, text
 
 from core.campaigns.handlers import CAMPAIGN_SIZE_HINT
 from core.command import Actor
@@ -165,7 +166,7 @@ async def import_contacts(cmd: ImportContacts, ctx: Context) -> ImportReport:
     params = {"owner": owner.id, "actor": actor.id, "now": now}
     for statement in (*_MARK_DUPLICATES, *_MATCH_BANK):
         await session.execute(text(statement), params)
-    changed = []
+    changed: Sequence[Row] = []
     if cmd.mode == "update":
         changed = (await session.execute(text(_UPDATE_EXISTING), params)).all()
     updated = len(changed)
@@ -212,6 +213,7 @@ async def _stage(ctx: Context, file: ContactFile, cmd: ImportContacts, campaigns
     # of this very transaction.
     connection = await ctx.session.connection()
     driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None, "this transaction holds its connection checked out, so the driver's is there"
     rejected: list[ImportIssue] = []
     columns = ", ".join(_STAGING_COLUMNS)
     async with driver.cursor() as cursor:

@@ -18,7 +18,7 @@ import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import BinaryIO
+from typing import IO
 
 import charset_normalizer
 
@@ -351,7 +351,7 @@ def _csv_problem(error: csv.Error) -> str:
     return f"this row is not valid CSV ({error})"
 
 
-def _open_binary(source) -> BinaryIO:
+def _open_binary(source) -> IO[bytes]:
     if isinstance(source, (bytes, bytearray, memoryview)):
         return io.BytesIO(bytes(source))
     if isinstance(source, (str, os.PathLike)):
@@ -374,7 +374,7 @@ def _open_binary(source) -> BinaryIO:
     raise TypeError(f"can't read contacts from a {type(source).__name__}")
 
 
-def _detect_encoding(head: bytes, binary: BinaryIO) -> str:
+def _detect_encoding(head: bytes, binary: IO[bytes]) -> str:
     """The Python codec to read the file with."""
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
@@ -392,7 +392,7 @@ def _detect_encoding(head: bytes, binary: BinaryIO) -> str:
     return _legacy_encoding(non_ascii_lines)
 
 
-def _utf8_census(binary: BinaryIO) -> tuple[int, int, bytes]:
+def _utf8_census(binary: IO[bytes]) -> tuple[int, int, bytes]:
     """The whole file read as UTF-8: how many non-ASCII characters are valid UTF-8, how many bytes are not,
     and a sample (up to SAMPLE_BYTES) of the lines holding non-ASCII bytes."""
     # surrogateescape keeps each bad byte as one lone surrogate; "ignore" drops it when encoding back.

@@ -17,12 +17,27 @@ only; the tables `audit_log` and `erasures` refuse UPDATE, DELETE and TRUNCATE (
 from __future__ import annotations
 
 import json
+import typing
 from dataclasses import fields, is_dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, Integer, Table, cast, delete, exists, func, select, text, update
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    CursorResult,
+    FromClause,
+    Integer,
+    Table,
+    cast,
+    delete,
+    exists,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from core.command import CampaignRef, ContactRef
@@ -85,8 +100,8 @@ async def _subjects(ctx: Context, cmd, *, lock: bool = False) -> list[Contact]:
 
 async def _section(ctx: Context, table: Table, where, *, order_by=None) -> ExportSection:
     """All columns of `table`'s rows matching `where`, with the owner's and the campaign's names alongside."""
-    columns = list(table.columns)
-    source = table
+    columns: list[ColumnElement[Any]] = list(table.columns)
+    source: FromClause = table
     if table is Contact.__table__:
         users = User.__table__
         source = source.join(users, users.c.id == table.c.owner_id)
@@ -104,10 +119,11 @@ async def _section(ctx: Context, table: Table, where, *, order_by=None) -> Expor
 async def export_contact(cmd: ExportContact, ctx: Context) -> ContactExport:
     contacts = await _subjects(ctx, cmd)
     ids = [k.id for k in contacts]
-    sections = [await _section(ctx, Contact.__table__, Contact.__table__.c.id.in_(ids))]
+    sections = [await _section(ctx, typing.cast(Table, Contact.__table__), Contact.__table__.c.id.in_(ids))]
     for column in referring_columns():
         sections.append(await _section(ctx, column.table, column.in_(ids)))
-    sections.append(await _section(ctx, AuditEntry.__table__, AuditEntry.contact_ids.op("&&")(_int_array(ids)),
+    sections.append(await _section(ctx, typing.cast(Table, AuditEntry.__table__),
+                                   AuditEntry.contact_ids.op("&&")(_int_array(ids)),
                                    order_by=[AuditEntry.occurred_at, AuditEntry.id]))
     return ContactExport(subject=str(cmd.contact), generated_at=ctx.clock.now(), contact_ids=tuple(ids),
                          pipedrive_person_ids=_person_ids(contacts), sections=tuple(sections))
@@ -203,7 +219,7 @@ async def erase_contact(cmd: EraseContact, ctx: Context) -> ErasureResult:
             result = await s.execute(update(table).where(column.in_(ids)).values(**ANONYMISED[table.name]))
         else:
             result = await s.execute(delete(table).where(column.in_(ids)))
-        removed[table.name] = result.rowcount
+        removed[table.name] = typing.cast(CursorResult, result).rowcount
     # A remembered list keeps its length, so that `log 3` still means the third row shown; an erased row
     # becomes id 0, which no contact has ("That contact no longer exists").
     await s.execute(text("""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from pydantic import SecretStr
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import Row, and_, exists, func, or_, select, update
 
 from core import encryption
 from core.context import Context, load_user
@@ -125,9 +125,9 @@ async def _task(ctx: Context, row: OutboxMessage) -> SyncTask:
         activity = None  # erased with its contact, or not this contact's
     linked: frozenset[int] = frozenset()
     if contact is not None and activity is not None:
-        linked = frozenset((await s.execute(select(Activity.pipedrive_activity_id).where(
+        linked = frozenset(pd_id for pd_id in (await s.execute(select(Activity.pipedrive_activity_id).where(
             Activity.contact_id == contact.id, Activity.id != activity.id,
-            Activity.pipedrive_activity_id.is_not(None)))).scalars())
+            Activity.pipedrive_activity_id.is_not(None)))).scalars() if pd_id is not None)
     payload = row.payload or {}
     undone = payload.get("pipedrive_activity_id") if payload.get("event") == "ActivityUndone" else None
     user_token, token_problem = _own_token(ctx, user)
@@ -322,7 +322,7 @@ async def list_syncs(cmd: ListSyncs, ctx: Context) -> SyncList:
              .outerjoin(User, User.id == OutboxMessage.user_id)
              .outerjoin(Activity, OutboxMessage.payload["activity_id"].as_integer() == Activity.id)
              .where(*scope))
-    rows = []
+    rows: list[Row] = []
     for statuses, cap in ((_UNFINISHED, 100), (("failed",), limit), (("done",), limit)):
         rows += (await ctx.session.execute(query.where(OutboxMessage.status.in_(statuses))
                                            .order_by(OutboxMessage.id.desc()).limit(cap))).all()
@@ -403,11 +403,13 @@ async def rotate_secrets(cmd: RotateSecrets, ctx: Context) -> SecretsRotated:
     rotated = were_plain_text = 0
     unreadable: list[str] = []
     for user in users:
+        stored = user.pipedrive_api_token
+        assert stored is not None, "only users with a token were selected"
         try:
-            sealed = encryption.reencrypt(ctx.settings, user.pipedrive_api_token)
+            sealed = encryption.reencrypt(ctx.settings, stored)
         except encryption.SecretUnreadable:
             unreadable.append(user.email)
             continue
-        were_plain_text += not encryption.is_encrypted(user.pipedrive_api_token)
+        were_plain_text += not encryption.is_encrypted(stored)
         user.pipedrive_api_token, rotated = sealed, rotated + 1
     return SecretsRotated(rotated, were_plain_text, tuple(unreadable))
