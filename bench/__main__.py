@@ -21,7 +21,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import bench_digest, bench_import, bench_pipedrive, bench_process, bench_today
@@ -39,8 +39,9 @@ class Benchmark:
 BENCHMARKS = [
     Benchmark("today", "Today's list", bench_today.figures, 3),
     Benchmark("taps", "A tap under load (a real `pipedriven run` process)", bench_process.tap_figures, 3),
-    Benchmark("digest", "The morning digest and memory (a real `pipedriven run` process)",
-              bench_process.digest_figures, 3),
+    Benchmark(
+        "digest", "The morning digest and memory (a real `pipedriven run` process)", bench_process.digest_figures, 3
+    ),
     Benchmark("beat", "The scheduler's beat", bench_digest.figures, 3),
     Benchmark("import", "CSV import", bench_import.figures, 3),
     Benchmark("pipedrive", "Pipedrive sync (local fake Pipedrive)", bench_pipedrive.figures, 3),
@@ -48,14 +49,26 @@ BENCHMARKS = [
 
 
 def describe_machine(postgres: str) -> list[str]:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
+    cpu = (
+        next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            platform.processor(),
+        )
+        if Path("/proc/cpuinfo").exists()
+        else ""
+    )
     memory = ""
     if Path("/proc/meminfo").exists():
         total_kb = int(Path("/proc/meminfo").read_text().split()[1])
-        memory = f", {total_kb / 2 ** 20:.0f} GiB of memory"
-    return [f"{platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} cores{memory}",
-            f"Python {platform.python_version()}" + (f", {postgres}" if postgres else "")]
+        memory = f", {total_kb / 2**20:.0f} GiB of memory"
+    return [
+        f"{platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} cores{memory}",
+        f"Python {platform.python_version()}" + (f", {postgres}" if postgres else ""),
+    ]
 
 
 def load() -> str:
@@ -68,30 +81,40 @@ def table(results: list[tuple[Benchmark, list[Figure], float]]) -> list[str]:
     for bench, rows, took in results:
         for n, row in enumerate(rows):
             target = f"{row.target} {'✅' if row.met else '❌'}" if row.target and row.met is not None else row.target
-            spread = (" (" + ", ".join(Figure(row.label, v, row.unit).shown() for v in row.spread) + ")"
-                      if len(row.spread) > 1 else "")
+            spread = (
+                " (" + ", ".join(Figure(row.label, v, row.unit).shown() for v in row.spread) + ")"
+                if len(row.spread) > 1
+                else ""
+            )
             name = f"**{bench.title}** ({took / 60:.1f} min)" if n == 0 else ""
             label = row.label.replace("|", "\\|")
             if label.startswith("  "):
                 label = "↳ " + label.strip()
-            lines.append(f"| {name} | {label} | {row.shown()} | {target} | {row.runs}{spread} | "
-                         f"{row.note.replace('|', '/')} |")
+            lines.append(
+                f"| {name} | {label} | {row.shown()} | {target} | {row.runs}{spread} | {row.note.replace('|', '/')} |"
+            )
     return lines
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes (a few minutes in all)")
-    parser.add_argument("--only", action="append", choices=[b.name for b in BENCHMARKS], metavar="NAME",
-                        help="run only this benchmark (may be repeated): " + ", ".join(b.name for b in BENCHMARKS))
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=[b.name for b in BENCHMARKS],
+        metavar="NAME",
+        help="run only this benchmark (may be repeated): " + ", ".join(b.name for b in BENCHMARKS),
+    )
     parser.add_argument("--runs", type=int, help="runs per figure (default: each benchmark's own)")
     parser.add_argument("--out", type=Path, help="where to write the table (default: BENCHMARKS.md on a full run)")
     parser.add_argument("--remark", default="", help="a line about the run for the file (e.g. what else ran)")
     args = parser.parse_args()
     chosen = [b for b in BENCHMARKS if not args.only or b.name in args.only]
-    out = args.out or (Path(__file__).resolve().parents[1] / "BENCHMARKS.md"
-                       if not args.quick and not args.only else None)
-    started = datetime.now(timezone.utc)
+    out = args.out or (
+        Path(__file__).resolve().parents[1] / "BENCHMARKS.md" if not args.quick and not args.only else None
+    )
+    started = datetime.now(UTC)
     load_before = load()
     results = []
     with shared_server():
@@ -109,7 +132,7 @@ def main() -> None:
         "# Benchmarks",
         "",
         f"`python -m bench{' --quick' if args.quick else ''}` on {started:%Y-%m-%d %H:%M} UTC, "
-        f"{(datetime.now(timezone.utc) - started).total_seconds() / 60:.0f} minutes.",
+        f"{(datetime.now(UTC) - started).total_seconds() / 60:.0f} minutes.",
         "",
         *(f"- {line}" for line in describe_machine(postgres)),
         f"- load average (1 / 5 / 15 min) before: {load_before}; after: {load()}. The machine is shared: other "

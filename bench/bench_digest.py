@@ -20,19 +20,19 @@ import argparse
 import asyncio
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 
 from bench.common import Figure, bench_database, figure, machine, percentile, repeated, summary
-from fakes.sendmessage import FakeTelegram, HttpTelegramNotifier
 from bot.notify import ChatCourier
 from core import db
 from core.service import Core
+from fakes.sendmessage import FakeTelegram, HttpTelegramNotifier
 from scheduler.dispatch import Dispatcher
 from scheduler.rate import DEFAULT_LIMITS
 
-START = datetime(2026, 11, 24, 8, 30, tzinfo=timezone.utc)  # a Tuesday, 08:30 in London
+START = datetime(2026, 11, 24, 8, 30, tzinfo=UTC)  # a Tuesday, 08:30 in London
 BEAT_SECONDS = 0.25
 IDLE_TICKS = 50
 
@@ -49,15 +49,21 @@ class RunningClock:
 
 def populate(url: str, users: int, contacts: int) -> None:
     with psycopg.connect(db.libpq_url(url), autocommit=True) as conn:
-        conn.execute("""INSERT INTO users (name, email, timezone)
+        conn.execute(
+            """INSERT INTO users (name, email, timezone)
                         SELECT 'User ' || g, 'user' || g || '@example.com', 'Europe/London'
-                          FROM generate_series(1, %s) g""", (users,))
+                          FROM generate_series(1, %s) g""",
+            (users,),
+        )
         conn.execute("""INSERT INTO chat_identities (user_id, platform, external_user_id)
                         SELECT id, 'telegram', (100000 + id)::text FROM users""")
-        conn.execute("""INSERT INTO contacts (owner_id, name, email, warmness, last_contacted_at)
+        conn.execute(
+            """INSERT INTO contacts (owner_id, name, email, warmness, last_contacted_at)
                         SELECT u.id, 'Contact ' || u.id || '-' || g, 'c' || u.id || '-' || g || '@example.com',
                                (random() * 5)::int, %s::timestamptz - (random() * 200) * interval '1 day'
-                          FROM users u, generate_series(1, %s) g""", (START - timedelta(days=1), contacts))
+                          FROM users u, generate_series(1, %s) g""",
+            (START - timedelta(days=1), contacts),
+        )
         conn.execute("VACUUM ANALYZE")
 
 
@@ -66,8 +72,7 @@ async def run(url: str, users: int, paced: bool) -> dict:
     notifier = HttpTelegramNotifier(await server.start())
     engine = db.create_engine(url, pool_size=10)
     core = Core(engine, clock=RunningClock())
-    dispatcher = Dispatcher(core, ChatCourier(core, {"telegram": notifier}),
-                            limits=DEFAULT_LIMITS if paced else {})
+    dispatcher = Dispatcher(core, ChatCourier(core, {"telegram": notifier}), limits=DEFAULT_LIMITS if paced else {})
     outcomes: Counter = Counter()
     beats = 0
     started = time.perf_counter()
@@ -86,14 +91,22 @@ async def run(url: str, users: int, paced: bool) -> dict:
         await notifier.close()
         await server.stop()
         await engine.dispose()
-    return {"delivered": len(server.delivered), "elapsed": elapsed, "throttled": server.too_many_requests,
-            "retries": outcomes["retry"], "beats": beats, "idle_ms": idle_ms}
+    return {
+        "delivered": len(server.delivered),
+        "elapsed": elapsed,
+        "throttled": server.too_many_requests,
+        "retries": outcomes["retry"],
+        "beats": beats,
+        "idle_ms": idle_ms,
+    }
 
 
 def report(users: int, paced: bool, r: dict) -> None:
-    print(f"{'paced' if paced else 'unpaced'}: {r['delivered']} digests delivered in {r['elapsed']:.1f} s = "
-          f"{r['delivered'] / r['elapsed']:.1f} messages/s (limit 30/s), 429 answers: {r['throttled']}, "
-          f"retries: {r['retries']}, ticks: {r['beats']}")
+    print(
+        f"{'paced' if paced else 'unpaced'}: {r['delivered']} digests delivered in {r['elapsed']:.1f} s = "
+        f"{r['delivered'] / r['elapsed']:.1f} messages/s (limit 30/s), 429 answers: {r['throttled']}, "
+        f"retries: {r['retries']}, ticks: {r['beats']}"
+    )
     print(f"  a tick with nothing due among {users} users: {summary(r['idle_ms'])}")
 
 
@@ -108,8 +121,10 @@ def figures(quick: bool, runs: int = 3) -> list[Figure]:
         return {"idle_p50": percentile(r["idle_ms"], 50), "idle_p95": percentile(r["idle_ms"], 95)}
 
     stats = repeated(runs, once)
-    return [figure(stats, "idle_p50", f"a scheduler beat with nothing due among {users:,} users, p50", "ms"),
-            figure(stats, "idle_p95", "  p95", "ms")]
+    return [
+        figure(stats, "idle_p50", f"a scheduler beat with nothing due among {users:,} users, p50", "ms"),
+        figure(stats, "idle_p95", "  p95", "ms"),
+    ]
 
 
 def main() -> None:

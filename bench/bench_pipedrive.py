@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -33,21 +33,27 @@ from core.outreach.commands import BookMeeting, FlagWarm, LogOutreach
 from core.service import Core
 from core.settings import Settings
 from core.users.commands import CreateUser
-from pipedrive.worker import SyncService, SyncWorker
 from fakes.pipedrive import FakePipedrive
+from pipedrive.worker import SyncService, SyncWorker
 
 TOKEN = "company-token"
 
 
 def settings_for(url: str, fake: FakePipedrive, plan_limit: int) -> Settings:
-    return Settings(database_url=url, _env_file=None, pipedrive_api_token=TOKEN, pipedrive_base_url=fake.url,
-                    pipedrive_burst_limit=plan_limit)
+    return Settings(
+        database_url=url,
+        _env_file=None,
+        pipedrive_api_token=TOKEN,
+        pipedrive_base_url=fake.url,
+        pipedrive_burst_limit=plan_limit,
+    )
 
 
 async def done_count(core: Core) -> int:
     async with core.reading() as session:
-        return await session.scalar(select(func.count()).select_from(OutboxMessage)
-                                    .where(OutboxMessage.status == "done"))
+        return await session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "done")
+        )
 
 
 async def wait_done(core: Core, count: int, timeout: float = 600) -> None:
@@ -59,9 +65,19 @@ async def wait_done(core: Core, count: int, timeout: float = 600) -> None:
 
 
 async def contacts_for(core: Core, user, count: int, organisations: int, prefix: str) -> list:
-    return [(await core.execute(AddContact(Actor(user.id), f"{prefix} {n}", email=f"{prefix.lower()}{n}@lead.io",
-                                           organisation=f"{prefix} Org {n % organisations}"))).contact
-            for n in range(count)]
+    return [
+        (
+            await core.execute(
+                AddContact(
+                    Actor(user.id),
+                    f"{prefix} {n}",
+                    email=f"{prefix.lower()}{n}@lead.io",
+                    organisation=f"{prefix} Org {n % organisations}",
+                )
+            )
+        ).contact
+        for n in range(count)
+    ]
 
 
 async def latency(url: str, samples: int, pace: float, plan_limit: int) -> tuple[list[float], list[float]]:
@@ -80,7 +96,7 @@ async def latency(url: str, samples: int, pace: float, plan_limit: int) -> tuple
         for n, contact in enumerate(contacts, 1):
             start = time.perf_counter()
             await chat.handle_button(user, f"warm:{contact.id}")
-            await fake.wait_until(lambda: len(fake.persons) == n, timeout=30)
+            await fake.wait_until(lambda n=n: len(fake.persons) == n, timeout=30)
             to_person.append((time.perf_counter() - start) * 1000)
             await wait_done(core, n, 30)
             to_done.append((time.perf_counter() - start) * 1000)
@@ -106,8 +122,10 @@ async def calls_per_sync(url: str, plan_limit: int) -> list[tuple[str, int, int,
         ("warm flag, cold caches, new org", FlagWarm(me, ContactRef(id=first.id))),
         ("warm flag, warm caches, new org", FlagWarm(me, ContactRef(id=second.id))),
         ("warm flag, warm caches, org known", FlagWarm(me, ContactRef(id=third.id))),
-        ("meeting booked (person known)", BookMeeting(me, ContactRef(id=first.id),
-                                                      at=datetime.now(timezone.utc) + timedelta(days=2))),
+        (
+            "meeting booked (person known)",
+            BookMeeting(me, ContactRef(id=first.id), at=datetime.now(UTC) + timedelta(days=2)),
+        ),
         ("call logged (person known)", LogOutreach(me, ContactRef(id=second.id), "call")),
     ]
     costs = []
@@ -152,11 +170,20 @@ async def burst(url: str, flags: int, organisations: int, plan_limit: int) -> di
         await service.stop()
         await engine.dispose()
         await fake.stop()
-    return {"flags": flags, "organisations": organisations, "tapped": tapped, "total": total,
-            "throttled": fake.throttled, "calls": len(fake.seen), "searches": sum(1 for s in fake.seen if s.search),
-            "tokens": tokens, "held": held, "workers": service.core.settings.pipedrive_concurrency,
-            "no_duplicates": len(fake.organizations) == organisations and len(fake.persons) == flags,
-            "search_limit": fake.search_limit}
+    return {
+        "flags": flags,
+        "organisations": organisations,
+        "tapped": tapped,
+        "total": total,
+        "throttled": fake.throttled,
+        "calls": len(fake.seen),
+        "searches": sum(1 for s in fake.seen if s.search),
+        "tokens": tokens,
+        "held": held,
+        "workers": service.core.settings.pipedrive_concurrency,
+        "no_duplicates": len(fake.organizations) == organisations and len(fake.persons) == flags,
+        "search_limit": fake.search_limit,
+    }
 
 
 def print_latency(to_person: list[float], to_done: list[float], pace: float) -> None:
@@ -171,13 +198,19 @@ def print_costs(costs: list[tuple[str, int, int, str]]) -> None:
 
 
 def print_burst(b: dict, plan_limit: int) -> None:
-    print(f"3. burst of {b['flags']} warm flags ({b['organisations']} organisations), plan limit {plan_limit} "
-          f"req / 2 s, search {b['search_limit']} / 2 s:")
-    print(f"   taps took {b['tapped']:.1f} s; all {b['flags']} persons synced after {b['total']:.1f} s "
-          f"({b['flags'] / b['total']:.1f} syncs/s); 429s: {b['throttled']}")
-    print(f"   {b['calls']} calls ({b['searches']} searches), {b['tokens']} tokens; no duplicates: "
-          f"{b['no_duplicates']}; requests held back by the throttle {b['held']:.0f} s in all (across "
-          f"{b['workers']} workers)")
+    print(
+        f"3. burst of {b['flags']} warm flags ({b['organisations']} organisations), plan limit {plan_limit} "
+        f"req / 2 s, search {b['search_limit']} / 2 s:"
+    )
+    print(
+        f"   taps took {b['tapped']:.1f} s; all {b['flags']} persons synced after {b['total']:.1f} s "
+        f"({b['flags'] / b['total']:.1f} syncs/s); 429s: {b['throttled']}"
+    )
+    print(
+        f"   {b['calls']} calls ({b['searches']} searches), {b['tokens']} tokens; no duplicates: "
+        f"{b['no_duplicates']}; requests held back by the throttle {b['held']:.0f} s in all (across "
+        f"{b['workers']} workers)"
+    )
 
 
 def figures(quick: bool, runs: int = 3) -> list[Figure]:
@@ -187,33 +220,55 @@ def figures(quick: bool, runs: int = 3) -> list[Figure]:
     for run in range(runs):
         with bench_database(f"pipedriven_bench_pipedrive_{run}") as url:
             to_person, to_done = asyncio.run(latency(url, samples, pace, plan_limit))
-        latencies.append({f"{name}_p{p}": percentile(values, p)
-                          for name, values in (("person", to_person), ("done", to_done)) for p in (50, 95)})
+        latencies.append(
+            {
+                f"{name}_p{p}": percentile(values, p)
+                for name, values in (("person", to_person), ("done", to_done))
+                for p in (50, 95)
+            }
+        )
     with bench_database("pipedriven_bench_pipedrive") as url:
         costs = asyncio.run(calls_per_sync(url, plan_limit))
 
     def burst_once(run: int) -> dict[str, float]:
         with bench_database(f"pipedriven_bench_pipedrive_burst_{run}") as url:
             b = asyncio.run(burst(url, flags, organisations, plan_limit))
-        return {"total": b["total"], "rate": b["flags"] / b["total"], "throttled": b["throttled"],
-                "calls": b["calls"], "tokens": b["tokens"], "duplicates": 0 if b["no_duplicates"] else 1}
+        return {
+            "total": b["total"],
+            "rate": b["flags"] / b["total"],
+            "throttled": b["throttled"],
+            "calls": b["calls"],
+            "tokens": b["tokens"],
+            "duplicates": 0 if b["no_duplicates"] else 1,
+        }
 
     organisations = min(50, flags // 4)
     bursts = repeated(runs, burst_once)
     stats = medians(latencies)
     rows = [
-        figure(stats, "person_p50", f"warm flag → person in Pipedrive, p50 ({samples} taps a run, one every {pace} s)",
-               "ms"),
+        figure(
+            stats,
+            "person_p50",
+            f"warm flag → person in Pipedrive, p50 ({samples} taps a run, one every {pace} s)",
+            "ms",
+        ),
         figure(stats, "person_p95", "warm flag → person in Pipedrive, p95", "ms", target="≤ 2,000 ms", limit=2000),
         figure(stats, "done_p95", "  → sync done (ids stored), p95", "ms"),
     ]
-    rows += [Figure(f"  {label}: API calls", calls, "", note=f"{spent} tokens: {paths}")
-             for label, calls, spent, paths in costs]
+    rows += [
+        Figure(f"  {label}: API calls", calls, "", note=f"{spent} tokens: {paths}")
+        for label, calls, spent, paths in costs
+    ]
     duplicates = sum(bursts["duplicates"][1])
     rows += [
-        figure(bursts, "total", f"{flags} warm flags at once ({organisations} orgs, plan {plan_limit} req / 2 s): "
-               f"all synced after", "s", note=f"{bursts['calls'][0]:.0f} calls, {bursts['tokens'][0]:.0f} tokens "
-               f"(median); runs with a duplicate in Pipedrive: {duplicates:.0f}"),
+        figure(
+            bursts,
+            "total",
+            f"{flags} warm flags at once ({organisations} orgs, plan {plan_limit} req / 2 s): all synced after",
+            "s",
+            note=f"{bursts['calls'][0]:.0f} calls, {bursts['tokens'][0]:.0f} tokens "
+            f"(median); runs with a duplicate in Pipedrive: {duplicates:.0f}",
+        ),
         figure(bursts, "rate", "  syncs per second in that burst", "/s"),
         figure(bursts, "throttled", "  429s met in that burst", "", target="0", limit=0, worst=True),
     ]

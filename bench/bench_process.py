@@ -66,18 +66,28 @@ IDLE_SECONDS = 10
 
 def populate_tap_users(url: str) -> None:
     """Users who never get a digest (no working day), each with contacts and both accounts linked."""
-    sql(url, """INSERT INTO users (name, email, timezone, working_days)
+    sql(
+        url,
+        """INSERT INTO users (name, email, timezone, working_days)
                 SELECT 'Tap User ' || g, 'tap' || g || '@example.com', 'UTC', '{}' FROM generate_series(1, %s) g""",
-        (TAP_USERS,))
-    sql(url, """INSERT INTO contacts (owner_id, name, email, organisation, warmness, last_contacted_at)
+        (TAP_USERS,),
+    )
+    sql(
+        url,
+        """INSERT INTO contacts (owner_id, name, email, organisation, warmness, last_contacted_at)
                 SELECT u.id, 'Contact ' || u.id || '-' || g, 'c' || u.id || '-' || g || '@example.com',
                        'Org ' || (g %% 7), g %% 3, now() - g * interval '3 days'
-                  FROM users u, generate_series(1, %s) g""", (TAP_CONTACTS,))
-    sql(url, """INSERT INTO chat_identities (user_id, platform, external_user_id, dm_channel)
+                  FROM users u, generate_series(1, %s) g""",
+        (TAP_CONTACTS,),
+    )
+    sql(
+        url,
+        """INSERT INTO chat_identities (user_id, platform, external_user_id, dm_channel)
                 SELECT id, 'slack', 'U' || (%s + id), 'DU' || (%s + id) FROM users
                 UNION ALL
                 SELECT id, 'telegram', (%s + id)::text, (%s + id)::text FROM users""",
-        (SLACK_BASE, SLACK_BASE, TELEGRAM_BASE, TELEGRAM_BASE))
+        (SLACK_BASE, SLACK_BASE, TELEGRAM_BASE, TELEGRAM_BASE),
+    )
 
 
 async def digests_of_tap_users(url: str) -> dict[int, dict]:
@@ -91,8 +101,10 @@ async def digests_of_tap_users(url: str) -> dict[int, dict]:
             reply = await Conversation(core, "slack").digest(user)
             slack_page = slack_render.message(reply)
             telegram_page = telegram_render.message(reply)
-            rendered[user.id] = {"slack": (slack_page.text, slack_page.blocks),
-                                 "telegram": (telegram_page.html, telegram_page.keyboard.to_dict())}
+            rendered[user.id] = {
+                "slack": (slack_page.text, slack_page.blocks),
+                "telegram": (telegram_page.html, telegram_page.keyboard.to_dict()),
+            }
     finally:
         await engine.dispose()
     return rendered
@@ -103,20 +115,34 @@ def slack_button(blocks: list[dict], row: int, label: str) -> dict:
     rows = [b for b in blocks if b.get("type") == "actions"]
     block = rows[row % len(rows)]
     element = next(e for e in block["elements"] if e.get("type") == "button" and e["text"]["text"] == label)
-    return {"action_id": element["action_id"], "block_id": block["block_id"], "type": "button",
-            "value": element["value"], "text": element["text"], "action_ts": f"{time.time():.6f}"}
+    return {
+        "action_id": element["action_id"],
+        "block_id": block["block_id"],
+        "type": "button",
+        "value": element["value"],
+        "text": element["text"],
+        "action_ts": f"{time.time():.6f}",
+    }
 
 
 class TapLoad:
     """20 users tapping at once, about once a second each, real taps and no-op taps in turn."""
 
-    def __init__(self, bot: BotProcess, slack: LimitedSlack, telegram: LimitedTelegram, rendered: dict,
-                 session: aiohttp.ClientSession, seed: int) -> None:
+    def __init__(
+        self,
+        bot: BotProcess,
+        slack: LimitedSlack,
+        telegram: LimitedTelegram,
+        rendered: dict,
+        session: aiohttp.ClientSession,
+        seed: int,
+    ) -> None:
         self.bot, self.slack, self.telegram, self.rendered, self.session = bot, slack, telegram, rendered, session
         self.rng = random.Random(seed)
         self.secret = telegram.webhook["secret_token"]
-        self.samples: dict[str, list[float]] = {k: [] for k in ("slack_reply", "slack_ack", "slack_noop",
-                                                                 "telegram_reply", "telegram_ack", "telegram_noop")}
+        self.samples: dict[str, list[float]] = {
+            k: [] for k in ("slack_reply", "slack_ack", "slack_noop", "telegram_reply", "telegram_ack", "telegram_noop")
+        }
         self.real_taps = 0
 
     async def slack_tap(self, user_id: int, row: int, noop: bool, record: bool) -> None:
@@ -127,15 +153,23 @@ class TapLoad:
         action = slack_button(message["message"]["blocks"], row, "LinkedIn ✓")
         if noop:
             action = {**action, "action_id": NOOP, "value": NOOP}
-        payload = {**fixture("block_actions.json"), "user": {"id": f"U{SLACK_BASE + user_id}", "team_id": "T0001",
-                                                             "username": "tap", "name": "tap"},
-                   "container": {"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": False},
-                   "channel": {"id": channel, "name": "directmessage"}, "message": message["message"],
-                   "response_url": self.slack.response_url(), "trigger_id": f"trigger-{ts}", "actions": [action]}
+        payload = {
+            **fixture("block_actions.json"),
+            "user": {"id": f"U{SLACK_BASE + user_id}", "team_id": "T0001", "username": "tap", "name": "tap"},
+            "container": {"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": False},
+            "channel": {"id": channel, "name": "directmessage"},
+            "message": message["message"],
+            "response_url": self.slack.response_url(),
+            "trigger_id": f"trigger-{ts}",
+            "actions": [action],
+        }
         body = urlencode({"payload": json.dumps(payload)})
         stamp = str(int(time.time()))
-        headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": stamp,
-                   "X-Slack-Signature": SignedClient.signature(SIGNING_SECRET, stamp, body)}
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": SignedClient.signature(SIGNING_SECRET, stamp, body),
+        }
         arrival = self.slack.arrival(("update", channel, ts))
         start = time.perf_counter()
         async with self.session.post(self.bot.slack_url, data=body.encode(), headers=headers) as response:
@@ -163,8 +197,9 @@ class TapLoad:
         edited = self.telegram.arrival(("edit", chat, message["message_id"]))
         answered = self.telegram.arrival(("answer", query_id))
         start = time.perf_counter()
-        async with self.session.post(self.bot.webhook_url, json=update,
-                                     headers={"X-Telegram-Bot-Api-Secret-Token": self.secret}) as response:
+        async with self.session.post(
+            self.bot.webhook_url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": self.secret}
+        ) as response:
             await response.read()
             if response.status != 200:
                 raise RuntimeError(f"the Telegram webhook answered {response.status}")
@@ -215,9 +250,14 @@ async def measure_taps(url: str, runs: int, taps: int) -> dict[str, tuple[float,
                 stored = await activities(url) - before
                 if stored != load.real_taps:
                     raise RuntimeError(f"{load.real_taps} taps but {stored} activities stored")
-                results.append({f"{name}_p{p}": percentile(values, p)
-                                for name, values in load.samples.items() for p in (50, 95, 99)}
-                               | {"samples": len(load.samples["slack_reply"])})
+                results.append(
+                    {
+                        f"{name}_p{p}": percentile(values, p)
+                        for name, values in load.samples.items()
+                        for p in (50, 95, 99)
+                    }
+                    | {"samples": len(load.samples["slack_reply"])}
+                )
     finally:
         await bot.stop()
         await slack.stop()
@@ -232,15 +272,21 @@ def tap_figures(quick: bool, runs: int = 3) -> list[Figure]:
         stats = asyncio.run(measure_taps(url, runs, taps))
     users = f"{TAP_USERS} users at once, ~1 tap/s each, {int(stats['samples'][0])} taps a run"
     rows = []
-    for platform, reply, noop in (("slack", "signed request → chat.update arrived", "ack, chat.update, no database"),
-                                  ("telegram", "webhook update → editMessageText arrived",
-                                   "query answered, nothing else")):
+    for platform, reply, noop in (
+        ("slack", "signed request → chat.update arrived", "ack, chat.update, no database"),
+        ("telegram", "webhook update → editMessageText arrived", "query answered, nothing else"),
+    ):
         name = "Slack HTTP mode" if platform == "slack" else "Telegram webhook"
         rows += [
             figure(stats, f"{platform}_reply_p50", f"{name} tap, {reply}, p50 ({users})", "ms"),
             figure(stats, f"{platform}_reply_p95", f"{name} tap, p95", "ms"),
             figure(stats, f"{platform}_reply_p99", f"{name} tap, p99", "ms", target="≤ 100 ms", limit=100),
-            figure(stats, f"{platform}_ack_p99", f"  its acknowledgement ({'HTTP 200' if platform == 'slack' else 'answerCallbackQuery'}), p99", "ms"),
+            figure(
+                stats,
+                f"{platform}_ack_p99",
+                f"  its acknowledgement ({'HTTP 200' if platform == 'slack' else 'answerCallbackQuery'}), p99",
+                "ms",
+            ),
             figure(stats, f"{platform}_noop_p50", f"  beside it: a no-op button ({noop}), p50", "ms"),
             figure(stats, f"{platform}_noop_p95", "  beside it: no-op, p95", "ms"),
             figure(stats, f"{platform}_noop_p99", "  beside it: no-op, p99", "ms"),
@@ -252,8 +298,10 @@ def tap_figures(quick: bool, runs: int = 3) -> list[Figure]:
 
 
 async def measure_digest(url: str, users: int) -> dict[str, float]:
-    async with FakeProcess("slack") as slack_fake, \
-            FakeProcess("telegram", "--chats", str(users), "--first-chat", str(TELEGRAM_BASE + 1)) as telegram_fake:
+    async with (
+        FakeProcess("slack") as slack_fake,
+        FakeProcess("telegram", "--chats", str(users), "--first-chat", str(TELEGRAM_BASE + 1)) as telegram_fake,
+    ):
         bot = BotProcess.against(url, slack_fake, telegram_fake)
         try:
             await bot.start()
@@ -267,8 +315,10 @@ async def measure_digest(url: str, users: int) -> dict[str, float]:
                 if len(slack["posted_at"]) >= users and len(telegram["posted_at"]) >= users:
                     break
                 if time.monotonic() > deadline or bot.process.returncode is not None:
-                    raise RuntimeError(f"only {len(slack['posted_at'])} Slack and {len(telegram['posted_at'])} "
-                                       f"Telegram digests arrived:\n" + "\n".join(bot.lines[-20:]))
+                    raise RuntimeError(
+                        f"only {len(slack['posted_at'])} Slack and {len(telegram['posted_at'])} "
+                        f"Telegram digests arrived:\n" + "\n".join(bot.lines[-20:])
+                    )
                 await asyncio.sleep(0.5)
             await asyncio.sleep(2)  # a beat or two: outcomes recorded, nothing more sent
             slack, telegram = await slack_fake.stats(), await telegram_fake.stats()
@@ -278,8 +328,9 @@ async def measure_digest(url: str, users: int) -> dict[str, float]:
             await bot.stop()
     slack_times, telegram_times = slack["posted_at"], telegram["posted_at"]
     if len(slack_times) != users or len(telegram_times) != users or sent.get("sent") != 2 * users:
-        raise RuntimeError(f"digests: Slack {len(slack_times)}, Telegram {len(telegram_times)}, "
-                           f"deliveries {sent} for {users} users")
+        raise RuntimeError(
+            f"digests: Slack {len(slack_times)}, Telegram {len(telegram_times)}, deliveries {sent} for {users} users"
+        )
 
     def rate(times: list[float]) -> float:
         return (len(times) - 1) / (times[-1] - times[0])
@@ -293,13 +344,21 @@ async def measure_digest(url: str, users: int) -> dict[str, float]:
             most = max(most, last - first + 1)
         return most
 
-    return {"total": max(slack_times[-1], telegram_times[-1]) - start,
-            "slack_time": slack_times[-1] - start, "telegram_time": telegram_times[-1] - start,
-            "slack_rate": rate(slack_times), "telegram_rate": rate(telegram_times),
-            "slack_busiest": busiest(slack_times, 60.0), "telegram_busiest": busiest(telegram_times, 1.0),
-            "slack_429": slack["too_many_requests"], "telegram_429": telegram["too_many_requests"],
-            "telegram_429_chat": telegram["chat_refusals"],
-            "idle_rss": idle_rss, "after_rss": after_rss, "peak_rss": peak_rss}
+    return {
+        "total": max(slack_times[-1], telegram_times[-1]) - start,
+        "slack_time": slack_times[-1] - start,
+        "telegram_time": telegram_times[-1] - start,
+        "slack_rate": rate(slack_times),
+        "telegram_rate": rate(telegram_times),
+        "slack_busiest": busiest(slack_times, 60.0),
+        "telegram_busiest": busiest(telegram_times, 1.0),
+        "slack_429": slack["too_many_requests"],
+        "telegram_429": telegram["too_many_requests"],
+        "telegram_429_chat": telegram["chat_refusals"],
+        "idle_rss": idle_rss,
+        "after_rss": after_rss,
+        "peak_rss": peak_rss,
+    }
 
 
 def digest_figures(quick: bool, runs: int = 3) -> list[Figure]:
@@ -313,24 +372,69 @@ def digest_figures(quick: bool, runs: int = 3) -> list[Figure]:
     stats = repeated(runs, once)
     slack_rate = SLACK_WORKSPACE_PER_MINUTE / 60
     return [
-        figure(stats, "total", f"morning digest, {users:,} users × (Slack + Telegram): all delivered after", "s",
-               note="from the moment they fell due; `pipedriven run`, real notifiers and scheduler"),
+        figure(
+            stats,
+            "total",
+            f"morning digest, {users:,} users × (Slack + Telegram): all delivered after",
+            "s",
+            note="from the moment they fell due; `pipedriven run`, real notifiers and scheduler",
+        ),
         figure(stats, "slack_time", f"  Slack: last of {users:,} digests after", "s"),
-        figure(stats, "slack_rate", f"  Slack: messages per second, first to last (allowed {slack_rate:g}/s: "
-               f"{SLACK_WORKSPACE_PER_MINUTE} a minute)", "/s"),
-        figure(stats, "slack_busiest", "  Slack: most messages in any 60 s", "",
-               target=f"≤ {SLACK_WORKSPACE_PER_MINUTE}", limit=SLACK_WORKSPACE_PER_MINUTE, worst=True),
+        figure(
+            stats,
+            "slack_rate",
+            f"  Slack: messages per second, first to last (allowed {slack_rate:g}/s: "
+            f"{SLACK_WORKSPACE_PER_MINUTE} a minute)",
+            "/s",
+        ),
+        figure(
+            stats,
+            "slack_busiest",
+            "  Slack: most messages in any 60 s",
+            "",
+            target=f"≤ {SLACK_WORKSPACE_PER_MINUTE}",
+            limit=SLACK_WORKSPACE_PER_MINUTE,
+            worst=True,
+        ),
         figure(stats, "slack_429", "  Slack: 429s met", "", target="0", limit=0, worst=True),
         figure(stats, "telegram_time", f"  Telegram: last of {users:,} digests after", "s"),
-        figure(stats, "telegram_rate", f"  Telegram: messages per second, first to last (allowed "
-               f"{TELEGRAM_PER_SECOND}/s)", "/s"),
-        figure(stats, "telegram_busiest", "  Telegram: most messages in any 1 s", "",
-               target=f"≤ {TELEGRAM_PER_SECOND}", limit=TELEGRAM_PER_SECOND, worst=True),
-        figure(stats, "telegram_429", "  Telegram: 429s met", "", target="0", limit=0, worst=True,
-               note=(f"of which over one chat's limit: {sum(stats['telegram_429_chat'][1]):.0f} in all runs; the "
-                     f"rest over the overall limit") if any(stats["telegram_429"][1]) else ""),
-        figure(stats, "idle_rss", f"memory (RSS) of an idle `pipedriven run` (Slack HTTP, Telegram webhook, "
-               f"scheduler, sync; {users:,} users)", "MB"),
+        figure(
+            stats,
+            "telegram_rate",
+            f"  Telegram: messages per second, first to last (allowed {TELEGRAM_PER_SECOND}/s)",
+            "/s",
+        ),
+        figure(
+            stats,
+            "telegram_busiest",
+            "  Telegram: most messages in any 1 s",
+            "",
+            target=f"≤ {TELEGRAM_PER_SECOND}",
+            limit=TELEGRAM_PER_SECOND,
+            worst=True,
+        ),
+        figure(
+            stats,
+            "telegram_429",
+            "  Telegram: 429s met",
+            "",
+            target="0",
+            limit=0,
+            worst=True,
+            note=(
+                f"of which over one chat's limit: {sum(stats['telegram_429_chat'][1]):.0f} in all runs; the "
+                f"rest over the overall limit"
+            )
+            if any(stats["telegram_429"][1])
+            else "",
+        ),
+        figure(
+            stats,
+            "idle_rss",
+            f"memory (RSS) of an idle `pipedriven run` (Slack HTTP, Telegram webhook, "
+            f"scheduler, sync; {users:,} users)",
+            "MB",
+        ),
         figure(stats, "after_rss", "  after the digest", "MB"),
         figure(stats, "peak_rss", "  its peak (VmHWM)", "MB"),
     ]

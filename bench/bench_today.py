@@ -15,7 +15,7 @@ import asyncio
 import math
 import random
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import psycopg
 from sqlalchemy import select
@@ -26,50 +26,65 @@ from core.clock import FixedClock
 from core.command import Actor
 from core.feed import ranking
 from core.feed.commands import TodaySuggestions
-from core.models import CampaignContact, Campaign, Contact, FollowUp
+from core.models import Campaign, CampaignContact, Contact, FollowUp
 from core.service import Core
 
-NOW = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
 def populate(url: str, users: int, contacts: int, activities: int) -> None:
     with psycopg.connect(db.libpq_url(url), autocommit=True) as conn:
-        conn.execute("""INSERT INTO users (name, email, timezone)
+        conn.execute(
+            """INSERT INTO users (name, email, timezone)
                         SELECT 'User ' || g, 'user' || g || '@example.com',
                                (ARRAY['Europe/London','Europe/Paris','America/New_York','Asia/Tokyo'])[1 + g %% 4]
-                          FROM generate_series(1, %s) g""", (users,))
-        conn.execute("""INSERT INTO contacts (owner_id, name, email, organisation, warmness, last_contacted_at,
+                          FROM generate_series(1, %s) g""",
+            (users,),
+        )
+        conn.execute(
+            """INSERT INTO contacts (owner_id, name, email, organisation, warmness, last_contacted_at,
                                               past_business)
                         SELECT u.id, 'Contact ' || u.id || '-' || g, 'c' || u.id || '-' || g || '@example.com',
                                'Org ' || (g %% 50), (random() * 5)::int,
                                CASE WHEN random() < 0.2 THEN NULL
                                     ELSE %s::timestamptz - (random() * 200) * interval '1 day' END,
                                CASE WHEN random() < 0.1 THEN round((random() * 100000)::numeric, 2) ELSE 0 END
-                          FROM users u, generate_series(1, %s) g""", (NOW, contacts))
-        conn.execute("""INSERT INTO follow_ups (contact_id, user_id, due_at, note, snoozed)
+                          FROM users u, generate_series(1, %s) g""",
+            (NOW, contacts),
+        )
+        conn.execute(
+            """INSERT INTO follow_ups (contact_id, user_id, due_at, note, snoozed)
                         SELECT id, owner_id, %s::timestamptz + (random() * 20 - 10) * interval '1 day',
                                'call back', random() < 0.3
-                          FROM contacts WHERE random() < 0.05""", (NOW,))
+                          FROM contacts WHERE random() < 0.05""",
+            (NOW,),
+        )
         conn.execute("""INSERT INTO campaigns (name, status)
                         SELECT 'Campaign ' || g, CASE WHEN g <= 20 THEN 'live' ELSE 'draft' END
                           FROM generate_series(1, 40) g""")
         conn.execute("""INSERT INTO campaign_contacts (campaign_id, contact_id)
                         SELECT 1 + (random() * 39)::int, id FROM contacts WHERE random() < 0.05
                         ON CONFLICT DO NOTHING""")
-        conn.execute("""INSERT INTO activities (contact_id, user_id, kind, channel, occurred_at)
+        conn.execute(
+            """INSERT INTO activities (contact_id, user_id, kind, channel, occurred_at)
                         SELECT 1 + (random() * (SELECT max(id) - 1 FROM contacts))::int, 1 + g %% %s,
                                'email', 'email', %s::timestamptz - (random() * 365) * interval '1 day'
-                          FROM generate_series(1, %s) g""", (users, NOW, activities))
+                          FROM generate_series(1, %s) g""",
+            (users, NOW, activities),
+        )
         # ~5% of contacts follow a cadence (core.cadences.plans), their current step due within five days either
         # way.
-        conn.execute("""INSERT INTO contact_plans (contact_id, user_id, strategy_id, status, current_step,
+        conn.execute(
+            """INSERT INTO contact_plans (contact_id, user_id, strategy_id, status, current_step,
                                                    started_at, step_due_at)
                         SELECT k.id, k.owner_id, s.id, CASE WHEN k.step > 1 THEN 'in_progress' ELSE 'not_started' END,
                                k.step, %s::timestamptz - interval '10 days',
                                %s::timestamptz + (random() * 10 - 5) * interval '1 day'
                           FROM (SELECT id, owner_id, 1 + (random() * 2)::int AS step FROM contacts
                                  WHERE random() < 0.05) k, strategies s
-                         WHERE s.name = 'Warm intro'""", (NOW, NOW))
+                         WHERE s.name = 'Warm intro'""",
+            (NOW, NOW),
+        )
         conn.execute("VACUUM ANALYZE")
 
 
@@ -77,10 +92,21 @@ async def naive(core: Core, user_id: int) -> list:
     """The seeds' way: everything of the user's into Python, scored there."""
     async with core.reading() as s:
         contacts = (await s.execute(select(Contact).where(Contact.owner_id == user_id))).scalars().all()
-        fus = (await s.execute(select(FollowUp).where(FollowUp.user_id == user_id, FollowUp.status == "open"))
-               ).scalars().all()
-        live = set((await s.execute(select(CampaignContact.contact_id).join(Campaign).join(Contact)
-                                    .where(Campaign.status == "live", Contact.owner_id == user_id))).scalars())
+        fus = (
+            (await s.execute(select(FollowUp).where(FollowUp.user_id == user_id, FollowUp.status == "open")))
+            .scalars()
+            .all()
+        )
+        live = set(
+            (
+                await s.execute(
+                    select(CampaignContact.contact_id)
+                    .join(Campaign)
+                    .join(Contact)
+                    .where(Campaign.status == "live", Contact.owner_id == user_id)
+                )
+            ).scalars()
+        )
     due = {f.contact_id for f in fus if f.due_at <= NOW}
     future = {f.contact_id for f in fus if f.due_at > NOW} - due
     scored = []
@@ -88,8 +114,13 @@ async def naive(core: Core, user_id: int) -> list:
         if k.id in future:
             continue
         days = (NOW - k.last_contacted_at).days if k.last_contacted_at else 90
-        score = (100 if k.id in due else 0) + 40 * min(days, 90) / 90 + 6 * k.warmness \
-            + 15 * min(math.log1p(float(k.past_business)) / math.log1p(100_000), 1) + (15 if k.id in live else 0)
+        score = (
+            (100 if k.id in due else 0)
+            + 40 * min(days, 90) / 90
+            + 6 * k.warmness
+            + 15 * min(math.log1p(float(k.past_business)) / math.log1p(100_000), 1)
+            + (15 if k.id in live else 0)
+        )
         scored.append((score, k))
     scored.sort(key=lambda t: -t[0])
     return scored[:10]
@@ -151,8 +182,10 @@ def main() -> None:
     with bench_database("pipedriven_bench_today") as url:
         t0 = time.perf_counter()
         populate(url, args.users, args.contacts, args.activities)
-        print(f"populated {args.users} users × {args.contacts} contacts, {args.activities} activities "
-              f"in {time.perf_counter() - t0:.1f} s ({machine()})")
+        print(
+            f"populated {args.users} users × {args.contacts} contacts, {args.activities} activities "
+            f"in {time.perf_counter() - t0:.1f} s ({machine()})"
+        )
         results = asyncio.run(measure(url, args.users, args.samples))
     print(f"today's list (TodaySuggestions command): {summary(results['command'])}")
     print(f"the ranking query alone:                 {summary(results['query'])}")

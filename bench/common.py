@@ -76,8 +76,10 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def summary(values_ms: list[float]) -> str:
-    return (f"p50 {percentile(values_ms, 50):.2f} ms · p95 {percentile(values_ms, 95):.2f} ms · "
-            f"max {max(values_ms):.2f} ms · mean {statistics.fmean(values_ms):.2f} ms (n={len(values_ms)})")
+    return (
+        f"p50 {percentile(values_ms, 50):.2f} ms · p95 {percentile(values_ms, 95):.2f} ms · "
+        f"max {max(values_ms):.2f} ms · mean {statistics.fmean(values_ms):.2f} ms (n={len(values_ms)})"
+    )
 
 
 def machine() -> str:
@@ -117,8 +119,18 @@ def repeated(runs: int, measure_once: Callable[[int], dict[str, float]]) -> dict
     return medians([measure_once(n) for n in range(runs)])
 
 
-def figure(stats: dict[str, tuple[float, tuple]], key: str, label: str, unit: str, *, target: str = "",
-           limit: float | None = None, at_least: float | None = None, note: str = "", worst: bool = False) -> Figure:
+def figure(
+    stats: dict[str, tuple[float, tuple]],
+    key: str,
+    label: str,
+    unit: str,
+    *,
+    target: str = "",
+    limit: float | None = None,
+    at_least: float | None = None,
+    note: str = "",
+    worst: bool = False,
+) -> Figure:
     """A Figure for `stats[key]`; `limit` (≤) or `at_least` (≥) decide whether the target was met, by the median
     or, with `worst`, by every run (a count that must never pass a limit, like 429s)."""
     value, spread = stats[key]

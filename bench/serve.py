@@ -23,13 +23,19 @@ NOOP = "bench-noop"
 def add_noops(services: list) -> None:
     for service in services:
         if service.name.startswith("slack"):
+
             @service.bot.app.action(NOOP)
             async def slack_noop(ack, body: dict, client) -> None:
                 await ack()
                 message = body["message"]
-                await client.chat_update(channel=body["container"]["channel_id"], ts=message["ts"],
-                                         text=message.get("text", ""), blocks=message["blocks"])
+                await client.chat_update(
+                    channel=body["container"]["channel_id"],
+                    ts=message["ts"],
+                    text=message.get("text", ""),
+                    blocks=message["blocks"],
+                )
         elif service.name == "telegram":
+
             async def telegram_noop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 await update.callback_query.answer()
                 raise ApplicationHandlerStop  # the real button handler (group 0) never sees it

@@ -13,8 +13,11 @@ from matplotlib.figure import Figure
 
 from core.stats.commands import StatsReport
 
-FUNNEL = (("outreach", "Outreach", "#4C78A8"), ("meetings_requested", "Meetings requested", "#F2A541"),
-          ("meetings_booked", "Meetings booked", "#54A24B"))
+FUNNEL = (
+    ("outreach", "Outreach", "#4C78A8"),
+    ("meetings_requested", "Meetings requested", "#F2A541"),
+    ("meetings_booked", "Meetings booked", "#54A24B"),
+)
 MAX_GROUPS = 12  # beyond this the bars are unreadable; the table still has every row
 GROUP_NAMES = {"method": "method", "campaign": "campaign", "user": "user"}
 
@@ -33,8 +36,9 @@ def funnel_chart(report: StatsReport, *, dpi: int = 100) -> bytes:
         values = [getattr(row, field) for row in rows]
         bars = axes.bar(xs, values, bar, label=label, color=colour)
         axes.bar_label(bars, fontsize=8, padding=2)
-    axes.set_xticks(range(len(rows)), labels, rotation=20 if len(rows) > 5 else 0,
-                    ha="right" if len(rows) > 5 else "center")
+    axes.set_xticks(
+        range(len(rows)), labels, rotation=20 if len(rows) > 5 else 0, ha="right" if len(rows) > 5 else "center"
+    )
     axes.set_ylabel("count")
     axes.yaxis.get_major_locator().set_params(integer=True)
     axes.spines[["top", "right"]].set_visible(False)
@@ -55,4 +59,4 @@ def _title(report: StatsReport, groups: int) -> str:
 
 def _short(label: str, limit: int = 18) -> str:
     label = label.replace("_", " ")
-    return label if len(label) <= limit else label[:limit - 1] + "…"
+    return label if len(label) <= limit else label[: limit - 1] + "…"

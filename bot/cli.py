@@ -13,7 +13,7 @@ import os
 import sys
 import warnings
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from bot.bootstrap import configure_logging, migrate, open_core
 from core import db
@@ -59,13 +59,16 @@ def _with_core(settings: Settings, body: Callable, *, database: str = db.DEFAULT
 
 def cmd_db(args, settings: Settings) -> int:
     if args.db_command == "prune":
+
         async def prune(core):
             pruned = await core.execute(PruneHistory())
             keys = "request key" if pruned.requests == 1 else "request keys"
             deliveries = "finished delivery" if pruned.deliveries == 1 else "finished deliveries"
-            print(f"Removed {pruned.requests} {keys} older than {PROCESSED_REQUEST_RETENTION.days} "
-                  f"days and {pruned.deliveries} {deliveries} older than {DELIVERY_RETENTION.days} "
-                  f"days.")
+            print(
+                f"Removed {pruned.requests} {keys} older than {PROCESSED_REQUEST_RETENTION.days} "
+                f"days and {pruned.deliveries} {deliveries} older than {DELIVERY_RETENTION.days} "
+                f"days."
+            )
 
         _with_core(settings, prune)
         return 0
@@ -77,8 +80,14 @@ def cmd_db(args, settings: Settings) -> int:
 
 def cmd_users(args, settings: Settings) -> int:
     async def add(core):
-        user = await core.execute(CreateUser(name=args.name or args.email.split("@")[0].title(), email=args.email,
-                                             role=args.role, timezone=args.timezone))
+        user = await core.execute(
+            CreateUser(
+                name=args.name or args.email.split("@")[0].title(),
+                email=args.email,
+                role=args.role,
+                timezone=args.timezone,
+            )
+        )
         print(f"Added {user.name} <{user.email}> ({user.role}, {user.timezone}).")
 
     async def list_(core):
@@ -87,11 +96,15 @@ def cmd_users(args, settings: Settings) -> int:
         if not result.users:
             print("No users yet. Add one with: pipedriven users add EMAIL --name NAME")
         for u in result.users:
-            print(f"{u.id:>4}  {u.name:<24} {u.email:<32} {u.role:<14} {u.timezone}"
-                  + ("" if u.active else "  (inactive)"))
+            print(
+                f"{u.id:>4}  {u.name:<24} {u.email:<32} {u.role:<14} {u.timezone}"
+                + ("" if u.active else "  (inactive)")
+            )
             for problem in (p for p in problems if p.user_id == u.id):
-                print(f"      ⚠ {problem.platform} {problem.external_user_id}: undeliverable since "
-                      f"{problem.failed_at.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC: {problem.error}")
+                print(
+                    f"      ⚠ {problem.platform} {problem.external_user_id}: undeliverable since "
+                    f"{problem.failed_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC: {problem.error}"
+                )
 
     async def link(core):
         from bot.render import result as render_result
@@ -119,8 +132,9 @@ async def _console(core, email: str, *, show_digest: bool) -> None:
         # numbers then work in this chat.
         digest = await chat.conversation.digest(user)
         if digest:
-            await ConsoleNotifier(sys.stdout, chat).send(ChatTarget(user.id, chat.conversation.platform, user.email),
-                                                         digest)
+            await ConsoleNotifier(sys.stdout, chat).send(
+                ChatTarget(user.id, chat.conversation.platform, user.email), digest
+            )
         else:
             print("Nothing to suggest today.")
         print()
@@ -243,10 +257,13 @@ def cmd_cadences(args, settings: Settings) -> int:
             "list": lambda: ListStrategies(actor),
             "show": lambda: ShowStrategy(actor, args.name),
             "new": lambda: CreateStrategy(actor, args.name, args.description),
-            "add-step": lambda: AddStrategyStep(actor, args.name, args.days, args.kind, args.subject,
-                                                args.message),
-            "start": lambda: StartCadence(actor, args.name, contact=args.contact and ContactRef.of(args.contact),
-                                          campaign=args.campaign and CampaignRef.of(args.campaign)),
+            "add-step": lambda: AddStrategyStep(actor, args.name, args.days, args.kind, args.subject, args.message),
+            "start": lambda: StartCadence(
+                actor,
+                args.name,
+                contact=args.contact and ContactRef.of(args.contact),
+                campaign=args.campaign and CampaignRef.of(args.campaign),
+            ),
             "due": lambda: ListDueSteps(actor),
             "stats": lambda: GetCadenceStats(actor),
         }[args.cadences_command]()
@@ -273,21 +290,31 @@ def cmd_import(args, settings: Settings) -> int:
 
     async def body(core):
         user = await core.user_by_email(args.user)
-        with tqdm(total=None, unit="B", unit_scale=True, desc="importing", file=sys.stderr, disable=None,
-                  leave=False) as bar:
+        with tqdm(
+            total=None, unit="B", unit_scale=True, desc="importing", file=sys.stderr, disable=None, leave=False
+        ) as bar:
+
             def progress(done: int, total: int) -> None:
                 bar.total = total
                 bar.update(done - bar.n)
 
-            return await core.execute(ImportContacts(
-                Actor(user.id, "cli"), args.file, mode="skip" if args.skip else "update",
-                phone_region=args.region, campaign=CampaignRef.of(args.campaign) if args.campaign else None,
-                progress=progress))
+            return await core.execute(
+                ImportContacts(
+                    Actor(user.id, "cli"),
+                    args.file,
+                    mode="skip" if args.skip else "update",
+                    phone_region=args.region,
+                    campaign=CampaignRef.of(args.campaign) if args.campaign else None,
+                    progress=progress,
+                )
+            )
 
     summary, rows = import_summary(_with_core(settings, body), limit=None)
     print(summary)
     if rows:
         print(rows)
+
+
 def _person(value: str) -> ContactRef:
     """EMAIL_OR_ID: a contact id, or an email matched in every bank."""
     value = value.strip()
@@ -310,8 +337,9 @@ def cmd_contacts(args, settings: Settings) -> int:
     from core.privacy.handlers import export_csv, export_json
 
     async def export(core):
-        result = await core.execute(ExportContact(await _operator(core, args.by), _person(args.person),
-                                                  every_bank=True))
+        result = await core.execute(
+            ExportContact(await _operator(core, args.by), _person(args.person), every_bank=True)
+        )
         document = export_json(result) if args.format == "json" else export_csv(result)
         if args.out:
             _write_private(args.out, document)
@@ -319,11 +347,13 @@ def cmd_contacts(args, settings: Settings) -> int:
             sys.stdout.write(document)
         rows = sum(len(section.rows) for section in result.sections)
         where = f" to {args.out}" if args.out else ""
-        print(f"Exported contact(s) {', '.join(map(str, result.contact_ids))}: {rows} row(s){where}.",
-              file=sys.stderr)
+        print(f"Exported contact(s) {', '.join(map(str, result.contact_ids))}: {rows} row(s){where}.", file=sys.stderr)
         if result.pipedrive_person_ids:
-            print(f"Pipedrive holds its own copy (person {', '.join(map(str, result.pipedrive_person_ids))}): "
-                  "export it from Pipedrive too.", file=sys.stderr)
+            print(
+                f"Pipedrive holds its own copy (person {', '.join(map(str, result.pipedrive_person_ids))}): "
+                "export it from Pipedrive too.",
+                file=sys.stderr,
+            )
 
     async def erase(core):
         actor, person = await _operator(core, args.by), _person(args.person)
@@ -332,11 +362,15 @@ def cmd_contacts(args, settings: Settings) -> int:
             owners = {u.id: u.name for u in (await core.execute(ListUsers())).users}
             print("This erases, for good:")
             for k in preview.contacts:
-                print(f"  contact {k.id}: {k.label} in {owners.get(k.owner_id, '?')}'s bank"
-                      + (f" (Pipedrive person {k.pipedrive_person_id})" if k.pipedrive_person_id else ""))
-            print(f"  with {preview.follow_ups} follow-up(s), {preview.campaign_memberships} campaign "
-                  f"membership(s), {preview.sync_messages} sync message(s); {preview.activities} activities stay "
-                  "in the numbers, anonymous.")
+                print(
+                    f"  contact {k.id}: {k.label} in {owners.get(k.owner_id, '?')}'s bank"
+                    + (f" (Pipedrive person {k.pipedrive_person_id})" if k.pipedrive_person_id else "")
+                )
+            print(
+                f"  with {preview.follow_ups} follow-up(s), {preview.campaign_memberships} campaign "
+                f"membership(s), {preview.sync_messages} sync message(s); {preview.activities} activities stay "
+                "in the numbers, anonymous."
+            )
             print("Type `erase` to go ahead: ", end="", flush=True)
             if sys.stdin.readline().strip().lower() != "erase":
                 raise CliError("nothing erased.")
@@ -354,7 +388,7 @@ def _since(value: str | None) -> datetime | None:
         since = datetime.fromisoformat(value.strip())
     except ValueError:
         raise CliError("--since takes a date like 2026-11-01 (or 2026-11-01T09:00, in UTC).") from None
-    return since if since.tzinfo else since.replace(tzinfo=timezone.utc)
+    return since if since.tzinfo else since.replace(tzinfo=UTC)
 
 
 def cmd_audit(args, settings: Settings) -> int:
@@ -366,11 +400,20 @@ def cmd_audit(args, settings: Settings) -> int:
             print("No audit entries" + (" match." if args.user or since else " yet."))
         for e in result.entries:
             who = e.user_email or (f"user #{e.user_id}" if e.user_id is not None else "(cli operator)")
-            ids = " · ".join(f"{kind} {', '.join(map(str, values))}" for kind, values in (
-                ("contact", e.contact_ids), ("activity", e.activity_ids), ("campaign", e.campaign_ids),
-                ("user", e.user_ids)) if values)
-            print(f"{e.occurred_at.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S}Z  {who:<28} {e.platform:<9} "
-                  f"{e.command:<18} {ids}".rstrip())
+            ids = " · ".join(
+                f"{kind} {', '.join(map(str, values))}"
+                for kind, values in (
+                    ("contact", e.contact_ids),
+                    ("activity", e.activity_ids),
+                    ("campaign", e.campaign_ids),
+                    ("user", e.user_ids),
+                )
+                if values
+            )
+            print(
+                f"{e.occurred_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z  {who:<28} {e.platform:<9} "
+                f"{e.command:<18} {ids}".rstrip()
+            )
 
     _with_core(settings, body)
     return 0
@@ -384,8 +427,13 @@ def cmd_sync(args, settings: Settings) -> int:
     async def body(core):
         actor = Actor((await core.user_by_email(args.as_email)).id, "cli") if args.as_email else None
         if args.sync_command == "status":
-            print(sync_text(await core.execute(ListSyncs(actor, limit=args.limit)), settings.default_timezone,
-                            show_user=actor is None))
+            print(
+                sync_text(
+                    await core.execute(ListSyncs(actor, limit=args.limit)),
+                    settings.default_timezone,
+                    show_user=actor is None,
+                )
+            )
             return
         if not args.ids and not args.all:
             raise CliError("say which syncs to retry: their numbers, or --all")
@@ -429,9 +477,11 @@ def cmd_secrets(args, settings: Settings) -> int:
     plain = f" ({done.were_plain_text} of them in plain text)" if done.were_plain_text else ""
     print(f"Encrypted {done.rotated} stored secret(s) with the first key of PIPEDRIVEN_SECRET_KEY{plain}.")
     if done.unreadable_emails:
-        raise CliError(f"no key in PIPEDRIVEN_SECRET_KEY decrypts the stored token of "
-                       f"{', '.join(done.unreadable_emails)}: put its key back, or set it again with "
-                       f"`pipedriven users pipedrive-token EMAIL`")
+        raise CliError(
+            f"no key in PIPEDRIVEN_SECRET_KEY decrypts the stored token of "
+            f"{', '.join(done.unreadable_emails)}: put its key back, or set it again with "
+            f"`pipedriven users pipedrive-token EMAIL`"
+        )
     return 0
 
 
@@ -449,8 +499,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pipedriven", description="Chat-first outreach logger.")
     sub = parser.add_subparsers(dest="command", required=True)
     dbp = sub.add_parser("db", help="database tasks")
-    dbp.add_argument("db_command", choices=["upgrade", "prune"],
-                     help="upgrade: apply migrations; prune: trim old request keys and deliveries (also hourly)")
+    dbp.add_argument(
+        "db_command",
+        choices=["upgrade", "prune"],
+        help="upgrade: apply migrations; prune: trim old request keys and deliveries (also hourly)",
+    )
     dbp.set_defaults(func=cmd_db)
     sub.add_parser("run", help="run the bot (Slack, Telegram, scheduler)").set_defaults(func=cmd_run)
     demo = sub.add_parser("demo", help="a demo database, the morning digest and the console")
@@ -492,15 +545,19 @@ def build_parser() -> argparse.ArgumentParser:
     stats = sub.add_parser("stats", help="outreach and meeting numbers (same words as the chat's stats)")
     stats.add_argument("words", nargs="*", help="e.g. by method this month")
     stats.add_argument("--as", dest="as_email", metavar="EMAIL")
-    stats.add_argument("--csv", nargs="?", const="-", metavar="FILE",
-                       help="export the numbers as CSV (to FILE, or to standard output)")
+    stats.add_argument(
+        "--csv", nargs="?", const="-", metavar="FILE", help="export the numbers as CSV (to FILE, or to standard output)"
+    )
     stats.add_argument("--chart", metavar="FILE.png", help="also draw the funnel chart into FILE.png")
     stats.set_defaults(func=cmd_stats)
-    camps = sub.add_parser("campaigns", help="list, create, edit, launch, close, show and fill campaigns",
-                           description="The chat's campaign words: new NAME [sector X] [theme Y] [geo Z] "
-                                       "[from DATE] [to DATE] · edit NAME FIELD VALUE · live NAME · close NAME "
-                                       "· show NAME · add NAME CONTACT [METHOD]. No words: the list.")
-    camps.add_argument("words", nargs="*", help="e.g. new \"Fintech Q4\" sector fintech geo UK")
+    camps = sub.add_parser(
+        "campaigns",
+        help="list, create, edit, launch, close, show and fill campaigns",
+        description="The chat's campaign words: new NAME [sector X] [theme Y] [geo Z] "
+        "[from DATE] [to DATE] · edit NAME FIELD VALUE · live NAME · close NAME "
+        "· show NAME · add NAME CONTACT [METHOD]. No words: the list.",
+    )
+    camps.add_argument("words", nargs="*", help='e.g. new "Fintech Q4" sector fintech geo UK')
     camps.add_argument("--as", dest="as_email", metavar="EMAIL", help="the user acting (required but to list)")
     camps.set_defaults(func=cmd_campaigns)
     imp = sub.add_parser("import", help="import a CSV of contacts into a user's bank")
@@ -514,8 +571,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp.set_defaults(func=cmd_import)
     contacts = sub.add_parser("contacts", help="a person's data, on request: export it or erase it")
     contacts_sub = contacts.add_subparsers(dest="contacts_command", required=True)
-    for name, about in (("export", "everything Pipedriven holds about a person, from every bank"),
-                        ("erase", "remove a person from every table (their activities stay, anonymous)")):
+    for name, about in (
+        ("export", "everything Pipedriven holds about a person, from every bank"),
+        ("erase", "remove a person from every table (their activities stay, anonymous)"),
+    ):
         action = contacts_sub.add_parser(name, help=about)
         action.add_argument("person", metavar="EMAIL_OR_ID", help="an email (matched in every bank) or a contact id")
         action.add_argument("--by", required=True, metavar="EMAIL", help="you: a Golden Ticket user's email")
@@ -546,8 +605,11 @@ def _cadences_parser(sub) -> None:
     step.add_argument("--days", type=int, required=True, help="working days after the previous step (or the start)")
     step.add_argument("--kind", required=True, help="linkedin, email, call, campaign_email, referral or conference")
     step.add_argument("--subject", help="subject template, e.g. 'Following up, {{contact.first_name}}'")
-    step.add_argument("--message", help="message template; placeholders {{contact.first_name}}, {{contact.name}}, "
-                                        "{{company.name}}, {{user.name}}, {{user.signature}}")
+    step.add_argument(
+        "--message",
+        help="message template; placeholders {{contact.first_name}}, {{contact.name}}, "
+        "{{company.name}}, {{user.name}}, {{user.signature}}",
+    )
     start = cad_sub.add_parser("start", help="start a strategy for a contact or a campaign")
     start.add_argument("name")
     target = start.add_mutually_exclusive_group(required=True)
@@ -563,9 +625,24 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = _settings()
-        configure_logging(settings, quiet=args.command in ("console", "demo", "users", "stats", "db", "campaigns",
-                                                           "import", "contacts", "audit", "sync", "cadences",
-                                                           "secrets"))
+        configure_logging(
+            settings,
+            quiet=args.command
+            in (
+                "console",
+                "demo",
+                "users",
+                "stats",
+                "db",
+                "campaigns",
+                "import",
+                "contacts",
+                "audit",
+                "sync",
+                "cadences",
+                "secrets",
+            ),
+        )
         return args.func(args, settings)
     except DatabaseUnavailable as exc:
         log.warning("stopped: the database is not reachable")

@@ -11,24 +11,26 @@ from dataclasses import dataclass
 from core.errors import InvalidInput
 
 MAX_BYTES = 64  # Telegram's callback_data limit, the tightest of our platforms
-VERBS = frozenset({
-    "log",      # log:ID:METHOD
-    "warm",     # warm:ID
-    "mreq",     # mreq:ID
-    "mbook",    # mbook:ID[:ISO datetime]   (no arg: ask for the date)
-    "note",     # note:ID                   (asks for the text)
-    "remind",   # remind:ID:WHEN            (3d, 1w, or ask)
-    "snooze",   # snooze:ID:WHEN
-    "done",     # done:ID
-    "more",     # more:ID                   (show the rest of the actions)
-    "show",     # show:ID
-    "cpause",   # cpause:ID                 (the contact's cadence plan)
-    "cresume",  # cresume:ID
-    "crestart", # crestart:ID
-    "cstop",    # cstop:ID
-    "undo",     # undo:ID:ACTIVITY_ID       (take back an outreach just logged)
-    "forget",   # forget:ID                 (erase the contact: the confirmation of `forget CONTACT`)
-})
+VERBS = frozenset(
+    {
+        "log",  # log:ID:METHOD
+        "warm",  # warm:ID
+        "mreq",  # mreq:ID
+        "mbook",  # mbook:ID[:ISO datetime]   (no arg: ask for the date)
+        "note",  # note:ID                   (asks for the text)
+        "remind",  # remind:ID:WHEN            (3d, 1w, or ask)
+        "snooze",  # snooze:ID:WHEN
+        "done",  # done:ID
+        "more",  # more:ID                   (show the rest of the actions)
+        "show",  # show:ID
+        "cpause",  # cpause:ID                 (the contact's cadence plan)
+        "cresume",  # cresume:ID
+        "crestart",  # crestart:ID
+        "cstop",  # cstop:ID
+        "undo",  # undo:ID:ACTIVITY_ID       (take back an outreach just logged)
+        "forget",  # forget:ID                 (erase the contact: the confirmation of `forget CONTACT`)
+    }
+)
 
 
 class BadButton(InvalidInput):

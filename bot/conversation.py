@@ -7,7 +7,7 @@ button codec and the core meet, so Slack, Telegram and the console behave the sa
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bot import codec, render
@@ -40,19 +40,23 @@ from core.views import AlreadyDone, UserView
 log = logging.getLogger(__name__)
 
 # The buttons on a contact's row that act on its cadence plan.
-_PLAN_CONTROLS = {"cpause": PauseCadence, "cresume": ResumeCadence, "crestart": RestartCadence,
-                  "cstop": StopCadence}
+_PLAN_CONTROLS = {"cpause": PauseCadence, "cresume": ResumeCadence, "crestart": RestartCadence, "cstop": StopCadence}
 
 SOMETHING_WENT_WRONG = "Something went wrong on my side and nothing was saved. Please try again in a moment."
 # What a shared file must look like to be imported: a CSV (or TSV) by its name or by the type the platform
 # announces (Windows sends CSVs as application/vnd.ms-excel, so the name counts as much as the type).
 CSV_SUFFIXES = (".csv", ".tsv")
-CSV_MIME_TYPES = frozenset({"text/csv", "text/comma-separated-values", "application/csv", "text/x-csv",
-                            "text/tab-separated-values"})
-NOT_A_CSV = ("I can import contacts from a CSV file, and {name} isn't one. Save your list as CSV (UTF-8) "
-             "and send me that file; anything else, say it in words (`help` lists them).")
-ALREADY_IMPORTED = ("I imported that file already, when it was first sent, so I haven't imported it again. "
-                    "To import changes, edit the file and send it again.")
+CSV_MIME_TYPES = frozenset(
+    {"text/csv", "text/comma-separated-values", "application/csv", "text/x-csv", "text/tab-separated-values"}
+)
+NOT_A_CSV = (
+    "I can import contacts from a CSV file, and {name} isn't one. Save your list as CSV (UTF-8) "
+    "and send me that file; anything else, say it in words (`help` lists them)."
+)
+ALREADY_IMPORTED = (
+    "I imported that file already, when it was first sent, so I haven't imported it again. "
+    "To import changes, edit the file and send it again."
+)
 
 
 def is_csv(filename: str | None, mime_type: str | None) -> bool:
@@ -84,13 +88,15 @@ class Conversation:
         except UnknownUser:
             return None
 
-    async def link_account(self, code: str, external_user_id: str, dm_channel: str | None = None, *,
-                           idempotency_key: str | None = None) -> Reply | None:
+    async def link_account(
+        self, code: str, external_user_id: str, dm_channel: str | None = None, *, idempotency_key: str | None = None
+    ) -> Reply | None:
         """Link this platform account to whoever was given `code` (`settings link telegram`, `pipedriven users
         link`): the welcome, or None for a redelivery already answered. A code that doesn't link raises
         PipedrivenError saying why."""
-        linked = await self.core.execute(RedeemLinkCode(code, self.platform, external_user_id, dm_channel),
-                                         idempotency_key=idempotency_key)
+        linked = await self.core.execute(
+            RedeemLinkCode(code, self.platform, external_user_id, dm_channel), idempotency_key=idempotency_key
+        )
         if isinstance(linked, AlreadyDone):
             return None
         return render.result(linked, linked.user)
@@ -110,8 +116,9 @@ class Conversation:
             log.exception("unexpected error handling a message")
             return Reply(SOMETHING_WENT_WRONG, ephemeral=True)
 
-    async def handle_button(self, user: UserView, data: str, answer: str | None = None, *,
-                            idempotency_key: str | None = None) -> Reply:
+    async def handle_button(
+        self, user: UserView, data: str, answer: str | None = None, *, idempotency_key: str | None = None
+    ) -> Reply:
         """A tap on a button (and, for buttons that ask, the user's answer). The key names the platform's
         delivery of the tap, so that a redelivery acts once and a second tap acts again."""
         try:
@@ -131,8 +138,9 @@ class Conversation:
         that message finds the button it answers, after a restart too."""
         await self.core.execute(RememberPrompt(self.actor(user), chat, message, prompt.data))
 
-    async def handle_reply(self, user: UserView, text: str, chat: str, replied_to: str, *,
-                           idempotency_key: str | None = None) -> Reply:
+    async def handle_reply(
+        self, user: UserView, text: str, chat: str, replied_to: str, *, idempotency_key: str | None = None
+    ) -> Reply:
         """Text typed in reply to message `replied_to` of `chat`: the answer to the prompt remembered there (see
         `remember_prompt`), else an ordinary message."""
         data = await self.core.execute(RecallPrompt(self.actor(user), chat, replied_to))
@@ -151,14 +159,16 @@ class Conversation:
             return Reply(exc.user_message, ephemeral=True)
         return None
 
-    async def handle_file(self, user: UserView, data: bytes, filename: str | None = None, *,
-                          idempotency_key: str | None = None) -> Reply:
+    async def handle_file(
+        self, user: UserView, data: bytes, filename: str | None = None, *, idempotency_key: str | None = None
+    ) -> Reply:
         """A CSV the user shared in chat (a Slack DM file, a Telegram document): imported into their own bank,
         answered with the import report. Adapters ask `refuse_file` first so that an oversized file is never
         downloaded. The key names the platform's file: the same file again is imported once (and said so)."""
         try:
-            report = await import_upload(self.core, self.actor(user), data, filename=filename,
-                                         idempotency_key=idempotency_key)
+            report = await import_upload(
+                self.core, self.actor(user), data, filename=filename, idempotency_key=idempotency_key
+            )
             if isinstance(report, AlreadyDone):
                 return Reply(ALREADY_IMPORTED, ephemeral=True, repeat=True)
             return render.result(report, user)
@@ -214,9 +224,11 @@ class Conversation:
             return AddNote(actor, ref, answer)
         when_text = arg or answer
         if verb in ("mbook", "remind", "snooze") and when_text is None:
-            question = {"mbook": "When is the meeting with {name}? (e.g. tomorrow 10:00, 2026-12-01 14:30)",
-                        "remind": "When should I remind you about {name}? (e.g. 3d, next monday)",
-                        "snooze": "Snooze {name} until when? (e.g. 1w, 2026-12-01)"}[verb]
+            question = {
+                "mbook": "When is the meeting with {name}? (e.g. tomorrow 10:00, 2026-12-01 14:30)",
+                "remind": "When should I remind you about {name}? (e.g. 3d, next monday)",
+                "snooze": "Snooze {name} until when? (e.g. 1w, 2026-12-01)",
+            }[verb]
             return await self._ask(actor, ref, verb, question)
         at = self._when(user, when_text)
         if verb == "mbook":
@@ -234,12 +246,13 @@ class Conversation:
                 at = at.replace(tzinfo=ZoneInfo(user.timezone))
         except ValueError:
             at = parse_when(text, self.now_for(user))
-        return at.astimezone(timezone.utc)
+        return at.astimezone(UTC)
 
     async def _ask(self, actor: Actor, ref: ContactRef, verb: str, question: str) -> Reply:
         detail = await self.core.execute(ShowContact(actor, ref))  # checks the user may touch it
         name = detail.contact.name
-        return Reply(question.format(name=name), prompt=Prompt(question.format(name=name),
-                                                                codec.encode(verb, detail.contact.id)),
-                     ephemeral=True)
-
+        return Reply(
+            question.format(name=name),
+            prompt=Prompt(question.format(name=name), codec.encode(verb, detail.contact.id)),
+            ephemeral=True,
+        )

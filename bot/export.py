@@ -5,8 +5,7 @@ from __future__ import annotations
 from core.csvwriter import write_csv
 from core.stats.commands import StatsReport
 
-HEADER = ("group", "key", "outreach", "meetings_requested", "meetings_booked", "conversion", "period",
-          "campaign")
+HEADER = ("group", "key", "outreach", "meetings_requested", "meetings_booked", "conversion", "period", "campaign")
 
 
 def stats_csv(report: StatsReport) -> str:
@@ -15,6 +14,16 @@ def stats_csv(report: StatsReport) -> str:
     for row in (*report.rows, report.total):
         conversion = "" if row.conversion is None else f"{row.conversion:.4f}"
         group = "total" if row is report.total else (report.group_by or "")
-        rows.append((group, row.key, row.outreach, row.meetings_requested, row.meetings_booked, conversion,
-                     report.period, report.campaign or ""))
+        rows.append(
+            (
+                group,
+                row.key,
+                row.outreach,
+                row.meetings_requested,
+                row.meetings_booked,
+                conversion,
+                report.period,
+                report.campaign or "",
+            )
+        )
     return write_csv(HEADER, rows)

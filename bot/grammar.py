@@ -12,7 +12,7 @@ import difflib
 import functools
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import available_timezones
 
 from bot.when import WEEKDAYS, WHEN_FORMS, WhenError, parse_period, parse_time, parse_when, split_when
@@ -88,76 +88,153 @@ CADENCE_USAGE = {
     "show": "cadence show NAME — a cadence's steps and message templates",
     "new": "cadence new NAME [| description] — create a cadence, then add its steps one by one",
     "step": "cadence step NAME DAYS KIND [subject |] message — add a step, DAYS working days after the previous "
-            "one (or the start); `\\n` starts a new line",
+    "one (or the start); `\\n` starts a new line",
     "edit-step": "cadence edit-step NAME N DAYS KIND [subject |] message — replace step N",
     "drop-step": "cadence drop-step NAME N — remove step N",
     "start": "cadence start NAME CONTACT | cadence start NAME campaign CAMPAIGN — start a cadence "
-             "(quote a NAME of several words before a name: cadence start \"Warm intro\" Ana Silva)",
+    '(quote a NAME of several words before a name: cadence start "Warm intro" Ana Silva)',
     "pause": "cadence pause|resume|restart|stop CONTACT — hold, go on with, start over or end a contact's cadence",
     "due": "cadence due — your steps due now, messages ready to copy",
     "stats": "cadence stats — by cadence: contacts started, replies, meetings, and where plans wait",
 }
 _GRAMMAR = (
-    _Verb("today", "today [campaign NAME] [warm] [stale N] [limit N]", "who to get in touch with next",
-          ("today", "today campaign Fintech warm limit 5"), aliases=("list", "next")),
-    _Verb("add", "add NAME[, email][, organisation][, phone]", "add a contact",
-          ("add Ana Silva, ana@acme.com, Acme", "add Bo Chen bo@chen.io +44 20 7946 0958")),
-    _Verb("find", "find TEXT", "search your contacts by name, email or organisation",
-          ("find acme", "find ana"), aliases=("search",)),
-    _Verb("show", "show CONTACT", "a contact's details and history",
-          ("show 3", "show ana@acme.com"), aliases=("contact",)),
-    _Verb("log", "log CONTACT METHOD [note]", f"log an outreach ({_METHOD_LIST})",
-          ("log 3 linkedin", "log Ana Silva email sent the deck"),
-          details=("A note that starts with replied, no answer (or voicemail) or not interested records that "
-                   "outcome too: `log 3 call no answer`.",)),
-    _Verb("note", "note CONTACT TEXT", "add a note (write `Ana Silva: text` for a name of several words)",
-          ("note 3 prefers mornings", "note Ana Silva: met at the Fintech dinner")),
-    _Verb("warm", "warm CONTACT [4|5]", "flag a contact as warm",
-          ("warm 3", "warm ana 5")),
-    _Verb("meeting", "meeting CONTACT requested|booked [DATE] [note]", "record a meeting asked for or booked",
-          ("meeting 3 requested", "meeting ana booked tomorrow 14:30 coffee at Acme"), takes_when=True),
-    _Verb("remind", "remind CONTACT WHEN [note]", "set a follow-up",
-          ("remind 3 in 2 weeks", "remind ana next monday 9am send the proposal"),
-          aliases=("followup", "follow-up"), takes_when=True),
-    _Verb("snooze", "snooze CONTACT WHEN", "keep a contact out of `today` until then",
-          ("snooze 3 1m", "snooze ana 2026-12-01"), takes_when=True),
-    _Verb("done", "done CONTACT", "close a contact's open follow-ups",
-          ("done 3", "done ana@acme.com")),
-    _Verb("stats", "stats [campaign NAME] [by user|method|campaign] "
-                   "[since DATE|this week|this month|last month|last 30d|all time]",
-          "outreach and meeting numbers (this month unless you say otherwise)",
-          ("stats", "stats campaign Fintech by method last month")),
+    _Verb(
+        "today",
+        "today [campaign NAME] [warm] [stale N] [limit N]",
+        "who to get in touch with next",
+        ("today", "today campaign Fintech warm limit 5"),
+        aliases=("list", "next"),
+    ),
+    _Verb(
+        "add",
+        "add NAME[, email][, organisation][, phone]",
+        "add a contact",
+        ("add Ana Silva, ana@acme.com, Acme", "add Bo Chen bo@chen.io +44 20 7946 0958"),
+    ),
+    _Verb(
+        "find",
+        "find TEXT",
+        "search your contacts by name, email or organisation",
+        ("find acme", "find ana"),
+        aliases=("search",),
+    ),
+    _Verb(
+        "show", "show CONTACT", "a contact's details and history", ("show 3", "show ana@acme.com"), aliases=("contact",)
+    ),
+    _Verb(
+        "log",
+        "log CONTACT METHOD [note]",
+        f"log an outreach ({_METHOD_LIST})",
+        ("log 3 linkedin", "log Ana Silva email sent the deck"),
+        details=(
+            "A note that starts with replied, no answer (or voicemail) or not interested records that "
+            "outcome too: `log 3 call no answer`.",
+        ),
+    ),
+    _Verb(
+        "note",
+        "note CONTACT TEXT",
+        "add a note (write `Ana Silva: text` for a name of several words)",
+        ("note 3 prefers mornings", "note Ana Silva: met at the Fintech dinner"),
+    ),
+    _Verb("warm", "warm CONTACT [4|5]", "flag a contact as warm", ("warm 3", "warm ana 5")),
+    _Verb(
+        "meeting",
+        "meeting CONTACT requested|booked [DATE] [note]",
+        "record a meeting asked for or booked",
+        ("meeting 3 requested", "meeting ana booked tomorrow 14:30 coffee at Acme"),
+        takes_when=True,
+    ),
+    _Verb(
+        "remind",
+        "remind CONTACT WHEN [note]",
+        "set a follow-up",
+        ("remind 3 in 2 weeks", "remind ana next monday 9am send the proposal"),
+        aliases=("followup", "follow-up"),
+        takes_when=True,
+    ),
+    _Verb(
+        "snooze",
+        "snooze CONTACT WHEN",
+        "keep a contact out of `today` until then",
+        ("snooze 3 1m", "snooze ana 2026-12-01"),
+        takes_when=True,
+    ),
+    _Verb("done", "done CONTACT", "close a contact's open follow-ups", ("done 3", "done ana@acme.com")),
+    _Verb(
+        "stats",
+        "stats [campaign NAME] [by user|method|campaign] "
+        "[since DATE|this week|this month|last month|last 30d|all time]",
+        "outreach and meeting numbers (this month unless you say otherwise)",
+        ("stats", "stats campaign Fintech by method last month"),
+    ),
     _Verb("campaigns", "campaigns", "list the campaigns", ("campaigns",)),
-    _Verb("campaign", "campaign new|edit|live|close|show|add NAME …",
-          "run a campaign (creating and editing is for the Golden Ticket team)",
-          ("campaign new Fintech sector fintech geo UK from 2026-12-01 to 2026-12-31",
-           "campaign add Fintech ana@acme.com linkedin"),
-          details=("campaign new NAME [sector X] [theme Y] [geo Z] [from DATE] [to DATE] [description TEXT]",
-                   "campaign edit NAME name|sector|theme|geo|from|to|description VALUE",
-                   "campaign live NAME · campaign close NAME",
-                   "campaign show NAME — its contacts, owners, last outreach, status and meetings",
-                   "campaign add NAME CONTACT [METHOD] — NAME is one word or \"quoted\"; "
-                   "the Golden Ticket team may add any bank's contact as #ID")),
-    _Verb("cadence", "cadence [list|show|new|step|start|pause|resume|restart|stop|due|stats] …",
-          "cadences: sequences of steps (with messages ready to copy) that contacts follow",
-          ("cadence start Warm intro 3",
-           "cadence step Post-demo 2 email Thanks, {{contact.first_name}} | Hi {{contact.first_name}},\\n"
-           "Good to see you.\\n{{user.signature}}"),
-          aliases=("cadences",), details=tuple(CADENCE_USAGE.values())),
-    _Verb("settings", "settings [time HH:MM | timezone ZONE | days DAYS | pause until DATE | resume "
-                      "| platform slack|telegram|all | signature TEXT | link telegram]",
-          "see or change your digest time, timezone and working days; pause digests and nudges (holidays) "
-          "until the day you are back; choose where they arrive; sign cadence messages; or get a code to link "
-          "Telegram",
-          ("settings pause until 2027-01-04", "settings link telegram"), takes_when=True),
-    _Verb("export", "export CONTACT", "everything Pipedriven holds about one of your contacts",
-          ("export 3", "export ana@acme.com")),
-    _Verb("forget", "forget CONTACT", "erase one of your contacts from Pipedriven for good (asks first)",
-          ("forget 3", "forget ana@acme.com"), aliases=("erase",)),
-    _Verb("sync", "sync [retry ID|all]", "your Pipedrive syncs (waiting, done, failed and why); retry failed ones",
-          ("sync", "sync retry 12"), aliases=("pipedrive",)),
-    _Verb("help", "help [VERB]", "everything I understand, or more on one verb",
-          ("help", "help log"), aliases=("?", "start")),
+    _Verb(
+        "campaign",
+        "campaign new|edit|live|close|show|add NAME …",
+        "run a campaign (creating and editing is for the Golden Ticket team)",
+        (
+            "campaign new Fintech sector fintech geo UK from 2026-12-01 to 2026-12-31",
+            "campaign add Fintech ana@acme.com linkedin",
+        ),
+        details=(
+            "campaign new NAME [sector X] [theme Y] [geo Z] [from DATE] [to DATE] [description TEXT]",
+            "campaign edit NAME name|sector|theme|geo|from|to|description VALUE",
+            "campaign live NAME · campaign close NAME",
+            "campaign show NAME — its contacts, owners, last outreach, status and meetings",
+            'campaign add NAME CONTACT [METHOD] — NAME is one word or "quoted"; '
+            "the Golden Ticket team may add any bank's contact as #ID",
+        ),
+    ),
+    _Verb(
+        "cadence",
+        "cadence [list|show|new|step|start|pause|resume|restart|stop|due|stats] …",
+        "cadences: sequences of steps (with messages ready to copy) that contacts follow",
+        (
+            "cadence start Warm intro 3",
+            "cadence step Post-demo 2 email Thanks, {{contact.first_name}} | Hi {{contact.first_name}},\\n"
+            "Good to see you.\\n{{user.signature}}",
+        ),
+        aliases=("cadences",),
+        details=tuple(CADENCE_USAGE.values()),
+    ),
+    _Verb(
+        "settings",
+        "settings [time HH:MM | timezone ZONE | days DAYS | pause until DATE | resume "
+        "| platform slack|telegram|all | signature TEXT | link telegram]",
+        "see or change your digest time, timezone and working days; pause digests and nudges (holidays) "
+        "until the day you are back; choose where they arrive; sign cadence messages; or get a code to link "
+        "Telegram",
+        ("settings pause until 2027-01-04", "settings link telegram"),
+        takes_when=True,
+    ),
+    _Verb(
+        "export",
+        "export CONTACT",
+        "everything Pipedriven holds about one of your contacts",
+        ("export 3", "export ana@acme.com"),
+    ),
+    _Verb(
+        "forget",
+        "forget CONTACT",
+        "erase one of your contacts from Pipedriven for good (asks first)",
+        ("forget 3", "forget ana@acme.com"),
+        aliases=("erase",),
+    ),
+    _Verb(
+        "sync",
+        "sync [retry ID|all]",
+        "your Pipedrive syncs (waiting, done, failed and why); retry failed ones",
+        ("sync", "sync retry 12"),
+        aliases=("pipedrive",),
+    ),
+    _Verb(
+        "help",
+        "help [VERB]",
+        "everything I understand, or more on one verb",
+        ("help", "help log"),
+        aliases=("?", "start"),
+    ),
 )
 
 VERBS: tuple[str, ...] = tuple(verb.name for verb in _GRAMMAR)
@@ -168,28 +245,55 @@ _VERB_WORDS = {word: verb.name for verb in _GRAMMAR for word in (verb.name, *ver
 
 METHOD_ALIASES = {
     **{method: method for method in OUTREACH_METHODS},
-    "li": "linkedin", "inmail": "linkedin",
-    "mail": "email", "e-mail": "email",
-    "phone": "call", "rang": "call", "called": "call",
-    "campaign-email": "campaign_email", "campaign": "campaign_email", "mailshot": "campaign_email",
-    "ref": "referral", "intro": "referral",
-    "event": "conference", "conf": "conference",
+    "li": "linkedin",
+    "inmail": "linkedin",
+    "mail": "email",
+    "e-mail": "email",
+    "phone": "call",
+    "rang": "call",
+    "called": "call",
+    "campaign-email": "campaign_email",
+    "campaign": "campaign_email",
+    "mailshot": "campaign_email",
+    "ref": "referral",
+    "intro": "referral",
+    "event": "conference",
+    "conf": "conference",
 }
-_MEETING_STATES = {"requested": "requested", "request": "requested", "req": "requested",
-                   "booked": "booked", "book": "booked"}
-_GROUPS = {"user": "user", "users": "user", "method": "method", "methods": "method",
-           "campaign": "campaign", "campaigns": "campaign"}
+_MEETING_STATES = {
+    "requested": "requested",
+    "request": "requested",
+    "req": "requested",
+    "booked": "booked",
+    "book": "booked",
+}
+_GROUPS = {
+    "user": "user",
+    "users": "user",
+    "method": "method",
+    "methods": "method",
+    "campaign": "campaign",
+    "campaigns": "campaign",
+}
 _TODAY_KEYWORDS = {"campaign", "warm", "stale", "limit"}
 _PERIOD_STARTS = {"since", "this", "last", "all"}
 _STATS_KEYWORDS = {"campaign", "by"} | _PERIOD_STARTS
-_DAY_SETS = {"weekdays": (1, 2, 3, 4, 5), "workdays": (1, 2, 3, 4, 5), "weekends": (6, 7),
-             "everyday": (1, 2, 3, 4, 5, 6, 7), "daily": (1, 2, 3, 4, 5, 6, 7), "all": (1, 2, 3, 4, 5, 6, 7)}
+_DAY_SETS = {
+    "weekdays": (1, 2, 3, 4, 5),
+    "workdays": (1, 2, 3, 4, 5),
+    "weekends": (6, 7),
+    "everyday": (1, 2, 3, 4, 5, 6, 7),
+    "daily": (1, 2, 3, 4, 5, 6, 7),
+    "all": (1, 2, 3, 4, 5, 6, 7),
+}
 
 _INTRO = "Here is what I understand (a leading / or `outreach` is fine too):"
-_FOOTER = ("CONTACT is a row number from your last list, an email or part of a name; put a name of several "
-           "words in \"quotes\" when it could be misread.\n"
-           "In Slack and Telegram, send me a CSV file to add many contacts at once (in Slack, share it in our "
-           "DM), and `stats` comes with a chart.")
+_FOOTER = (
+    "CONTACT is a row number from your last list, an email or part of a name; put a name of several "
+    'words in "quotes" when it could be misread.\n'
+    "In Slack and Telegram, send me a CSV file to add many contacts at once (in Slack, share it in our "
+    "DM), and `stats` comes with a chart."
+)
 
 
 def parse(text: str, actor: Actor, now: datetime) -> object:
@@ -225,13 +329,14 @@ def help_text(topic: str | None = None) -> str:
 
 # --- words -----------------------------------------------------------------------------------------------
 
+
 class _Word(str):
     """A word of the message. A quoted word is always literal text, never a keyword."""
 
     quoted: bool
     start: int  # offset in the message, so notes keep the user's exact wording (and quotes)
 
-    def __new__(cls, text: str, start: int, quoted: bool) -> "_Word":
+    def __new__(cls, text: str, start: int, quoted: bool) -> _Word:
         word = super().__new__(cls, text)
         word.start, word.quoted = start, quoted
         return word
@@ -269,7 +374,7 @@ class _Args:
 
     def tail(self, index: int) -> str | None:
         """The user's own text from word `index` to the end, or None if there is none."""
-        return self.source[self.words[index].start:].strip() if index < len(self.words) else None
+        return self.source[self.words[index].start :].strip() if index < len(self.words) else None
 
     def contact(self, words: list[_Word]) -> ContactRef:
         if not words:
@@ -326,10 +431,11 @@ def _close_word(words: list[_Word], table: dict[str, str]) -> str:
 
 
 def _utc(when: datetime) -> datetime:
-    return when.astimezone(timezone.utc)
+    return when.astimezone(UTC)
 
 
 # --- verbs -----------------------------------------------------------------------------------------------
+
 
 def _today(a: _Args, actor: Actor, now: datetime) -> TodaySuggestions:
     campaign, warm_only, stale_days, limit = None, False, None, None
@@ -401,7 +507,7 @@ def _add(a: _Args, actor: Actor, now: datetime) -> AddContact:
             both = f"{_quote(fields[field], 60)} and {_quote(value, 60)}"
             raise a.fail(f"That gives two of {field.replace('_', ' ')}: {both}.")
         fields[field] = value
-    name = " ".join(name_words).strip("\"“” ")
+    name = " ".join(name_words).strip('"“” ')
     if not name:
         raise a.fail("What's the contact's name?")
     return AddContact(actor, name, **fields)
@@ -418,9 +524,15 @@ def _show(a: _Args, actor: Actor, now: datetime) -> ShowContact:
 
 
 # A note opening with one of these also records the outcome (the note keeps the words).
-_OUTCOME_PHRASES = {"replied": "replied", "no answer": "no_answer", "no-answer": "no_answer",
-                    "noanswer": "no_answer", "voicemail": "no_answer", "not interested": "not_interested",
-                    "not-interested": "not_interested"}
+_OUTCOME_PHRASES = {
+    "replied": "replied",
+    "no answer": "no_answer",
+    "no-answer": "no_answer",
+    "noanswer": "no_answer",
+    "voicemail": "no_answer",
+    "not interested": "not_interested",
+    "not-interested": "not_interested",
+}
 
 
 def _outcome(words: list[_Word]) -> str:
@@ -433,8 +545,13 @@ def _outcome(words: list[_Word]) -> str:
 
 def _log(a: _Args, actor: Actor, now: datetime) -> LogOutreach:
     i = _find_after_contact(a, METHOD_ALIASES, f"How did you reach them? Say one of: {_METHOD_LIST}.")
-    return LogOutreach(actor, a.contact(a.words[:i]), METHOD_ALIASES[a.words[i].keyword], a.tail(i + 1),
-                       outcome=_outcome(a.words[i + 1:]))
+    return LogOutreach(
+        actor,
+        a.contact(a.words[:i]),
+        METHOD_ALIASES[a.words[i].keyword],
+        a.tail(i + 1),
+        outcome=_outcome(a.words[i + 1 :]),
+    )
 
 
 # `note Ana Silva: met at dinner`: a colon ends the name, if it comes within the first few words
@@ -449,12 +566,12 @@ def _note(a: _Args, actor: Actor, now: datetime) -> AddNote:
     colon = _NAME_COLON.match(a.tail(0) + " ")
     # A row number, an email or a quoted name is the whole contact; only a bare name may run on to a colon.
     if colon and not first.quoted and not first.rstrip(":").isdigit() and "@" not in first:
-        name, text = colon[1], a.tail(0)[colon.end():]
+        name, text = colon[1], a.tail(0)[colon.end() :]
     else:
         name, text = first.rstrip(":"), (a.tail(1) or "").lstrip(":")  # `note 3: text` is fine too
     if not text.strip():
         raise a.fail("What's the note?")
-    return AddNote(actor, ContactRef(text=name.strip("\"“”")), text.strip())
+    return AddNote(actor, ContactRef(text=name.strip('"“”')), text.strip())
 
 
 def _warm(a: _Args, actor: Actor, now: datetime) -> FlagWarm:
@@ -470,7 +587,7 @@ def _meeting(a: _Args, actor: Actor, now: datetime) -> RequestMeeting | BookMeet
     ref = a.contact(a.words[:i])
     if _MEETING_STATES[a.words[i].keyword] == "requested":
         return RequestMeeting(actor, ref, note=a.tail(i + 1))
-    found = split_when(a.words[i + 1:], now)
+    found = split_when(a.words[i + 1 :], now)
     at, used = found if found else (None, 0)
     return BookMeeting(actor, ref, at=_utc(at) if at else None, note=a.tail(i + 1 + used))
 
@@ -544,9 +661,19 @@ def _campaigns(a: _Args, actor: Actor, now: datetime) -> ListCampaigns:
 
 
 # `campaign new NAME sector X geo Y from DATE`: each keyword takes the words up to the next keyword.
-_CAMPAIGN_FIELDS = {"sector": "sector", "theme": "theme", "geo": "geography", "geography": "geography",
-                    "from": "start_date", "starts": "start_date", "to": "end_date", "until": "end_date",
-                    "ends": "end_date", "description": "description", "about": "description"}
+_CAMPAIGN_FIELDS = {
+    "sector": "sector",
+    "theme": "theme",
+    "geo": "geography",
+    "geography": "geography",
+    "from": "start_date",
+    "starts": "start_date",
+    "to": "end_date",
+    "until": "end_date",
+    "ends": "end_date",
+    "description": "description",
+    "about": "description",
+}
 _CAMPAIGN_EDIT_FIELDS = {**_CAMPAIGN_FIELDS, "name": "name"}
 _CAMPAIGN_STATES = {"live": "live", "launch": "live", "close": "closed", "closed": "closed", "draft": "draft"}
 
@@ -601,8 +728,9 @@ def _campaign_date(a: _Args, value: str, now: datetime):
     try:
         return parse_when(value, now).date()
     except WhenError:
-        raise a.fail(f"I can't read {_quote(value)} as a date (a campaign name with `to` or `from` in it "
-                     "goes in \"quotes\").") from None
+        raise a.fail(
+            f'I can\'t read {_quote(value)} as a date (a campaign name with `to` or `from` in it goes in "quotes").'
+        ) from None
 
 
 def _campaign_add(a: _Args, actor: Actor) -> AddContactToCampaign:
@@ -614,8 +742,7 @@ def _campaign_add(a: _Args, actor: Actor) -> AddContactToCampaign:
     if len(words) > 1 and words[-1].keyword in METHOD_ALIASES:
         method, words = METHOD_ALIASES[words[-1].keyword], words[:-1]
     contact = " ".join(words)
-    ref = (ContactRef(id=int(contact[1:])) if re.fullmatch(r"#\d{1,12}", contact)
-           else ContactRef(text=contact))
+    ref = ContactRef(id=int(contact[1:])) if re.fullmatch(r"#\d{1,12}", contact) else ContactRef(text=contact)
     return AddContactToCampaign(actor, CampaignRef(name=str(a.words[0])), ref, method)
 
 
@@ -633,10 +760,12 @@ def _settings(a: _Args, actor: Actor, now: datetime) -> object:
     # `settings digest at 9:15`, `settings timezone to Europe/Paris`
     value = re.sub(r"^(?:(?:time|at|to) )+", "", " ".join(a.words[1:]) + " ").strip()
     if setting is None or not value:
-        raise a.fail("Change your digest `time`, `timezone` or working `days`. "
-                     "Or `pause until DATE`, `resume`, `platform slack|telegram|all`. "
-                     "`settings link telegram` gives you a code to link Telegram; "
-                     "`settings signature TEXT` signs your cadence messages.")
+        raise a.fail(
+            "Change your digest `time`, `timezone` or working `days`. "
+            "Or `pause until DATE`, `resume`, `platform slack|telegram|all`. "
+            "`settings link telegram` gives you a code to link Telegram; "
+            "`settings signature TEXT` signs your cadence messages."
+        )
     return UpdateSettings(actor, **setting(a, value))
 
 
@@ -720,8 +849,15 @@ def _working_days(a: _Args, value: str) -> dict:
     return {"working_days": tuple(sorted(days))}
 
 
-_SETTINGS = {"time": _digest_time, "digest": _digest_time, "timezone": _timezone, "tz": _timezone,
-             "days": _working_days, "signature": _signature, "sig": _signature}
+_SETTINGS = {
+    "time": _digest_time,
+    "digest": _digest_time,
+    "timezone": _timezone,
+    "tz": _timezone,
+    "days": _working_days,
+    "signature": _signature,
+    "sig": _signature,
+}
 
 
 def _sync(a: _Args, actor: Actor, now: datetime) -> ListSyncs | RetrySyncs:
@@ -753,8 +889,17 @@ def _help(a: _Args, actor: Actor, now: datetime) -> Help:
 
 # --- cadence ---------------------------------------------------------------------------------------------
 
-_CADENCE_ALIASES = {"ls": "list", "create": "new", "add-step": "step", "edit": "edit-step", "drop": "drop-step",
-                    "remove-step": "drop-step", "resume": "pause", "restart": "pause", "stop": "pause"}
+_CADENCE_ALIASES = {
+    "ls": "list",
+    "create": "new",
+    "add-step": "step",
+    "edit": "edit-step",
+    "drop": "drop-step",
+    "remove-step": "drop-step",
+    "resume": "pause",
+    "restart": "pause",
+    "stop": "pause",
+}
 _DAYS = re.compile(r"\+?(\d{1,3})d?")
 _PLAN_COMMANDS = {"pause": PauseCadence, "resume": ResumeCadence, "restart": RestartCadence, "stop": StopCadence}
 
@@ -773,8 +918,24 @@ def _cadence(a: _Args, actor: Actor, now: datetime) -> object:
     word = a.words[0].keyword
     usage = _CADENCE_ALIASES.get(word, word)  # the CADENCE_USAGE entry that covers this sub-command
     if usage not in CADENCE_USAGE:
-        subs = ", ".join(f"`{sub}`" for sub in ("list", "show", "new", "step", "edit-step", "drop-step", "start",
-                                                 "pause", "resume", "restart", "stop", "due", "stats"))
+        subs = ", ".join(
+            f"`{sub}`"
+            for sub in (
+                "list",
+                "show",
+                "new",
+                "step",
+                "edit-step",
+                "drop-step",
+                "start",
+                "pause",
+                "resume",
+                "restart",
+                "stop",
+                "due",
+                "stats",
+            )
+        )
         raise GrammarError(f"I don't know {_quote(a.words[0])} after `cadence`. Say one of: {subs}.")
     rest = _Args(a.verb, a.words[1:], a.source)
     if usage in ("list", "due", "stats"):
@@ -787,9 +948,9 @@ def _cadence(a: _Args, actor: Actor, now: datetime) -> object:
         return ShowStrategy(actor, _words_text(rest.words))
     if usage == "new":
         name, _, description = (rest.tail(0) or "").partition("|")
-        if not name.strip().strip("\"“”"):
+        if not name.strip().strip('"“”'):
             raise _cadence_fail(usage, "What's the new cadence called?")
-        return CreateStrategy(actor, name.strip().strip("\"“”"), description.strip() or None)
+        return CreateStrategy(actor, name.strip().strip('"“”'), description.strip() or None)
     if usage == "pause":
         if not rest.words:
             raise _cadence_fail(usage, "Which contact?")
@@ -806,14 +967,24 @@ def _cadence(a: _Args, actor: Actor, now: datetime) -> object:
 def _cadence_step(a: _Args, actor: Actor, usage: str) -> AddStrategyStep | EditStrategyStep:
     """`NAME [N] DAYS KIND [subject |] message`: the name runs up to the numbers followed by a method."""
     numbers = 2 if usage == "edit-step" else 1
-    head = next((i for i in range(1, len(a.words) - numbers)
-                 if all(not w.quoted and _DAYS.fullmatch(w) for w in a.words[i:i + numbers])
-                 and a.words[i + numbers].keyword in METHOD_ALIASES), None)
+    head = next(
+        (
+            i
+            for i in range(1, len(a.words) - numbers)
+            if all(not w.quoted and _DAYS.fullmatch(w) for w in a.words[i : i + numbers])
+            and a.words[i + numbers].keyword in METHOD_ALIASES
+        ),
+        None,
+    )
     if head is None:
-        raise _cadence_fail(usage, "I need the cadence's name, " + ("the step number, " if numbers == 2 else "")
-                            + f"the delay in days and the kind ({_METHOD_LIST}).")
+        raise _cadence_fail(
+            usage,
+            "I need the cadence's name, "
+            + ("the step number, " if numbers == 2 else "")
+            + f"the delay in days and the kind ({_METHOD_LIST}).",
+        )
     name = _words_text(a.words[:head])
-    *position, days = (int(_DAYS.fullmatch(w)[1]) for w in a.words[head:head + numbers])
+    *position, days = (int(_DAYS.fullmatch(w)[1]) for w in a.words[head : head + numbers])
     kind = METHOD_ALIASES[a.words[head + numbers].keyword]
     text = a.tail(head + numbers + 1) or ""
     subject, bar, message = text.partition("|")
@@ -830,7 +1001,7 @@ def _cadence_start(a: _Args, actor: Actor) -> StartCadence:
     words = a.words
     split = next((i for i in range(1, len(words)) if words[i].keyword in ("campaign", "for")), None)
     if split is not None and split + 1 < len(words):
-        name, target = words[:split], words[split + 1:]
+        name, target = words[:split], words[split + 1 :]
         if words[split].keyword == "campaign":
             return StartCadence(actor, _words_text(name), campaign=CampaignRef(name=_words_text(target)))
     elif len(words) >= 2 and words[0].quoted:
@@ -845,8 +1016,24 @@ def _cadence_start(a: _Args, actor: Actor) -> StartCadence:
 
 
 _PARSERS = {
-    "today": _today, "add": _add, "find": _find_contacts, "show": _show, "log": _log, "note": _note,
-    "warm": _warm, "meeting": _meeting, "remind": _remind, "snooze": _snooze, "done": _done, "stats": _stats,
-    "campaigns": _campaigns, "campaign": _campaign, "cadence": _cadence, "settings": _settings, "help": _help,
-    "export": _export, "forget": _forget, "sync": _sync,
+    "today": _today,
+    "add": _add,
+    "find": _find_contacts,
+    "show": _show,
+    "log": _log,
+    "note": _note,
+    "warm": _warm,
+    "meeting": _meeting,
+    "remind": _remind,
+    "snooze": _snooze,
+    "done": _done,
+    "stats": _stats,
+    "campaigns": _campaigns,
+    "campaign": _campaign,
+    "cadence": _cadence,
+    "settings": _settings,
+    "help": _help,
+    "export": _export,
+    "forget": _forget,
+    "sync": _sync,
 }

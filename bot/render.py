@@ -31,8 +31,14 @@ from core.views import ActionResult, AlreadyDone, ContactView, FollowUpView, Set
 QUICK_METHODS = ("linkedin", "email", "call")
 EMAIL_KINDS = ("email", "campaign_email")
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-END_REASONS = {"finished": "all steps done", "replied": "they replied", "meeting_booked": "meeting booked",
-               "not_interested": "not interested", "stopped": "stopped", "restarted": "restarted"}
+END_REASONS = {
+    "finished": "all steps done",
+    "replied": "they replied",
+    "meeting_booked": "meeting booked",
+    "not_interested": "not interested",
+    "stopped": "stopped",
+    "restarted": "restarted",
+}
 
 
 def quick_buttons(contact_id: int) -> tuple[Button, ...]:
@@ -67,8 +73,12 @@ def contact_row(contact: ContactView, detail: str, rank: int | None = None, step
     prefix = f"{rank}. " if rank is not None else ""
     lines = [f"{prefix}{contact.label}", detail, step_text(step) if step else ""]
     buttons = step_buttons(contact.id, step.kind) if step else quick_buttons(contact.id)
-    return Section(text="\n".join(line for line in lines if line), buttons=buttons, menu=menu_buttons(contact.id),
-                   contact_id=contact.id)
+    return Section(
+        text="\n".join(line for line in lines if line),
+        buttons=buttons,
+        menu=menu_buttons(contact.id),
+        contact_id=contact.id,
+    )
 
 
 def step_text(step: DueStep) -> str:
@@ -84,9 +94,10 @@ def step_text(step: DueStep) -> str:
 def step_buttons(contact_id: int, kind: str) -> tuple[Button, ...]:
     """The step's own method first (one tap does the step), the other quick methods, then the plan's controls."""
     methods = (kind,) + tuple(m for m in QUICK_METHODS if m != kind)
-    return (tuple(Button(f"{METHOD_LABELS[m]} ✓", codec.encode("log", contact_id, m)) for m in methods)
-            + (Button("⏸ Pause cadence", codec.encode("cpause", contact_id)),
-               Button("⏹ Stop cadence", codec.encode("cstop", contact_id))))
+    return tuple(Button(f"{METHOD_LABELS[m]} ✓", codec.encode("log", contact_id, m)) for m in methods) + (
+        Button("⏸ Pause cadence", codec.encode("cpause", contact_id)),
+        Button("⏹ Stop cadence", codec.encode("cstop", contact_id)),
+    )
 
 
 def plan_buttons(plan: PlanView | None) -> tuple[Button, ...]:
@@ -97,8 +108,11 @@ def plan_buttons(plan: PlanView | None) -> tuple[Button, ...]:
     restart = Button("↺ Restart cadence", codec.encode("crestart", cid))
     if not plan.is_open:
         return (restart,)
-    hold = (Button("▶ Resume cadence", codec.encode("cresume", cid)) if plan.status == "paused"
-            else Button("⏸ Pause cadence", codec.encode("cpause", cid)))
+    hold = (
+        Button("▶ Resume cadence", codec.encode("cresume", cid))
+        if plan.status == "paused"
+        else Button("⏸ Pause cadence", codec.encode("cpause", cid))
+    )
     return hold, Button("⏹ Stop cadence", codec.encode("cstop", cid)), restart
 
 
@@ -118,30 +132,38 @@ def suggestions(result: Suggestions, header: str | None = None) -> Reply:
         filt = f" for {result.filters}" if result.filters else ""
         return Reply(f"Nothing to suggest{filt} right now. 🎉", ephemeral=True)
     title = header or "Who to contact today" + (f" ({result.filters})" if result.filters else "") + ":"
-    return Reply(title, tuple(contact_row(s.contact, s.reason, s.rank, s.step) for s in result.items),
-                 ephemeral=True)
+    return Reply(title, tuple(contact_row(s.contact, s.reason, s.rank, s.step) for s in result.items), ephemeral=True)
 
 
 def due_steps(result: DueSteps, header: str = "Cadence steps due:") -> Reply:
     """Due steps as contact rows (for `cadence due`, and for the scheduler's nudges)."""
     if not result.items:
         return Reply("No cadence step is due. 🎉", ephemeral=True)
-    return Reply(header, tuple(contact_row(s.contact, s.reason, i, s) for i, s in enumerate(result.items, 1)),
-                 ephemeral=True)
+    return Reply(
+        header, tuple(contact_row(s.contact, s.reason, i, s) for i, s in enumerate(result.items, 1)), ephemeral=True
+    )
 
 
 def ambiguous(error: AmbiguousContact, original: str) -> Reply:
     """Offer the matching contacts; a pick shows the contact with its buttons."""
-    rows = tuple(Section(text=f"{i}. {cand.label}", buttons=(Button("Pick", codec.encode("show", cand.contact_id)),),
-                         contact_id=cand.contact_id) for i, cand in enumerate(error.candidates, 1))
+    rows = tuple(
+        Section(
+            text=f"{i}. {cand.label}",
+            buttons=(Button("Pick", codec.encode("show", cand.contact_id)),),
+            contact_id=cand.contact_id,
+        )
+        for i, cand in enumerate(error.candidates, 1)
+    )
     return Reply(str(error), rows, ephemeral=True)
 
 
 def more_menu(contact: ContactView, plan: PlanView | None = None) -> Reply:
     """Every action on a contact; with its cadence plan, the plan's controls too."""
-    return Reply(f"More for {contact.label}:", (Section(text="", buttons=menu_buttons(contact.id)
-                                                        + extra_buttons(contact.id) + plan_buttons(plan)),),
-                 ephemeral=True)
+    return Reply(
+        f"More for {contact.label}:",
+        (Section(text="", buttons=menu_buttons(contact.id) + extra_buttons(contact.id) + plan_buttons(plan)),),
+        ephemeral=True,
+    )
 
 
 def local(at, user: UserView) -> str:
@@ -184,9 +206,16 @@ def _(value: ContactList, user: UserView) -> Reply:
         return Reply(f"No contact in your bank matches {quoted(value.query)}.", ephemeral=True)
     rows = []
     for i, k in enumerate(value.contacts, 1):
-        bits = [b for b in (k.email, k.phone, "warm" if k.is_warm else "",
-                            f"last touch {local(k.last_contacted_at, user)}" if k.last_contacted_at else "never contacted")
-                if b]
+        bits = [
+            b
+            for b in (
+                k.email,
+                k.phone,
+                "warm" if k.is_warm else "",
+                f"last touch {local(k.last_contacted_at, user)}" if k.last_contacted_at else "never contacted",
+            )
+            if b
+        ]
         rows.append(contact_row(k, " · ".join(bits), i))
     return Reply(f"{len(value.contacts)} match(es) for {quoted(value.query)}:", tuple(rows), ephemeral=True)
 
@@ -196,16 +225,21 @@ def _(value: ContactDetail, user: UserView) -> Reply:
     k = value.contact
     lines = [f"{k.label}" + (f" — {k.title}" if k.title else "")]
     lines += [x for x in (k.email, k.phone, k.linkedin_url) if x]
-    lines.append(f"Warmness {k.warmness}/5" + (" (warm)" if k.is_warm else "")
-                 + (f" · past business {k.past_business:,.0f}" if k.past_business else ""))
+    lines.append(
+        f"Warmness {k.warmness}/5"
+        + (" (warm)" if k.is_warm else "")
+        + (f" · past business {k.past_business:,.0f}" if k.past_business else "")
+    )
     lines.append(f"Last touch: {local(k.last_contacted_at, user)}" if k.last_contacted_at else "Never contacted")
     if value.campaigns:
         lines.append("Campaigns: " + ", ".join(value.campaigns))
     if value.plan:
         lines.append(plan_line(value.plan, user))
     for f in value.open_follow_ups:
-        lines.append(f"{'💤 Snoozed until' if f.snoozed else '⏰ Follow-up'} {local(f.due_at, user)}"
-                     + (f": {f.note}" if f.note else ""))
+        lines.append(
+            f"{'💤 Snoozed until' if f.snoozed else '⏰ Follow-up'} {local(f.due_at, user)}"
+            + (f": {f.note}" if f.note else "")
+        )
     if value.recent_activities:
         lines.append("Recent:")
         for a in value.recent_activities:
@@ -215,8 +249,12 @@ def _(value: ContactDetail, user: UserView) -> Reply:
             lines.append(f"  {local(a.occurred_at, user)} {what}" + (f": {a.note}" if a.note else ""))
     if k.notes:
         lines.append(f"Notes: {k.notes}")
-    section = Section(text="\n".join(lines), buttons=quick_buttons(k.id) + plan_buttons(value.plan),
-                      menu=menu_buttons(k.id), contact_id=k.id)
+    section = Section(
+        text="\n".join(lines),
+        buttons=quick_buttons(k.id) + plan_buttons(value.plan),
+        menu=menu_buttons(k.id),
+        contact_id=k.id,
+    )
     return Reply(k.name, (section,), ephemeral=True)
 
 
@@ -228,8 +266,9 @@ def _(value: CampaignList, user: UserView) -> Reply:
     for camp in value.campaigns:
         about = " · ".join(x for x in (camp.sector, camp.theme, camp.geography) if x)
         dates = f" · {camp.start_date:%d %b} – {camp.end_date:%d %b %Y}" if camp.start_date and camp.end_date else ""
-        lines.append(f"• {camp.name} [{camp.status}] — {camp.contact_count} contacts"
-                     + (f" · {about}" if about else "") + dates)
+        lines.append(
+            f"• {camp.name} [{camp.status}] — {camp.contact_count} contacts" + (f" · {about}" if about else "") + dates
+        )
     return Reply("Campaigns:\n" + "\n".join(lines), ephemeral=True)
 
 
@@ -242,17 +281,22 @@ def _(value: CampaignResult, user: UserView) -> Reply:
 def _(value: SettingsView, user: UserView) -> Reply:
     u = value.user
     days = ", ".join(DAY_NAMES[d - 1] for d in u.working_days)
-    where = f"on {PLATFORM_NAMES.get(u.digest_platform, u.digest_platform)} only" if u.digest_platform \
+    where = (
+        f"on {PLATFORM_NAMES.get(u.digest_platform, u.digest_platform)} only"
+        if u.digest_platform
         else "on every platform you use"
+    )
     back = u.digest_paused_until
-    paused = (f" Paused until {back:%a} {back.day} {back:%b %Y} (digests and nudges start again that day)."
-              if back else "")
-    text = (f"Digest at {u.digest_time:%H:%M} ({u.timezone}) on {days}, {where}.{paused}"
-            + (f"\nSignature: {u.signature}" if u.signature
-               else "\nNo signature: cadence messages sign with your name.")
-            + "\nChange with: settings time 09:00 · settings timezone Europe/Paris · settings days mon-fri"
-            + " · settings pause until DATE · settings resume · settings platform slack|telegram|all"
-            + " · settings signature TEXT")
+    paused = (
+        f" Paused until {back:%a} {back.day} {back:%b %Y} (digests and nudges start again that day)." if back else ""
+    )
+    text = (
+        f"Digest at {u.digest_time:%H:%M} ({u.timezone}) on {days}, {where}.{paused}"
+        + (f"\nSignature: {u.signature}" if u.signature else "\nNo signature: cadence messages sign with your name.")
+        + "\nChange with: settings time 09:00 · settings timezone Europe/Paris · settings days mon-fri"
+        + " · settings pause until DATE · settings resume · settings platform slack|telegram|all"
+        + " · settings signature TEXT"
+    )
     return Reply(f"{value.message}\n{text}" if value.message else text, ephemeral=True)
 
 
@@ -260,16 +304,23 @@ def _(value: SettingsView, user: UserView) -> Reply:
 def _(value: LinkCodeIssued, user: UserView) -> Reply:
     until = value.expires_at.astimezone(ZoneInfo(user.timezone))
     where = value.platform.capitalize()
-    how = (f"Open {value.start_link} or send `/start {value.code}` to the Pipedriven bot in {where}."
-           if value.start_link else f"Send `/start {value.code}` to the Pipedriven bot in {where}.")
-    return Reply(f"Your {where} link code: {value.code} (it works once, until {until:%H:%M} {user.timezone}).\n{how}",
-                 ephemeral=True)
+    how = (
+        f"Open {value.start_link} or send `/start {value.code}` to the Pipedriven bot in {where}."
+        if value.start_link
+        else f"Send `/start {value.code}` to the Pipedriven bot in {where}."
+    )
+    return Reply(
+        f"Your {where} link code: {value.code} (it works once, until {until:%H:%M} {user.timezone}).\n{how}",
+        ephemeral=True,
+    )
 
 
 @result.register
 def _(value: ChatLinked, user: UserView) -> Reply:
-    return Reply(f"✓ This {value.platform.capitalize()} account is now linked to {value.user.name} "
-                 f"({value.user.email}). Say `today` to see who to get in touch with, or `help`.")
+    return Reply(
+        f"✓ This {value.platform.capitalize()} account is now linked to {value.user.name} "
+        f"({value.user.email}). Say `today` to see who to get in touch with, or `help`."
+    )
 
 
 @result.register
@@ -286,8 +337,7 @@ def stats_chart(report: StatsReport) -> tuple[Attachment, ...]:
     from bot.charts import funnel_chart  # matplotlib takes a moment to import: only when a chart is drawn
 
     by = f" by {report.group_by}" if report.group_by else ""
-    return (Attachment("pipedriven-stats.png", funnel_chart(report), "image/png",
-                       f"Funnel{by}, {report.period}"),)
+    return (Attachment("pipedriven-stats.png", funnel_chart(report), "image/png", f"Funnel{by}, {report.period}"),)
 
 
 @result.register
@@ -295,14 +345,20 @@ def _(value: HomeView, user: UserView) -> Reply:
     """The user's overview (Slack's App Home): today's rows, the follow-ups due today, their month."""
     sections = [Section(text="☀️ Who to contact today")]
     sections += [contact_row(s.contact, s.reason, s.rank, s.step) for s in value.suggestions.items] or [
-        Section(text="Nothing to suggest right now. 🎉")]
+        Section(text="Nothing to suggest right now. 🎉")
+    ]
     sections.append(Section(text="⏰ Follow-ups due today"))
     for due in value.follow_ups:
         f, k = due.follow_up, due.contact
         when = f"{'💤 Snoozed until' if f.snoozed else '⏰ Due'} {local(f.due_at, user)}"
         when += f": {f.note}" if f.note else ""
-        sections.append(Section(text=f"{k.label}\n{when}", contact_id=k.id,
-                                buttons=(*quick_buttons(k.id), Button("✓ Done", codec.encode("done", k.id)))))
+        sections.append(
+            Section(
+                text=f"{k.label}\n{when}",
+                contact_id=k.id,
+                buttons=(*quick_buttons(k.id), Button("✓ Done", codec.encode("done", k.id))),
+            )
+        )
     if not value.follow_ups:
         sections.append(Section(text="None due. 👍"))
     sections.append(Section(text="📊 Your numbers this month"))
@@ -328,6 +384,7 @@ def stats_table(report: StatsReport) -> tuple[str, str]:
 
 # --- cadences -------------------------------------------------------------------------------------------
 
+
 def _delay(position: int, days: int) -> str:
     if position == 1:
         return "at the start" if days == 0 else f"{days} working day{'s' if days != 1 else ''} after the start"
@@ -337,13 +394,16 @@ def _delay(position: int, days: int) -> str:
 def strategy_outline(strategy: StrategyView) -> str:
     """`LinkedIn → email +3d → call +4d`: a strategy on one line."""
     parts = [METHOD_LABELS[s.kind] if s.kind == "linkedin" else METHOD_LABELS[s.kind].lower() for s in strategy.steps]
-    return " → ".join(part + (f" +{s.delay_days}d" if s.delay_days else "")
-                      for part, s in zip(parts, strategy.steps)) or "no steps yet"
+    return (
+        " → ".join(part + (f" +{s.delay_days}d" if s.delay_days else "") for part, s in zip(parts, strategy.steps))
+        or "no steps yet"
+    )
 
 
 def strategy_text(strategy: StrategyView) -> str:
-    head = strategy.name + (" (built in)" if strategy.built_in else f" (by {strategy.created_by})"
-                            if strategy.created_by else "")
+    head = strategy.name + (
+        " (built in)" if strategy.built_in else f" (by {strategy.created_by})" if strategy.created_by else ""
+    )
     lines = [head] + ([strategy.description] if strategy.description else [])
     for step in strategy.steps:
         lines.append(f"{step.position}. {METHOD_LABELS[step.kind]}, {_delay(step.position, step.delay_days)}")
@@ -356,19 +416,28 @@ def strategy_text(strategy: StrategyView) -> str:
     return "\n".join(lines)
 
 
-STEP_HINT = ("Add a step: cadence step NAME DAYS KIND subject | message — e.g. "
-             "cadence step {name} 3 email Following up, {{{{contact.first_name}}}} | Hi {{{{contact.first_name}}}},"
-             "\\n… (\\n starts a new line). Placeholders: {placeholders}.")
+STEP_HINT = (
+    "Add a step: cadence step NAME DAYS KIND subject | message — e.g. "
+    "cadence step {name} 3 email Following up, {{{{contact.first_name}}}} | Hi {{{{contact.first_name}}}},"
+    "\\n… (\\n starts a new line). Placeholders: {placeholders}."
+)
 
 
 @result.register
 def _(value: StrategyList, user: UserView) -> Reply:
     if not value.strategies:
         return Reply("No cadences yet. Create one with: cadence new NAME", ephemeral=True)
-    lines = [f"• {s.name}{' (built in)' if s.built_in else ''} — {strategy_outline(s)}"
-             + (f" · {s.open_plans} following" if s.open_plans else "") for s in value.strategies]
-    return Reply("Cadences:\n" + "\n".join(lines)
-                 + "\nStart one: cadence start NAME CONTACT · cadence start NAME campaign CAMPAIGN", ephemeral=True)
+    lines = [
+        f"• {s.name}{' (built in)' if s.built_in else ''} — {strategy_outline(s)}"
+        + (f" · {s.open_plans} following" if s.open_plans else "")
+        for s in value.strategies
+    ]
+    return Reply(
+        "Cadences:\n"
+        + "\n".join(lines)
+        + "\nStart one: cadence start NAME CONTACT · cadence start NAME campaign CAMPAIGN",
+        ephemeral=True,
+    )
 
 
 @result.register
@@ -404,16 +473,32 @@ def cadence_stats_table(report: CadenceStats) -> tuple[str, str, str]:
     lines = [f"{'Strategy':<{width}}  Started  Replies  Requested  Booked  Active  Paused  Done"]
     for r in report.rows:
         name = r.strategy if len(r.strategy) <= width else r.strategy[: width - 1] + "…"
-        lines.append(f"{name:<{width}}  {r.contacts_started:>7}  {r.replies:>7}  {r.meetings_requested:>9}  "
-                     f"{r.meetings_booked:>6}  {r.active:>6}  {r.paused:>6}  {r.completed:>4}")
-    waits = [f"• {r.strategy}, step {s.position} ({METHOD_LABELS[s.kind]}): {s.waiting} waiting"
-             + (f", {s.overdue} overdue" if s.overdue else "") for r in report.rows for s in r.stalls]
-    return ("Cadence stats — all time, whole team", "\n".join(lines),
-            "Where plans wait:\n" + "\n".join(waits) if waits else "")
+        lines.append(
+            f"{name:<{width}}  {r.contacts_started:>7}  {r.replies:>7}  {r.meetings_requested:>9}  "
+            f"{r.meetings_booked:>6}  {r.active:>6}  {r.paused:>6}  {r.completed:>4}"
+        )
+    waits = [
+        f"• {r.strategy}, step {s.position} ({METHOD_LABELS[s.kind]}): {s.waiting} waiting"
+        + (f", {s.overdue} overdue" if s.overdue else "")
+        for r in report.rows
+        for s in r.stalls
+    ]
+    return (
+        "Cadence stats — all time, whole team",
+        "\n".join(lines),
+        "Where plans wait:\n" + "\n".join(waits) if waits else "",
+    )
+
+
 # --- campaigns and imports ---------------------------------------------------------------------------------
 
-CAMPAIGN_STATUS_WORDS = {"planned": "planned", "contacted": "contacted", "replied": "replied",
-                         "meeting_requested": "mtg requested", "meeting_booked": "mtg booked"}
+CAMPAIGN_STATUS_WORDS = {
+    "planned": "planned",
+    "contacted": "contacted",
+    "replied": "replied",
+    "meeting_requested": "mtg requested",
+    "meeting_booked": "mtg booked",
+}
 
 
 @result.register
@@ -424,16 +509,21 @@ def _(value: CampaignDetail, user: UserView) -> Reply:
     members = value.members
     requested = sum(m.meetings_requested for m in members)
     booked = sum(m.meetings_booked for m in members)
-    lines = [f"{camp.name} [{camp.status}]" + "".join(f" · {x}" for x in (about, dates) if x),
-             f"{camp.contact_count} contacts · {requested} meetings requested · {booked} booked"
-             + (" (your contacts)" if value.others else "")]
+    lines = [
+        f"{camp.name} [{camp.status}]" + "".join(f" · {x}" for x in (about, dates) if x),
+        f"{camp.contact_count} contacts · {requested} meetings requested · {booked} booked"
+        + (" (your contacts)" if value.others else ""),
+    ]
     if camp.description:
         lines.append(camp.description)
     if value.others:
         lines.append(f"{value.others} more contact(s) of this campaign are in other users' banks.")
     if not members:
-        lines.append("No contacts of yours in it yet: `campaign add NAME CONTACT [METHOD]`."
-                     if value.others else "No contacts yet: `campaign add NAME CONTACT [METHOD]`.")
+        lines.append(
+            "No contacts of yours in it yet: `campaign add NAME CONTACT [METHOD]`."
+            if value.others
+            else "No contacts yet: `campaign add NAME CONTACT [METHOD]`."
+        )
         return Reply("\n".join(lines), ephemeral=True)
     return Reply("\n".join(lines), (Section(campaign_table(value, user), monospace=True),), ephemeral=True)
 
@@ -446,23 +536,43 @@ def campaign_table(detail: CampaignDetail, user: UserView) -> str:
         if m.last_outreach_at:
             day = m.last_outreach_at.astimezone(ZoneInfo(user.timezone))
             last = f"{day.day} {day:%b} {METHOD_LABELS.get(m.last_method, m.last_method or '')}".strip()
-        rows.append((_cut(m.label, 28), _cut(m.owner.split()[0] if m.owner else "", 12),
-                     METHOD_LABELS.get(m.planned_method, "–") if m.planned_method else "–", last,
-                     CAMPAIGN_STATUS_WORDS.get(m.status, m.status), str(m.meetings_requested),
-                     str(m.meetings_booked)))
+        rows.append(
+            (
+                _cut(m.label, 28),
+                _cut(m.owner.split()[0] if m.owner else "", 12),
+                METHOD_LABELS.get(m.planned_method, "–") if m.planned_method else "–",
+                last,
+                CAMPAIGN_STATUS_WORDS.get(m.status, m.status),
+                str(m.meetings_requested),
+                str(m.meetings_booked),
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(cell.rjust(w) if i >= 5 else cell.ljust(w) for i, (cell, w)
-                               in enumerate(zip(row, widths))).rstrip() for row in rows)
+    return "\n".join(
+        "  ".join(cell.rjust(w) if i >= 5 else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))).rstrip()
+        for row in rows
+    )
 
 
 def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 COLUMN_ECHO = 60  # characters of a column's header the import report repeats
-FIELD_LABELS = {"name": "name", "first_name": "first name", "last_name": "last name", "email": "email",
-                "phone": "phone", "organisation": "organisation", "title": "title", "linkedin_url": "LinkedIn",
-                "notes": "notes", "warmness": "warmness", "campaign": "campaign", "method": "method"}
+FIELD_LABELS = {
+    "name": "name",
+    "first_name": "first name",
+    "last_name": "last name",
+    "email": "email",
+    "phone": "phone",
+    "organisation": "organisation",
+    "title": "title",
+    "linkedin_url": "LinkedIn",
+    "notes": "notes",
+    "warmness": "warmness",
+    "campaign": "campaign",
+    "method": "method",
+}
 
 
 def import_summary(report: ImportReport, *, limit: int | None = 20) -> tuple[str, str]:
@@ -473,23 +583,33 @@ def import_summary(report: ImportReport, *, limit: int | None = 20) -> tuple[str
     else:
         counts.append(f"{report.skipped} skipped (already in the bank)")
     counts += [f"{len(report.duplicates)} duplicate(s) in the file", f"{len(report.rejected)} rejected"]
-    lines = [f"Imported into {report.owner}'s bank: " + ", ".join(counts) + ".",
-             f"Read {report.rows} row(s) as {report.encoding}, {report.delimiter}-separated"
-             + (f" ({report.blank} blank row(s) ignored)." if report.blank else "."),
-             "Columns: " + ", ".join(f"{shorten(header, COLUMN_ECHO)} → {FIELD_LABELS.get(field, field)}"
-                                     for header, field in report.mapping) + "."]
+    lines = [
+        f"Imported into {report.owner}'s bank: " + ", ".join(counts) + ".",
+        f"Read {report.rows} row(s) as {report.encoding}, {report.delimiter}-separated"
+        + (f" ({report.blank} blank row(s) ignored)." if report.blank else "."),
+        "Columns: "
+        + ", ".join(
+            f"{shorten(header, COLUMN_ECHO)} → {FIELD_LABELS.get(field, field)}" for header, field in report.mapping
+        )
+        + ".",
+    ]
     if report.unknown_columns:
         named = ", ".join(shorten(column, COLUMN_ECHO) for column in report.unknown_columns)
         more = f" {and_more(report.more_unknown_columns)}" if report.more_unknown_columns else ""
         lines.append(f"Columns not imported: {named}{more}.")
     if report.campaigns:
-        lines.append(f"Added {report.added_to_campaigns} contact(s) to " + ", ".join(
-            f"“{name}”" for name in report.campaigns) + ".")
+        lines.append(
+            f"Added {report.added_to_campaigns} contact(s) to "
+            + ", ".join(f"“{name}”" for name in report.campaigns)
+            + "."
+        )
     if report.sync_queued:
         lines.append(f"Pipedrive sync queued for {report.sync_queued} warm contact(s).")
     lines += [f"⚠️ {warning}" for warning in report.warnings]
-    issues = sorted([(issue.row, f"rejected: {issue.reason}") for issue in report.rejected]
-                    + [(issue.row, f"skipped: {issue.reason}") for issue in report.duplicates])
+    issues = sorted(
+        [(issue.row, f"rejected: {issue.reason}") for issue in report.rejected]
+        + [(issue.row, f"skipped: {issue.reason}") for issue in report.duplicates]
+    )
     shown = issues if limit is None else issues[:limit]
     rows = [f"row {row}: {reason}" for row, reason in shown]
     if len(issues) > len(shown):
@@ -507,9 +627,15 @@ def _(value: ImportReport, user: UserView) -> Reply:
 
 # A chat export must fit one Slack section (3,000 characters) and one Telegram message (4,096).
 CHAT_EXPORT_LIMIT = 2800
-_EXPORT_LABELS = {"contacts": "Contact", "campaign_contacts": "Campaign memberships", "activities": "Activities",
-                  "follow_ups": "Follow-ups", "domain_events": "Events", "outbox": "Pipedrive sync history",
-                  "audit_log": "Audit trail"}
+_EXPORT_LABELS = {
+    "contacts": "Contact",
+    "campaign_contacts": "Campaign memberships",
+    "activities": "Activities",
+    "follow_ups": "Follow-ups",
+    "domain_events": "Events",
+    "outbox": "Pipedrive sync history",
+    "audit_log": "Audit trail",
+}
 
 
 def _export_value(value, user: UserView) -> str:
@@ -524,13 +650,15 @@ def _export_value(value, user: UserView) -> str:
 
 def _export_row(columns: tuple[str, ...], row: tuple, user: UserView) -> str:
     """A row's values that mean something to a person: internal ids are left to the full export."""
-    return " · ".join(f"{col.replace('_', ' ')}: {_export_value(v, user)}" for col, v in zip(columns, row)
-                      if _worth_showing(col, v))
+    return " · ".join(
+        f"{col.replace('_', ' ')}: {_export_value(v, user)}" for col, v in zip(columns, row) if _worth_showing(col, v)
+    )
 
 
 # Book-keeping that means nothing to the person asking; the full export keeps it.
-_CHAT_EXPORT_SKIP = frozenset({"created_at", "updated_at", "next_attempt_at", "attempts", "sync_state", "topic",
-                               "added_by", "created_by"})
+_CHAT_EXPORT_SKIP = frozenset(
+    {"created_at", "updated_at", "next_attempt_at", "attempts", "sync_state", "topic", "added_by", "created_by"}
+)
 
 
 def _worth_showing(column: str, value) -> bool:
@@ -546,8 +674,9 @@ def _(value: ContactExport, user: UserView) -> Reply:
     for section in value.sections:
         if not section.rows:
             continue
-        block = [f"{_EXPORT_LABELS.get(section.name, section.name.replace('_', ' ').capitalize())}"
-                 f" ({len(section.rows)}):"]
+        block = [
+            f"{_EXPORT_LABELS.get(section.name, section.name.replace('_', ' ').capitalize())} ({len(section.rows)}):"
+        ]
         block += [f"• {_export_row(section.columns, row, user)}" for row in section.rows]
         for line in block:
             if cut or sum(len(x) + 1 for x in lines) + len(line) > CHAT_EXPORT_LIMIT:
@@ -556,23 +685,29 @@ def _(value: ContactExport, user: UserView) -> Reply:
                 lines.append(line)
     ids = ", ".join(map(str, value.contact_ids))
     if cut:
-        lines.append(f"… {cut} more line(s). The complete export is a file a Golden Ticket admin can make: "
-                     f"`pipedriven contacts export {ids}`.")
+        lines.append(
+            f"… {cut} more line(s). The complete export is a file a Golden Ticket admin can make: "
+            f"`pipedriven contacts export {ids}`."
+        )
     return Reply(f"Everything Pipedriven holds about contact {ids}:\n" + "\n".join(lines), ephemeral=True)
 
 
 @result.register
 def _(value: ErasurePreview, user: UserView) -> Reply:
     k = value.contacts[0]
-    kept = (f" Their {value.activities} past activit{'y stays' if value.activities == 1 else 'ies stay'} in the "
-            "numbers, anonymous." if value.activities else "")
-    text = (f"Erase {k.label} from Pipedriven for good? This deletes the contact, their notes, "
-            f"{value.follow_ups} follow-up(s), {value.campaign_memberships} campaign membership(s) and "
-            f"{value.sync_messages} sync message(s).{kept} It can't be undone."
-            + (f" Pipedrive's copy (person {k.pipedrive_person_id}) must be erased there."
-               if k.pipedrive_person_id else ""))
-    return Reply(text, footer=(Button("🗑 Erase for good", codec.encode("forget", k.id)),),
-                 ephemeral=True)
+    kept = (
+        f" Their {value.activities} past activit{'y stays' if value.activities == 1 else 'ies stay'} in the "
+        "numbers, anonymous."
+        if value.activities
+        else ""
+    )
+    text = (
+        f"Erase {k.label} from Pipedriven for good? This deletes the contact, their notes, "
+        f"{value.follow_ups} follow-up(s), {value.campaign_memberships} campaign membership(s) and "
+        f"{value.sync_messages} sync message(s).{kept} It can't be undone."
+        + (f" Pipedrive's copy (person {k.pipedrive_person_id}) must be erased there." if k.pipedrive_person_id else "")
+    )
+    return Reply(text, footer=(Button("🗑 Erase for good", codec.encode("forget", k.id)),), ephemeral=True)
 
 
 @result.register
@@ -586,17 +721,25 @@ def nudge(contact: ContactView, follow_up: FollowUpView, user: UserView) -> Repl
         title, why = f"💤 Snooze over: {contact.name} is back.", "snooze ended"
     else:
         title, why = f"⏰ Time to follow up with {contact.name}.", "follow-up due"
-    bits = [f"{why}: {follow_up.note}" if follow_up.note else why,
-            f"last touch {local(contact.last_contacted_at, user)}" if contact.last_contacted_at else "never contacted"]
+    bits = [
+        f"{why}: {follow_up.note}" if follow_up.note else why,
+        f"last touch {local(contact.last_contacted_at, user)}" if contact.last_contacted_at else "never contacted",
+    ]
     return Reply(title, (contact_row(contact, " · ".join(bits)),))
 
 
 # --- Pipedrive sync ---------------------------------------------------------------------------------------
 
-SYNC_EVENTS = {"ContactWarmed": "warm lead", "MeetingRequested": "meeting requested",
-               "MeetingBooked": "meeting booked", "ActivityUndone": "undone outreach"}
-NOT_CONFIGURED = ("Pipedrive is not configured yet, so syncs wait in the queue (nothing is lost). "
-                  "An admin sets PIPEDRIVE_API_TOKEN, or a token of your own.")
+SYNC_EVENTS = {
+    "ContactWarmed": "warm lead",
+    "MeetingRequested": "meeting requested",
+    "MeetingBooked": "meeting booked",
+    "ActivityUndone": "undone outreach",
+}
+NOT_CONFIGURED = (
+    "Pipedrive is not configured yet, so syncs wait in the queue (nothing is lost). "
+    "An admin sets PIPEDRIVE_API_TOKEN, or a token of your own."
+)
 
 
 @result.register
@@ -614,7 +757,7 @@ def sync_text(value: SyncList, tz: str, *, show_user: bool = False) -> str:
     The same text in the chat and in `pipedriven sync status` (which names each sync's user)."""
     counts = value.counts
     waiting = counts.get("pending", 0) + counts.get("processing", 0)
-    head = (f"Pipedrive sync: {waiting} waiting · {counts.get('done', 0)} done · {counts.get('failed', 0)} failed")
+    head = f"Pipedrive sync: {waiting} waiting · {counts.get('done', 0)} done · {counts.get('failed', 0)} failed"
     lines = [head]
     if not value.configured:
         lines.append(NOT_CONFIGURED)
@@ -630,9 +773,14 @@ def _sync_line(item: SyncItemView, tz: str, show_user: bool) -> str:
     owner = f" [{item.user_email}]" if show_user and item.user_email else ""
     head = f"#{item.id} {who} — {what}{owner}:"
     if item.status == "done":
-        ids = ", ".join(x for x in (f"person {item.pipedrive_person_id}" if item.pipedrive_person_id else "",
-                                    f"activity {item.pipedrive_activity_id}" if item.pipedrive_activity_id else "")
-                        if x)
+        ids = ", ".join(
+            x
+            for x in (
+                f"person {item.pipedrive_person_id}" if item.pipedrive_person_id else "",
+                f"activity {item.pipedrive_activity_id}" if item.pipedrive_activity_id else "",
+            )
+            if x
+        )
         return f"✓ {head} in Pipedrive" + (f" ({ids})" if ids else "")
     if item.status == "failed":
         return f"✗ {head} failed — {item.reason or 'no reason given'} Say `sync retry {item.id}`."

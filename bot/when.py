@@ -7,28 +7,54 @@ Day arithmetic is done on calendar dates and the wall-clock time is attached las
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from dateutil.relativedelta import relativedelta
 
 from core.echo import shorten
 from core.errors import InvalidInput
 
-WHEN_FORMS = ("today, tomorrow, 3d, in 2 weeks, 1m, monday, next fri, 2026-12-01 or 1 dec, "
-              "optionally followed by a time like 14:30, 9am or 14h")
+WHEN_FORMS = (
+    "today, tomorrow, 3d, in 2 weeks, 1m, monday, next fri, 2026-12-01 or 1 dec, "
+    "optionally followed by a time like 14:30, 9am or 14h"
+)
 PERIOD_FORMS = "this week, this month, last month, last 30d, since 2026-11-01 or all time"
 
-MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-          "november", "december")
+MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # Weekday words people type, to Python's weekday() (0 = Monday).
 WEEKDAYS = {key: n for n, name in enumerate(DAY_NAMES) for key in (name, name[:3])}
 WEEKDAYS.update(tues=1, weds=2, thur=3, thurs=3)
 
 _DAY_WORDS = {"today": 0, "tomorrow": 1, "yesterday": -1}
-_UNITS = {"d": "days", "day": "days", "days": "days",
-          "w": "weeks", "wk": "weeks", "wks": "weeks", "week": "weeks", "weeks": "weeks",
-          "m": "months", "mo": "months", "mos": "months", "month": "months", "months": "months"}
+_UNITS = {
+    "d": "days",
+    "day": "days",
+    "days": "days",
+    "w": "weeks",
+    "wk": "weeks",
+    "wks": "weeks",
+    "week": "weeks",
+    "weeks": "weeks",
+    "m": "months",
+    "mo": "months",
+    "mos": "months",
+    "month": "months",
+    "months": "months",
+}
 _UNIT = "|".join(sorted(_UNITS, key=len, reverse=True))
 # "in 3 days", "3d", "a week": the article needs its space, or "am" would read as "a m" (one month).
 _RELATIVE = re.compile(rf"(?:in )?(?:(\d{{1,3}}) ?|an? )({_UNIT})")
@@ -71,8 +97,9 @@ def parse_when(text: str, now: datetime, *, default_time: time = time(9, 0)) -> 
     return when
 
 
-def split_when(tokens: list[str], now: datetime, *, default_time: time = time(9, 0),
-               max_tokens: int = 4) -> tuple[datetime, int] | None:
+def split_when(
+    tokens: list[str], now: datetime, *, default_time: time = time(9, 0), max_tokens: int = 4
+) -> tuple[datetime, int] | None:
     """Read a WHEN at the start of `tokens`: the moment and how many tokens it took, or None.
 
     The longest reading wins, so `next monday 14:30 call` takes three tokens, not one.
@@ -108,6 +135,7 @@ def parse_period(text: str, now: datetime) -> tuple[datetime | None, datetime | 
 
 
 # --- reading ---------------------------------------------------------------------------------------------
+
 
 def _words(text: str) -> list[str]:
     # "9 am" is one time to a reader, so glue it before splitting into words.
@@ -208,6 +236,7 @@ def _month(word: str) -> int | None:
 
 # --- building --------------------------------------------------------------------------------------------
 
+
 def _calendar_period(which: str, unit: str, today: date, tz: tzinfo) -> tuple[datetime, datetime | None, str]:
     if unit == "week":
         start = today - timedelta(days=today.weekday())
@@ -249,7 +278,7 @@ def _local(day: date, at: time, tz: tzinfo) -> datetime | None:
     UTC turns it into the real time an hour later instead of keeping an impossible one.
     """
     try:
-        return datetime.combine(day, at, tzinfo=tz).astimezone(timezone.utc).astimezone(tz)
+        return datetime.combine(day, at, tzinfo=tz).astimezone(UTC).astimezone(tz)
     except (ValueError, OverflowError):  # year 1 or 9999 pushed out of range by the zone's offset
         return None
 

@@ -55,7 +55,7 @@ class ContactRef:
     text: str | None = None
 
     @classmethod
-    def of(cls, value: int | str) -> "ContactRef":
+    def of(cls, value: int | str) -> ContactRef:
         return cls(id=value) if isinstance(value, int) else cls(text=value.strip())
 
     def __str__(self) -> str:
@@ -68,5 +68,5 @@ class CampaignRef:
     name: str | None = None
 
     @classmethod
-    def of(cls, value: int | str) -> "CampaignRef":
+    def of(cls, value: int | str) -> CampaignRef:
         return cls(id=value) if isinstance(value, int) else cls(name=value.strip())

@@ -30,11 +30,21 @@ class Context:
 
 # --- views -------------------------------------------------------------------------------------------------
 
+
 def user_view(u: User) -> UserView:
-    return UserView(id=u.id, name=u.name, email=u.email, role=u.role, timezone=u.timezone,
-                    digest_time=u.digest_time, working_days=tuple(u.working_days), active=u.active,
-                    digest_paused_until=u.digest_paused_until, digest_platform=u.digest_platform,
-                    signature=u.signature)
+    return UserView(
+        id=u.id,
+        name=u.name,
+        email=u.email,
+        role=u.role,
+        timezone=u.timezone,
+        digest_time=u.digest_time,
+        working_days=tuple(u.working_days),
+        active=u.active,
+        digest_paused_until=u.digest_paused_until,
+        digest_platform=u.digest_platform,
+        signature=u.signature,
+    )
 
 
 def settings_view(ctx: Context, user: User, message: str = "") -> SettingsView:
@@ -51,9 +61,18 @@ def contact_view(k: Contact) -> ContactView:
 
 
 def campaign_view(camp: Campaign, contact_count: int = 0) -> CampaignView:
-    return CampaignView(id=camp.id, name=camp.name, status=camp.status, description=camp.description,
-                        sector=camp.sector, theme=camp.theme, geography=camp.geography,
-                        start_date=camp.start_date, end_date=camp.end_date, contact_count=contact_count)
+    return CampaignView(
+        id=camp.id,
+        name=camp.name,
+        status=camp.status,
+        description=camp.description,
+        sector=camp.sector,
+        theme=camp.theme,
+        geography=camp.geography,
+        start_date=camp.start_date,
+        end_date=camp.end_date,
+        contact_count=contact_count,
+    )
 
 
 def local_text(at: datetime, tz: str) -> str:
@@ -64,6 +83,7 @@ def local_text(at: datetime, tz: str) -> str:
 
 
 # --- loading with permission checks ------------------------------------------------------------------------
+
 
 async def load_user(ctx: Context, user_id: int) -> User:
     user = await ctx.session.get(User, user_id)
@@ -100,14 +120,24 @@ async def load_contact(ctx: Context, actor: Actor, ref: ContactRef, *, lock: boo
         matches = (await s.execute(own.where(func.lower(Contact.email) == text_ref.lower()))).scalars().all()
     else:
         exact = (await s.execute(own.where(func.lower(Contact.name) == text_ref.lower()))).scalars().all()
-        matches = exact or (await s.execute(
-            own.where(Contact.name.ilike(f"%{escape_like(text_ref)}%", escape="\\"))
-            .order_by(Contact.name).limit(6))).scalars().all()
+        matches = (
+            exact
+            or (
+                await s.execute(
+                    own.where(Contact.name.ilike(f"%{escape_like(text_ref)}%", escape="\\"))
+                    .order_by(Contact.name)
+                    .limit(6)
+                )
+            )
+            .scalars()
+            .all()
+        )
     if not matches:
         raise NotFound(f"No contact in your bank matches “{text_ref[:60]}”.")
     if len(matches) > 1:
-        raise AmbiguousContact(text_ref[:60], [Candidate(m.id, contact_view(m).label) for m in matches[:5]],
-                               more=len(matches) > 5)
+        raise AmbiguousContact(
+            text_ref[:60], [Candidate(m.id, contact_view(m).label) for m in matches[:5]], more=len(matches) > 5
+        )
     if lock:
         await s.refresh(matches[0], with_for_update=True)
     return matches[0]
@@ -119,11 +149,15 @@ def escape_like(value: str) -> str:
 
 async def remember_list(ctx: Context, actor: Actor, contact_ids: list[int]) -> None:
     """Keep the rows just shown so that `log 3 …` means the third of them."""
-    stmt = pg_insert(ChatContext).values(user_id=actor.user_id, platform=actor.platform,
-                                         last_contact_ids=contact_ids, updated_at=ctx.clock.now())
-    await ctx.session.execute(stmt.on_conflict_do_update(
-        index_elements=[ChatContext.user_id, ChatContext.platform],
-        set_={"last_contact_ids": stmt.excluded.last_contact_ids, "updated_at": stmt.excluded.updated_at}))
+    stmt = pg_insert(ChatContext).values(
+        user_id=actor.user_id, platform=actor.platform, last_contact_ids=contact_ids, updated_at=ctx.clock.now()
+    )
+    await ctx.session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[ChatContext.user_id, ChatContext.platform],
+            set_={"last_contact_ids": stmt.excluded.last_contact_ids, "updated_at": stmt.excluded.updated_at},
+        )
+    )
 
 
 async def find_campaign(ctx: Context, ref: CampaignRef) -> Campaign:
@@ -131,12 +165,22 @@ async def find_campaign(ctx: Context, ref: CampaignRef) -> Campaign:
         camp = await ctx.session.get(Campaign, ref.id)
     else:
         name = (ref.name or "").strip()
-        camp = (await ctx.session.execute(select(Campaign).where(func.lower(Campaign.name) == name.lower()))
-                ).scalar_one_or_none()
+        camp = (
+            await ctx.session.execute(select(Campaign).where(func.lower(Campaign.name) == name.lower()))
+        ).scalar_one_or_none()
         if camp is None and name:
-            found = (await ctx.session.execute(
-                select(Campaign).where(Campaign.name.ilike(f"%{escape_like(name)}%", escape="\\"))
-                .order_by(Campaign.name).limit(4))).scalars().all()
+            found = (
+                (
+                    await ctx.session.execute(
+                        select(Campaign)
+                        .where(Campaign.name.ilike(f"%{escape_like(name)}%", escape="\\"))
+                        .order_by(Campaign.name)
+                        .limit(4)
+                    )
+                )
+                .scalars()
+                .all()
+            )
             if len(found) > 1:
                 names = ", ".join(f"“{f.name}”" for f in found[:3]) + (" …" if len(found) > 3 else "")
                 raise InvalidInput(f"{quoted(name, 60)} matches several campaigns: {names}. Give more of the name.")

@@ -16,8 +16,9 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from core.errors import PipedrivenError
 from core.settings import Settings
 
-ROTATING_NEEDS_A_KEY = ("Set PIPEDRIVEN_SECRET_KEY to encrypt the stored secrets "
-                        "(`pipedriven secrets new-key` prints one).")
+ROTATING_NEEDS_A_KEY = (
+    "Set PIPEDRIVEN_SECRET_KEY to encrypt the stored secrets (`pipedriven secrets new-key` prints one)."
+)
 _FERNET_VERSION = 0x80
 _SHORTEST_FERNET_TOKEN = 73  # version, timestamp, IV, one cipher block and the HMAC, in bytes
 

@@ -123,11 +123,20 @@ class Contact(Base):
     __table_args__ = (
         CheckConstraint(f"warmness BETWEEN 0 AND {MAX_WARMNESS}", name="warmness"),
         CheckConstraint("past_business >= 0", name="past_business"),
-        Index("uq_contacts_owner_id_email", "owner_id", text("lower(email)"), unique=True,
-              postgresql_where=text("email IS NOT NULL")),
+        Index(
+            "uq_contacts_owner_id_email",
+            "owner_id",
+            text("lower(email)"),
+            unique=True,
+            postgresql_where=text("email IS NOT NULL"),
+        ),
         # Covers the ranking's scan of a bank (core.feed.ranking): read from the index alone.
-        Index("ix_contacts_owner_id_last_contacted_at", "owner_id", "last_contacted_at",
-              postgresql_include=["warmness", "past_business", "id"]),
+        Index(
+            "ix_contacts_owner_id_last_contacted_at",
+            "owner_id",
+            "last_contacted_at",
+            postgresql_include=["warmness", "past_business", "id"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -304,6 +313,7 @@ class ProcessedRequest(Base):
 
 # --- linking chat accounts by code, and questions asked in a chat (Telegram adapter) ---------------------
 
+
 class ChatLinkCode(Base):
     """A one-time code that links a chat account to a user (Telegram knows no email). Only its hash is kept."""
 
@@ -336,6 +346,7 @@ class ChatPrompt(Base):
 # Both tables are append-only: migration 0010 adds a trigger that refuses UPDATE, DELETE and TRUNCATE.
 # They hold ids only, never a note or a personal field, so an erasure has nothing to remove from them.
 # `user_id` / `erased_by` carry no foreign key: the trail must outlive (and never block) changes to users.
+
 
 class AuditEntry(Base):
     """One command that changed data (or disclosed it: an export): who, from where, what, on which ids."""
@@ -389,14 +400,30 @@ class Delivery(Base):
     __table_args__ = (
         CheckConstraint(_in("kind", DELIVERY_KINDS), name="kind"),
         CheckConstraint(_in("status", DELIVERY_STATUSES), name="status"),
-        CheckConstraint("(kind = 'digest' AND local_date IS NOT NULL) OR (kind = 'nudge' AND follow_up_id IS NOT "
-                        "NULL) OR (kind = 'step' AND plan_id IS NOT NULL)", name="key"),
-        Index("uq_deliveries_digest", "user_id", "platform", "local_date", unique=True,
-              postgresql_where=text("kind = 'digest'")),
-        Index("uq_deliveries_nudge", "follow_up_id", "due_at", "platform", unique=True,
-              postgresql_where=text("kind = 'nudge'")),
-        Index("uq_deliveries_step", "plan_id", "due_at", "platform", unique=True,
-              postgresql_where=text("kind = 'step'")),
+        CheckConstraint(
+            "(kind = 'digest' AND local_date IS NOT NULL) OR (kind = 'nudge' AND follow_up_id IS NOT "
+            "NULL) OR (kind = 'step' AND plan_id IS NOT NULL)",
+            name="key",
+        ),
+        Index(
+            "uq_deliveries_digest",
+            "user_id",
+            "platform",
+            "local_date",
+            unique=True,
+            postgresql_where=text("kind = 'digest'"),
+        ),
+        Index(
+            "uq_deliveries_nudge",
+            "follow_up_id",
+            "due_at",
+            "platform",
+            unique=True,
+            postgresql_where=text("kind = 'nudge'"),
+        ),
+        Index(
+            "uq_deliveries_step", "plan_id", "due_at", "platform", unique=True, postgresql_where=text("kind = 'step'")
+        ),
         Index("ix_deliveries_unfinished", "due_at", postgresql_where=text("status IN ('claimed', 'retry')")),
     )
 
@@ -420,6 +447,8 @@ class Delivery(Base):
     message_id: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = _now()
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 # --- cadences: contact strategies, their steps, and one plan per contact following a strategy ----------------
 
 PLAN_STATUSES = ("not_started", "in_progress", "paused", "completed", "aborted")
@@ -474,10 +503,18 @@ class ContactPlan(Base):
     __table_args__ = (
         CheckConstraint(_in("status", PLAN_STATUSES), name="status"),
         CheckConstraint(f"end_reason IS NULL OR {_in('end_reason', PLAN_END_REASONS)}", name="end_reason"),
-        Index("uq_contact_plans_contact_id_open", "contact_id", unique=True,
-              postgresql_where=text(_in("status", OPEN_PLAN_STATUSES))),
-        Index("ix_contact_plans_user_id_step_due_at", "user_id", "step_due_at",
-              postgresql_where=text(_in("status", ACTIVE_PLAN_STATUSES))),
+        Index(
+            "uq_contact_plans_contact_id_open",
+            "contact_id",
+            unique=True,
+            postgresql_where=text(_in("status", OPEN_PLAN_STATUSES)),
+        ),
+        Index(
+            "ix_contact_plans_user_id_step_due_at",
+            "user_id",
+            "step_due_at",
+            postgresql_where=text(_in("status", ACTIVE_PLAN_STATUSES)),
+        ),
         Index("ix_contact_plans_strategy_id", "strategy_id"),
     )
 

@@ -30,14 +30,24 @@ OUTBOX_CHANNEL = "pipedrive_outbox"  # NOTIFY channel: a new outbox row is picke
 async def queue_sync(ctx: Context, actor: Actor, contact: Contact, event: str, **payload) -> None:
     """Record the domain event and the Pipedrive outbox row, in the caller's transaction."""
     now = ctx.clock.now()
-    ctx.session.add(DomainEvent(name=event, contact_id=contact.id, user_id=actor.user_id, payload=payload,
-                                occurred_at=now))
-    ctx.session.add(OutboxMessage(topic=PIPEDRIVE_SYNC, contact_id=contact.id, user_id=actor.user_id,
-                                  payload={"event": event, **payload}, next_attempt_at=now, created_at=now,
-                                  updated_at=now))
+    ctx.session.add(
+        DomainEvent(name=event, contact_id=contact.id, user_id=actor.user_id, payload=payload, occurred_at=now)
+    )
+    ctx.session.add(
+        OutboxMessage(
+            topic=PIPEDRIVE_SYNC,
+            contact_id=contact.id,
+            user_id=actor.user_id,
+            payload={"event": event, **payload},
+            next_attempt_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+    )
     if "activity_id" in payload:
-        await ctx.session.execute(update(Activity).where(Activity.id == payload["activity_id"])
-                                  .values(sync_state="pending"))
+        await ctx.session.execute(
+            update(Activity).where(Activity.id == payload["activity_id"]).values(sync_state="pending")
+        )
     await notify_outbox(ctx.session)
 
 
@@ -51,9 +61,17 @@ async def syncs_to_pipedrive(ctx: Context, contact: Contact) -> bool:
     way (an unfinished sync would create it), every later activity is replicated."""
     if contact.pipedrive_person_id is not None:
         return True
-    return (await ctx.session.execute(select(OutboxMessage.id).where(
-        OutboxMessage.topic == PIPEDRIVE_SYNC, OutboxMessage.contact_id == contact.id,
-        OutboxMessage.status.in_(("pending", "processing"))).limit(1))).first() is not None
+    return (
+        await ctx.session.execute(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.topic == PIPEDRIVE_SYNC,
+                OutboxMessage.contact_id == contact.id,
+                OutboxMessage.status.in_(("pending", "processing")),
+            )
+            .limit(1)
+        )
+    ).first() is not None
 
 
 async def set_warmness(ctx: Context, actor: Actor, contact: Contact, warmness: int) -> bool:
@@ -109,8 +127,10 @@ class OutboxListener:
     async def wakes(self) -> AsyncIterator[None]:
         if self._conn is None:
             await self.connect()
+        conn = self._conn
+        assert conn is not None, "connect() either sets the connection or raises"
         try:
-            async for _ in self._conn.notifies():
+            async for _ in conn.notifies():
                 yield None
         except psycopg.Error as exc:
             await self.close()

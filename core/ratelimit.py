@@ -106,7 +106,7 @@ class Places:
 
     def forget_before(self, now: float) -> None:
         if self.back_at and self.back_at[0] <= now:
-            del self.back_at[:bisect.bisect_right(self.back_at, now)]
+            del self.back_at[: bisect.bisect_right(self.back_at, now)]
 
     def idle(self, now: float) -> bool:
         """As good as new: nothing taken, nothing held."""
@@ -162,9 +162,15 @@ class Limiter:
     `limits` may be changed in place, e.g. to adopt the limit a server reports: the places already taken stay.
     """
 
-    def __init__(self, limits: Mapping[str, Limit | None], *, name: str = "", store: Store | None = None,
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+    def __init__(
+        self,
+        limits: Mapping[str, Limit | None],
+        *,
+        name: str = "",
+        store: Store | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.limits = dict(limits)
         self.name = name  # sets this limiter's keys apart from others' in a shared store
         self.store: Store = store if store is not None else MemoryStore()
@@ -190,8 +196,7 @@ class Limiter:
         """The first moment from now at which a message under `wants` may go."""
         now = self.clock()
         limits, keys = self._limits(wants)
-        return await self.store.update([self._hold_key, *keys], now,
-                                       lambda states: self._free_at(limits, states, now))
+        return await self.store.update([self._hold_key, *keys], now, lambda states: self._free_at(limits, states, now))
 
     async def take(self, *wants: Want) -> Ticket | None:
         """Take the places of a message under `wants` now, if they are all free (else None)."""
@@ -215,7 +220,7 @@ class Limiter:
 
         def step(states: list[Places]) -> None:
             for key, state in zip(ticket.from_answer, states):
-                limit = self.limits.get(key[1])
+                limit = self.limits.get(str(key[1]))  # a state's key: (limiter, limit name, counted under)
                 if limit is not None:
                     limit.answered(state, now)
                 else:  # no longer limited
@@ -242,7 +247,8 @@ class Limiter:
 
     def _limits(self, wants: Sequence[Want]) -> tuple[list[Limit], list[StoreKey]]:
         """The limits `wants` come under (those not limited left out), and the keys of their state."""
-        limits, keys = [], []
+        limits: list[Limit] = []
+        keys: list[StoreKey] = []
         for want in wants:
             name, key = (want, None) if isinstance(want, str) else want
             if (limit := self.limits.get(name)) is not None:

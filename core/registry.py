@@ -25,8 +25,10 @@ def handles(handler: Handler) -> Handler:
     if isinstance(annotation, str):
         annotation = eval(annotation, handler.__globals__)  # noqa: S307 - the module's own annotation
     if not (isinstance(annotation, type) and issubclass(annotation, Command)):
-        raise TypeError(f"{handler.__module__}.{handler.__qualname__}: its first parameter must be annotated "
-                        "with the Command subclass it handles")
+        raise TypeError(
+            f"{handler.__module__}.{handler.__qualname__}: its first parameter must be annotated "
+            "with the Command subclass it handles"
+        )
     registered = HANDLERS.get(annotation)
     if registered is not None and _name(registered) != _name(handler):
         raise TypeError(f"{annotation.__name__} has two handlers: {_name(registered)} and {_name(handler)}")

@@ -35,8 +35,20 @@ log = logging.getLogger(__name__)
 BUSY_PAUSE_SECONDS = 0.2
 
 # The feature packages: importing each one's handlers registers them (core.registry).
-FEATURES = ("users", "contacts", "outreach", "campaigns", "importing", "cadences", "feed", "stats", "privacy", "sync",
-            "deliveries", "housekeeping")
+FEATURES = (
+    "users",
+    "contacts",
+    "outreach",
+    "campaigns",
+    "importing",
+    "cadences",
+    "feed",
+    "stats",
+    "privacy",
+    "sync",
+    "deliveries",
+    "housekeeping",
+)
 for _feature in FEATURES:
     importlib.import_module(f"core.{_feature}.handlers")
 
@@ -85,17 +97,28 @@ class Core:
             if exc.connection_invalidated:
                 raise DatabaseUnavailable() from exc
             # What the database refused is the input's fault (a NUL byte, say): one line, no traceback.
-            log.warning("the database refused %s: %s (SQLSTATE %s)", type(command).__name__,
-                        type(exc.orig).__name__, getattr(exc.orig, "sqlstate", None))
+            log.warning(
+                "the database refused %s: %s (SQLSTATE %s)",
+                type(command).__name__,
+                type(exc.orig).__name__,
+                getattr(exc.orig, "sqlstate", None),
+            )
             raise InvalidInput("That could not be saved. Please check what you typed.") from exc
 
     async def _claim(self, session, command: Any, key: str) -> bool:
         """Record the key in this transaction; a concurrent twin waits on it and then finds it taken."""
         actor = getattr(command, "actor", None)
-        stmt = (pg_insert(ProcessedRequest)
-                .values(key=key[:200], command=type(command).__name__,
-                        user_id=actor.user_id if actor else None, created_at=self.clock.now())
-                .on_conflict_do_nothing().returning(ProcessedRequest.key))
+        stmt = (
+            pg_insert(ProcessedRequest)
+            .values(
+                key=key[:200],
+                command=type(command).__name__,
+                user_id=actor.user_id if actor else None,
+                created_at=self.clock.now(),
+            )
+            .on_conflict_do_nothing()
+            .returning(ProcessedRequest.key)
+        )
         return (await session.execute(stmt)).first() is not None
 
     @asynccontextmanager
@@ -131,18 +154,26 @@ class Core:
     async def identify(self, platform: str, external_user_id: str) -> UserView:
         """The Pipedriven user behind a chat account, or UnknownUser."""
         async with self.reading() as session:
-            user = (await session.execute(
-                select(User).join(ChatIdentity, ChatIdentity.user_id == User.id)
-                .where(ChatIdentity.platform == platform, ChatIdentity.external_user_id == external_user_id,
-                       User.active))).scalar_one_or_none()
+            user = (
+                await session.execute(
+                    select(User)
+                    .join(ChatIdentity, ChatIdentity.user_id == User.id)
+                    .where(
+                        ChatIdentity.platform == platform,
+                        ChatIdentity.external_user_id == external_user_id,
+                        User.active,
+                    )
+                )
+            ).scalar_one_or_none()
         if user is None:
             raise UnknownUser()
         return user_view(user)
 
     async def user_by_email(self, email: str) -> UserView:
         async with self.reading() as session:
-            user = (await session.execute(select(User).where(func.lower(User.email) == email.strip().lower(),
-                                                             User.active))).scalar_one_or_none()
+            user = (
+                await session.execute(select(User).where(func.lower(User.email) == email.strip().lower(), User.active))
+            ).scalar_one_or_none()
         if user is None:
             raise UnknownUser(f"There is no Pipedriven user with the email {email.strip()[:80]}.")
         return user_view(user)

@@ -16,8 +16,14 @@ from core.models import MAX_WARMNESS, OUTCOMES, OUTREACH_METHODS, ROLES
 
 PLATFORM_NAMES = {"slack": "Slack", "telegram": "Telegram", "console": "the console"}
 METHOD_LABELS = {
-    "linkedin": "LinkedIn", "email": "Email", "call": "Call", "campaign_email": "Campaign email",
-    "referral": "Referral", "conference": "Conference", "meeting": "Meeting", "note": "Note",
+    "linkedin": "LinkedIn",
+    "email": "Email",
+    "call": "Call",
+    "campaign_email": "Campaign email",
+    "referral": "Referral",
+    "conference": "Conference",
+    "meeting": "Meeting",
+    "note": "Note",
 }
 
 

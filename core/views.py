@@ -45,13 +45,23 @@ class ContactView:
     pipedrive_person_id: int | None = None
 
     @classmethod
-    def of(cls, source) -> "ContactView":
+    def of(cls, source) -> ContactView:
         """The view of a contact row: an ORM `Contact`, or a SQL row carrying the contacts table's columns."""
-        return cls(id=source.id, owner_id=source.owner_id, name=source.name, email=source.email,
-                   phone=source.phone, organisation=source.organisation, title=source.title,
-                   linkedin_url=source.linkedin_url, warmness=source.warmness,
-                   last_contacted_at=source.last_contacted_at, past_business=source.past_business,
-                   notes=source.notes, pipedrive_person_id=source.pipedrive_person_id)
+        return cls(
+            id=source.id,
+            owner_id=source.owner_id,
+            name=source.name,
+            email=source.email,
+            phone=source.phone,
+            organisation=source.organisation,
+            title=source.title,
+            linkedin_url=source.linkedin_url,
+            warmness=source.warmness,
+            last_contacted_at=source.last_contacted_at,
+            past_business=source.past_business,
+            notes=source.notes,
+            pipedrive_person_id=source.pipedrive_person_id,
+        )
 
     @property
     def is_warm(self) -> bool:

@@ -103,7 +103,8 @@ class LimitedSlack(FakeSlack, Arrivals):
         Arrivals.__init__(self)
         self.workspace = SlidingWindow(SLACK_WORKSPACE_PER_MINUTE, 60.0)
         self.channels: dict[str, TokenBucket] = defaultdict(
-            lambda: TokenBucket(SLACK_PER_CHANNEL_RATE, SLACK_PER_CHANNEL_BURST))
+            lambda: TokenBucket(SLACK_PER_CHANNEL_RATE, SLACK_PER_CHANNEL_BURST)
+        )
         self.too_many_requests = 0
         self.posted_at: list[float] = []
         self._runner: web.AppRunner | None = None
@@ -135,8 +136,11 @@ class LimitedSlack(FakeSlack, Arrivals):
             wait = max(self.workspace.wait(now), self.channels[channel].wait(now))
             if wait > 0:
                 self.too_many_requests += 1
-                return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
-                                         headers={"Retry-After": str(max(1, math.ceil(wait)))})
+                return web.json_response(
+                    {"ok": False, "error": "ratelimited"},
+                    status=429,
+                    headers={"Retry-After": str(max(1, math.ceil(wait)))},
+                )
             self.workspace.add(now)
             self.channels[channel].add(now)
         response = await super()._api(request)
@@ -159,8 +163,11 @@ class LimitedTelegram(FakeTelegram, Arrivals):
         self.posted_at: list[float] = []
 
     def stats(self) -> dict:
-        return {"posted_at": self.posted_at, "too_many_requests": self.too_many_requests,
-                "chat_refusals": sum(1 for _, limit in self.refusals if limit == "chat")}
+        return {
+            "posted_at": self.posted_at,
+            "too_many_requests": self.too_many_requests,
+            "chat_refusals": sum(1 for _, limit in self.refusals if limit == "chat"),
+        }
 
     async def _handle(self, request: web.Request) -> web.Response:
         if request.path == "/bench/stats":
@@ -184,8 +191,9 @@ class LimitedTelegram(FakeTelegram, Arrivals):
 
     async def seed_message(self, chat_id: int, html: str, keyboard: dict) -> dict:
         """A message the bot sent earlier (for taps to land on), outside the rate limits."""
-        return await FakeTelegram._api_sendMessage(self, {"chat_id": chat_id, "text": html, "parse_mode": "HTML",
-                                                          "reply_markup": keyboard})
+        return await FakeTelegram._api_sendMessage(
+            self, {"chat_id": chat_id, "text": html, "parse_mode": "HTML", "reply_markup": keyboard}
+        )
 
     async def _api_editMessageText(self, params: dict) -> dict:
         message = await super()._api_editMessageText(params)
@@ -196,7 +204,6 @@ class LimitedTelegram(FakeTelegram, Arrivals):
         answered = await super()._api_answerCallbackQuery(params)
         self.arrived(("answer", str(params.get("callback_query_id"))))
         return answered
-
 
 
 async def serve(kind: str, chats: int, first_chat: int) -> None:

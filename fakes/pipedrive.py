@@ -20,20 +20,48 @@ import secrets
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from aiohttp import web
 
 WINDOW = 2.0
 DEFAULT_LABELS = ("Customer", "Hot lead", "Warm lead", "Cold lead")
 DEFAULT_ACTIVITY_TYPES = ("call", "meeting", "task", "deadline", "email", "lunch")
-V2_PERSON_KEYS = {"name", "owner_id", "org_id", "add_time", "update_time", "emails", "phones", "visible_to",
-                  "label_ids", "marketing_status", "custom_fields"}
-V2_ORG_KEYS = {"name", "owner_id", "add_time", "update_time", "visible_to", "label_ids", "address",
-               "custom_fields"}
-V2_ACTIVITY_KEYS = {"subject", "type", "owner_id", "deal_id", "lead_id", "person_id", "org_id", "project_id",
-                    "due_date", "due_time", "duration", "busy", "done", "location", "participants", "attendees",
-                    "public_description", "priority", "note"}
+V2_PERSON_KEYS = {
+    "name",
+    "owner_id",
+    "org_id",
+    "add_time",
+    "update_time",
+    "emails",
+    "phones",
+    "visible_to",
+    "label_ids",
+    "marketing_status",
+    "custom_fields",
+}
+V2_ORG_KEYS = {"name", "owner_id", "add_time", "update_time", "visible_to", "label_ids", "address", "custom_fields"}
+V2_ACTIVITY_KEYS = {
+    "subject",
+    "type",
+    "owner_id",
+    "deal_id",
+    "lead_id",
+    "person_id",
+    "org_id",
+    "project_id",
+    "due_date",
+    "due_time",
+    "duration",
+    "busy",
+    "done",
+    "location",
+    "participants",
+    "attendees",
+    "public_description",
+    "priority",
+    "note",
+}
 
 
 class Invalid(Exception):
@@ -90,27 +118,52 @@ class Window:
 
 
 class FakePipedrive:
-    def __init__(self, *, tokens: tuple[str, ...] = ("company-token",), burst_limit: int = 20,
-                 search_limit: int = 10, clock=time.monotonic,
-                 users: tuple[tuple[str, str], ...] = (("Ana Silva", "ana@example.com"),),
-                 labels: tuple[str, ...] = DEFAULT_LABELS, activity_types: tuple[str, ...] = DEFAULT_ACTIVITY_TYPES,
-                 custom_fields: tuple[tuple[str, str], ...] = (("Campaign source", "varchar"),),
-                 hang_seconds: float = 5.0) -> None:
+    def __init__(
+        self,
+        *,
+        tokens: tuple[str, ...] = ("company-token",),
+        burst_limit: int = 20,
+        search_limit: int = 10,
+        clock=time.monotonic,
+        users: tuple[tuple[str, str], ...] = (("Ana Silva", "ana@example.com"),),
+        labels: tuple[str, ...] = DEFAULT_LABELS,
+        activity_types: tuple[str, ...] = DEFAULT_ACTIVITY_TYPES,
+        custom_fields: tuple[tuple[str, str], ...] = (("Campaign source", "varchar"),),
+        hang_seconds: float = 5.0,
+    ) -> None:
         self.tokens = set(tokens)
         self.burst_limit, self.search_limit = burst_limit, search_limit
         self.clock = clock
         self.hang_seconds = hang_seconds
         self._ids = itertools.count(1001)
-        self.users = [{"id": 100 + n, "name": name, "email": email, "active_flag": True, "is_deleted": False}
-                      for n, (name, email) in enumerate(users, 1)]
+        self.users = [
+            {"id": 100 + n, "name": name, "email": email, "active_flag": True, "is_deleted": False}
+            for n, (name, email) in enumerate(users, 1)
+        ]
         self.activity_types = [
-            {"id": n, "order_nr": n, "name": key.title(), "key_string": key, "icon_key": key, "active_flag": True,
-             "color": None, "is_custom_flag": False, "add_time": "2024-01-01 00:00:00",
-             "update_time": "2024-01-01 00:00:00"} for n, key in enumerate(activity_types, 1)]
+            {
+                "id": n,
+                "order_nr": n,
+                "name": key.title(),
+                "key_string": key,
+                "icon_key": key,
+                "active_flag": True,
+                "color": None,
+                "is_custom_flag": False,
+                "add_time": "2024-01-01 00:00:00",
+                "update_time": "2024-01-01 00:00:00",
+            }
+            for n, key in enumerate(activity_types, 1)
+        ]
         self.person_fields = [
             self._field(1, "name", "Name", "varchar"),
-            self._field(2, "label", "Label", "enum",
-                        [{"id": n, "label": label, "color": "green"} for n, label in enumerate(labels, 1)]),
+            self._field(
+                2,
+                "label",
+                "Label",
+                "enum",
+                [{"id": n, "label": label, "color": "green"} for n, label in enumerate(labels, 1)],
+            ),
             self._field(3, "email", "Email", "varchar"),
             self._field(4, "phone", "Phone", "phone"),
             self._field(5, "org_id", "Organization", "org"),
@@ -160,8 +213,11 @@ class FakePipedrive:
         self.hooks.append((method, re.compile(path), hook))
 
     def calls(self, method: str | None = None, path: str | None = None) -> int:
-        return sum(1 for s in self.seen if (method is None or s.method == method)
-                   and (path is None or re.fullmatch(path, s.path)))
+        return sum(
+            1
+            for s in self.seen
+            if (method is None or s.method == method) and (path is None or re.fullmatch(path, s.path))
+        )
 
     def live_persons(self) -> list[dict]:
         return [p for p in self.persons.values() if not p["is_deleted"]]
@@ -175,12 +231,25 @@ class FakePipedrive:
     def field_key(self, name: str) -> str:
         return next(f["key"] for f in self.person_fields if f["name"] == name)
 
-    def add_person(self, name: str, *, email: str | None = None, org_id: int | None = None,
-                   owner_id: int | None = None, label_ids: tuple[int, ...] = ()) -> dict:
+    def add_person(
+        self,
+        name: str,
+        *,
+        email: str | None = None,
+        org_id: int | None = None,
+        owner_id: int | None = None,
+        label_ids: tuple[int, ...] = (),
+    ) -> dict:
         """A person that was already in Pipedrive."""
-        return self._store_person({"name": name, "org_id": org_id, "owner_id": owner_id,
-                                   "emails": [{"value": email, "primary": True, "label": "work"}] if email else [],
-                                   "label_ids": list(label_ids)})
+        return self._store_person(
+            {
+                "name": name,
+                "org_id": org_id,
+                "owner_id": owner_id,
+                "emails": [{"value": email, "primary": True, "label": "work"}] if email else [],
+                "label_ids": list(label_ids),
+            }
+        )
 
     def add_organization(self, name: str) -> dict:
         return self._store_org({"name": name})
@@ -264,14 +333,24 @@ class FakePipedrive:
             pass
 
     def _record(self, request, body, response: web.Response, search: bool) -> web.Response:
-        self.seen.append(Seen(request.method, request.path, dict(request.query), body, response.status, search,
-                              request.headers.get("x-api-token")))
+        self.seen.append(
+            Seen(
+                request.method,
+                request.path,
+                dict(request.query),
+                body,
+                response.status,
+                search,
+                request.headers.get("x-api-token"),
+            )
+        )
         return response
 
     @staticmethod
     def _limit_headers(response: web.Response, limit: int, remaining: int, reset: int) -> None:
-        response.headers.update({"x-ratelimit-limit": str(limit), "x-ratelimit-remaining": str(remaining),
-                                 "x-ratelimit-reset": str(reset)})
+        response.headers.update(
+            {"x-ratelimit-limit": str(limit), "x-ratelimit-remaining": str(remaining), "x-ratelimit-reset": str(reset)}
+        )
 
     @staticmethod
     def _ok(data, additional_data=None) -> web.Response:
@@ -282,8 +361,16 @@ class FakePipedrive:
 
     @staticmethod
     def _error(status: int, error: str) -> web.Response:
-        return web.json_response({"success": False, "error": error, "error_info": "Please check developers.pipedrive.com",
-                                  "data": None, "additional_data": None}, status=status)
+        return web.json_response(
+            {
+                "success": False,
+                "error": error,
+                "error_info": "Please check developers.pipedrive.com",
+                "data": None,
+                "additional_data": None,
+            },
+            status=status,
+        )
 
     def _route(self, method: str, path: str, query: dict, body) -> web.Response:
         routes = [
@@ -314,8 +401,7 @@ class FakePipedrive:
         if not term:
             raise Invalid("term is required")
         by_email = query.get("search_by_email") == "1"
-        found = [u for u in self.users
-                 if term.lower() in (u["email"] if by_email else u["name"]).lower()]
+        found = [u for u in self.users if term.lower() in (u["email"] if by_email else u["name"]).lower()]
         return self._ok(found or None)
 
     def _activity_types(self, query, body) -> web.Response:
@@ -323,18 +409,28 @@ class FakePipedrive:
 
     def _person_fields(self, query, body) -> web.Response:
         start, limit = int(query.get("start", 0)), min(int(query.get("limit", 100)), 500)
-        page = self.person_fields[start:start + limit]
+        page = self.person_fields[start : start + limit]
         more = start + limit < len(self.person_fields)
-        return self._ok(page, {"pagination": {"start": start, "limit": limit, "more_items_in_collection": more,
-                                              **({"next_start": start + limit} if more else {})}})
+        return self._ok(
+            page,
+            {
+                "pagination": {
+                    "start": start,
+                    "limit": limit,
+                    "more_items_in_collection": more,
+                    **({"next_start": start + limit} if more else {}),
+                }
+            },
+        )
 
     def _update_person_field(self, query, body, field_id) -> web.Response:
         field_ = next((f for f in self.person_fields if f["id"] == int(field_id)), None)
         if field_ is None:
             return self._error(404, "Field not found")
         options = _dict(body).get("options")
-        if not isinstance(options, list) or not all(isinstance(o, dict) and isinstance(o.get("label"), str)
-                                                    for o in options):
+        if not isinstance(options, list) or not all(
+            isinstance(o, dict) and isinstance(o.get("label"), str) for o in options
+        ):
             raise Invalid("options must be an array of objects with a label")
         existing = {o["id"]: o for o in field_["options"]}
         kept = []
@@ -344,8 +440,9 @@ class FakePipedrive:
                     raise Invalid(f"Option {option['id']} does not exist")
                 kept.append({**existing[option["id"]], "label": option["label"]})
             else:
-                kept.append({"id": max([0, *existing, *(o["id"] for o in kept)]) + 1, "label": option["label"],
-                             "color": "blue"})
+                kept.append(
+                    {"id": max([0, *existing, *(o["id"] for o in kept)]) + 1, "label": option["label"], "color": "blue"}
+                )
         field_["options"] = kept  # what was left out is deleted, as Pipedrive does
         return self._ok(field_)
 
@@ -353,8 +450,11 @@ class FakePipedrive:
 
     def _search_organizations(self, query, body) -> web.Response:
         term, exact, fields = _search_params(query, {"name", "address", "notes", "custom_fields"})
-        items = [self._org_item(o) for o in self.organizations.values()
-                 if "name" in fields and _matches(o["name"], term, exact)]
+        items = [
+            self._org_item(o)
+            for o in self.organizations.values()
+            if "name" in fields and _matches(o["name"], term, exact)
+        ]
         return self._ok({"items": items}, {"next_cursor": None})
 
     def _create_organization(self, query, body) -> web.Response:
@@ -374,9 +474,11 @@ class FakePipedrive:
         for person in self.live_persons():
             if org_filter is not None and person["org_id"] != int(org_filter):
                 continue
-            values = ([person["name"]] if "name" in fields else []) \
-                + ([e["value"] for e in person["emails"]] if "email" in fields else []) \
+            values = (
+                ([person["name"]] if "name" in fields else [])
+                + ([e["value"] for e in person["emails"]] if "email" in fields else [])
                 + ([p["value"] for p in person["phones"]] if "phone" in fields else [])
+            )
             if any(_matches(v, term, exact) for v in values):
                 items.append(self._person_item(person))
         return self._ok({"items": items}, {"next_cursor": None})
@@ -417,13 +519,18 @@ class FakePipedrive:
         for kind in ("emails", "phones"):
             items = data.get(kind, [])
             if not isinstance(items, list) or not all(
-                    isinstance(i, dict) and set(i) <= {"value", "primary", "label"} and isinstance(i.get("value"), str)
-                    and isinstance(i.get("primary", False), bool) and isinstance(i.get("label", ""), str)
-                    for i in items):
+                isinstance(i, dict)
+                and set(i) <= {"value", "primary", "label"}
+                and isinstance(i.get("value"), str)
+                and isinstance(i.get("primary", False), bool)
+                and isinstance(i.get("label", ""), str)
+                for i in items
+            ):
                 raise Invalid(f"{kind} must be an array of {{value, primary, label}}")
         labels = {o["id"] for o in self.label_options()}
-        if "label_ids" in data and (not isinstance(data["label_ids"], list)
-                                    or not all(_is_int(i) and i in labels for i in data["label_ids"])):
+        if "label_ids" in data and (
+            not isinstance(data["label_ids"], list) or not all(_is_int(i) and i in labels for i in data["label_ids"])
+        ):
             raise Invalid("label_ids must be ids of person label options")
         custom = {f["key"]: f for f in self.person_fields if len(f["key"]) == 40}
         fields = data.get("custom_fields", {})
@@ -432,18 +539,23 @@ class FakePipedrive:
         return data
 
     def _check_owner(self, data: dict) -> None:
-        if "owner_id" in data and (not _is_int(data["owner_id"])
-                                   or data["owner_id"] not in {u["id"] for u in self.users}):
+        if "owner_id" in data and (
+            not _is_int(data["owner_id"]) or data["owner_id"] not in {u["id"] for u in self.users}
+        ):
             raise Invalid("owner_id must be the id of a user")
 
     # --- v2 activities -----------------------------------------------------------------------------------
 
     def _list_activities(self, query, body) -> web.Response:
         person = query.get("person_id")
-        items = [a for a in self.activities.values() if not a["is_deleted"] and (person is None or any(
-                     p["person_id"] == int(person) and p["primary"] for p in a["participants"]))]
+        items = [
+            a
+            for a in self.activities.values()
+            if not a["is_deleted"]
+            and (person is None or any(p["person_id"] == int(person) and p["primary"] for p in a["participants"]))
+        ]
         items.sort(key=lambda a: a["id"], reverse=query.get("sort_direction") == "desc")
-        return self._ok(items[:min(int(query.get("limit", 100)), 500)], {"next_cursor": None})
+        return self._ok(items[: min(int(query.get("limit", 100)), 500)], {"next_cursor": None})
 
     def _create_activity(self, query, body) -> web.Response:
         data = _dict(body)
@@ -466,15 +578,29 @@ class FakePipedrive:
             raise Invalid("due_time must be HH:MM")
         participants = data.get("participants", [])
         if not isinstance(participants, list) or not all(
-                isinstance(p, dict) and _is_int(p.get("person_id")) and p["person_id"] in self.persons
-                and isinstance(p.get("primary"), bool) for p in participants):
+            isinstance(p, dict)
+            and _is_int(p.get("person_id"))
+            and p["person_id"] in self.persons
+            and isinstance(p.get("primary"), bool)
+            for p in participants
+        ):
             raise Invalid("participants must be [{person_id, primary}] of existing persons")
-        activity = {"id": next(self._ids), "subject": data.get("subject") or data["type"].title(),
-                    "type": data["type"], "owner_id": data.get("owner_id"), "person_id": next(
-                        (p["person_id"] for p in participants if p["primary"]), None),
-                    "org_id": data.get("org_id"), "due_date": data.get("due_date"),
-                    "due_time": data.get("due_time"), "done": data.get("done", False), "note": data.get("note"),
-                    "participants": participants, "is_deleted": False, "add_time": _now(), "update_time": _now()}
+        activity = {
+            "id": next(self._ids),
+            "subject": data.get("subject") or data["type"].title(),
+            "type": data["type"],
+            "owner_id": data.get("owner_id"),
+            "person_id": next((p["person_id"] for p in participants if p["primary"]), None),
+            "org_id": data.get("org_id"),
+            "due_date": data.get("due_date"),
+            "due_time": data.get("due_time"),
+            "done": data.get("done", False),
+            "note": data.get("note"),
+            "participants": participants,
+            "is_deleted": False,
+            "add_time": _now(),
+            "update_time": _now(),
+        }
         self.activities[activity["id"]] = activity
         return self._ok(activity)
 
@@ -490,39 +616,85 @@ class FakePipedrive:
 
     @staticmethod
     def _field(field_id: int, key: str, name: str, kind: str, options: list | None = None) -> dict:
-        return {"id": field_id, "key": key, "name": name, "field_type": kind, "active_flag": True,
-                "edit_flag": len(key) == 40, "mandatory_flag": False, "options": options}
+        return {
+            "id": field_id,
+            "key": key,
+            "name": name,
+            "field_type": kind,
+            "active_flag": True,
+            "edit_flag": len(key) == 40,
+            "mandatory_flag": False,
+            "options": options,
+        }
 
     def _store_org(self, data: dict) -> dict:
-        org = {"id": next(self._ids), "name": data["name"], "owner_id": data.get("owner_id"),
-               "label_ids": data.get("label_ids", []), "is_deleted": False, "add_time": _now(),
-               "update_time": _now(), "visible_to": 3, "custom_fields": {}}
+        org = {
+            "id": next(self._ids),
+            "name": data["name"],
+            "owner_id": data.get("owner_id"),
+            "label_ids": data.get("label_ids", []),
+            "is_deleted": False,
+            "add_time": _now(),
+            "update_time": _now(),
+            "visible_to": 3,
+            "custom_fields": {},
+        }
         self.organizations[org["id"]] = org
         return org
 
     def _store_person(self, data: dict) -> dict:
         first, _, last = data["name"].partition(" ")
-        person = {"id": next(self._ids), "name": data["name"], "first_name": first, "last_name": last,
-                  "owner_id": data.get("owner_id"), "org_id": data.get("org_id"),
-                  "emails": data.get("emails", []), "phones": data.get("phones", []),
-                  "label_ids": data.get("label_ids", []), "custom_fields": dict(data.get("custom_fields", {})),
-                  "is_deleted": False, "visible_to": 3, "add_time": _now(), "update_time": _now()}
+        person = {
+            "id": next(self._ids),
+            "name": data["name"],
+            "first_name": first,
+            "last_name": last,
+            "owner_id": data.get("owner_id"),
+            "org_id": data.get("org_id"),
+            "emails": data.get("emails", []),
+            "phones": data.get("phones", []),
+            "label_ids": data.get("label_ids", []),
+            "custom_fields": dict(data.get("custom_fields", {})),
+            "is_deleted": False,
+            "visible_to": 3,
+            "add_time": _now(),
+            "update_time": _now(),
+        }
         self.persons[person["id"]] = person
         return person
 
     def _org_item(self, org: dict) -> dict:
-        return {"result_score": 1.0, "item": {"id": org["id"], "type": "organization", "name": org["name"],
-                                              "address": None, "visible_to": 3, "owner": {"id": org["owner_id"]},
-                                              "custom_fields": [], "notes": []}}
+        return {
+            "result_score": 1.0,
+            "item": {
+                "id": org["id"],
+                "type": "organization",
+                "name": org["name"],
+                "address": None,
+                "visible_to": 3,
+                "owner": {"id": org["owner_id"]},
+                "custom_fields": [],
+                "notes": [],
+            },
+        }
 
     def _person_item(self, person: dict) -> dict:
         org = self.organizations.get(person["org_id"]) if person["org_id"] else None
-        return {"result_score": 1.0, "item": {
-            "id": person["id"], "type": "person", "name": person["name"],
-            "phones": [p["value"] for p in person["phones"]], "emails": [e["value"] for e in person["emails"]],
-            "visible_to": 3, "owner": {"id": person["owner_id"]},
-            "organization": {"id": org["id"], "name": org["name"], "address": None} if org else None,
-            "custom_fields": [], "notes": []}}
+        return {
+            "result_score": 1.0,
+            "item": {
+                "id": person["id"],
+                "type": "person",
+                "name": person["name"],
+                "phones": [p["value"] for p in person["phones"]],
+                "emails": [e["value"] for e in person["emails"]],
+                "visible_to": 3,
+                "owner": {"id": person["owner_id"]},
+                "organization": {"id": org["id"], "name": org["name"], "address": None} if org else None,
+                "custom_fields": [],
+                "notes": [],
+            },
+        }
 
 
 def _search_params(query: dict, allowed: set[str]) -> tuple[str, bool, set[str]]:
@@ -570,4 +742,4 @@ def _is_date(value) -> bool:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -17,7 +17,7 @@ import signal
 import socket
 import sys
 import tempfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -46,11 +46,20 @@ class BotProcess:
     def __init__(self, url: str, settings: dict[str, str], module: str = "bot.cli", *args: str) -> None:
         self.command = [sys.executable, "-m", module, *(args or (("run",) if module == "bot.cli" else ()))]
         self.folder = tempfile.mkdtemp(prefix="pipedriven-run-")
-        inherited = {k: v for k, v in os.environ.items()
-                     if not k.startswith(("SLACK_", "TELEGRAM_", "PIPEDRIVE_")) and k not in
-                     ("DATABASE_URL", "TEST_DATABASE_URL", "PORT")}
-        self.env = {**inherited, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-                    "DATABASE_URL": url, "PIPEDRIVEN_DATA_DIR": self.folder, "LOG_LEVEL": "INFO", **settings}
+        inherited = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("SLACK_", "TELEGRAM_", "PIPEDRIVE_"))
+            and k not in ("DATABASE_URL", "TEST_DATABASE_URL", "PORT")
+        }
+        self.env = {
+            **inherited,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+            "DATABASE_URL": url,
+            "PIPEDRIVEN_DATA_DIR": self.folder,
+            "LOG_LEVEL": "INFO",
+            **settings,
+        }
         self.process: asyncio.subprocess.Process | None = None
         self.lines: list[str] = []
         self._ready = asyncio.Event()
@@ -58,17 +67,34 @@ class BotProcess:
         self.slack_port = self.telegram_port = 0
 
     @classmethod
-    def against(cls, url: str, slack: LimitedSlack | FakeProcess, telegram: LimitedTelegram | FakeProcess,
-                module: str = "bot.cli", *args: str) -> "BotProcess":
+    def against(
+        cls,
+        url: str,
+        slack: LimitedSlack | FakeProcess,
+        telegram: LimitedTelegram | FakeProcess,
+        module: str = "bot.cli",
+        *args: str,
+    ) -> BotProcess:
         """Slack in HTTP mode and Telegram by webhook, on free local ports, against the fakes (served here or in
         a process of their own)."""
         slack_port, telegram_port = free_port(), free_port()
-        bot = cls(url, {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-                        "SLACK_API_URL": f"{slack.url}/api/", "PORT": str(slack_port),
-                        "TELEGRAM_BOT_TOKEN": telegram.token, "TELEGRAM_API_URL": telegram.api_url,
-                        "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{telegram_port}/telegram/hook",
-                        "TELEGRAM_WEBHOOK_LISTEN": "127.0.0.1", "TELEGRAM_WEBHOOK_PORT": str(telegram_port),
-                        "SCHEDULER_TICK_SECONDS": "1"}, module, *args)
+        bot = cls(
+            url,
+            {
+                "SLACK_BOT_TOKEN": BOT_TOKEN,
+                "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+                "SLACK_API_URL": f"{slack.url}/api/",
+                "PORT": str(slack_port),
+                "TELEGRAM_BOT_TOKEN": telegram.token,
+                "TELEGRAM_API_URL": telegram.api_url,
+                "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{telegram_port}/telegram/hook",
+                "TELEGRAM_WEBHOOK_LISTEN": "127.0.0.1",
+                "TELEGRAM_WEBHOOK_PORT": str(telegram_port),
+                "SCHEDULER_TICK_SECONDS": "1",
+            },
+            module,
+            *args,
+        )
         bot.slack_port, bot.telegram_port = slack_port, telegram_port
         return bot
 
@@ -81,8 +107,9 @@ class BotProcess:
         return f"http://127.0.0.1:{self.slack_port}/slack/events"
 
     async def start(self, timeout: float = 120) -> None:
-        self.process = await asyncio.create_subprocess_exec(*self.command, env=self.env, cwd=self.folder,
-                                                            stderr=asyncio.subprocess.PIPE)
+        self.process = await asyncio.create_subprocess_exec(
+            *self.command, env=self.env, cwd=self.folder, stderr=asyncio.subprocess.PIPE
+        )
         self._reader = asyncio.create_task(self._read())
         waiting = asyncio.create_task(self._ready.wait())
         exited = asyncio.create_task(self.process.wait())
@@ -108,7 +135,7 @@ class BotProcess:
             for line in status.read_text().splitlines():
                 if line.startswith("VmHWM:"):
                     peak = int(line.split()[1]) * 1024
-        return rss / 2 ** 20, peak / 2 ** 20
+        return rss / 2**20, peak / 2**20
 
     async def kill(self) -> None:
         """SIGKILL: the process dies where it stands, as in a crash or an OOM kill."""
@@ -138,23 +165,34 @@ def sql(url: str, statement: str, params: tuple = ()) -> list:
 
 def populate_digest_users(url: str, users: int, contacts: int) -> None:
     """Users whose digest time (UTC, every day) passed two minutes ago; no chat account linked yet."""
-    digest_time = (datetime.now(timezone.utc) - timedelta(minutes=2)).strftime("%H:%M")
-    sql(url, """INSERT INTO users (name, email, timezone, digest_time, working_days)
+    digest_time = (datetime.now(UTC) - timedelta(minutes=2)).strftime("%H:%M")
+    sql(
+        url,
+        """INSERT INTO users (name, email, timezone, digest_time, working_days)
                 SELECT 'Digest User ' || g, 'digest' || g || '@example.com', 'UTC', %s, '{1,2,3,4,5,6,7}'
-                  FROM generate_series(1, %s) g""", (digest_time, users))
-    sql(url, """INSERT INTO contacts (owner_id, name, email, organisation, warmness, last_contacted_at)
+                  FROM generate_series(1, %s) g""",
+        (digest_time, users),
+    )
+    sql(
+        url,
+        """INSERT INTO contacts (owner_id, name, email, organisation, warmness, last_contacted_at)
                 SELECT u.id, 'Contact ' || u.id || '-' || g, 'c' || u.id || '-' || g || '@example.com',
                        'Org ' || (g %% 11), (random() * 5)::int, now() - (random() * 200) * interval '1 day'
-                  FROM users u, generate_series(1, %s) g""", (contacts,))
+                  FROM users u, generate_series(1, %s) g""",
+        (contacts,),
+    )
     sql(url, "VACUUM ANALYZE")
 
 
 def link_everyone(url: str) -> None:
-    sql(url, """INSERT INTO chat_identities (user_id, platform, external_user_id, dm_channel)
+    sql(
+        url,
+        """INSERT INTO chat_identities (user_id, platform, external_user_id, dm_channel)
                 SELECT id, 'slack', 'U' || (%s + id), 'DU' || (%s + id) FROM users
                 UNION ALL
                 SELECT id, 'telegram', (%s + id)::text, (%s + id)::text FROM users""",
-        (SLACK_BASE, SLACK_BASE, TELEGRAM_BASE, TELEGRAM_BASE))
+        (SLACK_BASE, SLACK_BASE, TELEGRAM_BASE, TELEGRAM_BASE),
+    )
 
 
 class FakeProcess:
@@ -164,10 +202,11 @@ class FakeProcess:
         self.command = [sys.executable, "-m", "fakes.limited", kind, *args]
         self.url = self.api_url = self.token = ""
 
-    async def __aenter__(self) -> "FakeProcess":
+    async def __aenter__(self) -> FakeProcess:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
-        self.process = await asyncio.create_subprocess_exec(*self.command, env=env, stdin=asyncio.subprocess.PIPE,
-                                                            stdout=asyncio.subprocess.PIPE)
+        self.process = await asyncio.create_subprocess_exec(
+            *self.command, env=env, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
+        )
         address = json.loads(await asyncio.wait_for(self.process.stdout.readline(), 60))
         self.url, self.api_url, self.token = address["url"], address.get("api_url", ""), address.get("token", "")
         self.session = aiohttp.ClientSession()

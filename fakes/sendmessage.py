@@ -57,18 +57,32 @@ class FakeTelegram:
         if wait > 0:
             self.too_many_requests += 1
             retry_after = max(1, math.ceil(wait))
-            return web.json_response({"ok": False, "error_code": 429,
-                                      "description": f"Too Many Requests: retry after {retry_after}",
-                                      "parameters": {"retry_after": retry_after}}, status=429)
+            return web.json_response(
+                {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": f"Too Many Requests: retry after {retry_after}",
+                    "parameters": {"retry_after": retry_after},
+                },
+                status=429,
+            )
         if chat in self.blocked:
-            return web.json_response({"ok": False, "error_code": 403,
-                                      "description": "Forbidden: bot was blocked by the user"}, status=403)
+            return web.json_response(
+                {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}, status=403
+            )
         self._overall.add(now)
         self._by_chat[chat].add(now)
         self.delivered.append(body)
-        return web.json_response({"ok": True, "result": {"message_id": len(self.delivered),
-                                                         "chat": {"id": body.get("chat_id")},
-                                                         "text": body.get("text")}})
+        return web.json_response(
+            {
+                "ok": True,
+                "result": {
+                    "message_id": len(self.delivered),
+                    "chat": {"id": body.get("chat_id")},
+                    "text": body.get("text"),
+                },
+            }
+        )
 
 
 class HttpTelegramNotifier:
@@ -84,10 +98,16 @@ class HttpTelegramNotifier:
         if self._session is None:
             self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64))
         text = "\n\n".join([reply.text, *(section.text for section in reply.sections if section.text)])
-        keyboard = [[{"text": b.label, "callback_data": b.data} for b in section.buttons]
-                    for section in reply.sections if section.buttons]
-        payload = {"chat_id": target.dm_channel or target.external_user_id, "text": text[:4096],
-                   "reply_markup": {"inline_keyboard": keyboard}}
+        keyboard = [
+            [{"text": b.label, "callback_data": b.data} for b in section.buttons]
+            for section in reply.sections
+            if section.buttons
+        ]
+        payload = {
+            "chat_id": target.dm_channel or target.external_user_id,
+            "text": text[:4096],
+            "reply_markup": {"inline_keyboard": keyboard},
+        }
         try:
             async with self._session.post(self.url, json=payload) as response:
                 answer = await response.json()

@@ -70,8 +70,11 @@ def block_problems(blocks, *, max_blocks: int) -> list[str]:
             elements = raw.get("elements", [])
             if len(elements) > CONTEXT_ELEMENTS:
                 problems.append(f"{len(elements)} context elements (at most {CONTEXT_ELEMENTS})")
-            problems += [f"context text of {len(e['text'])} characters (at most {TEXT_OBJECT_LIMIT})"
-                         for e in elements if len(e.get("text", "")) > TEXT_OBJECT_LIMIT]
+            problems += [
+                f"context text of {len(e['text'])} characters (at most {TEXT_OBJECT_LIMIT})"
+                for e in elements
+                if len(e.get("text", "")) > TEXT_OBJECT_LIMIT
+            ]
         if raw.get("block_id"):
             block_ids.append(raw["block_id"])
         for element in raw.get("elements", []) if raw.get("type") == "actions" else []:
@@ -123,8 +126,16 @@ class FakeSlack:
 
     def add_user(self, slack_id: str, email: str | None, tz: str = "Europe/London", **extra) -> None:
         profile = {"email": email} if email else {}
-        self.users[slack_id] = {"id": slack_id, "team_id": TEAM, "name": slack_id.lower(), "deleted": False,
-                                "tz": tz, "is_bot": False, "profile": profile, **extra}
+        self.users[slack_id] = {
+            "id": slack_id,
+            "team_id": TEAM,
+            "name": slack_id.lower(),
+            "deleted": False,
+            "tz": tz,
+            "is_bot": False,
+            "profile": profile,
+            **extra,
+        }
 
     def fail(self, method: str, status: int = 200, error: str = "ratelimited", headers: dict | None = None) -> None:
         """The next call of `method` fails so."""
@@ -133,31 +144,68 @@ class FakeSlack:
     def response_url(self) -> str:
         return f"{self.url}/respond/{next(self._ids)}"
 
-    def add_file(self, user: str, name: str, data: bytes, mimetype: str = "text/csv", filetype: str = "csv",
-                 size: int | None = None, external_url: str | None = None) -> str:
+    def add_file(
+        self,
+        user: str,
+        name: str,
+        data: bytes,
+        mimetype: str = "text/csv",
+        filetype: str = "csv",
+        size: int | None = None,
+        external_url: str | None = None,
+    ) -> str:
         """A file `user` uploads to Slack; returns its id. `size` is what Slack announces (the bytes' by default).
         With `external_url` it is a remote file (files.remote.add): Slack holds a link, its url_private is that."""
         file_id = f"F{next(self._ids):08d}"
         url = f"{self.url}/files-pri/{TEAM}-{file_id}/{name}"
-        self.files[file_id] = {"id": file_id, "created": 1700000000, "timestamp": 1700000000, "name": name,
-                               "title": name, "mimetype": mimetype, "filetype": filetype,
-                               "pretty_type": filetype.upper(),
-                               "user": user, "user_team": TEAM, "mode": "hosted", "editable": False,
-                               "is_external": False, "is_public": False, "size": len(data) if size is None else size,
-                               "url_private": url, "url_private_download": f"{url}?download=1", "data": data}
+        self.files[file_id] = {
+            "id": file_id,
+            "created": 1700000000,
+            "timestamp": 1700000000,
+            "name": name,
+            "title": name,
+            "mimetype": mimetype,
+            "filetype": filetype,
+            "pretty_type": filetype.upper(),
+            "user": user,
+            "user_team": TEAM,
+            "mode": "hosted",
+            "editable": False,
+            "is_external": False,
+            "is_public": False,
+            "size": len(data) if size is None else size,
+            "url_private": url,
+            "url_private_download": f"{url}?download=1",
+            "data": data,
+        }
         if external_url is not None:
-            self.files[file_id].update(mode="external", is_external=True, external_type="app",
-                                       external_id=f"ext-{file_id}", external_url=external_url,
-                                       url_private=external_url)
+            self.files[file_id].update(
+                mode="external",
+                is_external=True,
+                external_type="app",
+                external_id=f"ext-{file_id}",
+                external_url=external_url,
+                url_private=external_url,
+            )
             del self.files[file_id]["url_private_download"]
         return file_id
 
     def file_share_event(self, user: str, *file_ids: str, text: str = "") -> dict:
         """The message event Slack sends when `user` shares these files in their DM with the bot."""
         files = [{k: v for k, v in self.files[f].items() if k != "data"} for f in file_ids]
-        return {"type": "message", "subtype": "file_share", "text": text, "files": files, "upload": False,
-                "user": user, "display_as_bot": False, "ts": f"{1700000000 + next(self._ts)}.000300",
-                "channel": "D" + user, "channel_type": "im", "event_ts": "1700000000.000300"}
+        return {
+            "type": "message",
+            "subtype": "file_share",
+            "text": text,
+            "files": files,
+            "upload": False,
+            "user": user,
+            "display_as_bot": False,
+            "ts": f"{1700000000 + next(self._ts)}.000300",
+            "channel": "D" + user,
+            "channel_type": "im",
+            "event_ts": "1700000000.000300",
+        }
 
     # --- reading what happened -----------------------------------------------------------------------------
 
@@ -247,8 +295,16 @@ class FakeSlack:
         return {"ok": True, "url": self.url.replace("http://", "ws://") + "/link"}
 
     def _auth_test(self, args):
-        return {"ok": True, "url": "https://example.slack.com/", "team": "Example", "user": "pipedriven",
-                "team_id": TEAM, "user_id": "UBOT", "bot_id": "BBOT", "is_enterprise_install": False}
+        return {
+            "ok": True,
+            "url": "https://example.slack.com/",
+            "team": "Example",
+            "user": "pipedriven",
+            "team_id": TEAM,
+            "user_id": "UBOT",
+            "bot_id": "BBOT",
+            "is_enterprise_install": False,
+        }
 
     def _users_info(self, args):
         user = self.users.get(args.get("user"))
@@ -263,8 +319,14 @@ class FakeSlack:
         if problems := block_problems(args.get("blocks", []), max_blocks=50):
             return self._refuse("chat.postMessage", problems)
         ts = f"{1700000000 + next(self._ts)}.000100"
-        message = {"type": "message", "user": "UBOT", "bot_id": "BBOT", "ts": ts, "text": args.get("text", ""),
-                   "blocks": args.get("blocks", [])}
+        message = {
+            "type": "message",
+            "user": "UBOT",
+            "bot_id": "BBOT",
+            "ts": ts,
+            "text": args.get("text", ""),
+            "blocks": args.get("blocks", []),
+        }
         self.messages[(args["channel"], ts)] = message
         return {"ok": True, "channel": args["channel"], "ts": ts, "message": message}
 
@@ -290,15 +352,22 @@ class FakeSlack:
         file = self.files.get(args.get("file"))
         if file is None:
             return {"ok": False, "error": "file_not_found"}
-        return {"ok": True, "file": {k: v for k, v in file.items() if k != "data"}, "comments": [],
-                "response_metadata": {"next_cursor": ""}}
+        return {
+            "ok": True,
+            "file": {k: v for k, v in file.items() if k != "data"},
+            "comments": [],
+            "response_metadata": {"next_cursor": ""},
+        }
 
     def _files_getUploadURLExternal(self, args):
         if not args.get("filename") or not str(args.get("length", "")).isdigit():
             return {"ok": False, "error": "invalid_arguments"}
         file_id = f"F{next(self._ids):08d}"
-        self.uploads[file_id] = {"filename": args["filename"], "length": int(args["length"]),
-                                 "alt_txt": args.get("alt_txt")}
+        self.uploads[file_id] = {
+            "filename": args["filename"],
+            "length": int(args["length"]),
+            "alt_txt": args.get("alt_txt"),
+        }
         return {"ok": True, "upload_url": f"{self.url}/upload/v1/{file_id}", "file_id": file_id}
 
     def _files_completeUploadExternal(self, args):
@@ -330,8 +399,11 @@ class FakeSlack:
         current = self.homes.get(args["user_id"])
         if args.get("hash") and current and args["hash"] != current["hash"]:
             return {"ok": False, "error": "hash_conflict"}
-        view = {**args["view"], "id": current["id"] if current else f"VH{args['user_id']}",
-                "hash": f"{next(self._ids)}.home"}
+        view = {
+            **args["view"],
+            "id": current["id"] if current else f"VH{args['user_id']}",
+            "hash": f"{next(self._ids)}.home",
+        }
         self.homes[args["user_id"]] = view
         return {"ok": True, "view": view}
 
@@ -357,28 +429,46 @@ class SignedClient:
         base = f"v0:{timestamp}:{body}".encode()
         return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
-    async def send(self, body: str, content_type: str, *, timestamp: int | None = None, secret: str | None = None,
-                   headers: dict | None = None) -> Sent:
+    async def send(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        secret: str | None = None,
+        headers: dict | None = None,
+    ) -> Sent:
         stamp = str(int(time.time()) if timestamp is None else timestamp)
-        signed = {"Content-Type": content_type, "X-Slack-Request-Timestamp": stamp,
-                  "X-Slack-Signature": self.signature(secret or self.secret, stamp, body), **(headers or {})}
+        signed = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": self.signature(secret or self.secret, stamp, body),
+            **(headers or {}),
+        }
         response = await self.http.post("/slack/events", data=body.encode(), headers=signed)
         sent = Sent(response.status, await response.text())
         await self.in_flight.wait_idle(10)  # the work Bolt runs after the ack
         return sent
 
-    async def command(self, user: str, text: str, *, channel: str = "C2147483705", trigger_id: str | None = None,
-                      **kwargs) -> Sent:
-        form = {**fixture("slash_command.json"), "user_id": user, "text": text, "channel_id": channel,
-                "response_url": self.fake.response_url(),
-                "trigger_id": trigger_id or f"trigger-{next(self._trigger)}"}
+    async def command(
+        self, user: str, text: str, *, channel: str = "C2147483705", trigger_id: str | None = None, **kwargs
+    ) -> Sent:
+        form = {
+            **fixture("slash_command.json"),
+            "user_id": user,
+            "text": text,
+            "channel_id": channel,
+            "response_url": self.fake.response_url(),
+            "trigger_id": trigger_id or f"trigger-{next(self._trigger)}",
+        }
         if channel.startswith("D"):
             form["channel_name"] = "directmessage"
         return await self.send(urlencode(form), "application/x-www-form-urlencoded", **kwargs)
 
     async def interact(self, payload: dict, **kwargs) -> Sent:
-        return await self.send(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded",
-                               **kwargs)
+        return await self.send(
+            urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded", **kwargs
+        )
 
     async def event(self, event: dict, *, event_id: str = "Ev0PV52K21", headers: dict | None = None) -> Sent:
         body = {**fixture("event_callback.json"), "event": event, "event_id": event_id}
@@ -386,8 +476,9 @@ class SignedClient:
 
     # --- taps on what the fake holds -----------------------------------------------------------------------
 
-    def _action_payload(self, user: str, blocks: list[dict], label: str, container: dict,
-                        contact: str | None = None) -> dict:
+    def _action_payload(
+        self, user: str, blocks: list[dict], label: str, container: dict, contact: str | None = None
+    ) -> dict:
         """A block_actions payload for the button (or overflow choice) labelled `label`, in the row whose text
         mentions `contact` when given."""
         payload = fixture("block_actions.json")
@@ -397,19 +488,32 @@ class SignedClient:
         payload["actions"] = [_find_action(blocks, label, contact)]
         return payload
 
-    async def tap(self, user: str, channel: str, ts: str, label: str, *, contact: str | None = None,
-                  value: str | None = None, **kwargs) -> Sent:
+    async def tap(
+        self,
+        user: str,
+        channel: str,
+        ts: str,
+        label: str,
+        *,
+        contact: str | None = None,
+        value: str | None = None,
+        **kwargs,
+    ) -> Sent:
         """Tap a button of a message the bot posted (`value` forges what the client sends back)."""
-        return await self.interact(self.tap_payload(user, channel, ts, label, contact=contact, value=value),
-                                   **kwargs)
+        return await self.interact(self.tap_payload(user, channel, ts, label, contact=contact, value=value), **kwargs)
 
-    def tap_payload(self, user: str, channel: str, ts: str, label: str, *, contact: str | None = None,
-                    value: str | None = None) -> dict:
+    def tap_payload(
+        self, user: str, channel: str, ts: str, label: str, *, contact: str | None = None, value: str | None = None
+    ) -> dict:
         """The block_actions payload Slack sends for that tap (send it again to play a Slack retry)."""
         message = self.fake.messages[(channel, ts)]
-        payload = self._action_payload(user, message["blocks"], label,
-                                       {"type": "message", "message_ts": ts, "channel_id": channel,
-                                        "is_ephemeral": False}, contact)
+        payload = self._action_payload(
+            user,
+            message["blocks"],
+            label,
+            {"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": False},
+            contact,
+        )
         payload["channel"] = {"id": channel, "name": "directmessage"}
         payload["message"] = copy.deepcopy(message)
         payload["response_url"] = self.fake.response_url()
@@ -418,17 +522,20 @@ class SignedClient:
         return payload
 
     async def tap_ephemeral(self, user: str, blocks: list[dict], label: str, *, contact: str | None = None) -> Sent:
-        payload = self._action_payload(user, blocks, label, {"type": "message", "message_ts": "1700000999.000300",
-                                                             "channel_id": "C2147483705", "is_ephemeral": True},
-                                       contact)
+        payload = self._action_payload(
+            user,
+            blocks,
+            label,
+            {"type": "message", "message_ts": "1700000999.000300", "channel_id": "C2147483705", "is_ephemeral": True},
+            contact,
+        )
         payload.pop("message")  # Slack sends no content back for an ephemeral message
         payload["response_url"] = self.fake.response_url()
         return await self.interact(payload)
 
     async def tap_home(self, user: str, label: str, *, contact: str | None = None) -> Sent:
         home = self.fake.homes[user]
-        payload = self._action_payload(user, home["blocks"], label, {"type": "view", "view_id": home["id"]},
-                                       contact)
+        payload = self._action_payload(user, home["blocks"], label, {"type": "view", "view_id": home["id"]}, contact)
         payload.pop("message")
         payload.pop("response_url")
         payload["view"] = copy.deepcopy(home)
@@ -438,9 +545,11 @@ class SignedClient:
         """Submit a modal the bot opened, with `values` as Slack's view.state.values."""
         payload = fixture("view_submission.json")
         payload["user"] = {**payload["user"], "id": user}
-        payload["view"] = {**payload["view"], **{k: modal[k] for k in ("id", "hash", "callback_id",
-                                                                         "private_metadata", "blocks")},
-                           "state": {"values": values}}
+        payload["view"] = {
+            **payload["view"],
+            **{k: modal[k] for k in ("id", "hash", "callback_id", "private_metadata", "blocks")},
+            "state": {"values": values},
+        }
         return await self.interact(payload)
 
 
@@ -459,8 +568,11 @@ def _find_action(blocks: list[dict], label: str, contact: str | None) -> dict:
         if block.get("type") != "actions" or not in_row:
             continue
         for element in block["elements"]:
-            base = {"action_id": element["action_id"], "block_id": block["block_id"] if "block_id" in block else "",
-                    "action_ts": f"{time.time():.6f}"}
+            base = {
+                "action_id": element["action_id"],
+                "block_id": block["block_id"] if "block_id" in block else "",
+                "action_ts": f"{time.time():.6f}",
+            }
             if element["type"] == "button" and element["text"]["text"] == label:
                 return {**base, "type": "button", "value": element["value"], "text": element["text"]}
             if element["type"] == "overflow":

@@ -66,10 +66,24 @@ class Call:
 
 # --- Telegram's HTML, parsed as tdlib does ------------------------------------------------------------------
 
-_ENTITY_TYPES = {"b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline", "ins": "underline",
-                 "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough", "tg-spoiler": "spoiler",
-                 "span": "spoiler", "a": "text_link", "code": "code", "pre": "pre", "blockquote": "blockquote",
-                 "tg-emoji": "custom_emoji"}
+_ENTITY_TYPES = {
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "tg-spoiler": "spoiler",
+    "span": "spoiler",
+    "a": "text_link",
+    "code": "code",
+    "pre": "pre",
+    "blockquote": "blockquote",
+    "tg-emoji": "custom_emoji",
+}
 _ATTRIBUTE_SOURCE = r"[a-zA-Z-]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>\"']+))?"
 _START_TAG = re.compile(rf"<([a-zA-Z][a-zA-Z0-9-]*)((?:\s+{_ATTRIBUTE_SOURCE})*)\s*>")
 _END_TAG = re.compile(r"</([a-zA-Z][a-zA-Z0-9-]*)\s*>")
@@ -84,6 +98,7 @@ def utf16_len(text: str) -> int:
 
 def parse_html(source: str) -> tuple[str, list[dict]]:
     """Telegram's HTML parse mode: the visible text and its entities (offsets in UTF-16 code units)."""
+
     def parse_error(problem: str, at: int) -> ApiError:
         return bad_request(f"can't parse entities: {problem} at byte offset {len(source[:at].encode())}")
 
@@ -123,8 +138,10 @@ def parse_html(source: str) -> tuple[str, list[dict]]:
                     raise parse_error("Unclosed start tag", i)
                 raise parse_error(f'Unsupported start tag "{name}"', i)
             name = start_tag[1].lower()
-            attributes = {m[1].lower(): next((v for v in m.groups()[1:] if v is not None), "")
-                          for m in _ATTRIBUTE.finditer(start_tag[2])}
+            attributes = {
+                m[1].lower(): next((v for v in m.groups()[1:] if v is not None), "")
+                for m in _ATTRIBUTE.finditer(start_tag[2])
+            }
             if name not in _ENTITY_TYPES or (name == "span" and attributes.get("class") != "tg-spoiler"):
                 raise parse_error(f'Unsupported start tag "{name}"', i)
             open_tags.append((name, size, attributes))
@@ -135,19 +152,26 @@ def parse_html(source: str) -> tuple[str, list[dict]]:
         text.append(char)
         size += utf16_len(char)
     if open_tags:
-        raise bad_request(f'can\'t parse entities: Can\'t find end tag corresponding to start tag "{open_tags[-1][0]}"')
+        raise bad_request(f"can't parse entities: Can't find end tag corresponding to start tag \"{open_tags[-1][0]}\"")
     entities.sort(key=lambda e: (e["offset"], -e["length"]))
     return "".join(text), entities
 
 
 # --- the server ---------------------------------------------------------------------------------------------
 
+
 class FakeTelegram:
     def __init__(self, *, bot_id: int = 4242, username: str = "PipedrivenTestBot") -> None:
         self.token = f"{bot_id}:AAtest-token"
-        self.bot_user = {"id": bot_id, "is_bot": True, "first_name": "Pipedriven", "username": username,
-                         "can_join_groups": False, "can_read_all_group_messages": False,
-                         "supports_inline_queries": False}
+        self.bot_user = {
+            "id": bot_id,
+            "is_bot": True,
+            "first_name": "Pipedriven",
+            "username": username,
+            "can_join_groups": False,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
         self.calls: list[Call] = []
         self.commands: list[dict] | None = None
         self.webhook: dict | None = None
@@ -199,8 +223,11 @@ class FakeTelegram:
 
     def messages(self, chat_id: int) -> list[dict]:
         """The bot's messages in a chat as they stand now (edits applied), oldest first."""
-        return [copy.deepcopy(m) for (chat, _), m in sorted(self._messages.items())
-                if chat == chat_id and m["from"]["id"] == self.bot_user["id"]]
+        return [
+            copy.deepcopy(m)
+            for (chat, _), m in sorted(self._messages.items())
+            if chat == chat_id and m["from"]["id"] == self.bot_user["id"]
+        ]
 
     def message(self, chat_id: int, message_id: int) -> dict:
         return copy.deepcopy(self._messages[(chat_id, message_id)])
@@ -225,8 +252,13 @@ class FakeTelegram:
     # --- users' side ------------------------------------------------------------------------------------
 
     def user(self, user_id: int, first_name: str = "Ana", username: str | None = None) -> dict:
-        return {"id": user_id, "is_bot": False, "first_name": first_name, "username": username or first_name.lower(),
-                "language_code": "en"}
+        return {
+            "id": user_id,
+            "is_bot": False,
+            "first_name": first_name,
+            "username": username or first_name.lower(),
+            "language_code": "en",
+        }
 
     def open_chat(self, user: dict) -> None:
         """The user has started the bot at some point, so the bot may write to them."""
@@ -234,8 +266,10 @@ class FakeTelegram:
 
     def _chat_of(self, user: dict) -> dict:
         """A user's private chat with the bot (its id is the user's); known once the user wrote to the bot."""
-        return self._chats.setdefault(user["id"], {"id": user["id"], "type": "private",
-                                                   "first_name": user["first_name"], "username": user["username"]})
+        return self._chats.setdefault(
+            user["id"],
+            {"id": user["id"], "type": "private", "first_name": user["first_name"], "username": user["username"]},
+        )
 
     def message_update(self, user: dict, text: str, *, reply_to: dict | None = None) -> dict:
         """An update carrying a message the user typed (a reply to `reply_to` when given)."""
@@ -245,17 +279,33 @@ class FakeTelegram:
             self._messages[(user["id"], message["message_id"])]["entities"] = message["entities"]
         return {"update_id": next(self._update_ids), "message": copy.deepcopy(message)}
 
-    def document_update(self, user: dict, file_name: str, data: bytes, *, mime_type: str | None = "text/csv",
-                        file_size: int | None = None, unique_id: str | None = None) -> dict:
+    def document_update(
+        self,
+        user: dict,
+        file_name: str,
+        data: bytes,
+        *,
+        mime_type: str | None = "text/csv",
+        file_size: int | None = None,
+        unique_id: str | None = None,
+    ) -> dict:
         """An update carrying a document the user sent. `file_size` is what Telegram announces (the bytes' by
         default); the same `unique_id` is the same file sent again (Telegram's file_unique_id)."""
         n = len(self._files) + 1
         file_id = f"BQACAgQAAxkBAAI{n:04d}{uuid.uuid4().hex[:12]}"
         unique = unique_id or f"AgAD{n:04d}"
-        self._files[file_id] = {"file_unique_id": unique, "file_size": len(data) if file_size is None else file_size,
-                                "file_path": f"documents/file_{n}{os.path.splitext(file_name)[1]}", "data": data}
-        document = {"file_name": file_name, "file_id": file_id, "file_unique_id": unique,
-                    "file_size": self._files[file_id]["file_size"]}
+        self._files[file_id] = {
+            "file_unique_id": unique,
+            "file_size": len(data) if file_size is None else file_size,
+            "file_path": f"documents/file_{n}{os.path.splitext(file_name)[1]}",
+            "data": data,
+        }
+        document = {
+            "file_name": file_name,
+            "file_id": file_id,
+            "file_unique_id": unique,
+            "file_size": self._files[file_id]["file_size"],
+        }
         if mime_type:
             document["mime_type"] = mime_type
         message = self._store(self._chat_of(user), user, None, extra={"document": document})
@@ -270,9 +320,16 @@ class FakeTelegram:
         query_id = uuid.uuid4().hex[:16]
         self._queries[query_id] = False
         current = self._messages[(message["chat"]["id"], message["message_id"])]
-        return {"update_id": next(self._update_ids),
-                "callback_query": {"id": query_id, "from": user, "message": copy.deepcopy(current),
-                                   "chat_instance": f"ci{message['chat']['id']}", "data": data}}
+        return {
+            "update_id": next(self._update_ids),
+            "callback_query": {
+                "id": query_id,
+                "from": user,
+                "message": copy.deepcopy(current),
+                "chat_instance": f"ci{message['chat']['id']}",
+                "data": data,
+            },
+        }
 
     async def deliver(self, update: dict, *, again: bool = False) -> int | None:
         """Hand the update to the bot as Telegram would. Through the webhook: POST it with the secret and
@@ -285,8 +342,9 @@ class FakeTelegram:
                 self._confirmed = min(self._confirmed, update["update_id"])
             self._pending.append(update)
             self._changed.notify_all()
-            await asyncio.wait_for(self._changed.wait_for(lambda: self._confirmed > update["update_id"]),
-                                   DELIVERY_TIMEOUT)
+            await asyncio.wait_for(
+                self._changed.wait_for(lambda: self._confirmed > update["update_id"]), DELIVERY_TIMEOUT
+            )
         return None
 
     async def post_to_webhook(self, update: dict, secret: str | None) -> int:
@@ -365,8 +423,11 @@ class FakeTelegram:
 
     async def _api_getUpdates(self, params: dict) -> list[dict]:
         if self.webhook is not None:
-            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
-                                "use deleteWebhook to delete the webhook first")
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
         offset = int(params.get("offset") or 0)
         timeout = float(params.get("timeout") or 0)
         limit = int(params.get("limit") or 100)
@@ -402,8 +463,10 @@ class FakeTelegram:
         markup = _reply_markup(params.get("reply_markup"))
         inline = markup if markup and "inline_keyboard" in markup else None
         if (text, entities, inline) == (message["text"], message.get("entities", []), message.get("reply_markup")):
-            raise bad_request("message is not modified: specified new message content and reply markup are "
-                              "exactly the same as a current content and reply markup of the message")
+            raise bad_request(
+                "message is not modified: specified new message content and reply markup are "
+                "exactly the same as a current content and reply markup of the message"
+            )
         message.update(text=text, entities=entities, edit_date=int(time.time()))
         self._set_markup(message, inline)
         return copy.deepcopy(message)
@@ -413,8 +476,10 @@ class FakeTelegram:
         markup = _reply_markup(params.get("reply_markup"))
         inline = markup if markup and "inline_keyboard" in markup else None
         if inline == message.get("reply_markup"):
-            raise bad_request("message is not modified: specified new message content and reply markup are "
-                              "exactly the same as a current content and reply markup of the message")
+            raise bad_request(
+                "message is not modified: specified new message content and reply markup are "
+                "exactly the same as a current content and reply markup of the message"
+            )
         self._set_markup(message, inline)
         message["edit_date"] = int(time.time())
         return copy.deepcopy(message)
@@ -426,8 +491,12 @@ class FakeTelegram:
             raise bad_request("invalid file_id")
         if file["file_size"] > DOWNLOAD_LIMIT:
             raise bad_request("file is too big")
-        return {"file_id": file_id, "file_unique_id": file["file_unique_id"], "file_size": file["file_size"],
-                "file_path": file["file_path"]}
+        return {
+            "file_id": file_id,
+            "file_unique_id": file["file_unique_id"],
+            "file_size": file["file_size"],
+            "file_path": file["file_path"],
+        }
 
     async def _api_sendPhoto(self, params: dict) -> dict:
         chat = self._writable_chat(params.get("chat_id"))
@@ -442,10 +511,18 @@ class FakeTelegram:
         if len(caption) > CAPTION_LIMIT:
             raise bad_request("message caption is too long")
         self.photos.append({"chat_id": chat["id"], "data": data, "filename": photo.filename, "caption": caption})
-        sizes = [{"file_id": f"AgACAgQAAxkBAAI{len(self.photos):04d}", "file_unique_id": f"AQAD{len(self.photos):04d}",
-                  "width": width, "height": height, "file_size": len(data)}]
-        message = self._store(chat, self.bot_user, None, extra={"photo": sizes, **({"caption": caption} if caption
-                                                                                   else {})})
+        sizes = [
+            {
+                "file_id": f"AgACAgQAAxkBAAI{len(self.photos):04d}",
+                "file_unique_id": f"AQAD{len(self.photos):04d}",
+                "width": width,
+                "height": height,
+                "file_size": len(data),
+            }
+        ]
+        message = self._store(
+            chat, self.bot_user, None, extra={"photo": sizes, **({"caption": caption} if caption else {})}
+        )
         return copy.deepcopy(message)
 
     async def _api_answerCallbackQuery(self, params: dict) -> bool:
@@ -477,12 +554,27 @@ class FakeTelegram:
             raise bad_request("message to edit not found")
         return message
 
-    def _store(self, chat: dict, sender: dict, text: str | None, *, entities: list | None = None,
-               markup: dict | None = None, reply_to: dict | None = None, extra: dict | None = None) -> dict:
+    def _store(
+        self,
+        chat: dict,
+        sender: dict,
+        text: str | None,
+        *,
+        entities: list | None = None,
+        markup: dict | None = None,
+        reply_to: dict | None = None,
+        extra: dict | None = None,
+    ) -> dict:
         """A message in the chat: text, or (text None) what `extra` holds, a document or a photo."""
         ids = self._message_ids.setdefault(chat["id"], itertools.count(1))
-        message = {"message_id": next(ids), "from": sender, "chat": chat, "date": int(time.time()),
-                   **({"text": text} if text is not None else {}), **(extra or {})}
+        message = {
+            "message_id": next(ids),
+            "from": sender,
+            "chat": chat,
+            "date": int(time.time()),
+            **({"text": text} if text is not None else {}),
+            **(extra or {}),
+        }
         if entities:
             message["entities"] = entities
         if reply_to is not None:

@@ -96,11 +96,20 @@ class ActivityRecord:
 
 
 class PipedriveClient:
-    def __init__(self, base_url: str, token: SecretStr, *, throttle: Throttle, timeout: float = 10.0,
-                 max_rate_limit_waits: int = 3) -> None:
-        self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout,
-                                       headers={"x-api-token": token.get_secret_value(),
-                                                "accept": "application/json"})
+    def __init__(
+        self,
+        base_url: str,
+        token: SecretStr,
+        *,
+        throttle: Throttle,
+        timeout: float = 10.0,
+        max_rate_limit_waits: int = 3,
+    ) -> None:
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            timeout=timeout,
+            headers={"x-api-token": token.get_secret_value(), "accept": "application/json"},
+        )
         self.throttle = throttle
         self.max_rate_limit_waits = max_rate_limit_waits
         self.calls = 0
@@ -113,60 +122,80 @@ class PipedriveClient:
     # --- v1 ---------------------------------------------------------------------------------------------
 
     async def find_user_by_email(self, email: str) -> PipedriveUser | None:
-        body = await self._request("GET", "/api/v1/users/find", params={"term": email, "search_by_email": 1},
-                                   cost=COST_FIND_USER)
-        users = _parse(lambda: [PipedriveUser(int(u["id"]), str(u.get("email") or ""), bool(u.get("active_flag", True)))
-                                for u in body.get("data") or []])
+        body = await self._request(
+            "GET", "/api/v1/users/find", params={"term": email, "search_by_email": 1}, cost=COST_FIND_USER
+        )
+        users = _parse(
+            lambda: [
+                PipedriveUser(int(u["id"]), str(u.get("email") or ""), bool(u.get("active_flag", True)))
+                for u in body.get("data") or []
+            ]
+        )
         matches = [u for u in users if u.email.lower() == email.lower()]
         return next((u for u in matches if u.active), matches[0] if matches else None)
 
     async def activity_types(self) -> tuple[ActivityType, ...]:
         body = await self._request("GET", "/api/v1/activityTypes", cost=COST_ACTIVITY_TYPES)
-        return _parse(lambda: tuple(ActivityType(str(t["key_string"]), str(t.get("name") or t["key_string"]),
-                                                 bool(t.get("active_flag", True))) for t in body.get("data") or []))
+        return _parse(
+            lambda: tuple(
+                ActivityType(
+                    str(t["key_string"]), str(t.get("name") or t["key_string"]), bool(t.get("active_flag", True))
+                )
+                for t in body.get("data") or []
+            )
+        )
 
     async def person_fields(self) -> tuple[PersonField, ...]:
         fields: list[PersonField] = []
         start = 0
         while True:
-            body = await self._request("GET", "/api/v1/personFields", params={"start": start, "limit": 500},
-                                       cost=COST_PERSON_FIELDS)
-            fields += _parse(lambda: [_person_field(f) for f in body.get("data") or []])
-            more = _parse(lambda: ((body.get("additional_data") or {}).get("pagination") or {}))
+            body = await self._request(
+                "GET", "/api/v1/personFields", params={"start": start, "limit": 500}, cost=COST_PERSON_FIELDS
+            )
+            fields += _parse(lambda body=body: [_person_field(f) for f in body.get("data") or []])
+            more = _parse(lambda body=body: (body.get("additional_data") or {}).get("pagination") or {})
             if not more.get("more_items_in_collection"):
                 return tuple(fields)
             start = int(more.get("next_start") or start + 500)
 
     async def update_person_field_options(self, field_id: int, options: list[dict]) -> PersonField:
         """Replace a set/enum field's options: `options` must hold every existing one, or it is deleted."""
-        body = await self._request("PUT", f"/api/v1/personFields/{field_id}", json={"options": options},
-                                   cost=COST_UPDATE_FIELD)
+        body = await self._request(
+            "PUT", f"/api/v1/personFields/{field_id}", json={"options": options}, cost=COST_UPDATE_FIELD
+        )
         return _parse(lambda: _person_field(body["data"]))
 
     # --- v2 ---------------------------------------------------------------------------------------------
 
     async def search_organizations(self, name: str) -> tuple[FoundOrganization, ...]:
         """Organizations whose name is exactly `name` (Pipedrive ignores case)."""
-        body = await self._request("GET", "/api/v2/organizations/search",
-                                   params={"term": name, "fields": "name", "exact_match": "true"},
-                                   cost=COST_SEARCH, search=True)
-        return _parse(lambda: tuple(FoundOrganization(int(i["item"]["id"]), str(i["item"].get("name") or ""))
-                                    for i in (body.get("data") or {}).get("items") or []))
+        body = await self._request(
+            "GET",
+            "/api/v2/organizations/search",
+            params={"term": name, "fields": "name", "exact_match": "true"},
+            cost=COST_SEARCH,
+            search=True,
+        )
+        return _parse(
+            lambda: tuple(
+                FoundOrganization(int(i["item"]["id"]), str(i["item"].get("name") or ""))
+                for i in (body.get("data") or {}).get("items") or []
+            )
+        )
 
     async def create_organization(self, payload: dict) -> int:
         body = await self._request("POST", "/api/v2/organizations", json=payload, cost=COST_WRITE)
         return _parse(lambda: int(body["data"]["id"]))
 
-    async def search_persons(self, term: str, *, field: str, organization_id: int | None = None
-                             ) -> tuple[FoundPerson, ...]:
+    async def search_persons(
+        self, term: str, *, field: str, organization_id: int | None = None
+    ) -> tuple[FoundPerson, ...]:
         """Persons whose `field` (email, name, phone) is exactly `term`, optionally within an organization."""
         params: dict[str, Any] = {"term": term, "fields": field, "exact_match": "true"}
         if organization_id is not None:
             params["organization_id"] = organization_id
-        body = await self._request("GET", "/api/v2/persons/search", params=params, cost=COST_SEARCH,
-                                   search=True)
-        return _parse(lambda: tuple(_found_person(i["item"])
-                                    for i in (body.get("data") or {}).get("items") or []))
+        body = await self._request("GET", "/api/v2/persons/search", params=params, cost=COST_SEARCH, search=True)
+        return _parse(lambda: tuple(_found_person(i["item"]) for i in (body.get("data") or {}).get("items") or []))
 
     async def get_person(self, person_id: int) -> Person:
         body = await self._request("GET", f"/api/v2/persons/{person_id}", cost=COST_GET_ONE)
@@ -190,13 +219,26 @@ class PipedriveClient:
 
     async def person_activities(self, person_id: int) -> tuple[ActivityRecord, ...]:
         """The latest activities whose primary participant is this person (newest first)."""
-        body = await self._request("GET", "/api/v2/activities",
-                                   params={"person_id": person_id, "sort_by": "id", "sort_direction": "desc",
-                                           "limit": 500}, cost=COST_LIST_ACTIVITIES)
-        return _parse(lambda: tuple(
-            ActivityRecord(int(a["id"]), str(a.get("subject") or ""), str(a.get("type") or ""),
-                           a.get("due_date"), a.get("due_time"), a.get("note"))
-            for a in body.get("data") or [] if not a.get("is_deleted")))
+        body = await self._request(
+            "GET",
+            "/api/v2/activities",
+            params={"person_id": person_id, "sort_by": "id", "sort_direction": "desc", "limit": 500},
+            cost=COST_LIST_ACTIVITIES,
+        )
+        return _parse(
+            lambda: tuple(
+                ActivityRecord(
+                    int(a["id"]),
+                    str(a.get("subject") or ""),
+                    str(a.get("type") or ""),
+                    a.get("due_date"),
+                    a.get("due_time"),
+                    a.get("note"),
+                )
+                for a in body.get("data") or []
+                if not a.get("is_deleted")
+            )
+        )
 
     async def create_activity(self, payload: dict) -> int:
         body = await self._request("POST", "/api/v2/activities", json=payload, cost=COST_WRITE)
@@ -212,8 +254,16 @@ class PipedriveClient:
 
     # --- the wire ---------------------------------------------------------------------------------------
 
-    async def _request(self, method: str, path: str, *, cost: int, params: dict | None = None,
-                       json: dict | None = None, search: bool = False) -> dict:
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        cost: int,
+        params: dict | None = None,
+        json: dict | None = None,
+        search: bool = False,
+    ) -> dict:
         for _ in range(self.max_rate_limit_waits + 1):
             ticket = await self.throttle.acquire(search=search)
             try:
@@ -227,9 +277,12 @@ class PipedriveClient:
             self.calls += 1
             self.tokens_spent += cost
             reset = _number(response.headers.get("x-ratelimit-reset"))
-            await self.throttle.observe(limit=_int(response.headers.get("x-ratelimit-limit")),
-                                        remaining=_int(response.headers.get("x-ratelimit-remaining")),
-                                        reset=reset, search=search)
+            await self.throttle.observe(
+                limit=_int(response.headers.get("x-ratelimit-limit")),
+                remaining=_int(response.headers.get("x-ratelimit-remaining")),
+                reset=reset,
+                search=search,
+            )
             if response.status_code != 429:
                 return _body(response)
             self.rate_limited += 1
@@ -253,8 +306,7 @@ def _body(response: httpx.Response) -> dict:
     if status >= 400:
         raise RequestRejected(f"Pipedrive rejected the request (HTTP {status}{detail}).", status=status)
     if not isinstance(body, dict) or body.get("success") is False:
-        raise PipedriveUnavailable(f"Pipedrive gave an answer that could not be read (HTTP {status}).",
-                                   status=status)
+        raise PipedriveUnavailable(f"Pipedrive gave an answer that could not be read (HTTP {status}).", status=status)
     return body
 
 
@@ -283,17 +335,26 @@ def _number(value: str | None) -> float | None:
 
 def _person_field(f: dict) -> PersonField:
     options = tuple(FieldOption(int(o["id"]), str(o.get("label") or "")) for o in f.get("options") or [])
-    return PersonField(f.get("id"), str(f["key"]), str(f.get("name") or ""), str(f.get("field_type") or ""),
-                       options)
+    return PersonField(f.get("id"), str(f["key"]), str(f.get("name") or ""), str(f.get("field_type") or ""), options)
 
 
 def _found_person(item: dict) -> FoundPerson:
     organization = item.get("organization") or {}
     owner = item.get("owner") or {}
-    return FoundPerson(int(item["id"]), str(item.get("name") or ""), tuple(str(e) for e in item.get("emails") or []),
-                       organization.get("id"), owner.get("id"))
+    return FoundPerson(
+        int(item["id"]),
+        str(item.get("name") or ""),
+        tuple(str(e) for e in item.get("emails") or []),
+        organization.get("id"),
+        owner.get("id"),
+    )
 
 
 def _person(data: dict) -> Person:
-    return Person(int(data["id"]), str(data.get("name") or ""), data.get("org_id"), data.get("owner_id"),
-                  tuple(int(i) for i in data.get("label_ids") or []))
+    return Person(
+        int(data["id"]),
+        str(data.get("name") or ""),
+        data.get("org_id"),
+        data.get("owner_id"),
+        tuple(int(i) for i in data.get("label_ids") or []),
+    )

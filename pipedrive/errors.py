@@ -41,8 +41,10 @@ class AuthenticationFailed(PipedriveError):
 
     @property
     def user_notice(self) -> str:
-        return ("Pipedrive refused the API token, so your syncs are stopped. Ask an admin to check "
-                "PIPEDRIVE_API_TOKEN (or your own token), then say `sync retry all`.")
+        return (
+            "Pipedrive refused the API token, so your syncs are stopped. Ask an admin to check "
+            "PIPEDRIVE_API_TOKEN (or your own token), then say `sync retry all`."
+        )
 
 
 class RequestRejected(PipedriveError):

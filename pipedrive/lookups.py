@@ -25,21 +25,25 @@ _FIELDS = "person_fields"
 
 
 class CompanyLookups:
-    def __init__(self, client: PipedriveClient, *, ttl_seconds: float,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, client: PipedriveClient, *, ttl_seconds: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.client = client
         self._cache: TTLCache = TTLCache(maxsize=4096, ttl=ttl_seconds, timer=clock)
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def owner_id(self, email: str) -> int | None:
         """The Pipedrive user with this email (None if there is none: the person gets the token's user)."""
+
         async def load():
             user = await self.client.find_user_by_email(email)
             return user.id if user else None
+
         return await self._cached(f"owner:{email.lower()}", load)
 
     async def label_id(self, name: str) -> int:
         """The id of the person label option called `name` (any case), added to the label field if missing."""
+
         async def load():
             field = _label_field(await self._person_fields())
             if (option := _option(field, name)) is not None:
@@ -58,19 +62,26 @@ class CompanyLookups:
             if (option := _option(updated, name)) is None:
                 raise SetupProblem(f"Pipedrive did not add the person label “{name}”.")
             return option
+
         return await self._cached(f"label:{name.lower()}", load)
 
     async def text_field_key(self, name: str) -> str:
         """The key (a 40-character hash) of the person text field whose display name is `name` (any case)."""
+
         async def load():
             fields = [f for f in await self._person_fields() if f.name.strip().lower() == name.strip().lower()]
             if not fields:
-                raise SetupProblem(f"Pipedrive has no person field called “{name}”: ask a Pipedrive admin to "
-                                   f"add it (a text field), or set PIPEDRIVE_CAMPAIGN_SOURCE_FIELD to its name.")
+                raise SetupProblem(
+                    f"Pipedrive has no person field called “{name}”: ask a Pipedrive admin to "
+                    f"add it (a text field), or set PIPEDRIVE_CAMPAIGN_SOURCE_FIELD to its name."
+                )
             if fields[0].field_type not in TEXT_FIELD_TYPES:
-                raise SetupProblem(f"The Pipedrive person field “{fields[0].name}” is not a text field, so the "
-                                   f"campaign can't be written in it.")
+                raise SetupProblem(
+                    f"The Pipedrive person field “{fields[0].name}” is not a text field, so the "
+                    f"campaign can't be written in it."
+                )
             return fields[0].key
+
         return await self._cached(f"field:{name.strip().lower()}", load)
 
     async def activity_type(self, key: str) -> str:

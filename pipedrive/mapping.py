@@ -7,7 +7,7 @@ tasks, a conference a meeting); a campaign email counts as an email. Notes are n
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from core.sync.commands import SyncActivity, SyncContact
 from pipedrive.client import ActivityRecord, Person
@@ -43,8 +43,14 @@ def organization_payload(contact: SyncContact, *, owner_id: int | None) -> dict:
     return _present({"name": contact.organisation, "owner_id": owner_id})
 
 
-def person_payload(contact: SyncContact, *, owner_id: int | None, org_id: int | None, label_id: int | None,
-                   campaign_field_key: str | None) -> dict:
+def person_payload(
+    contact: SyncContact,
+    *,
+    owner_id: int | None,
+    org_id: int | None,
+    label_id: int | None,
+    campaign_field_key: str | None,
+) -> dict:
     payload = {
         "name": contact.name,
         "owner_id": owner_id,
@@ -52,8 +58,7 @@ def person_payload(contact: SyncContact, *, owner_id: int | None, org_id: int | 
         "emails": [{"value": contact.email, "primary": True, "label": "work"}] if contact.email else None,
         "phones": [{"value": contact.phone, "primary": True, "label": "work"}] if contact.phone else None,
         "label_ids": [label_id] if label_id is not None else None,
-        "custom_fields": ({campaign_field_key: contact.campaign}
-                          if campaign_field_key and contact.campaign else None),
+        "custom_fields": ({campaign_field_key: contact.campaign} if campaign_field_key and contact.campaign else None),
     }
     return _present(payload)
 
@@ -69,28 +74,40 @@ def person_update(person: Person, *, org_id: int | None, label_id: int | None) -
     return update
 
 
-def activity_payload(activity: SyncActivity, contact: SyncContact, *, type_key: str, person_id: int,
-                     org_id: int | None, owner_id: int | None) -> dict:
+def activity_payload(
+    activity: SyncActivity,
+    contact: SyncContact,
+    *,
+    type_key: str,
+    person_id: int,
+    org_id: int | None,
+    owner_id: int | None,
+) -> dict:
     due_date, due_time, done = _due(activity)
-    return _present({
-        "subject": activity.subject or _subject(activity, contact.name),
-        "type": type_key,
-        "owner_id": owner_id,
-        "org_id": org_id,
-        "due_date": due_date,
-        "due_time": due_time,
-        "done": done,
-        "note": _note(activity),
-        "participants": [{"person_id": person_id, "primary": True}],
-    })
+    return _present(
+        {
+            "subject": activity.subject or _subject(activity, contact.name),
+            "type": type_key,
+            "owner_id": owner_id,
+            "org_id": org_id,
+            "due_date": due_date,
+            "due_time": due_time,
+            "done": done,
+            "note": _note(activity),
+            "participants": [{"person_id": person_id, "primary": True}],
+        }
+    )
 
 
 def same_activity(record: ActivityRecord, payload: dict) -> bool:
     """Whether an activity found in Pipedrive is the one `payload` would create (after a lost response)."""
-    return (record.subject == payload["subject"] and record.type == payload["type"]
-            and record.due_date == payload.get("due_date")
-            and (record.due_time or "")[:5] == (payload.get("due_time") or "")
-            and (record.note or "") == (payload.get("note") or ""))
+    return (
+        record.subject == payload["subject"]
+        and record.type == payload["type"]
+        and record.due_date == payload.get("due_date")
+        and (record.due_time or "")[:5] == (payload.get("due_time") or "")
+        and (record.note or "") == (payload.get("note") or "")
+    )
 
 
 def _due(activity: SyncActivity) -> tuple[str | None, str | None, bool]:
@@ -120,7 +137,7 @@ def _note(activity: SyncActivity) -> str | None:
 
 
 def _utc(at: datetime) -> datetime:
-    return at.astimezone(timezone.utc)
+    return at.astimezone(UTC)
 
 
 def _present(payload: dict) -> dict:

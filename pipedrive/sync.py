@@ -58,23 +58,32 @@ async def sync_task(core: Core, company: Company, task: SyncTask) -> None:
                 return  # erased meanwhile: nothing more of it goes to Pipedrive
     person_id = contact.pipedrive_person_id
     if person_id is None:
-        label_id = (await company.lookups.label_id(settings.pipedrive_warm_label)
-                    if contact.is_warm else None)
-        field_key = (await company.lookups.text_field_key(settings.pipedrive_campaign_source_field)
-                     if contact.campaign else None)
+        label_id = await company.lookups.label_id(settings.pipedrive_warm_label) if contact.is_warm else None
+        field_key = (
+            await company.lookups.text_field_key(settings.pipedrive_campaign_source_field) if contact.campaign else None
+        )
         key = contact.email or f"{contact.name}@{org_id}"
         async with core.pipedrive_record_lock(f"person:{key.strip().lower()}"):
             known = (await core.execute(KnownPipedriveIds(email=contact.email))).person_id if contact.email else None
-            person_id, created = await _person(company, contact, known=known, owner_id=owner_id, org_id=org_id,
-                                               org_is_new=org_is_new, label_id=label_id, field_key=field_key)
+            person_id, created = await _person(
+                company,
+                contact,
+                known=known,
+                owner_id=owner_id,
+                org_id=org_id,
+                org_is_new=org_is_new,
+                label_id=label_id,
+                field_key=field_key,
+            )
             if not await core.execute(RecordPipedriveIds(contact.id, person_id=person_id)):
                 if created:  # erased while it was being sent: no copy of it may stay in Pipedrive
                     await company.client.delete_person(person_id)
                 return
     activity = task.activity
     if activity is not None and activity.pipedrive_activity_id is None:
-        activity_id = await _activity(company, task, activity, contact, person_id=person_id, org_id=org_id,
-                                      owner_id=owner_id)
+        activity_id = await _activity(
+            company, task, activity, contact, person_id=person_id, org_id=org_id, owner_id=owner_id
+        )
         if activity_id is not None and not await core.execute(RecordPipedriveActivity(activity.id, activity_id)):
             await company.client.delete_activity(activity_id)  # undone here while it was being sent
 
@@ -94,61 +103,101 @@ async def _owner_id(core: Core, company: Company, task: SyncTask) -> int | None:
 async def _organisation(company: Company, contact: SyncContact, owner_id: int | None) -> tuple[int, bool]:
     """The organisation's id, and whether it was created just now."""
     wanted = contact.organisation.strip().lower()
-    found = [o.id for o in await company.client.search_organizations(contact.organisation)
-             if o.name.strip().lower() == wanted]
+    found = [
+        o.id
+        for o in await company.client.search_organizations(contact.organisation)
+        if o.name.strip().lower() == wanted
+    ]
     if found:
         return min(found), False
     return await company.client.create_organization(mapping.organization_payload(contact, owner_id=owner_id)), True
 
 
-async def _person(company: Company, contact: SyncContact, *, known: int | None, owner_id: int | None,
-                  org_id: int | None, org_is_new: bool, label_id: int | None,
-                  field_key: str | None) -> tuple[int, bool]:
+async def _person(
+    company: Company,
+    contact: SyncContact,
+    *,
+    known: int | None,
+    owner_id: int | None,
+    org_id: int | None,
+    org_is_new: bool,
+    label_id: int | None,
+    field_key: str | None,
+) -> tuple[int, bool]:
     """The person's id, and whether it was created just now."""
     client = company.client
-    existing = known or await _find_person(client, contact, owner_id=owner_id, org_id=org_id,
-                                           org_is_new=org_is_new)
+    existing = known or await _find_person(client, contact, owner_id=owner_id, org_id=org_id, org_is_new=org_is_new)
     if existing is None:
-        return await client.create_person(mapping.person_payload(
-            contact, owner_id=owner_id, org_id=org_id, label_id=label_id, campaign_field_key=field_key)), True
+        return await client.create_person(
+            mapping.person_payload(
+                contact, owner_id=owner_id, org_id=org_id, label_id=label_id, campaign_field_key=field_key
+            )
+        ), True
     update = mapping.person_update(await client.get_person(existing), org_id=org_id, label_id=label_id)
     if update:
         await client.update_person(existing, update)
     return existing, False
 
 
-async def _find_person(client: PipedriveClient, contact: SyncContact, *, owner_id: int | None,
-                       org_id: int | None, org_is_new: bool) -> int | None:
+async def _find_person(
+    client: PipedriveClient, contact: SyncContact, *, owner_id: int | None, org_id: int | None, org_is_new: bool
+) -> int | None:
     if contact.email:
         email = contact.email.lower()
-        found = [p.id for p in await client.search_persons(contact.email, field="email")
-                 if email in (e.lower() for e in p.emails)]
+        found = [
+            p.id
+            for p in await client.search_persons(contact.email, field="email")
+            if email in (e.lower() for e in p.emails)
+        ]
         if found:
             return min(found)
     name = contact.name.strip().lower()
     if org_is_new:  # an organisation created a moment ago has nobody in it: spare the search
         return None
     if org_id is not None:
-        found = [p.id for p in await client.search_persons(contact.name, field="name", organization_id=org_id)
-                 if p.name.strip().lower() == name and p.organization_id == org_id]
+        found = [
+            p.id
+            for p in await client.search_persons(contact.name, field="name", organization_id=org_id)
+            if p.name.strip().lower() == name and p.organization_id == org_id
+        ]
         return min(found) if found else None
     if contact.email:
         return None
     # No email and no organisation: only the same name among this owner's persons without one can be it.
-    found = [p.id for p in await client.search_persons(contact.name, field="name")
-             if p.name.strip().lower() == name and p.organization_id is None and p.owner_id == owner_id]
+    found = [
+        p.id
+        for p in await client.search_persons(contact.name, field="name")
+        if p.name.strip().lower() == name and p.organization_id is None and p.owner_id == owner_id
+    ]
     return min(found) if found else None
 
 
-async def _activity(company: Company, task: SyncTask, activity: SyncActivity, contact: SyncContact, *,
-                    person_id: int, org_id: int | None, owner_id: int | None) -> int | None:
+async def _activity(
+    company: Company,
+    task: SyncTask,
+    activity: SyncActivity,
+    contact: SyncContact,
+    *,
+    person_id: int,
+    org_id: int | None,
+    owner_id: int | None,
+) -> int | None:
     type_key = mapping.activity_type(activity.kind)
     if type_key is None:
         return None
-    payload = mapping.activity_payload(activity, contact, type_key=await company.lookups.activity_type(type_key),
-                                       person_id=person_id, org_id=org_id, owner_id=owner_id)
-    found = [r.id for r in await company.client.person_activities(person_id)
-             if r.id not in task.linked_activity_ids and mapping.same_activity(r, payload)]
+    payload = mapping.activity_payload(
+        activity,
+        contact,
+        type_key=await company.lookups.activity_type(type_key),
+        person_id=person_id,
+        org_id=org_id,
+        owner_id=owner_id,
+    )
+    found = [
+        r.id
+        for r in await company.client.person_activities(person_id)
+        if r.id not in task.linked_activity_ids and mapping.same_activity(r, payload)
+    ]
     if found:
         return min(found)
     return await company.client.create_activity(payload)

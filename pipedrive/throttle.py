@@ -32,12 +32,19 @@ def window(limit: int) -> Limit:
 class Throttle:
     """The throttle of one API token: every request, and searches apart."""
 
-    def __init__(self, burst_limit: int, search_limit: int, *, name: str = "pipedrive",
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+    def __init__(
+        self,
+        burst_limit: int,
+        search_limit: int,
+        *,
+        name: str = "pipedrive",
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.clock = clock
-        self.limiter = Limiter({REQUESTS: window(burst_limit), SEARCHES: window(search_limit)}, name=name,
-                               clock=clock, sleep=sleep)
+        self.limiter = Limiter(
+            {REQUESTS: window(burst_limit), SEARCHES: window(search_limit)}, name=name, clock=clock, sleep=sleep
+        )
         self.waited_seconds = 0.0  # time spent holding requests back, for the benchmark
 
     async def acquire(self, *, search: bool = False) -> Ticket:
@@ -51,8 +58,7 @@ class Throttle:
         """The request's answer came (or it failed): its place frees a window later."""
         await self.limiter.done(ticket)
 
-    async def observe(self, *, limit: int | None, remaining: int | None, reset: float | None,
-                      search: bool) -> None:
+    async def observe(self, *, limit: int | None, remaining: int | None, reset: float | None, search: bool) -> None:
         """Learn from a response's x-ratelimit-* headers (a search reports the search limit, not the burst)."""
         if limit is not None and limit > 0:
             self.limiter.limits[SEARCHES if search else REQUESTS] = window(limit)

@@ -46,9 +46,14 @@ def throttle_name(token: SecretStr) -> str:
 class SyncWorker:
     """Claims and syncs outbox rows. Clients, throttles and caches are kept per API token."""
 
-    def __init__(self, core: Core, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-                 jitter: Callable[[], float] = random.random) -> None:
+    def __init__(
+        self,
+        core: Core,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
         self.core = core
         self.settings = core.settings
         self._clock, self._sleep, self._jitter = clock, sleep, jitter
@@ -58,11 +63,15 @@ class SyncWorker:
         company = self._companies.get(token.get_secret_value())
         if company is None:
             s = self.settings
-            throttle = Throttle(s.pipedrive_burst_limit, s.pipedrive_search_limit, name=throttle_name(token),
-                                clock=self._clock, sleep=self._sleep)
+            throttle = Throttle(
+                s.pipedrive_burst_limit,
+                s.pipedrive_search_limit,
+                name=throttle_name(token),
+                clock=self._clock,
+                sleep=self._sleep,
+            )
             client = PipedriveClient(s.pipedrive_url, token, throttle=throttle, timeout=s.pipedrive_timeout_seconds)
-            company = Company(client, CompanyLookups(client, ttl_seconds=s.pipedrive_cache_seconds,
-                                                     clock=self._clock))
+            company = Company(client, CompanyLookups(client, ttl_seconds=s.pipedrive_cache_seconds, clock=self._clock))
             self._companies[token.get_secret_value()] = company
         return company
 
@@ -87,8 +96,13 @@ class SyncWorker:
 
     async def _attempt(self, task: SyncTask) -> FinishSync:
         if task.token_problem:  # never fall back to the company's token: the user chose their own
-            return FinishSync(task.outbox_id, task.attempt, "failed", reason=task.token_problem,
-                              user_notice=f"{task.token_problem} Then say `sync retry all`.")
+            return FinishSync(
+                task.outbox_id,
+                task.attempt,
+                "failed",
+                reason=task.token_problem,
+                user_notice=f"{task.token_problem} Then say `sync retry all`.",
+            )
         token = task.user_token or self.settings.pipedrive_api_token
         if token is None:  # the user's own token was removed after the claim
             return self._retry(task, "Pipedrive is not configured.")
@@ -97,8 +111,7 @@ class SyncWorker:
         except PipedriveError as exc:
             log.info("pipedrive sync #%s attempt %s: %s", task.outbox_id, task.attempt, exc)
             if not exc.retryable:
-                return FinishSync(task.outbox_id, task.attempt, "failed", reason=str(exc),
-                                  user_notice=exc.user_notice)
+                return FinishSync(task.outbox_id, task.attempt, "failed", reason=str(exc), user_notice=exc.user_notice)
             floor = exc.reset_after if isinstance(exc, RateLimited) and exc.reset_after else 0.0
             return self._retry(task, str(exc), floor)
         except PipedrivenError as exc:  # our database, for a moment
@@ -111,10 +124,16 @@ class SyncWorker:
     def _retry(self, task: SyncTask, reason: str, floor: float = 0.0) -> FinishSync:
         retries = self.settings.pipedrive_max_retries
         if task.attempt > retries:
-            return FinishSync(task.outbox_id, task.attempt, "failed",
-                              reason=f"Gave up after {task.attempt} tries. Last: {reason}")
-        return FinishSync(task.outbox_id, task.attempt, "retry", reason=f"{reason} (try {task.attempt} of "
-                          f"{retries + 1})", retry_in_seconds=max(floor, self.backoff(task.attempt)))
+            return FinishSync(
+                task.outbox_id, task.attempt, "failed", reason=f"Gave up after {task.attempt} tries. Last: {reason}"
+            )
+        return FinishSync(
+            task.outbox_id,
+            task.attempt,
+            "retry",
+            reason=f"{reason} (try {task.attempt} of {retries + 1})",
+            retry_in_seconds=max(floor, self.backoff(task.attempt)),
+        )
 
     def backoff(self, attempt: int) -> float:
         """Exponential backoff with equal jitter: half the doubled delay, plus up to as much again at random."""
@@ -146,8 +165,10 @@ class SyncService:
         self._stopping = False
         self._wake.set()  # whatever waited while no worker ran
         self._listener = asyncio.create_task(self._listen(), name="pipedrive-listen")
-        self._drainers = [asyncio.create_task(self._drain(), name=f"pipedrive-sync-{n}")
-                          for n in range(self.core.settings.pipedrive_concurrency)]
+        self._drainers = [
+            asyncio.create_task(self._drain(), name=f"pipedrive-sync-{n}")
+            for n in range(self.core.settings.pipedrive_concurrency)
+        ]
 
     async def stop(self) -> None:
         """Let the syncs in flight finish (a while), then stop."""
@@ -158,8 +179,7 @@ class SyncService:
         _, pending = await asyncio.wait(self._drainers, timeout=STOP_GRACE_SECONDS) if self._drainers else ((), ())
         for task in pending:
             task.cancel()
-        await asyncio.gather(*self._drainers, *([self._listener] if self._listener else []),
-                             return_exceptions=True)
+        await asyncio.gather(*self._drainers, *([self._listener] if self._listener else []), return_exceptions=True)
         await self.worker.aclose()
 
     async def _listen(self) -> None:
@@ -174,8 +194,9 @@ class SyncService:
                         self._wake.set()
                 except PipedrivenError:
                     self.listening.clear()
-                    log.warning("outbox notifications lost; polling every %.0f s until they are back",
-                                self.poll_seconds)
+                    log.warning(
+                        "outbox notifications lost; polling every %.0f s until they are back", self.poll_seconds
+                    )
                     await asyncio.sleep(self.poll_seconds)
         finally:
             await listener.close()

@@ -29,8 +29,16 @@ RECORD_RETRY_FIRST_SECONDS, RECORD_RETRY_MAX_SECONDS = 0.2, 5.0
 
 
 class Dispatcher:
-    def __init__(self, core: Core, courier: Courier, *, limits: Mapping[str, PlatformLimits] | None = None,
-                 batch: int = 100, concurrency: int = 32, token: str | None = None) -> None:
+    def __init__(
+        self,
+        core: Core,
+        courier: Courier,
+        *,
+        limits: Mapping[str, PlatformLimits] | None = None,
+        batch: int = 100,
+        concurrency: int = 32,
+        token: str | None = None,
+    ) -> None:
         self.core = core
         self.courier = courier
         self.platforms = tuple(courier.platforms)
@@ -52,8 +60,9 @@ class Dispatcher:
         outcomes: Counter = Counter()
         if not self.platforms:
             return outcomes
-        results = await asyncio.gather(*(self._tick(platform, outcomes) for platform in self.platforms),
-                                       return_exceptions=True)
+        results = await asyncio.gather(
+            *(self._tick(platform, outcomes) for platform in self.platforms), return_exceptions=True
+        )
         for result in results:
             if isinstance(result, BaseException):
                 raise result
@@ -103,15 +112,20 @@ class Dispatcher:
                 await self.courier.send(identity, message)
                 return True
             except DeliveryError as exc:
-                log.info("sync notice for user %s not delivered on %s: %s", notice.user_id, identity.platform,
-                         type(exc).__name__)
+                log.info(
+                    "sync notice for user %s not delivered on %s: %s",
+                    notice.user_id,
+                    identity.platform,
+                    type(exc).__name__,
+                )
         return False
 
     async def _deliver_batch(self, claims: tuple[DeliveryClaim, ...], outcomes: Counter) -> None:
         # Digests first: a morning's nudges follow its digest rather than overtake it.
         for kind in ("digest", "nudge", "step"):
-            outcomes.update(await asyncio.gather(*(self._deliver_counted(claim) for claim in claims
-                                                   if claim.kind == kind)))
+            outcomes.update(
+                await asyncio.gather(*(self._deliver_counted(claim) for claim in claims if claim.kind == kind))
+            )
 
     async def _deliver_counted(self, claim: DeliveryClaim) -> str:
         try:
@@ -158,17 +172,27 @@ class Dispatcher:
                 recorded = await self.core.execute(RecordDelivered(claim.id, self.token, message_id))
                 break
             except DatabaseUnavailable as exc:
-                log.warning("delivery %s was sent but not recorded yet (%s); trying again in %.1f s", claim.id,
-                            exc, pause)
+                log.warning(
+                    "delivery %s was sent but not recorded yet (%s); trying again in %.1f s", claim.id, exc, pause
+                )
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, RECORD_RETRY_MAX_SECONDS)
         if not recorded:
             log.warning("delivery %s was sent after its claim ran out; it may arrive twice", claim.id)
 
-    async def _failed(self, claim: DeliveryClaim, error: str, *, permanent: bool = False,
-                      retry_after: float | None = None) -> str:
-        status = await self.core.execute(RecordDeliveryFailure(claim.id, self.token, error, permanent=permanent,
-                                                               retry_after=retry_after))
-        log.log(logging.WARNING if status == "failed" else logging.INFO, "%s %s for user %s on %s: %s",
-                claim.kind, status or "lost its claim", claim.user.id, claim.target.platform, error)
+    async def _failed(
+        self, claim: DeliveryClaim, error: str, *, permanent: bool = False, retry_after: float | None = None
+    ) -> str:
+        status = await self.core.execute(
+            RecordDeliveryFailure(claim.id, self.token, error, permanent=permanent, retry_after=retry_after)
+        )
+        log.log(
+            logging.WARNING if status == "failed" else logging.INFO,
+            "%s %s for user %s on %s: %s",
+            claim.kind,
+            status or "lost its claim",
+            claim.user.id,
+            claim.target.platform,
+            error,
+        )
         return status or "lost"

@@ -44,8 +44,7 @@ class Courier(Protocol[Message]):
         """The message a claimed digest, nudge or step makes; None when there is nothing to send."""
         ...
 
-    def compose_notice(self, notice: SyncNotice) -> Message:
-        ...
+    def compose_notice(self, notice: SyncNotice) -> Message: ...
 
     async def send(self, to: ChatIdentityView, message: Message) -> str | None:
         """Deliver `message` to the user's DM on `to.platform`; return the platform's message id if it has one."""

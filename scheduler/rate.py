@@ -47,13 +47,17 @@ class Pacer:
     tests, whose clock is not the event loop's) is not paced at all.
     """
 
-    def __init__(self, limits: PlatformLimits | None = None, *, store: Store | None = None,
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+    def __init__(
+        self,
+        limits: PlatformLimits | None = None,
+        *,
+        store: Store | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         limits = limits or PlatformLimits()
         self.paced = limits.overall is not None or limits.per_chat is not None
-        self.limiter = Limiter({PLATFORM: limits.overall, CHAT: limits.per_chat}, store=store, clock=clock,
-                               sleep=sleep)
+        self.limiter = Limiter({PLATFORM: limits.overall, CHAT: limits.per_chat}, store=store, clock=clock, sleep=sleep)
 
     async def wait(self, chat: str) -> None:
         if self.paced:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -39,18 +39,30 @@ class SchedulerService:
         self._idle.set()
 
     @classmethod
-    def for_courier(cls, core: Core, courier: Courier) -> "SchedulerService":
+    def for_courier(cls, core: Core, courier: Courier) -> SchedulerService:
         """The service `pipedriven run` runs: the production limits, beating every SCHEDULER_TICK_SECONDS."""
         return cls(Dispatcher(core, courier), interval_seconds=core.settings.scheduler_tick_seconds)
 
     async def start(self) -> None:
-        self._scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop(), timezone=timezone.utc)
+        self._scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop(), timezone=UTC)
         # APScheduler keeps its beat on the wall clock; what is due is decided on the core's (injected) clock.
-        self._scheduler.add_job(self.tick, IntervalTrigger(seconds=self.interval_seconds), id="deliveries",
-                                max_instances=1, coalesce=True, misfire_grace_time=None,
-                                next_run_time=datetime.now(timezone.utc))
-        self._scheduler.add_job(self.housekeeping, IntervalTrigger(seconds=HOUSEKEEPING_INTERVAL.total_seconds()),
-                                id="housekeeping", max_instances=1, coalesce=True, misfire_grace_time=None)
+        self._scheduler.add_job(
+            self.tick,
+            IntervalTrigger(seconds=self.interval_seconds),
+            id="deliveries",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+            next_run_time=datetime.now(UTC),
+        )
+        self._scheduler.add_job(
+            self.housekeeping,
+            IntervalTrigger(seconds=HOUSEKEEPING_INTERVAL.total_seconds()),
+            id="housekeeping",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
         self._scheduler.start()
 
     @property
@@ -77,8 +89,7 @@ class SchedulerService:
         try:
             pruned = await self.dispatcher.core.execute(PruneHistory())
             if pruned.requests or pruned.deliveries:
-                log.info("housekeeping: %d request keys and %d deliveries removed", pruned.requests,
-                         pruned.deliveries)
+                log.info("housekeeping: %d request keys and %d deliveries removed", pruned.requests, pruned.deliveries)
         except PipedrivenError as exc:
             log.warning("housekeeping failed: %s", exc)
         except Exception:
@@ -90,7 +101,7 @@ class SchedulerService:
         self._scheduler.pause()
         try:
             await asyncio.wait_for(self._idle.wait(), STOP_TIMEOUT_SECONDS)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.warning("stopping the scheduler in the middle of a tick")
         self._scheduler.shutdown(wait=False)
         self._scheduler = None

@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
@@ -71,7 +71,7 @@ def database_url(pg_server_url, template_url):
 @pytest.fixture
 def clock():
     # A Tuesday morning in London (UTC+0 in winter).
-    return FixedClock(datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc))
+    return FixedClock(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
 
 
 @pytest.fixture
@@ -101,11 +101,18 @@ class Factory:
         self.core = core
         self._n = itertools.count(1)
 
-    async def user(self, name: str | None = None, *, role: str = "consultant", email: str | None = None,
-                   timezone: str = "Europe/London"):
+    async def user(
+        self,
+        name: str | None = None,
+        *,
+        role: str = "consultant",
+        email: str | None = None,
+        timezone: str = "Europe/London",
+    ):
         n = next(self._n)
-        return await self.core.execute(CreateUser(name=name or f"User {n}", email=email or f"user{n}@example.com",
-                                                  role=role, timezone=timezone))
+        return await self.core.execute(
+            CreateUser(name=name or f"User {n}", email=email or f"user{n}@example.com", role=role, timezone=timezone)
+        )
 
     async def contact(self, owner, name: str | None = None, **fields):
         n = next(self._n)
@@ -137,8 +144,15 @@ def cli(database_url, tmp_path):
     base.pop("PIPEDRIVEN_SECRET_KEY", None)
 
     def run(*args: str, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True,
-                              text=True, env={**base, **(env or {})}, cwd=tmp_path, timeout=60)
+        return subprocess.run(
+            [sys.executable, "-m", "bot.cli", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env={**base, **(env or {})},
+            cwd=tmp_path,
+            timeout=60,
+        )
 
     return run
 

@@ -21,8 +21,14 @@ PACKAGES = ("core", "bot", "scheduler", "pipedrive")
 
 def lint_imports(root: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(root)}
-    return subprocess.run([sys.executable, "-c", "from importlinter.cli import lint_imports_command as c; c()"],
-                          cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", "from importlinter.cli import lint_imports_command as c; c()"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_the_tree_keeps_every_contract():
@@ -31,13 +37,16 @@ def test_the_tree_keeps_every_contract():
     assert "0 broken" in result.stdout
 
 
-@pytest.mark.parametrize("module, line, contract", [
-    ("core/leak.py", "import bot.replies", "core is the product"),
-    ("core/leak.py", "import httpx", "core is the product"),
-    ("scheduler/leak.py", "from bot import render", "the scheduler decides when"),
-    ("bot/leak.py", "from core.models import Contact", "the chat side never touches the ORM"),
-    ("pipedrive/leak.py", "from core.models import Contact", "pipedrive talks to core through commands"),
-])
+@pytest.mark.parametrize(
+    "module, line, contract",
+    [
+        ("core/leak.py", "import bot.replies", "core is the product"),
+        ("core/leak.py", "import httpx", "core is the product"),
+        ("scheduler/leak.py", "from bot import render", "the scheduler decides when"),
+        ("bot/leak.py", "from core.models import Contact", "the chat side never touches the ORM"),
+        ("pipedrive/leak.py", "from core.models import Contact", "pipedrive talks to core through commands"),
+    ],
+)
 def test_a_contract_broken_on_purpose_fails(tmp_path, module, line, contract):
     for package in PACKAGES:
         shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))

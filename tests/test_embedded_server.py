@@ -24,15 +24,21 @@ def env():
 
 
 def pipedriven(env, *args, stdin=""):
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True, text=True,
-                          env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True, text=True, env=env, timeout=120
+    )
 
 
 def test_two_processes_share_one_embedded_server_and_data_survives(env):
     assert pipedriven(env, "users", "add", "ana@example.com", "--name", "Ana").returncode == 0
-    holder = subprocess.Popen([sys.executable, "-m", "bot.cli", "console", "--as", "ana@example.com"],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              env=env)
+    holder = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "console", "--as", "ana@example.com"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         holder.stdin.write("add Bob Stone, bob@acme.com\n")
         holder.stdin.flush()
@@ -53,12 +59,17 @@ def test_two_processes_share_one_embedded_server_and_data_survives(env):
     assert "ana@example.com" in again.stdout
 
 
-@pytest.mark.parametrize("given, expected", [
-    ("postgres://u:p@db.example.com:5432/app", "postgresql+psycopg://u:p@db.example.com:5432/app"),
-    ("postgresql://u:p@db.example.com/app?sslmode=require",
-     "postgresql+psycopg://u:p@db.example.com/app?sslmode=require"),
-    ("postgresql+psycopg2://u@h/app", "postgresql+psycopg://u@h/app"),
-])
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        ("postgres://u:p@db.example.com:5432/app", "postgresql+psycopg://u:p@db.example.com:5432/app"),
+        (
+            "postgresql://u:p@db.example.com/app?sslmode=require",
+            "postgresql+psycopg://u:p@db.example.com/app?sslmode=require",
+        ),
+        ("postgresql+psycopg2://u@h/app", "postgresql+psycopg://u@h/app"),
+    ],
+)
 def test_database_urls_as_hosts_hand_them_out(given, expected):
     assert sqlalchemy_url(given) == expected
     assert libpq_url(given).startswith("postgresql://")

@@ -70,14 +70,22 @@ def test_the_migrations_match_the_models(database_url):
 
 
 def test_expression_indexes_exist(database_url):
-    expected = {ix.name for table in Base.metadata.tables.values() for ix in table.indexes
-                if any(not hasattr(e, "name") for e in ix.expressions)}
+    expected = {
+        ix.name
+        for table in Base.metadata.tables.values()
+        for ix in table.indexes
+        if any(not hasattr(e, "name") for e in ix.expressions)
+    }
     engine = create_engine(db.sqlalchemy_url(database_url))
     try:
         with engine.connect() as conn:
             names = {ix["name"] for table in Base.metadata.tables for ix in inspect(conn).get_indexes(table)}
     finally:
         engine.dispose()
-    assert expected == {"uq_users_email_lower", "uq_campaigns_name_lower", "uq_contacts_owner_id_email",
-                        "uq_strategies_name_lower"}
+    assert expected == {
+        "uq_users_email_lower",
+        "uq_campaigns_name_lower",
+        "uq_contacts_owner_id_email",
+        "uq_strategies_name_lower",
+    }
     assert expected <= names

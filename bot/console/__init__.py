@@ -31,7 +31,11 @@ def render_text(reply: Reply, first_number: int = 1) -> tuple[str, list[str]]:
             lines.append("\n".join([indent + head if section.monospace else head] + [indent + ln for ln in rest]))
         labels = []
         # A terminal row keeps to the quick buttons; the rest sit behind “more”, as on Telegram.
-        more = (Button("⋯ more", codec.encode("more", section.contact_id)),) if section.menu and section.contact_id else section.menu
+        more = (
+            (Button("⋯ more", codec.encode("more", section.contact_id)),)
+            if section.menu and section.contact_id
+            else section.menu
+        )
         for button in (*section.buttons, *more):
             buttons.append(button.data)
             labels.append(f"[{first_number + len(buttons) - 1}] {button.label}")

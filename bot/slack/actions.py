@@ -45,10 +45,17 @@ def register(listen: Listen, deps: SlackDeps) -> None:
             return
         delivery = action.get("action_ts") or body.get("trigger_id") or ""
         reply = await deps.conversation.handle_button(
-            user, data, idempotency_key=f"slack:action:{origin.user_id}:{delivery}:{block_id}:{data}")
+            user, data, idempotency_key=f"slack:action:{origin.user_id}:{delivery}:{block_id}:{data}"
+        )
         source = body.get("view") if origin.kind == "home" else body.get("message")
         verb, _, rest = data.partition(":")
-        await deps.answer(user, origin, reply, row=row, blocks=(source or {}).get("blocks"),
-                          restore_actions=f"r{rest.partition(':')[2]}" if verb == "undo" else None)
+        await deps.answer(
+            user,
+            origin,
+            reply,
+            row=row,
+            blocks=(source or {}).get("blocks"),
+            restore_actions=f"r{rest.partition(':')[2]}" if verb == "undo" else None,
+        )
 
     listen("action", re.compile("^" + re.escape(render.ACTION_PREFIX)), tap)

@@ -21,7 +21,6 @@ from bot.slack.messenger import Messenger, RetryAfter429
 from core.errors import PipedrivenError
 from core.service import Core
 from core.settings import Settings
-from core.views import UserView
 
 # Bolt runs the first listener that matches: files shared in the DM (message subtype file_share) must be
 # registered before the commands' catch-all for other message subtypes.
@@ -49,7 +48,8 @@ def build_bot(core: Core, settings: Settings, *, sleep=asyncio.sleep) -> SlackBo
     client = AsyncWebClient(
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url.rstrip("/") + "/",
-        retry_handlers=[RetryAfter429(sleep=sleep), AsyncConnectionErrorRetryHandler()])
+        retry_handlers=[RetryAfter429(sleep=sleep), AsyncConnectionErrorRetryHandler()],
+    )
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     app = AsyncApp(client=client, signing_secret=secret, name="pipedriven")
     in_flight = InFlight()

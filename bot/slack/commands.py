@@ -24,6 +24,7 @@ _SLACK_LINK = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
 
 def unwrap(text: str) -> str:
     """What the user typed, from Slack's wrapped form: links and emails as written, &amp; &lt; &gt; undone."""
+
     def plain(match: re.Match) -> str:
         target, label = match[1], match[2]
         return label or target.removeprefix("mailto:")
@@ -50,8 +51,9 @@ def register(listen: Listen, deps: SlackDeps) -> None:
         user = await deps.user(command["user_id"], origin)
         if user is None:
             return
-        reply = await deps.conversation.handle_text(user, unwrap(command.get("text", "")),
-                                                    idempotency_key=f"slack:command:{command['trigger_id']}")
+        reply = await deps.conversation.handle_text(
+            user, unwrap(command.get("text", "")), idempotency_key=f"slack:command:{command['trigger_id']}"
+        )
         if not reply.repeat:
             await deps.messenger.tell(origin, reply)
 
@@ -63,8 +65,9 @@ def register(listen: Listen, deps: SlackDeps) -> None:
         user = await deps.user(event["user"], origin)
         if user is None:
             return
-        reply = await deps.conversation.handle_text(user, unwrap(event.get("text", "")),
-                                                    idempotency_key=f"slack:event:{body['event_id']}")
+        reply = await deps.conversation.handle_text(
+            user, unwrap(event.get("text", "")), idempotency_key=f"slack:event:{body['event_id']}"
+        )
         if not reply.repeat:
             await deps.messenger.tell(origin, reply)
 

@@ -47,12 +47,14 @@ class InFlight:
 
     def track(self, listener):
         """The listener, counted out when it ends (Bolt reads the arguments it wants through the wrapper)."""
+
         @functools.wraps(listener)
         async def tracked(**kwargs):
             try:
                 return await listener(**kwargs)
             finally:
                 self._end()
+
         return tracked
 
     async def wait_idle(self, timeout: float | None = None) -> None:
@@ -92,8 +94,16 @@ class SlackDeps:
         reply = await self.conversation.home(user)
         await self.messenger.publish_home(slack_user_id, render.home_view(reply, notice))
 
-    async def answer(self, user: UserView, origin: Origin, reply: Reply, *, row: str | None = None,
-                     blocks: list[dict] | None = None, restore_actions: str | None = None) -> None:
+    async def answer(
+        self,
+        user: UserView,
+        origin: Origin,
+        reply: Reply,
+        *,
+        row: str | None = None,
+        blocks: list[dict] | None = None,
+        restore_actions: str | None = None,
+    ) -> None:
         """Show the outcome of a tap or a modal: in place of the row it was about when it can be, else as a
         new message. `restore_actions` (after an undo) gives the row its usual buttons back under a new id."""
         if reply.repeat:
@@ -116,8 +126,9 @@ class SlackDeps:
             updated = render.replace_row(blocks, row, line, actions) if blocks else None
             try:
                 if updated is not None:
-                    await self.messenger.publish_home(origin.user_id, {"type": "home", "blocks": updated},
-                                                      origin.view_hash)
+                    await self.messenger.publish_home(
+                        origin.user_id, {"type": "home", "blocks": updated}, origin.view_hash
+                    )
                     return
             except SlackApiError as exc:  # the home changed meanwhile (hash_conflict): show it afresh
                 log.info("App Home update refused: %s", exc.response.get("error"))

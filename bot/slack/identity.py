@@ -23,13 +23,17 @@ PLATFORM = "slack"
 
 
 def not_added(email: str) -> str:
-    return (f"I don't know you yet: no Pipedriven user has the email on your Slack profile ({email}). "
-            f"Ask a Pipedriven admin to add you with `pipedriven users add {email}`, then try again.")
+    return (
+        f"I don't know you yet: no Pipedriven user has the email on your Slack profile ({email}). "
+        f"Ask a Pipedriven admin to add you with `pipedriven users add {email}`, then try again."
+    )
 
 
-NO_EMAIL = ("I can't see an email address on your Slack profile, so I can't tell who you are in Pipedriven. "
-            "Ask a Pipedriven admin to add you with `pipedriven users add YOUR_EMAIL` and check that your Slack "
-            "profile shows that email.")
+NO_EMAIL = (
+    "I can't see an email address on your Slack profile, so I can't tell who you are in Pipedriven. "
+    "Ask a Pipedriven admin to add you with `pipedriven users add YOUR_EMAIL` and check that your Slack "
+    "profile shows that email."
+)
 
 
 class SlackIdentity:
@@ -52,7 +56,10 @@ class SlackIdentity:
         if info.get("is_bot") or info.get("deleted") or not email:
             raise UnknownUser(NO_EMAIL)
         try:
-            return await self.core.execute(LinkChatIdentity(email=email, platform=PLATFORM,
-                                                            external_user_id=slack_user_id, timezone=info.get("tz")))
+            return await self.core.execute(
+                LinkChatIdentity(
+                    email=email, platform=PLATFORM, external_user_id=slack_user_id, timezone=info.get("tz")
+                )
+            )
         except UnknownUser:
             raise UnknownUser(not_added(email)) from None

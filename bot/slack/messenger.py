@@ -67,7 +67,7 @@ class Origin:
     view_hash: str | None = None
 
     @classmethod
-    def of_action(cls, body: dict) -> "Origin":
+    def of_action(cls, body: dict) -> Origin:
         """The origin of a block_actions payload."""
         container = body.get("container") or {}
         user_id = body["user"]["id"]
@@ -75,14 +75,13 @@ class Origin:
             view = body.get("view") or {}
             return cls(user_id, "home", view_id=view.get("id"), view_hash=view.get("hash"))
         kind = "ephemeral" if container.get("is_ephemeral") else "dm"
-        return cls(user_id, kind, container.get("channel_id"), container.get("message_ts"),
-                   body.get("response_url"))
+        return cls(user_id, kind, container.get("channel_id"), container.get("message_ts"), body.get("response_url"))
 
     def to_metadata(self) -> dict:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
     @classmethod
-    def from_metadata(cls, data: dict) -> "Origin":
+    def from_metadata(cls, data: dict) -> Origin:
         return cls(**{k: data.get(k) for k in cls.__dataclass_fields__})
 
 
@@ -113,10 +112,13 @@ class Messenger:
         was asked for: a failed upload is logged, never the user's failure."""
         for attachment in reply.attachments:
             try:
-                await self.client.files_upload_v2(channel=channel, file=attachment.data,
-                                                  filename=attachment.filename,
-                                                  title=attachment.title or attachment.filename,
-                                                  alt_txt=attachment.title or None)
+                await self.client.files_upload_v2(
+                    channel=channel,
+                    file=attachment.data,
+                    filename=attachment.filename,
+                    title=attachment.title or attachment.filename,
+                    alt_txt=attachment.title or None,
+                )
             except (SlackApiError, SlackRequestError) as exc:
                 error = exc.response.get("error") if isinstance(exc, SlackApiError) else str(exc)
                 log.warning("could not upload %s: %s", attachment.filename, error)
@@ -127,12 +129,14 @@ class Messenger:
         message = render.message(reply)
         if origin.response_url:
             answer = await AsyncWebhookClient(origin.response_url).send(
-                text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False)
+                text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False
+            )
             if answer.status_code != 200:
                 log.warning("response_url answered %s", answer.status_code)
         else:
-            await self.client.chat_postEphemeral(channel=origin.channel, user=origin.user_id, text=message.text,
-                                                 blocks=message.blocks)
+            await self.client.chat_postEphemeral(
+                channel=origin.channel, user=origin.user_id, text=message.text, blocks=message.blocks
+            )
         if reply.attachments:
             await self.attach(await self.dm_channel(origin.user_id), reply)
 
@@ -146,8 +150,9 @@ class Messenger:
     async def message_blocks(self, origin: Origin) -> list[dict] | None:
         """The current blocks of the DM message the origin names (when the tap's payload did not carry them)."""
         try:
-            found = await self.client.conversations_history(channel=origin.channel, latest=origin.message_ts,
-                                                            inclusive=True, limit=1)
+            found = await self.client.conversations_history(
+                channel=origin.channel, latest=origin.message_ts, inclusive=True, limit=1
+            )
         except SlackApiError as exc:
             log.warning("could not read back message %s: %s", origin.message_ts, exc.response.get("error"))
             return None

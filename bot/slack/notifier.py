@@ -22,10 +22,20 @@ log = logging.getLogger(__name__)
 
 # Web API errors that no retry will fix for this user. (A bad token or a missing scope is the deployment's to
 # fix and stays temporary: the scheduler keeps trying once it is.)
-PERMANENT_ERRORS = frozenset({
-    "account_inactive", "user_not_found", "users_not_found", "cannot_dm_bot", "user_disabled", "user_is_bot",
-    "channel_not_found", "is_archived", "not_in_channel", "messages_tab_disabled",
-})
+PERMANENT_ERRORS = frozenset(
+    {
+        "account_inactive",
+        "user_not_found",
+        "users_not_found",
+        "cannot_dm_bot",
+        "user_disabled",
+        "user_is_bot",
+        "channel_not_found",
+        "is_archived",
+        "not_in_channel",
+        "messages_tab_disabled",
+    }
+)
 
 
 class SlackNotifier:

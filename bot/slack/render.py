@@ -57,6 +57,7 @@ class Message:
 
 # --- text -----------------------------------------------------------------------------------------------
 
+
 def _chunks(text: str, limit: int) -> list[str]:
     """Split `text` into pieces whose escaped length stays within `limit`, at line ends where possible."""
     pieces, current, size = [], [], 0
@@ -82,8 +83,9 @@ def _chunks(text: str, limit: int) -> list[str]:
     return pieces
 
 
-def text_blocks(text: str, *, monospace: bool = False, bold_first_line: bool = False,
-                block_id: str | None = None) -> list[dict]:
+def text_blocks(
+    text: str, *, monospace: bool = False, bold_first_line: bool = False, block_id: str | None = None
+) -> list[dict]:
     """Sections holding `text` (escaped), split to fit, at most MAX_TEXT_SECTIONS of them (the last ends with “…”
     when the text goes on); a monospace text keeps its ``` fence in every piece."""
     if not text.strip():
@@ -108,6 +110,7 @@ def text_blocks(text: str, *, monospace: bool = False, bold_first_line: bool = F
 
 
 # --- rows -----------------------------------------------------------------------------------------------
+
 
 def row_id(contact_id: int, index: int) -> str:
     return f"{contact_id}.{index}"
@@ -143,37 +146,40 @@ def _overflow_choices(section: Section) -> list[Button]:
     return choices
 
 
-def actions_blocks(buttons: tuple[Button, ...] | list[Button], menu: list[Button], *, key: str,
-                   block_id: str | None = None) -> list[dict]:
+def actions_blocks(
+    buttons: tuple[Button, ...] | list[Button], menu: list[Button], *, key: str, block_id: str | None = None
+) -> list[dict]:
     """Buttons then overflow menus (five choices each), at most 25 elements per actions block."""
     elements: list = [_button(b, f"{ACTION_PREFIX}{key}-{i}") for i, b in enumerate(buttons)]
     for start in range(0, len(menu), MAX_OVERFLOW):
-        options = [Option(text=shorten(b.label, MAX_LABEL), value=b.data) for b in menu[start:start + MAX_OVERFLOW]]
+        options = [Option(text=shorten(b.label, MAX_LABEL), value=b.data) for b in menu[start : start + MAX_OVERFLOW]]
         elements.append(OverflowMenuElement(options=options, action_id=f"{ACTION_PREFIX}{key}-m{start}"))
     blocks = []
     for n, start in enumerate(range(0, len(elements), MAX_ACTIONS)):
         part_id = None if block_id is None else (block_id if n == 0 else f"{block_id}:{n}")
-        blocks.append(ActionsBlock(elements=elements[start:start + MAX_ACTIONS], block_id=part_id).to_dict())
+        blocks.append(ActionsBlock(elements=elements[start : start + MAX_ACTIONS], block_id=part_id).to_dict())
     return blocks
 
 
 def section_blocks(section: Section, index: int) -> list[dict]:
     """One neutral section: its text, then its buttons and menu."""
     row = row_id(section.contact_id, index) if section.contact_id is not None else None
-    blocks = text_blocks(section.text, monospace=section.monospace, bold_first_line=row is not None,
-                         block_id=f"r:{row}" if row else None)
+    blocks = text_blocks(
+        section.text, monospace=section.monospace, bold_first_line=row is not None, block_id=f"r:{row}" if row else None
+    )
     if section.buttons or section.menu:
-        blocks += actions_blocks(section.buttons, _overflow_choices(section), key=f"{index}",
-                                 block_id=f"a:{row}" if row else None)
+        blocks += actions_blocks(
+            section.buttons, _overflow_choices(section), key=f"{index}", block_id=f"a:{row}" if row else None
+        )
     return blocks
 
 
 def row_actions(contact_id: int, row: str, suffix: str) -> list[dict]:
     """A row's usual actions, rendered afresh (after an undo) under a block id of their own."""
-    section = Section(text="", buttons=quick_buttons(contact_id), menu=menu_buttons(contact_id),
-                      contact_id=contact_id)
-    return actions_blocks(section.buttons, _overflow_choices(section), key=f"{row}{suffix}",
-                          block_id=f"a:{row}:{suffix}")
+    section = Section(text="", buttons=quick_buttons(contact_id), menu=menu_buttons(contact_id), contact_id=contact_id)
+    return actions_blocks(
+        section.buttons, _overflow_choices(section), key=f"{row}{suffix}", block_id=f"a:{row}:{suffix}"
+    )
 
 
 def undo_actions(undo: Button, row: str) -> list[dict]:
@@ -195,6 +201,7 @@ def replace_row(blocks: list[dict], row: str, text: str, actions: list[dict] | N
 
 # --- whole replies --------------------------------------------------------------------------------------
 
+
 def _note(text: str) -> dict:
     return ContextBlock(elements=[MarkdownTextObject(text=escape(text)[:MAX_TEXT])]).to_dict()
 
@@ -205,7 +212,7 @@ def _fitted(reply: Reply, max_blocks: int, left_out: Callable[[int], str]) -> li
     footer = list(reply.footer) + ([reply.undo] if reply.undo else [])
     tail = actions_blocks(footer, [], key="f") if footer else []
     room = max_blocks - len(tail)
-    blocks = text_blocks(reply.text)[:room - 1]
+    blocks = text_blocks(reply.text)[: room - 1]
     sections = [unit for index, section in enumerate(reply.sections) if (unit := section_blocks(section, index))]
     if len(blocks) + sum(len(unit) for unit in sections) <= room:
         return blocks + [block for unit in sections for block in unit] + tail
@@ -221,7 +228,7 @@ def _fitted(reply: Reply, max_blocks: int, left_out: Callable[[int], str]) -> li
 def fallback_text(reply: Reply) -> str:
     """The message's notification text (Slack reads it as mrkdwn too)."""
     text = reply.text or next((s.text for s in reply.sections if s.text), "Pipedriven")
-    return escape(text if len(text) <= FALLBACK_CHARS else text[:FALLBACK_CHARS - 1] + "…")
+    return escape(text if len(text) <= FALLBACK_CHARS else text[: FALLBACK_CHARS - 1] + "…")
 
 
 def message(reply: Reply) -> Message:

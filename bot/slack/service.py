@@ -33,8 +33,9 @@ class SlackService:
         self.notifier = SlackNotifier(self.bot.messenger)
         self.app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
         if not self.app_token and not settings.slack_signing_secret:
-            raise SlackNotConfigured("Slack over HTTP needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for "
-                                     "Socket Mode).")
+            raise SlackNotConfigured(
+                "Slack over HTTP needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)."
+            )
         self.port = settings.port
         self.host = host
         self.name = "slack (Socket Mode)" if self.app_token else f"slack (HTTP on port {self.port})"

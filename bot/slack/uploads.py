@@ -28,8 +28,10 @@ log = logging.getLogger(__name__)
 DOWNLOAD_TIMEOUT = 60.0  # seconds for a whole download
 CHUNK_BYTES = 64 * 1024
 SLACK_FILE_HOST = "files.slack.com"  # where Slack serves the files users share (url_private)
-REMOTE_FILE = ("{name} is stored outside Slack (shared as a link to another service), so I can't read it and "
-               "nothing was imported. Download it as a CSV file and share that file here.")
+REMOTE_FILE = (
+    "{name} is stored outside Slack (shared as a link to another service), so I can't read it and "
+    "nothing was imported. Download it as a CSV file and share that file here."
+)
 
 
 class DownloadFailed(PipedrivenError):
@@ -41,8 +43,7 @@ def may_send_token(url: str, api_url: str) -> bool:
     (SLACK_API_URL: Slack itself, or a local stand-in)."""
     target, api = urlsplit(url), urlsplit(api_url)
     try:
-        slack_files = (target.scheme == "https" and target.hostname == SLACK_FILE_HOST
-                       and target.port in (None, 443))
+        slack_files = target.scheme == "https" and target.hostname == SLACK_FILE_HOST and target.port in (None, 443)
     except ValueError:  # a port that is not a number
         return False
     return slack_files or (bool(target.netloc) and (target.scheme, target.netloc) == (api.scheme, api.netloc))
@@ -62,8 +63,11 @@ async def download(url: str, token: str, max_bytes: int) -> bytes:
             async with session.get(url, headers={"Authorization": f"Bearer {token}"}) as response:
                 # Without files:read Slack answers 200 with its sign-in page, not the file.
                 if response.status != 200 or response.content_type == "text/html":
-                    log.warning("Slack file download answered %s (%s): does the app have files:read?",
-                                response.status, response.content_type)
+                    log.warning(
+                        "Slack file download answered %s (%s): does the app have files:read?",
+                        response.status,
+                        response.content_type,
+                    )
                     raise DownloadFailed()
                 data = bytearray()
                 async for chunk in response.content.iter_chunked(CHUNK_BYTES):

@@ -29,8 +29,12 @@ from bot.slack.render import escape
 
 NOTE, MEETING, TIMING = "pd-note", "pd-meeting", "pd-timing"
 NOTE_MAX = 3000  # Slack's limit for a text input
-TIMING_CHOICES = (("Remind me in 3 days", "remind:3d"), ("Snooze for 1 week", "snooze:1w"),
-                  ("Remind me on the date below", "remind:date"), ("Snooze until the date below", "snooze:date"))
+TIMING_CHOICES = (
+    ("Remind me in 3 days", "remind:3d"),
+    ("Snooze for 1 week", "snooze:1w"),
+    ("Remind me on the date below", "remind:date"),
+    ("Snooze until the date below", "snooze:date"),
+)
 
 
 def _question(prompt: Prompt) -> str:
@@ -42,27 +46,60 @@ def modal_for(prompt: Prompt, private_metadata: str, now: datetime) -> dict:
     """The modal asking what a button's prompt asks; `now` is the user's local time (for the pickers)."""
     verb = codec.decode(prompt.data).verb
     if verb == "note":
-        return View(type="modal", callback_id=NOTE, title="Add a note", submit="Save", close="Cancel",
-                    private_metadata=private_metadata, blocks=[
-                        InputBlock(block_id="note", label=prompt.question[:2000], element=PlainTextInputElement(
-                            action_id="text", multiline=True, max_length=NOTE_MAX))]).to_dict()
+        return View(
+            type="modal",
+            callback_id=NOTE,
+            title="Add a note",
+            submit="Save",
+            close="Cancel",
+            private_metadata=private_metadata,
+            blocks=[
+                InputBlock(
+                    block_id="note",
+                    label=prompt.question[:2000],
+                    element=PlainTextInputElement(action_id="text", multiline=True, max_length=NOTE_MAX),
+                )
+            ],
+        ).to_dict()
     intro = SectionBlock(text=MarkdownTextObject(text=escape(_question(prompt))))
     if verb == "mbook":
-        return View(type="modal", callback_id=MEETING, title="Meeting booked", submit="Save", close="Cancel",
-                    private_metadata=private_metadata, blocks=[
-                        intro,
-                        InputBlock(block_id="date", label="Date", element=DatePickerElement(
-                            action_id="date", initial_date=f"{now:%Y-%m-%d}")),
-                        InputBlock(block_id="time", label="Time", element=TimePickerElement(
-                            action_id="time", initial_time="10:00"))]).to_dict()
+        return View(
+            type="modal",
+            callback_id=MEETING,
+            title="Meeting booked",
+            submit="Save",
+            close="Cancel",
+            private_metadata=private_metadata,
+            blocks=[
+                intro,
+                InputBlock(
+                    block_id="date",
+                    label="Date",
+                    element=DatePickerElement(action_id="date", initial_date=f"{now:%Y-%m-%d}"),
+                ),
+                InputBlock(
+                    block_id="time", label="Time", element=TimePickerElement(action_id="time", initial_time="10:00")
+                ),
+            ],
+        ).to_dict()
     options = [Option(text=label, value=value) for label, value in TIMING_CHOICES]
-    return View(type="modal", callback_id=TIMING, title="Remind or snooze", submit="Save", close="Cancel",
-                private_metadata=private_metadata, blocks=[
-                    intro,
-                    InputBlock(block_id="choice", label="When", element=RadioButtonsElement(
-                        action_id="choice", options=options, initial_option=options[0])),
-                    InputBlock(block_id="date", label="Date", optional=True,
-                               element=DatePickerElement(action_id="date"))]).to_dict()
+    return View(
+        type="modal",
+        callback_id=TIMING,
+        title="Remind or snooze",
+        submit="Save",
+        close="Cancel",
+        private_metadata=private_metadata,
+        blocks=[
+            intro,
+            InputBlock(
+                block_id="choice",
+                label="When",
+                element=RadioButtonsElement(action_id="choice", options=options, initial_option=options[0]),
+            ),
+            InputBlock(block_id="date", label="Date", optional=True, element=DatePickerElement(action_id="date")),
+        ],
+    ).to_dict()
 
 
 def _value(view: dict, block: str, action: str, key: str) -> str | None:
@@ -81,8 +118,7 @@ def register(listen: Listen, deps: SlackDeps) -> None:
         user = await deps.user(origin.user_id, origin)
         if user is None:
             return
-        reply = await deps.conversation.handle_button(user, data, answer,
-                                                      idempotency_key=f"slack:view:{view['id']}")
+        reply = await deps.conversation.handle_button(user, data, answer, idempotency_key=f"slack:view:{view['id']}")
         await deps.answer(user, origin, reply, row=row)
 
     async def note_submitted(ack, view: dict) -> None:
@@ -99,8 +135,9 @@ def register(listen: Listen, deps: SlackDeps) -> None:
         day = _value(view, "date", "date", "selected_date")
         at = _value(view, "time", "time", "selected_time")
         if not day or not at:
-            await ack(response_action="errors", errors={"date" if not day else "time": "Pick the meeting's date "
-                                                                                      "and time."})
+            await ack(
+                response_action="errors", errors={"date" if not day else "time": "Pick the meeting's date and time."}
+            )
             return
         await ack()
         await finish(view, f"{day}T{at}")

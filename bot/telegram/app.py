@@ -51,11 +51,12 @@ CONCURRENT_UPDATES = 8  # updates handled at once; the core keeps concurrent twi
 RATE_LIMIT_RETRIES = 3  # a 429 is retried this often (after its retry_after) before the call fails
 COMMAND_DESCRIPTION_LIMIT = 256
 
-REFUSAL = ("Hello! This is Pipedriven's bot, and it only talks to linked Pipedriven users.\n"
-           "To link this Telegram account, get a code with `settings link telegram` in Slack (or ask an admin "
-           "to run `pipedriven users link YOUR_EMAIL`), then send /start CODE here.")
-TEXT_ONLY = ("I only understand text messages, and CSV files of contacts to import. "
-             "Say /help to see what I understand.")
+REFUSAL = (
+    "Hello! This is Pipedriven's bot, and it only talks to linked Pipedriven users.\n"
+    "To link this Telegram account, get a code with `settings link telegram` in Slack (or ask an admin "
+    "to run `pipedriven users link YOUR_EMAIL`), then send /start CODE here."
+)
+TEXT_ONLY = "I only understand text messages, and CSV files of contacts to import. Say /help to see what I understand."
 NOT_FETCHED = "I couldn't fetch that file from Telegram, so nothing was imported. Please send it again in a moment."
 
 
@@ -75,14 +76,16 @@ def file_url(api_url: str) -> str:
 
 def build_application(settings: Settings, core: Core, *, rate_limit_retries: int = RATE_LIMIT_RETRIES) -> Application:
     """The Application for TELEGRAM_BOT_TOKEN at TELEGRAM_API_URL, with its handlers; nothing is called yet."""
-    application = (ApplicationBuilder()
-                   .token(settings.telegram_bot_token.get_secret_value())
-                   .base_url(settings.telegram_api_url)
-                   .base_file_url(file_url(settings.telegram_api_url))
-                   .rate_limiter(PacedRateLimiter(max_retries=rate_limit_retries))
-                   .concurrent_updates(CONCURRENT_UPDATES)
-                   .context_types(ContextTypes(bot_data=TelegramDeps))
-                   .build())
+    application = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(settings.telegram_api_url)
+        .base_file_url(file_url(settings.telegram_api_url))
+        .rate_limiter(PacedRateLimiter(max_retries=rate_limit_retries))
+        .concurrent_updates(CONCURRENT_UPDATES)
+        .context_types(ContextTypes(bot_data=TelegramDeps))
+        .build()
+    )
     application.bot_data.conversation = Conversation(core, PLATFORM)
     register(application)
     return application
@@ -106,8 +109,11 @@ def bot_commands() -> list[BotCommand]:
 
 async def fetch_username(settings: Settings) -> str | None:
     """The bot's username from getMe, for t.me links; None if Telegram can't be asked."""
-    bot = Bot(settings.telegram_bot_token.get_secret_value(), base_url=settings.telegram_api_url,
-              base_file_url=file_url(settings.telegram_api_url))
+    bot = Bot(
+        settings.telegram_bot_token.get_secret_value(),
+        base_url=settings.telegram_api_url,
+        base_file_url=file_url(settings.telegram_api_url),
+    )
     try:
         async with bot:
             return bot.username
@@ -118,14 +124,19 @@ async def fetch_username(settings: Settings) -> str | None:
 
 # --- handlers ----------------------------------------------------------------------------------------------
 
+
 async def on_start(update: Update, context: TelegramContext) -> None:
     """`/start CODE` links this Telegram account; a bare /start greets a linked user or explains linking."""
     conversation = context.bot_data.conversation
     message = update.effective_message
     if context.args:
         try:
-            welcome = await conversation.link_account(context.args[0], str(update.effective_user.id),
-                                                      str(message.chat_id), idempotency_key=_update_key(update))
+            welcome = await conversation.link_account(
+                context.args[0],
+                str(update.effective_user.id),
+                str(message.chat_id),
+                idempotency_key=_update_key(update),
+            )
         except PipedrivenError as exc:
             await send_reply(context.bot, message.chat_id, Reply(exc.user_message), reply_to=message.message_id)
             return
@@ -150,10 +161,15 @@ async def on_text(update: Update, context: TelegramContext) -> None:
     key = _update_key(update)
     asked = message.reply_to_message
     # A /command typed in reply to a question is a change of mind, not the answer.
-    if (asked is not None and asked.from_user is not None and asked.from_user.id == context.bot.id
-            and not message.text.startswith("/")):
-        reply = await conversation.handle_reply(user, message.text, str(message.chat_id), str(asked.message_id),
-                                                idempotency_key=key)
+    if (
+        asked is not None
+        and asked.from_user is not None
+        and asked.from_user.id == context.bot.id
+        and not message.text.startswith("/")
+    ):
+        reply = await conversation.handle_reply(
+            user, message.text, str(message.chat_id), str(asked.message_id), idempotency_key=key
+        )
     else:
         reply = await conversation.handle_text(user, message.text, idempotency_key=key)
     await _show(context, user, message, reply)
@@ -178,8 +194,9 @@ async def on_document(update: Update, context: TelegramContext) -> None:
             log.warning("could not fetch a document: %s", exc.message)
             reply = Reply(NOT_FETCHED)
         else:
-            reply = await conversation.handle_file(user, data, document.file_name,
-                                                   idempotency_key=f"tg:file:{document.file_unique_id}")
+            reply = await conversation.handle_file(
+                user, data, document.file_name, idempotency_key=f"tg:file:{document.file_unique_id}"
+            )
     # Shown even when the file was imported before: Telegram can't tell a resend from a redelivered update,
     # and a user who sends the same file again should hear that it is in already.
     await send_reply(context.bot, message.chat_id, reply, reply_to=message.message_id)
@@ -236,6 +253,7 @@ async def on_error(update: object, context: TelegramContext) -> None:
 
 # --- helpers -----------------------------------------------------------------------------------------------
 
+
 def _update_key(update: Update) -> str:
     return f"tg:update:{update.update_id}"
 
@@ -262,14 +280,17 @@ async def _show(context: TelegramContext, user: UserView, message: Message, repl
     await _show_in(context, user, message.chat_id, message.message_id, reply)
 
 
-async def _show_in(context: TelegramContext, user: UserView, chat_id: int, reply_to: int | None,
-                   reply: Reply) -> None:
+async def _show_in(context: TelegramContext, user: UserView, chat_id: int, reply_to: int | None, reply: Reply) -> None:
     """Send `reply` in the chat; a question is sent as a reply prompt and remembered, so the answer finds it."""
     if reply.repeat:  # a redelivered update, already answered the first time: saying it again would only confuse
         return
     if reply.prompt is None:
         await send_reply(context.bot, chat_id, reply, reply_to=reply_to)
         return
-    asked = await context.bot.send_message(chat_id, render.escape(reply.prompt.question), parse_mode=ParseMode.HTML,
-                                           reply_markup=render.prompt_markup(reply.prompt))
+    asked = await context.bot.send_message(
+        chat_id,
+        render.escape(reply.prompt.question),
+        parse_mode=ParseMode.HTML,
+        reply_markup=render.prompt_markup(reply.prompt),
+    )
     await context.bot_data.conversation.remember_prompt(user, str(chat_id), str(asked.message_id), reply.prompt)

@@ -32,8 +32,16 @@ async def send_reply(bot: Bot, chat_id: int | str, reply: Reply, *, reply_to: in
     `reply_to` when given."""
     shown = render.message(reply)
     quote = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
-    sent = [await bot.send_message(chat_id, shown.html, parse_mode=ParseMode.HTML, reply_markup=shown.keyboard,
-                                   reply_parameters=quote, link_preview_options=LinkPreviewOptions(is_disabled=True))]
+    sent = [
+        await bot.send_message(
+            chat_id,
+            shown.html,
+            parse_mode=ParseMode.HTML,
+            reply_markup=shown.keyboard,
+            reply_parameters=quote,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        )
+    ]
     for attachment in reply.attachments:
         photo = await send_attachment(bot, chat_id, attachment)
         if photo is not None:
@@ -45,8 +53,11 @@ async def send_attachment(bot: Bot, chat_id: int | str, attachment: Attachment) 
     """A reply's picture as a photo (sendPhoto, uploaded as multipart). The text it goes with has been sent:
     a picture Telegram refuses is logged, and the reply stands without it."""
     try:
-        return await bot.send_photo(chat_id, InputFile(attachment.data, filename=attachment.filename),
-                                    caption=attachment.title[:CAPTION_LIMIT] or None)
+        return await bot.send_photo(
+            chat_id,
+            InputFile(attachment.data, filename=attachment.filename),
+            caption=attachment.title[:CAPTION_LIMIT] or None,
+        )
     except BadRequest as exc:
         log.warning("Telegram refused %s: %s", attachment.filename, exc.message)
         return None

@@ -35,13 +35,24 @@ RETRY_MARGIN_SECONDS = 0.1  # waited beyond a retry_after
 
 
 class PacedRateLimiter(BaseRateLimiter[int]):
-    def __init__(self, *, max_retries: int, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+    def __init__(
+        self,
+        *,
+        max_retries: int,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.max_retries = max_retries
-        self.limiter = Limiter({"overall": Limit.rate(OVERALL_RATE, 1.0, burst=OVERALL_BURST),
-                                "chat": Limit.rate(PER_CHAT_RATE, 1.0, burst=PER_CHAT_BURST),
-                                "group": Limit.rate(GROUP_PER_MINUTE, 60.0, burst=GROUP_PER_MINUTE)},
-                               name="telegram-bot", clock=clock, sleep=sleep)
+        self.limiter = Limiter(
+            {
+                "overall": Limit.rate(OVERALL_RATE, 1.0, burst=OVERALL_BURST),
+                "chat": Limit.rate(PER_CHAT_RATE, 1.0, burst=PER_CHAT_BURST),
+                "group": Limit.rate(GROUP_PER_MINUTE, 60.0, burst=GROUP_PER_MINUTE),
+            },
+            name="telegram-bot",
+            clock=clock,
+            sleep=sleep,
+        )
 
     async def initialize(self) -> None:
         pass
@@ -49,8 +60,15 @@ class PacedRateLimiter(BaseRateLimiter[int]):
     async def shutdown(self) -> None:
         pass
 
-    async def process_request(self, callback: Any, args: Any, kwargs: dict[str, Any], endpoint: str,
-                              data: dict[str, Any], rate_limit_args: int | None) -> Any:
+    async def process_request(
+        self,
+        callback: Any,
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
         wants = limits_of(data.get("chat_id"))
         retries_left = rate_limit_args or self.max_retries
         while True:

@@ -126,7 +126,7 @@ def _rows(buttons: list[InlineKeyboardButton]) -> Keyboard:
         return []
     if len(buttons) <= QUICK_ROW_MAX:
         return [buttons]
-    return [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+    return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
 
 
 def clip(text: str, wrap: Callable[[str], str], room: int) -> str:
@@ -171,7 +171,7 @@ def _placeholder(prompt: Prompt) -> str:
 
 def callback_text(text: str) -> str:
     """Text for answerCallbackQuery, within Telegram's 200 characters."""
-    return text if len(text) <= CALLBACK_TEXT_LIMIT else text[:CALLBACK_TEXT_LIMIT - 1] + "…"
+    return text if len(text) <= CALLBACK_TEXT_LIMIT else text[: CALLBACK_TEXT_LIMIT - 1] + "…"
 
 
 def keyboard_contacts(keyboard: InlineKeyboardMarkup | None) -> list[int]:
@@ -188,15 +188,14 @@ def keyboard_contacts(keyboard: InlineKeyboardMarkup | None) -> list[int]:
     return ids
 
 
-def with_status(message_html: str, keyboard: InlineKeyboardMarkup | None, contact_id: int,
-                status: str) -> str | None:
+def with_status(message_html: str, keyboard: InlineKeyboardMarkup | None, contact_id: int, status: str) -> str | None:
     """The message's HTML with `status` added under the contact's row (or at the end of a one-contact
     message); None if that would make the message too long, when the status goes in a message of its own."""
     line = escape(status)
     contacts = keyboard_contacts(keyboard)
     blocks = message_html.split(BLOCK_SEPARATOR)
     left_out = blocks[-1:] if len(blocks) > 1 and _LEFT_OUT.fullmatch(blocks[-1]) else []
-    blocks = blocks[:len(blocks) - len(left_out)]
+    blocks = blocks[: len(blocks) - len(left_out)]
     index = len(blocks) - len(contacts) + contacts.index(contact_id) if contact_id in contacts else -1
     if len(contacts) <= 1 or not 0 <= index < len(blocks):
         index = len(blocks) - 1

@@ -38,8 +38,14 @@ def webhook_secret(settings: Settings) -> str:
 class TelegramService:
     name = "telegram"
 
-    def __init__(self, settings: Settings, core: Core, *, poll_timeout: timedelta = POLL_TIMEOUT,
-                 rate_limit_retries: int = RATE_LIMIT_RETRIES) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        core: Core,
+        *,
+        poll_timeout: timedelta = POLL_TIMEOUT,
+        rate_limit_retries: int = RATE_LIMIT_RETRIES,
+    ) -> None:
         self.settings = settings
         self.core = core
         self.poll_timeout = poll_timeout
@@ -58,9 +64,13 @@ class TelegramService:
             url = self.settings.telegram_webhook_url
             if url:
                 await app.updater.start_webhook(
-                    listen=self.settings.telegram_webhook_listen, port=self.settings.telegram_webhook_port,
-                    url_path=urlsplit(url).path, webhook_url=url, secret_token=webhook_secret(self.settings),
-                    allowed_updates=ALLOWED_UPDATES)
+                    listen=self.settings.telegram_webhook_listen,
+                    port=self.settings.telegram_webhook_port,
+                    url_path=urlsplit(url).path,
+                    webhook_url=url,
+                    secret_token=webhook_secret(self.settings),
+                    allowed_updates=ALLOWED_UPDATES,
+                )
             else:
                 await app.updater.start_polling(timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES)
         except InvalidToken:
@@ -69,8 +79,9 @@ class TelegramService:
             raise TelegramUnavailable("Telegram refused the bot token: check TELEGRAM_BOT_TOKEN.") from None
         except NetworkError as exc:
             await self.stop()
-            raise TelegramUnavailable(f"Telegram could not be reached at TELEGRAM_API_URL ({type(exc).__name__}).") \
-                from None
+            raise TelegramUnavailable(
+                f"Telegram could not be reached at TELEGRAM_API_URL ({type(exc).__name__})."
+            ) from None
         except Exception:
             await self.stop()
             raise

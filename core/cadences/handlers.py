@@ -61,6 +61,7 @@ MAX_STEPS = 20
 
 # --- strategies --------------------------------------------------------------------------------------------
 
+
 async def find_strategy(ctx: Context, name: str, *, lock: bool = False) -> Strategy:
     """The strategy a user named: its exact name (any case), else the only one whose name contains the words."""
     name = (name or "").strip()
@@ -70,8 +71,15 @@ async def find_strategy(ctx: Context, name: str, *, lock: bool = False) -> Strat
     strategy = (await ctx.session.execute(exact.with_for_update() if lock else exact)).scalar_one_or_none()
     if strategy is None:
         pattern = "%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        found = (await ctx.session.execute(select(Strategy).where(Strategy.name.ilike(pattern, escape="\\"))
-                                           .order_by(Strategy.name).limit(4))).scalars().all()
+        found = (
+            (
+                await ctx.session.execute(
+                    select(Strategy).where(Strategy.name.ilike(pattern, escape="\\")).order_by(Strategy.name).limit(4)
+                )
+            )
+            .scalars()
+            .all()
+        )
         if len(found) > 1:
             names = ", ".join(f"“{f.name}”" for f in found[:3]) + (" …" if len(found) > 3 else "")
             raise InvalidInput(f"“{name[:60]}” matches several cadences: {names}. Give more of the name.")
@@ -85,19 +93,49 @@ async def find_strategy(ctx: Context, name: str, *, lock: bool = False) -> Strat
 
 async def _views(ctx: Context, strategies: list[Strategy]) -> list[StrategyView]:
     ids = [s.id for s in strategies]
-    steps = (await ctx.session.execute(select(StrategyStep).where(StrategyStep.strategy_id.in_(ids))
-                                       .order_by(StrategyStep.strategy_id, StrategyStep.position))).scalars().all()
-    open_counts = dict((await ctx.session.execute(
-        select(ContactPlan.strategy_id, func.count()).where(ContactPlan.strategy_id.in_(ids),
-                                                            ContactPlan.status.in_(OPEN_PLAN_STATUSES))
-        .group_by(ContactPlan.strategy_id))).all())
-    creators: dict[int | None, str] = dict((await ctx.session.execute(
-        select(User.id, User.name).where(User.id.in_({s.created_by for s in strategies if s.created_by})))).all())
-    return [StrategyView(
-        id=s.id, name=s.name, description=s.description, built_in=s.built_in, created_by=creators.get(s.created_by),
-        open_plans=open_counts.get(s.id, 0),
-        steps=tuple(StepView(st.position, st.delay_days, st.kind, st.subject_template, st.message_template)
-                    for st in steps if st.strategy_id == s.id)) for s in strategies]
+    steps = (
+        (
+            await ctx.session.execute(
+                select(StrategyStep)
+                .where(StrategyStep.strategy_id.in_(ids))
+                .order_by(StrategyStep.strategy_id, StrategyStep.position)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    open_counts = dict(
+        (
+            await ctx.session.execute(
+                select(ContactPlan.strategy_id, func.count())
+                .where(ContactPlan.strategy_id.in_(ids), ContactPlan.status.in_(OPEN_PLAN_STATUSES))
+                .group_by(ContactPlan.strategy_id)
+            )
+        ).all()
+    )
+    creators: dict[int | None, str] = dict(
+        (
+            await ctx.session.execute(
+                select(User.id, User.name).where(User.id.in_({s.created_by for s in strategies if s.created_by}))
+            )
+        ).all()
+    )
+    return [
+        StrategyView(
+            id=s.id,
+            name=s.name,
+            description=s.description,
+            built_in=s.built_in,
+            created_by=creators.get(s.created_by),
+            open_plans=open_counts.get(s.id, 0),
+            steps=tuple(
+                StepView(st.position, st.delay_days, st.kind, st.subject_template, st.message_template)
+                for st in steps
+                if st.strategy_id == s.id
+            ),
+        )
+        for s in strategies
+    ]
 
 
 async def strategy_view(ctx: Context, strategy: Strategy) -> StrategyView:
@@ -106,8 +144,9 @@ async def strategy_view(ctx: Context, strategy: Strategy) -> StrategyView:
 
 @handles
 async def list_strategies(cmd: ListStrategies, ctx: Context) -> StrategyList:
-    strategies = (await ctx.session.execute(
-        select(Strategy).order_by(Strategy.built_in.desc(), Strategy.name))).scalars().all()
+    strategies = (
+        (await ctx.session.execute(select(Strategy).order_by(Strategy.built_in.desc(), Strategy.name))).scalars().all()
+    )
     return StrategyList(tuple(await _views(ctx, list(strategies))))
 
 
@@ -120,13 +159,15 @@ async def show_strategy(cmd: ShowStrategy, ctx: Context) -> StrategyView:
 async def create_strategy(cmd: CreateStrategy, ctx: Context) -> StrategyResult:
     user = await load_user(ctx, cmd.actor.user_id)
     name = clean_text(cmd.name, field="cadence name", max_length=100, required=True)
-    taken = (await ctx.session.execute(select(Strategy.name).where(func.lower(Strategy.name) == name.lower())
-                                       )).scalar_one_or_none()
+    taken = (
+        await ctx.session.execute(select(Strategy.name).where(func.lower(Strategy.name) == name.lower()))
+    ).scalar_one_or_none()
     if taken:
         raise Conflict(f"A cadence called “{taken}” already exists.")
     now = ctx.clock.now()
-    strategy = Strategy(name=name, description=clean_note(cmd.description, 2000), created_by=user.id,
-                        created_at=now, updated_at=now)
+    strategy = Strategy(
+        name=name, description=clean_note(cmd.description, 2000), created_by=user.id, created_at=now, updated_at=now
+    )
     ctx.session.add(strategy)
     await ctx.session.flush()
     return StrategyResult(f"Cadence “{name}” created. It has no steps yet.", await strategy_view(ctx, strategy))
@@ -147,9 +188,12 @@ def _step_fields(cmd: AddStrategyStep | EditStrategyStep) -> dict:
     """A step's columns from a command, every template checked now (not when the step falls due)."""
     if not 0 <= cmd.delay_days <= MAX_STEP_DELAY_DAYS:
         raise InvalidInput(f"A step's delay is 0 to {MAX_STEP_DELAY_DAYS} days.")
-    return {"delay_days": cmd.delay_days, "kind": clean_method(cmd.kind),
-            "subject_template": clean_template(cmd.subject, field="subject", max_length=SUBJECT_MAX),
-            "message_template": clean_template(cmd.message, field="message", max_length=MESSAGE_MAX)}
+    return {
+        "delay_days": cmd.delay_days,
+        "kind": clean_method(cmd.kind),
+        "subject_template": clean_template(cmd.subject, field="subject", max_length=SUBJECT_MAX),
+        "message_template": clean_template(cmd.message, field="message", max_length=MESSAGE_MAX),
+    }
 
 
 async def _changed(ctx: Context, strategy: Strategy, message: str) -> StrategyResult:
@@ -166,8 +210,7 @@ async def add_strategy_step(cmd: AddStrategyStep, ctx: Context) -> StrategyResul
     if count >= MAX_STEPS:
         raise InvalidInput(f"“{strategy.name}” already has {MAX_STEPS} steps, the most a cadence can have.")
     now = ctx.clock.now()
-    ctx.session.add(StrategyStep(strategy_id=strategy.id, position=count + 1, created_at=now, updated_at=now,
-                                 **fields))
+    ctx.session.add(StrategyStep(strategy_id=strategy.id, position=count + 1, created_at=now, updated_at=now, **fields))
     return await _changed(ctx, strategy, f"Step {count + 1} added to “{strategy.name}”.")
 
 
@@ -193,16 +236,31 @@ async def edit_strategy_step(cmd: EditStrategyStep, ctx: Context) -> StrategyRes
 async def remove_strategy_step(cmd: RemoveStrategyStep, ctx: Context) -> StrategyResult:
     strategy = await _editable(ctx, cmd.actor, cmd.strategy)
     step = await _step(ctx, strategy, cmd.position)
-    following = (await ctx.session.execute(select(func.count()).select_from(ContactPlan).where(
-        ContactPlan.strategy_id == strategy.id, ContactPlan.status.in_(OPEN_PLAN_STATUSES)))).scalar_one()
+    following = (
+        await ctx.session.execute(
+            select(func.count())
+            .select_from(ContactPlan)
+            .where(ContactPlan.strategy_id == strategy.id, ContactPlan.status.in_(OPEN_PLAN_STATUSES))
+        )
+    ).scalar_one()
     if following:
-        raise Conflict(f"{following} contact(s) follow “{strategy.name}”: removing a step would move them to "
-                       f"another. Stop their plans first, or edit the step instead.")
+        raise Conflict(
+            f"{following} contact(s) follow “{strategy.name}”: removing a step would move them to "
+            f"another. Stop their plans first, or edit the step instead."
+        )
     await ctx.session.execute(delete(StrategyStep).where(StrategyStep.id == step.id))
     # One at a time, upwards, so that (strategy, position) stays unique after every row.
-    later = (await ctx.session.execute(select(StrategyStep).where(
-        StrategyStep.strategy_id == strategy.id, StrategyStep.position > cmd.position)
-        .order_by(StrategyStep.position))).scalars().all()
+    later = (
+        (
+            await ctx.session.execute(
+                select(StrategyStep)
+                .where(StrategyStep.strategy_id == strategy.id, StrategyStep.position > cmd.position)
+                .order_by(StrategyStep.position)
+            )
+        )
+        .scalars()
+        .all()
+    )
     for moved in later:
         moved.position -= 1
         await ctx.session.flush()
@@ -210,6 +268,7 @@ async def remove_strategy_step(cmd: RemoveStrategyStep, ctx: Context) -> Strateg
 
 
 # --- plans -------------------------------------------------------------------------------------------------
+
 
 def _due_text(due: datetime | None, user: User, now: datetime) -> str:
     if due is None:
@@ -232,12 +291,17 @@ async def _split_name_and_contact(ctx: Context, words: str) -> tuple[Strategy, C
     """“warm intro bob stone” → the strategy “Warm intro” and the contact “bob stone”."""
     parts = words.split()
     for end in range(len(parts) - 1, 0, -1):
-        strategy = (await ctx.session.execute(select(Strategy).where(
-            func.lower(Strategy.name) == " ".join(parts[:end]).lower()))).scalar_one_or_none()
+        strategy = (
+            await ctx.session.execute(
+                select(Strategy).where(func.lower(Strategy.name) == " ".join(parts[:end]).lower())
+            )
+        ).scalar_one_or_none()
         if strategy is not None:
             return strategy, ContactRef(text=" ".join(parts[end:]))
-    raise InvalidInput(f"No cadence's name starts “{words[:60]}”. Quote the cadence's name, like "
-                       f"`cadence start \"Warm intro\" Ana Silva`, or say `cadence list`.")
+    raise InvalidInput(
+        f"No cadence's name starts “{words[:60]}”. Quote the cadence's name, like "
+        f'`cadence start "Warm intro" Ana Silva`, or say `cadence list`.'
+    )
 
 
 @handles
@@ -258,33 +322,47 @@ async def start_cadence(cmd: StartCadence, ctx: Context) -> ActionResult:
     contact = await load_contact(ctx, cmd.actor, contact_ref, lock=True)
     if (current := await plans.open_plan(ctx.session, contact.id)) is not None:
         name = (await ctx.session.get_one(Strategy, current.strategy_id)).name
-        raise Conflict(f"{contact.name} already follows “{name}” ({current.status.replace('_', ' ')}). "
-                       f"Stop or restart it first.")
+        raise Conflict(
+            f"{contact.name} already follows “{name}” ({current.status.replace('_', ' ')}). Stop or restart it first."
+        )
     plan = ContactPlan(**plans.new_plan(user, contact.id, strategy.id, first, now))
     ctx.session.add(plan)
     await ctx.session.flush()
-    return ActionResult(f"▶ “{strategy.name}” started for {contact.name}: step 1/{steps} "
-                        f"({plans.kind_label(first.kind)}) {_due_text(plan.step_due_at, user, now)}.",
-                        contact_view(contact))
+    return ActionResult(
+        f"▶ “{strategy.name}” started for {contact.name}: step 1/{steps} "
+        f"({plans.kind_label(first.kind)}) {_due_text(plan.step_due_at, user, now)}.",
+        contact_view(contact),
+    )
 
 
-async def _start_for_campaign(ctx: Context, ref: CampaignRef, user: User, strategy: Strategy,
-                              first: StrategyStep, now: datetime) -> ActionResult:
+async def _start_for_campaign(
+    ctx: Context, ref: CampaignRef, user: User, strategy: Strategy, first: StrategyStep, now: datetime
+) -> ActionResult:
     """Every contact of the campaign in the user's own bank; those already following a cadence keep theirs."""
     camp = await find_campaign(ctx, ref)
     if camp.status == "closed":
         raise InvalidInput(f"Campaign “{camp.name}” is closed.")
-    members = (await ctx.session.execute(
-        select(Contact.id, Contact.owner_id).join(CampaignContact, CampaignContact.contact_id == Contact.id)
-        .where(CampaignContact.campaign_id == camp.id).order_by(Contact.id))).all()
+    members = (
+        await ctx.session.execute(
+            select(Contact.id, Contact.owner_id)
+            .join(CampaignContact, CampaignContact.contact_id == Contact.id)
+            .where(CampaignContact.campaign_id == camp.id)
+            .order_by(Contact.id)
+        )
+    ).all()
     own = [contact_id for contact_id, owner in members if owner == user.id]
     others = len(members) - len(own)
     started: Sequence[Row] = []
     if own:
         # The unique index on open plans skips contacts that already follow one, even one started concurrently.
-        started = (await ctx.session.execute(
-            pg_insert(ContactPlan).values([plans.new_plan(user, k, strategy.id, first, now) for k in own])
-            .on_conflict_do_nothing().returning(ContactPlan.id))).all()
+        started = (
+            await ctx.session.execute(
+                pg_insert(ContactPlan)
+                .values([plans.new_plan(user, k, strategy.id, first, now) for k in own])
+                .on_conflict_do_nothing()
+                .returning(ContactPlan.id)
+            )
+        ).all()
     parts = [f"▶ “{strategy.name}” started for {len(started)} contact(s) of “{camp.name}”."]
     if len(own) > len(started):
         parts.append(f"{len(own) - len(started)} already follow a cadence.")
@@ -298,9 +376,14 @@ async def _plan_of(ctx: Context, cmd, *, latest: bool = False) -> tuple[Contact,
     contact = await load_contact(ctx, cmd.actor, cmd.contact, lock=True)
     plan = await plans.open_plan(ctx.session, contact.id, lock=True)
     if plan is None and latest:
-        plan = (await ctx.session.execute(select(ContactPlan).where(ContactPlan.contact_id == contact.id)
-                                          .order_by(ContactPlan.started_at.desc(), ContactPlan.id.desc())
-                                          .limit(1))).scalar_one_or_none()
+        plan = (
+            await ctx.session.execute(
+                select(ContactPlan)
+                .where(ContactPlan.contact_id == contact.id)
+                .order_by(ContactPlan.started_at.desc(), ContactPlan.id.desc())
+                .limit(1)
+            )
+        ).scalar_one_or_none()
     if plan is None:
         raise NotFound(f"{contact.name} isn't following a cadence. Start one with `cadence start NAME CONTACT`.")
     strategy = await ctx.session.get_one(Strategy, plan.strategy_id)
@@ -314,8 +397,9 @@ async def pause_cadence(cmd: PauseCadence, ctx: Context) -> ActionResult:
         return ActionResult(f"“{strategy.name}” is already paused for {contact.name}.", contact_view(contact))
     now = ctx.clock.now()
     plan.status, plan.paused_at, plan.updated_at = "paused", now, now
-    return ActionResult(f"⏸ “{strategy.name}” paused for {contact.name} at {_where(plan, steps)}.",
-                        contact_view(contact))
+    return ActionResult(
+        f"⏸ “{strategy.name}” paused for {contact.name} at {_where(plan, steps)}.", contact_view(contact)
+    )
 
 
 @handles
@@ -332,9 +416,11 @@ async def resume_cadence(cmd: ResumeCadence, ctx: Context) -> ActionResult:
     plan.paused_at, plan.updated_at = None, now
     step = await plans.step_at(ctx.session, strategy.id, plan.current_step)
     assert step is not None, "a step can't be removed while plans follow its cadence"
-    return ActionResult(f"▶ “{strategy.name}” resumed for {contact.name}: {_where(plan, steps)} "
-                        f"({plans.kind_label(step.kind)}) {_due_text(plan.step_due_at, user, now)}.",
-                        contact_view(contact))
+    return ActionResult(
+        f"▶ “{strategy.name}” resumed for {contact.name}: {_where(plan, steps)} "
+        f"({plans.kind_label(step.kind)}) {_due_text(plan.step_due_at, user, now)}.",
+        contact_view(contact),
+    )
 
 
 @handles
@@ -349,17 +435,20 @@ async def restart_cadence(cmd: RestartCadence, ctx: Context) -> ActionResult:
     fresh = ContactPlan(**plans.new_plan(user, contact.id, strategy.id, first, now))
     ctx.session.add(fresh)
     await ctx.session.flush()
-    return ActionResult(f"↺ “{strategy.name}” restarted for {contact.name}: step 1/{steps} "
-                        f"({plans.kind_label(first.kind)}) {_due_text(fresh.step_due_at, user, now)}.",
-                        contact_view(contact))
+    return ActionResult(
+        f"↺ “{strategy.name}” restarted for {contact.name}: step 1/{steps} "
+        f"({plans.kind_label(first.kind)}) {_due_text(fresh.step_due_at, user, now)}.",
+        contact_view(contact),
+    )
 
 
 @handles
 async def stop_cadence(cmd: StopCadence, ctx: Context) -> ActionResult:
     contact, plan, strategy, steps = await _plan_of(ctx, cmd)
     plans.end(plan, "aborted", "stopped", ctx.clock.now())
-    return ActionResult(f"⏹ “{strategy.name}” stopped for {contact.name} at {_where(plan, steps)}.",
-                        contact_view(contact))
+    return ActionResult(
+        f"⏹ “{strategy.name}” stopped for {contact.name} at {_where(plan, steps)}.", contact_view(contact)
+    )
 
 
 @handles
@@ -428,7 +517,19 @@ async def get_cadence_stats(cmd: GetCadenceStats, ctx: Context) -> CadenceStats:
     stalls: dict[int, list[StepStall]] = {}
     for row in await ctx.session.execute(text(_STALLS), {"overdue_before": ctx.clock.now() - timedelta(days=1)}):
         stalls.setdefault(row.strategy_id, []).append(StepStall(row.position, row.kind, row.waiting, row.overdue))
-    return CadenceStats(tuple(StrategyStatsRow(
-        strategy=r.name, contacts_started=r.started, replies=r.replies, meetings_requested=r.requested,
-        meetings_booked=r.booked, active=r.active, paused=r.paused, completed=r.completed,
-        stalls=tuple(stalls.get(r.id, ()))) for r in rows))
+    return CadenceStats(
+        tuple(
+            StrategyStatsRow(
+                strategy=r.name,
+                contacts_started=r.started,
+                replies=r.replies,
+                meetings_requested=r.requested,
+                meetings_booked=r.booked,
+                active=r.active,
+                paused=r.paused,
+                completed=r.completed,
+                stalls=tuple(stalls.get(r.id, ())),
+            )
+            for r in rows
+        )
+    )

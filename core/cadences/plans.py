@@ -20,9 +20,10 @@ activities) and core.feed.ranking (which puts due steps at the top of the mornin
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import fields
-from datetime import datetime, time, timedelta, timezone
-from typing import TYPE_CHECKING, Iterable
+from datetime import UTC, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, select, text
@@ -84,7 +85,7 @@ def due_after(start: datetime, delay_days: int, tz: str, working_days: Iterable[
         day += timedelta(days=1)
         if day.isoweekday() in days:
             left -= 1
-    return datetime.combine(day, time(0), zone).astimezone(timezone.utc)
+    return datetime.combine(day, time(0), zone).astimezone(UTC)
 
 
 def kind_label(kind: str) -> str:
@@ -94,26 +95,38 @@ def kind_label(kind: str) -> str:
 
 
 async def step_at(session: AsyncSession, strategy_id: int, position: int) -> StrategyStep | None:
-    return (await session.execute(select(StrategyStep).where(
-        StrategyStep.strategy_id == strategy_id, StrategyStep.position == position))).scalar_one_or_none()
+    return (
+        await session.execute(
+            select(StrategyStep).where(StrategyStep.strategy_id == strategy_id, StrategyStep.position == position)
+        )
+    ).scalar_one_or_none()
 
 
 async def step_count(session: AsyncSession, strategy_id: int) -> int:
-    return (await session.execute(select(func.count()).select_from(StrategyStep)
-                                  .where(StrategyStep.strategy_id == strategy_id))).scalar_one()
+    return (
+        await session.execute(
+            select(func.count()).select_from(StrategyStep).where(StrategyStep.strategy_id == strategy_id)
+        )
+    ).scalar_one()
 
 
 def new_plan(user: User, contact_id: int, strategy_id: int, first: StrategyStep, now: datetime) -> dict:
     """The columns of a plan starting now at step 1 (a dict, so a campaign start inserts many at once)."""
-    return {"contact_id": contact_id, "user_id": user.id, "strategy_id": strategy_id, "status": "not_started",
-            "current_step": 1, "started_at": now,
-            "step_due_at": due_after(now, first.delay_days, user.timezone, user.working_days),
-            "created_at": now, "updated_at": now}
+    return {
+        "contact_id": contact_id,
+        "user_id": user.id,
+        "strategy_id": strategy_id,
+        "status": "not_started",
+        "current_step": 1,
+        "started_at": now,
+        "step_due_at": due_after(now, first.delay_days, user.timezone, user.working_days),
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 async def open_plan(session: AsyncSession, contact_id: int, *, lock: bool = False) -> ContactPlan | None:
-    query = select(ContactPlan).where(ContactPlan.contact_id == contact_id,
-                                      ContactPlan.status.in_(OPEN_PLAN_STATUSES))
+    query = select(ContactPlan).where(ContactPlan.contact_id == contact_id, ContactPlan.status.in_(OPEN_PLAN_STATUSES))
     return (await session.execute(query.with_for_update() if lock else query)).scalar_one_or_none()
 
 
@@ -123,14 +136,21 @@ _UNDO_FIELDS = ("status", "current_step", "step_due_at", "paused_at", "ended_at"
 def _remember(plan: ContactPlan, activity: Activity) -> None:
     """Keep the plan as it is before `activity` changes it."""
     plan.undo_activity_id = activity.id
-    plan.undo_state = {name: value.isoformat() if isinstance(value, datetime) else value
-                       for name in _UNDO_FIELDS for value in (getattr(plan, name),)}
+    plan.undo_state = {
+        name: value.isoformat() if isinstance(value, datetime) else value
+        for name in _UNDO_FIELDS
+        for value in (getattr(plan, name),)
+    }
 
 
-async def undo_activity(ctx: "Context", contact: Contact, activity: Activity) -> None:
+async def undo_activity(ctx: Context, contact: Contact, activity: Activity) -> None:
     """Put back the plan `activity` changed, as it was before, when `activity` is taken back."""
-    plan = (await ctx.session.execute(select(ContactPlan).where(
-        ContactPlan.contact_id == contact.id, ContactPlan.undo_activity_id == activity.id).with_for_update())
+    plan = (
+        await ctx.session.execute(
+            select(ContactPlan)
+            .where(ContactPlan.contact_id == contact.id, ContactPlan.undo_activity_id == activity.id)
+            .with_for_update()
+        )
     ).scalar_one_or_none()
     if plan is None:
         return
@@ -149,7 +169,7 @@ def end(plan: ContactPlan, status: str, reason: str, now: datetime) -> None:
     plan.updated_at = now
 
 
-async def on_activity(ctx: "Context", contact: Contact, activity: Activity) -> None:
+async def on_activity(ctx: Context, contact: Contact, activity: Activity) -> None:
     """What a just-recorded activity does to the contact's open plan (see the module docstring)."""
     if activity.kind == "note":
         return
@@ -190,40 +210,77 @@ def due_step_of(row, now: datetime) -> DueStep:
     zone = ZoneInfo(row.user_timezone)
     late = (now.astimezone(zone).date() - row.step_due_at.astimezone(zone).date()).days
     state = "due" if late <= 0 else f"overdue by {late} day{'s' if late > 1 else ''}"
-    fill = {"contact_name": row.name, "organisation": row.organisation, "user_name": row.user_name,
-            "signature": row.user_signature}
+    fill = {
+        "contact_name": row.name,
+        "organisation": row.organisation,
+        "user_name": row.user_name,
+        "signature": row.user_signature,
+    }
     return DueStep(
-        plan_id=row.plan_id, contact=ContactView.of(row), strategy=row.strategy_name,
-        position=row.step_position, step_count=row.step_count, kind=row.step_kind, due_at=row.step_due_at,
+        plan_id=row.plan_id,
+        contact=ContactView.of(row),
+        strategy=row.strategy_name,
+        position=row.step_position,
+        step_count=row.step_count,
+        kind=row.step_kind,
+        due_at=row.step_due_at,
         reason=f"step {row.step_position}/{row.step_count} of {row.strategy_name}: {kind_label(row.step_kind)} {state}",
-        subject=render(row.subject_template, **fill), message=render(row.message_template, **fill))
+        subject=render(row.subject_template, **fill),
+        message=render(row.message_template, **fill),
+    )
 
 
 async def due_steps(session: AsyncSession, *, user_id: int, now: datetime) -> tuple[DueStep, ...]:
     """The user's cadence steps due at `now`, the longest-waiting first, each rendered ready to copy."""
-    rows = await session.execute(text(
-        f"SELECT step.*, {CONTACT_COLUMNS} FROM ({DUE_STEPS_SQL}) step JOIN contacts k ON k.id = step.contact_id"
-        " ORDER BY step.step_due_at, k.name, k.id"), {"uid": user_id, "now": now})
+    rows = await session.execute(
+        text(
+            f"SELECT step.*, {CONTACT_COLUMNS} FROM ({DUE_STEPS_SQL}) step JOIN contacts k ON k.id = step.contact_id"
+            " ORDER BY step.step_due_at, k.name, k.id"
+        ),
+        {"uid": user_id, "now": now},
+    )
     return tuple(due_step_of(row, now) for row in rows)
 
 
 async def plan_view(session: AsyncSession, contact_id: int) -> PlanView | None:
     """The contact's open plan, else its latest one, else None."""
     every_step = aliased(StrategyStep)
-    count = (select(func.count()).select_from(every_step)
-             .where(every_step.strategy_id == ContactPlan.strategy_id).correlate(ContactPlan).scalar_subquery())
-    row = (await session.execute(
-        select(ContactPlan, Strategy.name, StrategyStep.kind, count)
-        .join(Strategy, Strategy.id == ContactPlan.strategy_id)
-        .outerjoin(StrategyStep, and_(StrategyStep.strategy_id == ContactPlan.strategy_id,
-                                      StrategyStep.position == ContactPlan.current_step))
-        .where(ContactPlan.contact_id == contact_id)
-        .order_by(ContactPlan.status.in_(OPEN_PLAN_STATUSES).desc(), ContactPlan.started_at.desc(),
-                  ContactPlan.id.desc())
-        .limit(1))).first()
+    count = (
+        select(func.count())
+        .select_from(every_step)
+        .where(every_step.strategy_id == ContactPlan.strategy_id)
+        .correlate(ContactPlan)
+        .scalar_subquery()
+    )
+    row = (
+        await session.execute(
+            select(ContactPlan, Strategy.name, StrategyStep.kind, count)
+            .join(Strategy, Strategy.id == ContactPlan.strategy_id)
+            .outerjoin(
+                StrategyStep,
+                and_(
+                    StrategyStep.strategy_id == ContactPlan.strategy_id,
+                    StrategyStep.position == ContactPlan.current_step,
+                ),
+            )
+            .where(ContactPlan.contact_id == contact_id)
+            .order_by(
+                ContactPlan.status.in_(OPEN_PLAN_STATUSES).desc(), ContactPlan.started_at.desc(), ContactPlan.id.desc()
+            )
+            .limit(1)
+        )
+    ).first()
     if row is None:
         return None
     plan, name, kind, steps = row
-    return PlanView(id=plan.id, contact_id=plan.contact_id, strategy=name, status=plan.status,
-                    current_step=plan.current_step, step_count=steps, step_kind=kind,
-                    step_due_at=plan.step_due_at, end_reason=plan.end_reason)
+    return PlanView(
+        id=plan.id,
+        contact_id=plan.contact_id,
+        strategy=name,
+        status=plan.status,
+        current_step=plan.current_step,
+        step_count=steps,
+        step_kind=kind,
+        step_due_at=plan.step_due_at,
+        end_reason=plan.end_reason,
+    )

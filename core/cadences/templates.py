@@ -38,9 +38,11 @@ _env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_tr
 _env.globals.clear()
 _env.filters = {name: _env.filters[name] for name in FILTERS}
 
-_SAMPLE = {"contact": SimpleNamespace(first_name="Ana", name="Ana Silva"),
-           "company": SimpleNamespace(name="Acme"),
-           "user": SimpleNamespace(name="Sam Lee", signature="Sam Lee\nAcme Consulting")}
+_SAMPLE = {
+    "contact": SimpleNamespace(first_name="Ana", name="Ana Silva"),
+    "company": SimpleNamespace(name="Acme"),
+    "user": SimpleNamespace(name="Sam Lee", signature="Sam Lee\nAcme Consulting"),
+}
 
 
 def from_chat(text: str | None) -> str:
@@ -59,14 +61,18 @@ def clean_template(text: str | None, *, field: str, max_length: int) -> str | No
         tree = _env.parse(text)
         for node in tree.body:
             if not isinstance(node, nodes.Output):
-                raise InvalidInput(f"The {field} may only hold text and placeholders: "
-                                   f"`{{% {type(node).__name__.lower()} %}}` blocks are not allowed.")
+                raise InvalidInput(
+                    f"The {field} may only hold text and placeholders: "
+                    f"`{{% {type(node).__name__.lower()} %}}` blocks are not allowed."
+                )
             for part in node.nodes:
                 if not isinstance(part, nodes.TemplateData):
                     _check_expression(part, field)
     except TemplateSyntaxError as error:
-        raise InvalidInput(f"The {field} doesn't read as a template: {error.message} (line {error.lineno}). "
-                           f"Placeholders look like {{{{contact.first_name}}}}.") from None
+        raise InvalidInput(
+            f"The {field} doesn't read as a template: {error.message} (line {error.lineno}). "
+            f"Placeholders look like {{{{contact.first_name}}}}."
+        ) from None
     except RecursionError:  # thousands of nested brackets or filters: the parser gives up, and so do we
         raise InvalidInput(f"The {field} nests too deeply to be a template.") from None
     try:
@@ -87,19 +93,25 @@ def clean_signature(text: str | None) -> str | None:
 def _check_expression(expr: nodes.Node, field: str) -> None:
     if isinstance(expr, nodes.Filter):
         if expr.name not in FILTERS:
-            raise InvalidInput(f"The {field} uses the filter `{expr.name}`, which is not allowed. "
-                               f"Allowed: {', '.join(f for f in FILTERS if f != 'd')}.")
+            raise InvalidInput(
+                f"The {field} uses the filter `{expr.name}`, which is not allowed. "
+                f"Allowed: {', '.join(f for f in FILTERS if f != 'd')}."
+            )
         arguments = [*expr.args, *(keyword.value for keyword in expr.kwargs)]
         if expr.dyn_args or expr.dyn_kwargs or not all(isinstance(a, nodes.Const) for a in arguments):
-            raise InvalidInput(f"The {field} gives a filter something other than plain text or numbers; "
-                               f"write it like `default('your team', true)`.")
+            raise InvalidInput(
+                f"The {field} gives a filter something other than plain text or numbers; "
+                f"write it like `default('your team', true)`."
+            )
         assert expr.node is not None, "only a `{% filter %}` block has no node, and blocks are refused above"
         _check_expression(expr.node, field)
         return
     path = _dotted(expr)
     if path is None:
-        raise InvalidInput(f"The {field} may only hold text and placeholders ({PLACEHOLDER_LIST}); "
-                           f"code between {{{{ and }}}} is not allowed.")
+        raise InvalidInput(
+            f"The {field} may only hold text and placeholders ({PLACEHOLDER_LIST}); "
+            f"code between {{{{ and }}}} is not allowed."
+        )
     head, _, attr = path.partition(".")
     if attr not in PLACEHOLDERS.get(head, ()):
         raise InvalidInput(f"The {field} names an unknown placeholder {{{{{path}}}}}. Use: {PLACEHOLDER_LIST}.")
@@ -125,14 +137,17 @@ def _render(text: str, data: dict) -> str:
     return _compiled(text).render(data)
 
 
-def render(text: str | None, *, contact_name: str, organisation: str | None, user_name: str,
-           signature: str | None) -> str | None:
+def render(
+    text: str | None, *, contact_name: str, organisation: str | None, user_name: str, signature: str | None
+) -> str | None:
     """A saved template filled in for one contact and user. The signature falls back to the user's name."""
     if not text:
         return None
-    data = {"contact": SimpleNamespace(first_name=(contact_name.split() or [""])[0], name=contact_name),
-            "company": SimpleNamespace(name=organisation or ""),
-            "user": SimpleNamespace(name=user_name, signature=signature or user_name)}
+    data = {
+        "contact": SimpleNamespace(first_name=(contact_name.split() or [""])[0], name=contact_name),
+        "company": SimpleNamespace(name=organisation or ""),
+        "user": SimpleNamespace(name=user_name, signature=signature or user_name),
+    }
     try:
         return _render(text, data)
     except TemplateError:

@@ -35,7 +35,8 @@ def _campaign_fields(cmd) -> dict:
         "sector": clean_text(cmd.sector, field="sector", max_length=200),
         "theme": clean_text(cmd.theme, field="theme", max_length=200),
         "geography": clean_text(cmd.geography, field="geography", max_length=200),
-        "start_date": cmd.start_date, "end_date": cmd.end_date,
+        "start_date": cmd.start_date,
+        "end_date": cmd.end_date,
     }
     return {k: v for k, v in fields.items() if v is not None}
 
@@ -53,8 +54,13 @@ async def create_campaign(cmd: CreateCampaign, ctx: Context) -> CampaignResult:
     name = clean_text(cmd.name, field="campaign name", max_length=200, required=True)
     if (await ctx.session.execute(select(Campaign.id).where(func.lower(Campaign.name) == name.lower()))).first():
         raise Conflict(f"A campaign called “{name}” already exists.")
-    camp = Campaign(name=name, status=_check_status(cmd.status), created_by=user.id,
-                    created_at=ctx.clock.now(), **_campaign_fields(cmd))
+    camp = Campaign(
+        name=name,
+        status=_check_status(cmd.status),
+        created_by=user.id,
+        created_at=ctx.clock.now(),
+        **_campaign_fields(cmd),
+    )
     _check_dates(camp)
     ctx.session.add(camp)
     await ctx.session.flush()
@@ -73,8 +79,11 @@ async def update_campaign(cmd: UpdateCampaign, ctx: Context) -> CampaignResult:
     camp = await find_campaign(ctx, cmd.campaign)
     if cmd.name is not None:
         name = clean_text(cmd.name, field="campaign name", max_length=200, required=True)
-        taken = (await ctx.session.execute(select(Campaign.id).where(
-            func.lower(Campaign.name) == name.lower(), Campaign.id != camp.id))).first()
+        taken = (
+            await ctx.session.execute(
+                select(Campaign.id).where(func.lower(Campaign.name) == name.lower(), Campaign.id != camp.id)
+            )
+        ).first()
         if taken:
             raise Conflict(f"A campaign called “{name}” already exists.")
         camp.name = name
@@ -96,39 +105,68 @@ async def add_to_campaign(cmd: AddToCampaign, ctx: Context) -> CampaignResult:
     if user.role != "golden_ticket" and any(k.owner_id != user.id for k in contacts):
         contacts = []  # as if they did not exist: an id tells nothing about other banks
     if len(contacts) != len(set(cmd.contact_ids)):
-        raise NotFound("Some of those contacts are not in your bank." if user.role != "golden_ticket"
-                       else "Some of those contacts no longer exist.")
+        raise NotFound(
+            "Some of those contacts are not in your bank."
+            if user.role != "golden_ticket"
+            else "Some of those contacts no longer exist."
+        )
     if camp.status == "closed":
         raise InvalidInput(f"Campaign “{camp.name}” is closed.")
-    stmt = pg_insert(CampaignContact).values([
-        {"campaign_id": camp.id, "contact_id": k.id, "outreach_method": method, "added_by": user.id,
-         "added_at": ctx.clock.now()} for k in contacts]).on_conflict_do_nothing()
+    stmt = (
+        pg_insert(CampaignContact)
+        .values(
+            [
+                {
+                    "campaign_id": camp.id,
+                    "contact_id": k.id,
+                    "outreach_method": method,
+                    "added_by": user.id,
+                    "added_at": ctx.clock.now(),
+                }
+                for k in contacts
+            ]
+        )
+        .on_conflict_do_nothing()
+    )
     added = (await ctx.session.execute(stmt.returning(CampaignContact.id))).all() if contacts else []
-    count = (await ctx.session.execute(select(func.count()).select_from(CampaignContact)
-                                       .where(CampaignContact.campaign_id == camp.id))).scalar_one()
+    count = (
+        await ctx.session.execute(
+            select(func.count()).select_from(CampaignContact).where(CampaignContact.campaign_id == camp.id)
+        )
+    ).scalar_one()
     warnings = []
     low, high = CAMPAIGN_SIZE_HINT
     if count > high:
         warnings.append(f"“{camp.name}” now has {count} contacts; campaigns work best with {low}-{high}.")
     emails = [k.email for k in contacts if k.email]
     if emails:
-        others = (await ctx.session.execute(
-            select(Contact.email, User.name).join(User, User.id == Contact.owner_id)
-            .where(func.lower(Contact.email).in_(emails), Contact.id.not_in([k.id for k in contacts])))).all()
+        others = (
+            await ctx.session.execute(
+                select(Contact.email, User.name)
+                .join(User, User.id == Contact.owner_id)
+                .where(func.lower(Contact.email).in_(emails), Contact.id.not_in([k.id for k in contacts]))
+            )
+        ).all()
         for email, owner in others:
             warnings.append(f"{email} is also in {owner}'s bank.")
-    return CampaignResult(f"Added {len(added)} contact(s) to “{camp.name}” ({count} in all).",
-                          campaign_view(camp, count), tuple(warnings))
+    return CampaignResult(
+        f"Added {len(added)} contact(s) to “{camp.name}” ({count} in all).", campaign_view(camp, count), tuple(warnings)
+    )
 
 
 @handles
 async def list_campaigns(cmd: ListCampaigns, ctx: Context) -> CampaignList:
-    counts = (select(CampaignContact.campaign_id, func.count().label("n"))
-              .group_by(CampaignContact.campaign_id).subquery())
-    rows = (await ctx.session.execute(
-        select(Campaign, func.coalesce(counts.c.n, 0)).outerjoin(counts, counts.c.campaign_id == Campaign.id)
-        .where(Campaign.status != "closed")
-        .order_by((Campaign.status == "live").desc(), Campaign.name))).all()
+    counts = (
+        select(CampaignContact.campaign_id, func.count().label("n")).group_by(CampaignContact.campaign_id).subquery()
+    )
+    rows = (
+        await ctx.session.execute(
+            select(Campaign, func.coalesce(counts.c.n, 0))
+            .outerjoin(counts, counts.c.campaign_id == Campaign.id)
+            .where(Campaign.status != "closed")
+            .order_by((Campaign.status == "live").desc(), Campaign.name)
+        )
+    ).all()
     return CampaignList(tuple(campaign_view(camp, n) for camp, n in rows))
 
 
@@ -161,14 +199,28 @@ async def show_campaign(cmd: ShowCampaign, ctx: Context) -> CampaignDetail:
     private) and how many others there are."""
     user = await load_user(ctx, cmd.actor.user_id)
     camp = await find_campaign(ctx, cmd.campaign)
-    total = (await ctx.session.execute(select(func.count()).select_from(CampaignContact)
-                                       .where(CampaignContact.campaign_id == camp.id))).scalar_one()
+    total = (
+        await ctx.session.execute(
+            select(func.count()).select_from(CampaignContact).where(CampaignContact.campaign_id == camp.id)
+        )
+    ).scalar_one()
     only_owner = None if user.role == "golden_ticket" else user.id
     rows = (await ctx.session.execute(text(_MEMBERS), {"campaign_id": camp.id, "owner_id": only_owner})).all()
-    members = tuple(CampaignMember(contact_id=r.id, name=r.name, organisation=r.organisation, owner=r.owner,
-                                   planned_method=r.outreach_method, status=r.status, last_outreach_at=r.last_at,
-                                   last_method=r.last_method, meetings_requested=r.requested,
-                                   meetings_booked=r.booked) for r in rows)
+    members = tuple(
+        CampaignMember(
+            contact_id=r.id,
+            name=r.name,
+            organisation=r.organisation,
+            owner=r.owner,
+            planned_method=r.outreach_method,
+            status=r.status,
+            last_outreach_at=r.last_at,
+            last_method=r.last_method,
+            meetings_requested=r.requested,
+            meetings_booked=r.booked,
+        )
+        for r in rows
+    )
     return CampaignDetail(campaign_view(camp, total), members, others=total - len(members))
 
 
@@ -185,18 +237,23 @@ async def add_contact_to_campaign(cmd: AddContactToCampaign, ctx: Context) -> Ca
     else:
         contact = await load_contact(ctx, cmd.actor, cmd.contact)
     camp = await find_campaign(ctx, cmd.campaign)
-    already = (await ctx.session.execute(select(CampaignContact.id).where(
-        CampaignContact.campaign_id == camp.id, CampaignContact.contact_id == contact.id))).first()
-    result = await add_to_campaign(AddToCampaign(cmd.actor, CampaignRef(id=camp.id), (contact.id,),
-                                                   cmd.method), ctx)
+    already = (
+        await ctx.session.execute(
+            select(CampaignContact.id).where(
+                CampaignContact.campaign_id == camp.id, CampaignContact.contact_id == contact.id
+            )
+        )
+    ).first()
+    result = await add_to_campaign(AddToCampaign(cmd.actor, CampaignRef(id=camp.id), (contact.id,), cmd.method), ctx)
     count = result.campaign.contact_count
     if not already:
         message = f"Added {contact.name} to “{camp.name}” ({count} in all)."
     elif cmd.method:
         # Adding again with a method changes the plan for that contact.
         method = clean_method(cmd.method)
-        await ctx.session.execute(update(CampaignContact).where(CampaignContact.id == already.id)
-                                  .values(outreach_method=method))
+        await ctx.session.execute(
+            update(CampaignContact).where(CampaignContact.id == already.id).values(outreach_method=method)
+        )
         message = f"{contact.name} is already in “{camp.name}”; planned method now {METHOD_LABELS[method]}."
     else:
         message = f"{contact.name} is already in “{camp.name}” ({count} in all)."

@@ -64,10 +64,10 @@ class ContactList:
 @dataclass(frozen=True)
 class ContactDetail:
     contact: ContactView
-    recent_activities: tuple["ActivityView", ...]
-    open_follow_ups: tuple["FollowUpView", ...]
+    recent_activities: tuple[ActivityView, ...]
+    open_follow_ups: tuple[FollowUpView, ...]
     campaigns: tuple[str, ...]
-    plan: "PlanView | None" = None  # the contact's open cadence plan, else its latest one
+    plan: PlanView | None = None  # the contact's open cadence plan, else its latest one
 
 
 @dataclass(frozen=True)

@@ -42,13 +42,18 @@ async def add_contact(cmd: AddContact, ctx: Context) -> ActionResult:
         raise Conflict(f"{dup.name} already has the email {email} in your bank.")
     now = ctx.clock.now()
     contact = Contact(
-        owner_id=cmd.actor.user_id, name=clean_name(cmd.name), email=email,
+        owner_id=cmd.actor.user_id,
+        name=clean_name(cmd.name),
+        email=email,
         organisation=clean_text(cmd.organisation, field="organisation", max_length=200),
         phone=clean_phone(cmd.phone, ctx.settings.phone_region),
         title=clean_text(cmd.title, field="title", max_length=200),
         linkedin_url=clean_text(cmd.linkedin_url, field="LinkedIn URL", max_length=500),
-        notes=clean_note(cmd.notes), warmness=clean_warmness(cmd.warmness),
-        past_business=clean_amount(cmd.past_business) or 0, created_at=now, updated_at=now,
+        notes=clean_note(cmd.notes),
+        warmness=clean_warmness(cmd.warmness),
+        past_business=clean_amount(cmd.past_business) or 0,
+        created_at=now,
+        updated_at=now,
     )
     ctx.session.add(contact)
     await ctx.session.flush()
@@ -92,11 +97,19 @@ async def find_contacts(cmd: FindContacts, ctx: Context) -> ContactList:
     if not words:
         raise InvalidInput("Find what? Try `find ana` or `find acme`.")
     pattern = f"%{escape_like(words)}%"
-    query = (select(Contact).where(Contact.owner_id == cmd.actor.user_id,
-                                   or_(Contact.name.ilike(pattern, escape="\\"),
-                                       Contact.email.ilike(pattern, escape="\\"),
-                                       Contact.organisation.ilike(pattern, escape="\\")))
-             .order_by(Contact.warmness.desc(), Contact.name, Contact.id).limit(max(1, min(cmd.limit, 50))))
+    query = (
+        select(Contact)
+        .where(
+            Contact.owner_id == cmd.actor.user_id,
+            or_(
+                Contact.name.ilike(pattern, escape="\\"),
+                Contact.email.ilike(pattern, escape="\\"),
+                Contact.organisation.ilike(pattern, escape="\\"),
+            ),
+        )
+        .order_by(Contact.warmness.desc(), Contact.name, Contact.id)
+        .limit(max(1, min(cmd.limit, 50)))
+    )
     contacts = (await ctx.session.execute(query)).scalars().all()
     await remember_list(ctx, cmd.actor, [k.id for k in contacts])
     return ContactList(tuple(contact_view(k) for k in contacts), query=words)
@@ -105,15 +118,39 @@ async def find_contacts(cmd: FindContacts, ctx: Context) -> ContactList:
 @handles
 async def show_contact(cmd: ShowContact, ctx: Context) -> ContactDetail:
     contact = await load_contact(ctx, cmd.actor, cmd.contact)
-    acts = (await ctx.session.execute(select(Activity).where(Activity.contact_id == contact.id)
-                                      .order_by(Activity.occurred_at.desc()).limit(5))).scalars().all()
-    fus = (await ctx.session.execute(select(FollowUp).where(FollowUp.contact_id == contact.id,
-                                                            FollowUp.status == "open")
-                                     .order_by(FollowUp.due_at))).scalars().all()
-    camps = (await ctx.session.execute(select(Campaign.name).join(CampaignContact)
-                                       .where(CampaignContact.contact_id == contact.id))).scalars().all()
+    acts = (
+        (
+            await ctx.session.execute(
+                select(Activity).where(Activity.contact_id == contact.id).order_by(Activity.occurred_at.desc()).limit(5)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    fus = (
+        (
+            await ctx.session.execute(
+                select(FollowUp)
+                .where(FollowUp.contact_id == contact.id, FollowUp.status == "open")
+                .order_by(FollowUp.due_at)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    camps = (
+        (
+            await ctx.session.execute(
+                select(Campaign.name).join(CampaignContact).where(CampaignContact.contact_id == contact.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
     return ContactDetail(
         contact_view(contact),
         tuple(ActivityView(a.id, a.kind, a.outcome, a.occurred_at, a.note, a.due_at) for a in acts),
         tuple(FollowUpView(f.id, f.contact_id, f.due_at, f.note, f.snoozed) for f in fus),
-        tuple(camps), plan=await plans.plan_view(ctx.session, contact.id))
+        tuple(camps),
+        plan=await plans.plan_view(ctx.session, contact.id),
+    )

@@ -78,7 +78,7 @@ class DeliveryClaim:
     due_at: datetime
     follow_up: FollowUpView | None = None  # a nudge's follow-up, and its contact
     contact: ContactView | None = None
-    step: "DueStep | None" = None  # a step nudge's cadence step, rendered
+    step: DueStep | None = None  # a step nudge's cadence step, rendered
 
 
 @dataclass(frozen=True)

@@ -166,6 +166,7 @@ RETURNING id
 
 # --- settings ----------------------------------------------------------------------------------------------
 
+
 @handles
 async def pause_digests(cmd: PauseDigests, ctx: Context) -> SettingsView:
     user = await load_user(ctx, cmd.actor.user_id)
@@ -176,8 +177,11 @@ async def pause_digests(cmd: PauseDigests, ctx: Context) -> SettingsView:
         raise InvalidInput("A pause lasts at most a year.")
     user.digest_paused_until = cmd.until
     await ctx.session.flush()
-    return settings_view(ctx, user, f"Paused: no digest or nudge until {cmd.until:%a} {cmd.until.day} "
-                                         f"{cmd.until:%b %Y}, when they start again.")
+    return settings_view(
+        ctx,
+        user,
+        f"Paused: no digest or nudge until {cmd.until:%a} {cmd.until.day} {cmd.until:%b %Y}, when they start again.",
+    )
 
 
 @handles
@@ -186,8 +190,9 @@ async def resume_digests(cmd: ResumeDigests, ctx: Context) -> SettingsView:
     was_paused = user.digest_paused_until is not None and user.digest_paused_until > _local_today(ctx, user.timezone)
     user.digest_paused_until = None
     await ctx.session.flush()
-    return settings_view(ctx, user, "Resumed: digests and nudges are on." if was_paused
-                        else "Digests and nudges were not paused.")
+    return settings_view(
+        ctx, user, "Resumed: digests and nudges are on." if was_paused else "Digests and nudges were not paused."
+    )
 
 
 @handles
@@ -200,11 +205,15 @@ async def choose_digest_platform(cmd: ChooseDigestPlatform, ctx: Context) -> Set
     platform = cmd.platform.strip().lower()
     if platform not in PLATFORM_NAMES:
         raise InvalidInput("Choose slack, telegram or all.")
-    linked = (await ctx.session.execute(select(ChatIdentity.id).where(
-        ChatIdentity.user_id == user.id, ChatIdentity.platform == platform).limit(1))).first()
+    linked = (
+        await ctx.session.execute(
+            select(ChatIdentity.id).where(ChatIdentity.user_id == user.id, ChatIdentity.platform == platform).limit(1)
+        )
+    ).first()
     if linked is None:
-        raise InvalidInput(f"You haven't used Pipedriven on {PLATFORM_NAMES[platform]} yet; "
-                           f"say hello to it there first.")
+        raise InvalidInput(
+            f"You haven't used Pipedriven on {PLATFORM_NAMES[platform]} yet; say hello to it there first."
+        )
     user.digest_platform = platform
     await ctx.session.flush()
     return settings_view(ctx, user, f"Digests and nudges go to {PLATFORM_NAMES[platform]} only.")
@@ -216,15 +225,21 @@ def _local_today(ctx: Context, tz: str) -> date:
 
 # --- claims ------------------------------------------------------------------------------------------------
 
+
 @handles
 async def claim_due_deliveries(cmd: ClaimDueDeliveries, ctx: Context) -> DueDeliveries:
     """Retake expired claims and due retries, then claim new digests, then new nudges, up to the limit."""
     if not cmd.platforms or cmd.limit < 1:
         return DueDeliveries(())
     now = ctx.clock.now()
-    params = {"now": now, "token": cmd.token, "platforms": list(cmd.platforms),
-              "lease_end": now + timedelta(seconds=ctx.settings.delivery_lease_seconds),
-              "grace": timedelta(minutes=ctx.settings.digest_grace_minutes), "day_end": ctx.settings.workday_end}
+    params = {
+        "now": now,
+        "token": cmd.token,
+        "platforms": list(cmd.platforms),
+        "lease_end": now + timedelta(seconds=ctx.settings.delivery_lease_seconds),
+        "grace": timedelta(minutes=ctx.settings.digest_grace_minutes),
+        "day_end": ctx.settings.workday_end,
+    }
     ids: list[int] = []
     for query in (_RETAKE, _CLAIM_DIGESTS, _CLAIM_NUDGES, _CLAIM_STEPS):
         left = cmd.limit - len(ids)
@@ -240,17 +255,21 @@ async def _still_due(ctx: Context, ids: list[int], now: datetime) -> list[Delive
     follow-up done or moved, an account unlinked) is marked skipped instead."""
     if not ids:
         return []
-    rows = (await ctx.session.execute(
-        select(Delivery, User, ChatIdentity, FollowUp, Contact)
-        .join(User, User.id == Delivery.user_id)
-        .outerjoin(ChatIdentity, ChatIdentity.id == Delivery.chat_identity_id)
-        .outerjoin(FollowUp, FollowUp.id == Delivery.follow_up_id)
-        .outerjoin(Contact, Contact.id == FollowUp.contact_id)
-        .where(Delivery.id.in_(ids))
-        .order_by(Delivery.kind, Delivery.due_at, Delivery.id))).all()  # digests, nudges, then steps
+    rows = (
+        await ctx.session.execute(
+            select(Delivery, User, ChatIdentity, FollowUp, Contact)
+            .join(User, User.id == Delivery.user_id)
+            .outerjoin(ChatIdentity, ChatIdentity.id == Delivery.chat_identity_id)
+            .outerjoin(FollowUp, FollowUp.id == Delivery.follow_up_id)
+            .outerjoin(Contact, Contact.id == FollowUp.contact_id)
+            .where(Delivery.id.in_(ids))
+            .order_by(Delivery.kind, Delivery.due_at, Delivery.id)
+        )
+    ).all()  # digests, nudges, then steps
     grace = timedelta(minutes=ctx.settings.digest_grace_minutes)
-    steps = await _steps_due(ctx, [(d.user_id, d.plan_id) for d, *_ in rows
-                                   if d.kind == "step" and d.plan_id is not None], now)
+    steps = await _steps_due(
+        ctx, [(d.user_id, d.plan_id) for d, *_ in rows if d.kind == "step" and d.plan_id is not None], now
+    )
     claims, skipped = [], []
     for delivery, user, identity, follow_up, contact in rows:
         step = steps.get(delivery.plan_id) if delivery.kind == "step" and delivery.plan_id is not None else None
@@ -263,17 +282,30 @@ async def _still_due(ctx: Context, ids: list[int], now: datetime) -> list[Delive
         if not (due and user.active and identity is not None):
             skipped.append(delivery.id)
             continue
-        claims.append(DeliveryClaim(
-            id=delivery.id, kind=delivery.kind, user=user_view(user),
-            target=ChatIdentityView(identity.user_id, identity.platform, identity.external_user_id,
-                                    identity.dm_channel),
-            due_at=delivery.due_at,
-            follow_up=FollowUpView(follow_up.id, follow_up.contact_id, follow_up.due_at, follow_up.note,
-                                   follow_up.snoozed) if follow_up else None,
-            contact=contact_view(contact) if contact else step.contact if step else None, step=step))
+        claims.append(
+            DeliveryClaim(
+                id=delivery.id,
+                kind=delivery.kind,
+                user=user_view(user),
+                target=ChatIdentityView(
+                    identity.user_id, identity.platform, identity.external_user_id, identity.dm_channel
+                ),
+                due_at=delivery.due_at,
+                follow_up=FollowUpView(
+                    follow_up.id, follow_up.contact_id, follow_up.due_at, follow_up.note, follow_up.snoozed
+                )
+                if follow_up
+                else None,
+                contact=contact_view(contact) if contact else step.contact if step else None,
+                step=step,
+            )
+        )
     if skipped:
-        await ctx.session.execute(update(Delivery).where(Delivery.id.in_(skipped)).values(
-            status="skipped", claim_token=None, claimed_until=None, finished_at=now))
+        await ctx.session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(skipped))
+            .values(status="skipped", claim_token=None, claimed_until=None, finished_at=now)
+        )
     return claims
 
 
@@ -282,31 +314,46 @@ async def _steps_due(ctx: Context, user_plans: list[tuple[int, int]], now: datet
     wanted = {plan_id for _, plan_id in user_plans}
     steps: dict[int, DueStep] = {}
     for user_id in {user_id for user_id, _ in user_plans}:
-        steps.update((s.plan_id, s) for s in await due_steps(ctx.session, user_id=user_id, now=now)
-                     if s.plan_id in wanted)
+        steps.update(
+            (s.plan_id, s) for s in await due_steps(ctx.session, user_id=user_id, now=now) if s.plan_id in wanted
+        )
     return steps
 
 
 # --- outcomes ----------------------------------------------------------------------------------------------
 
+
 def _ours(delivery_id: int, token: str):
     """Only the process holding the claim may record its outcome (a late twin whose lease ran out may not)."""
-    return update(Delivery).where(Delivery.id == delivery_id, Delivery.claim_token == token,
-                                  Delivery.status == "claimed")
+    return update(Delivery).where(
+        Delivery.id == delivery_id, Delivery.claim_token == token, Delivery.status == "claimed"
+    )
 
 
 @handles
 async def record_delivered(cmd: RecordDelivered, ctx: Context) -> bool:
     now = ctx.clock.now()
-    identity_id = (await ctx.session.execute(_ours(cmd.delivery_id, cmd.token).values(
-        status="empty" if cmd.empty else "sent", message_id=cmd.message_id[:100] if cmd.message_id else None,
-        claimed_until=None, last_error=None, finished_at=now).returning(Delivery.chat_identity_id))).first()
+    identity_id = (
+        await ctx.session.execute(
+            _ours(cmd.delivery_id, cmd.token)
+            .values(
+                status="empty" if cmd.empty else "sent",
+                message_id=cmd.message_id[:100] if cmd.message_id else None,
+                claimed_until=None,
+                last_error=None,
+                finished_at=now,
+            )
+            .returning(Delivery.chat_identity_id)
+        )
+    ).first()
     if identity_id is None:
         return False
     if not cmd.empty and identity_id[0] is not None:  # the account works again
-        await ctx.session.execute(update(ChatIdentity).where(
-            ChatIdentity.id == identity_id[0], ChatIdentity.delivery_failed_at.is_not(None))
-            .values(delivery_error=None, delivery_failed_at=None))
+        await ctx.session.execute(
+            update(ChatIdentity)
+            .where(ChatIdentity.id == identity_id[0], ChatIdentity.delivery_failed_at.is_not(None))
+            .values(delivery_error=None, delivery_failed_at=None)
+        )
     return True
 
 
@@ -314,9 +361,13 @@ async def record_delivered(cmd: RecordDelivered, ctx: Context) -> bool:
 async def record_delivery_failure(cmd: RecordDeliveryFailure, ctx: Context) -> str | None:
     """Schedule a retry, or give up; returns the delivery's new status (None if the claim wasn't ours)."""
     now = ctx.clock.now()
-    delivery = (await ctx.session.execute(select(Delivery).where(
-        Delivery.id == cmd.delivery_id, Delivery.claim_token == cmd.token, Delivery.status == "claimed")
-        .with_for_update())).scalar_one_or_none()
+    delivery = (
+        await ctx.session.execute(
+            select(Delivery)
+            .where(Delivery.id == cmd.delivery_id, Delivery.claim_token == cmd.token, Delivery.status == "claimed")
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
     if delivery is None:
         return None
     error = (cmd.error or "unknown error")[:500]
@@ -327,12 +378,18 @@ async def record_delivery_failure(cmd: RecordDeliveryFailure, ctx: Context) -> s
     if cmd.permanent or delivery.attempts >= MAX_ATTEMPTS:
         delivery.status, delivery.finished_at = "failed", now
         if cmd.permanent and delivery.chat_identity_id is not None:
-            await ctx.session.execute(update(ChatIdentity).where(ChatIdentity.id == delivery.chat_identity_id)
-                                      .values(delivery_error=error, delivery_failed_at=now))
+            await ctx.session.execute(
+                update(ChatIdentity)
+                .where(ChatIdentity.id == delivery.chat_identity_id)
+                .values(delivery_error=error, delivery_failed_at=now)
+            )
     else:
         # The platform's retry-after when it gave one (a 429), else a growing backoff.
-        wait = (max(cmd.retry_after, MIN_RETRY_SECONDS) if cmd.retry_after is not None
-                else BACKOFF_SECONDS[min(delivery.attempts, len(BACKOFF_SECONDS)) - 1])
+        wait = (
+            max(cmd.retry_after, MIN_RETRY_SECONDS)
+            if cmd.retry_after is not None
+            else BACKOFF_SECONDS[min(delivery.attempts, len(BACKOFF_SECONDS)) - 1]
+        )
         delivery.status = "retry"
         delivery.next_attempt_at = now + timedelta(seconds=wait)
     await ctx.session.flush()
@@ -341,7 +398,19 @@ async def record_delivery_failure(cmd: RecordDeliveryFailure, ctx: Context) -> s
 
 @handles
 async def list_delivery_problems(cmd: ListDeliveryProblems, ctx: Context) -> tuple[DeliveryProblem, ...]:
-    rows = (await ctx.session.execute(select(ChatIdentity).where(ChatIdentity.delivery_failed_at.is_not(None))
-                                      .order_by(ChatIdentity.user_id, ChatIdentity.platform))).scalars().all()
-    return tuple(DeliveryProblem(r.user_id, r.platform, r.external_user_id, r.delivery_error or "",
-                                 r.delivery_failed_at) for r in rows if r.delivery_failed_at is not None)
+    rows = (
+        (
+            await ctx.session.execute(
+                select(ChatIdentity)
+                .where(ChatIdentity.delivery_failed_at.is_not(None))
+                .order_by(ChatIdentity.user_id, ChatIdentity.platform)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    return tuple(
+        DeliveryProblem(r.user_id, r.platform, r.external_user_id, r.delivery_error or "", r.delivery_failed_at)
+        for r in rows
+        if r.delivery_failed_at is not None
+    )

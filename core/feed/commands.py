@@ -31,7 +31,7 @@ class Suggestion:
     score: float
     reasons: tuple[str, ...]
     follow_up_due: bool = False
-    step: "DueStep | None" = None  # a due cadence step, with its message rendered ready to copy
+    step: DueStep | None = None  # a due cadence step, with its message rendered ready to copy
 
     @property
     def reason(self) -> str:

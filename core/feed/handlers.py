@@ -32,14 +32,24 @@ async def today_suggestions(cmd: TodaySuggestions, ctx: Context) -> Suggestions:
     # The only write here is the remembered list, which a crash may lose harmlessly: don't wait for the WAL
     # flush on commit, it is most of the cost of a read-mostly command.
     await ctx.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-    items = await ranking.suggest(ctx.session, user_id=user.id, tz=user.timezone, now=ctx.clock.now(),
-                                  limit=limit, warm_only=cmd.warm_only, stale_days=cmd.stale_days,
-                                  campaign_id=camp.id if camp else None,
-                                  no_reply_days=ctx.settings.cadence_no_reply_days,
-                                  retry_days=ctx.settings.cadence_retry_days)
+    items = await ranking.suggest(
+        ctx.session,
+        user_id=user.id,
+        tz=user.timezone,
+        now=ctx.clock.now(),
+        limit=limit,
+        warm_only=cmd.warm_only,
+        stale_days=cmd.stale_days,
+        campaign_id=camp.id if camp else None,
+        no_reply_days=ctx.settings.cadence_no_reply_days,
+        retry_days=ctx.settings.cadence_retry_days,
+    )
     await remember_list(ctx, cmd.actor, [s.contact.id for s in items])
-    filters = [f"campaign {camp.name}" if camp else "", "warm" if cmd.warm_only else "",
-               f"stale {cmd.stale_days}+ days" if cmd.stale_days is not None else ""]
+    filters = [
+        f"campaign {camp.name}" if camp else "",
+        "warm" if cmd.warm_only else "",
+        f"stale {cmd.stale_days}+ days" if cmd.stale_days is not None else "",
+    ]
     return Suggestions(tuple(items), " · ".join(f for f in filters if f))
 
 
@@ -53,16 +63,24 @@ async def show_home(cmd: ShowHome, ctx: Context) -> HomeView:
     local_now = ctx.clock.now().astimezone(ZoneInfo(user.timezone))
     midnight = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
     end_of_day = midnight + timedelta(days=1)  # wall-clock arithmetic: the next local midnight, DST or not
-    rows = (await ctx.session.execute(
-        select(FollowUp, Contact).join(Contact, Contact.id == FollowUp.contact_id)
-        .where(FollowUp.user_id == user.id, FollowUp.status == "open", FollowUp.due_at < end_of_day,
-               Contact.owner_id == user.id)
-        .order_by(FollowUp.due_at, FollowUp.id).limit(HOME_FOLLOW_UPS))).all()
-    follow_ups = tuple(DueFollowUp(FollowUpView(f.id, f.contact_id, f.due_at, f.note, f.snoozed), contact_view(k))
-                       for f, k in rows)
+    rows = (
+        await ctx.session.execute(
+            select(FollowUp, Contact)
+            .join(Contact, Contact.id == FollowUp.contact_id)
+            .where(
+                FollowUp.user_id == user.id,
+                FollowUp.status == "open",
+                FollowUp.due_at < end_of_day,
+                Contact.owner_id == user.id,
+            )
+            .order_by(FollowUp.due_at, FollowUp.id)
+            .limit(HOME_FOLLOW_UPS)
+        )
+    ).all()
+    follow_ups = tuple(
+        DueFollowUp(FollowUpView(f.id, f.contact_id, f.due_at, f.note, f.snoozed), contact_view(k)) for f, k in rows
+    )
     month_start = midnight.replace(day=1)
-    own = await stats_rows(ctx.session, group_by=None, since=month_start, until=None, campaign_id=None,
-                                 user_id=user.id)
-    month = StatsReport(group_by=None, period="this month", since=month_start, until=None, rows=(),
-                        total=total_of(own))
+    own = await stats_rows(ctx.session, group_by=None, since=month_start, until=None, campaign_id=None, user_id=user.id)
+    month = StatsReport(group_by=None, period="this month", since=month_start, until=None, rows=(), total=total_of(own))
     return HomeView(suggestions, follow_ups, month)

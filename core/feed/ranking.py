@@ -173,20 +173,47 @@ def _days_ago(days: int) -> str:
     return "yesterday" if days == 1 else f"{days} days ago"
 
 
-async def suggest(session: AsyncSession, *, user_id: int, tz: str, now: datetime, limit: int,
-                  warm_only: bool = False, stale_days: int | None = None,
-                  campaign_id: int | None = None, no_reply_days: int = 5, retry_days: int = 2) -> list[Suggestion]:
+async def suggest(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    tz: str,
+    now: datetime,
+    limit: int,
+    warm_only: bool = False,
+    stale_days: int | None = None,
+    campaign_id: int | None = None,
+    no_reply_days: int = 5,
+    retry_days: int = 2,
+) -> list[Suggestion]:
     day_start = local_day_start(now, tz)
-    result = await session.execute(text(_QUERY), {
-        "uid": user_id, "now": now, "day_start": day_start, "today": day_start.date(), "tz": tz, "limit": limit,
-        "warm_only": warm_only, "stale_days": stale_days, "campaign_id": campaign_id,
-        "no_reply_days": no_reply_days, "retry_days": retry_days,
-    })
+    result = await session.execute(
+        text(_QUERY),
+        {
+            "uid": user_id,
+            "now": now,
+            "day_start": day_start,
+            "today": day_start.date(),
+            "tz": tz,
+            "limit": limit,
+            "warm_only": warm_only,
+            "stale_days": stale_days,
+            "campaign_id": campaign_id,
+            "no_reply_days": no_reply_days,
+            "retry_days": retry_days,
+        },
+    )
     suggestions = []
     for rank, row in enumerate(result, start=1):
         step = plans.due_step_of(row, now) if row.plan_id is not None else None
-        suggestions.append(Suggestion(rank=rank, contact=ContactView.of(row), score=round(float(row.score), 2),
-                                      reasons=reasons_for(row, step.reason if step else None),
-                                      follow_up_due=row.has_due, step=step))
+        suggestions.append(
+            Suggestion(
+                rank=rank,
+                contact=ContactView.of(row),
+                score=round(float(row.score), 2),
+                reasons=reasons_for(row, step.reason if step else None),
+                follow_up_due=row.has_due,
+                step=step,
+            )
+        )
     return suggestions
-

@@ -53,9 +53,12 @@ DELETE FROM deliveries WHERE id IN (
 @handles
 async def prune_history(cmd: PruneHistory, ctx: Context) -> PrunedHistory:
     now = ctx.clock.now()
-    requests = await ctx.session.execute(_PRUNE_REQUESTS, {"before": now - PROCESSED_REQUEST_RETENTION,
-                                                          "batch": PRUNE_BATCH})
-    deliveries = await ctx.session.execute(_PRUNE_DELIVERIES, {"before": now - DELIVERY_RETENTION,
-                                                              "batch": PRUNE_BATCH})
-    return PrunedHistory(requests=cast(CursorResult, requests).rowcount,
-                         deliveries=cast(CursorResult, deliveries).rowcount)
+    requests = await ctx.session.execute(
+        _PRUNE_REQUESTS, {"before": now - PROCESSED_REQUEST_RETENTION, "batch": PRUNE_BATCH}
+    )
+    deliveries = await ctx.session.execute(
+        _PRUNE_DELIVERIES, {"before": now - DELIVERY_RETENTION, "batch": PRUNE_BATCH}
+    )
+    return PrunedHistory(
+        requests=cast(CursorResult, requests).rowcount, deliveries=cast(CursorResult, deliveries).rowcount
+    )

@@ -32,8 +32,21 @@ IMPORT_LOCK = 7001  # the advisory-lock class of “importing into this bank” 
 BATCH_ROWS = 500  # rows between two yields to the event loop (and two progress calls)
 REPORTED_COLUMNS = 20  # columns left out that the report names; the rest are counted
 
-_STAGING_COLUMNS = ("row_no", "name", "email", "phone", "organisation", "title", "linkedin_url", "notes",
-                    "warmness", "method", "campaign_id", "name_key", "org_key")
+_STAGING_COLUMNS = (
+    "row_no",
+    "name",
+    "email",
+    "phone",
+    "organisation",
+    "title",
+    "linkedin_url",
+    "notes",
+    "warmness",
+    "method",
+    "campaign_id",
+    "name_key",
+    "org_key",
+)
 _CREATE_STAGING = """
     CREATE TEMPORARY TABLE import_rows (
         row_no int PRIMARY KEY, name text NOT NULL, email text, phone text, organisation text, title text,
@@ -153,10 +166,11 @@ async def import_contacts(cmd: ImportContacts, ctx: Context) -> ImportReport:
     now = ctx.clock.now()
     session = ctx.session
     # Two imports into one bank at once would both see a contact as new: the second waits for the first.
-    await session.execute(text("SELECT pg_advisory_xact_lock(:lock, :owner)"),
-                          {"lock": IMPORT_LOCK, "owner": owner.id})
-    campaigns = {name.lower(): (cid, name, status) for cid, name, status in (await session.execute(
-        select(Campaign.id, Campaign.name, Campaign.status))).all()}
+    await session.execute(text("SELECT pg_advisory_xact_lock(:lock, :owner)"), {"lock": IMPORT_LOCK, "owner": owner.id})
+    campaigns = {
+        name.lower(): (cid, name, status)
+        for cid, name, status in (await session.execute(select(Campaign.id, Campaign.name, Campaign.status))).all()
+    }
 
     file = ContactFile(cmd.source, phone_region=region)
     try:
@@ -173,40 +187,89 @@ async def import_contacts(cmd: ImportContacts, ctx: Context) -> ImportReport:
     warmed = [cid for cid, was, now_warmness in changed if was < WARM_THRESHOLD <= now_warmness]
     for statement in _INSERT_NEW:
         await session.execute(text(statement), params)
-    inserted = (await session.execute(text(
-        "SELECT contact_id FROM import_rows WHERE NOT existing AND dup_of IS NULL ORDER BY row_no"))
-    ).scalars().all()
-    warmed += (await session.execute(text(
-        "SELECT contact_id FROM import_rows WHERE NOT existing AND dup_of IS NULL AND warmness >= :warm"),
-        {"warm": WARM_THRESHOLD})).scalars().all()
+    inserted = (
+        (
+            await session.execute(
+                text("SELECT contact_id FROM import_rows WHERE NOT existing AND dup_of IS NULL ORDER BY row_no")
+            )
+        )
+        .scalars()
+        .all()
+    )
+    warmed += (
+        (
+            await session.execute(
+                text("SELECT contact_id FROM import_rows WHERE NOT existing AND dup_of IS NULL AND warmness >= :warm"),
+                {"warm": WARM_THRESHOLD},
+            )
+        )
+        .scalars()
+        .all()
+    )
     added = (await session.execute(text(_ADD_TO_CAMPAIGNS), params)).scalars().all()
-    counts = (await session.execute(text(
-        """SELECT count(*) FILTER (WHERE dup_of IS NULL AND NOT existing) AS new,
+    counts = (
+        await session.execute(
+            text(
+                """SELECT count(*) FILTER (WHERE dup_of IS NULL AND NOT existing) AS new,
                   count(*) FILTER (WHERE dup_of IS NULL AND existing) AS existing
-             FROM import_rows"""))).one()
-    duplicates = tuple(ImportIssue(row, f"the same person as row {first}") for row, first in (await session.execute(
-        text("SELECT row_no, dup_of FROM import_rows WHERE dup_of IS NOT NULL ORDER BY row_no"))).all())
+             FROM import_rows"""
+            )
+        )
+    ).one()
+    duplicates = tuple(
+        ImportIssue(row, f"the same person as row {first}")
+        for row, first in (
+            await session.execute(
+                text("SELECT row_no, dup_of FROM import_rows WHERE dup_of IS NOT NULL ORDER BY row_no")
+            )
+        ).all()
+    )
     await _queue_warm_syncs(ctx, cmd.actor, warmed)
-    touched = sorted({cid for cid in (await session.execute(text(
-        "SELECT DISTINCT campaign_id FROM import_rows WHERE campaign_id IS NOT NULL AND dup_of IS NULL"))
-    ).scalars().all()})
+    touched = sorted(
+        {
+            cid
+            for cid in (
+                await session.execute(
+                    text(
+                        "SELECT DISTINCT campaign_id FROM import_rows WHERE campaign_id IS NOT NULL AND dup_of IS NULL"
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        }
+    )
     warnings = await _campaign_warnings(ctx, owner.id, touched)
     names = {cid: name for cid, name, _ in campaigns.values()}
     unknown = file.layout.unknown_columns + file.unnamed_columns_with_data
     return ImportReport(
-        owner=owner.name, mode=cmd.mode, encoding=file.layout.encoding, delimiter=file.layout.delimiter,
-        mapping=file.layout.mapping, unknown_columns=unknown[:REPORTED_COLUMNS],
+        owner=owner.name,
+        mode=cmd.mode,
+        encoding=file.layout.encoding,
+        delimiter=file.layout.delimiter,
+        mapping=file.layout.mapping,
+        unknown_columns=unknown[:REPORTED_COLUMNS],
         more_unknown_columns=max(0, len(unknown) - REPORTED_COLUMNS),
-        rows=file.rows_read, imported=counts.new, updated=updated,
+        rows=file.rows_read,
+        imported=counts.new,
+        updated=updated,
         unchanged=counts.existing - updated if cmd.mode == "update" else 0,
-        skipped=counts.existing if cmd.mode == "skip" else 0, blank=file.blank_rows,
-        duplicates=duplicates, rejected=tuple(rejected), campaigns=tuple(names[cid] for cid in touched),
-        added_to_campaigns=len(added), warnings=warnings, sync_queued=len(warmed),
-        contact_ids=tuple(sorted((*inserted, *(cid for cid, _, _ in changed)))), campaign_ids=tuple(touched))
+        skipped=counts.existing if cmd.mode == "skip" else 0,
+        blank=file.blank_rows,
+        duplicates=duplicates,
+        rejected=tuple(rejected),
+        campaigns=tuple(names[cid] for cid in touched),
+        added_to_campaigns=len(added),
+        warnings=warnings,
+        sync_queued=len(warmed),
+        contact_ids=tuple(sorted((*inserted, *(cid for cid, _, _ in changed)))),
+        campaign_ids=tuple(touched),
+    )
 
 
-async def _stage(ctx: Context, file: ContactFile, cmd: ImportContacts, campaigns: dict,
-                 default_campaign: Campaign | None) -> list[ImportIssue]:
+async def _stage(
+    ctx: Context, file: ContactFile, cmd: ImportContacts, campaigns: dict, default_campaign: Campaign | None
+) -> list[ImportIssue]:
     """COPY the file's good rows into the staging table, batch by batch; return the rejected rows."""
     await ctx.session.execute(text(_CREATE_STAGING))
     # COPY is the fastest way into PostgreSQL and SQLAlchemy has no API for it: use the driver connection
@@ -223,9 +286,23 @@ async def _stage(ctx: Context, file: ContactFile, cmd: ImportContacts, campaigns
                 if isinstance(row, ContactRow):
                     campaign_id, problem = _campaign_of(row, campaigns, default_campaign)
                     if problem is None:
-                        await copy.write_row((row.row, row.name, row.email, row.phone, row.organisation,
-                                              row.title, row.linkedin_url, row.notes, row.warmness, row.method,
-                                              campaign_id, row.name_key, row.org_key))
+                        await copy.write_row(
+                            (
+                                row.row,
+                                row.name,
+                                row.email,
+                                row.phone,
+                                row.organisation,
+                                row.title,
+                                row.linkedin_url,
+                                row.notes,
+                                row.warmness,
+                                row.method,
+                                campaign_id,
+                                row.name_key,
+                                row.org_key,
+                            )
+                        )
                     else:
                         rejected.append(ImportIssue(row.row, problem))
                 else:
@@ -258,7 +335,7 @@ def _campaign_of(row: ContactRow, campaigns: dict, default: Campaign | None) -> 
 async def _queue_warm_syncs(ctx: Context, actor: Actor, contact_ids: list[int]) -> None:
     """Contacts the import made warm go to Pipedrive, as when a user flags one warm."""
     for start in range(0, len(contact_ids), BATCH_ROWS):
-        chunk = contact_ids[start:start + BATCH_ROWS]
+        chunk = contact_ids[start : start + BATCH_ROWS]
         for contact in (await ctx.session.execute(select(Contact).where(Contact.id.in_(chunk)))).scalars():
             await queue_sync(ctx, actor, contact, "ContactWarmed", warmness=contact.warmness)
     await ctx.session.flush()
@@ -269,9 +346,15 @@ async def _campaign_warnings(ctx: Context, owner_id: int, campaign_ids: list[int
         return ()
     warnings = []
     low, high = CAMPAIGN_SIZE_HINT
-    for name, count in (await ctx.session.execute(text(
-            """SELECT c.name, count(cc.id) FROM campaigns c JOIN campaign_contacts cc ON cc.campaign_id = c.id
-                WHERE c.id = ANY(:ids) GROUP BY c.name ORDER BY c.name"""), {"ids": campaign_ids})).all():
+    for name, count in (
+        await ctx.session.execute(
+            text(
+                """SELECT c.name, count(cc.id) FROM campaigns c JOIN campaign_contacts cc ON cc.campaign_id = c.id
+                WHERE c.id = ANY(:ids) GROUP BY c.name ORDER BY c.name"""
+            ),
+            {"ids": campaign_ids},
+        )
+    ).all():
         if count > high:
             warnings.append(f"“{name}” now has {count} contacts; campaigns work best with {low}-{high}.")
     shared = (await ctx.session.execute(text(_ALSO_IN_OTHER_BANKS), {"owner": owner_id})).all()

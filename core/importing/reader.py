@@ -32,18 +32,43 @@ DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
 # What each field's column may be called; headers are compared lower-cased with punctuation as spaces.
 FIELD_HEADERS = {
-    "name": ("name", "full name", "fullname", "contact name", "contact", "person", "person name",
-             "display name"),
+    "name": ("name", "full name", "fullname", "contact name", "contact", "person", "person name", "display name"),
     "first_name": ("first name", "firstname", "first", "given name", "forename"),
     "last_name": ("last name", "lastname", "last", "surname", "family name"),
     "email": ("email", "e mail", "email address", "e mail address", "mail", "work email", "email 1"),
-    "phone": ("phone", "phone number", "telephone", "tel", "mobile", "mobile phone", "mobile number", "cell",
-              "work phone", "phone 1"),
-    "organisation": ("company", "company name", "organisation", "organization", "org", "organisation name",
-                     "organization name", "employer", "account", "account name"),
+    "phone": (
+        "phone",
+        "phone number",
+        "telephone",
+        "tel",
+        "mobile",
+        "mobile phone",
+        "mobile number",
+        "cell",
+        "work phone",
+        "phone 1",
+    ),
+    "organisation": (
+        "company",
+        "company name",
+        "organisation",
+        "organization",
+        "org",
+        "organisation name",
+        "organization name",
+        "employer",
+        "account",
+        "account name",
+    ),
     "title": ("title", "job title", "position", "role", "job", "job role"),
-    "linkedin_url": ("linkedin", "linkedin url", "linkedin profile", "linkedin profile url", "linked in",
-                     "linked in url"),
+    "linkedin_url": (
+        "linkedin",
+        "linkedin url",
+        "linkedin profile",
+        "linkedin profile url",
+        "linked in",
+        "linked in url",
+    ),
     "notes": ("notes", "note", "comments", "comment"),
     "warmness": ("warmness", "warmth", "warm"),
     "campaign": ("campaign", "campaign name"),
@@ -51,12 +76,45 @@ FIELD_HEADERS = {
 }
 _HEADER_FIELDS = {header: field for field, headers in FIELD_HEADERS.items() for header in headers}
 _WARMNESS_WORDS = {"cold": 0, "cool": 1, "lukewarm": 2, "tepid": 2, "warm": 4, "hot": 5}
-_METHOD_WORDS = {"li": "linkedin", "linked_in": "linkedin", "mail": "email", "e_mail": "email", "phone": "call",
-                 "campaign": "campaign_email", "mailshot": "campaign_email", "intro": "referral",
-                 "event": "conference"}
+_METHOD_WORDS = {
+    "li": "linkedin",
+    "linked_in": "linkedin",
+    "mail": "email",
+    "e_mail": "email",
+    "phone": "call",
+    "campaign": "campaign_email",
+    "mailshot": "campaign_email",
+    "intro": "referral",
+    "event": "conference",
+}
 # Surname particles stay lower case inside a name: “Jan van der Berg”, “Ana da Silva”.
-_PARTICLES = frozenset({"van", "von", "der", "den", "de", "del", "della", "di", "da", "das", "dos", "do", "du",
-                        "la", "le", "ter", "ten", "bin", "ibn", "al", "el", "y", "zu"})
+_PARTICLES = frozenset(
+    {
+        "van",
+        "von",
+        "der",
+        "den",
+        "de",
+        "del",
+        "della",
+        "di",
+        "da",
+        "das",
+        "dos",
+        "do",
+        "du",
+        "la",
+        "le",
+        "ter",
+        "ten",
+        "bin",
+        "ibn",
+        "al",
+        "el",
+        "y",
+        "zu",
+    }
+)
 _EXCEL_TEXT = re.compile(r'^="(.*)"$', re.S)  # Excel's way of keeping a leading zero: ="0123"
 READ_CHUNK = 1024 * 1024
 UTF8_WEIGHT = 4  # a file is UTF-8 unless its bytes that aren't outnumber its valid UTF-8 characters 4 to 1
@@ -70,7 +128,7 @@ _NON_ASCII_LINE = re.compile(rb"[^\n]*[\x80-\xff][^\n]*\n?")
 def _keep_undecodable(error: UnicodeError) -> tuple[str, int]:
     if not isinstance(error, UnicodeDecodeError):
         raise error
-    return "".join(chr(0xDC00 + byte) for byte in error.object[error.start:error.end]), error.end
+    return "".join(chr(0xDC00 + byte) for byte in error.object[error.start : error.end]), error.end
 
 
 codecs.register_error(UNDECODABLE, _keep_undecodable)
@@ -135,8 +193,9 @@ def map_headers(headers: list[str]) -> FileLayout:
         mapping.append((shown, field))
     if "name" not in taken and not {"first_name", "last_name"} & taken:
         found = ", ".join(h.strip() for h in headers if h.strip())[:200] or "none"
-        raise ImportUnreadable("I can't find a name column (Name, Full name, or First and Last name). "
-                               f"The headers I see: {found}.")
+        raise ImportUnreadable(
+            f"I can't find a name column (Name, Full name, or First and Last name). The headers I see: {found}."
+        )
     return FileLayout(tuple(mapping), tuple(unknown), tuple(columns))
 
 
@@ -149,8 +208,7 @@ def tidy_name(raw: str) -> str:
     words = " ".join(raw.split()).split(" ")
     letters = [ch for ch in "".join(words) if ch.isalpha()]
     whole = bool(letters) and (all(ch.isupper() for ch in letters) or all(ch.islower() for ch in letters))
-    return " ".join(_recase(word, first=i == 0) if whole or _miscased(word) else word
-                    for i, word in enumerate(words))
+    return " ".join(_recase(word, first=i == 0) if whole or _miscased(word) else word for i, word in enumerate(words))
 
 
 def _miscased(word: str) -> bool:
@@ -259,8 +317,9 @@ class ContactFile:
     def _open_text(self) -> None:
         head = self._binary.read(SAMPLE_BYTES)
         if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
-            raise ImportUnreadable("That is an Excel workbook, not a CSV. In Excel choose File › Save As › "
-                                   "CSV UTF-8, then send that file.")
+            raise ImportUnreadable(
+                "That is an Excel workbook, not a CSV. In Excel choose File › Save As › CSV UTF-8, then send that file."
+            )
         encoding = _detect_encoding(head, self._binary)
         sample = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head)
         self._binary.seek(0)
@@ -280,8 +339,11 @@ class ContactFile:
             raise ImportUnreadable("The file has no header row.")
         headers = [_UNDECODED.sub("\ufffd", header) for header in headers]
         self._named = tuple(bool(h.replace("\ufeff", "").strip()) for h in headers)
-        self.layout = replace(map_headers(headers), encoding=_encoding_name(encoding),
-                              delimiter=DELIMITER_NAMES.get(delimiter, repr(delimiter)))
+        self.layout = replace(
+            map_headers(headers),
+            encoding=_encoding_name(encoding),
+            delimiter=DELIMITER_NAMES.get(delimiter, repr(delimiter)),
+        )
 
     def _next_record(self) -> list[str] | None:
         self._row += 1  # first, so that a row the csv module can't read still has its number
@@ -335,8 +397,10 @@ class ContactFile:
 
     def _undecodable(self, fields: list[str]) -> str:
         header = {field: shown for shown, field in self.layout.mapping}
-        return (f"undecodable bytes in {', '.join(header[field] for field in fields)}: they are not valid "
-                f"{self.layout.encoding}, so the row was skipped rather than stored garbled")
+        return (
+            f"undecodable bytes in {', '.join(header[field] for field in fields)}: they are not valid "
+            f"{self.layout.encoding}, so the row was skipped rather than stored garbled"
+        )
 
     def close(self) -> None:
         if self._text is not None:
@@ -451,14 +515,19 @@ def _decodes(data: bytes, encoding: str) -> bool:
 
 def _encoding_name(encoding: str) -> str:
     name = codecs.lookup(encoding).name
-    known = {"utf-8-sig": "UTF-8 (with BOM)", "utf-8": "UTF-8", "utf-16": "UTF-16", "utf-16-le": "UTF-16",
-             "utf-16-be": "UTF-16"}
+    known = {
+        "utf-8-sig": "UTF-8 (with BOM)",
+        "utf-8": "UTF-8",
+        "utf-16": "UTF-16",
+        "utf-16-le": "UTF-16",
+        "utf-16-be": "UTF-16",
+    }
     if name in known:
         return known[name]
     if re.fullmatch(r"cp125\d", name):
         return f"Windows-{name[2:]}"
     if name.startswith("iso8859-"):
-        return f"ISO-8859-{name[len('iso8859-'):]}"
+        return f"ISO-8859-{name[len('iso8859-') :]}"
     return name.upper()
 
 
@@ -474,7 +543,7 @@ def _choose_delimiter(sample: str) -> str:
     if len(candidates) == 1 and best > 0:
         return candidates[0]
     try:
-        sniffed = csv.Sniffer().sniff(sample[:SAMPLE_BYTES // 4], delimiters="".join(candidates)).delimiter
+        sniffed = csv.Sniffer().sniff(sample[: SAMPLE_BYTES // 4], delimiters="".join(candidates)).delimiter
     except csv.Error:
         sniffed = None
     return sniffed if sniffed in candidates else candidates[0]

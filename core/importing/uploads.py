@@ -14,17 +14,20 @@ def check_upload_size(size: int | None, max_bytes: int) -> None:
     """Refuse a chat upload over the limit (adapters call this with the size the platform announces, before
     downloading anything)."""
     if size is not None and size > max_bytes:
-        raise UploadTooLarge(f"That file is {_megabytes(size)}; files shared in chat can be up to "
-                             f"{_megabytes(max_bytes)}. Split it, or ask an admin to run "
-                             "`pipedriven import FILE --user EMAIL`.")
+        raise UploadTooLarge(
+            f"That file is {_megabytes(size)}; files shared in chat can be up to "
+            f"{_megabytes(max_bytes)}. Split it, or ask an admin to run "
+            "`pipedriven import FILE --user EMAIL`."
+        )
 
 
 def _megabytes(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1000:.0f} kB"
 
 
-async def import_upload(core, actor: Actor, data: bytes, *, filename: str | None = None,
-                        idempotency_key: str | None = None) -> ImportReport:
+async def import_upload(
+    core, actor: Actor, data: bytes, *, filename: str | None = None, idempotency_key: str | None = None
+) -> ImportReport:
     """Import a CSV shared in chat into the sender's own bank (update mode).
 
     Raises UploadTooLarge over Settings.import_max_upload_bytes (IMPORT_MAX_UPLOAD_BYTES), ImportUnreadable

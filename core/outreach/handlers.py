@@ -40,28 +40,57 @@ from core.views import ActionResult
 
 async def _live_campaign_of(ctx: Context, contact_id: int) -> int | None:
     """The live campaign an outreach counts towards: the most recently joined live one, if any."""
-    return (await ctx.session.execute(
-        select(CampaignContact.campaign_id).join(Campaign)
-        .where(CampaignContact.contact_id == contact_id, Campaign.status == "live")
-        .order_by(CampaignContact.added_at.desc(), CampaignContact.id.desc()).limit(1))).scalar_one_or_none()
+    return (
+        await ctx.session.execute(
+            select(CampaignContact.campaign_id)
+            .join(Campaign)
+            .where(CampaignContact.contact_id == contact_id, Campaign.status == "live")
+            .order_by(CampaignContact.added_at.desc(), CampaignContact.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
 
 
 async def _last_method(ctx: Context, contact_id: int) -> str | None:
-    return (await ctx.session.execute(
-        select(Activity.channel).where(Activity.contact_id == contact_id, Activity.kind != "meeting",
-                                       Activity.kind != "note")
-        .order_by(Activity.occurred_at.desc(), Activity.id.desc()).limit(1))).scalar_one_or_none()
+    return (
+        await ctx.session.execute(
+            select(Activity.channel)
+            .where(Activity.contact_id == contact_id, Activity.kind != "meeting", Activity.kind != "note")
+            .order_by(Activity.occurred_at.desc(), Activity.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
 
 
-async def _record(ctx: Context, actor: Actor, contact: Contact, *, kind: str, channel: str | None,
-                  outcome: str = "none", note: str | None = None, campaign_id: int | None = None,
-                  due_at: datetime | None = None, touch: bool = True) -> Activity:
+async def _record(
+    ctx: Context,
+    actor: Actor,
+    contact: Contact,
+    *,
+    kind: str,
+    channel: str | None,
+    outcome: str = "none",
+    note: str | None = None,
+    campaign_id: int | None = None,
+    due_at: datetime | None = None,
+    touch: bool = True,
+) -> Activity:
     now = ctx.clock.now()
     if campaign_id is None and kind != "note":
         campaign_id = await _live_campaign_of(ctx, contact.id)
-    activity = Activity(contact_id=contact.id, user_id=actor.user_id, campaign_id=campaign_id, kind=kind,
-                        channel=channel, outcome=outcome, note=note, occurred_at=now, due_at=due_at,
-                        created_at=now, previous_contacted_at=contact.last_contacted_at if touch else None)
+    activity = Activity(
+        contact_id=contact.id,
+        user_id=actor.user_id,
+        campaign_id=campaign_id,
+        kind=kind,
+        channel=channel,
+        outcome=outcome,
+        note=note,
+        occurred_at=now,
+        due_at=due_at,
+        created_at=now,
+        previous_contacted_at=contact.last_contacted_at if touch else None,
+    )
     ctx.session.add(activity)
     if touch:
         contact.last_contacted_at = now
@@ -71,12 +100,17 @@ async def _record(ctx: Context, actor: Actor, contact: Contact, *, kind: str, ch
             values = {"last_outreach_at": now, "status": status}
             if kind not in ("meeting", "note"):
                 values["outreach_method"] = kind
-            await ctx.session.execute(update(CampaignContact).where(
-                CampaignContact.campaign_id == campaign_id, CampaignContact.contact_id == contact.id).values(**values))
+            await ctx.session.execute(
+                update(CampaignContact)
+                .where(CampaignContact.campaign_id == campaign_id, CampaignContact.contact_id == contact.id)
+                .values(**values)
+            )
         # A touch settles the reminders that had fallen due.
-        await ctx.session.execute(update(FollowUp).where(
-            FollowUp.contact_id == contact.id, FollowUp.status == "open", FollowUp.due_at <= now)
-            .values(status="done", completed_at=now))
+        await ctx.session.execute(
+            update(FollowUp)
+            .where(FollowUp.contact_id == contact.id, FollowUp.status == "open", FollowUp.due_at <= now)
+            .values(status="done", completed_at=now)
+        )
     await ctx.session.flush()
     await plans.on_activity(ctx, contact, activity)
     return activity
@@ -84,19 +118,33 @@ async def _record(ctx: Context, actor: Actor, contact: Contact, *, kind: str, ch
 
 # --- outreach ----------------------------------------------------------------------------------------------
 
+
 @handles
 async def log_outreach(cmd: LogOutreach, ctx: Context) -> ActionResult:
     method = clean_method(cmd.method)
     outcome = clean_outcome(cmd.outcome)
     contact = await load_contact(ctx, cmd.actor, cmd.contact, lock=True)
     campaign_id = (await find_campaign(ctx, cmd.campaign)).id if cmd.campaign else None
-    activity = await _record(ctx, cmd.actor, contact, kind=method, channel=method, outcome=outcome,
-                             note=clean_note(cmd.note), campaign_id=campaign_id)
+    activity = await _record(
+        ctx,
+        cmd.actor,
+        contact,
+        kind=method,
+        channel=method,
+        outcome=outcome,
+        note=clean_note(cmd.note),
+        campaign_id=campaign_id,
+    )
     queued = await syncs_to_pipedrive(ctx, contact)
     if queued:
         await queue_sync(ctx, cmd.actor, contact, "ActivityLogged", activity_id=activity.id)
-    return ActionResult(f"✓ {METHOD_LABELS[method]} logged for {contact.name}.", contact_view(contact),
-                        sync_queued=queued, activity_id=activity.id, undoable=True)
+    return ActionResult(
+        f"✓ {METHOD_LABELS[method]} logged for {contact.name}.",
+        contact_view(contact),
+        sync_queued=queued,
+        activity_id=activity.id,
+        undoable=True,
+    )
 
 
 @handles
@@ -121,20 +169,31 @@ async def flag_warm(cmd: FlagWarm, ctx: Context) -> ActionResult:
     contact.updated_at = ctx.clock.now()
     await ctx.session.flush()
     tail = " Pipedrive sync queued." if queued else ""
-    return ActionResult(f"🔥 {contact.name} flagged warm ({level}/5).{tail}", contact_view(contact),
-                        sync_queued=queued)
+    return ActionResult(f"🔥 {contact.name} flagged warm ({level}/5).{tail}", contact_view(contact), sync_queued=queued)
 
 
 # --- meetings and follow-ups -------------------------------------------------------------------------------
 
+
 @handles
 async def request_meeting(cmd: RequestMeeting, ctx: Context) -> ActionResult:
     contact = await load_contact(ctx, cmd.actor, cmd.contact, lock=True)
-    activity = await _record(ctx, cmd.actor, contact, kind="meeting", channel=await _last_method(ctx, contact.id),
-                             outcome="meeting_requested", note=clean_note(cmd.note))
+    activity = await _record(
+        ctx,
+        cmd.actor,
+        contact,
+        kind="meeting",
+        channel=await _last_method(ctx, contact.id),
+        outcome="meeting_requested",
+        note=clean_note(cmd.note),
+    )
     await queue_sync(ctx, cmd.actor, contact, "MeetingRequested", activity_id=activity.id)
-    return ActionResult(f"📨 Meeting requested with {contact.name}. Pipedrive sync queued.",
-                        contact_view(contact), sync_queued=True, activity_id=activity.id)
+    return ActionResult(
+        f"📨 Meeting requested with {contact.name}. Pipedrive sync queued.",
+        contact_view(contact),
+        sync_queued=True,
+        activity_id=activity.id,
+    )
 
 
 @handles
@@ -142,13 +201,25 @@ async def book_meeting(cmd: BookMeeting, ctx: Context) -> ActionResult:
     require_aware(cmd.at)
     contact = await load_contact(ctx, cmd.actor, cmd.contact, lock=True)
     user = await load_user(ctx, cmd.actor.user_id)
-    activity = await _record(ctx, cmd.actor, contact, kind="meeting", channel=await _last_method(ctx, contact.id),
-                             outcome="meeting_booked", note=clean_note(cmd.note), due_at=cmd.at)
+    activity = await _record(
+        ctx,
+        cmd.actor,
+        contact,
+        kind="meeting",
+        channel=await _last_method(ctx, contact.id),
+        outcome="meeting_booked",
+        note=clean_note(cmd.note),
+        due_at=cmd.at,
+    )
     contact.warmness = max(contact.warmness, WARM_THRESHOLD)
     await queue_sync(ctx, cmd.actor, contact, "MeetingBooked", activity_id=activity.id)
     when = f" for {local_text(cmd.at, user.timezone)}" if cmd.at else ""
-    return ActionResult(f"📅 Meeting booked with {contact.name}{when}. Pipedrive sync queued.",
-                        contact_view(contact), sync_queued=True, activity_id=activity.id)
+    return ActionResult(
+        f"📅 Meeting booked with {contact.name}{when}. Pipedrive sync queued.",
+        contact_view(contact),
+        sync_queued=True,
+        activity_id=activity.id,
+    )
 
 
 def require_aware(at: datetime | None) -> None:
@@ -164,11 +235,19 @@ async def set_follow_up(cmd: SetFollowUp, ctx: Context) -> ActionResult:
         raise InvalidInput("That moment has passed; pick a time in the future.")
     contact = await load_contact(ctx, cmd.actor, cmd.contact)
     user = await load_user(ctx, cmd.actor.user_id)
-    ctx.session.add(FollowUp(contact_id=contact.id, user_id=cmd.actor.user_id, due_at=cmd.due_at,
-                             note=clean_note(cmd.note), created_at=ctx.clock.now()))
+    ctx.session.add(
+        FollowUp(
+            contact_id=contact.id,
+            user_id=cmd.actor.user_id,
+            due_at=cmd.due_at,
+            note=clean_note(cmd.note),
+            created_at=ctx.clock.now(),
+        )
+    )
     await ctx.session.flush()
-    return ActionResult(f"⏰ I'll remind you about {contact.name} on {local_text(cmd.due_at, user.timezone)}.",
-                        contact_view(contact))
+    return ActionResult(
+        f"⏰ I'll remind you about {contact.name} on {local_text(cmd.due_at, user.timezone)}.", contact_view(contact)
+    )
 
 
 @handles
@@ -179,24 +258,35 @@ async def snooze(cmd: Snooze, ctx: Context) -> ActionResult:
         raise InvalidInput("That moment has passed; snooze until a time in the future.")
     contact = await load_contact(ctx, cmd.actor, cmd.contact)
     user = await load_user(ctx, cmd.actor.user_id)
-    moved = (await ctx.session.execute(
-        update(FollowUp).where(FollowUp.contact_id == contact.id, FollowUp.status == "open",
-                               FollowUp.due_at < cmd.until)
-        .values(due_at=cmd.until, snoozed=True).returning(FollowUp.id))).all()
+    moved = (
+        await ctx.session.execute(
+            update(FollowUp)
+            .where(FollowUp.contact_id == contact.id, FollowUp.status == "open", FollowUp.due_at < cmd.until)
+            .values(due_at=cmd.until, snoozed=True)
+            .returning(FollowUp.id)
+        )
+    ).all()
     if not moved:
-        ctx.session.add(FollowUp(contact_id=contact.id, user_id=cmd.actor.user_id, due_at=cmd.until,
-                                 snoozed=True, created_at=now))
+        ctx.session.add(
+            FollowUp(contact_id=contact.id, user_id=cmd.actor.user_id, due_at=cmd.until, snoozed=True, created_at=now)
+        )
     await ctx.session.flush()
-    return ActionResult(f"💤 {contact.name} snoozed until {local_text(cmd.until, user.timezone)}.",
-                        contact_view(contact))
+    return ActionResult(
+        f"💤 {contact.name} snoozed until {local_text(cmd.until, user.timezone)}.", contact_view(contact)
+    )
 
 
 @handles
 async def complete_follow_up(cmd: CompleteFollowUp, ctx: Context) -> ActionResult:
     contact = await load_contact(ctx, cmd.actor, cmd.contact)
-    done = (await ctx.session.execute(
-        update(FollowUp).where(FollowUp.contact_id == contact.id, FollowUp.status == "open")
-        .values(status="done", completed_at=ctx.clock.now()).returning(FollowUp.id))).all()
+    done = (
+        await ctx.session.execute(
+            update(FollowUp)
+            .where(FollowUp.contact_id == contact.id, FollowUp.status == "open")
+            .values(status="done", completed_at=ctx.clock.now())
+            .returning(FollowUp.id)
+        )
+    ).all()
     if not done:
         return ActionResult(f"{contact.name} has no open follow-up.", contact_view(contact))
     return ActionResult(f"✓ Follow-up with {contact.name} done.", contact_view(contact))
@@ -210,9 +300,11 @@ UNDO_WINDOW = timedelta(minutes=1)
 @handles
 async def undo_outreach(cmd: UndoOutreach, ctx: Context) -> ActionResult:
     contact = await load_contact(ctx, cmd.actor, cmd.contact, lock=True)
-    activity = (await ctx.session.execute(
-        select(Activity).where(Activity.id == cmd.activity_id, Activity.contact_id == contact.id)
-        .with_for_update())).scalar_one_or_none()
+    activity = (
+        await ctx.session.execute(
+            select(Activity).where(Activity.id == cmd.activity_id, Activity.contact_id == contact.id).with_for_update()
+        )
+    ).scalar_one_or_none()
     if activity is None:
         raise NotFound("That outreach is no longer there: nothing to undo.")
     if activity.user_id != cmd.actor.user_id:
@@ -224,21 +316,28 @@ async def undo_outreach(cmd: UndoOutreach, ctx: Context) -> ActionResult:
         raise InvalidInput("Too late to undo: an outreach can be taken back for a minute after it is logged.")
     await plans.undo_activity(ctx, contact, activity)
     if activity.pipedrive_activity_id is not None:  # already replicated: take it back in Pipedrive too
-        await queue_sync(ctx, cmd.actor, contact, "ActivityUndone",
-                         pipedrive_activity_id=activity.pipedrive_activity_id)
+        await queue_sync(
+            ctx, cmd.actor, contact, "ActivityUndone", pipedrive_activity_id=activity.pipedrive_activity_id
+        )
     await ctx.session.delete(activity)
     await ctx.session.flush()
 
     # Another touch logged since (or one from before, or an imported date) keeps the contact's last touch.
-    latest = (await ctx.session.execute(
-        select(func.max(Activity.occurred_at)).where(Activity.contact_id == contact.id, Activity.kind != "note")
-    )).scalar_one()
+    latest = (
+        await ctx.session.execute(
+            select(func.max(Activity.occurred_at)).where(Activity.contact_id == contact.id, Activity.kind != "note")
+        )
+    ).scalar_one()
     contact.last_contacted_at = max((t for t in (activity.previous_contacted_at, latest) if t), default=None)
     contact.updated_at = now
     # The touch settled the follow-ups then due, stamping them with its own moment.
-    await ctx.session.execute(update(FollowUp).where(
-        FollowUp.contact_id == contact.id, FollowUp.status == "done", FollowUp.completed_at == activity.occurred_at)
-        .values(status="open", completed_at=None))
+    await ctx.session.execute(
+        update(FollowUp)
+        .where(
+            FollowUp.contact_id == contact.id, FollowUp.status == "done", FollowUp.completed_at == activity.occurred_at
+        )
+        .values(status="open", completed_at=None)
+    )
     if activity.campaign_id is not None:
         await _restore_campaign_row(ctx, activity.campaign_id, contact.id)
     await ctx.session.flush()
@@ -246,11 +345,18 @@ async def undo_outreach(cmd: UndoOutreach, ctx: Context) -> ActionResult:
 
 
 async def _restore_campaign_row(ctx: Context, campaign_id: int, contact_id: int) -> None:
-    last = (await ctx.session.execute(
-        select(func.max(Activity.occurred_at)).where(Activity.campaign_id == campaign_id,
-                                                     Activity.contact_id == contact_id))).scalar_one()
+    last = (
+        await ctx.session.execute(
+            select(func.max(Activity.occurred_at)).where(
+                Activity.campaign_id == campaign_id, Activity.contact_id == contact_id
+            )
+        )
+    ).scalar_one()
     values: dict = {"last_outreach_at": last}
     if last is None:  # nothing else happened with them in this campaign: back to where they were
         values["status"] = "planned"
-    await ctx.session.execute(update(CampaignContact).where(
-        CampaignContact.campaign_id == campaign_id, CampaignContact.contact_id == contact_id).values(**values))
+    await ctx.session.execute(
+        update(CampaignContact)
+        .where(CampaignContact.campaign_id == campaign_id, CampaignContact.contact_id == contact_id)
+        .values(**values)
+    )

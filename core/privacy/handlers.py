@@ -69,11 +69,16 @@ ACROSS_BANKS = "export or erase a person across banks. In the chat, `export` and
 
 # --- who the person is -------------------------------------------------------------------------------------
 
+
 def referring_columns() -> list[Column]:
     """Every column, in every table of the schema, that points to a contact."""
     contact_id = Contact.__table__.c.id
-    return [column for table in Base.metadata.sorted_tables for column in table.columns
-            if any(fk.column is contact_id for fk in column.foreign_keys)]
+    return [
+        column
+        for table in Base.metadata.sorted_tables
+        for column in table.columns
+        if any(fk.column is contact_id for fk in column.foreign_keys)
+    ]
 
 
 async def _subjects(ctx: Context, cmd, *, lock: bool = False) -> list[Contact]:
@@ -98,6 +103,7 @@ async def _subjects(ctx: Context, cmd, *, lock: bool = False) -> list[Contact]:
 
 # --- export ------------------------------------------------------------------------------------------------
 
+
 async def _section(ctx: Context, table: Table, where, *, order_by=None) -> ExportSection:
     """All columns of `table`'s rows matching `where`, with the owner's and the campaign's names alongside."""
     columns: list[ColumnElement[Any]] = list(table.columns)
@@ -111,7 +117,8 @@ async def _section(ctx: Context, table: Table, where, *, order_by=None) -> Expor
         source = source.outerjoin(campaigns, campaigns.c.id == table.c.campaign_id)
         columns.append(campaigns.c.name.label("campaign_name"))
     result = await ctx.session.execute(
-        select(*columns).select_from(source).where(where).order_by(*(order_by or table.primary_key.columns)))
+        select(*columns).select_from(source).where(where).order_by(*(order_by or table.primary_key.columns))
+    )
     return ExportSection(table.name, tuple(result.keys()), tuple(tuple(row) for row in result))
 
 
@@ -122,11 +129,21 @@ async def export_contact(cmd: ExportContact, ctx: Context) -> ContactExport:
     sections = [await _section(ctx, typing.cast(Table, Contact.__table__), Contact.__table__.c.id.in_(ids))]
     for column in referring_columns():
         sections.append(await _section(ctx, column.table, column.in_(ids)))
-    sections.append(await _section(ctx, typing.cast(Table, AuditEntry.__table__),
-                                   AuditEntry.contact_ids.op("&&")(_int_array(ids)),
-                                   order_by=[AuditEntry.occurred_at, AuditEntry.id]))
-    return ContactExport(subject=str(cmd.contact), generated_at=ctx.clock.now(), contact_ids=tuple(ids),
-                         pipedrive_person_ids=_person_ids(contacts), sections=tuple(sections))
+    sections.append(
+        await _section(
+            ctx,
+            typing.cast(Table, AuditEntry.__table__),
+            AuditEntry.contact_ids.op("&&")(_int_array(ids)),
+            order_by=[AuditEntry.occurred_at, AuditEntry.id],
+        )
+    )
+    return ContactExport(
+        subject=str(cmd.contact),
+        generated_at=ctx.clock.now(),
+        contact_ids=tuple(ids),
+        pipedrive_person_ids=_person_ids(contacts),
+        sections=tuple(sections),
+    )
 
 
 def _person_ids(contacts: list[Contact]) -> tuple[int, ...]:
@@ -152,13 +169,20 @@ def _plain(value: Any) -> Any:
 
 def export_json(export: ContactExport) -> str:
     """The export as one JSON document: who it is about, then every table's rows as objects."""
-    return json.dumps({
-        "subject": export.subject,
-        "generated_at": _plain(export.generated_at),
-        "contact_ids": list(export.contact_ids),
-        "pipedrive_person_ids": list(export.pipedrive_person_ids),
-        "tables": {s.name: [dict(zip(s.columns, map(_plain, row))) for row in s.rows] for s in export.sections},
-    }, indent=2, ensure_ascii=False) + "\n"
+    return (
+        json.dumps(
+            {
+                "subject": export.subject,
+                "generated_at": _plain(export.generated_at),
+                "contact_ids": list(export.contact_ids),
+                "pipedrive_person_ids": list(export.pipedrive_person_ids),
+                "tables": {s.name: [dict(zip(s.columns, map(_plain, row))) for row in s.rows] for s in export.sections},
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+        + "\n"
+    )
 
 
 CSV_HEADER = ("table", "row_id", "field", "value")
@@ -166,14 +190,17 @@ CSV_HEADER = ("table", "row_id", "field", "value")
 
 def export_csv(export: ContactExport) -> str:
     """The export as one CSV of (table, row id, field, value): every table in one file, nothing left out."""
-    rows = [("export", "", "subject", export.subject),
-            ("export", "", "generated_at", _plain(export.generated_at)),
-            ("export", "", "pipedrive_person_ids", _csv_value(list(export.pipedrive_person_ids)))]
+    rows = [
+        ("export", "", "subject", export.subject),
+        ("export", "", "generated_at", _plain(export.generated_at)),
+        ("export", "", "pipedrive_person_ids", _csv_value(list(export.pipedrive_person_ids))),
+    ]
     for section in export.sections:
         for row in section.rows:
             values = dict(zip(section.columns, row))
-            rows.extend((section.name, values.get("id", ""), field, _csv_value(value))
-                        for field, value in values.items())
+            rows.extend(
+                (section.name, values.get("id", ""), field, _csv_value(value)) for field, value in values.items()
+            )
     return write_csv(CSV_HEADER, rows)
 
 
@@ -189,9 +216,11 @@ def _csv_value(value: Any) -> Any:
 
 # --- erasure -----------------------------------------------------------------------------------------------
 
+
 async def _count(ctx: Context, column: Column, ids: list[int]) -> int:
-    return (await ctx.session.execute(select(func.count()).select_from(column.table).where(column.in_(ids)))
-            ).scalar_one()
+    return (
+        await ctx.session.execute(select(func.count()).select_from(column.table).where(column.in_(ids)))
+    ).scalar_one()
 
 
 @handles
@@ -199,10 +228,13 @@ async def preview_erasure(cmd: PreviewErasure, ctx: Context) -> ErasurePreview:
     contacts = await _subjects(ctx, cmd)
     ids = [k.id for k in contacts]
     counts = {column.table.name: await _count(ctx, column, ids) for column in referring_columns()}
-    return ErasurePreview(tuple(contact_view(k) for k in contacts), activities=counts.get("activities", 0),
-                          follow_ups=counts.get("follow_ups", 0),
-                          campaign_memberships=counts.get("campaign_contacts", 0),
-                          sync_messages=counts.get("outbox", 0))
+    return ErasurePreview(
+        tuple(contact_view(k) for k in contacts),
+        activities=counts.get("activities", 0),
+        follow_ups=counts.get("follow_ups", 0),
+        campaign_memberships=counts.get("campaign_contacts", 0),
+        sync_messages=counts.get("outbox", 0),
+    )
 
 
 @handles
@@ -222,61 +254,110 @@ async def erase_contact(cmd: EraseContact, ctx: Context) -> ErasureResult:
         removed[table.name] = typing.cast(CursorResult, result).rowcount
     # A remembered list keeps its length, so that `log 3` still means the third row shown; an erased row
     # becomes id 0, which no contact has ("That contact no longer exists").
-    await s.execute(text("""
+    await s.execute(
+        text("""
         UPDATE chat_contexts
            SET last_contact_ids = ARRAY(SELECT CASE WHEN x = ANY(CAST(:ids AS int[])) THEN 0 ELSE x END
                                           FROM unnest(last_contact_ids) WITH ORDINALITY AS t(x, n) ORDER BY n)
          WHERE last_contact_ids && CAST(:ids AS int[])
-    """).bindparams(ids=ids))
+    """).bindparams(ids=ids)
+    )
     await s.execute(delete(Contact).where(Contact.id.in_(ids)))
     person_ids = _person_ids(contacts)
-    erasure = Erasure(erased_at=ctx.clock.now(), erased_by=cmd.actor.user_id, platform=cmd.actor.platform,
-                      contact_ids=ids, pipedrive_person_ids=list(person_ids))
+    erasure = Erasure(
+        erased_at=ctx.clock.now(),
+        erased_by=cmd.actor.user_id,
+        platform=cmd.actor.platform,
+        contact_ids=ids,
+        pipedrive_person_ids=list(person_ids),
+    )
     s.add(erasure)
     await s.flush()
     anonymised = removed.get("activities", 0)
-    return ErasureResult(_erasure_message(ids, person_ids, removed, anonymised, erasure.id, cut_off), erasure.id,
-                         tuple(ids), person_ids, anonymised)
+    return ErasureResult(
+        _erasure_message(ids, person_ids, removed, anonymised, erasure.id, cut_off),
+        erasure.id,
+        tuple(ids),
+        person_ids,
+        anonymised,
+    )
 
 
 async def _sync_cut_off(ctx: Context, contact_ids: list[int]) -> bool:
     """Whether a sync of one of these contacts (none with a Pipedrive person id) was tried and cut off before it
     ended: Pipedrive may have created the person and the answer been lost on the way back."""
-    return bool(contact_ids) and bool(await ctx.session.scalar(select(exists().where(
-        OutboxMessage.contact_id.in_(contact_ids), OutboxMessage.attempts > 0,
-        OutboxMessage.status.in_(("pending", "failed"))))))
+    return bool(contact_ids) and bool(
+        await ctx.session.scalar(
+            select(
+                exists().where(
+                    OutboxMessage.contact_id.in_(contact_ids),
+                    OutboxMessage.attempts > 0,
+                    OutboxMessage.status.in_(("pending", "failed")),
+                )
+            )
+        )
+    )
 
 
-def _erasure_message(ids: list[int], person_ids: tuple[int, ...], removed: dict[str, int], anonymised: int,
-                     erasure_id: int, sync_cut_off: bool = False) -> str:
+def _erasure_message(
+    ids: list[int],
+    person_ids: tuple[int, ...],
+    removed: dict[str, int],
+    anonymised: int,
+    erasure_id: int,
+    sync_cut_off: bool = False,
+) -> str:
     which = ("contact " if len(ids) == 1 else "contacts ") + ", ".join(map(str, ids))
-    gone = [f"{n} {label}" for label, n in (("follow-up(s)", removed.get("follow_ups", 0)),
-                                            ("campaign membership(s)", removed.get("campaign_contacts", 0)),
-                                            ("event(s)", removed.get("domain_events", 0)),
-                                            ("sync message(s)", removed.get("outbox", 0))) if n]
-    lines = [f"🗑 Erased {which} from Pipedriven (erasure #{erasure_id})"
-             + (f", with {', '.join(gone)}" if gone else "") + "."]
+    gone = [
+        f"{n} {label}"
+        for label, n in (
+            ("follow-up(s)", removed.get("follow_ups", 0)),
+            ("campaign membership(s)", removed.get("campaign_contacts", 0)),
+            ("event(s)", removed.get("domain_events", 0)),
+            ("sync message(s)", removed.get("outbox", 0)),
+        )
+        if n
+    ]
+    lines = [
+        f"🗑 Erased {which} from Pipedriven (erasure #{erasure_id})"
+        + (f", with {', '.join(gone)}" if gone else "")
+        + "."
+    ]
     if anonymised:
-        lines.append(f"{anonymised} past activit{'y stays' if anonymised == 1 else 'ies stay'} in the numbers, "
-                     "anonymous.")
+        lines.append(
+            f"{anonymised} past activit{'y stays' if anonymised == 1 else 'ies stay'} in the numbers, anonymous."
+        )
     if person_ids:
         people = ", ".join(map(str, person_ids))
-        lines.append(f"⚠️ Pipedrive still holds a copy: delete person {people} in Pipedrive as well "
-                     "(Pipedriven does not erase there; Pipedrive purges a deleted person after 30 days).")
+        lines.append(
+            f"⚠️ Pipedrive still holds a copy: delete person {people} in Pipedrive as well "
+            "(Pipedriven does not erase there; Pipedrive purges a deleted person after 30 days)."
+        )
     if sync_cut_off:
-        lines.append("⚠️ A sync to Pipedrive was cut off before Pipedrive answered, so it may have created this "
-                     "person there without Pipedriven knowing: look them up in Pipedrive and erase them there too.")
+        lines.append(
+            "⚠️ A sync to Pipedrive was cut off before Pipedrive answered, so it may have created this "
+            "person there without Pipedriven knowing: look them up in Pipedrive and erase them there too."
+        )
     elif not person_ids:
-        lines.append("No Pipedrive person id was recorded, so Pipedriven never created one there; if someone "
-                     "added this person in Pipedrive by hand, erase them there too.")
+        lines.append(
+            "No Pipedrive person id was recorded, so Pipedriven never created one there; if someone "
+            "added this person in Pipedrive by hand, erase them there too."
+        )
     return "\n".join(lines)
 
 
 # --- the audit trail ---------------------------------------------------------------------------------------
 
 # Fields, of a command or its result, that hold ids of what it touched (besides refs and views).
-_ID_FIELDS = {"contact_id": "contact", "contact_ids": "contact", "activity_id": "activity",
-              "activity_ids": "activity", "campaign_id": "campaign", "campaign_ids": "campaign", "user_id": "user"}
+_ID_FIELDS = {
+    "contact_id": "contact",
+    "contact_ids": "contact",
+    "activity_id": "activity",
+    "activity_ids": "activity",
+    "campaign_id": "campaign",
+    "campaign_ids": "campaign",
+    "user_id": "user",
+}
 
 
 def touched_ids(command: Any, result: Any) -> dict[str, set[int]]:
@@ -315,10 +396,18 @@ async def record_audit(ctx: Context, command: Any, result: Any) -> None:
     # account on its platform.
     platform = actor.platform if actor else getattr(command, "platform", None) or "cli"
     ids = touched_ids(command, result)
-    ctx.session.add(AuditEntry(
-        occurred_at=ctx.clock.now(), user_id=actor.user_id if actor else None, platform=platform[:20],
-        command=type(command).__name__[:60], contact_ids=sorted(ids["contact"]),
-        activity_ids=sorted(ids["activity"]), campaign_ids=sorted(ids["campaign"]), user_ids=sorted(ids["user"])))
+    ctx.session.add(
+        AuditEntry(
+            occurred_at=ctx.clock.now(),
+            user_id=actor.user_id if actor else None,
+            platform=platform[:20],
+            command=type(command).__name__[:60],
+            contact_ids=sorted(ids["contact"]),
+            activity_ids=sorted(ids["activity"]),
+            campaign_ids=sorted(ids["campaign"]),
+            user_ids=sorted(ids["user"]),
+        )
+    )
 
 
 @handles
@@ -327,18 +416,31 @@ async def list_audit(cmd: ListAudit, ctx: Context) -> AuditList:
         raise InvalidInput("Ask for between 1 and 100000 audit entries.")
     query = select(AuditEntry, User.email).outerjoin(User, User.id == AuditEntry.user_id)
     if cmd.user_email:
-        user_id = (await ctx.session.execute(
-            select(User.id).where(func.lower(User.email) == cmd.user_email.strip().lower()))).scalar_one_or_none()
+        user_id = (
+            await ctx.session.execute(select(User.id).where(func.lower(User.email) == cmd.user_email.strip().lower()))
+        ).scalar_one_or_none()
         if user_id is None:
             raise UnknownUser(f"There is no Pipedriven user with the email {cmd.user_email.strip()[:80]}.")
         query = query.where(AuditEntry.user_id == user_id)
     if cmd.since is not None:
         query = query.where(AuditEntry.occurred_at >= cmd.since)
-    rows = (await ctx.session.execute(
-        query.order_by(AuditEntry.occurred_at.desc(), AuditEntry.id.desc()).limit(cmd.limit))).all()
-    return AuditList(tuple(
-        AuditEntryView(id=e.id, occurred_at=e.occurred_at, user_id=e.user_id, user_email=email,
-                       platform=e.platform, command=e.command, contact_ids=tuple(e.contact_ids),
-                       activity_ids=tuple(e.activity_ids), campaign_ids=tuple(e.campaign_ids),
-                       user_ids=tuple(e.user_ids))
-        for e, email in reversed(rows)))
+    rows = (
+        await ctx.session.execute(query.order_by(AuditEntry.occurred_at.desc(), AuditEntry.id.desc()).limit(cmd.limit))
+    ).all()
+    return AuditList(
+        tuple(
+            AuditEntryView(
+                id=e.id,
+                occurred_at=e.occurred_at,
+                user_id=e.user_id,
+                user_email=email,
+                platform=e.platform,
+                command=e.command,
+                contact_ids=tuple(e.contact_ids),
+                activity_ids=tuple(e.activity_ids),
+                campaign_ids=tuple(e.campaign_ids),
+                user_ids=tuple(e.user_ids),
+            )
+            for e, email in reversed(rows)
+        )
+    )

@@ -26,8 +26,15 @@ GROUPS = {
 _OUTREACH = ", ".join(f"'{m}'" for m in OUTREACH_METHODS)
 
 
-async def stats_rows(session: AsyncSession, *, group_by: str | None, since: datetime | None,
-                     until: datetime | None, campaign_id: int | None, user_id: int | None = None) -> list[StatsRow]:
+async def stats_rows(
+    session: AsyncSession,
+    *,
+    group_by: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    campaign_id: int | None,
+    user_id: int | None = None,
+) -> list[StatsRow]:
     """The numbers per group; `user_id` narrows them to one user's own activity."""
     key = GROUPS[group_by]
     query = f"""
@@ -46,16 +53,22 @@ async def stats_rows(session: AsyncSession, *, group_by: str | None, since: date
          GROUP BY 1
          ORDER BY 4 DESC, 3 DESC, 2 DESC, 1
     """
-    result = await session.execute(text(query), {"since": since, "until": until, "campaign_id": campaign_id,
-                                                "user_id": user_id})
-    return [StatsRow(key=r.key, outreach=r.outreach, meetings_requested=r.requested, meetings_booked=r.booked)
-            for r in result]
+    result = await session.execute(
+        text(query), {"since": since, "until": until, "campaign_id": campaign_id, "user_id": user_id}
+    )
+    return [
+        StatsRow(key=r.key, outreach=r.outreach, meetings_requested=r.requested, meetings_booked=r.booked)
+        for r in result
+    ]
 
 
 def total_of(rows: list[StatsRow]) -> StatsRow:
-    return StatsRow(key="total", outreach=sum(r.outreach for r in rows),
-                    meetings_requested=sum(r.meetings_requested for r in rows),
-                    meetings_booked=sum(r.meetings_booked for r in rows))
+    return StatsRow(
+        key="total",
+        outreach=sum(r.outreach for r in rows),
+        meetings_requested=sum(r.meetings_requested for r in rows),
+        meetings_booked=sum(r.meetings_booked for r in rows),
+    )
 
 
 @handles
@@ -65,8 +78,15 @@ async def get_stats(cmd: GetStats, ctx: Context) -> StatsReport:
         raise InvalidInput("Group stats by campaign, user or method.")
     camp = await find_campaign(ctx, cmd.campaign) if cmd.campaign else None
     until = cmd.until
-    rows = await stats_rows(ctx.session, group_by=cmd.group_by, since=cmd.since, until=until,
-                                  campaign_id=camp.id if camp else None)
-    return StatsReport(group_by=cmd.group_by, period=cmd.period_label or "all time", since=cmd.since,
-                       until=until, rows=tuple(rows) if cmd.group_by else (), total=total_of(rows),
-                       campaign=camp.name if camp else None)
+    rows = await stats_rows(
+        ctx.session, group_by=cmd.group_by, since=cmd.since, until=until, campaign_id=camp.id if camp else None
+    )
+    return StatsReport(
+        group_by=cmd.group_by,
+        period=cmd.period_label or "all time",
+        since=cmd.since,
+        until=until,
+        rows=tuple(rows) if cmd.group_by else (),
+        total=total_of(rows),
+        campaign=camp.name if camp else None,
+    )

@@ -66,8 +66,10 @@ def _token_applies(ctx: Context):
 
 
 def _ready(now):
-    return or_(and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
-               and_(OutboxMessage.status == "processing", OutboxMessage.locked_until <= now))
+    return or_(
+        and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
+        and_(OutboxMessage.status == "processing", OutboxMessage.locked_until <= now),
+    )
 
 
 def _activity_id(row: OutboxMessage) -> int | None:
@@ -77,13 +79,23 @@ def _activity_id(row: OutboxMessage) -> int | None:
 
 # --- the worker's side -------------------------------------------------------------------------------------
 
+
 @handles
 async def claim_sync(cmd: ClaimSync, ctx: Context) -> SyncTask | None:
     s, now = ctx.session, ctx.clock.now()
-    candidates = (await s.execute(
-        select(OutboxMessage).where(OutboxMessage.topic == PIPEDRIVE_SYNC, _ready(now), _token_applies(ctx))
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(_CLAIM_BATCH)
-        .with_for_update(skip_locked=True))).scalars().all()
+    candidates = (
+        (
+            await s.execute(
+                select(OutboxMessage)
+                .where(OutboxMessage.topic == PIPEDRIVE_SYNC, _ready(now), _token_applies(ctx))
+                .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+                .limit(_CLAIM_BATCH)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        .scalars()
+        .all()
+    )
     for row in candidates:
         if row.contact_id is not None and not await _contact_free(ctx, row):
             continue
@@ -99,9 +111,16 @@ async def _contact_free(ctx: Context, row: OutboxMessage) -> bool:
     s = ctx.session
     if not await s.scalar(select(func.pg_try_advisory_xact_lock(_CONTACT_LOCK_SPACE, row.contact_id))):
         return False
-    return not await s.scalar(select(exists().where(
-        OutboxMessage.contact_id == row.contact_id, OutboxMessage.id != row.id,
-        OutboxMessage.status == "processing", OutboxMessage.locked_until > ctx.clock.now())))
+    return not await s.scalar(
+        select(
+            exists().where(
+                OutboxMessage.contact_id == row.contact_id,
+                OutboxMessage.id != row.id,
+                OutboxMessage.status == "processing",
+                OutboxMessage.locked_until > ctx.clock.now(),
+            )
+        )
+    )
 
 
 async def stop_syncs_of(ctx: Context, contact_ids: list[int]) -> None:
@@ -109,9 +128,15 @@ async def stop_syncs_of(ctx: Context, contact_ids: list[int]) -> None:
     while one of them is being synced, since what that sync creates in Pipedrive is known only when it ends."""
     for contact_id in sorted(contact_ids):
         await ctx.session.execute(select(func.pg_advisory_xact_lock(_CONTACT_LOCK_SPACE, contact_id)))
-    if await ctx.session.scalar(select(exists().where(
-            OutboxMessage.contact_id.in_(contact_ids), OutboxMessage.status == "processing",
-            OutboxMessage.locked_until > ctx.clock.now()))):
+    if await ctx.session.scalar(
+        select(
+            exists().where(
+                OutboxMessage.contact_id.in_(contact_ids),
+                OutboxMessage.status == "processing",
+                OutboxMessage.locked_until > ctx.clock.now(),
+            )
+        )
+    ):
         raise SyncInFlight()
 
 
@@ -125,21 +150,45 @@ async def _task(ctx: Context, row: OutboxMessage) -> SyncTask:
         activity = None  # erased with its contact, or not this contact's
     linked: frozenset[int] = frozenset()
     if contact is not None and activity is not None:
-        linked = frozenset(pd_id for pd_id in (await s.execute(select(Activity.pipedrive_activity_id).where(
-            Activity.contact_id == contact.id, Activity.id != activity.id,
-            Activity.pipedrive_activity_id.is_not(None)))).scalars() if pd_id is not None)
+        linked = frozenset(
+            pd_id
+            for pd_id in (
+                await s.execute(
+                    select(Activity.pipedrive_activity_id).where(
+                        Activity.contact_id == contact.id,
+                        Activity.id != activity.id,
+                        Activity.pipedrive_activity_id.is_not(None),
+                    )
+                )
+            ).scalars()
+            if pd_id is not None
+        )
     payload = row.payload or {}
     undone = payload.get("pipedrive_activity_id") if payload.get("event") == "ActivityUndone" else None
     user_token, token_problem = _own_token(ctx, user)
     return SyncTask(
-        outbox_id=row.id, attempt=row.attempts, event=str(payload.get("event", "")),
+        outbox_id=row.id,
+        attempt=row.attempts,
+        event=str(payload.get("event", "")),
         user=SyncUser(user.id, user.name, user.email, user.pipedrive_user_id) if user else None,
         contact=await _sync_contact(ctx, contact, activity) if contact else None,
-        activity=SyncActivity(activity.id, activity.kind, activity.outcome, activity.subject, activity.note,
-                              activity.occurred_at, activity.due_at, activity.pipedrive_activity_id)
-        if activity else None,
-        user_token=user_token, token_problem=token_problem,
-        linked_activity_ids=linked, undone_activity_id=undone if isinstance(undone, int) else None)
+        activity=SyncActivity(
+            activity.id,
+            activity.kind,
+            activity.outcome,
+            activity.subject,
+            activity.note,
+            activity.occurred_at,
+            activity.due_at,
+            activity.pipedrive_activity_id,
+        )
+        if activity
+        else None,
+        user_token=user_token,
+        token_problem=token_problem,
+        linked_activity_ids=linked,
+        undone_activity_id=undone if isinstance(undone, int) else None,
+    )
 
 
 def _own_token(ctx: Context, user: User | None) -> tuple[SecretStr | None, str | None]:
@@ -149,8 +198,10 @@ def _own_token(ctx: Context, user: User | None) -> tuple[SecretStr | None, str |
     try:
         return SecretStr(encryption.decrypt(ctx.settings, user.pipedrive_api_token)), None
     except encryption.SecretKeyProblem as exc:
-        return None, (f"Your own Pipedrive token can't be read: {exc} An admin can put its key back in "
-                      "PIPEDRIVEN_SECRET_KEY, or set your token again (`pipedriven users pipedrive-token`).")
+        return None, (
+            f"Your own Pipedrive token can't be read: {exc} An admin can put its key back in "
+            "PIPEDRIVEN_SECRET_KEY, or set your token again (`pipedriven users pipedrive-token`)."
+        )
 
 
 async def _sync_contact(ctx: Context, contact: Contact, activity: Activity | None) -> SyncContact:
@@ -159,41 +210,67 @@ async def _sync_contact(ctx: Context, contact: Contact, activity: Activity | Non
         campaign = await ctx.session.scalar(select(Campaign.name).where(Campaign.id == activity.campaign_id))
     else:
         campaign = await ctx.session.scalar(
-            select(Campaign.name).join(CampaignContact, CampaignContact.campaign_id == Campaign.id)
+            select(Campaign.name)
+            .join(CampaignContact, CampaignContact.campaign_id == Campaign.id)
             .where(CampaignContact.contact_id == contact.id)
-            .order_by(CampaignContact.added_at.desc(), CampaignContact.id.desc()).limit(1))
-    return SyncContact(contact.id, contact.name, contact.email, contact.phone, contact.organisation,
-                       contact.warmness, contact.pipedrive_person_id, contact.pipedrive_org_id, campaign)
+            .order_by(CampaignContact.added_at.desc(), CampaignContact.id.desc())
+            .limit(1)
+        )
+    return SyncContact(
+        contact.id,
+        contact.name,
+        contact.email,
+        contact.phone,
+        contact.organisation,
+        contact.warmness,
+        contact.pipedrive_person_id,
+        contact.pipedrive_org_id,
+        campaign,
+    )
 
 
 @handles
 async def next_sync_due(cmd: NextSyncDue, ctx: Context):
     due = func.least(
         func.min(OutboxMessage.next_attempt_at).filter(OutboxMessage.status == "pending"),
-        func.min(OutboxMessage.locked_until).filter(OutboxMessage.status == "processing"))
-    return await ctx.session.scalar(select(due).where(
-        OutboxMessage.topic == PIPEDRIVE_SYNC, OutboxMessage.status.in_(_UNFINISHED), _token_applies(ctx)))
+        func.min(OutboxMessage.locked_until).filter(OutboxMessage.status == "processing"),
+    )
+    return await ctx.session.scalar(
+        select(due).where(
+            OutboxMessage.topic == PIPEDRIVE_SYNC, OutboxMessage.status.in_(_UNFINISHED), _token_applies(ctx)
+        )
+    )
 
 
 @handles
 async def known_pipedrive_ids(cmd: KnownPipedriveIds, ctx: Context) -> KnownIds:
     org_id = person_id = None
     if cmd.organisation:
-        org_id = await ctx.session.scalar(select(Contact.pipedrive_org_id).where(
-            func.lower(Contact.organisation) == cmd.organisation.strip().lower(),
-            Contact.pipedrive_org_id.is_not(None)).order_by(Contact.id).limit(1))
+        org_id = await ctx.session.scalar(
+            select(Contact.pipedrive_org_id)
+            .where(
+                func.lower(Contact.organisation) == cmd.organisation.strip().lower(),
+                Contact.pipedrive_org_id.is_not(None),
+            )
+            .order_by(Contact.id)
+            .limit(1)
+        )
     if cmd.email:
-        person_id = await ctx.session.scalar(select(Contact.pipedrive_person_id).where(
-            func.lower(Contact.email) == cmd.email.strip().lower(),
-            Contact.pipedrive_person_id.is_not(None)).order_by(Contact.id).limit(1))
+        person_id = await ctx.session.scalar(
+            select(Contact.pipedrive_person_id)
+            .where(func.lower(Contact.email) == cmd.email.strip().lower(), Contact.pipedrive_person_id.is_not(None))
+            .order_by(Contact.id)
+            .limit(1)
+        )
     return KnownIds(org_id, person_id)
 
 
 @handles
 async def record_pipedrive_ids(cmd: RecordPipedriveIds, ctx: Context) -> bool:
     """False when the contact is gone (erased while it was being synced)."""
-    values = {k: v for k, v in (("pipedrive_org_id", cmd.org_id), ("pipedrive_person_id", cmd.person_id))
-              if v is not None}
+    values = {
+        k: v for k, v in (("pipedrive_org_id", cmd.org_id), ("pipedrive_person_id", cmd.person_id)) if v is not None
+    }
     query = update(Contact).where(Contact.id == cmd.contact_id).returning(Contact.id)
     if values:
         query = query.values(**values)
@@ -204,15 +281,22 @@ async def record_pipedrive_ids(cmd: RecordPipedriveIds, ctx: Context) -> bool:
 
 @handles
 async def record_pipedrive_owner(cmd: RecordPipedriveOwner, ctx: Context) -> None:
-    await ctx.session.execute(update(User).where(User.id == cmd.user_id)
-                              .values(pipedrive_user_id=cmd.pipedrive_user_id))
+    await ctx.session.execute(
+        update(User).where(User.id == cmd.user_id).values(pipedrive_user_id=cmd.pipedrive_user_id)
+    )
 
 
 @handles
 async def record_pipedrive_activity(cmd: RecordPipedriveActivity, ctx: Context) -> bool:
     """False when the activity is gone (undone while it was being sent)."""
-    updated = (await ctx.session.execute(update(Activity).where(Activity.id == cmd.activity_id).values(
-        pipedrive_activity_id=cmd.pipedrive_activity_id, sync_state="synced").returning(Activity.id))).first()
+    updated = (
+        await ctx.session.execute(
+            update(Activity)
+            .where(Activity.id == cmd.activity_id)
+            .values(pipedrive_activity_id=cmd.pipedrive_activity_id, sync_state="synced")
+            .returning(Activity.id)
+        )
+    ).first()
     return updated is not None
 
 
@@ -236,11 +320,21 @@ async def finish_sync(cmd: FinishSync, ctx: Context) -> bool:
         if cmd.user_notice and row.user_id is not None:
             await _owe_notice(ctx, row, cmd.user_notice)
         if (activity_id := _activity_id(row)) is not None:
-            await s.execute(update(Activity).where(Activity.id == activity_id, Activity.sync_state != "synced")
-                            .values(sync_state="failed"))
-    if row.contact_id is not None and await s.scalar(select(exists().where(
-            OutboxMessage.contact_id == row.contact_id, OutboxMessage.id != row.id,
-            OutboxMessage.status == "pending", OutboxMessage.topic == PIPEDRIVE_SYNC))):
+            await s.execute(
+                update(Activity)
+                .where(Activity.id == activity_id, Activity.sync_state != "synced")
+                .values(sync_state="failed")
+            )
+    if row.contact_id is not None and await s.scalar(
+        select(
+            exists().where(
+                OutboxMessage.contact_id == row.contact_id,
+                OutboxMessage.id != row.id,
+                OutboxMessage.status == "pending",
+                OutboxMessage.topic == PIPEDRIVE_SYNC,
+            )
+        )
+    ):
         await notify_outbox(s)  # the contact's next sync waited for this one
     return True
 
@@ -248,15 +342,22 @@ async def finish_sync(cmd: FinishSync, ctx: Context) -> bool:
 async def _owe_notice(ctx: Context, row: OutboxMessage, text: str) -> None:
     """Owe the user this sentence, unless they were told the very same thing lately (then it counts as told)."""
     row.user_notice = text
-    told_at = await ctx.session.scalar(select(func.max(OutboxMessage.user_notified_at)).where(
-        OutboxMessage.user_id == row.user_id, OutboxMessage.user_notice == text,
-        OutboxMessage.user_notified_at > ctx.clock.now() - NOTICE_QUIET))
+    told_at = await ctx.session.scalar(
+        select(func.max(OutboxMessage.user_notified_at)).where(
+            OutboxMessage.user_id == row.user_id,
+            OutboxMessage.user_notice == text,
+            OutboxMessage.user_notified_at > ctx.clock.now() - NOTICE_QUIET,
+        )
+    )
     row.user_notified_at = told_at
 
 
 def _owed_notices():
-    return (OutboxMessage.user_notice.is_not(None), OutboxMessage.user_notified_at.is_(None),
-            OutboxMessage.user_id.is_not(None))
+    return (
+        OutboxMessage.user_notice.is_not(None),
+        OutboxMessage.user_notified_at.is_(None),
+        OutboxMessage.user_id.is_not(None),
+    )
 
 
 def _notices(rows) -> tuple[SyncNotice, ...]:
@@ -269,9 +370,13 @@ def _notices(rows) -> tuple[SyncNotice, ...]:
 
 @handles
 async def list_sync_notices(cmd: ListSyncNotices, ctx: Context) -> tuple[SyncNotice, ...]:
-    rows = (await ctx.session.execute(
-        select(OutboxMessage.id, OutboxMessage.user_id, OutboxMessage.user_notice)
-        .where(*_owed_notices()).order_by(OutboxMessage.user_id, OutboxMessage.id))).all()
+    rows = (
+        await ctx.session.execute(
+            select(OutboxMessage.id, OutboxMessage.user_id, OutboxMessage.user_notice)
+            .where(*_owed_notices())
+            .order_by(OutboxMessage.user_id, OutboxMessage.id)
+        )
+    ).all()
     return _notices(rows)
 
 
@@ -279,29 +384,42 @@ async def list_sync_notices(cmd: ListSyncNotices, ctx: Context) -> tuple[SyncNot
 async def claim_sync_notices(cmd: ClaimSyncNotices, ctx: Context) -> tuple[SyncNotice, ...]:
     """Take the notices owed, marking them told in this same transaction so that two schedulers never both
     send one; a notice that then can't be delivered is handed back with ReleaseSyncNotices."""
-    owed = (select(OutboxMessage.id).where(*_owed_notices()).order_by(OutboxMessage.id).limit(cmd.limit)
-            .with_for_update(skip_locked=True))
-    rows = (await ctx.session.execute(
-        update(OutboxMessage).where(OutboxMessage.id.in_(owed.scalar_subquery()))
-        .values(user_notified_at=ctx.clock.now())
-        .returning(OutboxMessage.id, OutboxMessage.user_id, OutboxMessage.user_notice))).all()
+    owed = (
+        select(OutboxMessage.id)
+        .where(*_owed_notices())
+        .order_by(OutboxMessage.id)
+        .limit(cmd.limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = (
+        await ctx.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(owed.scalar_subquery()))
+            .values(user_notified_at=ctx.clock.now())
+            .returning(OutboxMessage.id, OutboxMessage.user_id, OutboxMessage.user_notice)
+        )
+    ).all()
     return _notices(sorted(rows, key=lambda r: (r[1], r[0])))
 
 
 @handles
 async def release_sync_notices(cmd: ReleaseSyncNotices, ctx: Context) -> None:
-    await ctx.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(cmd.outbox_ids))
-                              .values(user_notified_at=None))
+    await ctx.session.execute(
+        update(OutboxMessage).where(OutboxMessage.id.in_(cmd.outbox_ids)).values(user_notified_at=None)
+    )
 
 
 @handles
 async def mark_sync_notices_sent(cmd: MarkSyncNoticesSent, ctx: Context) -> None:
-    await ctx.session.execute(update(OutboxMessage).where(
-        OutboxMessage.id.in_(cmd.outbox_ids), OutboxMessage.user_notified_at.is_(None))
-        .values(user_notified_at=ctx.clock.now()))
+    await ctx.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(cmd.outbox_ids), OutboxMessage.user_notified_at.is_(None))
+        .values(user_notified_at=ctx.clock.now())
+    )
 
 
 # --- what users see and do ---------------------------------------------------------------------------------
+
 
 @handles
 async def list_syncs(cmd: ListSyncs, ctx: Context) -> SyncList:
@@ -313,27 +431,56 @@ async def list_syncs(cmd: ListSyncs, ctx: Context) -> SyncList:
         scope.append(OutboxMessage.user_id == user.id)
         configured = configured or user.pipedrive_api_token is not None
     else:
-        configured = configured or bool(await ctx.session.scalar(
-            select(exists().where(User.pipedrive_api_token.is_not(None)))))
+        configured = configured or bool(
+            await ctx.session.scalar(select(exists().where(User.pipedrive_api_token.is_not(None))))
+        )
     limit = max(1, min(cmd.limit, 100))
-    query = (select(OutboxMessage, Contact.name, User.email, Activity.kind, Contact.pipedrive_person_id,
-                    Activity.pipedrive_activity_id)
-             .outerjoin(Contact, Contact.id == OutboxMessage.contact_id)
-             .outerjoin(User, User.id == OutboxMessage.user_id)
-             .outerjoin(Activity, OutboxMessage.payload["activity_id"].as_integer() == Activity.id)
-             .where(*scope))
+    query = (
+        select(
+            OutboxMessage,
+            Contact.name,
+            User.email,
+            Activity.kind,
+            Contact.pipedrive_person_id,
+            Activity.pipedrive_activity_id,
+        )
+        .outerjoin(Contact, Contact.id == OutboxMessage.contact_id)
+        .outerjoin(User, User.id == OutboxMessage.user_id)
+        .outerjoin(Activity, OutboxMessage.payload["activity_id"].as_integer() == Activity.id)
+        .where(*scope)
+    )
     rows: list[Row] = []
     for statuses, cap in ((_UNFINISHED, 100), (("failed",), limit), (("done",), limit)):
-        rows += (await ctx.session.execute(query.where(OutboxMessage.status.in_(statuses))
-                                           .order_by(OutboxMessage.id.desc()).limit(cap))).all()
-    counts = dict((await ctx.session.execute(select(OutboxMessage.status, func.count()).where(*scope)
-                                             .group_by(OutboxMessage.status))).all())
-    items = tuple(SyncItemView(
-        id=row.id, event=str((row.payload or {}).get("event", "")), status=row.status, attempts=row.attempts,
-        contact_id=row.contact_id, contact_name=name, user_email=email, activity_kind=activity_kind,
-        reason=row.last_error, next_attempt_at=row.next_attempt_at if row.status == "pending" else None,
-        updated_at=row.updated_at, pipedrive_person_id=person_id, pipedrive_activity_id=pd_activity_id)
-        for row, name, email, activity_kind, person_id, pd_activity_id in rows)
+        rows += (
+            await ctx.session.execute(
+                query.where(OutboxMessage.status.in_(statuses)).order_by(OutboxMessage.id.desc()).limit(cap)
+            )
+        ).all()
+    counts = dict(
+        (
+            await ctx.session.execute(
+                select(OutboxMessage.status, func.count()).where(*scope).group_by(OutboxMessage.status)
+            )
+        ).all()
+    )
+    items = tuple(
+        SyncItemView(
+            id=row.id,
+            event=str((row.payload or {}).get("event", "")),
+            status=row.status,
+            attempts=row.attempts,
+            contact_id=row.contact_id,
+            contact_name=name,
+            user_email=email,
+            activity_kind=activity_kind,
+            reason=row.last_error,
+            next_attempt_at=row.next_attempt_at if row.status == "pending" else None,
+            updated_at=row.updated_at,
+            pipedrive_person_id=person_id,
+            pipedrive_activity_id=pd_activity_id,
+        )
+        for row, name, email, activity_kind, person_id, pd_activity_id in rows
+    )
     return SyncList(items, configured, counts, ctx.settings.pipedrive_max_retries)
 
 
@@ -346,8 +493,15 @@ async def retry_syncs(cmd: RetrySyncs, ctx: Context) -> SyncRetried:
     if cmd.actor is not None:
         await load_user(ctx, cmd.actor.user_id)
     if cmd.ids:
-        rows = (await ctx.session.execute(query.where(OutboxMessage.id.in_(cmd.ids))
-                                          .order_by(OutboxMessage.id).with_for_update())).scalars().all()
+        rows = (
+            (
+                await ctx.session.execute(
+                    query.where(OutboxMessage.id.in_(cmd.ids)).order_by(OutboxMessage.id).with_for_update()
+                )
+            )
+            .scalars()
+            .all()
+        )
         # Someone else's sync and no sync at all get one answer: an id tells nothing about other users.
         missing = sorted(set(cmd.ids) - {r.id for r in rows if cmd.actor is None or r.user_id == cmd.actor.user_id})
         if missing:
@@ -363,18 +517,25 @@ async def retry_syncs(cmd: RetrySyncs, ctx: Context) -> SyncRetried:
         row.status, row.attempts, row.next_attempt_at, row.updated_at = "pending", 0, now, now
         row.last_error, row.user_notice, row.user_notified_at, row.locked_until = None, None, None, None
         if (activity_id := _activity_id(row)) is not None:
-            await ctx.session.execute(update(Activity).where(Activity.id == activity_id,
-                                                             Activity.sync_state != "synced")
-                                      .values(sync_state="pending"))
+            await ctx.session.execute(
+                update(Activity)
+                .where(Activity.id == activity_id, Activity.sync_state != "synced")
+                .values(sync_state="pending")
+            )
     if again:
         await notify_outbox(ctx.session)
-    skipped = [f"#{r.id} is {'already done' if r.status == 'done' else 'being sent right now'}"
-               for r in rows if r not in again]
+    skipped = [
+        f"#{r.id} is {'already done' if r.status == 'done' else 'being sent right now'}" for r in rows if r not in again
+    ]
     if not again:
         message = "Nothing to retry" + (f": {'; '.join(skipped)}." if skipped else ": no failed syncs.")
     else:
-        message = (f"Queued {len(again)} sync(s) again: " + ", ".join(f"#{r.id}" for r in again) + "."
-                   + (f" ({'; '.join(skipped)}.)" if skipped else ""))
+        message = (
+            f"Queued {len(again)} sync(s) again: "
+            + ", ".join(f"#{r.id}" for r in again)
+            + "."
+            + (f" ({'; '.join(skipped)}.)" if skipped else "")
+        )
     return SyncRetried(message, tuple(r.id for r in again))
 
 
@@ -398,8 +559,15 @@ async def set_pipedrive_token(cmd: SetPipedriveToken, ctx: Context) -> ActionRes
 @handles
 async def rotate_secrets(cmd: RotateSecrets, ctx: Context) -> SecretsRotated:
     encryption.keys(ctx.settings, missing=encryption.ROTATING_NEEDS_A_KEY)  # even with nothing stored yet
-    users = (await ctx.session.execute(select(User).where(User.pipedrive_api_token.is_not(None))
-                                       .order_by(User.id).with_for_update())).scalars().all()
+    users = (
+        (
+            await ctx.session.execute(
+                select(User).where(User.pipedrive_api_token.is_not(None)).order_by(User.id).with_for_update()
+            )
+        )
+        .scalars()
+        .all()
+    )
     rotated = were_plain_text = 0
     unreadable: list[str] = []
     for user in users:

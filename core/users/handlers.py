@@ -46,6 +46,7 @@ from core.views import SettingsView, UserView
 
 # --- users and chat accounts -------------------------------------------------------------------------------
 
+
 @handles
 async def create_user(cmd: CreateUser, ctx: Context) -> UserView:
     email = clean_email(cmd.email)
@@ -71,8 +72,9 @@ async def list_users(cmd: ListUsers, ctx: Context) -> UserList:
 @handles
 async def link_chat_identity(cmd: LinkChatIdentity, ctx: Context) -> UserView:
     email = (cmd.email or "").strip().lower()
-    user = (await ctx.session.execute(select(User).where(func.lower(User.email) == email, User.active))
-            ).scalar_one_or_none()
+    user = (
+        await ctx.session.execute(select(User).where(func.lower(User.email) == email, User.active))
+    ).scalar_one_or_none()
     if user is None:
         raise UnknownUser()
     # The platform's timezone (Slack's profile) only fills in a user who never chose one; a bad one is ignored.
@@ -81,22 +83,36 @@ async def link_chat_identity(cmd: LinkChatIdentity, ctx: Context) -> UserView:
             user.timezone = clean_timezone(cmd.timezone)
         except InvalidInput:
             pass
-    stmt = pg_insert(ChatIdentity).values(user_id=user.id, platform=cmd.platform,
-                                          external_user_id=cmd.external_user_id, dm_channel=cmd.dm_channel)
-    await ctx.session.execute(stmt.on_conflict_do_update(
-        index_elements=[ChatIdentity.platform, ChatIdentity.external_user_id],
-        set_={"user_id": user.id, "dm_channel": func.coalesce(stmt.excluded.dm_channel, ChatIdentity.dm_channel)}))
+    stmt = pg_insert(ChatIdentity).values(
+        user_id=user.id, platform=cmd.platform, external_user_id=cmd.external_user_id, dm_channel=cmd.dm_channel
+    )
+    await ctx.session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[ChatIdentity.platform, ChatIdentity.external_user_id],
+            set_={"user_id": user.id, "dm_channel": func.coalesce(stmt.excluded.dm_channel, ChatIdentity.dm_channel)},
+        )
+    )
     return user_view(user)
 
 
 @handles
 async def list_chat_identities(cmd: ListChatIdentities, ctx: Context) -> tuple[ChatIdentityView, ...]:
-    rows = (await ctx.session.execute(select(ChatIdentity).where(ChatIdentity.user_id == cmd.user_id)
-                                      .order_by(ChatIdentity.platform, ChatIdentity.id))).scalars().all()
+    rows = (
+        (
+            await ctx.session.execute(
+                select(ChatIdentity)
+                .where(ChatIdentity.user_id == cmd.user_id)
+                .order_by(ChatIdentity.platform, ChatIdentity.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
     return tuple(ChatIdentityView(r.user_id, r.platform, r.external_user_id, r.dm_channel) for r in rows)
 
 
 # --- settings ----------------------------------------------------------------------------------------------
+
 
 @handles
 async def show_settings(cmd: ShowSettings, ctx: Context) -> SettingsView:
@@ -161,13 +177,25 @@ async def issue_link_code(cmd: IssueLinkCode, ctx: Context) -> LinkCodeIssued:
         raise InvalidInput("Only a Telegram account is linked with a code: say `settings link telegram`.")
     user = await load_user(ctx, cmd.actor.user_id)
     now = ctx.clock.now()
-    await ctx.session.execute(delete(ChatLinkCode).where(or_(
-        and_(ChatLinkCode.user_id == user.id, ChatLinkCode.platform == cmd.platform, ChatLinkCode.used_at.is_(None)),
-        ChatLinkCode.expires_at < now - KEEP_SPENT_CODES)))
+    await ctx.session.execute(
+        delete(ChatLinkCode).where(
+            or_(
+                and_(
+                    ChatLinkCode.user_id == user.id,
+                    ChatLinkCode.platform == cmd.platform,
+                    ChatLinkCode.used_at.is_(None),
+                ),
+                ChatLinkCode.expires_at < now - KEEP_SPENT_CODES,
+            )
+        )
+    )
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     expires_at = now + LINK_CODE_TTL
-    ctx.session.add(ChatLinkCode(code_hash=_hash(code), user_id=user.id, platform=cmd.platform,
-                                 created_at=now, expires_at=expires_at))
+    ctx.session.add(
+        ChatLinkCode(
+            code_hash=_hash(code), user_id=user.id, platform=cmd.platform, created_at=now, expires_at=expires_at
+        )
+    )
     await ctx.session.flush()
     return LinkCodeIssued(cmd.platform, code, expires_at, _start_link(ctx, cmd.platform, code))
 
@@ -175,9 +203,13 @@ async def issue_link_code(cmd: IssueLinkCode, ctx: Context) -> LinkCodeIssued:
 @handles
 async def redeem_link_code(cmd: RedeemLinkCode, ctx: Context) -> ChatLinked:
     ask_again = "Ask for a new one with `settings link telegram` (or an admin's `pipedriven users link EMAIL`)."
-    row = (await ctx.session.execute(
-        select(ChatLinkCode).where(ChatLinkCode.code_hash == _hash(cmd.code), ChatLinkCode.platform == cmd.platform)
-        .with_for_update())).scalar_one_or_none()
+    row = (
+        await ctx.session.execute(
+            select(ChatLinkCode)
+            .where(ChatLinkCode.code_hash == _hash(cmd.code), ChatLinkCode.platform == cmd.platform)
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
     if row is None:
         raise InvalidInput(f"That link code is not valid. {ask_again}")
     if row.used_at is not None:
@@ -187,9 +219,12 @@ async def redeem_link_code(cmd: RedeemLinkCode, ctx: Context) -> ChatLinked:
         raise InvalidInput(f"That link code has expired. {ask_again}")
     row.used_at = now
     email = (await ctx.session.execute(select(User.email).where(User.id == row.user_id))).scalar_one()
-    user = await link_chat_identity(LinkChatIdentity(email=email, platform=cmd.platform,
-                                                       external_user_id=cmd.external_user_id,
-                                                       dm_channel=cmd.dm_channel), ctx)
+    user = await link_chat_identity(
+        LinkChatIdentity(
+            email=email, platform=cmd.platform, external_user_id=cmd.external_user_id, dm_channel=cmd.dm_channel
+        ),
+        ctx,
+    )
     return ChatLinked(user, cmd.platform)
 
 
@@ -203,16 +238,32 @@ async def remember_prompt(cmd: RememberPrompt, ctx: Context) -> None:
     await load_user(ctx, cmd.actor.user_id)
     now = ctx.clock.now()
     await ctx.session.execute(delete(ChatPrompt).where(ChatPrompt.created_at < now - PROMPT_TTL))
-    stmt = pg_insert(ChatPrompt).values(platform=cmd.actor.platform, chat_id=cmd.chat_id, message_id=cmd.message_id,
-                                        user_id=cmd.actor.user_id, data=cmd.data, created_at=now)
-    await ctx.session.execute(stmt.on_conflict_do_update(
-        index_elements=[ChatPrompt.platform, ChatPrompt.chat_id, ChatPrompt.message_id],
-        set_={"user_id": stmt.excluded.user_id, "data": stmt.excluded.data, "created_at": now}))
+    stmt = pg_insert(ChatPrompt).values(
+        platform=cmd.actor.platform,
+        chat_id=cmd.chat_id,
+        message_id=cmd.message_id,
+        user_id=cmd.actor.user_id,
+        data=cmd.data,
+        created_at=now,
+    )
+    await ctx.session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[ChatPrompt.platform, ChatPrompt.chat_id, ChatPrompt.message_id],
+            set_={"user_id": stmt.excluded.user_id, "data": stmt.excluded.data, "created_at": now},
+        )
+    )
 
 
 @handles
 async def recall_prompt(cmd: RecallPrompt, ctx: Context) -> str | None:
-    return (await ctx.session.execute(select(ChatPrompt.data).where(
-        ChatPrompt.platform == cmd.actor.platform, ChatPrompt.chat_id == cmd.chat_id,
-        ChatPrompt.message_id == cmd.message_id, ChatPrompt.user_id == cmd.actor.user_id,
-        ChatPrompt.created_at >= ctx.clock.now() - PROMPT_TTL))).scalar_one_or_none()
+    return (
+        await ctx.session.execute(
+            select(ChatPrompt.data).where(
+                ChatPrompt.platform == cmd.actor.platform,
+                ChatPrompt.chat_id == cmd.chat_id,
+                ChatPrompt.message_id == cmd.message_id,
+                ChatPrompt.user_id == cmd.actor.user_id,
+                ChatPrompt.created_at >= ctx.clock.now() - PROMPT_TTL,
+            )
+        )
+    ).scalar_one_or_none()

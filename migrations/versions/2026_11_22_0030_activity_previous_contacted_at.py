@@ -4,18 +4,19 @@ Revision ID: 0030
 Revises: 0010
 Create Date: 2026-11-22 12:00:00.000000
 """
-from alembic import op
-import sqlalchemy as sa
 
-revision = '0030'
-down_revision = '0010'
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0030"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column('activities', sa.Column('previous_contacted_at', sa.DateTime(timezone=True), nullable=True))
+    op.add_column("activities", sa.Column("previous_contacted_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
-    op.drop_column('activities', 'previous_contacted_at')
+    op.drop_column("activities", "previous_contacted_at")

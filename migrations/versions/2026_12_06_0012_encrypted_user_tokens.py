@@ -7,21 +7,24 @@ Downgrading drops the encrypted tokens (a Fernet token starts `gAAAAA`): older c
 Revision ID: 0012
 Revises: 0011
 """
-from alembic import op
-import sqlalchemy as sa
 
-revision = '0012'
-down_revision = '0011'
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    op.alter_column('users', 'pipedrive_api_token', type_=sa.Text(), existing_type=sa.String(length=200),
-                    existing_nullable=True)
+    op.alter_column(
+        "users", "pipedrive_api_token", type_=sa.Text(), existing_type=sa.String(length=200), existing_nullable=True
+    )
 
 
 def downgrade() -> None:
     op.execute("UPDATE users SET pipedrive_api_token = NULL WHERE pipedrive_api_token LIKE 'gAAAAA%'")
-    op.alter_column('users', 'pipedrive_api_token', type_=sa.String(length=200), existing_type=sa.Text(),
-                    existing_nullable=True)
+    op.alter_column(
+        "users", "pipedrive_api_token", type_=sa.String(length=200), existing_type=sa.Text(), existing_nullable=True
+    )

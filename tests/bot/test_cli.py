@@ -17,12 +17,15 @@ def test_users_add_and_list(cli):
     assert "Ana Silva" in listed.stdout and "Europe/Lisbon" in listed.stdout
 
 
-@pytest.mark.parametrize("args, message", [
-    (("users", "add", "not-an-email", "--name", "X"), "not a valid email"),
-    (("users", "add", "b@example.com", "--timezone", "Mars/Olympus"), "not a timezone"),
-    (("users", "add", "b@example.com", "--role", "king"), "role must be one of"),
-    (("console", "--as", "nobody@example.com"), "no Pipedriven user with the email"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("users", "add", "not-an-email", "--name", "X"), "not a valid email"),
+        (("users", "add", "b@example.com", "--timezone", "Mars/Olympus"), "not a timezone"),
+        (("users", "add", "b@example.com", "--role", "king"), "role must be one of"),
+        (("console", "--as", "nobody@example.com"), "no Pipedriven user with the email"),
+    ],
+)
 def test_bad_input_is_one_line_and_non_zero(cli, args, message):
     result = cli(*args)
     assert result.returncode != 0
@@ -38,8 +41,7 @@ def test_duplicate_user_is_refused(cli):
 
 def test_console_scripted_from_stdin(cli):
     assert cli("users", "add", "ana@example.com", "--name", "Ana").returncode == 0
-    out = cli("console", "--as", "ana@example.com",
-              stdin="add Bob Stone, bob@acme.com, Acme\ntoday\n1\nstats\n")
+    out = cli("console", "--as", "ana@example.com", stdin="add Bob Stone, bob@acme.com, Acme\ntoday\n1\nstats\n")
     assert out.returncode == 0, out.stderr
     assert "Added Bob Stone (Acme)" in out.stdout
     assert "1. Bob Stone (Acme)" in out.stdout
@@ -72,30 +74,37 @@ def test_a_database_that_is_down_is_one_line_and_non_zero_not_a_traceback(cli, a
     assert "Traceback" not in out.stderr and "s3cret-pw" not in out.stderr + out.stdout
     warning, told = out.stderr.strip().splitlines()
     assert warning.endswith("WARNING pipedriven: stopped: the database is not reachable")
-    assert told.startswith(f"pipedriven: The database at postgresql+psycopg://pd:***@127.0.0.1:{port}/pipedriven "
-                           "is not reachable: ")
+    assert told.startswith(
+        f"pipedriven: The database at postgresql+psycopg://pd:***@127.0.0.1:{port}/pipedriven is not reachable: "
+    )
 
 
 def _stored_tokens(database_url) -> dict[str, str]:
     with psycopg.connect(db.libpq_url(database_url)) as conn:
-        return dict(conn.execute("SELECT email, pipedrive_api_token FROM users "
-                                 "WHERE pipedrive_api_token IS NOT NULL").fetchall())
+        return dict(
+            conn.execute(
+                "SELECT email, pipedrive_api_token FROM users WHERE pipedrive_api_token IS NOT NULL"
+            ).fetchall()
+        )
 
 
 def test_a_user_s_pipedrive_token_is_refused_without_a_secret_key(cli, database_url):
     assert cli("users", "add", "ana@example.com", "--name", "Ana").returncode == 0
     out = cli("users", "pipedrive-token", "ana@example.com", stdin="ana-own-token\n")
     assert out.returncode == 1 and out.stdout == ""
-    assert out.stderr == ("pipedriven: Set PIPEDRIVEN_SECRET_KEY to store a user's own Pipedrive token "
-                          "(`pipedriven secrets new-key` prints one).\n")
+    assert out.stderr == (
+        "pipedriven: Set PIPEDRIVEN_SECRET_KEY to store a user's own Pipedrive token "
+        "(`pipedriven secrets new-key` prints one).\n"
+    )
     assert _stored_tokens(database_url) == {}
 
 
 def test_secrets_new_key_prints_a_key_the_token_is_stored_with(cli, database_url):
     key = cli("secrets", "new-key").stdout.strip()
     assert cli("users", "add", "ana@example.com", "--name", "Ana").returncode == 0
-    out = cli("users", "pipedrive-token", "ana@example.com", stdin="ana-own-token\n",
-              env={"PIPEDRIVEN_SECRET_KEY": key})
+    out = cli(
+        "users", "pipedrive-token", "ana@example.com", stdin="ana-own-token\n", env={"PIPEDRIVEN_SECRET_KEY": key}
+    )
     assert out.returncode == 0, out.stderr
     assert "ana-own-token" not in out.stdout + out.stderr and key not in out.stdout + out.stderr
     stored = _stored_tokens(database_url)["ana@example.com"]
@@ -106,14 +115,19 @@ def test_secrets_rotate_re_encrypts_every_token_so_that_the_new_key_alone_decryp
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     for email in ("ana@example.com", "bo@example.com"):
         assert cli("users", "add", email).returncode == 0
-    assert cli("users", "pipedrive-token", "ana@example.com", stdin="ana-own-token\n",
-               env={"PIPEDRIVEN_SECRET_KEY": old}).returncode == 0
+    assert (
+        cli(
+            "users", "pipedrive-token", "ana@example.com", stdin="ana-own-token\n", env={"PIPEDRIVEN_SECRET_KEY": old}
+        ).returncode
+        == 0
+    )
     with psycopg.connect(db.libpq_url(database_url)) as conn:  # stored before tokens were encrypted
         conn.execute("UPDATE users SET pipedrive_api_token = 'bo-own-token' WHERE email = 'bo@example.com'")
     out = cli("secrets", "rotate", env={"PIPEDRIVEN_SECRET_KEY": f"{new},{old}"})
     assert out.returncode == 0, out.stderr
-    assert out.stdout == ("Encrypted 2 stored secret(s) with the first key of PIPEDRIVEN_SECRET_KEY "
-                          "(1 of them in plain text).\n")
+    assert out.stdout == (
+        "Encrypted 2 stored secret(s) with the first key of PIPEDRIVEN_SECRET_KEY (1 of them in plain text).\n"
+    )
     stored = _stored_tokens(database_url)
     assert Fernet(new).decrypt(stored["ana@example.com"].encode()) == b"ana-own-token"
     assert Fernet(new).decrypt(stored["bo@example.com"].encode()) == b"bo-own-token"
@@ -124,13 +138,19 @@ def test_secrets_rotate_re_encrypts_every_token_so_that_the_new_key_alone_decryp
 def test_secrets_rotate_without_a_key_or_with_a_lost_one_says_so_in_one_line(cli, database_url):
     lost = Fernet.generate_key().decode()
     assert cli("users", "add", "ana@example.com").returncode == 0
-    assert cli("users", "pipedrive-token", "ana@example.com", stdin="ana-own-token\n",
-               env={"PIPEDRIVEN_SECRET_KEY": lost}).returncode == 0
+    assert (
+        cli(
+            "users", "pipedrive-token", "ana@example.com", stdin="ana-own-token\n", env={"PIPEDRIVEN_SECRET_KEY": lost}
+        ).returncode
+        == 0
+    )
     before = _stored_tokens(database_url)
     unset = cli("secrets", "rotate")
     assert unset.returncode == 1
-    assert unset.stderr == ("pipedriven: Set PIPEDRIVEN_SECRET_KEY to encrypt the stored secrets "
-                            "(`pipedriven secrets new-key` prints one).\n")
+    assert unset.stderr == (
+        "pipedriven: Set PIPEDRIVEN_SECRET_KEY to encrypt the stored secrets "
+        "(`pipedriven secrets new-key` prints one).\n"
+    )
     wrong = cli("secrets", "rotate", env={"PIPEDRIVEN_SECRET_KEY": Fernet.generate_key().decode()})
     assert wrong.returncode == 1 and "Encrypted 0 stored secret(s)" in wrong.stdout
     assert len(wrong.stderr.splitlines()) == 1 and "Traceback" not in wrong.stderr

@@ -130,8 +130,7 @@ async def test_forged_or_malformed_button_data_is_refused(core, ana):
         assert reply.text and "Traceback" not in reply.text
 
 
-async def test_a_nul_byte_is_refused_in_one_line_and_logged_as_a_warning_without_a_traceback(chat, make, ana,
-                                                                                           caplog):
+async def test_a_nul_byte_is_refused_in_one_line_and_logged_as_a_warning_without_a_traceback(chat, make, ana, caplog):
     await make.contact(ana, "Bob Stone")
     assert await chat.send("note bob hello\x00world") == "That could not be saved. Please check what you typed."
     assert [r.levelname for r in caplog.records if r.name.startswith(("core", "bot"))] == ["WARNING"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -40,7 +40,7 @@ def ref(text: str) -> ContactRef:
 
 
 def utc(year, month, day, hour=0, minute=0) -> datetime:
-    return datetime(year, month, day, hour, minute, tzinfo=timezone.utc)
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def error_of(text: str) -> str:
@@ -51,10 +51,20 @@ def error_of(text: str) -> str:
 
 # --- prefixes, case, whitespace, quotes --------------------------------------------------------------------
 
-@pytest.mark.parametrize("text", [
-    "log 3 email", "/log 3 email", "/outreach log 3 email", "outreach log 3 email", "LOG 3 EMAIL",
-    "  log \t 3\n email  ", "/log@PipedrivenBot 3 email", "Outreach Log 3 Email",
-])
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "log 3 email",
+        "/log 3 email",
+        "/outreach log 3 email",
+        "outreach log 3 email",
+        "LOG 3 EMAIL",
+        "  log \t 3\n email  ",
+        "/log@PipedrivenBot 3 email",
+        "Outreach Log 3 Email",
+    ],
+)
 def test_prefixes_case_and_whitespace(text):
     assert p(text) == LogOutreach(ME, ref("3"), "email")
 
@@ -64,8 +74,9 @@ def test_nothing_said_is_help(text):
     assert p(text) == Help(None)
 
 
-@pytest.mark.parametrize("text", ['show "Ana Silva"', "show “Ana Silva”", "show ”Ana Silva”",
-                                  'show "Ana   Silva'])  # an unclosed quote runs to the end
+@pytest.mark.parametrize(
+    "text", ['show "Ana Silva"', "show “Ana Silva”", "show ”Ana Silva”", 'show "Ana   Silva']
+)  # an unclosed quote runs to the end
 def test_quoted_names(text):
     assert p(text) == ShowContact(ME, ref("Ana Silva"))
 
@@ -73,8 +84,7 @@ def test_quoted_names(text):
 def test_a_quoted_word_is_never_a_keyword():
     assert p('log "Call Centre Ltd" call') == LogOutreach(ME, ref("Call Centre Ltd"), "call")
     assert p('log "email" li') == LogOutreach(ME, ref("email"), "linkedin")
-    assert p('today campaign "Warm leads" warm') == TodaySuggestions(ME, CampaignRef(name="Warm leads"),
-                                                                     warm_only=True)
+    assert p('today campaign "Warm leads" warm') == TodaySuggestions(ME, CampaignRef(name="Warm leads"), warm_only=True)
 
 
 def test_empty_quotes_are_nothing():
@@ -83,15 +93,27 @@ def test_empty_quotes_are_nothing():
 
 # --- unknown verbs ------------------------------------------------------------------------------------------
 
+
 def test_a_typo_suggests_the_closest_verb():
-    assert error_of("lgo 3 email") == ("I don't know “lgo”. Did you mean `log`? "
-                                       "Say `help` for everything I understand.")
+    assert error_of("lgo 3 email") == (
+        "I don't know “lgo”. Did you mean `log`? Say `help` for everything I understand."
+    )
 
 
-@pytest.mark.parametrize("typo, suggestion", [
-    ("remnd", "remind"), ("snoze", "snooze"), ("stat", "stats"), ("setings", "settings"), ("meting", "meeting"),
-    ("campain", "campaign"), ("serch", "search"), ("tody", "today"), ("halp", "help"),
-])
+@pytest.mark.parametrize(
+    "typo, suggestion",
+    [
+        ("remnd", "remind"),
+        ("snoze", "snooze"),
+        ("stat", "stats"),
+        ("setings", "settings"),
+        ("meting", "meeting"),
+        ("campain", "campaign"),
+        ("serch", "search"),
+        ("tody", "today"),
+        ("halp", "help"),
+    ],
+)
 def test_typos(typo, suggestion):
     assert f"Did you mean `{suggestion}`?" in error_of(f"{typo} 3")
 
@@ -102,34 +124,43 @@ def test_unknown_word_without_a_close_verb():
 
 # --- today --------------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("verb", ["today", "list", "next", "TODAY"])
 def test_today_and_aliases(verb):
     assert p(verb) == TodaySuggestions(ME)
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("today warm", TodaySuggestions(ME, warm_only=True)),
-    ("today stale 30", TodaySuggestions(ME, stale_days=30)),
-    ("today stale 30d", TodaySuggestions(ME, stale_days=30)),
-    ("today limit 5", TodaySuggestions(ME, limit=5)),
-    ("today campaign Fintech", TodaySuggestions(ME, CampaignRef(name="Fintech"))),
-    ("today campaign Fintech Q4 warm stale 30 limit 5",
-     TodaySuggestions(ME, CampaignRef(name="Fintech Q4"), warm_only=True, stale_days=30, limit=5)),
-    ("next limit 3 campaign Green Energy", TodaySuggestions(ME, CampaignRef(name="Green Energy"), limit=3)),
-    ("list Warm Limit 2", TodaySuggestions(ME, warm_only=True, limit=2)),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("today warm", TodaySuggestions(ME, warm_only=True)),
+        ("today stale 30", TodaySuggestions(ME, stale_days=30)),
+        ("today stale 30d", TodaySuggestions(ME, stale_days=30)),
+        ("today limit 5", TodaySuggestions(ME, limit=5)),
+        ("today campaign Fintech", TodaySuggestions(ME, CampaignRef(name="Fintech"))),
+        (
+            "today campaign Fintech Q4 warm stale 30 limit 5",
+            TodaySuggestions(ME, CampaignRef(name="Fintech Q4"), warm_only=True, stale_days=30, limit=5),
+        ),
+        ("next limit 3 campaign Green Energy", TodaySuggestions(ME, CampaignRef(name="Green Energy"), limit=3)),
+        ("list Warm Limit 2", TodaySuggestions(ME, warm_only=True, limit=2)),
+    ],
+)
 def test_today_filters(text, expected):
     assert p(text) == expected
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("today campaign", "Which campaign?"),
-    ("today campaign warm", "Which campaign?"),
-    ("today stale", "`stale` takes a number"),
-    ("today limit many", "`limit` takes a number"),
-    ("today limit 99999", "`limit` takes a number"),
-    ("today hello", "I don't understand “hello” here."),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("today campaign", "Which campaign?"),
+        ("today campaign warm", "Which campaign?"),
+        ("today stale", "`stale` takes a number"),
+        ("today limit many", "`limit` takes a number"),
+        ("today limit 99999", "`limit` takes a number"),
+        ("today hello", "I don't understand “hello” here."),
+    ],
+)
 def test_today_errors(text, problem):
     message = error_of(text)
     assert problem in message
@@ -138,45 +169,69 @@ def test_today_errors(text, problem):
 
 # --- add ----------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, expected", [
-    ("add Ana Silva", AddContact(ME, "Ana Silva")),
-    ("add Ana Silva, ana@acme.com", AddContact(ME, "Ana Silva", email="ana@acme.com")),
-    ("add Ana Silva, ana@acme.com, Acme", AddContact(ME, "Ana Silva", email="ana@acme.com", organisation="Acme")),
-    ("add Ana Silva, ana@acme.com, Acme, +44 20 7946 0958",
-     AddContact(ME, "Ana Silva", email="ana@acme.com", organisation="Acme", phone="+44 20 7946 0958")),
-    # after the name, fields are told apart by shape, in any order
-    ("add Ana Silva, +44 (0)20 7946-0958, Acme Ltd, ana@acme.com",
-     AddContact(ME, "Ana Silva", email="ana@acme.com", organisation="Acme Ltd", phone="+44 (0)20 7946-0958")),
-    ("add Ana Silva, Acme, Head of Sales, https://www.linkedin.com/in/anasilva",
-     AddContact(ME, "Ana Silva", organisation="Acme", title="Head of Sales",
-                linkedin_url="https://www.linkedin.com/in/anasilva")),
-    ("add Ana Silva, Acme, CTO, met at Web Summit, Lisbon",
-     AddContact(ME, "Ana Silva", organisation="Acme", title="CTO", notes="met at Web Summit, Lisbon")),
-    ("add Ana Silva,, Acme,", AddContact(ME, "Ana Silva", organisation="Acme")),
-    ("add Ana Silva, 12345", AddContact(ME, "Ana Silva", organisation="12345")),  # too few digits for a phone
-    # without commas, email, phone and LinkedIn shaped words are pulled out of the name
-    ("add Bo Chen bo@chen.io", AddContact(ME, "Bo Chen", email="bo@chen.io")),
-    ("add Bo Chen bo@chen.io +44 20 7946 0958 linkedin.com/in/bochen",
-     AddContact(ME, "Bo Chen", email="bo@chen.io", phone="+44 20 7946 0958", linkedin_url="linkedin.com/in/bochen")),
-    ("add Bo +447700900123 Chen", AddContact(ME, "Bo Chen", phone="+447700900123")),
-    ("add Louis 14", AddContact(ME, "Louis 14")),
-    ("add Bo Chen bo@chen.io, Chen Ltd", AddContact(ME, "Bo Chen", email="bo@chen.io", organisation="Chen Ltd")),
-    ('add "Ana Silva", Acme', AddContact(ME, "Ana Silva", organisation="Acme")),
-    ("add <b>_*[x](y)", AddContact(ME, "<b>_*[x](y)")),
-    ("add O'Brien-Smith, Acme & Co.", AddContact(ME, "O'Brien-Smith", organisation="Acme & Co.")),
-])
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("add Ana Silva", AddContact(ME, "Ana Silva")),
+        ("add Ana Silva, ana@acme.com", AddContact(ME, "Ana Silva", email="ana@acme.com")),
+        ("add Ana Silva, ana@acme.com, Acme", AddContact(ME, "Ana Silva", email="ana@acme.com", organisation="Acme")),
+        (
+            "add Ana Silva, ana@acme.com, Acme, +44 20 7946 0958",
+            AddContact(ME, "Ana Silva", email="ana@acme.com", organisation="Acme", phone="+44 20 7946 0958"),
+        ),
+        # after the name, fields are told apart by shape, in any order
+        (
+            "add Ana Silva, +44 (0)20 7946-0958, Acme Ltd, ana@acme.com",
+            AddContact(ME, "Ana Silva", email="ana@acme.com", organisation="Acme Ltd", phone="+44 (0)20 7946-0958"),
+        ),
+        (
+            "add Ana Silva, Acme, Head of Sales, https://www.linkedin.com/in/anasilva",
+            AddContact(
+                ME,
+                "Ana Silva",
+                organisation="Acme",
+                title="Head of Sales",
+                linkedin_url="https://www.linkedin.com/in/anasilva",
+            ),
+        ),
+        (
+            "add Ana Silva, Acme, CTO, met at Web Summit, Lisbon",
+            AddContact(ME, "Ana Silva", organisation="Acme", title="CTO", notes="met at Web Summit, Lisbon"),
+        ),
+        ("add Ana Silva,, Acme,", AddContact(ME, "Ana Silva", organisation="Acme")),
+        ("add Ana Silva, 12345", AddContact(ME, "Ana Silva", organisation="12345")),  # too few digits for a phone
+        # without commas, email, phone and LinkedIn shaped words are pulled out of the name
+        ("add Bo Chen bo@chen.io", AddContact(ME, "Bo Chen", email="bo@chen.io")),
+        (
+            "add Bo Chen bo@chen.io +44 20 7946 0958 linkedin.com/in/bochen",
+            AddContact(
+                ME, "Bo Chen", email="bo@chen.io", phone="+44 20 7946 0958", linkedin_url="linkedin.com/in/bochen"
+            ),
+        ),
+        ("add Bo +447700900123 Chen", AddContact(ME, "Bo Chen", phone="+447700900123")),
+        ("add Louis 14", AddContact(ME, "Louis 14")),
+        ("add Bo Chen bo@chen.io, Chen Ltd", AddContact(ME, "Bo Chen", email="bo@chen.io", organisation="Chen Ltd")),
+        ('add "Ana Silva", Acme', AddContact(ME, "Ana Silva", organisation="Acme")),
+        ("add <b>_*[x](y)", AddContact(ME, "<b>_*[x](y)")),
+        ("add O'Brien-Smith, Acme & Co.", AddContact(ME, "O'Brien-Smith", organisation="Acme & Co.")),
+    ],
+)
 def test_add(text, expected):
     assert p(text) == expected
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("add", "What's the contact's name?"),
-    ("add , ana@acme.com", "What's the contact's name?"),
-    ("add ana@acme.com", "What's the contact's name?"),
-    ('add ""', "What's the contact's name?"),
-    ("add Ana, ana@a.com, ana@b.com", "two of email"),
-    ("add Ana +447700900123, 07700 900456", "two of phone"),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("add", "What's the contact's name?"),
+        ("add , ana@acme.com", "What's the contact's name?"),
+        ("add ana@acme.com", "What's the contact's name?"),
+        ('add ""', "What's the contact's name?"),
+        ("add Ana, ana@a.com, ana@b.com", "two of email"),
+        ("add Ana +447700900123, 07700 900456", "two of phone"),
+    ],
+)
 def test_add_errors(text, problem):
     message = error_of(text)
     assert problem in message
@@ -185,12 +240,16 @@ def test_add_errors(text, problem):
 
 # --- find and show ------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, expected", [
-    ("find acme", FindContacts(ME, "acme")),
-    ("search Ana Silva", FindContacts(ME, "Ana Silva")),
-    ('find "ana silva"', FindContacts(ME, "ana silva")),
-    ("find ana@acme.com", FindContacts(ME, "ana@acme.com")),
-])
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("find acme", FindContacts(ME, "acme")),
+        ("search Ana Silva", FindContacts(ME, "Ana Silva")),
+        ('find "ana silva"', FindContacts(ME, "ana silva")),
+        ("find ana@acme.com", FindContacts(ME, "ana@acme.com")),
+    ],
+)
 def test_find(text, expected):
     assert p(text) == expected
 
@@ -200,11 +259,14 @@ def test_find_needs_text():
     assert USAGE["find"] in error_of("search")
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("show 3", ShowContact(ME, ref("3"))),
-    ("contact ana@acme.com", ShowContact(ME, ref("ana@acme.com"))),
-    ("show Ana Silva", ShowContact(ME, ref("Ana Silva"))),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("show 3", ShowContact(ME, ref("3"))),
+        ("contact ana@acme.com", ShowContact(ME, ref("ana@acme.com"))),
+        ("show Ana Silva", ShowContact(ME, ref("Ana Silva"))),
+    ],
+)
 def test_show(text, expected):
     assert p(text) == expected
 
@@ -215,43 +277,72 @@ def test_show_needs_a_contact():
 
 # --- log ----------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("alias, method", [
-    ("linkedin", "linkedin"), ("li", "linkedin"), ("inmail", "linkedin"), ("LinkedIn", "linkedin"),
-    ("email", "email"), ("mail", "email"), ("e-mail", "email"),
-    ("call", "call"), ("phone", "call"), ("rang", "call"), ("called", "call"),
-    ("campaign_email", "campaign_email"), ("campaign-email", "campaign_email"), ("campaign", "campaign_email"),
-    ("mailshot", "campaign_email"),
-    ("referral", "referral"), ("ref", "referral"), ("intro", "referral"),
-    ("conference", "conference"), ("event", "conference"), ("conf", "conference"),
-])
+
+@pytest.mark.parametrize(
+    "alias, method",
+    [
+        ("linkedin", "linkedin"),
+        ("li", "linkedin"),
+        ("inmail", "linkedin"),
+        ("LinkedIn", "linkedin"),
+        ("email", "email"),
+        ("mail", "email"),
+        ("e-mail", "email"),
+        ("call", "call"),
+        ("phone", "call"),
+        ("rang", "call"),
+        ("called", "call"),
+        ("campaign_email", "campaign_email"),
+        ("campaign-email", "campaign_email"),
+        ("campaign", "campaign_email"),
+        ("mailshot", "campaign_email"),
+        ("referral", "referral"),
+        ("ref", "referral"),
+        ("intro", "referral"),
+        ("conference", "conference"),
+        ("event", "conference"),
+        ("conf", "conference"),
+    ],
+)
 def test_log_method_aliases(alias, method):
     assert p(f"log 3 {alias}") == LogOutreach(ME, ref("3"), method)
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("log 3 email sent the deck", LogOutreach(ME, ref("3"), "email", "sent the deck")),
-    ("log Ana Silva li asked about Q1 budget", LogOutreach(ME, ref("Ana Silva"), "linkedin", "asked about Q1 budget")),
-    # a note opening with an outcome records it too, and keeps the words
-    ("log ana@acme.com call no answer, try again", LogOutreach(ME, ref("ana@acme.com"), "call",
-                                                               "no answer, try again", outcome="no_answer")),
-    # the note is kept as typed: its case, quotes and later method words
-    ('log 3 email Said "call me" in Jan', LogOutreach(ME, ref("3"), "email", 'Said "call me" in Jan')),
-    # the contact's first word is always the contact, even when it is a method word
-    ("log call email", LogOutreach(ME, ref("call"), "email")),
-    ("log Ref Jones conf", LogOutreach(ME, ref("Ref Jones"), "conference")),
-    ('log "Ana Silva" email', LogOutreach(ME, ref("Ana Silva"), "email")),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("log 3 email sent the deck", LogOutreach(ME, ref("3"), "email", "sent the deck")),
+        (
+            "log Ana Silva li asked about Q1 budget",
+            LogOutreach(ME, ref("Ana Silva"), "linkedin", "asked about Q1 budget"),
+        ),
+        # a note opening with an outcome records it too, and keeps the words
+        (
+            "log ana@acme.com call no answer, try again",
+            LogOutreach(ME, ref("ana@acme.com"), "call", "no answer, try again", outcome="no_answer"),
+        ),
+        # the note is kept as typed: its case, quotes and later method words
+        ('log 3 email Said "call me" in Jan', LogOutreach(ME, ref("3"), "email", 'Said "call me" in Jan')),
+        # the contact's first word is always the contact, even when it is a method word
+        ("log call email", LogOutreach(ME, ref("call"), "email")),
+        ("log Ref Jones conf", LogOutreach(ME, ref("Ref Jones"), "conference")),
+        ('log "Ana Silva" email', LogOutreach(ME, ref("Ana Silva"), "email")),
+    ],
+)
 def test_log(text, expected):
     assert p(text) == expected
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("log", "Which contact?"),
-    ("log email", "Which contact?"),
-    ("log 3", "How did you reach them? Say one of: linkedin, email, call, campaign_email, referral, conference."),
-    ("log Ana Silva", "How did you reach them?"),
-    ("log 3 pigeon", "How did you reach them?"),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("log", "Which contact?"),
+        ("log email", "Which contact?"),
+        ("log 3", "How did you reach them? Say one of: linkedin, email, call, campaign_email, referral, conference."),
+        ("log Ana Silva", "How did you reach them?"),
+        ("log 3 pigeon", "How did you reach them?"),
+    ],
+)
 def test_log_errors(text, problem):
     message = error_of(text)
     assert problem in message
@@ -265,33 +356,40 @@ def test_log_suggests_a_misspelt_method():
 
 # --- note ---------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, expected", [
-    ("note 3 prefers mornings", AddNote(ME, ref("3"), "prefers mornings")),
-    ("note ana prefers mornings", AddNote(ME, ref("ana"), "prefers mornings")),
-    ("note ana@acme.com: prefers mornings", AddNote(ME, ref("ana@acme.com"), "prefers mornings")),
-    ("note ana@acme.com prefers mornings", AddNote(ME, ref("ana@acme.com"), "prefers mornings")),
-    ("note ana: prefers mornings", AddNote(ME, ref("ana"), "prefers mornings")),
-    ("note Ana Silva: met at dinner", AddNote(ME, ref("Ana Silva"), "met at dinner")),
-    ("note Ana de Silva: met at dinner", AddNote(ME, ref("Ana de Silva"), "met at dinner")),
-    ('note "Ana Silva" met at dinner', AddNote(ME, ref("Ana Silva"), "met at dinner")),
-    ('note "Ana Silva": met at dinner', AddNote(ME, ref("Ana Silva"), "met at dinner")),
-    ("note 3: prefers mornings", AddNote(ME, ref("3"), "prefers mornings")),
-    # colons later on belong to the note
-    ("note 3 call back at 10:30", AddNote(ME, ref("3"), "call back at 10:30")),
-    ("note 3 re: pricing", AddNote(ME, ref("3"), "re: pricing")),
-    ("note ana met them twice re: pricing", AddNote(ME, ref("ana"), "met them twice re: pricing")),
-    ("note ana ratio 3:1", AddNote(ME, ref("ana"), "ratio 3:1")),
-])
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("note 3 prefers mornings", AddNote(ME, ref("3"), "prefers mornings")),
+        ("note ana prefers mornings", AddNote(ME, ref("ana"), "prefers mornings")),
+        ("note ana@acme.com: prefers mornings", AddNote(ME, ref("ana@acme.com"), "prefers mornings")),
+        ("note ana@acme.com prefers mornings", AddNote(ME, ref("ana@acme.com"), "prefers mornings")),
+        ("note ana: prefers mornings", AddNote(ME, ref("ana"), "prefers mornings")),
+        ("note Ana Silva: met at dinner", AddNote(ME, ref("Ana Silva"), "met at dinner")),
+        ("note Ana de Silva: met at dinner", AddNote(ME, ref("Ana de Silva"), "met at dinner")),
+        ('note "Ana Silva" met at dinner', AddNote(ME, ref("Ana Silva"), "met at dinner")),
+        ('note "Ana Silva": met at dinner', AddNote(ME, ref("Ana Silva"), "met at dinner")),
+        ("note 3: prefers mornings", AddNote(ME, ref("3"), "prefers mornings")),
+        # colons later on belong to the note
+        ("note 3 call back at 10:30", AddNote(ME, ref("3"), "call back at 10:30")),
+        ("note 3 re: pricing", AddNote(ME, ref("3"), "re: pricing")),
+        ("note ana met them twice re: pricing", AddNote(ME, ref("ana"), "met them twice re: pricing")),
+        ("note ana ratio 3:1", AddNote(ME, ref("ana"), "ratio 3:1")),
+    ],
+)
 def test_note(text, expected):
     assert p(text) == expected
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("note", "Which contact, and what's the note?"),
-    ("note 3", "What's the note?"),
-    ("note Ana Silva:", "What's the note?"),
-    ('note "Ana Silva"', "What's the note?"),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("note", "Which contact, and what's the note?"),
+        ("note 3", "What's the note?"),
+        ("note Ana Silva:", "What's the note?"),
+        ('note "Ana Silva"', "What's the note?"),
+    ],
+)
 def test_note_errors(text, problem):
     message = error_of(text)
     assert problem in message
@@ -300,15 +398,19 @@ def test_note_errors(text, problem):
 
 # --- warm ---------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, expected", [
-    ("warm 3", FlagWarm(ME, ref("3"))),
-    ("warm 5", FlagWarm(ME, ref("5"))),  # a lone number is a row, not a level
-    ("warm ana 5", FlagWarm(ME, ref("ana"), 5)),
-    ("warm 3 4", FlagWarm(ME, ref("3"), 4)),
-    ("warm Ana Silva 5", FlagWarm(ME, ref("Ana Silva"), 5)),
-    ("warm ana 3", FlagWarm(ME, ref("ana 3"))),  # only 4 and 5 are warm levels
-    ('warm ana "5"', FlagWarm(ME, ref("ana 5"))),
-])
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("warm 3", FlagWarm(ME, ref("3"))),
+        ("warm 5", FlagWarm(ME, ref("5"))),  # a lone number is a row, not a level
+        ("warm ana 5", FlagWarm(ME, ref("ana"), 5)),
+        ("warm 3 4", FlagWarm(ME, ref("3"), 4)),
+        ("warm Ana Silva 5", FlagWarm(ME, ref("Ana Silva"), 5)),
+        ("warm ana 3", FlagWarm(ME, ref("ana 3"))),  # only 4 and 5 are warm levels
+        ('warm ana "5"', FlagWarm(ME, ref("ana 5"))),
+    ],
+)
 def test_warm(text, expected):
     assert p(text) == expected
 
@@ -319,22 +421,31 @@ def test_warm_needs_a_contact():
 
 # --- meeting ------------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("word", ["requested", "request", "req", "REQ"])
 def test_meeting_requested(word):
     assert p(f"meeting 3 {word}") == RequestMeeting(ME, ref("3"))
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("meeting Ana Silva requested for early January", RequestMeeting(ME, ref("Ana Silva"), note="for early January")),
-    ("meeting 3 booked", BookMeeting(ME, ref("3"))),
-    ("meeting 3 book", BookMeeting(ME, ref("3"))),
-    ("meeting 3 booked 2026-12-01 14:30", BookMeeting(ME, ref("3"), at=utc(2026, 12, 1, 14, 30))),
-    ("meeting ana booked tomorrow 10:00 coffee at Acme",
-     BookMeeting(ME, ref("ana"), at=utc(2026, 11, 25, 10, 0), note="coffee at Acme")),
-    ("meeting ana booked next thursday", BookMeeting(ME, ref("ana"), at=utc(2026, 11, 26, 9, 0))),
-    ("meeting ana booked lunch with the team", BookMeeting(ME, ref("ana"), note="lunch with the team")),
-    ("meeting booked booked", BookMeeting(ME, ref("booked"))),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            "meeting Ana Silva requested for early January",
+            RequestMeeting(ME, ref("Ana Silva"), note="for early January"),
+        ),
+        ("meeting 3 booked", BookMeeting(ME, ref("3"))),
+        ("meeting 3 book", BookMeeting(ME, ref("3"))),
+        ("meeting 3 booked 2026-12-01 14:30", BookMeeting(ME, ref("3"), at=utc(2026, 12, 1, 14, 30))),
+        (
+            "meeting ana booked tomorrow 10:00 coffee at Acme",
+            BookMeeting(ME, ref("ana"), at=utc(2026, 11, 25, 10, 0), note="coffee at Acme"),
+        ),
+        ("meeting ana booked next thursday", BookMeeting(ME, ref("ana"), at=utc(2026, 11, 26, 9, 0))),
+        ("meeting ana booked lunch with the team", BookMeeting(ME, ref("ana"), note="lunch with the team")),
+        ("meeting booked booked", BookMeeting(ME, ref("booked"))),
+    ],
+)
 def test_meetings(text, expected):
     assert p(text) == expected
 
@@ -342,15 +453,18 @@ def test_meetings(text, expected):
 def test_booked_meeting_time_is_utc_across_dst():
     command = p("meeting 3 booked tomorrow 09:00", datetime(2026, 3, 28, 10, 0, tzinfo=LONDON))
     assert command == BookMeeting(ME, ref("3"), at=utc(2026, 3, 29, 8, 0))
-    assert command.at.tzinfo is timezone.utc
+    assert command.at.tzinfo is UTC
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("meeting", "Which contact?"),
-    ("meeting ana", "Was the meeting requested or booked?"),
-    ("meeting booked", "Which contact?"),
-    ("meeting ana bookd", "“bookd” isn't one — did you mean `booked`?"),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("meeting", "Which contact?"),
+        ("meeting ana", "Was the meeting requested or booked?"),
+        ("meeting booked", "Which contact?"),
+        ("meeting ana bookd", "“bookd” isn't one — did you mean `booked`?"),
+    ],
+)
 def test_meeting_errors(text, problem):
     message = error_of(text)
     assert problem in message
@@ -359,24 +473,32 @@ def test_meeting_errors(text, problem):
 
 # --- remind and snooze --------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("verb", ["remind", "followup", "follow-up", "Remind"])
 def test_remind_and_aliases(verb):
     assert p(f"{verb} 3 tomorrow") == SetFollowUp(ME, ref("3"), utc(2026, 11, 25, 9, 0))
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("remind 3 in 2 weeks", SetFollowUp(ME, ref("3"), utc(2026, 12, 8, 9, 0))),
-    ("remind ana next monday 9am send the proposal",
-     SetFollowUp(ME, ref("ana"), utc(2026, 11, 30, 9, 0), "send the proposal")),
-    ("remind Ana Silva 3d", SetFollowUp(ME, ref("Ana Silva"), utc(2026, 11, 27, 9, 0))),
-    ("remind Ana Silva 1 dec 14:30 Call About Budget",
-     SetFollowUp(ME, ref("Ana Silva"), utc(2026, 12, 1, 14, 30), "Call About Budget")),
-    ("remind 3 14:30", SetFollowUp(ME, ref("3"), utc(2026, 11, 24, 14, 30))),
-    ("remind 12 2026-12-01", SetFollowUp(ME, ref("12"), utc(2026, 12, 1, 9, 0))),
-    ("remind 3 1m", SetFollowUp(ME, ref("3"), utc(2026, 12, 24, 9, 0))),
-    ('remind "Monday Club" friday', SetFollowUp(ME, ref("Monday Club"), utc(2026, 11, 27, 9, 0))),
-    ("remind ana@acme.com tomorrow at 2pm", SetFollowUp(ME, ref("ana@acme.com"), utc(2026, 11, 25, 14, 0))),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("remind 3 in 2 weeks", SetFollowUp(ME, ref("3"), utc(2026, 12, 8, 9, 0))),
+        (
+            "remind ana next monday 9am send the proposal",
+            SetFollowUp(ME, ref("ana"), utc(2026, 11, 30, 9, 0), "send the proposal"),
+        ),
+        ("remind Ana Silva 3d", SetFollowUp(ME, ref("Ana Silva"), utc(2026, 11, 27, 9, 0))),
+        (
+            "remind Ana Silva 1 dec 14:30 Call About Budget",
+            SetFollowUp(ME, ref("Ana Silva"), utc(2026, 12, 1, 14, 30), "Call About Budget"),
+        ),
+        ("remind 3 14:30", SetFollowUp(ME, ref("3"), utc(2026, 11, 24, 14, 30))),
+        ("remind 12 2026-12-01", SetFollowUp(ME, ref("12"), utc(2026, 12, 1, 9, 0))),
+        ("remind 3 1m", SetFollowUp(ME, ref("3"), utc(2026, 12, 24, 9, 0))),
+        ('remind "Monday Club" friday', SetFollowUp(ME, ref("Monday Club"), utc(2026, 11, 27, 9, 0))),
+        ("remind ana@acme.com tomorrow at 2pm", SetFollowUp(ME, ref("ana@acme.com"), utc(2026, 11, 25, 14, 0))),
+    ],
+)
 def test_remind(text, expected):
     assert p(text) == expected
 
@@ -393,20 +515,26 @@ def test_remind_errors(text):
     assert USAGE["remind"] in message
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("snooze 3 1m", Snooze(ME, ref("3"), utc(2026, 12, 24, 9, 0))),
-    ("snooze ana 2026-12-01", Snooze(ME, ref("ana"), utc(2026, 12, 1, 9, 0))),
-    ("snooze Ana Silva next mon 8:00", Snooze(ME, ref("Ana Silva"), utc(2026, 11, 30, 8, 0))),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("snooze 3 1m", Snooze(ME, ref("3"), utc(2026, 12, 24, 9, 0))),
+        ("snooze ana 2026-12-01", Snooze(ME, ref("ana"), utc(2026, 12, 1, 9, 0))),
+        ("snooze Ana Silva next mon 8:00", Snooze(ME, ref("Ana Silva"), utc(2026, 11, 30, 8, 0))),
+    ],
+)
 def test_snooze(text, expected):
     assert p(text) == expected
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("snooze", "Who, and when?"),
-    ("snooze 3", "Who, and when?"),
-    ("snooze 3 2w because busy", "I can't read “because busy” after the date."),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("snooze", "Who, and when?"),
+        ("snooze 3", "Who, and when?"),
+        ("snooze 3 2w because busy", "I can't read “because busy” after the date."),
+    ],
+)
 def test_snooze_errors(text, problem):
     message = error_of(text)
     assert problem in message
@@ -414,6 +542,7 @@ def test_snooze_errors(text, problem):
 
 
 # --- done ---------------------------------------------------------------------------------------------------
+
 
 def test_done():
     assert p("done 3") == CompleteFollowUp(ME, ref("3"))
@@ -426,49 +555,75 @@ def test_done():
 THIS_MONTH = dict(since=utc(2026, 11, 1), until=None, period_label="this month (November 2026)")
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("stats", GetStats(ME, **THIS_MONTH)),
-    ("stats this month", GetStats(ME, **THIS_MONTH)),
-    ("stats by method", GetStats(ME, group_by="method", **THIS_MONTH)),
-    ("stats by users", GetStats(ME, group_by="user", **THIS_MONTH)),
-    ("stats by campaign", GetStats(ME, group_by="campaign", **THIS_MONTH)),
-    ("stats campaign Fintech", GetStats(ME, CampaignRef(name="Fintech"), **THIS_MONTH)),
-    ("stats campaign Fintech by method last month",
-     GetStats(ME, CampaignRef(name="Fintech"), "method", utc(2026, 9, 30, 23), utc(2026, 11, 1),
-              "last month (October 2026)")),
-    ("stats last month by user campaign Green Energy",
-     GetStats(ME, CampaignRef(name="Green Energy"), "user", utc(2026, 9, 30, 23), utc(2026, 11, 1),
-              "last month (October 2026)")),
-    ("stats this week", GetStats(ME, since=utc(2026, 11, 23), period_label="this week (from Mon 23 Nov 2026)")),
-    ("stats last 30d", GetStats(ME, since=utc(2026, 10, 24, 23), period_label="last 30 days (since 25 Oct 2026)")),
-    ("stats last 7 days by method",
-     GetStats(ME, group_by="method", since=utc(2026, 11, 17), period_label="last 7 days (since 17 Nov 2026)")),
-    ("stats since 2026-11-01 by user", GetStats(ME, group_by="user", since=utc(2026, 11, 1),
-                                                period_label="since 1 Nov 2026")),
-    ("stats since 1 oct", GetStats(ME, since=utc(2026, 9, 30, 23), period_label="since 1 Oct 2026")),
-    ("stats all time", GetStats(ME, period_label="all time")),
-    ("stats all", GetStats(ME, period_label="all time")),
-    ('stats campaign "All Stars" all', GetStats(ME, CampaignRef(name="All Stars"), period_label="all time")),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("stats", GetStats(ME, **THIS_MONTH)),
+        ("stats this month", GetStats(ME, **THIS_MONTH)),
+        ("stats by method", GetStats(ME, group_by="method", **THIS_MONTH)),
+        ("stats by users", GetStats(ME, group_by="user", **THIS_MONTH)),
+        ("stats by campaign", GetStats(ME, group_by="campaign", **THIS_MONTH)),
+        ("stats campaign Fintech", GetStats(ME, CampaignRef(name="Fintech"), **THIS_MONTH)),
+        (
+            "stats campaign Fintech by method last month",
+            GetStats(
+                ME,
+                CampaignRef(name="Fintech"),
+                "method",
+                utc(2026, 9, 30, 23),
+                utc(2026, 11, 1),
+                "last month (October 2026)",
+            ),
+        ),
+        (
+            "stats last month by user campaign Green Energy",
+            GetStats(
+                ME,
+                CampaignRef(name="Green Energy"),
+                "user",
+                utc(2026, 9, 30, 23),
+                utc(2026, 11, 1),
+                "last month (October 2026)",
+            ),
+        ),
+        ("stats this week", GetStats(ME, since=utc(2026, 11, 23), period_label="this week (from Mon 23 Nov 2026)")),
+        ("stats last 30d", GetStats(ME, since=utc(2026, 10, 24, 23), period_label="last 30 days (since 25 Oct 2026)")),
+        (
+            "stats last 7 days by method",
+            GetStats(ME, group_by="method", since=utc(2026, 11, 17), period_label="last 7 days (since 17 Nov 2026)"),
+        ),
+        (
+            "stats since 2026-11-01 by user",
+            GetStats(ME, group_by="user", since=utc(2026, 11, 1), period_label="since 1 Nov 2026"),
+        ),
+        ("stats since 1 oct", GetStats(ME, since=utc(2026, 9, 30, 23), period_label="since 1 Oct 2026")),
+        ("stats all time", GetStats(ME, period_label="all time")),
+        ("stats all", GetStats(ME, period_label="all time")),
+        ('stats campaign "All Stars" all', GetStats(ME, CampaignRef(name="All Stars"), period_label="all time")),
+    ],
+)
 def test_stats(text, expected):
     assert p(text) == expected
 
 
 def test_stats_bounds_are_utc():
     command = p("stats last month")
-    assert command.since.tzinfo is timezone.utc and command.until.tzinfo is timezone.utc
+    assert command.since.tzinfo is UTC and command.until.tzinfo is UTC
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("stats by", "Group by user, method or campaign."),
-    ("stats by colour", "Group by user, method or campaign."),
-    ("stats campaign", "Which campaign?"),
-    ("stats campaign by method", "Which campaign?"),
-    ("stats since", "as a period"),
-    ("stats since never", "as a period"),
-    ("stats last decade", "as a period"),
-    ("stats yesterday", "I don't understand “yesterday” here."),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("stats by", "Group by user, method or campaign."),
+        ("stats by colour", "Group by user, method or campaign."),
+        ("stats campaign", "Which campaign?"),
+        ("stats campaign by method", "Which campaign?"),
+        ("stats since", "as a period"),
+        ("stats since never", "as a period"),
+        ("stats last decade", "as a period"),
+        ("stats yesterday", "I don't understand “yesterday” here."),
+    ],
+)
 def test_stats_errors(text, problem):
     message = error_of(text)
     assert problem in message
@@ -477,54 +632,61 @@ def test_stats_errors(text, problem):
 
 # --- campaigns and settings ---------------------------------------------------------------------------------
 
+
 def test_campaigns():
     assert p("campaigns") == ListCampaigns(ME)
     assert USAGE["campaigns"] in error_of("campaigns new Fintech")
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("settings", ShowSettings(ME)),
-    ("settings time 09:15", UpdateSettings(ME, digest_time=time(9, 15))),
-    ("settings digest 9:15", UpdateSettings(ME, digest_time=time(9, 15))),
-    ("settings digest at 8am", UpdateSettings(ME, digest_time=time(8, 0))),
-    ("settings digest time 7:45", UpdateSettings(ME, digest_time=time(7, 45))),
-    ("settings timezone Europe/Paris", UpdateSettings(ME, timezone="Europe/Paris")),
-    ("settings tz Europe/Paris", UpdateSettings(ME, timezone="Europe/Paris")),
-    ("settings tz europe/paris", UpdateSettings(ME, timezone="Europe/Paris")),
-    ("settings tz paris", UpdateSettings(ME, timezone="Europe/Paris")),
-    ("settings tz New York", UpdateSettings(ME, timezone="America/New_York")),
-    ("settings tz UTC", UpdateSettings(ME, timezone="UTC")),
-    ("settings days mon-fri", UpdateSettings(ME, working_days=(1, 2, 3, 4, 5))),
-    ("settings days mon,tue,thu", UpdateSettings(ME, working_days=(1, 2, 4))),
-    ("settings days mon, tue, thu", UpdateSettings(ME, working_days=(1, 2, 4))),
-    ("settings days Mon Tue Thu", UpdateSettings(ME, working_days=(1, 2, 4))),
-    ("settings days tuesday-thursday", UpdateSettings(ME, working_days=(2, 3, 4))),
-    ("settings days Mon – Fri", UpdateSettings(ME, working_days=(1, 2, 3, 4, 5))),
-    ("settings days fri-mon", UpdateSettings(ME, working_days=(1, 5, 6, 7))),
-    ("settings days weekdays", UpdateSettings(ME, working_days=(1, 2, 3, 4, 5))),
-    ("settings days everyday", UpdateSettings(ME, working_days=(1, 2, 3, 4, 5, 6, 7))),
-    ("settings days every day", UpdateSettings(ME, working_days=(1, 2, 3, 4, 5, 6, 7))),
-    ("settings days sun", UpdateSettings(ME, working_days=(7,))),
-    ("settings link telegram", IssueLinkCode(ME, "telegram")),
-    ("/settings link Telegram", IssueLinkCode(ME, "telegram")),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("settings", ShowSettings(ME)),
+        ("settings time 09:15", UpdateSettings(ME, digest_time=time(9, 15))),
+        ("settings digest 9:15", UpdateSettings(ME, digest_time=time(9, 15))),
+        ("settings digest at 8am", UpdateSettings(ME, digest_time=time(8, 0))),
+        ("settings digest time 7:45", UpdateSettings(ME, digest_time=time(7, 45))),
+        ("settings timezone Europe/Paris", UpdateSettings(ME, timezone="Europe/Paris")),
+        ("settings tz Europe/Paris", UpdateSettings(ME, timezone="Europe/Paris")),
+        ("settings tz europe/paris", UpdateSettings(ME, timezone="Europe/Paris")),
+        ("settings tz paris", UpdateSettings(ME, timezone="Europe/Paris")),
+        ("settings tz New York", UpdateSettings(ME, timezone="America/New_York")),
+        ("settings tz UTC", UpdateSettings(ME, timezone="UTC")),
+        ("settings days mon-fri", UpdateSettings(ME, working_days=(1, 2, 3, 4, 5))),
+        ("settings days mon,tue,thu", UpdateSettings(ME, working_days=(1, 2, 4))),
+        ("settings days mon, tue, thu", UpdateSettings(ME, working_days=(1, 2, 4))),
+        ("settings days Mon Tue Thu", UpdateSettings(ME, working_days=(1, 2, 4))),
+        ("settings days tuesday-thursday", UpdateSettings(ME, working_days=(2, 3, 4))),
+        ("settings days Mon – Fri", UpdateSettings(ME, working_days=(1, 2, 3, 4, 5))),
+        ("settings days fri-mon", UpdateSettings(ME, working_days=(1, 5, 6, 7))),
+        ("settings days weekdays", UpdateSettings(ME, working_days=(1, 2, 3, 4, 5))),
+        ("settings days everyday", UpdateSettings(ME, working_days=(1, 2, 3, 4, 5, 6, 7))),
+        ("settings days every day", UpdateSettings(ME, working_days=(1, 2, 3, 4, 5, 6, 7))),
+        ("settings days sun", UpdateSettings(ME, working_days=(7,))),
+        ("settings link telegram", IssueLinkCode(ME, "telegram")),
+        ("/settings link Telegram", IssueLinkCode(ME, "telegram")),
+    ],
+)
 def test_settings(text, expected):
     assert p(text) == expected
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("settings colour blue", "Change your digest `time`, `timezone` or working `days`."),
-    ("settings time", "Change your digest `time`"),
-    ("settings time soon", "“soon” isn't a time"),
-    ("settings time 25:00", "“25:00” isn't a time"),
-    ("settings timezone Mars/Olympus", "“Mars/Olympus” is not a timezone I know"),
-    ("settings tz ../../etc/passwd", "is not a timezone I know"),
-    ("settings tz " + "x" * 10_000, "not a timezone I know"),
-    ("settings days someday", "“someday” isn't a day"),
-    ("settings days mon-funday", "“mon-funday” isn't a day"),
-    ("settings link", "Link which account? Say `settings link telegram`."),
-    ("settings link telegram now", "Link which account?"),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("settings colour blue", "Change your digest `time`, `timezone` or working `days`."),
+        ("settings time", "Change your digest `time`"),
+        ("settings time soon", "“soon” isn't a time"),
+        ("settings time 25:00", "“25:00” isn't a time"),
+        ("settings timezone Mars/Olympus", "“Mars/Olympus” is not a timezone I know"),
+        ("settings tz ../../etc/passwd", "is not a timezone I know"),
+        ("settings tz " + "x" * 10_000, "not a timezone I know"),
+        ("settings days someday", "“someday” isn't a day"),
+        ("settings days mon-funday", "“mon-funday” isn't a day"),
+        ("settings link", "Link which account? Say `settings link telegram`."),
+        ("settings link telegram now", "Link which account?"),
+    ],
+)
 def test_settings_errors(text, problem):
     message = error_of(text)
     assert problem in message
@@ -533,11 +695,22 @@ def test_settings_errors(text, problem):
 
 # --- help ---------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, expected", [
-    ("help", Help(None)), ("?", Help(None)), ("/start", Help(None)), ("HELP", Help(None)),
-    ("help log", Help("log")), ("? log", Help("log")), ("help /remind", Help("remind")),
-    ("help followup", Help("remind")), ("help list", Help("today")), ("help search", Help("find")),
-])
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("help", Help(None)),
+        ("?", Help(None)),
+        ("/start", Help(None)),
+        ("HELP", Help(None)),
+        ("help log", Help("log")),
+        ("? log", Help("log")),
+        ("help /remind", Help("remind")),
+        ("help followup", Help("remind")),
+        ("help list", Help("today")),
+        ("help search", Help("find")),
+    ],
+)
 def test_help(text, expected):
     assert p(text) == expected
 
@@ -581,26 +754,81 @@ def test_help_text_accepts_aliases_and_mentions_when_forms():
 
 
 def test_usage_and_verbs():
-    assert VERBS == ("today", "add", "find", "show", "log", "note", "warm", "meeting", "remind", "snooze",
-                     "done", "stats", "campaigns", "campaign", "cadence", "settings", "export", "forget", "sync",
-                     "help")
+    assert VERBS == (
+        "today",
+        "add",
+        "find",
+        "show",
+        "log",
+        "note",
+        "warm",
+        "meeting",
+        "remind",
+        "snooze",
+        "done",
+        "stats",
+        "campaigns",
+        "campaign",
+        "cadence",
+        "settings",
+        "export",
+        "forget",
+        "sync",
+        "help",
+    )
     assert set(USAGE) == set(VERBS)
-    assert USAGE["log"] == ("log CONTACT METHOD [note] — log an outreach "
-                            "(linkedin, email, call, campaign_email, referral, conference)")
+    assert USAGE["log"] == (
+        "log CONTACT METHOD [note] — log an outreach (linkedin, email, call, campaign_email, referral, conference)"
+    )
     assert all("\n" not in usage for usage in USAGE.values())
 
 
 # --- anything at all ----------------------------------------------------------------------------------------
 
 GARBAGE = [
-    "x" * 10_000, "log " + "x" * 10_000, "add " + "x " * 5_000, "remind " + "ana " * 3_000,
-    "note " + "🔥" * 5_000, "stats campaign " + "a" * 10_000, "!!!", "?!?!", "...", "---", "@@@", "\"", "“",
-    "”", '"""', "🔥", "🔥 🔥", "log 🔥 🔥", "<b>_*[x](y)", "log <b>_*[x](y) email", "\x00", "log \x00 email",
-    "remind \x00 \x00", "settings tz \x00", "settings days ,,,", "today limit -1",
+    "x" * 10_000,
+    "log " + "x" * 10_000,
+    "add " + "x " * 5_000,
+    "remind " + "ana " * 3_000,
+    "note " + "🔥" * 5_000,
+    "stats campaign " + "a" * 10_000,
+    "!!!",
+    "?!?!",
+    "...",
+    "---",
+    "@@@",
+    '"',
+    "“",
+    "”",
+    '"""',
+    "🔥",
+    "🔥 🔥",
+    "log 🔥 🔥",
+    "<b>_*[x](y)",
+    "log <b>_*[x](y) email",
+    "\x00",
+    "log \x00 email",
+    "remind \x00 \x00",
+    "settings tz \x00",
+    "settings days ,,,",
+    "today limit -1",
     "meeting 3 booked 2026-02-30",
-    "stats since 2026-02-30", "warm", "/", "//", "/@", "@bot", "outreach outreach", "help help help",
-    "remind 3 " + "1 " * 5000, "remind " + '"' * 1000, "snooze 3 0000-00-00", "add ,,,,,,", "add @",
-    "log 3 email " + "\n" * 1000, "%s %d {0} {}", "'; DROP TABLE contacts; --",
+    "stats since 2026-02-30",
+    "warm",
+    "/",
+    "//",
+    "/@",
+    "@bot",
+    "outreach outreach",
+    "help help help",
+    "remind 3 " + "1 " * 5000,
+    "remind " + '"' * 1000,
+    "snooze 3 0000-00-00",
+    "add ,,,,,,",
+    "add @",
+    "log 3 email " + "\n" * 1000,
+    "%s %d {0} {}",
+    "'; DROP TABLE contacts; --",
 ]
 
 
@@ -617,11 +845,13 @@ def test_any_input_gives_a_command_or_a_friendly_error(text):
 
 def test_works_with_a_fixed_offset_now():
     from datetime import timedelta
+
     now = datetime(2026, 11, 24, 10, 0, tzinfo=timezone(timedelta(hours=-5)))
     assert p("remind 3 tomorrow", now) == SetFollowUp(ME, ref("3"), utc(2026, 11, 25, 14, 0))
 
 
 # --- privacy ------------------------------------------------------------------------------------------------
+
 
 def test_export_and_forget_name_one_contact_and_forget_only_asks():
     from core.privacy.commands import ExportContact, PreviewErasure

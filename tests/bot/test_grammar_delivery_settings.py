@@ -13,32 +13,38 @@ NOW = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/London"))  # a Tuesd
 ME = Actor(7, "telegram")
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("settings pause until 2027-01-04", PauseDigests(ME, date(2027, 1, 4))),
-    ("settings pause until monday", PauseDigests(ME, date(2026, 11, 30))),
-    ("settings pause 2w", PauseDigests(ME, date(2026, 12, 8))),
-    ("settings pause until 4 jan", PauseDigests(ME, date(2027, 1, 4))),
-    ("/settings PAUSE Until Friday", PauseDigests(ME, date(2026, 11, 27))),
-    ("settings resume", ResumeDigests(ME)),
-    ("settings unpause", ResumeDigests(ME)),
-    ("settings platform slack", ChooseDigestPlatform(ME, "slack")),
-    ("settings platform Telegram", ChooseDigestPlatform(ME, "telegram")),
-    ("settings platform all", ChooseDigestPlatform(ME, None)),
-    ("settings platform both", ChooseDigestPlatform(ME, None)),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("settings pause until 2027-01-04", PauseDigests(ME, date(2027, 1, 4))),
+        ("settings pause until monday", PauseDigests(ME, date(2026, 11, 30))),
+        ("settings pause 2w", PauseDigests(ME, date(2026, 12, 8))),
+        ("settings pause until 4 jan", PauseDigests(ME, date(2027, 1, 4))),
+        ("/settings PAUSE Until Friday", PauseDigests(ME, date(2026, 11, 27))),
+        ("settings resume", ResumeDigests(ME)),
+        ("settings unpause", ResumeDigests(ME)),
+        ("settings platform slack", ChooseDigestPlatform(ME, "slack")),
+        ("settings platform Telegram", ChooseDigestPlatform(ME, "telegram")),
+        ("settings platform all", ChooseDigestPlatform(ME, None)),
+        ("settings platform both", ChooseDigestPlatform(ME, None)),
+    ],
+)
 def test_delivery_settings(text, expected):
     assert parse(text, ME, NOW) == expected
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("settings pause", "Pause until when?"),
-    ("settings pause until", "Pause until when?"),
-    ("settings pause until someday", "I can't read “someday” as a date"),
-    ("settings resume now please", "`settings resume` takes nothing after it."),
-    ("settings platform", "settings platform slack"),
-    ("settings platform carrier pigeon", "settings platform slack"),
-    ("settings colour blue", "Or `pause until DATE`, `resume`, `platform slack|telegram|all`."),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("settings pause", "Pause until when?"),
+        ("settings pause until", "Pause until when?"),
+        ("settings pause until someday", "I can't read “someday” as a date"),
+        ("settings resume now please", "`settings resume` takes nothing after it."),
+        ("settings platform", "settings platform slack"),
+        ("settings platform carrier pigeon", "settings platform slack"),
+        ("settings colour blue", "Or `pause until DATE`, `resume`, `platform slack|telegram|all`."),
+    ],
+)
 def test_delivery_settings_errors(text, problem):
     with pytest.raises(GrammarError) as caught:
         parse(text, ME, NOW)

@@ -52,8 +52,15 @@ def plans_of(core):
 
     async def read(contact):
         async with core.sessions() as session:
-            return (await session.execute(select(ContactPlan).where(ContactPlan.contact_id == contact.id)
-                                          .order_by(ContactPlan.id))).scalars().all()
+            return (
+                (
+                    await session.execute(
+                        select(ContactPlan).where(ContactPlan.contact_id == contact.id).order_by(ContactPlan.id)
+                    )
+                )
+                .scalars()
+                .all()
+            )
 
     return read
 

@@ -8,8 +8,19 @@ def test_cadences_cli_creates_a_strategy_starts_it_and_shows_the_due_step(cli):
     listed = cli("cadences", "list")
     assert listed.returncode == 0 and "Warm intro (built in) — LinkedIn → email +3d → call +4d" in listed.stdout
     assert "Cadence “Post demo” created" in cli(*ana, "new", "Post demo").stdout
-    added = cli(*ana, "add-step", "Post demo", "--days", "0", "--kind", "email",
-                "--subject", "Thanks {{contact.first_name}}", "--message", "Hi {{contact.first_name}},\nthanks.")
+    added = cli(
+        *ana,
+        "add-step",
+        "Post demo",
+        "--days",
+        "0",
+        "--kind",
+        "email",
+        "--subject",
+        "Thanks {{contact.first_name}}",
+        "--message",
+        "Hi {{contact.first_name}},\nthanks.",
+    )
     assert added.returncode == 0 and "Step 1 added to “Post demo”." in added.stdout
     refused = cli(*ana, "add-step", "Post demo", "--days", "1", "--kind", "call", "--message", "{{ ''.__class__ }}")
     assert refused.returncode == 1 and "code between {{ and }} is not allowed" in refused.stderr
@@ -19,8 +30,10 @@ def test_cadences_cli_creates_a_strategy_starts_it_and_shows_the_due_step(cli):
     due = cli(*ana, "due")
     assert "step 1/1 of Post demo: email due\n✉️ Subject: Thanks Bob\nHi Bob,\nthanks." in due.stdout
     stats = cli("cadences", "stats")
-    assert "Post demo                  1        0" in stats.stdout and "Post demo, step 1 (Email): 1 waiting" in \
-        stats.stdout
+    assert (
+        "Post demo                  1        0" in stats.stdout
+        and "Post demo, step 1 (Email): 1 waiting" in stats.stdout
+    )
     shown = cli("cadences", "show", "post demo")
     assert "1. Email, at the start\n   Subject: Thanks {{contact.first_name}}" in shown.stdout
 

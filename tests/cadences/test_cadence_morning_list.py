@@ -1,7 +1,7 @@
 """The morning list puts due cadence steps first, each with its reason and its message rendered ready to copy,
 and the buttons to do the step or hold the plan; `due_steps` (ListDueSteps) gives the same steps for nudges."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,7 +13,7 @@ from core.command import Actor, ContactRef
 from core.feed.commands import TodaySuggestions
 from core.outreach.commands import FlagWarm, SetFollowUp, Snooze
 
-UTC = timezone.utc
+UTC = UTC
 
 
 async def today(core, user):
@@ -29,8 +29,9 @@ async def bob(make, ana):
 async def star(core, make, ana, clock):
     """A contact with everything the ranking likes, and a follow-up that fell due."""
     star = await make.contact(ana, "Star", warmness=5, past_business=Decimal("250000"))
-    await core.execute(SetFollowUp(Actor(ana.id), ContactRef(id=star.id), clock.now() + timedelta(minutes=5),
-                                   "send the deck"))
+    await core.execute(
+        SetFollowUp(Actor(ana.id), ContactRef(id=star.id), clock.now() + timedelta(minutes=5), "send the deck")
+    )
     return star
 
 
@@ -41,13 +42,13 @@ async def test_a_due_step_leads_the_list_with_its_message_rendered(core, ana, bo
     assert (first.contact.name, second.contact.name) == ("Bob Stone", "Star")
     assert first.reason == "step 1/3 of Warm intro: LinkedIn due · never contacted"
     assert first.step.kind == "linkedin" and first.step.subject is None
-    assert first.step.message == ("Hi Bob, I came across your work at Acme and would be glad to connect. "
-                                  "Ana Silva")
+    assert first.step.message == ("Hi Bob, I came across your work at Acme and would be glad to connect. Ana Silva")
     assert second.step is None and second.reason.startswith("follow-up due: send the deck")
 
 
-async def test_the_next_step_comes_back_when_it_falls_due_and_then_says_how_late_it_is(core, ana, bob, clock,
-                                                                                        start, log):
+async def test_the_next_step_comes_back_when_it_falls_due_and_then_says_how_late_it_is(
+    core, ana, bob, clock, start, log
+):
     await start(ana, bob)
     await log(ana, bob, "linkedin")  # Tuesday: the email falls due on Friday
     clock.set(datetime(2026, 11, 26, 9, tzinfo=UTC))
@@ -89,7 +90,8 @@ async def test_due_steps_are_the_query_for_nudges(core, make, ana, bob, clock, s
     steps = (await core.execute(ListDueSteps(Actor(ana.id)))).items
     assert [(s.contact.name, s.strategy, s.position, s.kind, s.subject) for s in steps] == [
         ("Carol", "Cold email sequence", 1, "email", "An idea for Northwind"),  # the longest waiting first
-        ("Bob Stone", "Warm intro", 1, "linkedin", None)]
+        ("Bob Stone", "Warm intro", 1, "linkedin", None),
+    ]
     first_due = steps[1].due_at
     await log(ana, bob, "linkedin")
     clock.set(datetime(2026, 11, 27, 9, tzinfo=UTC))
@@ -98,18 +100,21 @@ async def test_due_steps_are_the_query_for_nudges(core, make, ana, bob, clock, s
     assert later.position == 2 and later.plan_id == steps[1].plan_id and later.due_at != first_due
 
 
-async def test_the_morning_digest_shows_the_step_and_its_buttons_and_pause_takes_it_off(core, ana, bob, star,
-                                                                                       clock, start):
+async def test_the_morning_digest_shows_the_step_and_its_buttons_and_pause_takes_it_off(
+    core, ana, bob, star, clock, start
+):
     await start(ana, bob)
     await core.execute(FlagWarm(Actor(ana.id), ContactRef(id=bob.id)))
     clock.advance(minutes=10)
     chat = ConsoleChat(core, ana)
     out = chat.display(await chat.conversation.digest(ana))
     assert out.index("1. Bob Stone (Acme)") < out.index("2. Star")
-    assert ("1. Bob Stone (Acme)\n   step 1/3 of Warm intro: LinkedIn due · never contacted · warm\n"
-            "   Hi Bob, I came across your work at Acme and would be glad to connect. Ana Silva\n"
-            "   [1] LinkedIn ✓  [2] Email ✓  [3] Call ✓  [4] ⏸ Pause cadence  [5] ⏹ Stop cadence  "
-            "[6] ⋯ more") in out
+    assert (
+        "1. Bob Stone (Acme)\n   step 1/3 of Warm intro: LinkedIn due · never contacted · warm\n"
+        "   Hi Bob, I came across your work at Acme and would be glad to connect. Ana Silva\n"
+        "   [1] LinkedIn ✓  [2] Email ✓  [3] Call ✓  [4] ⏸ Pause cadence  [5] ⏹ Stop cadence  "
+        "[6] ⋯ more"
+    ) in out
     assert "⏸ “Warm intro” paused for Bob Stone at step 1/3." in await chat.send("4")
     out = await chat.send("today")
     assert "1. Star" in out and "2. Bob Stone (Acme)\n   never contacted · warm\n" in out

@@ -1,7 +1,7 @@
 """Plans: starting a strategy for a contact or a campaign, advancing on logged activities, outreach outside the
 plan, pause, resume, restart and stop; and who may act on which contact."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -21,7 +21,7 @@ from core.errors import Conflict, InvalidInput, NotFound
 from core.outreach.commands import AddNote, UndoOutreach
 from core.privacy.commands import EraseContact, ExportContact
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def ref(contact) -> ContactRef:
@@ -63,8 +63,7 @@ async def test_a_contact_follows_one_open_plan_at_a_time(core, ana, bob, start):
         await start(ana, bob, "Cold email sequence")
 
 
-async def test_pause_holds_the_plan_and_resume_keeps_the_wait_that_was_left(core, ana, bob, start, log, plan_of,
-                                                                            clock):
+async def test_pause_holds_the_plan_and_resume_keeps_the_wait_that_was_left(core, ana, bob, start, log, plan_of, clock):
     await start(ana, bob)
     await log(ana, bob, "linkedin")
     due = (await plan_of(bob)).step_due_at  # Friday
@@ -87,8 +86,7 @@ async def test_pausing_twice_or_resuming_a_running_plan_says_so(core, ana, bob, 
     assert "already paused" in (await core.execute(PauseCadence(Actor(ana.id), ref(bob)))).message
 
 
-async def test_restart_ends_the_plan_as_history_and_starts_again_at_step_1(core, ana, bob, start, log, plans_of,
-                                                                          clock):
+async def test_restart_ends_the_plan_as_history_and_starts_again_at_step_1(core, ana, bob, start, log, plans_of, clock):
     await start(ana, bob)
     await log(ana, bob, "linkedin")
     clock.advance(days=1)
@@ -97,7 +95,11 @@ async def test_restart_ends_the_plan_as_history_and_starts_again_at_step_1(core,
     old, new = await plans_of(bob)
     assert (old.status, old.end_reason, old.current_step) == ("aborted", "restarted", 2)
     assert (new.status, new.current_step, new.started_at, new.step_due_at) == (
-        "not_started", 1, clock.now(), clock.now())
+        "not_started",
+        1,
+        clock.now(),
+        clock.now(),
+    )
 
 
 async def test_a_finished_plan_can_be_restarted(core, ana, bob, start, log, plans_of):
@@ -113,8 +115,7 @@ async def test_stop_aborts_the_plan_and_leaves_the_contact_free_for_another(core
     result = await core.execute(StopCadence(Actor(ana.id), ref(bob)))
     assert result.message == "⏹ “Warm intro” stopped for Bob Stone at step 1/3."
     await start(ana, bob, "Cold email sequence")
-    assert [(p.status, p.end_reason) for p in await plans_of(bob)] == [("aborted", "stopped"),
-                                                                       ("not_started", None)]
+    assert [(p.status, p.end_reason) for p in await plans_of(bob)] == [("aborted", "stopped"), ("not_started", None)]
 
 
 async def test_controls_on_a_contact_without_a_plan_say_so(core, ana, bob):
@@ -139,12 +140,18 @@ async def test_the_contact_shows_its_plan(core, ana, bob, start, log):
     await log(ana, bob, "linkedin")
     plan = (await core.execute(ShowContact(Actor(ana.id), ref(bob)))).plan
     assert (plan.strategy, plan.status, plan.current_step, plan.step_count, plan.step_kind) == (
-        "Warm intro", "in_progress", 2, 3, "email")
+        "Warm intro",
+        "in_progress",
+        2,
+        3,
+        "email",
+    )
     assert plan.step_due_at == datetime(2026, 11, 27, tzinfo=UTC)
 
 
 async def test_a_campaign_start_covers_your_contacts_and_skips_those_already_following(
-        core, make, ana, bob, start, plans_of):
+    core, make, ana, bob, start, plans_of
+):
     gt = await make.user("Goldie", role="golden_ticket")
     zoe = await make.user("Zoe")
     camp = (await core.execute(CreateCampaign(Actor(gt.id), "Fintech", status="live"))).campaign
@@ -155,9 +162,11 @@ async def test_a_campaign_start_covers_your_contacts_and_skips_those_already_fol
     await start(ana, dave, "Cold email sequence")
 
     result = await core.execute(StartCadence(Actor(ana.id), "warm intro", campaign=CampaignRef.of("fintech")))
-    assert result.message == ("▶ “Warm intro” started for 2 contact(s) of “Fintech”. "
-                              "1 already follow a cadence. "
-                              "1 in other people's banks were left to them.")
+    assert result.message == (
+        "▶ “Warm intro” started for 2 contact(s) of “Fintech”. "
+        "1 already follow a cadence. "
+        "1 in other people's banks were left to them."
+    )
     for contact in (bob, carol):
         [plan] = await plans_of(contact)
         assert (plan.status, plan.current_step) == ("not_started", 1)
@@ -176,8 +185,7 @@ async def test_starting_needs_steps_and_one_target(core, ana, bob):
         await core.execute(StartCadence(Actor(ana.id), "Nope", contact=ref(bob)))
 
 
-async def test_undoing_the_outreach_that_did_a_step_puts_the_plan_back(core, ana, bob, start, log, plan_of,
-                                                                       clock):
+async def test_undoing_the_outreach_that_did_a_step_puts_the_plan_back(core, ana, bob, start, log, plan_of, clock):
     await start(ana, bob)
     await log(ana, bob, "linkedin")
     before = await plan_of(bob)

@@ -41,23 +41,42 @@ async def test_three_built_in_strategies_ship_with_valid_templates(core, ana):
     ]
     for strategy in listed:
         for step in strategy.steps:
-            assert clean_template(step.subject_template, field="subject", max_length=SUBJECT_MAX) == \
-                step.subject_template
-            assert clean_template(step.message_template, field="message", max_length=MESSAGE_MAX) == \
-                step.message_template
+            assert (
+                clean_template(step.subject_template, field="subject", max_length=SUBJECT_MAX) == step.subject_template
+            )
+            assert (
+                clean_template(step.message_template, field="message", max_length=MESSAGE_MAX) == step.message_template
+            )
 
 
 async def test_a_new_strategy_gets_steps_in_order_and_shows_them(core, ana, mine):
-    await core.execute(AddStrategyStep(Actor(ana.id), mine, 0, "email", "Hello {{contact.first_name}}",
-                                       "Hi {{contact.first_name}},\\n\\nGreat to talk.\\n{{user.signature}}"))
+    await core.execute(
+        AddStrategyStep(
+            Actor(ana.id),
+            mine,
+            0,
+            "email",
+            "Hello {{contact.first_name}}",
+            "Hi {{contact.first_name}},\\n\\nGreat to talk.\\n{{user.signature}}",
+        )
+    )
     result = await core.execute(AddStrategyStep(Actor(ana.id), "follow u", 2, "call", None, "Ask about Q1"))
     assert result.message == "Step 2 added to “Follow up”."
     shown = await core.execute(ShowStrategy(Actor(ana.id), "FOLLOW UP"))
     assert (shown.name, shown.description, shown.built_in, shown.created_by) == (
-        "Follow up", "after a first chat", False, "Ana Silva")
+        "Follow up",
+        "after a first chat",
+        False,
+        "Ana Silva",
+    )
     assert [(s.position, s.delay_days, s.kind, s.subject_template, s.message_template) for s in shown.steps] == [
-        (1, 0, "email", "Hello {{contact.first_name}}",
-         "Hi {{contact.first_name}},\n\nGreat to talk.\n{{user.signature}}"),
+        (
+            1,
+            0,
+            "email",
+            "Hello {{contact.first_name}}",
+            "Hi {{contact.first_name}},\n\nGreat to talk.\n{{user.signature}}",
+        ),
         (2, 2, "call", None, "Ask about Q1"),
     ]
 
@@ -69,25 +88,34 @@ async def test_a_name_is_taken_whatever_its_case(core, ana, mine):
         await core.execute(CreateStrategy(Actor(ana.id), "warm intro"))
 
 
-@pytest.mark.parametrize("message, refusal", [
-    ("Hi {{ contact.phone }}", "names an unknown placeholder {{contact.phone}}. Use: {{contact.first_name}}, "
-                               "{{contact.name}}, {{company.name}}, {{user.name}}, {{user.signature}}."),
-    ("Hi {{first_name}}", "unknown placeholder {{first_name}}"),
-    ("{{ ''.__class__ }}", "code between {{ and }} is not allowed"),
-    ("{{ contact.__dict__ }}", "unknown placeholder {{contact.__dict__}}"),
-    ("{{ contact.name.__class__.__mro__ }}", "unknown placeholder {{contact.name.__class__.__mro__}}"),
-    ("{% for i in range(100000000) %}spam{% endfor %}", "`{% for %}` blocks are not allowed"),
-    ("{% set x = contact %}{{ x.name }}", "`{% assign %}` blocks are not allowed"),
-    ("{{ contact.name() }}", "code between {{ and }} is not allowed"),
-    ("{{ cycler.__init__.__globals__ }}", "unknown placeholder {{cycler.__init__.__globals__}}"),
-    ("{{ contact['name'] }}", "code between {{ and }} is not allowed"),
-    ("{{ contact.name | attr('__class__') }}", "the filter `attr`, which is not allowed"),
-    ("{{ contact.name | default(contact.__class__) }}", "gives a filter something other than plain text or numbers"),
-    ("{{ 7 * 7 }}", "code between {{ and }} is not allowed"),
-    ("Hi {{contact.first_name}", "doesn't read as a template: unexpected '}' (line 1)"),
-    ("{{" + "(" * 2400 + "contact.name" + ")" * 2400 + "}}", "nests too deeply to be a template"),
-    ("{{" * 2000, "nests too deeply to be a template"),
-])
+@pytest.mark.parametrize(
+    "message, refusal",
+    [
+        (
+            "Hi {{ contact.phone }}",
+            "names an unknown placeholder {{contact.phone}}. Use: {{contact.first_name}}, "
+            "{{contact.name}}, {{company.name}}, {{user.name}}, {{user.signature}}.",
+        ),
+        ("Hi {{first_name}}", "unknown placeholder {{first_name}}"),
+        ("{{ ''.__class__ }}", "code between {{ and }} is not allowed"),
+        ("{{ contact.__dict__ }}", "unknown placeholder {{contact.__dict__}}"),
+        ("{{ contact.name.__class__.__mro__ }}", "unknown placeholder {{contact.name.__class__.__mro__}}"),
+        ("{% for i in range(100000000) %}spam{% endfor %}", "`{% for %}` blocks are not allowed"),
+        ("{% set x = contact %}{{ x.name }}", "`{% assign %}` blocks are not allowed"),
+        ("{{ contact.name() }}", "code between {{ and }} is not allowed"),
+        ("{{ cycler.__init__.__globals__ }}", "unknown placeholder {{cycler.__init__.__globals__}}"),
+        ("{{ contact['name'] }}", "code between {{ and }} is not allowed"),
+        ("{{ contact.name | attr('__class__') }}", "the filter `attr`, which is not allowed"),
+        (
+            "{{ contact.name | default(contact.__class__) }}",
+            "gives a filter something other than plain text or numbers",
+        ),
+        ("{{ 7 * 7 }}", "code between {{ and }} is not allowed"),
+        ("Hi {{contact.first_name}", "doesn't read as a template: unexpected '}' (line 1)"),
+        ("{{" + "(" * 2400 + "contact.name" + ")" * 2400 + "}}", "nests too deeply to be a template"),
+        ("{{" * 2000, "nests too deeply to be a template"),
+    ],
+)
 async def test_a_template_is_refused_when_saved_and_nothing_is_written(core, ana, mine, message, refusal):
     before = await step_rows(core)
     with pytest.raises(InvalidInput) as refused:
@@ -103,19 +131,34 @@ async def test_the_subject_is_checked_too(core, ana, mine):
 
 
 def test_rendering_fills_the_placeholders_and_filters():
-    text = ("Hi {{contact.first_name}} ({{ contact.name | upper }}) at "
-            "{{ company.name | default('your team', true) }}. {{user.name}}\n{{user.signature}}")
-    assert render(text, contact_name="Bob Stone", organisation="Acme", user_name="Ana Silva",
-                  signature="Ana — Acme Consulting") == \
-        "Hi Bob (BOB STONE) at Acme. Ana Silva\nAna — Acme Consulting"
+    text = (
+        "Hi {{contact.first_name}} ({{ contact.name | upper }}) at "
+        "{{ company.name | default('your team', true) }}. {{user.name}}\n{{user.signature}}"
+    )
+    assert (
+        render(
+            text,
+            contact_name="Bob Stone",
+            organisation="Acme",
+            user_name="Ana Silva",
+            signature="Ana — Acme Consulting",
+        )
+        == "Hi Bob (BOB STONE) at Acme. Ana Silva\nAna — Acme Consulting"
+    )
     # No organisation: the default; no signature: the user's name.
-    assert render(text, contact_name="Bob Stone", organisation=None, user_name="Ana Silva", signature=None) == \
-        "Hi Bob (BOB STONE) at your team. Ana Silva\nAna Silva"
+    assert (
+        render(text, contact_name="Bob Stone", organisation=None, user_name="Ana Silva", signature=None)
+        == "Hi Bob (BOB STONE) at your team. Ana Silva\nAna Silva"
+    )
 
 
 def test_a_value_that_looks_like_a_template_is_shown_as_it_is():
-    assert render("Hi {{contact.name}}", contact_name="{{ ''.__class__ }}", organisation=None,
-                  user_name="Ana", signature=None) == "Hi {{ ''.__class__ }}"
+    assert (
+        render(
+            "Hi {{contact.name}}", contact_name="{{ ''.__class__ }}", organisation=None, user_name="Ana", signature=None
+        )
+        == "Hi {{ ''.__class__ }}"
+    )
 
 
 async def test_the_users_signature_is_rendered_in_due_steps(core, make, ana, start):
@@ -149,7 +192,9 @@ async def test_edit_replaces_a_step_and_remove_renumbers_the_rest(core, ana, min
     await core.execute(RemoveStrategyStep(Actor(ana.id), mine, 1))
     steps = (await core.execute(ShowStrategy(Actor(ana.id), mine))).steps
     assert [(s.position, s.delay_days, s.kind, s.message_template) for s in steps] == [
-        (1, 4, "referral", "Ask {{user.name}}"), (2, 1, "call", "call text")]
+        (1, 4, "referral", "Ask {{user.name}}"),
+        (2, 1, "call", "call text"),
+    ]
 
 
 async def test_a_step_cannot_be_removed_while_contacts_follow_the_strategy(core, make, ana, mine, start):
@@ -159,11 +204,14 @@ async def test_a_step_cannot_be_removed_while_contacts_follow_the_strategy(core,
         await core.execute(RemoveStrategyStep(Actor(ana.id), mine, 1))
 
 
-@pytest.mark.parametrize("delay, kind, message", [
-    (-1, "email", "A step's delay is 0 to 365 days."),
-    (400, "email", "A step's delay is 0 to 365 days."),
-    (1, "pigeon", "“pigeon” is not an outreach method"),
-])
+@pytest.mark.parametrize(
+    "delay, kind, message",
+    [
+        (-1, "email", "A step's delay is 0 to 365 days."),
+        (400, "email", "A step's delay is 0 to 365 days."),
+        (1, "pigeon", "“pigeon” is not an outreach method"),
+    ],
+)
 async def test_a_bad_delay_or_kind_is_refused(core, ana, mine, delay, kind, message):
     with pytest.raises(InvalidInput, match=message):
         await core.execute(AddStrategyStep(Actor(ana.id), mine, delay, kind))

@@ -23,8 +23,10 @@ async def ana_chat(core, ana):
 
 
 async def test_golden_ticket_creates_edits_launches_and_closes_a_campaign_in_chat(gt_chat):
-    out = await gt_chat.send("campaign new Fintech Q4 sector fintech theme payments geo UK from 2026-12-01 "
-                             "to 2026-12-31 description CFOs of scale-ups, to and from London")
+    out = await gt_chat.send(
+        "campaign new Fintech Q4 sector fintech theme payments geo UK from 2026-12-01 "
+        "to 2026-12-31 description CFOs of scale-ups, to and from London"
+    )
     assert out == "Campaign “Fintech Q4” created (draft)."
     assert await gt_chat.send("campaign edit fintech q4 geo UK and Ireland") == "Campaign “Fintech Q4” saved (draft)."
     assert await gt_chat.send("campaign live Fintech Q4") == "Campaign “Fintech Q4” saved (live)."
@@ -32,7 +34,8 @@ async def test_golden_ticket_creates_edits_launches_and_closes_a_campaign_in_cha
     assert shown.splitlines()[:3] == [
         "Fintech Q4 [live] · fintech · payments · UK and Ireland · 1 Dec 2026 – 31 Dec 2026",
         "0 contacts · 0 meetings requested · 0 booked",
-        "CFOs of scale-ups, to and from London"]
+        "CFOs of scale-ups, to and from London",
+    ]
     assert await gt_chat.send("campaign edit Fintech Q4 to 2026-11-30") == "A campaign can't end before it starts."
     assert await gt_chat.send("campaign close Fintech Q4") == "Campaign “Fintech Q4” saved (closed)."
     assert await gt_chat.send("campaigns") == "No open campaigns yet."
@@ -47,16 +50,17 @@ async def test_consultants_cannot_create_edit_or_close_campaigns(ana_chat, campa
     assert "Fintech [draft]" in await ana_chat.send("campaigns")
 
 
-async def test_a_consultant_adds_own_contacts_by_row_email_or_name_with_a_planned_method(ana_chat, ana, make,
-                                                                                         campaign):
+async def test_a_consultant_adds_own_contacts_by_row_email_or_name_with_a_planned_method(ana_chat, ana, make, campaign):
     await campaign("Fintech")
     await make.contact(ana, "Bob Stone", email="bob@acme.com")
     await make.contact(ana, "Cara Diaz", organisation="Diaz SA")
     await ana_chat.send("find cara")
     assert await ana_chat.send("campaign add Fintech 1 call") == "Added Cara Diaz to “Fintech” (1 in all)."
     assert await ana_chat.send("campaign add Fintech bob@acme.com") == "Added Bob Stone to “Fintech” (2 in all)."
-    assert (await ana_chat.send("campaign add Fintech Bob Stone linkedin")
-            == "Bob Stone is already in “Fintech”; planned method now LinkedIn.")
+    assert (
+        await ana_chat.send("campaign add Fintech Bob Stone linkedin")
+        == "Bob Stone is already in “Fintech”; planned method now LinkedIn."
+    )
     table = (await ana_chat.send("campaign show Fintech")).splitlines()
     assert table[1] == "2 contacts · 0 meetings requested · 0 booked"
     assert table[2].split() == ["Contact", "Owner", "Plan", "Last", "outreach", "Status", "Req", "Bkd"]
@@ -67,15 +71,15 @@ async def test_a_consultant_adds_own_contacts_by_row_email_or_name_with_a_planne
 async def test_a_consultant_cannot_add_someone_elses_contact_even_by_id(core, ana, zoe, make, campaign, ana_chat):
     await campaign("Fintech")
     theirs = await make.contact(zoe, "Zed", email="zed@x.com")
-    assert (await ana_chat.send(f"campaign add Fintech #{theirs.id}")
-            == "That contact is not in your bank.")
+    assert await ana_chat.send(f"campaign add Fintech #{theirs.id}") == "That contact is not in your bank."
     assert await ana_chat.send("campaign add Fintech zed@x.com") == "No contact in your bank matches “zed@x.com”."
     with pytest.raises(NotFound):
         await core.execute(AddContactToCampaign(Actor(ana.id), CampaignRef.of("Fintech"), ContactRef(id=theirs.id)))
 
 
 async def test_golden_ticket_adds_any_banks_contact_by_id_and_is_warned_of_the_same_email_elsewhere(
-        gt_chat, ana, zoe, make, campaign):
+    gt_chat, ana, zoe, make, campaign
+):
     await campaign("Fintech")
     anas = await make.contact(ana, "Bob Stone", email="bob@acme.com")
     await make.contact(zoe, "Robert Stone", email="BOB@acme.com")
@@ -90,8 +94,9 @@ async def test_a_closed_campaign_takes_no_more_contacts(ana_chat, ana, make, cam
     assert await ana_chat.send("campaign add Old bob") == "Campaign “Old” is closed."
 
 
-async def test_the_campaign_view_shows_owner_last_outreach_status_and_meetings(core, gt, ana, zoe, make,
-                                                                               campaign, clock):
+async def test_the_campaign_view_shows_owner_last_outreach_status_and_meetings(
+    core, gt, ana, zoe, make, campaign, clock
+):
     """Hand-counted: Bob (Ana's) had a LinkedIn then an email, a meeting requested and one booked; Cy (Zoe's)
     a call; Di (Zoe's) nothing. Bob's meeting booked before joining counts nowhere in this campaign."""
     await campaign("Fintech")
@@ -100,9 +105,10 @@ async def test_the_campaign_view_shows_owner_last_outreach_status_and_meetings(c
     on = lambda user, k: (Actor(user.id), ContactRef(id=k.id))  # noqa: E731
     start = clock.now()
     await core.execute(BookMeeting(*on(ana, bob)))  # before the campaign: not counted in it
-    for user, contact in ((ana, bob), (zoe, cy), (zoe, di)):
-        await core.execute(AddContactToCampaign(Actor(gt.id), CampaignRef.of("Fintech"), ContactRef(id=contact.id),
-                                                "email"))
+    for _user, contact in ((ana, bob), (zoe, cy), (zoe, di)):
+        await core.execute(
+            AddContactToCampaign(Actor(gt.id), CampaignRef.of("Fintech"), ContactRef(id=contact.id), "email")
+        )
     clock.advance(days=1)
     await core.execute(LogOutreach(*on(ana, bob), "linkedin"))
     await core.execute(LogOutreach(*on(zoe, cy), "call"))
@@ -113,8 +119,19 @@ async def test_the_campaign_view_shows_owner_last_outreach_status_and_meetings(c
 
     everyone = await core.execute(ShowCampaign(Actor(gt.id), CampaignRef.of("fintech")))
     assert everyone.others == 0 and everyone.campaign.contact_count == 3
-    assert [(m.name, m.owner, m.planned_method, m.last_method, m.last_outreach_at, m.status,
-             m.meetings_requested, m.meetings_booked) for m in everyone.members] == [
+    assert [
+        (
+            m.name,
+            m.owner,
+            m.planned_method,
+            m.last_method,
+            m.last_outreach_at,
+            m.status,
+            m.meetings_requested,
+            m.meetings_booked,
+        )
+        for m in everyone.members
+    ] == [
         ("Bob Stone", "Ana", "email", "email", start.replace(day=start.day + 2), "meeting_booked", 1, 1),
         ("Cy Young", "Zoe", "call", "call", start.replace(day=start.day + 1), "contacted", 0, 0),
         ("Di Ng", "Zoe", "email", None, None, "planned", 0, 0),
@@ -132,23 +149,28 @@ async def test_an_unknown_campaign_is_not_found(core, ana):
         await core.execute(ShowCampaign(Actor(ana.id), CampaignRef.of("Nope")))
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("campaign frobnicate X", "I don't know “frobnicate” for a campaign"),
-    ("campaign new", "Which campaign?"),
-    ("campaign new X sector", "`sector` needs a value."),
-    ("campaign new Back to School", "I can't read “School” as a date"),
-    ("campaign edit Fintech", "What should change?"),
-    ("campaign add Fintech", "Which campaign, and which contact?"),
-    ("campaign show", "Which campaign?"),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("campaign frobnicate X", "I don't know “frobnicate” for a campaign"),
+        ("campaign new", "Which campaign?"),
+        ("campaign new X sector", "`sector` needs a value."),
+        ("campaign new Back to School", "I can't read “School” as a date"),
+        ("campaign edit Fintech", "What should change?"),
+        ("campaign add Fintech", "Which campaign, and which contact?"),
+        ("campaign show", "Which campaign?"),
+    ],
+)
 async def test_campaign_words_that_dont_parse_get_their_usage(ana_chat, text, problem):
     out = await ana_chat.send(text)
     assert problem in out and "Usage: campaign new|edit|live|close|show|add NAME" in out
 
 
 async def test_a_campaign_name_with_keywords_in_quotes(gt_chat):
-    assert (await gt_chat.send('campaign new "Back to School" from 2027-01-05')
-            == "Campaign “Back to School” created (draft).")
+    assert (
+        await gt_chat.send('campaign new "Back to School" from 2027-01-05')
+        == "Campaign “Back to School” created (draft)."
+    )
     assert "5 Jan 2027" in await gt_chat.send('campaign show "Back to School"')
 
 
@@ -162,19 +184,38 @@ async def test_adding_one_contact_is_in_the_audit_trail_with_its_ids(core, ana, 
     await ana_chat.send("campaign add Fintech bob")
     await ana_chat.send("campaign show Fintech")  # a read: not in the trail
     async with core.sessions() as session:
-        entries = (await session.execute(select(AuditEntry).where(AuditEntry.user_id == ana.id)
-                                         .order_by(AuditEntry.id))).scalars().all()
+        entries = (
+            (await session.execute(select(AuditEntry).where(AuditEntry.user_id == ana.id).order_by(AuditEntry.id)))
+            .scalars()
+            .all()
+        )
     assert [(e.command, e.platform, e.contact_ids, e.campaign_ids) for e in entries][-1] == (
-        "AddContactToCampaign", "console", [bob.id], [fintech.id])
+        "AddContactToCampaign",
+        "console",
+        [bob.id],
+        [fintech.id],
+    )
     assert "ShowCampaign" not in {e.command for e in entries}
 
 
-@pytest.mark.parametrize("text", [
-    'campaign add "" x', "campaign new \x00", "campaign edit Fintech from 2026-02-30", "campaign add Fintech #99999999999999",
-    "campaign add Fintech #0", "campaign new " + "x" * 5000, "campaign edit Fintech description " + "y" * 3000,
-    "campaign show " + "%_\\" * 40, "campaign live", "campaign add 🔥 🔥 🔥", 'campaign new "" sector x',
-    "campaign new Z from 2026-12-01 to 2026-11-01", "campaign edit Fintech name fintech",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        'campaign add "" x',
+        "campaign new \x00",
+        "campaign edit Fintech from 2026-02-30",
+        "campaign add Fintech #99999999999999",
+        "campaign add Fintech #0",
+        "campaign new " + "x" * 5000,
+        "campaign edit Fintech description " + "y" * 3000,
+        "campaign show " + "%_\\" * 40,
+        "campaign live",
+        "campaign add 🔥 🔥 🔥",
+        'campaign new "" sector x',
+        "campaign new Z from 2026-12-01 to 2026-11-01",
+        "campaign edit Fintech name fintech",
+    ],
+)
 async def test_campaign_garbage_gets_a_message_never_a_crash(gt_chat, campaign, text):
     await campaign("Fintech")
     out = await gt_chat.send(text)

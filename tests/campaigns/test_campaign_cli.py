@@ -8,8 +8,8 @@ import io
 import subprocess
 
 import pytest
-
 from csvfiles import csv_bytes
+
 from core.campaigns.commands import AddToCampaign
 from core.command import Actor, CampaignRef, ContactRef
 from core.contacts.commands import FindContacts
@@ -19,8 +19,10 @@ from core.outreach.commands import BookMeeting, LogOutreach
 @pytest.fixture
 async def users(make):
     """Goldie (gt@example.com, Golden Ticket) and Ana Silva (ana@example.com, consultant)."""
-    return (await make.user("Goldie", role="golden_ticket", email="gt@example.com"),
-            await make.user("Ana Silva", email="ana@example.com"))
+    return (
+        await make.user("Goldie", role="golden_ticket", email="gt@example.com"),
+        await make.user("Ana Silva", email="ana@example.com"),
+    )
 
 
 def one_line_failure(result: subprocess.CompletedProcess, message: str) -> None:
@@ -31,16 +33,24 @@ def one_line_failure(result: subprocess.CompletedProcess, message: str) -> None:
 
 async def test_import_prints_the_report_and_exits_0_even_with_rejected_rows(cli, users, tmp_path):
     path = tmp_path / "contacts.csv"
-    path.write_bytes(csv_bytes([["Full Name", "E-mail", "Company", "Twitter"],
-                                ["aNA SOUSA", "ana.s@acme.com", "Acme", "@ana"],
-                                ["Bo Chen", "not an email", "", ""],
-                                ["Cy", "cy@example.com", "", ""],
-                                ["Cy Again", "CY@example.com", "", ""]], delimiter=";"))
+    path.write_bytes(
+        csv_bytes(
+            [
+                ["Full Name", "E-mail", "Company", "Twitter"],
+                ["aNA SOUSA", "ana.s@acme.com", "Acme", "@ana"],
+                ["Bo Chen", "not an email", "", ""],
+                ["Cy", "cy@example.com", "", ""],
+                ["Cy Again", "CY@example.com", "", ""],
+            ],
+            delimiter=";",
+        )
+    )
     result = cli("import", str(path), "--user", "ana@example.com")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert ("Imported into Ana Silva's bank: 2 new, 0 updated, 0 unchanged, 1 duplicate(s) in the file, "
-            "1 rejected.") in out
+    assert (
+        "Imported into Ana Silva's bank: 2 new, 0 updated, 0 unchanged, 1 duplicate(s) in the file, 1 rejected."
+    ) in out
     assert "Read 4 row(s) as UTF-8, semicolon-separated." in out
     assert "Columns: Full Name → name, E-mail → email, Company → organisation." in out
     assert "Columns not imported: Twitter." in out
@@ -56,17 +66,22 @@ async def test_import_of_a_utf8_file_with_a_bad_byte_keeps_accents_and_names_the
     result = cli("import", str(path), "--user", "ana@example.com")
     assert result.returncode == 0, result.stderr
     assert "1 new, 0 updated" in result.stdout and "Read 2 row(s) as UTF-8, comma-separated." in result.stdout
-    assert ("row 3: rejected: undecodable bytes in Name: they are not valid UTF-8, so the row was skipped rather "
-            "than stored garbled") in result.stdout
+    assert (
+        "row 3: rejected: undecodable bytes in Name: they are not valid UTF-8, so the row was skipped rather "
+        "than stored garbled"
+    ) in result.stdout
     [jose] = (await core.execute(FindContacts(Actor(users[1].id), "jose@muller.de"))).contacts
     assert jose.name == "José Müller"
 
 
-@pytest.mark.parametrize("args, message", [
-    (("import", "missing.csv", "--user", "ana@example.com"), "There is no file missing.csv."),
-    (("import", "ok.csv", "--user", "nobody@example.com"), "There is no Pipedriven user with the email"),
-    (("import", "ok.csv", "--user", "ana@example.com", "--campaign", "Nope"), "There is no campaign “Nope”"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("import", "missing.csv", "--user", "ana@example.com"), "There is no file missing.csv."),
+        (("import", "ok.csv", "--user", "nobody@example.com"), "There is no Pipedriven user with the email"),
+        (("import", "ok.csv", "--user", "ana@example.com", "--campaign", "Nope"), "There is no campaign “Nope”"),
+    ],
+)
 async def test_import_fails_in_one_line_when_it_cannot_start(cli, users, tmp_path, args, message):
     (tmp_path / "ok.csv").write_bytes(csv_bytes([["Name"], ["Ana"]]))
     one_line_failure(cli(*args), message)
@@ -74,8 +89,21 @@ async def test_import_fails_in_one_line_when_it_cannot_start(cli, users, tmp_pat
 
 async def test_campaigns_from_the_command_line(cli, users, core, make, tmp_path):
     gt, ana = users
-    new = cli("campaigns", "new", "Fintech Q4", "sector", "fintech", "geo", "UK", "from", "2026-12-01", "to",
-              "2026-12-31", "--as", "gt@example.com")
+    new = cli(
+        "campaigns",
+        "new",
+        "Fintech Q4",
+        "sector",
+        "fintech",
+        "geo",
+        "UK",
+        "from",
+        "2026-12-01",
+        "to",
+        "2026-12-31",
+        "--as",
+        "gt@example.com",
+    )
     assert new.returncode == 0, new.stderr
     assert "Campaign “Fintech Q4” created (draft)." in new.stdout
     assert "saved (live)" in cli("campaigns", "live", "Fintech Q4", "--as", "gt@example.com").stdout
@@ -86,8 +114,9 @@ async def test_campaigns_from_the_command_line(cli, users, core, make, tmp_path)
     assert "Fintech Q4 [live] · fintech · UK · 1 Dec 2026 – 31 Dec 2026" in show.stdout
     assert "Bo Chen (Chen Ltd)  Ana" in show.stdout and "LinkedIn" in show.stdout and "planned" in show.stdout
     assert "• Fintech Q4 [live] — 1 contacts" in cli("campaigns").stdout
-    one_line_failure(cli("campaigns", "new", "Mine", "--as", "ana@example.com"),
-                     "Only the Golden Ticket team can create campaigns.")
+    one_line_failure(
+        cli("campaigns", "new", "Mine", "--as", "ana@example.com"), "Only the Golden Ticket team can create campaigns."
+    )
     one_line_failure(cli("campaigns", "new", "Mine"), "--as EMAIL")
 
 
@@ -103,7 +132,7 @@ async def test_stats_csv_export_is_safe_to_open_in_a_spreadsheet(cli, users, cor
     assert exported.returncode == 0, exported.stderr
     assert list(csv.reader(io.StringIO(exported.stdout))) == [
         ["group", "key", "outreach", "meetings_requested", "meetings_booked", "conversion", "period", "campaign"],
-        ["campaign", "'=HYPERLINK(\"http://x\")", "2", "0", "1", "0.5000", "all time", ""],
+        ["campaign", '\'=HYPERLINK("http://x")', "2", "0", "1", "0.5000", "all time", ""],
         ["total", "total", "2", "0", "1", "0.5000", "all time", ""],
     ]
     to_file = cli("stats", "by", "method", "all", "time", "--csv", "stats.csv", "--chart", "funnel.png")

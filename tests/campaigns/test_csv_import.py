@@ -6,9 +6,9 @@ from __future__ import annotations
 import io
 
 import pytest
+from csvfiles import csv_bytes
 from sqlalchemy import func, select
 
-from csvfiles import csv_bytes
 from core.command import Actor, CampaignRef
 from core.contacts.commands import AddContact
 from core.errors import InvalidInput, NotAllowed, NotFound
@@ -31,26 +31,63 @@ async def count(core, model, *where):
 
 
 async def test_headers_are_recognised_by_meaning_in_any_order_and_case(core, ana, bank):
-    data = csv_bytes([
-        ["Job Title", "E-MAIL", "twitter", "full name", "Organisation", "LinkedIn URL", "Mobile", "NOTES",
-         "Warmness", ""],
-        ["CFO", "ana@acme.com", "@ana", "Ana Silva", "Acme", "https://linkedin.com/in/ana", "07946 095800",
-         "met at the fintech dinner", "3", "stray"],
-    ])
+    data = csv_bytes(
+        [
+            [
+                "Job Title",
+                "E-MAIL",
+                "twitter",
+                "full name",
+                "Organisation",
+                "LinkedIn URL",
+                "Mobile",
+                "NOTES",
+                "Warmness",
+                "",
+            ],
+            [
+                "CFO",
+                "ana@acme.com",
+                "@ana",
+                "Ana Silva",
+                "Acme",
+                "https://linkedin.com/in/ana",
+                "07946 095800",
+                "met at the fintech dinner",
+                "3",
+                "stray",
+            ],
+        ]
+    )
     report = await run_import(core, ana, data)
-    assert report.mapping == (("Job Title", "title"), ("E-MAIL", "email"), ("full name", "name"),
-                              ("Organisation", "organisation"), ("LinkedIn URL", "linkedin_url"),
-                              ("Mobile", "phone"), ("NOTES", "notes"), ("Warmness", "warmness"))
+    assert report.mapping == (
+        ("Job Title", "title"),
+        ("E-MAIL", "email"),
+        ("full name", "name"),
+        ("Organisation", "organisation"),
+        ("LinkedIn URL", "linkedin_url"),
+        ("Mobile", "phone"),
+        ("NOTES", "notes"),
+        ("Warmness", "warmness"),
+    )
     assert report.unknown_columns == ("twitter", "column 10 (no header)")
     [(_, name, email, phone, org, title, linkedin, notes, warmness, _)] = await bank(ana)
     assert (name, email, phone, org, title, linkedin, notes, warmness) == (
-        "Ana Silva", "ana@acme.com", "+447946095800", "Acme", "CFO", "https://linkedin.com/in/ana",
-        "met at the fintech dinner", 3)
+        "Ana Silva",
+        "ana@acme.com",
+        "+447946095800",
+        "Acme",
+        "CFO",
+        "https://linkedin.com/in/ana",
+        "met at the fintech dinner",
+        3,
+    )
 
 
 async def test_first_and_last_name_columns_make_the_name(core, ana, bank):
-    report = await run_import(core, ana, csv_bytes([["First Name", "Surname", "Email"],
-                                                    ["Bo", "Chen", "bo@chen.io"], ["", "Madonna", ""]]))
+    report = await run_import(
+        core, ana, csv_bytes([["First Name", "Surname", "Email"], ["Bo", "Chen", "bo@chen.io"], ["", "Madonna", ""]])
+    )
     assert report.imported == 2
     assert [k[1] for k in await bank(ana)] == ["Bo Chen", "Madonna"]
 
@@ -62,8 +99,7 @@ async def test_a_file_without_a_name_column_is_refused_with_the_headers_it_has(c
 
 async def test_excel_european_export_utf8_bom_semicolons_and_sep_line(core, ana, bank):
     body = csv_bytes([["Nom", "x"]])  # not used; the file below is Excel's own shape
-    data = ("\ufeffsep=;\r\n" "Name;Email;Company\r\n" "José Müller;jose@muller.de;\"Müller; Söhne GmbH\"\r\n"
-            ).encode("utf-8")
+    data = ('\ufeffsep=;\r\nName;Email;Company\r\nJosé Müller;jose@muller.de;"Müller; Söhne GmbH"\r\n').encode("utf-8")
     report = await run_import(core, ana, data)
     assert body and (report.encoding, report.delimiter, report.imported) == ("UTF-8 (with BOM)", "semicolon", 1)
     [k] = await bank(ana)
@@ -71,38 +107,45 @@ async def test_excel_european_export_utf8_bom_semicolons_and_sep_line(core, ana,
 
 
 async def test_utf16_tab_separated_unicode_text_from_excel(core, ana, bank):
-    rows = [["Name", "Email", "Company"], ["Zoë Łukasiewicz", "zoe@example.pl", "Kraków Ltd"],
-            ["李小龙", "lee@example.hk", "功夫"]]
+    rows = [
+        ["Name", "Email", "Company"],
+        ["Zoë Łukasiewicz", "zoe@example.pl", "Kraków Ltd"],
+        ["李小龙", "lee@example.hk", "功夫"],
+    ]
     report = await run_import(core, ana, csv_bytes(rows, delimiter="\t", encoding="utf-16"))
     assert (report.encoding, report.delimiter, report.imported) == ("UTF-16", "tab", 2)
     assert [(k[1], k[4]) for k in await bank(ana)] == [("Zoë Łukasiewicz", "Kraków Ltd"), ("李小龙", "功夫")]
 
 
 async def test_utf16_without_a_bom_is_recognised(core, ana, bank):
-    report = await run_import(core, ana, csv_bytes([["Name", "Email"], ["Zoë", "zoe@example.com"]],
-                                                   encoding="utf-16-le"))
+    report = await run_import(
+        core, ana, csv_bytes([["Name", "Email"], ["Zoë", "zoe@example.com"]], encoding="utf-16-le")
+    )
     assert (report.encoding, report.imported) == ("UTF-16", 1)
     assert (await bank(ana))[0][1] == "Zoë"
 
 
 async def test_windows_1252_is_read_when_the_file_is_not_utf8(core, ana, bank):
-    data = csv_bytes([["Name", "Company", "Notes"], ["François Dupré", "Crème & Co", "budget 5k €"]],
-                     encoding="cp1252")
+    data = csv_bytes([["Name", "Company", "Notes"], ["François Dupré", "Crème & Co", "budget 5k €"]], encoding="cp1252")
     report = await run_import(core, ana, data)
     assert report.encoding == "Windows-1252"
     [k] = await bank(ana)
     assert (k[1], k[4], k[7]) == ("François Dupré", "Crème & Co", "budget 5k €")
 
 
-@pytest.mark.parametrize("encoding, name, company, shown", [
-    ("cp1252", "José Peña", "Niño S.A.", "Windows-1252"),
-    ("cp1252", "Jürgen Müller", "Söhne & Straße GmbH", "Windows-1252"),
-    ("latin-1", "Hélène Noël", "Château Ltd", "Windows-1252"),
-    ("cp1252", "Café Owner", "Acme", "Windows-1252"),  # a single accented letter in the whole file
-    ("cp1251", "Ольга Смирнова", "Рога и копыта", "Windows-1251"),
-])
-async def test_files_in_a_windows_code_page_or_latin_1_read_right_whatever_their_accents(core, ana, bank, encoding,
-                                                                                         name, company, shown):
+@pytest.mark.parametrize(
+    "encoding, name, company, shown",
+    [
+        ("cp1252", "José Peña", "Niño S.A.", "Windows-1252"),
+        ("cp1252", "Jürgen Müller", "Söhne & Straße GmbH", "Windows-1252"),
+        ("latin-1", "Hélène Noël", "Château Ltd", "Windows-1252"),
+        ("cp1252", "Café Owner", "Acme", "Windows-1252"),  # a single accented letter in the whole file
+        ("cp1251", "Ольга Смирнова", "Рога и копыта", "Windows-1251"),
+    ],
+)
+async def test_files_in_a_windows_code_page_or_latin_1_read_right_whatever_their_accents(
+    core, ana, bank, encoding, name, company, shown
+):
     report = await run_import(core, ana, csv_bytes([["Name", "Company"], [name, company]], encoding=encoding))
     assert (report.encoding, report.imported, report.rejected) == (shown, 1, ())
     assert [(k[1], k[4]) for k in await bank(ana)] == [(name, company)]
@@ -113,47 +156,62 @@ async def test_a_windows_1252_file_with_a_byte_1252_lacks_is_still_1252_and_that
     report = await run_import(core, ana, data)
     assert (report.encoding, report.imported) == ("Windows-1252", 1)
     assert [(k[1], k[4]) for k in await bank(ana)] == [("François Dupré", "Crème & Co")]
-    assert report.rejected == (ImportIssue(3, "undecodable bytes in Name: they are not valid Windows-1252, so the "
-                                              "row was skipped rather than stored garbled"),)
+    assert report.rejected == (
+        ImportIssue(
+            3,
+            "undecodable bytes in Name: they are not valid Windows-1252, so the "
+            "row was skipped rather than stored garbled",
+        ),
+    )
 
 
 async def test_a_utf8_file_with_one_bad_byte_is_read_as_utf8_and_only_that_row_is_skipped(core, ana, bank):
-    data = (csv_bytes([["Name", "Email", "Company", "Shoe size"], ["José", "jose@acme.com", "Acme", ""]])
-            + b"Ren\xe9 Dupont,rene@acme.com,Acme,\r\n"  # one byte of Windows-1252 in a UTF-8 file
-            + b"Bo Chen,bo@chen.io,Chen Ltd,4\xbd\r\n")  # a bad byte in a column not imported spoils nothing
+    data = (
+        csv_bytes([["Name", "Email", "Company", "Shoe size"], ["José", "jose@acme.com", "Acme", ""]])
+        + b"Ren\xe9 Dupont,rene@acme.com,Acme,\r\n"  # one byte of Windows-1252 in a UTF-8 file
+        + b"Bo Chen,bo@chen.io,Chen Ltd,4\xbd\r\n"
+    )  # a bad byte in a column not imported spoils nothing
     report = await run_import(core, ana, data)
     assert (report.encoding, report.imported) == ("UTF-8", 2)
     assert [(k[1], k[2]) for k in await bank(ana)] == [("José", "jose@acme.com"), ("Bo Chen", "bo@chen.io")]
-    assert report.rejected == (ImportIssue(3, "undecodable bytes in Name: they are not valid UTF-8, so the row "
-                                              "was skipped rather than stored garbled"),)
+    assert report.rejected == (
+        ImportIssue(
+            3, "undecodable bytes in Name: they are not valid UTF-8, so the row was skipped rather than stored garbled"
+        ),
+    )
 
 
 async def test_quoted_fields_with_commas_and_newlines_and_spreadsheet_row_numbers(core, ana, bank):
-    data = csv_bytes([["Name", "Email", "Company", "Notes"],
-                      ["Ana Silva", "ana@acme.com", "Acme, Inc.", ""],
-                      ["Bo Chen", "bo@chen.io", "Chen\nLtd", "Line one, then\r\nline two"],
-                      ["Cy Twombly", "not-an-email", "", ""]])
+    data = csv_bytes(
+        [
+            ["Name", "Email", "Company", "Notes"],
+            ["Ana Silva", "ana@acme.com", "Acme, Inc.", ""],
+            ["Bo Chen", "bo@chen.io", "Chen\nLtd", "Line one, then\r\nline two"],
+            ["Cy Twombly", "not-an-email", "", ""],
+        ]
+    )
     report = await run_import(core, ana, data)
     assert report.imported == 2
     # Row 4 in a spreadsheet, although the quoted newlines make it the sixth line of the file.
     assert report.rejected == (ImportIssue(4, "“not-an-email” is not a valid email address."),)
     # A note keeps its lines; a one-line field like the company has its newline folded into a space.
-    assert [(k[4], k[7]) for k in await bank(ana)] == [("Acme, Inc.", None),
-                                                      ("Chen Ltd", "Line one, then\r\nline two")]
+    assert [(k[4], k[7]) for k in await bank(ana)] == [("Acme, Inc.", None), ("Chen Ltd", "Line one, then\r\nline two")]
 
 
 async def test_bad_rows_are_reported_and_never_block_the_good_ones(core, ana, bank):
-    data = csv_bytes([
-        ["Name", "Email", "Phone", "Warmness", "Method"],
-        ["Good One", "one@example.com", "+44 20 7946 0958", "4", ""],
-        ["", "noname@example.com", "", "", ""],
-        ["Bad Email", "bad@@example", "", "", ""],
-        ["Bad Phone", "", "call me maybe", "", ""],
-        ["Too Warm", "", "", "9", ""],
-        ["Bad Method", "", "", "", "pigeon"],
-        ["x" * 201, "", "", "", ""],
-        ["Good Two", "", "", "hot", "LinkedIn"],
-    ])
+    data = csv_bytes(
+        [
+            ["Name", "Email", "Phone", "Warmness", "Method"],
+            ["Good One", "one@example.com", "+44 20 7946 0958", "4", ""],
+            ["", "noname@example.com", "", "", ""],
+            ["Bad Email", "bad@@example", "", "", ""],
+            ["Bad Phone", "", "call me maybe", "", ""],
+            ["Too Warm", "", "", "9", ""],
+            ["Bad Method", "", "", "", "pigeon"],
+            ["x" * 201, "", "", "", ""],
+            ["Good Two", "", "", "hot", "LinkedIn"],
+        ]
+    )
     report = await run_import(core, ana, data)
     assert report.imported == 2
     assert [(issue.row, issue.reason) for issue in report.rejected] == [
@@ -161,12 +219,14 @@ async def test_bad_rows_are_reported_and_never_block_the_good_ones(core, ana, ba
         (4, "“bad@@example” is not a valid email address."),
         (5, "“call me maybe” is not a phone number I can read."),
         (6, "Warmness goes from 0 to 5."),
-        (7, "“pigeon” is not an outreach method. Use one of: linkedin, email, call, campaign_email, referral, "
-            "conference."),
+        (
+            7,
+            "“pigeon” is not an outreach method. Use one of: linkedin, email, call, campaign_email, referral, "
+            "conference.",
+        ),
         (8, "The name is too long (201 characters, at most 200)."),
     ]
-    assert [(k[1], k[3], k[8]) for k in await bank(ana)] == [("Good One", "+442079460958", 4),
-                                                            ("Good Two", None, 5)]
+    assert [(k[1], k[3], k[8]) for k in await bank(ana)] == [("Good One", "+442079460958", 4), ("Good Two", None, 5)]
 
 
 async def test_empty_rows_and_trailing_delimiters_are_ignored(core, ana):
@@ -182,28 +242,32 @@ async def test_excel_text_cells_keep_their_leading_zeros(core, ana, bank):
     assert (k[3], k[4]) == ("+447946095800", "007 Ltd")
 
 
-@pytest.mark.parametrize("raw, tidy", [
-    ("aNA SILVA", "Ana Silva"),
-    ("  ana   silva ", "Ana Silva"),
-    ("JAN VAN DER BERG", "Jan van der Berg"),
-    ("van der Berg", "van der Berg"),
-    ("VAN DER BERG", "Van der Berg"),
-    ("mcdonald", "McDonald"),
-    ("Ana McDonald", "Ana McDonald"),
-    ("o'brien-SMITH", "O'Brien-Smith"),
-    ("Ana da Silva", "Ana da Silva"),
-    ("AJ Smith", "AJ Smith"),
-    ("Anne-Marie DeVito", "Anne-Marie DeVito"),
-    ("ZOË ŁUKASIEWICZ", "Zoë Łukasiewicz"),
-    ("李小龙", "李小龙"),
-])
+@pytest.mark.parametrize(
+    "raw, tidy",
+    [
+        ("aNA SILVA", "Ana Silva"),
+        ("  ana   silva ", "Ana Silva"),
+        ("JAN VAN DER BERG", "Jan van der Berg"),
+        ("van der Berg", "van der Berg"),
+        ("VAN DER BERG", "Van der Berg"),
+        ("mcdonald", "McDonald"),
+        ("Ana McDonald", "Ana McDonald"),
+        ("o'brien-SMITH", "O'Brien-Smith"),
+        ("Ana da Silva", "Ana da Silva"),
+        ("AJ Smith", "AJ Smith"),
+        ("Anne-Marie DeVito", "Anne-Marie DeVito"),
+        ("ZOË ŁUKASIEWICZ", "Zoë Łukasiewicz"),
+        ("李小龙", "李小龙"),
+    ],
+)
 def test_names_are_trimmed_and_their_case_fixed_when_typed_wrongly(raw, tidy):
     assert tidy_name(raw) == tidy
 
 
 async def test_phones_become_e164_with_the_default_region_or_the_one_asked_for(core, ana, bank):
-    data = csv_bytes([["Name", "Phone"], ["Uk", "020 7946 0958"], ["Intl", "+33 1 42 68 53 00"],
-                      ["Excel", "447946095800"]])
+    data = csv_bytes(
+        [["Name", "Phone"], ["Uk", "020 7946 0958"], ["Intl", "+33 1 42 68 53 00"], ["Excel", "447946095800"]]
+    )
     await run_import(core, ana, data)
     assert [k[3] for k in await bank(ana)] == ["+442079460958", "+33142685300", "+447946095800"]
     zoe_data = csv_bytes([["Name", "Phone"], ["Paris", "01 42 68 53 00"]])
@@ -217,26 +281,45 @@ async def test_an_unknown_phone_region_is_refused_before_reading(core, ana):
 
 
 async def test_duplicates_inside_the_file_keep_the_first_row(core, ana, bank):
-    data = csv_bytes([HEADER,
-                      ["Ana Silva", "ana@acme.com", "Acme", ""],
-                      ["Ana S.", "ANA@Acme.com", "Acme", ""],
-                      ["Bo Chen", "", "Chen Ltd", ""],
-                      ["bo chen", "", "CHEN LTD", "020 7946 0958"],
-                      ["Bo Chen", "", "Other Co", ""]])
+    data = csv_bytes(
+        [
+            HEADER,
+            ["Ana Silva", "ana@acme.com", "Acme", ""],
+            ["Ana S.", "ANA@Acme.com", "Acme", ""],
+            ["Bo Chen", "", "Chen Ltd", ""],
+            ["bo chen", "", "CHEN LTD", "020 7946 0958"],
+            ["Bo Chen", "", "Other Co", ""],
+        ]
+    )
     report = await run_import(core, ana, data)
     assert report.imported == 3
     assert report.duplicates == (ImportIssue(3, "the same person as row 2"), ImportIssue(5, "the same person as row 4"))
-    assert [(k[1], k[4]) for k in await bank(ana)] == [("Ana Silva", "Acme"), ("Bo Chen", "Chen Ltd"),
-                                                      ("Bo Chen", "Other Co")]
+    assert [(k[1], k[4]) for k in await bank(ana)] == [
+        ("Ana Silva", "Acme"),
+        ("Bo Chen", "Chen Ltd"),
+        ("Bo Chen", "Other Co"),
+    ]
 
 
 async def test_existing_contacts_are_updated_and_empty_cells_never_erase(core, ana, bank):
-    await core.execute(AddContact(Actor(ana.id), "Ana Silva", email="ana@acme.com", phone="020 7946 0958",
-                                  title="CFO", notes="prefers mornings"))
+    await core.execute(
+        AddContact(
+            Actor(ana.id),
+            "Ana Silva",
+            email="ana@acme.com",
+            phone="020 7946 0958",
+            title="CFO",
+            notes="prefers mornings",
+        )
+    )
     await core.execute(AddContact(Actor(ana.id), "Bo Chen", organisation="Chen Ltd"))
-    data = csv_bytes([["Name", "Email", "Company", "Phone", "Title", "Notes"],
-                      ["Ana Silva", "ANA@acme.com", "Acme", "", "", "met at dinner"],
-                      ["BO CHEN", "bo@chen.io", "chen ltd", "", "CEO", ""]])
+    data = csv_bytes(
+        [
+            ["Name", "Email", "Company", "Phone", "Title", "Notes"],
+            ["Ana Silva", "ANA@acme.com", "Acme", "", "", "met at dinner"],
+            ["BO CHEN", "bo@chen.io", "chen ltd", "", "CEO", ""],
+        ]
+    )
     report = await run_import(core, ana, data)
     assert (report.imported, report.updated, report.unchanged) == (0, 2, 0)
     assert [k[1:9] for k in await bank(ana)] == [
@@ -256,15 +339,17 @@ async def test_skip_mode_leaves_existing_contacts_as_they_are(core, ana, bank):
 
 async def test_the_same_file_twice_changes_nothing_the_second_time(core, ana, bank, clock):
     await core.execute(AddContact(Actor(ana.id), "Bo Chen", organisation="Chen Ltd", notes="old friend"))
-    data = csv_bytes([
-        ["Name", "Email", "Company", "Phone", "Notes", "Warmness"],
-        ["ana silva", "ana@acme.com", "Acme", "020 7946 0958", "line one\nline two", "4"],
-        ["Bo Chen", "", "Chen Ltd", "", "new note", ""],
-        ["Bo Chen", "bo2@chen.io", "Chen Ltd", "", "", ""],
-        ["Cy", "cy@example.com", "", "", "", ""],
-        ["Cy again", "CY@example.com", "", "", "", ""],
-        ["Bad", "nope", "", "", "", ""],
-    ])
+    data = csv_bytes(
+        [
+            ["Name", "Email", "Company", "Phone", "Notes", "Warmness"],
+            ["ana silva", "ana@acme.com", "Acme", "020 7946 0958", "line one\nline two", "4"],
+            ["Bo Chen", "", "Chen Ltd", "", "new note", ""],
+            ["Bo Chen", "bo2@chen.io", "Chen Ltd", "", "", ""],
+            ["Cy", "cy@example.com", "", "", "", ""],
+            ["Cy again", "CY@example.com", "", "", "", ""],
+            ["Bad", "nope", "", "", "", ""],
+        ]
+    )
     first = await run_import(core, ana, data)
     # Row 3 is row 4's person (same name and company, row 4 has the email), which updates the bank's Bo.
     assert (first.imported, first.updated, first.unchanged) == (2, 1, 0)
@@ -291,8 +376,14 @@ async def test_the_bank_is_matched_by_email_else_by_name_and_organisation(core, 
 
 async def test_contacts_made_warm_by_an_import_queue_their_pipedrive_sync(core, ana):
     await core.execute(AddContact(Actor(ana.id), "Ana Silva", email="ana@acme.com", warmness=2))
-    data = csv_bytes([["Name", "Email", "Warmness"], ["Ana Silva", "ana@acme.com", "5"],
-                      ["Bo Chen", "bo@chen.io", "4"], ["Cy", "cy@example.com", "1"]])
+    data = csv_bytes(
+        [
+            ["Name", "Email", "Warmness"],
+            ["Ana Silva", "ana@acme.com", "5"],
+            ["Bo Chen", "bo@chen.io", "4"],
+            ["Cy", "cy@example.com", "1"],
+        ]
+    )
     report = await run_import(core, ana, data)
     assert report.sync_queued == 2
     assert await count(core, OutboxMessage) == 2
@@ -302,21 +393,33 @@ async def test_import_into_a_campaign_with_planned_methods_and_per_row_campaigns
     fintech, health = await campaign("Fintech"), await campaign("Health")
     await campaign("Old", status="closed")
     await core.execute(AddContact(Actor(zoe.id), "Zoe's Bo", email="bo@chen.io"))
-    data = csv_bytes([["Name", "Email", "Campaign", "Method"],
-                      ["Ana Silva", "ana@acme.com", "", "linkedin"],
-                      ["Bo Chen", "bo@chen.io", "health", "Campaign email"],
-                      ["Cy", "cy@example.com", "Nope", ""],
-                      ["Di", "di@example.com", "Old", ""]])
+    data = csv_bytes(
+        [
+            ["Name", "Email", "Campaign", "Method"],
+            ["Ana Silva", "ana@acme.com", "", "linkedin"],
+            ["Bo Chen", "bo@chen.io", "health", "Campaign email"],
+            ["Cy", "cy@example.com", "Nope", ""],
+            ["Di", "di@example.com", "Old", ""],
+        ]
+    )
     report = await run_import(core, ana, data, campaign=CampaignRef.of("Fintech"))
     assert report.imported == 2 and report.added_to_campaigns == 2
     assert report.campaigns == ("Fintech", "Health")
     assert [(issue.row, issue.reason) for issue in report.rejected] == [
-        (4, "there is no campaign “Nope”"), (5, "campaign “Old” is closed")]
+        (4, "there is no campaign “Nope”"),
+        (5, "campaign “Old” is closed"),
+    ]
     assert report.warnings == ("bo@chen.io is also in Zoe's bank.",)
     async with core.sessions() as session:
-        members = (await session.execute(select(CampaignContact.campaign_id, Contact.name,
-                                                CampaignContact.outreach_method, CampaignContact.added_by)
-                                         .join(Contact).order_by(Contact.name))).all()
+        members = (
+            await session.execute(
+                select(
+                    CampaignContact.campaign_id, Contact.name, CampaignContact.outreach_method, CampaignContact.added_by
+                )
+                .join(Contact)
+                .order_by(Contact.name)
+            )
+        ).all()
     assert members == [(fintech.id, "Ana Silva", "linkedin", ana.id), (health.id, "Bo Chen", "campaign_email", ana.id)]
     again = await run_import(core, ana, data, campaign=CampaignRef.of("Fintech"))
     assert again.added_to_campaigns == 0
@@ -363,21 +466,27 @@ async def test_a_crash_half_way_leaves_nothing_written(core, ana, bank):
 
 
 async def test_broken_quoting_rejects_only_the_rows_it_spoils(core, ana, bank):
-    data = (b'Name,Email\r\nAna,ana@acme.com\r\n"Bo" Chen,bo@chen.io\r\nCy,cy@example.com\r\n'
-            b'"Di,di@example.com\r\nEd,ed@example.com\r\n')
+    data = (
+        b'Name,Email\r\nAna,ana@acme.com\r\n"Bo" Chen,bo@chen.io\r\nCy,cy@example.com\r\n'
+        b'"Di,di@example.com\r\nEd,ed@example.com\r\n'
+    )
     report = await run_import(core, ana, data)
     assert [k[1] for k in await bank(ana)] == ["Ana", "Cy"]
     assert [(issue.row, issue.reason) for issue in report.rejected] == [
         (3, "this row is not valid CSV (',' expected after '\"')"),
-        (5, "a quote opened on this row is never closed, so the rest of the file ran into it")]
+        (5, "a quote opened on this row is never closed, so the rest of the file ran into it"),
+    ]
 
 
-@pytest.mark.parametrize("source, message", [
-    ("/no/such/file.csv", "There is no file /no/such/file.csv."),
-    (b"", "The file is empty."),
-    (b"PK\x03\x04\x14\x00\x06\x00", "That is an Excel workbook, not a CSV."),
-    (b"\r\n\r\n", "The file has no header row."),
-])
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ("/no/such/file.csv", "There is no file /no/such/file.csv."),
+        (b"", "The file is empty."),
+        (b"PK\x03\x04\x14\x00\x06\x00", "That is an Excel workbook, not a CSV."),
+        (b"\r\n\r\n", "The file has no header row."),
+    ],
+)
 async def test_a_file_that_cannot_be_read_is_refused_with_a_reason(core, ana, source, message):
     with pytest.raises(ImportUnreadable, match=message.replace(".", r"\.")):
         await run_import(core, ana, source)
@@ -397,7 +506,7 @@ async def test_a_path_and_a_stream_that_cannot_seek_are_read_too(core, ana, tmp_
 
         def readinto(self, buffer):
             chunk = self.data.read(min(len(buffer), 7))
-            buffer[:len(chunk)] = chunk
+            buffer[: len(chunk)] = chunk
             return len(chunk)
 
     report = await run_import(core, ana, Pipe(csv_bytes([HEADER, ["Bo", "bo@chen.io", "", ""]])))
@@ -407,8 +516,17 @@ async def test_a_path_and_a_stream_that_cannot_seek_are_read_too(core, ana, tmp_
 def big_file(rows: int) -> bytes:
     lines = [["Name", "Email", "Company", "Phone", "Title", "Notes", "Warmness"]]
     for n in range(rows):
-        lines.append([f"person {n} lastname", f"person{n}@example-{n % 97}.com", f"Company {n % 500}",
-                      f"020 7946 {n % 10000:04d}", "Head of Things", f"note {n}, with a comma", str(n % 4)])
+        lines.append(
+            [
+                f"person {n} lastname",
+                f"person{n}@example-{n % 97}.com",
+                f"Company {n % 500}",
+                f"020 7946 {n % 10000:04d}",
+                "Head of Things",
+                f"note {n}, with a comma",
+                str(n % 4),
+            ]
+        )
     return csv_bytes(lines)
 
 
@@ -424,8 +542,11 @@ async def test_large_files_stream_in_batches_and_all_arrive(core, ana, megabytes
     # Progress came batch by batch while reading, not once at the end.
     assert len(seen) >= rows // 2000 and seen == sorted(seen) and seen[-1] == len(data)
     async with core.sessions() as session:
-        last = (await session.execute(select(Contact).where(Contact.email == f"person{rows - 1}@example-"
-                                                            f"{(rows - 1) % 97}.com"))).scalar_one()
+        last = (
+            await session.execute(
+                select(Contact).where(Contact.email == f"person{rows - 1}@example-{(rows - 1) % 97}.com")
+            )
+        ).scalar_one()
     assert (last.name, last.phone) == (f"Person {rows - 1} Lastname", f"+44207946{(rows - 1) % 10000:04d}")
 
 
@@ -451,8 +572,15 @@ async def test_the_audit_trail_names_the_contacts_an_import_wrote_and_no_more(co
     await run_import(core, ana, data, campaign=CampaignRef.of("Fintech"))
     await run_import(core, ana, data, campaign=CampaignRef.of("Fintech"))
     async with core.sessions() as session:
-        entries = (await session.execute(select(AuditEntry).where(AuditEntry.command == "ImportContacts")
-                                         .order_by(AuditEntry.id))).scalars().all()
+        entries = (
+            (
+                await session.execute(
+                    select(AuditEntry).where(AuditEntry.command == "ImportContacts").order_by(AuditEntry.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
         ids = (await session.execute(select(Contact.id).order_by(Contact.id))).scalars().all()
     assert [(e.user_id, e.platform, e.contact_ids, e.campaign_ids) for e in entries] == [
         (ana.id, "cli", ids, [fintech.id]),  # Ana updated, Bo created

@@ -14,17 +14,17 @@ The world, counted by hand (clock: Tue 24 Nov 2026 09:00 UTC; this week starts M
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import matplotlib.image
 import pytest
+from csvfiles import csv_bytes
 from PIL import Image
 
 from bot.charts import MAX_GROUPS, funnel_chart
 from bot.console import ConsoleChat
 from bot.conversation import Conversation
 from bot.export import stats_csv
-from csvfiles import csv_bytes
 from core.campaigns.commands import AddToCampaign
 from core.command import Actor, CampaignRef, ContactRef
 from core.csvwriter import safe_cell
@@ -43,13 +43,20 @@ async def world(core, make, campaign, clock):
     on = lambda user, k: (Actor(user.id), ContactRef(id=k.id))  # noqa: E731
     now = clock.now()
     for when, commands in [
-        (datetime(2026, 11, 3, 10, tzinfo=timezone.utc),
-         [LogOutreach(*on(ana, a1), "email"), LogOutreach(*on(ben, b1), "call")]),
-        (datetime(2026, 11, 23, 10, tzinfo=timezone.utc),
-         [LogOutreach(*on(ana, a1), "linkedin"), RequestMeeting(*on(ana, a1)), LogOutreach(*on(ben, b1), "email"),
-          BookMeeting(*on(ben, b1))]),
-        (datetime(2026, 11, 24, 8, tzinfo=timezone.utc),
-         [LogOutreach(*on(ana, a2), "linkedin"), AddNote(*on(ana, a2), "hi")]),
+        (
+            datetime(2026, 11, 3, 10, tzinfo=UTC),
+            [LogOutreach(*on(ana, a1), "email"), LogOutreach(*on(ben, b1), "call")],
+        ),
+        (
+            datetime(2026, 11, 23, 10, tzinfo=UTC),
+            [
+                LogOutreach(*on(ana, a1), "linkedin"),
+                RequestMeeting(*on(ana, a1)),
+                LogOutreach(*on(ben, b1), "email"),
+                BookMeeting(*on(ben, b1)),
+            ],
+        ),
+        (datetime(2026, 11, 24, 8, tzinfo=UTC), [LogOutreach(*on(ana, a2), "linkedin"), AddNote(*on(ana, a2), "hi")]),
     ]:
         clock.set(when)
         for command in commands:
@@ -78,22 +85,31 @@ async def test_stats_by_method_in_chat_counts_the_hand_counted_world_and_comes_w
     reply = await Conversation(core, "console").handle_text(ana, "stats by method all time")
     assert reply.text == "Stats — all time"
     assert table_rows(reply.sections[0].text) == [
-        ["email", "2", "0", "1", "50%"], ["linkedin", "2", "1", "0", "0%"], ["call", "1", "0", "0", "0%"],
-        ["total", "5", "1", "1", "20%"]]  # most booked first, then most requested
+        ["email", "2", "0", "1", "50%"],
+        ["linkedin", "2", "1", "0", "0%"],
+        ["call", "1", "0", "0", "0%"],
+        ["total", "5", "1", "1", "20%"],
+    ]  # most booked first, then most requested
     [chart] = reply.attachments
-    assert (chart.filename, chart.mime_type, chart.title) == ("pipedriven-stats.png", "image/png",
-                                                             "Funnel by method, all time")
+    assert (chart.filename, chart.mime_type, chart.title) == (
+        "pipedriven-stats.png",
+        "image/png",
+        "Funnel by method, all time",
+    )
     width, height = png_size(chart.data)
     assert width >= 640 and height >= 400
 
 
-@pytest.mark.parametrize("words, total", [
-    ("this week", ["total", "3", "1", "1", "33%"]),
-    ("last 30 days", ["total", "5", "1", "1", "20%"]),
-    ("since 2026-11-23", ["total", "3", "1", "1", "33%"]),
-    ("since 2026-11-24", ["total", "1", "0", "0", "0%"]),
-    ("this month", ["total", "5", "1", "1", "20%"]),
-])
+@pytest.mark.parametrize(
+    "words, total",
+    [
+        ("this week", ["total", "3", "1", "1", "33%"]),
+        ("last 30 days", ["total", "5", "1", "1", "20%"]),
+        ("since 2026-11-23", ["total", "3", "1", "1", "33%"]),
+        ("since 2026-11-24", ["total", "1", "0", "0", "0%"]),
+        ("this month", ["total", "5", "1", "1", "20%"]),
+    ],
+)
 async def test_periods(core, world, words, total):
     ana, _ = world
     reply = await Conversation(core, "console").handle_text(ana, f"stats {words}")
@@ -105,10 +121,15 @@ async def test_stats_by_campaign_and_user_are_the_same_for_every_user(core, worl
     for user in (ana, ben, gt):
         chat = ConsoleChat(core, user)
         assert table_rows(await chat.send("stats by campaign all time")) == [
-            ["(no", "campaign)", "3", "0", "1", "33%"], ["Fintech", "2", "1", "0", "0%"],
-            ["total", "5", "1", "1", "20%"]]
+            ["(no", "campaign)", "3", "0", "1", "33%"],
+            ["Fintech", "2", "1", "0", "0%"],
+            ["total", "5", "1", "1", "20%"],
+        ]
         assert table_rows(await chat.send("stats by user this week")) == [
-            ["Ben", "1", "0", "1", "100%"], ["Ana", "2", "1", "0", "0%"], ["total", "3", "1", "1", "33%"]]
+            ["Ben", "1", "0", "1", "100%"],
+            ["Ana", "2", "1", "0", "0%"],
+            ["total", "3", "1", "1", "33%"],
+        ]
 
 
 async def test_no_activity_gives_a_table_but_no_chart(core, make):
@@ -118,8 +139,12 @@ async def test_no_activity_gives_a_table_but_no_chart(core, make):
 
 
 def report(rows, group_by="campaign", campaign=None):
-    total = StatsRow("total", sum(r.outreach for r in rows), sum(r.meetings_requested for r in rows),
-                     sum(r.meetings_booked for r in rows))
+    total = StatsRow(
+        "total",
+        sum(r.outreach for r in rows),
+        sum(r.meetings_requested for r in rows),
+        sum(r.meetings_booked for r in rows),
+    )
     return StatsReport(group_by, "this month", None, None, tuple(rows), total, campaign)
 
 
@@ -133,17 +158,28 @@ def test_the_chart_of_a_total_only_and_of_many_groups():
     assert png_size(funnel_chart(many)) == png_size(funnel_chart(report(many.rows[:MAX_GROUPS])))
 
 
-@pytest.mark.parametrize("value, safe", [
-    ("=1+1", "'=1+1"), ("+44 20", "'+44 20"), ("-2", "'-2"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"),
-    ("\rx", "'\rx"), ("Fintech", "Fintech"), ("a=b", "a=b"), ("", ""), (12, 12), (0.5, 0.5),
-])
+@pytest.mark.parametrize(
+    "value, safe",
+    [
+        ("=1+1", "'=1+1"),
+        ("+44 20", "'+44 20"),
+        ("-2", "'-2"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("Fintech", "Fintech"),
+        ("a=b", "a=b"),
+        ("", ""),
+        (12, 12),
+        (0.5, 0.5),
+    ],
+)
 def test_cells_that_a_spreadsheet_would_run_are_made_text(value, safe):
     assert safe_cell(value) == safe
 
 
 def test_the_csv_export_has_every_row_the_total_and_safe_keys():
-    text = stats_csv(report([StatsRow("=cmd|' /C calc'!A0", 4, 2, 1), StatsRow("Fintech", 0, 0, 0)],
-                            campaign="@Q4"))
+    text = stats_csv(report([StatsRow("=cmd|' /C calc'!A0", 4, 2, 1), StatsRow("Fintech", 0, 0, 0)], campaign="@Q4"))
     assert text.splitlines() == [
         "group,key,outreach,meetings_requested,meetings_booked,conversion,period,campaign",
         "campaign,'=cmd|' /C calc'!A0,4,2,1,0.2500,this month,'@Q4",
@@ -170,8 +206,10 @@ async def test_a_csv_shared_in_chat_is_imported_and_answered_with_the_report(cor
     too_big = await conversation.handle_file(ana, data, "contacts.csv")
     assert too_big.text.startswith("That file is ") and "files shared in chat can be up to" in too_big.text
     core.settings = settings
-    for data, name, message in [(b"\x00\x01garbage", "x.csv", "I can't find a name column"),
-                                (b"PK\x03\x04", "x.xlsx", "That is a spreadsheet, not a CSV.")]:
+    for data, name, message in [
+        (b"\x00\x01garbage", "x.csv", "I can't find a name column"),
+        (b"PK\x03\x04", "x.xlsx", "That is a spreadsheet, not a CSV."),
+    ]:
         reply = await conversation.handle_file(ana, data, name)
         assert message in reply.text and "Traceback" not in reply.text
 

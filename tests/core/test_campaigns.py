@@ -9,8 +9,9 @@ from core.errors import Conflict, InvalidInput, NotFound
 
 async def test_golden_ticket_renames_and_launches_a_campaign(core, gt, campaign):
     camp = await campaign("Fintech", status="draft")
-    result = await core.execute(UpdateCampaign(Actor(gt.id), CampaignRef(id=camp.id), name="Fintech Q1",
-                                               status="live", geography="UK"))
+    result = await core.execute(
+        UpdateCampaign(Actor(gt.id), CampaignRef(id=camp.id), name="Fintech Q1", status="live", geography="UK")
+    )
     assert result.message == "Campaign “Fintech Q1” saved (live)."
     assert (result.campaign.name, result.campaign.status, result.campaign.geography) == ("Fintech Q1", "live", "UK")
 
@@ -33,8 +34,7 @@ async def test_an_unknown_campaign_is_not_found(core, gt):
         await core.execute(UpdateCampaign(Actor(gt.id), CampaignRef.of("Nope"), status="live"))
 
 
-async def test_the_list_shows_live_campaigns_first_with_their_size_and_hides_closed_ones(core, gt, make,
-                                                                                          campaign):
+async def test_the_list_shows_live_campaigns_first_with_their_size_and_hides_closed_ones(core, gt, make, campaign):
     await campaign("Alpha", status="draft")
     live = await campaign("Zulu", status="live")
     await campaign("Old", status="closed")

@@ -16,11 +16,11 @@ from core.outreach.commands import LogOutreach, SetFollowUp
 
 async def test_add_contact_keeps_the_details_and_says_so(core, make):
     ana = await make.user("Ana")
-    result = await core.execute(AddContact(Actor(ana.id), "  Bob   Stone ", email="Bob@Acme.COM",
-                                           organisation="Acme", title="CFO"))
+    result = await core.execute(
+        AddContact(Actor(ana.id), "  Bob   Stone ", email="Bob@Acme.COM", organisation="Acme", title="CFO")
+    )
     assert result.message == "Added Bob Stone (Acme) to your bank."
-    assert (result.contact.name, result.contact.email, result.contact.owner_id) == ("Bob Stone", "bob@acme.com",
-                                                                                    ana.id)
+    assert (result.contact.name, result.contact.email, result.contact.owner_id) == ("Bob Stone", "bob@acme.com", ana.id)
 
 
 async def test_add_contact_refuses_a_bad_email(core, make):
@@ -35,11 +35,14 @@ async def test_add_contact_refuses_an_empty_name(core, make):
         await core.execute(AddContact(Actor(ana.id), "   "))
 
 
-@pytest.mark.parametrize("typed, stored", [
-    ("07700 900123", "+447700900123"),
-    ("+1 (415) 555-0100", "+14155550100"),
-    ("0044 20 7946 0958", "+442079460958"),
-])
+@pytest.mark.parametrize(
+    "typed, stored",
+    [
+        ("07700 900123", "+447700900123"),
+        ("+1 (415) 555-0100", "+14155550100"),
+        ("0044 20 7946 0958", "+442079460958"),
+    ],
+)
 async def test_add_contact_normalises_the_phone_to_e164_with_gb_by_default(core, make, typed, stored):
     ana = await make.user()
     bob = await make.contact(ana, "Bob", phone=typed)
@@ -52,11 +55,14 @@ async def test_add_contact_refuses_an_unreadable_phone(core, make):
         await make.contact(ana, "Bob", phone="12")
 
 
-@pytest.mark.parametrize("fields, message", [
-    ({"warmness": 6}, "Warmness goes from 0 to 5."),
-    ({"past_business": -5}, "Past business must be a positive amount."),
-    ({"title": "x" * 201}, "The title is too long (201 characters, at most 200)."),
-])
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"warmness": 6}, "Warmness goes from 0 to 5."),
+        ({"past_business": -5}, "Past business must be a positive amount."),
+        ({"title": "x" * 201}, "The title is too long (201 characters, at most 200)."),
+    ],
+)
 async def test_add_contact_refuses_out_of_range_details(core, make, fields, message):
     ana = await make.user()
     with pytest.raises(InvalidInput) as caught:
@@ -88,8 +94,13 @@ async def test_update_changes_only_the_fields_given(core, make):
     result = await core.execute(UpdateContact(Actor(ana.id), ContactRef(id=bob.id), title="CFO"))
     assert result.message == "Updated Bob."
     c = result.contact
-    assert (c.name, c.email, c.organisation, c.phone, c.title) == ("Bob", "bob@acme.com", "Acme",
-                                                                   "+447700900123", "CFO")
+    assert (c.name, c.email, c.organisation, c.phone, c.title) == (
+        "Bob",
+        "bob@acme.com",
+        "Acme",
+        "+447700900123",
+        "CFO",
+    )
 
 
 async def test_update_to_an_email_already_in_the_bank_is_a_conflict(core, make):
@@ -105,8 +116,7 @@ async def test_update_to_an_email_already_in_the_bank_is_a_conflict(core, make):
 async def test_update_may_keep_its_own_email(core, make):
     ana = await make.user()
     bob = await make.contact(ana, "Bob", email="bob@acme.com")
-    result = await core.execute(UpdateContact(Actor(ana.id), ContactRef(id=bob.id), email="BOB@acme.com",
-                                              name="Bobby"))
+    result = await core.execute(UpdateContact(Actor(ana.id), ContactRef(id=bob.id), email="BOB@acme.com", name="Bobby"))
     assert (result.contact.name, result.contact.email) == ("Bobby", "bob@acme.com")
 
 
@@ -256,8 +266,10 @@ async def test_a_fragment_matching_several_contacts_is_ambiguous_with_candidates
     with pytest.raises(AmbiguousContact) as caught:
         await core.execute(ShowContact(Actor(ana.id), ContactRef.of("stone")))
     assert str(caught.value) == "“stone” matches 2 contacts. Which one?"
-    assert [(c.contact_id, c.label) for c in caught.value.candidates] == [(bob.id, "Bob Stone (Acme)"),
-                                                                           (rob.id, "Robert Stone")]
+    assert [(c.contact_id, c.label) for c in caught.value.candidates] == [
+        (bob.id, "Bob Stone (Acme)"),
+        (rob.id, "Robert Stone"),
+    ]
 
 
 async def test_a_name_nobody_has_is_not_found(core, make):

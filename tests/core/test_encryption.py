@@ -43,8 +43,11 @@ def test_plain_text_from_before_encryption_is_read_as_it_is_and_encrypted_by_a_r
 
 
 def test_a_missing_wrong_or_lost_key_is_a_clear_error_that_never_shows_the_key():
-    with pytest.raises(encryption.SecretKeyMissing, match=r"^Set PIPEDRIVEN_SECRET_KEY to store a user's own "
-                                                          r"Pipedrive token \(`pipedriven secrets new-key`"):
+    with pytest.raises(
+        encryption.SecretKeyMissing,
+        match=r"^Set PIPEDRIVEN_SECRET_KEY to store a user's own "
+        r"Pipedrive token \(`pipedriven secrets new-key`",
+    ):
         encryption.encrypt(_with_key(None), TOKEN)
     with pytest.raises(encryption.SecretKeyInvalid) as invalid:
         encryption.encrypt(_with_key("not-a-fernet-key"), TOKEN)

@@ -1,6 +1,6 @@
 """The home overview: today's list, follow-ups due by the end of the user's day, and their own month."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from core.command import Actor, ContactRef
 from core.feed.commands import ShowHome
@@ -15,8 +15,9 @@ async def test_home_shows_todays_list_due_follow_ups_and_only_the_users_own_mont
     dan = await make.contact(ana, "Dan")
     theirs = await make.contact(ben, "Theirs")
     # 09:00 UTC is 04:00 in New York: a follow-up at 23:00 New York time is still due “today” for Ana.
-    await core.execute(SetFollowUp(Actor(ana.id), ContactRef(id=cara.id), clock.now() + timedelta(hours=18),
-                                   "call back"))
+    await core.execute(
+        SetFollowUp(Actor(ana.id), ContactRef(id=cara.id), clock.now() + timedelta(hours=18), "call back")
+    )
     await core.execute(SetFollowUp(Actor(ana.id), ContactRef(id=dan.id), clock.now() + timedelta(days=2)))
     await core.execute(LogOutreach(Actor(ana.id), ContactRef(id=bob.id), "email"))
     await core.execute(RequestMeeting(Actor(ana.id), ContactRef(id=bob.id)))
@@ -29,4 +30,4 @@ async def test_home_shows_todays_list_due_follow_ups_and_only_the_users_own_mont
     assert "Theirs" not in [s.contact.name for s in home.suggestions.items]
     total = home.month.total
     assert (total.outreach, total.meetings_requested, total.meetings_booked) == (1, 1, 0)
-    assert home.month.since == datetime(2026, 11, 1, 4, 0, tzinfo=timezone.utc)  # midnight in New York
+    assert home.month.since == datetime(2026, 11, 1, 4, 0, tzinfo=UTC)  # midnight in New York

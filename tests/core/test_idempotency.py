@@ -12,8 +12,9 @@ from core.views import ActionResult, AlreadyDone
 
 async def activities(core, contact_id):
     async with core.sessions() as s:
-        return (await s.execute(select(func.count()).select_from(Activity)
-                                .where(Activity.contact_id == contact_id))).scalar_one()
+        return (
+            await s.execute(select(func.count()).select_from(Activity).where(Activity.contact_id == contact_id))
+        ).scalar_one()
 
 
 async def test_the_same_key_twice_logs_once(core, make):

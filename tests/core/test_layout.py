@@ -92,14 +92,39 @@ def test_a_second_handler_for_a_command_is_refused_at_import_time():
 
 
 READ_ONLY = {
-    "ListUsers", "ListChatIdentities", "ShowSettings", "FindContacts", "ShowContact", "ListCampaigns",
-    "TodaySuggestions", "GetStats", "ShowCampaign", "ShowHome", "RecallPrompt", "PreviewErasure", "ListAudit",
-    "ListDeliveryProblems", "ListStrategies", "ShowStrategy", "ListDueSteps", "GetCadenceStats", "ListSyncs",
-    "NextSyncDue", "ListSyncNotices", "KnownPipedriveIds",
+    "ListUsers",
+    "ListChatIdentities",
+    "ShowSettings",
+    "FindContacts",
+    "ShowContact",
+    "ListCampaigns",
+    "TodaySuggestions",
+    "GetStats",
+    "ShowCampaign",
+    "ShowHome",
+    "RecallPrompt",
+    "PreviewErasure",
+    "ListAudit",
+    "ListDeliveryProblems",
+    "ListStrategies",
+    "ShowStrategy",
+    "ListDueSteps",
+    "GetCadenceStats",
+    "ListSyncs",
+    "NextSyncDue",
+    "ListSyncNotices",
+    "KnownPipedriveIds",
 }
 BOOKKEEPING = {
-    "ClaimDueDeliveries", "RecordDelivered", "RecordDeliveryFailure", "PruneHistory", "ClaimSync", "FinishSync",
-    "MarkSyncNoticesSent", "ClaimSyncNotices", "ReleaseSyncNotices",
+    "ClaimDueDeliveries",
+    "RecordDelivered",
+    "RecordDeliveryFailure",
+    "PruneHistory",
+    "ClaimSync",
+    "FinishSync",
+    "MarkSyncNoticesSent",
+    "ClaimSyncNotices",
+    "ReleaseSyncNotices",
 }
 
 

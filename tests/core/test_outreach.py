@@ -1,6 +1,6 @@
 """Logging outreach, notes, warmth, meetings and follow-ups on a contact."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -44,7 +44,13 @@ async def test_logging_outreach_records_the_touch(core, ana, bob, clock, db_rows
     assert result.contact.last_contacted_at == clock.now()
     [activity] = await db_rows(Activity)
     assert (activity.id, activity.kind, activity.channel, activity.note, activity.user_id, activity.occurred_at) == (
-        result.activity_id, "email", "email", "sent the deck", ana.id, clock.now())
+        result.activity_id,
+        "email",
+        "email",
+        "sent the deck",
+        ana.id,
+        clock.now(),
+    )
 
 
 async def test_outreach_counts_towards_the_live_campaign_the_contact_is_in(core, ana, bob, campaign, clock, db_rows):
@@ -55,7 +61,10 @@ async def test_outreach_counts_towards_the_live_campaign_the_contact_is_in(core,
     assert activity.campaign_id == live.id
     [membership] = await db_rows(CampaignContact)
     assert (membership.last_outreach_at, membership.outreach_method, membership.status) == (
-        clock.now(), "linkedin", "contacted")
+        clock.now(),
+        "linkedin",
+        "contacted",
+    )
 
 
 async def test_outreach_does_not_count_towards_a_draft_or_closed_campaign(core, ana, bob, gt, campaign, db_rows):
@@ -133,7 +142,11 @@ async def test_flagging_warm_queues_one_event_and_one_sync(core, ana, bob, db_ro
     [outbox] = await db_rows(OutboxMessage)
     assert (event.name, event.contact_id, event.payload) == ("ContactWarmed", bob.id, {"warmness": 4})
     assert (outbox.topic, outbox.contact_id, outbox.status, outbox.payload) == (
-        "pipedrive.sync", bob.id, "pending", {"event": "ContactWarmed", "warmness": 4})
+        "pipedrive.sync",
+        bob.id,
+        "pending",
+        {"event": "ContactWarmed", "warmness": 4},
+    )
 
 
 async def test_flagging_an_already_warm_contact_writes_nothing_new(core, ana, bob, db_rows):
@@ -184,7 +197,7 @@ async def test_requesting_a_meeting_counts_under_the_last_outreach_method(core, 
 
 async def test_booking_a_meeting_warms_the_contact_and_queues_the_sync(core, ana, bob, db_rows):
     await core.execute(LogOutreach(Actor(ana.id), ref(bob), "call"))
-    at = datetime(2026, 12, 1, 14, 30, tzinfo=timezone.utc)
+    at = datetime(2026, 12, 1, 14, 30, tzinfo=UTC)
     result = await core.execute(BookMeeting(Actor(ana.id), ref(bob), at=at))
     assert result.message == "📅 Meeting booked with Bob Stone for Tue 1 Dec 14:30. Pipedrive sync queued."
     assert result.contact.warmness == 4
@@ -204,8 +217,7 @@ async def test_booking_a_meeting_keeps_a_higher_warmness(core, ana, make):
 async def test_a_meeting_time_is_told_in_the_users_timezone(core, make):
     kiri = await make.user("Kiri", timezone="Pacific/Auckland")
     bob = await make.contact(kiri, "Bob")
-    result = await core.execute(BookMeeting(Actor(kiri.id), ref(bob),
-                                            at=datetime(2026, 12, 1, 20, 0, tzinfo=timezone.utc)))
+    result = await core.execute(BookMeeting(Actor(kiri.id), ref(bob), at=datetime(2026, 12, 1, 20, 0, tzinfo=UTC)))
     assert "for Wed 2 Dec 09:00" in result.message
 
 
@@ -213,7 +225,7 @@ async def test_a_meeting_time_is_told_in_the_users_timezone(core, make):
 
 
 async def test_setting_a_follow_up_says_when_in_local_time(core, ana, bob, clock, db_rows):
-    due = datetime(2026, 12, 1, 0, 0, tzinfo=timezone.utc)
+    due = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
     result = await core.execute(SetFollowUp(Actor(ana.id), ref(bob), due, note="send pricing"))
     assert result.message == "⏰ I'll remind you about Bob Stone on Tue 1 Dec."
     [fu] = await db_rows(FollowUp)
@@ -268,7 +280,9 @@ async def test_a_time_without_timezone_is_bad_input_not_a_crash(core, make):
 
     ana = await make.user()
     bob = await make.contact(ana, "Bob")
-    for command in (SetFollowUp(Actor(ana.id), ContactRef(id=bob.id), datetime(2030, 1, 1, 9, 0)),
-                    Snooze(Actor(ana.id), ContactRef(id=bob.id), datetime(2030, 1, 1, 9, 0))):
+    for command in (
+        SetFollowUp(Actor(ana.id), ContactRef(id=bob.id), datetime(2030, 1, 1, 9, 0)),
+        Snooze(Actor(ana.id), ContactRef(id=bob.id), datetime(2030, 1, 1, 9, 0)),
+    ):
         with pytest.raises(InvalidInput, match="no timezone"):
             await core.execute(command)

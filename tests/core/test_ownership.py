@@ -64,8 +64,9 @@ async def test_a_consultant_cannot_act_on_another_users_contact(core, ana, zoes_
 
 
 @pytest.mark.parametrize("action", ACTIONS)
-async def test_a_guessed_id_answers_the_same_whether_it_is_in_another_bank_or_nowhere(core, ana, zoes_bob, clock,
-                                                                                     action):
+async def test_a_guessed_id_answers_the_same_whether_it_is_in_another_bank_or_nowhere(
+    core, ana, zoes_bob, clock, action
+):
     answers = []
     for guessed in (zoes_bob.id, zoes_bob.id + 1000):
         with pytest.raises(Exception) as caught:
@@ -74,8 +75,9 @@ async def test_a_guessed_id_answers_the_same_whether_it_is_in_another_bank_or_no
     assert answers[0] == answers[1] == (NotFound, "That contact is not in your bank.")
 
 
-async def test_guessed_ids_for_a_campaign_answer_the_same_whether_in_another_bank_or_nowhere(core, ana, zoes_bob,
-                                                                                            campaign):
+async def test_guessed_ids_for_a_campaign_answer_the_same_whether_in_another_bank_or_nowhere(
+    core, ana, zoes_bob, campaign
+):
     camp = await campaign("Fintech")
     answers = []
     for guessed in (zoes_bob.id, zoes_bob.id + 1000):
@@ -109,8 +111,7 @@ async def test_a_consultant_cannot_edit_campaigns(core, ana, campaign):
 async def test_golden_ticket_creates_a_campaign(core, gt):
     result = await core.execute(CreateCampaign(Actor(gt.id), " Fintech  Q4 ", sector="Fintech"))
     assert result.message == "Campaign “Fintech Q4” created (draft)."
-    assert (result.campaign.name, result.campaign.sector, result.campaign.status) == ("Fintech Q4", "Fintech",
-                                                                                     "draft")
+    assert (result.campaign.name, result.campaign.sector, result.campaign.status) == ("Fintech Q4", "Fintech", "draft")
 
 
 async def test_campaign_names_are_unique_ignoring_case(core, gt, campaign):
@@ -121,19 +122,23 @@ async def test_campaign_names_are_unique_ignoring_case(core, gt, campaign):
 
 async def test_a_campaign_cannot_end_before_it_starts(core, gt):
     with pytest.raises(InvalidInput, match="can't end before it starts"):
-        await core.execute(CreateCampaign(Actor(gt.id), "Backwards", start_date=date(2026, 12, 1),
-                                          end_date=date(2026, 11, 1)))
+        await core.execute(
+            CreateCampaign(Actor(gt.id), "Backwards", start_date=date(2026, 12, 1), end_date=date(2026, 11, 1))
+        )
 
 
 async def test_golden_ticket_adds_anyones_contacts_to_a_campaign(core, gt, ana, zoe, make, campaign, db_rows):
     camp = await campaign("Fintech")
     mine, theirs = await make.contact(ana, "Carol"), await make.contact(zoe, "Dan")
-    result = await core.execute(AddToCampaign(Actor(gt.id), CampaignRef(id=camp.id), (mine.id, theirs.id),
-                                              method="email"))
+    result = await core.execute(
+        AddToCampaign(Actor(gt.id), CampaignRef(id=camp.id), (mine.id, theirs.id), method="email")
+    )
     assert result.message == "Added 2 contact(s) to “Fintech” (2 in all)."
     assert result.warnings == ()
     assert {(m.contact_id, m.outreach_method, m.added_by) for m in await db_rows(CampaignContact)} == {
-        (mine.id, "email", gt.id), (theirs.id, "email", gt.id)}
+        (mine.id, "email", gt.id),
+        (theirs.id, "email", gt.id),
+    }
 
 
 async def test_a_consultant_adds_own_contacts_to_a_campaign(core, ana, make, campaign):
@@ -145,8 +150,9 @@ async def test_a_consultant_adds_own_contacts_to_a_campaign(core, ana, make, cam
     assert again.message == "Added 0 contact(s) to “Fintech” (1 in all)."
 
 
-async def test_a_consultant_cannot_add_another_users_contacts_to_a_campaign(core, ana, zoes_bob, make, campaign,
-                                                                            db_rows):
+async def test_a_consultant_cannot_add_another_users_contacts_to_a_campaign(
+    core, ana, zoes_bob, make, campaign, db_rows
+):
     camp = await campaign("Fintech")
     carol = await make.contact(ana, "Carol")
     with pytest.raises(NotFound, match="Some of those contacts are not in your bank."):
@@ -172,8 +178,9 @@ async def test_adding_a_contact_whose_email_is_in_another_bank_warns(core, ana, 
 async def test_a_campaign_growing_past_thirty_warns(core, ana, make, campaign):
     camp = await campaign("Big")
     contacts = [await make.contact(ana, f"C{n}") for n in range(31)]
-    thirty = await core.execute(AddToCampaign(Actor(ana.id), CampaignRef(id=camp.id),
-                                              tuple(k.id for k in contacts[:30])))
+    thirty = await core.execute(
+        AddToCampaign(Actor(ana.id), CampaignRef(id=camp.id), tuple(k.id for k in contacts[:30]))
+    )
     assert thirty.warnings == ()
     more = await core.execute(AddToCampaign(Actor(ana.id), CampaignRef(id=camp.id), (contacts[30].id,)))
     assert more.warnings == ("“Big” now has 31 contacts; campaigns work best with 10-30.",)

@@ -22,15 +22,19 @@ async def test_identify_between_commands_keeps_the_ranking_prepared(database_url
             await core.execute(TodaySuggestions(Actor(ana.id, "slack")))
             await core.ping()
         async with core.reading() as session:
-            prepared = (await session.execute(text(
-                "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%WITH fu AS MATERIALIZED%'"))).scalar_one()
+            prepared = (
+                await session.execute(
+                    text("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%WITH fu AS MATERIALIZED%'")
+                )
+            ).scalar_one()
         assert prepared == 1
     finally:
         await engine.dispose()
 
 
-async def test_a_column_added_to_contacts_under_a_running_process_breaks_nothing(database_url, clock, settings,
-                                                                                 make, core):
+async def test_a_column_added_to_contacts_under_a_running_process_breaks_nothing(
+    database_url, clock, settings, make, core
+):
     engine = db.create_engine(database_url, pool_size=1, max_overflow=0)
     running = Core(engine, clock=clock, settings=settings)
     try:

@@ -1,6 +1,6 @@
 """“Who to contact today”: the order of the feed and the reasons it gives."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -27,8 +27,9 @@ async def feed(core, user, **filters):
 
 
 async def follow_up(core, user, contact, clock, note=None, hours=1):
-    await core.execute(SetFollowUp(Actor(user.id), ContactRef(id=contact.id), clock.now() + timedelta(hours=hours),
-                                   note))
+    await core.execute(
+        SetFollowUp(Actor(user.id), ContactRef(id=contact.id), clock.now() + timedelta(hours=hours), note)
+    )
 
 
 async def test_the_feed_ranks_due_follow_ups_then_warm_stale_and_never_contacted(core, make, ana, clock, log_at):
@@ -109,8 +110,8 @@ async def test_a_touch_before_local_midnight_is_yesterday_in_the_users_timezone(
     # 23:00 UTC on the 24th is midday on the 25th in Auckland; 10:00 UTC that day was 23:00 on the 24th there.
     kiri = await make.user("Kiri", timezone="Pacific/Auckland")
     lon = await make.user("Lon", timezone="Europe/London")
-    clock.set(datetime(2026, 11, 24, 23, 0, tzinfo=timezone.utc))
-    touched = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
+    clock.set(datetime(2026, 11, 24, 23, 0, tzinfo=UTC))
+    touched = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
     await log_at(kiri, await make.contact(kiri, "Bob"), at=touched)
     await log_at(lon, await make.contact(lon, "Bob"), at=touched)
     assert await feed(core, kiri) == [("Bob", "1 day since last touch")]
@@ -120,7 +121,7 @@ async def test_a_touch_before_local_midnight_is_yesterday_in_the_users_timezone(
 async def test_a_touch_after_local_midnight_is_today_in_the_users_timezone(core, make, clock, log_at):
     # 09:00 UTC on the 24th is 22:00 in Auckland; 12:00 UTC on the 23rd was already 01:00 on the 24th there.
     kiri = await make.user("Kiri", timezone="Pacific/Auckland")
-    await log_at(kiri, await make.contact(kiri, "Bob"), at=datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc))
+    await log_at(kiri, await make.contact(kiri, "Bob"), at=datetime(2026, 11, 23, 12, 0, tzinfo=UTC))
     assert await feed(core, kiri) == []
 
 
@@ -148,8 +149,7 @@ async def test_only_a_live_campaign_is_a_reason(core, make, ana, gt, campaign):
         await core.execute(AddToCampaign(Actor(ana.id), CampaignRef(id=camp.id), (bob.id,)))
     await core.execute(UpdateCampaign(Actor(gt.id), CampaignRef.of("Done"), status="closed"))
     await make.contact(ana, "Carol")
-    assert await feed(core, ana) == [("Bob", "never contacted · live campaign Fintech"),
-                                     ("Carol", "never contacted")]
+    assert await feed(core, ana) == [("Bob", "never contacted · live campaign Fintech"), ("Carol", "never contacted")]
 
 
 async def test_two_live_campaigns_are_both_named_but_count_once(core, make, ana, campaign):
@@ -198,10 +198,13 @@ async def test_the_filters_are_described(core, make, ana):
     assert report.filters == "warm · stale 30+ days"
 
 
-@pytest.mark.parametrize("filters, message", [
-    ({"limit": 51}, "Ask for between 1 and 50 suggestions."),
-    ({"stale_days": -1}, "Stale takes a number of days"),
-])
+@pytest.mark.parametrize(
+    "filters, message",
+    [
+        ({"limit": 51}, "Ask for between 1 and 50 suggestions."),
+        ({"stale_days": -1}, "Stale takes a number of days"),
+    ],
+)
 async def test_bad_filters_are_refused(core, ana, filters, message):
     with pytest.raises(InvalidInput, match=message):
         await today(core, ana, **filters)

@@ -63,8 +63,9 @@ async def test_a_window_full_of_requests_awaiting_their_answers_is_looked_at_aga
 async def test_each_key_is_counted_apart_and_a_busy_one_holds_up_no_other():
     vt = VirtualTime()
     limiter = limiter_on(vt, {"chat": Limit.rate(1, 1.0), "all": Limit.rate(10, 1.0)})
-    moments = await go_at(vt, limiter, [(0.0, (("chat", "ana"), "all")), (0.0, (("chat", "ana"), "all")),
-                                        (0.0, (("chat", "bo"), "all"))])
+    moments = await go_at(
+        vt, limiter, [(0.0, (("chat", "ana"), "all")), (0.0, (("chat", "ana"), "all")), (0.0, (("chat", "bo"), "all"))]
+    )
     assert moments == pytest.approx([0.0, 1.0, 0.1])
 
 

@@ -12,7 +12,7 @@ A meeting counts under the method of the contact's last outreach before it: a1's
 call, b2's under linkedin.
 """
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -24,7 +24,7 @@ from core.stats.commands import GetStats
 
 
 def day(n: int) -> datetime:
-    return datetime(2026, 11, n, 10, 0, tzinfo=timezone.utc)
+    return datetime(2026, 11, n, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -42,12 +42,34 @@ async def world(core, make, campaign, clock):
 
     now = clock.now()
     for when, commands in [
-        (day(3), [LogOutreach(*on(ana, a1), "linkedin"), LogOutreach(*on(ana, a2), "email"),
-                  LogOutreach(*on(ben, b1), "call"), LogOutreach(*on(ben, b2), "email")]),
-        (day(10), [LogOutreach(*on(ana, a1), "email"), RequestMeeting(*on(ana, a1)),
-                   LogOutreach(*on(ben, b2), "linkedin"), BookMeeting(*on(ben, b2)), AddNote(*on(ana, a3), "hi")]),
-        (day(17), [LogOutreach(*on(ana, a3), "call"), BookMeeting(*on(ana, a1)), RequestMeeting(*on(ben, b1)),
-                   AddNote(*on(ana, a1), "booked!")]),
+        (
+            day(3),
+            [
+                LogOutreach(*on(ana, a1), "linkedin"),
+                LogOutreach(*on(ana, a2), "email"),
+                LogOutreach(*on(ben, b1), "call"),
+                LogOutreach(*on(ben, b2), "email"),
+            ],
+        ),
+        (
+            day(10),
+            [
+                LogOutreach(*on(ana, a1), "email"),
+                RequestMeeting(*on(ana, a1)),
+                LogOutreach(*on(ben, b2), "linkedin"),
+                BookMeeting(*on(ben, b2)),
+                AddNote(*on(ana, a3), "hi"),
+            ],
+        ),
+        (
+            day(17),
+            [
+                LogOutreach(*on(ana, a3), "call"),
+                BookMeeting(*on(ana, a1)),
+                RequestMeeting(*on(ben, b1)),
+                AddNote(*on(ana, a1), "booked!"),
+            ],
+        ),
     ]:
         clock.set(when)
         for command in commands:
@@ -99,13 +121,14 @@ async def test_by_method_counts_a_meeting_under_the_last_outreach_before_it(core
 
 
 async def test_a_period_counts_from_since_up_to_but_not_including_until(core, world):
-    week_of_10th = await stats(core, world, since=day(10).replace(hour=0), until=day(17).replace(hour=0),
-                               period_label="week of 10 Nov")
+    week_of_10th = await stats(
+        core, world, since=day(10).replace(hour=0), until=day(17).replace(hour=0), period_label="week of 10 Nov"
+    )
     assert total(week_of_10th) == (2, 1, 1)
     assert week_of_10th.period == "week of 10 Nov"
     assert total(await stats(core, world, until=day(10))) == (4, 0, 0)
     assert total(await stats(core, world, since=day(17))) == (1, 1, 1)
-    assert total(await stats(core, world, since=datetime(2026, 11, 18, tzinfo=timezone.utc))) == (0, 0, 0)
+    assert total(await stats(core, world, since=datetime(2026, 11, 18, tzinfo=UTC))) == (0, 0, 0)
 
 
 async def test_a_campaign_filter_counts_only_that_campaign(core, world):

@@ -11,14 +11,17 @@ from core.users.commands import CreateUser, LinkChatIdentity, ListUsers, ShowSet
 
 async def test_a_new_user_gets_the_default_settings(core):
     user = await core.execute(CreateUser("Ana Lima", " Ana@Example.com "))
-    assert (user.name, user.email, user.role, user.timezone) == ("Ana Lima", "ana@example.com", "consultant",
-                                                                 "Europe/London")
+    assert (user.name, user.email, user.role, user.timezone) == (
+        "Ana Lima",
+        "ana@example.com",
+        "consultant",
+        "Europe/London",
+    )
     assert (user.digest_time, user.working_days, user.is_golden_ticket) == (time(8, 30), (1, 2, 3, 4, 5), False)
 
 
 async def test_a_user_may_be_golden_ticket_in_their_own_timezone(core):
-    user = await core.execute(CreateUser("Kiri", "kiri@example.com", role="Golden Ticket",
-                                         timezone="Pacific/Auckland"))
+    user = await core.execute(CreateUser("Kiri", "kiri@example.com", role="Golden Ticket", timezone="Pacific/Auckland"))
     assert (user.role, user.is_golden_ticket, user.timezone) == ("golden_ticket", True, "Pacific/Auckland")
 
 
@@ -29,13 +32,16 @@ async def test_an_email_already_taken_in_another_case_is_a_conflict(core):
     assert len((await core.execute(ListUsers())).users) == 1
 
 
-@pytest.mark.parametrize("fields, message", [
-    ({"timezone": "Mars/Olympus"}, "“Mars/Olympus” is not a timezone I know. Try one like Europe/London."),
-    ({"role": "admin"}, "The role must be one of: consultant, golden_ticket."),
-    ({"email": "nope"}, "“nope” is not a valid email address."),
-    ({"email": ""}, "A user needs an email address."),
-    ({"name": " "}, "The name can't be empty."),
-])
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"timezone": "Mars/Olympus"}, "“Mars/Olympus” is not a timezone I know. Try one like Europe/London."),
+        ({"role": "admin"}, "The role must be one of: consultant, golden_ticket."),
+        ({"email": "nope"}, "“nope” is not a valid email address."),
+        ({"email": ""}, "A user needs an email address."),
+        ({"name": " "}, "The name can't be empty."),
+    ],
+)
 async def test_a_bad_new_user_is_refused(core, fields, message):
     command = CreateUser(**{"name": "Ana", "email": "ana@example.com", **fields})
     with pytest.raises(InvalidInput) as caught:
@@ -89,13 +95,17 @@ async def test_show_settings(core, make):
     ana = await make.user("Ana", timezone="America/New_York")
     shown = await core.execute(ShowSettings(Actor(ana.id)))
     assert (shown.user.timezone, shown.user.digest_time, shown.user.working_days) == (
-        "America/New_York", time(8, 30), (1, 2, 3, 4, 5))
+        "America/New_York",
+        time(8, 30),
+        (1, 2, 3, 4, 5),
+    )
 
 
 async def test_update_settings_saves_and_says_what_changed(core, make):
     ana = await make.user("Ana")
-    result = await core.execute(UpdateSettings(Actor(ana.id), digest_time=time(7, 45, 30),
-                                               timezone="Asia/Tokyo", working_days=(5, 1, 3, 1)))
+    result = await core.execute(
+        UpdateSettings(Actor(ana.id), digest_time=time(7, 45, 30), timezone="Asia/Tokyo", working_days=(5, 1, 3, 1))
+    )
     assert result.message == "Saved: timezone Asia/Tokyo; digest at 07:45; working days Mon, Wed, Fri."
     shown = (await core.execute(ShowSettings(Actor(ana.id)))).user
     assert (shown.timezone, shown.digest_time, shown.working_days) == ("Asia/Tokyo", time(7, 45), (1, 3, 5))
@@ -108,19 +118,21 @@ async def test_update_settings_keeps_what_is_not_given(core, make):
     assert (result.user.timezone, result.user.digest_time) == ("Europe/London", time(8, 30))
 
 
-@pytest.mark.parametrize("fields, message", [
-    ({"timezone": "Europe/Londres"}, "“Europe/Londres” is not a timezone I know."),
-    ({"working_days": ()}, "Working days must name at least one day, Monday to Sunday."),
-    ({"working_days": (1, 8)}, "Working days must name at least one day, Monday to Sunday."),
-    ({"working_days": (0,)}, "Working days must name at least one day, Monday to Sunday."),
-])
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"timezone": "Europe/Londres"}, "“Europe/Londres” is not a timezone I know."),
+        ({"working_days": ()}, "Working days must name at least one day, Monday to Sunday."),
+        ({"working_days": (1, 8)}, "Working days must name at least one day, Monday to Sunday."),
+        ({"working_days": (0,)}, "Working days must name at least one day, Monday to Sunday."),
+    ],
+)
 async def test_bad_settings_are_refused_and_nothing_changes(core, make, fields, message):
     ana = await make.user("Ana")
     with pytest.raises(InvalidInput, match=message):
         await core.execute(UpdateSettings(Actor(ana.id), digest_time=time(6, 0), **fields))
     shown = (await core.execute(ShowSettings(Actor(ana.id)))).user
-    assert (shown.timezone, shown.digest_time, shown.working_days) == ("Europe/London", time(8, 30),
-                                                                       (1, 2, 3, 4, 5))
+    assert (shown.timezone, shown.digest_time, shown.working_days) == ("Europe/London", time(8, 30), (1, 2, 3, 4, 5))
 
 
 async def test_settings_of_an_unknown_user_say_so(core):

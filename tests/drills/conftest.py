@@ -78,13 +78,19 @@ async def slack_app(core, database_url, ana, bob):
     fake.add_user(ANA_SLACK, "ana@example.com")
     async with TestServer(fake.app, host="127.0.0.1") as api:
         fake.url = str(api.make_url("")).rstrip("/")
-        settings = Settings(database_url=database_url, slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET,
-                            slack_api_url=f"{fake.url}/api/", _env_file=None)
+        settings = Settings(
+            database_url=database_url,
+            slack_bot_token=BOT_TOKEN,
+            slack_signing_secret=SIGNING_SECRET,
+            slack_api_url=f"{fake.url}/api/",
+            _env_file=None,
+        )
         bot = build_bot(core, settings)
         service = SlackService(core, settings, bot=bot, host="127.0.0.1")
         async with TestClient(TestServer(service.web_app(), host="127.0.0.1")) as http:
-            ts = await service.notifier.send(ChatTarget(ana.id, "slack", ANA_SLACK),
-                                             await Conversation(core, "slack").digest(ana))
+            ts = await service.notifier.send(
+                ChatTarget(ana.id, "slack", ANA_SLACK), await Conversation(core, "slack").digest(ana)
+            )
             yield SlackApp(fake, SignedClient(http, fake, bot.in_flight), service, ts)
             await bot.in_flight.wait_idle(10)
     assert fake.invalid == [], "Slack would have refused these messages"
@@ -109,8 +115,9 @@ class TelegramApp:
         async with aiohttp.ClientSession() as session:
             if raw is not None:
                 headers["Content-Type"] = "application/json"
-            async with session.post(self.fake.webhook["url"], json=None if raw is not None else update,
-                                    data=raw, headers=headers) as response:
+            async with session.post(
+                self.fake.webhook["url"], json=None if raw is not None else update, data=raw, headers=headers
+            ) as response:
                 status = response.status
         await self.service.application.update_queue.join()
         return status
@@ -123,17 +130,24 @@ async def telegram_app(core, ana, bob):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    settings = core.settings.model_copy(update={
-        "telegram_bot_token": SecretStr(fake.token), "telegram_api_url": fake.api_url,
-        "telegram_webhook_url": f"http://127.0.0.1:{port}/telegram/hook", "telegram_webhook_listen": "127.0.0.1",
-        "telegram_webhook_port": port})
+    settings = core.settings.model_copy(
+        update={
+            "telegram_bot_token": SecretStr(fake.token),
+            "telegram_api_url": fake.api_url,
+            "telegram_webhook_url": f"http://127.0.0.1:{port}/telegram/hook",
+            "telegram_webhook_listen": "127.0.0.1",
+            "telegram_webhook_port": port,
+        }
+    )
     service = TelegramService(settings, core)
     await service.start()
     user = fake.user(ANA_TELEGRAM, "Ana")
     fake.open_chat(user)
     await core.execute(LinkChatIdentity(ana.email, "telegram", str(ANA_TELEGRAM), dm_channel=str(ANA_TELEGRAM)))
-    await service.notifier.send(ChatTarget(ana.id, "telegram", str(ANA_TELEGRAM), str(ANA_TELEGRAM)),
-                                await Conversation(core, "telegram").digest(ana))
+    await service.notifier.send(
+        ChatTarget(ana.id, "telegram", str(ANA_TELEGRAM), str(ANA_TELEGRAM)),
+        await Conversation(core, "telegram").digest(ana),
+    )
     yield TelegramApp(fake, service, user, fake.messages(ANA_TELEGRAM)[-1])
     await service.stop()
     await fake.stop()

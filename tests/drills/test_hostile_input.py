@@ -51,8 +51,11 @@ async def test_console_keeps_injection_strings_as_typed_and_refuses_what_no_fiel
     names = [c.name for c in await contacts(core)]
     assert names == ["Bob Stone", *INJECTIONS]
     async with core.sessions() as session:
-        notes = (await session.execute(select(Activity.note).where(Activity.kind == "note")
-                                       .order_by(Activity.id))).scalars().all()
+        notes = (
+            (await session.execute(select(Activity.note).where(Activity.kind == "note").order_by(Activity.id)))
+            .scalars()
+            .all()
+        )
     assert notes == INJECTIONS
     before = await table_counts(core)
     for text, what in REFUSED.items():
@@ -112,10 +115,12 @@ async def test_slack_refuses_forged_signatures_stale_requests_and_oversized_bodi
     assert (await client.interact(payload, secret="not-the-signing-secret")).status == 401
     assert (await client.interact(payload, timestamp=1_600_000_000)).status == 401
     body = urlencode({"payload": json.dumps(payload)})
-    assert (await client.send(body, "application/x-www-form-urlencoded",
-                              headers={"X-Slack-Signature": "v0=" + "0" * 64})).status == 401
-    assert (await client.send(body, "application/x-www-form-urlencoded", headers={"X-Slack-Signature": ""})).status \
-        == 401
+    assert (
+        await client.send(body, "application/x-www-form-urlencoded", headers={"X-Slack-Signature": "v0=" + "0" * 64})
+    ).status == 401
+    assert (
+        await client.send(body, "application/x-www-form-urlencoded", headers={"X-Slack-Signature": ""})
+    ).status == 401
     huge = urlencode({"payload": json.dumps({**payload, "padding": "x" * 3_000_000})})
     assert (await client.send(huge, "application/x-www-form-urlencoded")).status in (400, 413)
     # Signed, so only Slack could send it: Bolt can't read it and answers 500; nothing happens.
@@ -126,15 +131,27 @@ async def test_slack_refuses_forged_signatures_stale_requests_and_oversized_bodi
     assert await table_counts(core) != before  # and the app still works
 
 
-@pytest.mark.parametrize("forged", ["log:999999:linkedin", "log:abc:linkedin", "log:1:'; DROP TABLE contacts; --",
-                                    "undo:1", "warm:-1", "x" * 300, "", "%00"])
+@pytest.mark.parametrize(
+    "forged",
+    [
+        "log:999999:linkedin",
+        "log:abc:linkedin",
+        "log:1:'; DROP TABLE contacts; --",
+        "undo:1",
+        "warm:-1",
+        "x" * 300,
+        "",
+        "%00",
+    ],
+)
 async def test_slack_refuses_forged_button_values_clearly(slack_app, core, make, forged):
     zoe = await make.user("Zoe", email="zoe@example.com")
     her_contact = await make.contact(zoe, "Zoe's lead")
     value = forged.replace("999999", str(her_contact.id))
     before = await table_counts(core)
-    sent = await slack_app.client.tap(ANA_SLACK, ANA_DM, slack_app.digest_ts, "LinkedIn ✓", contact="Bob Stone",
-                                      value=value)
+    sent = await slack_app.client.tap(
+        ANA_SLACK, ANA_DM, slack_app.digest_ts, "LinkedIn ✓", contact="Bob Stone", value=value
+    )
     assert sent.status == 200
     assert await table_counts(core) == before
     [told] = slack_app.fake.called("chat.postMessage")[1:]  # one clear line in Ana's DM, nothing updated
@@ -142,8 +159,9 @@ async def test_slack_refuses_forged_button_values_clearly(slack_app, core, make,
     assert slack_app.fake.called("chat.update") == []
 
 
-async def test_telegram_refuses_a_wrong_secret_forged_callbacks_broken_json_and_oversized_text(telegram_app, core,
-                                                                                              make):
+async def test_telegram_refuses_a_wrong_secret_forged_callbacks_broken_json_and_oversized_text(
+    telegram_app, core, make
+):
     fake = telegram_app.fake
     zoe = await make.user("Zoe", email="zoe@example.com")
     her_contact = await make.contact(zoe, "Zoe's lead")
@@ -159,8 +177,11 @@ async def test_telegram_refuses_a_wrong_secret_forged_callbacks_broken_json_and_
     assert await telegram_app.post(fake.message_update(telegram_app.user, "/add " + "x" * 100_000)) == 200
     assert await telegram_app.post(fake.message_update(telegram_app.user, "/note bob a\x00b")) == 200
     assert await table_counts(core) == before
-    answers = [c.params.get("text") or "" for c in fake.calls[mark:]
-               if c.method in ("answerCallbackQuery", "sendMessage") and c.status == 200]
+    answers = [
+        c.params.get("text") or ""
+        for c in fake.calls[mark:]
+        if c.method in ("answerCallbackQuery", "sendMessage") and c.status == 200
+    ]
     assert len([a for a in answers if a]) >= 4 and not any("went wrong" in a for a in answers), answers
     assert fake.sent("editMessageText", since=mark) == []
 

@@ -7,7 +7,7 @@ over HTTP, the row updated in the fake Slack). Run alone with `pytest -m drill`.
 
 import subprocess
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -46,8 +46,14 @@ class Postgres:
         self.socket_dir = parse_qs(urlsplit(self.url).query)["host"][0]
 
     def pg_ctl(self, *args: str) -> None:
-        subprocess.run([str(self.bin / "pg_ctl"), "-D", str(self.pgdata), "-w", *args], check=True,
-                       user=self.user, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+        subprocess.run(
+            [str(self.bin / "pg_ctl"), "-D", str(self.pgdata), "-w", *args],
+            check=True,
+            user=self.user,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=60,
+        )
 
     def stop(self) -> None:
         self.pg_ctl("-m", "fast", "stop")
@@ -62,8 +68,7 @@ async def setup():
     pg = Postgres(Path(tempfile.mkdtemp(prefix="pipedriven-drill-")))
     db.ensure_database(pg.url)
     db.upgrade(pg.url)
-    core = Core(db.create_engine(pg.url, pool_size=2),
-                clock=FixedClock(datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)))
+    core = Core(db.create_engine(pg.url, pool_size=2), clock=FixedClock(datetime(2026, 11, 24, 9, 0, tzinfo=UTC)))
     user = await core.execute(CreateUser(name="Ana", email="ana@example.com"))
     contact = (await core.execute(AddContact(Actor(user.id), "Bob Stone"))).contact
     yield pg, core, user, contact
@@ -73,8 +78,9 @@ async def setup():
 
 async def count_activities(core, contact_id):
     async with core.sessions() as s:
-        return (await s.execute(select(func.count()).select_from(Activity)
-                                .where(Activity.contact_id == contact_id))).scalar_one()
+        return (
+            await s.execute(select(func.count()).select_from(Activity).where(Activity.contact_id == contact_id))
+        ).scalar_one()
 
 
 async def test_a_restart_is_invisible_to_the_next_tap(setup):
@@ -109,14 +115,20 @@ async def test_a_slack_tap_after_the_restart_is_stored_and_its_row_updated(setup
     fake.add_user("U0ANA", "ana@example.com")
     async with TestServer(fake.app, host="127.0.0.1") as slack_api:
         fake.url = str(slack_api.make_url("")).rstrip("/")
-        settings = Settings(database_url=pg.url, slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET,
-                            slack_api_url=f"{fake.url}/api/", _env_file=None)
+        settings = Settings(
+            database_url=pg.url,
+            slack_bot_token=BOT_TOKEN,
+            slack_signing_secret=SIGNING_SECRET,
+            slack_api_url=f"{fake.url}/api/",
+            _env_file=None,
+        )
         bot = build_bot(core, settings)
         service = SlackService(core, settings, bot=bot, host="127.0.0.1")
         async with TestClient(TestServer(service.web_app(), host="127.0.0.1")) as http:
             slack = SignedClient(http, fake, bot.in_flight)
-            digest = await service.notifier.send(ChatTarget(user.id, "slack", "U0ANA"),
-                                                 await Conversation(core, "slack").digest(user))
+            digest = await service.notifier.send(
+                ChatTarget(user.id, "slack", "U0ANA"), await Conversation(core, "slack").digest(user)
+            )
             dm = "DU0ANA"
             assert (await slack.tap("U0ANA", dm, digest, "LinkedIn ✓", contact="Bob Stone")).status == 200
             pg.stop()

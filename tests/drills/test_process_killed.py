@@ -15,14 +15,14 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
-from fakes.processes import TELEGRAM_BASE, BotProcess, link_everyone, populate_digest_users
-from fakes.limited import LimitedTelegram
 from core.command import Actor, ContactRef
 from core.contacts.commands import AddContact
 from core.models import Delivery, OutboxMessage
 from core.outreach.commands import FlagWarm
 from core.users.commands import CreateUser
+from fakes.limited import LimitedTelegram
 from fakes.pipedrive import FakePipedrive
+from fakes.processes import TELEGRAM_BASE, BotProcess, link_everyone, populate_digest_users
 
 pytestmark = [pytest.mark.drill, pytest.mark.process]
 
@@ -46,21 +46,35 @@ async def test_a_process_killed_mid_digest_run_leaves_the_rest_to_the_other_one_
         await fake.start()
         for user_id in range(1, USERS + 1):
             fake.open_chat(fake.user(TELEGRAM_BASE + user_id, f"User{user_id}"))
-        processes.append(BotProcess(database_url, {
-            "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_URL": fake.api_url,
-            "SCHEDULER_TICK_SECONDS": "0.5", "DELIVERY_LEASE_SECONDS": LEASE}))
+        processes.append(
+            BotProcess(
+                database_url,
+                {
+                    "TELEGRAM_BOT_TOKEN": fake.token,
+                    "TELEGRAM_API_URL": fake.api_url,
+                    "SCHEDULER_TICK_SECONDS": "0.5",
+                    "DELIVERY_LEASE_SECONDS": LEASE,
+                },
+            )
+        )
     try:
         await asyncio.gather(*(p.start() for p in processes))
         await asyncio.to_thread(link_everyone, database_url)  # every digest falls due at once
 
         async def some_sent():
             return sum(len(f.posted_at) for f in fakes) >= 10
+
         await until(some_sent, 30, "the first digests")
         sender = next(n for n, f in enumerate(fakes) if f.posted_at)
         await processes[sender].kill()
         async with live_core.sessions() as session:
-            in_flight = set((await session.execute(select(Delivery.user_id).where(
-                Delivery.status == "claimed", Delivery.platform == "telegram"))).scalars())
+            in_flight = set(
+                (
+                    await session.execute(
+                        select(Delivery.user_id).where(Delivery.status == "claimed", Delivery.platform == "telegram")
+                    )
+                ).scalars()
+            )
         delivered_by_killed = {int(m["chat_id"]) - TELEGRAM_BASE for m in fakes[sender].sent("sendMessage")}
         assert len(delivered_by_killed) < USERS, "the process was killed after the run, not in the middle"
 
@@ -69,6 +83,7 @@ async def test_a_process_killed_mid_digest_run_leaves_the_rest_to_the_other_one_
 
         async def all_reached():
             return len(chats_reached()) == USERS
+
         await until(all_reached, 60, "the survivor to send the rest")
         await asyncio.sleep(1)  # a beat more: nothing else may go out
     finally:
@@ -82,11 +97,13 @@ async def test_a_process_killed_mid_digest_run_leaves_the_rest_to_the_other_one_
     assert twice <= in_flight & delivered_by_killed
     assert len(twice) <= 2
     survivor = fakes[1 - sender]
-    assert {int(m["chat_id"]) - TELEGRAM_BASE for m in survivor.sent("sendMessage")} >= \
-        set(range(1, USERS + 1)) - delivered_by_killed
+    assert {int(m["chat_id"]) - TELEGRAM_BASE for m in survivor.sent("sendMessage")} >= set(
+        range(1, USERS + 1)
+    ) - delivered_by_killed
     async with live_core.sessions() as session:
-        statuses = Counter((await session.execute(select(Delivery.status).where(
-            Delivery.platform == "telegram"))).scalars())
+        statuses = Counter(
+            (await session.execute(select(Delivery.status).where(Delivery.platform == "telegram"))).scalars()
+        )
     assert statuses == {"sent": USERS}
 
 
@@ -99,18 +116,30 @@ class SlowPipedrive(FakePipedrive):
 
 
 async def test_a_process_killed_mid_sync_leaves_its_syncs_to_the_other_one_and_nothing_is_created_twice(
-        database_url, live_core):
+    database_url, live_core
+):
     fake = SlowPipedrive(burst_limit=10_000, search_limit=10_000, users=(("Ana Silva", "ana@example.com"),))
     await fake.start()
     ana = await live_core.execute(CreateUser("Ana Silva", "ana@example.com"))
     me = Actor(ana.id, "console")
-    contacts = [(await live_core.execute(AddContact(me, f"Lead {n}", email=f"lead{n}@acme{n % 8}.io",
-                                                    organisation=f"Acme {n % 8}"))).contact for n in range(30)]
+    contacts = [
+        (
+            await live_core.execute(
+                AddContact(me, f"Lead {n}", email=f"lead{n}@acme{n % 8}.io", organisation=f"Acme {n % 8}")
+            )
+        ).contact
+        for n in range(30)
+    ]
     for contact in contacts:
         await live_core.execute(FlagWarm(me, ContactRef(id=contact.id)))
-    settings = {"PIPEDRIVE_API_TOKEN": "company-token", "PIPEDRIVE_BASE_URL": fake.url,
-                "PIPEDRIVE_LEASE_SECONDS": LEASE, "PIPEDRIVE_BURST_LIMIT": "5000", "PIPEDRIVE_SEARCH_LIMIT": "5000",
-                "PIPEDRIVE_POLL_SECONDS": "0.5"}
+    settings = {
+        "PIPEDRIVE_API_TOKEN": "company-token",
+        "PIPEDRIVE_BASE_URL": fake.url,
+        "PIPEDRIVE_LEASE_SECONDS": LEASE,
+        "PIPEDRIVE_BURST_LIMIT": "5000",
+        "PIPEDRIVE_SEARCH_LIMIT": "5000",
+        "PIPEDRIVE_POLL_SECONDS": "0.5",
+    }
     processes = [BotProcess(database_url, settings), BotProcess(database_url, settings)]
     try:
         await asyncio.gather(*(p.start() for p in processes))
@@ -121,6 +150,7 @@ async def test_a_process_killed_mid_sync_leaves_its_syncs_to_the_other_one_and_n
         async def all_done():
             async with live_core.sessions() as session:
                 return set((await session.execute(select(OutboxMessage.status))).scalars()) == {"done"}
+
         await until(all_done, 60, "every sync to be done")
     finally:
         for process in processes:

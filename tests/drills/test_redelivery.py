@@ -15,8 +15,11 @@ pytestmark = pytest.mark.drill
 async def test_the_same_slack_interaction_delivered_three_times_logs_once(slack_app, count):
     client = slack_app.client
     payload = client.tap_payload(ANA_SLACK, ANA_DM, slack_app.digest_ts, "LinkedIn ✓", contact="Bob Stone")
-    retries = [{}, {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
-               {"X-Slack-Retry-Num": "2", "X-Slack-Retry-Reason": "http_timeout"}]
+    retries = [
+        {},
+        {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
+        {"X-Slack-Retry-Num": "2", "X-Slack-Retry-Reason": "http_timeout"},
+    ]
     sent = await asyncio.gather(*(client.interact(payload, headers=headers) for headers in retries))
     assert [s.status for s in sent] == [200, 200, 200]
     assert await count(Activity) == 1

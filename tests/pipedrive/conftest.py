@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from core.settings import Settings
-from pipedrive.worker import SyncWorker
 from fakes.pipedrive import FakePipedrive, TimeSource
+from pipedrive.worker import SyncWorker
 
 COMPANY_TOKEN = "company-token"
 SECRET_KEY = "cGlwZWRyaXZlbiB0ZXN0czogbm90IGEgcmVhbCBrZXk="  # PIPEDRIVEN_SECRET_KEY: encrypts users' own tokens
@@ -41,8 +41,13 @@ def pipedrive_settings():
 
 @pytest.fixture
 def settings(database_url, fake, pipedrive_settings):
-    values = {"pipedrive_api_token": COMPANY_TOKEN, "pipedrive_base_url": fake.url,
-              "pipedrive_timeout_seconds": 0.3, "PIPEDRIVEN_SECRET_KEY": SECRET_KEY, **pipedrive_settings}
+    values = {
+        "pipedrive_api_token": COMPANY_TOKEN,
+        "pipedrive_base_url": fake.url,
+        "pipedrive_timeout_seconds": 0.3,
+        "PIPEDRIVEN_SECRET_KEY": SECRET_KEY,
+        **pipedrive_settings,
+    }
     return Settings(database_url=database_url, _env_file=None, **values)
 
 

@@ -12,8 +12,10 @@ def assert_clean(fake, *, orgs: int, persons: int, activities: int = 0) -> None:
     """What Pipedrive holds: exactly these many of each, and never a deal."""
     assert (len(fake.organizations), len(fake.persons), len(fake.live_activities())) == (orgs, persons, activities)
     assert fake.deal_calls == 0
-    assert all(s.path.startswith("/api/v2/") or s.path in V1_PATHS or s.path.startswith("/api/v1/personFields/")
-               for s in fake.seen)
+    assert all(
+        s.path.startswith("/api/v2/") or s.path in V1_PATHS or s.path.startswith("/api/v1/personFields/")
+        for s in fake.seen
+    )
 
 
 async def warm(core, user, contact):

@@ -93,8 +93,9 @@ async def test_a_user_s_own_token_takes_precedence_over_the_company_s(core, make
         await core.execute(SetPipedriveToken("ana@example.com", "two words"))
 
 
-async def test_the_cli_shows_and_retries_syncs_and_sets_a_user_s_token(cli, wall_clock, chat, core, make, ana, fake,
-                                                                        worker, rows):
+async def test_the_cli_shows_and_retries_syncs_and_sets_a_user_s_token(
+    cli, wall_clock, chat, core, make, ana, fake, worker, rows
+):
     await make.contact(ana, "Bob Stone", email="bob@acme.com")
     await chat.send("warm bob")
     fake.fail("POST", "/api/v2/persons", "500", times=4)
@@ -108,8 +109,13 @@ async def test_the_cli_shows_and_retries_syncs_and_sets_a_user_s_token(cli, wall
     retried = cli("sync", "retry", "--all")
     assert retried.returncode == 0 and "Queued 1 sync(s) again: #1." in retried.stdout
     assert cli("sync", "retry").returncode == 1
-    token = cli("users", "pipedrive-token", "ana@example.com", stdin="ana-own-token\n",
-                env={"PIPEDRIVEN_SECRET_KEY": SECRET_KEY})
+    token = cli(
+        "users",
+        "pipedrive-token",
+        "ana@example.com",
+        stdin="ana-own-token\n",
+        env={"PIPEDRIVEN_SECRET_KEY": SECRET_KEY},
+    )
     assert token.returncode == 0 and "own API token" in token.stdout and "ana-own-token" not in token.stdout
     before = len(fake.seen)
     await worker.drain()

@@ -4,25 +4,24 @@ pure mapping to Pipedrive v2 payloads."""
 from __future__ import annotations
 
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from aiohttp import web
 from pydantic import SecretStr
 
 from core.sync.commands import SyncActivity, SyncContact
+from fakes.pipedrive import TimeSource
 from pipedrive import mapping
 from pipedrive.client import Person, PipedriveClient
 from pipedrive.errors import AuthenticationFailed, PipedriveUnavailable, RequestRejected
 from pipedrive.lookups import CompanyLookups
 from pipedrive.throttle import REQUESTS, Throttle, budget
-from fakes.pipedrive import TimeSource
 from tests.pipedrive.helpers import warm
 
 
 def client_for(url: str, vt: TimeSource, token: str = "company-token", timeout: float = 0.3) -> PipedriveClient:
-    return PipedriveClient(url, SecretStr(token), throttle=Throttle(20, 10, clock=vt, sleep=vt.sleep),
-                           timeout=timeout)
+    return PipedriveClient(url, SecretStr(token), throttle=Throttle(20, 10, clock=vt, sleep=vt.sleep), timeout=timeout)
 
 
 # --- throttle -------------------------------------------------------------------------------------------
@@ -115,8 +114,10 @@ async def test_a_server_error_a_timeout_and_no_server_are_unavailable(fake, vt):
 @pytest.fixture
 async def odd_server():
     """A server answering HTML, then JSON of the wrong shape."""
-    answers = [web.Response(text="<html>maintenance</html>", content_type="text/html"),
-               web.json_response({"success": True, "data": {"items": [{"item": {"name": "no id"}}]}})]
+    answers = [
+        web.Response(text="<html>maintenance</html>", content_type="text/html"),
+        web.json_response({"success": True, "data": {"items": [{"item": {"name": "no id"}}]}}),
+    ]
 
     async def handle(request):
         return answers.pop(0)
@@ -173,35 +174,68 @@ CONTACT = SyncContact(7, "Bob Stone", "bob@acme.com", None, "Acme", 4, None, Non
 
 
 def activity(**fields) -> SyncActivity:
-    values = {"id": 1, "kind": "call", "outcome": "none", "subject": None, "note": None,
-              "occurred_at": datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc), "due_at": None,
-              "pipedrive_activity_id": None, **fields}
+    values = {
+        "id": 1,
+        "kind": "call",
+        "outcome": "none",
+        "subject": None,
+        "note": None,
+        "occurred_at": datetime(2026, 11, 24, 9, 0, tzinfo=UTC),
+        "due_at": None,
+        "pipedrive_activity_id": None,
+        **fields,
+    }
     return SyncActivity(**values)
 
 
 def test_a_person_payload_has_only_what_is_known_in_v2_types():
     payload = mapping.person_payload(CONTACT, owner_id=101, org_id=None, label_id=3, campaign_field_key="k" * 40)
-    assert payload == {"name": "Bob Stone", "owner_id": 101, "label_ids": [3],
-                       "emails": [{"value": "bob@acme.com", "primary": True, "label": "work"}],
-                       "custom_fields": {"k" * 40: "Fintech"}}
+    assert payload == {
+        "name": "Bob Stone",
+        "owner_id": 101,
+        "label_ids": [3],
+        "emails": [{"value": "bob@acme.com", "primary": True, "label": "work"}],
+        "custom_fields": {"k" * 40: "Fintech"},
+    }
 
 
 def test_an_existing_person_keeps_its_labels_and_organisation():
     person = Person(5, "Bob", org_id=9, owner_id=101, label_ids=(1, 3))
     assert mapping.person_update(person, org_id=12, label_id=3) == {}
     assert mapping.person_update(Person(5, "Bob", None, None, (1,)), org_id=12, label_id=3) == {
-        "label_ids": [1, 3], "org_id": 12}
+        "label_ids": [1, 3],
+        "org_id": 12,
+    }
 
 
 def test_the_seeds_activity_types_and_notes_not_being_activities():
-    assert {kind: mapping.activity_type(kind) for kind in
-            ("call", "email", "meeting", "linkedin", "referral", "conference", "campaign_email", "note")} == {
-        "call": "call", "email": "email", "meeting": "meeting", "linkedin": "task", "referral": "task",
-        "conference": "meeting", "campaign_email": "email", "note": None}
+    assert {
+        kind: mapping.activity_type(kind)
+        for kind in ("call", "email", "meeting", "linkedin", "referral", "conference", "campaign_email", "note")
+    } == {
+        "call": "call",
+        "email": "email",
+        "meeting": "meeting",
+        "linkedin": "task",
+        "referral": "task",
+        "conference": "meeting",
+        "campaign_email": "email",
+        "note": None,
+    }
 
 
 def test_a_booked_meeting_without_a_date_has_no_due_date_and_a_subject_of_its_own():
-    payload = mapping.activity_payload(activity(kind="meeting", outcome="meeting_booked", subject="Lunch"),
-                                       CONTACT, type_key="meeting", person_id=5, org_id=None, owner_id=None)
-    assert payload == {"subject": "Lunch", "type": "meeting", "done": False,
-                       "participants": [{"person_id": 5, "primary": True}]}
+    payload = mapping.activity_payload(
+        activity(kind="meeting", outcome="meeting_booked", subject="Lunch"),
+        CONTACT,
+        type_key="meeting",
+        person_id=5,
+        org_id=None,
+        owner_id=None,
+    )
+    assert payload == {
+        "subject": "Lunch",
+        "type": "meeting",
+        "done": False,
+        "participants": [{"person_id": 5, "primary": True}],
+    }

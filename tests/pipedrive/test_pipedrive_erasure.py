@@ -12,8 +12,9 @@ from core.privacy.commands import EraseContact
 from tests.pipedrive.helpers import me, ref, warm
 
 
-async def test_an_erasure_waits_for_the_sync_in_flight_and_names_the_person_it_created(core, make, ana, fake,
-                                                                                      worker, rows):
+async def test_an_erasure_waits_for_the_sync_in_flight_and_names_the_person_it_created(
+    core, make, ana, fake, worker, rows
+):
     bob = await make.contact(ana, "Bob Stone", email="bob@acme.com")
     await warm(core, ana, bob)
     erasing: list[asyncio.Task] = []
@@ -50,8 +51,9 @@ async def test_an_erasure_that_cannot_wait_longer_erases_nothing_and_says_so(cor
     assert contact.pipedrive_person_id == fake.live_persons()[0]["id"]
 
 
-async def test_a_person_created_for_a_contact_erased_after_the_worker_s_lease_ran_out_is_deleted(core, make, ana,
-                                                                                                fake, worker, rows):
+async def test_a_person_created_for_a_contact_erased_after_the_worker_s_lease_ran_out_is_deleted(
+    core, make, ana, fake, worker, rows
+):
     bob = await make.contact(ana, "Bob Stone", email="bob@acme.com")
     await warm(core, ana, bob)
     erased = []
@@ -68,8 +70,9 @@ async def test_a_person_created_for_a_contact_erased_after_the_worker_s_lease_ra
     assert await rows(Contact) == []
 
 
-async def test_an_erasure_after_a_sync_lost_pipedrive_s_answer_says_a_copy_may_be_there(core, make, ana, fake,
-                                                                                       worker, rows):
+async def test_an_erasure_after_a_sync_lost_pipedrive_s_answer_says_a_copy_may_be_there(
+    core, make, ana, fake, worker, rows
+):
     bob = await make.contact(ana, "Bob Stone", email="bob@acme.com")
     await warm(core, ana, bob)
     fake.fail("POST", "/api/v2/persons", "lost")

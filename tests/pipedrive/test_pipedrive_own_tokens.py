@@ -17,8 +17,10 @@ from tests.pipedrive.conftest import SECRET_KEY
 OWN_TOKEN = "ana-own-token"
 
 # The company token is one Pipedrive refuses: a sync that goes through went with Ana's own token.
-pytestmark = [pytest.mark.parametrize("fake_options", [{"tokens": ("company-token", OWN_TOKEN)}]),
-              pytest.mark.parametrize("pipedrive_settings", [{"pipedrive_api_token": "revoked-company-token"}])]
+pytestmark = [
+    pytest.mark.parametrize("fake_options", [{"tokens": ("company-token", OWN_TOKEN)}]),
+    pytest.mark.parametrize("pipedrive_settings", [{"pipedrive_api_token": "revoked-company-token"}]),
+]
 
 
 @pytest.fixture
@@ -40,8 +42,7 @@ async def _warm_bob(chat) -> None:
     assert "Pipedrive sync queued" in await chat.send("warm bob")
 
 
-async def test_the_token_is_encrypted_in_the_database_and_pipedrive_gets_the_token(core, chat, ana, fake, worker,
-                                                                                   rows):
+async def test_the_token_is_encrypted_in_the_database_and_pipedrive_gets_the_token(core, chat, ana, fake, worker, rows):
     await core.execute(SetPipedriveToken("ana@example.com", OWN_TOKEN))
     stored = await _stored_token(rows, ana)
     assert OWN_TOKEN not in stored
@@ -59,8 +60,9 @@ async def test_without_a_key_a_user_s_own_token_is_refused(core, ana, rows):
     assert await _stored_token(rows, ana) is None
 
 
-async def test_a_token_no_key_opens_fails_the_sync_with_a_reason_and_never_falls_back(core, chat, ana, fake,
-                                                                                      worker, rows):
+async def test_a_token_no_key_opens_fails_the_sync_with_a_reason_and_never_falls_back(
+    core, chat, ana, fake, worker, rows
+):
     await core.execute(SetPipedriveToken("ana@example.com", OWN_TOKEN))
     new_key = Fernet.generate_key().decode()
     _use_key(core, new_key)  # the key that encrypted it rotated away
@@ -68,8 +70,10 @@ async def test_a_token_no_key_opens_fails_the_sync_with_a_reason_and_never_falls
     assert await worker.drain() == 1
     [row] = await rows(OutboxMessage)
     assert row.status == "failed" and row.attempts == 1
-    assert row.last_error.startswith("Your own Pipedrive token can't be read: A stored secret can't be decrypted "
-                                     "with any key in PIPEDRIVEN_SECRET_KEY")
+    assert row.last_error.startswith(
+        "Your own Pipedrive token can't be read: A stored secret can't be decrypted "
+        "with any key in PIPEDRIVEN_SECRET_KEY"
+    )
     assert "pipedriven users pipedrive-token" in row.last_error and row.user_notice.endswith("`sync retry all`.")
     assert fake.seen == []  # not even with the company's token
     assert "Your own Pipedrive token can't be read" in await chat.send("sync")
@@ -79,8 +83,9 @@ async def test_a_token_no_key_opens_fails_the_sync_with_a_reason_and_never_falls
     assert [r.status for r in await rows(OutboxMessage)] == ["done"]
 
 
-async def test_a_token_stored_in_plain_text_before_still_syncs_and_rotation_encrypts_it(core, chat, ana, fake,
-                                                                                       worker, rows):
+async def test_a_token_stored_in_plain_text_before_still_syncs_and_rotation_encrypts_it(
+    core, chat, ana, fake, worker, rows
+):
     async with core.sessions() as session, session.begin():
         await session.execute(update(User).where(User.id == ana.id).values(pipedrive_api_token=OWN_TOKEN))
     await _warm_bob(chat)

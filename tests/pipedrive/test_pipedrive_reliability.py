@@ -6,7 +6,7 @@ Every fault ends with exactly one organisation, person and activity in the fake 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -16,25 +16,28 @@ from core.sync.commands import ClaimSync, ListSyncNotices, MarkSyncNoticesSent, 
 from pipedrive.worker import SyncWorker
 from tests.pipedrive.helpers import assert_clean, me, ref, warm
 
-
 # --- faults: every one ends with exactly one of each --------------------------------------------------
 
 
-@pytest.mark.parametrize("method, path, kind", [
-    ("POST", "/api/v2/organizations", "lost"),
-    ("POST", "/api/v2/persons", "lost"),
-    ("POST", "/api/v2/activities", "lost"),
-    ("POST", "/api/v2/persons", "timeout"),
-    ("POST", "/api/v2/activities", "timeout"),
-    ("POST", "/api/v2/persons", "500"),
-    ("GET", "/api/v2/persons/search", "503"),
-    ("GET", "/api/v1/personFields", "503"),
-    ("POST", "/api/v2/activities", "503"),
-])
-async def test_a_fault_is_retried_and_leaves_no_duplicate(core, make, ana, fake, worker, rows, clock, method, path,
-                                                          kind):
+@pytest.mark.parametrize(
+    "method, path, kind",
+    [
+        ("POST", "/api/v2/organizations", "lost"),
+        ("POST", "/api/v2/persons", "lost"),
+        ("POST", "/api/v2/activities", "lost"),
+        ("POST", "/api/v2/persons", "timeout"),
+        ("POST", "/api/v2/activities", "timeout"),
+        ("POST", "/api/v2/persons", "500"),
+        ("GET", "/api/v2/persons/search", "503"),
+        ("GET", "/api/v1/personFields", "503"),
+        ("POST", "/api/v2/activities", "503"),
+    ],
+)
+async def test_a_fault_is_retried_and_leaves_no_duplicate(
+    core, make, ana, fake, worker, rows, clock, method, path, kind
+):
     bob = await make.contact(ana, "Bob Stone", email="bob@acme.com", organisation="Acme")
-    await core.execute(BookMeeting(me(ana), ref(bob), at=datetime(2026, 12, 1, 10, tzinfo=timezone.utc)))
+    await core.execute(BookMeeting(me(ana), ref(bob), at=datetime(2026, 12, 1, 10, tzinfo=UTC)))
     fake.fail(method, path, kind)
     await worker.drain()
     [row] = await rows(OutboxMessage)
@@ -128,8 +131,7 @@ async def test_a_burst_of_warm_flags_meets_no_429(core, make, ana, fake, worker,
     assert_clean(fake, orgs=25, persons=25)
 
 
-async def test_a_429_waits_for_the_reset_then_sends_again_within_the_same_try(core, make, ana, fake, worker, vt,
-                                                                              rows):
+async def test_a_429_waits_for_the_reset_then_sends_again_within_the_same_try(core, make, ana, fake, worker, vt, rows):
     await warm(core, ana, await make.contact(ana, "Bob", email="bob@x.io", organisation="Acme"))
     fake.fail("POST", "/api/v2/organizations", "429", times=2)
     await worker.drain()
@@ -169,7 +171,7 @@ async def test_two_workers_drain_together_and_each_row_is_done_once(core, make, 
     for n in range(6):
         contact = await make.contact(ana, f"Lead {n}", email=f"lead{n}@x.io", organisation="Shared Org")
         await warm(core, ana, contact)
-        await core.execute(BookMeeting(me(ana), ref(contact), at=datetime(2026, 12, n + 1, 9, tzinfo=timezone.utc)))
+        await core.execute(BookMeeting(me(ana), ref(contact), at=datetime(2026, 12, n + 1, 9, tzinfo=UTC)))
     first, second = (SyncWorker(core, clock=vt, sleep=vt.sleep) for _ in range(2))
     try:
         done = await asyncio.gather(first.drain(), second.drain())

@@ -46,15 +46,22 @@ async def test_run_with_nothing_configured_says_what_to_set(core, database_url):
 
 
 @pytest.mark.process
-async def test_pipedriven_run_drains_the_outbox_with_only_a_pipedrive_token(core, make, ana, fake, wall_clock, rows,
-                                                                           database_url, tmp_path):
+async def test_pipedriven_run_drains_the_outbox_with_only_a_pipedrive_token(
+    core, make, ana, fake, wall_clock, rows, database_url, tmp_path
+):
     await warm(core, ana, await make.contact(ana, "Bob Stone", email="bob@acme.com"))
-    env = {**os.environ, "DATABASE_URL": database_url, "PIPEDRIVE_API_TOKEN": "company-token",
-           "PIPEDRIVE_BASE_URL": fake.url, "PIPEDRIVEN_DATA_DIR": str(tmp_path)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "PIPEDRIVE_API_TOKEN": "company-token",
+        "PIPEDRIVE_BASE_URL": fake.url,
+        "PIPEDRIVEN_DATA_DIR": str(tmp_path),
+    }
     for name in ("SLACK_BOT_TOKEN", "TELEGRAM_BOT_TOKEN", "TEST_DATABASE_URL"):
         env.pop(name, None)
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "run", env=env, cwd=tmp_path,
-                                                   stderr=asyncio.subprocess.PIPE)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "run", env=env, cwd=tmp_path, stderr=asyncio.subprocess.PIPE
+    )
     try:
         await fake.wait_until(lambda: len(fake.persons) == 1, timeout=30)
     finally:

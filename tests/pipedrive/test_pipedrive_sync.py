@@ -6,7 +6,7 @@ exist, with which fields, and that no deal was ever touched.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,7 +17,6 @@ from core.models import Activity, AuditEntry, Contact, OutboxMessage, User
 from core.outreach.commands import AddNote, BookMeeting, LogOutreach, RequestMeeting, UndoOutreach
 from core.sync.commands import ListSyncNotices, MarkSyncNoticesSent
 from tests.pipedrive.helpers import assert_clean, me, ref, warm
-
 
 # --- first syncs ----------------------------------------------------------------------------------------
 
@@ -70,8 +69,7 @@ async def test_an_existing_person_is_matched_by_email_and_gets_the_label(core, m
     assert_clean(fake, orgs=1, persons=1)
 
 
-async def test_without_email_the_person_is_found_by_name_within_the_organisation(core, make, ana, fake, worker,
-                                                                                  rows):
+async def test_without_email_the_person_is_found_by_name_within_the_organisation(core, make, ana, fake, worker, rows):
     acme = fake.add_organization("Acme")
     fake.add_person("Bob Stone", org_id=None)  # same name, elsewhere: not them
     inside = fake.add_person("Bob Stone", org_id=acme["id"])
@@ -153,7 +151,11 @@ async def test_a_booked_meeting_becomes_a_pipedrive_activity_due_in_utc(core, ma
     [person] = fake.persons.values()
     [activity] = fake.activities.values()
     assert (activity["type"], activity["subject"], activity["due_date"], activity["due_time"]) == (
-        "meeting", "Meeting with Bob Stone", "2026-12-01", "13:30")
+        "meeting",
+        "Meeting with Bob Stone",
+        "2026-12-01",
+        "13:30",
+    )
     assert (activity["note"], activity["done"], activity["owner_id"]) == ("coffee at their office", False, 101)
     assert activity["participants"] == [{"person_id": person["id"], "primary": True}]
     assert activity["org_id"] == person["org_id"]
@@ -168,17 +170,29 @@ async def test_a_requested_meeting_is_a_dated_to_do_without_a_time(core, make, a
     await worker.drain()
     [activity] = fake.activities.values()
     assert (activity["type"], activity["subject"], activity["due_date"], activity["due_time"], activity["done"]) == (
-        "meeting", "Meeting requested with Bob Stone", clock.now().date().isoformat(), None, False)
+        "meeting",
+        "Meeting requested with Bob Stone",
+        clock.now().date().isoformat(),
+        None,
+        False,
+    )
 
 
-async def test_later_activities_of_a_synced_contact_are_replicated_with_the_seeds_types(core, make, ana, fake,
-                                                                                         worker, rows, clock):
+async def test_later_activities_of_a_synced_contact_are_replicated_with_the_seeds_types(
+    core, make, ana, fake, worker, rows, clock
+):
     bob = await make.contact(ana, "Bob Stone", email="bob@acme.com")
     await warm(core, ana, bob)
     await worker.drain()
-    clock.set(datetime(2026, 11, 24, 16, 5, tzinfo=timezone.utc))
-    kinds = {"call": "call", "email": "email", "linkedin": "task", "referral": "task", "conference": "meeting",
-             "campaign_email": "email"}
+    clock.set(datetime(2026, 11, 24, 16, 5, tzinfo=UTC))
+    kinds = {
+        "call": "call",
+        "email": "email",
+        "linkedin": "task",
+        "referral": "task",
+        "conference": "meeting",
+        "campaign_email": "email",
+    }
     for method in kinds:
         logged = await core.execute(LogOutreach(me(ana), ref(bob), method, note="went well", outcome="replied"))
         assert logged.sync_queued
@@ -186,7 +200,10 @@ async def test_later_activities_of_a_synced_contact_are_replicated_with_the_seed
     [person] = fake.persons.values()
     assert [a["type"] for a in fake.activities.values()] == list(kinds.values())
     assert [a["subject"] for a in fake.activities.values()][:3] == [
-        "Call with Bob Stone", "Email to Bob Stone", "LinkedIn message to Bob Stone"]
+        "Call with Bob Stone",
+        "Email to Bob Stone",
+        "LinkedIn message to Bob Stone",
+    ]
     for activity in fake.activities.values():
         assert (activity["due_date"], activity["due_time"], activity["done"]) == ("2026-11-24", "16:05", True)
         assert activity["note"] == "Outcome: replied\nwent well"
@@ -246,8 +263,7 @@ async def test_an_undone_outreach_is_taken_back_in_pipedrive_or_never_sent(core,
     assert_clean(fake, orgs=0, persons=1, activities=0)
 
 
-async def test_an_outreach_undone_while_it_is_being_sent_is_deleted_in_pipedrive(core, make, ana, fake, worker,
-                                                                                  rows):
+async def test_an_outreach_undone_while_it_is_being_sent_is_deleted_in_pipedrive(core, make, ana, fake, worker, rows):
     bob = await make.contact(ana, "Bob Stone", email="bob@acme.com")
     await warm(core, ana, bob)
     await worker.drain()
@@ -263,15 +279,19 @@ async def test_an_outreach_undone_while_it_is_being_sent_is_deleted_in_pipedrive
     assert_clean(fake, orgs=0, persons=1, activities=0)
 
 
-async def test_the_audit_trail_shows_what_went_to_pipedrive_not_the_queue_s_bookkeeping(core, make, ana, fake,
-                                                                                         worker, rows):
+async def test_the_audit_trail_shows_what_went_to_pipedrive_not_the_queue_s_bookkeeping(
+    core, make, ana, fake, worker, rows
+):
     bob = await make.contact(ana, "Bob Stone", email="bob@acme.com", organisation="Acme")
-    await core.execute(BookMeeting(me(ana), ref(bob), at=datetime(2026, 12, 1, 10, tzinfo=timezone.utc)))
+    await core.execute(BookMeeting(me(ana), ref(bob), at=datetime(2026, 12, 1, 10, tzinfo=UTC)))
     before = {e.id for e in await rows(AuditEntry)}
     await worker.drain()
     await worker.drain()  # an idle pass writes nothing
     entries = [e for e in await rows(AuditEntry) if e.id not in before]
     assert [(e.platform, e.command) for e in entries] == [
-        ("pipedrive", "RecordPipedriveOwner"), ("pipedrive", "RecordPipedriveIds"),
-        ("pipedrive", "RecordPipedriveIds"), ("pipedrive", "RecordPipedriveActivity")]
+        ("pipedrive", "RecordPipedriveOwner"),
+        ("pipedrive", "RecordPipedriveIds"),
+        ("pipedrive", "RecordPipedriveIds"),
+        ("pipedrive", "RecordPipedriveActivity"),
+    ]
     assert entries[1].contact_ids == [bob.id] and entries[0].user_ids == [ana.id]

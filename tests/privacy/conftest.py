@@ -1,9 +1,9 @@
 """A small world around one person, Zoë Quartermaine, held in two banks, and a scan of the whole database.
 
-    Ana's bank: Zoë (Pipedrive person 9001), in campaign Fintech; an email with a note, a note, flagged warm,
-                a meeting booked, a follow-up with a note; Bob Stone (a bystander) with a call.
-    Ben's bank: Zoe, the same email in other capitals (Pipedrive person 9002); a meeting requested with a note.
-    The Pipedrive sync (not part of this module) has recorded a person payload and an error that name her.
+Ana's bank: Zoë (Pipedrive person 9001), in campaign Fintech; an email with a note, a note, flagged warm,
+            a meeting booked, a follow-up with a note; Bob Stone (a bystander) with a call.
+Ben's bank: Zoe, the same email in other capitals (Pipedrive person 9002); a meeting requested with a note.
+The Pipedrive sync (not part of this module) has recorded a person payload and an error that name her.
 """
 
 from __future__ import annotations
@@ -34,8 +34,16 @@ ZOE = {
 }
 ZOE_PHONE_STORED = "+442079460123"
 # Everything that identifies her or was written about her: none of it may survive an erasure anywhere.
-PERSONAL_VALUES = ("Quartermaine", "Zoë", "Zoe", "zoe.quartermaine@orbit.example", ZOE_PHONE_STORED, "2079460123",
-                   "linkedin.com/in/zoe-quartermaine", "Quokka")
+PERSONAL_VALUES = (
+    "Quartermaine",
+    "Zoë",
+    "Zoe",
+    "zoe.quartermaine@orbit.example",
+    ZOE_PHONE_STORED,
+    "2079460123",
+    "linkedin.com/in/zoe-quartermaine",
+    "Quokka",
+)
 STATS_GROUPS = (None, "user", "method", "campaign")
 
 
@@ -57,8 +65,9 @@ async def world(core, make, clock) -> World:
     gita = await make.user("Gita Patel", email="gita@example.com", role="golden_ticket")
     fintech = (await core.execute(CreateCampaign(Actor(gita.id), "Fintech", status="live"))).campaign
     zoe_ana = await make.contact(ana, **ZOE)
-    zoe_ben = await make.contact(ben, "Zoe Quartermaine", email="ZOE.Quartermaine@Orbit.example",
-                                 phone="+44 20 7946 0123")
+    zoe_ben = await make.contact(
+        ben, "Zoe Quartermaine", email="ZOE.Quartermaine@Orbit.example", phone="+44 20 7946 0123"
+    )
     bob = await make.contact(ana, "Bob Stone", email="bob@stone.example", phone="+44 20 7946 0999")
     await core.execute(AddToCampaign(Actor(ana.id), CampaignRef(id=fintech.id), (zoe_ana.id, bob.id)))
 
@@ -82,10 +91,19 @@ async def world(core, make, clock) -> World:
     async with core.sessions() as s, s.begin():
         await s.execute(update(Contact).where(Contact.id == zoe_ana.id).values(pipedrive_person_id=9001))
         await s.execute(update(Contact).where(Contact.id == zoe_ben.id).values(pipedrive_person_id=9002))
-        s.add(OutboxMessage(topic="pipedrive.sync", contact_id=zoe_ana.id, user_id=ana.id, status="done",
-                            payload={"person": {"name": ZOE["name"], "email": [ZOE["email"]]}},
-                            last_error="409: a person named Zoë Quartermaine already exists",
-                            next_attempt_at=now, created_at=now, updated_at=now))
+        s.add(
+            OutboxMessage(
+                topic="pipedrive.sync",
+                contact_id=zoe_ana.id,
+                user_id=ana.id,
+                status="done",
+                payload={"person": {"name": ZOE["name"], "email": [ZOE["email"]]}},
+                last_error="409: a person named Zoë Quartermaine already exists",
+                next_attempt_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+        )
     return World(ana, ben, gita, zoe_ana, zoe_ben, bob, fintech)
 
 
@@ -126,8 +144,9 @@ def scan_database(database_url: str, values: tuple[str, ...]) -> dict[tuple[str,
         assert len(columns) > 20  # the scan really covers the schema
         for table, column in columns:
             for value in values:
-                n = conn.execute(f'SELECT count(*) FROM "{table}" WHERE "{column}"::text ILIKE %s',
-                                 (f"%{value}%",)).fetchone()[0]
+                n = conn.execute(
+                    f'SELECT count(*) FROM "{table}" WHERE "{column}"::text ILIKE %s', (f"%{value}%",)
+                ).fetchone()[0]
                 if n:
                     found[(table, column, value)] = n
     return found

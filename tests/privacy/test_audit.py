@@ -1,6 +1,5 @@
 """The audit trail: every command that changes data, from every adapter, with who, where, what and which ids."""
 
-
 import psycopg
 import pytest
 from sqlalchemy import select
@@ -27,8 +26,15 @@ async def trail_ids(core) -> list[int]:
 
 
 def summary(entry: AuditEntry) -> tuple:
-    return (entry.user_id, entry.platform, entry.command, entry.contact_ids, entry.activity_ids,
-            entry.campaign_ids, entry.user_ids)
+    return (
+        entry.user_id,
+        entry.platform,
+        entry.command,
+        entry.contact_ids,
+        entry.activity_ids,
+        entry.campaign_ids,
+        entry.user_ids,
+    )
 
 
 @pytest.fixture
@@ -110,8 +116,9 @@ async def test_the_trail_holds_no_note_and_no_personal_field(core, ana, database
     await chat.send("note bob likes sailing")
     with psycopg.connect(db.libpq_url(database_url)) as conn:
         for value in ("Bob", "bob@acme.com", "7946", "secret deck", "sailing", "Acme"):
-            assert conn.execute("SELECT count(*) FROM audit_log a WHERE a::text ILIKE %s",
-                                (f"%{value}%",)).fetchone() == (0,)
+            assert conn.execute(
+                "SELECT count(*) FROM audit_log a WHERE a::text ILIKE %s", (f"%{value}%",)
+            ).fetchone() == (0,)
         assert conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] >= 3
 
 
@@ -123,8 +130,9 @@ async def test_list_audit_filters_by_user_and_time(core, make, ana, clock):
     await core.execute(LogOutreach(Actor(ben.id), ContactRef(id=(await make.contact(ben, "Cy")).id), "call"))
     await core.execute(LogOutreach(Actor(ana.id), ContactRef(id=bob.id), "email"))
     mine = await core.execute(ListAudit(user_email="ANA@example.com", since=since))
-    assert [(e.user_email, e.command, e.contact_ids) for e in mine.entries] == \
-        [("ana@example.com", "LogOutreach", (bob.id,))]
+    assert [(e.user_email, e.command, e.contact_ids) for e in mine.entries] == [
+        ("ana@example.com", "LogOutreach", (bob.id,))
+    ]
     everything = await core.execute(ListAudit())
     assert [e.command for e in everything.entries][:2] == ["CreateUser", "CreateUser"]  # oldest first
     assert [e.command for e in (await core.execute(ListAudit(limit=1))).entries] == ["LogOutreach"]
@@ -134,10 +142,12 @@ async def test_list_audit_filters_by_user_and_time(core, make, ana, clock):
 
 # --- append-only, in PostgreSQL itself ------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("table", ["audit_log", "erasures"])
 @pytest.mark.parametrize("statement", ["UPDATE {t} SET platform = 'forged'", "DELETE FROM {t}", "TRUNCATE {t}"])
-async def test_the_trail_and_the_erasures_cannot_be_changed_even_by_their_owner(core, make, ana, database_url,
-                                                                                 table, statement):
+async def test_the_trail_and_the_erasures_cannot_be_changed_even_by_their_owner(
+    core, make, ana, database_url, table, statement
+):
     bob = await make.contact(ana, "Bob Stone")
     await core.execute(EraseContact(Actor(ana.id), ContactRef(id=bob.id)))
     with psycopg.connect(db.libpq_url(database_url)) as conn:
@@ -150,6 +160,7 @@ async def test_the_trail_and_the_erasures_cannot_be_changed_even_by_their_owner(
 
 
 # --- the CLI ------------------------------------------------------------------------------------------------
+
 
 async def test_cli_commands_are_recorded_and_listed_by_pipedriven_audit(core, make, ana, cli):
     gita = await make.user("Gita", email="gita@example.com", role="golden_ticket")

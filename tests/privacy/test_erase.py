@@ -21,8 +21,9 @@ async def test_erasing_by_email_leaves_her_in_no_table_of_the_database(core, wor
     # She is really there to begin with: in contacts, notes, follow-ups, the outbox and its payloads.
     assert {table for table, _, _ in before} >= {"contacts", "activities", "follow_ups", "outbox"}
 
-    result = await core.execute(EraseContact(Actor(world.gita.id), ContactRef(text="ZOE.QUARTERMAINE@orbit.example"),
-                                             every_bank=True))
+    result = await core.execute(
+        EraseContact(Actor(world.gita.id), ContactRef(text="ZOE.QUARTERMAINE@orbit.example"), every_bank=True)
+    )
 
     assert scan() == {}
     assert set(result.contact_ids) == {world.zoe_ana.id, world.zoe_ben.id}
@@ -42,21 +43,30 @@ async def test_her_activities_stay_anonymous_and_the_bystander_is_untouched(core
     anonymous = await rows(core, Activity, Activity.contact_id.is_(None))
     # Ana's email, note and meeting booked: kind, outcome, campaign, user and time kept, the words gone.
     assert sorted((a.kind, a.outcome, a.user_id) for a in anonymous) == [
-        ("email", "none", world.ana.id), ("meeting", "meeting_booked", world.ana.id), ("note", "none", world.ana.id)]
+        ("email", "none", world.ana.id),
+        ("meeting", "meeting_booked", world.ana.id),
+        ("note", "none", world.ana.id),
+    ]
     assert {a.campaign_id for a in anonymous if a.kind != "note"} == {world.fintech.id}
     assert all(a.note is None and a.subject is None for a in anonymous)
-    assert [(a.id, a.note) for a in await rows(core, Activity, Activity.contact_id == world.bob.id)] == \
-        [(a.id, a.note) for a in bob_before]
+    assert [(a.id, a.note) for a in await rows(core, Activity, Activity.contact_id == world.bob.id)] == [
+        (a.id, a.note) for a in bob_before
+    ]
     # Erasing by id takes only that row: Ben's Zoe stays in Ben's bank.
     assert [k.id for k in await rows(core, Contact, Contact.name == "Zoe Quartermaine")] == [world.zoe_ben.id]
 
 
 async def test_the_erasure_is_recorded_with_ids_only_and_points_to_pipedrive(core, world):
-    result = await core.execute(EraseContact(Actor(world.gita.id, "cli"), ContactRef(text=world.zoe_ana.email),
-                                             every_bank=True))
+    result = await core.execute(
+        EraseContact(Actor(world.gita.id, "cli"), ContactRef(text=world.zoe_ana.email), every_bank=True)
+    )
     [erasure] = await rows(core, Erasure)
-    assert (erasure.erased_by, erasure.platform, sorted(erasure.contact_ids), sorted(erasure.pipedrive_person_ids)) \
-        == (world.gita.id, "cli", sorted([world.zoe_ana.id, world.zoe_ben.id]), [9001, 9002])
+    assert (erasure.erased_by, erasure.platform, sorted(erasure.contact_ids), sorted(erasure.pipedrive_person_ids)) == (
+        world.gita.id,
+        "cli",
+        sorted([world.zoe_ana.id, world.zoe_ben.id]),
+        [9001, 9002],
+    )
     assert erasure.erased_at == core.clock.now()
     assert result.pipedrive_person_ids == (9001, 9002)
     assert "delete person 9001, 9002 in Pipedrive" in result.message
@@ -120,11 +130,14 @@ async def test_a_golden_ticket_user_in_the_chat_acts_on_their_own_bank_only(core
     assert "No contact in your bank matches" in out
 
 
-@pytest.mark.parametrize("ref, error", [
-    (ContactRef(text="Zoë Quartermaine"), InvalidInput),  # across banks a name is too vague
-    (ContactRef(text="nobody@orbit.example"), NotFound),
-    (ContactRef(id=987654), NotFound),
-])
+@pytest.mark.parametrize(
+    "ref, error",
+    [
+        (ContactRef(text="Zoë Quartermaine"), InvalidInput),  # across banks a name is too vague
+        (ContactRef(text="nobody@orbit.example"), NotFound),
+        (ContactRef(id=987654), NotFound),
+    ],
+)
 async def test_naming_the_person_badly_erases_nothing(core, world, ref, error):
     with pytest.raises(error):
         await core.execute(EraseContact(Actor(world.gita.id), ref, every_bank=True))
@@ -133,11 +146,14 @@ async def test_naming_the_person_badly_erases_nothing(core, world, ref, error):
 
 # --- the CLI ------------------------------------------------------------------------------------------------
 
+
 async def test_cli_erase_shows_what_goes_and_waits_for_a_typed_confirmation(core, world, cli, scan, zoe):
     refused = cli("contacts", "erase", zoe["email"], "--by", "gita@example.com", stdin="y\n")
     assert refused.returncode == 1 and "nothing erased" in refused.stderr
-    assert f"contact {world.zoe_ana.id}: Zoë Quartermaine (Orbit Logistics) in Ana Silva's bank (Pipedrive person 9001)" \
+    assert (
+        f"contact {world.zoe_ana.id}: Zoë Quartermaine (Orbit Logistics) in Ana Silva's bank (Pipedrive person 9001)"
         in refused.stdout
+    )
     assert f"contact {world.zoe_ben.id}: Zoe Quartermaine in Ben Okafor's bank" in refused.stdout
     assert await rows(core, Erasure) == []
 

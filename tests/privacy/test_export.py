@@ -21,20 +21,44 @@ from core.privacy.handlers import CSV_HEADER, export_csv, export_json
 EMAIL = "zoe.quartermaine@orbit.example"  # as tests/privacy/conftest.py's world gives it
 
 
-async def export_of(core, world, ref=ContactRef(text=EMAIL)):
+HER = ContactRef(text=EMAIL)
+
+
+async def export_of(core, world, ref=HER):
     return await core.execute(ExportContact(Actor(world.gita.id), ref, every_bank=True))
 
 
 def expected_contacts(world, zoe):
     """Her two contact rows as the test built them (emails are stored lower-cased, phones in E.164)."""
     return [
-        {"id": world.zoe_ana.id, "owner_name": "Ana Silva", "name": zoe["name"], "email": EMAIL,
-         "phone": zoe["stored_phone"], "organisation": "Orbit Logistics", "title": "COO",
-         "linkedin_url": zoe["linkedin_url"], "notes": zoe["notes"], "warmness": 4, "past_business": "0.00",
-         "pipedrive_person_id": 9001},
-        {"id": world.zoe_ben.id, "owner_name": "Ben Okafor", "name": "Zoe Quartermaine", "email": EMAIL,
-         "phone": zoe["stored_phone"], "organisation": None, "title": None, "linkedin_url": None, "notes": None,
-         "warmness": 0, "past_business": "0.00", "pipedrive_person_id": 9002},
+        {
+            "id": world.zoe_ana.id,
+            "owner_name": "Ana Silva",
+            "name": zoe["name"],
+            "email": EMAIL,
+            "phone": zoe["stored_phone"],
+            "organisation": "Orbit Logistics",
+            "title": "COO",
+            "linkedin_url": zoe["linkedin_url"],
+            "notes": zoe["notes"],
+            "warmness": 4,
+            "past_business": "0.00",
+            "pipedrive_person_id": 9001,
+        },
+        {
+            "id": world.zoe_ben.id,
+            "owner_name": "Ben Okafor",
+            "name": "Zoe Quartermaine",
+            "email": EMAIL,
+            "phone": zoe["stored_phone"],
+            "organisation": None,
+            "title": None,
+            "linkedin_url": None,
+            "notes": None,
+            "warmness": 0,
+            "past_business": "0.00",
+            "pipedrive_person_id": 9002,
+        },
     ]
 
 
@@ -60,27 +84,48 @@ async def test_json_export_holds_every_table_about_her_from_both_banks(core, wor
     tables = doc["tables"]
     assert doc["subject"] == EMAIL and doc["contact_ids"] == [world.zoe_ana.id, world.zoe_ben.id]
     assert doc["pipedrive_person_ids"] == [9001, 9002]
-    assert [{k: row[k] for k in expected} for row, expected in zip(tables["contacts"], expected_contacts(world, zoe))] \
-        == expected_contacts(world, zoe)
+    assert [
+        {k: row[k] for k in expected} for row, expected in zip(tables["contacts"], expected_contacts(world, zoe))
+    ] == expected_contacts(world, zoe)
     activities = sorted(tables["activities"], key=lambda r: (r["occurred_at"], r["id"]))
-    assert project(activities, "contact_id", "user_id", "kind", "outcome", "note", "campaign_name") \
-        == expected_activities(world)
-    assert project(tables["follow_ups"], "contact_id", "note", "status") \
-        == [(world.zoe_ana.id, "send Zoë the proposal", "open")]
-    assert project(tables["campaign_contacts"], "contact_id", "campaign_name", "status", "outreach_method") \
-        == [(world.zoe_ana.id, "Fintech", "meeting_booked", "email")]
+    assert project(
+        activities, "contact_id", "user_id", "kind", "outcome", "note", "campaign_name"
+    ) == expected_activities(world)
+    assert project(tables["follow_ups"], "contact_id", "note", "status") == [
+        (world.zoe_ana.id, "send Zoë the proposal", "open")
+    ]
+    assert project(tables["campaign_contacts"], "contact_id", "campaign_name", "status", "outreach_method") == [
+        (world.zoe_ana.id, "Fintech", "meeting_booked", "email")
+    ]
     assert project(tables["domain_events"], "contact_id", "name") == [
-        (world.zoe_ana.id, "ContactWarmed"), (world.zoe_ben.id, "MeetingRequested"),
-        (world.zoe_ana.id, "MeetingBooked")]
+        (world.zoe_ana.id, "ContactWarmed"),
+        (world.zoe_ben.id, "MeetingRequested"),
+        (world.zoe_ana.id, "MeetingBooked"),
+    ]
     # The sync history: three queued by her events, and what the sync sent and heard back.
     assert [row["payload"].get("event") for row in tables["outbox"]] == [
-        "ContactWarmed", "MeetingRequested", "MeetingBooked", None]
+        "ContactWarmed",
+        "MeetingRequested",
+        "MeetingBooked",
+        None,
+    ]
     assert tables["outbox"][-1]["payload"]["person"]["email"] == [EMAIL]
     assert tables["outbox"][-1]["last_error"].startswith("409")
     # Who did what to her: every change made to either of her rows.
-    assert sorted(project(tables["audit_log"], "command")) == sorted([
-        ("AddContact",), ("AddContact",), ("AddToCampaign",), ("LogOutreach",), ("LogOutreach",), ("AddNote",),
-        ("FlagWarm",), ("RequestMeeting",), ("BookMeeting",), ("SetFollowUp",)])
+    assert sorted(project(tables["audit_log"], "command")) == sorted(
+        [
+            ("AddContact",),
+            ("AddContact",),
+            ("AddToCampaign",),
+            ("LogOutreach",),
+            ("LogOutreach",),
+            ("AddNote",),
+            ("FlagWarm",),
+            ("RequestMeeting",),
+            ("BookMeeting",),
+            ("SetFollowUp",),
+        ]
+    )
     assert activities[0]["occurred_at"] == "2026-11-14T09:00:00+00:00"
 
 
@@ -108,17 +153,30 @@ async def test_csv_export_has_every_value_of_the_json_one_field_by_field(core, w
     assert notes == {note for *_, note, _ in expected_activities(world) if note}
     # Every value of the JSON export is in the CSV (text made safe to open), and nothing else.
     doc = json.loads(export_json(export))
-    from_json = {(table, str(row["id"]), field): safe_cell(value) if isinstance(value, str) else
-                 ("" if value is None else json.dumps(value, ensure_ascii=False))
-                 for table, rows in doc["tables"].items() for row in rows for field, value in row.items()}
+    from_json = {
+        (table, str(row["id"]), field): safe_cell(value)
+        if isinstance(value, str)
+        else ("" if value is None else json.dumps(value, ensure_ascii=False))
+        for table, rows in doc["tables"].items()
+        for row in rows
+        for field, value in row.items()
+    }
     assert {k: v for k, v in cells.items() if k[0] != "export"} == from_json
 
 
 async def test_a_consultant_exports_their_own_contact_as_text_in_the_chat(core, world, zoe):
     out = await ConsoleChat(core, world.ana).send("export zoë")
     assert f"Everything Pipedriven holds about contact {world.zoe_ana.id}" in out
-    for value in (EMAIL, zoe["stored_phone"], zoe["linkedin_url"], "sent the Quokka deck", "send Zoë the proposal",
-                  "pipedrive person id: 9001", "Campaign memberships (1)", "Pipedrive sync history (3)"):
+    for value in (
+        EMAIL,
+        zoe["stored_phone"],
+        zoe["linkedin_url"],
+        "sent the Quokka deck",
+        "send Zoë the proposal",
+        "pipedrive person id: 9001",
+        "Campaign memberships (1)",
+        "Pipedrive sync history (3)",
+    ):
         assert value in out
     assert "Ben Okafor" not in out and "coffee with Zoë" in out
 
@@ -144,10 +202,15 @@ async def test_an_export_is_itself_in_the_audit_trail(core, world):
     async with core.sessions() as s:
         entry = (await s.execute(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1))).scalar_one()
     assert (entry.command, entry.user_id, entry.platform, sorted(entry.contact_ids)) == (
-        "ExportContact", world.gita.id, "cli", sorted([world.zoe_ana.id, world.zoe_ben.id]))
+        "ExportContact",
+        world.gita.id,
+        "cli",
+        sorted([world.zoe_ana.id, world.zoe_ben.id]),
+    )
 
 
 # --- the CLI ------------------------------------------------------------------------------------------------
+
 
 async def test_cli_export_writes_a_private_csv_file_and_json_to_stdout(core, world, cli, tmp_path):
     expected = _cells(export_csv(await export_of(core, world)))
@@ -165,15 +228,26 @@ async def test_cli_export_writes_a_private_csv_file_and_json_to_stdout(core, wor
 
 
 async def test_cli_csv_export_never_lets_a_spreadsheet_run_a_cell_as_a_formula(world, make, cli):
-    mallory = await make.contact(world.ana, '=HYPERLINK("http://x","y")', organisation="-2+3", title="@SUM(A1)",
-                                 notes="+SUM(A1)", email="mallory@evil.example")
+    mallory = await make.contact(
+        world.ana,
+        '=HYPERLINK("http://x","y")',
+        organisation="-2+3",
+        title="@SUM(A1)",
+        notes="+SUM(A1)",
+        email="mallory@evil.example",
+    )
     out = cli("contacts", "export", "mallory@evil.example", "--by", "gita@example.com", "--format", "csv")
     assert out.returncode == 0, out.stderr
     rows = list(csv.reader(io.StringIO(out.stdout)))
-    contact = {field: value for table, row_id, field, value in rows
-               if table == "contacts" and row_id == str(mallory.id)}
+    contact = {
+        field: value for table, row_id, field, value in rows if table == "contacts" and row_id == str(mallory.id)
+    }
     assert (contact["name"], contact["organisation"], contact["title"], contact["notes"]) == (
-        "'=HYPERLINK(\"http://x\",\"y\")", "'-2+3", "'@SUM(A1)", "'+SUM(A1)")
+        '\'=HYPERLINK("http://x","y")',
+        "'-2+3",
+        "'@SUM(A1)",
+        "'+SUM(A1)",
+    )
     assert contact["warmness"] == "0" and contact["id"] == str(mallory.id)  # numbers stay numbers
     # No cell of the file, whatever its table, opens as a formula.
     assert not [cell for row in rows for cell in row if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
@@ -181,12 +255,16 @@ async def test_cli_csv_export_never_lets_a_spreadsheet_run_a_cell_as_a_formula(w
 
 def _cells(document: str) -> dict:
     rows = list(csv.reader(io.StringIO(document)))[1:]
-    return {(table, row_id, field): value for table, row_id, field, value in rows
-            if table != "audit_log" and field != "generated_at"}
+    return {
+        (table, row_id, field): value
+        for table, row_id, field, value in rows
+        if table != "audit_log" and field != "generated_at"
+    }
 
 
-@pytest.mark.parametrize("by, message", [("ana@example.com", "Only the Golden Ticket team"),
-                                         ("nobody@example.com", "no Pipedriven user")])
+@pytest.mark.parametrize(
+    "by, message", [("ana@example.com", "Only the Golden Ticket team"), ("nobody@example.com", "no Pipedriven user")]
+)
 async def test_cli_export_is_refused_to_anyone_but_a_golden_ticket_user(world, cli, by, message):
     out = cli("contacts", "export", EMAIL, "--by", by)
     assert out.returncode == 1 and message in out.stderr and out.stdout == ""

@@ -9,8 +9,13 @@ from bot.conversation import Conversation
 
 NAME, EMAIL, PHONE = "Zoë Quartermaine", "zoe.q@orbit.example", "+44 20 7946 0123"
 OTHER_EMAIL, OTHER_PHONE = "yann@quokka.example", "+44 20 7946 0999"
-NOTES = ("sent the Quokka deck", "prefers mornings at Wombat HQ", "coffee at the Numbat", "proposal for Dingo",
-         "bananas in pyjamas")
+NOTES = (
+    "sent the Quokka deck",
+    "prefers mornings at Wombat HQ",
+    "coffee at the Numbat",
+    "proposal for Dingo",
+    "bananas in pyjamas",
+)
 # Her phone as stored (E.164) and as typed; every way an email or a note could reach a log line.
 PERSONAL = (NAME, EMAIL, PHONE, "+442079460123", "7946 0123", OTHER_EMAIL, OTHER_PHONE, "+442079460999") + NOTES
 
@@ -28,20 +33,21 @@ async def test_a_day_of_chat_leaves_nothing_personal_in_the_logs(core, make, eve
     ana = await make.user("Ana Silva", email="ana@example.com")
     console = ConsoleChat(core, ana)
     for line, expected in (
-            (f"add {NAME}, {EMAIL}, Orbit Logistics, {PHONE}", "Added"),
-            (f"log {EMAIL} email {NOTES[0]}", "Email logged"),
-            (f"note quartermaine: {NOTES[1]}", "Note added"),
-            ("warm quartermaine", "flagged warm"),
-            (f"meeting quartermaine booked tomorrow 10:00 {NOTES[2]}", "Meeting booked"),
-            (f"remind quartermaine 3d {NOTES[3]}", "remind you"),
-            (f"find {EMAIL}", "1 match"),
-            ("show quartermaine", "Warmness"),
-            ("stats", "Stats"),
-            ("export quartermaine", "Everything Pipedriven holds"),
-            # PostgreSQL refuses a NUL byte: the error path, logged with its trace.
-            (f"note quartermaine {NOTES[4]}\x00", "could not be saved"),
-            ("forget quartermaine", "for good?"),
-            ("1", "Erased")):
+        (f"add {NAME}, {EMAIL}, Orbit Logistics, {PHONE}", "Added"),
+        (f"log {EMAIL} email {NOTES[0]}", "Email logged"),
+        (f"note quartermaine: {NOTES[1]}", "Note added"),
+        ("warm quartermaine", "flagged warm"),
+        (f"meeting quartermaine booked tomorrow 10:00 {NOTES[2]}", "Meeting booked"),
+        (f"remind quartermaine 3d {NOTES[3]}", "remind you"),
+        (f"find {EMAIL}", "1 match"),
+        ("show quartermaine", "Warmness"),
+        ("stats", "Stats"),
+        ("export quartermaine", "Everything Pipedriven holds"),
+        # PostgreSQL refuses a NUL byte: the error path, logged with its trace.
+        (f"note quartermaine {NOTES[4]}\x00", "could not be saved"),
+        ("forget quartermaine", "for good?"),
+        ("1", "Erased"),
+    ):
         assert expected in await console.send(line)
     slack, telegram = Conversation(core, "slack"), Conversation(core, "telegram")
     await slack.handle_text(ana, f"add Yann Quokkason, {OTHER_EMAIL}, {OTHER_PHONE}")

@@ -81,12 +81,19 @@ def reachable(core, make):
     """`await reachable("Ana", tz=..., platforms=("slack",), contacts=2)`: a user linked on those platforms,
     with that many contacts in their bank (so their digest has something to suggest)."""
 
-    async def create(name: str, *, tz: str = "Europe/London", platforms: tuple[str, ...] = ("slack",),
-                     contacts: int = 1):
+    async def create(
+        name: str, *, tz: str = "Europe/London", platforms: tuple[str, ...] = ("slack",), contacts: int = 1
+    ):
         user = await make.user(name, timezone=tz)
         for platform in platforms:
-            await core.execute(LinkChatIdentity(user.email, platform, f"{platform}-{user.id}",
-                                                dm_channel=f"D{user.id}" if platform == "slack" else None))
+            await core.execute(
+                LinkChatIdentity(
+                    user.email,
+                    platform,
+                    f"{platform}-{user.id}",
+                    dm_channel=f"D{user.id}" if platform == "slack" else None,
+                )
+            )
         for n in range(contacts):
             await make.contact(user, f"{name}'s contact {n + 1}")
         return user

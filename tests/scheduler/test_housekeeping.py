@@ -63,8 +63,7 @@ async def test_old_digests_go_but_recent_ones_stay(core, at, dispatcher, slack, 
     assert len(slack.digests(bo)) == 3
 
 
-async def test_a_nudge_for_a_follow_up_still_open_stays_and_is_not_sent_again(core, at, dispatcher, slack, make,
-                                                                               ana):
+async def test_a_nudge_for_a_follow_up_still_open_stays_and_is_not_sent_again(core, at, dispatcher, slack, make, ana):
     bob, carol = await make.contact(ana, "Bob"), await make.contact(ana, "Carol")
     at("2026-08-03 07:00")
     for contact in (bob, carol):
@@ -75,7 +74,7 @@ async def test_a_nudge_for_a_follow_up_still_open_stays_and_is_not_sent_again(co
     await core.execute(CompleteFollowUp(actor(ana), ContactRef(id=carol.id)))
     at("2026-11-24 10:00")  # 112 days on: Bob's follow-up is still open, Carol's is done
     await core.execute(PruneHistory())
-    [kept] = (await rows(core, Delivery, Delivery.kind == "nudge"))
+    [kept] = await rows(core, Delivery, Delivery.kind == "nudge")
     [bobs] = await rows(core, FollowUp, FollowUp.contact_id == bob.id)
     assert (kept.follow_up_id, kept.status) == (bobs.id, "sent")
     assert await count(core, Delivery, Delivery.kind == "digest") == 0  # that morning's digest is gone too

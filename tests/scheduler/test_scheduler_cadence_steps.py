@@ -33,8 +33,9 @@ async def test_a_step_falling_due_after_the_digest_is_nudged_once(core, reachabl
     assert len(steps(slack, ana)) == 1
 
 
-async def test_the_morning_digest_leads_with_the_step_so_no_separate_nudge(core, reachable, dispatcher, slack,
-                                                                            at, make):
+async def test_the_morning_digest_leads_with_the_step_so_no_separate_nudge(
+    core, reachable, dispatcher, slack, at, make
+):
     ana = await reachable("Ana", contacts=0)
     bob = await make.contact(ana, "Bob Stone")
     at("2026-11-23 16:00")  # Monday: step 1 now, step 2 a few working days later

@@ -1,6 +1,6 @@
 """The morning digest: at each user's local time, on their working days, once, unless paused or too late."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -15,17 +15,23 @@ async def test_each_user_gets_the_digest_at_their_own_local_time(clock, dispatch
     tokyo = await reachable("Chie", tz="Asia/Tokyo")
     kolkata = await reachable("Dev", tz="Asia/Kolkata")  # UTC+5:30
     arrived: dict[str, datetime] = {}
-    clock.set(datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc))  # Monday noon UTC
+    clock.set(datetime(2026, 11, 23, 12, 0, tzinfo=UTC))  # Monday noon UTC
     for _ in range(2 * 24 * 4):  # two days in quarter-hour ticks
         await dispatcher.tick()
         for user in (london, new_york, tokyo, kolkata):
             for n, _reply in enumerate(slack.digests(user)):
                 arrived.setdefault(f"{user.name} {n + 1}", clock.now())
         clock.advance(minutes=15)
-    utc = lambda day, hour, minute: datetime(2026, 11, day, hour, minute, tzinfo=timezone.utc)  # noqa: E731
+    utc = lambda day, hour, minute: datetime(2026, 11, day, hour, minute, tzinfo=UTC)  # noqa: E731
     assert arrived == {
-        "Bo 1": utc(23, 13, 30), "Chie 1": utc(23, 23, 30), "Dev 1": utc(24, 3, 0), "Ana 1": utc(24, 8, 30),
-        "Bo 2": utc(24, 13, 30), "Chie 2": utc(24, 23, 30), "Dev 2": utc(25, 3, 0), "Ana 2": utc(25, 8, 30),
+        "Bo 1": utc(23, 13, 30),
+        "Chie 1": utc(23, 23, 30),
+        "Dev 1": utc(24, 3, 0),
+        "Ana 1": utc(24, 8, 30),
+        "Bo 2": utc(24, 13, 30),
+        "Chie 2": utc(24, 23, 30),
+        "Dev 2": utc(25, 3, 0),
+        "Ana 2": utc(25, 8, 30),
     }
 
 
@@ -39,25 +45,32 @@ async def test_not_a_minute_early_and_only_once_that_day(at, dispatcher, slack, 
     digest = slack.digests(ana)[0]
     assert digest.text == "☀️ Good morning Ana! Who to contact today:"
     assert [section.text.split("\n")[0] for section in digest.sections] == [
-        "1. Ana's contact 1", "2. Ana's contact 2", "3. Ana's contact 3"]
+        "1. Ana's contact 1",
+        "2. Ana's contact 2",
+        "3. Ana's contact 3",
+    ]
     for later in ("08:31", "10:00", "17:59", "23:59"):
         at(f"2026-11-24 {later}")
         await dispatcher.tick()
     assert len(slack.digests(ana)) == 1
 
 
-@pytest.mark.parametrize("tz, before, on, due_before, due_on", [
-    # Europe/London moves to BST on Sunday 29 March 2026: 08:30 local is 08:30 UTC, then 07:30 UTC.
-    ("Europe/London", "2026-03-28", "2026-03-29", (8, 30), (7, 30)),
-    # America/New_York moves to EDT on Sunday 8 March 2026: 08:30 local is 13:30 UTC, then 12:30 UTC.
-    ("America/New_York", "2026-03-07", "2026-03-08", (13, 30), (12, 30)),
-])
+@pytest.mark.parametrize(
+    "tz, before, on, due_before, due_on",
+    [
+        # Europe/London moves to BST on Sunday 29 March 2026: 08:30 local is 08:30 UTC, then 07:30 UTC.
+        ("Europe/London", "2026-03-28", "2026-03-29", (8, 30), (7, 30)),
+        # America/New_York moves to EDT on Sunday 8 March 2026: 08:30 local is 13:30 UTC, then 12:30 UTC.
+        ("America/New_York", "2026-03-07", "2026-03-08", (13, 30), (12, 30)),
+    ],
+)
 async def test_the_digest_keeps_to_local_time_across_a_daylight_saving_change(
-        core, clock, dispatcher, slack, reachable, tz, before, on, due_before, due_on):
+    core, clock, dispatcher, slack, reachable, tz, before, on, due_before, due_on
+):
     user = await reachable("Ana", tz=tz)
     await core.execute(UpdateSettings(actor(user), working_days=(1, 2, 3, 4, 5, 6, 7)))
     for day, (hour, minute) in ((before, due_before), (on, due_on)):
-        due = datetime.fromisoformat(day).replace(hour=hour, minute=minute, tzinfo=timezone.utc)
+        due = datetime.fromisoformat(day).replace(hour=hour, minute=minute, tzinfo=UTC)
         sent_so_far = len(slack.digests(user))
         clock.set(due - timedelta(minutes=1))
         await dispatcher.tick()
@@ -114,15 +127,18 @@ async def test_resume_ends_a_pause_at_once(core, at, dispatcher, slack, reachabl
     assert len(slack.digests(ana)) == 1
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("settings pause until yesterday", "Pause until a day after today"),
-    ("settings pause until today", "Pause until a day after today"),
-    ("settings pause until 2028-01-01", "at most a year"),
-    ("settings pause until whenever", "I can't read “whenever” as a date"),
-    ("settings pause", "Pause until when?"),
-    ("settings platform pigeon", "settings platform slack"),
-    ("settings platform telegram", "You haven't used Pipedriven on Telegram yet"),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("settings pause until yesterday", "Pause until a day after today"),
+        ("settings pause until today", "Pause until a day after today"),
+        ("settings pause until 2028-01-01", "at most a year"),
+        ("settings pause until whenever", "I can't read “whenever” as a date"),
+        ("settings pause", "Pause until when?"),
+        ("settings platform pigeon", "settings platform slack"),
+        ("settings platform telegram", "You haven't used Pipedriven on Telegram yet"),
+    ],
+)
 async def test_bad_pause_or_platform_is_explained_and_changes_nothing(core, at, reachable, text, problem):
     ana = await reachable("Ana", platforms=("slack",))
     chat = Conversation(core, "slack")
@@ -165,7 +181,8 @@ async def test_the_grace_window_is_a_setting(core, at, dispatcher, slack, reacha
 
 
 async def test_a_digest_missed_just_before_midnight_still_comes_within_the_grace_window(
-        core, at, dispatcher, slack, reachable):
+    core, at, dispatcher, slack, reachable
+):
     ana = await reachable("Ana")
     await core.execute(UpdateSettings(actor(ana), digest_time=datetime(1, 1, 1, 23, 30).time()))
     at("2026-11-25 00:15")  # Wednesday: Tuesday's 23:30 digest was missed by 45 minutes
@@ -181,8 +198,9 @@ async def test_nothing_to_suggest_sends_nothing(at, dispatcher, slack, reachable
     assert slack.to(ana) == []
 
 
-async def test_every_linked_platform_gets_it_unless_the_user_chose_one(core, at, dispatcher, slack, telegram,
-                                                                       reachable):
+async def test_every_linked_platform_gets_it_unless_the_user_chose_one(
+    core, at, dispatcher, slack, telegram, reachable
+):
     ana = await reachable("Ana", platforms=("slack", "telegram"))
     at("2026-11-24 08:30")
     await dispatcher.tick()
@@ -217,4 +235,3 @@ async def test_the_digest_rows_answer_log_and_buttons_on_that_platform(core, at,
     assert first_row_linkedin.label == "LinkedIn ✓"
     reply = await chat.handle_button(ana, first_row_linkedin.data)
     assert reply.text == "✓ LinkedIn logged for Ana's contact 1."
-

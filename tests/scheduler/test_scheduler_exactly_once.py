@@ -38,8 +38,9 @@ async def statuses(core) -> Counter:
         return Counter((await session.execute(select(Delivery.status))).scalars())
 
 
-async def test_two_schedulers_send_each_digest_and_nudge_exactly_once(core, second_core, at, make, slack, telegram,
-                                                                      reachable):
+async def test_two_schedulers_send_each_digest_and_nudge_exactly_once(
+    core, second_core, at, make, slack, telegram, reachable
+):
     users = [await reachable(f"User{n}", platforms=("slack", "telegram")) for n in range(12)]
     due = at("2026-11-24 08:30")
     at("2026-11-24 06:00")
@@ -57,15 +58,18 @@ async def test_two_schedulers_send_each_digest_and_nudge_exactly_once(core, seco
     a, b = await asyncio.gather(first.tick(), second.tick())
     assert a["sent"] + b["sent"] == 0
     for notifier in (slack, telegram):
-        assert Counter(target.user_id for target, reply in notifier.sent
-                       if reply.text.startswith("☀️")) == {u.id: 1 for u in users}
-        assert Counter(target.user_id for target, reply in notifier.sent
-                       if reply.text.startswith("⏰")) == {u.id: 1 for u in users}
+        assert Counter(target.user_id for target, reply in notifier.sent if reply.text.startswith("☀️")) == {
+            u.id: 1 for u in users
+        }
+        assert Counter(target.user_id for target, reply in notifier.sent if reply.text.startswith("⏰")) == {
+            u.id: 1 for u in users
+        }
     assert await statuses(core) == {"sent": 48}
 
 
 async def test_a_process_dying_between_claim_and_send_leaves_it_to_another_after_the_lease(
-        core, at, clock, dispatcher, slack, reachable):
+    core, at, clock, dispatcher, slack, reachable
+):
     ana = await reachable("Ana")
     at("2026-11-24 08:30")
     claimed = await core.execute(ClaimDueDeliveries(("slack", "telegram"), token="process-that-dies"))
@@ -83,7 +87,8 @@ async def test_a_process_dying_between_claim_and_send_leaves_it_to_another_after
 
 
 async def test_a_claim_abandoned_for_longer_than_the_grace_window_is_not_sent_late(
-        core, at, dispatcher, slack, reachable):
+    core, at, dispatcher, slack, reachable
+):
     ana = await reachable("Ana")
     at("2026-11-24 08:30")
     await core.execute(ClaimDueDeliveries(("slack",), token="process-that-dies"))
@@ -93,8 +98,9 @@ async def test_a_claim_abandoned_for_longer_than_the_grace_window_is_not_sent_la
     assert await statuses(core) == {"skipped": 1}
 
 
-async def test_a_temporary_error_is_retried_no_sooner_than_the_platform_asks(at, clock, dispatcher, telegram,
-                                                                              reachable):
+async def test_a_temporary_error_is_retried_no_sooner_than_the_platform_asks(
+    at, clock, dispatcher, telegram, reachable
+):
     ana = await reachable("Ana", platforms=("telegram",))
     telegram.fail_next(ana.id, TemporaryDeliveryError("Too Many Requests: retry after 40", retry_after=40))
     at("2026-11-24 08:30")
@@ -110,8 +116,9 @@ async def test_a_temporary_error_is_retried_no_sooner_than_the_platform_asks(at,
 
 async def test_too_many_requests_never_makes_it_give_up(at, clock, dispatcher, telegram, reachable):
     ana = await reachable("Ana", platforms=("telegram",))
-    telegram.fail_next(ana.id, *(TemporaryDeliveryError("Too Many Requests", retry_after=2)
-                                 for _ in range(MAX_ATTEMPTS + 2)))
+    telegram.fail_next(
+        ana.id, *(TemporaryDeliveryError("Too Many Requests", retry_after=2) for _ in range(MAX_ATTEMPTS + 2))
+    )
     at("2026-11-24 08:30")
     for _ in range(MAX_ATTEMPTS + 3):
         await dispatcher.tick()
@@ -142,7 +149,8 @@ async def test_temporary_errors_back_off_then_give_up(core, at, clock, dispatche
 
 
 async def test_a_permanent_error_is_recorded_on_that_account_and_others_still_get_theirs(
-        core, at, dispatcher, slack, telegram, reachable):
+    core, at, dispatcher, slack, telegram, reachable
+):
     ana = await reachable("Ana", platforms=("slack", "telegram"))
     telegram.fail_next(ana.id, PermanentDeliveryError("Forbidden: bot was blocked by the user"))
     at("2026-11-24 08:30")
@@ -151,8 +159,11 @@ async def test_a_permanent_error_is_recorded_on_that_account_and_others_still_ge
     await dispatcher.tick()
     assert (len(slack.digests(ana)), len(telegram.digests(ana))) == (1, 0)
     [problem] = await core.execute(ListDeliveryProblems())
-    assert (problem.user_id, problem.platform, problem.error) == (ana.id, "telegram",
-                                                                  "Forbidden: bot was blocked by the user")
+    assert (problem.user_id, problem.platform, problem.error) == (
+        ana.id,
+        "telegram",
+        "Forbidden: bot was blocked by the user",
+    )
     # The next morning it is tried again; it goes through (the user unblocked the bot), and the problem clears.
     at("2026-11-25 08:30")
     await dispatcher.tick()
@@ -161,8 +172,9 @@ async def test_a_permanent_error_is_recorded_on_that_account_and_others_still_ge
 
 
 @pytest.mark.process
-async def test_users_list_shows_an_account_that_cannot_be_reached(database_url, core, at, dispatcher, telegram,
-                                                                   reachable, tmp_path):
+async def test_users_list_shows_an_account_that_cannot_be_reached(
+    database_url, core, at, dispatcher, telegram, reachable, tmp_path
+):
     ana = await reachable("Ana", platforms=("telegram",))
     await reachable("Bo", platforms=("telegram",))
     telegram.fail_next(ana.id, PermanentDeliveryError("Forbidden: user is deactivated"))
@@ -170,16 +182,25 @@ async def test_users_list_shows_an_account_that_cannot_be_reached(database_url, 
     await dispatcher.tick()
     env = {**os.environ, "DATABASE_URL": database_url, "PIPEDRIVEN_DATA_DIR": str(tmp_path / "data")}
     env.pop("TEST_DATABASE_URL", None)
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "users", "list", env=env,
-                                                   cwd=tmp_path, stdout=asyncio.subprocess.PIPE,
-                                                   stderr=asyncio.subprocess.PIPE)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "users",
+        "list",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode == 0, err.decode()
     lines = out.decode().splitlines()
     ana_line = next(i for i, line in enumerate(lines) if "Ana" in line)
-    assert lines[ana_line + 1].strip() == (f"⚠ telegram telegram-{ana.id}: undeliverable since 2026-11-24 08:30 UTC: "
-                                           "Forbidden: user is deactivated")
-    assert not any("⚠" in line for line in lines[ana_line + 2:]), "Bo is reachable"
+    assert lines[ana_line + 1].strip() == (
+        f"⚠ telegram telegram-{ana.id}: undeliverable since 2026-11-24 08:30 UTC: Forbidden: user is deactivated"
+    )
+    assert not any("⚠" in line for line in lines[ana_line + 2 :]), "Bo is reachable"
 
 
 async def test_a_notifier_bug_does_not_stop_the_other_deliveries(at, dispatcher, slack, reachable):
@@ -202,8 +223,9 @@ async def test_the_lease_is_a_setting(core, at, clock, dispatcher, slack, reacha
     assert len(slack.digests(ana)) == 1
 
 
-async def test_the_audit_trail_has_the_users_settings_but_not_each_beat_and_message(core, at, dispatcher, slack,
-                                                                                    telegram, reachable):
+async def test_the_audit_trail_has_the_users_settings_but_not_each_beat_and_message(
+    core, at, dispatcher, slack, telegram, reachable
+):
     ana = await reachable("Ana", platforms=("slack", "telegram"))
     telegram.fail_next(ana.id, TemporaryDeliveryError("503"))
     at("2026-11-24 08:30")
@@ -216,7 +238,8 @@ async def test_the_audit_trail_has_the_users_settings_but_not_each_beat_and_mess
 
 
 async def test_a_delivery_sent_while_the_database_drops_is_recorded_when_it_is_back_and_never_sent_again(
-        core, pg_server_url, database_url, at, clock, dispatcher, slack, reachable):
+    core, pg_server_url, database_url, at, clock, dispatcher, slack, reachable
+):
     ana = await reachable("Ana")
     at("2026-11-24 08:30")
     database = make_url(database_url).database

@@ -3,8 +3,8 @@
 import pytest
 
 from bot.notify import ChatCourier
-from fakes.sendmessage import FakeTelegram, HttpTelegramNotifier
 from core.deliveries.commands import ListDeliveryProblems
+from fakes.sendmessage import FakeTelegram, HttpTelegramNotifier
 from scheduler.dispatch import Dispatcher
 
 

@@ -51,7 +51,8 @@ async def test_a_follow_up_falling_due_in_working_hours_arrives_then_once(core, 
 
 
 async def test_a_follow_up_due_at_two_in_the_morning_arrives_at_the_start_of_the_day(
-        core, at, dispatcher, slack, ana, bob):
+    core, at, dispatcher, slack, ana, bob
+):
     await remind(core, at, ana, bob, "2026-11-25 02:00")
     await tick_at(at, dispatcher, "2026-11-25 02:00", "2026-11-25 06:00", "2026-11-25 08:29")
     assert slack.nudges(ana) == []
@@ -61,8 +62,15 @@ async def test_a_follow_up_due_at_two_in_the_morning_arrives_at_the_start_of_the
 
 async def test_after_working_hours_it_waits_for_the_next_working_morning(core, at, dispatcher, slack, ana, bob):
     await remind(core, at, ana, bob, "2026-11-27 19:00")  # Friday evening
-    await tick_at(at, dispatcher, "2026-11-27 19:00", "2026-11-27 23:00", "2026-11-28 09:00", "2026-11-29 12:00",
-                  "2026-11-30 08:00")
+    await tick_at(
+        at,
+        dispatcher,
+        "2026-11-27 19:00",
+        "2026-11-27 23:00",
+        "2026-11-28 09:00",
+        "2026-11-29 12:00",
+        "2026-11-30 08:00",
+    )
     assert slack.nudges(ana) == []
     await tick_at(at, dispatcher, "2026-11-30 08:30")  # Monday
     assert len(slack.nudges(ana)) == 1
@@ -103,14 +111,17 @@ async def test_snoozing_a_nudged_follow_up_nudges_again_when_the_snooze_ends(cor
     await remind(core, at, ana, bob, "2026-11-24 10:00")
     await tick_at(at, dispatcher, "2026-11-24 10:00")
     chat = Conversation(core, "slack")
-    snooze_button = next(b for b in (await chat.handle_button(ana, f"more:{bob.id}")).all_buttons()
-                         if b.label == "💤 Snooze 1 week")
+    snooze_button = next(
+        b for b in (await chat.handle_button(ana, f"more:{bob.id}")).all_buttons() if b.label == "💤 Snooze 1 week"
+    )
     assert "snoozed until Tue 1 Dec" in (await chat.handle_button(ana, snooze_button.data)).text
     await tick_at(at, dispatcher, "2026-11-25 10:00", "2026-11-30 17:00")
     assert len(slack.nudges(ana)) == 1
     await tick_at(at, dispatcher, "2026-12-01 10:00")
-    assert [n.text for n in slack.nudges(ana)] == ["⏰ Time to follow up with Bob Stone.",
-                                                   "💤 Snooze over: Bob Stone is back."]
+    assert [n.text for n in slack.nudges(ana)] == [
+        "⏰ Time to follow up with Bob Stone.",
+        "💤 Snooze over: Bob Stone is back.",
+    ]
 
 
 async def test_a_follow_up_done_before_it_falls_due_sends_nothing(core, at, dispatcher, slack, ana, bob):

@@ -67,8 +67,9 @@ async def test_slack_allows_a_short_burst_per_channel_then_one_a_second():
 
 async def test_slack_workspace_pace_allows_bursts_of_ten_then_290_a_minute():
     vt = VirtualTime()
-    moments = await send_times(vt, pacer_on(vt, PlatformLimits(overall=DEFAULT_LIMITS["slack"].overall)),
-                               [f"D{n}" for n in range(400)])
+    moments = await send_times(
+        vt, pacer_on(vt, PlatformLimits(overall=DEFAULT_LIMITS["slack"].overall)), [f"D{n}" for n in range(400)]
+    )
     assert moments[:10] == [0.0] * 10
     assert moments[10:20] == pytest.approx([60 / 290 * n for n in range(1, 11)])
     assert max(sum(1 for m in moments if start <= m < start + 60 - 1e-6) for start in moments) == 299

@@ -29,8 +29,9 @@ class SignallingNotifier(RecordingNotifier):
 async def test_the_service_ticks_when_started_and_then_on_its_beat(core, at, reachable):
     ana = await reachable("Ana")
     notifier = SignallingNotifier("slack")
-    service = SchedulerService(Dispatcher(core, ChatCourier(core, {"slack": notifier}), limits={}),
-                               interval_seconds=0.05)
+    service = SchedulerService(
+        Dispatcher(core, ChatCourier(core, {"slack": notifier}), limits={}), interval_seconds=0.05
+    )
     at("2026-11-24 08:30")
     await service.start()
     try:
@@ -85,9 +86,11 @@ async def test_the_console_notifier_prints_the_digest_with_buttons_that_work_in_
     at("2026-11-24 08:30")
     outcomes = await Dispatcher(core, ChatCourier(core, {"console": ConsoleNotifier(out, chat)}), limits={}).tick()
     assert outcomes["sent"] == 1
-    assert out.getvalue().splitlines()[:3] == ["☀️ Good morning Ana! Who to contact today:",
-                                               "1. Bob Stone (Acme)",
-                                               "   never contacted"]
+    assert out.getvalue().splitlines()[:3] == [
+        "☀️ Good morning Ana! Who to contact today:",
+        "1. Bob Stone (Acme)",
+        "   never contacted",
+    ]
     assert "[2] Email ✓" in out.getvalue()
     assert await chat.send("2") == "✓ Email logged for Bob Stone."
 

@@ -16,8 +16,17 @@ NOTICE = "Pipedrive refused the API token. Ask an admin to check it, then say `s
 async def owe(core, user, *, rows: int = 1) -> list[int]:
     """The state the sync worker leaves after a failure it can't fix: failed outbox rows owing a notice."""
     async with core.sessions() as s, s.begin():
-        outbox = [OutboxMessage(topic="pipedrive.sync", user_id=user.id, status="failed", attempts=1,
-                                payload={"event": "ContactWarmed"}, user_notice=NOTICE) for _ in range(rows)]
+        outbox = [
+            OutboxMessage(
+                topic="pipedrive.sync",
+                user_id=user.id,
+                status="failed",
+                attempts=1,
+                payload={"event": "ContactWarmed"},
+                user_notice=NOTICE,
+            )
+            for _ in range(rows)
+        ]
         s.add_all(outbox)
         await s.flush()
         return [o.id for o in outbox]
@@ -25,8 +34,12 @@ async def owe(core, user, *, rows: int = 1) -> list[int]:
 
 async def notified(core, ids):
     async with core.sessions() as s:
-        return [r for r in (await s.execute(select(OutboxMessage.user_notified_at)
-                                            .where(OutboxMessage.id.in_(ids)))).scalars()]
+        return [
+            r
+            for r in (
+                await s.execute(select(OutboxMessage.user_notified_at).where(OutboxMessage.id.in_(ids)))
+            ).scalars()
+        ]
 
 
 async def test_two_failed_syncs_make_one_message_and_only_once(core, reachable, dispatcher, slack):

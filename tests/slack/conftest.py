@@ -43,8 +43,13 @@ async def fake():
 
 @pytest.fixture
 def slack_settings(database_url, fake):
-    return Settings(database_url=database_url, slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET,
-                    slack_api_url=f"{fake.url}/api/", _env_file=None)
+    return Settings(
+        database_url=database_url,
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=f"{fake.url}/api/",
+        _env_file=None,
+    )
 
 
 @pytest.fixture

@@ -34,9 +34,13 @@ async def test_today_in_a_channel_answers_ephemerally_with_interactive_rows(slac
     labels = [e["text"]["text"] for e in actions["elements"] if e["type"] == "button"]
     assert labels == ["LinkedIn ✓", "Email ✓", "Call ✓"]
     [overflow] = [e for e in actions["elements"] if e["type"] == "overflow"]
-    assert [o["text"]["text"] for o in overflow["options"]] == ["🔥 Flag warm", "📨 Meeting requested",
-                                                                 "📅 Meeting booked…", "📝 Add note…",
-                                                                 "⏰ Remind / snooze…"]
+    assert [o["text"]["text"] for o in overflow["options"]] == [
+        "🔥 Flag warm",
+        "📨 Meeting requested",
+        "📅 Meeting booked…",
+        "📝 Add note…",
+        "⏰ Remind / snooze…",
+    ]
     assert fake.called("chat.postMessage") == []  # nothing shown to the channel
 
 
@@ -71,8 +75,11 @@ async def test_a_profile_without_email_is_told_too(slack, fake):
 
 
 async def test_slack_wrapped_emails_and_links_are_read_as_typed(slack, fake, core, ana):
-    await slack.command(ANA, "add Bo Chen, <mailto:bo@chen.io|bo@chen.io>, <http://linkedin.com/in/bochen|"
-                             "linkedin.com/in/bochen>, R&amp;D &lt;Labs&gt;")
+    await slack.command(
+        ANA,
+        "add Bo Chen, <mailto:bo@chen.io|bo@chen.io>, <http://linkedin.com/in/bochen|"
+        "linkedin.com/in/bochen>, R&amp;D &lt;Labs&gt;",
+    )
     assert "Added Bo Chen (R&amp;D &lt;Labs&gt;)" in fake.responses[0]["text"]
     async with core.sessions() as s:
         bo = (await s.execute(select(Contact))).scalar_one()
@@ -109,19 +116,35 @@ async def test_bad_grammar_gets_a_private_hint_not_a_trace(slack, fake, ana):
 
 async def test_a_dm_message_runs_the_grammar_and_a_retried_event_acts_once(slack, fake, core, make, ana):
     bob = await make.contact(ana, "Bob Stone")
-    event = {"type": "message", "channel": "D" + ANA, "channel_type": "im", "user": ANA, "text": "log bob call",
-             "ts": "1700000001.000100", "event_ts": "1700000001.000100"}
+    event = {
+        "type": "message",
+        "channel": "D" + ANA,
+        "channel_type": "im",
+        "user": ANA,
+        "text": "log bob call",
+        "ts": "1700000001.000100",
+        "event_ts": "1700000001.000100",
+    }
     assert (await slack.event(event, event_id="Ev1")).status == 200
-    assert (await slack.event(event, event_id="Ev1", headers={"X-Slack-Retry-Num": "1",
-                                                              "X-Slack-Retry-Reason": "http_timeout"})).status == 200
+    assert (
+        await slack.event(
+            event, event_id="Ev1", headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+        )
+    ).status == 200
     assert await count(core, Activity, Activity.contact_id == bob.id) == 1
     [posted] = fake.called("chat.postMessage")
     assert posted["channel"] == "D" + ANA and "✓ Call logged for Bob Stone" in posted["text"]
 
 
 async def test_the_bots_own_and_edited_messages_are_ignored(slack, fake, ana):
-    edited = {"type": "message", "subtype": "message_changed", "channel": "D" + ANA, "channel_type": "im",
-              "message": {"text": "today"}, "ts": "1700000002.000100"}
+    edited = {
+        "type": "message",
+        "subtype": "message_changed",
+        "channel": "D" + ANA,
+        "channel_type": "im",
+        "message": {"text": "today"},
+        "ts": "1700000002.000100",
+    }
     assert (await slack.event(edited, event_id="Ev2")).status == 200
     assert fake.called("chat.postMessage") == []
 
@@ -133,17 +156,21 @@ async def test_socket_mode_takes_the_same_command_over_the_websocket(core, fake,
     from fakes.slack import APP_TOKEN, fixture
 
     bob = await make.contact(ana, "Bob Stone")
-    settings = slack_settings.model_copy(update={"slack_app_token": SecretStr(APP_TOKEN),
-                                                 "slack_signing_secret": None})
+    settings = slack_settings.model_copy(update={"slack_app_token": SecretStr(APP_TOKEN), "slack_signing_secret": None})
     service = SlackService(core, settings, bot=bot)
     assert service.name == "slack (Socket Mode)"
     await service.start()
     try:
         await asyncio.wait_for(fake.socket_open.wait(), 10)
-        command = {**fixture("slash_command.json"), "user_id": ANA, "text": "log bob linkedin",
-                   "response_url": fake.response_url()}
-        await fake.socket.send_json({"envelope_id": "env-1", "type": "slash_commands", "payload": command,
-                                     "accepts_response_payload": True})
+        command = {
+            **fixture("slash_command.json"),
+            "user_id": ANA,
+            "text": "log bob linkedin",
+            "response_url": fake.response_url(),
+        }
+        await fake.socket.send_json(
+            {"envelope_id": "env-1", "type": "slash_commands", "payload": command, "accepts_response_payload": True}
+        )
         ack = await asyncio.wait_for(fake.socket_acks.get(), 10)
         assert ack["envelope_id"] == "env-1"
         await bot.in_flight.wait_idle(10)

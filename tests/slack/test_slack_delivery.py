@@ -53,8 +53,9 @@ async def test_a_long_note_is_split_into_sections_within_3000_characters(slack, 
 
 
 def test_a_huge_reply_is_one_message_within_the_limits_its_text_cut_and_its_rows_counted():
-    rows = tuple(Section(f"{n}. Contact {n}", buttons=(Button("Call ✓", f"log:{n}:call"),), contact_id=n)
-                 for n in range(1, 301))
+    rows = tuple(
+        Section(f"{n}. Contact {n}", buttons=(Button("Call ✓", f"log:{n}:call"),), contact_id=n) for n in range(1, 301)
+    )
     message = render.message(Reply("<&>" * 100_000, rows))
     sections = [b["text"]["text"] for b in message.blocks if b["type"] == "section"]
     assert len(message.blocks) <= 50 and all(len(text) <= 3000 for text in sections)
@@ -68,14 +69,16 @@ def test_render_keeps_every_block_kit_limit_at_the_edges():
     table = "\n".join(f"{n:>4} | {'y' * 80}" for n in range(80))
     menu = tuple(Button(f"Choice {n} " + "z" * 80, f"warm:{n}") for n in range(7))  # labels past 75 characters
     buttons = tuple(Button(f"B{n} " + "w" * 80, f"show:{n}") for n in range(30))
-    reply = Reply(huge, (Section(text=table, monospace=True), Section(text="row", buttons=buttons, menu=menu,
-                                                                      contact_id=7)))
+    reply = Reply(
+        huge, (Section(text=table, monospace=True), Section(text="row", buttons=buttons, menu=menu, contact_id=7))
+    )
     message = render.message(reply)
     assert len(message.blocks) <= 50 and len(message.text) <= 3000
     for raw in message.blocks:
         Block.parse(raw).to_dict()  # slack_sdk checks text, button, overflow and id limits
-    monospace = [b["text"]["text"] for b in message.blocks if b["type"] == "section"
-                 and b["text"]["text"].startswith("```")]
+    monospace = [
+        b["text"]["text"] for b in message.blocks if b["type"] == "section" and b["text"]["text"].startswith("```")
+    ]
     assert len(monospace) >= 3 and all(t.endswith("```") for t in monospace)
     actions = [b for b in message.blocks if b["type"] == "actions"]
     elements = [e for b in actions for e in b["elements"]]
@@ -98,9 +101,14 @@ async def test_a_429_too_long_to_wait_for_is_left_to_the_scheduler(core, fake, s
     assert raised.value.retry_after == 600 and waits == [] and fake.messages == {}
 
 
-@pytest.mark.parametrize("method, error", [("conversations.open", "cannot_dm_bot"),
-                                           ("conversations.open", "user_not_found"),
-                                           ("chat.postMessage", "account_inactive")])
+@pytest.mark.parametrize(
+    "method, error",
+    [
+        ("conversations.open", "cannot_dm_bot"),
+        ("conversations.open", "user_not_found"),
+        ("chat.postMessage", "account_inactive"),
+    ],
+)
 async def test_what_no_retry_fixes_is_a_permanent_delivery_error(core, fake, service, ana, method, error):
     fake.fail(method, error=error)
     with pytest.raises(PermanentDeliveryError, match=error):

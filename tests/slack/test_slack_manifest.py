@@ -11,10 +11,16 @@ from bot.slack.service import EVENTS_PATH
 ROOT = Path(__file__).resolve().parents[2]
 # The bot scope each Web API method we call needs (views.* need none beyond the app's own surfaces).
 SCOPES = {
-    "chat_postMessage": "chat:write", "chat_update": "chat:write", "chat_postEphemeral": "chat:write",
-    "conversations_open": "im:write", "conversations_history": "im:history", "users_info": "users:read",
-    "views_open": None, "views_publish": None,
-    "files_info": "files:read", "files_upload_v2": "files:write",
+    "chat_postMessage": "chat:write",
+    "chat_update": "chat:write",
+    "chat_postEphemeral": "chat:write",
+    "conversations_open": "im:write",
+    "conversations_history": "im:history",
+    "users_info": "users:read",
+    "views_open": None,
+    "views_publish": None,
+    "files_info": "files:read",
+    "files_upload_v2": "files:write",
 }
 
 
@@ -41,4 +47,3 @@ def test_every_web_api_method_the_app_calls_has_its_scope():
     granted = set(manifest()["oauth_config"]["scopes"]["bot"])
     needed = {SCOPES[method] for method in called} - {None} | {"commands", "users:read.email"}
     assert needed <= granted
-

@@ -1,7 +1,7 @@
 """The morning DM and its rows: one-tap logging in place, undo, second taps and Slack's retries, the overflow menu
 and its modals, forged buttons, ephemeral rows and the App Home."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -91,8 +91,9 @@ async def test_slacks_retry_of_a_tap_logs_once_and_answers_once(slack, fake, cor
     assert len(fake.called("chat.update")) == 1 and len(fake.called("chat.postMessage")) == 1
 
 
-async def test_undo_within_the_minute_takes_it_back_and_the_row_gets_its_buttons_again(slack, fake, core, clock,
-                                                                                      digest, contacts):
+async def test_undo_within_the_minute_takes_it_back_and_the_row_gets_its_buttons_again(
+    slack, fake, core, clock, digest, contacts
+):
     await slack.tap(ANA, DM, digest, "Call ✓", contact="Bob Stone")
     clock.advance(seconds=30)
     await slack.tap(ANA, DM, digest, "↩ Undo", contact="Bob Stone")
@@ -115,8 +116,9 @@ async def test_undo_after_a_minute_is_refused(slack, fake, core, clock, digest):
     assert "Too late to undo" in fake.called("chat.postMessage")[-1]["text"]
 
 
-async def test_overflow_flag_warm_and_meeting_requested_queue_the_sync_and_update_the_row(slack, fake, core, digest,
-                                                                                          contacts):
+async def test_overflow_flag_warm_and_meeting_requested_queue_the_sync_and_update_the_row(
+    slack, fake, core, digest, contacts
+):
     await slack.tap(ANA, DM, digest, "🔥 Flag warm", contact="Bob Stone")
     await slack.tap(ANA, DM, digest, "📨 Meeting requested", contact="Cara Diaz")
     [bob, cara] = await rows(core, Contact)
@@ -136,8 +138,9 @@ async def test_add_note_opens_a_modal_and_its_submission_updates_the_row(slack, 
     assert modal["callback_id"] == "pd-note" and opened["trigger_id"].startswith("trigger-")
     assert modal["blocks"][0]["label"]["text"] == "Type the note for Cara Diaz:"
     assert await rows(core, Activity) == []  # nothing until it is submitted
-    sent = await slack.submit(ANA, modal, {"note": {"text": {"type": "plain_text_input",
-                                                              "value": "Met at <the> fintech dinner & drinks"}}})
+    sent = await slack.submit(
+        ANA, modal, {"note": {"text": {"type": "plain_text_input", "value": "Met at <the> fintech dinner & drinks"}}}
+    )
     assert sent.status == 200
     [note] = await rows(core, Activity)
     assert (note.contact_id, note.kind, note.note) == (contacts[1].id, "note", "Met at <the> fintech dinner & drinks")
@@ -156,36 +159,60 @@ async def test_meeting_booked_takes_a_date_and_time_in_the_users_timezone(slack,
     modal = fake.modals[0]
     assert modal["callback_id"] == "pd-meeting"
     assert [b["element"]["type"] for b in modal["blocks"] if b["type"] == "input"] == ["datepicker", "timepicker"]
-    await slack.submit(ANA, modal, {"date": {"date": {"type": "datepicker", "selected_date": "2026-12-02"}},
-                                    "time": {"time": {"type": "timepicker", "selected_time": "14:30"}}})
+    await slack.submit(
+        ANA,
+        modal,
+        {
+            "date": {"date": {"type": "datepicker", "selected_date": "2026-12-02"}},
+            "time": {"time": {"type": "timepicker", "selected_time": "14:30"}},
+        },
+    )
     [meeting] = await rows(core, Activity)
-    assert (meeting.outcome, meeting.due_at) == ("meeting_booked", datetime(2026, 12, 2, 13, 30, tzinfo=timezone.utc))
+    assert (meeting.outcome, meeting.due_at) == ("meeting_booked", datetime(2026, 12, 2, 13, 30, tzinfo=UTC))
     assert [o.payload["event"] for o in await rows(core, OutboxMessage)] == ["MeetingBooked"]
-    assert any("📅 Meeting booked with Bob Stone for Wed 2 Dec 14:30" in t
-               for t in texts(fake.messages[(DM, digest)]["blocks"]))
+    assert any(
+        "📅 Meeting booked with Bob Stone for Wed 2 Dec 14:30" in t
+        for t in texts(fake.messages[(DM, digest)]["blocks"])
+    )
 
 
 async def test_remind_or_snooze_offers_presets_and_a_date(slack, fake, core, digest, contacts):
     await slack.tap(ANA, DM, digest, "⏰ Remind / snooze…", contact="Bob Stone")
-    await slack.submit(ANA, fake.modals[0], {"choice": {"choice": {"type": "radio_buttons",
-                                                                   "selected_option": {"value": "snooze:1w"}}},
-                                             "date": {"date": {"type": "datepicker", "selected_date": None}}})
+    await slack.submit(
+        ANA,
+        fake.modals[0],
+        {
+            "choice": {"choice": {"type": "radio_buttons", "selected_option": {"value": "snooze:1w"}}},
+            "date": {"date": {"type": "datepicker", "selected_date": None}},
+        },
+    )
     await slack.tap(ANA, DM, digest, "⏰ Remind / snooze…", contact="Cara Diaz")
-    await slack.submit(ANA, fake.modals[1], {"choice": {"choice": {"type": "radio_buttons",
-                                                                   "selected_option": {"value": "remind:date"}}},
-                                             "date": {"date": {"type": "datepicker", "selected_date": "2026-12-01"}}})
+    await slack.submit(
+        ANA,
+        fake.modals[1],
+        {
+            "choice": {"choice": {"type": "radio_buttons", "selected_option": {"value": "remind:date"}}},
+            "date": {"date": {"type": "datepicker", "selected_date": "2026-12-01"}},
+        },
+    )
     snoozed, reminder = await rows(core, FollowUp)
     # A week on, at the start of Ana's working morning (09:00 in Paris).
-    assert (snoozed.contact_id, snoozed.snoozed, snoozed.due_at) == (contacts[0].id, True,
-                                                                      datetime(2026, 12, 1, 8, tzinfo=timezone.utc))
+    assert (snoozed.contact_id, snoozed.snoozed, snoozed.due_at) == (
+        contacts[0].id,
+        True,
+        datetime(2026, 12, 1, 8, tzinfo=UTC),
+    )
     # Midnight of 1 December in Paris.
-    assert (reminder.contact_id, reminder.due_at) == (contacts[1].id, datetime(2026, 11, 30, 23, tzinfo=timezone.utc))
+    assert (reminder.contact_id, reminder.due_at) == (contacts[1].id, datetime(2026, 11, 30, 23, tzinfo=UTC))
 
 
 async def test_a_date_choice_without_a_date_is_answered_inside_the_modal(slack, fake, core, digest):
     await slack.tap(ANA, DM, digest, "⏰ Remind / snooze…", contact="Bob Stone")
-    sent = await slack.submit(ANA, fake.modals[0], {"choice": {"choice": {
-        "type": "radio_buttons", "selected_option": {"value": "snooze:date"}}}})
+    sent = await slack.submit(
+        ANA,
+        fake.modals[0],
+        {"choice": {"choice": {"type": "radio_buttons", "selected_option": {"value": "snooze:date"}}}},
+    )
     assert "Pick the date for this choice" in sent.body
     assert await rows(core, FollowUp) == []
 
@@ -235,12 +262,18 @@ async def test_a_second_tap_on_an_ephemeral_row_logs_a_second_outreach(slack, fa
     assert [texts(r["blocks"]) for r in fake.responses[1:]] == [["✓ Call logged for Cara Diaz · 10:00"]] * 2
 
 
-async def test_app_home_shows_today_follow_ups_and_own_numbers_and_its_rows_work(slack, fake, core, make, ana,
-                                                                               contacts):
+async def test_app_home_shows_today_follow_ups_and_own_numbers_and_its_rows_work(
+    slack, fake, core, make, ana, contacts
+):
     other = await make.user("Other")
     await make.contact(other, "Not Anas")
-    home_opened = {"type": "app_home_opened", "user": ANA, "channel": DM, "tab": "home",
-                   "event_ts": "1700000003.000100"}
+    home_opened = {
+        "type": "app_home_opened",
+        "user": ANA,
+        "channel": DM,
+        "tab": "home",
+        "event_ts": "1700000003.000100",
+    }
     await slack.event(home_opened, event_id="EvHome1")
     home = fake.homes[ANA]
     assert home["type"] == "home"
@@ -261,6 +294,7 @@ async def test_app_home_shows_today_follow_ups_and_own_numbers_and_its_rows_work
 
 async def test_app_home_of_an_unknown_user_says_how_to_be_added(slack, fake):
     fake.add_user("U0EVE", "eve@example.com")
-    await slack.event({"type": "app_home_opened", "user": "U0EVE", "channel": "DU0EVE", "tab": "home"},
-                      event_id="EvHome3")
+    await slack.event(
+        {"type": "app_home_opened", "user": "U0EVE", "channel": "DU0EVE", "tab": "home"}, event_id="EvHome3"
+    )
     assert "pipedriven users add eve@example.com" in str(fake.homes["U0EVE"]["blocks"])

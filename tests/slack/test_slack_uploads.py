@@ -15,8 +15,10 @@ from core.contacts.commands import FindContacts
 ANA, DM = "U0ANA", "DU0ANA"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 RETRY = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
-CONTACTS = ("Full name,Email,Company\r\nana lima,ana@lima.io,Lima Ltd\r\n\"Bo Chen\",bo@chen.io,\"Chen & Co\"\r\n"
-            "Cy,not-an-email,\r\n").encode()
+CONTACTS = (
+    b'Full name,Email,Company\r\nana lima,ana@lima.io,Lima Ltd\r\n"Bo Chen",bo@chen.io,"Chen & Co"\r\n'
+    b"Cy,not-an-email,\r\n"
+)
 
 
 @pytest.fixture
@@ -146,11 +148,13 @@ async def test_a_csv_in_several_files_is_imported_and_the_others_explained(slack
 
 async def test_a_file_slack_wont_hand_over_is_reported_and_nothing_imported(slack, fake, core, ana, caplog):
     file_id = fake.add_file(ANA, "contacts.csv", CONTACTS)
-    fake.files[file_id]["url_private_download"] = fake.files[file_id]["url_private"] = \
+    fake.files[file_id]["url_private_download"] = fake.files[file_id]["url_private"] = (
         f"{fake.url}/files-pri/T0001-FGONE/contacts.csv"  # answered with Slack's sign-in page
+    )
     await slack.event(fake.file_share_event(ANA, file_id), event_id="EvF8")
-    assert posted_texts(fake) == ["I couldn't fetch that file from Slack, so nothing was imported. Please share "
-                                  "it again in a moment."]
+    assert posted_texts(fake) == [
+        "I couldn't fetch that file from Slack, so nothing was imported. Please share it again in a moment."
+    ]
     assert "does the app have files:read?" in caplog.text
     assert await bank(core, ana) == []
 
@@ -161,8 +165,9 @@ async def test_the_bot_token_never_goes_to_a_host_other_than_slacks(slack, fake,
     fake.files[file_id]["url_private_download"] = fake.files[file_id]["url_private"] = f"{host}/contacts.csv"
     await slack.event(fake.file_share_event(ANA, file_id), event_id="EvF10")
     assert received == []  # not even a connection
-    assert posted_texts(fake) == ["I couldn't fetch that file from Slack, so nothing was imported. Please share "
-                                  "it again in a moment."]
+    assert posted_texts(fake) == [
+        "I couldn't fetch that file from Slack, so nothing was imported. Please share it again in a moment."
+    ]
     assert "not sending the bot token to 127.0.0.1" in caplog.text
     assert await bank(core, ana) == []
 
@@ -171,9 +176,11 @@ async def test_a_remote_file_is_refused_clearly_before_any_download(slack, fake,
     host, received = elsewhere
     file_id = fake.add_file(ANA, "contacts.csv", CONTACTS, external_url=f"{host}/drive/contacts.csv")
     await slack.event(fake.file_share_event(ANA, file_id), event_id="EvF11")
-    assert posted_texts(fake) == ["“contacts.csv” is stored outside Slack (shared as a link to another service), "
-                                  "so I can't read it and nothing was imported. Download it as a CSV file and "
-                                  "share that file here."]
+    assert posted_texts(fake) == [
+        "“contacts.csv” is stored outside Slack (shared as a link to another service), "
+        "so I can't read it and nothing was imported. Download it as a CSV file and "
+        "share that file here."
+    ]
     assert received == [] and fake.called("download") == []
     assert await bank(core, ana) == []
 
@@ -207,8 +214,7 @@ async def test_stats_in_the_dm_upload_the_chart_after_the_table(slack, fake, mak
     table = fake.called("chat.postMessage")[-1]
     assert table["text"].startswith("Stats — this month")
     methods = [c.method for c in fake.calls]
-    assert methods[-4:] == ["chat.postMessage", "files.getUploadURLExternal", "upload",
-                            "files.completeUploadExternal"]
+    assert methods[-4:] == ["chat.postMessage", "files.getUploadURLExternal", "upload", "files.completeUploadExternal"]
 
 
 async def test_stats_in_a_channel_are_private_and_the_chart_goes_to_the_dm(slack, fake, make, ana):

@@ -7,13 +7,12 @@ through TELEGRAM_API_URL.
 from __future__ import annotations
 
 import pytest
+from telegram_harness import ANA_TG, POLL_TIMEOUT, TelegramHarness
 
 from bot.telegram.service import TelegramService
 from core.settings import Settings
 from core.users.commands import LinkChatIdentity
-
 from fakes.telegram import FakeTelegram
-from telegram_harness import ANA_TG, POLL_TIMEOUT, TelegramHarness
 
 
 @pytest.fixture
@@ -27,8 +26,9 @@ async def telegram():
 @pytest.fixture
 def settings(database_url, telegram):
     """The core's settings, pointed at the fake server (overrides the suite's `settings`)."""
-    return Settings(database_url=database_url, _env_file=None, telegram_bot_token=telegram.token,
-                    telegram_api_url=telegram.api_url)
+    return Settings(
+        database_url=database_url, _env_file=None, telegram_bot_token=telegram.token, telegram_api_url=telegram.api_url
+    )
 
 
 @pytest.fixture
@@ -52,6 +52,7 @@ def ana_tg(telegram):
 @pytest.fixture
 async def linked(core, ana, ana_tg):
     """Ana's Telegram account, already linked to her Pipedriven user."""
-    await core.execute(LinkChatIdentity(email=ana.email, platform="telegram", external_user_id=str(ANA_TG),
-                                        dm_channel=str(ANA_TG)))
+    await core.execute(
+        LinkChatIdentity(email=ana.email, platform="telegram", external_user_id=str(ANA_TG), dm_channel=str(ANA_TG))
+    )
     return ana_tg

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-
 from bot.telegram.service import TelegramService
-
 from fakes.telegram import Call, FakeTelegram
 
 POLL_TIMEOUT = timedelta(seconds=5)

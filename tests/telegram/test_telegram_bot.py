@@ -5,11 +5,10 @@ Each test delivers updates as Telegram would and asserts what the server receive
 
 import pytest
 from sqlalchemy import func, select
+from telegram_harness import ANA_TG, STRANGER_TG, texts
 
 from bot.telegram.app import REFUSAL, TEXT_ONLY
 from core.models import Activity, Contact, FollowUp, OutboxMessage
-
-from telegram_harness import ANA_TG, STRANGER_TG, texts
 
 NASTY = "<b>_*[x](y)"
 
@@ -28,8 +27,20 @@ def methods(calls) -> list[str]:
 
 async def test_start_registers_the_command_menu_and_polls(bot, telegram):
     names = {c["command"] for c in telegram.commands}
-    assert {"today", "find", "log", "note", "warm", "meeting", "remind", "snooze", "stats", "campaigns", "settings",
-            "help"} <= names
+    assert {
+        "today",
+        "find",
+        "log",
+        "note",
+        "warm",
+        "meeting",
+        "remind",
+        "snooze",
+        "stats",
+        "campaigns",
+        "settings",
+        "help",
+    } <= names
     assert methods(telegram.calls)[:3] == ["getMe", "setMyCommands", "deleteWebhook"]  # polling: no webhook
 
 
@@ -99,12 +110,14 @@ async def test_the_more_menu_actions(bot, telegram, linked, make, ana, core):
     await bot.tap(linked, bot.last(ANA_TG), "⋯")
     menu = bot.last(ANA_TG)
     assert menu["text"] == "More for Bob Stone:"
-    steps = [("Flag warm", "🔥 Bob Stone flagged warm (4/5). Pipedrive sync queued"),
-             ("Meeting requested", "📨 Meeting requested with Bob Stone. Pipedrive sync queued"),
-             ("Remind in 3 days", "⏰ I'll remind you about Bob Stone on Fri 27 Nov 09:00"),
-             ("Snooze 1 week", "💤 Bob Stone snoozed until Tue 1 Dec 09:00"),
-             ("Follow-up done", "✓ Follow-up with Bob Stone done"),
-             ("Referral ✓", "✓ Referral logged for Bob Stone")]
+    steps = [
+        ("Flag warm", "🔥 Bob Stone flagged warm (4/5). Pipedrive sync queued"),
+        ("Meeting requested", "📨 Meeting requested with Bob Stone. Pipedrive sync queued"),
+        ("Remind in 3 days", "⏰ I'll remind you about Bob Stone on Fri 27 Nov 09:00"),
+        ("Snooze 1 week", "💤 Bob Stone snoozed until Tue 1 Dec 09:00"),
+        ("Follow-up done", "✓ Follow-up with Bob Stone done"),
+        ("Referral ✓", "✓ Referral logged for Bob Stone"),
+    ]
     for label, status in steps:
         calls = await bot.tap(linked, menu, label)
         assert methods(calls) == ["answerCallbackQuery", "editMessageText"], label
@@ -133,13 +146,17 @@ async def test_a_note_is_asked_for_and_the_reply_to_the_prompt_adds_it(bot, tele
     calls = await bot.say(linked, note, reply_to=prompt)
     assert texts(calls) == ["📝 Note added to Bob Stone."]
     async with core.sessions() as session:
-        notes = (await session.execute(select(Activity.note).where(Activity.contact_id == bob.id,
-                                                                   Activity.kind == "note"))).scalars().all()
+        notes = (
+            (await session.execute(select(Activity.note).where(Activity.contact_id == bob.id, Activity.kind == "note")))
+            .scalars()
+            .all()
+        )
     assert notes == [note]
 
 
-async def test_a_prompt_outlives_a_restart_and_a_date_by_reply_books_the_meeting(bot, telegram, linked, make, ana,
-                                                                                core):
+async def test_a_prompt_outlives_a_restart_and_a_date_by_reply_books_the_meeting(
+    bot, telegram, linked, make, ana, core
+):
     bob = await make.contact(ana, "Bob Stone")
     await bot.say(linked, "/show bob")
     await bot.tap(linked, bot.last(ANA_TG), "⋯")
@@ -152,8 +169,9 @@ async def test_a_prompt_outlives_a_restart_and_a_date_by_reply_books_the_meeting
     assert await count(core, Activity, contact_id=bob.id, outcome="meeting_booked") == 1
 
 
-async def test_a_reply_to_a_prompt_that_is_not_a_date_says_so_and_the_prompt_still_works(bot, telegram, linked,
-                                                                                        make, ana, core):
+async def test_a_reply_to_a_prompt_that_is_not_a_date_says_so_and_the_prompt_still_works(
+    bot, telegram, linked, make, ana, core
+):
     bob = await make.contact(ana, "Bob Stone")
     await bot.say(linked, "/today")
     await bot.tap(linked, bot.last(ANA_TG), "⋯")
@@ -162,7 +180,8 @@ async def test_a_reply_to_a_prompt_that_is_not_a_date_says_so_and_the_prompt_sti
     [answer] = texts(await bot.say(linked, "whenever", reply_to=prompt))
     assert "Traceback" not in answer and await count(core, FollowUp, contact_id=bob.id) == 0
     assert texts(await bot.say(linked, "next monday", reply_to=prompt)) == [
-        "💤 Bob Stone snoozed until Mon 30 Nov 09:00."]
+        "💤 Bob Stone snoozed until Mon 30 Nov 09:00."
+    ]
 
 
 async def test_an_update_handed_out_again_logs_once(bot, telegram, linked, make, ana, core):
@@ -257,8 +276,15 @@ async def test_a_sticker_or_a_photo_is_answered_with_what_the_bot_reads(bot, tel
     update = telegram.message_update(linked, "placeholder")
     message = update["message"]
     del message["text"]
-    message["sticker"] = {"file_id": "s1", "file_unique_id": "u1", "type": "regular", "width": 512, "height": 512,
-                          "is_animated": False, "is_video": False}
+    message["sticker"] = {
+        "file_id": "s1",
+        "file_unique_id": "u1",
+        "type": "regular",
+        "width": 512,
+        "height": 512,
+        "is_animated": False,
+        "is_video": False,
+    }
     assert texts(await bot.deliver(update)) == [TEXT_ONLY]
 
 
@@ -285,4 +311,6 @@ async def test_the_server_refuses_what_telegram_refuses(bot, telegram, linked):
     with pytest.raises(BadRequest, match="too long"):
         await send(ANA_TG, "x" * 4097)
     with pytest.raises(BadRequest, match="(?i)button_data_invalid"):
-        await send(ANA_TG, "hi", reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("b", callback_data="x" * 65)]]))
+        await send(
+            ANA_TG, "hi", reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("b", callback_data="x" * 65)]])
+        )

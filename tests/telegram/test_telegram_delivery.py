@@ -1,6 +1,7 @@
 """Sending within Telegram's limits: the notifier the scheduler uses, 429s and their retry_after, pacing."""
 
 import pytest
+from telegram_harness import ANA_TG, TelegramHarness, texts
 
 from bot.conversation import Conversation
 from bot.notify import ChatTarget, PermanentDeliveryError, TemporaryDeliveryError
@@ -8,8 +9,6 @@ from bot.runner import build_services
 from bot.telegram.pacing import PER_CHAT_BURST, PacedRateLimiter
 from bot.telegram.service import TelegramService, TelegramUnavailable
 from tests.virtual_time import VirtualTime
-
-from telegram_harness import ANA_TG, TelegramHarness, texts
 
 
 def target(user_id: int, chat: int) -> ChatTarget:
@@ -95,8 +94,9 @@ async def test_run_starts_telegram_only_when_a_token_is_set(core):
     assert services == [] and notifiers == {}
 
 
-async def test_a_database_outage_is_one_line_in_the_chat_never_a_trace(pg_server_url, settings, clock, telegram,
-                                                                       linked):
+async def test_a_database_outage_is_one_line_in_the_chat_never_a_trace(
+    pg_server_url, settings, clock, telegram, linked
+):
     from core import db
     from core.service import Core
 
@@ -106,7 +106,8 @@ async def test_a_database_outage_is_one_line_in_the_chat_never_a_trace(pg_server
     await harness.service.start()
     try:
         assert texts(await harness.say(linked, "/today")) == [
-            "The database is not reachable right now. Please try again in a moment."]
+            "The database is not reachable right now. Please try again in a moment."
+        ]
     finally:
         await harness.service.stop()
         await engine.dispose()

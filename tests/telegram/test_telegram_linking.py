@@ -4,10 +4,11 @@ import asyncio
 import os
 import re
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
+from telegram_harness import STRANGER_TG, texts
 
 from bot.telegram.app import REFUSAL
 from core.clock import FixedClock
@@ -15,17 +16,17 @@ from core.command import Actor
 from core.models import ChatLinkCode
 from core.users.commands import IssueLinkCode
 
-from telegram_harness import STRANGER_TG, texts
-
 TABLET_TG = 333_333
-WELCOME = ("✓ This Telegram account is now linked to Ana Silva (ana@example.com). "
-           "Say `today` to see who to get in touch with, or `help`.")
+WELCOME = (
+    "✓ This Telegram account is now linked to Ana Silva (ana@example.com). "
+    "Say `today` to see who to get in touch with, or `help`."
+)
 
 
 @pytest.fixture
 def clock():
     # The CLI in a subprocess issues codes by the wall clock, so the bot's clock starts there too.
-    return FixedClock(datetime.now(timezone.utc))
+    return FixedClock(datetime.now(UTC))
 
 
 async def issue(core, user) -> str:
@@ -33,15 +34,30 @@ async def issue(core, user) -> str:
 
 
 @pytest.mark.process
-async def test_a_code_from_the_cli_links_the_chat_that_sends_start_code(bot, telegram, ana, ana_tg, database_url,
-                                                                        tmp_path, make):
+async def test_a_code_from_the_cli_links_the_chat_that_sends_start_code(
+    bot, telegram, ana, ana_tg, database_url, tmp_path, make
+):
     await make.contact(ana, "Bob Stone")
-    env = {**os.environ, "DATABASE_URL": database_url, "PIPEDRIVEN_DATA_DIR": str(tmp_path),
-           "TELEGRAM_BOT_TOKEN": telegram.token, "TELEGRAM_API_URL": telegram.api_url}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "PIPEDRIVEN_DATA_DIR": str(tmp_path),
+        "TELEGRAM_BOT_TOKEN": telegram.token,
+        "TELEGRAM_API_URL": telegram.api_url,
+    }
     env.pop("TELEGRAM_BOT_USERNAME", None)
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "users", "link", "ana@example.com",
-                                                   env=env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE,
-                                                   stderr=asyncio.subprocess.PIPE)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "users",
+        "link",
+        "ana@example.com",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode == 0, err.decode()
     link = re.search(r"https://t\.me/PipedrivenTestBot\?start=([A-Z0-9]{10})", out.decode())
@@ -51,8 +67,7 @@ async def test_a_code_from_the_cli_links_the_chat_that_sends_start_code(bot, tel
     assert "1. Bob Stone" in texts(await bot.say(ana_tg, "/today"))[0]
 
 
-async def test_settings_link_telegram_in_chat_gives_a_code_for_another_device(bot, telegram, linked, make, ana,
-                                                                              core):
+async def test_settings_link_telegram_in_chat_gives_a_code_for_another_device(bot, telegram, linked, make, ana, core):
     await make.contact(ana, "Bob Stone")
     [sent] = texts(await bot.say(linked, "/settings link telegram"))
     code = re.search(r"link code: ([A-Z0-9]{10})", sent)[1]

@@ -1,14 +1,13 @@
 """Neutral replies as Telegram HTML and keyboards, checked by the fake server's own parser (tdlib's rules)."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-
-from bot import codec, render as neutral
+from bot import codec
+from bot import render as neutral
 from bot.replies import Prompt, Reply, Section
 from bot.telegram import render
 from core.feed.commands import Suggestion, Suggestions
 from core.views import ContactView
-
 from fakes.telegram import parse_html, utf16_len
 
 NASTY = "<b>_*[x](y) & </i> &amp; 🔥"
@@ -51,8 +50,14 @@ def test_the_more_menu_goes_two_buttons_a_row():
     rows = page.keyboard.inline_keyboard
     assert all(len(row) <= 2 for row in rows)
     labels = [b.text for row in rows for b in row]
-    assert {"🔥 Flag warm", "📨 Meeting requested", "📅 Meeting booked…", "📝 Add note…", "⏰ Remind in 3 days",
-            "💤 Snooze 1 week"} <= set(labels)
+    assert {
+        "🔥 Flag warm",
+        "📨 Meeting requested",
+        "📅 Meeting booked…",
+        "📝 Add note…",
+        "⏰ Remind in 3 days",
+        "💤 Snooze 1 week",
+    } <= set(labels)
     assert all(codec.decode(b.callback_data).contact_id == 7 for row in rows for b in row)
 
 
@@ -76,7 +81,7 @@ def test_a_huge_text_is_one_message_cut_at_a_line_end():
     lines = [f"line {i}: " + "<&>" * 40 for i in range(400)]
     text = within_limits(render.message(Reply("\n".join(lines))))
     shown = text.removesuffix("\n…").split("\n")
-    assert text.endswith("\n…") and len(shown) >= 5 and shown == lines[:len(shown)]
+    assert text.endswith("\n…") and len(shown) >= 5 and shown == lines[: len(shown)]
 
 
 def test_one_enormous_line_is_cut_too():
@@ -142,7 +147,11 @@ def test_link_code_reply_names_the_code_and_the_link():
     from core.views import UserView
 
     user = UserView(1, "Ana", "ana@example.com", "consultant", "Europe/London", datetime.min.time(), (1,))
-    issued = LinkCodeIssued("telegram", "ABCDEFGHJK", datetime(2026, 11, 24, 9, 30, tzinfo=timezone.utc),
-                            "https://t.me/PipedrivenBot?start=ABCDEFGHJK")
+    issued = LinkCodeIssued(
+        "telegram",
+        "ABCDEFGHJK",
+        datetime(2026, 11, 24, 9, 30, tzinfo=UTC),
+        "https://t.me/PipedrivenBot?start=ABCDEFGHJK",
+    )
     text = neutral.result(issued, user).text
     assert "ABCDEFGHJK" in text and "https://t.me/PipedrivenBot?start=ABCDEFGHJK" in text and "09:30" in text

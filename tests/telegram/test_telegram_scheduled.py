@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+from telegram_harness import ANA_TG
+
 from bot.notify import ChatCourier
 from core.command import ContactRef
 from core.deliveries.commands import ListDeliveryProblems
@@ -9,11 +11,10 @@ from core.outreach.commands import SetFollowUp
 from scheduler.dispatch import Dispatcher
 from tests.conftest import actor
 
-from telegram_harness import ANA_TG
 
-
-async def test_the_morning_digest_and_a_nudge_arrive_once_with_their_keyboards(core, bot, telegram, linked, make, ana,
-                                                                               clock):
+async def test_the_morning_digest_and_a_nudge_arrive_once_with_their_keyboards(
+    core, bot, telegram, linked, make, ana, clock
+):
     bob = await make.contact(ana, "Bob Stone", organisation="Acme")
     await core.execute(SetFollowUp(actor(ana), ContactRef(id=bob.id), clock.now() + timedelta(minutes=5)))
     telegram.open_chat(linked)
@@ -34,5 +35,8 @@ async def test_a_user_who_blocked_the_bot_is_recorded_as_unreachable(core, bot, 
     outcomes = await Dispatcher(core, ChatCourier(core, {"telegram": bot.service.notifier}), limits={}).tick()
     assert outcomes["failed"] == 1
     [problem] = await core.execute(ListDeliveryProblems())
-    assert (problem.user_id, problem.platform, problem.error) == (ana.id, "telegram",
-                                                                  "Forbidden: bot was blocked by the user")
+    assert (problem.user_id, problem.platform, problem.error) == (
+        ana.id,
+        "telegram",
+        "Forbidden: bot was blocked by the user",
+    )

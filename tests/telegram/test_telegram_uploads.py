@@ -4,17 +4,17 @@ after its table. The real bot long-polls the fake Bot API server, which serves d
 import io
 
 from PIL import Image
+from telegram_harness import ANA_TG, STRANGER_TG, texts
 
 from bot.conversation import ALREADY_IMPORTED
 from bot.telegram.app import NOT_FETCHED, REFUSAL
 from core.command import Actor
 from core.contacts.commands import FindContacts
-
 from fakes.telegram import PNG_SIGNATURE
-from telegram_harness import ANA_TG, STRANGER_TG, texts
 
-CONTACTS = ("Full name;Email;Company\r\nana lima;ana@lima.io;Lima Ltd\r\nBo Chen;bo@chen.io;Chen & Co\r\n"
-            "Cy;not-an-email;\r\n").encode("utf-8-sig")
+CONTACTS = (
+    "Full name;Email;Company\r\nana lima;ana@lima.io;Lima Ltd\r\nBo Chen;bo@chen.io;Chen & Co\r\nCy;not-an-email;\r\n"
+).encode("utf-8-sig")
 
 
 async def bank(core, user) -> list[str]:
@@ -43,8 +43,9 @@ async def test_a_csv_document_is_imported_and_answered_with_the_report(bot, tele
     assert answered == update["message"]["message_id"]
 
 
-async def test_a_utf8_document_with_a_bad_byte_keeps_its_accents_and_names_the_row_it_skipped(bot, telegram,
-                                                                                             linked, core, ana):
+async def test_a_utf8_document_with_a_bad_byte_keeps_its_accents_and_names_the_row_it_skipped(
+    bot, telegram, linked, core, ana
+):
     data = "Full name;Email\r\nJosé Müller;jose@muller.de\r\n".encode() + b"Ren\xe9;rene@acme.com\r\n"
     calls = await bot.deliver(telegram.document_update(linked, "contacts.csv", data))
     assert await bank(core, ana) == ["José Müller"]
@@ -59,13 +60,14 @@ async def test_a_csv_with_300000_unnamed_columns_is_reported_in_one_message(bot,
     assert methods(calls) == ["getFile", "download", "sendMessage"] and telegram.refused() == []
     [report] = texts(calls)
     assert len(report) <= 4096 and report.startswith("Imported into Ana Silva's bank: 1 new")
-    assert ("Columns not imported: column 3 (no header), column 4 (no header), " in report
-            and "column 22 (no header) … and 299,980 more." in report)
+    assert (
+        "Columns not imported: column 3 (no header), column 4 (no header), " in report
+        and "column 22 (no header) … and 299,980 more." in report
+    )
     assert await bank(core, ana) == ["Bo Chen"]
 
 
-async def test_a_redelivered_document_imports_once_and_a_resent_file_is_said_to_be_in(bot, telegram, linked, core,
-                                                                                      ana):
+async def test_a_redelivered_document_imports_once_and_a_resent_file_is_said_to_be_in(bot, telegram, linked, core, ana):
     update = telegram.document_update(linked, "contacts.csv", CONTACTS)
     await bot.deliver(update)
     await bot.restart()  # the process died before confirming the update: Telegram hands it out again
@@ -96,8 +98,9 @@ async def test_a_document_that_is_not_a_csv_is_explained_and_not_downloaded(bot,
 
 
 async def test_a_csv_sent_from_windows_as_an_excel_type_is_still_a_csv(bot, telegram, linked, core, ana):
-    calls = await bot.deliver(telegram.document_update(linked, "Contacts.CSV", CONTACTS,
-                                                       mime_type="application/vnd.ms-excel"))
+    calls = await bot.deliver(
+        telegram.document_update(linked, "Contacts.CSV", CONTACTS, mime_type="application/vnd.ms-excel")
+    )
     assert texts(calls)[0].startswith("Imported into Ana Silva's bank: 2 new")
 
 

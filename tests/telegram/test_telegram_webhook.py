@@ -5,11 +5,10 @@ import socket
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import func, select
+from telegram_harness import ANA_TG, TelegramHarness, texts
 
 from bot.telegram.service import TelegramService, webhook_secret
 from core.models import Activity
-
-from telegram_harness import ANA_TG, TelegramHarness, texts
 
 
 def free_port() -> int:
@@ -22,8 +21,13 @@ def free_port() -> int:
 async def hooked(core, telegram):
     """The bot in webhook mode, listening on a local port (Telegram would reach it through a proxy)."""
     port = free_port()
-    settings = core.settings.model_copy(update={"telegram_webhook_url": f"http://127.0.0.1:{port}/telegram/hook",
-                                                "telegram_webhook_listen": "127.0.0.1", "telegram_webhook_port": port})
+    settings = core.settings.model_copy(
+        update={
+            "telegram_webhook_url": f"http://127.0.0.1:{port}/telegram/hook",
+            "telegram_webhook_listen": "127.0.0.1",
+            "telegram_webhook_port": port,
+        }
+    )
     harness = TelegramHarness(telegram, TelegramService(settings, core))
     await harness.service.start()
     yield harness
