@@ -6,6 +6,7 @@ import added fails with that contract's name.
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -92,3 +93,18 @@ def test_no_module_imports_itself_back_through_others():
         if module not in index:
             visit(module)
     assert cycles == []
+
+
+@pytest.mark.parametrize("folder, other", [("tests", "bench"), ("bench", "tests")])
+def test_tests_and_benchmarks_share_fakes_but_never_import_each_other(folder, other):
+    importers = []
+    for path in sorted((ROOT / folder).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else ([node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            )
+            if any(name == other or name.startswith(f"{other}.") for name in names):
+                importers.append(str(path.relative_to(ROOT)))
+    assert importers == []
