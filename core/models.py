@@ -28,6 +28,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from core.vocabulary import ACTIVITY_KINDS, CAMPAIGN_STATUSES, MAX_WARMNESS, OUTCOMES, OUTREACH_METHODS, ROLES
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -36,17 +38,9 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-ROLES = ("consultant", "golden_ticket")
-CAMPAIGN_STATUSES = ("draft", "live", "closed")
-# Outreach methods a user logs with one tap; the first six are the product's outreach channels.
-OUTREACH_METHODS = ("linkedin", "email", "call", "campaign_email", "referral", "conference")
-ACTIVITY_KINDS = OUTREACH_METHODS + ("meeting", "note")
-OUTCOMES = ("none", "replied", "meeting_requested", "meeting_booked", "no_answer", "not_interested")
 SYNC_STATES = ("none", "pending", "synced", "failed")
 FOLLOW_UP_STATUSES = ("open", "done", "cancelled")
 OUTBOX_STATUSES = ("pending", "processing", "done", "failed")
-WARM_THRESHOLD = 4
-MAX_WARMNESS = 5
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:

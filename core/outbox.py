@@ -19,7 +19,8 @@ from core import db
 from core.command import Actor
 from core.context import Context
 from core.errors import DatabaseUnavailable
-from core.models import WARM_THRESHOLD, Activity, Contact, DomainEvent, OutboxMessage
+from core.models import Activity, Contact, DomainEvent, OutboxMessage
+from core.vocabulary import WARM_THRESHOLD
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from core.echo import quoted
 from core.errors import InvalidInput
-from core.models import MAX_WARMNESS, OUTCOMES, OUTREACH_METHODS, ROLES
+from core.vocabulary import MAX_WARMNESS, OUTCOMES, OUTREACH_METHODS, ROLES
 
 PLATFORM_NAMES = {"slack": "Slack", "telegram": "Telegram", "console": "the console"}
 METHOD_LABELS = {

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 
+from core.vocabulary import WARM_THRESHOLD
+
 
 @dataclass(frozen=True)
 class UserView:
@@ -65,8 +67,6 @@ class ContactView:
 
     @property
     def is_warm(self) -> bool:
-        from core.models import WARM_THRESHOLD
-
         return self.warmness >= WARM_THRESHOLD
 
     @property

@@ -22,9 +22,10 @@ from core.campaigns.commands import (
 from core.command import CampaignRef
 from core.context import Context, campaign_view, find_campaign, load_contact, load_user, require_golden_ticket
 from core.errors import Conflict, InvalidInput, NotFound
-from core.models import OUTREACH_METHODS, Campaign, CampaignContact, Contact, User
+from core.models import Campaign, CampaignContact, Contact, User
 from core.registry import handles
 from core.validation import METHOD_LABELS, clean_method, clean_note, clean_text
+from core.vocabulary import OUTREACH_METHODS
 
 CAMPAIGN_SIZE_HINT = (10, 30)
 

@@ -37,8 +37,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.cadences import plans
 from core.feed.commands import Suggestion
-from core.models import ACTIVE_PLAN_STATUSES, WARM_THRESHOLD
+from core.models import ACTIVE_PLAN_STATUSES
 from core.views import ContactView
+from core.vocabulary import WARM_THRESHOLD
 
 STALE_CAP_DAYS = 90
 DUE_POINTS, STALE_POINTS, WARMNESS_POINTS, PAST_BUSINESS_POINTS, CAMPAIGN_POINTS = 100, 40, 6, 15, 15

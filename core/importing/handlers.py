@@ -23,9 +23,10 @@ from core.context import Context, find_campaign, load_user, require_golden_ticke
 from core.errors import InvalidInput
 from core.importing.commands import ImportContacts, ImportIssue, ImportReport
 from core.importing.reader import ContactFile, ContactRow
-from core.models import WARM_THRESHOLD, Campaign, Contact
+from core.models import Campaign, Contact
 from core.outbox import queue_sync
 from core.registry import handles
+from core.vocabulary import WARM_THRESHOLD
 
 MODES = ("update", "skip")
 IMPORT_LOCK = 7001  # the advisory-lock class of “importing into this bank” (the other key is the owner's id)

@@ -20,7 +20,7 @@ from core.cadences import plans
 from core.command import Actor
 from core.context import Context, contact_view, find_campaign, load_contact, load_user, local_text
 from core.errors import InvalidInput, NotAllowed, NotFound
-from core.models import OUTREACH_METHODS, WARM_THRESHOLD, Activity, Campaign, CampaignContact, Contact, FollowUp
+from core.models import Activity, Campaign, CampaignContact, Contact, FollowUp
 from core.outbox import queue_sync, set_warmness, syncs_to_pipedrive
 from core.outreach.commands import (
     AddNote,
@@ -36,6 +36,7 @@ from core.outreach.commands import (
 from core.registry import handles
 from core.validation import METHOD_LABELS, clean_method, clean_note, clean_outcome, clean_warmness
 from core.views import ActionResult
+from core.vocabulary import OUTREACH_METHODS, WARM_THRESHOLD
 
 
 async def _live_campaign_of(ctx: Context, contact_id: int) -> int | None:

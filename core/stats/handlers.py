@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.context import Context, find_campaign
 from core.errors import InvalidInput
-from core.models import OUTREACH_METHODS
 from core.registry import handles
 from core.stats.commands import GetStats, StatsReport, StatsRow
+from core.vocabulary import OUTREACH_METHODS
 
 GROUPS = {
     None: "'all'",

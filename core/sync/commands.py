@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from core.command import Actor, Bookkeeping, Command, Query
+from core.vocabulary import WARM_THRESHOLD
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
@@ -183,8 +184,6 @@ class SyncContact:
     @property
     def is_warm(self) -> bool:
         """Warm enough for Pipedrive's warm label."""
-        from core.models import WARM_THRESHOLD
-
         return self.warmness >= WARM_THRESHOLD
 
 

@@ -1,0 +1,10 @@
+"""The product's fixed words and scales, shared by the models, validation and the ORM-free commands."""
+
+ROLES = ("consultant", "golden_ticket")
+CAMPAIGN_STATUSES = ("draft", "live", "closed")
+# Outreach methods a user logs with one tap; the first six are the product's outreach channels.
+OUTREACH_METHODS = ("linkedin", "email", "call", "campaign_email", "referral", "conference")
+ACTIVITY_KINDS = OUTREACH_METHODS + ("meeting", "note")
+OUTCOMES = ("none", "replied", "meeting_requested", "meeting_booked", "no_answer", "not_interested")
+WARM_THRESHOLD = 4  # warmness from which a contact is warm (and goes to Pipedrive)
+MAX_WARMNESS = 5
