@@ -107,9 +107,9 @@ _GRAMMAR = (
     ),
     _Verb(
         "add",
-        "add NAME[, email][, organisation][, phone]",
+        "add NAME [email] [ORG] | add NAME at ORG | add NAME[, email][, organisation][, phone]",
         "add a contact",
-        ("add Ana Silva, ana@acme.com, Acme", "add Bo Chen bo@chen.io +44 20 7946 0958"),
+        ("add Ana Silva ana@acme.com Acme", "add Bo Chen at Chen Ltd +44 20 7946 0958"),
     ),
     _Verb(
         "find",
@@ -497,6 +497,13 @@ def _comma_fields(parts: list[str]) -> list[tuple[str, str]]:
 
 
 def _add(a: _Args, actor: Actor, now: datetime) -> AddContact:
+    if any("," in word for word in a.words if not word.quoted):
+        return _add_with_commas(a, actor)
+    return _add_in_words(a, actor)
+
+
+def _add_with_commas(a: _Args, actor: Actor) -> AddContact:
+    """`add NAME[, email][, org][, phone]`: after the first comma, fields are told apart by shape."""
     first, *others = [part.strip() for part in (a.tail(0) or "").split(",")]
     name_words, pairs = _pull_shapes(first.split())
     fields: dict[str, str] = {}
@@ -507,7 +514,91 @@ def _add(a: _Args, actor: Actor, now: datetime) -> AddContact:
             both = f"{_quote(fields[field], 60)} and {_quote(value, 60)}"
             raise a.fail(f"That gives two of {field.replace('_', ' ')}: {both}.")
         fields[field] = value
-    name = " ".join(name_words).strip('"“” ')
+    return _contact(a, actor, " ".join(name_words), fields)
+
+
+# `add Dana Tap at Tapco`: the words after one of these are the organisation.
+_ORGANISATION_WORDS = frozenset({"at", "from"})
+# Without an email, `at` or a comma, a name of more words than this may hold an organisation: ask.
+_MOST_NAME_WORDS = 3
+
+
+def _add_in_words(a: _Args, actor: Actor) -> AddContact:
+    """`add NAME [email] [ORG]`, `add NAME at|from ORG`; a phone or LinkedIn URL anywhere."""
+    before, after, fields = _shaped_words(a)
+    name, organisation = before, after
+    if "email" not in fields:
+        words = before + after
+        at = next((i for i, word in enumerate(words) if i and word.keyword in _ORGANISATION_WORDS), None)
+        if at is not None:
+            name, organisation = words[:at], words[at + 1 :]
+            if not organisation:
+                raise a.fail(f"Which organisation, after {_quote(words[at])}?")
+        elif len(words) > _MOST_NAME_WORDS:
+            raise UnclearOrganisation(words, fields)
+        else:
+            name, organisation = words, []
+    elif not name:  # `add ana@acme.com Ana Silva`
+        name, organisation = organisation, []
+    if organisation:
+        fields["organisation"] = " ".join(organisation)
+    return _contact(a, actor, " ".join(name), fields)
+
+
+def _shaped_words(a: _Args) -> tuple[list[_Word], list[_Word], dict[str, str]]:
+    """The plain words before and after the email, and the email, phone and LinkedIn URL found by their look
+    (a phone may run over several words: `+44 20 7946 0958`)."""
+    words, fields, before, after, i = a.words, {}, [], [], 0
+    while i < len(words):
+        end = next((j for j in range(i, len(words)) if words[j].quoted or not _PHONE.fullmatch(words[j])), len(words))
+        run, shape = " ".join(words[i:end]), None
+        if _shape(run) == "phone":
+            shape, i = "phone", end
+        elif not words[i].quoted and (shape := _shape(words[i])):
+            run, i = str(words[i]), i + 1
+        else:
+            (after if "email" in fields else before).append(words[i])
+            i += 1
+            continue
+        if shape in fields:
+            both = f"{_quote(fields[shape], 60)} and {_quote(run, 60)}"
+            raise a.fail(f"That gives two of {shape.replace('_', ' ')}: {both}.")
+        fields[shape] = run
+    return before, after, fields
+
+
+class UnclearOrganisation(GrammarError):
+    """`add` words that may or may not end with an organisation: nothing is saved, the user picks.
+
+    `choices` are (label, sentence) pairs: each sentence is a complete `add` (without the verb) that reads one
+    way only, such as `Dana Tap at Tapco Ltd` or `"Dana Tap Tapco Ltd"`."""
+
+    def __init__(self, words: list[_Word], fields: dict[str, str]) -> None:
+        name, guess = " ".join(words[:2]), " ".join(words[2:])
+        example = f"add {name} at {guess}" if len(name + guess) <= 80 else "add NAME at ORGANISATION"
+        super().__init__(
+            f"Is {_quote(guess, 60)} the organisation? I saved nothing yet: pick one, or say which part is which "
+            f"with `at` (`{example}`), commas, or quotes around a name of more than three words."
+        )
+        extra = "".join(f" {value}" for value in fields.values())
+        choices: dict[str, str] = {}
+        for cut in (2, len(words), 1, len(words) - 1):
+            name, organisation = _spoken(words[:cut]), _spoken(words[cut:])
+            if organisation:
+                choices[f"{' '.join(words[:cut])} · {' '.join(words[cut:])}"] = f"{name} at {organisation}{extra}"
+            else:
+                choices[f"{' '.join(words)} · no organisation"] = f'"{" ".join(words)}"{extra}'
+        retyped = not any(mark in word for word in words for mark in '"“”')
+        self.choices = tuple(choices.items()) if retyped else ()
+
+
+def _spoken(words: list[_Word]) -> str:
+    """Words as the user would type them again, quoted ones in quotes."""
+    return " ".join(f'"{word}"' if word.quoted else word for word in words)
+
+
+def _contact(a: _Args, actor: Actor, name: str, fields: dict[str, str]) -> AddContact:
+    name = name.strip('"“” ')
     if not name:
         raise a.fail("What's the contact's name?")
     return AddContact(actor, name, **fields)

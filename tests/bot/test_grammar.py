@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.grammar import USAGE, VERBS, GrammarError, Help, help_text, parse
+from bot.grammar import USAGE, VERBS, GrammarError, Help, UnclearOrganisation, help_text, parse
 from core.campaigns.commands import ListCampaigns
 from core.command import Actor, CampaignRef, Command, ContactRef
 from core.contacts.commands import AddContact, FindContacts, ShowContact
@@ -221,6 +221,68 @@ def test_add(text, expected):
     assert p(text) == expected
 
 
+TAPCO = "dana.tap@tapco.example"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # words before the email are the name, a word or a quoted phrase after it the organisation
+        (f"add Dana Tap {TAPCO} Tapco", AddContact(ME, "Dana Tap", email=TAPCO, organisation="Tapco")),
+        (f'add Dana Tap {TAPCO} "Tap & Co"', AddContact(ME, "Dana Tap", email=TAPCO, organisation="Tap & Co")),
+        (f"add Dana Tap {TAPCO} Tapco Ltd", AddContact(ME, "Dana Tap", email=TAPCO, organisation="Tapco Ltd")),
+        (f"add {TAPCO} Dana Tap", AddContact(ME, "Dana Tap", email=TAPCO)),
+        # `at` or `from` after a name without an email
+        ("add Dana Tap at Tapco", AddContact(ME, "Dana Tap", organisation="Tapco")),
+        ("add Dana Tap from Tap and Co Ltd", AddContact(ME, "Dana Tap", organisation="Tap and Co Ltd")),
+        ('add Dana Tap at "Tap & Co"', AddContact(ME, "Dana Tap", organisation="Tap & Co")),
+        # a phone or a LinkedIn URL anywhere in the line is taken out of the name
+        (
+            f"add Dana +44 20 7946 0958 Tap {TAPCO} Tapco",
+            AddContact(ME, "Dana Tap", email=TAPCO, organisation="Tapco", phone="+44 20 7946 0958"),
+        ),
+        (
+            "add Dana Tap linkedin.com/in/danatap at Tapco 07700 900123",
+            AddContact(
+                ME, "Dana Tap", organisation="Tapco", phone="07700 900123", linkedin_url="linkedin.com/in/danatap"
+            ),
+        ),
+        # up to three words without an email or `at` are a name; a quoted name is whole
+        ("add Dana Tap Tapco", AddContact(ME, "Dana Tap Tapco")),
+        ('add "Maria de la Cruz"', AddContact(ME, "Maria de la Cruz")),
+        ("add At Tapco", AddContact(ME, "At Tapco")),
+    ],
+)
+def test_add_in_natural_order(text, expected):
+    assert p(text) == expected
+
+
+def test_add_asks_which_words_are_the_organisation_and_each_choice_reads_one_way():
+    with pytest.raises(UnclearOrganisation) as caught:
+        p("add Dana Tap Tapco Ltd +447700900123")
+    assert str(caught.value).startswith("Is “Tapco Ltd” the organisation?")
+    assert "add Dana Tap at Tapco Ltd" in str(caught.value)
+    labels = [label for label, _ in caught.value.choices]
+    assert labels == [
+        "Dana Tap · Tapco Ltd",
+        "Dana Tap Tapco Ltd · no organisation",
+        "Dana · Tap Tapco Ltd",
+        "Dana Tap Tapco · Ltd",
+    ]
+    assert [p(f"add {words}") for _, words in caught.value.choices] == [
+        AddContact(ME, "Dana Tap", organisation="Tapco Ltd", phone="+447700900123"),
+        AddContact(ME, "Dana Tap Tapco Ltd", phone="+447700900123"),
+        AddContact(ME, "Dana", organisation="Tap Tapco Ltd", phone="+447700900123"),
+        AddContact(ME, "Dana Tap Tapco", organisation="Ltd", phone="+447700900123"),
+    ]
+
+
+def test_add_choices_keep_a_quoted_organisation_whole():
+    with pytest.raises(UnclearOrganisation) as caught:
+        p('add Dana Tap "Tap, Co & Partners" Ltd')
+    assert p(f"add {caught.value.choices[0][1]}") == AddContact(ME, "Dana Tap", organisation="Tap, Co & Partners Ltd")
+
+
 @pytest.mark.parametrize(
     "text, problem",
     [
@@ -230,6 +292,7 @@ def test_add(text, expected):
         ('add ""', "What's the contact's name?"),
         ("add Ana, ana@a.com, ana@b.com", "two of email"),
         ("add Ana +447700900123, 07700 900456", "two of phone"),
+        ("add Dana Tap at", "Which organisation"),
     ],
 )
 def test_add_errors(text, problem):
