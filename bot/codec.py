@@ -29,6 +29,7 @@ VERBS = frozenset(
         "cstop",  # cstop:ID
         "undo",  # undo:ID:ACTIVITY_ID       (take back an outreach just logged)
         "forget",  # forget:ID                 (erase the contact: the confirmation of `forget CONTACT`)
+        "add",  # add:0:WORDS                (add a contact: WORDS are an `add` that reads one way only)
     }
 )
 

@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bot import codec, render
-from bot.grammar import Help, help_text, parse
+from bot.grammar import Help, UnclearOrganisation, help_text, parse
 from bot.replies import Prompt, Reply
 from bot.when import parse_when
 from core.cadences.commands import PauseCadence, RestartCadence, ResumeCadence, StopCadence
 from core.command import Actor, ContactRef
-from core.contacts.commands import ShowContact
+from core.contacts.commands import AddContact, ShowContact
 from core.echo import quoted
 from core.errors import AmbiguousContact, PipedrivenError, UnknownUser
 from core.feed.commands import ShowHome, TodaySuggestions
@@ -65,6 +65,17 @@ def is_csv(filename: str | None, mime_type: str | None) -> bool:
     return name.endswith(CSV_SUFFIXES) or (mime_type or "").split(";")[0].strip().lower() in CSV_MIME_TYPES
 
 
+def _button_add(actor: Actor, words: str | None, now: datetime) -> AddContact:
+    """The contact a tapped choice of `organisation_choices` adds: its words read as a typed `add`."""
+    try:
+        command = parse(f"add {words}", actor, now) if words else None
+    except PipedrivenError:
+        command = None
+    if not isinstance(command, AddContact):
+        raise codec.BadButton()
+    return command
+
+
 class Conversation:
     def __init__(self, core: Core, platform: str) -> None:
         self.core = core
@@ -110,6 +121,8 @@ class Conversation:
             return await self._run(user, parsed, idempotency_key)
         except AmbiguousContact as exc:
             return render.ambiguous(exc, text)
+        except UnclearOrganisation as exc:
+            return render.organisation_choices(exc)
         except PipedrivenError as exc:
             return Reply(exc.user_message, ephemeral=True)
         except Exception:  # never a trace in the chat
@@ -215,6 +228,8 @@ class Conversation:
             return UndoOutreach(actor, ref, int(arg))
         if verb == "forget":
             return EraseContact(actor, ref)
+        if verb == "add":
+            return _button_add(actor, arg, self.now_for(user))
         if verb == "more":
             detail = await self.core.execute(ShowContact(actor, ref))
             return render.more_menu(detail.contact, detail.plan)

@@ -12,6 +12,7 @@ from functools import singledispatch
 from zoneinfo import ZoneInfo
 
 from bot import codec
+from bot.grammar import UnclearOrganisation
 from bot.replies import Attachment, Button, Reply, Section, and_more
 from core.cadences.commands import CadenceStats, DueStep, DueSteps, PlanView, StrategyList, StrategyResult, StrategyView
 from core.cadences.templates import PLACEHOLDER_LIST
@@ -155,6 +156,18 @@ def ambiguous(error: AmbiguousContact, original: str) -> Reply:
         for i, cand in enumerate(error.candidates, 1)
     )
     return Reply(str(error), rows, ephemeral=True)
+
+
+def organisation_choices(error: UnclearOrganisation) -> Reply:
+    """Ask which of the words are the organisation; each button adds the contact one way (those too long for a
+    button are left out: the question says how to type it)."""
+    buttons = []
+    for label, words in error.choices:
+        try:
+            buttons.append(Button(label, codec.encode("add", 0, words)))
+        except ValueError:
+            continue
+    return Reply(str(error), (Section(text="", buttons=tuple(buttons)),) if buttons else (), ephemeral=True)
 
 
 def more_menu(contact: ContactView, plan: PlanView | None = None) -> Reply:

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.console import ConsoleChat
-from core.models import Activity, OutboxMessage
+from core.models import Activity, Contact, OutboxMessage
 
 
 @pytest.fixture
@@ -135,3 +135,54 @@ async def test_a_nul_byte_is_refused_in_one_line_and_logged_as_a_warning_without
     assert await chat.send("note bob hello\x00world") == "That could not be saved. Please check what you typed."
     assert [r.levelname for r in caplog.records if r.name.startswith(("core", "bot"))] == ["WARNING"]
     assert all(r.exc_info is None and r.levelno < 40 for r in caplog.records)
+
+
+async def contacts_of(core, owner):
+    async with core.sessions() as s:
+        rows = await s.execute(select(Contact).where(Contact.owner_id == owner.id).order_by(Contact.id))
+        return [(c.name, c.organisation, c.email, c.phone, c.linkedin_url) for c in rows.scalars()]
+
+
+@pytest.mark.parametrize(
+    "text, saved",
+    [
+        (
+            "add Dana Tap dana.tap@tapco.example Tapco",
+            ("Dana Tap", "Tapco", "dana.tap@tapco.example", None, None),
+        ),
+        (
+            'add Dana Tap dana.tap@tapco.example "Tap & Co"',
+            ("Dana Tap", "Tap & Co", "dana.tap@tapco.example", None, None),
+        ),
+        ("add Dana Tap at Tapco", ("Dana Tap", "Tapco", None, None, None)),
+        ("add Dana Tap from Tapco", ("Dana Tap", "Tapco", None, None, None)),
+        (
+            "add Dana +44 20 7946 0958 Tap linkedin.com/in/danatap at Tapco",
+            ("Dana Tap", "Tapco", None, "+442079460958", "linkedin.com/in/danatap"),
+        ),
+        (
+            "add Dana Tap, dana.tap@tapco.example, Tapco, +44 20 7946 0958",
+            ("Dana Tap", "Tapco", "dana.tap@tapco.example", "+442079460958", None),
+        ),
+    ],
+)
+async def test_add_in_the_words_people_use(chat, core, ana, text, saved):
+    out = await chat.send(text)
+    assert f"Added Dana Tap ({saved[1]})" in out
+    assert await contacts_of(core, ana) == [saved]
+
+
+async def test_add_asks_before_folding_an_organisation_into_a_name(chat, core, ana):
+    out = await chat.send("add Dana Tap Tapco Ltd")
+    assert "Is “Tapco Ltd” the organisation?" in out
+    assert "[1] Dana Tap · Tapco Ltd" in out and "[2] Dana Tap Tapco Ltd · no organisation" in out
+    assert "[3] Dana · Tap Tapco Ltd" in out
+    assert await contacts_of(core, ana) == []
+    assert "Added Dana Tap (Tapco Ltd)" in await chat.send("1")
+    assert await contacts_of(core, ana) == [("Dana Tap", "Tapco Ltd", None, None, None)]
+
+
+async def test_add_choice_without_organisation_keeps_the_whole_name(chat, core, ana):
+    await chat.send("add Dana Tap Tapco Ltd")
+    assert "Added Dana Tap Tapco Ltd to your bank" in await chat.send("2")
+    assert await contacts_of(core, ana) == [("Dana Tap Tapco Ltd", None, None, None, None)]
