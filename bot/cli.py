@@ -33,6 +33,12 @@ log = logging.getLogger("pipedriven")
 DEMO_DATABASE = "pipedriven_demo"
 
 
+NO_USERS = (
+    "No users yet. Add one with `pipedriven users add EMAIL --name NAME` "
+    "(the demo's data lives in a database of its own: `pipedriven demo`)."
+)
+
+
 class CliError(Exception):
     """A one-line reason to stop."""
 
@@ -116,7 +122,7 @@ def cmd_users(args, settings: Settings) -> int:
         result = await core.execute(ListUsers())
         problems = await core.execute(ListDeliveryProblems())
         if not result.users:
-            print("No users yet. Add one with: pipedriven users add EMAIL --name NAME")
+            print(NO_USERS)
         for u in result.users:
             print(
                 f"{u.id:>4}  {u.name:<24} {u.email:<32} {u.role:<14} {u.timezone}"
@@ -218,7 +224,10 @@ def cmd_stats(args, settings: Settings) -> int:
         if args.as_email:
             actor = Actor((await core.user_by_email(args.as_email)).id, "cli")
         command = parse("stats " + _words(args.words), actor, SystemClock().now().astimezone())
-        return await core.execute(command)
+        report = await core.execute(command)
+        if not (await core.execute(ListUsers())).users:
+            print(NO_USERS, file=sys.stderr)  # stderr: `--csv` may be writing to stdout
+        return report
 
     report = _with_core(settings, body)
     if args.chart:

@@ -254,3 +254,14 @@ def test_remind_on_a_day_the_calendar_lacks_in_the_console(cli):
     out = cli("console", "--as", "ana@example.com", stdin="add John Smith\nremind john 31/02\n")
     assert out.returncode == 0, out.stderr
     assert "31/02 is not a date." in out.stdout
+
+
+def test_an_empty_database_points_to_the_demo(cli):
+    listed = cli("users", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "No users yet" in listed.stdout and "`pipedriven demo`" in listed.stdout
+    stats = cli("stats")
+    assert stats.returncode == 0, stats.stderr
+    assert "No users yet" in stats.stderr and "`pipedriven demo`" in stats.stderr
+    assert cli("users", "add", "ana@example.com", "--name", "Ana").returncode == 0
+    assert "No users yet" not in cli("stats").stderr
