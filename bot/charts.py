@@ -1,4 +1,5 @@
-"""Stats as a picture: a bar chart of the funnel (outreach → meetings requested → booked) per group, as PNG.
+"""Stats as a picture: a bar chart of the funnel (outreach → meetings requested → booked) per group, as PNG
+(or SVG, for the command line's `--chart FILE.svg`).
 
 A pure function, bytes out, for the chat adapters to post beside the text table. It draws on a bare
 matplotlib Figure with the Agg canvas: no pyplot, no global state, no display, safe in any thread.
@@ -18,12 +19,15 @@ FUNNEL = (
     ("meetings_requested", "Meetings requested", "#F2A541"),
     ("meetings_booked", "Meetings booked", "#54A24B"),
 )
+CHART_FORMATS = ("png", "svg")
 MAX_GROUPS = 12  # beyond this the bars are unreadable; the table still has every row
 GROUP_NAMES = {"method": "method", "campaign": "campaign", "user": "user"}
 
 
-def funnel_chart(report: StatsReport, *, dpi: int = 100) -> bytes:
-    """A PNG of the report's funnel, one cluster of three bars per row (or one for the total)."""
+def funnel_chart(report: StatsReport, *, dpi: int = 100, format: str = "png") -> bytes:
+    """The report's funnel as PNG or SVG, one cluster of three bars per row (or one for the total)."""
+    if format not in CHART_FORMATS:
+        raise ValueError(f"a chart is drawn as {' or '.join(CHART_FORMATS)}, not {format}")
     rows = list(report.rows[:MAX_GROUPS]) or [report.total]
     labels = [_short(row.key) for row in rows]
     width = max(6.4, 1.1 * len(rows) + 2.5)
@@ -46,7 +50,7 @@ def funnel_chart(report: StatsReport, *, dpi: int = 100) -> bytes:
     axes.legend(frameon=False, fontsize=8, ncols=3, loc="upper right")
     axes.set_title(_title(report, len(report.rows)), fontsize=11, loc="left")
     out = io.BytesIO()
-    figure.savefig(out, format="png")
+    figure.savefig(out, format=format)
     return out.getvalue()
 
 

@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import logging
 import os
+import re
 import sys
 import warnings
 from collections.abc import Callable
@@ -24,15 +25,42 @@ from core.housekeeping.commands import PruneHistory
 from core.housekeeping.handlers import DELIVERY_RETENTION, PROCESSED_REQUEST_RETENTION
 from core.privacy.commands import EraseContact, ExportContact, ListAudit, PreviewErasure
 from core.settings import Settings
-from core.users.commands import CreateUser, IssueLinkCode, ListUsers
+from core.users.commands import CreateUser, IssueLinkCode, ListUsers, SetUserActive, SetUserRole
+from core.vocabulary import ROLES
 
 log = logging.getLogger("pipedriven")
 
 DEMO_DATABASE = "pipedriven_demo"
 
 
+NO_USERS = (
+    "No users yet. Add one with `pipedriven users add EMAIL --name NAME` "
+    "(the demo's data lives in a database of its own: `pipedriven demo`)."
+)
+
+
 class CliError(Exception):
     """A one-line reason to stop."""
+
+
+# Messages written for the chat tell the user what to say; the command line tells them what to run instead.
+_SAY = re.compile(r"\b([Ss])ay `([^`]+)`")
+_CLI_COMMANDS = {
+    "campaigns": "pipedriven campaigns",
+    "sync": "pipedriven sync status",
+    "cadence list": "pipedriven cadences list",
+}
+
+
+def cli_words(text: str) -> str:
+    """A chat message's “say `campaigns`” as “run `pipedriven campaigns`”; the rest as it is."""
+
+    def swap(say: re.Match) -> str:
+        chat = say[2]
+        command = "pipedriven " + chat if chat.startswith("sync retry ") else _CLI_COMMANDS.get(chat)
+        return f"{'R' if say[1] == 'S' else 'r'}un `{command}`" if command else say[0]
+
+    return _SAY.sub(swap, text)
 
 
 def _settings() -> Settings:
@@ -94,7 +122,7 @@ def cmd_users(args, settings: Settings) -> int:
         result = await core.execute(ListUsers())
         problems = await core.execute(ListDeliveryProblems())
         if not result.users:
-            print("No users yet. Add one with: pipedriven users add EMAIL --name NAME")
+            print(NO_USERS)
         for u in result.users:
             print(
                 f"{u.id:>4}  {u.name:<24} {u.email:<32} {u.role:<14} {u.timezone}"
@@ -116,7 +144,30 @@ def cmd_users(args, settings: Settings) -> int:
             settings.telegram_bot_username = await fetch_username(settings)  # for the t.me link
         print(render_result(await core.execute(IssueLinkCode(Actor(user.id, "cli"), "telegram")), user).text)
 
-    _with_core(settings, {"add": add, "list": list_, "link": link}[args.users_command])
+    async def set_active(core):
+        user = await core.execute(SetUserActive(args.email, active=args.users_command == "activate"))
+        if user.active:
+            print(f"{user.name} <{user.email}> is active again: digests, nudges and the chat work for them.")
+        else:
+            print(
+                f"Deactivated {user.name} <{user.email}>: no digests or nudges, and the chat no longer acts for them."
+            )
+
+    async def set_role(core):
+        user = await core.execute(SetUserRole(args.email, args.role))
+        print(f"{user.name} <{user.email}> is now {user.role}.")
+
+    _with_core(
+        settings,
+        {
+            "add": add,
+            "list": list_,
+            "link": link,
+            "activate": set_active,
+            "deactivate": set_active,
+            "role": set_role,
+        }[args.users_command],
+    )
     return 0
 
 
@@ -166,18 +217,24 @@ def cmd_stats(args, settings: Settings) -> int:
     from bot.render import stats_table
     from core.clock import SystemClock
 
+    chart_format = _chart_format(args.chart) if args.chart else None
+
     async def body(core):
         actor = Actor(0, "cli")
         if args.as_email:
             actor = Actor((await core.user_by_email(args.as_email)).id, "cli")
         command = parse("stats " + _words(args.words), actor, SystemClock().now().astimezone())
-        return await core.execute(command)
+        report = await core.execute(command)
+        if not (await core.execute(ListUsers())).users:
+            print(NO_USERS, file=sys.stderr)  # stderr: `--csv` may be writing to stdout
+        return report
 
     report = _with_core(settings, body)
     if args.chart:
         from bot.charts import funnel_chart
 
-        _write(args.chart, funnel_chart(report))
+        _write(args.chart, funnel_chart(report, format=chart_format))
+        print(f"Chart written to {os.path.abspath(args.chart)}", file=sys.stderr if args.csv == "-" else sys.stdout)
     if args.csv is not None:
         from bot.export import stats_csv
 
@@ -192,6 +249,16 @@ def cmd_stats(args, settings: Settings) -> int:
     print(head)
     print(table)
     return 0
+
+
+def _chart_format(path: str) -> str:
+    """The chart's format from its file's extension: .png or .svg."""
+    from bot.charts import CHART_FORMATS
+
+    extension = os.path.splitext(path)[1].lower().lstrip(".")
+    if extension not in CHART_FORMATS:
+        raise CliError(f"--chart writes {' or '.join('.' + f for f in CHART_FORMATS)} files, not {path}")
+    return extension
 
 
 def _write(path: str, data: bytes) -> None:
@@ -228,7 +295,7 @@ def cmd_campaigns(args, settings: Settings) -> int:
                 print(help_text("campaign"))
                 return
             reply = result(await core.execute(command), user)
-        print(render_text(reply)[0])
+        print(cli_words(render_text(reply)[0]))
 
     _with_core(settings, body)
     return 0
@@ -275,7 +342,7 @@ def cmd_cadences(args, settings: Settings) -> int:
             print(f"{result.message}\n{render.strategy_text(result.strategy)}")
             return
         reply = render.result(result, user)
-        print("\n".join([reply.text, *(section.text for section in reply.sections)]))
+        print(cli_words("\n".join([reply.text, *(section.text for section in reply.sections)])))
 
     _with_core(settings, body)
     return 0
@@ -428,10 +495,12 @@ def cmd_sync(args, settings: Settings) -> int:
         actor = Actor((await core.user_by_email(args.as_email)).id, "cli") if args.as_email else None
         if args.sync_command == "status":
             print(
-                sync_text(
-                    await core.execute(ListSyncs(actor, limit=args.limit)),
-                    settings.default_timezone,
-                    show_user=actor is None,
+                cli_words(
+                    sync_text(
+                        await core.execute(ListSyncs(actor, limit=args.limit)),
+                        settings.default_timezone,
+                        show_user=actor is None,
+                    )
                 )
             )
             return
@@ -495,9 +564,21 @@ def cmd_run(args, settings: Settings) -> int:
     return 0
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pipedriven")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pipedriven", description="Chat-first outreach logger.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}", help="print the version")
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", help="what to do (`pipedriven COMMAND -h` for its options)"
+    )
     dbp = sub.add_parser("db", help="database tasks")
     dbp.add_argument(
         "db_command",
@@ -510,45 +591,53 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--reset", action="store_true", help="start the demo data afresh")
     demo.set_defaults(func=cmd_demo)
     con = sub.add_parser("console", help="chat in the terminal")
-    con.add_argument("--as", dest="as_email", required=True, metavar="EMAIL")
+    con.add_argument("--as", dest="as_email", required=True, metavar="EMAIL", help="the user you chat as")
     con.set_defaults(func=cmd_console)
     users = sub.add_parser("users", help="manage users")
-    users_sub = users.add_subparsers(dest="users_command", required=True)
+    users_sub = users.add_subparsers(dest="users_command", required=True, metavar="ACTION", help="what to do")
     add = users_sub.add_parser("add", help="add a user")
-    add.add_argument("email")
-    add.add_argument("--name")
+    add.add_argument("email", help="the user's email (how they are found in Slack and in commands)")
+    add.add_argument("--name", help="their name (default: from the email)")
     add.add_argument("--role", default="consultant", help="consultant or golden_ticket")
     add.add_argument("--timezone", default=None, help="e.g. Europe/London")
     users_sub.add_parser("list", help="list users")
     link = users_sub.add_parser("link", help="a one-time code that links the user's Telegram account")
-    link.add_argument("email")
+    link.add_argument("email", help="the user's email")
+    for name, about in (
+        ("deactivate", "stop a user: no digests or nudges, and the chat no longer acts for them"),
+        ("activate", "let a deactivated user back in"),
+    ):
+        users_sub.add_parser(name, help=about).add_argument("email", help="the user's email")
+    role = users_sub.add_parser("role", help="change a user's role")
+    role.add_argument("email", help="the user's email")
+    role.add_argument("role", choices=ROLES, help=" or ".join(ROLES))
     users.set_defaults(func=cmd_users)
     token = users_sub.add_parser("pipedrive-token", help="set a user's own Pipedrive API token (from stdin)")
-    token.add_argument("email")
+    token.add_argument("email", help="the user's email")
     token.add_argument("--clear", action="store_true", help="remove it: the company token applies again")
     token.set_defaults(func=cmd_pipedrive_token)
     secrets = sub.add_parser("secrets", help="the key that encrypts stored secrets (users' own Pipedrive tokens)")
-    secrets_sub = secrets.add_subparsers(dest="secrets_command", required=True)
+    secrets_sub = secrets.add_subparsers(dest="secrets_command", required=True, metavar="ACTION", help="what to do")
     secrets_sub.add_parser("new-key", help="print a fresh key for PIPEDRIVEN_SECRET_KEY")
     secrets_sub.add_parser("rotate", help="encrypt every stored secret again with PIPEDRIVEN_SECRET_KEY's first key")
     secrets.set_defaults(func=cmd_secrets)
     sync = sub.add_parser("sync", help="Pipedrive syncs: status, or retry failed ones")
-    sync_sub = sync.add_subparsers(dest="sync_command", required=True)
+    sync_sub = sync.add_subparsers(dest="sync_command", required=True, metavar="ACTION", help="what to do")
     status = sync_sub.add_parser("status", help="waiting, done and failed syncs, with reasons")
     status.add_argument("--as", dest="as_email", metavar="EMAIL", help="only this user's")
     status.add_argument("--limit", type=int, default=15, help="done and failed syncs to show (default 15)")
     retry = sync_sub.add_parser("retry", help="queue failed syncs again")
-    retry.add_argument("ids", nargs="*", type=int, metavar="ID")
+    retry.add_argument("ids", nargs="*", type=int, metavar="ID", help="the syncs' numbers, as `sync status` shows them")
     retry.add_argument("--all", action="store_true", help="every failed sync")
     retry.add_argument("--as", dest="as_email", metavar="EMAIL", help="only this user's")
     sync.set_defaults(func=cmd_sync)
     stats = sub.add_parser("stats", help="outreach and meeting numbers (same words as the chat's stats)")
     stats.add_argument("words", nargs="*", help="e.g. by method this month")
-    stats.add_argument("--as", dest="as_email", metavar="EMAIL")
+    stats.add_argument("--as", dest="as_email", metavar="EMAIL", help="the numbers as this user sees them")
     stats.add_argument(
         "--csv", nargs="?", const="-", metavar="FILE", help="export the numbers as CSV (to FILE, or to standard output)"
     )
-    stats.add_argument("--chart", metavar="FILE.png", help="also draw the funnel chart into FILE.png")
+    stats.add_argument("--chart", metavar="FILE", help="also draw the funnel chart into FILE (.png or .svg)")
     stats.set_defaults(func=cmd_stats)
     camps = sub.add_parser(
         "campaigns",
@@ -570,7 +659,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--region", metavar="CC", help="country for phone numbers without one (default PHONE_REGION)")
     imp.set_defaults(func=cmd_import)
     contacts = sub.add_parser("contacts", help="a person's data, on request: export it or erase it")
-    contacts_sub = contacts.add_subparsers(dest="contacts_command", required=True)
+    contacts_sub = contacts.add_subparsers(dest="contacts_command", required=True, metavar="ACTION", help="what to do")
     for name, about in (
         ("export", "everything Pipedriven holds about a person, from every bank"),
         ("erase", "remove a person from every table (their activities stay, anonymous)"),
@@ -578,7 +667,9 @@ def build_parser() -> argparse.ArgumentParser:
         action = contacts_sub.add_parser(name, help=about)
         action.add_argument("person", metavar="EMAIL_OR_ID", help="an email (matched in every bank) or a contact id")
         action.add_argument("--by", required=True, metavar="EMAIL", help="you: a Golden Ticket user's email")
-    contacts_sub.choices["export"].add_argument("--format", choices=["json", "csv"], default="json")
+    contacts_sub.choices["export"].add_argument(
+        "--format", choices=["json", "csv"], default="json", help="json (the default) or csv"
+    )
     contacts_sub.choices["export"].add_argument("--out", metavar="FILE", help="write there (mode 600), not stdout")
     contacts_sub.choices["erase"].add_argument("--yes", action="store_true", help="don't ask to confirm")
     contacts.set_defaults(func=cmd_contacts)
@@ -591,17 +682,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+STRATEGY_NAME = "the strategy's name (quote it when it has spaces)"
+
+
 def _cadences_parser(sub) -> None:
     cad = sub.add_parser("cadences", help="contact strategies: list, show, create, add steps, start, due, stats")
     cad.add_argument("--as", dest="as_email", metavar="EMAIL", help="act as this user")
-    cad_sub = cad.add_subparsers(dest="cadences_command", required=True)
+    cad_sub = cad.add_subparsers(dest="cadences_command", required=True, metavar="ACTION", help="what to do")
     cad_sub.add_parser("list", help="the strategies and their steps")
-    cad_sub.add_parser("show", help="one strategy's steps and templates").add_argument("name")
+    cad_sub.add_parser("show", help="one strategy's steps and templates").add_argument("name", help=STRATEGY_NAME)
     new = cad_sub.add_parser("new", help="create a strategy (then add its steps)")
-    new.add_argument("name")
-    new.add_argument("--description")
+    new.add_argument("name", help=STRATEGY_NAME)
+    new.add_argument("--description", help="what the strategy is for")
     step = cad_sub.add_parser("add-step", help="append a step to a strategy")
-    step.add_argument("name")
+    step.add_argument("name", help=STRATEGY_NAME)
     step.add_argument("--days", type=int, required=True, help="working days after the previous step (or the start)")
     step.add_argument("--kind", required=True, help="linkedin, email, call, campaign_email, referral or conference")
     step.add_argument("--subject", help="subject template, e.g. 'Following up, {{contact.first_name}}'")
@@ -611,7 +705,7 @@ def _cadences_parser(sub) -> None:
         "{{company.name}}, {{user.name}}, {{user.signature}}",
     )
     start = cad_sub.add_parser("start", help="start a strategy for a contact or a campaign")
-    start.add_argument("name")
+    start.add_argument("name", help=STRATEGY_NAME)
     target = start.add_mutually_exclusive_group(required=True)
     target.add_argument("--contact", help="an email or (part of) a name in your bank")
     target.add_argument("--campaign", help="every contact of yours in this campaign")
@@ -622,7 +716,11 @@ def _cadences_parser(sub) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", module="platformdirs")
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
     try:
         settings = _settings()
         configure_logging(
@@ -649,7 +747,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"pipedriven: {exc}", file=sys.stderr)
         return 1
     except (CliError, PipedrivenError) as exc:
-        print(f"pipedriven: {exc}", file=sys.stderr)
+        print(f"pipedriven: {cli_words(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -306,7 +306,11 @@ def parse(text: str, actor: Actor, now: datetime) -> object:
     verb = _VERB_WORDS.get(words[0].keyword)
     if verb is None:
         raise GrammarError(_unknown(words[0], "I don't know"))
-    return _PARSERS[verb](_Args(verb, words[1:], source), actor, now)
+    args = _Args(verb, words[1:], source)
+    try:
+        return _PARSERS[verb](args, actor, now)
+    except WhenError as error:  # a day the calendar lacks (31/02), wherever a date goes
+        raise args.fail(str(error)) from None
 
 
 def help_text(topic: str | None = None) -> str:

@@ -7,6 +7,7 @@ Day arithmetic is done on calendar dates and the wall-clock time is attached las
 from __future__ import annotations
 
 import re
+from calendar import isleap
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from dateutil.relativedelta import relativedelta
@@ -15,7 +16,7 @@ from core.echo import shorten
 from core.errors import InvalidInput
 
 WHEN_FORMS = (
-    "today, tomorrow, 3d, in 2 weeks, 1m, monday, next fri, 2026-12-01 or 1 dec, "
+    "today, tomorrow, 3d, in 2 weeks, 1m, monday, next fri, 2026-12-01, 1/12 or 1 dec, "
     "optionally followed by a time like 14:30, 9am or 14h"
 )
 PERIOD_FORMS = "this week, this month, last month, last 30d, since 2026-11-01 or all time"
@@ -60,6 +61,7 @@ _UNIT = "|".join(sorted(_UNITS, key=len, reverse=True))
 _RELATIVE = re.compile(rf"(?:in )?(?:(\d{{1,3}}) ?|an? )({_UNIT})")
 _WEEKDAY = re.compile(r"(?:(next|this|last) )?([a-z]+)")
 _ISO = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})")
+_DAY_SLASH_MONTH = re.compile(r"(\d{1,2})/(\d{1,2})(?:/(\d{4}))?")
 _DAY_MONTH = re.compile(r"(\d{1,2})(?:st|nd|rd|th)? ([a-z]+)\.?(?: (\d{4}))?")
 _MONTH_DAY = re.compile(r"([a-z]+)\.? (\d{1,2})(?:st|nd|rd|th)?,?(?: (\d{4}))?")
 _CLOCK_24 = re.compile(r"(\d{1,2})(?::|h)(\d{2})|(\d{1,2})h")
@@ -174,10 +176,10 @@ def _day(words: list[str], today: date, *, future: bool) -> date | None:
     text = " ".join(words).removeprefix("on ")
     if text in _DAY_WORDS:
         return today + timedelta(days=_DAY_WORDS[text])
-    for read in (_relative_day, _weekday, _iso_day, _named_day):
+    for read in (_relative_day, _weekday, _iso_day, _day_slash_month, _named_day):
         try:
             day = read(text, today, future)
-        except (ValueError, OverflowError):  # a 31 February or a year past 9999
+        except (ValueError, OverflowError):  # a 29 February with no year given, or a year past 9999
             return None
         if day is not None:
             return day
@@ -203,7 +205,31 @@ def _weekday(text: str, today: date, future: bool) -> date | None:
 
 def _iso_day(text: str, today: date, future: bool) -> date | None:
     m = _ISO.fullmatch(text)
-    return date(int(m[1]), int(m[2]), int(m[3])) if m else None
+    return _calendar_date(text, int(m[1]), int(m[2]), int(m[3])) if m else None
+
+
+def _day_slash_month(text: str, today: date, future: bool) -> date | None:
+    """`31/12` or `31/12/2026`, day first; without a year, the next such day (or the last, looking back)."""
+    if not (m := _DAY_SLASH_MONTH.fullmatch(text)):
+        return None
+    day, month = int(m[1]), int(m[2])
+    if m[3]:
+        return _calendar_date(text, int(m[3]), month, day)
+    if day == 29 and month == 2:  # a leap day: the next (or last) year that has one
+        year = today.year
+        while not isleap(year) or (date(year, 2, 29) < today if future else date(year, 2, 29) > today):
+            year += 1 if future else -1
+        return date(year, 2, 29)
+    candidate = _calendar_date(text, 2000, month, day)  # a leap year: any day of any month
+    return _named_day(f"{candidate.day} {MONTHS[candidate.month - 1]}", today, future)
+
+
+def _calendar_date(text: str, year: int, month: int, day: int) -> date:
+    """The day typed as `text`, or a WhenError saying it doesn't exist (a 31 February)."""
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise WhenError(f"{_shorten(text)} is not a date.") from None
 
 
 def _named_day(text: str, today: date, future: bool) -> date | None:

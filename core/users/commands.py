@@ -25,6 +25,20 @@ class ListUsers(Query):
 
 
 @dataclass(frozen=True)
+class SetUserActive(Command):
+    """Deactivate a user (no digests or nudges, and nothing they say is acted on) or activate them again."""
+
+    email: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class SetUserRole(Command):
+    email: str
+    role: str
+
+
+@dataclass(frozen=True)
 class LinkChatIdentity(Command):
     """Link a platform account to the user with this email (Slack matches on the profile email)."""
 

@@ -37,6 +37,8 @@ from core.users.commands import (
     RecallPrompt,
     RedeemLinkCode,
     RememberPrompt,
+    SetUserActive,
+    SetUserRole,
     ShowSettings,
     UpdateSettings,
     UserList,
@@ -67,6 +69,32 @@ async def create_user(cmd: CreateUser, ctx: Context) -> UserView:
 async def list_users(cmd: ListUsers, ctx: Context) -> UserList:
     users = (await ctx.session.execute(select(User).order_by(User.name, User.id))).scalars().all()
     return UserList(tuple(user_view(u) for u in users))
+
+
+async def _user_by_email(ctx: Context, email: str) -> User:
+    """Any user, active or not, by their email."""
+    user = (
+        await ctx.session.execute(select(User).where(func.lower(User.email) == email.strip().lower()).with_for_update())
+    ).scalar_one_or_none()
+    if user is None:
+        raise UnknownUser(f"There is no Pipedriven user with the email {email.strip()[:80]}.")
+    return user
+
+
+@handles
+async def set_user_active(cmd: SetUserActive, ctx: Context) -> UserView:
+    user = await _user_by_email(ctx, cmd.email)
+    user.active = cmd.active
+    await ctx.session.flush()
+    return user_view(user)
+
+
+@handles
+async def set_user_role(cmd: SetUserRole, ctx: Context) -> UserView:
+    user = await _user_by_email(ctx, cmd.email)
+    user.role = clean_role(cmd.role)
+    await ctx.session.flush()
+    return user_view(user)
 
 
 @handles

@@ -159,3 +159,109 @@ def test_secrets_rotate_without_a_key_or_with_a_lost_one_says_so_in_one_line(cli
     assert invalid.returncode == 1 and invalid.stderr.startswith("pipedriven: PIPEDRIVEN_SECRET_KEY is not valid")
     assert "not-a-key" not in invalid.stderr and len(invalid.stderr.splitlines()) == 1
     assert _stored_tokens(database_url) == before
+
+
+def test_version_prints_the_installed_version(cli):
+    from importlib.metadata import version
+
+    out = cli("--version")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == f"pipedriven {version('pipedriven')}"
+
+
+def test_a_bare_pipedriven_prints_the_help(cli):
+    out = cli()
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("usage: pipedriven")
+    assert "users" in out.stdout and "stats" in out.stdout and "--version" in out.stdout
+    assert out.stderr == ""
+
+
+def test_every_option_and_subcommand_has_help():
+    import argparse
+
+    from bot.cli import build_parser
+
+    def missing(parser: argparse.ArgumentParser, path: str) -> list[str]:
+        found = []
+        for action in parser._actions:
+            name = "/".join(action.option_strings) or action.dest
+            if not action.help:
+                found.append(f"{path} {name}")
+            if isinstance(action, argparse._SubParsersAction):
+                found += [f"{path} {choice.dest}" for choice in action._choices_actions if not choice.help]
+                for word, child in action.choices.items():
+                    found += missing(child, f"{path} {word}")
+        return found
+
+    assert missing(build_parser(), "pipedriven") == []
+
+
+def test_chart_says_where_it_wrote_and_refuses_other_formats(cli, tmp_path):
+    png = cli("stats", "--chart", "funnel.png")
+    assert png.returncode == 0, png.stderr
+    assert f"Chart written to {tmp_path / 'funnel.png'}" in png.stdout
+    assert (tmp_path / "funnel.png").read_bytes().startswith(b"\x89PNG")
+    svg = cli("stats", "--chart", "funnel.SVG")
+    assert svg.returncode == 0, svg.stderr
+    assert f"Chart written to {tmp_path / 'funnel.SVG'}" in svg.stdout
+    assert b"<svg" in (tmp_path / "funnel.SVG").read_bytes()
+    for name in ("funnel.pdf", "funnel"):
+        refused = cli("stats", "--chart", name)
+        assert refused.returncode == 1
+        assert refused.stderr.strip() == f"pipedriven: --chart writes .png or .svg files, not {name}"
+        assert not (tmp_path / name).exists()
+
+
+def test_users_deactivate_activate_and_role(cli):
+    assert cli("users", "add", "ana@example.com", "--name", "Ana Silva").returncode == 0
+    out = cli("users", "deactivate", "ana@example.com")
+    assert out.returncode == 0, out.stderr
+    assert "Deactivated Ana Silva <ana@example.com>" in out.stdout
+    assert "(inactive)" in cli("users", "list").stdout
+    refused = cli("console", "--as", "ana@example.com", stdin="today\n")
+    assert refused.returncode == 1 and "no Pipedriven user with the email" in refused.stderr
+    out = cli("users", "activate", "ana@example.com")
+    assert out.returncode == 0 and "Ana Silva <ana@example.com> is active again" in out.stdout
+    assert "(inactive)" not in cli("users", "list").stdout
+    assert cli("console", "--as", "ana@example.com", stdin="today\n").returncode == 0
+    out = cli("users", "role", "ana@example.com", "golden_ticket")
+    assert out.returncode == 0 and "Ana Silva <ana@example.com> is now golden_ticket." in out.stdout
+    assert "golden_ticket" in cli("users", "list").stdout
+    audit = cli("audit").stdout
+    assert "SetUserActive" in audit and "SetUserRole" in audit
+    bad = cli("users", "role", "ana@example.com", "king")
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr
+    unknown = cli("users", "deactivate", "nobody@example.com")
+    assert unknown.returncode == 1 and "no Pipedriven user with the email nobody@example.com" in unknown.stderr
+
+
+def test_cli_messages_name_cli_commands_not_chat_words(cli):
+    assert cli("users", "add", "gt@example.com", "--name", "Goldie", "--role", "golden_ticket").returncode == 0
+    campaign = cli("campaigns", "show", "Nope", "--as", "gt@example.com")
+    assert campaign.returncode == 1
+    assert "Run `pipedriven campaigns` to see them." in campaign.stderr and "Say" not in campaign.stderr
+    cadence = cli("cadences", "show", "Nope")
+    assert cadence.returncode == 1 and "Run `pipedriven cadences list` to see them." in cadence.stderr
+    sync = cli("sync", "retry", "999")
+    assert sync.returncode == 1 and "Run `pipedriven sync status` to see yours." in sync.stderr
+    chat = cli("console", "--as", "gt@example.com", stdin="campaign show Nope\n")
+    assert "Say `campaigns` to see them." in chat.stdout  # the chat keeps its own words
+
+
+def test_remind_on_a_day_the_calendar_lacks_in_the_console(cli):
+    assert cli("users", "add", "ana@example.com", "--name", "Ana").returncode == 0
+    out = cli("console", "--as", "ana@example.com", stdin="add John Smith\nremind john 31/02\n")
+    assert out.returncode == 0, out.stderr
+    assert "31/02 is not a date." in out.stdout
+
+
+def test_an_empty_database_points_to_the_demo(cli):
+    listed = cli("users", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "No users yet" in listed.stdout and "`pipedriven demo`" in listed.stdout
+    stats = cli("stats")
+    assert stats.returncode == 0, stats.stderr
+    assert "No users yet" in stats.stderr and "`pipedriven demo`" in stats.stderr
+    assert cli("users", "add", "ana@example.com", "--name", "Ana").returncode == 0
+    assert "No users yet" not in cli("stats").stderr

@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.grammar import parse
 from bot.when import WhenError, parse_period, parse_time, parse_when, split_when
+from core.command import Actor
 from core.errors import InvalidInput
 
 LONDON = ZoneInfo("Europe/London")
@@ -200,7 +202,6 @@ def test_other_zones_and_fixed_offsets():
         "   ",
         "soon",
         "later",
-        "2026-02-30",
         "31 feb",
         "25:00",
         "tomorrow 25:00",
@@ -215,7 +216,6 @@ def test_other_zones_and_fixed_offsets():
         "tomorrow tomorrow",
         "3 years",
         "1000d",
-        "0000-01-01",
         "x" * 10_000,
         "🔥",
         "!!!",
@@ -231,6 +231,39 @@ def test_unreadable_when_raises_a_friendly_when_error(text):
     message = str(caught.value)
     assert "tomorrow" in message and "14:30" in message  # lists the forms it accepts
     assert len(message) < 300
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("28/02", local(2027, 2, 28)),
+        ("1/12", local(2026, 12, 1)),
+        ("25/11", local(2026, 11, 25)),
+        ("5/1/2027 14:30", local(2027, 1, 5, 14, 30)),
+        ("29/02", local(2028, 2, 29)),  # the next leap day
+        ("2028-02-29", local(2028, 2, 29)),
+    ],
+)
+def test_day_slash_month_is_read_day_first(text, expected):
+    assert parse_when(text, NOW) == expected
+
+
+@pytest.mark.parametrize("text", ["31/02", "30/02", "2027-02-29", "2026-02-30", "31/04/2027", "13/13", "0000-01-01"])
+def test_a_day_the_calendar_lacks_is_not_a_date(text):
+    with pytest.raises(WhenError) as caught:
+        parse_when(text, NOW)
+    assert str(caught.value) == f"{text} is not a date."
+    with pytest.raises(WhenError) as caught:
+        parse_period(f"since {text}", NOW)
+    assert str(caught.value) == f"{text} is not a date."
+
+
+@pytest.mark.parametrize("text", ["remind john 31/02", "remind john 30/02 call him", "remind 3 2027-02-29 9am"])
+def test_remind_on_a_day_the_calendar_lacks_says_so(text):
+    with pytest.raises(InvalidInput) as caught:
+        parse(text, Actor(1), NOW)
+    assert " is not a date." in str(caught.value)
+    assert "Who, and when?" not in str(caught.value)
 
 
 @pytest.mark.parametrize("hours, text", [(14, "0001-01-01 01:00"), (-12, "9999-12-31 23:00")])
@@ -354,7 +387,7 @@ def test_period_bounds_are_local_midnights_across_dst():
 
 
 @pytest.mark.parametrize(
-    "text", ["", "forever", "this", "last", "since", "next month", "last 30 parsecs", "2026-13-01", "x" * 10_000, "🔥"]
+    "text", ["", "forever", "this", "last", "since", "next month", "last 30 parsecs", "x" * 10_000, "🔥"]
 )
 def test_unreadable_period_raises_when_error(text):
     with pytest.raises(WhenError) as caught:
