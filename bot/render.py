@@ -192,6 +192,8 @@ def _(value: ActionResult, user: UserView) -> Reply:
     undo = None
     if value.undoable and value.contact and value.activity_id:
         undo = Button("↩ Undo", codec.encode("undo", value.contact.id, str(value.activity_id)))
+    elif value.contact and value.edit_id:
+        undo = Button("↩ Undo", codec.encode("unedit", value.contact.id, str(value.edit_id)))
     return Reply(value.message, replaces_contact_id=value.contact.id if value.contact else None, undo=undo)
 
 
