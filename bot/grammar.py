@@ -132,10 +132,10 @@ _GRAMMAR = (
         "edit",
         "edit CONTACT FIELD VALUE",
         f"correct a contact's details ({EDITABLE_FIELD_LIST}); the answer has an Undo",
-        ("edit 3 email ana@acme.com", 'edit "Ana Silva" org Acme Corp', "edit ana past business 12k EUR"),
+        ("edit 3 email ana@acme.com", 'edit "Ana Silva" org Acme Corp'),
         details=(
-            "warmness is 0 to 5 or cold/warm/hot (warm and hot flag the contact warm, as `warm` does); past business "
-            "is an amount with an optional currency: `12000`, `12k EUR`, `1.5m USD`.",
+            "edit CONTACT warmness 0-5|cold|warm|hot — warm and hot flag the contact warm, as warm does",
+            "edit CONTACT past business AMOUNT [CURRENCY] — e.g. 12000, 12k EUR, 1.5m USD",
         ),
     ),
     _Verb(

@@ -246,7 +246,7 @@ async def undo_contact_edit(cmd: UndoContactEdit, ctx: Context) -> ActionResult:
     queued = queued or await _queue_details(ctx, cmd.actor, contact, field)
     await ctx.session.flush()
     return ActionResult(
-        f"Undone: {contact.name}'s {_LABELS.get(field, field)} is {_shown(contact, field)} again.",
+        f"↩ Undone: {contact.name}'s {_LABELS.get(field, field)} is {_shown(contact, field)} again.",
         contact_view(contact),
         sync_queued=queued,
     )

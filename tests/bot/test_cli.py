@@ -159,3 +159,20 @@ def test_secrets_rotate_without_a_key_or_with_a_lost_one_says_so_in_one_line(cli
     assert invalid.returncode == 1 and invalid.stderr.startswith("pipedriven: PIPEDRIVEN_SECRET_KEY is not valid")
     assert "not-a-key" not in invalid.stderr and len(invalid.stderr.splitlines()) == 1
     assert _stored_tokens(database_url) == before
+
+
+def test_contacts_edit_corrects_a_contact_of_ones_own_bank(cli):
+    assert cli("users", "add", "ana@example.com", "--name", "Ana").returncode == 0
+    assert cli("users", "add", "zoe@example.com", "--name", "Zoe").returncode == 0
+    assert cli("console", "--as", "ana@example.com", stdin="add Bob Stone, bob@acme.com, Acme\n").returncode == 0
+    out = cli("contacts", "edit", "bob@acme.com", "past-business", "12k", "EUR", "--as", "ana@example.com")
+    assert out.returncode == 0, out.stderr
+    assert "Bob Stone: past business is now 12,000.00 EUR." in out.stdout
+    renamed = cli("contacts", "edit", "Bob", "name", "Robert Stone", "--as", "ana@example.com")
+    assert "Robert Stone: name is now Robert Stone." in renamed.stdout
+    bad = cli("contacts", "edit", "Robert", "phone", "call me", "--as", "ana@example.com")
+    assert bad.returncode == 1 and bad.stderr.strip() == "pipedriven: “call me” is not a phone number I can read."
+    other = cli("contacts", "edit", "Robert", "name", "Hijacked", "--as", "zoe@example.com")
+    assert other.returncode == 1 and len(other.stderr.strip().splitlines()) == 1
+    unknown = cli("contacts", "edit", "Robert", "colour", "red", "--as", "ana@example.com")
+    assert unknown.returncode == 1 and "The fields: name, email, phone" in unknown.stderr

@@ -124,7 +124,7 @@ async def test_undo_says_what_came_back_and_works_once(core, make):
     bob = await make.contact(ana, "Bob Stone", email="bob@acme.com")
     done = await edit(core, ana, bob, "email", "robert@stone.io")
     undone = await core.execute(UndoContactEdit(Actor(ana.id), ContactRef(id=bob.id), done.edit_id))
-    assert undone.message == "Undone: Bob Stone's email is bob@acme.com again."
+    assert undone.message == "↩ Undone: Bob Stone's email is bob@acme.com again."
     with pytest.raises(InvalidInput, match="undone already"):
         await core.execute(UndoContactEdit(Actor(ana.id), ContactRef(id=bob.id), done.edit_id))
 
