@@ -184,7 +184,7 @@ async def edit_contact(cmd: EditContact, ctx: Context) -> ActionResult:
     await ctx.session.flush()
     label = _LABELS.get(field, field)
     return ActionResult(
-        f"{contact.name}: {label} is now {_shown(contact, field)}.",
+        f"{contact.name}: {label} is now {_shown(contact, field)}." + (" Pipedrive sync queued." if queued else ""),
         contact_view(contact),
         sync_queued=queued,
         edit_id=edit.id,
@@ -246,7 +246,8 @@ async def undo_contact_edit(cmd: UndoContactEdit, ctx: Context) -> ActionResult:
     queued = queued or await _queue_details(ctx, cmd.actor, contact, field)
     await ctx.session.flush()
     return ActionResult(
-        f"↩ Undone: {contact.name}'s {_LABELS.get(field, field)} is {_shown(contact, field)} again.",
+        f"↩ Undone: {contact.name}'s {_LABELS.get(field, field)} is {_shown(contact, field)} again."
+        + (" Pipedrive sync queued." if queued else ""),
         contact_view(contact),
         sync_queued=queued,
     )

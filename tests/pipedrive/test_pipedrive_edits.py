@@ -19,7 +19,7 @@ async def test_name_email_phone_and_organisation_edits_reach_the_person(core, ma
     [person] = fake.persons.values()
     for field, value in (("name", "Robert Stone"), ("email", "robert@globex.com"), ("phone", "+44 20 7946 0958")):
         result = await core.execute(EditContact(me(ana), ref(bob), field, value))
-        assert result.sync_queued
+        assert result.sync_queued and result.message.endswith(" Pipedrive sync queued.")
     assert person["name"] == "Bob Stone"  # nothing reaches Pipedrive inside the request
     assert await worker.drain() == 3
     assert person["name"] == "Robert Stone"
