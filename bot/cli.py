@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from bot.bootstrap import configure_logging, migrate, open_core
 from core import db
 from core.command import Actor, ContactRef
+from core.contacts.commands import EDITABLE_FIELD_LIST, EditContact
 from core.deliveries.commands import ListDeliveryProblems
 from core.errors import DatabaseUnavailable, PipedrivenError
 from core.housekeeping.commands import PruneHistory
@@ -444,7 +445,12 @@ def cmd_contacts(args, settings: Settings) -> int:
         result = await core.execute(EraseContact(actor, person, every_bank=True))
         print(result.message)
 
-    _with_core(settings, export if args.contacts_command == "export" else erase)
+    async def edit(core):
+        user = await core.user_by_email(args.as_email)
+        command = EditContact(Actor(user.id, "cli"), _person(args.contact), args.field, " ".join(args.value))
+        print((await core.execute(command)).message)
+
+    _with_core(settings, {"export": export, "erase": erase, "edit": edit}[args.contacts_command])
     return 0
 
 
@@ -658,7 +664,7 @@ def build_parser() -> argparse.ArgumentParser:
     existing.add_argument("--skip", action="store_true", help="leave existing contacts as they are")
     imp.add_argument("--region", metavar="CC", help="country for phone numbers without one (default PHONE_REGION)")
     imp.set_defaults(func=cmd_import)
-    contacts = sub.add_parser("contacts", help="a person's data, on request: export it or erase it")
+    contacts = sub.add_parser("contacts", help="correct a contact; a person's data, on request: export it or erase it")
     contacts_sub = contacts.add_subparsers(dest="contacts_command", required=True, metavar="ACTION", help="what to do")
     for name, about in (
         ("export", "everything Pipedriven holds about a person, from every bank"),
@@ -672,6 +678,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     contacts_sub.choices["export"].add_argument("--out", metavar="FILE", help="write there (mode 600), not stdout")
     contacts_sub.choices["erase"].add_argument("--yes", action="store_true", help="don't ask to confirm")
+    edit = contacts_sub.add_parser("edit", help="correct one field of a contact in your bank")
+    edit.add_argument("contact", metavar="CONTACT", help="a contact id, an email or (part of) a name in your bank")
+    edit.add_argument("field", metavar="FIELD", help=EDITABLE_FIELD_LIST.replace("past business", "past-business"))
+    edit.add_argument("value", metavar="VALUE", nargs="+", help="the new value, e.g. `12k EUR` for past-business")
+    edit.add_argument("--as", dest="as_email", required=True, metavar="EMAIL", help="you: whose bank it is in")
     contacts.set_defaults(func=cmd_contacts)
     audit = sub.add_parser("audit", help="who did what: the append-only audit trail, oldest first")
     audit.add_argument("--user", metavar="EMAIL", help="only what this user did")

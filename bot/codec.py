@@ -28,6 +28,7 @@ VERBS = frozenset(
         "crestart",  # crestart:ID
         "cstop",  # cstop:ID
         "undo",  # undo:ID:ACTIVITY_ID       (take back an outreach just logged)
+        "unedit",  # unedit:ID:EDIT_ID         (put back what a contact edit replaced)
         "forget",  # forget:ID                 (erase the contact: the confirmation of `forget CONTACT`)
         "add",  # add:0:WORDS                (add a contact: WORDS are an `add` that reads one way only)
     }

@@ -16,7 +16,7 @@ from bot.replies import Prompt, Reply
 from bot.when import parse_when
 from core.cadences.commands import PauseCadence, RestartCadence, ResumeCadence, StopCadence
 from core.command import Actor, ContactRef
-from core.contacts.commands import AddContact, ShowContact
+from core.contacts.commands import AddContact, ShowContact, UndoContactEdit
 from core.echo import quoted
 from core.errors import AmbiguousContact, PipedrivenError, UnknownUser
 from core.feed.commands import ShowHome, TodaySuggestions
@@ -226,6 +226,10 @@ class Conversation:
             if not (arg or "").isdigit() or len(arg) > 18:
                 raise codec.BadButton()
             return UndoOutreach(actor, ref, int(arg))
+        if verb == "unedit":
+            if not (arg or "").isdigit() or len(arg) > 18:
+                raise codec.BadButton()
+            return UndoContactEdit(actor, ref, int(arg))
         if verb == "forget":
             return EraseContact(actor, ref)
         if verb == "add":

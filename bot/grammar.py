@@ -33,7 +33,14 @@ from core.cadences.commands import (
 )
 from core.campaigns.commands import AddContactToCampaign, CreateCampaign, ListCampaigns, ShowCampaign, UpdateCampaign
 from core.command import Actor, CampaignRef, ContactRef
-from core.contacts.commands import AddContact, FindContacts, ShowContact
+from core.contacts.commands import (
+    EDITABLE_FIELD_LIST,
+    EDITABLE_FIELDS,
+    AddContact,
+    EditContact,
+    FindContacts,
+    ShowContact,
+)
 from core.deliveries.commands import ChooseDigestPlatform, PauseDigests, ResumeDigests
 from core.echo import quoted
 from core.errors import InvalidInput
@@ -120,6 +127,16 @@ _GRAMMAR = (
     ),
     _Verb(
         "show", "show CONTACT", "a contact's details and history", ("show 3", "show ana@acme.com"), aliases=("contact",)
+    ),
+    _Verb(
+        "edit",
+        "edit CONTACT FIELD VALUE",
+        f"correct a contact's details ({EDITABLE_FIELD_LIST}); the answer has an Undo",
+        ("edit 3 email ana@acme.com", 'edit "Ana Silva" org Acme Corp'),
+        details=(
+            "edit CONTACT warmness 0-5|cold|warm|hot — warm and hot flag the contact warm, as warm does",
+            "edit CONTACT past business AMOUNT [CURRENCY] — e.g. 12000, 12k EUR, 1.5m USD",
+        ),
     ),
     _Verb(
         "log",
@@ -616,6 +633,25 @@ def _find_contacts(a: _Args, actor: Actor, now: datetime) -> FindContacts:
 
 def _show(a: _Args, actor: Actor, now: datetime) -> ShowContact:
     return ShowContact(actor, a.contact(a.words))
+
+
+def _edit(a: _Args, actor: Actor, now: datetime) -> EditContact:
+    """`edit CONTACT FIELD VALUE`: the field is the first field word after the contact's first word."""
+    words = a.words
+    for i in range(1, len(words)):
+        size = 2 if words[i].keyword == "past" and i + 1 < len(words) and words[i + 1].keyword == "business" else 1
+        field = " ".join(w.keyword for w in words[i : i + size])
+        if field in EDITABLE_FIELDS:
+            break
+    else:
+        if len(words) < 2:
+            raise a.fail("Which contact, which field and what value?")
+        raise a.fail(f"Which field? One of: {EDITABLE_FIELD_LIST}." + _close_word(words[1:], EDITABLE_FIELDS))
+    rest = words[i + size :]
+    if not rest:
+        raise a.fail(f"What's the new {field}?")
+    value = str(rest[0]) if len(rest) == 1 and rest[0].quoted else a.tail(i + size)
+    return EditContact(actor, a.contact(words[:i]), field, value or "")
 
 
 # A note opening with one of these also records the outcome (the note keeps the words).
@@ -1115,6 +1151,7 @@ _PARSERS = {
     "add": _add,
     "find": _find_contacts,
     "show": _show,
+    "edit": _edit,
     "log": _log,
     "note": _note,
     "warm": _warm,

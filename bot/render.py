@@ -205,7 +205,15 @@ def _(value: ActionResult, user: UserView) -> Reply:
     undo = None
     if value.undoable and value.contact and value.activity_id:
         undo = Button("↩ Undo", codec.encode("undo", value.contact.id, str(value.activity_id)))
-    return Reply(value.message, replaces_contact_id=value.contact.id if value.contact else None, undo=undo)
+    # An edit's Undo is a button of the answer on every platform, with no time limit.
+    footer = (
+        (Button("↩ Undo", codec.encode("unedit", value.contact.id, str(value.edit_id))),)
+        if value.edit_id and value.contact
+        else ()
+    )
+    return Reply(
+        value.message, replaces_contact_id=value.contact.id if value.contact else None, undo=undo, footer=footer
+    )
 
 
 @result.register

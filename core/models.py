@@ -144,6 +144,7 @@ class Contact(Base):
     warmness: Mapped[int] = mapped_column(SmallInteger, server_default="0")
     last_contacted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     past_business: Mapped[Decimal] = mapped_column(Numeric(14, 2), server_default="0")
+    past_business_currency: Mapped[str | None] = mapped_column(String(3))
     notes: Mapped[str | None] = mapped_column(Text)
     pipedrive_person_id: Mapped[int | None] = mapped_column(BigInteger)
     pipedrive_org_id: Mapped[int | None] = mapped_column(BigInteger)

@@ -25,6 +25,7 @@ from core.vocabulary import WARM_THRESHOLD
 log = logging.getLogger(__name__)
 
 PIPEDRIVE_SYNC = "pipedrive.sync"
+DETAILS_CHANGED = "ContactDetailsChanged"  # an edit the person in Pipedrive gets: name, email, phone, organisation
 OUTBOX_CHANNEL = "pipedrive_outbox"  # NOTIFY channel: a new outbox row is picked up at once
 
 

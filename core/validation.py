@@ -117,6 +117,41 @@ def clean_warmness(value: int) -> int:
     return value
 
 
+_WARMNESS_WORDS = {"cold": 0, "cool": 1, "lukewarm": 2, "tepid": 2, "warm": 4, "hot": 5}
+
+
+def read_warmness(value: str | None) -> int | None:
+    """A warmness as people write it: 0 to 5 (`4/5` too) or a word such as cold, warm, hot."""
+    value = (value or "").strip().lower()
+    if not value:
+        return None
+    if value in _WARMNESS_WORDS:
+        return _WARMNESS_WORDS[value]
+    match = re.fullmatch(r"(\d)(?:\.0*)?(?:\s*/\s*5)?", value)
+    if match is None:
+        raise InvalidInput(f"“{value[:20]}” is not a warmness (0 to 5, or cold/warm/hot).")
+    return clean_warmness(int(match[1]))
+
+
+_MONEY = re.compile(r"(?P<amount>[\d.,]+)\s*(?P<scale>[km]?)\s*(?P<currency>[a-z]{3})?", re.IGNORECASE)
+_SCALES = {"": 1, "k": 1_000, "m": 1_000_000}
+
+
+def read_money(value: str | None) -> tuple[Decimal, str | None]:
+    """An amount with an optional currency code: `12000`, `12k EUR`, `1.5m USD`, `EUR 12k`."""
+    text = (value or "").strip()
+    code = re.fullmatch(r"([a-z]{3})\s+(.+)", text, re.IGNORECASE)
+    if code and not code[1].isdigit():
+        text = f"{code[2]} {code[1]}"
+    match = _MONEY.fullmatch(text)
+    amount = clean_amount(match["amount"]) if match else None
+    if match is None or amount is None:
+        raise InvalidInput(f"{quoted(text, 40)} is not an amount. Try `12000`, `12k EUR` or `1.5m USD`.")
+    scaled = clean_amount(amount * _SCALES[match["scale"].lower()])
+    assert scaled is not None
+    return scaled, match["currency"].upper() if match["currency"] else None
+
+
 def clean_amount(value) -> Decimal | None:
     if value is None or value == "":
         return None

@@ -113,6 +113,8 @@ class ActionResult:
     activity_id: int | None = None
     # The activity may be taken back for a short while (core.outreach) by the user who logged it.
     undoable: bool = False
+    # A contact edit (core.contacts) its author may take back: the event that keeps the values it replaced.
+    edit_id: int | None = None
 
 
 @dataclass(frozen=True)

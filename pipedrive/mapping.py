@@ -52,15 +52,24 @@ def person_payload(
     campaign_field_key: str | None,
 ) -> dict:
     payload = {
-        "name": contact.name,
+        **person_details(contact, org_id=org_id),
         "owner_id": owner_id,
-        "org_id": org_id,
-        "emails": [{"value": contact.email, "primary": True, "label": "work"}] if contact.email else None,
-        "phones": [{"value": contact.phone, "primary": True, "label": "work"}] if contact.phone else None,
         "label_ids": [label_id] if label_id is not None else None,
         "custom_fields": ({campaign_field_key: contact.campaign} if campaign_field_key and contact.campaign else None),
     }
     return _present(payload)
+
+
+def person_details(contact: SyncContact, *, org_id: int | None) -> dict:
+    """A contact's edited details for its person in Pipedrive: they replace what it had (a v2 PATCH)."""
+    return _present(
+        {
+            "name": contact.name,
+            "org_id": org_id,
+            "emails": [{"value": contact.email, "primary": True, "label": "work"}] if contact.email else None,
+            "phones": [{"value": contact.phone, "primary": True, "label": "work"}] if contact.phone else None,
+        }
+    )
 
 
 def person_update(person: Person, *, org_id: int | None, label_id: int | None) -> dict:

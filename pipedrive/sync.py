@@ -7,6 +7,7 @@ contacts of one organisation create it once. When an answer was lost after Piped
 organisations by exact name, persons by email (else by name within the organisation, else by name among the
 owner's persons without one), activities among the person's by subject, type, due date and note, leaving
 out those already linked to our other activities. Hence no duplicates, however often a sync is retried.
+A contact edited here once it is in Pipedrive gets its person's name, email, phone and organisation replaced.
 An outreach undone here is deleted in Pipedrive too, even when the undo came while it was being sent; so is a
 person created for a contact erased while it was being sent (an erasure waits for a sync in flight, but a worker
 may outlive its lease).
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.outbox import DETAILS_CHANGED
 from core.service import Core
 from core.sync.commands import (
     KnownPipedriveIds,
@@ -79,6 +81,8 @@ async def sync_task(core: Core, company: Company, task: SyncTask) -> None:
                 if created:  # erased while it was being sent: no copy of it may stay in Pipedrive
                     await company.client.delete_person(person_id)
                 return
+    elif task.event == DETAILS_CHANGED:
+        await company.client.update_person(person_id, mapping.person_details(contact, org_id=org_id))
     activity = task.activity
     if activity is not None and activity.pipedrive_activity_id is None:
         activity_id = await _activity(

@@ -42,6 +42,44 @@ class UpdateContact(Command):
     past_business: Decimal | None = None
 
 
+# The fields `edit` changes, by every word people use for them.
+EDITABLE_FIELDS = {
+    "name": "name",
+    "email": "email",
+    "phone": "phone",
+    "organisation": "organisation",
+    "organization": "organisation",
+    "org": "organisation",
+    "company": "organisation",
+    "title": "title",
+    "linkedin": "linkedin_url",
+    "warmness": "warmness",
+    "past business": "past_business",
+    "past_business": "past_business",
+    "notes": "notes",
+}
+EDITABLE_FIELD_LIST = "name, email, phone, organisation (org, company), title, linkedin, warmness, past business, notes"
+
+
+@dataclass(frozen=True)
+class EditContact(Command):
+    """Set one field of a contact to what the user typed (`past business` `12k EUR`); undoable."""
+
+    actor: Actor
+    contact: ContactRef
+    field: str
+    value: str
+
+
+@dataclass(frozen=True)
+class UndoContactEdit(Command):
+    """Put back the values a contact had before one `EditContact`."""
+
+    actor: Actor
+    contact: ContactRef
+    edit_id: int
+
+
 @dataclass(frozen=True)
 class FindContacts(Query):
     actor: Actor

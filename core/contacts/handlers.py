@@ -4,24 +4,41 @@ follow-ups, campaigns and cadence plan).
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
+
 from sqlalchemy import func, or_, select
 
 from core.cadences import plans
 from core.contacts.commands import (
+    EDITABLE_FIELD_LIST,
+    EDITABLE_FIELDS,
     ActivityView,
     AddContact,
     ContactDetail,
     ContactList,
+    EditContact,
     FindContacts,
     ShowContact,
+    UndoContactEdit,
     UpdateContact,
 )
 from core.context import Context, contact_view, escape_like, load_contact, load_user, remember_list
 from core.errors import Conflict, InvalidInput
-from core.models import Activity, Campaign, CampaignContact, Contact, FollowUp
-from core.outbox import set_warmness
+from core.models import Activity, Campaign, CampaignContact, Contact, DomainEvent, FollowUp
+from core.outbox import DETAILS_CHANGED, queue_sync, set_warmness
 from core.registry import handles
-from core.validation import clean_amount, clean_email, clean_name, clean_note, clean_phone, clean_text, clean_warmness
+from core.validation import (
+    clean_amount,
+    clean_email,
+    clean_name,
+    clean_note,
+    clean_phone,
+    clean_text,
+    clean_warmness,
+    read_money,
+    read_warmness,
+)
 from core.views import ActionResult, FollowUpView
 
 
@@ -89,6 +106,151 @@ async def update_contact(cmd: UpdateContact, ctx: Context) -> ActionResult:
     contact.updated_at = ctx.clock.now()
     await ctx.session.flush()
     return ActionResult(f"Updated {contact.name}.", contact_view(contact), sync_queued=queued)
+
+
+CONTACT_EDITED = "ContactEdited"
+CONTACT_EDIT_UNDONE = "ContactEditUndone"
+# The columns each edited field writes; the ones kept to undo the edit.
+_COLUMNS = {
+    "organisation": ("organisation", "pipedrive_org_id"),
+    "past_business": ("past_business", "past_business_currency"),
+}
+_PIPEDRIVE_FIELDS = frozenset({"name", "email", "phone", "organisation"})
+_LABELS = {"linkedin_url": "LinkedIn URL", "past_business": "past business"}
+
+
+def _snapshot(contact: Contact, field: str) -> dict:
+    values = {column: getattr(contact, column) for column in _COLUMNS.get(field, (field,))}
+    return {column: str(value) if isinstance(value, Decimal) else value for column, value in values.items()}
+
+
+async def _set(ctx: Context, cmd: EditContact, contact: Contact, field: str, value: str) -> bool:
+    """Write the cleaned value; returns whether the warm threshold was crossed (which queues a sync)."""
+    if field == "name":
+        contact.name = clean_name(value)
+    elif field == "email":
+        email = clean_email(value)
+        if email is None:
+            raise InvalidInput("What's the new email?")
+        if dup := await _duplicate_email(ctx, contact.owner_id, email, exclude_id=contact.id):
+            raise Conflict(f"{dup.name} already has the email {email} in your bank.")
+        contact.email = email
+    elif field == "phone":
+        contact.phone = clean_phone(value, ctx.settings.phone_region)
+    elif field in ("organisation", "title", "linkedin_url"):
+        limit = 500 if field == "linkedin_url" else 200
+        setattr(contact, field, clean_text(value, field=_LABELS.get(field, field), max_length=limit, required=True))
+        if field == "organisation":
+            contact.pipedrive_org_id = None  # the sync finds or creates the new one
+    elif field == "notes":
+        contact.notes = clean_note(value)
+    elif field == "warmness":
+        warmness = read_warmness(value)
+        if warmness is None:
+            raise InvalidInput("What warmness? 0 to 5, or cold/warm/hot.")
+        return await set_warmness(ctx, cmd.actor, contact, warmness)
+    elif field == "past_business":
+        contact.past_business, contact.past_business_currency = read_money(value)
+    return False
+
+
+def _shown(contact: Contact, field: str) -> str:
+    if field == "past_business":
+        return f"{contact.past_business:,.2f}" + (
+            f" {contact.past_business_currency}" if contact.past_business_currency else ""
+        )
+    value = getattr(contact, field)
+    return "(none)" if value is None else str(value)
+
+
+@handles
+async def edit_contact(cmd: EditContact, ctx: Context) -> ActionResult:
+    field = EDITABLE_FIELDS.get(" ".join(re.sub(r"[_-]", " ", cmd.field.lower()).split()))
+    if field is None:
+        raise InvalidInput(f"I can't edit “{cmd.field[:30]}”. The fields: {EDITABLE_FIELD_LIST}.")
+    contact = await load_contact(ctx, cmd.actor, cmd.contact, lock=True)
+    previous = _snapshot(contact, field)
+    warmed = await _set(ctx, cmd, contact, field, cmd.value)
+    contact.updated_at = now = ctx.clock.now()
+    edit = DomainEvent(
+        name=CONTACT_EDITED,
+        contact_id=contact.id,
+        user_id=cmd.actor.user_id,
+        payload={"field": field, "previous": previous},
+        occurred_at=now,
+    )
+    ctx.session.add(edit)
+    queued = warmed or await _queue_details(ctx, cmd.actor, contact, field)
+    await ctx.session.flush()
+    label = _LABELS.get(field, field)
+    return ActionResult(
+        f"{contact.name}: {label} is now {_shown(contact, field)}." + (" Pipedrive sync queued." if queued else ""),
+        contact_view(contact),
+        sync_queued=queued,
+        edit_id=edit.id,
+    )
+
+
+async def _queue_details(ctx: Context, actor, contact: Contact, field: str) -> bool:
+    """A contact already in Pipedrive gets its person updated there (by the worker, never in the request)."""
+    if field not in _PIPEDRIVE_FIELDS or contact.pipedrive_person_id is None:
+        return False
+    await queue_sync(ctx, actor, contact, DETAILS_CHANGED, field=field)
+    return True
+
+
+@handles
+async def undo_contact_edit(cmd: UndoContactEdit, ctx: Context) -> ActionResult:
+    contact = await load_contact(ctx, cmd.actor, cmd.contact, lock=True)
+    edit = (
+        await ctx.session.execute(
+            select(DomainEvent).where(
+                DomainEvent.id == cmd.edit_id,
+                DomainEvent.name == CONTACT_EDITED,
+                DomainEvent.contact_id == contact.id,
+                DomainEvent.user_id == cmd.actor.user_id,
+            )
+        )
+    ).scalar_one_or_none()
+    if edit is None:
+        raise InvalidInput("That edit can't be undone.")
+    undone = await ctx.session.execute(
+        select(DomainEvent.id).where(
+            DomainEvent.name == CONTACT_EDIT_UNDONE,
+            DomainEvent.contact_id == contact.id,
+            DomainEvent.payload["edit_id"].as_integer() == edit.id,
+        )
+    )
+    if undone.first() is not None:
+        raise InvalidInput("That edit was undone already.")
+    field = edit.payload["field"]
+    previous = dict(edit.payload["previous"])
+    if field == "email" and (dup := await _duplicate_email(ctx, contact.owner_id, previous["email"], contact.id)):
+        raise Conflict(f"{dup.name} has the email {previous['email']} now: that edit can't be undone.")
+    queued = False
+    if field == "warmness":
+        queued = await set_warmness(ctx, cmd.actor, contact, int(previous["warmness"]))
+    else:
+        for column, value in previous.items():
+            setattr(contact, column, Decimal(value) if column == "past_business" else value)
+    contact.updated_at = now = ctx.clock.now()
+    ctx.session.add(
+        DomainEvent(
+            name=CONTACT_EDIT_UNDONE,
+            contact_id=contact.id,
+            user_id=cmd.actor.user_id,
+            payload={"edit_id": edit.id},
+            occurred_at=now,
+        )
+    )
+    queued = queued or await _queue_details(ctx, cmd.actor, contact, field)
+    await ctx.session.flush()
+    return ActionResult(
+        f"↩ Undone: {contact.name}'s {_LABELS.get(field, field)} is {_shown(contact, field)} again."
+        + (" Pipedrive sync queued." if queued else ""),
+        contact_view(contact),
+        sync_queued=queued,
+    )
 
 
 @handles

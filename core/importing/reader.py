@@ -24,7 +24,7 @@ import charset_normalizer
 
 from core.errors import InvalidInput
 from core.importing.commands import ImportUnreadable
-from core.validation import clean_email, clean_method, clean_note, clean_phone, clean_text, clean_warmness
+from core.validation import clean_email, clean_method, clean_note, clean_phone, clean_text, read_warmness
 
 SAMPLE_BYTES = 64 * 1024
 DELIMITERS = (",", ";", "\t", "|")
@@ -75,7 +75,6 @@ FIELD_HEADERS = {
     "method": ("method", "outreach method", "channel", "outreach channel"),
 }
 _HEADER_FIELDS = {header: field for field, headers in FIELD_HEADERS.items() for header in headers}
-_WARMNESS_WORDS = {"cold": 0, "cool": 1, "lukewarm": 2, "tepid": 2, "warm": 4, "hot": 5}
 _METHOD_WORDS = {
     "li": "linkedin",
     "linked_in": "linkedin",
@@ -252,7 +251,7 @@ def clean_row(row: int, cells: dict[str, str], *, phone_region: str) -> ContactR
             title=clean_text(cells.get("title"), field="title", max_length=200),
             linkedin_url=clean_text(cells.get("linkedin_url"), field="LinkedIn URL", max_length=500),
             notes=clean_note(cells.get("notes")),
-            warmness=_warmness(cells.get("warmness")),
+            warmness=read_warmness(cells.get("warmness")),
             campaign=clean_text(cells.get("campaign"), field="campaign name", max_length=200),
             method=_method(cells.get("method")),
         )
@@ -269,18 +268,6 @@ def _phone(value: str | None, region: str) -> str | None:
         if digits.isdigit() and len(digits) >= 10:
             return clean_phone("+" + digits, region)
         raise
-
-
-def _warmness(value: str | None) -> int | None:
-    value = (value or "").strip().lower()
-    if not value:
-        return None
-    if value in _WARMNESS_WORDS:
-        return _WARMNESS_WORDS[value]
-    match = re.fullmatch(r"(\d)(?:\.0*)?(?:\s*/\s*5)?", value)
-    if match is None:
-        raise InvalidInput(f"“{value[:20]}” is not a warmness (0 to 5, or cold/warm/hot).")
-    return clean_warmness(int(match[1]))
 
 
 def _method(value: str | None) -> str | None:

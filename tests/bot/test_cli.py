@@ -265,3 +265,20 @@ def test_an_empty_database_points_to_the_demo(cli):
     assert "No users yet" in stats.stderr and "`pipedriven demo`" in stats.stderr
     assert cli("users", "add", "ana@example.com", "--name", "Ana").returncode == 0
     assert "No users yet" not in cli("stats").stderr
+
+
+def test_contacts_edit_corrects_a_contact_of_ones_own_bank(cli):
+    assert cli("users", "add", "ana@example.com", "--name", "Ana").returncode == 0
+    assert cli("users", "add", "zoe@example.com", "--name", "Zoe").returncode == 0
+    assert cli("console", "--as", "ana@example.com", stdin="add Bob Stone, bob@acme.com, Acme\n").returncode == 0
+    out = cli("contacts", "edit", "bob@acme.com", "past-business", "12k", "EUR", "--as", "ana@example.com")
+    assert out.returncode == 0, out.stderr
+    assert "Bob Stone: past business is now 12,000.00 EUR." in out.stdout
+    renamed = cli("contacts", "edit", "Bob", "name", "Robert Stone", "--as", "ana@example.com")
+    assert "Robert Stone: name is now Robert Stone." in renamed.stdout
+    bad = cli("contacts", "edit", "Robert", "phone", "call me", "--as", "ana@example.com")
+    assert bad.returncode == 1 and bad.stderr.strip() == "pipedriven: “call me” is not a phone number I can read."
+    other = cli("contacts", "edit", "Robert", "name", "Hijacked", "--as", "zoe@example.com")
+    assert other.returncode == 1 and len(other.stderr.strip().splitlines()) == 1
+    unknown = cli("contacts", "edit", "Robert", "colour", "red", "--as", "ana@example.com")
+    assert unknown.returncode == 1 and "The fields: name, email, phone" in unknown.stderr

@@ -186,3 +186,19 @@ async def test_add_choice_without_organisation_keeps_the_whole_name(chat, core, 
     await chat.send("add Dana Tap Tapco Ltd")
     assert "Added Dana Tap Tapco Ltd to your bank" in await chat.send("2")
     assert await contacts_of(core, ana) == [("Dana Tap Tapco Ltd", None, None, None, None)]
+
+
+async def test_edit_answers_with_an_undo_button_that_puts_the_value_back(chat, make, ana):
+    await make.contact(ana, "Bob Stone", email="bob@acme.com", organisation="Acme")
+    out = await chat.send('edit "Bob Stone" org Globex Corp')
+    assert "Bob Stone: organisation is now Globex Corp." in out and "[1] ↩ Undo" in out
+    assert "↩ Undone: Bob Stone's organisation is Acme again." in await chat.send("1")
+    shown = await chat.send("show bob")
+    assert "Acme" in shown and "Globex" not in shown
+
+
+async def test_edit_with_a_bad_value_answers_one_line_and_changes_nothing(chat, make, ana):
+    await make.contact(ana, "Bob Stone", email="bob@acme.com")
+    out = await chat.send("edit bob email not-an-email")
+    assert out == "“not-an-email” is not a valid email address."
+    assert "bob@acme.com" in await chat.send("show bob")

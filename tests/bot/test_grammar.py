@@ -822,6 +822,7 @@ def test_usage_and_verbs():
         "add",
         "find",
         "show",
+        "edit",
         "log",
         "note",
         "warm",
@@ -923,3 +924,40 @@ def test_export_and_forget_name_one_contact_and_forget_only_asks():
     assert p("forget 3") == PreviewErasure(ME, ref("3"))
     assert p('erase "Ana Silva"') == PreviewErasure(ME, ref("Ana Silva"))
     assert error_of("forget") == f"Which contact?\nUsage: {USAGE['forget']}"
+
+
+# --- edit ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, contact, field, value",
+    [
+        ("edit 3 email x@y.z", "3", "email", "x@y.z"),
+        ('edit "Ana Silva" org Acme Corp', "Ana Silva", "org", "Acme Corp"),
+        ("edit Ana Silva company Acme Corp", "Ana Silva", "company", "Acme Corp"),
+        ("/outreach edit ana past business 12k EUR", "ana", "past business", "12k EUR"),
+        ('edit 3 name "Robert Stone"', "3", "name", "Robert Stone"),
+        ("edit ana@acme.com notes met them re: pricing", "ana@acme.com", "notes", "met them re: pricing"),
+        ("edit 3 warmness hot", "3", "warmness", "hot"),
+        ("edit name name Bob", "name", "name", "Bob"),  # the contact's first word is never the field
+    ],
+)
+def test_edit_names_a_contact_a_field_and_the_value_as_typed(text, contact, field, value):
+    from core.contacts.commands import EditContact
+
+    assert p(text) == EditContact(ME, ref(contact), field, value)
+
+
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("edit", "Which contact, which field and what value?"),
+        ("edit 3", "Which contact, which field and what value?"),
+        ("edit 3 colour red", "Which field? One of: name, email, phone, organisation (org, company), title"),
+        ("edit 3 emial x@y.z", "did you mean `email`?"),
+        ("edit 3 email", "What's the new email?"),
+    ],
+)
+def test_edit_without_a_field_or_a_value_says_what_is_missing(text, problem):
+    assert problem in error_of(text)
+    assert error_of(text).endswith(f"Usage: {USAGE['edit']}")
