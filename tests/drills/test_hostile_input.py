@@ -44,7 +44,7 @@ async def table_counts(core) -> tuple[int, int, int]:
 async def test_console_keeps_injection_strings_as_typed_and_refuses_what_no_field_holds(core, ana, bob):
     chat = ConsoleChat(core, ana)
     for text in INJECTIONS:
-        said = await chat.send(f"add {text}")
+        said = await chat.send(f'add "{text}"')
         assert "Added" in said or "added" in said, said
         said = await chat.send(f"note bob {text}")
         assert "Note added" in said, said
@@ -73,7 +73,7 @@ def as_slack_sends(text: str) -> str:
 
 async def test_slack_keeps_injection_strings_as_typed_and_shows_them_escaped(slack_app, core, bob):
     for text in INJECTIONS:
-        sent = await slack_app.client.command(ANA_SLACK, f"add {as_slack_sends(text)}")
+        sent = await slack_app.client.command(ANA_SLACK, f'add "{as_slack_sends(text)}"')
         assert sent.status == 200
     shown = " ".join(json.dumps(r) for r in slack_app.fake.responses)
     assert "<script>" not in shown and "&lt;script&gt;" in shown  # Slack's own escaping: shown, never markup
@@ -84,7 +84,7 @@ async def test_telegram_keeps_injection_strings_as_typed_and_shows_them_as_typed
     fake = telegram_app.fake
     mark = len(fake.calls)
     for text in INJECTIONS:
-        assert await telegram_app.post(fake.message_update(telegram_app.user, f"/add {text}")) == 200
+        assert await telegram_app.post(fake.message_update(telegram_app.user, f'/add "{text}"')) == 200
     answers = [c.result["text"] for c in fake.calls[mark:] if c.method == "sendMessage" and c.status == 200]
     assert len(answers) == len(INJECTIONS) and fake.refused() == []  # valid HTML every time
     for text, answer in zip(INJECTIONS, answers):
