@@ -20,10 +20,6 @@ from core.deliveries.commands import DeliveryClaim
 from core.service import Core
 from core.sync.commands import SyncNotice
 from core.users.commands import ChatIdentityView
-from scheduler.ports import PermanentDeliveryError, TemporaryDeliveryError
-
-# The errors are the scheduler's; they are named here too, beside the Notifier that raises them.
-__all__ = ["ChatCourier", "ChatTarget", "Notifier", "PermanentDeliveryError", "TemporaryDeliveryError"]
 
 
 @dataclass(frozen=True)

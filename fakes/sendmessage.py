@@ -18,9 +18,10 @@ from collections import defaultdict
 import aiohttp
 from aiohttp import web
 
-from bot.notify import ChatTarget, PermanentDeliveryError, TemporaryDeliveryError
+from bot.notify import ChatTarget
 from bot.replies import Reply
 from fakes.limited import SlidingWindow
+from scheduler.ports import PermanentDeliveryError, TemporaryDeliveryError
 
 
 class FakeTelegram:

@@ -271,11 +271,9 @@ async def record_pipedrive_ids(cmd: RecordPipedriveIds, ctx: Context) -> bool:
     values = {
         k: v for k, v in (("pipedrive_org_id", cmd.org_id), ("pipedrive_person_id", cmd.person_id)) if v is not None
     }
-    query = update(Contact).where(Contact.id == cmd.contact_id).returning(Contact.id)
-    if values:
-        query = query.values(**values)
-    else:
-        query = query.values(pipedrive_person_id=Contact.pipedrive_person_id)
+    if not values:
+        return bool(await ctx.session.scalar(select(exists().where(Contact.id == cmd.contact_id))))
+    query = update(Contact).where(Contact.id == cmd.contact_id).values(**values).returning(Contact.id)
     return (await ctx.session.execute(query)).first() is not None
 
 

@@ -4,13 +4,14 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from slack_sdk.models.blocks import Block
 
-from bot.notify import ChatTarget, PermanentDeliveryError, TemporaryDeliveryError
+from bot.notify import ChatTarget
 from bot.replies import Button, Reply, Section
 from bot.slack import render
 from bot.slack.service import SlackService
 from core import db
 from core.command import Actor, ContactRef
 from core.contacts.commands import UpdateContact
+from scheduler.ports import PermanentDeliveryError, TemporaryDeliveryError
 
 ANA, DM = "U0ANA", "DU0ANA"
 

@@ -4,10 +4,11 @@ import pytest
 from telegram_harness import ANA_TG, TelegramHarness, texts
 
 from bot.conversation import Conversation
-from bot.notify import ChatTarget, PermanentDeliveryError, TemporaryDeliveryError
+from bot.notify import ChatTarget
 from bot.runner import build_services
 from bot.telegram.pacing import PER_CHAT_BURST, PacedRateLimiter
 from bot.telegram.service import TelegramService, TelegramUnavailable
+from scheduler.ports import PermanentDeliveryError, TemporaryDeliveryError
 from tests.virtual_time import VirtualTime
 
 
