@@ -99,7 +99,11 @@ def judge(line: Line, reading: InteractionReading | None, today: date) -> dict[s
     for field in FIELDS:
         if field == "note":
             labelled = want["note"] is not None
-            right = labelled and got["note"] is not None and all(k.casefold() in got["note"].casefold() for k in want["note"])  # type: ignore[union-attr]
+            right = (
+                labelled
+                and got["note"] is not None
+                and all(k.casefold() in got["note"].casefold() for k in want["note"])
+            )  # type: ignore[union-attr]
             verdicts[field] = (labelled and got["note"] is not None, labelled, right)
         else:
             predicted, labelled = got[field] not in (None, False), want[field] not in (None, False)
@@ -110,7 +114,9 @@ def judge(line: Line, reading: InteractionReading | None, today: date) -> dict[s
 def fully_right(line: Line, reading: InteractionReading | None, verdicts: dict[str, tuple[bool, bool, bool]]) -> bool:
     if line.label.get("interaction", True) is False:
         return reading is None
-    return reading is not None and all(right or not (predicted or labelled) for predicted, labelled, right in verdicts.values())
+    return reading is not None and all(
+        right or not (predicted or labelled) for predicted, labelled, right in verdicts.values()
+    )
 
 
 @dataclass(frozen=True)

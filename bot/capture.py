@@ -67,7 +67,13 @@ PHRASES: dict[tuple[str, str], tuple[str, ...]] = {
         "hable|hablamos",
         "falei|falamos|conversei",
     ),
-    ("talk", "email"): ("wrote|sent", "ecrit|envoye", "geschrieben|geschickt", "escribi|mande", "escrevi|mandei|enviei"),
+    ("talk", "email"): (
+        "wrote|sent",
+        "ecrit|envoye",
+        "geschrieben|geschickt",
+        "escribi|mande",
+        "escrevi|mandei|enviei",
+    ),
     ("talk", "conference"): (
         "conference|conf|booth",
         "conference|salon",
@@ -125,7 +131,13 @@ PHRASES: dict[tuple[str, str], tuple[str, ...]] = {
         "seguimiento|volver a llamar|otra vez|reenviar|intentar",
         "acompanhar|de novo|reenviar|tentar|retomar",
     ),
-    ("about", ""): ("about|re|regarding|on", "au sujet de|a propos de|a propos du|sur|du", "uber|wegen", "sobre", "sobre"),
+    ("about", ""): (
+        "about|re|regarding|on",
+        "au sujet de|a propos de|a propos du|sur|du",
+        "uber|wegen",
+        "sobre",
+        "sobre",
+    ),
     ("with", ""): ("with|w|to|and", "avec|a", "mit|an", "con|a", "com|para|pro|a|o"),
     ("at", ""): ("at|from|of", "chez|de|au|a|d", "bei|von|auf", "de|en", "da|do|de|na|no|em|num|numa"),
     ("greeting", ""): (
@@ -230,7 +242,7 @@ for _target in _TARGETS:
     for _key in _deletions(_target):
         _NEAR.setdefault(_key, []).append(_target)
 
-_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*|-")
+_TOKEN = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 _BREAK = re.compile(r"[,;!?()\[\]]|\.(?:\s|$)|\s[-–—]\s|:\s|\s[-–—]$")
 
 
@@ -299,8 +311,6 @@ def _tokenise(text: str) -> _Line:
     breaks = [m.start() for m in _BREAK.finditer(text)]
     tokens = []
     for match in _TOKEN.finditer(text):
-        if match.group() == "-":
-            continue
         folded = fold(match.group())
         clause = sum(1 for b in breaks if b < match.start())
         tokens.append(_Token(match.group(), _put_right(folded, match.group()), match.start(), match.end(), clause))
@@ -309,11 +319,11 @@ def _tokenise(text: str) -> _Line:
 
 def _put_right(folded: str, written: str) -> str:
     """A word one letter off a table or date word (a letter missing, extra, wrong or two swapped) is that word."""
-    if folded in _KNOWN or len(folded) < 4 or written[:1].isupper() and written.lower() != written.capitalize().lower():
+    if folded in _KNOWN or len(folded) < 4 or written[:1].isupper():
         return folded
     candidates = {target for key in _deletions(folded) for target in _NEAR.get(key, ())}
     candidates = {c for c in candidates if abs(len(c) - len(folded)) <= 1 and _one_off(c, folded)}
-    return min(candidates, key=lambda c: (abs(len(c) - len(folded)), c)) if candidates else folded
+    return min(candidates, key=lambda c: ((c,) not in _TABLE, abs(len(c) - len(folded)), c)) if candidates else folded
 
 
 def _one_off(a: str, b: str) -> bool:
@@ -344,19 +354,25 @@ def _find_phrases(line: _Line) -> None:
             i += 1
 
 
-def _name_like(token: _Token) -> bool:
-    return token.capitalised and token.meaning is None and token.word not in _STOP and not token.word.isdigit()
+def _name_like(token: _Token, after_anchor: bool = False) -> bool:
+    """Capitalised and no table word; right after a method or "with", a small word too ("with Ella", "emailed Ola")."""
+    if not token.capitalised or token.word.isdigit():
+        return False
+    small = token.word in _STOP or (token.meaning is not None and token.meaning[0] in ("with", "at", "greeting"))
+    return (token.meaning is None and token.word not in _STOP) or (after_anchor and small)
 
 
 def _contact(line: _Line) -> str | None:
     tokens = line.tokens
     anchors = {j for _, j, (kind, _) in line.hits if kind in ("method", "talk", "with", "follow")}
+    methods = {j for _, j, (kind, _) in line.hits if kind in ("method", "talk")}
     for i, token in enumerate(tokens):
-        after_anchor = i in anchors or (i - 1 in anchors and tokens[i - 1].word in _STOP)
-        if token.role or (i > 0 and tokens[i - 1].meaning and tokens[i - 1].meaning[0] == "at"):
+        after_anchor = i > 0 and (i in anchors or (i - 1 in anchors and tokens[i - 1].word in _STOP))
+        after_at = i > 0 and tokens[i - 1].meaning is not None and tokens[i - 1].meaning[0] == "at"
+        if token.role or (after_at and (i - 1 not in methods or token.word in _EVENTS)):
             continue
         date_word = token.word in _DATE_WORDS and token.meaning is None
-        if _name_like(token) and (not date_word or after_anchor):
+        if _name_like(token, after_anchor or (after_at and i - 1 in methods)) and (not date_word or after_anchor):
             run = [token]
             for nxt in tokens[i + 1 : i + 3]:
                 if nxt.clause != token.clause or not _name_like(nxt) or nxt.start - run[-1].end > 1:
@@ -367,7 +383,7 @@ def _contact(line: _Line) -> str | None:
             return line.text[run[0].start : run[-1].end]
     if not any(_name_like(t) and t.word not in _DATE_WORDS for t in tokens):
         for i, token in enumerate(tokens):
-            if (i in anchors or (i - 1 in anchors and tokens[i - 1].word in _STOP)) and not token.known:
+            if (i in methods or (i - 1 in methods and tokens[i - 1].word in _STOP)) and not token.known:
                 if token.meaning is None and token.word.isalpha() and i > 0:
                     token.role = "contact"
                     return token.text
@@ -410,7 +426,11 @@ def _organisation(line: _Line) -> str | None:
         if not event:
             return line.text[run[0].start : run[-1].end]
     for i, token in enumerate(tokens[:-1]):
-        if token.role == "contact" and i + 1 < len(tokens) and line.text[token.end : tokens[i + 1].start].strip() == "(":
+        if (
+            token.role == "contact"
+            and i + 1 < len(tokens)
+            and line.text[token.end : tokens[i + 1].start].strip() == "("
+        ):
             nxt = tokens[i + 1]
             if nxt.text[:1].isupper() and nxt.meaning is None:
                 nxt.role = "organisation"
@@ -432,13 +452,15 @@ def _date_text(line: _Line) -> tuple[str, list[tuple[int, int]]]:
             word = f"{token.word}:00" if ":" not in token.text else word
         elif token.word in ("uhr", "las") or (token.word in ("um", "at", "as", "a") and _is_clock(nxt)):
             word = ""
-        elif token.word == "er" and prev.isdigit():
+        elif re.fullmatch(r"\d{1,2}(?:er|st|nd|rd|th|º|o)", token.word):
+            word = re.sub(r"\D", "", token.word)
+        elif token.word == "a" and nxt == "las":
             word = ""
         elif token.word in ("prochain", "prochaine") and prev in _WEEKDAYS:
             word = ""
         elif token.word in ("wks", "wk"):
             word = "weeks"
-        piece = gap + word
+        piece = gap + word if word else ""
         spans.append((cursor + len(gap), cursor + len(piece)))
         pieces.append(piece)
         cursor += len(piece)
@@ -472,7 +494,8 @@ def _dates(line: _Line, now: datetime, meeting_said: bool) -> tuple[date | None,
         inside = [t for t, (s, e) in zip(line.tokens, spans) if s < cursor and e > at and e > s]
         words = {fold(w) for w in re.findall(r"[^\W_]+(?:-[^\W_]+)*", fold(said))}
         clock = ":" in said or bool(re.search(r"\d\s?(?:am|pm)\b", said.lower()))
-        if not inside or any(t.role == "contact" for t in inside) or not (words & _DATE_WORDS or clock):
+        named = any(t.capitalised and t.word not in _DATE_WORDS and t.role != "date" for t in inside)
+        if not inside or named or any(t.role == "contact" for t in inside) or not (words & _DATE_WORDS or clock):
             continue
         if any(t.meaning == ("past", "") for t in inside) or when.date() < base.date():
             continue
@@ -487,9 +510,6 @@ def _dates(line: _Line, now: datetime, meeting_said: bool) -> tuple[date | None,
         follow_ups.append(("follow" not in kinds, inside[0].start, when.date()))
         for t in inside:
             t.role = t.role or "date"
-    for t in line.tokens:
-        if t.role == "" and meeting_at and t.word in (fold(w) for w in ()):
-            pass
     booked_by_time = meeting_at is not None and not meeting_said
     return (min(follow_ups)[2] if follow_ups else None), meeting_at, booked_by_time
 
