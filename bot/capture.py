@@ -155,7 +155,7 @@ STOPWORDS = (
     "he'll|very|again|yet|also|just|quick|said|for|in|by|via|up|back|lead|what|how|can|you|do|does|this|that|"
     "there|will|would|asked|wants|want|then|today|now|right|next|mr|mrs|ms|dr|msg|message|dm|"
     "le|la|les|l|un|une|il|elle|est|tres|pour|moment|avec|des|"
-    "der|die|das|dem|den|ein|eine|einen|er|sie|sehr|hat|ist|uber|"
+    "der|die|das|dem|den|ein|eine|einen|einem|einer|er|sie|sehr|hat|ist|uber|"
     "el|los|las|un|una|ella|muy|le|por|mensaje|"
     "o|os|as|um|uma|ele|ela|muito|mensagem|nachricht|herr|herrn|frau|sr|sra|mme"
 )
@@ -190,6 +190,10 @@ _DATE_WORDS = set(
         "quinta-feira|sexta-feira|janeiro|fevereiro|marco|maio|junho|julho|setembro|outubro|novembro|dezembro|"
         "mes|meses"
     ).split("|")
+)
+# Weekdays shortened, read as days only beside a time of day ("Do 10:00"): alone they are other words.
+_DAY_ABBREVIATIONS = set(
+    "mo|di|mi|do|fr|sa|so|lun|mar|mer|jeu|ven|sam|dim|mie|jue|vie|sab|dom|seg|ter|qua|qui|sex".split("|")
 )
 _WEEKDAYS = {"lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"}
 
@@ -230,7 +234,7 @@ _STOP = set(STOPWORDS.split("|"))
 _EVENTS = set(EVENT_WORDS.split("|"))
 _KNOWN = {word for words in _TABLE for word in words} | _STOP | _DATE_WORDS
 # Words a misspelling is put right to: the table's and the dates' words of four letters or more.
-_TARGETS = sorted(word for word in ({w for words in _TABLE for w in words} | _DATE_WORDS) if len(word) >= 4)
+_TARGETS = sorted(w for w in ({w for words in _TABLE for w in words} | _DATE_WORDS) - _STOP if len(w) >= 4)
 
 
 def _deletions(word: str) -> set[str]:
@@ -242,7 +246,7 @@ for _target in _TARGETS:
     for _key in _deletions(_target):
         _NEAR.setdefault(_key, []).append(_target)
 
-_TOKEN = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+_TOKEN = re.compile(r"\d{1,2}:\d{2}|[^\W_]+(?:['’-][^\W_]+)*")
 _BREAK = re.compile(r"[,;!?()\[\]]|\.(?:\s|$)|\s[-–—]\s|:\s|\s[-–—]$")
 
 
@@ -319,7 +323,7 @@ def _tokenise(text: str) -> _Line:
 
 def _put_right(folded: str, written: str) -> str:
     """A word one letter off a table or date word (a letter missing, extra, wrong or two swapped) is that word."""
-    if folded in _KNOWN or len(folded) < 4 or written[:1].isupper():
+    if folded in _KNOWN or len(folded) < 5 or written[:1].isupper():
         return folded
     candidates = {target for key in _deletions(folded) for target in _NEAR.get(key, ())}
     candidates = {c for c in candidates if abs(len(c) - len(folded)) <= 1 and _one_off(c, folded)}
@@ -358,7 +362,9 @@ def _name_like(token: _Token, after_anchor: bool = False) -> bool:
     """Capitalised and no table word; right after a method or "with", a small word too ("with Ella", "emailed Ola")."""
     if not token.capitalised or token.word.isdigit():
         return False
-    small = token.word in _STOP or (token.meaning is not None and token.meaning[0] in ("with", "at", "greeting"))
+    small = len(token.word) <= 4 and (
+        token.word in _STOP or (token.meaning is not None and token.meaning[0] in ("with", "at", "greeting"))
+    )
     return (token.meaning is None and token.word not in _STOP) or (after_anchor and small)
 
 
@@ -476,7 +482,7 @@ def _date_text(line: _Line) -> tuple[str, list[tuple[int, int]]]:
 
 
 def _is_clock(word: str) -> bool:
-    return bool(_CLOCK.match(word)) or (word.isdigit() and int(word) < 24)
+    return bool(_CLOCK.match(word) or re.fullmatch(r"\d{1,2}:\d{2}", word)) or (word.isdigit() and int(word) < 24)
 
 
 def _dates(line: _Line, now: datetime, meeting_said: bool) -> tuple[date | None, datetime | None, bool]:
@@ -494,7 +500,9 @@ def _dates(line: _Line, now: datetime, meeting_said: bool) -> tuple[date | None,
         inside = [t for t, (s, e) in zip(line.tokens, spans) if s < cursor and e > at and e > s]
         words = {fold(w) for w in re.findall(r"[^\W_]+(?:-[^\W_]+)*", fold(said))}
         clock = ":" in said or bool(re.search(r"\d\s?(?:am|pm)\b", said.lower()))
-        named = any(t.capitalised and t.word not in _DATE_WORDS and t.role != "date" for t in inside)
+        named = any(
+            t.capitalised and t.word not in _DATE_WORDS and not (clock and t.word in _DAY_ABBREVIATIONS) for t in inside
+        )
         if not inside or named or any(t.role == "contact" for t in inside) or not (words & _DATE_WORDS or clock):
             continue
         if any(t.meaning == ("past", "") for t in inside) or when.date() < base.date():
