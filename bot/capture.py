@@ -74,6 +74,7 @@ PHRASES: dict[tuple[str, str], tuple[str, ...]] = {
         "escribi|mande",
         "escrevi|mandei|enviei",
     ),
+    ("talk", ""): ("pinged|messaged|texted|dmed|dm'd", "contacte|contactee", "kontaktiert", "contacte", "contactei"),
     ("talk", "conference"): (
         "conference|conf|booth",
         "conference|salon",
@@ -141,11 +142,11 @@ PHRASES: dict[tuple[str, str], tuple[str, ...]] = {
     ("with", ""): ("with|w|to|and", "avec|a", "mit|an", "con|a", "com|para|pro|a|o"),
     ("at", ""): ("at|from|of", "chez|de|au|a|d", "bei|von|auf", "de|en", "da|do|de|na|no|em|num|numa"),
     ("greeting", ""): (
-        "hello|hi|hey|thanks|thank you|thx|ok|okay|good morning|good evening|yes|lol|cheers",
-        "bonjour|salut|merci|bonsoir",
-        "hallo|danke|guten morgen",
-        "hola|gracias|buenos dias",
-        "ola|obrigado|obrigada|bom dia",
+        "hello|hi|hey|thanks|thank you|thx|ok|okay|good morning|good evening|good night|yes|lol|cheers|bye",
+        "bonjour|salut|merci|bonsoir|bonne nuit|a bientot",
+        "hallo|danke|guten morgen|gute nacht|tschuss|bis bald",
+        "hola|gracias|buenos dias|buenas noches|adios",
+        "ola|obrigado|obrigada|bom dia|boa noite|tchau",
     ),
     ("past", ""): ("yesterday|last week|earlier", "hier", "gestern", "ayer", "ontem"),
 }
@@ -175,6 +176,7 @@ _DATE_PHRASES = {
     "la semaine prochaine": "next week",
     "semaine prochaine": "next week",
 }
+_DATE_SHORT = {"wks": "weeks", "wk": "week", "tmrw": "tomorrow", "tmw": "tomorrow", "tmr": "tomorrow"}
 _DATE_WORDS = set(
     (
         "today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|tues|wed|thu|"
@@ -398,7 +400,7 @@ def _contact(line: _Line) -> str | None:
 
 def _method(line: _Line) -> str | None:
     strong = line.first("method")
-    talk = line.first("talk")
+    talk = next(((i, value) for i, _, (kind, value) in line.hits if kind == "talk" and value), None)
     if strong and (not talk or strong[0] < talk[0] or talk[1] == "conference" or talk[1] != strong[1]):
         return strong[1]
     return talk[1] if talk else (strong[1] if strong else None)
@@ -410,11 +412,16 @@ def _organisation(line: _Line) -> str | None:
         if token.meaning != ("at", "") and token.text != "(":
             continue
         j = i + 1
-        while j < len(tokens) and tokens[j].word in _STOP and tokens[j].clause == token.clause:
+        while (
+            j < len(tokens)
+            and tokens[j].word in _STOP
+            and tokens[j].text.islower()
+            and tokens[j].clause == token.clause
+        ):
             j += 1
         run = []
         for t in tokens[j : j + 3]:
-            if t.clause != token.clause or t.role or not (t.text[:1].isupper() or t.text.isupper()):
+            if t.clause != token.clause or t.role or not any(c.isupper() for c in t.text):
                 break
             if t.meaning and t.meaning[0] not in ("talk",) and t.word not in _EVENTS:
                 break
@@ -464,8 +471,8 @@ def _date_text(line: _Line) -> tuple[str, list[tuple[int, int]]]:
             word = ""
         elif token.word in ("prochain", "prochaine") and prev in _WEEKDAYS:
             word = ""
-        elif token.word in ("wks", "wk"):
-            word = "weeks"
+        elif token.word in _DATE_SHORT:
+            word = _DATE_SHORT[token.word]
         piece = gap + word if word else ""
         spans.append((cursor + len(gap), cursor + len(piece)))
         pieces.append(piece)
@@ -473,10 +480,8 @@ def _date_text(line: _Line) -> tuple[str, list[tuple[int, int]]]:
     text = "".join(pieces)
     folded = fold(text)
     for phrase, plain in _DATE_PHRASES.items():
-        at = folded.find(phrase)
-        if at >= 0:
-            padded = plain.ljust(len(phrase))
-            text = text[:at] + padded + text[at + len(phrase) :]
+        if found := re.search(rf"\b{phrase}\b", folded):
+            text = text[: found.start()] + plain.ljust(len(phrase)) + text[found.end() :]
             folded = fold(text)
     return text, spans
 
