@@ -175,6 +175,9 @@ _DATE_PHRASES = {
     "day after tomorrow": "in 2 days",
     "la semaine prochaine": "next week",
     "semaine prochaine": "next week",
+    "la semana que viene": "next week",
+    "semana que viene": "next week",
+    "semana que vem": "next week",
 }
 _DATE_SHORT = {"wks": "weeks", "wk": "week", "tmrw": "tomorrow", "tmw": "tomorrow", "tmr": "tomorrow"}
 _DATE_WORDS = set(
@@ -508,7 +511,12 @@ def _dates(line: _Line, now: datetime, meeting_said: bool) -> tuple[date | None,
         named = any(
             t.capitalised and t.word not in _DATE_WORDS and not (clock and t.word in _DAY_ABBREVIATIONS) for t in inside
         )
-        if not inside or named or any(t.role == "contact" for t in inside) or not (words & _DATE_WORDS or clock):
+        if (
+            not inside
+            or named
+            or any(t.role == "contact" for t in inside)
+            or not (words & _DATE_WORDS or clock or ordinal)
+        ):
             continue
         if any(t.meaning == ("past", "") for t in inside) or when.date() < base.date():
             continue
