@@ -511,12 +511,7 @@ def _dates(line: _Line, now: datetime, meeting_said: bool) -> tuple[date | None,
         named = any(
             t.capitalised and t.word not in _DATE_WORDS and not (clock and t.word in _DAY_ABBREVIATIONS) for t in inside
         )
-        if (
-            not inside
-            or named
-            or any(t.role == "contact" for t in inside)
-            or not (words & _DATE_WORDS or clock or ordinal)
-        ):
+        if not inside or named or any(t.role == "contact" for t in inside) or not (words & _DATE_WORDS or clock):
             continue
         if any(t.meaning == ("past", "") for t in inside) or when.date() < base.date():
             continue
