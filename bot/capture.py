@@ -402,17 +402,16 @@ def _contact(line: _Line) -> str | None:
 
 
 def _method(line: _Line) -> str | None:
+    """The first channel said; talking, writing or an event only when no channel is ("spoke with Ahmad on the phone")."""
     strong = line.first("method")
-    talk = next(((i, value) for i, _, (kind, value) in line.hits if kind == "talk" and value), None)
-    if strong and (not talk or strong[0] < talk[0] or talk[1] == "conference" or talk[1] != strong[1]):
-        return strong[1]
-    return talk[1] if talk else (strong[1] if strong else None)
+    talk = next((value for _, _, (kind, value) in line.hits if kind == "talk" and value), None)
+    return strong[1] if strong else talk
 
 
 def _organisation(line: _Line) -> str | None:
     tokens = line.tokens
     for i, token in enumerate(tokens[:-1]):
-        if token.meaning != ("at", "") and token.text != "(":
+        if token.meaning != ("at", ""):
             continue
         j = i + 1
         while (
@@ -433,11 +432,10 @@ def _organisation(line: _Line) -> str | None:
             if j < len(tokens) and tokens[j].word in _EVENTS and tokens[j].clause == token.clause:
                 tokens[j].role = "event"
             continue
-        following = tokens[run[-1].end and tokens.index(run[-1]) + 1 :][:1]
-        event = any(t.word in _EVENTS or any(e in t.word for e in ("summit", "conf")) for t in run) or bool(
-            following and following[0].word in _EVENTS and following[0].clause == token.clause
-        )
-        for t in run + (following if event else []):
+        after = tokens.index(run[-1]) + 1
+        following = [t for t in tokens[after : after + 1] if t.word in _EVENTS and t.clause == token.clause]
+        event = bool(following) or any(t.word in _EVENTS or "summit" in t.word or "conf" in t.word for t in run)
+        for t in run + following:
             t.role = "event" if event else "organisation"
         if not event:
             return line.text[run[0].start : run[-1].end]
@@ -520,12 +518,12 @@ def _dates(line: _Line, now: datetime, meeting_said: bool) -> tuple[date | None,
         if when.date() == base.date() and "follow" not in kinds:
             continue
         about_meeting = "meeting" in kinds or "meeting_word" in kinds
-        if clock and meeting_at is None and (about_meeting or (meeting_said and "follow" not in kinds)):
-            meeting_at = when.replace(tzinfo=now.tzinfo)
-            continue
-        follow_ups.append(("follow" not in kinds, inside[0].start, when.date()))
         for t in inside:
             t.role = t.role or "date"
+        if clock and meeting_at is None and (about_meeting or (meeting_said and "follow" not in kinds)):
+            meeting_at = when.replace(tzinfo=now.tzinfo)
+        else:
+            follow_ups.append(("follow" not in kinds, inside[0].start, when.date()))
     booked_by_time = meeting_at is not None and not meeting_said
     return (min(follow_ups)[2] if follow_ups else None), meeting_at, booked_by_time
 
@@ -534,9 +532,12 @@ def _note(line: _Line) -> str:
     """What the line says beyond who, how, when and the outcome: an event, what it was about, words left over."""
     parts: list[str] = []
     tokens = line.tokens
-    events = [t for t in tokens if t.role == "event"]
-    if events:
-        parts.append(line.text[events[0].start : events[-1].end])
+    first_event = next((n for n, t in enumerate(tokens) if t.role == "event"), None)
+    if first_event is not None:
+        last = first_event
+        while last + 1 < len(tokens) and tokens[last + 1].role == "event":
+            last += 1
+        parts.append(line.text[tokens[first_event].start : tokens[last].end])
     for clause in sorted({t.clause for t in tokens}):
         inside = [t for t in tokens if t.clause == clause]
         about = next((n for n, t in enumerate(inside) if t.meaning == ("about", "")), None)
