@@ -12,7 +12,7 @@ name in the line, the word right after a method: "called bob"), an organisation 
 at / from / chez / bei / von / de / da, unless it is an event (WebSummit, "the Fintech Summit": that goes to the
 note). The first method said wins, except that talking and writing give way to a channel said later ("spoke with
 Ahmad on the phone" is a call). A day with a time of day in a clause about a meeting is the meeting's time; any
-other coming day is the reminder (a day already past is when it happened, not a reminder).
+other coming day is the reminder, unless it is past or says when something was done ("met Ana on Monday").
 """
 
 from __future__ import annotations
@@ -194,6 +194,16 @@ _DATE_WORDS = set(
         "proximo|hoje|amanha|segunda|terca|quarta|quinta|sexta|segunda-feira|terca-feira|quarta-feira|"
         "quinta-feira|sexta-feira|janeiro|fevereiro|marco|maio|junho|julho|setembro|outubro|novembro|dezembro|"
         "mes|meses"
+    ).split("|")
+)
+# Verbs that tell what was done: a day in their clause says when it happened, not when to follow up.
+_DONE = set(
+    (
+        "called|calld|rang|phoned|emailed|e-mailed|mailed|met|spoke|talked|chatted|wrote|sent|pinged|messaged|texted|"
+        "appele|appelee|telephone|emaile|rencontre|rencontree|parle|discute|ecrit|envoye|contacte|contactee|"
+        "angerufen|telefoniert|gemailt|getroffen|gesprochen|geschrieben|geschickt|kontaktiert|"
+        "llame|telefonee|conoci|hable|hablamos|escribi|mande|"
+        "liguei|telefonei|emailei|conheci|encontrei|falei|falamos|conversei|escrevi|mandei|enviei|contactei"
     ).split("|")
 )
 # Weekdays shortened, read as days only beside a time of day ("Do 10:00"): alone they are other words.
@@ -386,7 +396,9 @@ def _contact(line: _Line) -> str | None:
         if _name_like(token, after_anchor or (after_at and i - 1 in methods)) and (not date_word or after_anchor):
             run = [token]
             for nxt in tokens[i + 1 : i + 3]:
-                if nxt.clause != token.clause or not _name_like(nxt) or nxt.start - run[-1].end > 1:
+                if nxt.clause != token.clause or not _name_like(nxt) or nxt.word in _DATE_WORDS:
+                    break
+                if nxt.start - run[-1].end > 1:
                     break
                 run.append(nxt)
             for t in run:
@@ -511,15 +523,18 @@ def _dates(line: _Line, now: datetime, meeting_said: bool) -> tuple[date | None,
         )
         if not inside or named or any(t.role == "contact" for t in inside) or not (words & _DATE_WORDS or clock):
             continue
+        for t in inside:
+            t.role = t.role or "date"
         if any(t.meaning == ("past", "") for t in inside) or when.date() < base.date():
             continue
         clause = inside[0].clause
         kinds = line.kinds_in(clause)
         if when.date() == base.date() and "follow" not in kinds:
             continue
+        done = any(t.clause == clause and t.word in _DONE and t.meaning for t in line.tokens)
+        if done and not kinds & {"follow", "meeting", "meeting_word"}:
+            continue
         about_meeting = "meeting" in kinds or "meeting_word" in kinds
-        for t in inside:
-            t.role = t.role or "date"
         if clock and meeting_at is None and (about_meeting or (meeting_said and "follow" not in kinds)):
             meeting_at = when.replace(tzinfo=now.tzinfo)
         else:
