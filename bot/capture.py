@@ -27,6 +27,7 @@ from dateparser.search import search_dates
 from core.vocabulary import ACTIVITY_KINDS, OUTCOMES
 
 LANGUAGES = ["en", "fr", "de", "es", "pt"]
+MAX_READ = 1000  # characters of a line read (a chat line is shorter; a pasted page is not read whole)
 _DATE_SETTINGS = {"PREFER_DATES_FROM": "future", "RETURN_AS_TIMEZONE_AWARE": False}
 
 # (kind, value) → phrases, one string per language (en, fr, de, es, pt) with "|" between phrases; folded spelling.
@@ -300,7 +301,7 @@ class _Line:
 def read_interaction(text: str, now: datetime) -> InteractionReading | None:
     """None when the line does not look like an interaction at all (no person and no method)."""
     written = " ".join(unicodedata.normalize("NFC", text).split())
-    line = _tokenise(HONORIFICS.sub("", written))
+    line = _tokenise(HONORIFICS.sub("", written[:MAX_READ]))
     _find_phrases(line)
     contact = _contact(line)
     method = _method(line)
