@@ -107,7 +107,7 @@ PHRASES: dict[tuple[str, str], tuple[str, ...]] = {
     ("warm", ""): (
         "warm|interested|keen|hot|promising|very interested",
         "chaud|chaude|interesse|interessee|motive|motivee",
-        "interessiert|heiss|interesse",
+        "interessiert|heiss|heiß|interesse",
         "interesado|interesada|caliente",
         "interessado|interessada|quente",
     ),
@@ -221,12 +221,12 @@ assert {value for kind, value in PHRASES if kind == "outcome"} <= set(OUTCOMES)
 class InteractionReading:
     contact: str | None  # the words naming the person, as written
     organisation: str | None  # "Acme" in "called Bob at Acme"; an event goes to the note instead
-    method: str | None  # an outreach method, or "meeting" (a coffee, a lunch, met) from core.vocabulary's kinds
+    method: str | None  # an OUTREACH_METHOD, or "meeting" (a coffee, a lunch, met): an ACTIVITY_KIND, not an outreach
     outcome: str | None  # one of core.vocabulary's OUTCOMES when said (a meeting booked or requested is one)
     follow_up: date | None  # the reminder day
     warm: bool
     meeting: str | None  # "requested" | "booked"
-    meeting_at: datetime | None  # aware, in the zone of `now`, when the meeting's time of day was said
+    meeting_at: datetime | None  # aware, in `now`'s zone, when its time of day was said (a day alone is follow_up)
     note: str  # what remains worth keeping; the whole line when nothing better
 
 

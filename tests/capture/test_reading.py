@@ -235,6 +235,7 @@ def test_a_weekday_after_a_name_is_not_part_of_it():
         ("called Karen, she is keen", True),
         ("café avec Zoé, très intéressée", True),
         ("Kaffee mit Jonas, sehr interessiert", True),
+        ("Kaffee mit Jonas, heiß", True),
         ("almuerzo con Javier, muy interesado", True),
         ("liguei para o Tiago, quente", True),
         ("called James, not interested", False),
