@@ -250,6 +250,7 @@ def _(value: ContactDetail, user: UserView) -> Reply:
         f"Warmness {k.warmness}/5"
         + (" (warm)" if k.is_warm else "")
         + (f" · past business {k.past_business:,.0f}" if k.past_business else "")
+        + (f" {k.past_business_currency}" if k.past_business and k.past_business_currency else "")
     )
     lines.append(f"Last touch: {local(k.last_contacted_at, user)}" if k.last_contacted_at else "Never contacted")
     if value.campaigns:

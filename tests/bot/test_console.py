@@ -202,3 +202,16 @@ async def test_edit_with_a_bad_value_answers_one_line_and_changes_nothing(chat, 
     out = await chat.send("edit bob email not-an-email")
     assert out == "“not-an-email” is not a valid email address."
     assert "bob@acme.com" in await chat.send("show bob")
+
+
+async def test_show_gives_past_business_with_its_currency(chat, make, ana):
+    await make.contact(ana, "Bob Stone", email="bob@acme.com")
+    await chat.send("edit bob past business 12k EUR")
+    assert "past business 12,000 EUR" in await chat.send("show bob")
+
+
+async def test_edit_clears_an_optional_field_with_a_dash(chat, make, ana):
+    await make.contact(ana, "Bob Stone", email="bob@acme.com", phone="07700 900123")
+    assert "Bob Stone: phone cleared." in await chat.send("edit bob phone -")
+    assert "+447700900123" not in await chat.send("show bob")
+    assert await chat.send("edit bob name none") == "The name can't be empty."
