@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bot import codec, render
-from bot.grammar import Help, UnclearOrganisation, help_text, parse
+from bot.grammar import AskEdit, Help, UnclearOrganisation, help_text, parse
 from bot.replies import Prompt, Reply
 from bot.when import parse_when
 from core.cadences.commands import PauseCadence, RestartCadence, ResumeCadence, StopCadence
 from core.command import Actor, ContactRef
-from core.contacts.commands import AddContact, ShowContact, UndoContactEdit
+from core.contacts.commands import EDITABLE_FIELDS, AddContact, EditContact, ShowContact, UndoContactEdit
 from core.echo import quoted
 from core.errors import AmbiguousContact, PipedrivenError, UnknownUser
 from core.feed.commands import ShowHome, TodaySuggestions
@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 # The buttons on a contact's row that act on its cadence plan.
 _PLAN_CONTROLS = {"cpause": PauseCadence, "cresume": ResumeCadence, "crestart": RestartCadence, "cstop": StopCadence}
+
+_EDIT_FIELDS = frozenset(EDITABLE_FIELDS.values())
 
 SOMETHING_WENT_WRONG = "Something went wrong on my side and nothing was saved. Please try again in a moment."
 # What a shared file must look like to be imported: a CSV (or TSV) by its name or by the type the platform
@@ -118,6 +120,8 @@ class Conversation:
             parsed = parse(text, self.actor(user), self.now_for(user))
             if isinstance(parsed, Help):
                 return Reply(help_text(parsed.topic), ephemeral=True)
+            if isinstance(parsed, AskEdit):
+                return await self._edit(self.actor(user), parsed.contact, parsed.field, None)
             return await self._run(user, parsed, idempotency_key)
         except AmbiguousContact as exc:
             return render.ambiguous(exc, text)
@@ -234,6 +238,8 @@ class Conversation:
             return EraseContact(actor, ref)
         if verb == "add":
             return _button_add(actor, arg, self.now_for(user))
+        if verb == "edit":
+            return await self._edit(actor, ref, arg, answer)
         if verb == "more":
             detail = await self.core.execute(ShowContact(actor, ref))
             return render.more_menu(detail.contact, detail.plan)
@@ -275,3 +281,15 @@ class Conversation:
             prompt=Prompt(question.format(name=name), codec.encode(verb, detail.contact.id)),
             ephemeral=True,
         )
+
+    async def _edit(self, actor: Actor, ref: ContactRef, field: str | None, answer: str | None):
+        """The edit dialogue: which field (no field yet), the field's new value (no answer yet), then the edit."""
+        if field is not None and field not in _EDIT_FIELDS:
+            raise codec.BadButton()
+        if field is not None and answer is not None:
+            return EditContact(actor, ref, field, answer)
+        contact = (await self.core.execute(ShowContact(actor, ref))).contact  # checks the user may touch it
+        if field is None:
+            return render.edit_fields(contact)
+        question = render.edit_question(contact, field)
+        return Reply(question, prompt=Prompt(question, codec.encode("edit", contact.id, field)), ephemeral=True)
