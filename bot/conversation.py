@@ -35,7 +35,7 @@ from core.outreach.commands import (
 from core.privacy.commands import EraseContact
 from core.service import Core
 from core.users.commands import RecallPrompt, RedeemLinkCode, RememberPrompt
-from core.views import AlreadyDone, UserView
+from core.views import AlreadyDone, ContactView, UserView
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +194,32 @@ class Conversation:
         except Exception:
             log.exception("unexpected error importing a file")
             return Reply(SOMETHING_WENT_WRONG, ephemeral=True)
+
+    async def contact_to_edit(self, user: UserView, data: str) -> ContactView:
+        """The contact an `edit:` button edits (Slack opens its form with every field filled in); raises
+        PipedrivenError when the button is bad or the contact not the user's."""
+        button = codec.decode(data)
+        if button.verb != "edit":
+            raise codec.BadButton()
+        return (await self.core.execute(ShowContact(self.actor(user), ContactRef(id=button.contact_id)))).contact
+
+    async def submit_edit_form(
+        self, user: UserView, contact_id: int, values: dict[str, str], *, idempotency_key: str | None = None
+    ) -> Reply:
+        """A form's fields as the user left them (`{"email": "ana@x", ...}`, an emptied one as ""): those that
+        differ from the contact's now are set in one edit, answered as a typed `edit` is. A value the core
+        refuses raises its PipedrivenError, whose `field` names the one."""
+        actor, ref = self.actor(user), ContactRef(id=contact_id)
+        contact = (await self.core.execute(ShowContact(actor, ref))).contact
+        changes = [
+            (field, value.strip())
+            for field, value in values.items()
+            if field in _EDIT_FIELDS and value.strip() != render.edit_value(contact, field)
+        ]
+        if not changes:
+            return Reply(f"Nothing changed: {contact.name} is as it was.", ephemeral=True)
+        (field, value), *more = changes
+        return await self._run(user, EditContact(actor, ref, field, value, tuple(more)), idempotency_key)
 
     async def digest(self, user: UserView) -> Reply | None:
         """The morning list, or None when there is nothing to suggest."""

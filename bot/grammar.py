@@ -655,9 +655,11 @@ def _edit(a: _Args, actor: Actor, now: datetime) -> EditContact | AskEdit:
     else:
         if not words:
             raise a.fail("Which contact, which field and what value?")
-        if len(words) == 1:
+        close = _close_word(words[1:], EDITABLE_FIELDS)
+        # A name of up to three words (`edit Ana Silva`); a row number or an email is one word.
+        if len(words) == 1 or (len(words) <= 3 and not close and not words[0].isdigit() and "@" not in words[0]):
             return AskEdit(a.contact(words))
-        raise a.fail(f"Which field? One of: {EDITABLE_FIELD_LIST}." + _close_word(words[1:], EDITABLE_FIELDS))
+        raise a.fail(f"Which field? One of: {EDITABLE_FIELD_LIST}." + close)
     rest = words[i + size :]
     if not rest:
         return AskEdit(a.contact(words[:i]), EDITABLE_FIELDS[field])

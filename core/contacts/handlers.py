@@ -25,7 +25,7 @@ from core.contacts.commands import (
     UpdateContact,
 )
 from core.context import Context, contact_view, escape_like, load_contact, load_user, remember_list
-from core.errors import Conflict, InvalidInput
+from core.errors import Conflict, InvalidInput, PipedrivenError
 from core.models import Activity, Campaign, CampaignContact, Contact, DomainEvent, FollowUp
 from core.outbox import DETAILS_CHANGED, queue_sync, set_warmness
 from core.registry import handles
@@ -202,7 +202,11 @@ async def edit_contact(cmd: EditContact, ctx: Context) -> ActionResult:
     warmed = False
     for field, value in changes.items():
         previous.update(_snapshot(contact, field))
-        warmed = await _set(ctx, cmd, contact, field, value) or warmed
+        try:
+            warmed = await _set(ctx, cmd, contact, field, value) or warmed
+        except PipedrivenError as refused:
+            refused.field = field
+            raise
     contact.updated_at = now = ctx.clock.now()
     fields = list(changes)
     payload: dict = {"field": fields[0]} if len(fields) == 1 else {"fields": fields}

@@ -954,6 +954,8 @@ def test_edit_names_a_contact_a_field_and_the_value_as_typed(text, contact, fiel
         ("edit", "Which contact, which field and what value?"),
         ("edit 3 colour red", "Which field? One of: name, email, phone, organisation (org, company), title"),
         ("edit 3 emial x@y.z", "did you mean `email`?"),
+        ("edit ana emial", "did you mean `email`?"),
+        ("edit ana b c d", "Which field? One of"),
     ],
 )
 def test_edit_without_a_field_or_a_value_says_what_is_missing(text, problem):
@@ -966,6 +968,7 @@ def test_edit_without_a_field_or_a_value_says_what_is_missing(text, problem):
     [
         ("edit 3", "3", None),
         ('edit "Ana Silva"', "Ana Silva", None),
+        ("edit Ana Silva", "Ana Silva", None),
         ("edit 3 email", "3", "email"),
         ("edit Ana Silva org", "Ana Silva", "organisation"),
         ("edit ana past business", "ana", "past_business"),

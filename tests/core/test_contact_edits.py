@@ -257,3 +257,15 @@ async def test_one_bad_value_among_several_changes_nothing(core, make):
         await core.execute(command)
     stored = await row(core, bob.id)
     assert (stored.title, stored.email) == ("CTO", "bob@acme.com")
+
+
+async def test_a_refused_value_names_its_field(core, make):
+    ana = await make.user()
+    await make.contact(ana, "Bob Stone", email="bob@acme.com")
+    carol = await make.contact(ana, "Carol", email="carol@acme.com")
+    command = EditContact(
+        Actor(ana.id), ContactRef(id=carol.id), "title", "CFO", more_fields=(("email", "bob@acme.com"),)
+    )
+    with pytest.raises(Conflict) as refused:
+        await core.execute(command)
+    assert refused.value.field == "email"
