@@ -204,21 +204,17 @@ class Conversation:
         return (await self.core.execute(ShowContact(self.actor(user), ContactRef(id=button.contact_id)))).contact
 
     async def submit_edit_form(
-        self, user: UserView, contact_id: int, values: dict[str, str], *, idempotency_key: str | None = None
+        self, user: UserView, contact_id: int, changes: dict[str, str], *, idempotency_key: str | None = None
     ) -> Reply:
-        """A form's fields as the user left them (`{"email": "ana@x", ...}`, an emptied one as ""): those that
-        differ from the contact's now are set in one edit, answered as a typed `edit` is. A value the core
-        refuses raises its PipedrivenError, whose `field` names the one."""
+        """The fields a user changed in a contact form (`{"email": "ana@x", "phone": ""}`, an emptied one as "")
+        set in one edit, answered as a typed `edit` is. A value the core refuses raises its PipedrivenError,
+        whose `field` names the one."""
         actor, ref = self.actor(user), ContactRef(id=contact_id)
-        contact = (await self.core.execute(ShowContact(actor, ref))).contact
-        changes = [
-            (field, value.strip())
-            for field, value in values.items()
-            if field in _EDIT_FIELDS and value.strip() != render.edit_value(contact, field)
-        ]
-        if not changes:
+        fields = [(field, value.strip()) for field, value in changes.items() if field in _EDIT_FIELDS]
+        if not fields:
+            contact = (await self.core.execute(ShowContact(actor, ref))).contact
             return Reply(f"Nothing changed: {contact.name} is as it was.", ephemeral=True)
-        (field, value), *more = changes
+        (field, value), *more = fields
         return await self._run(user, EditContact(actor, ref, field, value, tuple(more)), idempotency_key)
 
     async def digest(self, user: UserView) -> Reply | None:

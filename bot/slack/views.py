@@ -12,6 +12,8 @@ is saved.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from datetime import datetime
 
@@ -194,7 +196,15 @@ async def open_edit_form(deps: SlackDeps, user, data: str, trigger_id: str, orig
     except PipedrivenError as exc:
         await deps.messenger.tell(origin, Reply(exc.user_message, ephemeral=True))
         return
-    await deps.messenger.open_modal(trigger_id, edit_modal(contact, metadata(data, origin, None)))
+    filled = {field: _fingerprint(edit_value(contact, field)) for field in EDIT_FIELD_LABELS}
+    private = json.dumps({**json.loads(metadata(data, origin, None)), "filled": filled}, separators=(",", ":"))
+    await deps.messenger.open_modal(trigger_id, edit_modal(contact, private))
+
+
+def _fingerprint(value: str) -> str:
+    """A short digest of a value the form was filled with: the submission's fields that differ were changed
+    by the user (a change made elsewhere meanwhile to a field left alone is kept)."""
+    return hashlib.sha256(value.strip().encode()).hexdigest()[:12]
 
 
 def _value(view: dict, block: str, action: str, key: str) -> str | None:
@@ -257,13 +267,18 @@ def register(listen: Listen, deps: SlackDeps) -> None:
         if user is None:
             await ack()
             return
-        values = {field: _form_value(view, field) for field in EDIT_FIELD_LABELS if _in_form(view, field)}
+        filled = json.loads(view["private_metadata"]).get("filled") or {}
+        changes = {
+            field: value
+            for field in EDIT_FIELD_LABELS
+            if _in_form(view, field) and _fingerprint(value := _form_value(view, field)) != filled.get(field)
+        }
         try:
             reply = await deps.conversation.submit_edit_form(
-                user, codec.decode(data).contact_id, values, idempotency_key=f"slack:view:{view['id']}"
+                user, codec.decode(data).contact_id, changes, idempotency_key=f"slack:view:{view['id']}"
             )
         except PipedrivenError as exc:
-            if exc.field in values:
+            if exc.field in changes:
                 await ack(response_action="errors", errors={exc.field: exc.user_message[:150]})
                 return
             reply = Reply(exc.user_message, ephemeral=True)

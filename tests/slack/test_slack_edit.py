@@ -158,3 +158,20 @@ async def test_a_dm_edit_of_a_field_without_a_value_offers_the_form(slack, fake,
     await slack.tap(ANA, channel, ts, "✏️ Edit…")
     [modal] = fake.modals
     assert modal["callback_id"] == "pd-edit"
+
+
+async def test_a_field_left_alone_keeps_a_change_made_meanwhile(slack, fake, core, ana, lima):
+    modal = await open_form(slack, fake)
+    await slack.command(ANA, "edit ana lima org Globex", channel=DM)  # while the form is open
+    await slack.submit(ANA, modal, state(modal, title="CFO"))
+    after = await stored(core, lima.id)
+    assert (after.title, after.organisation) == ("CFO", "Globex")
+
+
+async def test_saving_the_form_unchanged_changes_nothing(slack, fake, core, lima):
+    modal = await open_form(slack, fake)
+    await slack.submit(ANA, modal, state(modal))
+    assert fake.called("chat.postMessage")[-1]["text"] == "Nothing changed: Ana Lima is as it was."
+    async with core.sessions() as session:
+        edits = (await session.execute(select(AuditEntry).where(AuditEntry.command == "EditContact"))).scalars().all()
+    assert len(edits) == 1  # the fixture's
