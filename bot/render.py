@@ -784,6 +784,8 @@ def sync_text(value: SyncList, tz: str, *, show_user: bool = False) -> str:
         lines.append(NOT_CONFIGURED)
     if not value.items:
         lines.append("Nothing synced yet: a contact flagged warm or a meeting goes to Pipedrive.")
+    if any(i.status == "done" and i.reason and "pipedriven pipedrive setup" in i.reason for i in value.items):
+        lines.append("⚠️ Pipedrive's set-up is incomplete: run `pipedriven pipedrive setup` (an admin, once).")
     lines += [_sync_line(item, tz, show_user) for item in value.items]
     return "\n".join(lines)
 
@@ -802,7 +804,8 @@ def _sync_line(item: SyncItemView, tz: str, show_user: bool) -> str:
             )
             if x
         )
-        return f"✓ {head} in Pipedrive" + (f" ({ids})" if ids else "")
+        left_out = f" — {item.reason}" if item.reason else ""
+        return f"✓ {head} in Pipedrive" + (f" ({ids})" if ids else "") + left_out
     if item.status == "failed":
         return f"✗ {head} failed — {item.reason or 'no reason given'} Say `sync retry {item.id}`."
     if item.status == "processing":

@@ -64,6 +64,14 @@ V2_ACTIVITY_KEYS = {
 }
 
 
+FIELD_TYPES = {"address", "date", "daterange", "double", "enum", "monetary", "org", "people", "phone", "set"}
+FIELD_TYPES |= {"text", "time", "timerange", "user", "varchar", "varchar_auto"}
+WEBHOOK_KEYS = {"subscription_url", "event_action", "event_object", "name", "user_id", "http_auth_user"}
+WEBHOOK_KEYS |= {"http_auth_password", "version"}
+WEBHOOK_OBJECTS = {"activity", "deal", "lead", "note", "organization", "person", "pipeline", "product", "stage"}
+WEBHOOK_OBJECTS |= {"user", "*"}
+
+
 class Invalid(Exception):
     """A request Pipedrive would refuse with 400."""
 
@@ -172,6 +180,7 @@ class FakePipedrive:
         self.organizations: dict[int, dict] = {}
         self.persons: dict[int, dict] = {}
         self.activities: dict[int, dict] = {}
+        self.webhooks: dict[int, dict] = {}
         self.seen: list[Seen] = []
         self.faults: list[Fault] = []
         self.hooks: list[tuple[str, re.Pattern, object]] = []
@@ -377,7 +386,12 @@ class FakePipedrive:
             ("GET", r"/api/v1/users/find", self._find_users),
             ("GET", r"/api/v1/activityTypes", self._activity_types),
             ("GET", r"/api/v1/personFields", self._person_fields),
+            ("POST", r"/api/v1/personFields", self._add_person_field),
             ("PUT", r"/api/v1/personFields/(\d+)", self._update_person_field),
+            ("GET", r"/api/v1/webhooks", self._list_webhooks),
+            ("POST", r"/api/v1/webhooks", self._add_webhook),
+            ("DELETE", r"/api/v1/webhooks/(\d+)", self._delete_webhook),
+            ("GET", r"/api/v2/organizations/(\d+)", self._get_organization),
             ("GET", r"/api/v2/organizations/search", self._search_organizations),
             ("POST", r"/api/v2/organizations", self._create_organization),
             ("GET", r"/api/v2/persons/search", self._search_persons),
@@ -423,6 +437,18 @@ class FakePipedrive:
             },
         )
 
+    def _add_person_field(self, query, body) -> web.Response:
+        data = _dict(body)
+        if not isinstance(data.get("name"), str) or not data["name"].strip():
+            raise Invalid("name is required")
+        if data.get("field_type") not in FIELD_TYPES:
+            raise Invalid("field_type is invalid")
+        field_ = self._field(
+            max(f["id"] for f in self.person_fields) + 1, secrets.token_hex(20), data["name"], data["field_type"]
+        )
+        self.person_fields.append(field_)
+        return self._ok(field_)
+
     def _update_person_field(self, query, body, field_id) -> web.Response:
         field_ = next((f for f in self.person_fields if f["id"] == int(field_id)), None)
         if field_ is None:
@@ -446,7 +472,63 @@ class FakePipedrive:
         field_["options"] = kept  # what was left out is deleted, as Pipedrive does
         return self._ok(field_)
 
+    # --- v1 webhooks ------------------------------------------------------------------------------------
+
+    def _list_webhooks(self, query, body) -> web.Response:
+        return self._ok([self._webhook_view(w) for w in self.webhooks.values()])
+
+    def _add_webhook(self, query, body) -> web.Response:
+        data = _dict(body)
+        _only(data, WEBHOOK_KEYS)
+        for key in ("subscription_url", "event_action", "event_object", "name"):
+            if not isinstance(data.get(key), str) or not data[key]:
+                raise Invalid(f"{key} is required")
+        if data["event_action"] not in ("create", "change", "delete", "*"):
+            raise Invalid("event_action must be create, change, delete or *")
+        if data["event_object"] not in WEBHOOK_OBJECTS:
+            raise Invalid("event_object is invalid")
+        if data.get("version", "2.0") not in ("1.0", "2.0"):
+            raise Invalid("version must be 1.0 or 2.0")
+        if len(self.webhooks) >= 40:
+            raise Invalid("The maximum of 40 webhooks is reached")
+        hook = {
+            "id": next(self._ids),
+            "company_id": 1,
+            "owner_id": 101,
+            "user_id": 101,
+            "event_action": data["event_action"],
+            "event_object": data["event_object"],
+            "subscription_url": data["subscription_url"],
+            "version": data.get("version", "2.0"),
+            "is_active": 1,
+            "add_time": _now(),
+            "remove_time": None,
+            "type": "general",
+            "http_auth_user": data.get("http_auth_user"),
+            "http_auth_password": data.get("http_auth_password"),
+            "remove_reason": None,
+            "last_delivery_time": None,
+            "last_http_status": None,
+            "admin_id": 101,
+            "name": data["name"],
+        }
+        self.webhooks[hook["id"]] = hook
+        return web.json_response({"status": "ok", "success": True, "data": self._webhook_view(hook)}, status=201)
+
+    def _delete_webhook(self, query, body, webhook_id) -> web.Response:
+        if self.webhooks.pop(int(webhook_id), None) is None:
+            return self._error(404, "Webhook not found")
+        return web.json_response({"status": "ok", "success": True})
+
+    @staticmethod
+    def _webhook_view(hook: dict) -> dict:
+        return {**hook, "http_auth_password": "******" if hook["http_auth_password"] else None}
+
     # --- v2 organizations and persons --------------------------------------------------------------------
+
+    def _get_organization(self, query, body, org_id) -> web.Response:
+        org = self.organizations.get(int(org_id))
+        return self._ok(org) if org and not org["is_deleted"] else self._error(404, "Organization not found")
 
     def _search_organizations(self, query, body) -> web.Response:
         term, exact, fields = _search_params(query, {"name", "address", "notes", "custom_fields"})

@@ -97,7 +97,7 @@ class FinishSync(Bookkeeping):
     outbox_id: int
     attempt: int
     outcome: str  # "done", "retry" or "failed"
-    reason: str | None = None
+    reason: str | None = None  # why it failed or waits; for one done, what was left out
     retry_in_seconds: float = 0.0
     user_notice: str | None = None
 

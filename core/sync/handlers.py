@@ -309,7 +309,7 @@ async def finish_sync(cmd: FinishSync, ctx: Context) -> bool:
         return False
     row.locked_until, row.updated_at = None, now
     if cmd.outcome == "done":
-        row.status, row.last_error = "done", None
+        row.status, row.last_error = "done", cmd.reason  # what was left out, if anything
     elif cmd.outcome == "retry":
         row.status, row.last_error = "pending", cmd.reason
         row.next_attempt_at = now + timedelta(seconds=max(0.0, cmd.retry_in_seconds))
