@@ -90,7 +90,7 @@ class Settings(BaseSettings):
     pipedrive_webhook_user: str | None = None
     pipedrive_webhook_password: SecretStr | None = None
     # Where the receiver listens when Slack does not run over HTTP (else it shares Slack's PORT).
-    pipedrive_webhook_port: int = Field(default=3001, ge=1, le=65535)
+    pipedrive_webhook_port: int = Field(default=3001, ge=0, le=65535)  # 0: any free port
     pipedrive_webhook_listen: str = "0.0.0.0"
 
     @property

@@ -8,6 +8,13 @@ existing option deletes it). Rate limits work as Pipedrive's do: a burst limit p
 2-second window, 10 searches per 2 seconds, `x-ratelimit-*` headers and 429s. Faults can be injected: a 5xx,
 a timeout, and a response lost after the change was made. Any deal endpoint is recorded (and must never be
 called). Time comes from an injected clock, so rate-limit tests run on virtual time.
+
+It also sends webhooks v2 as Pipedrive does: v1 webhooks endpoints register them (version, event action and
+object, basic auth); a change made through `change_person`, `delete_person_in_app`, `merge_persons` or
+`change_organization` is POSTed as JSON `{meta, data, previous}` to each matching webhook with its basic auth,
+and sent again after a non-2xx answer or no answer (Pipedrive waits 3 s, 30 s and 150 s; the fake waits
+`retry_delays`), `meta.attempt` counting the tries. A merge arrives as the loser's delete, whose meta names
+`merged_to_id`, and the survivor's change.
 """
 
 from __future__ import annotations
@@ -18,10 +25,12 @@ import math
 import re
 import secrets
 import time
+import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+import aiohttp
 from aiohttp import web
 
 WINDOW = 2.0
@@ -181,6 +190,8 @@ class FakePipedrive:
         self.persons: dict[int, dict] = {}
         self.activities: dict[int, dict] = {}
         self.webhooks: dict[int, dict] = {}
+        self.retry_delays: tuple[float, ...] = (0.05, 0.1, 0.2)
+        self.deliveries: list[tuple[int, int, int]] = []  # (webhook id, attempt, HTTP status or 0 for none)
         self.seen: list[Seen] = []
         self.faults: list[Fault] = []
         self.hooks: list[tuple[str, re.Pattern, object]] = []
@@ -262,6 +273,110 @@ class FakePipedrive:
 
     def add_organization(self, name: str) -> dict:
         return self._store_org({"name": name})
+
+    # --- changes made in Pipedrive's app, sent as webhooks --------------------------------------------------
+
+    async def change_person(self, person_id: int, *, at: datetime | None = None, **changes) -> list[int]:
+        """Change a person as a user would in Pipedrive (name=, emails=, phones=, org_id=) and send the webhook."""
+        person = self.persons[person_id]
+        previous = {key: person[key] for key in changes}
+        person.update(changes)
+        person["update_time"] = _now()
+        return await self.emit("person", "change", person_id, data=dict(person), previous=previous, at=at)
+
+    async def delete_person_in_app(
+        self, person_id: int, *, merged_to_id: int | None = None, at: datetime | None = None
+    ) -> list[int]:
+        person = self.persons[person_id]
+        person["is_deleted"] = True
+        return await self.emit(
+            "person", "delete", person_id, data=None, previous=dict(person), at=at, merged_to_id=merged_to_id
+        )
+
+    async def merge_persons(self, loser_id: int, survivor_id: int, *, at: datetime | None = None) -> None:
+        """Merge two persons: the loser is deleted (meta.merged_to_id), the survivor gains its emails."""
+        at = at or datetime.now(UTC)
+        loser, survivor = self.persons[loser_id], self.persons[survivor_id]
+        emails = survivor["emails"] + [{**e, "primary": False} for e in loser["emails"]]
+        await self.delete_person_in_app(loser_id, merged_to_id=survivor_id, at=at)
+        await self.change_person(survivor_id, emails=emails, at=at)
+
+    async def change_organization(self, org_id: int, *, at: datetime | None = None, **changes) -> list[int]:
+        org = self.organizations[org_id]
+        previous = {key: org[key] for key in changes}
+        org.update(changes)
+        return await self.emit("organization", "change", org_id, data=dict(org), previous=previous, at=at)
+
+    async def emit(
+        self,
+        entity: str,
+        action: str,
+        entity_id: int,
+        *,
+        data: dict | None,
+        previous: dict | None = None,
+        at: datetime | None = None,
+        merged_to_id: int | None = None,
+    ) -> list[int]:
+        """Send one event to every v2 webhook subscribed to it; the last status each webhook answered."""
+        at = at or datetime.now(UTC)
+        hooks = [
+            h
+            for h in self.webhooks.values()
+            if h["version"] == "2.0"
+            and h["event_object"] in (entity, "*")
+            and h["event_action"] in (action, "*")
+            and h["is_active"]
+        ]
+        meta = {
+            "action": action,
+            "company_id": "1",
+            "correlation_id": str(uuid.uuid4()),
+            "entity_id": str(entity_id),
+            "entity": entity,
+            "id": str(uuid.uuid4()),
+            "is_bulk_edit": False,
+            "timestamp": at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "type": "general",
+            "user_id": "101",
+            "version": "2.0",
+            "host": "company.pipedrive.com",
+            "change_source": "app",
+            "permitted_user_ids": ["101"],
+            **({"merged_to_id": str(merged_to_id)} if merged_to_id is not None else {}),
+        }
+        return [await self._deliver(hook, meta, data, previous) for hook in hooks]
+
+    async def _deliver(self, hook: dict, meta: dict, data, previous) -> int:
+        headers = (
+            {"Authorization": aiohttp.encode_basic_auth(hook["http_auth_user"], hook["http_auth_password"] or "")}
+            if hook["http_auth_user"]
+            else {}
+        )
+        status = 0
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+            for attempt, delay in enumerate((0.0, *self.retry_delays), 1):
+                await asyncio.sleep(delay)
+                body = {
+                    "meta": {
+                        **meta,
+                        "attempt": attempt,
+                        "webhook_id": str(hook["id"]),
+                        "webhook_owner_id": str(hook["owner_id"]),
+                    },
+                    "data": data,
+                    "previous": previous,
+                }
+                try:
+                    async with session.post(hook["subscription_url"], json=body, headers=headers) as response:
+                        status = response.status
+                except (aiohttp.ClientError, TimeoutError):
+                    status = 0
+                self.deliveries.append((hook["id"], attempt, status))
+                hook["last_delivery_time"], hook["last_http_status"] = _now(), status or None
+                if 200 <= status < 300:
+                    break
+        return status
 
     async def wait_until(self, predicate, timeout: float = 10.0) -> None:
         """Wait (on the server's own changes, not by polling) until `predicate()` holds."""
