@@ -24,7 +24,7 @@ from core.feed.commands import HomeView, Suggestions
 from core.importing.commands import ImportReport
 from core.privacy.commands import ContactExport, ErasurePreview, ErasureResult
 from core.stats.commands import StatsReport
-from core.sync.commands import SyncItemView, SyncList, SyncRetried
+from core.sync.commands import InboundEventView, SyncItemView, SyncList, SyncRetried
 from core.users.commands import ChatLinked, LinkCodeIssued
 from core.validation import METHOD_LABELS, PLATFORM_NAMES
 from core.views import ActionResult, AlreadyDone, ContactView, FollowUpView, SettingsView, UserView
@@ -240,6 +240,11 @@ def local(at, user: UserView) -> str:
     return f"{loc:%a} {loc.day} {loc:%b %Y %H:%M}"
 
 
+def day(at, user: UserView) -> str:
+    loc = at.astimezone(ZoneInfo(user.timezone))
+    return f"{loc:%a} {loc.day} {loc:%b %Y}"
+
+
 def local_day(at, user: UserView) -> str:
     """A due date: the day alone when it is the start of a day (as cadence steps fall due)."""
     loc = at.astimezone(ZoneInfo(user.timezone))
@@ -327,6 +332,10 @@ def _(value: ContactDetail, user: UserView) -> Reply:
             lines.append(f"  {local(a.occurred_at, user)} {what}" + (f": {a.note}" if a.note else ""))
     if k.notes:
         lines.append(f"Notes: {k.notes}")
+    if value.pipedrive_deleted_at:
+        lines.append(f"Deleted in Pipedrive on {day(value.pipedrive_deleted_at, user)}: no longer linked there.")
+    elif value.pipedrive_change and value.pipedrive_changed_at:
+        lines.append(f"From Pipedrive: {value.pipedrive_change}, {local(value.pipedrive_changed_at, user)}.")
     section = Section(
         text="\n".join(lines),
         buttons=quick_buttons(k.id) + plan_buttons(value.plan) + edit_button(k.id),
@@ -841,8 +850,27 @@ def sync_text(value: SyncList, tz: str, *, show_user: bool = False) -> str:
         lines.append(NOT_CONFIGURED)
     if not value.items:
         lines.append("Nothing synced yet: a contact flagged warm or a meeting goes to Pipedrive.")
+    if value.inbound:
+        waiting = value.inbound.get("received", 0)
+        lines.append(
+            "From Pipedrive: "
+            + " · ".join(f"{value.inbound.get(s, 0)} {s}" for s in ("applied", "ignored", "stale", "error"))
+            + (f" · {waiting} waiting" if waiting else "")
+        )
+        lines += [_inbound_line(event, tz) for event in value.inbound_items]
+    if any(i.status == "done" and i.reason and "pipedriven pipedrive setup" in i.reason for i in value.items):
+        lines.append("⚠️ Pipedrive's set-up is incomplete: run `pipedriven pipedrive setup` (an admin, once).")
     lines += [_sync_line(item, tz, show_user) for item in value.items]
     return "\n".join(lines)
+
+
+INBOUND_ACTIONS = {"create": "created", "change": "changed", "delete": "deleted"}
+
+
+def _inbound_line(event: InboundEventView, tz: str) -> str:
+    at = event.occurred_at.astimezone(ZoneInfo(tz))
+    what = f"{event.entity} {event.entity_id} {INBOUND_ACTIONS.get(event.action, event.action)} {at:%d %b %H:%M}"
+    return f"↩ {what}: {event.status}" + (f" — {event.outcome}" if event.outcome else "")
 
 
 def _sync_line(item: SyncItemView, tz: str, show_user: bool) -> str:
@@ -859,7 +887,8 @@ def _sync_line(item: SyncItemView, tz: str, show_user: bool) -> str:
             )
             if x
         )
-        return f"✓ {head} in Pipedrive" + (f" ({ids})" if ids else "")
+        left_out = f" — {item.reason}" if item.reason else ""
+        return f"✓ {head} in Pipedrive" + (f" ({ids})" if ids else "") + left_out
     if item.status == "failed":
         return f"✗ {head} failed — {item.reason or 'no reason given'} Say `sync retry {item.id}`."
     if item.status == "processing":

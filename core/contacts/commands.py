@@ -116,6 +116,9 @@ class ContactDetail:
     open_follow_ups: tuple[FollowUpView, ...]
     campaigns: tuple[str, ...]
     plan: PlanView | None = None  # the contact's open cadence plan, else its latest one
+    pipedrive_change: str | None = None  # the last change that came from Pipedrive ("name changed")
+    pipedrive_changed_at: datetime | None = None
+    pipedrive_deleted_at: datetime | None = None  # its person was deleted in Pipedrive (now unlinked)
 
 
 @dataclass(frozen=True)

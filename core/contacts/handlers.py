@@ -357,4 +357,7 @@ async def show_contact(cmd: ShowContact, ctx: Context) -> ContactDetail:
         tuple(FollowUpView(f.id, f.contact_id, f.due_at, f.note, f.snoozed) for f in fus),
         tuple(camps),
         plan=await plans.plan_view(ctx.session, contact.id),
+        pipedrive_change=contact.pipedrive_change,
+        pipedrive_changed_at=contact.pipedrive_changed_at,
+        pipedrive_deleted_at=contact.pipedrive_deleted_at if contact.pipedrive_person_id is None else None,
     )

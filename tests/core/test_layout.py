@@ -114,6 +114,8 @@ READ_ONLY = {
     "NextSyncDue",
     "ListSyncNotices",
     "KnownPipedriveIds",
+    "WaitingPipedriveEvents",
+    "PipedriveEventToApply",
 }
 BOOKKEEPING = {
     "ClaimDueDeliveries",
@@ -125,6 +127,8 @@ BOOKKEEPING = {
     "MarkSyncNoticesSent",
     "ClaimSyncNotices",
     "ReleaseSyncNotices",
+    "ReceivePipedriveEvent",
+    "ApplyPipedriveEvent",
 }
 
 
