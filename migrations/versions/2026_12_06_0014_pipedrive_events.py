@@ -1,7 +1,7 @@
 """pipedrive_events: webhooks received from Pipedrive, once each, with their outcome; contacts keep what the last
 Pipedrive change was, when, per field, and when their person was deleted there.
 
-Revision ID: 0014_pipedrive_events
+Revision ID: 0014
 Revises: 0013
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0014_pipedrive_events"
+revision = "0014"
 down_revision = "0013"
 branch_labels = None
 depends_on = None
