@@ -144,6 +144,7 @@ _GRAMMAR = (
         details=(
             "edit CONTACT warmness 0-5|cold|warm|hot — warm and hot flag the contact warm, as warm does",
             "edit CONTACT past business AMOUNT [CURRENCY] — e.g. 12000, 12k EUR, 1.5m USD",
+            "edit CONTACT country NAME|CODE — e.g. Portugal, PT, Deutschland",
             "edit CONTACT FIELD - (or none) — empties an optional field",
             "edit CONTACT [FIELD] — without a value: asks which field, then the new value",
         ),

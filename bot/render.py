@@ -198,6 +198,8 @@ EDIT_FIELD_LABELS = {
     "organisation": "Organisation",
     "title": "Title",
     "linkedin_url": "LinkedIn URL",
+    "sector": "Sector",
+    "country": "Country",
     "warmness": "Warmness",
     "past_business": "Past business",
     "notes": "Notes",
@@ -219,6 +221,8 @@ def edit_value(contact: ContactView, field: str) -> str:
     if field == "past_business":
         amount = f"{contact.past_business.normalize():f}" if contact.past_business else ""
         return f"{amount} {contact.past_business_currency}" if amount and contact.past_business_currency else amount
+    if field == "country":
+        return contact.country_name or ""
     value = getattr(contact, field)
     return "" if value is None else str(value)
 
@@ -231,6 +235,7 @@ def edit_question(contact: ContactView, field: str) -> str:
         "name": "",
         "warmness": " 0 to 5, or cold/warm/hot.",
         "past_business": " An amount with an optional currency: 12000, 12k EUR; - for none.",
+        "country": " Its name or two-letter code (Portugal, PT); - empties it.",
     }.get(field, " - empties it.")
     return f"New {label} for {contact.name} (now {now})?{how}"
 
@@ -307,6 +312,8 @@ def _(value: ContactDetail, user: UserView) -> Reply:
     k = value.contact
     lines = [f"{k.label}" + (f" — {k.title}" if k.title else "")]
     lines += [x for x in (k.email, k.phone, k.linkedin_url) if x]
+    if where := " · ".join(f"{label}: {v}" for label, v in (("Sector", k.sector), ("Country", k.country_name)) if v):
+        lines.append(where)
     lines.append(
         f"Warmness {k.warmness}/5"
         + (" (warm)" if k.is_warm else "")
@@ -655,6 +662,8 @@ FIELD_LABELS = {
     "organisation": "organisation",
     "title": "title",
     "linkedin_url": "LinkedIn",
+    "sector": "sector",
+    "country": "country",
     "notes": "notes",
     "warmness": "warmness",
     "campaign": "campaign",

@@ -141,6 +141,8 @@ class Contact(Base):
     organisation: Mapped[str | None] = mapped_column(String(200))
     title: Mapped[str | None] = mapped_column(String(200))
     linkedin_url: Mapped[str | None] = mapped_column(String(500))
+    sector: Mapped[str | None] = mapped_column(String(200))
+    country: Mapped[str | None] = mapped_column(String(2))  # ISO 3166-1 alpha-2 (core.countries)
     warmness: Mapped[int] = mapped_column(SmallInteger, server_default="0")
     last_contacted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     past_business: Mapped[Decimal] = mapped_column(Numeric(14, 2), server_default="0")

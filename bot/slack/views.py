@@ -125,12 +125,15 @@ EDIT_INPUT_LIMITS = {
     "organisation": 200,
     "title": 200,
     "linkedin_url": 500,
+    "sector": 200,
+    "country": 60,
     "past_business": 40,
     "notes": NOTE_MAX,
 }
 EDIT_HINTS = {
     "past_business": "An amount with an optional currency: 12000, 12k EUR, 1.5m USD.",
     "phone": "With its country code, or one of your region's.",
+    "country": "Its name or two-letter code: Portugal, PT.",
 }
 WARMNESS_LABELS = ("0 (cold)", "1", "2", "3", "4 (warm)", "5 (hot)")
 

@@ -53,12 +53,18 @@ EDITABLE_FIELDS = {
     "company": "organisation",
     "title": "title",
     "linkedin": "linkedin_url",
+    "sector": "sector",
+    "industry": "sector",
+    "country": "country",
     "warmness": "warmness",
     "past business": "past_business",
     "past_business": "past_business",
     "notes": "notes",
 }
-EDITABLE_FIELD_LIST = "name, email, phone, organisation (org, company), title, linkedin, warmness, past business, notes"
+EDITABLE_FIELD_LIST = (
+    "name, email, phone, organisation (org, company), title, linkedin, sector (industry), country, warmness, "
+    "past business, notes"
+)
 
 
 # What an edit's value may be to empty an optional field (`edit ana phone -`); an empty value does too.

@@ -25,6 +25,7 @@ from core.contacts.commands import (
     UpdateContact,
 )
 from core.context import Context, contact_view, escape_like, load_contact, load_user, remember_list
+from core.countries import country_code, country_name
 from core.errors import Conflict, InvalidInput, PipedrivenError
 from core.models import Activity, Campaign, CampaignContact, Contact, DomainEvent, FollowUp
 from core.outbox import DETAILS_CHANGED, queue_sync, set_warmness
@@ -160,11 +161,13 @@ async def _set(ctx: Context, cmd: EditContact, contact: Contact, field: str, val
         contact.email = email
     elif field == "phone":
         contact.phone = clean_phone(value, ctx.settings.phone_region)
-    elif field in ("organisation", "title", "linkedin_url"):
+    elif field in ("organisation", "title", "sector", "linkedin_url"):
         limit = 500 if field == "linkedin_url" else 200
         setattr(contact, field, clean_text(value, field=_LABELS.get(field, field), max_length=limit, required=True))
         if field == "organisation":
             contact.pipedrive_org_id = None  # the sync finds or creates the new one
+    elif field == "country":
+        contact.country = country_code(value)
     elif field == "notes":
         contact.notes = clean_note(value)
     elif field == "past_business":
@@ -178,6 +181,8 @@ def _shown(contact: Contact, field: str) -> str:
             f" {contact.past_business_currency}" if contact.past_business_currency else ""
         )
     value = getattr(contact, field)
+    if value is not None and field == "country":
+        return country_name(value)
     return "(none)" if value is None else str(value)
 
 

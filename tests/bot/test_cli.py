@@ -284,6 +284,20 @@ def test_contacts_edit_corrects_a_contact_of_ones_own_bank(cli):
     assert unknown.returncode == 1 and "The fields: name, email, phone" in unknown.stderr
 
 
+def test_contacts_edit_sets_the_sector_and_the_country(cli):
+    assert cli("users", "add", "ana@example.com", "--name", "Ana").returncode == 0
+    assert cli("console", "--as", "ana@example.com", stdin="add Bob Stone, bob@acme.com\n").returncode == 0
+    sector = cli("contacts", "edit", "bob@acme.com", "industry", "Green", "energy", "--as", "ana@example.com")
+    assert sector.stdout.strip() == "Bob Stone: sector is now Green energy."
+    country = cli("contacts", "edit", "bob@acme.com", "country", "United", "Kingdom", "--as", "ana@example.com")
+    assert country.stdout.strip() == "Bob Stone: country is now United Kingdom."
+    bad = cli("contacts", "edit", "bob@acme.com", "country", "Narnia", "--as", "ana@example.com")
+    assert bad.returncode == 1
+    assert bad.stderr.strip() == (
+        "pipedriven: I don't know the country “Narnia”: say its name (Portugal) or its two-letter code (PT)."
+    )
+
+
 def test_contacts_edit_clears_a_field_with_a_dash(cli):
     assert cli("users", "add", "ana@example.com", "--name", "Ana").returncode == 0
     assert (

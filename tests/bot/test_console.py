@@ -261,3 +261,21 @@ async def test_the_more_menu_has_the_edit_button(chat, make, ana):
     await chat.send("today")
     more = await chat.send("4")
     assert "Which field of Bob Stone?" in await chat.send(number_of(more, "✏️ Edit…"))
+
+
+async def test_sector_and_country_are_typed_shown_by_name_and_asked_for(chat, core, make, ana):
+    await make.contact(ana, "Bob Stone", email="bob@acme.com")
+    assert "Bob Stone: sector is now Fintech." in await chat.send("edit bob sector Fintech")
+    assert "Bob Stone: country is now Portugal." in await chat.send("edit bob country portugal")
+    shown = await chat.send("show bob")
+    assert "Sector: Fintech · Country: Portugal" in shown
+    asked = await chat.send("edit bob country")
+    assert asked.startswith("New country for Bob Stone (now Portugal)? Its name or two-letter code (Portugal, PT)")
+    assert await chat.send("Narnia") == (
+        "I don't know the country “Narnia”: say its name (Portugal) or its two-letter code (PT)."
+    )
+    assert await count(core, Contact, email="bob@acme.com", country="PT") == 1
+    fields = await chat.send("edit bob")
+    assert "] Sector" in fields and "] Country" in fields
+    assert "Bob Stone: country cleared." in await chat.send("edit bob country -")
+    assert "Country" not in await chat.send("show bob")

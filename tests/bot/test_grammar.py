@@ -939,6 +939,9 @@ def test_export_and_forget_name_one_contact_and_forget_only_asks():
         ('edit 3 name "Robert Stone"', "3", "name", "Robert Stone"),
         ("edit ana@acme.com notes met them re: pricing", "ana@acme.com", "notes", "met them re: pricing"),
         ("edit 3 warmness hot", "3", "warmness", "hot"),
+        ("edit Ana Silva sector Green energy", "Ana Silva", "sector", "Green energy"),
+        ("edit ana industry Fintech", "ana", "industry", "Fintech"),
+        ("edit ana country United Kingdom", "ana", "country", "United Kingdom"),
         ("edit name name Bob", "name", "name", "Bob"),  # the contact's first word is never the field
     ],
 )
@@ -973,6 +976,8 @@ def test_edit_without_a_field_or_a_value_says_what_is_missing(text, problem):
         ("edit Ana Silva org", "Ana Silva", "organisation"),
         ("edit ana past business", "ana", "past_business"),
         ("edit ana linkedin", "ana", "linkedin_url"),
+        ("edit ana industry", "ana", "sector"),
+        ("edit ana country", "ana", "country"),
     ],
 )
 def test_edit_without_a_value_asks_for_it(text, contact, field):

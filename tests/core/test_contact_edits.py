@@ -35,6 +35,12 @@ async def edit(core, user, contact, field: str, value: str):
         ("warmness", "cold", "warmness", 0),
         ("past business", "12000", "past_business", Decimal("12000.00")),
         ("notes", "Prefers mornings", "notes", "Prefers mornings"),
+        ("sector", "  Green   energy ", "sector", "Green energy"),
+        ("industry", "Fintech", "sector", "Fintech"),
+        ("country", "Portugal", "country", "PT"),
+        ("country", "fr", "country", "FR"),
+        ("country", "Deutschland", "country", "DE"),
+        ("country", "  united kingdom ", "country", "GB"),
     ],
 )
 async def test_edit_sets_each_field_cleaned_as_on_import(core, make, field, typed, column, stored):
@@ -70,6 +76,9 @@ async def test_past_business_keeps_the_amount_and_its_currency(core, make, typed
         ("past business", "-5", "is not an amount"),
         ("name", "   ", "The name can't be empty"),
         ("title", "x" * 201, "The title is too long"),
+        ("sector", "x" * 201, "The sector is too long"),
+        ("country", "Atlantis", "I don't know the country “Atlantis”: say its name .Portugal. or its two-letter code"),
+        ("country", "zz", "I don't know the country “zz”"),
     ],
 )
 async def test_a_value_that_fails_validation_changes_nothing(core, make, field, typed, message):
@@ -80,7 +89,18 @@ async def test_a_value_that_fails_validation_changes_nothing(core, make, field, 
         await edit(core, ana, bob, field, typed)
     assert "\n" not in str(refused.value)
     after = await row(core, bob.id)
-    columns = ("name", "email", "phone", "title", "warmness", "past_business", "past_business_currency", "updated_at")
+    columns = (
+        "name",
+        "email",
+        "phone",
+        "title",
+        "sector",
+        "country",
+        "warmness",
+        "past_business",
+        "past_business_currency",
+        "updated_at",
+    )
     assert [getattr(after, c) for c in columns] == [getattr(before, c) for c in columns]
     async with core.sessions() as session:
         assert (await session.execute(select(AuditEntry).where(AuditEntry.command == "EditContact"))).first() is None
@@ -269,3 +289,26 @@ async def test_a_refused_value_names_its_field(core, make):
     with pytest.raises(Conflict) as refused:
         await core.execute(command)
     assert refused.value.field == "email"
+
+
+async def test_sector_and_country_are_edited_shown_by_name_cleared_and_undone(core, make):
+    ana = await make.user()
+    bob = await make.contact(ana, "Bob Stone")
+    placed = await core.execute(
+        EditContact(Actor(ana.id), ContactRef(id=bob.id), "country", "españa", more_fields=(("sector", "Fintech"),))
+    )
+    assert placed.message == "Bob Stone: country is now Spain and sector is now Fintech."
+    assert (placed.contact.country, placed.contact.country_name, placed.contact.sector) == ("ES", "Spain", "Fintech")
+    moved = await edit(core, ana, bob, "country", "PT")
+    assert moved.message == "Bob Stone: country is now Portugal."
+    cleared = await edit(core, ana, bob, "sector", "-")
+    assert cleared.message == "Bob Stone: sector cleared."
+    assert ((await row(core, bob.id)).sector, (await row(core, bob.id)).country) == (None, "PT")
+    undone = await core.execute(UndoContactEdit(Actor(ana.id), ContactRef(id=bob.id), cleared.edit_id))
+    assert undone.message == "↩ Undone: Bob Stone's sector is Fintech again."
+    undone = await core.execute(UndoContactEdit(Actor(ana.id), ContactRef(id=bob.id), moved.edit_id))
+    assert undone.message == "↩ Undone: Bob Stone's country is Spain again."
+    emptied = await edit(core, ana, bob, "country", "none")
+    assert emptied.message == "Bob Stone: country cleared."
+    stored = await row(core, bob.id)
+    assert (stored.sector, stored.country) == ("Fintech", None)

@@ -25,7 +25,15 @@ async def lima(make, ana, core):
     contact = await make.contact(
         ana, "Ana Lima", email="ana@x.example", organisation="Acme", phone="07700 900123", warmness=2
     )
-    await core.execute(EditContact(Actor(ana.id), ContactRef(id=contact.id), "past business", "12k EUR"))
+    await core.execute(
+        EditContact(
+            Actor(ana.id),
+            ContactRef(id=contact.id),
+            "past business",
+            "12k EUR",
+            more_fields=(("sector", "Fintech"), ("country", "pt")),
+        )
+    )
     return contact
 
 
@@ -78,6 +86,8 @@ async def test_edit_opens_the_form_filled_with_the_contacts_values(slack, fake, 
         "organisation": "Acme",
         "title": None,
         "linkedin_url": None,
+        "sector": "Fintech",
+        "country": "Portugal",
         "warmness": "2",
         "past_business": "12000 EUR",
         "notes": None,
@@ -120,6 +130,19 @@ async def test_a_bad_email_is_shown_under_its_field_and_nothing_changes(slack, f
     after = await stored(core, lima.id)
     assert (after.email, after.title) == ("ana@x.example", None)
     assert len(fake.called("chat.postMessage")) == before  # nothing said in the DM: the form still shows
+
+
+async def test_the_form_changes_the_sector_and_country_and_refuses_a_country_it_does_not_know(slack, fake, core, lima):
+    modal = await open_form(slack, fake)
+    refused = await slack.submit(ANA, modal, state(modal, country="Atlantis", sector="Energy"))
+    assert json.loads(refused.body)["errors"] == {
+        "country": "I don't know the country “Atlantis”: say its name (Portugal) or its two-letter code (PT)."
+    }
+    assert ((await stored(core, lima.id)).sector, (await stored(core, lima.id)).country) == ("Fintech", "PT")
+    await slack.submit(ANA, modal, state(modal, country="Deutschland", sector=""))
+    after = await stored(core, lima.id)
+    assert (after.sector, after.country) == (None, "DE")
+    assert fake.called("chat.postMessage")[-1]["text"] == "Ana Lima: sector cleared and country is now Germany."
 
 
 async def test_the_form_of_someone_elses_contact_does_not_open(slack, fake, make, core, lima):
