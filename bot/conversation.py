@@ -335,7 +335,8 @@ class Conversation:
         if answer is None:  # iedit: ask for the line again, with the line as it was to copy
             shown = await self.core.execute(ShowInteractionDraft(actor, draft))
             question = f"Type the line again, corrected (it was {quoted(shown.text, 200)}):"
-            return Reply(question, prompt=Prompt(question, codec.encode("iedit", button.contact_id, str(draft))))
+            data = codec.encode("iedit", button.contact_id, str(draft))
+            return Reply(question, prompt=Prompt(question, data, default=shown.text), ephemeral=True)
         reading = read_interaction(answer, self.now_for(user))
         if reading is None:
             return Reply(

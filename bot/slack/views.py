@@ -1,4 +1,5 @@
-"""Modals: a note, a booked meeting's date and time, a reminder or snooze; and their submissions.
+"""Modals: a note, a booked meeting's date and time, a reminder or snooze, an interaction's line to correct; and
+their submissions.
 
 A modal carries in its private_metadata the button it answers (`note:12`), where the tap came from and the
 row to update; its submission runs that button with the answer, keyed by the modal's view id so that it is
@@ -27,7 +28,7 @@ from bot.slack.deps import Listen, SlackDeps
 from bot.slack.messenger import read_metadata
 from bot.slack.render import escape
 
-NOTE, MEETING, TIMING = "pd-note", "pd-meeting", "pd-timing"
+NOTE, MEETING, TIMING, LINE = "pd-note", "pd-meeting", "pd-timing", "pd-line"
 NOTE_MAX = 3000  # Slack's limit for a text input
 TIMING_CHOICES = (
     ("Remind me in 3 days", "remind:3d"),
@@ -58,6 +59,27 @@ def modal_for(prompt: Prompt, private_metadata: str, now: datetime) -> dict:
                     block_id="note",
                     label=prompt.question[:2000],
                     element=PlainTextInputElement(action_id="text", multiline=True, max_length=NOTE_MAX),
+                )
+            ],
+        ).to_dict()
+    if verb == "iedit":
+        return View(
+            type="modal",
+            callback_id=LINE,
+            title="Correct the line",
+            submit="Preview",
+            close="Cancel",
+            private_metadata=private_metadata,
+            blocks=[
+                InputBlock(
+                    block_id="line",
+                    label="What happened, in your words",
+                    element=PlainTextInputElement(
+                        action_id="text",
+                        multiline=True,
+                        max_length=NOTE_MAX,
+                        initial_value=prompt.default[:NOTE_MAX] or None,
+                    ),
                 )
             ],
         ).to_dict()
@@ -130,6 +152,15 @@ def register(listen: Listen, deps: SlackDeps) -> None:
         await ack()
         await finish(view, text)
 
+    async def line_submitted(ack, view: dict) -> None:
+        """The corrected line's Preview: read again into the same draft, its new preview shown."""
+        text = (_value(view, "line", "text", "value") or "").strip()
+        if not text:
+            await ack(response_action="errors", errors={"line": "Write what happened first."})
+            return
+        await ack()
+        await finish(view, text)
+
     async def meeting_submitted(ack, view: dict) -> None:
         """The meeting modal's Save: the date and time become the meeting's moment in the user's timezone."""
         day = _value(view, "date", "date", "selected_date")
@@ -156,5 +187,6 @@ def register(listen: Listen, deps: SlackDeps) -> None:
         await finish(view, day if choice.endswith(":date") else None, choice)
 
     listen("view", NOTE, note_submitted)
+    listen("view", LINE, line_submitted)
     listen("view", MEETING, meeting_submitted)
     listen("view", TIMING, timing_submitted)

@@ -52,3 +52,23 @@ async def test_a_dm_line_is_previewed_and_one_confirming_tap_writes_it_once(slac
     assert len(await rows(core, Activity)) == 1
     assert "no longer there" in fake.called("chat.postMessage")[-1]["text"]
     assert len(fake.called("chat.postMessage")) == 3  # the preview, the confirmation once, the second tap's answer
+
+
+async def test_edit_opens_a_modal_with_the_line_and_its_submission_previews_the_correction(slack, fake, core, make):
+    fake.add_user(ANA, "ana@example.com", tz="Europe/Paris")
+    ana = await make.user("Ana Silva", email="ana@example.com")
+    await make.contact(ana, "Sofia Rossi")
+    await slack.command(ANA, "emailed Sofia about the Fintech Q4 event", channel=DM)
+    [(channel, ts)] = list(fake.messages)
+    await slack.tap(ANA, channel, ts, "✎ Edit")
+    [modal] = fake.modals
+    assert modal["callback_id"] == "pd-line"
+    assert modal["blocks"][0]["element"]["initial_value"] == "emailed Sofia about the Fintech Q4 event"
+    value = {"line": {"text": {"type": "plain_text_input", "value": "called Sofia, no answer"}}}
+    assert (await slack.submit(ANA, modal, value)).status == 200
+    corrected = fake.called("chat.postMessage")[-1]
+    assert "Method: Call" in str(corrected["blocks"]) and "Outcome: no answer" in str(corrected["blocks"])
+    [_, (_, second)] = list(fake.messages)
+    await slack.tap(ANA, channel, second, "✓ Confirm")
+    async with core.sessions() as s:
+        assert [a.kind for a in (await s.execute(select(Activity))).scalars()] == ["call"]
