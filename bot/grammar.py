@@ -321,7 +321,9 @@ _FOOTER = (
     "CONTACT is a row number from your last list, an email or part of a name; put a name of several "
     'words in "quotes" when it could be misread.\n'
     "In Slack and Telegram, send me a CSV file to add many contacts at once (in Slack, share it in our "
-    "DM), and `stats` comes with a chart."
+    "DM), and `stats` comes with a chart.\n"
+    "Or just say what happened (`called Bob, no answer, try again Tuesday`): I show what I read and save it when "
+    "you confirm."
 )
 
 
