@@ -489,9 +489,12 @@ DRAFT_GONE = "That preview is no longer there (confirmed, cancelled or over a da
 
 
 async def _matching_contacts(ctx: Context, actor: Actor, name: str, organisation: str | None) -> list[Contact]:
-    """The user's contacts a name said in passing may mean: the exact name, else those whose name has a word
-    starting with each word said (`Ana` is Ana Silva, not Diana). An organisation narrows them, when it matches."""
+    """The user's contacts a name said in passing may mean: the exact name (or email), else those whose name has a
+    word starting with each word said (`Ana` is Ana Silva, not Diana). An organisation narrows them, when it
+    matches."""
     own = select(Contact).where(Contact.owner_id == actor.user_id).order_by(Contact.name, Contact.id)
+    if "@" in name:
+        return list((await ctx.session.execute(own.where(func.lower(Contact.email) == name.lower()))).scalars())
     found = list((await ctx.session.execute(own.where(func.lower(Contact.name) == name.lower()))).scalars())
     if not found:
         words = name.split()[:6]

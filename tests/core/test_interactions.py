@@ -141,6 +141,9 @@ async def test_a_name_matches_words_not_letters_and_the_organisation_narrows(cor
     assert acme.contact.id == bob.id
     nobody = await core.execute(SaveInteractionDraft(Actor(ana.id), "called ana", fields(contact_name="Ana")))
     assert nobody.contact is None and nobody.candidates == ()
+    bob_mail = await make.contact(ana, "Robert Stone", email="bob@stone.example")
+    by_email = await core.execute(SaveInteractionDraft(Actor(ana.id), "x", fields(contact_name="BOB@stone.example")))
+    assert by_email.contact.id == bob_mail.id
 
 
 async def test_choosing_a_contact_checks_it_is_the_users_own(core, make, ana, bob):
