@@ -12,7 +12,7 @@ name in the line, the word right after a method: "called bob"), an organisation 
 at / from / chez / bei / von / de / da, unless it is an event (WebSummit, "the Fintech Summit": that goes to the
 note). The first method said wins, except that talking and writing give way to a channel said later ("spoke with
 Ahmad on the phone" is a call). A day with a time of day in a clause about a meeting is the meeting's time; any
-other coming day is the reminder (a day already past is when it happened, not a reminder).
+other coming day is the reminder, unless it is past or says when something was done ("met Ana on Monday").
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from dateparser.search import search_dates
 from core.vocabulary import ACTIVITY_KINDS, OUTCOMES
 
 LANGUAGES = ["en", "fr", "de", "es", "pt"]
+MAX_READ = 1000  # characters of a line read (a chat line is shorter; a pasted page is not read whole)
 _DATE_SETTINGS = {"PREFER_DATES_FROM": "future", "RETURN_AS_TIMEZONE_AWARE": False}
 
 # (kind, value) → phrases, one string per language (en, fr, de, es, pt) with "|" between phrases; folded spelling.
@@ -106,7 +107,7 @@ PHRASES: dict[tuple[str, str], tuple[str, ...]] = {
     ("warm", ""): (
         "warm|interested|keen|hot|promising|very interested",
         "chaud|chaude|interesse|interessee|motive|motivee",
-        "interessiert|heiss|interesse",
+        "interessiert|heiss|heiß|interesse",
         "interesado|interesada|caliente",
         "interessado|interessada|quente",
     ),
@@ -196,6 +197,16 @@ _DATE_WORDS = set(
         "mes|meses"
     ).split("|")
 )
+# Verbs that tell what was done: a day in their clause says when it happened, not when to follow up.
+_DONE = set(
+    (
+        "called|calld|rang|phoned|emailed|e-mailed|mailed|met|spoke|talked|chatted|wrote|sent|pinged|messaged|texted|"
+        "appele|appelee|telephone|emaile|rencontre|rencontree|parle|discute|ecrit|envoye|contacte|contactee|"
+        "angerufen|telefoniert|gemailt|getroffen|gesprochen|geschrieben|geschickt|kontaktiert|"
+        "llame|telefonee|conoci|hable|hablamos|escribi|mande|"
+        "liguei|telefonei|emailei|conheci|encontrei|falei|falamos|conversei|escrevi|mandei|enviei|contactei"
+    ).split("|")
+)
 # Weekdays shortened, read as days only beside a time of day ("Do 10:00"): alone they are other words.
 _DAY_ABBREVIATIONS = set(
     "mo|di|mi|do|fr|sa|so|lun|mar|mer|jeu|ven|sam|dim|mie|jue|vie|sab|dom|seg|ter|qua|qui|sex".split("|")
@@ -210,12 +221,12 @@ assert {value for kind, value in PHRASES if kind == "outcome"} <= set(OUTCOMES)
 class InteractionReading:
     contact: str | None  # the words naming the person, as written
     organisation: str | None  # "Acme" in "called Bob at Acme"; an event goes to the note instead
-    method: str | None  # an outreach method, or "meeting" (a coffee, a lunch, met) from core.vocabulary's kinds
+    method: str | None  # an OUTREACH_METHOD, or "meeting" (a coffee, a lunch, met): an ACTIVITY_KIND, not an outreach
     outcome: str | None  # one of core.vocabulary's OUTCOMES when said (a meeting booked or requested is one)
     follow_up: date | None  # the reminder day
     warm: bool
     meeting: str | None  # "requested" | "booked"
-    meeting_at: datetime | None  # aware, in the zone of `now`, when the meeting's time of day was said
+    meeting_at: datetime | None  # aware, in `now`'s zone, when its time of day was said (a day alone is follow_up)
     note: str  # what remains worth keeping; the whole line when nothing better
 
 
@@ -290,7 +301,7 @@ class _Line:
 def read_interaction(text: str, now: datetime) -> InteractionReading | None:
     """None when the line does not look like an interaction at all (no person and no method)."""
     written = " ".join(unicodedata.normalize("NFC", text).split())
-    line = _tokenise(HONORIFICS.sub("", written))
+    line = _tokenise(HONORIFICS.sub("", written[:MAX_READ]))
     _find_phrases(line)
     contact = _contact(line)
     method = _method(line)
@@ -386,7 +397,9 @@ def _contact(line: _Line) -> str | None:
         if _name_like(token, after_anchor or (after_at and i - 1 in methods)) and (not date_word or after_anchor):
             run = [token]
             for nxt in tokens[i + 1 : i + 3]:
-                if nxt.clause != token.clause or not _name_like(nxt) or nxt.start - run[-1].end > 1:
+                if nxt.clause != token.clause or not _name_like(nxt) or nxt.word in _DATE_WORDS:
+                    break
+                if nxt.start - run[-1].end > 1:
                     break
                 run.append(nxt)
             for t in run:
@@ -511,15 +524,18 @@ def _dates(line: _Line, now: datetime, meeting_said: bool) -> tuple[date | None,
         )
         if not inside or named or any(t.role == "contact" for t in inside) or not (words & _DATE_WORDS or clock):
             continue
+        for t in inside:
+            t.role = t.role or "date"
         if any(t.meaning == ("past", "") for t in inside) or when.date() < base.date():
             continue
         clause = inside[0].clause
         kinds = line.kinds_in(clause)
         if when.date() == base.date() and "follow" not in kinds:
             continue
+        done = any(t.clause == clause and t.word in _DONE and t.meaning for t in line.tokens)
+        if done and not kinds & {"follow", "meeting", "meeting_word"}:
+            continue
         about_meeting = "meeting" in kinds or "meeting_word" in kinds
-        for t in inside:
-            t.role = t.role or "date"
         if clock and meeting_at is None and (about_meeting or (meeting_said and "follow" not in kinds)):
             meeting_at = when.replace(tzinfo=now.tzinfo)
         else:

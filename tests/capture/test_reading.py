@@ -219,6 +219,13 @@ def test_the_follow_up_day_in_five_languages(text, offset):
 def test_no_follow_up_when_no_day_is_said_and_a_past_day_is_not_one():
     assert read("called Bob, no answer").follow_up is None
     assert read("met Ivan yesterday, warm").follow_up is None
+    assert read("met Ana on Monday, warm").follow_up is None
+    assert read("called Bob on Friday, no answer, try again Monday").follow_up == day(6)
+
+
+def test_a_weekday_after_a_name_is_not_part_of_it():
+    assert read("meeting with Ana Thursday 3pm").contact == "Ana"
+    assert read("Met Sun Li at Acme").contact == "Sun Li"
 
 
 @pytest.mark.parametrize(
@@ -228,6 +235,7 @@ def test_no_follow_up_when_no_day_is_said_and_a_past_day_is_not_one():
         ("called Karen, she is keen", True),
         ("café avec Zoé, très intéressée", True),
         ("Kaffee mit Jonas, sehr interessiert", True),
+        ("Kaffee mit Jonas, heiß", True),
         ("almuerzo con Javier, muy interesado", True),
         ("liguei para o Tiago, quente", True),
         ("called James, not interested", False),
