@@ -175,9 +175,65 @@ def more_menu(contact: ContactView, plan: PlanView | None = None) -> Reply:
     """Every action on a contact; with its cadence plan, the plan's controls too."""
     return Reply(
         f"More for {contact.label}:",
-        (Section(text="", buttons=menu_buttons(contact.id) + extra_buttons(contact.id) + plan_buttons(plan)),),
+        (
+            Section(
+                text="",
+                buttons=menu_buttons(contact.id)
+                + extra_buttons(contact.id)
+                + plan_buttons(plan)
+                + edit_button(contact.id),
+            ),
+        ),
         ephemeral=True,
     )
+
+
+# --- editing a contact by dialogue (Slack opens a form instead: bot.slack.views) ----------------------------
+
+EDIT_LABEL = "✏️ Edit…"
+# The fields the dialogue offers, in the form's order, with their buttons' labels.
+EDIT_FIELD_LABELS = {
+    "name": "Name",
+    "email": "Email",
+    "phone": "Phone",
+    "organisation": "Organisation",
+    "title": "Title",
+    "linkedin_url": "LinkedIn URL",
+    "warmness": "Warmness",
+    "past_business": "Past business",
+    "notes": "Notes",
+}
+
+
+def edit_button(contact_id: int) -> tuple[Button, ...]:
+    return (Button(EDIT_LABEL, codec.encode("edit", contact_id)),)
+
+
+def edit_fields(contact: ContactView) -> Reply:
+    """“Which field?”, a button per field."""
+    buttons = tuple(Button(label, codec.encode("edit", contact.id, f)) for f, label in EDIT_FIELD_LABELS.items())
+    return Reply(f"Which field of {contact.name}?", (Section(text="", buttons=buttons),), ephemeral=True)
+
+
+def edit_value(contact: ContactView, field: str) -> str:
+    """A field's current value as the edit dialogue and form show it (past business as `12000 EUR`)."""
+    if field == "past_business":
+        amount = f"{contact.past_business.normalize():f}" if contact.past_business else ""
+        return f"{amount} {contact.past_business_currency}" if amount and contact.past_business_currency else amount
+    value = getattr(contact, field)
+    return "" if value is None else str(value)
+
+
+def edit_question(contact: ContactView, field: str) -> str:
+    """“New email for Ana Lima (now ana@x)?”, and how to empty it when it may be."""
+    label = EDIT_FIELD_LABELS[field].lower().replace("linkedin", "LinkedIn")
+    now = shorten(edit_value(contact, field), 60) or "empty"
+    how = {
+        "name": "",
+        "warmness": " 0 to 5, or cold/warm/hot.",
+        "past_business": " An amount with an optional currency: 12000, 12k EUR; - for none.",
+    }.get(field, " - empties it.")
+    return f"New {label} for {contact.name} (now {now})?{how}"
 
 
 def local(at, user: UserView) -> str:
@@ -251,6 +307,7 @@ def _(value: ContactDetail, user: UserView) -> Reply:
         f"Warmness {k.warmness}/5"
         + (" (warm)" if k.is_warm else "")
         + (f" · past business {k.past_business:,.0f}" if k.past_business else "")
+        + (f" {k.past_business_currency}" if k.past_business and k.past_business_currency else "")
     )
     lines.append(f"Last touch: {local(k.last_contacted_at, user)}" if k.last_contacted_at else "Never contacted")
     if value.campaigns:
@@ -273,7 +330,7 @@ def _(value: ContactDetail, user: UserView) -> Reply:
         lines.append(f"Notes: {k.notes}")
     section = Section(
         text="\n".join(lines),
-        buttons=quick_buttons(k.id) + plan_buttons(value.plan),
+        buttons=quick_buttons(k.id) + plan_buttons(value.plan) + edit_button(k.id),
         menu=menu_buttons(k.id),
         contact_id=k.id,
     )

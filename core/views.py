@@ -45,6 +45,7 @@ class ContactView:
     past_business: Decimal = Decimal(0)
     notes: str | None = None
     pipedrive_person_id: int | None = None
+    past_business_currency: str | None = None  # a code such as EUR; None: not said
 
     @classmethod
     def of(cls, source) -> ContactView:
@@ -63,6 +64,7 @@ class ContactView:
             past_business=source.past_business,
             notes=source.notes,
             pipedrive_person_id=source.pipedrive_person_id,
+            past_business_currency=getattr(source, "past_business_currency", None),
         )
 
     @property

@@ -61,14 +61,24 @@ EDITABLE_FIELDS = {
 EDITABLE_FIELD_LIST = "name, email, phone, organisation (org, company), title, linkedin, warmness, past business, notes"
 
 
+# What an edit's value may be to empty an optional field (`edit ana phone -`); an empty value does too.
+CLEARING_VALUES = frozenset({"-", "none"})
+
+
 @dataclass(frozen=True)
 class EditContact(Command):
-    """Set one field of a contact to what the user typed (`past business` `12k EUR`); undoable."""
+    """Set a field of a contact to what the user typed (`past business` `12k EUR`), and with `more_fields` others
+    in the same edit (a form's changes): one audited edit, whose undo puts them all back."""
 
     actor: Actor
     contact: ContactRef
     field: str
     value: str
+    more_fields: tuple[tuple[str, str], ...] = ()  # further (field, value) pairs
+
+    @property
+    def changes(self) -> tuple[tuple[str, str], ...]:
+        return ((self.field, self.value), *self.more_fields)
 
 
 @dataclass(frozen=True)

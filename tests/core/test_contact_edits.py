@@ -161,3 +161,111 @@ async def test_an_edit_is_audited_without_the_value(core, make):
     async with core.sessions() as session:
         [entry] = (await session.execute(select(AuditEntry).where(AuditEntry.command == "EditContact"))).scalars()
     assert entry.contact_ids == [bob.id] and "secret" not in repr(entry.__dict__)
+
+
+@pytest.mark.parametrize(
+    "field, typed, column, cleared",
+    [
+        ("phone", "-", "phone", None),
+        ("email", "none", "email", None),
+        ("org", "None", "organisation", None),
+        ("title", "-", "title", None),
+        ("linkedin", "-", "linkedin_url", None),
+        ("notes", "none", "notes", None),
+        ("past business", "-", "past_business", Decimal("0.00")),
+    ],
+)
+async def test_a_dash_or_none_clears_an_optional_field_and_undo_brings_it_back(
+    core, make, field, typed, column, cleared
+):
+    ana = await make.user()
+    bob = await make.contact(
+        ana,
+        "Bob Stone",
+        email="bob@acme.com",
+        phone="07700 900123",
+        organisation="Acme",
+        title="CTO",
+        linkedin_url="https://linkedin.com/in/bob",
+        notes="Met in Lisbon",
+    )
+    await edit(core, ana, bob, "past business", "12k EUR")
+    before = getattr(await row(core, bob.id), column)
+    done = await edit(core, ana, bob, field, typed)
+    assert getattr(await row(core, bob.id), column) == cleared
+    assert "cleared" in done.message or "past business is now 0.00" in done.message
+    await core.execute(UndoContactEdit(Actor(ana.id), ContactRef(id=bob.id), done.edit_id))
+    assert getattr(await row(core, bob.id), column) == before
+
+
+async def test_the_name_and_warmness_cannot_be_cleared(core, make):
+    ana = await make.user()
+    bob = await make.contact(ana, "Bob Stone", warmness=3)
+    with pytest.raises(InvalidInput, match="The name can't be empty|is not"):
+        await edit(core, ana, bob, "name", "")
+    with pytest.raises(InvalidInput, match="What warmness"):
+        await edit(core, ana, bob, "warmness", "-")
+    stored = await row(core, bob.id)
+    assert (stored.name, stored.warmness) == ("Bob Stone", 3)
+
+
+async def test_several_fields_in_one_edit_are_undone_together(core, make):
+    ana = await make.user()
+    bob = await make.contact(ana, "Bob Stone", email="bob@acme.com", organisation="Acme", warmness=1)
+    command = EditContact(
+        Actor(ana.id),
+        ContactRef(id=bob.id),
+        "email",
+        "robert@globex.com",
+        more_fields=(("organisation", "Globex"), ("warmness", "3"), ("past_business", "12000 EUR"), ("phone", "")),
+    )
+    done = await core.execute(command)
+    assert done.message == (
+        "Bob Stone: email is now robert@globex.com, organisation is now Globex, warmness is now 3, "
+        "past business is now 12,000.00 EUR and phone cleared."
+    )
+    stored = await row(core, bob.id)
+    assert (stored.email, stored.organisation, stored.warmness, stored.past_business_currency) == (
+        "robert@globex.com",
+        "Globex",
+        3,
+        "EUR",
+    )
+    undone = await core.execute(UndoContactEdit(Actor(ana.id), ContactRef(id=bob.id), done.edit_id))
+    assert undone.message == (
+        "↩ Undone: Bob Stone's email, organisation, warmness, past business and phone are as they were."
+    )
+    stored = await row(core, bob.id)
+    assert (stored.email, stored.organisation, stored.warmness, stored.past_business) == (
+        "bob@acme.com",
+        "Acme",
+        1,
+        Decimal("0.00"),
+    )
+    async with core.sessions() as session:
+        audited = (await session.execute(select(AuditEntry.command).order_by(AuditEntry.id))).scalars().all()
+    assert audited[-2:] == ["EditContact", "UndoContactEdit"]
+
+
+async def test_one_bad_value_among_several_changes_nothing(core, make):
+    ana = await make.user()
+    bob = await make.contact(ana, "Bob Stone", email="bob@acme.com", title="CTO")
+    command = EditContact(
+        Actor(ana.id), ContactRef(id=bob.id), "title", "CFO", more_fields=(("email", "not-an-email"),)
+    )
+    with pytest.raises(InvalidInput, match="not a valid email"):
+        await core.execute(command)
+    stored = await row(core, bob.id)
+    assert (stored.title, stored.email) == ("CTO", "bob@acme.com")
+
+
+async def test_a_refused_value_names_its_field(core, make):
+    ana = await make.user()
+    await make.contact(ana, "Bob Stone", email="bob@acme.com")
+    carol = await make.contact(ana, "Carol", email="carol@acme.com")
+    command = EditContact(
+        Actor(ana.id), ContactRef(id=carol.id), "title", "CFO", more_fields=(("email", "bob@acme.com"),)
+    )
+    with pytest.raises(Conflict) as refused:
+        await core.execute(command)
+    assert refused.value.field == "email"
