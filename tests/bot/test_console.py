@@ -382,3 +382,20 @@ async def test_a_line_that_is_no_interaction_keeps_the_old_answer(chat, bank):
 async def test_log_with_a_follow_up_in_its_note_sets_the_reminder(chat, bank):
     assert "⏰ reminder Tue 15 Dec 09:00" in await chat.send("log bob call no answer, follow up in 3 weeks")
     assert "⏰ Follow-up Tue 15 Dec 2026 09:00" in await chat.send("show bob")
+
+
+async def test_forged_preview_buttons_are_refused_and_write_nothing(core, make, ana, bank):
+    from bot.conversation import Conversation
+
+    eve = await make.user("Eve", email="eve@example.com")
+    conv = Conversation(core, "console")
+    await conv.handle_text(ana, "called Bob, no answer")  # draft 1, Ana's
+    answers = [
+        (await conv.handle_button(eve, data)).text
+        for data in ("iok:0:1", "ino:0:1", f"ipick:{bank['bob'].id}:1", "imethod:0:1:call", "iadd:0:1", "iedit:0:1")
+    ]
+    assert all("no longer there" in text for text in answers), answers
+    for data in ("iok:0:abc", "iok:0:", "imethod:0:1:telepathy", f"ipick:{bank['ana'].id + 999}:1"):
+        reply = await conv.handle_button(ana, data)
+        assert reply.text and "Traceback" not in reply.text
+    assert await count(core, Activity) == 0
