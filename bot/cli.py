@@ -96,7 +96,7 @@ def cmd_db(args, settings: Settings) -> int:
             print(
                 f"Removed {pruned.requests} {keys} older than {PROCESSED_REQUEST_RETENTION.days} "
                 f"days and {pruned.deliveries} {deliveries} older than {DELIVERY_RETENTION.days} "
-                f"days."
+                f"days." + (f" {pruned.drafts} unconfirmed preview(s) older than a day." if pruned.drafts else "")
             )
 
         _with_core(settings, prune)

@@ -22,6 +22,7 @@ from core.echo import quoted, shorten
 from core.errors import AmbiguousContact
 from core.feed.commands import HomeView, Suggestions
 from core.importing.commands import ImportReport
+from core.outreach.commands import InteractionDraft
 from core.privacy.commands import ContactExport, ErasurePreview, ErasureResult
 from core.stats.commands import StatsReport
 from core.sync.commands import InboundEventView, SyncItemView, SyncList, SyncRetried
@@ -822,6 +823,78 @@ def nudge(contact: ContactView, follow_up: FollowUpView, user: UserView) -> Repl
         f"last touch {local(contact.last_contacted_at, user)}" if contact.last_contacted_at else "never contacted",
     ]
     return Reply(title, (contact_row(contact, " · ".join(bits)),))
+
+
+# --- an interaction typed in words: its preview --------------------------------------------------------------
+
+PREVIEW_NOTE_LIMIT = 500
+OUTCOME_LABELS = {"replied": "replied", "no_answer": "no answer", "not_interested": "not interested"}
+# How it happened, offered as buttons when the line didn't say.
+PREVIEW_METHODS = ("call", "email", "linkedin", "meeting", "referral", "conference")
+
+
+def interaction_lines(draft: InteractionDraft, user: UserView) -> list[str]:
+    """Every field of the preview on its own line; what the line didn't say shows as `?` or `—`."""
+    f = draft.fields
+    if draft.contact is not None:
+        contact = draft.contact.label
+    elif draft.candidates:
+        contact = f"? ({quoted(f.contact_name or '', 60)} matches {len(draft.candidates)} contacts: pick one)"
+    elif f.contact_name:
+        contact = f"? (no contact named {quoted(f.contact_name, 60)} in your bank)"
+    else:
+        contact = "? (who was it with?)"
+    if f.meeting == "booked":
+        meeting = "booked " + (local(f.meeting_at, user) if f.meeting_at else "(no time given)")
+    else:
+        meeting = f.meeting or "—"
+    return [
+        f"Contact: {contact}",
+        f"Method: {METHOD_LABELS.get(f.method, '?') if f.method else '?'}",
+        f"Outcome: {OUTCOME_LABELS.get(f.outcome or '', '—')}",
+        f"Note: {shorten(f.note, PREVIEW_NOTE_LIMIT) if f.note else '—'}",
+        f"Reminder: {f.follow_up:%a} {f.follow_up.day} {f.follow_up:%b %Y}" if f.follow_up else "Reminder: —",
+        f"Warm: {'yes' if f.warm else 'no'}",
+        f"Meeting: {meeting}",
+    ]
+
+
+@result.register
+def _(value: InteractionDraft, user: UserView) -> Reply:
+    """The preview: what will be written, the buttons that fix what is missing, then confirm, edit and cancel."""
+    draft, fields = str(value.id), value.fields
+    contact_id = value.contact.id if value.contact else 0
+    sections = [Section("\n".join(interaction_lines(value, user)), contact_id=contact_id or None)]
+    sections += [
+        Section(f"{i}. {k.label}", (Button("Pick", codec.encode("ipick", k.id, draft)),), contact_id=k.id)
+        for i, k in enumerate(value.candidates, 1)
+    ]
+    if value.contact is not None and not fields.method:
+        sections.append(
+            Section(
+                "How did it happen?",
+                tuple(
+                    Button(METHOD_LABELS[m], codec.encode("imethod", contact_id, f"{draft}:{m}"))
+                    for m in PREVIEW_METHODS
+                ),
+            )
+        )
+    footer: list[Button] = []
+    if value.contact is not None and fields.method:
+        footer.append(Button("✓ Confirm", codec.encode("iok", contact_id, draft)))
+    if value.candidates:
+        footer.append(Button("None of these", codec.encode("ipick", 0, draft)))
+    elif value.contact is None and fields.contact_name:
+        footer.append(Button(f"➕ Add {shorten(fields.contact_name, 30)}", codec.encode("iadd", 0, draft)))
+    footer += [
+        Button("✎ Edit", codec.encode("iedit", contact_id, draft)),
+        Button("✗ Cancel", codec.encode("ino", contact_id, draft)),
+    ]
+    if value.contact is not None and fields.method:
+        head = "Here is what I read; nothing is saved until you confirm:"
+    else:
+        head = "Here is what I read; nothing is saved. Fix what is missing (or edit the line), then confirm:"
+    return Reply(head, tuple(sections), footer=tuple(footer), ephemeral=True)
 
 
 # --- Pipedrive sync ---------------------------------------------------------------------------------------
