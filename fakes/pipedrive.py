@@ -3,8 +3,10 @@
 It speaks the wire format of the endpoints the sync uses, as Pipedrive's OpenAPI documents describe them:
 `x-api-token` authentication (401 otherwise), v2 persons, organizations and activities with v2's strict
 validation (integers are integers, booleans are booleans, unknown keys are refused), their searches (exact or
-partial, by field, within an organization), v1 users/find, activityTypes and personFields (a PUT without an
-existing option deletes it). Rate limits work as Pipedrive's do: a burst limit per token over a rolling
+partial, by field, within an organization; an organization's address an object of strings, its custom fields
+the company's organization fields with values of their type), v1 users/find, activityTypes, personFields (a PUT
+without an existing option deletes it), organizationFields and notes (created on a person, listed by person,
+replaced, deleted). Rate limits work as Pipedrive's do: a burst limit per token over a rolling
 2-second window, 10 searches per 2 seconds, `x-ratelimit-*` headers and 429s. Faults can be injected: a 5xx,
 a timeout, and a response lost after the change was made. Any deal endpoint is recorded (and must never be
 called). Time comes from an injected clock, so rate-limit tests run on virtual time.
