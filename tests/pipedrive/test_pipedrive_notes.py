@@ -170,3 +170,16 @@ class TestNoIndustryField:
         [org] = fake.organizations.values()
         assert org["address"] == {"value": "United Kingdom", "country": "United Kingdom"}
         assert org["custom_fields"] == {}
+
+
+async def test_in_the_chat_a_note_is_queued_and_sync_lists_it(core, make, ana, fake, worker):
+    from bot.console import ConsoleChat
+
+    chat = ConsoleChat(core, ana)
+    await in_pipedrive(core, make, ana, worker)
+    answer = await chat.send("note bob wants the pricing sheet")
+    assert "Note added to Bob Stone." in answer
+    await worker.drain()
+    assert [n["content"] for n in fake.live_notes()] == ["wants the pricing sheet"]
+    listed = await chat.send("sync")
+    assert "Bob Stone — note: in Pipedrive" in listed
