@@ -904,6 +904,10 @@ SYNC_EVENTS = {
     "MeetingRequested": "meeting requested",
     "MeetingBooked": "meeting booked",
     "ActivityUndone": "undone outreach",
+    "NoteAdded": "note",
+    "NotesEdited": "notes edited",
+    "OrganisationDetailsChanged": "organisation's sector or country",
+    "ContactDetailsChanged": "details edited",
 }
 NOT_CONFIGURED = (
     "Pipedrive is not configured yet, so syncs wait in the queue (nothing is lost). "
@@ -939,7 +943,14 @@ def sync_text(value: SyncList, tz: str, *, show_user: bool = False) -> str:
             + " · ".join(f"{value.inbound.get(s, 0)} {s}" for s in ("applied", "ignored", "stale", "error"))
             + (f" · {waiting} waiting" if waiting else "")
         )
+        when = [f"last received {_at(value.inbound_last_received_at, tz)}"] if value.inbound_last_received_at else []
+        if value.inbound_oldest_waiting_at:
+            when.append(f"oldest waiting since {_at(value.inbound_oldest_waiting_at, tz)}")
+        if when:
+            lines.append("  " + " · ".join(when))
         lines += [_inbound_line(event, tz) for event in value.inbound_items]
+    elif show_user:
+        lines.append("From Pipedrive: nothing received yet.")
     if any(i.status == "done" and i.reason and "pipedriven pipedrive setup" in i.reason for i in value.items):
         lines.append("⚠️ Pipedrive's set-up is incomplete: run `pipedriven pipedrive setup` (an admin, once).")
     lines += [_sync_line(item, tz, show_user) for item in value.items]
@@ -947,6 +958,10 @@ def sync_text(value: SyncList, tz: str, *, show_user: bool = False) -> str:
 
 
 INBOUND_ACTIONS = {"create": "created", "change": "changed", "delete": "deleted"}
+
+
+def _at(moment: datetime, tz: str) -> str:
+    return f"{moment.astimezone(ZoneInfo(tz)):%d %b %H:%M}"
 
 
 def _inbound_line(event: InboundEventView, tz: str) -> str:

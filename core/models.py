@@ -150,6 +150,7 @@ class Contact(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     pipedrive_person_id: Mapped[int | None] = mapped_column(BigInteger)
     pipedrive_org_id: Mapped[int | None] = mapped_column(BigInteger)
+    pipedrive_note_id: Mapped[int | None] = mapped_column(BigInteger)  # the Pipedrive note `notes` became
     created_at: Mapped[datetime] = _now()
     updated_at: Mapped[datetime] = _now()
     # --- changes from Pipedrive (core.inbound) ---
@@ -230,6 +231,7 @@ class Activity(Base):
     due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = _now()
     pipedrive_activity_id: Mapped[int | None] = mapped_column(BigInteger)
+    pipedrive_note_id: Mapped[int | None] = mapped_column(BigInteger)  # the Pipedrive note a `note` became
     sync_state: Mapped[str] = mapped_column(String(10), server_default="none")
 
     # --- undo (core.outreach) ---

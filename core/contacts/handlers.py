@@ -28,7 +28,7 @@ from core.context import Context, contact_view, escape_like, load_contact, load_
 from core.countries import country_code, country_name
 from core.errors import Conflict, InvalidInput, PipedrivenError
 from core.models import Activity, Campaign, CampaignContact, Contact, DomainEvent, FollowUp
-from core.outbox import DETAILS_CHANGED, queue_sync, set_warmness
+from core.outbox import DETAILS_CHANGED, NOTES_EDITED, ORGANISATION_CHANGED, queue_sync, set_warmness
 from core.registry import handles
 from core.validation import (
     clean_amount,
@@ -118,6 +118,7 @@ _COLUMNS = {
     "past_business": ("past_business", "past_business_currency"),
 }
 _PIPEDRIVE_FIELDS = frozenset({"name", "email", "phone", "organisation"})
+_ORGANISATION_FIELDS = frozenset({"sector", "country"})
 _LABELS = {"linkedin_url": "LinkedIn URL", "past_business": "past business"}
 _CANONICAL_FIELDS = frozenset(EDITABLE_FIELDS.values())
 
@@ -235,12 +236,21 @@ async def edit_contact(cmd: EditContact, ctx: Context) -> ActionResult:
 
 
 async def _queue_details(ctx: Context, actor, contact: Contact, fields: list[str]) -> bool:
-    """A contact already in Pipedrive gets its person updated there (by the worker, never in the request)."""
+    """A contact already in Pipedrive gets its person, its note and its organisation updated there (by the
+    worker, never in the request)."""
+    queued = False
     synced = [f for f in fields if f in _PIPEDRIVE_FIELDS]
-    if not synced or contact.pipedrive_person_id is None:
-        return False
-    await queue_sync(ctx, actor, contact, DETAILS_CHANGED, field=", ".join(synced))
-    return True
+    if synced and contact.pipedrive_person_id is not None:
+        await queue_sync(ctx, actor, contact, DETAILS_CHANGED, field=", ".join(synced))
+        queued = True
+    if "notes" in fields and contact.pipedrive_person_id is not None:
+        await queue_sync(ctx, actor, contact, NOTES_EDITED)
+        queued = True
+    organisation = [f for f in fields if f in _ORGANISATION_FIELDS]
+    if organisation and "organisation" not in fields and contact.pipedrive_org_id is not None:
+        await queue_sync(ctx, actor, contact, ORGANISATION_CHANGED, field=", ".join(organisation))
+        queued = True
+    return queued
 
 
 @handles

@@ -24,7 +24,7 @@ from core.context import Context, contact_view, find_campaign, load_contact, loa
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.models import Activity, Campaign, CampaignContact, Contact, FollowUp
 from core.models import InteractionDraft as InteractionDraftRow
-from core.outbox import queue_sync, set_warmness, syncs_to_pipedrive
+from core.outbox import NOTE_ADDED, queue_sync, set_warmness, syncs_to_pipedrive
 from core.outreach.commands import (
     AddNote,
     BookMeeting,
@@ -178,7 +178,12 @@ async def add_note(cmd: AddNote, ctx: Context) -> ActionResult:
         raise InvalidInput("The note is empty. Try `note 2 met at the fintech dinner`.")
     contact = await load_contact(ctx, cmd.actor, cmd.contact, lock=True)
     activity = await _record(ctx, cmd.actor, contact, kind="note", channel=None, note=note, touch=False)
-    return ActionResult(f"📝 Note added to {contact.name}.", contact_view(contact), activity_id=activity.id)
+    queued = await syncs_to_pipedrive(ctx, contact)
+    if queued:  # on its person in Pipedrive too; a contact linked later takes its notes along then
+        await queue_sync(ctx, cmd.actor, contact, NOTE_ADDED, activity_id=activity.id)
+    return ActionResult(
+        f"📝 Note added to {contact.name}.", contact_view(contact), sync_queued=queued, activity_id=activity.id
+    )
 
 
 def _warm_level(level: int) -> int:
