@@ -359,14 +359,22 @@ def cmd_import(args, settings: Settings) -> int:
     async def body(core):
         user = await core.user_by_email(args.user)
         with tqdm(
-            total=None, unit="B", unit_scale=True, desc="importing", file=sys.stderr, disable=None, leave=False
+            total=None,
+            unit=" rows",
+            desc="reading",
+            file=sys.stderr,
+            disable=None if not args.progress else False,
+            dynamic_ncols=True,
         ) as bar:
 
-            def progress(done: int, total: int) -> None:
-                bar.total = total
-                bar.update(done - bar.n)
+            def progress(written: int, rows: int) -> None:
+                # The bar reaches the file's row count only once the import is saved, after `execute`.
+                bar.total = max(rows, 1)
+                bar.update(min(written, bar.total - 1) - bar.n)
+                if written >= rows:
+                    bar.set_description("saving")
 
-            return await core.execute(
+            report = await core.execute(
                 ImportContacts(
                     Actor(user.id, "cli"),
                     args.file,
@@ -376,8 +384,15 @@ def cmd_import(args, settings: Settings) -> int:
                     progress=progress,
                 )
             )
+            bar.total = max(report.rows, 1)
+            bar.set_description("saved")
+            bar.update(bar.total - bar.n)
+            return report
 
-    summary, rows = import_summary(_with_core(settings, body), limit=None)
+    more = "" if args.show_collisions else "--show-collisions names them"
+    summary, rows = import_summary(
+        _with_core(settings, body), limit=None, collisions=None if args.show_collisions else 0, more=more
+    )
     print(summary)
     if rows:
         print(rows)
@@ -663,6 +678,10 @@ def build_parser() -> argparse.ArgumentParser:
     existing.add_argument("--update", action="store_true", help="update existing contacts (the default)")
     existing.add_argument("--skip", action="store_true", help="leave existing contacts as they are")
     imp.add_argument("--region", metavar="CC", help="country for phone numbers without one (default PHONE_REGION)")
+    imp.add_argument(
+        "--show-collisions", action="store_true", help="name the contacts that are also in a colleague's bank"
+    )
+    imp.add_argument("--progress", action="store_true", help="show the progress bar even when stderr is not a terminal")
     imp.set_defaults(func=cmd_import)
     contacts = sub.add_parser("contacts", help="correct a contact; a person's data, on request: export it or erase it")
     contacts_sub = contacts.add_subparsers(dest="contacts_command", required=True, metavar="ACTION", help="what to do")

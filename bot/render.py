@@ -27,7 +27,8 @@ from core.stats.commands import StatsReport
 from core.sync.commands import SyncItemView, SyncList, SyncRetried
 from core.users.commands import ChatLinked, LinkCodeIssued
 from core.validation import METHOD_LABELS, PLATFORM_NAMES
-from core.views import ActionResult, AlreadyDone, ContactView, FollowUpView, SettingsView, UserView
+from core.views import ActionResult, AlreadyDone, Collision, ContactView, FollowUpView, SettingsView, UserView
+from core.wording import plural
 
 QUICK_METHODS = ("linkedin", "email", "call")
 EMAIL_KINDS = ("email", "campaign_email")
@@ -593,21 +594,31 @@ FIELD_LABELS = {
     "warmness": "warmness",
     "campaign": "campaign",
     "method": "method",
+    "past_business": "past business",
 }
 
 
-def import_summary(report: ImportReport, *, limit: int | None = 20) -> tuple[str, str]:
-    """The report as a summary and a list of the rows not imported (all of them, or the first `limit`)."""
+CHAT_COLLISIONS = 5  # names of people also in a colleague's bank an import's chat reply lists
+
+
+def import_summary(
+    report: ImportReport, *, limit: int | None = 20, collisions: int | None = CHAT_COLLISIONS, more: str = ""
+) -> tuple[str, str]:
+    """The report as a summary and a list of the rows not imported or imported with warnings (all of them,
+    or the first `limit`). The summary names the first `collisions` people also in a colleague's bank (all
+    of them when None); `more` says where the rest are listed."""
     counts = [f"{report.imported} new", f"{report.updated} updated"]
     if report.mode == "update":
         counts.append(f"{report.unchanged} unchanged")
     else:
         counts.append(f"{report.skipped} skipped (already in the bank)")
-    counts += [f"{len(report.duplicates)} duplicate(s) in the file", f"{len(report.rejected)} rejected"]
+    counts += [f"{plural(len(report.duplicates), 'duplicate')} in the file", f"{len(report.rejected)} rejected"]
+    if report.cell_warnings:
+        counts.append(f"{report.imported_with_warnings} imported with warnings")
     lines = [
         f"Imported into {report.owner}'s bank: " + ", ".join(counts) + ".",
-        f"Read {report.rows} row(s) as {report.encoding}, {report.delimiter}-separated"
-        + (f" ({report.blank} blank row(s) ignored)." if report.blank else "."),
+        f"Read {plural(report.rows, 'row')} as {report.encoding}, {report.delimiter}-separated"
+        + (f" ({plural(report.blank, 'blank row')} ignored)." if report.blank else "."),
         "Columns: "
         + ", ".join(
             f"{shorten(header, COLUMN_ECHO)} → {FIELD_LABELS.get(field, field)}" for header, field in report.mapping
@@ -616,20 +627,22 @@ def import_summary(report: ImportReport, *, limit: int | None = 20) -> tuple[str
     ]
     if report.unknown_columns:
         named = ", ".join(shorten(column, COLUMN_ECHO) for column in report.unknown_columns)
-        more = f" {and_more(report.more_unknown_columns)}" if report.more_unknown_columns else ""
-        lines.append(f"Columns not imported: {named}{more}.")
+        more_columns = f" {and_more(report.more_unknown_columns)}" if report.more_unknown_columns else ""
+        lines.append(f"Columns not imported: {named}{more_columns}.")
     if report.campaigns:
         lines.append(
-            f"Added {report.added_to_campaigns} contact(s) to "
+            f"Added {plural(report.added_to_campaigns, 'contact')} to "
             + ", ".join(f"“{name}”" for name in report.campaigns)
             + "."
         )
     if report.sync_queued:
-        lines.append(f"Pipedrive sync queued for {report.sync_queued} warm contact(s).")
+        lines.append(f"Pipedrive sync queued for {plural(report.sync_queued, 'warm contact')}.")
     lines += [f"⚠️ {warning}" for warning in report.warnings]
+    lines += collision_lines(report.collisions, collisions, more)
     issues = sorted(
         [(issue.row, f"rejected: {issue.reason}") for issue in report.rejected]
         + [(issue.row, f"skipped: {issue.reason}") for issue in report.duplicates]
+        + [(issue.row, issue.reason) for issue in report.cell_warnings]
     )
     shown = issues if limit is None else issues[:limit]
     rows = [f"row {row}: {reason}" for row, reason in shown]
@@ -638,9 +651,26 @@ def import_summary(report: ImportReport, *, limit: int | None = 20) -> tuple[str
     return "\n".join(lines), "\n".join(rows)
 
 
+def collision_lines(found: tuple[Collision, ...], shown: int | None, more: str) -> list[str]:
+    """“👥 3 contacts are also in a colleague's bank:” and the first `shown` of them (all when None)."""
+    if not found:
+        return []
+    verb = "is" if len(found) == 1 else "are"
+    head = f"👥 {plural(len(found), 'contact')} {verb} also in a colleague's bank"
+    named = found if shown is None else found[:shown]
+    if not named:
+        return [f"{head}{f' ({more})' if more else ''}."]
+    lines = [f"{head}:", *(f"  {collision.sentence}" for collision in named)]
+    if len(found) > len(named):
+        lines.append(f"  {and_more(len(found) - len(named))}" + (f": {more}." if more else "."))
+    return lines
+
+
 @result.register
 def _(value: ImportReport, user: UserView) -> Reply:
-    summary, rows = import_summary(value)
+    summary, rows = import_summary(
+        value, more="an admin's `pipedriven import FILE --user EMAIL --show-collisions` lists them all"
+    )
     return Reply(summary, (Section(rows, monospace=True),) if rows else (), ephemeral=True)
 
 

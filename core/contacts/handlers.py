@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import func, or_, select
 
 from core.cadences import plans
+from core.collisions import collision_note
 from core.contacts.commands import (
     EDITABLE_FIELD_LIST,
     EDITABLE_FIELDS,
@@ -75,7 +76,8 @@ async def add_contact(cmd: AddContact, ctx: Context) -> ActionResult:
     ctx.session.add(contact)
     await ctx.session.flush()
     await ctx.session.refresh(contact)
-    return ActionResult(f"Added {contact_view(contact).label} to your bank.", contact_view(contact))
+    note = await collision_note(ctx, contact.owner_id, contact.name, contact.email)
+    return ActionResult(f"Added {contact_view(contact).label} to your bank.{note}", contact_view(contact))
 
 
 @handles

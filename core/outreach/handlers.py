@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 
 from core.cadences import plans
+from core.collisions import collision_note
 from core.command import Actor
 from core.context import Context, contact_view, find_campaign, load_contact, load_user, local_text
 from core.errors import InvalidInput, NotAllowed, NotFound
@@ -170,7 +171,10 @@ async def flag_warm(cmd: FlagWarm, ctx: Context) -> ActionResult:
     contact.updated_at = ctx.clock.now()
     await ctx.session.flush()
     tail = " Pipedrive sync queued." if queued else ""
-    return ActionResult(f"🔥 {contact.name} flagged warm ({level}/5).{tail}", contact_view(contact), sync_queued=queued)
+    note = await collision_note(ctx, contact.owner_id, contact.name, contact.email)
+    return ActionResult(
+        f"🔥 {contact.name} flagged warm ({level}/5).{tail}{note}", contact_view(contact), sync_queued=queued
+    )
 
 
 # --- meetings and follow-ups -------------------------------------------------------------------------------

@@ -84,7 +84,7 @@ async def test_golden_ticket_adds_any_banks_contact_by_id_and_is_warned_of_the_s
     anas = await make.contact(ana, "Bob Stone", email="bob@acme.com")
     await make.contact(zoe, "Robert Stone", email="BOB@acme.com")
     out = await gt_chat.send(f"campaign add Fintech #{anas.id} email")
-    assert out == "Added Bob Stone to “Fintech” (1 in all).\n⚠️ bob@acme.com is also in Zoe's bank."
+    assert out == "Added Bob Stone to “Fintech” (1 in all).\n⚠️ Bob Stone is also in Zoe's bank."
     assert await gt_chat.send("campaign add Fintech #999999") == "There is no contact #999999."
 
 

@@ -49,9 +49,9 @@ async def test_import_prints_the_report_and_exits_0_even_with_rejected_rows(cli,
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert (
-        "Imported into Ana Silva's bank: 2 new, 0 updated, 0 unchanged, 1 duplicate(s) in the file, 1 rejected."
+        "Imported into Ana Silva's bank: 2 new, 0 updated, 0 unchanged, 1 duplicate in the file, 1 rejected."
     ) in out
-    assert "Read 4 row(s) as UTF-8, semicolon-separated." in out
+    assert "Read 4 rows as UTF-8, semicolon-separated." in out
     assert "Columns: Full Name → name, E-mail → email, Company → organisation." in out
     assert "Columns not imported: Twitter." in out
     assert "row 3: rejected: “not an email” is not a valid email address." in out
@@ -65,7 +65,7 @@ async def test_import_of_a_utf8_file_with_a_bad_byte_keeps_accents_and_names_the
     path.write_bytes("Name,Email\r\nJosé Müller,jose@muller.de\r\n".encode() + b"Ren\xe9,rene@acme.com\r\n")
     result = cli("import", str(path), "--user", "ana@example.com")
     assert result.returncode == 0, result.stderr
-    assert "1 new, 0 updated" in result.stdout and "Read 2 row(s) as UTF-8, comma-separated." in result.stdout
+    assert "1 new, 0 updated" in result.stdout and "Read 2 rows as UTF-8, comma-separated." in result.stdout
     assert (
         "row 3: rejected: undecodable bytes in Name: they are not valid UTF-8, so the row was skipped rather "
         "than stored garbled"

@@ -194,8 +194,8 @@ async def test_a_csv_shared_in_chat_is_imported_and_answered_with_the_report(cor
     data = csv_bytes([["Name", "Email", "Shoe size"], ["ana silva", "a@acme.com", "38"], ["Bo", "nope", ""]])
     reply = await conversation.handle_file(ana, data, "contacts.csv", idempotency_key="slack:F1")
     assert reply.text.splitlines() == [
-        "Imported into Ana's bank: 1 new, 0 updated, 0 unchanged, 0 duplicate(s) in the file, 1 rejected.",
-        "Read 2 row(s) as UTF-8, comma-separated.",
+        "Imported into Ana's bank: 1 new, 0 updated, 0 unchanged, 0 duplicates in the file, 1 rejected.",
+        "Read 2 rows as UTF-8, comma-separated.",
         "Columns: Name → name, Email → email.",
         "Columns not imported: Shoe size.",
     ]
