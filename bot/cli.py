@@ -365,14 +365,18 @@ def cmd_import(args, settings: Settings) -> int:
             file=sys.stderr,
             disable=None if not args.progress else False,
             dynamic_ncols=True,
+            mininterval=0,  # a refresh a batch of rows: few enough to show every one
+            miniters=1,
+            # No percentage: it would round the last row, held back until the import is saved, up to 100%.
+            bar_format="{desc}: {n_fmt}/{total_fmt}{unit} |{bar}| [{elapsed}<{remaining}, {rate_fmt}]",
         ) as bar:
 
             def progress(written: int, rows: int) -> None:
                 # The bar reaches the file's row count only once the import is saved, after `execute`.
                 bar.total = max(rows, 1)
+                if written >= rows > 0:
+                    bar.set_description_str("saving", refresh=False)
                 bar.update(min(written, bar.total - 1) - bar.n)
-                if written >= rows:
-                    bar.set_description("saving")
 
             report = await core.execute(
                 ImportContacts(
@@ -385,7 +389,7 @@ def cmd_import(args, settings: Settings) -> int:
                 )
             )
             bar.total = max(report.rows, 1)
-            bar.set_description("saved")
+            bar.set_description_str("saved", refresh=False)
             bar.update(bar.total - bar.n)
             return report
 

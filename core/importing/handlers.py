@@ -293,6 +293,8 @@ async def _stage(
     connection = await ctx.session.connection()
     driver = (await connection.get_raw_connection()).driver_connection
     assert driver is not None, "this transaction holds its connection checked out, so the driver's is there"
+    if cmd.progress:
+        cmd.progress(0, file.total_rows)
     rejected: list[ImportIssue] = []
     warnings: list[ImportIssue] = []
     columns = ", ".join(_STAGING_COLUMNS)

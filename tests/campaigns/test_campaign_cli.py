@@ -139,3 +139,31 @@ async def test_stats_csv_export_is_safe_to_open_in_a_spreadsheet(cli, users, cor
     assert to_file.returncode == 0, to_file.stderr
     assert (tmp_path / "stats.csv").read_bytes().startswith(b"\xef\xbb\xbfgroup,key")
     assert (tmp_path / "funnel.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+async def test_import_names_the_people_in_a_colleagues_bank_on_request(cli, users, make, tmp_path):
+    carl = await make.user("Carl", email="carl@example.com")
+    await make.contact(carl, "Carl's Cy", email="cy@example.com", phone="+447946095800")
+    path = tmp_path / "contacts.csv"
+    path.write_bytes(csv_bytes([["Name", "Email"], ["Bo", "bo@example.com"], ["Cy Young", "CY@example.com"]]))
+    plain = cli("import", str(path), "--user", "ana@example.com")
+    assert "👥 1 contact is also in a colleague's bank (--show-collisions names them)." in plain.stdout
+    assert "Cy Young is also" not in plain.stdout
+    named = cli("import", str(path), "--user", "ana@example.com", "--show-collisions")
+    assert "👥 1 contact is also in a colleague's bank:\n  Cy Young is also in Carl's bank.\n" in named.stdout
+    assert "Carl's Cy" not in named.stdout and "7946" not in named.stdout
+
+
+async def test_import_progress_counts_rows_and_is_full_only_once_saved(cli, users, tmp_path):
+    rows = 1234
+    path = tmp_path / "contacts.csv"
+    path.write_bytes(csv_bytes([["Name", "Email"]] + [[f"Person {n}", f"p{n}@example.com"] for n in range(rows)]))
+    result = cli("import", str(path), "--user", "ana@example.com", "--progress")
+    assert result.returncode == 0, result.stderr
+    frames = [frame.strip() for frame in result.stderr.replace("\n", "\r").split("\r") if frame.strip()]
+    assert frames and all(" rows" in frame for frame in frames)
+    full = [i for i, frame in enumerate(frames) if f"{rows}/{rows}" in frame]
+    # The bar moved on in batches of rows, and reached the file's count only in its last frames, once saved.
+    assert any(f"500/{rows}" in frame for frame in frames) and any(f"1000/{rows}" in frame for frame in frames)
+    assert full and all(frames[i].startswith("saved") for i in full) and full[-1] == len(frames) - 1
+    assert f"{rows} new" in result.stdout

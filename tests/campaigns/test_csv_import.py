@@ -670,3 +670,33 @@ async def test_a_stream_handed_in_is_read_but_left_open_for_its_owner(core, ana)
     stream = io.BytesIO(csv_bytes([HEADER, ["Ana", "ana@acme.com", "", ""]]))
     assert (await run_import(core, ana, stream)).imported == 1
     assert not stream.closed
+
+
+async def test_the_report_counts_the_people_also_in_a_colleagues_bank_and_names_a_few(core, ana, zoe, make):
+    carl = await make.user("Carl")
+    await make.contact(zoe, "Zoe's Bo", email="bo@chen.io", notes="private to Zoe")
+    for n in range(6):
+        await make.contact(carl, f"Carl's {n}", email=f"p{n}@example.com")
+    await make.contact(carl, "Carl's Bo", email="BO@chen.io")
+    rows = [["Name", "Email"], ["Bo Chen", "bo@chen.io"], ["Cy", "cy@example.com"]]
+    rows += [[f"Person {n}", f"p{n}@example.com"] for n in range(6)]
+    report = await run_import(core, ana, csv_bytes(rows))
+    assert report.collisions[0] == Collision("Bo Chen", ("Carl", "Zoe"))
+    assert [c.name for c in report.collisions] == ["Bo Chen", *(f"Person {n}" for n in range(6))]
+    summary, _ = import_summary(report, more="`pipedriven import … --show-collisions` lists them all")
+    lines = summary.splitlines()
+    start = lines.index("👥 7 contacts are also in a colleague's bank:")
+    assert lines[start + 1 :] == [
+        "  Bo Chen is also in Carl's and Zoe's banks.",
+        "  Person 0 is also in Carl's bank.",
+        "  Person 1 is also in Carl's bank.",
+        "  Person 2 is also in Carl's bank.",
+        "  Person 3 is also in Carl's bank.",
+        "  … and 2 more: `pipedriven import … --show-collisions` lists them all.",
+    ]
+    assert "private" not in summary and "Zoe's Bo" not in summary and "Carl's 0" not in summary
+    one = await run_import(core, zoe, csv_bytes([["Name", "Email"], ["Cy", "cy@example.com"]]))
+    assert import_summary(one)[0].splitlines()[-2:] == [
+        "👥 1 contact is also in a colleague's bank:",
+        "  Cy is also in Ana's bank.",
+    ]
