@@ -26,7 +26,7 @@ from core.privacy.commands import ContactExport, ErasurePreview, ErasureResult
 from core.stats.commands import StatsReport
 from core.sync.commands import SyncItemView, SyncList, SyncRetried
 from core.users.commands import ChatLinked, LinkCodeIssued
-from core.validation import METHOD_LABELS, PLATFORM_NAMES
+from core.validation import METHOD_LABELS, PLATFORM_NAMES, display_phone
 from core.views import ActionResult, AlreadyDone, Collision, ContactView, FollowUpView, SettingsView, UserView
 from core.wording import plural
 
@@ -232,7 +232,7 @@ def _(value: ContactList, user: UserView) -> Reply:
             b
             for b in (
                 k.email,
-                k.phone,
+                display_phone(k.phone),
                 "warm" if k.is_warm else "",
                 f"last touch {local(k.last_contacted_at, user)}" if k.last_contacted_at else "never contacted",
             )
@@ -246,7 +246,7 @@ def _(value: ContactList, user: UserView) -> Reply:
 def _(value: ContactDetail, user: UserView) -> Reply:
     k = value.contact
     lines = [f"{k.label}" + (f" — {k.title}" if k.title else "")]
-    lines += [x for x in (k.email, k.phone, k.linkedin_url) if x]
+    lines += [x for x in (k.email, display_phone(k.phone), k.linkedin_url) if x]
     lines.append(
         f"Warmness {k.warmness}/5"
         + (" (warm)" if k.is_warm else "")
@@ -689,7 +689,9 @@ _EXPORT_LABELS = {
 }
 
 
-def _export_value(value, user: UserView) -> str:
+def _export_value(column: str, value, user: UserView) -> str:
+    if column == "phone":
+        return display_phone(value) or ""
     if isinstance(value, datetime):
         return local(value, user)
     if isinstance(value, Decimal):
@@ -702,7 +704,9 @@ def _export_value(value, user: UserView) -> str:
 def _export_row(columns: tuple[str, ...], row: tuple, user: UserView) -> str:
     """A row's values that mean something to a person: internal ids are left to the full export."""
     return " · ".join(
-        f"{col.replace('_', ' ')}: {_export_value(v, user)}" for col, v in zip(columns, row) if _worth_showing(col, v)
+        f"{col.replace('_', ' ')}: {_export_value(col, v, user)}"
+        for col, v in zip(columns, row)
+        if _worth_showing(col, v)
     )
 
 

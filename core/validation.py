@@ -82,6 +82,17 @@ def clean_phone(value: str | None, region: str = "GB") -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def display_phone(value: str | None) -> str | None:
+    """A stored phone (E.164) as people read it, in international format with spaces: +44 20 7946 0958."""
+    if not value:
+        return value
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        return value
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 def clean_linkedin_url(value: str | None) -> str | None:
     """A LinkedIn address as written (`linkedin.com/in/ana`, `https://www.linkedin.com/in/ana`), checked."""
     value = clean_text(value, field="LinkedIn URL", max_length=500)

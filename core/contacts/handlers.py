@@ -37,6 +37,7 @@ from core.validation import (
     clean_phone,
     clean_text,
     clean_warmness,
+    display_phone,
     read_money,
     read_warmness,
 )
@@ -161,7 +162,7 @@ def _shown(contact: Contact, field: str) -> str:
         return f"{contact.past_business:,.2f}" + (
             f" {contact.past_business_currency}" if contact.past_business_currency else ""
         )
-    value = getattr(contact, field)
+    value = display_phone(contact.phone) if field == "phone" else getattr(contact, field)
     return "(none)" if value is None else str(value)
 
 

@@ -169,7 +169,7 @@ async def test_a_consultant_exports_their_own_contact_as_text_in_the_chat(core, 
     assert f"Everything Pipedriven holds about contact {world.zoe_ana.id}" in out
     for value in (
         EMAIL,
-        zoe["stored_phone"],
+        "phone: +44 20 7946 0123",
         zoe["linkedin_url"],
         "sent the Quokka deck",
         "send Zoë the proposal",
