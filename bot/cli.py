@@ -28,6 +28,7 @@ from core.privacy.commands import EraseContact, ExportContact, ListAudit, Previe
 from core.settings import Settings
 from core.users.commands import CreateUser, IssueLinkCode, ListUsers, SetUserActive, SetUserRole
 from core.vocabulary import ROLES
+from core.wording import plural
 
 log = logging.getLogger("pipedriven")
 
@@ -434,7 +435,9 @@ def cmd_contacts(args, settings: Settings) -> int:
             sys.stdout.write(document)
         rows = sum(len(section.rows) for section in result.sections)
         where = f" to {args.out}" if args.out else ""
-        print(f"Exported contact(s) {', '.join(map(str, result.contact_ids))}: {rows} row(s){where}.", file=sys.stderr)
+        ids = ", ".join(map(str, result.contact_ids))
+        which = "contact" if len(result.contact_ids) == 1 else "contacts"
+        print(f"Exported {which} {ids}: {plural(rows, 'row')}{where}.", file=sys.stderr)
         if result.pipedrive_person_ids:
             print(
                 f"Pipedrive holds its own copy (person {', '.join(map(str, result.pipedrive_person_ids))}): "
@@ -454,8 +457,10 @@ def cmd_contacts(args, settings: Settings) -> int:
                     + (f" (Pipedrive person {k.pipedrive_person_id})" if k.pipedrive_person_id else "")
                 )
             print(
-                f"  with {preview.follow_ups} follow-up(s), {preview.campaign_memberships} campaign "
-                f"membership(s), {preview.sync_messages} sync message(s); {preview.activities} activities stay "
+                f"  with {plural(preview.follow_ups, 'follow-up')}, "
+                f"{plural(preview.campaign_memberships, 'campaign membership')}, "
+                f"{plural(preview.sync_messages, 'sync message')}; "
+                f"{plural(preview.activities, 'activity')} {'stays' if preview.activities == 1 else 'stay'} "
                 "in the numbers, anonymous."
             )
             print("Type `erase` to go ahead: ", end="", flush=True)
@@ -569,7 +574,7 @@ def cmd_secrets(args, settings: Settings) -> int:
         return 0
     done = _with_core(settings, lambda core: core.execute(RotateSecrets()))
     plain = f" ({done.were_plain_text} of them in plain text)" if done.were_plain_text else ""
-    print(f"Encrypted {done.rotated} stored secret(s) with the first key of PIPEDRIVEN_SECRET_KEY{plain}.")
+    print(f"Encrypted {plural(done.rotated, 'stored secret')} with the first key of PIPEDRIVEN_SECRET_KEY{plain}.")
     if done.unreadable_emails:
         raise CliError(
             f"no key in PIPEDRIVEN_SECRET_KEY decrypts the stored token of "

@@ -239,7 +239,7 @@ def _(value: ContactList, user: UserView) -> Reply:
             if b
         ]
         rows.append(contact_row(k, " · ".join(bits), i))
-    return Reply(f"{len(value.contacts)} match(es) for {quoted(value.query)}:", tuple(rows), ephemeral=True)
+    return Reply(f"{plural(len(value.contacts), 'match')} for {quoted(value.query)}:", tuple(rows), ephemeral=True)
 
 
 @result.register
@@ -289,7 +289,9 @@ def _(value: CampaignList, user: UserView) -> Reply:
         about = " · ".join(x for x in (camp.sector, camp.theme, camp.geography) if x)
         dates = f" · {camp.start_date:%d %b} – {camp.end_date:%d %b %Y}" if camp.start_date and camp.end_date else ""
         lines.append(
-            f"• {camp.name} [{camp.status}] — {camp.contact_count} contacts" + (f" · {about}" if about else "") + dates
+            f"• {camp.name} [{camp.status}] — {plural(camp.contact_count, 'contact')}"
+            + (f" · {about}" if about else "")
+            + dates
         )
     return Reply("Campaigns:\n" + "\n".join(lines), ephemeral=True)
 
@@ -434,7 +436,7 @@ def strategy_text(strategy: StrategyView) -> str:
         if step.message_template:
             lines.extend("   " + line for line in step.message_template.split("\n"))
     if strategy.open_plans:
-        lines.append(f"{strategy.open_plans} contact(s) following it.")
+        lines.append(f"{plural(strategy.open_plans, 'contact')} following it.")
     return "\n".join(lines)
 
 
@@ -533,13 +535,15 @@ def _(value: CampaignDetail, user: UserView) -> Reply:
     booked = sum(m.meetings_booked for m in members)
     lines = [
         f"{camp.name} [{camp.status}]" + "".join(f" · {x}" for x in (about, dates) if x),
-        f"{camp.contact_count} contacts · {requested} meetings requested · {booked} booked"
+        f"{plural(camp.contact_count, 'contact')} · {plural(requested, 'meeting')} requested · {booked} booked"
         + (" (your contacts)" if value.others else ""),
     ]
     if camp.description:
         lines.append(camp.description)
     if value.others:
-        lines.append(f"{value.others} more contact(s) of this campaign are in other users' banks.")
+        lines.append(
+            f"{plural(value.others, 'more contact')} of this campaign {'is' if value.others == 1 else 'are'} in other users' banks."
+        )
     if not members:
         lines.append(
             "No contacts of yours in it yet: `campaign add NAME CONTACT [METHOD]`."
@@ -741,7 +745,7 @@ def _(value: ContactExport, user: UserView) -> Reply:
     ids = ", ".join(map(str, value.contact_ids))
     if cut:
         lines.append(
-            f"… {cut} more line(s). The complete export is a file a Golden Ticket admin can make: "
+            f"… {plural(cut, 'more line')}. The complete export is a file a Golden Ticket admin can make: "
             f"`pipedriven contacts export {ids}`."
         )
     return Reply(f"Everything Pipedriven holds about contact {ids}:\n" + "\n".join(lines), ephemeral=True)
@@ -758,8 +762,8 @@ def _(value: ErasurePreview, user: UserView) -> Reply:
     )
     text = (
         f"Erase {k.label} from Pipedriven for good? This deletes the contact, their notes, "
-        f"{value.follow_ups} follow-up(s), {value.campaign_memberships} campaign membership(s) and "
-        f"{value.sync_messages} sync message(s).{kept} It can't be undone."
+        f"{plural(value.follow_ups, 'follow-up')}, {plural(value.campaign_memberships, 'campaign membership')} and "
+        f"{plural(value.sync_messages, 'sync message')}.{kept} It can't be undone."
         + (f" Pipedrive's copy (person {k.pipedrive_person_id}) must be erased there." if k.pipedrive_person_id else "")
     )
     return Reply(text, footer=(Button("🗑 Erase for good", codec.encode("forget", k.id)),), ephemeral=True)

@@ -140,7 +140,7 @@ async def test_the_campaign_view_shows_owner_last_outreach_status_and_meetings(
     anas_view = await core.execute(ShowCampaign(Actor(ana.id), CampaignRef.of("Fintech")))
     assert [m.name for m in anas_view.members] == ["Bob Stone"] and anas_view.others == 2
     text = await ConsoleChat(core, ana).send("campaign show Fintech")
-    assert "2 more contact(s) of this campaign are in other users' banks." in text
+    assert "2 more contacts of this campaign are in other users' banks." in text
     assert "Cy Young" not in text and "Di Ng" not in text
 
 

@@ -113,7 +113,7 @@ async def test_campaigns_from_the_command_line(cli, users, core, make, tmp_path)
     show = cli("campaigns", "show", "Fintech Q4", "--as", "gt@example.com")
     assert "Fintech Q4 [live] · fintech · UK · 1 Dec 2026 – 31 Dec 2026" in show.stdout
     assert "Bo Chen (Chen Ltd)  Ana" in show.stdout and "LinkedIn" in show.stdout and "planned" in show.stdout
-    assert "• Fintech Q4 [live] — 1 contacts" in cli("campaigns").stdout
+    assert "• Fintech Q4 [live] — 1 contact" in cli("campaigns").stdout
     one_line_failure(
         cli("campaigns", "new", "Mine", "--as", "ana@example.com"), "Only the Golden Ticket team can create campaigns."
     )
