@@ -3,9 +3,9 @@
 The encoding is detected (`_detect_encoding`: a BOM says UTF-8 or UTF-16; else a file
 that is mostly valid UTF-8 is UTF-8, and any other is named by charset-normalizer), the delimiter is chosen by
 which one makes the header row recognisable (csv.Sniffer breaks ties, comma is the fallback), headers are mapped
-by meaning in any order and case, and each row becomes a cleaned `ContactRow` or a `RejectedRow` with its
-reason; a row whose cells hold bytes the encoding can't decode is rejected, never stored garbled. Rows stream:
-only one batch is in memory at a time.
+by meaning in any order and case, and each row becomes a cleaned `ContactRow` (with a warning for each optional
+cell it left out) or a `RejectedRow` with its reason; a row whose cells hold bytes the encoding can't decode is
+rejected, never stored garbled. Rows stream: only one batch is in memory at a time.
 """
 
 from __future__ import annotations
