@@ -182,7 +182,7 @@ async def import_contacts(cmd: ImportContacts, ctx: Context) -> ImportReport:
         for cid, name, status in (await session.execute(select(Campaign.id, Campaign.name, Campaign.status))).all()
     }
 
-    file = ContactFile(cmd.source, phone_region=region)
+    file = ContactFile(cmd.source, phone_region=region, count_rows=cmd.progress is not None)
     try:
         rejected, cell_warnings = await _stage(ctx, file, cmd, campaigns, default_campaign)
     finally:

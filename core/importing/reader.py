@@ -358,8 +358,10 @@ class ContactFile:
     since detecting the encoding reads the file once before the rows are read).
     """
 
-    def __init__(self, source, *, phone_region: str) -> None:
+    def __init__(self, source, *, phone_region: str, count_rows: bool = False) -> None:
         self.phone_region = phone_region
+        self._count = count_rows
+        self.total_rows = 0  # the data rows, counted on opening when `count_rows` (for a progress bar)
         self._text: io.TextIOWrapper | None = None
         # A stream the caller handed in stays theirs: read it, but don't close it.
         self._owned = not (hasattr(source, "read") and getattr(source, "seekable", lambda: False)())
@@ -390,7 +392,8 @@ class ContactFile:
         if forced:
             sample = sample.split("\n", 1)[1] if "\n" in sample else ""
         delimiter = forced[1] if forced else _choose_delimiter(sample.lstrip("\ufeff"))
-        self.total_rows = self._count_rows(encoding, delimiter, skip_first_line=bool(forced))
+        if self._count:
+            self.total_rows = self._count_rows(encoding, delimiter, skip_first_line=bool(forced))
         self._text = io.TextIOWrapper(self._binary, encoding=encoding, errors=UNDECODABLE, newline="")
         if forced:
             self._text.readline()

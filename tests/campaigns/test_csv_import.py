@@ -14,7 +14,7 @@ from core.command import Actor, CampaignRef
 from core.contacts.commands import AddContact
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.importing.commands import ImportContacts, ImportIssue, ImportUnreadable, UploadTooLarge
-from core.importing.reader import surname_first, tidy_name
+from core.importing.reader import ContactFile, surname_first, tidy_name
 from core.importing.uploads import import_upload
 from core.models import CampaignContact, Contact, OutboxMessage
 from core.views import AlreadyDone, Collision
@@ -700,3 +700,13 @@ async def test_the_report_counts_the_people_also_in_a_colleagues_bank_and_names_
         "👥 1 contact is also in a colleague's bank:",
         "  Cy is also in Ana's bank.",
     ]
+
+
+def test_the_rows_of_a_file_are_counted_on_opening_for_a_progress_bar():
+    data = b'sep=;\r\n\r\nName;Notes\r\nAna;"two\r\nlines"\r\n\r\nBo;x\r\n'
+    file = ContactFile(data, phone_region="GB", count_rows=True)
+    try:
+        assert file.total_rows == 3  # Ana, the blank row, Bo: as many as the rows read
+        assert len(list(file.rows())) == 2 and file.rows_read == 3
+    finally:
+        file.close()
