@@ -394,6 +394,7 @@ class ContactFile:
         delimiter = forced[1] if forced else _choose_delimiter(sample.lstrip("\ufeff"))
         if self._count:
             self.total_rows = self._count_rows(encoding, delimiter, skip_first_line=bool(forced))
+        self._binary.seek(0)
         self._text = io.TextIOWrapper(self._binary, encoding=encoding, errors=UNDECODABLE, newline="")
         if forced:
             self._text.readline()
