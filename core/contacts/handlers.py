@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import func, or_, select
 
 from core.cadences import plans
+from core.collisions import collision_note
 from core.contacts.commands import (
     CLEARING_VALUES,
     EDITABLE_FIELD_LIST,
@@ -38,6 +39,7 @@ from core.validation import (
     clean_phone,
     clean_text,
     clean_warmness,
+    display_phone,
     read_money,
     read_warmness,
 )
@@ -77,7 +79,8 @@ async def add_contact(cmd: AddContact, ctx: Context) -> ActionResult:
     ctx.session.add(contact)
     await ctx.session.flush()
     await ctx.session.refresh(contact)
-    return ActionResult(f"Added {contact_view(contact).label} to your bank.", contact_view(contact))
+    note = await collision_note(ctx, contact.owner_id, contact.name, contact.email)
+    return ActionResult(f"Added {contact_view(contact).label} to your bank.{note}", contact_view(contact))
 
 
 @handles
@@ -181,7 +184,7 @@ def _shown(contact: Contact, field: str) -> str:
         return f"{contact.past_business:,.2f}" + (
             f" {contact.past_business_currency}" if contact.past_business_currency else ""
         )
-    value = getattr(contact, field)
+    value = display_phone(contact.phone) if field == "phone" else getattr(contact, field)
     if value is not None and field == "country":
         return country_name(value)
     return "(none)" if value is None else str(value)

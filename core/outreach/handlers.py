@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select, update
 
 from core.cadences import plans
+from core.collisions import collision_note
 from core.command import Actor, ContactRef
 from core.context import Context, contact_view, find_campaign, load_contact, load_user, local_text
 from core.errors import InvalidInput, NotAllowed, NotFound
@@ -212,7 +213,10 @@ async def flag_warm(cmd: FlagWarm, ctx: Context) -> ActionResult:
     if queued is None:
         return ActionResult(f"{contact.name} is already warm ({contact.warmness}/5).", contact_view(contact))
     tail = " Pipedrive sync queued." if queued else ""
-    return ActionResult(f"🔥 {contact.name} flagged warm ({level}/5).{tail}", contact_view(contact), sync_queued=queued)
+    note = await collision_note(ctx, contact.owner_id, contact.name, contact.email)
+    return ActionResult(
+        f"🔥 {contact.name} flagged warm ({level}/5).{tail}{note}", contact_view(contact), sync_queued=queued
+    )
 
 
 # --- meetings and follow-ups -------------------------------------------------------------------------------

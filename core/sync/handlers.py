@@ -51,6 +51,7 @@ from core.sync.commands import (
     SyncUser,
 )
 from core.views import ActionResult
+from core.wording import plural
 
 # The key space of the advisory locks on contacts: two workers never sync one contact at the same moment (the
 # lock on one Pipedrive record is core.outbox's).
@@ -611,7 +612,7 @@ async def retry_syncs(cmd: RetrySyncs, ctx: Context) -> SyncRetried:
         message = "Nothing to retry" + (f": {'; '.join(skipped)}." if skipped else ": no failed syncs.")
     else:
         message = (
-            f"Queued {len(again)} sync(s) again: "
+            f"Queued {plural(len(again), 'sync')} again: "
             + ", ".join(f"#{r.id}" for r in again)
             + "."
             + (f" ({'; '.join(skipped)}.)" if skipped else "")
