@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import configparser
+import json
 import os
 import re
 import shlex
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -31,6 +33,7 @@ from core.outreach.commands import LogOutreach
 from core.settings import Settings
 from fakes.limited import LimitedSlack, LimitedTelegram
 from fakes.processes import BotProcess, free_port
+from fakes.slack import SIGNING_SECRET, SignedClient
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV_EXAMPLE = ROOT / ".env.example"
@@ -222,6 +225,7 @@ async def test_the_compose_commands_migrate_once_then_run_replicas_that_answer_e
         async with aiohttp.ClientSession() as http:
             for name, bot, ports in replicas:
                 assert await asyncio.to_thread(container_health, bot) == 0, f"{name} is unhealthy"
+                assert await slack_url_check(http, bot.slack_url) == "challenge-accepted"
                 for path, upstreams in caddy_routes().items():
                     port = ports[upstreams[0].rsplit(":", 1)[1]]
                     url = f"http://127.0.0.1:{port}{path}"
@@ -236,6 +240,19 @@ async def test_the_compose_commands_migrate_once_then_run_replicas_that_answer_e
         await slack.stop()
         await telegram.stop()
     assert await asyncio.to_thread(container_health, replicas[0][1]) == 1  # stopped: the check says so
+
+
+async def slack_url_check(http: aiohttp.ClientSession, url: str) -> str:
+    """Slack's check of a new events URL (url_verification, signed): the challenge the server sends back."""
+    body, stamp = json.dumps({"type": "url_verification", "challenge": "challenge-accepted"}), str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": SignedClient.signature(SIGNING_SECRET, stamp, body),
+    }
+    async with http.post(url, data=body, headers=headers) as response:
+        assert response.status == 200
+        return (await response.json())["challenge"]
 
 
 def server_bin(url: str) -> str:
