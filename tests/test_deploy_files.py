@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -134,6 +135,33 @@ def test_caddy_routes_each_public_path_to_every_replica_on_its_port():
         "/healthz": [f"{r}:{web}" for r in replicas],
     }
     assert pipedrive_path == "/pipedrive/webhook"
+
+
+def adapted_routes() -> dict[str, list[str]]:
+    """The Caddyfile as Caddy itself reads it (`caddy adapt --validate`): each path and the upstreams it dials."""
+    adapted = subprocess.run(
+        ["caddy", "adapt", "--config", str(CADDYFILE), "--adapter", "caddyfile", "--validate"],
+        env={**os.environ, "PIPEDRIVEN_DOMAIN": "bot.example.com"},
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert adapted.returncode == 0, adapted.stderr
+    (server,) = json.loads(adapted.stdout)["apps"]["http"]["servers"].values()
+    assert server["listen"] == [":443"]  # HTTPS, the certificate Caddy's own
+    (site,) = server["routes"]
+    assert site["match"] == [{"host": ["bot.example.com"]}]
+    routes = {}
+    for route in site["handle"][0]["routes"]:
+        for path in route.get("match", [{}])[0].get("path", []):
+            (proxy,) = route["handle"][0]["routes"][0]["handle"]
+            routes[path] = [upstream["dial"] for upstream in proxy["upstreams"]]
+    return routes
+
+
+@pytest.mark.skipif(shutil.which("caddy") is None, reason="caddy is not installed (apt-get install caddy)")
+def test_caddy_reads_the_caddyfile_as_these_routes():
+    assert adapted_routes() == caddy_routes()
 
 
 def deployment_commands() -> list[str]:
