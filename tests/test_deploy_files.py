@@ -98,6 +98,8 @@ def test_compose_runs_postgres_17_migrations_once_two_replicas_and_caddy():
     assert services["postgres"]["image"] == "postgres:17"
     assert services["caddy"]["image"].startswith("caddy:")
     assert services["migrate"]["command"] == ["pipedriven", "db", "upgrade"]
+    assert services["migrate"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    assert services["migrate"]["restart"] == "no"
     apps = app_services()
     assert len(apps) >= 2
     for name, app in apps.items():
