@@ -114,6 +114,7 @@ READ_ONLY = {
     "NextSyncDue",
     "ListSyncNotices",
     "KnownPipedriveIds",
+    "FindLastUndoable",
 }
 BOOKKEEPING = {
     "ClaimDueDeliveries",
