@@ -79,6 +79,7 @@ def contact_row(contact: ContactView, detail: str, rank: int | None = None, step
         buttons=buttons,
         menu=menu_buttons(contact.id),
         contact_id=contact.id,
+        number=rank,
     )
 
 
@@ -152,6 +153,7 @@ def ambiguous(error: AmbiguousContact, original: str) -> Reply:
             text=f"{i}. {cand.label}",
             buttons=(Button("Pick", codec.encode("show", cand.contact_id)),),
             contact_id=cand.contact_id,
+            number=i,
         )
         for i, cand in enumerate(error.candidates, 1)
     )
@@ -211,6 +213,9 @@ def _(value: ActionResult, user: UserView) -> Reply:
         if value.edit_id and value.contact
         else ()
     )
+    if value.logged_again_after is not None and undo:
+        # Logged twice within a minute: a message of its own on every platform, its Undo a button of it.
+        return Reply(value.message, footer=(undo,))
     return Reply(
         value.message, replaces_contact_id=value.contact.id if value.contact else None, undo=undo, footer=footer
     )

@@ -25,20 +25,51 @@ async def count(core, model, **where):
         return (await s.execute(query)).scalar_one()
 
 
-async def test_today_lists_contacts_with_reasons_and_numbered_buttons(chat, make, ana):
+async def test_today_numbers_the_rows_and_letters_their_buttons(chat, make, ana):
     await make.contact(ana, "Bob Stone", organisation="Acme", warmness=4)
+    await make.contact(ana, "Cara Diaz")
     out = await chat.send("today")
-    assert "1. Bob Stone (Acme)" in out
+    assert "1. Bob Stone (Acme)" in out and "2. Cara Diaz" in out
     assert "never contacted · warm" in out
-    assert "[1] LinkedIn ✓" in out and "[2] Email ✓" in out and "[3] Call ✓" in out
+    assert "[1a] LinkedIn ✓  [1b] Email ✓  [1c] Call ✓  [1d] ⋯ more" in out
+    assert "[2a] LinkedIn ✓  [2b] Email ✓" in out
 
 
-async def test_pressing_a_button_number_logs_the_outreach(chat, core, make, ana):
+async def test_typing_a_buttons_label_presses_it(chat, core, make, ana):
     bob = await make.contact(ana, "Bob Stone")
     await chat.send("today")
-    out = await chat.send("2")
+    out = await chat.send("1B")
     assert "✓ Email logged for Bob Stone" in out
     assert await count(core, Activity, contact_id=bob.id, kind="email") == 1
+
+
+async def test_a_bare_number_shows_that_rows_card_and_presses_no_button(chat, core, make, ana):
+    await make.contact(ana, "Bob Stone")
+    cara = await make.contact(ana, "Cara Diaz")
+    await chat.send("today")
+    out = await chat.send("2")
+    assert out.startswith("Cara Diaz\nCara Diaz\n") and "[a] LinkedIn ✓" in out
+    assert await count(core, Activity) == 0
+    assert "There is no row 5 in the last list (it has 2)" in await chat.send("5")
+    assert "✓ Call logged for Cara Diaz" in await chat.send("c")  # the card's own buttons
+    assert await count(core, Activity, contact_id=cara.id, kind="call") == 1
+
+
+async def test_a_bare_number_before_any_list_says_what_to_type(chat, core, make, ana):
+    await make.contact(ana, "Bob Stone")
+    assert "A number names a row of a list" in await chat.send("1")
+    assert await count(core, Activity) == 0
+
+
+async def test_the_lists_buttons_stay_usable_after_a_tap_and_its_undo(chat, core, make, ana):
+    bob = await make.contact(ana, "Bob Stone")
+    cara = await make.contact(ana, "Cara Diaz")
+    await chat.send("today")
+    assert "[a] ↩ Undo" in await chat.send("1a")
+    assert "✓ LinkedIn logged for Cara Diaz" in await chat.send("2a")
+    assert "↩ Undone: LinkedIn for Cara Diaz." in await chat.send("a")
+    assert await count(core, Activity, contact_id=bob.id) == 1
+    assert await count(core, Activity, contact_id=cara.id) == 0
 
 
 async def test_log_by_row_number_then_the_contact_leaves_todays_list(chat, make, ana):
@@ -52,9 +83,9 @@ async def test_log_by_row_number_then_the_contact_leaves_todays_list(chat, make,
 
 async def test_note_button_asks_for_the_text_and_the_next_line_answers(chat, core, make, ana):
     bob = await make.contact(ana, "Bob Stone")
-    assert "[4] ⋯ more" in await chat.send("today")
-    assert "More for Bob Stone" in await chat.send("4")
-    out = await chat.send("4")  # in the “more” menu: warm, requested, booked, note
+    assert "[1d] ⋯ more" in await chat.send("today")
+    assert "More for Bob Stone" in await chat.send("1d")
+    out = await chat.send("d")  # in the “more” menu: warm, requested, booked, note
     assert "Type the note for Bob Stone" in out
     assert "Note added to Bob Stone" in await chat.send("met at the fintech dinner")
     assert await count(core, Activity, contact_id=bob.id, kind="note") == 1
@@ -72,8 +103,8 @@ async def test_ambiguous_name_offers_the_matches_as_buttons(chat, make, ana):
     await make.contact(ana, "Ana Moreau")
     out = await chat.send("log ana email")
     assert "matches 2 contacts" in out
-    assert "Ana Lopez" in out and "Ana Moreau" in out and "[1] Pick" in out
-    assert "Ana Lopez" in await chat.send("1")
+    assert "Ana Lopez" in out and "Ana Moreau" in out and "[1a] Pick" in out and "[2a] Pick" in out
+    assert "Ana Moreau" in await chat.send("2a")
 
 
 async def test_a_typo_gets_the_closest_command_not_a_trace(chat):
@@ -105,10 +136,10 @@ async def test_meeting_booked_with_date_and_stats(chat, make, ana):
     assert "call" in out and "Booked" in out
 
 
-async def test_a_pressed_number_out_of_range_is_explained(chat, make, ana):
+async def test_a_label_not_on_screen_is_explained(chat, make, ana):
     await make.contact(ana, "Bob Stone")
     await chat.send("today")
-    assert "There is no button [99]" in await chat.send("99")
+    assert "There is no button [1z] on screen" in await chat.send("1z")
 
 
 async def test_buttons_that_have_passed_stay_checked_for_ownership(core, make, ana):
@@ -175,24 +206,24 @@ async def test_add_in_the_words_people_use(chat, core, ana, text, saved):
 async def test_add_asks_before_folding_an_organisation_into_a_name(chat, core, ana):
     out = await chat.send("add Dana Tap Tapco Ltd")
     assert "Is “Tapco Ltd” the organisation?" in out
-    assert "[1] Dana Tap · Tapco Ltd" in out and "[2] Dana Tap Tapco Ltd · no organisation" in out
-    assert "[3] Dana · Tap Tapco Ltd" in out
+    assert "[a] Dana Tap · Tapco Ltd" in out and "[b] Dana Tap Tapco Ltd · no organisation" in out
+    assert "[c] Dana · Tap Tapco Ltd" in out
     assert await contacts_of(core, ana) == []
-    assert "Added Dana Tap (Tapco Ltd)" in await chat.send("1")
+    assert "Added Dana Tap (Tapco Ltd)" in await chat.send("a")
     assert await contacts_of(core, ana) == [("Dana Tap", "Tapco Ltd", None, None, None)]
 
 
 async def test_add_choice_without_organisation_keeps_the_whole_name(chat, core, ana):
     await chat.send("add Dana Tap Tapco Ltd")
-    assert "Added Dana Tap Tapco Ltd to your bank" in await chat.send("2")
+    assert "Added Dana Tap Tapco Ltd to your bank" in await chat.send("b")
     assert await contacts_of(core, ana) == [("Dana Tap Tapco Ltd", None, None, None, None)]
 
 
 async def test_edit_answers_with_an_undo_button_that_puts_the_value_back(chat, make, ana):
     await make.contact(ana, "Bob Stone", email="bob@acme.com", organisation="Acme")
     out = await chat.send('edit "Bob Stone" org Globex Corp')
-    assert "Bob Stone: organisation is now Globex Corp." in out and "[1] ↩ Undo" in out
-    assert "↩ Undone: Bob Stone's organisation is Acme again." in await chat.send("1")
+    assert "Bob Stone: organisation is now Globex Corp." in out and "[a] ↩ Undo" in out
+    assert "↩ Undone: Bob Stone's organisation is Acme again." in await chat.send("a")
     shown = await chat.send("show bob")
     assert "Acme" in shown and "Globex" not in shown
 
@@ -202,3 +233,33 @@ async def test_edit_with_a_bad_value_answers_one_line_and_changes_nothing(chat, 
     out = await chat.send("edit bob email not-an-email")
     assert out == "“not-an-email” is not a valid email address."
     assert "bob@acme.com" in await chat.send("show bob")
+
+
+async def test_undo_takes_back_the_last_log_and_then_says_nothing_is_left(chat, core, make, ana):
+    bob = await make.contact(ana, "Bob Stone")
+    await chat.send("log bob call")
+    assert await chat.send("undo") == "↩ Undone: Call for Bob Stone."
+    assert await count(core, Activity, contact_id=bob.id) == 0
+    assert "Nothing to undo" in await chat.send("undo")
+
+
+async def test_undo_takes_back_the_last_edit(chat, make, ana, clock):
+    await make.contact(ana, "Bob Stone", organisation="Acme")
+    await chat.send("log bob email")
+    clock.advance(seconds=5)
+    await chat.send("edit bob org Globex")
+    clock.advance(minutes=3)
+    assert await chat.send("undo") == "↩ Undone: Bob Stone's organisation is Acme again."
+    assert "Too late to undo" in await chat.send("undo")  # then the log, three minutes old
+
+
+async def test_logging_the_same_again_within_a_minute_warns_and_offers_undo(chat, core, make, ana, clock):
+    bob = await make.contact(ana, "Bob Stone")
+    await chat.send("today")
+    assert await chat.send("1a") == "✓ LinkedIn logged for Bob Stone.\n[a] ↩ Undo"
+    clock.advance(seconds=20)
+    out = await chat.send("1a")
+    assert out == "⚠️ You logged LinkedIn for Bob Stone 20 seconds ago; logged it again. Undo?\n[a] ↩ Undo"
+    assert await count(core, Activity, contact_id=bob.id, kind="linkedin") == 2
+    assert "↩ Undone: LinkedIn for Bob Stone." in await chat.send("a")
+    assert await count(core, Activity, contact_id=bob.id, kind="linkedin") == 1
