@@ -24,6 +24,10 @@ from core.views import UserView
 PLATFORM = "console"
 _ROW_LABEL = re.compile(r"\d+[a-z]+")
 _LOOKS_LIKE_A_LABEL = re.compile(r"\d+[a-z]|[a-z]")
+CONSOLE_HELP = (
+    "In this console, numbers are rows (`log 1 linkedin`; a bare `1` shows row 1's card) and buttons have labels "
+    "in brackets: type `1a` or `a` to press one. `quit` leaves."
+)
 
 
 def letters(index: int) -> str:
@@ -97,7 +101,8 @@ class ConsoleChat:
             return await self._row(int(text))
         if self.buttons and _LOOKS_LIKE_A_LABEL.fullmatch(typed):
             return f"There is no button [{typed}] on screen: type a label shown in brackets, like [{next(iter(self.buttons))}]."
-        return self.display(await self.conversation.handle_text(self.user, text))
+        out = self.display(await self.conversation.handle_text(self.user, text))
+        return f"{out}\n{CONSOLE_HELP}" if typed.lstrip("/") in ("help", "?", "") else out
 
     async def _row(self, number: int) -> str:
         """A bare number names a row: its contact's card, never a button."""

@@ -263,3 +263,9 @@ async def test_logging_the_same_again_within_a_minute_warns_and_offers_undo(chat
     assert await count(core, Activity, contact_id=bob.id, kind="linkedin") == 2
     assert "↩ Undone: LinkedIn for Bob Stone." in await chat.send("a")
     assert await count(core, Activity, contact_id=bob.id, kind="linkedin") == 1
+
+
+async def test_help_in_the_console_explains_rows_and_labels(chat):
+    out = await chat.send("help")
+    assert "• `undo` — take back your last logged outreach" in out
+    assert out.endswith("buttons have labels in brackets: type `1a` or `a` to press one. `quit` leaves.")
