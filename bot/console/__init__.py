@@ -100,7 +100,8 @@ class ConsoleChat:
         if text.isdigit():
             return await self._row(int(text))
         if self.buttons and _LOOKS_LIKE_A_LABEL.fullmatch(typed):
-            return f"There is no button [{typed}] on screen: type a label shown in brackets, like [{next(iter(self.buttons))}]."
+            example = next(iter(self.buttons))
+            return f"There is no button [{typed}] on screen: type a label shown in brackets, like [{example}]."
         out = self.display(await self.conversation.handle_text(self.user, text))
         return f"{out}\n{CONSOLE_HELP}" if typed.lstrip("/") in ("help", "?", "") else out
 

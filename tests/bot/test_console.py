@@ -269,3 +269,17 @@ async def test_help_in_the_console_explains_rows_and_labels(chat):
     out = await chat.send("help")
     assert "• `undo` — take back your last logged outreach" in out
     assert out.endswith("buttons have labels in brackets: type `1a` or `a` to press one. `quit` leaves.")
+
+
+async def test_a_redelivered_undo_takes_back_one_action_only(core, make, ana, clock):
+    from bot.conversation import Conversation
+
+    bob = await make.contact(ana, "Bob Stone")
+    conversation = Conversation(core, "console")
+    await conversation.handle_text(ana, "log bob email")
+    clock.advance(seconds=5)
+    await conversation.handle_text(ana, "log bob call")
+    first = await conversation.handle_text(ana, "undo", idempotency_key="delivery-7")
+    again = await conversation.handle_text(ana, "undo", idempotency_key="delivery-7")
+    assert first.text == "↩ Undone: Call for Bob Stone." and again.repeat
+    assert await count(core, Activity, contact_id=bob.id) == 1

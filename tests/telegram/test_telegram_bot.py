@@ -110,6 +110,15 @@ async def test_the_same_tap_again_within_a_minute_is_logged_and_says_so_with_an_
     assert await count(core, Activity, contact_id=bob.id, kind="call") == 1
 
 
+async def test_undo_typed_takes_back_the_last_tap(bot, telegram, linked, make, ana, core):
+    bob = await make.contact(ana, "Bob Stone")
+    await bot.say(linked, "/today")
+    await bot.tap(linked, bot.last(ANA_TG), "Call ✓")
+    assert texts(await bot.say(linked, "/undo")) == ["↩ Undone: Call for Bob Stone."]
+    assert await count(core, Activity, contact_id=bob.id) == 0
+    assert texts(await bot.say(linked, "undo"))[0].startswith("Nothing to undo")
+
+
 async def test_stop_cadence_asks_first_and_only_the_confirmation_stops_it(bot, telegram, linked, make, ana, core):
     bob = await make.contact(ana, "Bob Stone")
     await core.execute(StartCadence(Actor(ana.id), "Warm intro", contact=ContactRef(id=bob.id)))
