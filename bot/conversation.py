@@ -11,12 +11,13 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bot import codec, render
-from bot.grammar import Help, UnclearOrganisation, help_text, parse
+from bot.capture import InteractionReading, read_interaction
+from bot.grammar import AskEdit, Help, UnclearOrganisation, UnknownVerb, help_text, parse
 from bot.replies import Button, Prompt, Reply
 from bot.when import parse_when
 from core.cadences.commands import PauseCadence, RestartCadence, ResumeCadence, StopCadence
 from core.command import Actor, ContactRef
-from core.contacts.commands import AddContact, ShowContact, UndoContactEdit
+from core.contacts.commands import EDITABLE_FIELDS, AddContact, EditContact, ShowContact, UndoContactEdit
 from core.echo import quoted
 from core.errors import AmbiguousContact, PipedrivenError, UnknownUser
 from core.feed.commands import ShowHome, TodaySuggestions
@@ -24,22 +25,31 @@ from core.importing.uploads import check_upload_size, import_upload
 from core.outreach.commands import (
     AddNote,
     BookMeeting,
+    ChooseDraftContact,
     CompleteFollowUp,
+    ConfirmInteraction,
+    DiscardInteractionDraft,
     FindLastUndoable,
     FlagWarm,
+    InteractionFields,
     LogOutreach,
     RequestMeeting,
+    SaveInteractionDraft,
+    SetDraftMethod,
     SetFollowUp,
+    ShowInteractionDraft,
     Snooze,
     UndoOutreach,
 )
 from core.privacy.commands import EraseContact
 from core.service import Core
 from core.users.commands import RecallPrompt, RedeemLinkCode, RememberPrompt
-from core.views import AlreadyDone, UserView
+from core.views import AlreadyDone, ContactView, UserView
 
 log = logging.getLogger(__name__)
 
+# The buttons of an interaction's preview (render: InteractionDraft).
+_DRAFT_VERBS = frozenset({"iok", "ino", "ipick", "imethod", "iadd", "iedit"})
 # The buttons on a contact's row that act on its cadence plan.
 _PLAN_CONTROLS = {"cpause": PauseCadence, "cresume": ResumeCadence, "crestart": RestartCadence, "cstop": StopCadence}
 # Buttons that can't be taken back ask first: the question, the confirming button's label and what Keep says.
@@ -53,6 +63,8 @@ _ASK_FIRST = {
 }
 CONFIRMED = "yes"
 NOTHING_TO_UNDO = "Nothing to undo: `undo` takes back your last outreach or contact edit of the last ten minutes."
+
+_EDIT_FIELDS = frozenset(EDITABLE_FIELDS.values())
 
 SOMETHING_WENT_WRONG = "Something went wrong on my side and nothing was saved. Please try again in a moment."
 # What a shared file must look like to be imported: a CSV (or TSV) by its name or by the type the platform
@@ -75,6 +87,29 @@ def is_csv(filename: str | None, mime_type: str | None) -> bool:
     """Whether a shared file is one to import, by its name or its announced type."""
     name = (filename or "").lower()
     return name.endswith(CSV_SUFFIXES) or (mime_type or "").split(";")[0].strip().lower() in CSV_MIME_TYPES
+
+
+def interaction_fields(reading: InteractionReading) -> InteractionFields:
+    """What bot.capture read, as the core keeps it in a draft."""
+    return InteractionFields(
+        contact_name=reading.contact,
+        organisation=reading.organisation,
+        method=reading.method,
+        outcome=reading.outcome,
+        follow_up=reading.follow_up,
+        warm=reading.warm,
+        meeting=reading.meeting,
+        meeting_at=reading.meeting_at.astimezone(UTC) if reading.meeting_at else None,
+        note=reading.note,
+    )
+
+
+def _draft_id(arg: str | None) -> int:
+    """The draft a preview's button names (its argument's first part)."""
+    number = (arg or "").partition(":")[0]
+    if not number.isdigit() or len(number) > 18:
+        raise codec.BadButton()
+    return int(number)
 
 
 def _button_add(actor: Actor, words: str | None, now: datetime) -> AddContact:
@@ -127,11 +162,16 @@ class Conversation:
     async def handle_text(self, user: UserView, text: str, *, idempotency_key: str | None = None) -> Reply:
         """A message typed by the user; the key (the platform's delivery id) makes a redelivery a no-op."""
         try:
-            parsed = parse(text, self.actor(user), self.now_for(user))
+            try:
+                parsed = parse(text, self.actor(user), self.now_for(user))
+            except UnknownVerb as unknown:
+                parsed = self._interaction(user, text, unknown)
             if isinstance(parsed, Help):
                 return Reply(help_text(parsed.topic), ephemeral=True)
             if isinstance(parsed, FindLastUndoable):
                 return await self._undo_last(user, parsed, idempotency_key)
+            if isinstance(parsed, AskEdit):
+                return await self._edit(self.actor(user), parsed.contact, parsed.field, None)
             return await self._run(user, parsed, idempotency_key)
         except AmbiguousContact as exc:
             return render.ambiguous(exc, text)
@@ -143,6 +183,14 @@ class Conversation:
             log.exception("unexpected error handling a message")
             return Reply(SOMETHING_WENT_WRONG, ephemeral=True)
 
+    def _interaction(self, user: UserView, text: str, unknown: UnknownVerb) -> SaveInteractionDraft:
+        """A line that is no command, read as an interaction to preview; else the grammar's own answer. A first
+        word that looks like a misspelt verb (`lgo`) stays a typo unless the line names a contact and a method."""
+        reading = read_interaction(text, self.now_for(user))
+        if reading is None or (unknown.suggestion and not (reading.contact and reading.method)):
+            raise unknown
+        return SaveInteractionDraft(self.actor(user), text, interaction_fields(reading))
+
     async def handle_button(
         self, user: UserView, data: str, answer: str | None = None, *, idempotency_key: str | None = None
     ) -> Reply:
@@ -150,7 +198,7 @@ class Conversation:
         delivery of the tap, so that a redelivery acts once and a second tap acts again."""
         try:
             button = codec.decode(data)
-            command = await self._button_command(user, button, answer)
+            command = await self._button_command(user, button, answer, idempotency_key)
             if isinstance(command, Reply):
                 return command
             return await self._run(user, command, idempotency_key)
@@ -205,6 +253,28 @@ class Conversation:
             log.exception("unexpected error importing a file")
             return Reply(SOMETHING_WENT_WRONG, ephemeral=True)
 
+    async def contact_to_edit(self, user: UserView, data: str) -> ContactView:
+        """The contact an `edit:` button edits (Slack opens its form with every field filled in); raises
+        PipedrivenError when the button is bad or the contact not the user's."""
+        button = codec.decode(data)
+        if button.verb != "edit":
+            raise codec.BadButton()
+        return (await self.core.execute(ShowContact(self.actor(user), ContactRef(id=button.contact_id)))).contact
+
+    async def submit_edit_form(
+        self, user: UserView, contact_id: int, changes: dict[str, str], *, idempotency_key: str | None = None
+    ) -> Reply:
+        """The fields a user changed in a contact form (`{"email": "ana@x", "phone": ""}`, an emptied one as "")
+        set in one edit, answered as a typed `edit` is. A value the core refuses raises its PipedrivenError,
+        whose `field` names the one."""
+        actor, ref = self.actor(user), ContactRef(id=contact_id)
+        fields = [(field, value.strip()) for field, value in changes.items() if field in _EDIT_FIELDS]
+        if not fields:
+            contact = (await self.core.execute(ShowContact(actor, ref))).contact
+            return Reply(f"Nothing changed: {contact.name} is as it was.", ephemeral=True)
+        (field, value), *more = fields
+        return await self._run(user, EditContact(actor, ref, field, value, tuple(more)), idempotency_key)
+
     async def digest(self, user: UserView) -> Reply | None:
         """The morning list, or None when there is nothing to suggest."""
         result = await self.core.execute(TodaySuggestions(self.actor(user)))
@@ -220,7 +290,9 @@ class Conversation:
         result = await self.core.execute(command, idempotency_key=idempotency_key)
         return render.result(result, user)
 
-    async def _button_command(self, user: UserView, button: codec.ButtonData, answer: str | None):
+    async def _button_command(
+        self, user: UserView, button: codec.ButtonData, answer: str | None, idempotency_key: str | None = None
+    ):
         ref = ContactRef(id=button.contact_id)
         actor = self.actor(user)
         verb, arg = button.verb, button.arg
@@ -252,6 +324,10 @@ class Conversation:
             return EraseContact(actor, ref)
         if verb == "add":
             return _button_add(actor, arg, self.now_for(user))
+        if verb in _DRAFT_VERBS:
+            return await self._draft_command(user, button, answer, idempotency_key)
+        if verb == "edit":
+            return await self._edit(actor, ref, arg, answer)
         if verb == "more":
             detail = await self.core.execute(ShowContact(actor, ref))
             return render.more_menu(detail.contact, detail.plan)
@@ -309,6 +385,46 @@ class Conversation:
         detail = await self.core.execute(ShowContact(actor, ref))
         return Reply(_ASK_FIRST[verb][2].format(name=detail.contact.name), ephemeral=True)
 
+    async def _draft_command(
+        self, user: UserView, button: codec.ButtonData, answer: str | None, idempotency_key: str | None
+    ):
+        """A tap on an interaction's preview: confirm, pick the contact or the method, add the contact, correct
+        the line (asked for, then read again into the same draft) or cancel."""
+        actor, verb, draft = self.actor(user), button.verb, _draft_id(button.arg)
+        if verb == "iok":
+            return ConfirmInteraction(actor, draft)
+        if verb == "ino":
+            return DiscardInteractionDraft(actor, draft)
+        if verb == "ipick":
+            return ChooseDraftContact(actor, draft, button.contact_id or None)
+        if verb == "imethod":
+            return SetDraftMethod(actor, draft, (button.arg or "").partition(":")[2])
+        if verb == "iadd":
+            shown = await self.core.execute(ShowInteractionDraft(actor, draft))
+            name, organisation = shown.fields.contact_name, shown.fields.organisation
+            if not name:
+                raise codec.BadButton()
+            added = await self.core.execute(
+                AddContact(actor, name, organisation=organisation),
+                idempotency_key=f"{idempotency_key}:add" if idempotency_key else None,
+            )
+            if isinstance(added, AlreadyDone):
+                return render.result(added, user)
+            return ChooseDraftContact(actor, draft, added.contact.id)
+        if answer is None:  # iedit: ask for the line again, with the line as it was to copy
+            shown = await self.core.execute(ShowInteractionDraft(actor, draft))
+            question = f"Type the line again, corrected (it was {quoted(shown.text, 200)}):"
+            data = codec.encode("iedit", button.contact_id, str(draft))
+            return Reply(question, prompt=Prompt(question, data, default=shown.text), ephemeral=True)
+        reading = read_interaction(answer, self.now_for(user))
+        if reading is None:
+            return Reply(
+                f"I can't read {quoted(answer, 60)} as something that happened with a contact, so the preview "
+                "stays as it was. Try something like `called Bob, no answer, try again Tuesday`.",
+                ephemeral=True,
+            )
+        return SaveInteractionDraft(actor, answer, interaction_fields(reading), draft_id=draft)
+
     def _when(self, user: UserView, text: str) -> datetime:
         try:
             at = datetime.fromisoformat(text)
@@ -326,3 +442,15 @@ class Conversation:
             prompt=Prompt(question.format(name=name), codec.encode(verb, detail.contact.id)),
             ephemeral=True,
         )
+
+    async def _edit(self, actor: Actor, ref: ContactRef, field: str | None, answer: str | None):
+        """The edit dialogue: which field (no field yet), the field's new value (no answer yet), then the edit."""
+        if field is not None and field not in _EDIT_FIELDS:
+            raise codec.BadButton()
+        if field is not None and answer is not None:
+            return EditContact(actor, ref, field, answer)
+        contact = (await self.core.execute(ShowContact(actor, ref))).contact  # checks the user may touch it
+        if field is None:
+            return render.edit_fields(contact)
+        question = render.edit_question(contact, field)
+        return Reply(question, prompt=Prompt(question, codec.encode("edit", contact.id, field)), ephemeral=True)

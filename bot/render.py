@@ -22,9 +22,10 @@ from core.echo import quoted, shorten
 from core.errors import AmbiguousContact
 from core.feed.commands import HomeView, Suggestions
 from core.importing.commands import ImportReport
+from core.outreach.commands import InteractionDraft
 from core.privacy.commands import ContactExport, ErasurePreview, ErasureResult
 from core.stats.commands import StatsReport
-from core.sync.commands import SyncItemView, SyncList, SyncRetried
+from core.sync.commands import InboundEventView, SyncItemView, SyncList, SyncRetried
 from core.users.commands import ChatLinked, LinkCodeIssued
 from core.validation import METHOD_LABELS, PLATFORM_NAMES
 from core.views import ActionResult, AlreadyDone, ContactView, FollowUpView, SettingsView, UserView
@@ -176,14 +177,80 @@ def more_menu(contact: ContactView, plan: PlanView | None = None) -> Reply:
     """Every action on a contact; with its cadence plan, the plan's controls too."""
     return Reply(
         f"More for {contact.label}:",
-        (Section(text="", buttons=menu_buttons(contact.id) + extra_buttons(contact.id) + plan_buttons(plan)),),
+        (
+            Section(
+                text="",
+                buttons=menu_buttons(contact.id)
+                + extra_buttons(contact.id)
+                + plan_buttons(plan)
+                + edit_button(contact.id),
+            ),
+        ),
         ephemeral=True,
     )
+
+
+# --- editing a contact by dialogue (Slack opens a form instead: bot.slack.views) ----------------------------
+
+EDIT_LABEL = "✏️ Edit…"
+# The fields the dialogue offers, in the form's order, with their buttons' labels.
+EDIT_FIELD_LABELS = {
+    "name": "Name",
+    "email": "Email",
+    "phone": "Phone",
+    "organisation": "Organisation",
+    "title": "Title",
+    "linkedin_url": "LinkedIn URL",
+    "sector": "Sector",
+    "country": "Country",
+    "warmness": "Warmness",
+    "past_business": "Past business",
+    "notes": "Notes",
+}
+
+
+def edit_button(contact_id: int) -> tuple[Button, ...]:
+    return (Button(EDIT_LABEL, codec.encode("edit", contact_id)),)
+
+
+def edit_fields(contact: ContactView) -> Reply:
+    """“Which field?”, a button per field."""
+    buttons = tuple(Button(label, codec.encode("edit", contact.id, f)) for f, label in EDIT_FIELD_LABELS.items())
+    return Reply(f"Which field of {contact.name}?", (Section(text="", buttons=buttons),), ephemeral=True)
+
+
+def edit_value(contact: ContactView, field: str) -> str:
+    """A field's current value as the edit dialogue and form show it (past business as `12000 EUR`)."""
+    if field == "past_business":
+        amount = f"{contact.past_business.normalize():f}" if contact.past_business else ""
+        return f"{amount} {contact.past_business_currency}" if amount and contact.past_business_currency else amount
+    if field == "country":
+        return contact.country_name or ""
+    value = getattr(contact, field)
+    return "" if value is None else str(value)
+
+
+def edit_question(contact: ContactView, field: str) -> str:
+    """“New email for Ana Lima (now ana@x)?”, and how to empty it when it may be."""
+    label = EDIT_FIELD_LABELS[field].lower().replace("linkedin", "LinkedIn")
+    now = shorten(edit_value(contact, field), 60) or "empty"
+    how = {
+        "name": "",
+        "warmness": " 0 to 5, or cold/warm/hot.",
+        "past_business": " An amount with an optional currency: 12000, 12k EUR; - for none.",
+        "country": " Its name or two-letter code (Portugal, PT); - empties it.",
+    }.get(field, " - empties it.")
+    return f"New {label} for {contact.name} (now {now})?{how}"
 
 
 def local(at, user: UserView) -> str:
     loc = at.astimezone(ZoneInfo(user.timezone))
     return f"{loc:%a} {loc.day} {loc:%b %Y %H:%M}"
+
+
+def day(at, user: UserView) -> str:
+    loc = at.astimezone(ZoneInfo(user.timezone))
+    return f"{loc:%a} {loc.day} {loc:%b %Y}"
 
 
 def local_day(at, user: UserView) -> str:
@@ -251,10 +318,13 @@ def _(value: ContactDetail, user: UserView) -> Reply:
     k = value.contact
     lines = [f"{k.label}" + (f" — {k.title}" if k.title else "")]
     lines += [x for x in (k.email, k.phone, k.linkedin_url) if x]
+    if where := " · ".join(f"{label}: {v}" for label, v in (("Sector", k.sector), ("Country", k.country_name)) if v):
+        lines.append(where)
     lines.append(
         f"Warmness {k.warmness}/5"
         + (" (warm)" if k.is_warm else "")
         + (f" · past business {k.past_business:,.0f}" if k.past_business else "")
+        + (f" {k.past_business_currency}" if k.past_business and k.past_business_currency else "")
     )
     lines.append(f"Last touch: {local(k.last_contacted_at, user)}" if k.last_contacted_at else "Never contacted")
     if value.campaigns:
@@ -275,9 +345,13 @@ def _(value: ContactDetail, user: UserView) -> Reply:
             lines.append(f"  {local(a.occurred_at, user)} {what}" + (f": {a.note}" if a.note else ""))
     if k.notes:
         lines.append(f"Notes: {k.notes}")
+    if value.pipedrive_deleted_at:
+        lines.append(f"Deleted in Pipedrive on {day(value.pipedrive_deleted_at, user)}: no longer linked there.")
+    elif value.pipedrive_change and value.pipedrive_changed_at:
+        lines.append(f"From Pipedrive: {value.pipedrive_change}, {local(value.pipedrive_changed_at, user)}.")
     section = Section(
         text="\n".join(lines),
-        buttons=quick_buttons(k.id) + plan_buttons(value.plan),
+        buttons=quick_buttons(k.id) + plan_buttons(value.plan) + edit_button(k.id),
         menu=menu_buttons(k.id),
         contact_id=k.id,
     )
@@ -594,6 +668,8 @@ FIELD_LABELS = {
     "organisation": "organisation",
     "title": "title",
     "linkedin_url": "LinkedIn",
+    "sector": "sector",
+    "country": "country",
     "notes": "notes",
     "warmness": "warmness",
     "campaign": "campaign",
@@ -754,6 +830,78 @@ def nudge(contact: ContactView, follow_up: FollowUpView, user: UserView) -> Repl
     return Reply(title, (contact_row(contact, " · ".join(bits)),))
 
 
+# --- an interaction typed in words: its preview --------------------------------------------------------------
+
+PREVIEW_NOTE_LIMIT = 500
+OUTCOME_LABELS = {"replied": "replied", "no_answer": "no answer", "not_interested": "not interested"}
+# How it happened, offered as buttons when the line didn't say.
+PREVIEW_METHODS = ("call", "email", "linkedin", "meeting", "referral", "conference")
+
+
+def interaction_lines(draft: InteractionDraft, user: UserView) -> list[str]:
+    """Every field of the preview on its own line; what the line didn't say shows as `?` or `—`."""
+    f = draft.fields
+    if draft.contact is not None:
+        contact = draft.contact.label
+    elif draft.candidates:
+        contact = f"? ({quoted(f.contact_name or '', 60)} matches {len(draft.candidates)} contacts: pick one)"
+    elif f.contact_name:
+        contact = f"? (no contact named {quoted(f.contact_name, 60)} in your bank)"
+    else:
+        contact = "? (who was it with?)"
+    if f.meeting == "booked":
+        meeting = "booked " + (local(f.meeting_at, user) if f.meeting_at else "(no time given)")
+    else:
+        meeting = f.meeting or "—"
+    return [
+        f"Contact: {contact}",
+        f"Method: {METHOD_LABELS.get(f.method, '?') if f.method else '?'}",
+        f"Outcome: {OUTCOME_LABELS.get(f.outcome or '', '—')}",
+        f"Note: {shorten(f.note, PREVIEW_NOTE_LIMIT) if f.note else '—'}",
+        f"Reminder: {f.follow_up:%a} {f.follow_up.day} {f.follow_up:%b %Y}" if f.follow_up else "Reminder: —",
+        f"Warm: {'yes' if f.warm else 'no'}",
+        f"Meeting: {meeting}",
+    ]
+
+
+@result.register
+def _(value: InteractionDraft, user: UserView) -> Reply:
+    """The preview: what will be written, the buttons that fix what is missing, then confirm, edit and cancel."""
+    draft, fields = str(value.id), value.fields
+    contact_id = value.contact.id if value.contact else 0
+    sections = [Section("\n".join(interaction_lines(value, user)), contact_id=contact_id or None)]
+    sections += [
+        Section(f"{i}. {k.label}", (Button("Pick", codec.encode("ipick", k.id, draft)),), contact_id=k.id, number=i)
+        for i, k in enumerate(value.candidates, 1)
+    ]
+    if value.contact is not None and not fields.method:
+        sections.append(
+            Section(
+                "How did it happen?",
+                tuple(
+                    Button(METHOD_LABELS[m], codec.encode("imethod", contact_id, f"{draft}:{m}"))
+                    for m in PREVIEW_METHODS
+                ),
+            )
+        )
+    footer: list[Button] = []
+    if value.contact is not None and fields.method:
+        footer.append(Button("✓ Confirm", codec.encode("iok", contact_id, draft)))
+    if value.candidates:
+        footer.append(Button("None of these", codec.encode("ipick", 0, draft)))
+    elif value.contact is None and fields.contact_name:
+        footer.append(Button(f"➕ Add {shorten(fields.contact_name, 30)}", codec.encode("iadd", 0, draft)))
+    footer += [
+        Button("✎ Edit", codec.encode("iedit", contact_id, draft)),
+        Button("✗ Cancel", codec.encode("ino", contact_id, draft)),
+    ]
+    if value.contact is not None and fields.method:
+        head = "Here is what I read; nothing is saved until you confirm:"
+    else:
+        head = "Here is what I read; nothing is saved. Fix what is missing (or edit the line), then confirm:"
+    return Reply(head, tuple(sections), footer=tuple(footer), ephemeral=True)
+
+
 # --- Pipedrive sync ---------------------------------------------------------------------------------------
 
 SYNC_EVENTS = {
@@ -789,8 +937,27 @@ def sync_text(value: SyncList, tz: str, *, show_user: bool = False) -> str:
         lines.append(NOT_CONFIGURED)
     if not value.items:
         lines.append("Nothing synced yet: a contact flagged warm or a meeting goes to Pipedrive.")
+    if value.inbound:
+        waiting = value.inbound.get("received", 0)
+        lines.append(
+            "From Pipedrive: "
+            + " · ".join(f"{value.inbound.get(s, 0)} {s}" for s in ("applied", "ignored", "stale", "error"))
+            + (f" · {waiting} waiting" if waiting else "")
+        )
+        lines += [_inbound_line(event, tz) for event in value.inbound_items]
+    if any(i.status == "done" and i.reason and "pipedriven pipedrive setup" in i.reason for i in value.items):
+        lines.append("⚠️ Pipedrive's set-up is incomplete: run `pipedriven pipedrive setup` (an admin, once).")
     lines += [_sync_line(item, tz, show_user) for item in value.items]
     return "\n".join(lines)
+
+
+INBOUND_ACTIONS = {"create": "created", "change": "changed", "delete": "deleted"}
+
+
+def _inbound_line(event: InboundEventView, tz: str) -> str:
+    at = event.occurred_at.astimezone(ZoneInfo(tz))
+    what = f"{event.entity} {event.entity_id} {INBOUND_ACTIONS.get(event.action, event.action)} {at:%d %b %H:%M}"
+    return f"↩ {what}: {event.status}" + (f" — {event.outcome}" if event.outcome else "")
 
 
 def _sync_line(item: SyncItemView, tz: str, show_user: bool) -> str:
@@ -807,7 +974,8 @@ def _sync_line(item: SyncItemView, tz: str, show_user: bool) -> str:
             )
             if x
         )
-        return f"✓ {head} in Pipedrive" + (f" ({ids})" if ids else "")
+        left_out = f" — {item.reason}" if item.reason else ""
+        return f"✓ {head} in Pipedrive" + (f" ({ids})" if ids else "") + left_out
     if item.status == "failed":
         return f"✗ {head} failed — {item.reason or 'no reason given'} Say `sync retry {item.id}`."
     if item.status == "processing":

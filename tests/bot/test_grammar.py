@@ -20,6 +20,7 @@ from core.outreach.commands import (
     FindLastUndoable,
     FlagWarm,
     LogOutreach,
+    RecordInteraction,
     RequestMeeting,
     SetFollowUp,
     Snooze,
@@ -413,6 +414,34 @@ def test_log_errors(text, problem):
     assert USAGE["log"] in message
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            "log ana call no answer, follow up in 3 weeks",
+            RecordInteraction(
+                ME, ref("ana"), "call", "no answer", outcome="no_answer", follow_up_at=utc(2026, 12, 15, 9)
+            ),
+        ),
+        (
+            "log ana call, follow up in 3 weeks",
+            RecordInteraction(ME, ref("ana"), "call", follow_up_at=utc(2026, 12, 15, 9)),
+        ),
+        (
+            "log 3 email sent the deck. Try again next monday 14:30",
+            RecordInteraction(ME, ref("3"), "email", "sent the deck", follow_up_at=utc(2026, 11, 30, 14, 30)),
+        ),
+        # words after the date are no reminder: the note stays as typed
+        (
+            "log ana email about the follow up in 3 weeks meeting",
+            LogOutreach(ME, ref("ana"), "email", "about the follow up in 3 weeks meeting"),
+        ),
+    ],
+)
+def test_log_with_a_follow_up_at_the_end_of_its_note_sets_the_reminder(text, expected):
+    assert p(text) == expected
+
+
 def test_log_suggests_a_misspelt_method():
     assert "“emial” isn't one — did you mean `email`?" in error_of("log 3 emial")
     assert "did you mean `linkedin`?" in error_of("log Ana linkdin")
@@ -795,10 +824,11 @@ def test_help_on_an_unknown_verb_suggests_one():
 def test_help_text_lists_every_verb_in_order():
     text = help_text(None)
     lines = text.splitlines()
-    assert len(lines) == len(VERBS) + 3  # an intro, one line per verb, a note on CONTACT, one on files
+    assert len(lines) == len(VERBS) + 4  # an intro, one line per verb, notes on CONTACT, files and free text
     for line, verb in zip(lines[1:], VERBS):
         assert line.startswith(f"• `{verb}")
-    assert "send me a CSV file" in lines[-1]
+    assert "send me a CSV file" in lines[-2]
+    assert "just say what happened" in lines[-1]
     assert help_text("nonsense") == text
 
 
@@ -948,6 +978,9 @@ def test_export_and_forget_name_one_contact_and_forget_only_asks():
         ('edit 3 name "Robert Stone"', "3", "name", "Robert Stone"),
         ("edit ana@acme.com notes met them re: pricing", "ana@acme.com", "notes", "met them re: pricing"),
         ("edit 3 warmness hot", "3", "warmness", "hot"),
+        ("edit Ana Silva sector Green energy", "Ana Silva", "sector", "Green energy"),
+        ("edit ana industry Fintech", "ana", "industry", "Fintech"),
+        ("edit ana country United Kingdom", "ana", "country", "United Kingdom"),
         ("edit name name Bob", "name", "name", "Bob"),  # the contact's first word is never the field
     ],
 )
@@ -961,12 +994,32 @@ def test_edit_names_a_contact_a_field_and_the_value_as_typed(text, contact, fiel
     "text, problem",
     [
         ("edit", "Which contact, which field and what value?"),
-        ("edit 3", "Which contact, which field and what value?"),
         ("edit 3 colour red", "Which field? One of: name, email, phone, organisation (org, company), title"),
         ("edit 3 emial x@y.z", "did you mean `email`?"),
-        ("edit 3 email", "What's the new email?"),
+        ("edit ana emial", "did you mean `email`?"),
+        ("edit ana b c d", "Which field? One of"),
     ],
 )
 def test_edit_without_a_field_or_a_value_says_what_is_missing(text, problem):
     assert problem in error_of(text)
     assert error_of(text).endswith(f"Usage: {USAGE['edit']}")
+
+
+@pytest.mark.parametrize(
+    "text, contact, field",
+    [
+        ("edit 3", "3", None),
+        ('edit "Ana Silva"', "Ana Silva", None),
+        ("edit Ana Silva", "Ana Silva", None),
+        ("edit 3 email", "3", "email"),
+        ("edit Ana Silva org", "Ana Silva", "organisation"),
+        ("edit ana past business", "ana", "past_business"),
+        ("edit ana linkedin", "ana", "linkedin_url"),
+        ("edit ana industry", "ana", "sector"),
+        ("edit ana country", "ana", "country"),
+    ],
+)
+def test_edit_without_a_value_asks_for_it(text, contact, field):
+    from bot.grammar import AskEdit
+
+    assert p(text) == AskEdit(ref(contact), field)

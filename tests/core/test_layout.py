@@ -103,6 +103,7 @@ READ_ONLY = {
     "ShowCampaign",
     "ShowHome",
     "RecallPrompt",
+    "ShowInteractionDraft",
     "PreviewErasure",
     "ListAudit",
     "ListDeliveryProblems",
@@ -115,6 +116,8 @@ READ_ONLY = {
     "ListSyncNotices",
     "KnownPipedriveIds",
     "FindLastUndoable",
+    "WaitingPipedriveEvents",
+    "PipedriveEventToApply",
 }
 BOOKKEEPING = {
     "ClaimDueDeliveries",
@@ -126,6 +129,8 @@ BOOKKEEPING = {
     "MarkSyncNoticesSent",
     "ClaimSyncNotices",
     "ReleaseSyncNotices",
+    "ReceivePipedriveEvent",
+    "ApplyPipedriveEvent",
 }
 
 
