@@ -182,7 +182,7 @@ async def _console(core, email: str, *, show_digest: bool) -> None:
     chat = ConsoleChat(core, user)
     if show_digest:
         # Printed by the console's notifier, the port the scheduler delivers digests through; its buttons'
-        # numbers then work in this chat.
+        # labels then work in this chat.
         digest = await chat.conversation.digest(user)
         if digest:
             await ConsoleNotifier(sys.stdout, chat).send(
@@ -192,7 +192,10 @@ async def _console(core, email: str, *, show_digest: bool) -> None:
             print("Nothing to suggest today.")
         print()
     if sys.stdin.isatty():
-        print(f"Chatting as {user.name}. Type `help` for commands, a button's number to press it, `quit` to leave.")
+        print(
+            f"Chatting as {user.name}. Numbers are rows (`log 1 linkedin`); type a button's label, like 1a, to "
+            "press it; `undo` takes back your last log or edit; `help` for commands, `quit` to leave."
+        )
     await chat.run()
 
 

@@ -26,7 +26,8 @@ VERBS = frozenset(
         "cpause",  # cpause:ID                 (the contact's cadence plan)
         "cresume",  # cresume:ID
         "crestart",  # crestart:ID
-        "cstop",  # cstop:ID
+        "cstop",  # cstop:ID[:yes]            (no arg: ask first)
+        "keep",  # keep:ID:VERB               (the answer “no” to a question a VERB button asked)
         "undo",  # undo:ID:ACTIVITY_ID       (take back an outreach just logged)
         "unedit",  # unedit:ID:EDIT_ID         (put back what a contact edit replaced)
         "forget",  # forget:ID                 (erase the contact: the confirmation of `forget CONTACT`)

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from bot import codec, render
 from bot.capture import InteractionReading, read_interaction
 from bot.grammar import AskEdit, Help, UnclearOrganisation, UnknownVerb, help_text, parse
-from bot.replies import Prompt, Reply
+from bot.replies import Button, Prompt, Reply
 from bot.when import parse_when
 from core.cadences.commands import PauseCadence, RestartCadence, ResumeCadence, StopCadence
 from core.command import Actor, ContactRef
@@ -29,6 +29,7 @@ from core.outreach.commands import (
     CompleteFollowUp,
     ConfirmInteraction,
     DiscardInteractionDraft,
+    FindLastUndoable,
     FlagWarm,
     InteractionFields,
     LogOutreach,
@@ -51,6 +52,17 @@ log = logging.getLogger(__name__)
 _DRAFT_VERBS = frozenset({"iok", "ino", "ipick", "imethod", "iadd", "iedit"})
 # The buttons on a contact's row that act on its cadence plan.
 _PLAN_CONTROLS = {"cpause": PauseCadence, "cresume": ResumeCadence, "crestart": RestartCadence, "cstop": StopCadence}
+# Buttons that can't be taken back ask first: the question, the confirming button's label and what Keep says.
+# The confirming button carries CONFIRMED as its argument; only that one acts.
+_ASK_FIRST = {
+    "cstop": (
+        "Stop {name}'s cadence “{strategy}”? This can't be undone: a stopped cadence can only start over from step 1.",
+        "⏹ Stop it",
+        "Kept: {name}'s cadence goes on.",
+    ),
+}
+CONFIRMED = "yes"
+NOTHING_TO_UNDO = "Nothing to undo: `undo` takes back your last outreach or contact edit of the last ten minutes."
 
 _EDIT_FIELDS = frozenset(EDITABLE_FIELDS.values())
 
@@ -156,6 +168,8 @@ class Conversation:
                 parsed = self._interaction(user, text, unknown)
             if isinstance(parsed, Help):
                 return Reply(help_text(parsed.topic), ephemeral=True)
+            if isinstance(parsed, FindLastUndoable):
+                return await self._undo_last(user, parsed, idempotency_key)
             if isinstance(parsed, AskEdit):
                 return await self._edit(self.actor(user), parsed.contact, parsed.field, None)
             return await self._run(user, parsed, idempotency_key)
@@ -282,6 +296,10 @@ class Conversation:
         ref = ContactRef(id=button.contact_id)
         actor = self.actor(user)
         verb, arg = button.verb, button.arg
+        if verb in _ASK_FIRST and arg != CONFIRMED:
+            return await self._confirm(actor, ref, verb)
+        if verb == "keep":
+            return await self._kept(actor, ref, arg)
         if verb == "log":
             return LogOutreach(actor, ref, arg or "")
         if verb == "warm":
@@ -333,6 +351,39 @@ class Conversation:
         if verb == "snooze":
             return Snooze(actor, ref, at)
         raise codec.BadButton()
+
+    async def _undo_last(self, user: UserView, query: FindLastUndoable, idempotency_key: str | None) -> Reply:
+        """`undo`: take back the user's last outreach or contact edit, with the core command its button runs."""
+        last = await self.core.execute(query)
+        if last is None:
+            return Reply(NOTHING_TO_UNDO, ephemeral=True)
+        ref = ContactRef(id=last.contact_id)
+        if last.kind == "edit":
+            return await self._run(user, UndoContactEdit(query.actor, ref, last.id), idempotency_key)
+        return await self._run(user, UndoOutreach(query.actor, ref, last.id), idempotency_key)
+
+    async def _confirm(self, actor: Actor, ref: ContactRef, verb: str):
+        """A button that can't be taken back asks first, with Confirm and Keep; with nothing to act on (no open
+        cadence to stop), the command itself runs, and the core says why it can't."""
+        detail = await self.core.execute(ShowContact(actor, ref))  # checks the user may touch it
+        if verb == "cstop" and (detail.plan is None or not detail.plan.is_open):
+            return _PLAN_CONTROLS[verb](actor, ref)
+        question, label, _ = _ASK_FIRST[verb]
+        contact_id = detail.contact.id
+        return Reply(
+            question.format(name=detail.contact.name, strategy=detail.plan.strategy if detail.plan else ""),
+            footer=(
+                Button(label, codec.encode(verb, contact_id, CONFIRMED)),
+                Button("Keep", codec.encode("keep", contact_id, verb)),
+            ),
+            ephemeral=True,
+        )
+
+    async def _kept(self, actor: Actor, ref: ContactRef, verb: str | None) -> Reply:
+        if verb not in _ASK_FIRST:
+            raise codec.BadButton()
+        detail = await self.core.execute(ShowContact(actor, ref))
+        return Reply(_ASK_FIRST[verb][2].format(name=detail.contact.name), ephemeral=True)
 
     async def _draft_command(
         self, user: UserView, button: codec.ButtonData, answer: str | None, idempotency_key: str | None

@@ -49,6 +49,7 @@ from core.outreach.commands import (
     AddNote,
     BookMeeting,
     CompleteFollowUp,
+    FindLastUndoable,
     FlagWarm,
     LogOutreach,
     RecordInteraction,
@@ -201,6 +202,12 @@ _GRAMMAR = (
         takes_when=True,
     ),
     _Verb("done", "done CONTACT", "close a contact's open follow-ups", ("done 3", "done ana@acme.com")),
+    _Verb(
+        "undo",
+        "undo",
+        "take back your last logged outreach (for a minute after logging it) or contact edit (for ten minutes)",
+        ("undo",),
+    ),
     _Verb(
         "stats",
         "stats [campaign NAME] [by user|method|campaign] "
@@ -807,6 +814,13 @@ def _done(a: _Args, actor: Actor, now: datetime) -> CompleteFollowUp:
     return CompleteFollowUp(actor, a.contact(a.words))
 
 
+def _undo(a: _Args, actor: Actor, now: datetime) -> FindLastUndoable:
+    """Which action to take back is the core's to find; the conversation then undoes it."""
+    if a.words:
+        raise a.fail("`undo` takes back your last action: it takes nothing after it.")
+    return FindLastUndoable(actor)
+
+
 def _stats(a: _Args, actor: Actor, now: datetime) -> GetStats:
     campaign, group_by, period = None, None, "this month"
     i = 0
@@ -1216,6 +1230,7 @@ _PARSERS = {
     "remind": _remind,
     "snooze": _snooze,
     "done": _done,
+    "undo": _undo,
     "stats": _stats,
     "campaigns": _campaigns,
     "campaign": _campaign,

@@ -81,6 +81,7 @@ def contact_row(contact: ContactView, detail: str, rank: int | None = None, step
         buttons=buttons,
         menu=menu_buttons(contact.id),
         contact_id=contact.id,
+        number=rank,
     )
 
 
@@ -154,6 +155,7 @@ def ambiguous(error: AmbiguousContact, original: str) -> Reply:
             text=f"{i}. {cand.label}",
             buttons=(Button("Pick", codec.encode("show", cand.contact_id)),),
             contact_id=cand.contact_id,
+            number=i,
         )
         for i, cand in enumerate(error.candidates, 1)
     )
@@ -279,6 +281,9 @@ def _(value: ActionResult, user: UserView) -> Reply:
         if value.edit_id and value.contact
         else ()
     )
+    if value.logged_again_after is not None and undo:
+        # Logged twice within a minute: a message of its own on every platform, its Undo a button of it.
+        return Reply(value.message, footer=(undo,))
     return Reply(
         value.message, replaces_contact_id=value.contact.id if value.contact else None, undo=undo, footer=footer
     )
@@ -904,7 +909,7 @@ def _(value: InteractionDraft, user: UserView) -> Reply:
     contact_id = value.contact.id if value.contact else 0
     sections = [Section("\n".join(interaction_lines(value, user)), contact_id=contact_id or None)]
     sections += [
-        Section(f"{i}. {k.label}", (Button("Pick", codec.encode("ipick", k.id, draft)),), contact_id=k.id)
+        Section(f"{i}. {k.label}", (Button("Pick", codec.encode("ipick", k.id, draft)),), contact_id=k.id, number=i)
         for i, k in enumerate(value.candidates, 1)
     ]
     if value.contact is not None and not fields.method:

@@ -24,6 +24,7 @@ class Section:
     menu: tuple[Button, ...] = ()
     contact_id: int | None = None
     monospace: bool = False  # a table: shown in a fixed-width font
+    number: int | None = None  # the row's number in a list, as `log 1 linkedin` names it
 
 
 @dataclass(frozen=True)

@@ -126,6 +126,8 @@ class ActionResult:
     undoable: bool = False
     # A contact edit (core.contacts) its author may take back: the event that keeps the values it replaced.
     edit_id: int | None = None
+    # The same method was logged for the same contact by the same user this many seconds before (a double tap?).
+    logged_again_after: int | None = None
 
 
 @dataclass(frozen=True)

@@ -87,13 +87,13 @@ def test_a_url_that_is_not_postgres_is_refused():
 
 
 def test_pipedriven_demo_on_a_fresh_machine_shows_the_digest_and_opens_the_console(env):
-    first = pipedriven(env, "demo", stdin="today\n1\nstats by method\n")
+    first = pipedriven(env, "demo", stdin="today\n1a\nstats by method\n")
     assert first.returncode == 0, first.stderr
     out = first.stdout
     assert "Created the demo database: 4 users, 3 campaigns (2 live), ~500 contacts" in out
     assert "Good morning Ana! Who to contact today:" in out
-    assert "1. " in out and "[1] LinkedIn ✓" in out
-    assert "LinkedIn logged for" in out  # “1” pressed the first button of the list `today` showed
+    assert "1. " in out and "[1a] LinkedIn ✓" in out
+    assert "LinkedIn logged for" in out  # “1a” pressed the first button of row 1 of the list `today` showed
     assert "Stats — this month" in out and "total" in out
     again = pipedriven(env, "demo", stdin="")
     assert "Created the demo database" not in again.stdout  # kept between runs

@@ -1,11 +1,12 @@
 """Outreach on one contact: logging a touch, a note, a warm flag, meetings, follow-ups, snoozes, taking back an
-outreach logged by mistake, and an interaction told in a line (previewed as a draft, written once confirmed).
+outreach logged by mistake (or finding the user's last action that `undo` may take back), and an interaction
+told in a line (previewed as a draft, written once confirmed).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from core.command import Actor, CampaignRef, Command, ContactRef, Query
 from core.views import ContactView
@@ -78,6 +79,25 @@ class UndoOutreach(Command):
     actor: Actor
     contact: ContactRef
     activity_id: int
+
+
+# How far back `undo` looks for the user's last outreach or contact edit.
+UNDO_LOOKBACK = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class FindLastUndoable(Query):
+    """The user's most recent action `undo` may take back, within UNDO_LOOKBACK: an outreach they logged or a
+    contact edit they made (and haven't undone). Answers an `Undoable`, or None."""
+
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class Undoable:
+    kind: str  # "outreach" (undone by UndoOutreach) or "edit" (by UndoContactEdit)
+    contact_id: int
+    id: int  # the activity's, or the edit's
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,10 @@ The activity is deleted and what logging it changed is put back: the contact's l
 touch settled, the campaign row's last outreach and the contact's cadence plan. Only plain outreach can be
 undone: a meeting or a warm flag may already be on its way to Pipedrive. An outreach already replicated to
 Pipedrive is deleted there too (a sync is queued); one not sent yet is simply not sent.
+
+Logging the same method for the same contact again within REPEAT_WINDOW logs it again (a second call is a real
+call) but says so, with the Undo: a double tap shows up. A platform's redelivery of the same request never gets
+this far (the core's idempotency key makes it a no-op).
 """
 
 from __future__ import annotations
@@ -21,18 +25,21 @@ from sqlalchemy import delete, func, select, update
 from core.cadences import plans
 from core.collisions import collision_note
 from core.command import Actor, ContactRef
+from core.contacts.handlers import CONTACT_EDIT_UNDONE, CONTACT_EDITED
 from core.context import Context, contact_view, find_campaign, load_contact, load_user, local_text
 from core.errors import InvalidInput, NotAllowed, NotFound
-from core.models import Activity, Campaign, CampaignContact, Contact, FollowUp
+from core.models import Activity, Campaign, CampaignContact, Contact, DomainEvent, FollowUp
 from core.models import InteractionDraft as InteractionDraftRow
 from core.outbox import NOTE_ADDED, queue_sync, set_warmness, syncs_to_pipedrive
 from core.outreach.commands import (
+    UNDO_LOOKBACK,
     AddNote,
     BookMeeting,
     ChooseDraftContact,
     CompleteFollowUp,
     ConfirmInteraction,
     DiscardInteractionDraft,
+    FindLastUndoable,
     FlagWarm,
     InteractionDraft,
     InteractionFields,
@@ -44,6 +51,7 @@ from core.outreach.commands import (
     SetFollowUp,
     ShowInteractionDraft,
     Snooze,
+    Undoable,
     UndoOutreach,
 )
 from core.registry import handles
@@ -133,6 +141,31 @@ async def _record(
 # --- outreach ----------------------------------------------------------------------------------------------
 
 
+REPEAT_WINDOW = timedelta(minutes=1)
+
+
+async def _seconds_since_same_log(ctx: Context, actor: Actor, contact_id: int, method: str) -> int | None:
+    """How long ago this user logged `method` for the contact, when that was within REPEAT_WINDOW."""
+    now = ctx.clock.now()
+    last = (
+        await ctx.session.execute(
+            select(func.max(Activity.created_at)).where(
+                Activity.contact_id == contact_id,
+                Activity.user_id == actor.user_id,
+                Activity.kind == method,
+                Activity.created_at >= now - REPEAT_WINDOW,
+            )
+        )
+    ).scalar_one()
+    return None if last is None else max(0, int((now - last).total_seconds()))
+
+
+def _ago(seconds: int) -> str:
+    if seconds < 2:
+        return "just now"
+    return f"{seconds} seconds ago"
+
+
 async def _log(
     ctx: Context,
     actor: Actor,
@@ -160,15 +193,22 @@ async def log_outreach(cmd: LogOutreach, ctx: Context) -> ActionResult:
     outcome = clean_outcome(cmd.outcome)
     contact = await load_contact(ctx, cmd.actor, cmd.contact, lock=True)
     campaign_id = (await find_campaign(ctx, cmd.campaign)).id if cmd.campaign else None
+    again_after = await _seconds_since_same_log(ctx, cmd.actor, contact.id, method)
     activity, queued = await _log(
         ctx, cmd.actor, contact, method, outcome=outcome, note=clean_note(cmd.note), campaign_id=campaign_id
     )
+    message = (
+        f"✓ {METHOD_LABELS[method]} logged for {contact.name}."
+        if again_after is None
+        else f"⚠️ You logged {METHOD_LABELS[method]} for {contact.name} {_ago(again_after)}; logged it again. Undo?"
+    )
     return ActionResult(
-        f"✓ {METHOD_LABELS[method]} logged for {contact.name}.",
+        message,
         contact_view(contact),
         sync_queued=queued,
         activity_id=activity.id,
         undoable=True,
+        logged_again_after=again_after,
     )
 
 
@@ -429,6 +469,48 @@ async def _restore_campaign_row(ctx: Context, campaign_id: int, contact_id: int)
         .where(CampaignContact.campaign_id == campaign_id, CampaignContact.contact_id == contact_id)
         .values(**values)
     )
+
+
+@handles
+async def find_last_undoable(cmd: FindLastUndoable, ctx: Context) -> Undoable | None:
+    since = ctx.clock.now() - UNDO_LOOKBACK
+    user_id = cmd.actor.user_id
+    own = select(Contact.id).where(Contact.owner_id == user_id)
+    outreach = (
+        await ctx.session.execute(
+            select(Activity.id, Activity.contact_id, Activity.created_at)
+            .where(
+                Activity.user_id == user_id,
+                Activity.kind.in_(OUTREACH_METHODS),
+                Activity.created_at >= since,
+                Activity.contact_id.in_(own),
+            )
+            .order_by(Activity.created_at.desc(), Activity.id.desc())
+            .limit(1)
+        )
+    ).first()
+    undone = select(DomainEvent.payload["edit_id"].as_integer()).where(
+        DomainEvent.name == CONTACT_EDIT_UNDONE, DomainEvent.user_id == user_id, DomainEvent.occurred_at >= since
+    )
+    edit = (
+        await ctx.session.execute(
+            select(DomainEvent.id, DomainEvent.contact_id, DomainEvent.occurred_at)
+            .where(
+                DomainEvent.name == CONTACT_EDITED,
+                DomainEvent.user_id == user_id,
+                DomainEvent.occurred_at >= since,
+                DomainEvent.contact_id.in_(own),
+                DomainEvent.id.not_in(undone),
+            )
+            .order_by(DomainEvent.occurred_at.desc(), DomainEvent.id.desc())
+            .limit(1)
+        )
+    ).first()
+    if edit is not None and (outreach is None or edit.occurred_at > outreach.created_at):
+        return Undoable("edit", edit.contact_id, edit.id)
+    if outreach is not None:
+        return Undoable("outreach", outreach.contact_id, outreach.id)
+    return None
 
 
 # --- an interaction told in one line -----------------------------------------------------------------------

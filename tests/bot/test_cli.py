@@ -41,7 +41,7 @@ def test_duplicate_user_is_refused(cli):
 
 def test_console_scripted_from_stdin(cli):
     assert cli("users", "add", "ana@example.com", "--name", "Ana").returncode == 0
-    out = cli("console", "--as", "ana@example.com", stdin="add Bob Stone, bob@acme.com, Acme\ntoday\n1\nstats\n")
+    out = cli("console", "--as", "ana@example.com", stdin="add Bob Stone, bob@acme.com, Acme\ntoday\n1a\nstats\n")
     assert out.returncode == 0, out.stderr
     assert "Added Bob Stone (Acme)" in out.stdout
     assert "1. Bob Stone (Acme)" in out.stdout

@@ -17,6 +17,7 @@ from core.outreach.commands import (
     AddNote,
     BookMeeting,
     CompleteFollowUp,
+    FindLastUndoable,
     FlagWarm,
     LogOutreach,
     RecordInteraction,
@@ -642,6 +643,13 @@ def test_done():
     assert error_of("done") == f"Which contact?\nUsage: {USAGE['done']}"
 
 
+def test_undo_finds_the_last_action_and_takes_nothing_after_it():
+    assert p("undo") == p("/undo") == FindLastUndoable(ME)
+    assert error_of("undo 3") == (
+        f"`undo` takes back your last action: it takes nothing after it.\nUsage: {USAGE['undo']}"
+    )
+
+
 # --- stats --------------------------------------------------------------------------------------------------
 
 THIS_MONTH = dict(since=utc(2026, 11, 1), until=None, period_label="this month (November 2026)")
@@ -832,7 +840,7 @@ def test_help_text_for_each_verb_has_its_usage_and_examples(topic):
     assert text.count("\n• `") >= 1
 
 
-@pytest.mark.parametrize("topic", [v for v in VERBS if v != "campaigns"])
+@pytest.mark.parametrize("topic", [v for v in VERBS if v not in ("campaigns", "undo")])
 def test_help_examples_parse_to_commands(topic):
     examples = [line[3:-1] for line in help_text(topic).splitlines() if line.startswith("• `")]
     assert len(examples) == 2
@@ -860,6 +868,7 @@ def test_usage_and_verbs():
         "remind",
         "snooze",
         "done",
+        "undo",
         "stats",
         "campaigns",
         "campaign",

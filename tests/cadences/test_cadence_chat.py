@@ -166,23 +166,36 @@ async def test_the_contact_shows_its_cadence_and_the_buttons_for_its_state(chat,
     await start(ana, bob)
     out = await chat.send("show bob")
     assert "Cadence: Warm intro, step 1/3 (linkedin) due Tue 24 Nov" in out
-    assert "[4] ⏸ Pause cadence  [5] ⏹ Stop cadence  [6] ↺ Restart cadence" in out
-    assert "⏸ “Warm intro” paused" in await chat.send("4")
+    assert "[d] ⏸ Pause cadence  [e] ⏹ Stop cadence  [f] ↺ Restart cadence" in out
+    assert "⏸ “Warm intro” paused" in await chat.send("d")
     out = await chat.send("show bob")
-    assert "Cadence: Warm intro, paused at step 1/3" in out and "[4] ▶ Resume cadence" in out
-    assert "▶ “Warm intro” resumed for Bob Stone" in await chat.send("4")
+    assert "Cadence: Warm intro, paused at step 1/3" in out and "[d] ▶ Resume cadence" in out
+    assert "▶ “Warm intro” resumed for Bob Stone" in await chat.send("d")
     await chat.send("show bob")
-    assert "⏹ “Warm intro” stopped for Bob Stone at step 1/3." in await chat.send("5")
+    assert "Stop Bob Stone's cadence “Warm intro”? This can't be undone" in await chat.send("e")
+    assert "⏹ “Warm intro” stopped for Bob Stone at step 1/3." in await chat.send("a")  # ⏹ Stop it
     out = await chat.send("show bob")
-    assert "Cadence: Warm intro, aborted (stopped)" in out and "[4] ↺ Restart cadence" in out
-    assert "↺ “Warm intro” restarted for Bob Stone" in await chat.send("4")
+    assert "Cadence: Warm intro, aborted (stopped)" in out and "[d] ↺ Restart cadence" in out
+    assert "↺ “Warm intro” restarted for Bob Stone" in await chat.send("d")
+
+
+async def test_stop_asks_first_and_keep_leaves_the_cadence_running(chat, make, ana, start, plan_of):
+    bob = await make.contact(ana, "Bob Stone")
+    await start(ana, bob)
+    before = (await plan_of(bob)).status
+    await chat.send("show bob")
+    out = await chat.send("e")  # ⏹ Stop cadence
+    assert "[a] ⏹ Stop it" in out and "[b] Keep" in out
+    assert (await plan_of(bob)).status == before != "aborted"
+    assert await chat.send("b") == "Kept: Bob Stone's cadence goes on."
+    assert (await plan_of(bob)).status == before
 
 
 async def test_the_more_menu_carries_the_plan_controls(chat, make, ana, start):
     bob = await make.contact(ana, "Bob Stone")
     await start(ana, bob)
     await chat.send("find bob")
-    out = await chat.send("4")  # ⋯ more
+    out = await chat.send("1d")  # ⋯ more
     assert "⏸ Pause cadence" in out and "⏹ Stop cadence" in out and "↺ Restart cadence" in out
 
 

@@ -112,10 +112,12 @@ async def test_the_morning_digest_shows_the_step_and_its_buttons_and_pause_takes
     assert (
         "1. Bob Stone (Acme)\n   step 1/3 of Warm intro: LinkedIn due · never contacted · warm\n"
         "   Hi Bob, I came across your work at Acme and would be glad to connect. Ana Silva\n"
-        "   [1] LinkedIn ✓  [2] Email ✓  [3] Call ✓  [4] ⏸ Pause cadence  [5] ⏹ Stop cadence  "
-        "[6] ⋯ more"
+        "   [1a] LinkedIn ✓  [1b] Email ✓  [1c] Call ✓  [1d] ⏸ Pause cadence  [1e] ⏹ Stop cadence  "
+        "[1f] ⋯ more"
     ) in out
-    assert "⏸ “Warm intro” paused for Bob Stone at step 1/3." in await chat.send("4")
+    assert "There is no row 5 in the last list" in await chat.send("5")  # a number is a row, never a button
+    assert "Stop Bob Stone's cadence “Warm intro”?" in await chat.send("1e")  # and stopping asks first
+    assert "⏸ “Warm intro” paused for Bob Stone at step 1/3." in await chat.send("1d")
     out = await chat.send("today")
     assert "1. Star" in out and "2. Bob Stone (Acme)\n   never contacted · warm\n" in out
 
@@ -124,14 +126,14 @@ async def test_an_email_step_shows_its_subject_ready_to_copy(core, ana, bob, sta
     await start(ana, bob, "Cold email sequence")
     out = await ConsoleChat(core, ana).send("today")
     assert "✉️ Subject: An idea for Acme\n   Hi Bob,\n   \n   I work with teams like yours" in out
-    assert "[1] Email ✓  [2] LinkedIn ✓  [3] Call ✓  [4] ⏸ Pause cadence" in out
+    assert "[1a] Email ✓  [1b] LinkedIn ✓  [1c] Call ✓  [1d] ⏸ Pause cadence" in out
 
 
 async def test_doing_the_step_from_its_button_advances_the_plan(core, ana, bob, start, plan_of):
     await start(ana, bob)
     chat = ConsoleChat(core, ana)
     await chat.send("cadence due")
-    assert "LinkedIn logged for Bob Stone" in await chat.send("1")
+    assert "LinkedIn logged for Bob Stone" in await chat.send("1a")
     assert (await plan_of(bob)).current_step == 2
 
 

@@ -115,6 +115,7 @@ READ_ONLY = {
     "NextSyncDue",
     "ListSyncNotices",
     "KnownPipedriveIds",
+    "FindLastUndoable",
     "WaitingPipedriveEvents",
     "PipedriveEventToApply",
 }

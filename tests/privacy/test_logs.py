@@ -46,7 +46,7 @@ async def test_a_day_of_chat_leaves_nothing_personal_in_the_logs(core, make, eve
         # PostgreSQL refuses a NUL byte: the error path, logged with its trace.
         (f"note quartermaine {NOTES[4]}\x00", "could not be saved"),
         ("forget quartermaine", "for good?"),
-        ("1", "Erased"),
+        ("a", "Erased"),
     ):
         assert expected in await console.send(line)
     slack, telegram = Conversation(core, "slack"), Conversation(core, "telegram")

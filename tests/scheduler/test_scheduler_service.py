@@ -91,8 +91,8 @@ async def test_the_console_notifier_prints_the_digest_with_buttons_that_work_in_
         "1. Bob Stone (Acme)",
         "   never contacted",
     ]
-    assert "[2] Email ✓" in out.getvalue()
-    assert await chat.send("2") == "✓ Email logged for Bob Stone."
+    assert "[1b] Email ✓" in out.getvalue()
+    assert await chat.send("1b") == "✓ Email logged for Bob Stone.\n[a] ↩ Undo"
 
 
 async def test_the_console_notifier_alone_prints_plain_replies(core, at, make):
@@ -102,4 +102,4 @@ async def test_the_console_notifier_alone_prints_plain_replies(core, at, make):
     out = io.StringIO()
     at("2026-11-24 08:30")
     await Dispatcher(core, ChatCourier(core, {"console": ConsoleNotifier(out)}), limits={}).tick()
-    assert "1. Bob Stone" in out.getvalue() and "[1] LinkedIn ✓" in out.getvalue()
+    assert "1. Bob Stone" in out.getvalue() and "[1a] LinkedIn ✓" in out.getvalue()

@@ -74,10 +74,11 @@ async def test_a_tap_logs_and_updates_that_row_in_place_with_undo(slack, fake, c
     assert fake.called("chat.postMessage")[1:] == []  # no new message
 
 
-async def test_a_second_tap_on_the_same_button_logs_a_second_outreach(slack, fake, core, digest):
+async def test_a_second_tap_on_the_same_button_logs_a_second_outreach(slack, fake, core, digest, clock):
     before = dict(fake.messages[(DM, digest)])  # both taps come from the message as it was (a client not updated)
     await slack.tap(ANA, DM, digest, "Email ✓", contact="Bob Stone")
     fake.messages[(DM, digest)] = before
+    clock.advance(minutes=5)
     await slack.tap(ANA, DM, digest, "Email ✓", contact="Bob Stone")
     assert [a.kind for a in await rows(core, Activity)] == ["email", "email"]
     assert len(fake.called("chat.update")) == 2
@@ -253,13 +254,17 @@ async def test_a_tap_on_an_ephemeral_row_answers_with_a_new_private_line(slack, 
     assert buttons(answer["blocks"], "") == ["↩ Undo"]
 
 
-async def test_a_second_tap_on_an_ephemeral_row_logs_a_second_outreach(slack, fake, core, ana, contacts):
+async def test_a_second_tap_on_an_ephemeral_row_logs_a_second_outreach(slack, fake, core, ana, contacts, clock):
     await slack.command(ANA, "today")
     listed = fake.responses[0]["blocks"]  # an ephemeral row keeps its buttons: Slack can't update it
     await slack.tap_ephemeral(ANA, listed, "Call ✓", contact="Cara Diaz")
+    clock.advance(minutes=5)
     await slack.tap_ephemeral(ANA, listed, "Call ✓", contact="Cara Diaz")
     assert [(a.contact_id, a.kind) for a in await rows(core, Activity)] == [(contacts[1].id, "call")] * 2
-    assert [texts(r["blocks"]) for r in fake.responses[1:]] == [["✓ Call logged for Cara Diaz · 10:00"]] * 2
+    assert [texts(r["blocks"]) for r in fake.responses[1:]] == [
+        ["✓ Call logged for Cara Diaz · 10:00"],
+        ["✓ Call logged for Cara Diaz · 10:05"],
+    ]
 
 
 async def test_app_home_shows_today_follow_ups_and_own_numbers_and_its_rows_work(

@@ -8,7 +8,9 @@ from sqlalchemy import func, select
 from telegram_harness import ANA_TG, STRANGER_TG, texts
 
 from bot.telegram.app import REFUSAL, TEXT_ONLY
-from core.models import Activity, Contact, FollowUp, OutboxMessage
+from core.cadences.commands import StartCadence
+from core.command import Actor, ContactRef
+from core.models import Activity, Contact, ContactPlan, FollowUp, OutboxMessage
 
 NASTY = "<b>_*[x](y)"
 
@@ -79,15 +81,67 @@ async def test_a_tap_answers_at_once_logs_and_edits_the_row_in_place(bot, telegr
     assert await count(core, Activity, contact_id=bob.id) == 0
 
 
-async def test_a_second_tap_on_the_same_button_logs_a_second_outreach(bot, telegram, linked, make, ana, core):
+async def test_a_second_tap_on_the_same_button_logs_a_second_outreach(bot, telegram, linked, make, ana, core, clock):
     bob = await make.contact(ana, "Bob Stone")
     await bot.say(linked, "/today")
     listing = bot.last(ANA_TG)
     for _ in range(2):  # two calls to Bob today, both logged from the same row
         calls = await bot.tap(linked, telegram.message(ANA_TG, listing["message_id"]), "Call ✓")
         assert methods(calls) == ["answerCallbackQuery", "editMessageText"]
+        clock.advance(minutes=5)
     assert await count(core, Activity, contact_id=bob.id, kind="call") == 2
     assert telegram.message(ANA_TG, listing["message_id"])["text"].count("✓ Call logged for Bob Stone") == 2
+
+
+async def test_the_same_tap_again_within_a_minute_is_logged_and_says_so_with_an_undo(
+    bot, telegram, linked, make, ana, core, clock
+):
+    bob = await make.contact(ana, "Bob Stone")
+    await bot.say(linked, "/today")
+    listing = bot.last(ANA_TG)
+    await bot.tap(linked, telegram.message(ANA_TG, listing["message_id"]), "Call ✓")
+    clock.advance(seconds=20)
+    calls = await bot.tap(linked, telegram.message(ANA_TG, listing["message_id"]), "Call ✓")
+    assert texts(calls) == ["⚠️ You logged Call for Bob Stone 20 seconds ago; logged it again. Undo?"]
+    warning = bot.last(ANA_TG)
+    assert [b["text"] for b in telegram.buttons(warning)] == ["↩ Undo"]
+    assert await count(core, Activity, contact_id=bob.id, kind="call") == 2
+    await bot.tap(linked, warning, "↩ Undo")
+    assert await count(core, Activity, contact_id=bob.id, kind="call") == 1
+
+
+async def test_undo_typed_takes_back_the_last_tap(bot, telegram, linked, make, ana, core):
+    bob = await make.contact(ana, "Bob Stone")
+    await bot.say(linked, "/today")
+    await bot.tap(linked, bot.last(ANA_TG), "Call ✓")
+    assert texts(await bot.say(linked, "/undo")) == ["↩ Undone: Call for Bob Stone."]
+    assert await count(core, Activity, contact_id=bob.id) == 0
+    assert texts(await bot.say(linked, "undo"))[0].startswith("Nothing to undo")
+
+
+async def test_stop_cadence_asks_first_and_only_the_confirmation_stops_it(bot, telegram, linked, make, ana, core):
+    bob = await make.contact(ana, "Bob Stone")
+    await core.execute(StartCadence(Actor(ana.id), "Warm intro", contact=ContactRef(id=bob.id)))
+    await bot.say(linked, "/show bob")
+    card = bot.last(ANA_TG)
+    calls = await bot.tap(linked, card, "⏹ Stop cadence")
+    [question] = texts(calls)
+    assert question.startswith("Stop Bob Stone's cadence “Warm intro”? This can't be undone")
+    asked = bot.last(ANA_TG)
+    assert [b["text"] for b in telegram.buttons(asked)] == ["⏹ Stop it", "Keep"]
+    assert await plan_status(core, bob) != "aborted"
+    assert texts(await bot.tap(linked, asked, "Keep")) == ["Kept: Bob Stone's cadence goes on."]
+    assert await plan_status(core, bob) != "aborted"
+    await bot.tap(linked, asked, "⏹ Stop it")
+    assert await plan_status(core, bob) == "aborted"
+    assert "“Warm intro” stopped for Bob Stone" in telegram.message(ANA_TG, asked["message_id"])["text"]
+
+
+async def plan_status(core, contact) -> str:
+    async with core.sessions() as session:
+        return (
+            await session.execute(select(ContactPlan.status).where(ContactPlan.contact_id == contact.id))
+        ).scalar_one()
 
 
 async def test_the_same_tap_delivered_twice_logs_once(bot, telegram, linked, make, ana, core):
