@@ -6,8 +6,8 @@ validation (integers are integers, booleans are booleans, unknown keys are refus
 partial, by field, within an organization), v1 users/find, activityTypes and personFields (a PUT without an
 existing option deletes it). Rate limits work as Pipedrive's do: a burst limit per token over a rolling
 2-second window, 10 searches per 2 seconds, `x-ratelimit-*` headers and 429s. Faults can be injected: a 5xx,
-a timeout, and a response lost after the change was made. Any deal endpoint is recorded (and must never be
-called). Time comes from an injected clock, so rate-limit tests run on virtual time.
+a timeout, and a response lost after the change was made. Any write to a deal is recorded (and must never
+happen). Time comes from an injected clock, so rate-limit tests run on virtual time.
 
 It also sends webhooks v2 as Pipedrive does: v1 webhooks endpoints register them (version, event action and
 object, basic auth); a change made through `change_person`, `delete_person_in_app`, `merge_persons` or
@@ -189,6 +189,7 @@ class FakePipedrive:
         self.organizations: dict[int, dict] = {}
         self.persons: dict[int, dict] = {}
         self.activities: dict[int, dict] = {}
+        self.deals: dict[int, dict] = {}
         self.webhooks: dict[int, dict] = {}
         self.retry_delays: tuple[float, ...] = (0.05, 0.1, 0.2)
         self.deliveries: list[tuple[int, int, int]] = []  # (webhook id, attempt, HTTP status or 0 for none)
@@ -307,6 +308,83 @@ class FakePipedrive:
         org.update(changes)
         return await self.emit("organization", "change", org_id, data=dict(org), previous=previous, at=at)
 
+    def add_deal(
+        self,
+        title: str,
+        *,
+        value: float = 0,
+        currency: str = "EUR",
+        person_id: int | None = None,
+        org_id: int | None = None,
+    ) -> dict:
+        """A deal made in Pipedrive's app (open)."""
+        deal = {
+            "id": next(self._ids),
+            "title": title,
+            "value": value,
+            "currency": currency,
+            "person_id": person_id,
+            "org_id": org_id,
+            "status": "open",
+            "lost_reason": None,
+            "won_time": None,
+            "lost_time": None,
+            "is_deleted": False,
+            "add_time": _now(),
+            "update_time": _now(),
+        }
+        self.deals[deal["id"]] = deal
+        return deal
+
+    async def change_deal(self, deal_id: int, *, at: datetime | None = None, **changes) -> list[int]:
+        """Change a deal as a user would in Pipedrive (status="won", value=, lost_reason=…) and send the webhook."""
+        deal = self.deals[deal_id]
+        previous = {key: deal[key] for key in changes}
+        deal.update(changes)
+        at = at or datetime.now(UTC)
+        stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if changes.get("status") in ("won", "lost"):
+            deal[f"{changes['status']}_time"] = stamp
+        deal["update_time"] = stamp
+        return await self.emit("deal", "change", deal_id, data=dict(deal), previous=previous, at=at)
+
+    async def delete_deal_in_app(self, deal_id: int, *, at: datetime | None = None) -> list[int]:
+        deal = self.deals[deal_id]
+        deal["is_deleted"], deal["status"] = True, "deleted"
+        deal["update_time"] = _now()
+        return await self.emit("deal", "delete", deal_id, data=None, previous=dict(deal), at=at)
+
+    def add_activity_in_app(self, person_id: int, kind: str = "call", subject: str | None = None) -> dict:
+        """An activity planned in Pipedrive's app for a person (not done yet)."""
+        activity = {
+            "id": next(self._ids),
+            "subject": subject or kind.title(),
+            "type": kind,
+            "owner_id": self.users[0]["id"],
+            "person_id": person_id,
+            "org_id": None,
+            "due_date": None,
+            "due_time": None,
+            "done": False,
+            "marked_as_done_time": None,
+            "note": None,
+            "participants": [{"person_id": person_id, "primary": True}],
+            "is_deleted": False,
+            "add_time": _now(),
+            "update_time": _now(),
+        }
+        self.activities[activity["id"]] = activity
+        return activity
+
+    async def mark_activity_done(self, activity_id: int, *, at: datetime | None = None) -> list[int]:
+        """Mark an activity done as a user would in Pipedrive, and send the webhook."""
+        activity = self.activities[activity_id]
+        at = at or datetime.now(UTC)
+        stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        previous = {"done": activity["done"], "marked_as_done_time": activity.get("marked_as_done_time")}
+        activity.update(done=True, marked_as_done_time=stamp, update_time=stamp)
+        return await self.emit("activity", "change", activity_id, data=dict(activity), previous=previous, at=at)
+
     async def emit(
         self,
         entity: str,
@@ -392,7 +470,7 @@ class FakePipedrive:
             body = await request.json() if request.can_read_body else None
         except ValueError:
             return self._record(request, None, self._error(400, "Invalid JSON"), False)
-        if "/deals" in path:
+        if "/deals" in path and method != "GET":
             self.deal_calls += 1
         if request.headers.get("x-api-token") not in self.tokens or "api_token" in query:
             return self._record(request, body, self._error(401, "unauthorized access"), False)

@@ -65,3 +65,24 @@ class KeptLocalEdit:
     platform: ClassVar[str] = "pipedrive"
     contact_ids: tuple[int, ...]
     fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ClaimPipedriveNotes(Bookkeeping):
+    """Take (and mark as told) up to `limit` chat messages owed about changes from Pipedrive (a deal won)."""
+
+    limit: int = 100
+
+
+@dataclass(frozen=True)
+class ReleasePipedriveNotes(Bookkeeping):
+    """Hand back claimed messages that could not be delivered, for a later tick."""
+
+    note_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class PipedriveNoteView:
+    id: int
+    user_id: int
+    text: str

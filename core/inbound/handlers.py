@@ -12,21 +12,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from core.contacts.handlers import CONTACT_EDIT_UNDONE, CONTACT_EDITED
 from core.context import Context
 from core.errors import InvalidInput
+from core.inbound import deals
 from core.inbound.commands import (
     ApplyPipedriveEvent,
+    ClaimPipedriveNotes,
     KeptLocalEdit,
     PipedriveEventApplied,
     PipedriveEventToApply,
+    PipedriveNoteView,
     ReceivePipedriveEvent,
+    ReleasePipedriveNotes,
     WaitingPipedriveEvents,
 )
-from core.models import Contact, DomainEvent, PipedriveEvent
+from core.models import Contact, DomainEvent, PipedriveEvent, PipedriveNote
 from core.privacy.handlers import record_audit
 from core.registry import handles
 from core.validation import clean_email, clean_phone
@@ -120,6 +124,10 @@ async def _apply(ctx: Context, event: PipedriveEvent, org_names: dict[int, str])
         return await _organization_changed(ctx, event)
     if event.entity == "organization" and event.action == "delete":
         return await _organization_deleted(ctx, event)
+    if event.entity == "deal":
+        return await deals.deal_changed(ctx, event)
+    if event.entity == "activity":
+        return await deals.activity_changed(ctx, event)
     if event.entity == "person" and event.action == "create":
         return PipedriveEventApplied("ignored", "a person created in Pipedrive: not in any bank")
     return PipedriveEventApplied("ignored", f"{event.entity} {event.action}: not read yet")
@@ -336,3 +344,29 @@ async def _organization_deleted(ctx: Context, event: PipedriveEvent) -> Pipedriv
         contact.pipedrive_org_id = merged_to
     what = f"relinked to organization {merged_to}" if merged_to is not None else "organization unlinked"
     return PipedriveEventApplied("applied", what, tuple(k.id for k in contacts))
+
+
+@handles
+async def claim_pipedrive_notes(cmd: ClaimPipedriveNotes, ctx: Context) -> tuple[PipedriveNoteView, ...]:
+    """Take (and mark as told) the messages owed, so that two schedulers never both send one."""
+    owed = (
+        select(PipedriveNote.id)
+        .where(PipedriveNote.notified_at.is_(None))
+        .order_by(PipedriveNote.id)
+        .limit(cmd.limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = (
+        await ctx.session.execute(
+            update(PipedriveNote)
+            .where(PipedriveNote.id.in_(owed.scalar_subquery()))
+            .values(notified_at=ctx.clock.now())
+            .returning(PipedriveNote.id, PipedriveNote.user_id, PipedriveNote.text)
+        )
+    ).all()
+    return tuple(PipedriveNoteView(*r) for r in sorted(rows))
+
+
+@handles
+async def release_pipedrive_notes(cmd: ReleasePipedriveNotes, ctx: Context) -> None:
+    await ctx.session.execute(update(PipedriveNote).where(PipedriveNote.id.in_(cmd.note_ids)).values(notified_at=None))
