@@ -14,12 +14,16 @@ object, basic auth); a change made through `change_person`, `delete_person_in_ap
 `change_organization` is POSTed as JSON `{meta, data, previous}` to each matching webhook with its basic auth,
 and sent again after a non-2xx answer or no answer (Pipedrive waits 3 s, 30 s and 150 s; the fake waits
 `retry_delays`), `meta.attempt` counting the tries. A merge arrives as the loser's delete, whose meta names
-`merged_to_id`, and the survivor's change.
+`merged_to_id`, and the survivor's change. Deals (`add_deal`, `change_deal`, `delete_deal_in_app`) and
+activities done in the app (`add_activity_in_app`, `mark_activity_done`) send theirs too. For the polling
+fallback it serves the v2 lists of persons, organizations, deals and activities with `updated_since`, sorting
+and cursor pagination; a change's `update_time` is the moment it was made (`at`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import math
 import re
@@ -282,7 +286,7 @@ class FakePipedrive:
         person = self.persons[person_id]
         previous = {key: person[key] for key in changes}
         person.update(changes)
-        person["update_time"] = _now()
+        person["update_time"] = _stamp(at)
         return await self.emit("person", "change", person_id, data=dict(person), previous=previous, at=at)
 
     async def delete_person_in_app(
@@ -306,6 +310,7 @@ class FakePipedrive:
         org = self.organizations[org_id]
         previous = {key: org[key] for key in changes}
         org.update(changes)
+        org["update_time"] = _stamp(at)
         return await self.emit("organization", "change", org_id, data=dict(org), previous=previous, at=at)
 
     def add_deal(
@@ -593,6 +598,9 @@ class FakePipedrive:
             ("PATCH", r"/api/v2/persons/(\d+)", self._update_person),
             ("DELETE", r"/api/v2/persons/(\d+)", self._delete_person),
             ("GET", r"/api/v2/activities", self._list_activities),
+            ("GET", r"/api/v2/persons", self._list_persons),
+            ("GET", r"/api/v2/organizations", self._list_organizations),
+            ("GET", r"/api/v2/deals", self._list_deals),
             ("POST", r"/api/v2/activities", self._create_activity),
             ("DELETE", r"/api/v2/activities/(\d+)", self._delete_activity),
         ]
@@ -829,8 +837,45 @@ class FakePipedrive:
             if not a["is_deleted"]
             and (person is None or any(p["person_id"] == int(person) and p["primary"] for p in a["participants"]))
         ]
-        items.sort(key=lambda a: a["id"], reverse=query.get("sort_direction") == "desc")
-        return self._ok(items[: min(int(query.get("limit", 100)), 500)], {"next_cursor": None})
+        return self._page(items, query)
+
+    def _list_persons(self, query, body) -> web.Response:
+        return self._page([p for p in self.persons.values() if not p["is_deleted"]], query)
+
+    def _list_organizations(self, query, body) -> web.Response:
+        return self._page([o for o in self.organizations.values() if not o["is_deleted"]], query)
+
+    def _list_deals(self, query, body) -> web.Response:
+        wanted = set(query.get("status", "open,won,lost").split(","))
+        if not wanted <= {"open", "won", "lost", "deleted"}:
+            raise Invalid("status must be some of open, won, lost, deleted")
+        return self._page([d for d in self.deals.values() if d["status"] in wanted], query)
+
+    def _page(self, items: list[dict], query: dict) -> web.Response:
+        """A v2 list's page: `updated_since` (RFC 3339, inclusive), `sort_by` id or update_time, `limit` (at most
+        500) and an opaque `cursor`, with `additional_data.next_cursor` null on the last page."""
+        since = query.get("updated_since")
+        if since is not None:
+            try:
+                floor = datetime.fromisoformat(since.replace("Z", "+00:00"))
+            except ValueError:
+                raise Invalid("updated_since must be RFC 3339") from None
+            items = [i for i in items if datetime.fromisoformat(i["update_time"].replace("Z", "+00:00")) >= floor]
+        sort_by = query.get("sort_by", "id")
+        if sort_by not in ("id", "update_time", "add_time"):
+            raise Invalid("sort_by must be id, update_time or add_time")
+        items = sorted(items, key=lambda i: (i[sort_by], i["id"]), reverse=query.get("sort_direction") == "desc")
+        limit = int(query.get("limit", 100))
+        if not 1 <= limit <= 500:
+            raise Invalid("limit must be between 1 and 500")
+        try:
+            start = int(base64.urlsafe_b64decode(query["cursor"]).decode()) if "cursor" in query else 0
+        except (ValueError, UnicodeDecodeError):
+            raise Invalid("cursor is not one we gave") from None
+        page = items[start : start + limit]
+        more = start + limit < len(items)
+        cursor = base64.urlsafe_b64encode(str(start + limit).encode()).decode() if more else None
+        return self._ok(page, {"next_cursor": cursor})
 
     def _create_activity(self, query, body) -> web.Response:
         data = _dict(body)
@@ -1018,3 +1063,8 @@ def _is_date(value) -> bool:
 
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _stamp(at: datetime | None) -> str:
+    """An update time as Pipedrive writes it: the moment of the change, to the second."""
+    return (at or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

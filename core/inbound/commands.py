@@ -86,3 +86,16 @@ class PipedriveNoteView:
     id: int
     user_id: int
     text: str
+
+
+@dataclass(frozen=True)
+class PipedrivePollMarks(Query):
+    """How far the polling fallback has read each Pipedrive list: entity → the latest update time seen."""
+
+
+@dataclass(frozen=True)
+class RecordPipedrivePollMark(Bookkeeping):
+    """Move a list's high-water mark forward (never back: another process may have read further)."""
+
+    entity: str
+    updated_since: datetime

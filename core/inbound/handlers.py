@@ -26,11 +26,13 @@ from core.inbound.commands import (
     PipedriveEventApplied,
     PipedriveEventToApply,
     PipedriveNoteView,
+    PipedrivePollMarks,
     ReceivePipedriveEvent,
+    RecordPipedrivePollMark,
     ReleasePipedriveNotes,
     WaitingPipedriveEvents,
 )
-from core.models import Contact, DomainEvent, PipedriveEvent, PipedriveNote
+from core.models import Contact, DomainEvent, PipedriveEvent, PipedriveNote, PipedrivePollMark
 from core.privacy.handlers import record_audit
 from core.registry import handles
 from core.validation import clean_email, clean_phone
@@ -370,3 +372,25 @@ async def claim_pipedrive_notes(cmd: ClaimPipedriveNotes, ctx: Context) -> tuple
 @handles
 async def release_pipedrive_notes(cmd: ReleasePipedriveNotes, ctx: Context) -> None:
     await ctx.session.execute(update(PipedriveNote).where(PipedriveNote.id.in_(cmd.note_ids)).values(notified_at=None))
+
+
+@handles
+async def pipedrive_poll_marks(cmd: PipedrivePollMarks, ctx: Context) -> dict[str, datetime]:
+    rows = await ctx.session.execute(select(PipedrivePollMark.entity, PipedrivePollMark.updated_since))
+    return {entity: since for entity, since in rows.all()}
+
+
+@handles
+async def record_pipedrive_poll_mark(cmd: RecordPipedrivePollMark, ctx: Context) -> None:
+    stmt = pg_insert(PipedrivePollMark).values(
+        entity=cmd.entity[:30], updated_since=cmd.updated_since, polled_at=ctx.clock.now()
+    )
+    await ctx.session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["entity"],
+            set_={
+                "updated_since": func.greatest(PipedrivePollMark.updated_since, stmt.excluded.updated_since),
+                "polled_at": stmt.excluded.polled_at,
+            },
+        )
+    )

@@ -14,10 +14,12 @@ from sqlalchemy import select
 from bot.console import ConsoleChat
 from bot.console.notifier import ConsoleNotifier
 from bot.notify import ChatCourier
+from core.inbound.commands import PipedrivePollMarks
 from core.models import Activity, Contact, PipedriveDeal, PipedriveEvent
 from core.sync.commands import RecordPipedriveIds
 from core.users.commands import LinkChatIdentity
 from pipedrive.client import company_client
+from pipedrive.polling import Poller
 from pipedrive.setup import install_webhooks
 from pipedrive.webhooks import WebhookService
 from scheduler.dispatch import Dispatcher
@@ -211,3 +213,56 @@ async def test_an_activity_not_done_or_of_an_unknown_person_is_no_touch(core, fa
     await settled(rows, 1)
     assert await rows(Activity) == []
     assert [e.outcome for e in await rows(PipedriveEvent)] == ["unknown person"]
+
+
+# --- polling, where webhooks can't reach us ----------------------------------------------------------------------
+
+
+async def test_polling_brings_the_same_changes_without_webhooks_and_its_mark_advances(
+    core, settings, chat, fake, bob, rows, wall_clock
+):
+    clock = wall_clock
+    poller = Poller(core, settings, client=company_client(settings))
+    person_id = (await contact_of(rows, bob)).pipedrive_person_id
+    deal = fake.add_deal("Acme renewal", value=12000, currency="EUR", person_id=person_id)
+    planned = fake.add_activity_in_app(person_id, "call", "Call Bob back")
+    first = await poller.poll_once()  # the first run only notes where Pipedrive stands
+    assert (first.read, first.stored) == (0, 0)
+    marks = await core.execute(PipedrivePollMarks())
+    assert set(marks) == {"persons", "organizations", "deals", "activities"}
+
+    assert fake.webhooks == {}  # nothing is sent: only the pull can see these
+    await fake.change_person(person_id, name="Robert Stone", at=clock.now() + timedelta(minutes=1))
+    await fake.change_deal(deal["id"], status="won", at=clock.now() + timedelta(minutes=2))
+    await fake.mark_activity_done(planned["id"], at=clock.now() + timedelta(minutes=3))
+    second = await poller.poll_once()
+    assert second.stored >= 3 and second.applied == second.stored
+    contact = await contact_of(rows, bob)
+    assert contact.name == "Robert Stone"
+    assert (contact.past_business, contact.past_business_currency) == (Decimal("12000.00"), "EUR")
+    assert [(a.kind, a.channel) for a in await rows(Activity)] == [("pipedrive", "pipedrive:call")]
+    later = await core.execute(PipedrivePollMarks())
+    assert later["deals"] == clock.now().replace(microsecond=0) + timedelta(minutes=2)
+    assert later["activities"] > marks["activities"]
+
+    third = await poller.poll_once()  # the mark's own changes are read again, and act once
+    assert third.stored == 0
+    assert (await contact_of(rows, bob)).past_business == Decimal("12000.00")
+    assert len(await rows(Activity)) == 1
+    await poller.aclose()
+
+
+async def test_polling_reads_every_page(core, settings, fake, bob, rows, wall_clock):
+    poller = Poller(core, settings, client=company_client(settings))
+    await poller.poll_once()
+    person_id = (await contact_of(rows, bob)).pipedrive_person_id
+    for n in range(3):
+        deal = fake.add_deal(f"Deal {n}", value=1000, currency="EUR", person_id=person_id)
+        await fake.change_deal(deal["id"], status="won", at=wall_clock.now() + timedelta(minutes=1, seconds=n))
+    for n in range(600):
+        fake.add_deal(f"Noise {n}", value=1)  # more than one page of 500
+    report = await poller.poll_once()
+    assert report.read >= 603
+    assert (await contact_of(rows, bob)).past_business == Decimal("3000.00")
+    assert fake.calls("GET", "/api/v2/deals") >= 3  # the first run's, and two pages
+    await poller.aclose()
