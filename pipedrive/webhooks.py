@@ -30,6 +30,7 @@ from core.inbound.commands import (
     ApplyPipedriveEvent,
     PipedriveEventToApply,
     ReceivePipedriveEvent,
+    WaitingEvent,
     WaitingPipedriveEvents,
 )
 from core.service import Core
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
 ENTITIES = ("person", "organization", "deal", "activity", "lead", "note", "product", "user")
 ACTIONS = ("create", "change", "delete")
+APPLY_CONCURRENCY = 4  # events applied side by side by one worker
 
 
 class BadEvent(ValueError):
@@ -136,14 +138,20 @@ class WebhookReceiver:
         return hmac.compare_digest(given, self._expected)
 
     async def apply_waiting(self) -> int:
-        """Apply every stored event waiting; how many were applied here."""
+        """Apply every stored event waiting, a few at a time; how many were applied here.
+
+        Events applied side by side may finish in any order: the rules make that safe (each contact is locked
+        while an event changes it, and per field, per deal, the later change wins)."""
         count = 0
-        while ids := await self.core.execute(WaitingPipedriveEvents()):
-            applied_now = 0
-            for event_id in ids:
-                org_names = await self._org_names_for(event_id)
-                if await self.core.execute(ApplyPipedriveEvent(event_id, org_names)) is not None:
-                    applied_now += 1
+        gate = asyncio.Semaphore(APPLY_CONCURRENCY)
+
+        async def apply(event: WaitingEvent) -> bool:
+            async with gate:
+                org_names = await self._org_names_for(event.id) if event.may_name_organisations else {}
+                return await self.core.execute(ApplyPipedriveEvent(event.id, org_names)) is not None
+
+        while waiting := await self.core.execute(WaitingPipedriveEvents()):
+            applied_now = sum(await asyncio.gather(*(apply(event) for event in waiting)))
             count += applied_now
             if not applied_now:  # every one is another worker's right now
                 break

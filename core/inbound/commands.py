@@ -26,9 +26,21 @@ class ReceivePipedriveEvent(Bookkeeping):
 
 @dataclass(frozen=True)
 class WaitingPipedriveEvents(Query):
-    """The ids of received events not yet applied, oldest first."""
+    """The received events not yet applied, oldest first."""
 
     limit: int = 100
+
+
+@dataclass(frozen=True)
+class WaitingEvent:
+    id: int
+    entity: str
+    action: str
+
+    @property
+    def may_name_organisations(self) -> bool:
+        """Whether it may link an organisation the bank can't name (see PipedriveEventToApply)."""
+        return (self.entity, self.action) == ("person", "change")
 
 
 @dataclass(frozen=True)

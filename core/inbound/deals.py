@@ -99,17 +99,18 @@ async def deal_changed(ctx: Context, event: PipedriveEvent) -> PipedriveEventApp
     }
     if not contacts and not rows:
         return PipedriveEventApplied("ignored", "unknown deal")
-    others = [
-        k
-        for k in (
-            await ctx.session.execute(
-                select(Contact)
-                .where(Contact.id.in_([i for i in rows if i not in {c.id for c in contacts}]))
-                .order_by(Contact.id)
-                .with_for_update()
-            )
-        ).scalars()
-    ]
+    unlinked = [i for i in rows if i not in {c.id for c in contacts}]  # linked to the deal no more
+    others = (
+        list(
+            (
+                await ctx.session.execute(
+                    select(Contact).where(Contact.id.in_(unlinked)).order_by(Contact.id).with_for_update()
+                )
+            ).scalars()
+        )
+        if unlinked
+        else []
+    )
     title = known.get("title") if isinstance(known.get("title"), str) else None
     value, currency = _amount(known.get("value")), _currency(known.get("currency"))
     reason = known.get("lost_reason") if isinstance(known.get("lost_reason"), str) else None

@@ -30,6 +30,7 @@ from core.inbound.commands import (
     ReceivePipedriveEvent,
     RecordPipedrivePollMark,
     ReleasePipedriveNotes,
+    WaitingEvent,
     WaitingPipedriveEvents,
 )
 from core.models import Contact, DomainEvent, PipedriveEvent, PipedriveNote, PipedrivePollMark
@@ -61,14 +62,14 @@ async def receive_pipedrive_event(cmd: ReceivePipedriveEvent, ctx: Context) -> i
 
 
 @handles
-async def waiting_pipedrive_events(cmd: WaitingPipedriveEvents, ctx: Context) -> tuple[int, ...]:
-    ids = await ctx.session.scalars(
-        select(PipedriveEvent.id)
+async def waiting_pipedrive_events(cmd: WaitingPipedriveEvents, ctx: Context) -> tuple[WaitingEvent, ...]:
+    rows = await ctx.session.execute(
+        select(PipedriveEvent.id, PipedriveEvent.entity, PipedriveEvent.action)
         .where(PipedriveEvent.status == "received")
         .order_by(PipedriveEvent.id)
         .limit(cmd.limit)
     )
-    return tuple(ids)
+    return tuple(WaitingEvent(*row) for row in rows.all())
 
 
 @handles

@@ -116,6 +116,7 @@ READ_ONLY = {
     "KnownPipedriveIds",
     "WaitingPipedriveEvents",
     "PipedriveEventToApply",
+    "PipedrivePollMarks",
 }
 BOOKKEEPING = {
     "ClaimDueDeliveries",
@@ -129,6 +130,9 @@ BOOKKEEPING = {
     "ReleaseSyncNotices",
     "ReceivePipedriveEvent",
     "ApplyPipedriveEvent",
+    "ClaimPipedriveNotes",
+    "ReleasePipedriveNotes",
+    "RecordPipedrivePollMark",
 }
 
 
