@@ -206,6 +206,7 @@ class FakePipedrive:
         self._windows: dict[tuple[str, bool], Window] = {}
         self._release = asyncio.Event()
         self._runner: web.AppRunner | None = None
+        self._sender: aiohttp.ClientSession | None = None
         self.url = ""
 
     # --- the test's handles ----------------------------------------------------------------------------
@@ -225,6 +226,8 @@ class FakePipedrive:
 
     async def stop(self) -> None:
         self._release.set()
+        if self._sender is not None:
+            await self._sender.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -437,28 +440,30 @@ class FakePipedrive:
             else {}
         )
         status = 0
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
-            for attempt, delay in enumerate((0.0, *self.retry_delays), 1):
-                await asyncio.sleep(delay)
-                body = {
-                    "meta": {
-                        **meta,
-                        "attempt": attempt,
-                        "webhook_id": str(hook["id"]),
-                        "webhook_owner_id": str(hook["owner_id"]),
-                    },
-                    "data": data,
-                    "previous": previous,
-                }
-                try:
-                    async with session.post(hook["subscription_url"], json=body, headers=headers) as response:
-                        status = response.status
-                except (aiohttp.ClientError, TimeoutError):
-                    status = 0
-                self.deliveries.append((hook["id"], attempt, status))
-                hook["last_delivery_time"], hook["last_http_status"] = _now(), status or None
-                if 200 <= status < 300:
-                    break
+        if self._sender is None or self._sender.closed:  # one pool of connections, as a sender keeps
+            self._sender = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+        session = self._sender
+        for attempt, delay in enumerate((0.0, *self.retry_delays), 1):
+            await asyncio.sleep(delay)
+            body = {
+                "meta": {
+                    **meta,
+                    "attempt": attempt,
+                    "webhook_id": str(hook["id"]),
+                    "webhook_owner_id": str(hook["owner_id"]),
+                },
+                "data": data,
+                "previous": previous,
+            }
+            try:
+                async with session.post(hook["subscription_url"], json=body, headers=headers) as response:
+                    status = response.status
+            except (aiohttp.ClientError, TimeoutError):
+                status = 0
+            self.deliveries.append((hook["id"], attempt, status))
+            hook["last_delivery_time"], hook["last_http_status"] = _now(), status or None
+            if 200 <= status < 300:
+                break
         return status
 
     async def wait_until(self, predicate, timeout: float = 10.0) -> None:

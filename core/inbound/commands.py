@@ -64,6 +64,14 @@ class ApplyPipedriveEvent(Bookkeeping):
 
 
 @dataclass(frozen=True)
+class ApplyPipedriveEvents(Bookkeeping):
+    """Apply several received events in one transaction, each as ApplyPipedriveEvent would (in a savepoint of its
+    own, with its own audit entry): one commit for the lot. Their outcomes, in order (None: not waiting)."""
+
+    events: tuple[ApplyPipedriveEvent, ...]
+
+
+@dataclass(frozen=True)
 class PipedriveEventApplied:
     status: str  # one of INBOUND_STATUSES
     outcome: str

@@ -173,7 +173,9 @@ def _done_at(data: dict, fallback: datetime) -> datetime:
 
 async def activity_changed(ctx: Context, event: PipedriveEvent) -> PipedriveEventApplied:
     data = _data(event.payload, "data")
-    if event.action == "delete" or data.get("done") is not True:
+    if event.action == "delete":
+        return PipedriveEventApplied("ignored", "an activity deleted: its touch, if any, stays")
+    if data.get("done") is not True:
         return PipedriveEventApplied("ignored", "an activity not done")
     ours = await ctx.session.scalar(
         select(Activity.id).where(Activity.pipedrive_activity_id == event.entity_id).limit(1)

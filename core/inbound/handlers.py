@@ -21,6 +21,7 @@ from core.errors import InvalidInput
 from core.inbound import deals
 from core.inbound.commands import (
     ApplyPipedriveEvent,
+    ApplyPipedriveEvents,
     ClaimPipedriveNotes,
     KeptLocalEdit,
     PipedriveEventApplied,
@@ -116,6 +117,11 @@ async def apply_pipedrive_event(cmd: ApplyPipedriveEvent, ctx: Context) -> Piped
     if result.status == "applied" and result.contact_ids:
         await record_audit(ctx, cmd, result)
     return result
+
+
+@handles
+async def apply_pipedrive_events(cmd: ApplyPipedriveEvents, ctx: Context) -> tuple[PipedriveEventApplied | None, ...]:
+    return tuple([await apply_pipedrive_event(one, ctx) for one in cmd.events])
 
 
 async def _apply(ctx: Context, event: PipedriveEvent, org_names: dict[int, str]) -> PipedriveEventApplied:

@@ -130,6 +130,7 @@ BOOKKEEPING = {
     "ReleaseSyncNotices",
     "ReceivePipedriveEvent",
     "ApplyPipedriveEvent",
+    "ApplyPipedriveEvents",
     "ClaimPipedriveNotes",
     "ReleasePipedriveNotes",
     "RecordPipedrivePollMark",
