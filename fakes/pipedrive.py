@@ -403,6 +403,7 @@ class FakePipedrive:
         previous: dict | None = None,
         at: datetime | None = None,
         merged_to_id: int | None = None,
+        change_source: str = "app",
     ) -> list[int]:
         """Send one event to every v2 webhook subscribed to it; the last status each webhook answered."""
         at = at or datetime.now(UTC)
@@ -427,7 +428,7 @@ class FakePipedrive:
             "user_id": "101",
             "version": "2.0",
             "host": "company.pipedrive.com",
-            "change_source": "app",
+            "change_source": change_source,
             "permitted_user_ids": ["101"],
             **({"merged_to_id": str(merged_to_id)} if merged_to_id is not None else {}),
         }

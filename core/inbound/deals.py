@@ -6,7 +6,8 @@ A won deal counts in past business when its currency is the contact's (a contact
 the deal's currency); won deals in another currency are kept and shown per currency beside it. A deal newly won
 owes the contact's owner a chat message (`pipedrive_notes`, sent by the scheduler). An activity marked done in
 Pipedrive is a touch (kind "pipedrive", method "pipedrive:<type>") unless the bank already holds an activity with
-that Pipedrive id: one the sync created there, or the same touch received before.
+that Pipedrive id (one the sync created there, or the same touch received before), or it was made through the API
+while one of the contact's activities was being sent there (its id not recorded yet).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 
 from core.context import Context
 from core.inbound.commands import PipedriveEventApplied
@@ -144,7 +145,11 @@ async def deal_changed(ctx: Context, event: PipedriveEvent) -> PipedriveEventApp
         contact.pipedrive_changed_at = event.occurred_at
         contact.pipedrive_change = f"deal {row.status}"[:200]
         changed.append(contact.id)
+    told: set[int] = set()
     for contact in won_for:
+        if contact.owner_id in told:  # one message per owner, however many of their contacts the deal links
+            continue
+        told.add(contact.owner_id)
         with_whom = contact.organisation or contact.name
         ctx.session.add(
             PipedriveNote(
@@ -190,6 +195,8 @@ async def activity_changed(ctx: Context, event: PipedriveEvent) -> PipedriveEven
     contacts = await _contacts_for(ctx, person_id, None)
     if not contacts:
         return PipedriveEventApplied("ignored", "unknown person")
+    if _data(event.payload, "meta").get("change_source") == "api" and await _sync_in_flight(ctx, contacts):
+        return PipedriveEventApplied("ignored", "an activity the sync is sending there")
     # Locked the contacts: the same activity applied by another worker meanwhile is seen now.
     if await ctx.session.scalar(select(Activity.id).where(Activity.pipedrive_activity_id == event.entity_id).limit(1)):
         return PipedriveEventApplied("ignored", "an activity the bank holds already")
@@ -220,16 +227,17 @@ async def activity_changed(ctx: Context, event: PipedriveEvent) -> PipedriveEven
     return PipedriveEventApplied("applied", f"{kind} done: a touch", tuple(k.id for k in contacts))
 
 
-async def deals_of(ctx: Context, contact_id: int) -> list[PipedriveDeal]:
-    """The contact's won and lost deals, latest first."""
-    return list(
-        (
-            await ctx.session.execute(
-                select(PipedriveDeal)
-                .where(PipedriveDeal.contact_id == contact_id, or_(PipedriveDeal.status.in_(("won", "lost"))))
-                .order_by(PipedriveDeal.changed_at.desc())
+async def _sync_in_flight(ctx: Context, contacts: list[Contact]) -> bool:
+    """Whether one of the contacts' activities is being sent to Pipedrive (its id there not recorded yet): an
+    activity made through the API meanwhile is taken for that one."""
+    return bool(
+        await ctx.session.scalar(
+            select(Activity.id)
+            .where(
+                Activity.contact_id.in_([k.id for k in contacts]),
+                Activity.sync_state == "pending",
+                Activity.pipedrive_activity_id.is_(None),
             )
+            .limit(1)
         )
-        .scalars()
-        .all()
     )

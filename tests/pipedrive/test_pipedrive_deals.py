@@ -103,6 +103,23 @@ async def test_a_deal_won_adds_to_past_business_and_the_owner_is_told_once(
     assert told.getvalue().count("Deal won with Acme") == 1
 
 
+async def test_a_deal_won_with_an_organisation_counts_for_its_contacts_and_tells_their_owner_once(
+    core, ana, make, fake, bob, receiver, rows, clock
+):
+    await core.execute(LinkChatIdentity(ana.email, "console", "ana"))
+    org_id = (await contact_of(rows, bob)).pipedrive_org_id
+    carol = await make.contact(ana, "Carol Jones", email="carol@acme.com", organisation="Acme")
+    await core.execute(RecordPipedriveIds(carol.id, org_id=org_id))
+    deal = fake.add_deal("Framework", value=800, currency="EUR", org_id=org_id)
+    await fake.change_deal(deal["id"], status="won", at=clock.now() + timedelta(minutes=1))
+    [event] = await settled(rows, 1)
+    assert sorted(event.contact_ids) == sorted([bob.id, carol.id])
+    assert [k.past_business for k in await rows(Contact)] == [Decimal("800.00"), Decimal("800.00")]
+    dispatcher, told = console_dispatcher(core)
+    await dispatcher.tick()
+    assert told.getvalue().count("Deal won with Acme: 800 EUR") == 1
+
+
 async def test_a_won_deal_sent_again_or_changed_counts_once_and_lost_later_is_taken_out(
     core, chat, fake, bob, receiver, rows, clock
 ):
@@ -203,6 +220,20 @@ async def test_an_activity_the_product_sent_to_pipedrive_is_no_second_touch(
     await fake.mark_activity_done(ours["id"], at=clock.now() + timedelta(minutes=1))
     events = await settled(rows, 1)
     assert [(e.entity, e.status) for e in events] == [("activity", "ignored")]
+    assert len(await rows(Activity)) == before
+
+
+async def test_an_activity_made_through_the_api_while_ours_is_being_sent_is_taken_for_ours(
+    core, chat, fake, bob, receiver, rows, clock
+):
+    await chat.send(f"warm {bob.email}")
+    await chat.send(f"log {bob.email} call")  # its sync waits: no worker runs
+    before = len(await rows(Activity))
+    person_id = (await contact_of(rows, bob)).pipedrive_person_id
+    data = {"id": 4242, "type": "call", "done": True, "person_id": person_id, "subject": "Call"}
+    await fake.emit("activity", "create", 4242, data=data, at=clock.now(), change_source="api")
+    [event] = await settled(rows, 1)
+    assert (event.status, event.outcome) == ("ignored", "an activity the sync is sending there")
     assert len(await rows(Activity)) == before
 
 
