@@ -61,6 +61,9 @@ class ChatCourier:
     def compose_notice(self, notice: SyncNotice) -> Reply:
         return Reply(f"⚠️ A Pipedrive sync needs you: {notice.text}")
 
+    def compose_note(self, text: str) -> Reply:
+        return Reply(f"🎉 {text}")
+
     async def send(self, to: ChatIdentityView, message: Reply) -> str | None:
         target = ChatTarget(to.user_id, to.platform, to.external_user_id, to.dm_channel)
         return await self.notifiers[to.platform].send(target, message)

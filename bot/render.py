@@ -314,6 +314,11 @@ def _(value: ContactList, user: UserView) -> Reply:
     return Reply(f"{plural(len(value.contacts), 'match')} for {quoted(value.query)}:", tuple(rows), ephemeral=True)
 
 
+def _money(amount: Decimal, currency: str | None) -> str:
+    text = f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
+    return f"{text} {currency}" if currency else text
+
+
 @result.register
 def _(value: ContactDetail, user: UserView) -> Reply:
     k = value.contact
@@ -337,13 +342,20 @@ def _(value: ContactDetail, user: UserView) -> Reply:
             f"{'💤 Snoozed until' if f.snoozed else '⏰ Follow-up'} {local(f.due_at, user)}"
             + (f": {f.note}" if f.note else "")
         )
+    if value.won_by_currency:
+        lines.append("Won in Pipedrive: " + " · ".join(_money(v, c or None) for c, v in value.won_by_currency))
     if value.recent_activities:
         lines.append("Recent:")
         for a in value.recent_activities:
             what = METHOD_LABELS.get(a.kind, a.kind)
+            if a.kind == "pipedrive" and a.channel:
+                what = f"{a.channel.partition(':')[2]} done in Pipedrive"
             if a.outcome != "none":
                 what += f" ({a.outcome.replace('_', ' ')})"
             lines.append(f"  {local(a.occurred_at, user)} {what}" + (f": {a.note}" if a.note else ""))
+    for d in value.deals:
+        line = f"Deal {d.status} {day(d.at, user)}: {d.title or 'a deal'}, {_money(d.value, d.currency)}"
+        lines.append(line + (f" (reason: {d.lost_reason})" if d.status == "lost" and d.lost_reason else ""))
     if k.notes:
         lines.append(f"Notes: {k.notes}")
     if value.pipedrive_deleted_at:

@@ -66,6 +66,10 @@ def build_services(settings: Settings, core: Core) -> tuple[list[Service], dict[
         services.append(SyncService(core))
     if webhooks is not None:
         services.append(webhooks)
+    if settings.pipedrive_polling_minutes:  # where webhooks can't reach us: Pipedrive's changes pulled
+        from pipedrive.polling import PollService
+
+        services.append(PollService(core, settings))
     return services, notifiers
 
 

@@ -216,6 +216,7 @@ class Activity(Base):
         Index("ix_activities_contact_id_occurred_at", "contact_id", "occurred_at"),
         Index("ix_activities_user_id_occurred_at", "user_id", "occurred_at"),
         Index("ix_activities_campaign_id", "campaign_id"),
+        Index("ix_activities_pipedrive_activity_id", "pipedrive_activity_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -223,7 +224,7 @@ class Activity(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
     kind: Mapped[str] = mapped_column(String(20))
-    channel: Mapped[str | None] = mapped_column(String(20))
+    channel: Mapped[str | None] = mapped_column(String(40))
     outcome: Mapped[str] = mapped_column(String(20), server_default="none")
     subject: Mapped[str | None] = mapped_column(String(300))
     note: Mapped[str | None] = mapped_column(Text)
@@ -332,6 +333,48 @@ class PipedriveEvent(Base):
     outcome: Mapped[str | None] = mapped_column(Text)
     contact_ids: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default=text("'{}'"))
     applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PipedriveDeal(Base):
+    """A Pipedrive deal as it stands for one linked contact: what of its value counts in the contact's past
+    business (`counted`, in the contact's currency), and its status as of the latest event applied."""
+
+    __tablename__ = "pipedrive_deals"
+    __table_args__ = (Index("ix_pipedrive_deals_contact_id", "contact_id"),)
+
+    deal_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True)
+    title: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(10))  # open, won, lost, deleted (or unlinked from the contact)
+    value: Mapped[Decimal] = mapped_column(Numeric(14, 2), server_default="0")
+    currency: Mapped[str | None] = mapped_column(String(3))
+    lost_reason: Mapped[str | None] = mapped_column(Text)
+    counted: Mapped[Decimal] = mapped_column(Numeric(14, 2), server_default="0")
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # the latest event applied
+
+
+class PipedriveNote(Base):
+    """A chat message owed to a user about a change from Pipedrive (a deal won), sent by the scheduler once."""
+
+    __tablename__ = "pipedrive_notes"
+    __table_args__ = (Index("ix_pipedrive_notes_owed", "id", postgresql_where=text("notified_at IS NULL")),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now()
+    notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PipedrivePollMark(Base):
+    """How far the polling of one Pipedrive list (persons, deals…) has read: its high-water mark."""
+
+    __tablename__ = "pipedrive_poll_marks"
+
+    entity: Mapped[str] = mapped_column(String(30), primary_key=True)
+    updated_since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    polled_at: Mapped[datetime] = _now()
 
 
 class ProcessedRequest(Base):

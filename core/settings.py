@@ -92,11 +92,23 @@ class Settings(BaseSettings):
     # Where the receiver listens when Slack does not run over HTTP (else it shares Slack's PORT).
     pipedrive_webhook_port: int = Field(default=3001, ge=0, le=65535)  # 0: any free port
     pipedrive_webhook_listen: str = "0.0.0.0"
+    # Where webhooks can't reach the server: pull what changed every this many minutes (0: never). Unset: every
+    # 5 minutes when a company token is set and PIPEDRIVE_WEBHOOK_URL is not, else never.
+    pipedrive_poll_minutes: int | None = Field(default=None, ge=0, le=1440)
 
     @property
     def pipedrive_url(self) -> str:
         """Where the Pipedrive API lives: the company domain if given; api.pipedrive.com takes any API token."""
         return (self.pipedrive_base_url or "https://api.pipedrive.com").rstrip("/")
+
+    @property
+    def pipedrive_polling_minutes(self) -> int:
+        """How often the polling fallback pulls Pipedrive's changes; 0 when it is off."""
+        if self.pipedrive_api_token is None:
+            return 0
+        if self.pipedrive_poll_minutes is not None:
+            return self.pipedrive_poll_minutes
+        return 0 if self.pipedrive_webhook_url else 5
 
     @property
     def pipedrive_webhooks_on(self) -> bool:

@@ -8,20 +8,24 @@ the company's organization fields with values of their type), v1 users/find, act
 without an existing option deletes it), organizationFields and notes (created on a person, listed by person,
 replaced, deleted). Rate limits work as Pipedrive's do: a burst limit per token over a rolling
 2-second window, 10 searches per 2 seconds, `x-ratelimit-*` headers and 429s. Faults can be injected: a 5xx,
-a timeout, and a response lost after the change was made. Any deal endpoint is recorded (and must never be
-called). Time comes from an injected clock, so rate-limit tests run on virtual time.
+a timeout, and a response lost after the change was made. Any write to a deal is recorded (and must never
+happen). Time comes from an injected clock, so rate-limit tests run on virtual time.
 
 It also sends webhooks v2 as Pipedrive does: v1 webhooks endpoints register them (version, event action and
 object, basic auth); a change made through `change_person`, `delete_person_in_app`, `merge_persons` or
 `change_organization` is POSTed as JSON `{meta, data, previous}` to each matching webhook with its basic auth,
 and sent again after a non-2xx answer or no answer (Pipedrive waits 3 s, 30 s and 150 s; the fake waits
 `retry_delays`), `meta.attempt` counting the tries. A merge arrives as the loser's delete, whose meta names
-`merged_to_id`, and the survivor's change.
+`merged_to_id`, and the survivor's change. Deals (`add_deal`, `change_deal`, `delete_deal_in_app`) and
+activities done in the app (`add_activity_in_app`, `mark_activity_done`) send theirs too. For the polling
+fallback it serves the v2 lists of persons, organizations, deals and activities with `updated_since`, sorting
+and cursor pagination; a change's `update_time` is the moment it was made (`at`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import math
 import re
@@ -233,6 +237,7 @@ class FakePipedrive:
         self.notes: dict[int, dict] = {}
         self.persons: dict[int, dict] = {}
         self.activities: dict[int, dict] = {}
+        self.deals: dict[int, dict] = {}
         self.webhooks: dict[int, dict] = {}
         self.retry_delays: tuple[float, ...] = (0.05, 0.1, 0.2)
         self.deliveries: list[tuple[int, int, int]] = []  # (webhook id, attempt, HTTP status or 0 for none)
@@ -245,6 +250,7 @@ class FakePipedrive:
         self._windows: dict[tuple[str, bool], Window] = {}
         self._release = asyncio.Event()
         self._runner: web.AppRunner | None = None
+        self._sender: aiohttp.ClientSession | None = None
         self.url = ""
 
     # --- the test's handles ----------------------------------------------------------------------------
@@ -264,6 +270,8 @@ class FakePipedrive:
 
     async def stop(self) -> None:
         self._release.set()
+        if self._sender is not None:
+            await self._sender.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -331,7 +339,7 @@ class FakePipedrive:
         person = self.persons[person_id]
         previous = {key: person[key] for key in changes}
         person.update(changes)
-        person["update_time"] = _now()
+        person["update_time"] = _stamp(at)
         return await self.emit("person", "change", person_id, data=dict(person), previous=previous, at=at)
 
     async def delete_person_in_app(
@@ -355,7 +363,85 @@ class FakePipedrive:
         org = self.organizations[org_id]
         previous = {key: org[key] for key in changes}
         org.update(changes)
+        org["update_time"] = _stamp(at)
         return await self.emit("organization", "change", org_id, data=dict(org), previous=previous, at=at)
+
+    def add_deal(
+        self,
+        title: str,
+        *,
+        value: float = 0,
+        currency: str = "EUR",
+        person_id: int | None = None,
+        org_id: int | None = None,
+    ) -> dict:
+        """A deal made in Pipedrive's app (open)."""
+        deal = {
+            "id": next(self._ids),
+            "title": title,
+            "value": value,
+            "currency": currency,
+            "person_id": person_id,
+            "org_id": org_id,
+            "status": "open",
+            "lost_reason": None,
+            "won_time": None,
+            "lost_time": None,
+            "is_deleted": False,
+            "add_time": _now(),
+            "update_time": _now(),
+        }
+        self.deals[deal["id"]] = deal
+        return deal
+
+    async def change_deal(self, deal_id: int, *, at: datetime | None = None, **changes) -> list[int]:
+        """Change a deal as a user would in Pipedrive (status="won", value=, lost_reason=…) and send the webhook."""
+        deal = self.deals[deal_id]
+        previous = {key: deal[key] for key in changes}
+        deal.update(changes)
+        at = at or datetime.now(UTC)
+        stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if changes.get("status") in ("won", "lost"):
+            deal[f"{changes['status']}_time"] = stamp
+        deal["update_time"] = stamp
+        return await self.emit("deal", "change", deal_id, data=dict(deal), previous=previous, at=at)
+
+    async def delete_deal_in_app(self, deal_id: int, *, at: datetime | None = None) -> list[int]:
+        deal = self.deals[deal_id]
+        deal["is_deleted"], deal["status"] = True, "deleted"
+        deal["update_time"] = _now()
+        return await self.emit("deal", "delete", deal_id, data=None, previous=dict(deal), at=at)
+
+    def add_activity_in_app(self, person_id: int, kind: str = "call", subject: str | None = None) -> dict:
+        """An activity planned in Pipedrive's app for a person (not done yet)."""
+        activity = {
+            "id": next(self._ids),
+            "subject": subject or kind.title(),
+            "type": kind,
+            "owner_id": self.users[0]["id"],
+            "person_id": person_id,
+            "org_id": None,
+            "due_date": None,
+            "due_time": None,
+            "done": False,
+            "marked_as_done_time": None,
+            "note": None,
+            "participants": [{"person_id": person_id, "primary": True}],
+            "is_deleted": False,
+            "add_time": _now(),
+            "update_time": _now(),
+        }
+        self.activities[activity["id"]] = activity
+        return activity
+
+    async def mark_activity_done(self, activity_id: int, *, at: datetime | None = None) -> list[int]:
+        """Mark an activity done as a user would in Pipedrive, and send the webhook."""
+        activity = self.activities[activity_id]
+        at = at or datetime.now(UTC)
+        stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        previous = {"done": activity["done"], "marked_as_done_time": activity.get("marked_as_done_time")}
+        activity.update(done=True, marked_as_done_time=stamp, update_time=stamp)
+        return await self.emit("activity", "change", activity_id, data=dict(activity), previous=previous, at=at)
 
     async def emit(
         self,
@@ -367,6 +453,7 @@ class FakePipedrive:
         previous: dict | None = None,
         at: datetime | None = None,
         merged_to_id: int | None = None,
+        change_source: str = "app",
     ) -> list[int]:
         """Send one event to every v2 webhook subscribed to it; the last status each webhook answered."""
         at = at or datetime.now(UTC)
@@ -391,7 +478,7 @@ class FakePipedrive:
             "user_id": "101",
             "version": "2.0",
             "host": "company.pipedrive.com",
-            "change_source": "app",
+            "change_source": change_source,
             "permitted_user_ids": ["101"],
             **({"merged_to_id": str(merged_to_id)} if merged_to_id is not None else {}),
         }
@@ -404,28 +491,30 @@ class FakePipedrive:
             else {}
         )
         status = 0
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
-            for attempt, delay in enumerate((0.0, *self.retry_delays), 1):
-                await asyncio.sleep(delay)
-                body = {
-                    "meta": {
-                        **meta,
-                        "attempt": attempt,
-                        "webhook_id": str(hook["id"]),
-                        "webhook_owner_id": str(hook["owner_id"]),
-                    },
-                    "data": data,
-                    "previous": previous,
-                }
-                try:
-                    async with session.post(hook["subscription_url"], json=body, headers=headers) as response:
-                        status = response.status
-                except (aiohttp.ClientError, TimeoutError):
-                    status = 0
-                self.deliveries.append((hook["id"], attempt, status))
-                hook["last_delivery_time"], hook["last_http_status"] = _now(), status or None
-                if 200 <= status < 300:
-                    break
+        if self._sender is None or self._sender.closed:  # one pool of connections, as a sender keeps
+            self._sender = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+        session = self._sender
+        for attempt, delay in enumerate((0.0, *self.retry_delays), 1):
+            await asyncio.sleep(delay)
+            body = {
+                "meta": {
+                    **meta,
+                    "attempt": attempt,
+                    "webhook_id": str(hook["id"]),
+                    "webhook_owner_id": str(hook["owner_id"]),
+                },
+                "data": data,
+                "previous": previous,
+            }
+            try:
+                async with session.post(hook["subscription_url"], json=body, headers=headers) as response:
+                    status = response.status
+            except (aiohttp.ClientError, TimeoutError):
+                status = 0
+            self.deliveries.append((hook["id"], attempt, status))
+            hook["last_delivery_time"], hook["last_http_status"] = _now(), status or None
+            if 200 <= status < 300:
+                break
         return status
 
     async def wait_until(self, predicate, timeout: float = 10.0) -> None:
@@ -442,7 +531,7 @@ class FakePipedrive:
             body = await request.json() if request.can_read_body else None
         except ValueError:
             return self._record(request, None, self._error(400, "Invalid JSON"), False)
-        if "/deals" in path:
+        if "/deals" in path and method != "GET":
             self.deal_calls += 1
         if request.headers.get("x-api-token") not in self.tokens or "api_token" in query:
             return self._record(request, body, self._error(401, "unauthorized access"), False)
@@ -571,6 +660,9 @@ class FakePipedrive:
             ("PATCH", r"/api/v2/persons/(\d+)", self._update_person),
             ("DELETE", r"/api/v2/persons/(\d+)", self._delete_person),
             ("GET", r"/api/v2/activities", self._list_activities),
+            ("GET", r"/api/v2/persons", self._list_persons),
+            ("GET", r"/api/v2/organizations", self._list_organizations),
+            ("GET", r"/api/v2/deals", self._list_deals),
             ("POST", r"/api/v2/activities", self._create_activity),
             ("DELETE", r"/api/v2/activities/(\d+)", self._delete_activity),
         ]
@@ -901,8 +993,45 @@ class FakePipedrive:
             if not a["is_deleted"]
             and (person is None or any(p["person_id"] == int(person) and p["primary"] for p in a["participants"]))
         ]
-        items.sort(key=lambda a: a["id"], reverse=query.get("sort_direction") == "desc")
-        return self._ok(items[: min(int(query.get("limit", 100)), 500)], {"next_cursor": None})
+        return self._page(items, query)
+
+    def _list_persons(self, query, body) -> web.Response:
+        return self._page([p for p in self.persons.values() if not p["is_deleted"]], query)
+
+    def _list_organizations(self, query, body) -> web.Response:
+        return self._page([o for o in self.organizations.values() if not o["is_deleted"]], query)
+
+    def _list_deals(self, query, body) -> web.Response:
+        wanted = set(query.get("status", "open,won,lost").split(","))
+        if not wanted <= {"open", "won", "lost", "deleted"}:
+            raise Invalid("status must be some of open, won, lost, deleted")
+        return self._page([d for d in self.deals.values() if d["status"] in wanted], query)
+
+    def _page(self, items: list[dict], query: dict) -> web.Response:
+        """A v2 list's page: `updated_since` (RFC 3339, inclusive), `sort_by` id or update_time, `limit` (at most
+        500) and an opaque `cursor`, with `additional_data.next_cursor` null on the last page."""
+        since = query.get("updated_since")
+        if since is not None:
+            try:
+                floor = datetime.fromisoformat(since.replace("Z", "+00:00"))
+            except ValueError:
+                raise Invalid("updated_since must be RFC 3339") from None
+            items = [i for i in items if datetime.fromisoformat(i["update_time"].replace("Z", "+00:00")) >= floor]
+        sort_by = query.get("sort_by", "id")
+        if sort_by not in ("id", "update_time", "add_time"):
+            raise Invalid("sort_by must be id, update_time or add_time")
+        items = sorted(items, key=lambda i: (i[sort_by], i["id"]), reverse=query.get("sort_direction") == "desc")
+        limit = int(query.get("limit", 100))
+        if not 1 <= limit <= 500:
+            raise Invalid("limit must be between 1 and 500")
+        try:
+            start = int(base64.urlsafe_b64decode(query["cursor"]).decode()) if "cursor" in query else 0
+        except (ValueError, UnicodeDecodeError):
+            raise Invalid("cursor is not one we gave") from None
+        page = items[start : start + limit]
+        more = start + limit < len(items)
+        cursor = base64.urlsafe_b64encode(str(start + limit).encode()).decode() if more else None
+        return self._ok(page, {"next_cursor": cursor})
 
     def _create_activity(self, query, body) -> web.Response:
         data = _dict(body)
@@ -1098,3 +1227,8 @@ def _is_date(value) -> bool:
 
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _stamp(at: datetime | None) -> str:
+    """An update time as Pipedrive writes it: the moment of the change, to the second."""
+    return (at or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

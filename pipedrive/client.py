@@ -29,6 +29,7 @@ from pipedrive.throttle import Throttle
 
 # Token cost of each operation, from the `x-token-cost` of Pipedrive's OpenAPI documents.
 COST_SEARCH, COST_WRITE, COST_DELETE, COST_GET_ONE, COST_LIST_ACTIVITIES = 20, 5, 3, 1, 10
+COST_LIST = 10
 COST_FIND_USER, COST_ACTIVITY_TYPES, COST_PERSON_FIELDS, COST_UPDATE_FIELD = 40, 20, 20, 10
 COST_ADD_FIELD, COST_WEBHOOKS, COST_ADD_WEBHOOK, COST_DELETE_WEBHOOK = 10, 10, 10, 6
 COST_LIST_NOTES, COST_WRITE_NOTE, COST_DELETE_NOTE, COST_ORG_FIELDS = 20, 10, 6, 20
@@ -343,6 +344,25 @@ class PipedriveClient:
                 if not a.get("is_deleted")
             )
         )
+
+    async def changed_since(
+        self, collection: str, since: str | None, *, cursor: str | None = None, latest_only: bool = False
+    ) -> tuple[list[dict], str | None]:
+        """One page of a v2 list (persons, organizations, deals, activities) updated at or after `since` (RFC
+        3339), oldest change first, and the cursor of the next page (None at the end). `latest_only`: the one
+        changed last."""
+        params: dict[str, Any] = {"sort_by": "update_time", "sort_direction": "desc" if latest_only else "asc"}
+        params["limit"] = 1 if latest_only else 500
+        if since:
+            params["updated_since"] = since
+        if cursor:
+            params["cursor"] = cursor
+        if collection == "deals":
+            params["status"] = "open,won,lost,deleted"  # a deal deleted is a change too
+        body = await self._request("GET", f"/api/v2/{collection}", params=params, cost=COST_LIST)
+        items = [i for i in body.get("data") or [] if isinstance(i, dict)]
+        extra = body.get("additional_data") if isinstance(body.get("additional_data"), dict) else {}
+        return items, (None if latest_only else extra.get("next_cursor") or None)
 
     async def create_activity(self, payload: dict) -> int:
         body = await self._request("POST", "/api/v2/activities", json=payload, cost=COST_WRITE)

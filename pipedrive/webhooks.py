@@ -28,8 +28,10 @@ from cachetools import TTLCache
 from core.errors import DatabaseUnavailable, InvalidInput, PipedrivenError
 from core.inbound.commands import (
     ApplyPipedriveEvent,
+    ApplyPipedriveEvents,
     PipedriveEventToApply,
     ReceivePipedriveEvent,
+    WaitingEvent,
     WaitingPipedriveEvents,
 )
 from core.service import Core
@@ -43,6 +45,8 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
 ENTITIES = ("person", "organization", "deal", "activity", "lead", "note", "product", "user")
 ACTIONS = ("create", "change", "delete")
+APPLY_CONCURRENCY = 4  # batches of events applied side by side by one worker
+APPLY_BATCH = 20  # events applied in one transaction
 
 
 class BadEvent(ValueError):
@@ -136,14 +140,26 @@ class WebhookReceiver:
         return hmac.compare_digest(given, self._expected)
 
     async def apply_waiting(self) -> int:
-        """Apply every stored event waiting; how many were applied here."""
+        """Apply every stored event waiting; how many were applied here.
+
+        They are applied a batch per transaction (one commit for several), a few batches side by side. Events
+        applied side by side may finish in any order: the rules make that safe (each contact is locked while an
+        event changes it, and per field, per deal, the later change wins)."""
         count = 0
-        while ids := await self.core.execute(WaitingPipedriveEvents()):
-            applied_now = 0
-            for event_id in ids:
-                org_names = await self._org_names_for(event_id)
-                if await self.core.execute(ApplyPipedriveEvent(event_id, org_names)) is not None:
-                    applied_now += 1
+        gate = asyncio.Semaphore(APPLY_CONCURRENCY)
+
+        async def apply(batch: list[WaitingEvent]) -> int:
+            async with gate:
+                commands = [
+                    ApplyPipedriveEvent(e.id, await self._org_names_for(e.id) if e.may_name_organisations else {})
+                    for e in batch
+                ]
+                results = await self.core.execute(ApplyPipedriveEvents(tuple(commands)))
+                return sum(1 for r in results if r is not None)
+
+        while waiting := await self.core.execute(WaitingPipedriveEvents(limit=APPLY_BATCH * APPLY_CONCURRENCY)):
+            batches = [list(waiting[n : n + APPLY_BATCH]) for n in range(0, len(waiting), APPLY_BATCH)]
+            applied_now = sum(await asyncio.gather(*(apply(batch) for batch in batches)))
             count += applied_now
             if not applied_now:  # every one is another worker's right now
                 break

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 
 from core.deliveries.commands import ClaimDueDeliveries, DeliveryClaim, RecordDelivered, RecordDeliveryFailure
 from core.errors import DatabaseUnavailable, PipedrivenError
+from core.inbound.commands import ClaimPipedriveNotes, ReleasePipedriveNotes
 from core.service import Core
 from core.sync.commands import ClaimSyncNotices, ReleaseSyncNotices, SyncNotice
 from core.users.commands import ListChatIdentities
@@ -69,6 +70,9 @@ class Dispatcher:
         notices = await self.send_sync_notices()
         if notices:
             outcomes["notices"] = notices
+        notes = await self.send_pipedrive_notes()
+        if notes:
+            outcomes["notes"] = notes
         return outcomes
 
     async def _tick(self, platform: str, outcomes: Counter) -> None:
@@ -102,9 +106,21 @@ class Dispatcher:
                 await self.core.execute(ReleaseSyncNotices(notice.outbox_ids))
         return sent
 
+    async def send_pipedrive_notes(self) -> int:
+        """Tell owners, once, about changes from Pipedrive worth a message (a deal won with their contact)."""
+        sent = 0
+        for note in await self.core.execute(ClaimPipedriveNotes()):
+            if await self._send_to(note.user_id, self.courier.compose_note(note.text)):
+                sent += 1
+            else:
+                await self.core.execute(ReleasePipedriveNotes((note.id,)))
+        return sent
+
     async def _send_notice(self, notice: SyncNotice) -> bool:
-        message = self.courier.compose_notice(notice)
-        for identity in await self.core.execute(ListChatIdentities(notice.user_id)):
+        return await self._send_to(notice.user_id, self.courier.compose_notice(notice))
+
+    async def _send_to(self, user_id: int, message) -> bool:
+        for identity in await self.core.execute(ListChatIdentities(user_id)):
             if identity.platform not in self.platforms:
                 continue
             await self.pacers[identity.platform].wait(identity.dm_channel or identity.external_user_id)
@@ -113,8 +129,8 @@ class Dispatcher:
                 return True
             except DeliveryError as exc:
                 log.info(
-                    "sync notice for user %s not delivered on %s: %s",
-                    notice.user_id,
+                    "message for user %s not delivered on %s: %s",
+                    user_id,
                     identity.platform,
                     type(exc).__name__,
                 )

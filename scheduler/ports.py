@@ -46,6 +46,10 @@ class Courier(Protocol[Message]):
 
     def compose_notice(self, notice: SyncNotice) -> Message: ...
 
+    def compose_note(self, text: str) -> Message:
+        """A message about a change from Pipedrive (a deal won)."""
+        ...
+
     async def send(self, to: ChatIdentityView, message: Message) -> str | None:
         """Deliver `message` to the user's DM on `to.platform`; return the platform's message id if it has one."""
         ...

@@ -125,6 +125,20 @@ class ContactDetail:
     pipedrive_change: str | None = None  # the last change that came from Pipedrive ("name changed")
     pipedrive_changed_at: datetime | None = None
     pipedrive_deleted_at: datetime | None = None  # its person was deleted in Pipedrive (now unlinked)
+    deals: tuple[DealView, ...] = ()  # its deals won or lost in Pipedrive, latest first
+    won_by_currency: tuple[tuple[str, Decimal], ...] = ()  # the sum of its won deals, per currency
+
+
+@dataclass(frozen=True)
+class DealView:
+    """A Pipedrive deal with the contact, as its history shows it."""
+
+    title: str | None
+    status: str  # won or lost
+    value: Decimal
+    currency: str | None
+    at: datetime
+    lost_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -135,3 +149,4 @@ class ActivityView:
     occurred_at: datetime
     note: str | None = None
     due_at: datetime | None = None
+    channel: str | None = None

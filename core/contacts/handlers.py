@@ -19,6 +19,7 @@ from core.contacts.commands import (
     AddContact,
     ContactDetail,
     ContactList,
+    DealView,
     EditContact,
     FindContacts,
     ShowContact,
@@ -28,7 +29,7 @@ from core.contacts.commands import (
 from core.context import Context, contact_view, escape_like, load_contact, load_user, remember_list
 from core.countries import country_code, country_name
 from core.errors import Conflict, InvalidInput, PipedrivenError
-from core.models import Activity, Campaign, CampaignContact, Contact, DomainEvent, FollowUp
+from core.models import Activity, Campaign, CampaignContact, Contact, DomainEvent, FollowUp, PipedriveDeal
 from core.outbox import DETAILS_CHANGED, NOTES_EDITED, ORGANISATION_CHANGED, queue_sync, set_warmness
 from core.registry import handles
 from core.validation import (
@@ -369,13 +370,30 @@ async def show_contact(cmd: ShowContact, ctx: Context) -> ContactDetail:
         .scalars()
         .all()
     )
+    deals = (
+        (
+            await ctx.session.execute(
+                select(PipedriveDeal)
+                .where(PipedriveDeal.contact_id == contact.id, PipedriveDeal.status.in_(("won", "lost")))
+                .order_by(PipedriveDeal.changed_at.desc())
+            )
+        )
+        .scalars()
+        .all()
+    )
+    won: dict[str, Decimal] = {}
+    for d in deals:
+        if d.status == "won":
+            won[d.currency or ""] = won.get(d.currency or "", Decimal(0)) + d.value
     return ContactDetail(
         contact_view(contact),
-        tuple(ActivityView(a.id, a.kind, a.outcome, a.occurred_at, a.note, a.due_at) for a in acts),
+        tuple(ActivityView(a.id, a.kind, a.outcome, a.occurred_at, a.note, a.due_at, a.channel) for a in acts),
         tuple(FollowUpView(f.id, f.contact_id, f.due_at, f.note, f.snoozed) for f in fus),
         tuple(camps),
         plan=await plans.plan_view(ctx.session, contact.id),
         pipedrive_change=contact.pipedrive_change,
         pipedrive_changed_at=contact.pipedrive_changed_at,
         pipedrive_deleted_at=contact.pipedrive_deleted_at if contact.pipedrive_person_id is None else None,
+        deals=tuple(DealView(d.title, d.status, d.value, d.currency, d.changed_at, d.lost_reason) for d in deals[:5]),
+        won_by_currency=tuple(sorted(won.items())),
     )

@@ -26,9 +26,21 @@ class ReceivePipedriveEvent(Bookkeeping):
 
 @dataclass(frozen=True)
 class WaitingPipedriveEvents(Query):
-    """The ids of received events not yet applied, oldest first."""
+    """The received events not yet applied, oldest first."""
 
     limit: int = 100
+
+
+@dataclass(frozen=True)
+class WaitingEvent:
+    id: int
+    entity: str
+    action: str
+
+    @property
+    def may_name_organisations(self) -> bool:
+        """Whether it may link an organisation the bank can't name (see PipedriveEventToApply)."""
+        return (self.entity, self.action) == ("person", "change")
 
 
 @dataclass(frozen=True)
@@ -52,6 +64,14 @@ class ApplyPipedriveEvent(Bookkeeping):
 
 
 @dataclass(frozen=True)
+class ApplyPipedriveEvents(Bookkeeping):
+    """Apply several received events in one transaction, each as ApplyPipedriveEvent would (in a savepoint of its
+    own, with its own audit entry): one commit for the lot. Their outcomes, in order (None: not waiting)."""
+
+    events: tuple[ApplyPipedriveEvent, ...]
+
+
+@dataclass(frozen=True)
 class PipedriveEventApplied:
     status: str  # one of INBOUND_STATUSES
     outcome: str
@@ -65,3 +85,37 @@ class KeptLocalEdit:
     platform: ClassVar[str] = "pipedrive"
     contact_ids: tuple[int, ...]
     fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ClaimPipedriveNotes(Bookkeeping):
+    """Take (and mark as told) up to `limit` chat messages owed about changes from Pipedrive (a deal won)."""
+
+    limit: int = 100
+
+
+@dataclass(frozen=True)
+class ReleasePipedriveNotes(Bookkeeping):
+    """Hand back claimed messages that could not be delivered, for a later tick."""
+
+    note_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class PipedriveNoteView:
+    id: int
+    user_id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class PipedrivePollMarks(Query):
+    """How far the polling fallback has read each Pipedrive list: entity → the latest update time seen."""
+
+
+@dataclass(frozen=True)
+class RecordPipedrivePollMark(Bookkeeping):
+    """Move a list's high-water mark forward (never back: another process may have read further)."""
+
+    entity: str
+    updated_since: datetime

@@ -12,21 +12,29 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from core.contacts.handlers import CONTACT_EDIT_UNDONE, CONTACT_EDITED
 from core.context import Context
 from core.errors import InvalidInput
+from core.inbound import deals
 from core.inbound.commands import (
     ApplyPipedriveEvent,
+    ApplyPipedriveEvents,
+    ClaimPipedriveNotes,
     KeptLocalEdit,
     PipedriveEventApplied,
     PipedriveEventToApply,
+    PipedriveNoteView,
+    PipedrivePollMarks,
     ReceivePipedriveEvent,
+    RecordPipedrivePollMark,
+    ReleasePipedriveNotes,
+    WaitingEvent,
     WaitingPipedriveEvents,
 )
-from core.models import Contact, DomainEvent, PipedriveEvent
+from core.models import Contact, DomainEvent, PipedriveEvent, PipedriveNote, PipedrivePollMark
 from core.privacy.handlers import record_audit
 from core.registry import handles
 from core.validation import clean_email, clean_phone
@@ -55,14 +63,14 @@ async def receive_pipedrive_event(cmd: ReceivePipedriveEvent, ctx: Context) -> i
 
 
 @handles
-async def waiting_pipedrive_events(cmd: WaitingPipedriveEvents, ctx: Context) -> tuple[int, ...]:
-    ids = await ctx.session.scalars(
-        select(PipedriveEvent.id)
+async def waiting_pipedrive_events(cmd: WaitingPipedriveEvents, ctx: Context) -> tuple[WaitingEvent, ...]:
+    rows = await ctx.session.execute(
+        select(PipedriveEvent.id, PipedriveEvent.entity, PipedriveEvent.action)
         .where(PipedriveEvent.status == "received")
         .order_by(PipedriveEvent.id)
         .limit(cmd.limit)
     )
-    return tuple(ids)
+    return tuple(WaitingEvent(*row) for row in rows.all())
 
 
 @handles
@@ -111,6 +119,11 @@ async def apply_pipedrive_event(cmd: ApplyPipedriveEvent, ctx: Context) -> Piped
     return result
 
 
+@handles
+async def apply_pipedrive_events(cmd: ApplyPipedriveEvents, ctx: Context) -> tuple[PipedriveEventApplied | None, ...]:
+    return tuple([await apply_pipedrive_event(one, ctx) for one in cmd.events])
+
+
 async def _apply(ctx: Context, event: PipedriveEvent, org_names: dict[int, str]) -> PipedriveEventApplied:
     if event.entity == "person" and event.action == "change":
         return await _person_changed(ctx, event, org_names)
@@ -120,6 +133,10 @@ async def _apply(ctx: Context, event: PipedriveEvent, org_names: dict[int, str])
         return await _organization_changed(ctx, event)
     if event.entity == "organization" and event.action == "delete":
         return await _organization_deleted(ctx, event)
+    if event.entity == "deal":
+        return await deals.deal_changed(ctx, event)
+    if event.entity == "activity":
+        return await deals.activity_changed(ctx, event)
     if event.entity == "person" and event.action == "create":
         return PipedriveEventApplied("ignored", "a person created in Pipedrive: not in any bank")
     return PipedriveEventApplied("ignored", f"{event.entity} {event.action}: not read yet")
@@ -336,3 +353,51 @@ async def _organization_deleted(ctx: Context, event: PipedriveEvent) -> Pipedriv
         contact.pipedrive_org_id = merged_to
     what = f"relinked to organization {merged_to}" if merged_to is not None else "organization unlinked"
     return PipedriveEventApplied("applied", what, tuple(k.id for k in contacts))
+
+
+@handles
+async def claim_pipedrive_notes(cmd: ClaimPipedriveNotes, ctx: Context) -> tuple[PipedriveNoteView, ...]:
+    """Take (and mark as told) the messages owed, so that two schedulers never both send one."""
+    owed = (
+        select(PipedriveNote.id)
+        .where(PipedriveNote.notified_at.is_(None))
+        .order_by(PipedriveNote.id)
+        .limit(cmd.limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = (
+        await ctx.session.execute(
+            update(PipedriveNote)
+            .where(PipedriveNote.id.in_(owed.scalar_subquery()))
+            .values(notified_at=ctx.clock.now())
+            .returning(PipedriveNote.id, PipedriveNote.user_id, PipedriveNote.text)
+        )
+    ).all()
+    return tuple(PipedriveNoteView(*r) for r in sorted(rows))
+
+
+@handles
+async def release_pipedrive_notes(cmd: ReleasePipedriveNotes, ctx: Context) -> None:
+    await ctx.session.execute(update(PipedriveNote).where(PipedriveNote.id.in_(cmd.note_ids)).values(notified_at=None))
+
+
+@handles
+async def pipedrive_poll_marks(cmd: PipedrivePollMarks, ctx: Context) -> dict[str, datetime]:
+    rows = await ctx.session.execute(select(PipedrivePollMark.entity, PipedrivePollMark.updated_since))
+    return {entity: since for entity, since in rows.all()}
+
+
+@handles
+async def record_pipedrive_poll_mark(cmd: RecordPipedrivePollMark, ctx: Context) -> None:
+    stmt = pg_insert(PipedrivePollMark).values(
+        entity=cmd.entity[:30], updated_since=cmd.updated_since, polled_at=ctx.clock.now()
+    )
+    await ctx.session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["entity"],
+            set_={
+                "updated_since": func.greatest(PipedrivePollMark.updated_since, stmt.excluded.updated_since),
+                "polled_at": stmt.excluded.polled_at,
+            },
+        )
+    )

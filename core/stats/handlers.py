@@ -1,7 +1,8 @@
 """Campaign and outreach numbers: outreach count, meetings requested and booked, grouped and over a period.
 
 Meetings count where they came from: `activities.channel` holds the outreach method that led to a meeting,
-so “by method” shows which channel books meetings. Stats are visible to every user.
+so “by method” shows which channel books meetings. Touches done in Pipedrive count as outreach under their
+method, "pipedrive:<type>". Stats are visible to every user.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from core.context import Context, find_campaign
 from core.errors import InvalidInput
 from core.registry import handles
 from core.stats.commands import GetStats, StatsReport, StatsRow
-from core.vocabulary import OUTREACH_METHODS
+from core.vocabulary import COUNTED_OUTREACH
 
 GROUPS = {
     None: "'all'",
@@ -23,7 +24,7 @@ GROUPS = {
     "user": "coalesce(u.name, '(former user)')",
     "method": "coalesce(a.channel, '(unknown)')",
 }
-_OUTREACH = ", ".join(f"'{m}'" for m in OUTREACH_METHODS)
+_OUTREACH = ", ".join(f"'{m}'" for m in COUNTED_OUTREACH)
 
 
 async def stats_rows(

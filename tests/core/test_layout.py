@@ -118,6 +118,7 @@ READ_ONLY = {
     "FindLastUndoable",
     "WaitingPipedriveEvents",
     "PipedriveEventToApply",
+    "PipedrivePollMarks",
 }
 BOOKKEEPING = {
     "ClaimDueDeliveries",
@@ -131,6 +132,10 @@ BOOKKEEPING = {
     "ReleaseSyncNotices",
     "ReceivePipedriveEvent",
     "ApplyPipedriveEvent",
+    "ApplyPipedriveEvents",
+    "ClaimPipedriveNotes",
+    "ReleasePipedriveNotes",
+    "RecordPipedrivePollMark",
 }
 
 

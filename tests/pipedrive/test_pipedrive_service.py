@@ -35,7 +35,15 @@ async def test_a_new_sync_is_picked_up_at_once_not_at_the_next_poll(core, make, 
 
 def test_run_has_the_sync_with_only_a_pipedrive_token(core):
     services, _ = build_services(core.settings, core)
-    assert [service.name for service in services] == ["pipedrive sync"]
+    assert [service.name for service in services] == ["pipedrive sync", "pipedrive polling (every 5 min)"]
+
+
+def test_polling_is_off_where_webhooks_reach_the_server_or_when_set_to_0(core):
+    for update in ({"pipedrive_webhook_url": "https://x.example/pipedrive/webhook"}, {"pipedrive_poll_minutes": 0}):
+        services, _ = build_services(core.settings.model_copy(update=update), core)
+        assert [service.name for service in services] == ["pipedrive sync"]
+    services, _ = build_services(core.settings.model_copy(update={"pipedrive_poll_minutes": 2}), core)
+    assert "pipedrive polling (every 2 min)" in [service.name for service in services]
 
 
 async def test_run_with_nothing_configured_says_what_to_set(core, database_url):

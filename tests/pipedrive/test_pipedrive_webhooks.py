@@ -226,7 +226,7 @@ async def test_events_about_unknown_persons_are_ignored(fake, bob, receiver, row
     await fake.emit("deal", "change", 77, data={"id": 77, "status": "won"})
     person, deal = await settled(rows, 2)
     assert (person.status, person.outcome) == ("ignored", "unknown person")
-    assert (deal.status, deal.outcome) == ("ignored", "deal change: not read yet")
+    assert (deal.status, deal.outcome) == ("ignored", "unknown deal")
     assert [k.name for k in await rows(Contact)] == ["Bob Stone"]
 
 

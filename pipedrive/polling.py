@@ -1,0 +1,151 @@
+"""The polling fallback, where Pipedrive's webhooks can't reach the server (Socket Mode, behind NAT).
+
+Every PIPEDRIVE_POLL_MINUTES it reads what changed since the last run from the v2 lists (persons,
+organizations, deals, activities; `updated_since`, oldest change first, cursor pagination) and stores each item
+as the webhook of its change would be, with the same identity (entity, id, action, update time), so an event
+also delivered by a webhook, or read twice, acts once; then the webhook worker's apply path applies them, with
+the same rules of order. Each list's high-water mark (the latest update time read) is kept in the database; the
+first run starts from the latest change there is, so nothing older is replayed. Deals deleted come back (their
+list is asked for deleted ones); a person or organisation deleted arrives only by webhook.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from core.errors import PipedrivenError
+from core.inbound.commands import PipedrivePollMarks, ReceivePipedriveEvent, RecordPipedrivePollMark
+from core.service import Core
+from core.settings import Settings
+from pipedrive.client import PipedriveClient, company_client
+from pipedrive.errors import PipedriveError
+from pipedrive.webhooks import BadEvent, WebhookReceiver, _timestamp
+
+log = logging.getLogger(__name__)
+
+LISTS = (("persons", "person"), ("organizations", "organization"), ("deals", "deal"), ("activities", "activity"))
+MAX_PAGES = 50  # a run reads at most this many pages of a list; the next run goes on from its mark
+BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class PollReport:
+    read: int  # items read
+    stored: int  # new events stored (the others were known already)
+    applied: int  # events applied (theirs, and any waiting)
+
+
+def _rfc3339(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def event_of(entity: str, item: dict) -> ReceivePipedriveEvent | None:
+    """The event a changed item stands for, as its webhook would carry it; None when it has no id or time."""
+    try:
+        entity_id = int(str(item.get("id")))
+        occurred_at = _timestamp(item.get("update_time") or item.get("add_time"))
+    except (ValueError, BadEvent):
+        return None
+    deleted = item.get("is_deleted") is True or (entity == "deal" and item.get("status") == "deleted")
+    action = "delete" if deleted else "change"
+    meta = {"action": action, "entity": entity, "entity_id": str(entity_id), "timestamp": _rfc3339(occurred_at)}
+    meta["change_source"] = "poll"
+    payload = {"meta": meta, "data": None if deleted else item, "previous": item if deleted else None}
+    key = f"{entity}:{entity_id}:{action}:{occurred_at.isoformat()}"
+    return ReceivePipedriveEvent(key, entity, action, entity_id, occurred_at, payload)
+
+
+class Poller:
+    """Reads the changes since each list's mark, stores them as events and applies them."""
+
+    def __init__(
+        self,
+        core: Core,
+        settings: Settings,
+        *,
+        client: PipedriveClient | None = None,
+        receiver: WebhookReceiver | None = None,
+    ) -> None:
+        self.core = core
+        self.settings = settings
+        self._client = client
+        self.receiver = receiver or WebhookReceiver(core, settings, client=client)
+
+    @property
+    def client(self) -> PipedriveClient:
+        self._client = self._client or company_client(self.settings)
+        return self._client
+
+    async def poll_once(self) -> PollReport:
+        marks = await self.core.execute(PipedrivePollMarks())
+        read = stored = 0
+        for collection, entity in LISTS:
+            mark = marks.get(collection)
+            if mark is None:
+                latest, _ = await self.client.changed_since(collection, None, latest_only=True)
+                first = event_of(entity, latest[0]) if latest else None
+                mark = first.occurred_at if first else BEGINNING
+                await self.core.execute(RecordPipedrivePollMark(collection, mark))
+                continue
+            cursor: str | None = None
+            newest = mark
+            for _ in range(MAX_PAGES):
+                items, cursor = await self.client.changed_since(collection, _rfc3339(mark), cursor=cursor)
+                for item in items:
+                    event = event_of(entity, item)
+                    if event is None:
+                        continue
+                    read += 1
+                    if await self.core.execute(event) is not None:
+                        stored += 1
+                    newest = max(newest, event.occurred_at)
+                if cursor is None:
+                    break
+            if newest > mark:
+                await self.core.execute(RecordPipedrivePollMark(collection, newest))
+        applied = await self.receiver.apply_waiting()
+        return PollReport(read, stored, applied)
+
+    async def aclose(self) -> None:
+        await self.receiver.aclose()
+        if self._client is not None:
+            await self._client.aclose()
+
+
+class PollService:
+    """`pipedriven run`'s polling fallback: a pull every PIPEDRIVE_POLL_MINUTES."""
+
+    def __init__(self, core: Core, settings: Settings, *, poller: Poller | None = None) -> None:
+        self.poller = poller or Poller(core, settings)
+        self.interval = settings.pipedrive_polling_minutes * 60.0
+        self.name = f"pipedrive polling (every {settings.pipedrive_polling_minutes} min)"
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        self._stop.clear()
+        self._task = asyncio.create_task(self._run(), name="pipedrive-polling")
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self.poller.aclose()
+
+    async def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                report = await self.poller.poll_once()
+                if report.stored:
+                    log.info("pipedrive polling: %s changes read, %s new", report.read, report.stored)
+            except (PipedriveError, PipedrivenError) as exc:
+                log.warning("pipedrive polling paused: %s", exc)
+            except Exception:
+                log.exception("pipedrive polling error")
+            try:
+                await asyncio.wait_for(self._stop.wait(), self.interval)
+            except TimeoutError:
+                pass
