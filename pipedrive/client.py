@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from core import metrics
 from core.settings import Settings
 from pipedrive.errors import (
     AuthenticationFailed,
@@ -390,6 +391,7 @@ class PipedriveClient:
             if response.status_code != 429:
                 return _body(response)
             self.rate_limited += 1
+            metrics.RATE_LIMITED.labels("pipedrive").inc()
             await self.throttle.hold(reset if reset is not None else DEFAULT_RESET_SECONDS)
         raise RateLimited("Pipedrive's rate limit was still reached after waiting.", reset_after=reset)
 

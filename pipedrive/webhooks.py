@@ -8,7 +8,7 @@ answered 200 at once; applying it is the worker's, woken by the receiver, never 
 database that can't store it gets a 503, so Pipedrive sends it again.
 
 The receiver shares the Slack HTTP server's port when Slack runs over HTTP, else it listens on its own
-(PIPEDRIVE_WEBHOOK_PORT, with GET /healthz as Slack's server has). Where a person event links an organisation the bank does not know yet, its name is
+(PIPEDRIVE_WEBHOOK_PORT, with the health routes `pipedriven run` gives it, as Slack's server has). Where a person event links an organisation the bank does not know yet, its name is
 fetched once from the API (and cached).
 """
 
@@ -20,18 +20,21 @@ import binascii
 import hmac
 import json
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from aiohttp import web
 from cachetools import TTLCache
 
-from core.errors import DatabaseUnavailable, InvalidInput, PipedrivenError
+from core import metrics
+from core.errors import InvalidInput, PipedrivenError
 from core.inbound.commands import (
     ApplyPipedriveEvent,
     PipedriveEventToApply,
     ReceivePipedriveEvent,
     WaitingPipedriveEvents,
 )
+from core.requests import new_request_id
 from core.service import Core
 from core.settings import Settings
 from pipedrive.client import PipedriveClient, company_client
@@ -43,6 +46,8 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
 ENTITIES = ("person", "organization", "deal", "activity", "lead", "note", "product", "user")
 ACTIONS = ("create", "change", "delete")
+# A delivery's outcome by the status it was answered with (core/metrics.py's webhook events); "applied" comes later.
+RECEIVED_OUTCOMES = {200: "received", 401: "unauthorized", 400: "bad", 413: "too_large", 503: "unavailable"}
 
 
 class BadEvent(ValueError):
@@ -100,6 +105,13 @@ class WebhookReceiver:
         app.router.add_post(WEBHOOK_PATH, self.handle)
 
     async def handle(self, request: web.Request) -> web.Response:
+        new_request_id("webhook")
+        response = await self._receive(request)
+        outcome = RECEIVED_OUTCOMES.get(response.status, "refused")
+        metrics.WEBHOOK_EVENTS.labels(outcome).inc()
+        return response
+
+    async def _receive(self, request: web.Request) -> web.Response:
         if not self._authorized(request.headers.get("Authorization", "")):
             return web.Response(
                 status=401, text="unauthorized\n", headers={"WWW-Authenticate": 'Basic realm="pipedrive"'}
@@ -141,8 +153,10 @@ class WebhookReceiver:
         while ids := await self.core.execute(WaitingPipedriveEvents()):
             applied_now = 0
             for event_id in ids:
+                new_request_id("webhook-apply")
                 org_names = await self._org_names_for(event_id)
                 if await self.core.execute(ApplyPipedriveEvent(event_id, org_names)) is not None:
+                    metrics.WEBHOOK_EVENTS.labels("applied").inc()
                     applied_now += 1
             count += applied_now
             if not applied_now:  # every one is another worker's right now
@@ -180,8 +194,17 @@ class WebhookService:
     """`pipedriven run`'s receiver of Pipedrive webhooks: its own HTTP server unless it rides on Slack's, and the
     worker applying events (woken by each one stored, and every poll interval for those another process stored)."""
 
-    def __init__(self, core: Core, settings: Settings, *, own_server: bool = True, host: str | None = None) -> None:
+    def __init__(
+        self,
+        core: Core,
+        settings: Settings,
+        *,
+        own_server: bool = True,
+        host: str | None = None,
+        routes: Callable[[web.Application], None] | None = None,
+    ) -> None:
         self.receiver = WebhookReceiver(core, settings)
+        self.routes = routes  # more routes on its own server (the health routes)
         self.own_server = own_server
         self.host = host or settings.pipedrive_webhook_listen
         self.port = settings.pipedrive_webhook_port
@@ -196,7 +219,8 @@ class WebhookService:
         if self.own_server:
             app = web.Application()
             self.receiver.add_routes(app)
-            app.router.add_get("/healthz", self.healthz)
+            if self.routes is not None:
+                self.routes(app)
             self._runner = web.AppRunner(app, access_log=None)
             await self._runner.setup()
             site = web.TCPSite(self._runner, self.host, self.port)
@@ -205,14 +229,6 @@ class WebhookService:
                 self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self._stopping = False
         self._worker = asyncio.create_task(self._apply(), name="pipedrive-webhooks")
-
-    async def healthz(self, request: web.Request) -> web.Response:
-        """200 while the database answers, 503 otherwise (as Slack's server answers)."""
-        try:
-            await asyncio.wait_for(self.receiver.core.ping(), 5.0)
-        except (DatabaseUnavailable, TimeoutError):
-            return web.Response(status=503, text="database unavailable\n")
-        return web.Response(text="ok\n")
 
     async def stop(self) -> None:
         self._stopping = True

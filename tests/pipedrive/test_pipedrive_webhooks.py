@@ -286,10 +286,22 @@ def test_run_serves_the_webhooks_on_slacks_http_port_when_slack_runs_over_http(c
     assert [s.own_server for s in alone if isinstance(s, WebhookService)] == [True]
 
 
-async def test_the_receivers_own_server_answers_health_checks(receiver):
-    async with aiohttp.ClientSession() as session:
-        async with session.get(receiver.url.replace("/pipedrive/webhook", "/healthz")) as response:
-            assert (response.status, await response.text()) == (200, "ok\n")
+async def test_the_receivers_own_server_answers_health_checks(core, settings):
+    from bot.health import Health
+    from bot.runner import build_services
+
+    services, _ = build_services(settings, core, Health(core))
+    [hooks] = [s for s in services if isinstance(s, WebhookService)]
+    hooks.host, hooks.port = "127.0.0.1", 0
+    await hooks.start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"http://127.0.0.1:{hooks.port}/healthz") as response:
+                assert (response.status, await response.text()) == (200, "ok\n")
+            async with session.get(f"http://127.0.0.1:{hooks.port}/metrics") as response:
+                assert response.status == 200 and "pipedriven_webhook_events" in await response.text()
+    finally:
+        await hooks.stop()
 
 
 @pytest.mark.process

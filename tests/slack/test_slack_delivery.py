@@ -122,14 +122,16 @@ async def test_a_slack_outage_is_a_temporary_delivery_error(core, fake, service,
         await service.notifier.send(ChatTarget(ana.id, "slack", ANA, dm_channel=DM), Reply("Good morning!"))
 
 
-async def test_healthz_answers_200_while_the_database_answers_and_503_after(service, database_url):
+async def test_readyz_answers_200_while_the_database_answers_and_503_after(service, database_url):
     async with TestClient(TestServer(service.web_app(), host="127.0.0.1")) as http:
-        response = await http.get("/healthz")
-        assert (response.status, await response.text()) == (200, "ok\n")
+        response = await http.get("/readyz")
+        assert (response.status, await response.text()) == (200, "ready\n")
         await service.core.engine.dispose()  # let the pool let go, then the database goes away
         db.drop_database(database_url)
-        response = await http.get("/healthz")
+        response = await http.get("/readyz")
         assert response.status == 503
+        response = await http.get("/healthz")  # alive all the same
+        assert (response.status, await response.text()) == (200, "ok\n")
 
 
 def test_http_mode_needs_the_signing_secret(core, slack_settings):
