@@ -191,8 +191,17 @@ class Conversation:
         try:
             return await self._handle_button(user, data, answer, idempotency_key)
         finally:
+            seconds = time.perf_counter() - started
             metrics.TAPS.labels(self.platform).inc()
-            metrics.TAP_SECONDS.labels(self.platform).observe(time.perf_counter() - started)
+            metrics.TAP_SECONDS.labels(self.platform).observe(seconds)
+            verb = data.partition(":")[0]
+            log.info(
+                "tap %s by user %s on %s: %.0f ms",
+                verb if verb in codec.VERBS else "?",
+                user.id,
+                self.platform,
+                seconds * 1000,
+            )
 
     async def _handle_button(self, user: UserView, data: str, answer: str | None, idempotency_key: str | None) -> Reply:
         try:

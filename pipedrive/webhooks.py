@@ -109,6 +109,7 @@ class WebhookReceiver:
         response = await self._receive(request)
         outcome = RECEIVED_OUTCOMES.get(response.status, "refused")
         metrics.WEBHOOK_EVENTS.labels(outcome).inc()
+        log.info("pipedrive webhook: %s (%s)", outcome, response.status)
         return response
 
     async def _receive(self, request: web.Request) -> web.Response:
@@ -155,8 +156,9 @@ class WebhookReceiver:
             for event_id in ids:
                 new_request_id("webhook-apply")
                 org_names = await self._org_names_for(event_id)
-                if await self.core.execute(ApplyPipedriveEvent(event_id, org_names)) is not None:
+                if (result := await self.core.execute(ApplyPipedriveEvent(event_id, org_names))) is not None:
                     metrics.WEBHOOK_EVENTS.labels("applied").inc()
+                    log.info("pipedrive event %s: %s, contacts %s", event_id, result.status, list(result.contact_ids))
                     applied_now += 1
             count += applied_now
             if not applied_now:  # every one is another worker's right now
