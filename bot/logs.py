@@ -12,14 +12,15 @@ from datetime import UTC, datetime
 
 from core.requests import current_request_id
 
-TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s%(request_tag)s: %(message)s"
 
 
 class RequestId(logging.Filter):
-    """Puts the current request's id on every record ("-" outside any request)."""
+    """Puts the current request's id on every record (None outside any request), and " [id]" for text lines."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = current_request_id.get() or "-"
+        record.request_id = current_request_id.get()
+        record.request_tag = f" [{record.request_id}]" if record.request_id else ""
         return True
 
 
@@ -27,13 +28,12 @@ class JsonLines(logging.Formatter):
     """time, level, logger, message and request_id (null outside a request); exception when there is one."""
 
     def format(self, record: logging.LogRecord) -> str:
-        request_id = getattr(record, "request_id", None)
         entry = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
-            "request_id": None if request_id in (None, "-") else request_id,
+            "request_id": getattr(record, "request_id", None),
         }
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
