@@ -141,6 +141,11 @@ class PipedriveClient:
 
     # --- v1 ---------------------------------------------------------------------------------------------
 
+    async def me(self) -> tuple[str, str]:
+        """Who the token belongs to and its company: (user's name, company name); v1 users/me."""
+        body = await self._request("GET", "/api/v1/users/me", cost=COST_FIND_USER)
+        return _parse(lambda: (str(body["data"]["name"]), str(body["data"].get("company_name") or "")))
+
     async def find_user_by_email(self, email: str) -> PipedriveUser | None:
         body = await self._request(
             "GET", "/api/v1/users/find", params={"term": email, "search_by_email": 1}, cost=COST_FIND_USER

@@ -63,7 +63,8 @@ class SlackService:
     async def ready(self) -> bool:
         """Connected to Slack (Socket Mode), or serving Slack's requests (HTTP)."""
         if self._socket is not None:
-            return await self._socket.client.is_connected()
+            socket_mode = self._socket.client
+            return await socket_mode.is_connected()
         return self._runner is not None
 
     async def start(self) -> None:
