@@ -2,6 +2,7 @@
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from prometheus_client import REGISTRY
 from slack_sdk.models.blocks import Block
 
 from bot.notify import ChatTarget
@@ -90,8 +91,10 @@ def test_render_keeps_every_block_kit_limit_at_the_edges():
 
 async def test_a_429_on_post_message_is_retried_after_retry_after(core, fake, service, ana, waits):
     fake.fail("chat.postMessage", status=429, headers={"Retry-After": "7"})
+    met = REGISTRY.get_sample_value("pipedriven_rate_limited_total", {"platform": "slack"}) or 0
     ts = await service.notifier.send(ChatTarget(ana.id, "slack", ANA), Reply("Good morning!"))
     assert ts and waits == [7.0]
+    assert REGISTRY.get_sample_value("pipedriven_rate_limited_total", {"platform": "slack"}) == met + 1
     assert len(fake.called("chat.postMessage")) == 2 and len(fake.messages) == 1
 
 

@@ -112,3 +112,36 @@ async def test_a_database_outage_is_one_line_in_the_chat_never_a_trace(
     finally:
         await harness.service.stop()
         await engine.dispose()
+
+
+async def test_run_with_telegram_polling_is_ready_on_health_port_once_polling(core):
+    import asyncio
+    import socket
+
+    import aiohttp
+
+    from bot.runner import run_forever
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = core.settings.model_copy(update={"health_port": port, "health_listen": "127.0.0.1"})
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_forever(settings, core, stop))
+    answers = []
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(200):
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/readyz") as response:
+                        answers.append((response.status, await response.text()))
+                        if response.status == 200:
+                            break
+                except aiohttp.ClientConnectionError:
+                    pass
+                await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 20)
+    assert answers[-1] == (200, "ready\n")
+    assert all(status == 503 and "not started" in text for status, text in answers[:-1])
