@@ -321,6 +321,7 @@ async def test_pipedriven_run_receives_a_webhook_and_the_bank_follows(fake, bob,
         "PIPEDRIVE_WEBHOOK_PORT": str(port),
         "PIPEDRIVE_WEBHOOK_LISTEN": "127.0.0.1",
         "PIPEDRIVE_WEBHOOK_URL": f"http://127.0.0.1:{port}/pipedrive/webhook",
+        "HEALTH_PORT": "0",  # the receiver's own port answers the health routes
     }
     for name in ("SLACK_BOT_TOKEN", "TELEGRAM_BOT_TOKEN", "TEST_DATABASE_URL"):
         env.pop(name, None)
