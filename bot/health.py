@@ -63,10 +63,11 @@ class Health:
         if revision != head:
             problems.append(f"migrations: the database is at {revision or 'no migration'}, this code at {head}")
         for service in self.services:
+            name = getattr(service, "name", type(service).__name__)
             if id(service) not in self.started:
-                problems.append(f"{service.name}: not started")  # type: ignore[attr-defined]
+                problems.append(f"{name}: not started")
             elif not await _ready(service):
-                problems.append(f"{service.name}: not connected")  # type: ignore[attr-defined]
+                problems.append(f"{name}: not connected")
         return problems
 
     async def metrics(self, request: web.Request) -> web.Response:

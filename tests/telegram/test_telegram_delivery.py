@@ -1,6 +1,7 @@
 """Sending within Telegram's limits: the notifier the scheduler uses, 429s and their retry_after, pacing."""
 
 import pytest
+from prometheus_client import REGISTRY
 from telegram_harness import ANA_TG, TelegramHarness, texts
 
 from bot.conversation import Conversation
@@ -41,7 +42,9 @@ async def test_a_user_who_blocked_the_bot_or_an_unknown_chat_is_a_permanent_fail
 
 async def test_a_429_is_retried_after_its_retry_after(bot, telegram, linked):
     telegram.throttle("sendMessage", retry_after=1)
+    met = REGISTRY.get_sample_value("pipedriven_rate_limited_total", {"platform": "telegram"}) or 0
     calls = await bot.say(linked, "/help")
+    assert REGISTRY.get_sample_value("pipedriven_rate_limited_total", {"platform": "telegram"}) == met + 1
     refused, accepted = [c for c in calls if c.method == "sendMessage"]
     assert (refused.status, accepted.status) == (429, 200)
     assert accepted.at - refused.at >= 1.0
