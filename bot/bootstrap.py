@@ -6,15 +6,17 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from bot.logs import log_handler
 from core import db
 from core.clock import Clock
 from core.service import Core
 from core.settings import Settings
 
 
-def configure_logging(settings: Settings, quiet: bool = False) -> None:
+def configure_logging(settings: Settings, quiet: bool = False, stream=None) -> None:
+    """LOG_LEVEL and LOG_FORMAT (text or json lines) on stderr (or `stream`)."""
     level = logging.WARNING if quiet else getattr(logging, settings.log_level.upper(), logging.INFO)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=level, handlers=[log_handler(settings.log_format, stream)])
     # httpx logs every request URL at INFO, and a Telegram URL carries the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     # The embedded server and Alembic narrate every step at INFO; their warnings still show.

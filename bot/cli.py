@@ -617,6 +617,15 @@ def cmd_pipedrive(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_doctor(args, settings: Settings) -> int:
+    """One line per check, ✓ or ✗ with what to fix; 1 when any failed."""
+    from bot.doctor import run_checks
+
+    checks = asyncio.run(run_checks(settings))
+    print("\n".join(check.line for check in checks))
+    return 1 if any(check.ok is False for check in checks) else 0
+
+
 def cmd_run(args, settings: Settings) -> int:
     from bot.runner import NothingToRun, run_forever
 
@@ -650,6 +659,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dbp.set_defaults(func=cmd_db)
     sub.add_parser("run", help="run the bot (Slack, Telegram, scheduler)").set_defaults(func=cmd_run)
+    sub.add_parser(
+        "doctor", help="check the database, migrations, Slack, Telegram and Pipedrive set-up; says what to fix"
+    ).set_defaults(func=cmd_doctor)
     demo = sub.add_parser("demo", help="a demo database, the morning digest and the console")
     demo.add_argument("--reset", action="store_true", help="start the demo data afresh")
     demo.set_defaults(func=cmd_demo)
@@ -826,6 +838,7 @@ def main(argv: list[str] | None = None) -> int:
                 "cadences",
                 "secrets",
                 "pipedrive",
+                "doctor",
             ),
         )
         return args.func(args, settings)

@@ -7,6 +7,7 @@ button codec and the core meet, so Slack, Telegram and the console behave the sa
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,7 @@ from bot.capture import InteractionReading, read_interaction
 from bot.grammar import AskEdit, Help, UnclearOrganisation, UnknownVerb, help_text, parse
 from bot.replies import Button, Prompt, Reply
 from bot.when import parse_when
+from core import metrics
 from core.cadences.commands import PauseCadence, RestartCadence, ResumeCadence, StopCadence
 from core.command import Actor, ContactRef
 from core.contacts.commands import EDITABLE_FIELDS, AddContact, EditContact, ShowContact, UndoContactEdit
@@ -42,6 +44,7 @@ from core.outreach.commands import (
     UndoOutreach,
 )
 from core.privacy.commands import EraseContact
+from core.requests import new_request_id
 from core.service import Core
 from core.users.commands import RecallPrompt, RedeemLinkCode, RememberPrompt
 from core.views import AlreadyDone, ContactView, UserView
@@ -161,6 +164,7 @@ class Conversation:
 
     async def handle_text(self, user: UserView, text: str, *, idempotency_key: str | None = None) -> Reply:
         """A message typed by the user; the key (the platform's delivery id) makes a redelivery a no-op."""
+        new_request_id("cmd")
         try:
             try:
                 parsed = parse(text, self.actor(user), self.now_for(user))
@@ -196,6 +200,24 @@ class Conversation:
     ) -> Reply:
         """A tap on a button (and, for buttons that ask, the user's answer). The key names the platform's
         delivery of the tap, so that a redelivery acts once and a second tap acts again."""
+        new_request_id("tap")
+        started = time.perf_counter()
+        try:
+            return await self._handle_button(user, data, answer, idempotency_key)
+        finally:
+            seconds = time.perf_counter() - started
+            metrics.TAPS.labels(self.platform).inc()
+            metrics.TAP_SECONDS.labels(self.platform).observe(seconds)
+            verb = data.partition(":")[0]
+            log.info(
+                "tap %s by user %s on %s: %.0f ms",
+                verb if verb in codec.VERBS else "?",
+                user.id,
+                self.platform,
+                seconds * 1000,
+            )
+
+    async def _handle_button(self, user: UserView, data: str, answer: str | None, idempotency_key: str | None) -> Reply:
         try:
             button = codec.decode(data)
             command = await self._button_command(user, button, answer, idempotency_key)

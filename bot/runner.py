@@ -12,6 +12,7 @@ import logging
 import signal
 from typing import Protocol
 
+from bot.health import Health, HealthServer
 from bot.notify import ChatCourier, Notifier
 from core.service import Core
 from core.settings import Settings
@@ -32,20 +33,25 @@ class NothingToRun(Exception):
     to Pipedrive, or PIPEDRIVE_WEBHOOK_USER and _PASSWORD to receive its changes (or try `pipedriven demo`)."""
 
 
-def build_services(settings: Settings, core: Core) -> tuple[list[Service], dict[str, Notifier]]:
-    """The parts this configuration asks for. Chat adapters come first so the scheduler gets their notifiers."""
+def build_services(
+    settings: Settings, core: Core, health: Health | None = None
+) -> tuple[list[Service], dict[str, Notifier]]:
+    """The parts this configuration asks for. Chat adapters come first so the scheduler gets their notifiers.
+    `health`'s routes ride on each HTTP server these parts run (Slack's, the webhook receiver's own)."""
     services: list[Service] = []
     notifiers: dict[str, Notifier] = {}
     webhooks = None
     if settings.pipedrive_webhooks_on:  # Pipedrive's changes come back: on Slack's HTTP port, else on their own
         from pipedrive.webhooks import WebhookService
 
-        slack_http = bool(settings.slack_bot_token) and not settings.slack_app_token
-        webhooks = WebhookService(core, settings, own_server=not slack_http)
+        slack_http = slack_serves_http(settings)
+        webhooks = WebhookService(
+            core, settings, own_server=not slack_http, routes=health.add_routes if health else None
+        )
     if settings.slack_bot_token:
         from bot.slack.service import SlackService
 
-        slack = SlackService(core, settings, routes=webhooks.receiver.add_routes if webhooks else None)
+        slack = SlackService(core, settings, routes=webhooks.receiver.add_routes if webhooks else None, health=health)
         services.append(slack)
         notifiers[slack.notifier.platform] = slack.notifier
 
@@ -79,12 +85,23 @@ def scheduler_service(core: Core, notifiers: dict[str, Notifier]) -> Service:
     return SchedulerService.for_courier(core, ChatCourier(core, notifiers))
 
 
+def slack_serves_http(settings: Settings) -> bool:
+    return bool(settings.slack_bot_token) and not settings.slack_app_token
+
+
 async def run_forever(settings: Settings, core: Core, stop: asyncio.Event | None = None) -> None:
-    services, _ = build_services(settings, core)
-    await run_services(services, stop)
+    health = Health(core)
+    services, _ = build_services(settings, core, health)
+    if services and not slack_serves_http(settings) and settings.health_port:
+        # First, so that /healthz answers (and /readyz says what is still starting) while the rest start.
+        services.insert(0, HealthServer(health, settings.health_port, host=settings.health_listen))
+    health.services = list(services)
+    await run_services(services, stop, health=health)
 
 
-async def run_services(services: list[Service], stop: asyncio.Event | None = None) -> None:
+async def run_services(
+    services: list[Service], stop: asyncio.Event | None = None, *, health: Health | None = None
+) -> None:
     """Start the services in order, run until SIGINT/SIGTERM (or `stop`), then stop them in reverse order."""
     if not services:
         raise NothingToRun(" ".join(NothingToRun.__doc__.split()))
@@ -100,6 +117,8 @@ async def run_services(services: list[Service], stop: asyncio.Event | None = Non
         for service in services:
             await service.start()
             started.append(service)
+            if health is not None:
+                health.service_started(service)
             log.info("%s started", service.name)
         await stop.wait()
     finally:

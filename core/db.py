@@ -7,6 +7,7 @@ stops it. Nothing here connects at import time.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Iterator
@@ -120,6 +121,14 @@ def upgrade(url: str, revision: str = "head") -> None:
 
     with reaching(url):
         command.upgrade(alembic_config(url), revision)
+
+
+@functools.cache
+def head_revision() -> str | None:
+    """The newest migration this code knows (Alembic's head)."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
 
 
 def current_revision(url: str) -> str | None:

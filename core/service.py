@@ -14,9 +14,9 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core import outbox, registry
@@ -25,7 +25,7 @@ from core.command import Audit
 from core.context import Context, user_view
 from core.db import session_factory
 from core.errors import Busy, Conflict, DatabaseUnavailable, InvalidInput, PipedrivenError, UnknownUser
-from core.models import ChatIdentity, ProcessedRequest, User
+from core.models import ChatIdentity, OutboxMessage, ProcessedRequest, User
 from core.privacy.handlers import record_audit
 from core.settings import Settings
 from core.views import AlreadyDone, UserView
@@ -151,6 +151,25 @@ class Core:
                 await conn.commit()  # not a rollback: see `reading`
         except (DBAPIError, OSError) as exc:
             raise DatabaseUnavailable() from exc
+
+    async def schema_revision(self) -> str | None:
+        """The migration the database is at (None before the first); DatabaseUnavailable when it does not answer."""
+        try:
+            async with self.reading() as session:
+                return (await session.execute(text("SELECT version_num FROM alembic_version"))).scalar_one_or_none()
+        except ProgrammingError:
+            return None
+
+    async def outbox_backlog(self) -> tuple[int, float]:
+        """Pipedrive syncs waiting or in flight, and the age in seconds of the oldest (0 when none)."""
+        async with self.reading() as session:
+            oldest_age = func.extract("epoch", func.now() - func.min(OutboxMessage.created_at))
+            count, age = (
+                await session.execute(
+                    select(func.count(), oldest_age).where(OutboxMessage.status.in_(("pending", "processing")))
+                )
+            ).one()
+        return count, max(float(age or 0), 0.0)
 
     async def identify(self, platform: str, external_user_id: str) -> UserView:
         """The Pipedriven user behind a chat account, or UnknownUser."""

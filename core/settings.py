@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import time
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 from pydantic import Field, SecretStr, field_validator
@@ -29,6 +30,10 @@ class Settings(BaseSettings):
     suggestions_limit: int = 10
     phone_region: str = "GB"
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one object a line, for log shippers
+    # /healthz, /readyz and /metrics when no Slack HTTP server carries them (0: not served).
+    health_port: int = Field(default=8080, ge=0, le=65535)
+    health_listen: str = "0.0.0.0"
     # A command that finds what it needs busy (an erasure while that person's sync is in flight) is run again
     # for this long before the user is asked to try later.
     busy_wait_seconds: float = Field(default=20.0, ge=0)

@@ -638,6 +638,7 @@ class FakePipedrive:
     def _route(self, method: str, path: str, query: dict, body) -> web.Response:
         routes = [
             ("GET", r"/api/v1/users/find", self._find_users),
+            ("GET", r"/api/v1/users/me", self._me),
             ("GET", r"/api/v1/activityTypes", self._activity_types),
             ("GET", r"/api/v1/personFields", self._person_fields),
             ("POST", r"/api/v1/personFields", self._add_person_field),
@@ -680,6 +681,10 @@ class FakePipedrive:
         by_email = query.get("search_by_email") == "1"
         found = [u for u in self.users if term.lower() in (u["email"] if by_email else u["name"]).lower()]
         return self._ok(found or None)
+
+    def _me(self, query, body) -> web.Response:
+        """The token's user (every token here is the first user's) and the company."""
+        return self._ok({**self.users[0], "company_id": 7, "company_name": "Acme Ltd", "company_domain": "acme"})
 
     def _activity_types(self, query, body) -> web.Response:
         return self._ok(self.activity_types)

@@ -50,14 +50,17 @@ class BotProcess:
             k: v
             for k, v in os.environ.items()
             if not k.startswith(("SLACK_", "TELEGRAM_", "PIPEDRIVE_"))
-            and k not in ("DATABASE_URL", "TEST_DATABASE_URL", "PORT")
+            and k not in ("DATABASE_URL", "TEST_DATABASE_URL", "PORT", "HEALTH_PORT")
         }
+        self.health_port = free_port()  # /healthz, /readyz and /metrics when Slack does not serve them
         self.env = {
             **inherited,
             "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
             "DATABASE_URL": url,
             "PIPEDRIVEN_DATA_DIR": self.folder,
             "LOG_LEVEL": "INFO",
+            "HEALTH_PORT": str(self.health_port),
+            "HEALTH_LISTEN": "127.0.0.1",
             **settings,
         }
         self.process: asyncio.subprocess.Process | None = None

@@ -28,6 +28,8 @@ from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from bot.slack.app import BOT_SCOPES
+
 PAYLOADS = Path(__file__).resolve().parent / "slack_payloads"  # requests as Slack sends them, to start from
 TEXT_OBJECT_LIMIT = 3000  # characters of any text object (slack_sdk checks those of sections and buttons)
 CONTEXT_ELEMENTS = 10
@@ -126,6 +128,7 @@ class FakeSlack:
         self.uploads: dict[str, dict] = {}  # started by the bot: id -> filename, length, data, and once shared
         self.shared_uploads: list[dict] = []  # the bot's files completed into a channel, in order
         self.failures: dict[str, list[tuple[int, dict, str]]] = {}
+        self.scopes: list[str] = list(BOT_SCOPES)  # what the app was granted: the x-oauth-scopes header
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
         self.url = ""
@@ -291,7 +294,8 @@ class FakeSlack:
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"}, status=404)
-        return web.json_response(handler(args))
+        # Slack names the token's scopes in a header of every Web API answer.
+        return web.json_response(handler(args), headers={"x-oauth-scopes": ",".join(self.scopes)})
 
     def _refuse(self, method: str, problems: list[str]) -> dict:
         self.invalid.append((method, problems))

@@ -175,6 +175,7 @@ class FakeTelegram:
         self.calls: list[Call] = []
         self.commands: list[dict] | None = None
         self.webhook: dict | None = None
+        self.webhook_error: str | None = None  # getWebhookInfo's last_error_message
         self.blocked: set[int] = set()
         self._chats: dict[int, dict] = {}
         self._messages: dict[tuple[int, int], dict] = {}
@@ -393,6 +394,13 @@ class FakeTelegram:
 
     async def _api_getMe(self, params: dict) -> dict:
         return self.bot_user
+
+    async def _api_getWebhookInfo(self, params: dict) -> dict:
+        info = {"url": self.webhook["url"] if self.webhook else "", "has_custom_certificate": False}
+        info["pending_update_count"] = 0 if self.webhook else len(self._pending)
+        if self.webhook_error:
+            info["last_error_date"], info["last_error_message"] = int(time.time()), self.webhook_error
+        return info
 
     async def _api_setMyCommands(self, params: dict) -> bool:
         commands = params.get("commands") or []

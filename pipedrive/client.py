@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from core import metrics
 from core.settings import Settings
 from pipedrive.errors import (
     AuthenticationFailed,
@@ -140,6 +141,11 @@ class PipedriveClient:
         await self._http.aclose()
 
     # --- v1 ---------------------------------------------------------------------------------------------
+
+    async def me(self) -> tuple[str, str]:
+        """Who the token belongs to and its company: (user's name, company name); v1 users/me."""
+        body = await self._request("GET", "/api/v1/users/me", cost=COST_FIND_USER)
+        return _parse(lambda: (str(body["data"]["name"]), str(body["data"].get("company_name") or "")))
 
     async def find_user_by_email(self, email: str) -> PipedriveUser | None:
         body = await self._request(
@@ -410,6 +416,7 @@ class PipedriveClient:
             if response.status_code != 429:
                 return _body(response)
             self.rate_limited += 1
+            metrics.RATE_LIMITED.labels("pipedrive").inc()
             await self.throttle.hold(reset if reset is not None else DEFAULT_RESET_SECONDS)
         raise RateLimited("Pipedrive's rate limit was still reached after waiting.", reset_after=reset)
 

@@ -52,6 +52,31 @@ WEBHOOK_VERSION = "2.0"
 WEBHOOK_PATH = "/pipedrive/webhook"
 
 
+async def check(client: PipedriveClient, settings: Settings) -> list[tuple[bool, str]]:
+    """Read-only: the token, the campaign source field and the warm label; (ok, what it found or what to fix)."""
+    name, company = await client.me()
+    checks = [(True, f"Pipedrive token: {name}{f' at {company}' if company else ''}")]
+    fields = await client.person_fields()
+    field_name = settings.pipedrive_campaign_source_field.strip()
+    found = next((f for f in fields if f.name.strip().lower() == field_name.lower()), None)
+    if found is None:
+        checks.append((False, f"Pipedrive person field “{field_name}”: missing — run `pipedriven pipedrive setup`"))
+    elif found.field_type not in TEXT_FIELD_TYPES:
+        checks.append(
+            (False, f"Pipedrive person field “{found.name}”: not a text field — rename it in Pipedrive, or set "
+             "PIPEDRIVE_CAMPAIGN_SOURCE_FIELD to another name")
+        )  # fmt: skip
+    else:
+        checks.append((True, f"Pipedrive person field “{found.name}”"))
+    label = settings.pipedrive_warm_label.strip()
+    label_field = next((f for f in fields if f.key in LABEL_FIELD_KEYS), None)
+    if label_field is not None and any(o.label.strip().lower() == label.lower() for o in label_field.options):
+        checks.append((True, f"Pipedrive person label “{label}”"))
+    else:
+        checks.append((False, f"Pipedrive person label “{label}”: missing — run `pipedriven pipedrive setup`"))
+    return checks
+
+
 def webhook_url(settings: Settings, url: str | None) -> str:
     """The public address webhooks go to: --url, else PIPEDRIVE_WEBHOOK_URL."""
     chosen = (url or settings.pipedrive_webhook_url or "").strip()

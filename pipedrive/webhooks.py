@@ -8,7 +8,7 @@ answered 200 at once; applying it is the worker's, woken by the receiver, never 
 database that can't store it gets a 503, so Pipedrive sends it again.
 
 The receiver shares the Slack HTTP server's port when Slack runs over HTTP, else it listens on its own
-(PIPEDRIVE_WEBHOOK_PORT, with GET /healthz as Slack's server has). Where a person event links an organisation the bank does not know yet, its name is
+(PIPEDRIVE_WEBHOOK_PORT, with the health routes `pipedriven run` gives it, as Slack's server has). Where a person event links an organisation the bank does not know yet, its name is
 fetched once from the API (and cached).
 """
 
@@ -20,12 +20,14 @@ import binascii
 import hmac
 import json
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from aiohttp import web
 from cachetools import TTLCache
 
-from core.errors import DatabaseUnavailable, InvalidInput, PipedrivenError
+from core import metrics
+from core.errors import InvalidInput, PipedrivenError
 from core.inbound.commands import (
     ApplyPipedriveEvent,
     ApplyPipedriveEvents,
@@ -34,6 +36,7 @@ from core.inbound.commands import (
     WaitingEvent,
     WaitingPipedriveEvents,
 )
+from core.requests import new_request_id
 from core.service import Core
 from core.settings import Settings
 from pipedrive.client import PipedriveClient, company_client
@@ -47,6 +50,8 @@ ENTITIES = ("person", "organization", "deal", "activity", "lead", "note", "produ
 ACTIONS = ("create", "change", "delete")
 APPLY_CONCURRENCY = 4  # batches of events applied side by side by one worker
 APPLY_BATCH = 20  # events applied in one transaction
+# A delivery's outcome by the status it was answered with (core/metrics.py's webhook events); "applied" comes later.
+RECEIVED_OUTCOMES = {200: "received", 401: "unauthorized", 400: "bad", 413: "too_large", 503: "unavailable"}
 
 
 class BadEvent(ValueError):
@@ -104,6 +109,14 @@ class WebhookReceiver:
         app.router.add_post(WEBHOOK_PATH, self.handle)
 
     async def handle(self, request: web.Request) -> web.Response:
+        new_request_id("webhook")
+        response = await self._receive(request)
+        outcome = RECEIVED_OUTCOMES.get(response.status, "refused")
+        metrics.WEBHOOK_EVENTS.labels(outcome).inc()
+        log.info("pipedrive webhook: %s (%s)", outcome, response.status)
+        return response
+
+    async def _receive(self, request: web.Request) -> web.Response:
         if not self._authorized(request.headers.get("Authorization", "")):
             return web.Response(
                 status=401, text="unauthorized\n", headers={"WWW-Authenticate": 'Basic realm="pipedrive"'}
@@ -150,12 +163,24 @@ class WebhookReceiver:
 
         async def apply(batch: list[WaitingEvent]) -> int:
             async with gate:
+                new_request_id("webhook-apply")
                 commands = [
                     ApplyPipedriveEvent(e.id, await self._org_names_for(e.id) if e.may_name_organisations else {})
                     for e in batch
                 ]
                 results = await self.core.execute(ApplyPipedriveEvents(tuple(commands)))
-                return sum(1 for r in results if r is not None)
+                applied = 0
+                for command, result in zip(commands, results, strict=True):
+                    if result is not None:
+                        metrics.WEBHOOK_EVENTS.labels("applied").inc()
+                        log.info(
+                            "pipedrive event %s: %s, contacts %s",
+                            command.event_id,
+                            result.status,
+                            list(result.contact_ids),
+                        )
+                        applied += 1
+                return applied
 
         while waiting := await self.core.execute(WaitingPipedriveEvents(limit=APPLY_BATCH * APPLY_CONCURRENCY)):
             batches = [list(waiting[n : n + APPLY_BATCH]) for n in range(0, len(waiting), APPLY_BATCH)]
@@ -196,8 +221,17 @@ class WebhookService:
     """`pipedriven run`'s receiver of Pipedrive webhooks: its own HTTP server unless it rides on Slack's, and the
     worker applying events (woken by each one stored, and every poll interval for those another process stored)."""
 
-    def __init__(self, core: Core, settings: Settings, *, own_server: bool = True, host: str | None = None) -> None:
+    def __init__(
+        self,
+        core: Core,
+        settings: Settings,
+        *,
+        own_server: bool = True,
+        host: str | None = None,
+        routes: Callable[[web.Application], None] | None = None,
+    ) -> None:
         self.receiver = WebhookReceiver(core, settings)
+        self.routes = routes  # more routes on its own server (the health routes)
         self.own_server = own_server
         self.host = host or settings.pipedrive_webhook_listen
         self.port = settings.pipedrive_webhook_port
@@ -212,7 +246,8 @@ class WebhookService:
         if self.own_server:
             app = web.Application()
             self.receiver.add_routes(app)
-            app.router.add_get("/healthz", self.healthz)
+            if self.routes is not None:
+                self.routes(app)
             self._runner = web.AppRunner(app, access_log=None)
             await self._runner.setup()
             site = web.TCPSite(self._runner, self.host, self.port)
@@ -221,14 +256,6 @@ class WebhookService:
                 self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self._stopping = False
         self._worker = asyncio.create_task(self._apply(), name="pipedrive-webhooks")
-
-    async def healthz(self, request: web.Request) -> web.Response:
-        """200 while the database answers, 503 otherwise (as Slack's server answers)."""
-        try:
-            await asyncio.wait_for(self.receiver.core.ping(), 5.0)
-        except (DatabaseUnavailable, TimeoutError):
-            return web.Response(status=503, text="database unavailable\n")
-        return web.Response(text="ok\n")
 
     async def stop(self) -> None:
         self._stopping = True

@@ -14,6 +14,7 @@ import uuid
 from collections import Counter
 from collections.abc import Mapping
 
+from core import metrics
 from core.deliveries.commands import ClaimDueDeliveries, DeliveryClaim, RecordDelivered, RecordDeliveryFailure
 from core.errors import DatabaseUnavailable, PipedrivenError
 from core.inbound.commands import ClaimPipedriveNotes, ReleasePipedriveNotes
@@ -176,6 +177,7 @@ class Dispatcher:
             except Exception as exc:  # a courier bug must not stop the other deliveries
                 log.exception("%s notifier failed on delivery %s", target.platform, claim.id)
                 return await self._failed(claim, f"{type(exc).__name__}: {exc}")
+            metrics.MESSAGES_SENT.labels(claim.kind, target.platform).inc()
             await self._record_sent(claim, message_id)
             return "sent"
 

@@ -25,6 +25,17 @@ from core.settings import Settings
 # Bolt runs the first listener that matches: files shared in the DM (message subtype file_share) must be
 # registered before the commands' catch-all for other message subtypes.
 LISTENERS = (uploads, commands, actions, views, home)
+# The bot token scopes the app uses (slack-manifest.yml grants them; `pipedriven doctor` checks them).
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "im:write",
+    "im:history",
+    "users:read",
+    "users:read.email",
+    "files:read",
+    "files:write",
+)
 
 
 class SlackNotConfigured(PipedrivenError):

@@ -21,6 +21,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.replies import Reply
 from bot.slack import render
+from core import metrics
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,10 @@ class RetryAfter429(AsyncRetryHandler):
         return 1.0
 
     async def _can_retry_async(self, *, state, request, response=None, error=None) -> bool:
-        return response is not None and response.status_code == 429 and self.wait_of(response) <= self.max_wait
+        if response is None or response.status_code != 429:
+            return False
+        metrics.RATE_LIMITED.labels("slack").inc()
+        return self.wait_of(response) <= self.max_wait
 
     async def prepare_for_next_attempt_async(self, *, state, request, response=None, error=None) -> None:
         state.next_attempt_requested = True

@@ -1,30 +1,27 @@
 """The Slack part of `pipedriven run`: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on PORT.
 
-HTTP mode serves Slack's requests on POST /slack/events (events, interactivity and the slash command) and
-GET /healthz, which answers 200 while the database answers and 503 when it does not, for the host's checks,
-and POST /pipedrive/webhook when Pipedrive's webhooks are configured (pipedrive/webhooks.py).
+HTTP mode serves Slack's requests on POST /slack/events (events, interactivity and the slash command), the health
+routes (/healthz, /readyz, /metrics: bot/health.py), and POST /pipedrive/webhook when Pipedrive's webhooks are
+configured (pipedrive/webhooks.py).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
+from bot.health import Health
 from bot.slack.app import SlackBot, SlackNotConfigured, build_bot
 from bot.slack.notifier import SlackNotifier
-from core.errors import DatabaseUnavailable
 from core.service import Core
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
-HEALTH_PATH = "/healthz"
-HEALTH_TIMEOUT = 5.0
 DRAIN_TIMEOUT = 10.0  # how long a stop waits for acknowledged work to finish
 
 
@@ -37,8 +34,10 @@ class SlackService:
         bot: SlackBot | None = None,
         host: str = "0.0.0.0",
         routes: Callable[[web.Application], None] | None = None,
+        health: Health | None = None,
     ) -> None:
         self.core = core
+        self.health = health or Health(core)
         self.routes = routes  # more routes on the same server (Pipedrive's webhooks)
         self.bot = bot or build_bot(core, settings)
         self.notifier = SlackNotifier(self.bot.messenger)
@@ -54,20 +53,19 @@ class SlackService:
         self._runner: web.AppRunner | None = None
 
     def web_app(self) -> web.Application:
-        """Slack's request URL and the health check."""
+        """Slack's request URL and the health routes."""
         app = self.bot.app.web_app(path=EVENTS_PATH, port=self.port)
-        app.router.add_get(HEALTH_PATH, self.healthz)
+        self.health.add_routes(app)
         if self.routes is not None:
             self.routes(app)
         return app
 
-    async def healthz(self, request: web.Request) -> web.Response:
-        """200 while the database answers, 503 otherwise."""
-        try:
-            await asyncio.wait_for(self.core.ping(), HEALTH_TIMEOUT)
-        except (DatabaseUnavailable, TimeoutError):
-            return web.Response(status=503, text="database unavailable\n")
-        return web.Response(text="ok\n")
+    async def ready(self) -> bool:
+        """Connected to Slack (Socket Mode), or serving Slack's requests (HTTP)."""
+        if self._socket is not None:
+            socket_mode = self._socket.client
+            return await socket_mode.is_connected()
+        return self._runner is not None
 
     async def start(self) -> None:
         if self.app_token:

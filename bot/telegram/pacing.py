@@ -23,6 +23,7 @@ from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from bot.telegram.notifier import retry_seconds
+from core import metrics
 from core.ratelimit import Limit, Limiter, Want
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ class PacedRateLimiter(BaseRateLimiter[int]):
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
+                metrics.RATE_LIMITED.labels("telegram").inc()
                 if retries_left <= 0:
                     raise
                 retries_left -= 1

@@ -86,6 +86,11 @@ class TelegramService:
             await self.stop()
             raise
 
+    def ready(self) -> bool:
+        """Polling or serving the webhook."""
+        app = self.application
+        return app.running and app.updater is not None and app.updater.running
+
     async def stop(self) -> None:
         app = self.application
         if app.updater is not None and app.updater.running:

@@ -9,6 +9,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from prometheus_client import REGISTRY
 
 from core.models import Activity, Contact, OutboxMessage
 from core.outreach.commands import BookMeeting, LogOutreach
@@ -134,8 +135,10 @@ async def test_a_burst_of_warm_flags_meets_no_429(core, make, ana, fake, worker,
 async def test_a_429_waits_for_the_reset_then_sends_again_within_the_same_try(core, make, ana, fake, worker, vt, rows):
     await warm(core, ana, await make.contact(ana, "Bob", email="bob@x.io", organisation="Acme"))
     fake.fail("POST", "/api/v2/organizations", "429", times=2)
+    met = REGISTRY.get_sample_value("pipedriven_rate_limited_total", {"platform": "pipedrive"}) or 0
     await worker.drain()
     assert worker.companies[0].client.rate_limited == 2
+    assert REGISTRY.get_sample_value("pipedriven_rate_limited_total", {"platform": "pipedrive"}) == met + 2
     assert vt.slept >= 4  # x-ratelimit-reset said 2 s, twice
     [row] = await rows(OutboxMessage)
     assert (row.status, row.attempts) == ("done", 1)

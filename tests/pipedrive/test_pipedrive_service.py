@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
 
+import aiohttp
 import pytest
 
 from bot.runner import NothingToRun, build_services, run_forever
 from core.models import OutboxMessage
 from core.settings import Settings
+from fakes.processes import free_port
 from pipedrive.worker import SyncService, SyncWorker
 from tests.pipedrive.helpers import assert_clean, warm
 
@@ -64,6 +67,9 @@ async def test_pipedriven_run_drains_the_outbox_with_only_a_pipedrive_token(
         "PIPEDRIVE_API_TOKEN": "company-token",
         "PIPEDRIVE_BASE_URL": fake.url,
         "PIPEDRIVEN_DATA_DIR": str(tmp_path),
+        "HEALTH_PORT": str(health_port := free_port()),
+        "HEALTH_LISTEN": "127.0.0.1",
+        "LOG_FORMAT": "json",
     }
     for name in ("SLACK_BOT_TOKEN", "TELEGRAM_BOT_TOKEN", "TEST_DATABASE_URL"):
         env.pop(name, None)
@@ -72,11 +78,15 @@ async def test_pipedriven_run_drains_the_outbox_with_only_a_pipedrive_token(
     )
     try:
         await fake.wait_until(lambda: len(fake.persons) == 1, timeout=30)
+        async with aiohttp.ClientSession() as http:  # the process's own health server, on HEALTH_PORT
+            async with http.get(f"http://127.0.0.1:{health_port}/readyz") as response:
+                assert (response.status, await response.text()) == (200, "ready\n")
     finally:
         process.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, stderr.decode()[-2000:]
-    assert "pipedrive sync started" in stderr.decode()
+    logged = [json.loads(line) for line in stderr.decode().splitlines()]  # LOG_FORMAT=json: every line an object
+    assert "pipedrive sync started" in [entry["message"] for entry in logged]
     assert "company-token" not in stderr.decode()
     [row] = await rows(OutboxMessage)
     assert row.status == "done"  # stopping let the sync in flight finish

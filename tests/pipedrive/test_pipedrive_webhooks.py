@@ -21,6 +21,7 @@ from core.sync.commands import RecordPipedriveIds
 from pipedrive.client import company_client
 from pipedrive.setup import install_webhooks
 from pipedrive.webhooks import MAX_BODY_BYTES, WebhookService
+from tests.pipedrive.conftest import COMPANY_TOKEN
 
 USER, PASSWORD = "pipedrive", "hook-pass-7f3a"
 
@@ -286,10 +287,22 @@ def test_run_serves_the_webhooks_on_slacks_http_port_when_slack_runs_over_http(c
     assert [s.own_server for s in alone if isinstance(s, WebhookService)] == [True]
 
 
-async def test_the_receivers_own_server_answers_health_checks(receiver):
-    async with aiohttp.ClientSession() as session:
-        async with session.get(receiver.url.replace("/pipedrive/webhook", "/healthz")) as response:
-            assert (response.status, await response.text()) == (200, "ok\n")
+async def test_the_receivers_own_server_answers_health_checks(core, settings):
+    from bot.health import Health
+    from bot.runner import build_services
+
+    services, _ = build_services(settings, core, Health(core))
+    [hooks] = [s for s in services if isinstance(s, WebhookService)]
+    hooks.host, hooks.port = "127.0.0.1", 0
+    await hooks.start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"http://127.0.0.1:{hooks.port}/healthz") as response:
+                assert (response.status, await response.text()) == (200, "ok\n")
+            async with session.get(f"http://127.0.0.1:{hooks.port}/metrics") as response:
+                assert response.status == 200 and "pipedriven_webhook_events" in await response.text()
+    finally:
+        await hooks.stop()
 
 
 @pytest.mark.process
@@ -308,6 +321,7 @@ async def test_pipedriven_run_receives_a_webhook_and_the_bank_follows(fake, bob,
         "PIPEDRIVE_WEBHOOK_PORT": str(port),
         "PIPEDRIVE_WEBHOOK_LISTEN": "127.0.0.1",
         "PIPEDRIVE_WEBHOOK_URL": f"http://127.0.0.1:{port}/pipedrive/webhook",
+        "HEALTH_PORT": "0",  # the receiver's own port answers the health routes
     }
     for name in ("SLACK_BOT_TOKEN", "TELEGRAM_BOT_TOKEN", "TEST_DATABASE_URL"):
         env.pop(name, None)
@@ -333,3 +347,88 @@ async def test_pipedriven_run_receives_a_webhook_and_the_bank_follows(fake, bob,
     assert PASSWORD not in stderr.decode()
     [contact] = await rows(Contact)
     assert contact.name.startswith("Robert Stone")
+
+
+# --- what the logs say ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def json_logs():
+    """Every INFO line of the process, as LOG_FORMAT=json writes it."""
+    import io
+    import logging
+
+    from bot.logs import log_handler
+
+    stream = io.StringIO()
+    handler = log_handler("json", stream)
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    yield stream
+    root.removeHandler(handler)
+    root.setLevel(level)
+
+
+async def test_json_logs_of_a_tap_and_a_webhook_carry_request_ids_and_nothing_personal(
+    core, settings, receiver, fake, bob, rows, json_logs
+):
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.slack.service import SlackService
+    from fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, SignedClient
+
+    slack_fake = FakeSlack()
+    slack_server = TestServer(slack_fake.app, host="127.0.0.1")
+    await slack_server.start_server()
+    slack_fake.url = str(slack_server.make_url("")).rstrip("/")
+    slack_settings = settings.model_copy(
+        update={
+            "slack_bot_token": SecretStr(BOT_TOKEN),
+            "slack_signing_secret": SecretStr(SIGNING_SECRET),
+            "slack_api_url": f"{slack_fake.url}/api/",
+        }
+    )
+    service = SlackService(core, slack_settings, host="127.0.0.1")
+    http = TestClient(TestServer(service.web_app(), host="127.0.0.1"))
+    await http.start_server()
+    slack = SignedClient(http, slack_fake, service.bot.in_flight)
+    try:
+        slack_fake.add_user("U0ANA", "ana@example.com")
+        line = "called Bob Stone at Acme on +44 20 7946 0958, no answer"
+        await slack.event(
+            {
+                "type": "message",
+                "channel": "DU0ANA",
+                "channel_type": "im",
+                "user": "U0ANA",
+                "text": line,
+                "ts": "1700000001.000100",
+                "event_ts": "1700000001.000100",
+            },
+            event_id="Ev1",
+        )
+        [(channel, ts)] = list(slack_fake.messages)
+        await slack.tap("U0ANA", channel, ts, "✓ Confirm")
+        await service.bot.in_flight.wait_idle(10)
+    finally:
+        await http.close()
+        await slack_server.close()
+    [person_id] = [row.pipedrive_person_id for row in await rows(Contact)]
+    new_email = [{"value": "robert.stone@acme.com", "primary": True, "label": "work"}]
+    await fake.change_person(person_id, name="Robert Stone", emails=new_email)
+    await settled(rows, 1)
+
+    entries = [json.loads(line) for line in json_logs.getvalue().splitlines()]
+    assert entries and all(set(e) >= {"time", "level", "logger", "message", "request_id"} for e in entries)
+    taps = [e for e in entries if e["message"].startswith("tap iok")]
+    assert taps and taps[0]["request_id"].startswith("tap-")
+    hooks = [e for e in entries if e["message"].startswith("pipedrive webhook: received")]
+    assert hooks and hooks[0]["request_id"].startswith("webhook-")
+    text = json_logs.getvalue()
+    for private in (
+        "Bob", "Stone", "Robert", "bob@acme.com", "robert.stone@acme.com", "7946", "ana@example.com",
+        BOT_TOKEN, SIGNING_SECRET, COMPANY_TOKEN, PASSWORD,
+    ):  # fmt: skip
+        assert private not in text, private

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from prometheus_client import REGISTRY
 
 from bot.conversation import Conversation
 from core.users.commands import UpdateSettings
@@ -41,7 +42,10 @@ async def test_not_a_minute_early_and_only_once_that_day(at, dispatcher, slack, 
     await dispatcher.tick()
     assert slack.to(ana) == []
     at("2026-11-24 08:30")
+    sent = {"kind": "digest", "platform": "slack"}
+    before = REGISTRY.get_sample_value("pipedriven_messages_sent_total", sent) or 0
     assert (await dispatcher.tick())["sent"] == 1
+    assert REGISTRY.get_sample_value("pipedriven_messages_sent_total", sent) == before + 1  # /metrics counts it
     digest = slack.digests(ana)[0]
     assert digest.text == "☀️ Good morning Ana! Who to contact today:"
     assert [section.text.split("\n")[0] for section in digest.sections] == [

@@ -162,6 +162,7 @@ async def test_socket_mode_takes_the_same_command_over_the_websocket(core, fake,
     await service.start()
     try:
         await asyncio.wait_for(fake.socket_open.wait(), 10)
+        assert await service.ready()  # /readyz counts Slack in once its socket is connected
         command = {
             **fixture("slash_command.json"),
             "user_id": ANA,
@@ -176,5 +177,6 @@ async def test_socket_mode_takes_the_same_command_over_the_websocket(core, fake,
         await bot.in_flight.wait_idle(10)
     finally:
         await service.stop()
+    assert not await service.ready()
     assert await count(core, Activity, Activity.contact_id == bob.id) == 1
     assert "✓ LinkedIn logged for Bob Stone" in fake.responses[0]["text"]

@@ -2,6 +2,7 @@
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from prometheus_client import REGISTRY
 from slack_sdk.models.blocks import Block
 
 from bot.notify import ChatTarget
@@ -90,8 +91,10 @@ def test_render_keeps_every_block_kit_limit_at_the_edges():
 
 async def test_a_429_on_post_message_is_retried_after_retry_after(core, fake, service, ana, waits):
     fake.fail("chat.postMessage", status=429, headers={"Retry-After": "7"})
+    met = REGISTRY.get_sample_value("pipedriven_rate_limited_total", {"platform": "slack"}) or 0
     ts = await service.notifier.send(ChatTarget(ana.id, "slack", ANA), Reply("Good morning!"))
     assert ts and waits == [7.0]
+    assert REGISTRY.get_sample_value("pipedriven_rate_limited_total", {"platform": "slack"}) == met + 1
     assert len(fake.called("chat.postMessage")) == 2 and len(fake.messages) == 1
 
 
@@ -122,14 +125,16 @@ async def test_a_slack_outage_is_a_temporary_delivery_error(core, fake, service,
         await service.notifier.send(ChatTarget(ana.id, "slack", ANA, dm_channel=DM), Reply("Good morning!"))
 
 
-async def test_healthz_answers_200_while_the_database_answers_and_503_after(service, database_url):
+async def test_readyz_answers_200_while_the_database_answers_and_503_after(service, database_url):
     async with TestClient(TestServer(service.web_app(), host="127.0.0.1")) as http:
-        response = await http.get("/healthz")
-        assert (response.status, await response.text()) == (200, "ok\n")
+        response = await http.get("/readyz")
+        assert (response.status, await response.text()) == (200, "ready\n")
         await service.core.engine.dispose()  # let the pool let go, then the database goes away
         db.drop_database(database_url)
-        response = await http.get("/healthz")
+        response = await http.get("/readyz")
         assert response.status == 503
+        response = await http.get("/healthz")  # alive all the same
+        assert (response.status, await response.text()) == (200, "ok\n")
 
 
 def test_http_mode_needs_the_signing_secret(core, slack_settings):

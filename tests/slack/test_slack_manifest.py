@@ -47,3 +47,9 @@ def test_every_web_api_method_the_app_calls_has_its_scope():
     granted = set(manifest()["oauth_config"]["scopes"]["bot"])
     needed = {SCOPES[method] for method in called} - {None} | {"commands", "users:read.email"}
     assert needed <= granted
+
+
+def test_the_scopes_doctor_checks_are_the_manifests():
+    from bot.slack.app import BOT_SCOPES
+
+    assert sorted(manifest()["oauth_config"]["scopes"]["bot"]) == sorted(BOT_SCOPES)

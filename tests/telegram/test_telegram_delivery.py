@@ -1,6 +1,7 @@
 """Sending within Telegram's limits: the notifier the scheduler uses, 429s and their retry_after, pacing."""
 
 import pytest
+from prometheus_client import REGISTRY
 from telegram_harness import ANA_TG, TelegramHarness, texts
 
 from bot.conversation import Conversation
@@ -41,7 +42,9 @@ async def test_a_user_who_blocked_the_bot_or_an_unknown_chat_is_a_permanent_fail
 
 async def test_a_429_is_retried_after_its_retry_after(bot, telegram, linked):
     telegram.throttle("sendMessage", retry_after=1)
+    met = REGISTRY.get_sample_value("pipedriven_rate_limited_total", {"platform": "telegram"}) or 0
     calls = await bot.say(linked, "/help")
+    assert REGISTRY.get_sample_value("pipedriven_rate_limited_total", {"platform": "telegram"}) == met + 1
     refused, accepted = [c for c in calls if c.method == "sendMessage"]
     assert (refused.status, accepted.status) == (429, 200)
     assert accepted.at - refused.at >= 1.0
@@ -112,3 +115,36 @@ async def test_a_database_outage_is_one_line_in_the_chat_never_a_trace(
     finally:
         await harness.service.stop()
         await engine.dispose()
+
+
+async def test_run_with_telegram_polling_is_ready_on_health_port_once_polling(core):
+    import asyncio
+    import socket
+
+    import aiohttp
+
+    from bot.runner import run_forever
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = core.settings.model_copy(update={"health_port": port, "health_listen": "127.0.0.1"})
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_forever(settings, core, stop))
+    answers = []
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(200):
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/readyz") as response:
+                        answers.append((response.status, await response.text()))
+                        if response.status == 200:
+                            break
+                except aiohttp.ClientConnectionError:
+                    pass
+                await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 20)
+    assert answers[-1] == (200, "ready\n")
+    assert all(status == 503 and "not started" in text for status, text in answers[:-1])
