@@ -98,6 +98,7 @@ async def run_services(services: list[Service], stop: asyncio.Event | None = Non
             started.append(service)
             log.info("%s started", service.name)
         await stop.wait()
+        log.info("stopping: finishing the work under way (SHUTDOWN_GRACE_SECONDS at most for each part)")
     finally:
         for service in reversed(started):
             try:
