@@ -8,21 +8,24 @@ Leases keep their production length (minutes): work handed back is taken over at
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import time
 from collections import Counter
 
+import aiohttp
 import pytest
 from sqlalchemy import select
 
 from core.command import Actor, ContactRef
 from core.contacts.commands import AddContact
-from core.models import Delivery, OutboxMessage
+from core.models import Activity, Delivery, OutboxMessage
 from core.outreach.commands import FlagWarm
 from core.users.commands import CreateUser
-from fakes.limited import LimitedTelegram
+from fakes.limited import LimitedSlack, LimitedTelegram
 from fakes.pipedrive import FakePipedrive
-from fakes.processes import TELEGRAM_BASE, BotProcess, link_everyone, populate_digest_users
+from fakes.processes import TELEGRAM_BASE, BotProcess, free_port, link_everyone, populate_digest_users
+from fakes.slack import BOT_TOKEN, SIGNING_SECRET, SignedClient, fixture
 
 pytestmark = [pytest.mark.drill, pytest.mark.process]
 
@@ -41,6 +44,21 @@ class SlowTelegram(LimitedTelegram):
         self.started += 1
         await asyncio.sleep(self.delay)
         return await super()._api_sendMessage(params)
+
+
+class SlowSlack(LimitedSlack):
+    """Slack taking `delay` seconds over each posted message, so that a tap's reply is under way at SIGTERM."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__()
+        self.delay = delay
+        self.posting = 0
+
+    async def _api(self, request):
+        if request.match_info["method"] == "chat.postMessage":
+            self.posting += 1
+            await asyncio.sleep(self.delay)
+        return await super()._api(request)
 
 
 class StuckPipedrive(FakePipedrive):
@@ -154,6 +172,55 @@ async def test_a_sync_cut_short_by_the_grace_is_handed_back_and_the_process_exit
     assert rows
     assert {(row.status, row.locked_until, row.attempts) for row in rows} == {("pending", None, 0)}
     assert all(row.next_attempt_at <= live_core.clock.now() for row in rows)  # due again now
+
+
+async def test_sigterm_mid_tap_lets_the_tap_finish_and_its_reply_arrive(database_url, live_core):
+    slack = SlowSlack(delay=2.0)
+    await slack.start()
+    slack.add_user("U0ANA", "ana@example.com")
+    ana = await live_core.execute(CreateUser("Ana Silva", "ana@example.com"))
+    await live_core.execute(AddContact(Actor(ana.id, "console"), "Bob Stone"))
+    port = free_port()
+    bot = BotProcess(
+        database_url,
+        {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": f"{slack.url}/api/",
+            "PORT": str(port),
+        },
+    )
+    event = {
+        "type": "message",
+        "channel": "D0ANA",
+        "channel_type": "im",
+        "user": "U0ANA",
+        "text": "log bob call",
+        "ts": "1700000001.000100",
+        "event_ts": "1700000001.000100",
+    }
+    body = json.dumps({**fixture("event_callback.json"), "event": event, "event_id": "EvStop1"})
+    stamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": SignedClient.signature(SIGNING_SECRET, stamp, body),
+    }
+    try:
+        await bot.start()
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"http://127.0.0.1:{port}/slack/events", data=body, headers=headers) as response:
+                assert response.status == 200
+        await until(lambda: slack.posting >= 1, 30, "the tap's reply")
+        assert not slack.posted_at  # still under way
+        code, took = await sigterm(bot, 30)
+    finally:
+        await bot.stop()
+        await slack.stop()
+    assert code == 0, "\n".join(bot.lines[-20:])
+    assert len(slack.posted_at) == 1  # the reply went out, once
+    async with live_core.sessions() as session:
+        assert len((await session.execute(select(Activity))).scalars().all()) == 1
 
 
 async def test_sigterm_while_idle_exits_0_at_once(database_url):
