@@ -45,6 +45,7 @@ class SchedulerService:
         return cls(Dispatcher(core, courier), interval_seconds=core.settings.scheduler_tick_seconds)
 
     async def start(self) -> None:
+        self.dispatcher.stopping = False
         self._scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop(), timezone=UTC)
         # APScheduler keeps its beat on the wall clock; what is due is decided on the core's (injected) clock.
         self._scheduler.add_job(
