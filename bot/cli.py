@@ -21,7 +21,7 @@ from core import db
 from core.command import Actor, ContactRef
 from core.contacts.commands import EDITABLE_FIELD_LIST, EditContact
 from core.deliveries.commands import ListDeliveryProblems
-from core.errors import DatabaseUnavailable, PipedrivenError
+from core.errors import DatabaseUnavailable, PipedrivenError, SchemaTooNew
 from core.housekeeping.commands import PruneHistory
 from core.housekeeping.handlers import DELIVERY_RETENTION, PROCESSED_REQUEST_RETENTION
 from core.privacy.commands import EraseContact, ExportContact, ListAudit, PreviewErasure
@@ -846,6 +846,9 @@ def main(argv: list[str] | None = None) -> int:
         log.warning("stopped: the database is not reachable")
         print(f"pipedriven: {exc}", file=sys.stderr)
         return 1
+    except SchemaTooNew as exc:
+        print(f"pipedriven: {exc}", file=sys.stderr)
+        return 2
     except (CliError, PipedrivenError) as exc:
         print(f"pipedriven: {cli_words(str(exc))}", file=sys.stderr)
         return 1

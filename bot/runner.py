@@ -102,7 +102,7 @@ async def run_forever(settings: Settings, core: Core, stop: asyncio.Event | None
 async def run_services(
     services: list[Service], stop: asyncio.Event | None = None, *, health: Health | None = None
 ) -> None:
-    """Start the services in order, run until SIGINT/SIGTERM (or `stop`), then stop them in reverse order."""
+    """Start the services in order, run until SIGINT/SIGTERM (or `stop`), then stop them: see below."""
     if not services:
         raise NothingToRun(" ".join(NothingToRun.__doc__.split()))
     stop = stop or asyncio.Event()
@@ -121,9 +121,19 @@ async def run_services(
                 health.service_started(service)
             log.info("%s started", service.name)
         await stop.wait()
+        log.info("stopping: finishing the work under way")
     finally:
-        for service in reversed(started):
-            try:
-                await service.stop()
-            except Exception:
-                log.exception("stopping %s failed", service.name)
+        # The background parts stop together (each within SHUTDOWN_GRACE_SECONDS); the chat adapters after
+        # them, since the sends under way go through their notifiers.
+        chat = [service for service in started if hasattr(service, "notifier")]
+        await asyncio.gather(*(_stop(service) for service in started if service not in chat))
+        for service in reversed(chat):
+            await _stop(service)
+        log.info("stopped")
+
+
+async def _stop(service: Service) -> None:
+    try:
+        await service.stop()
+    except Exception:
+        log.exception("stopping %s failed", service.name)

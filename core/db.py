@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 DEFAULT_DATABASE = "pipedriven"
+MIGRATION_LOCK_KEY = 8_152_026  # the advisory lock a process holds while it migrates (migrations/env.py)
 
 
 def sqlalchemy_url(url: str) -> str:

@@ -57,6 +57,16 @@ class DatabaseUnavailable(PipedrivenError):
     """The database is not reachable right now. Please try again in a moment."""
 
 
+class SchemaTooNew(PipedrivenError):
+    """The database was migrated by a newer Pipedriven than this one."""
+
+    def __init__(self, database_at: str, knows_up_to: str | None) -> None:
+        super().__init__(
+            f"The database is at migration {database_at}, newer than this Pipedriven (knows up to "
+            f"{knows_up_to}): upgrade Pipedriven before starting it."
+        )
+
+
 @dataclass(frozen=True)
 class Candidate:
     contact_id: int

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     scheduler_tick_seconds: float = Field(default=30, gt=0)
     delivery_lease_seconds: int = Field(default=300, gt=0, description="a claim left unsent this long is retaken")
 
+    # `pipedriven run` on SIGTERM: how long the taps, sends and syncs in flight may take to finish.
+    shutdown_grace_seconds: float = Field(default=20, ge=0)
+
     # Cadence rules: an email with no reply after this many days suggests a call; a call with no answer
     # suggests trying again after this many days (a planned call step falls due again then).
     cadence_no_reply_days: int = Field(default=5, ge=1, le=90)

@@ -24,7 +24,7 @@ from pydantic import SecretStr
 
 from core.errors import PipedrivenError
 from core.service import Core
-from core.sync.commands import ClaimSync, FinishSync, NextSyncDue, SyncTask
+from core.sync.commands import ClaimSync, FinishSync, NextSyncDue, ReleaseSyncs, SyncTask
 from pipedrive.client import PipedriveClient
 from pipedrive.errors import PipedriveError, RateLimited
 from pipedrive.lookups import CompanyLookups
@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 900.0
 MIN_IDLE_SECONDS = 0.5  # never poll faster than this, whatever falls due
-STOP_GRACE_SECONDS = 15.0
 
 
 def throttle_name(token: SecretStr) -> str:
@@ -58,6 +57,7 @@ class SyncWorker:
         self.settings = core.settings
         self._clock, self._sleep, self._jitter = clock, sleep, jitter
         self._companies: dict[str, Company] = {}
+        self.in_hand: set[int] = set()  # outbox rows claimed and not yet finished
 
     def company(self, token: SecretStr) -> Company:
         company = self._companies.get(token.get_secret_value())
@@ -84,7 +84,15 @@ class SyncWorker:
         task = await self.core.execute(ClaimSync(lease_seconds=self.settings.pipedrive_lease_seconds))
         if task is None:
             return False
-        await self.core.execute(await self._attempt(task))
+        self.in_hand.add(task.outbox_id)
+        try:
+            await self.core.execute(await self._attempt(task))
+        except asyncio.CancelledError:
+            raise  # still in hand: the stopping service hands it back
+        except BaseException:
+            self.in_hand.discard(task.outbox_id)
+            raise
+        self.in_hand.discard(task.outbox_id)
         return True
 
     async def drain(self) -> int:
@@ -171,16 +179,24 @@ class SyncService:
         ]
 
     async def stop(self) -> None:
-        """Let the syncs in flight finish (a while), then stop."""
+        """Let the syncs in flight finish (within SHUTDOWN_GRACE_SECONDS), then hand back any cut short."""
         self._stopping = True
         self._wake.set()
         if self._listener is not None:
             self._listener.cancel()
-        _, pending = await asyncio.wait(self._drainers, timeout=STOP_GRACE_SECONDS) if self._drainers else ((), ())
+        grace = self.core.settings.shutdown_grace_seconds
+        _, pending = await asyncio.wait(self._drainers, timeout=grace) if self._drainers else ((), ())
         for task in pending:
             task.cancel()
         await asyncio.gather(*self._drainers, *([self._listener] if self._listener else []), return_exceptions=True)
         await self.worker.aclose()
+        if self.worker.in_hand:
+            try:
+                released = await self.core.execute(ReleaseSyncs(tuple(sorted(self.worker.in_hand))))
+                log.info("%d unfinished Pipedrive syncs handed back", released)
+            except PipedrivenError as exc:
+                log.warning("syncs not handed back (they expire after PIPEDRIVE_LEASE_SECONDS): %s", exc)
+            self.worker.in_hand.clear()
 
     async def _listen(self) -> None:
         listener = self.core.outbox_listener()

@@ -15,7 +15,13 @@ from collections import Counter
 from collections.abc import Mapping
 
 from core import metrics
-from core.deliveries.commands import ClaimDueDeliveries, DeliveryClaim, RecordDelivered, RecordDeliveryFailure
+from core.deliveries.commands import (
+    ClaimDueDeliveries,
+    DeliveryClaim,
+    RecordDelivered,
+    RecordDeliveryFailure,
+    ReleaseDeliveryClaims,
+)
 from core.errors import DatabaseUnavailable, PipedrivenError
 from core.inbound.commands import ClaimPipedriveNotes, ReleasePipedriveNotes
 from core.service import Core
@@ -56,6 +62,15 @@ class Dispatcher:
         self._progress = asyncio.Condition()
         # Names this process's claims: only the claimant records an outcome.
         self.token = token or uuid.uuid4().hex
+        self.stopping = False
+
+    def stop_claiming(self) -> None:
+        """Claim nothing more and start no new send; the sends under way go on."""
+        self.stopping = True
+
+    async def release_claims(self) -> int:
+        """Hand back this process's claims still unsent, for any process to take at once; how many."""
+        return await self.core.execute(ReleaseDeliveryClaims(self.token))
 
     async def tick(self) -> Counter:
         """Send everything due now; returns how many deliveries ended each way (sent, empty, retry, failed)."""
@@ -68,7 +83,7 @@ class Dispatcher:
         for result in results:
             if isinstance(result, BaseException):
                 raise result
-        notices = await self.send_sync_notices()
+        notices = 0 if self.stopping else await self.send_sync_notices()
         if notices:
             outcomes["notices"] = notices
         notes = await self.send_pipedrive_notes()
@@ -79,7 +94,7 @@ class Dispatcher:
     async def _tick(self, platform: str, outcomes: Counter) -> None:
         batches: list[asyncio.Task] = []
         try:
-            while True:
+            while not self.stopping:
                 due = await self.core.execute(ClaimDueDeliveries((platform,), self.token, self.batch))
                 self._unfinished[platform] += len(due.claims)
                 batches.append(asyncio.create_task(self._deliver_batch(due.claims, outcomes)))
@@ -88,6 +103,10 @@ class Dispatcher:
                 # Claim the next batch just before the senders run dry, not sooner: a claim's lease is running.
                 async with self._progress:
                     await self._progress.wait_for(lambda: self._unfinished[platform] < self.concurrency)
+        except asyncio.CancelledError:  # cut short at shutdown: the sends go too
+            for batch in batches:
+                batch.cancel()
+            raise
         finally:
             results = await asyncio.gather(*batches, return_exceptions=True)
         for result in results:
@@ -154,6 +173,8 @@ class Dispatcher:
 
     async def _deliver(self, claim: DeliveryClaim) -> str:
         async with self._slots[claim.target.platform]:
+            if self.stopping:  # left claimed, for release_claims
+                return "released"
             try:
                 message = await self.courier.compose(claim)
             except Exception as exc:  # e.g. the database went away: the retry comes with backoff
@@ -166,6 +187,8 @@ class Dispatcher:
             target = claim.target
             pacer = self.pacers[target.platform]
             await pacer.wait(target.dm_channel or target.external_user_id)
+            if self.stopping:
+                return "released"
             try:
                 message_id = await self.courier.send(target, message)
             except TemporaryDeliveryError as exc:

@@ -3,7 +3,8 @@
 There are two interval jobs and no job store: every tick asks the core what is due now (scheduler.dispatch), so
 schedules live in the database (users' digest times, follow-ups) and a restart loses nothing. APScheduler only
 keeps the beat; it never decides what is due. Ticks don't overlap (`max_instances=1`), and beats missed while
-one ran long are folded into one (`coalesce`). Every hour, housekeeping trims the bookkeeping tables
+one ran long are folded into one (`coalesce`). On stop, the sends under way finish (within
+SHUTDOWN_GRACE_SECONDS), no new one starts, and the claims left unsent are handed back at once. Every hour, housekeeping trims the bookkeeping tables
 (core/housekeeping.py); any number of processes may run it.
 """
 
@@ -25,7 +26,6 @@ from scheduler.ports import Courier
 log = logging.getLogger(__name__)
 
 HOUSEKEEPING_INTERVAL = timedelta(hours=1)
-STOP_TIMEOUT_SECONDS = 20  # a tick still sending at shutdown may finish; its unsent claims expire otherwise
 
 
 class SchedulerService:
@@ -37,6 +37,7 @@ class SchedulerService:
         self._scheduler: AsyncIOScheduler | None = None
         self._idle = asyncio.Event()
         self._idle.set()
+        self._ticking: asyncio.Task | None = None
 
     @classmethod
     def for_courier(cls, core: Core, courier: Courier) -> SchedulerService:
@@ -44,6 +45,7 @@ class SchedulerService:
         return cls(Dispatcher(core, courier), interval_seconds=core.settings.scheduler_tick_seconds)
 
     async def start(self) -> None:
+        self.dispatcher.stopping = False
         self._scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop(), timezone=UTC)
         # APScheduler keeps its beat on the wall clock; what is due is decided on the core's (injected) clock.
         self._scheduler.add_job(
@@ -74,14 +76,20 @@ class SchedulerService:
         """One beat; a failure is logged and the next beat tries again (claims left unsent expire)."""
         self._idle.clear()
         try:
-            outcomes = await self.dispatcher.tick()
+            self._ticking = asyncio.create_task(self.dispatcher.tick())
+            outcomes = await self._ticking
             if outcomes:
                 log.info("deliveries: %s", ", ".join(f"{n} {status}" for status, n in sorted(outcomes.items())))
+        except asyncio.CancelledError:
+            if not self.dispatcher.stopping:
+                raise
+            log.warning("the sends still under way were cut short by the shutdown grace")
         except PipedrivenError as exc:
             log.warning("scheduler tick failed: %s", exc)
         except Exception:
             log.exception("scheduler tick failed")
         finally:
+            self._ticking = None
             self._idle.set()
 
     async def housekeeping(self) -> None:
@@ -96,12 +104,23 @@ class SchedulerService:
             log.exception("housekeeping failed")
 
     async def stop(self) -> None:
+        """Let the sends under way finish (within the grace), then hand back every claim left unsent."""
         if self._scheduler is None:
             return
         self._scheduler.pause()
+        self.dispatcher.stop_claiming()
         try:
-            await asyncio.wait_for(self._idle.wait(), STOP_TIMEOUT_SECONDS)
+            await asyncio.wait_for(self._idle.wait(), self.dispatcher.core.settings.shutdown_grace_seconds)
         except TimeoutError:
-            log.warning("stopping the scheduler in the middle of a tick")
+            if self._ticking is not None:
+                self._ticking.cancel()
+            await self._idle.wait()
         self._scheduler.shutdown(wait=False)
         self._scheduler = None
+        try:
+            released = await self.dispatcher.release_claims()
+        except PipedrivenError as exc:
+            log.warning("claims not handed back (they expire after DELIVERY_LEASE_SECONDS): %s", exc)
+            return
+        if released:
+            log.info("%d unsent deliveries handed back", released)

@@ -22,7 +22,6 @@ from core.settings import Settings
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
-DRAIN_TIMEOUT = 10.0  # how long a stop waits for acknowledged work to finish
 
 
 class SlackService:
@@ -47,6 +46,7 @@ class SlackService:
                 "Slack over HTTP needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)."
             )
         self.port = settings.port
+        self.grace = settings.shutdown_grace_seconds  # how long a stop waits for acknowledged work to finish
         self.host = host
         self.name = "slack (Socket Mode)" if self.app_token else f"slack (HTTP on port {self.port})"
         self._socket: AsyncSocketModeHandler | None = None
@@ -72,7 +72,7 @@ class SlackService:
             self._socket = AsyncSocketModeHandler(self.bot.app, self.app_token)
             await self._socket.connect_async()
             return
-        self._runner = web.AppRunner(self.web_app())
+        self._runner = web.AppRunner(self.web_app(), shutdown_timeout=self.grace)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.host, self.port).start()
 
@@ -82,6 +82,6 @@ class SlackService:
         if self._runner is not None:
             await self._runner.cleanup()
         try:
-            await self.bot.in_flight.wait_idle(DRAIN_TIMEOUT)
+            await self.bot.in_flight.wait_idle(self.grace)
         except TimeoutError:
             log.warning("stopped with Slack work still running")

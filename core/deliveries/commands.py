@@ -63,6 +63,13 @@ class RecordDeliveryFailure(Bookkeeping):
 
 
 @dataclass(frozen=True)
+class ReleaseDeliveryClaims(Bookkeeping):
+    """A stopping process hands back its claims still unsent, for any process to take at once."""
+
+    token: str
+
+
+@dataclass(frozen=True)
 class ListDeliveryProblems(Query):
     """Chat accounts whose last delivery failed for good (the user blocked the bot, the account is gone)."""
 

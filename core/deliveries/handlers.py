@@ -42,6 +42,7 @@ from core.deliveries.commands import (
     PauseDigests,
     RecordDelivered,
     RecordDeliveryFailure,
+    ReleaseDeliveryClaims,
     ResumeDigests,
 )
 from core.errors import InvalidInput
@@ -394,6 +395,18 @@ async def record_delivery_failure(cmd: RecordDeliveryFailure, ctx: Context) -> s
         delivery.next_attempt_at = now + timedelta(seconds=wait)
     await ctx.session.flush()
     return delivery.status
+
+
+@handles
+async def release_delivery_claims(cmd: ReleaseDeliveryClaims, ctx: Context) -> int:
+    """Due again at once, unclaimed and with no attempt counted; how many were handed back."""
+    released = await ctx.session.execute(
+        update(Delivery)
+        .where(Delivery.claim_token == cmd.token, Delivery.status == "claimed")
+        .values(status="retry", claim_token=None, claimed_until=None, next_attempt_at=ctx.clock.now())
+        .returning(Delivery.id)
+    )
+    return len(released.all())
 
 
 @handles

@@ -125,6 +125,13 @@ class ClaimSyncNotices(Bookkeeping):
 
 
 @dataclass(frozen=True)
+class ReleaseSyncs(Bookkeeping):
+    """A stopping worker hands back the syncs it claimed and did not finish, for any worker to take at once."""
+
+    outbox_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class ReleaseSyncNotices(Bookkeeping):
     """Hand back claimed notices that could not be delivered, for a later tick."""
 

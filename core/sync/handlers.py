@@ -36,6 +36,7 @@ from core.sync.commands import (
     RecordPipedriveNote,
     RecordPipedriveOwner,
     ReleaseSyncNotices,
+    ReleaseSyncs,
     RetrySyncs,
     RotateSecrets,
     SecretsRotated,
@@ -445,6 +446,24 @@ async def claim_sync_notices(cmd: ClaimSyncNotices, ctx: Context) -> tuple[SyncN
         )
     ).all()
     return _notices(sorted(rows, key=lambda r: (r[1], r[0])))
+
+
+@handles
+async def release_syncs(cmd: ReleaseSyncs, ctx: Context) -> int:
+    """Pending again and due now; the interrupted attempt is not counted. How many were handed back."""
+    released = await ctx.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(cmd.outbox_ids), OutboxMessage.status == "processing")
+        .values(
+            status="pending",
+            locked_until=None,
+            attempts=func.greatest(OutboxMessage.attempts - 1, 0),
+            next_attempt_at=ctx.clock.now(),
+            updated_at=ctx.clock.now(),
+        )
+        .returning(OutboxMessage.id)
+    )
+    return len(released.all())
 
 
 @handles
