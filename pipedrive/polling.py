@@ -122,6 +122,7 @@ class PollService:
         self.poller = poller or Poller(core, settings)
         self.interval = settings.pipedrive_polling_minutes * 60.0
         self.name = f"pipedrive polling (every {settings.pipedrive_polling_minutes} min)"
+        self.grace = settings.shutdown_grace_seconds
         self._stop = asyncio.Event()
         self._task: asyncio.Task | None = None
 
@@ -130,8 +131,13 @@ class PollService:
         self._task = asyncio.create_task(self._run(), name="pipedrive-polling")
 
     async def stop(self) -> None:
+        """Let a pull under way finish within SHUTDOWN_GRACE_SECONDS, else cut it off (a list cut off keeps its old
+        mark, and what it stored is not stored twice when the next run reads it again)."""
         self._stop.set()
         if self._task is not None:
+            _, pending = await asyncio.wait({self._task}, timeout=self.grace)
+            for task in pending:
+                task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         await self.poller.aclose()
 
