@@ -124,12 +124,14 @@ class Contact(Base):
             unique=True,
             postgresql_where=text("email IS NOT NULL"),
         ),
-        # Covers the ranking's scan of a bank (core.feed.ranking): read from the index alone.
+        # Covers the ranking's scan of a bank (core.feed.ranking): read from the index alone; removed contacts
+        # are left out of it, as they are out of the ranking.
         Index(
             "ix_contacts_owner_id_last_contacted_at",
             "owner_id",
             "last_contacted_at",
             postgresql_include=["warmness", "past_business", "id"],
+            postgresql_where=text("archived_at IS NULL"),
         ),
     )
 
@@ -150,6 +152,8 @@ class Contact(Base):
     pipedrive_org_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = _now()
     updated_at: Mapped[datetime] = _now()
+    # Removed from the owner's bank (core.contacts): out of every list, kept with its history, restorable.
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Campaign(Base):

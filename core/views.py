@@ -115,6 +115,8 @@ class ActionResult:
     undoable: bool = False
     # A contact edit (core.contacts) its author may take back: the event that keeps the values it replaced.
     edit_id: int | None = None
+    # A contact just removed from the bank (core.contacts): the answer offers to put it back.
+    restorable: bool = False
 
 
 @dataclass(frozen=True)

@@ -346,7 +346,7 @@ async def _start_for_campaign(
         await ctx.session.execute(
             select(Contact.id, Contact.owner_id)
             .join(CampaignContact, CampaignContact.contact_id == Contact.id)
-            .where(CampaignContact.campaign_id == camp.id)
+            .where(CampaignContact.campaign_id == camp.id, Contact.archived_at.is_(None))
             .order_by(Contact.id)
         )
     ).all()
