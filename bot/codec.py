@@ -26,10 +26,13 @@ VERBS = frozenset(
         "cpause",  # cpause:ID                 (the contact's cadence plan)
         "cresume",  # cresume:ID
         "crestart",  # crestart:ID
-        "cstop",  # cstop:ID
+        "cstop",  # cstop:ID[:y]              (no arg: ask first; y: stop the contact's cadence)
         "undo",  # undo:ID:ACTIVITY_ID       (take back an outreach just logged)
         "unedit",  # unedit:ID:EDIT_ID         (put back what a contact edit replaced)
         "forget",  # forget:ID                 (erase the contact: the confirmation of `forget CONTACT`)
+        "rm",  # rm:ID[:y]                 (no arg: ask first; y: remove the contact from the bank)
+        "restore",  # restore:ID                (put a removed contact back: a removal's Undo, `show` of one)
+        "merge",  # merge:KEEP_ID:OTHER_ID     (merge OTHER into KEEP: the confirmation of `merge`)
         "add",  # add:0:WORDS                (add a contact: WORDS are an `add` that reads one way only)
     }
 )

@@ -17,9 +17,16 @@ from bot.replies import Attachment, Button, Reply, Section, and_more
 from core.cadences.commands import CadenceStats, DueStep, DueSteps, PlanView, StrategyList, StrategyResult, StrategyView
 from core.cadences.templates import PLACEHOLDER_LIST
 from core.campaigns.commands import CampaignDetail, CampaignList, CampaignResult
-from core.contacts.commands import ContactDetail, ContactList
+from core.contacts.commands import (
+    ContactDetail,
+    ContactList,
+    MergePreview,
+    MergeResult,
+    RemovalPreview,
+    RemovedList,
+)
 from core.echo import quoted, shorten
-from core.errors import AmbiguousContact
+from core.errors import AmbiguousContact, ContactRemoved
 from core.feed.commands import HomeView, Suggestions
 from core.importing.commands import ImportReport
 from core.privacy.commands import ContactExport, ErasurePreview, ErasureResult
@@ -174,7 +181,35 @@ def more_menu(contact: ContactView, plan: PlanView | None = None) -> Reply:
     """Every action on a contact; with its cadence plan, the plan's controls too."""
     return Reply(
         f"More for {contact.label}:",
-        (Section(text="", buttons=menu_buttons(contact.id) + extra_buttons(contact.id) + plan_buttons(plan)),),
+        (
+            Section(
+                text="",
+                buttons=menu_buttons(contact.id)
+                + extra_buttons(contact.id)
+                + plan_buttons(plan)
+                + (Button("🗃 Remove from bank…", codec.encode("rm", contact.id)),),
+            ),
+        ),
+        ephemeral=True,
+    )
+
+
+def removed(error: ContactRemoved) -> Reply:
+    """An action on a contact removed from the bank: when, with a button that puts it back."""
+    return Reply(
+        error.user_message, footer=(Button("↩ Restore", codec.encode("restore", error.contact_id)),), ephemeral=True
+    )
+
+
+def confirm_stop(detail: ContactDetail) -> Reply:
+    """The question before a tap stops a contact's cadence for good."""
+    plan, k = detail.plan, detail.contact
+    if plan is None or not plan.is_open:
+        return Reply(f"{k.name} follows no cadence now.", ephemeral=True)
+    return Reply(
+        f"Stop {k.name}'s cadence {plan.strategy} (at step {plan.current_step}/{plan.step_count})? "
+        "Its remaining steps won't come due; a restart begins it again from step 1.",
+        footer=(Button("⏹ Stop cadence", codec.encode("cstop", k.id, "y")),),
         ephemeral=True,
     )
 
@@ -206,11 +241,11 @@ def _(value: ActionResult, user: UserView) -> Reply:
     if value.undoable and value.contact and value.activity_id:
         undo = Button("↩ Undo", codec.encode("undo", value.contact.id, str(value.activity_id)))
     # An edit's Undo is a button of the answer on every platform, with no time limit.
-    footer = (
-        (Button("↩ Undo", codec.encode("unedit", value.contact.id, str(value.edit_id))),)
-        if value.edit_id and value.contact
-        else ()
-    )
+    footer: tuple[Button, ...] = ()
+    if value.edit_id and value.contact:
+        footer = (Button("↩ Undo", codec.encode("unedit", value.contact.id, str(value.edit_id))),)
+    elif value.restorable and value.contact:  # a removal's Undo: put the contact back
+        footer = (Button("↩ Undo", codec.encode("restore", value.contact.id)),)
     return Reply(
         value.message, replaces_contact_id=value.contact.id if value.contact else None, undo=undo, footer=footer
     )
@@ -245,6 +280,8 @@ def _(value: ContactList, user: UserView) -> Reply:
 def _(value: ContactDetail, user: UserView) -> Reply:
     k = value.contact
     lines = [f"{k.label}" + (f" — {k.title}" if k.title else "")]
+    if value.removed_at is not None:
+        lines.append(f"🗃 Removed from your bank on {local_day(value.removed_at, user)}.")
     lines += [x for x in (k.email, k.phone, k.linkedin_url) if x]
     lines.append(
         f"Warmness {k.warmness}/5"
@@ -270,6 +307,11 @@ def _(value: ContactDetail, user: UserView) -> Reply:
             lines.append(f"  {local(a.occurred_at, user)} {what}" + (f": {a.note}" if a.note else ""))
     if k.notes:
         lines.append(f"Notes: {k.notes}")
+    if value.removed_at is not None:  # out of the bank: putting it back is the one action
+        section = Section(
+            text="\n".join(lines), buttons=(Button("↩ Restore", codec.encode("restore", k.id)),), contact_id=k.id
+        )
+        return Reply(k.name, (section,), ephemeral=True)
     section = Section(
         text="\n".join(lines),
         buttons=quick_buttons(k.id) + plan_buttons(value.plan),
@@ -277,6 +319,63 @@ def _(value: ContactDetail, user: UserView) -> Reply:
         contact_id=k.id,
     )
     return Reply(k.name, (section,), ephemeral=True)
+
+
+@result.register
+def _(value: RemovalPreview, user: UserView) -> Reply:
+    k = value.contact
+    waiting = [
+        f"{value.open_follow_ups} open follow-up{'' if value.open_follow_ups == 1 else 's'}"
+        if value.open_follow_ups
+        else "",
+        f"the cadence {value.cadence}" if value.cadence else "",
+    ]
+    waits = " and ".join(w for w in waiting if w)
+    text = (
+        f"Remove {k.label} from your bank? They leave today's list, find, campaigns and cadences; their history "
+        "stays, and Undo or `restore` puts them back."
+        + (f" Kept for when they are back: {waits}." if waits else "")
+        + (" Nothing is deleted in Pipedrive." if k.pipedrive_person_id else "")
+    )
+    return Reply(text, footer=(Button("🗃 Remove", codec.encode("rm", k.id, "y")),), ephemeral=True)
+
+
+@result.register
+def _(value: RemovedList, user: UserView) -> Reply:
+    if not value.contacts:
+        if value.query:
+            return Reply(f"No removed contact matches {quoted(value.query)}.", ephemeral=True)
+        return Reply("You have removed no contact from your bank.", ephemeral=True)
+    rows = tuple(
+        Section(
+            text=f"{i}. {r.contact.label}\nremoved {local_day(r.removed_at, user)}",
+            buttons=(Button("↩ Restore", codec.encode("restore", r.contact.id)),),
+            contact_id=r.contact.id,
+        )
+        for i, r in enumerate(value.contacts, 1)
+    )
+    more = f"\n{and_more(value.more)}" if value.more else ""
+    matching = f" matching {quoted(value.query)}" if value.query else ""
+    return Reply(f"Removed from your bank{matching} ({len(rows) + value.more}):{more}", rows, ephemeral=True)
+
+
+@result.register
+def _(value: MergePreview, user: UserView) -> Reply:
+    keep, other = value.keep, value.other
+    text = " ".join(
+        [
+            f"Merge {other.label} into {keep.label}? {other.name}'s history, notes, follow-ups, cadence and "
+            f"campaigns move to {keep.name}, whose empty details are filled from {other.name}'s; {other.name} then "
+            "leaves your bank. This can't be undone.",
+            *value.notes,
+        ]
+    )
+    return Reply(text, footer=(Button("🔀 Merge", codec.encode("merge", keep.id, str(other.id))),), ephemeral=True)
+
+
+@result.register
+def _(value: MergeResult, user: UserView) -> Reply:
+    return Reply(value.message, replaces_contact_id=value.contact.id)
 
 
 @result.register

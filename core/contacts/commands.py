@@ -107,9 +107,11 @@ class PreviewRemoval(Query):
 
 @dataclass(frozen=True)
 class ListRemoved(Query):
-    """The contacts removed from the user's bank, the latest first."""
+    """The contacts removed from the user's bank (those whose name, email or organisation has `text`), the latest
+    first."""
 
     actor: Actor
+    text: str = ""
     limit: int = 20
 
 
@@ -149,6 +151,7 @@ class RemovedContact:
 class RemovedList:
     contacts: tuple[RemovedContact, ...]
     more: int = 0
+    query: str = ""
 
 
 @dataclass(frozen=True)

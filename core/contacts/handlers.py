@@ -417,7 +417,16 @@ async def restore_contact(cmd: RestoreContact, ctx: Context) -> ActionResult:
 
 @handles
 async def list_removed(cmd: ListRemoved, ctx: Context) -> RemovedList:
-    removed = (Contact.owner_id == cmd.actor.user_id, Contact.archived_at.is_not(None))
+    removed = [Contact.owner_id == cmd.actor.user_id, Contact.archived_at.is_not(None)]
+    if words := cmd.text.strip():
+        pattern = f"%{escape_like(words)}%"
+        removed.append(
+            or_(
+                Contact.name.ilike(pattern, escape="\\"),
+                Contact.email.ilike(pattern, escape="\\"),
+                Contact.organisation.ilike(pattern, escape="\\"),
+            )
+        )
     limit = max(1, min(cmd.limit, 50))
     contacts = (
         (
@@ -433,6 +442,7 @@ async def list_removed(cmd: ListRemoved, ctx: Context) -> RemovedList:
     return RemovedList(
         tuple(RemovedContact(contact_view(k), k.archived_at) for k in contacts if k.archived_at is not None),
         more=total - len(contacts),
+        query=cmd.text.strip(),
     )
 
 

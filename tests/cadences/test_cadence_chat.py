@@ -172,7 +172,8 @@ async def test_the_contact_shows_its_cadence_and_the_buttons_for_its_state(chat,
     assert "Cadence: Warm intro, paused at step 1/3" in out and "[4] ▶ Resume cadence" in out
     assert "▶ “Warm intro” resumed for Bob Stone" in await chat.send("4")
     await chat.send("show bob")
-    assert "⏹ “Warm intro” stopped for Bob Stone at step 1/3." in await chat.send("5")
+    assert "Stop Bob Stone's cadence Warm intro (at step 1/3)?" in await chat.send("5")  # a stop asks first
+    assert "⏹ “Warm intro” stopped for Bob Stone at step 1/3." in await chat.send("1")
     out = await chat.send("show bob")
     assert "Cadence: Warm intro, aborted (stopped)" in out and "[4] ↺ Restart cadence" in out
     assert "↺ “Warm intro” restarted for Bob Stone" in await chat.send("4")
