@@ -219,6 +219,12 @@ def local(at, user: UserView) -> str:
     return f"{loc:%a} {loc.day} {loc:%b %Y %H:%M}"
 
 
+def day(at, user: UserView) -> str:
+    """The user's local day of a moment: “Tue 24 Nov”."""
+    loc = at.astimezone(ZoneInfo(user.timezone))
+    return f"{loc:%a} {loc.day} {loc:%b}"
+
+
 def local_day(at, user: UserView) -> str:
     """A due date: the day alone when it is the start of a day (as cadence steps fall due)."""
     loc = at.astimezone(ZoneInfo(user.timezone))
@@ -281,7 +287,7 @@ def _(value: ContactDetail, user: UserView) -> Reply:
     k = value.contact
     lines = [f"{k.label}" + (f" — {k.title}" if k.title else "")]
     if value.removed_at is not None:
-        lines.append(f"🗃 Removed from your bank on {local_day(value.removed_at, user)}.")
+        lines.append(f"🗃 Removed from your bank on {day(value.removed_at, user)}.")
     lines += [x for x in (k.email, k.phone, k.linkedin_url) if x]
     lines.append(
         f"Warmness {k.warmness}/5"
@@ -348,7 +354,7 @@ def _(value: RemovedList, user: UserView) -> Reply:
         return Reply("You have removed no contact from your bank.", ephemeral=True)
     rows = tuple(
         Section(
-            text=f"{i}. {r.contact.label}\nremoved {local_day(r.removed_at, user)}",
+            text=f"{i}. {r.contact.label}\nremoved {day(r.removed_at, user)}",
             buttons=(Button("↩ Restore", codec.encode("restore", r.contact.id)),),
             contact_id=r.contact.id,
         )
