@@ -250,8 +250,9 @@ def _(value: ActionResult, user: UserView) -> Reply:
     footer: tuple[Button, ...] = ()
     if value.edit_id and value.contact:
         footer = (Button("↩ Undo", codec.encode("unedit", value.contact.id, str(value.edit_id))),)
-    elif value.restorable and value.contact:  # a removal's Undo: put the contact back
-        footer = (Button("↩ Undo", codec.encode("restore", value.contact.id)),)
+    elif value.restorable and value.contact:
+        # A removal's Undo puts the contact back; a new message, so that every platform shows the button.
+        return Reply(value.message, footer=(Button("↩ Undo", codec.encode("restore", value.contact.id)),))
     return Reply(
         value.message, replaces_contact_id=value.contact.id if value.contact else None, undo=undo, footer=footer
     )
