@@ -170,7 +170,7 @@ _GRAMMAR = (
         "(asks first)",
         ("merge 4 into 2", 'merge "Bob S" into bob@acme.com'),
         details=(
-            "The second contact keeps its details; its empty ones are filled from the first, which then leaves "
+            "merge OTHER into KEEP — KEEP keeps its details, its empty ones filled from OTHER's; OTHER then leaves "
             "your bank. Pipedrive ids are kept; nothing is deleted in Pipedrive.",
         ),
     ),
