@@ -7,9 +7,9 @@ marked “beside it” are measured in the same run, so their ratio holds on a n
 load (other work on it skews every figure) are noted above the table. A full run (no --quick, no --only)
 writes BENCHMARKS.md; otherwise the table is printed and written only where --out says.
 
-Benchmarks (NAME): today, taps, digest, beat, import, pipedrive. The individual modules run alone too:
+Benchmarks (NAME): today, taps, digest, beat, import, pipedrive, capture. The individual modules run alone too:
 `python -m bench.bench_today`, `bench.bench_process`, `bench.bench_digest`, `bench.bench_import`,
-`bench.bench_pipedrive`.
+`bench.bench_pipedrive`, `bench.bench_capture`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import bench_digest, bench_import, bench_pipedrive, bench_process, bench_today
+from bench import bench_capture, bench_digest, bench_import, bench_pipedrive, bench_process, bench_today
 from bench.common import Figure, server_version, shared_server
 
 
@@ -45,6 +45,7 @@ BENCHMARKS = [
     Benchmark("beat", "The scheduler's beat", bench_digest.figures, 3),
     Benchmark("import", "CSV import", bench_import.figures, 3),
     Benchmark("pipedrive", "Pipedrive sync (local fake Pipedrive)", bench_pipedrive.figures, 3),
+    Benchmark("capture", "Free text read as an interaction (labelled corpus)", bench_capture.figures, 3),
 ]
 
 

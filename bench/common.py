@@ -95,7 +95,7 @@ class Figure:
 
     label: str
     value: float
-    unit: str  # "ms", "s", "/s", "MB", "" (a count), "×"
+    unit: str  # "ms", "s", "/s", "MB", "" (a count), "×", "%"
     runs: int = 1
     target: str = ""  # e.g. "≤ 10 ms"
     met: bool | None = None  # against the target, when there is one
@@ -105,7 +105,7 @@ class Figure:
     def shown(self) -> str:
         digits = 0 if self.unit in ("", "MB") or abs(self.value) >= 100 else (1 if abs(self.value) >= 10 else 2)
         number = f"{self.value:,.{digits}f}"
-        return f"{number} {self.unit}".strip() if self.unit not in ("×", "/s") else f"{number}{self.unit}"
+        return f"{number} {self.unit}".strip() if self.unit not in ("×", "/s", "%") else f"{number}{self.unit}"
 
 
 def medians(runs: list[dict[str, float]]) -> dict[str, tuple[float, tuple[float, ...]]]:

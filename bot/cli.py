@@ -592,6 +592,36 @@ def cmd_secrets(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_pipedrive(args, settings: Settings) -> int:
+    """`pipedrive setup`: the campaign source field and the warm label, created when missing; `pipedrive webhooks
+    install|list|remove`: the webhooks that bring Pipedrive's changes back."""
+    from pipedrive import setup
+    from pipedrive.client import company_client
+    from pipedrive.errors import PipedriveError
+
+    async def body() -> list[str]:
+        client = company_client(settings)
+        try:
+            if args.pipedrive_command == "setup":
+                return await setup.set_up(client, settings)
+            if args.webhooks_command == "list":
+                url = args.url or settings.pipedrive_webhook_url
+                return setup.webhook_lines(list(await client.webhooks()), url)
+            url = setup.webhook_url(settings, args.url)
+            if args.webhooks_command == "install":
+                return await setup.install_webhooks(client, settings, url)
+            return await setup.remove_webhooks(client, url)
+        finally:
+            await client.aclose()
+
+    try:
+        lines = asyncio.run(body())
+    except PipedriveError as exc:
+        raise CliError(str(exc)) from None
+    print("\n".join(lines))
+    return 0
+
+
 def cmd_run(args, settings: Settings) -> int:
     from bot.runner import NothingToRun, run_forever
 
@@ -669,6 +699,20 @@ def build_parser() -> argparse.ArgumentParser:
     retry.add_argument("--all", action="store_true", help="every failed sync")
     retry.add_argument("--as", dest="as_email", metavar="EMAIL", help="only this user's")
     sync.set_defaults(func=cmd_sync)
+    pd = sub.add_parser("pipedrive", help="set up the Pipedrive company: fields, labels, webhooks")
+    pd_sub = pd.add_subparsers(dest="pipedrive_command", required=True, metavar="ACTION", help="what to do")
+    pd_sub.add_parser("setup", help="create the campaign source person field and the warm label when missing")
+    hooks = pd_sub.add_parser("webhooks", help="the webhooks that bring Pipedrive's changes back")
+    hooks_sub = hooks.add_subparsers(dest="webhooks_command", required=True, metavar="ACTION", help="what to do")
+    for name, about in (
+        ("install", "register the webhooks (person, organization, deal, activity) unless they are there"),
+        ("list", "the company's webhooks, ours marked"),
+        ("remove", "delete our webhooks (those posting to the URL), no other"),
+    ):
+        hooks_sub.add_parser(name, help=about).add_argument(
+            "--url", help="the public address (default PIPEDRIVE_WEBHOOK_URL), https://HOST/pipedrive/webhook"
+        )
+    pd.set_defaults(func=cmd_pipedrive)
     stats = sub.add_parser("stats", help="outreach and meeting numbers (same words as the chat's stats)")
     stats.add_argument("words", nargs="*", help="e.g. by method this month")
     stats.add_argument("--as", dest="as_email", metavar="EMAIL", help="the numbers as this user sees them")
@@ -797,6 +841,7 @@ def main(argv: list[str] | None = None) -> int:
                 "sync",
                 "cadences",
                 "secrets",
+                "pipedrive",
             ),
         )
         return args.func(args, settings)

@@ -34,6 +34,7 @@ VERBS = frozenset(
         "restore",  # restore:ID                (put a removed contact back: a removal's Undo, `show` of one)
         "merge",  # merge:KEEP_ID:OTHER_ID     (merge OTHER into KEEP: the confirmation of `merge`)
         "add",  # add:0:WORDS                (add a contact: WORDS are an `add` that reads one way only)
+        "edit",  # edit:ID[:FIELD]           (no field: which one? a field: asks its new value; Slack: the form)
     }
 )
 

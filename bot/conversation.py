@@ -11,14 +11,16 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bot import codec, render
-from bot.grammar import Help, UnclearOrganisation, help_text, parse
+from bot.grammar import AskEdit, Help, UnclearOrganisation, help_text, parse
 from bot.replies import Prompt, Reply
 from bot.when import parse_when
 from core.cadences.commands import PauseCadence, RestartCadence, ResumeCadence, StopCadence
 from core.command import Actor, ContactRef
 from core.contacts.commands import (
+    EDITABLE_FIELDS,
     AddContact,
     ArchiveContact,
+    EditContact,
     MergeContacts,
     PreviewRemoval,
     RestoreContact,
@@ -43,12 +45,14 @@ from core.outreach.commands import (
 from core.privacy.commands import EraseContact
 from core.service import Core
 from core.users.commands import RecallPrompt, RedeemLinkCode, RememberPrompt
-from core.views import AlreadyDone, UserView
+from core.views import AlreadyDone, ContactView, UserView
 
 log = logging.getLogger(__name__)
 
 # The buttons on a contact's row that act on its cadence plan.
 _PLAN_CONTROLS = {"cpause": PauseCadence, "cresume": ResumeCadence, "crestart": RestartCadence, "cstop": StopCadence}
+
+_EDIT_FIELDS = frozenset(EDITABLE_FIELDS.values())
 
 SOMETHING_WENT_WRONG = "Something went wrong on my side and nothing was saved. Please try again in a moment."
 # What a shared file must look like to be imported: a CSV (or TSV) by its name or by the type the platform
@@ -126,6 +130,8 @@ class Conversation:
             parsed = parse(text, self.actor(user), self.now_for(user))
             if isinstance(parsed, Help):
                 return Reply(help_text(parsed.topic), ephemeral=True)
+            if isinstance(parsed, AskEdit):
+                return await self._edit(self.actor(user), parsed.contact, parsed.field, None)
             return await self._run(user, parsed, idempotency_key)
         except AmbiguousContact as exc:
             return render.ambiguous(exc, text)
@@ -203,6 +209,28 @@ class Conversation:
             log.exception("unexpected error importing a file")
             return Reply(SOMETHING_WENT_WRONG, ephemeral=True)
 
+    async def contact_to_edit(self, user: UserView, data: str) -> ContactView:
+        """The contact an `edit:` button edits (Slack opens its form with every field filled in); raises
+        PipedrivenError when the button is bad or the contact not the user's."""
+        button = codec.decode(data)
+        if button.verb != "edit":
+            raise codec.BadButton()
+        return (await self.core.execute(ShowContact(self.actor(user), ContactRef(id=button.contact_id)))).contact
+
+    async def submit_edit_form(
+        self, user: UserView, contact_id: int, changes: dict[str, str], *, idempotency_key: str | None = None
+    ) -> Reply:
+        """The fields a user changed in a contact form (`{"email": "ana@x", "phone": ""}`, an emptied one as "")
+        set in one edit, answered as a typed `edit` is. A value the core refuses raises its PipedrivenError,
+        whose `field` names the one."""
+        actor, ref = self.actor(user), ContactRef(id=contact_id)
+        fields = [(field, value.strip()) for field, value in changes.items() if field in _EDIT_FIELDS]
+        if not fields:
+            contact = (await self.core.execute(ShowContact(actor, ref))).contact
+            return Reply(f"Nothing changed: {contact.name} is as it was.", ephemeral=True)
+        (field, value), *more = fields
+        return await self._run(user, EditContact(actor, ref, field, value, tuple(more)), idempotency_key)
+
     async def digest(self, user: UserView) -> Reply | None:
         """The morning list, or None when there is nothing to suggest."""
         result = await self.core.execute(TodaySuggestions(self.actor(user)))
@@ -257,6 +285,8 @@ class Conversation:
             return EraseContact(actor, ref)
         if verb == "add":
             return _button_add(actor, arg, self.now_for(user))
+        if verb == "edit":
+            return await self._edit(actor, ref, arg, answer)
         if verb == "more":
             detail = await self.core.execute(ShowContact(actor, ref))
             return render.more_menu(detail.contact, detail.plan)
@@ -298,3 +328,15 @@ class Conversation:
             prompt=Prompt(question.format(name=name), codec.encode(verb, detail.contact.id)),
             ephemeral=True,
         )
+
+    async def _edit(self, actor: Actor, ref: ContactRef, field: str | None, answer: str | None):
+        """The edit dialogue: which field (no field yet), the field's new value (no answer yet), then the edit."""
+        if field is not None and field not in _EDIT_FIELDS:
+            raise codec.BadButton()
+        if field is not None and answer is not None:
+            return EditContact(actor, ref, field, answer)
+        contact = (await self.core.execute(ShowContact(actor, ref))).contact  # checks the user may touch it
+        if field is None:
+            return render.edit_fields(contact)
+        question = render.edit_question(contact, field)
+        return Reply(question, prompt=Prompt(question, codec.encode("edit", contact.id, field)), ephemeral=True)

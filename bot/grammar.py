@@ -73,6 +73,14 @@ class Help:
     topic: str | None = None
 
 
+@dataclass(frozen=True)
+class AskEdit:
+    """`edit CONTACT [FIELD]` without a value: the conversation asks for the field, then for the value."""
+
+    contact: ContactRef
+    field: str | None = None  # a column of EDITABLE_FIELDS' values
+
+
 class GrammarError(InvalidInput):
     """I didn't understand that. Say `help` for everything I understand."""
 
@@ -140,6 +148,9 @@ _GRAMMAR = (
         details=(
             "edit CONTACT warmness 0-5|cold|warm|hot — warm and hot flag the contact warm, as warm does",
             "edit CONTACT past business AMOUNT [CURRENCY] — e.g. 12000, 12k EUR, 1.5m USD",
+            "edit CONTACT country NAME|CODE — e.g. Portugal, PT, Deutschland",
+            "edit CONTACT FIELD - (or none) — empties an optional field",
+            "edit CONTACT [FIELD] — without a value: asks which field, then the new value",
         ),
     ),
     _Verb(
@@ -671,8 +682,9 @@ def _show(a: _Args, actor: Actor, now: datetime) -> ShowContact:
     return ShowContact(actor, a.contact(a.words))
 
 
-def _edit(a: _Args, actor: Actor, now: datetime) -> EditContact:
-    """`edit CONTACT FIELD VALUE`: the field is the first field word after the contact's first word."""
+def _edit(a: _Args, actor: Actor, now: datetime) -> EditContact | AskEdit:
+    """`edit CONTACT FIELD VALUE`: the field is the first field word after the contact's first word. Without a
+    value (`edit 3 email`), or a field (`edit 3`, `edit "Ana Silva"`), the conversation asks for them."""
     words = a.words
     for i in range(1, len(words)):
         size = 2 if words[i].keyword == "past" and i + 1 < len(words) and words[i + 1].keyword == "business" else 1
@@ -680,12 +692,16 @@ def _edit(a: _Args, actor: Actor, now: datetime) -> EditContact:
         if field in EDITABLE_FIELDS:
             break
     else:
-        if len(words) < 2:
+        if not words:
             raise a.fail("Which contact, which field and what value?")
-        raise a.fail(f"Which field? One of: {EDITABLE_FIELD_LIST}." + _close_word(words[1:], EDITABLE_FIELDS))
+        close = _close_word(words[1:], EDITABLE_FIELDS)
+        # A name of up to three words (`edit Ana Silva`); a row number or an email is one word.
+        if len(words) == 1 or (len(words) <= 3 and not close and not words[0].isdigit() and "@" not in words[0]):
+            return AskEdit(a.contact(words))
+        raise a.fail(f"Which field? One of: {EDITABLE_FIELD_LIST}." + close)
     rest = words[i + size :]
     if not rest:
-        raise a.fail(f"What's the new {field}?")
+        return AskEdit(a.contact(words[:i]), EDITABLE_FIELDS[field])
     value = str(rest[0]) if len(rest) == 1 and rest[0].quoted else a.tail(i + size)
     return EditContact(actor, a.contact(words[:i]), field, value or "")
 

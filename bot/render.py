@@ -31,7 +31,7 @@ from core.feed.commands import HomeView, Suggestions
 from core.importing.commands import ImportReport
 from core.privacy.commands import ContactExport, ErasurePreview, ErasureResult
 from core.stats.commands import StatsReport
-from core.sync.commands import SyncItemView, SyncList, SyncRetried
+from core.sync.commands import InboundEventView, SyncItemView, SyncList, SyncRetried
 from core.users.commands import ChatLinked, LinkCodeIssued
 from core.validation import METHOD_LABELS, PLATFORM_NAMES
 from core.views import ActionResult, AlreadyDone, ContactView, FollowUpView, SettingsView, UserView
@@ -187,6 +187,7 @@ def more_menu(contact: ContactView, plan: PlanView | None = None) -> Reply:
                 buttons=menu_buttons(contact.id)
                 + extra_buttons(contact.id)
                 + plan_buttons(plan)
+                + edit_button(contact.id)
                 + (Button("🗃 Remove from bank…", codec.encode("rm", contact.id)),),
             ),
         ),
@@ -214,15 +215,68 @@ def confirm_stop(detail: ContactDetail) -> Reply:
     )
 
 
+# --- editing a contact by dialogue (Slack opens a form instead: bot.slack.views) ----------------------------
+
+EDIT_LABEL = "✏️ Edit…"
+# The fields the dialogue offers, in the form's order, with their buttons' labels.
+EDIT_FIELD_LABELS = {
+    "name": "Name",
+    "email": "Email",
+    "phone": "Phone",
+    "organisation": "Organisation",
+    "title": "Title",
+    "linkedin_url": "LinkedIn URL",
+    "sector": "Sector",
+    "country": "Country",
+    "warmness": "Warmness",
+    "past_business": "Past business",
+    "notes": "Notes",
+}
+
+
+def edit_button(contact_id: int) -> tuple[Button, ...]:
+    return (Button(EDIT_LABEL, codec.encode("edit", contact_id)),)
+
+
+def edit_fields(contact: ContactView) -> Reply:
+    """“Which field?”, a button per field."""
+    buttons = tuple(Button(label, codec.encode("edit", contact.id, f)) for f, label in EDIT_FIELD_LABELS.items())
+    return Reply(f"Which field of {contact.name}?", (Section(text="", buttons=buttons),), ephemeral=True)
+
+
+def edit_value(contact: ContactView, field: str) -> str:
+    """A field's current value as the edit dialogue and form show it (past business as `12000 EUR`)."""
+    if field == "past_business":
+        amount = f"{contact.past_business.normalize():f}" if contact.past_business else ""
+        return f"{amount} {contact.past_business_currency}" if amount and contact.past_business_currency else amount
+    if field == "country":
+        return contact.country_name or ""
+    value = getattr(contact, field)
+    return "" if value is None else str(value)
+
+
+def edit_question(contact: ContactView, field: str) -> str:
+    """“New email for Ana Lima (now ana@x)?”, and how to empty it when it may be."""
+    label = EDIT_FIELD_LABELS[field].lower().replace("linkedin", "LinkedIn")
+    now = shorten(edit_value(contact, field), 60) or "empty"
+    how = {
+        "name": "",
+        "warmness": " 0 to 5, or cold/warm/hot.",
+        "past_business": " An amount with an optional currency: 12000, 12k EUR; - for none.",
+        "country": " Its name or two-letter code (Portugal, PT); - empties it.",
+    }.get(field, " - empties it.")
+    return f"New {label} for {contact.name} (now {now})?{how}"
+
+
 def local(at, user: UserView) -> str:
     loc = at.astimezone(ZoneInfo(user.timezone))
     return f"{loc:%a} {loc.day} {loc:%b %Y %H:%M}"
 
 
 def day(at, user: UserView) -> str:
-    """The user's local day of a moment: “Tue 24 Nov”."""
+    """The user's local day of a moment: “Tue 24 Nov 2026”."""
     loc = at.astimezone(ZoneInfo(user.timezone))
-    return f"{loc:%a} {loc.day} {loc:%b}"
+    return f"{loc:%a} {loc.day} {loc:%b %Y}"
 
 
 def local_day(at, user: UserView) -> str:
@@ -290,10 +344,13 @@ def _(value: ContactDetail, user: UserView) -> Reply:
     if value.removed_at is not None:
         lines.append(f"🗃 Removed from your bank on {day(value.removed_at, user)}.")
     lines += [x for x in (k.email, k.phone, k.linkedin_url) if x]
+    if where := " · ".join(f"{label}: {v}" for label, v in (("Sector", k.sector), ("Country", k.country_name)) if v):
+        lines.append(where)
     lines.append(
         f"Warmness {k.warmness}/5"
         + (" (warm)" if k.is_warm else "")
         + (f" · past business {k.past_business:,.0f}" if k.past_business else "")
+        + (f" {k.past_business_currency}" if k.past_business and k.past_business_currency else "")
     )
     lines.append(f"Last touch: {local(k.last_contacted_at, user)}" if k.last_contacted_at else "Never contacted")
     if value.campaigns:
@@ -314,6 +371,10 @@ def _(value: ContactDetail, user: UserView) -> Reply:
             lines.append(f"  {local(a.occurred_at, user)} {what}" + (f": {a.note}" if a.note else ""))
     if k.notes:
         lines.append(f"Notes: {k.notes}")
+    if value.pipedrive_deleted_at:
+        lines.append(f"Deleted in Pipedrive on {day(value.pipedrive_deleted_at, user)}: no longer linked there.")
+    elif value.pipedrive_change and value.pipedrive_changed_at:
+        lines.append(f"From Pipedrive: {value.pipedrive_change}, {local(value.pipedrive_changed_at, user)}.")
     if value.removed_at is not None:  # out of the bank: putting it back is the one action
         section = Section(
             text="\n".join(lines), buttons=(Button("↩ Restore", codec.encode("restore", k.id)),), contact_id=k.id
@@ -321,7 +382,7 @@ def _(value: ContactDetail, user: UserView) -> Reply:
         return Reply(k.name, (section,), ephemeral=True)
     section = Section(
         text="\n".join(lines),
-        buttons=quick_buttons(k.id) + plan_buttons(value.plan),
+        buttons=quick_buttons(k.id) + plan_buttons(value.plan) + edit_button(k.id),
         menu=menu_buttons(k.id),
         contact_id=k.id,
     )
@@ -695,6 +756,8 @@ FIELD_LABELS = {
     "organisation": "organisation",
     "title": "title",
     "linkedin_url": "LinkedIn",
+    "sector": "sector",
+    "country": "country",
     "notes": "notes",
     "warmness": "warmness",
     "campaign": "campaign",
@@ -890,8 +953,27 @@ def sync_text(value: SyncList, tz: str, *, show_user: bool = False) -> str:
         lines.append(NOT_CONFIGURED)
     if not value.items:
         lines.append("Nothing synced yet: a contact flagged warm or a meeting goes to Pipedrive.")
+    if value.inbound:
+        waiting = value.inbound.get("received", 0)
+        lines.append(
+            "From Pipedrive: "
+            + " · ".join(f"{value.inbound.get(s, 0)} {s}" for s in ("applied", "ignored", "stale", "error"))
+            + (f" · {waiting} waiting" if waiting else "")
+        )
+        lines += [_inbound_line(event, tz) for event in value.inbound_items]
+    if any(i.status == "done" and i.reason and "pipedriven pipedrive setup" in i.reason for i in value.items):
+        lines.append("⚠️ Pipedrive's set-up is incomplete: run `pipedriven pipedrive setup` (an admin, once).")
     lines += [_sync_line(item, tz, show_user) for item in value.items]
     return "\n".join(lines)
+
+
+INBOUND_ACTIONS = {"create": "created", "change": "changed", "delete": "deleted"}
+
+
+def _inbound_line(event: InboundEventView, tz: str) -> str:
+    at = event.occurred_at.astimezone(ZoneInfo(tz))
+    what = f"{event.entity} {event.entity_id} {INBOUND_ACTIONS.get(event.action, event.action)} {at:%d %b %H:%M}"
+    return f"↩ {what}: {event.status}" + (f" — {event.outcome}" if event.outcome else "")
 
 
 def _sync_line(item: SyncItemView, tz: str, show_user: bool) -> str:
@@ -908,7 +990,8 @@ def _sync_line(item: SyncItemView, tz: str, show_user: bool) -> str:
             )
             if x
         )
-        return f"✓ {head} in Pipedrive" + (f" ({ids})" if ids else "")
+        left_out = f" — {item.reason}" if item.reason else ""
+        return f"✓ {head} in Pipedrive" + (f" ({ids})" if ids else "") + left_out
     if item.status == "failed":
         return f"✗ {head} failed — {item.reason or 'no reason given'} Say `sync retry {item.id}`."
     if item.status == "processing":

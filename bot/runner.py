@@ -29,17 +29,23 @@ class Service(Protocol):
 
 class NothingToRun(Exception):
     """Nothing configured to run: set SLACK_BOT_TOKEN and/or TELEGRAM_BOT_TOKEN, or PIPEDRIVE_API_TOKEN to sync
-    to Pipedrive (or try `pipedriven demo`)."""
+    to Pipedrive, or PIPEDRIVE_WEBHOOK_USER and _PASSWORD to receive its changes (or try `pipedriven demo`)."""
 
 
 def build_services(settings: Settings, core: Core) -> tuple[list[Service], dict[str, Notifier]]:
     """The parts this configuration asks for. Chat adapters come first so the scheduler gets their notifiers."""
     services: list[Service] = []
     notifiers: dict[str, Notifier] = {}
+    webhooks = None
+    if settings.pipedrive_webhooks_on:  # Pipedrive's changes come back: on Slack's HTTP port, else on their own
+        from pipedrive.webhooks import WebhookService
+
+        slack_http = bool(settings.slack_bot_token) and not settings.slack_app_token
+        webhooks = WebhookService(core, settings, own_server=not slack_http)
     if settings.slack_bot_token:
         from bot.slack.service import SlackService
 
-        slack = SlackService(core, settings)
+        slack = SlackService(core, settings, routes=webhooks.receiver.add_routes if webhooks else None)
         services.append(slack)
         notifiers[slack.notifier.platform] = slack.notifier
 
@@ -58,6 +64,8 @@ def build_services(settings: Settings, core: Core) -> tuple[list[Service], dict[
         from pipedrive.worker import SyncService
 
         services.append(SyncService(core))
+    if webhooks is not None:
+        services.append(webhooks)
     return services, notifiers
 
 

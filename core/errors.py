@@ -13,6 +13,8 @@ from core.echo import quoted
 class PipedrivenError(Exception):
     """Something went wrong in Pipedriven."""
 
+    field: str | None = None  # the input the error is about, for a form to show it there (a contact edit's field)
+
     def __init__(self, message: str | None = None) -> None:
         super().__init__(message or self.__doc__ or "Something went wrong.")
 

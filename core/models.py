@@ -143,6 +143,8 @@ class Contact(Base):
     organisation: Mapped[str | None] = mapped_column(String(200))
     title: Mapped[str | None] = mapped_column(String(200))
     linkedin_url: Mapped[str | None] = mapped_column(String(500))
+    sector: Mapped[str | None] = mapped_column(String(200))
+    country: Mapped[str | None] = mapped_column(String(2))  # ISO 3166-1 alpha-2 (core.countries)
     warmness: Mapped[int] = mapped_column(SmallInteger, server_default="0")
     last_contacted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     past_business: Mapped[Decimal] = mapped_column(Numeric(14, 2), server_default="0")
@@ -152,6 +154,12 @@ class Contact(Base):
     pipedrive_org_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = _now()
     updated_at: Mapped[datetime] = _now()
+    # --- changes from Pipedrive (core.inbound) ---
+    # Per field, the time of the last Pipedrive change applied (ISO): an older event never moves it back.
+    pipedrive_field_times: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'"))
+    pipedrive_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    pipedrive_change: Mapped[str | None] = mapped_column(String(200))  # what the last change was, for `show`
+    pipedrive_deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Removed from the owner's bank (core.contacts): out of every list, kept with its history, restorable.
     archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -297,6 +305,35 @@ class OutboxMessage(Base):
     # and when it was delivered. Owed while `user_notice` is set and `user_notified_at` is null.
     user_notice: Mapped[str | None] = mapped_column(Text)
     user_notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+PIPEDRIVE_EVENT_STATUSES = ("received", "applied", "ignored", "stale", "error")
+
+
+class PipedriveEvent(Base):
+    """A webhook from Pipedrive, stored once however often it is delivered, then applied by the worker.
+
+    Its payload is kept only until it is applied (it holds personal data); then the row keeps ids and the outcome.
+    """
+
+    __tablename__ = "pipedrive_events"
+    __table_args__ = (
+        CheckConstraint(_in("status", PIPEDRIVE_EVENT_STATUSES), name="status"),
+        Index("ix_pipedrive_events_waiting", "id", postgresql_where=text("status = 'received'")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    event_key: Mapped[str] = mapped_column(String(200), unique=True)  # the event's identity: duplicates clash
+    entity: Mapped[str] = mapped_column(String(30))
+    action: Mapped[str] = mapped_column(String(10))
+    entity_id: Mapped[int] = mapped_column(BigInteger)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = _now()
+    payload: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'"))
+    status: Mapped[str] = mapped_column(String(12), server_default="received")
+    outcome: Mapped[str | None] = mapped_column(Text)
+    contact_ids: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default=text("'{}'"))
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ProcessedRequest(Base):

@@ -46,6 +46,7 @@ FEATURES = (
     "stats",
     "privacy",
     "sync",
+    "inbound",
     "deliveries",
     "housekeeping",
 )

@@ -83,13 +83,27 @@ class Settings(BaseSettings):
     # A claim outlives any healthy sync (timeouts and rate-limit waits included); a dead process's claim is
     # taken over by another once it runs out.
     pipedrive_lease_seconds: float = Field(default=300.0, gt=0)
+    # --- Pipedrive webhooks (changes flowing back) ---
+    # The public HTTPS address Pipedrive posts to (ending in /pipedrive/webhook), behind the same proxy as Slack.
+    pipedrive_webhook_url: str | None = None
+    # HTTP basic auth Pipedrive sends with each webhook; the receiver is off until both are set.
+    pipedrive_webhook_user: str | None = None
+    pipedrive_webhook_password: SecretStr | None = None
+    # Where the receiver listens when Slack does not run over HTTP (else it shares Slack's PORT).
+    pipedrive_webhook_port: int = Field(default=3001, ge=0, le=65535)  # 0: any free port
+    pipedrive_webhook_listen: str = "0.0.0.0"
 
     @property
     def pipedrive_url(self) -> str:
         """Where the Pipedrive API lives: the company domain if given; api.pipedrive.com takes any API token."""
         return (self.pipedrive_base_url or "https://api.pipedrive.com").rstrip("/")
 
-    @field_validator("database_url", "secret_key", mode="before")
+    @property
+    def pipedrive_webhooks_on(self) -> bool:
+        """Whether the webhook receiver has credentials to check (it never runs open)."""
+        return bool(self.pipedrive_webhook_user and self.pipedrive_webhook_password)
+
+    @field_validator("database_url", "secret_key", "pipedrive_webhook_password", mode="before")
     @classmethod
     def _blank_is_unset(cls, value):
         text = value.get_secret_value() if isinstance(value, SecretStr) else value

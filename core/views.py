@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 
+from core.countries import country_name
 from core.vocabulary import WARM_THRESHOLD
 
 
@@ -45,6 +46,9 @@ class ContactView:
     past_business: Decimal = Decimal(0)
     notes: str | None = None
     pipedrive_person_id: int | None = None
+    past_business_currency: str | None = None  # a code such as EUR; None: not said
+    sector: str | None = None
+    country: str | None = None  # ISO 3166-1 alpha-2: `country_name` is how it is shown
 
     @classmethod
     def of(cls, source) -> ContactView:
@@ -63,6 +67,9 @@ class ContactView:
             past_business=source.past_business,
             notes=source.notes,
             pipedrive_person_id=source.pipedrive_person_id,
+            past_business_currency=getattr(source, "past_business_currency", None),
+            sector=getattr(source, "sector", None),
+            country=getattr(source, "country", None),
         )
 
     @property
@@ -72,6 +79,10 @@ class ContactView:
     @property
     def label(self) -> str:
         return f"{self.name} ({self.organisation})" if self.organisation else self.name
+
+    @property
+    def country_name(self) -> str | None:
+        return country_name(self.country) if self.country else None
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,13 @@ existing option deletes it). Rate limits work as Pipedrive's do: a burst limit p
 2-second window, 10 searches per 2 seconds, `x-ratelimit-*` headers and 429s. Faults can be injected: a 5xx,
 a timeout, and a response lost after the change was made. Any deal endpoint is recorded (and must never be
 called). Time comes from an injected clock, so rate-limit tests run on virtual time.
+
+It also sends webhooks v2 as Pipedrive does: v1 webhooks endpoints register them (version, event action and
+object, basic auth); a change made through `change_person`, `delete_person_in_app`, `merge_persons` or
+`change_organization` is POSTed as JSON `{meta, data, previous}` to each matching webhook with its basic auth,
+and sent again after a non-2xx answer or no answer (Pipedrive waits 3 s, 30 s and 150 s; the fake waits
+`retry_delays`), `meta.attempt` counting the tries. A merge arrives as the loser's delete, whose meta names
+`merged_to_id`, and the survivor's change.
 """
 
 from __future__ import annotations
@@ -18,10 +25,12 @@ import math
 import re
 import secrets
 import time
+import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+import aiohttp
 from aiohttp import web
 
 WINDOW = 2.0
@@ -62,6 +71,14 @@ V2_ACTIVITY_KEYS = {
     "priority",
     "note",
 }
+
+
+FIELD_TYPES = {"address", "date", "daterange", "double", "enum", "monetary", "org", "people", "phone", "set"}
+FIELD_TYPES |= {"text", "time", "timerange", "user", "varchar", "varchar_auto"}
+WEBHOOK_KEYS = {"subscription_url", "event_action", "event_object", "name", "user_id", "http_auth_user"}
+WEBHOOK_KEYS |= {"http_auth_password", "version"}
+WEBHOOK_OBJECTS = {"activity", "deal", "lead", "note", "organization", "person", "pipeline", "product", "stage"}
+WEBHOOK_OBJECTS |= {"user", "*"}
 
 
 class Invalid(Exception):
@@ -172,6 +189,9 @@ class FakePipedrive:
         self.organizations: dict[int, dict] = {}
         self.persons: dict[int, dict] = {}
         self.activities: dict[int, dict] = {}
+        self.webhooks: dict[int, dict] = {}
+        self.retry_delays: tuple[float, ...] = (0.05, 0.1, 0.2)
+        self.deliveries: list[tuple[int, int, int]] = []  # (webhook id, attempt, HTTP status or 0 for none)
         self.seen: list[Seen] = []
         self.faults: list[Fault] = []
         self.hooks: list[tuple[str, re.Pattern, object]] = []
@@ -253,6 +273,110 @@ class FakePipedrive:
 
     def add_organization(self, name: str) -> dict:
         return self._store_org({"name": name})
+
+    # --- changes made in Pipedrive's app, sent as webhooks --------------------------------------------------
+
+    async def change_person(self, person_id: int, *, at: datetime | None = None, **changes) -> list[int]:
+        """Change a person as a user would in Pipedrive (name=, emails=, phones=, org_id=) and send the webhook."""
+        person = self.persons[person_id]
+        previous = {key: person[key] for key in changes}
+        person.update(changes)
+        person["update_time"] = _now()
+        return await self.emit("person", "change", person_id, data=dict(person), previous=previous, at=at)
+
+    async def delete_person_in_app(
+        self, person_id: int, *, merged_to_id: int | None = None, at: datetime | None = None
+    ) -> list[int]:
+        person = self.persons[person_id]
+        person["is_deleted"] = True
+        return await self.emit(
+            "person", "delete", person_id, data=None, previous=dict(person), at=at, merged_to_id=merged_to_id
+        )
+
+    async def merge_persons(self, loser_id: int, survivor_id: int, *, at: datetime | None = None) -> None:
+        """Merge two persons: the loser is deleted (meta.merged_to_id), the survivor gains its emails."""
+        at = at or datetime.now(UTC)
+        loser, survivor = self.persons[loser_id], self.persons[survivor_id]
+        emails = survivor["emails"] + [{**e, "primary": False} for e in loser["emails"]]
+        await self.delete_person_in_app(loser_id, merged_to_id=survivor_id, at=at)
+        await self.change_person(survivor_id, emails=emails, at=at)
+
+    async def change_organization(self, org_id: int, *, at: datetime | None = None, **changes) -> list[int]:
+        org = self.organizations[org_id]
+        previous = {key: org[key] for key in changes}
+        org.update(changes)
+        return await self.emit("organization", "change", org_id, data=dict(org), previous=previous, at=at)
+
+    async def emit(
+        self,
+        entity: str,
+        action: str,
+        entity_id: int,
+        *,
+        data: dict | None,
+        previous: dict | None = None,
+        at: datetime | None = None,
+        merged_to_id: int | None = None,
+    ) -> list[int]:
+        """Send one event to every v2 webhook subscribed to it; the last status each webhook answered."""
+        at = at or datetime.now(UTC)
+        hooks = [
+            h
+            for h in self.webhooks.values()
+            if h["version"] == "2.0"
+            and h["event_object"] in (entity, "*")
+            and h["event_action"] in (action, "*")
+            and h["is_active"]
+        ]
+        meta = {
+            "action": action,
+            "company_id": "1",
+            "correlation_id": str(uuid.uuid4()),
+            "entity_id": str(entity_id),
+            "entity": entity,
+            "id": str(uuid.uuid4()),
+            "is_bulk_edit": False,
+            "timestamp": at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "type": "general",
+            "user_id": "101",
+            "version": "2.0",
+            "host": "company.pipedrive.com",
+            "change_source": "app",
+            "permitted_user_ids": ["101"],
+            **({"merged_to_id": str(merged_to_id)} if merged_to_id is not None else {}),
+        }
+        return [await self._deliver(hook, meta, data, previous) for hook in hooks]
+
+    async def _deliver(self, hook: dict, meta: dict, data, previous) -> int:
+        headers = (
+            {"Authorization": aiohttp.encode_basic_auth(hook["http_auth_user"], hook["http_auth_password"] or "")}
+            if hook["http_auth_user"]
+            else {}
+        )
+        status = 0
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+            for attempt, delay in enumerate((0.0, *self.retry_delays), 1):
+                await asyncio.sleep(delay)
+                body = {
+                    "meta": {
+                        **meta,
+                        "attempt": attempt,
+                        "webhook_id": str(hook["id"]),
+                        "webhook_owner_id": str(hook["owner_id"]),
+                    },
+                    "data": data,
+                    "previous": previous,
+                }
+                try:
+                    async with session.post(hook["subscription_url"], json=body, headers=headers) as response:
+                        status = response.status
+                except (aiohttp.ClientError, TimeoutError):
+                    status = 0
+                self.deliveries.append((hook["id"], attempt, status))
+                hook["last_delivery_time"], hook["last_http_status"] = _now(), status or None
+                if 200 <= status < 300:
+                    break
+        return status
 
     async def wait_until(self, predicate, timeout: float = 10.0) -> None:
         """Wait (on the server's own changes, not by polling) until `predicate()` holds."""
@@ -377,7 +501,12 @@ class FakePipedrive:
             ("GET", r"/api/v1/users/find", self._find_users),
             ("GET", r"/api/v1/activityTypes", self._activity_types),
             ("GET", r"/api/v1/personFields", self._person_fields),
+            ("POST", r"/api/v1/personFields", self._add_person_field),
             ("PUT", r"/api/v1/personFields/(\d+)", self._update_person_field),
+            ("GET", r"/api/v1/webhooks", self._list_webhooks),
+            ("POST", r"/api/v1/webhooks", self._add_webhook),
+            ("DELETE", r"/api/v1/webhooks/(\d+)", self._delete_webhook),
+            ("GET", r"/api/v2/organizations/(\d+)", self._get_organization),
             ("GET", r"/api/v2/organizations/search", self._search_organizations),
             ("POST", r"/api/v2/organizations", self._create_organization),
             ("GET", r"/api/v2/persons/search", self._search_persons),
@@ -423,6 +552,18 @@ class FakePipedrive:
             },
         )
 
+    def _add_person_field(self, query, body) -> web.Response:
+        data = _dict(body)
+        if not isinstance(data.get("name"), str) or not data["name"].strip():
+            raise Invalid("name is required")
+        if data.get("field_type") not in FIELD_TYPES:
+            raise Invalid("field_type is invalid")
+        field_ = self._field(
+            max(f["id"] for f in self.person_fields) + 1, secrets.token_hex(20), data["name"], data["field_type"]
+        )
+        self.person_fields.append(field_)
+        return self._ok(field_)
+
     def _update_person_field(self, query, body, field_id) -> web.Response:
         field_ = next((f for f in self.person_fields if f["id"] == int(field_id)), None)
         if field_ is None:
@@ -446,7 +587,63 @@ class FakePipedrive:
         field_["options"] = kept  # what was left out is deleted, as Pipedrive does
         return self._ok(field_)
 
+    # --- v1 webhooks ------------------------------------------------------------------------------------
+
+    def _list_webhooks(self, query, body) -> web.Response:
+        return self._ok([self._webhook_view(w) for w in self.webhooks.values()])
+
+    def _add_webhook(self, query, body) -> web.Response:
+        data = _dict(body)
+        _only(data, WEBHOOK_KEYS)
+        for key in ("subscription_url", "event_action", "event_object", "name"):
+            if not isinstance(data.get(key), str) or not data[key]:
+                raise Invalid(f"{key} is required")
+        if data["event_action"] not in ("create", "change", "delete", "*"):
+            raise Invalid("event_action must be create, change, delete or *")
+        if data["event_object"] not in WEBHOOK_OBJECTS:
+            raise Invalid("event_object is invalid")
+        if data.get("version", "2.0") not in ("1.0", "2.0"):
+            raise Invalid("version must be 1.0 or 2.0")
+        if len(self.webhooks) >= 40:
+            raise Invalid("The maximum of 40 webhooks is reached")
+        hook = {
+            "id": next(self._ids),
+            "company_id": 1,
+            "owner_id": 101,
+            "user_id": 101,
+            "event_action": data["event_action"],
+            "event_object": data["event_object"],
+            "subscription_url": data["subscription_url"],
+            "version": data.get("version", "2.0"),
+            "is_active": 1,
+            "add_time": _now(),
+            "remove_time": None,
+            "type": "general",
+            "http_auth_user": data.get("http_auth_user"),
+            "http_auth_password": data.get("http_auth_password"),
+            "remove_reason": None,
+            "last_delivery_time": None,
+            "last_http_status": None,
+            "admin_id": 101,
+            "name": data["name"],
+        }
+        self.webhooks[hook["id"]] = hook
+        return web.json_response({"status": "ok", "success": True, "data": self._webhook_view(hook)}, status=201)
+
+    def _delete_webhook(self, query, body, webhook_id) -> web.Response:
+        if self.webhooks.pop(int(webhook_id), None) is None:
+            return self._error(404, "Webhook not found")
+        return web.json_response({"status": "ok", "success": True})
+
+    @staticmethod
+    def _webhook_view(hook: dict) -> dict:
+        return {**hook, "http_auth_password": "******" if hook["http_auth_password"] else None}
+
     # --- v2 organizations and persons --------------------------------------------------------------------
+
+    def _get_organization(self, query, body, org_id) -> web.Response:
+        org = self.organizations.get(int(org_id))
+        return self._ok(org) if org and not org["is_deleted"] else self._error(404, "Organization not found")
 
     def _search_organizations(self, query, body) -> web.Response:
         term, exact, fields = _search_params(query, {"name", "address", "notes", "custom_fields"})

@@ -31,6 +31,7 @@ from slack_sdk.models.views import View
 PAYLOADS = Path(__file__).resolve().parent / "slack_payloads"  # requests as Slack sends them, to start from
 TEXT_OBJECT_LIMIT = 3000  # characters of any text object (slack_sdk checks those of sections and buttons)
 CONTEXT_ELEMENTS = 10
+INPUT_LIMIT = 3000  # a plain_text_input's max_length, and so its initial value
 MESSAGE_TEXT_LIMIT = 40_000  # a message's `text`: Slack answers msg_too_long past it
 BOT_TOKEN = "xoxb-test-token"
 APP_TOKEN = "xapp-test-token"
@@ -86,6 +87,22 @@ def block_problems(blocks, *, max_blocks: int) -> list[str]:
     return problems
 
 
+def input_problems(blocks: list[dict]) -> list[str]:
+    """What Slack refuses in a form's text inputs (slack_sdk doesn't check it): a max_length over 3,000, an
+    initial value longer than the input takes."""
+    problems = []
+    for block in blocks:
+        element = block.get("element") or {}
+        if block.get("type") != "input" or element.get("type") != "plain_text_input":
+            continue
+        limit = element.get("max_length", INPUT_LIMIT)
+        if limit > INPUT_LIMIT:
+            problems.append(f"max_length {limit} of {block.get('block_id')} (at most {INPUT_LIMIT})")
+        if len(element.get("initial_value") or "") > limit:
+            problems.append(f"initial_value of {block.get('block_id')} longer than its max_length {limit}")
+    return problems
+
+
 def view_problems(view) -> list[str]:
     if isinstance(view, str):
         view = json.loads(view)
@@ -93,7 +110,7 @@ def view_problems(view) -> list[str]:
         View(**copy.deepcopy(view)).to_dict()
     except (SlackObjectFormationError, TypeError) as exc:
         return [str(exc)]
-    return block_problems(view.get("blocks", []), max_blocks=100)
+    return block_problems(view.get("blocks", []), max_blocks=100) + input_problems(view.get("blocks", []))
 
 
 class FakeSlack:
@@ -387,6 +404,9 @@ class FakeSlack:
         return {"ok": True, "files": completed}
 
     def _views_open(self, args):
+        if not args.get("trigger_id"):  # Slack opens a modal only in answer to an interaction
+            self.invalid.append(("views.open", ["no trigger_id"]))
+            return {"ok": False, "error": "invalid_arguments"}
         if problems := view_problems(args["view"]):
             return self._refuse("views.open", problems)
         view = {**args["view"], "id": f"V{next(self._ids):08d}", "hash": f"{next(self._ids)}.abc"}

@@ -1,7 +1,7 @@
 """A typed client for the few Pipedrive endpoints the sync uses; only `pipedrive.errors` types leave it.
 
 API v2 for persons, organizations, activities and their searches; v1 only where v2 has nothing (users/find,
-activityTypes, personFields). Authentication is the `x-api-token` header, never a query parameter, so the
+activityTypes, personFields, webhooks). Authentication is the `x-api-token` header, never a query parameter, so the
 token stays out of URLs and logs. Every request passes the token's `Throttle`; a 429 waits for
 `x-ratelimit-reset` and is sent again (a 429 was not acted on, so resending even a create is safe). Nothing
 else is resent here: after a timeout a create may or may not have happened, and only the sync, which
@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from core.settings import Settings
 from pipedrive.errors import (
     AuthenticationFailed,
     PipedriveError,
@@ -29,6 +30,7 @@ from pipedrive.throttle import Throttle
 # Token cost of each operation, from the `x-token-cost` of Pipedrive's OpenAPI documents.
 COST_SEARCH, COST_WRITE, COST_DELETE, COST_GET_ONE, COST_LIST_ACTIVITIES = 20, 5, 3, 1, 10
 COST_FIND_USER, COST_ACTIVITY_TYPES, COST_PERSON_FIELDS, COST_UPDATE_FIELD = 40, 20, 20, 10
+COST_ADD_FIELD, COST_WEBHOOKS, COST_ADD_WEBHOOK, COST_DELETE_WEBHOOK = 10, 10, 10, 6
 DEFAULT_RESET_SECONDS = 2.0  # the burst window, when a 429 does not say when it resets
 
 
@@ -59,6 +61,16 @@ class PersonField:
     name: str
     field_type: str
     options: tuple[FieldOption, ...] = ()
+
+
+@dataclass(frozen=True)
+class Webhook:
+    id: int
+    event_action: str
+    event_object: str
+    subscription_url: str
+    version: str
+    is_active: bool
 
 
 @dataclass(frozen=True)
@@ -165,7 +177,39 @@ class PipedriveClient:
         )
         return _parse(lambda: _person_field(body["data"]))
 
+    async def add_person_field(self, name: str, field_type: str) -> PersonField:
+        body = await self._request(
+            "POST", "/api/v1/personFields", json={"name": name, "field_type": field_type}, cost=COST_ADD_FIELD
+        )
+        return _parse(lambda: _person_field(body["data"]))
+
+    async def webhooks(self) -> tuple[Webhook, ...]:
+        body = await self._request("GET", "/api/v1/webhooks", cost=COST_WEBHOOKS)
+        return _parse(lambda: tuple(_webhook(w) for w in body.get("data") or []))
+
+    async def add_webhook(self, payload: dict) -> Webhook:
+        body = await self._request("POST", "/api/v1/webhooks", json=payload, cost=COST_ADD_WEBHOOK)
+        return _parse(lambda: _webhook(body["data"]))
+
+    async def delete_webhook(self, webhook_id: int) -> None:
+        """Delete a webhook; one already gone is fine."""
+        try:
+            await self._request("DELETE", f"/api/v1/webhooks/{webhook_id}", cost=COST_DELETE_WEBHOOK)
+        except RequestRejected as exc:
+            if exc.status != 404:
+                raise
+
     # --- v2 ---------------------------------------------------------------------------------------------
+
+    async def get_organization(self, org_id: int) -> FoundOrganization | None:
+        """The organization with this id; None when it is gone."""
+        try:
+            body = await self._request("GET", f"/api/v2/organizations/{org_id}", cost=COST_GET_ONE)
+        except RequestRejected as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return _parse(lambda: FoundOrganization(int(body["data"]["id"]), str(body["data"].get("name") or "")))
 
     async def search_organizations(self, name: str) -> tuple[FoundOrganization, ...]:
         """Organizations whose name is exactly `name` (Pipedrive ignores case)."""
@@ -290,6 +334,19 @@ class PipedriveClient:
         raise RateLimited("Pipedrive's rate limit was still reached after waiting.", reset_after=reset)
 
 
+def company_client(settings: Settings) -> PipedriveClient:
+    """A client on the company's token (PIPEDRIVE_API_TOKEN), for the set-up commands."""
+    if settings.pipedrive_api_token is None:
+        raise AuthenticationFailed("PIPEDRIVE_API_TOKEN is not set.")
+    throttle = Throttle(settings.pipedrive_burst_limit, settings.pipedrive_search_limit)
+    return PipedriveClient(
+        settings.pipedrive_url,
+        settings.pipedrive_api_token,
+        throttle=throttle,
+        timeout=settings.pipedrive_timeout_seconds,
+    )
+
+
 def _body(response: httpx.Response) -> dict:
     status = response.status_code
     try:
@@ -336,6 +393,17 @@ def _number(value: str | None) -> float | None:
 def _person_field(f: dict) -> PersonField:
     options = tuple(FieldOption(int(o["id"]), str(o.get("label") or "")) for o in f.get("options") or [])
     return PersonField(f.get("id"), str(f["key"]), str(f.get("name") or ""), str(f.get("field_type") or ""), options)
+
+
+def _webhook(w: dict) -> Webhook:
+    return Webhook(
+        int(w["id"]),
+        str(w.get("event_action") or ""),
+        str(w.get("event_object") or ""),
+        str(w.get("subscription_url") or ""),
+        str(w.get("version") or ""),
+        bool(w.get("is_active", 1)),
+    )
 
 
 def _found_person(item: dict) -> FoundPerson:

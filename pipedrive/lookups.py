@@ -3,12 +3,14 @@
 Owner ids by email (users/find costs 40 tokens), the person fields (the label options and the campaign source
 field's key) and the activity types are fetched once per expiry period. A lock per lookup means concurrent
 syncs wait for one fetch instead of each paying for it, and that the "Warm lead" label option is added once.
-A missing field or activity type is a `SetupProblem`: a person must fix it in Pipedrive.
+A missing activity type is a `SetupProblem`: a person must fix it in Pipedrive. A missing campaign source
+field is not: persons are synced without it (logged once), until `pipedriven pipedrive setup` adds it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -18,6 +20,8 @@ from cachetools import TTLCache
 
 from pipedrive.client import ActivityType, PersonField, PipedriveClient
 from pipedrive.errors import SetupProblem
+
+log = logging.getLogger(__name__)
 
 LABEL_FIELD_KEYS = ("label", "label_ids")
 TEXT_FIELD_TYPES = ("varchar", "varchar_auto", "text")
@@ -31,6 +35,7 @@ class CompanyLookups:
         self.client = client
         self._cache: TTLCache = TTLCache(maxsize=4096, ttl=ttl_seconds, timer=clock)
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._missing_logged: set[str] = set()
 
     async def owner_id(self, email: str) -> int | None:
         """The Pipedrive user with this email (None if there is none: the person gets the token's user)."""
@@ -65,16 +70,17 @@ class CompanyLookups:
 
         return await self._cached(f"label:{name.lower()}", load)
 
-    async def text_field_key(self, name: str) -> str:
-        """The key (a 40-character hash) of the person text field whose display name is `name` (any case)."""
+    async def text_field_key(self, name: str) -> str | None:
+        """The key (a 40-character hash) of the person text field whose display name is `name` (any case); None
+        when Pipedrive has no such field (logged once per process)."""
 
         async def load():
             fields = [f for f in await self._person_fields() if f.name.strip().lower() == name.strip().lower()]
             if not fields:
-                raise SetupProblem(
-                    f"Pipedrive has no person field called “{name}”: ask a Pipedrive admin to "
-                    f"add it (a text field), or set PIPEDRIVE_CAMPAIGN_SOURCE_FIELD to its name."
-                )
+                if name.strip().lower() not in self._missing_logged:
+                    self._missing_logged.add(name.strip().lower())
+                    log.warning("%s", missing_field_note(name))
+                return None
             if fields[0].field_type not in TEXT_FIELD_TYPES:
                 raise SetupProblem(
                     f"The Pipedrive person field “{fields[0].name}” is not a text field, so the "
@@ -102,6 +108,14 @@ class CompanyLookups:
                 value = await load()
                 self._cache[key] = value
                 return value
+
+
+def missing_field_note(name: str) -> str:
+    """What a sync without the campaign source field says, for the log and `sync status`."""
+    return (
+        f"Pipedrive has no person field “{name}”, so the campaign was left out: "
+        f"run `pipedriven pipedrive setup` (or set PIPEDRIVE_CAMPAIGN_SOURCE_FIELD to its name)."
+    )
 
 
 def _label_field(fields: tuple[PersonField, ...]) -> PersonField:

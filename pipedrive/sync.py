@@ -30,7 +30,7 @@ from core.sync.commands import (
 )
 from pipedrive import mapping
 from pipedrive.client import PipedriveClient
-from pipedrive.lookups import CompanyLookups
+from pipedrive.lookups import CompanyLookups, missing_field_note
 
 
 @dataclass
@@ -41,13 +41,15 @@ class Company:
     lookups: CompanyLookups
 
 
-async def sync_task(core: Core, company: Company, task: SyncTask) -> None:
+async def sync_task(core: Core, company: Company, task: SyncTask) -> str | None:
+    """Sync one task; what was left out and why (for `sync status`), else None."""
     if task.undone_activity_id is not None:
         await company.client.delete_activity(task.undone_activity_id)
-        return
+        return None
     contact = task.contact
     if contact is None:  # erased since: nothing of it may go to Pipedrive
-        return
+        return None
+    left_out: str | None = None
     settings = core.settings
     owner_id = await _owner_id(core, company, task)
     org_id, org_is_new = contact.pipedrive_org_id, False
@@ -57,13 +59,15 @@ async def sync_task(core: Core, company: Company, task: SyncTask) -> None:
             if org_id is None:
                 org_id, org_is_new = await _organisation(company, contact, owner_id)
             if not await core.execute(RecordPipedriveIds(contact.id, org_id=org_id)):
-                return  # erased meanwhile: nothing more of it goes to Pipedrive
+                return None  # erased meanwhile: nothing more of it goes to Pipedrive
     person_id = contact.pipedrive_person_id
     if person_id is None:
         label_id = await company.lookups.label_id(settings.pipedrive_warm_label) if contact.is_warm else None
         field_key = (
             await company.lookups.text_field_key(settings.pipedrive_campaign_source_field) if contact.campaign else None
         )
+        if contact.campaign and field_key is None:
+            left_out = missing_field_note(settings.pipedrive_campaign_source_field)
         key = contact.email or f"{contact.name}@{org_id}"
         async with core.pipedrive_record_lock(f"person:{key.strip().lower()}"):
             known = (await core.execute(KnownPipedriveIds(email=contact.email))).person_id if contact.email else None
@@ -80,7 +84,7 @@ async def sync_task(core: Core, company: Company, task: SyncTask) -> None:
             if not await core.execute(RecordPipedriveIds(contact.id, person_id=person_id)):
                 if created:  # erased while it was being sent: no copy of it may stay in Pipedrive
                     await company.client.delete_person(person_id)
-                return
+                return None
     elif task.event == DETAILS_CHANGED:
         await company.client.update_person(person_id, mapping.person_details(contact, org_id=org_id))
     activity = task.activity
@@ -90,6 +94,7 @@ async def sync_task(core: Core, company: Company, task: SyncTask) -> None:
         )
         if activity_id is not None and not await core.execute(RecordPipedriveActivity(activity.id, activity_id)):
             await company.client.delete_activity(activity_id)  # undone here while it was being sent
+    return left_out
 
 
 async def _owner_id(core: Core, company: Company, task: SyncTask) -> int | None:

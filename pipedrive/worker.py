@@ -107,7 +107,7 @@ class SyncWorker:
         if token is None:  # the user's own token was removed after the claim
             return self._retry(task, "Pipedrive is not configured.")
         try:
-            await sync_task(self.core, self.company(token), task)
+            left_out = await sync_task(self.core, self.company(token), task)
         except PipedriveError as exc:
             log.info("pipedrive sync #%s attempt %s: %s", task.outbox_id, task.attempt, exc)
             if not exc.retryable:
@@ -119,7 +119,7 @@ class SyncWorker:
         except Exception:
             log.exception("pipedrive sync #%s failed unexpectedly", task.outbox_id)
             return self._retry(task, "An unexpected error on our side.")
-        return FinishSync(task.outbox_id, task.attempt, "done")
+        return FinishSync(task.outbox_id, task.attempt, "done", reason=left_out)
 
     def _retry(self, task: SyncTask, reason: str, floor: float = 0.0) -> FinishSync:
         retries = self.settings.pipedrive_max_retries

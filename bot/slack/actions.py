@@ -3,7 +3,8 @@
 A tap is acknowledged first, then run through the conversation with an idempotency key naming that one
 delivery (the action's action_ts, which Slack's retry of the same request carries again): a retry acts once, and
 a second tap on the same button acts again. Choices that need more (a note,
-a meeting date, a reminder date) open a modal; the core has checked the contact is the user's before it opens.
+a meeting date, a reminder date) open a modal, and Edit… the contact form; the core has checked the contact is the
+user's before it opens.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 from bot.slack import render
 from bot.slack.deps import Listen, SlackDeps
 from bot.slack.messenger import Origin, metadata
-from bot.slack.views import modal_for
+from bot.slack.views import modal_for, open_edit_form
 
 # Buttons that ask for more when they carry no argument (`note` always does).
 ASKING_VERBS = ("note", "mbook", "remind", "snooze")
@@ -35,6 +36,9 @@ def register(listen: Listen, deps: SlackDeps) -> None:
             return
         block_id = action.get("block_id") or ""
         row = render.row_of({"block_id": block_id})
+        if data.startswith("edit:"):  # Edit…, or a field of “Which field?”: the contact form
+            await open_edit_form(deps, user, data, body["trigger_id"], origin)
+            return
         if _asks(data):
             reply = await deps.conversation.handle_button(user, data)  # checks the contact; asks when allowed
             if reply.prompt is None:

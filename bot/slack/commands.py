@@ -12,8 +12,12 @@ import re
 
 from slack_sdk.errors import SlackApiError
 
+from bot import codec
+from bot.render import edit_button
+from bot.replies import Reply
 from bot.slack.deps import Listen, SlackDeps
 from bot.slack.messenger import Origin
+from bot.slack.views import open_edit_form
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +35,15 @@ def unwrap(text: str) -> str:
 
     text = _SLACK_LINK.sub(plain, text or "")
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+FORM_OFFER = "Change it in the contact form:"
+
+
+def _asks_edit(reply: Reply) -> bool:
+    """`edit CONTACT FIELD` without a value: Slack asks with the contact form rather than a question whose
+    answer, typed as a new message, couldn't find it."""
+    return reply.prompt is not None and reply.prompt.data.startswith("edit:")
 
 
 def register(listen: Listen, deps: SlackDeps) -> None:
@@ -54,7 +67,9 @@ def register(listen: Listen, deps: SlackDeps) -> None:
         reply = await deps.conversation.handle_text(
             user, unwrap(command.get("text", "")), idempotency_key=f"slack:command:{command['trigger_id']}"
         )
-        if not reply.repeat:
+        if _asks_edit(reply):
+            await open_edit_form(deps, user, reply.prompt.data, command["trigger_id"], origin)
+        elif not reply.repeat:
             await deps.messenger.tell(origin, reply)
 
     async def direct_message(event: dict, body: dict) -> None:
@@ -68,7 +83,10 @@ def register(listen: Listen, deps: SlackDeps) -> None:
         reply = await deps.conversation.handle_text(
             user, unwrap(event.get("text", "")), idempotency_key=f"slack:event:{body['event_id']}"
         )
-        if not reply.repeat:
+        if _asks_edit(reply):  # no trigger to open the form with: a button that opens it
+            contact_id = codec.decode(reply.prompt.data).contact_id
+            await deps.messenger.tell(origin, Reply(FORM_OFFER, footer=edit_button(contact_id), ephemeral=True))
+        elif not reply.repeat:
             await deps.messenger.tell(origin, reply)
 
     async def other_message(event: dict) -> None:

@@ -1,13 +1,15 @@
 """The Slack part of `pipedriven run`: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on PORT.
 
 HTTP mode serves Slack's requests on POST /slack/events (events, interactivity and the slash command) and
-GET /healthz, which answers 200 while the database answers and 503 when it does not, for the host's checks.
+GET /healthz, which answers 200 while the database answers and 503 when it does not, for the host's checks,
+and POST /pipedrive/webhook when Pipedrive's webhooks are configured (pipedrive/webhooks.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -27,8 +29,17 @@ DRAIN_TIMEOUT = 10.0  # how long a stop waits for acknowledged work to finish
 
 
 class SlackService:
-    def __init__(self, core: Core, settings: Settings, *, bot: SlackBot | None = None, host: str = "0.0.0.0") -> None:
+    def __init__(
+        self,
+        core: Core,
+        settings: Settings,
+        *,
+        bot: SlackBot | None = None,
+        host: str = "0.0.0.0",
+        routes: Callable[[web.Application], None] | None = None,
+    ) -> None:
         self.core = core
+        self.routes = routes  # more routes on the same server (Pipedrive's webhooks)
         self.bot = bot or build_bot(core, settings)
         self.notifier = SlackNotifier(self.bot.messenger)
         self.app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
@@ -46,6 +57,8 @@ class SlackService:
         """Slack's request URL and the health check."""
         app = self.bot.app.web_app(path=EVENTS_PATH, port=self.port)
         app.router.add_get(HEALTH_PATH, self.healthz)
+        if self.routes is not None:
+            self.routes(app)
         return app
 
     async def healthz(self, request: web.Request) -> web.Response:

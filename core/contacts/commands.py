@@ -54,22 +54,38 @@ EDITABLE_FIELDS = {
     "company": "organisation",
     "title": "title",
     "linkedin": "linkedin_url",
+    "sector": "sector",
+    "industry": "sector",
+    "country": "country",
     "warmness": "warmness",
     "past business": "past_business",
     "past_business": "past_business",
     "notes": "notes",
 }
-EDITABLE_FIELD_LIST = "name, email, phone, organisation (org, company), title, linkedin, warmness, past business, notes"
+EDITABLE_FIELD_LIST = (
+    "name, email, phone, organisation (org, company), title, linkedin, sector (industry), country, warmness, "
+    "past business, notes"
+)
+
+
+# What an edit's value may be to empty an optional field (`edit ana phone -`); an empty value does too.
+CLEARING_VALUES = frozenset({"-", "none"})
 
 
 @dataclass(frozen=True)
 class EditContact(Command):
-    """Set one field of a contact to what the user typed (`past business` `12k EUR`); undoable."""
+    """Set a field of a contact to what the user typed (`past business` `12k EUR`), and with `more_fields` others
+    in the same edit (a form's changes): one audited edit, whose undo puts them all back."""
 
     actor: Actor
     contact: ContactRef
     field: str
     value: str
+    more_fields: tuple[tuple[str, str], ...] = ()  # further (field, value) pairs
+
+    @property
+    def changes(self) -> tuple[tuple[str, str], ...]:
+        return ((self.field, self.value), *self.more_fields)
 
 
 @dataclass(frozen=True)
@@ -194,6 +210,9 @@ class ContactDetail:
     open_follow_ups: tuple[FollowUpView, ...]
     campaigns: tuple[str, ...]
     plan: PlanView | None = None  # the contact's open cadence plan, else its latest one
+    pipedrive_change: str | None = None  # the last change that came from Pipedrive ("name changed")
+    pipedrive_changed_at: datetime | None = None
+    pipedrive_deleted_at: datetime | None = None  # its person was deleted in Pipedrive (now unlinked)
     removed_at: datetime | None = None  # when it was removed from the bank (`show` still finds it)
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import CursorResult, delete, func, or_, select, update
 
 from core.cadences import plans
 from core.contacts.commands import (
+    CLEARING_VALUES,
     EDITABLE_FIELD_LIST,
     EDITABLE_FIELDS,
     ActivityView,
@@ -49,7 +50,8 @@ from core.context import (
     local_day,
     remember_list,
 )
-from core.errors import Conflict, ContactRemoved, InvalidInput
+from core.countries import country_code, country_name
+from core.errors import Conflict, ContactRemoved, InvalidInput, PipedrivenError
 from core.models import (
     Activity,
     Campaign,
@@ -159,6 +161,17 @@ _COLUMNS = {
 }
 _PIPEDRIVE_FIELDS = frozenset({"name", "email", "phone", "organisation"})
 _LABELS = {"linkedin_url": "LinkedIn URL", "past_business": "past business"}
+_CANONICAL_FIELDS = frozenset(EDITABLE_FIELDS.values())
+
+
+def field_of(word: str) -> str:
+    """The column an edit's field word names (`org`, `past-business`, `linkedin_url`); InvalidInput otherwise."""
+    if word in _CANONICAL_FIELDS:
+        return word
+    field = EDITABLE_FIELDS.get(" ".join(re.sub(r"[_-]", " ", word.lower()).split()))
+    if field is None:
+        raise InvalidInput(f"I can't edit “{word[:30]}”. The fields: {EDITABLE_FIELD_LIST}.")
+    return field
 
 
 def _snapshot(contact: Contact, field: str) -> dict:
@@ -166,31 +179,39 @@ def _snapshot(contact: Contact, field: str) -> dict:
     return {column: str(value) if isinstance(value, Decimal) else value for column, value in values.items()}
 
 
+def _clears(value: str) -> bool:
+    return not value.strip() or value.strip().lower() in CLEARING_VALUES
+
+
 async def _set(ctx: Context, cmd: EditContact, contact: Contact, field: str, value: str) -> bool:
-    """Write the cleaned value; returns whether the warm threshold was crossed (which queues a sync)."""
+    """Write the cleaned value (`-`, `none` or nothing empties an optional field); returns whether the warm
+    threshold was crossed (which queues a sync)."""
     if field == "name":
-        contact.name = clean_name(value)
+        contact.name = clean_name("" if _clears(value) else value)  # a contact always has a name
+    elif field == "warmness":
+        warmness = None if _clears(value) else read_warmness(value)
+        if warmness is None:
+            raise InvalidInput("What warmness? 0 to 5, or cold/warm/hot.")
+        return await set_warmness(ctx, cmd.actor, contact, warmness)
+    elif _clears(value):
+        for column in _COLUMNS.get(field, (field,)):
+            setattr(contact, column, Decimal(0) if column == "past_business" else None)
     elif field == "email":
         email = clean_email(value)
-        if email is None:
-            raise InvalidInput("What's the new email?")
         if dup := await _duplicate_email(ctx, contact.owner_id, email, exclude_id=contact.id):
             raise Conflict(f"{dup.name} already has the email {email} in your bank.")
         contact.email = email
     elif field == "phone":
         contact.phone = clean_phone(value, ctx.settings.phone_region)
-    elif field in ("organisation", "title", "linkedin_url"):
+    elif field in ("organisation", "title", "sector", "linkedin_url"):
         limit = 500 if field == "linkedin_url" else 200
         setattr(contact, field, clean_text(value, field=_LABELS.get(field, field), max_length=limit, required=True))
         if field == "organisation":
             contact.pipedrive_org_id = None  # the sync finds or creates the new one
+    elif field == "country":
+        contact.country = country_code(value)
     elif field == "notes":
         contact.notes = clean_note(value)
-    elif field == "warmness":
-        warmness = read_warmness(value)
-        if warmness is None:
-            raise InvalidInput("What warmness? 0 to 5, or cold/warm/hot.")
-        return await set_warmness(ctx, cmd.actor, contact, warmness)
     elif field == "past_business":
         contact.past_business, contact.past_business_currency = read_money(value)
     return False
@@ -202,42 +223,65 @@ def _shown(contact: Contact, field: str) -> str:
             f" {contact.past_business_currency}" if contact.past_business_currency else ""
         )
     value = getattr(contact, field)
+    if value is not None and field == "country":
+        return country_name(value)
     return "(none)" if value is None else str(value)
+
+
+def _now_is(contact: Contact, field: str) -> str:
+    """`email is now x@y.z`, or `phone cleared`."""
+    label = _LABELS.get(field, field)
+    cleared = field != "past_business" and getattr(contact, field) is None
+    return f"{label} cleared" if cleared else f"{label} is now {_shown(contact, field)}"
+
+
+def _listed(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 @handles
 async def edit_contact(cmd: EditContact, ctx: Context) -> ActionResult:
-    field = EDITABLE_FIELDS.get(" ".join(re.sub(r"[_-]", " ", cmd.field.lower()).split()))
-    if field is None:
-        raise InvalidInput(f"I can't edit “{cmd.field[:30]}”. The fields: {EDITABLE_FIELD_LIST}.")
+    changes: dict[str, str] = {}
+    for word, value in cmd.changes:
+        changes[field_of(word)] = value  # a field named twice takes its last value
     contact = await load_contact(ctx, cmd.actor, cmd.contact, lock=True)
-    previous = _snapshot(contact, field)
-    warmed = await _set(ctx, cmd, contact, field, cmd.value)
+    previous: dict = {}
+    warmed = False
+    for field, value in changes.items():
+        previous.update(_snapshot(contact, field))
+        try:
+            warmed = await _set(ctx, cmd, contact, field, value) or warmed
+        except PipedrivenError as refused:
+            refused.field = field
+            raise
     contact.updated_at = now = ctx.clock.now()
+    fields = list(changes)
+    payload: dict = {"field": fields[0]} if len(fields) == 1 else {"fields": fields}
     edit = DomainEvent(
         name=CONTACT_EDITED,
         contact_id=contact.id,
         user_id=cmd.actor.user_id,
-        payload={"field": field, "previous": previous},
+        payload={**payload, "previous": previous},
         occurred_at=now,
     )
     ctx.session.add(edit)
-    queued = warmed or await _queue_details(ctx, cmd.actor, contact, field)
+    queued = warmed or await _queue_details(ctx, cmd.actor, contact, fields)
     await ctx.session.flush()
-    label = _LABELS.get(field, field)
     return ActionResult(
-        f"{contact.name}: {label} is now {_shown(contact, field)}." + (" Pipedrive sync queued." if queued else ""),
+        f"{contact.name}: {_listed([_now_is(contact, f) for f in fields])}."
+        + (" Pipedrive sync queued." if queued else ""),
         contact_view(contact),
         sync_queued=queued,
         edit_id=edit.id,
     )
 
 
-async def _queue_details(ctx: Context, actor, contact: Contact, field: str) -> bool:
+async def _queue_details(ctx: Context, actor, contact: Contact, fields: list[str]) -> bool:
     """A contact already in Pipedrive gets its person updated there (by the worker, never in the request)."""
-    if field not in _PIPEDRIVE_FIELDS or contact.pipedrive_person_id is None:
+    synced = [f for f in fields if f in _PIPEDRIVE_FIELDS]
+    if not synced or contact.pipedrive_person_id is None:
         return False
-    await queue_sync(ctx, actor, contact, DETAILS_CHANGED, field=field)
+    await queue_sync(ctx, actor, contact, DETAILS_CHANGED, field=", ".join(synced))
     return True
 
 
@@ -265,15 +309,15 @@ async def undo_contact_edit(cmd: UndoContactEdit, ctx: Context) -> ActionResult:
     )
     if undone.first() is not None:
         raise InvalidInput("That edit was undone already.")
-    field = edit.payload["field"]
+    fields = list(edit.payload.get("fields") or [edit.payload["field"]])
     previous = dict(edit.payload["previous"])
-    if field == "email" and (dup := await _duplicate_email(ctx, contact.owner_id, previous["email"], contact.id)):
+    if "email" in previous and (dup := await _duplicate_email(ctx, contact.owner_id, previous["email"], contact.id)):
         raise Conflict(f"{dup.name} has the email {previous['email']} now: that edit can't be undone.")
     queued = False
-    if field == "warmness":
-        queued = await set_warmness(ctx, cmd.actor, contact, int(previous["warmness"]))
-    else:
-        for column, value in previous.items():
+    for column, value in previous.items():
+        if column == "warmness":
+            queued = await set_warmness(ctx, cmd.actor, contact, int(value))
+        else:
             setattr(contact, column, Decimal(value) if column == "past_business" else value)
     contact.updated_at = now = ctx.clock.now()
     ctx.session.add(
@@ -285,11 +329,14 @@ async def undo_contact_edit(cmd: UndoContactEdit, ctx: Context) -> ActionResult:
             occurred_at=now,
         )
     )
-    queued = queued or await _queue_details(ctx, cmd.actor, contact, field)
+    queued = queued or await _queue_details(ctx, cmd.actor, contact, fields)
     await ctx.session.flush()
+    if len(fields) == 1:
+        what = f"{contact.name}'s {_LABELS.get(fields[0], fields[0])} is {_shown(contact, fields[0])} again."
+    else:
+        what = f"{contact.name}'s {_listed([_LABELS.get(f, f) for f in fields])} are as they were."
     return ActionResult(
-        f"↩ Undone: {contact.name}'s {_LABELS.get(field, field)} is {_shown(contact, field)} again."
-        + (" Pipedrive sync queued." if queued else ""),
+        "↩ Undone: " + what + (" Pipedrive sync queued." if queued else ""),
         contact_view(contact),
         sync_queued=queued,
     )
@@ -358,6 +405,9 @@ async def show_contact(cmd: ShowContact, ctx: Context) -> ContactDetail:
         tuple(FollowUpView(f.id, f.contact_id, f.due_at, f.note, f.snoozed) for f in fus),
         tuple(camps),
         plan=await plans.plan_view(ctx.session, contact.id),
+        pipedrive_change=contact.pipedrive_change,
+        pipedrive_changed_at=contact.pipedrive_changed_at,
+        pipedrive_deleted_at=contact.pipedrive_deleted_at if contact.pipedrive_person_id is None else None,
         removed_at=contact.archived_at,
     )
 

@@ -41,6 +41,8 @@ _STAGING_COLUMNS = (
     "organisation",
     "title",
     "linkedin_url",
+    "sector",
+    "country",
     "notes",
     "warmness",
     "method",
@@ -51,7 +53,7 @@ _STAGING_COLUMNS = (
 _CREATE_STAGING = """
     CREATE TEMPORARY TABLE import_rows (
         row_no int PRIMARY KEY, name text NOT NULL, email text, phone text, organisation text, title text,
-        linkedin_url text, notes text, warmness smallint, method text, campaign_id int,
+        linkedin_url text, sector text, country text, notes text, warmness smallint, method text, campaign_id int,
         name_key text NOT NULL, org_key text NOT NULL,
         dup_of int, contact_id int, existing boolean NOT NULL DEFAULT false
     ) ON COMMIT DROP
@@ -98,6 +100,7 @@ _UPDATE_EXISTING = """
         SELECT r.contact_id AS id, r.name, coalesce(r.email, k.email) AS email, coalesce(r.phone, k.phone) AS phone,
                coalesce(r.organisation, k.organisation) AS organisation, coalesce(r.title, k.title) AS title,
                coalesce(r.linkedin_url, k.linkedin_url) AS linkedin_url,
+               coalesce(r.sector, k.sector) AS sector, coalesce(r.country, k.country) AS country,
                CASE WHEN r.notes IS NULL OR strpos(coalesce(k.notes, ''), r.notes) > 0 THEN k.notes
                     WHEN k.notes IS NULL THEN r.notes
                     ELSE k.notes || E'\\n' || r.notes END AS notes,
@@ -106,14 +109,17 @@ _UPDATE_EXISTING = """
          WHERE r.existing AND r.dup_of IS NULL
            AND (r.name, coalesce(r.email, k.email), coalesce(r.phone, k.phone),
                 coalesce(r.organisation, k.organisation), coalesce(r.title, k.title),
-                coalesce(r.linkedin_url, k.linkedin_url), coalesce(r.warmness, k.warmness),
+                coalesce(r.linkedin_url, k.linkedin_url), coalesce(r.sector, k.sector),
+                coalesce(r.country, k.country), coalesce(r.warmness, k.warmness),
                 r.notes IS NULL OR strpos(coalesce(k.notes, ''), r.notes) > 0)
                IS DISTINCT FROM
-               (k.name, k.email, k.phone, k.organisation, k.title, k.linkedin_url, k.warmness, true)
+               (k.name, k.email, k.phone, k.organisation, k.title, k.linkedin_url, k.sector, k.country, k.warmness,
+                true)
     )
     UPDATE contacts k
        SET name = s.name, email = s.email, phone = s.phone, organisation = s.organisation, title = s.title,
-           linkedin_url = s.linkedin_url, notes = s.notes, warmness = s.warmness, updated_at = :now
+           linkedin_url = s.linkedin_url, sector = s.sector, country = s.country, notes = s.notes,
+           warmness = s.warmness, updated_at = :now
       FROM source s
      WHERE k.id = s.id
     RETURNING k.id, s.was_warmness, s.warmness
@@ -125,9 +131,9 @@ _INSERT_NEW = (
                  FROM (SELECT row_no FROM import_rows
                         WHERE NOT existing AND dup_of IS NULL ORDER BY row_no) ordered) n
         WHERE r.row_no = n.row_no""",
-    """INSERT INTO contacts (id, owner_id, name, email, phone, organisation, title, linkedin_url, notes,
-                            warmness, past_business, created_at, updated_at)
-       SELECT contact_id, :owner, name, email, phone, organisation, title, linkedin_url, notes,
+    """INSERT INTO contacts (id, owner_id, name, email, phone, organisation, title, linkedin_url, sector,
+                            country, notes, warmness, past_business, created_at, updated_at)
+       SELECT contact_id, :owner, name, email, phone, organisation, title, linkedin_url, sector, country, notes,
               coalesce(warmness, 0), 0, :now, :now
          FROM import_rows WHERE NOT existing AND dup_of IS NULL ORDER BY row_no""",
 )
@@ -296,6 +302,8 @@ async def _stage(
                                 row.organisation,
                                 row.title,
                                 row.linkedin_url,
+                                row.sector,
+                                row.country,
                                 row.notes,
                                 row.warmness,
                                 row.method,

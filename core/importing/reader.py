@@ -22,6 +22,7 @@ from typing import IO
 
 import charset_normalizer
 
+from core.countries import country_code
 from core.errors import InvalidInput
 from core.importing.commands import ImportUnreadable
 from core.validation import clean_email, clean_method, clean_note, clean_phone, clean_text, read_warmness
@@ -69,6 +70,8 @@ FIELD_HEADERS = {
         "linked in",
         "linked in url",
     ),
+    "sector": ("sector", "industry", "business sector", "vertical"),
+    "country": ("country", "country code", "country region", "business country region", "nation"),
     "notes": ("notes", "note", "comments", "comment"),
     "warmness": ("warmness", "warmth", "warm"),
     "campaign": ("campaign", "campaign name"),
@@ -142,6 +145,8 @@ class ContactRow:
     organisation: str | None = None
     title: str | None = None
     linkedin_url: str | None = None
+    sector: str | None = None
+    country: str | None = None  # ISO 3166-1 alpha-2
     notes: str | None = None
     warmness: int | None = None
     campaign: str | None = None
@@ -250,6 +255,8 @@ def clean_row(row: int, cells: dict[str, str], *, phone_region: str) -> ContactR
             organisation=clean_text(cells.get("organisation"), field="organisation", max_length=200),
             title=clean_text(cells.get("title"), field="title", max_length=200),
             linkedin_url=clean_text(cells.get("linkedin_url"), field="LinkedIn URL", max_length=500),
+            sector=clean_text(cells.get("sector"), field="sector", max_length=200),
+            country=country_code(country) if (country := (cells.get("country") or "").strip()) else None,
             notes=clean_note(cells.get("notes")),
             warmness=read_warmness(cells.get("warmness")),
             campaign=clean_text(cells.get("campaign"), field="campaign name", max_length=200),

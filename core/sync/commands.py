@@ -97,7 +97,7 @@ class FinishSync(Bookkeeping):
     outbox_id: int
     attempt: int
     outcome: str  # "done", "retry" or "failed"
-    reason: str | None = None
+    reason: str | None = None  # why it failed or waits; for one done, what was left out
     retry_in_seconds: float = 0.0
     user_notice: str | None = None
 
@@ -146,11 +146,28 @@ class SyncItemView:
 
 
 @dataclass(frozen=True)
+class InboundEventView:
+    """One event received from Pipedrive, as `sync` lists it."""
+
+    id: int
+    entity: str
+    action: str
+    entity_id: int
+    status: str
+    outcome: str | None
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
 class SyncList:
     items: tuple[SyncItemView, ...]
     configured: bool  # a Pipedrive token applies (the user's own or the company's)
     counts: dict[str, int] = field(default_factory=dict)  # by status, over all of the listed scope
     max_retries: int = 3
+    # Events received from Pipedrive: counts by status, and the latest (everyone's, or those about the actor's
+    # contacts).
+    inbound: dict[str, int] = field(default_factory=dict)
+    inbound_items: tuple[InboundEventView, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -17,13 +17,14 @@ from sqlalchemy import Row, and_, exists, func, or_, select, update
 from core import encryption
 from core.context import Context, load_user
 from core.errors import InvalidInput, NotFound, SyncInFlight, UnknownUser
-from core.models import Activity, Campaign, CampaignContact, Contact, OutboxMessage, User
+from core.models import Activity, Campaign, CampaignContact, Contact, OutboxMessage, PipedriveEvent, User
 from core.outbox import PIPEDRIVE_SYNC, notify_outbox
 from core.registry import handles
 from core.sync.commands import (
     ClaimSync,
     ClaimSyncNotices,
     FinishSync,
+    InboundEventView,
     KnownIds,
     KnownPipedriveIds,
     ListSyncNotices,
@@ -309,7 +310,7 @@ async def finish_sync(cmd: FinishSync, ctx: Context) -> bool:
         return False
     row.locked_until, row.updated_at = None, now
     if cmd.outcome == "done":
-        row.status, row.last_error = "done", None
+        row.status, row.last_error = "done", cmd.reason  # what was left out, if anything
     elif cmd.outcome == "retry":
         row.status, row.last_error = "pending", cmd.reason
         row.next_attempt_at = now + timedelta(seconds=max(0.0, cmd.retry_in_seconds))
@@ -479,7 +480,26 @@ async def list_syncs(cmd: ListSyncs, ctx: Context) -> SyncList:
         )
         for row, name, email, activity_kind, person_id, pd_activity_id in rows
     )
-    return SyncList(items, configured, counts, ctx.settings.pipedrive_max_retries)
+    inbound_scope = []
+    if cmd.actor is not None:
+        theirs = select(func.array_agg(Contact.id)).where(Contact.owner_id == cmd.actor.user_id).scalar_subquery()
+        inbound_scope.append(PipedriveEvent.contact_ids.op("&&")(theirs))
+    inbound = dict(
+        (
+            await ctx.session.execute(
+                select(PipedriveEvent.status, func.count()).where(*inbound_scope).group_by(PipedriveEvent.status)
+            )
+        ).all()
+    )
+    latest = (
+        await ctx.session.execute(
+            select(PipedriveEvent).where(*inbound_scope).order_by(PipedriveEvent.id.desc()).limit(min(limit, 10))
+        )
+    ).scalars()
+    inbound_items = tuple(
+        InboundEventView(e.id, e.entity, e.action, e.entity_id, e.status, e.outcome, e.occurred_at) for e in latest
+    )
+    return SyncList(items, configured, counts, ctx.settings.pipedrive_max_retries, inbound, inbound_items)
 
 
 @handles

@@ -284,6 +284,33 @@ def test_contacts_edit_corrects_a_contact_of_ones_own_bank(cli):
     assert unknown.returncode == 1 and "The fields: name, email, phone" in unknown.stderr
 
 
+def test_contacts_edit_sets_the_sector_and_the_country(cli):
+    assert cli("users", "add", "ana@example.com", "--name", "Ana").returncode == 0
+    assert cli("console", "--as", "ana@example.com", stdin="add Bob Stone, bob@acme.com\n").returncode == 0
+    sector = cli("contacts", "edit", "bob@acme.com", "industry", "Green", "energy", "--as", "ana@example.com")
+    assert sector.stdout.strip() == "Bob Stone: sector is now Green energy."
+    country = cli("contacts", "edit", "bob@acme.com", "country", "United", "Kingdom", "--as", "ana@example.com")
+    assert country.stdout.strip() == "Bob Stone: country is now United Kingdom."
+    bad = cli("contacts", "edit", "bob@acme.com", "country", "Narnia", "--as", "ana@example.com")
+    assert bad.returncode == 1
+    assert bad.stderr.strip() == (
+        "pipedriven: I don't know the country “Narnia”: say its name (Portugal) or its two-letter code (PT)."
+    )
+
+
+def test_contacts_edit_clears_a_field_with_a_dash(cli):
+    assert cli("users", "add", "ana@example.com", "--name", "Ana").returncode == 0
+    assert (
+        cli("console", "--as", "ana@example.com", stdin="add Bob Stone, bob@acme.com, +44 7700 900123\n").returncode
+        == 0
+    )
+    out = cli("contacts", "edit", "bob@acme.com", "phone", "-", "--as", "ana@example.com")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "Bob Stone: phone cleared."
+    name = cli("contacts", "edit", "bob@acme.com", "name", "none", "--as", "ana@example.com")
+    assert name.returncode == 1 and name.stderr.strip() == "pipedriven: The name can't be empty."
+
+
 def test_contacts_remove_restore_and_merge_act_on_ones_own_bank(cli):
     assert cli("users", "add", "ana@example.com", "--name", "Ana").returncode == 0
     assert cli("users", "add", "zoe@example.com", "--name", "Zoe").returncode == 0

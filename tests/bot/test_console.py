@@ -204,6 +204,83 @@ async def test_edit_with_a_bad_value_answers_one_line_and_changes_nothing(chat, 
     assert "bob@acme.com" in await chat.send("show bob")
 
 
+async def test_show_gives_past_business_with_its_currency(chat, make, ana):
+    await make.contact(ana, "Bob Stone", email="bob@acme.com")
+    await chat.send("edit bob past business 12k EUR")
+    assert "past business 12,000 EUR" in await chat.send("show bob")
+
+
+async def test_edit_clears_an_optional_field_with_a_dash(chat, make, ana):
+    await make.contact(ana, "Bob Stone", email="bob@acme.com", phone="07700 900123")
+    assert "Bob Stone: phone cleared." in await chat.send("edit bob phone -")
+    assert "+447700900123" not in await chat.send("show bob")
+    assert await chat.send("edit bob name none") == "The name can't be empty."
+
+
+def number_of(out: str, label: str) -> str:
+    """The number the console printed before a button's label."""
+    import re
+
+    return re.search(r"\[(\d+)\] " + re.escape(label), out)[1]
+
+
+async def test_the_edit_button_asks_which_field_then_the_value(chat, core, make, ana):
+    bob = await make.contact(ana, "Ana Lima", email="ana@x.example")
+    shown = await chat.send("show ana lima")
+    fields = await chat.send(number_of(shown, "✏️ Edit…"))
+    assert fields.startswith("Which field of Ana Lima?")
+    assert all(f"] {label}" in fields for label in ("Name", "Email", "Phone", "Warmness", "Past business", "Notes"))
+    asked = await chat.send(number_of(fields, "Email"))
+    assert asked.startswith("New email for Ana Lima (now ana@x.example)?")
+    done = await chat.send("ana@lima.example")
+    assert "Ana Lima: email is now ana@lima.example." in done and "↩ Undo" in done
+    assert (await count(core, Contact, id=bob.id, email="ana@lima.example")) == 1
+    assert "email is ana@x.example again" in await chat.send(number_of(done, "↩ Undo"))
+
+
+async def test_edit_without_a_field_or_a_value_asks_for_them(chat, core, make, ana):
+    bob = await make.contact(ana, "Bob Stone", warmness=1)
+    assert (await chat.send("edit bob")).startswith("Which field of Bob Stone?")
+    asked = await chat.send("edit bob warmness")
+    assert asked.startswith("New warmness for Bob Stone (now 1)? 0 to 5, or cold/warm/hot.")
+    assert "Bob Stone: warmness is now 4. Pipedrive sync queued." in await chat.send("warm")
+    assert await count(core, Contact, id=bob.id, warmness=4) == 1
+    await chat.send("edit bob phone")
+    assert await chat.send("") == "Cancelled."
+
+
+async def test_a_bad_answer_to_the_edit_question_changes_nothing(chat, core, make, ana):
+    bob = await make.contact(ana, "Bob Stone", email="bob@acme.com")
+    await chat.send("edit bob email")
+    assert await chat.send("not an email") == "“not an email” is not a valid email address."
+    assert await count(core, Contact, id=bob.id, email="bob@acme.com") == 1
+
+
+async def test_the_more_menu_has_the_edit_button(chat, make, ana):
+    await make.contact(ana, "Bob Stone")
+    await chat.send("today")
+    more = await chat.send("4")
+    assert "Which field of Bob Stone?" in await chat.send(number_of(more, "✏️ Edit…"))
+
+
+async def test_sector_and_country_are_typed_shown_by_name_and_asked_for(chat, core, make, ana):
+    await make.contact(ana, "Bob Stone", email="bob@acme.com")
+    assert "Bob Stone: sector is now Fintech." in await chat.send("edit bob sector Fintech")
+    assert "Bob Stone: country is now Portugal." in await chat.send("edit bob country portugal")
+    shown = await chat.send("show bob")
+    assert "Sector: Fintech · Country: Portugal" in shown
+    asked = await chat.send("edit bob country")
+    assert asked.startswith("New country for Bob Stone (now Portugal)? Its name or two-letter code (Portugal, PT)")
+    assert await chat.send("Narnia") == (
+        "I don't know the country “Narnia”: say its name (Portugal) or its two-letter code (PT)."
+    )
+    assert await count(core, Contact, email="bob@acme.com", country="PT") == 1
+    fields = await chat.send("edit bob")
+    assert "] Sector" in fields and "] Country" in fields
+    assert "Bob Stone: country cleared." in await chat.send("edit bob country -")
+    assert "Country" not in await chat.send("show bob")
+
+
 async def test_remove_asks_first_then_the_answer_has_an_undo_that_puts_the_contact_back(chat, core, make, ana):
     bob = await make.contact(ana, "Bob Stone", organisation="Acme")
     await make.contact(ana, "Cara Diaz")
@@ -223,7 +300,7 @@ async def test_show_of_a_removed_contact_says_when_with_a_restore_button(chat, m
     await chat.send("remove bob")
     await chat.send("1")
     out = await chat.send("show bob")
-    assert "🗃 Removed from your bank on Tue 24 Nov." in out
+    assert "🗃 Removed from your bank on Tue 24 Nov 2026." in out
     assert "[1] ↩ Restore" in out and "LinkedIn ✓" not in out
     assert "Did you mean" not in await chat.send("log bob email")
     assert "Bob Stone is back in your bank." in await chat.send("1")

@@ -943,6 +943,9 @@ def test_export_and_forget_name_one_contact_and_forget_only_asks():
         ('edit 3 name "Robert Stone"', "3", "name", "Robert Stone"),
         ("edit ana@acme.com notes met them re: pricing", "ana@acme.com", "notes", "met them re: pricing"),
         ("edit 3 warmness hot", "3", "warmness", "hot"),
+        ("edit Ana Silva sector Green energy", "Ana Silva", "sector", "Green energy"),
+        ("edit ana industry Fintech", "ana", "industry", "Fintech"),
+        ("edit ana country United Kingdom", "ana", "country", "United Kingdom"),
         ("edit name name Bob", "name", "name", "Bob"),  # the contact's first word is never the field
     ],
 )
@@ -956,15 +959,35 @@ def test_edit_names_a_contact_a_field_and_the_value_as_typed(text, contact, fiel
     "text, problem",
     [
         ("edit", "Which contact, which field and what value?"),
-        ("edit 3", "Which contact, which field and what value?"),
         ("edit 3 colour red", "Which field? One of: name, email, phone, organisation (org, company), title"),
         ("edit 3 emial x@y.z", "did you mean `email`?"),
-        ("edit 3 email", "What's the new email?"),
+        ("edit ana emial", "did you mean `email`?"),
+        ("edit ana b c d", "Which field? One of"),
     ],
 )
 def test_edit_without_a_field_or_a_value_says_what_is_missing(text, problem):
     assert problem in error_of(text)
     assert error_of(text).endswith(f"Usage: {USAGE['edit']}")
+
+
+@pytest.mark.parametrize(
+    "text, contact, field",
+    [
+        ("edit 3", "3", None),
+        ('edit "Ana Silva"', "Ana Silva", None),
+        ("edit Ana Silva", "Ana Silva", None),
+        ("edit 3 email", "3", "email"),
+        ("edit Ana Silva org", "Ana Silva", "organisation"),
+        ("edit ana past business", "ana", "past_business"),
+        ("edit ana linkedin", "ana", "linkedin_url"),
+        ("edit ana industry", "ana", "sector"),
+        ("edit ana country", "ana", "country"),
+    ],
+)
+def test_edit_without_a_value_asks_for_it(text, contact, field):
+    from bot.grammar import AskEdit
+
+    assert p(text) == AskEdit(ref(contact), field)
 
 
 # --- remove, restore, merge ---------------------------------------------------------------------------------

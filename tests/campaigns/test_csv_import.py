@@ -592,3 +592,35 @@ async def test_a_stream_handed_in_is_read_but_left_open_for_its_owner(core, ana)
     stream = io.BytesIO(csv_bytes([HEADER, ["Ana", "ana@acme.com", "", ""]]))
     assert (await run_import(core, ana, stream)).imported == 1
     assert not stream.closed
+
+
+async def test_sector_and_country_columns_are_read_and_a_country_i_dont_know_rejects_its_row(core, ana):
+    await core.execute(AddContact(Actor(ana.id), "Ana Silva", email="ana@acme.com"))
+    data = csv_bytes(
+        [
+            ["Name", "Email", "Industry", "Country"],
+            ["Ana Silva", "ana@acme.com", "Fintech", "Portugal"],
+            ["Bo Chen", "bo@chen.io", "Retail", "de"],
+            ["Cy Dorn", "cy@dorn.io", "", "Deutschland"],
+            ["Di Eng", "di@eng.io", "Energy", "Atlantis"],
+        ]
+    )
+    report = await run_import(core, ana, data)
+    assert ("Industry", "sector") in report.mapping and ("Country", "country") in report.mapping
+    assert (report.imported, report.updated) == (2, 1)
+    assert [(issue.row, issue.reason) for issue in report.rejected] == [
+        (5, "I don't know the country “Atlantis”: say its name (Portugal) or its two-letter code (PT).")
+    ]
+    async with core.sessions() as session:
+        stored = (
+            await session.execute(select(Contact.name, Contact.sector, Contact.country).order_by(Contact.id))
+        ).all()
+    assert [tuple(k) for k in stored] == [
+        ("Ana Silva", "Fintech", "PT"),
+        ("Bo Chen", "Retail", "DE"),
+        ("Cy Dorn", None, "DE"),
+    ]
+
+    again = csv_bytes([["Name", "Email", "Sector", "Country"], ["Ana Silva", "ana@acme.com", "", ""]])
+    report = await run_import(core, ana, again)
+    assert (report.updated, report.unchanged) == (0, 1)  # empty cells never erase

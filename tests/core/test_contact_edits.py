@@ -35,6 +35,12 @@ async def edit(core, user, contact, field: str, value: str):
         ("warmness", "cold", "warmness", 0),
         ("past business", "12000", "past_business", Decimal("12000.00")),
         ("notes", "Prefers mornings", "notes", "Prefers mornings"),
+        ("sector", "  Green   energy ", "sector", "Green energy"),
+        ("industry", "Fintech", "sector", "Fintech"),
+        ("country", "Portugal", "country", "PT"),
+        ("country", "fr", "country", "FR"),
+        ("country", "Deutschland", "country", "DE"),
+        ("country", "  united kingdom ", "country", "GB"),
     ],
 )
 async def test_edit_sets_each_field_cleaned_as_on_import(core, make, field, typed, column, stored):
@@ -70,6 +76,9 @@ async def test_past_business_keeps_the_amount_and_its_currency(core, make, typed
         ("past business", "-5", "is not an amount"),
         ("name", "   ", "The name can't be empty"),
         ("title", "x" * 201, "The title is too long"),
+        ("sector", "x" * 201, "The sector is too long"),
+        ("country", "Atlantis", "I don't know the country “Atlantis”: say its name .Portugal. or its two-letter code"),
+        ("country", "zz", "I don't know the country “zz”"),
     ],
 )
 async def test_a_value_that_fails_validation_changes_nothing(core, make, field, typed, message):
@@ -80,7 +89,18 @@ async def test_a_value_that_fails_validation_changes_nothing(core, make, field, 
         await edit(core, ana, bob, field, typed)
     assert "\n" not in str(refused.value)
     after = await row(core, bob.id)
-    columns = ("name", "email", "phone", "title", "warmness", "past_business", "past_business_currency", "updated_at")
+    columns = (
+        "name",
+        "email",
+        "phone",
+        "title",
+        "sector",
+        "country",
+        "warmness",
+        "past_business",
+        "past_business_currency",
+        "updated_at",
+    )
     assert [getattr(after, c) for c in columns] == [getattr(before, c) for c in columns]
     async with core.sessions() as session:
         assert (await session.execute(select(AuditEntry).where(AuditEntry.command == "EditContact"))).first() is None
@@ -161,3 +181,134 @@ async def test_an_edit_is_audited_without_the_value(core, make):
     async with core.sessions() as session:
         [entry] = (await session.execute(select(AuditEntry).where(AuditEntry.command == "EditContact"))).scalars()
     assert entry.contact_ids == [bob.id] and "secret" not in repr(entry.__dict__)
+
+
+@pytest.mark.parametrize(
+    "field, typed, column, cleared",
+    [
+        ("phone", "-", "phone", None),
+        ("email", "none", "email", None),
+        ("org", "None", "organisation", None),
+        ("title", "-", "title", None),
+        ("linkedin", "-", "linkedin_url", None),
+        ("notes", "none", "notes", None),
+        ("past business", "-", "past_business", Decimal("0.00")),
+    ],
+)
+async def test_a_dash_or_none_clears_an_optional_field_and_undo_brings_it_back(
+    core, make, field, typed, column, cleared
+):
+    ana = await make.user()
+    bob = await make.contact(
+        ana,
+        "Bob Stone",
+        email="bob@acme.com",
+        phone="07700 900123",
+        organisation="Acme",
+        title="CTO",
+        linkedin_url="https://linkedin.com/in/bob",
+        notes="Met in Lisbon",
+    )
+    await edit(core, ana, bob, "past business", "12k EUR")
+    before = getattr(await row(core, bob.id), column)
+    done = await edit(core, ana, bob, field, typed)
+    assert getattr(await row(core, bob.id), column) == cleared
+    assert "cleared" in done.message or "past business is now 0.00" in done.message
+    await core.execute(UndoContactEdit(Actor(ana.id), ContactRef(id=bob.id), done.edit_id))
+    assert getattr(await row(core, bob.id), column) == before
+
+
+async def test_the_name_and_warmness_cannot_be_cleared(core, make):
+    ana = await make.user()
+    bob = await make.contact(ana, "Bob Stone", warmness=3)
+    with pytest.raises(InvalidInput, match="The name can't be empty|is not"):
+        await edit(core, ana, bob, "name", "")
+    with pytest.raises(InvalidInput, match="What warmness"):
+        await edit(core, ana, bob, "warmness", "-")
+    stored = await row(core, bob.id)
+    assert (stored.name, stored.warmness) == ("Bob Stone", 3)
+
+
+async def test_several_fields_in_one_edit_are_undone_together(core, make):
+    ana = await make.user()
+    bob = await make.contact(ana, "Bob Stone", email="bob@acme.com", organisation="Acme", warmness=1)
+    command = EditContact(
+        Actor(ana.id),
+        ContactRef(id=bob.id),
+        "email",
+        "robert@globex.com",
+        more_fields=(("organisation", "Globex"), ("warmness", "3"), ("past_business", "12000 EUR"), ("phone", "")),
+    )
+    done = await core.execute(command)
+    assert done.message == (
+        "Bob Stone: email is now robert@globex.com, organisation is now Globex, warmness is now 3, "
+        "past business is now 12,000.00 EUR and phone cleared."
+    )
+    stored = await row(core, bob.id)
+    assert (stored.email, stored.organisation, stored.warmness, stored.past_business_currency) == (
+        "robert@globex.com",
+        "Globex",
+        3,
+        "EUR",
+    )
+    undone = await core.execute(UndoContactEdit(Actor(ana.id), ContactRef(id=bob.id), done.edit_id))
+    assert undone.message == (
+        "↩ Undone: Bob Stone's email, organisation, warmness, past business and phone are as they were."
+    )
+    stored = await row(core, bob.id)
+    assert (stored.email, stored.organisation, stored.warmness, stored.past_business) == (
+        "bob@acme.com",
+        "Acme",
+        1,
+        Decimal("0.00"),
+    )
+    async with core.sessions() as session:
+        audited = (await session.execute(select(AuditEntry.command).order_by(AuditEntry.id))).scalars().all()
+    assert audited[-2:] == ["EditContact", "UndoContactEdit"]
+
+
+async def test_one_bad_value_among_several_changes_nothing(core, make):
+    ana = await make.user()
+    bob = await make.contact(ana, "Bob Stone", email="bob@acme.com", title="CTO")
+    command = EditContact(
+        Actor(ana.id), ContactRef(id=bob.id), "title", "CFO", more_fields=(("email", "not-an-email"),)
+    )
+    with pytest.raises(InvalidInput, match="not a valid email"):
+        await core.execute(command)
+    stored = await row(core, bob.id)
+    assert (stored.title, stored.email) == ("CTO", "bob@acme.com")
+
+
+async def test_a_refused_value_names_its_field(core, make):
+    ana = await make.user()
+    await make.contact(ana, "Bob Stone", email="bob@acme.com")
+    carol = await make.contact(ana, "Carol", email="carol@acme.com")
+    command = EditContact(
+        Actor(ana.id), ContactRef(id=carol.id), "title", "CFO", more_fields=(("email", "bob@acme.com"),)
+    )
+    with pytest.raises(Conflict) as refused:
+        await core.execute(command)
+    assert refused.value.field == "email"
+
+
+async def test_sector_and_country_are_edited_shown_by_name_cleared_and_undone(core, make):
+    ana = await make.user()
+    bob = await make.contact(ana, "Bob Stone")
+    placed = await core.execute(
+        EditContact(Actor(ana.id), ContactRef(id=bob.id), "country", "españa", more_fields=(("sector", "Fintech"),))
+    )
+    assert placed.message == "Bob Stone: country is now Spain and sector is now Fintech."
+    assert (placed.contact.country, placed.contact.country_name, placed.contact.sector) == ("ES", "Spain", "Fintech")
+    moved = await edit(core, ana, bob, "country", "PT")
+    assert moved.message == "Bob Stone: country is now Portugal."
+    cleared = await edit(core, ana, bob, "sector", "-")
+    assert cleared.message == "Bob Stone: sector cleared."
+    assert ((await row(core, bob.id)).sector, (await row(core, bob.id)).country) == (None, "PT")
+    undone = await core.execute(UndoContactEdit(Actor(ana.id), ContactRef(id=bob.id), cleared.edit_id))
+    assert undone.message == "↩ Undone: Bob Stone's sector is Fintech again."
+    undone = await core.execute(UndoContactEdit(Actor(ana.id), ContactRef(id=bob.id), moved.edit_id))
+    assert undone.message == "↩ Undone: Bob Stone's country is Spain again."
+    emptied = await edit(core, ana, bob, "country", "none")
+    assert emptied.message == "Bob Stone: country cleared."
+    stored = await row(core, bob.id)
+    assert (stored.sector, stored.country) == ("Fintech", None)

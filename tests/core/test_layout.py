@@ -117,6 +117,8 @@ READ_ONLY = {
     "NextSyncDue",
     "ListSyncNotices",
     "KnownPipedriveIds",
+    "WaitingPipedriveEvents",
+    "PipedriveEventToApply",
 }
 BOOKKEEPING = {
     "ClaimDueDeliveries",
@@ -128,6 +130,8 @@ BOOKKEEPING = {
     "MarkSyncNoticesSent",
     "ClaimSyncNotices",
     "ReleaseSyncNotices",
+    "ReceivePipedriveEvent",
+    "ApplyPipedriveEvent",
 }
 
 

@@ -11,11 +11,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.render import sync_text
 from core.campaigns.commands import AddToCampaign, CreateCampaign
 from core.command import Actor, CampaignRef
 from core.models import Activity, AuditEntry, Contact, OutboxMessage, User
 from core.outreach.commands import AddNote, BookMeeting, LogOutreach, RequestMeeting, UndoOutreach
-from core.sync.commands import ListSyncNotices, MarkSyncNoticesSent
+from core.sync.commands import ListSyncNotices, ListSyncs
 from tests.pipedrive.helpers import assert_clean, me, ref, warm
 
 # --- first syncs ----------------------------------------------------------------------------------------
@@ -125,19 +126,24 @@ async def test_the_campaign_source_field_is_found_by_name_and_its_key_reused(cor
 
 
 @pytest.mark.parametrize("fake_options", [{"custom_fields": (("Source", "varchar"),)}])
-async def test_a_missing_campaign_field_fails_and_the_user_is_owed_one_notice(core, make, ana, fake, worker, rows):
+async def test_a_missing_campaign_field_syncs_the_person_without_it_and_says_to_run_setup(
+    core, make, ana, fake, worker, rows, caplog
+):
     for contact in await campaign_contacts(core, make, ana, ["Bob Stone", "Cara Diaz"]):
         await warm(core, ana, contact)
     await worker.drain()
-    failed = await rows(OutboxMessage)
-    assert [(r.status, r.attempts) for r in failed] == [("failed", 1), ("failed", 1)]  # no retry can fix it
-    assert "no person field called “Campaign source”" in failed[0].last_error
-    [notice] = await core.execute(ListSyncNotices())
-    assert notice.user_id == ana.id and notice.outbox_ids == tuple(r.id for r in failed)
-    assert "PIPEDRIVE_CAMPAIGN_SOURCE_FIELD" in notice.text and "sync retry all" in notice.text
-    await core.execute(MarkSyncNoticesSent(notice.outbox_ids))
-    assert await core.execute(ListSyncNotices()) == ()
-    assert_clean(fake, orgs=0, persons=0)
+    done = await rows(OutboxMessage)
+    assert [(r.status, r.attempts) for r in done] == [("done", 1), ("done", 1)]
+    assert all("pipedriven pipedrive setup" in r.last_error for r in done)
+    assert [p["custom_fields"] for p in fake.persons.values()] == [{}, {}]
+    assert await core.execute(ListSyncNotices()) == ()  # nothing for the users to fix
+    assert [r.message for r in caplog.records].count(
+        "Pipedrive has no person field “Campaign source”, so the campaign was left out: "
+        "run `pipedriven pipedrive setup` (or set PIPEDRIVE_CAMPAIGN_SOURCE_FIELD to its name)."
+    ) == 1
+    status = sync_text(await core.execute(ListSyncs()), "Europe/London")
+    assert "run `pipedriven pipedrive setup`" in status.splitlines()[1]
+    assert_clean(fake, orgs=0, persons=2)
 
 
 # --- activities -----------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from bot.console import ConsoleChat
 from bot.render import CHAT_EXPORT_LIMIT
 from core.command import Actor, ContactRef
+from core.contacts.commands import EditContact
 from core.csvwriter import safe_cell
 from core.errors import NotAllowed, NotFound
 from core.models import AuditEntry
@@ -269,3 +270,22 @@ async def test_cli_export_is_refused_to_anyone_but_a_golden_ticket_user(world, c
     out = cli("contacts", "export", EMAIL, "--by", by)
     assert out.returncode == 1 and message in out.stderr and out.stdout == ""
     assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+async def test_the_export_holds_her_sector_and_country(core, world):
+    await core.execute(
+        EditContact(
+            Actor(world.ana.id),
+            ContactRef(id=world.zoe_ana.id),
+            "sector",
+            "Logistics",
+            more_fields=(("country", "United Kingdom"),),
+        )
+    )
+    export = await export_of(core, world)
+    [ana_row, ben_row] = json.loads(export_json(export))["tables"]["contacts"]
+    assert (ana_row["sector"], ana_row["country"]) == ("Logistics", "GB")
+    assert (ben_row["sector"], ben_row["country"]) == (None, None)
+    cells = list(csv.reader(io.StringIO(export_csv(export))))
+    assert ["contacts", str(world.zoe_ana.id), "sector", "Logistics"] in cells
+    assert ["contacts", str(world.zoe_ana.id), "country", "GB"] in cells

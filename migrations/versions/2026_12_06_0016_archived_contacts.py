@@ -1,15 +1,15 @@
 """contacts.archived_at: a contact removed from its owner's bank (kept with its history, restorable); the
 ranking's covering index holds the bank's contacts that are not removed.
 
-Revision ID: 0014_archived_contacts
-Revises: 0013
+Revision ID: 0016
+Revises: 0015
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014_archived_contacts"
-down_revision = "0013"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

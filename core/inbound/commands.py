@@ -1,0 +1,67 @@
+"""Changes from Pipedrive: its webhooks stored once each, then applied to the contacts linked to their person or
+organisation (the receiver and the worker are pipedrive/webhooks.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import ClassVar
+
+from core.command import Bookkeeping, Query
+
+INBOUND_STATUSES = ("received", "applied", "ignored", "stale", "error")
+
+
+@dataclass(frozen=True)
+class ReceivePipedriveEvent(Bookkeeping):
+    """Store one webhook from Pipedrive unless an event with the same identity (`key`) is stored already."""
+
+    key: str
+    entity: str
+    action: str
+    entity_id: int
+    occurred_at: datetime
+    payload: dict = field(repr=False)
+
+
+@dataclass(frozen=True)
+class WaitingPipedriveEvents(Query):
+    """The ids of received events not yet applied, oldest first."""
+
+    limit: int = 100
+
+
+@dataclass(frozen=True)
+class PipedriveEventToApply(Query):
+    """What the worker needs before applying an event: the organisation ids it must name (None: nothing)."""
+
+    event_id: int
+
+
+@dataclass(frozen=True)
+class ApplyPipedriveEvent(Bookkeeping):
+    """Apply one received event to the contacts linked to its person or organisation, and record the outcome.
+
+    `org_names` maps Pipedrive organisation ids to their names, fetched by the worker where the bank has none.
+    The event's row records it; an entry goes to the audit trail only for the contacts it changed.
+    """
+
+    platform: ClassVar[str] = "pipedrive"
+    event_id: int
+    org_names: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PipedriveEventApplied:
+    status: str  # one of INBOUND_STATUSES
+    outcome: str
+    contact_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class KeptLocalEdit:
+    """The audit trail's record of a Pipedrive change refused because the contact was edited here later."""
+
+    platform: ClassVar[str] = "pipedrive"
+    contact_ids: tuple[int, ...]
+    fields: tuple[str, ...]

@@ -1,0 +1,338 @@
+"""Changes from Pipedrive (its webhooks), the core's side: stored once, then applied to the linked contacts.
+
+A webhook is stored once (its identity is unique), then applied by the worker in order of arrival. For each
+field, a contact keeps the time of the last Pipedrive change applied to it: an older event never moves the
+field back, and a field edited here after the Pipedrive change keeps the local value; the refused change and
+the local edit are both in the audit trail. Events about persons or organisations no contact is linked to are
+recorded as ignored. An applied event keeps ids and its outcome, not its payload (personal data).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from core.contacts.handlers import CONTACT_EDIT_UNDONE, CONTACT_EDITED
+from core.context import Context
+from core.errors import InvalidInput
+from core.inbound.commands import (
+    ApplyPipedriveEvent,
+    KeptLocalEdit,
+    PipedriveEventApplied,
+    PipedriveEventToApply,
+    ReceivePipedriveEvent,
+    WaitingPipedriveEvents,
+)
+from core.models import Contact, DomainEvent, PipedriveEvent
+from core.privacy.handlers import record_audit
+from core.registry import handles
+from core.validation import clean_email, clean_phone
+
+_PERSON_FIELDS = ("name", "email", "phone", "organisation")
+
+
+@handles
+async def receive_pipedrive_event(cmd: ReceivePipedriveEvent, ctx: Context) -> int | None:
+    """The stored event's id; None when the same event was stored before (a redelivery)."""
+    stored = await ctx.session.execute(
+        pg_insert(PipedriveEvent)
+        .values(
+            event_key=cmd.key[:200],
+            entity=cmd.entity[:30],
+            action=cmd.action[:10],
+            entity_id=cmd.entity_id,
+            occurred_at=cmd.occurred_at,
+            received_at=ctx.clock.now(),
+            payload=cmd.payload,
+        )
+        .on_conflict_do_nothing(index_elements=["event_key"])
+        .returning(PipedriveEvent.id)
+    )
+    return stored.scalar_one_or_none()
+
+
+@handles
+async def waiting_pipedrive_events(cmd: WaitingPipedriveEvents, ctx: Context) -> tuple[int, ...]:
+    ids = await ctx.session.scalars(
+        select(PipedriveEvent.id)
+        .where(PipedriveEvent.status == "received")
+        .order_by(PipedriveEvent.id)
+        .limit(cmd.limit)
+    )
+    return tuple(ids)
+
+
+@handles
+async def pipedrive_event_to_apply(cmd: PipedriveEventToApply, ctx: Context) -> tuple[int, ...]:
+    """Organisation ids a person event links to whose name no contact knows yet (the worker fetches them)."""
+    event = await ctx.session.get(PipedriveEvent, cmd.event_id)
+    if event is None or event.status != "received" or event.entity != "person" or event.action != "change":
+        return ()
+    org_id = _person_values(event.payload).get("org_id")
+    if not isinstance(org_id, int) or await _org_name(ctx, org_id) is not None:
+        return ()
+    return (org_id,)
+
+
+async def _org_name(ctx: Context, org_id: int) -> str | None:
+    return await ctx.session.scalar(
+        select(Contact.organisation)
+        .where(Contact.pipedrive_org_id == org_id, Contact.organisation.is_not(None))
+        .order_by(Contact.id)
+        .limit(1)
+    )
+
+
+@handles
+async def apply_pipedrive_event(cmd: ApplyPipedriveEvent, ctx: Context) -> PipedriveEventApplied | None:
+    """None when the event is not waiting (applied already, or another worker has it)."""
+    s = ctx.session
+    event = (
+        await s.execute(
+            select(PipedriveEvent)
+            .where(PipedriveEvent.id == cmd.event_id, PipedriveEvent.status == "received")
+            .with_for_update(skip_locked=True)
+        )
+    ).scalar_one_or_none()
+    if event is None:
+        return None
+    try:
+        async with s.begin_nested():
+            result = await _apply(ctx, event, cmd.org_names)
+    except Exception as exc:  # one bad event must not stop the others: it is recorded, and they go on
+        result = PipedriveEventApplied("error", f"could not be applied ({type(exc).__name__})")
+    event.status, event.outcome, event.contact_ids = result.status, result.outcome[:500], list(result.contact_ids)
+    event.applied_at, event.payload = ctx.clock.now(), {}  # the payload's personal data goes once applied
+    if result.status == "applied" and result.contact_ids:
+        await record_audit(ctx, cmd, result)
+    return result
+
+
+async def _apply(ctx: Context, event: PipedriveEvent, org_names: dict[int, str]) -> PipedriveEventApplied:
+    if event.entity == "person" and event.action == "change":
+        return await _person_changed(ctx, event, org_names)
+    if event.entity == "person" and event.action == "delete":
+        return await _person_deleted(ctx, event)
+    if event.entity == "organization" and event.action == "change":
+        return await _organization_changed(ctx, event)
+    if event.entity == "organization" and event.action == "delete":
+        return await _organization_deleted(ctx, event)
+    if event.entity == "person" and event.action == "create":
+        return PipedriveEventApplied("ignored", "a person created in Pipedrive: not in any bank")
+    return PipedriveEventApplied("ignored", f"{event.entity} {event.action}: not read yet")
+
+
+async def _linked(ctx: Context, column, entity_id: int) -> list[Contact]:
+    query = select(Contact).where(column == entity_id).order_by(Contact.id).with_for_update()
+    return list((await ctx.session.execute(query)).scalars())
+
+
+def _person_values(payload: dict) -> dict[str, Any]:
+    """The contact's fields as the person's data gives them: only those that changed, when `previous` says."""
+    data = _part(payload, "data")
+    previous = payload.get("previous")
+    changed = set(previous) if isinstance(previous, dict) and previous else set(data)
+    values: dict[str, Any] = {}
+    if "name" in changed and isinstance(data.get("name"), str) and data["name"].strip():
+        values["name"] = " ".join(data["name"].split())[:200]
+    for key, column, limit in (("emails", "email", 320), ("phones", "phone", 50)):
+        if key in changed and isinstance(data.get(key), list):
+            values[column] = _primary(data[key], limit)
+    if "org_id" in changed and (data.get("org_id") is None or isinstance(data.get("org_id"), int)):
+        values["org_id"] = data.get("org_id")
+    return values
+
+
+def _part(payload: dict | None, name: str) -> dict:
+    value = (payload or {}).get(name)
+    return value if isinstance(value, dict) else {}
+
+
+def _primary(items: list, limit: int) -> str | None:
+    found = [i for i in items if isinstance(i, dict) and isinstance(i.get("value"), str) and i["value"].strip()]
+    chosen = next((i for i in found if i.get("primary") is True), found[0] if found else None)
+    return chosen["value"].strip()[:limit] if chosen else None
+
+
+async def _person_changed(ctx: Context, event: PipedriveEvent, org_names: dict[int, str]) -> PipedriveEventApplied:
+    contacts = await _linked(ctx, Contact.pipedrive_person_id, event.entity_id)
+    if not contacts:
+        return PipedriveEventApplied("ignored", "unknown person")
+    values = _person_values(event.payload)
+    for field, clean in (("email", clean_email), ("phone", lambda v: clean_phone(v, ctx.settings.phone_region))):
+        if values.get(field):
+            try:
+                values[field] = clean(values[field])
+            except InvalidInput:  # what the bank can't hold stays as it is here
+                del values[field]
+    if "org_id" in values:
+        org_id = values.pop("org_id")
+        name = None if org_id is None else org_names.get(org_id) or await _org_name(ctx, org_id)
+        if org_id is None or name is not None:
+            values["organisation"], values["pipedrive_org_id"] = name, org_id
+    changed_ids: list[int] = []
+    kept: set[str] = set()
+    stale: set[str] = set()
+    changes: set[str] = set()
+    for contact in contacts:
+        done, refused, old = await _set_fields(ctx, contact, values, event.occurred_at)
+        kept |= refused
+        stale |= old
+        changes |= done
+        if done:
+            changed_ids.append(contact.id)
+    if kept:
+        await _audit_kept(ctx, [k.id for k in contacts], kept)
+    return _outcome(changed_ids, changes, kept, stale)
+
+
+async def _set_fields(
+    ctx: Context, contact: Contact, values: dict[str, Any], at: datetime
+) -> tuple[set[str], set[str], set[str]]:
+    """Set what is newer than both the last Pipedrive change and the last local edit of each field: the fields
+    changed, those kept for a later local edit, and those an earlier Pipedrive event already moved past."""
+    times = dict(contact.pipedrive_field_times or {})
+    edited = await _local_edits(ctx, contact.id)
+    done: set[str] = set()
+    kept: set[str] = set()
+    stale: set[str] = set()
+    for field, value in values.items():
+        if field == "pipedrive_org_id":
+            continue
+        last = times.get(field)
+        if last is not None and datetime.fromisoformat(last) >= at:
+            stale.add(field)
+            continue
+        if field in edited and edited[field] > at:
+            kept.add(field)
+            continue
+        times[field] = at.isoformat()
+        if field == "organisation":
+            contact.pipedrive_org_id = values.get("pipedrive_org_id")
+        current = getattr(contact, field)
+        same = (current or "").lower() == (value or "").lower() if field == "email" else current == value
+        if same:
+            continue
+        if field == "email" and value and await _email_taken(ctx, contact, value):
+            kept.add(field)
+            continue
+        setattr(contact, field, value)
+        done.add(field)
+    contact.pipedrive_field_times = times
+    if done:
+        contact.pipedrive_changed_at = at
+        contact.pipedrive_change = ", ".join(f for f in _PERSON_FIELDS if f in done) + " changed"
+    return done, kept, stale
+
+
+async def _local_edits(ctx: Context, contact_id: int) -> dict[str, datetime]:
+    """When each field of the contact was last edited (or an edit undone) here."""
+    edits = (
+        await ctx.session.execute(
+            select(DomainEvent.id, DomainEvent.name, DomainEvent.payload, DomainEvent.occurred_at).where(
+                DomainEvent.contact_id == contact_id, DomainEvent.name.in_((CONTACT_EDITED, CONTACT_EDIT_UNDONE))
+            )
+        )
+    ).all()
+    fields_of = {e.id: e.payload.get("field") for e in edits if e.name == CONTACT_EDITED}
+    latest: dict[str, datetime] = {}
+    for e in edits:
+        field = fields_of.get(e.id) if e.name == CONTACT_EDITED else fields_of.get(e.payload.get("edit_id"))
+        if isinstance(field, str) and (field not in latest or e.occurred_at > latest[field]):
+            latest[field] = e.occurred_at
+    return latest
+
+
+async def _email_taken(ctx: Context, contact: Contact, email: str) -> bool:
+    return bool(
+        await ctx.session.scalar(
+            select(
+                exists().where(
+                    Contact.owner_id == contact.owner_id,
+                    func.lower(Contact.email) == email.lower(),
+                    Contact.id != contact.id,
+                )
+            )
+        )
+    )
+
+
+async def _audit_kept(ctx: Context, contact_ids: list[int], fields: set[str]) -> None:
+    record = KeptLocalEdit(tuple(contact_ids), tuple(sorted(fields)))
+    await record_audit(ctx, record, None)
+
+
+def _outcome(changed_ids: list[int], changes: set[str], kept: set[str], stale: set[str]) -> PipedriveEventApplied:
+    notes = []
+    if changes:
+        notes.append(", ".join(f for f in _PERSON_FIELDS if f in changes) + " changed")
+    if kept:
+        notes.append("kept the later edit here of " + ", ".join(sorted(kept)))
+    if stale:
+        notes.append("older than a change already applied to " + ", ".join(sorted(stale)))
+    if changes:
+        return PipedriveEventApplied("applied", "; ".join(notes), tuple(changed_ids))
+    if kept or stale:
+        return PipedriveEventApplied("stale", "; ".join(notes))
+    return PipedriveEventApplied("applied", "nothing new")
+
+
+async def _person_deleted(ctx: Context, event: PipedriveEvent) -> PipedriveEventApplied:
+    contacts = await _linked(ctx, Contact.pipedrive_person_id, event.entity_id)
+    if not contacts:
+        return PipedriveEventApplied("ignored", "unknown person")
+    merged_to = _merged_to(event.payload)
+    for contact in contacts:
+        contact.pipedrive_changed_at = event.occurred_at
+        if merged_to is not None:
+            contact.pipedrive_person_id = merged_to
+            contact.pipedrive_change = f"merged into person {merged_to}"
+        else:
+            contact.pipedrive_person_id, contact.pipedrive_deleted_at = None, event.occurred_at
+            contact.pipedrive_change = "deleted in Pipedrive"
+    what = f"relinked to person {merged_to}" if merged_to is not None else "unlinked (deleted in Pipedrive)"
+    return PipedriveEventApplied("applied", what, tuple(k.id for k in contacts))
+
+
+def _merged_to(payload: dict) -> int | None:
+    value = _part(payload, "meta").get("merged_to_id")
+    try:
+        return int(value) if value is not None and str(value).strip() else None
+    except ValueError:
+        return None
+
+
+async def _organization_changed(ctx: Context, event: PipedriveEvent) -> PipedriveEventApplied:
+    contacts = await _linked(ctx, Contact.pipedrive_org_id, event.entity_id)
+    if not contacts:
+        return PipedriveEventApplied("ignored", "unknown organization")
+    name = _part(event.payload, "data").get("name")
+    if not isinstance(name, str) or not name.strip():
+        return PipedriveEventApplied("applied", "nothing new")
+    values: dict[str, Any] = {"organisation": " ".join(name.split())[:200], "pipedrive_org_id": event.entity_id}
+    changed_ids: list[int] = []
+    kept: set[str] = set()
+    stale: set[str] = set()
+    changes: set[str] = set()
+    for contact in contacts:
+        done, refused, old = await _set_fields(ctx, contact, values, event.occurred_at)
+        kept, stale, changes = kept | refused, stale | old, changes | done
+        if done:
+            changed_ids.append(contact.id)
+    if kept:
+        await _audit_kept(ctx, [k.id for k in contacts], kept)
+    return _outcome(changed_ids, changes, kept, stale)
+
+
+async def _organization_deleted(ctx: Context, event: PipedriveEvent) -> PipedriveEventApplied:
+    contacts = await _linked(ctx, Contact.pipedrive_org_id, event.entity_id)
+    if not contacts:
+        return PipedriveEventApplied("ignored", "unknown organization")
+    merged_to = _merged_to(event.payload)
+    for contact in contacts:
+        contact.pipedrive_org_id = merged_to
+    what = f"relinked to organization {merged_to}" if merged_to is not None else "organization unlinked"
+    return PipedriveEventApplied("applied", what, tuple(k.id for k in contacts))

@@ -1,0 +1,238 @@
+"""Pipedrive's webhooks (v2) received: `POST /pipedrive/webhook`, and the worker that applies what arrives.
+
+A delivery is checked before anything is stored: HTTP basic auth (PIPEDRIVE_WEBHOOK_USER/_PASSWORD, compared
+in constant time) else 401; a body over 1 MB (by its Content-Length, or by what is read) 413; not JSON, or
+without a `meta` object (action, entity, entity_id, timestamp) and a `data` key, 400. A good one is stored
+once, by its identity (entity, entity id, action and the change's timestamp: the same on every retry), and
+answered 200 at once; applying it is the worker's, woken by the receiver, never inside the request. A
+database that can't store it gets a 503, so Pipedrive sends it again.
+
+The receiver shares the Slack HTTP server's port when Slack runs over HTTP, else it listens on its own
+(PIPEDRIVE_WEBHOOK_PORT, with GET /healthz as Slack's server has). Where a person event links an organisation the bank does not know yet, its name is
+fetched once from the API (and cached).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hmac
+import json
+import logging
+from datetime import UTC, datetime
+
+from aiohttp import web
+from cachetools import TTLCache
+
+from core.errors import DatabaseUnavailable, InvalidInput, PipedrivenError
+from core.inbound.commands import (
+    ApplyPipedriveEvent,
+    PipedriveEventToApply,
+    ReceivePipedriveEvent,
+    WaitingPipedriveEvents,
+)
+from core.service import Core
+from core.settings import Settings
+from pipedrive.client import PipedriveClient, company_client
+from pipedrive.errors import PipedriveError
+from pipedrive.setup import WEBHOOK_PATH
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+ENTITIES = ("person", "organization", "deal", "activity", "lead", "note", "product", "user")
+ACTIONS = ("create", "change", "delete")
+
+
+class BadEvent(ValueError):
+    """A payload that is not a Pipedrive webhook v2."""
+
+
+def read_event(body: bytes) -> ReceivePipedriveEvent:
+    """The event a webhook body carries; BadEvent when it is not one."""
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise BadEvent("the body is not JSON") from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("meta"), dict) or "data" not in payload:
+        raise BadEvent("a webhook has a meta object and data")
+    meta = payload["meta"]
+    entity, action = meta.get("entity"), meta.get("action")
+    if entity not in ENTITIES or action not in ACTIONS:
+        raise BadEvent("meta.entity or meta.action is not one Pipedrive sends")
+    try:
+        entity_id = int(str(meta.get("entity_id")))
+    except ValueError:
+        raise BadEvent("meta.entity_id is not an id") from None
+    occurred_at = _timestamp(meta.get("timestamp"))
+    key = f"{entity}:{entity_id}:{action}:{occurred_at.isoformat()}"
+    return ReceivePipedriveEvent(key, entity, action, entity_id, occurred_at, payload)
+
+
+def _timestamp(value) -> datetime:
+    """meta.timestamp: an ISO 8601 time (v2), or seconds / milliseconds since the epoch."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = value / 1000 if value > 10**11 else value
+        return datetime.fromtimestamp(seconds, UTC)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise BadEvent("meta.timestamp is not a time") from None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    raise BadEvent("meta.timestamp is missing")
+
+
+class WebhookReceiver:
+    """The request handler, and the worker that applies stored events."""
+
+    def __init__(self, core: Core, settings: Settings, *, client: PipedriveClient | None = None) -> None:
+        self.core = core
+        self.settings = settings
+        user, password = settings.pipedrive_webhook_user or "", settings.pipedrive_webhook_password
+        self._expected = f"{user}:{password.get_secret_value() if password else ''}".encode()
+        self._client = client
+        self._org_names: TTLCache = TTLCache(maxsize=1024, ttl=settings.pipedrive_cache_seconds or 1)
+        self.wake = asyncio.Event()  # set by each event stored: the worker applies it at once
+
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_post(WEBHOOK_PATH, self.handle)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        if not self._authorized(request.headers.get("Authorization", "")):
+            return web.Response(
+                status=401, text="unauthorized\n", headers={"WWW-Authenticate": 'Basic realm="pipedrive"'}
+            )
+        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+            return web.Response(status=413, text="too large\n")
+        chunks, size = [], 0
+        async for chunk in request.content.iter_chunked(64 * 1024):
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:  # no more is read
+                return web.Response(status=413, text="too large\n")
+            chunks.append(chunk)
+        body = b"".join(chunks)
+        try:
+            event = read_event(body)
+        except BadEvent as exc:
+            return web.Response(status=400, text=f"{exc}\n")
+        try:
+            await self.core.execute(event)
+        except InvalidInput:  # what the database refuses to hold (a NUL character): no retry will do better
+            return web.Response(status=400, text="unreadable\n")
+        except PipedrivenError:
+            log.warning("a Pipedrive webhook could not be stored; Pipedrive will send it again")
+            return web.Response(status=503, text="try again\n")
+        self.wake.set()
+        return web.json_response({"ok": True})
+
+    def _authorized(self, header: str) -> bool:
+        scheme, _, encoded = header.partition(" ")
+        try:
+            given = base64.b64decode(encoded.strip(), validate=True) if scheme.lower() == "basic" else b""
+        except (binascii.Error, ValueError):
+            given = b""
+        return hmac.compare_digest(given, self._expected)
+
+    async def apply_waiting(self) -> int:
+        """Apply every stored event waiting; how many were applied here."""
+        count = 0
+        while ids := await self.core.execute(WaitingPipedriveEvents()):
+            applied_now = 0
+            for event_id in ids:
+                org_names = await self._org_names_for(event_id)
+                if await self.core.execute(ApplyPipedriveEvent(event_id, org_names)) is not None:
+                    applied_now += 1
+            count += applied_now
+            if not applied_now:  # every one is another worker's right now
+                break
+        return count
+
+    async def _org_names_for(self, event_id: int) -> dict[int, str]:
+        """Names of the organisations the event links that the bank does not know (fetched once, cached)."""
+        names: dict[int, str] = {}
+        for org_id in await self.core.execute(PipedriveEventToApply(event_id)):
+            if org_id not in self._org_names:
+                try:
+                    self._org_names[org_id] = await self._fetch_org_name(org_id)
+                except PipedriveError as exc:  # not cached: the next event asks again
+                    log.info("organization %s could not be read from Pipedrive: %s", org_id, exc)
+                    continue
+            if self._org_names[org_id] is not None:
+                names[org_id] = self._org_names[org_id]
+        return names
+
+    async def _fetch_org_name(self, org_id: int) -> str | None:
+        """The organisation's name; None when it is gone or no token can ask."""
+        if self._client is None and self.settings.pipedrive_api_token is None:
+            return None
+        self._client = self._client or company_client(self.settings)
+        org = await self._client.get_organization(org_id)
+        return org.name if org else None
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+
+class WebhookService:
+    """`pipedriven run`'s receiver of Pipedrive webhooks: its own HTTP server unless it rides on Slack's, and the
+    worker applying events (woken by each one stored, and every poll interval for those another process stored)."""
+
+    def __init__(self, core: Core, settings: Settings, *, own_server: bool = True, host: str | None = None) -> None:
+        self.receiver = WebhookReceiver(core, settings)
+        self.own_server = own_server
+        self.host = host or settings.pipedrive_webhook_listen
+        self.port = settings.pipedrive_webhook_port
+        self.poll_seconds = settings.pipedrive_poll_seconds
+        where = f"on port {self.port}" if own_server else "on Slack's port"
+        self.name = f"pipedrive webhooks ({WEBHOOK_PATH} {where})"
+        self._runner: web.AppRunner | None = None
+        self._worker: asyncio.Task | None = None
+        self._stopping = False
+
+    async def start(self) -> None:
+        if self.own_server:
+            app = web.Application()
+            self.receiver.add_routes(app)
+            app.router.add_get("/healthz", self.healthz)
+            self._runner = web.AppRunner(app, access_log=None)
+            await self._runner.setup()
+            site = web.TCPSite(self._runner, self.host, self.port)
+            await site.start()
+            if self.port == 0:
+                self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._stopping = False
+        self._worker = asyncio.create_task(self._apply(), name="pipedrive-webhooks")
+
+    async def healthz(self, request: web.Request) -> web.Response:
+        """200 while the database answers, 503 otherwise (as Slack's server answers)."""
+        try:
+            await asyncio.wait_for(self.receiver.core.ping(), 5.0)
+        except (DatabaseUnavailable, TimeoutError):
+            return web.Response(status=503, text="database unavailable\n")
+        return web.Response(text="ok\n")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self.receiver.wake.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if self._worker is not None:
+            await asyncio.gather(self._worker, return_exceptions=True)
+        await self.receiver.aclose()
+
+    async def _apply(self) -> None:
+        while not self._stopping:
+            self.receiver.wake.clear()
+            try:
+                await self.receiver.apply_waiting()
+            except PipedrivenError as exc:
+                log.warning("pipedrive webhooks paused: %s", exc)
+            except Exception:
+                log.exception("pipedrive webhooks worker error")
+            try:
+                await asyncio.wait_for(self.receiver.wake.wait(), self.poll_seconds)
+            except TimeoutError:
+                pass
