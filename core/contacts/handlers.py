@@ -499,7 +499,7 @@ async def list_removed(cmd: ListRemoved, ctx: Context) -> RemovedList:
 # --- merging two contacts of one bank -------------------------------------------------------------------------
 
 # Details of the survivor that a merge fills from the other contact when they are empty.
-_FILLED = ("email", "phone", "organisation", "title", "linkedin_url")
+_FILLED = ("email", "phone", "organisation", "title", "linkedin_url", "sector", "country")
 
 
 async def _pair(ctx: Context, cmd: PreviewMerge | MergeContacts, *, lock: bool = False) -> tuple[Contact, Contact]:

@@ -48,6 +48,8 @@ async def contact_row(core, contact_id: int) -> Contact | None:
 async def test_history_notes_follow_ups_and_campaigns_move_to_the_survivor(core, make, ana, clock, campaign, db_rows):
     keep = await make.contact(ana, "Bob Stone", email="bob@acme.com")
     other = await make.contact(ana, "Robert Stone", phone="+447700900123", organisation="Acme", title="CFO")
+    await core.execute(EditContact(Actor(ana.id), ref(other), "sector", "Fintech"))
+    await core.execute(EditContact(Actor(ana.id), ref(other), "country", "Portugal"))
     camp = await campaign("Fintech Q1")
     both = await campaign("Both")
     await core.execute(AddToCampaign(Actor(ana.id), CampaignRef(id=camp.id), (other.id,)))
@@ -68,13 +70,15 @@ async def test_history_notes_follow_ups_and_campaigns_move_to_the_survivor(core,
     memberships = await db_rows(CampaignContact, CampaignContact.contact_id == keep.id)
     assert sorted(m.campaign_id for m in memberships) == sorted([camp.id, both.id])
     survivor = await contact_row(core, keep.id)
-    assert (survivor.name, survivor.email, survivor.phone, survivor.organisation, survivor.title) == (
-        "Bob Stone",
-        "bob@acme.com",
-        "+447700900123",
-        "Acme",
-        "CFO",
-    )
+    assert (
+        survivor.name,
+        survivor.email,
+        survivor.phone,
+        survivor.organisation,
+        survivor.title,
+        survivor.sector,
+        survivor.country,
+    ) == ("Bob Stone", "bob@acme.com", "+447700900123", "Acme", "CFO", "Fintech", "PT")
     assert survivor.last_contacted_at == clock.now()
 
 
