@@ -35,6 +35,7 @@ from core.privacy.commands import EraseContact, ExportContact, ListAudit, Previe
 from core.settings import Settings
 from core.users.commands import CreateUser, IssueLinkCode, ListUsers, SetUserActive, SetUserRole
 from core.vocabulary import ROLES
+from core.wording import plural
 
 log = logging.getLogger("pipedriven")
 
@@ -106,7 +107,7 @@ def cmd_db(args, settings: Settings) -> int:
             print(
                 f"Removed {pruned.requests} {keys} older than {PROCESSED_REQUEST_RETENTION.days} "
                 f"days and {pruned.deliveries} {deliveries} older than {DELIVERY_RETENTION.days} "
-                f"days."
+                f"days." + (f" {pruned.drafts} unconfirmed preview(s) older than a day." if pruned.drafts else "")
             )
 
         _with_core(settings, prune)
@@ -369,14 +370,26 @@ def cmd_import(args, settings: Settings) -> int:
     async def body(core):
         user = await core.user_by_email(args.user)
         with tqdm(
-            total=None, unit="B", unit_scale=True, desc="importing", file=sys.stderr, disable=None, leave=False
+            total=None,
+            unit=" rows",
+            desc="reading",
+            file=sys.stderr,
+            disable=None if not args.progress else False,
+            dynamic_ncols=True,
+            mininterval=0,  # a refresh a batch of rows: few enough to show every one
+            miniters=1,
+            # No percentage: it would round the last row, held back until the import is saved, up to 100%.
+            bar_format="{desc}: {n_fmt}/{total_fmt}{unit} |{bar}| [{elapsed}<{remaining}, {rate_fmt}]",
         ) as bar:
 
-            def progress(done: int, total: int) -> None:
-                bar.total = total
-                bar.update(done - bar.n)
+            def progress(written: int, rows: int) -> None:
+                # The bar reaches the file's row count only once the import is saved, after `execute`.
+                bar.total = max(rows, 1)
+                if written >= rows > 0:
+                    bar.set_description_str("saving", refresh=False)
+                bar.update(min(written, bar.total - 1) - bar.n)
 
-            return await core.execute(
+            report = await core.execute(
                 ImportContacts(
                     Actor(user.id, "cli"),
                     args.file,
@@ -386,8 +399,15 @@ def cmd_import(args, settings: Settings) -> int:
                     progress=progress,
                 )
             )
+            bar.total = max(report.rows, 1)
+            bar.set_description_str("saved", refresh=False)
+            bar.update(bar.total - bar.n)
+            return report
 
-    summary, rows = import_summary(_with_core(settings, body), limit=None)
+    more = "" if args.show_collisions else "--show-collisions names them"
+    summary, rows = import_summary(
+        _with_core(settings, body), limit=None, collisions=None if args.show_collisions else 0, more=more
+    )
     print(summary)
     if rows:
         print(rows)
@@ -425,7 +445,9 @@ def cmd_contacts(args, settings: Settings) -> int:
             sys.stdout.write(document)
         rows = sum(len(section.rows) for section in result.sections)
         where = f" to {args.out}" if args.out else ""
-        print(f"Exported contact(s) {', '.join(map(str, result.contact_ids))}: {rows} row(s){where}.", file=sys.stderr)
+        ids = ", ".join(map(str, result.contact_ids))
+        which = "contact" if len(result.contact_ids) == 1 else "contacts"
+        print(f"Exported {which} {ids}: {plural(rows, 'row')}{where}.", file=sys.stderr)
         if result.pipedrive_person_ids:
             print(
                 f"Pipedrive holds its own copy (person {', '.join(map(str, result.pipedrive_person_ids))}): "
@@ -445,8 +467,10 @@ def cmd_contacts(args, settings: Settings) -> int:
                     + (f" (Pipedrive person {k.pipedrive_person_id})" if k.pipedrive_person_id else "")
                 )
             print(
-                f"  with {preview.follow_ups} follow-up(s), {preview.campaign_memberships} campaign "
-                f"membership(s), {preview.sync_messages} sync message(s); {preview.activities} activities stay "
+                f"  with {plural(preview.follow_ups, 'follow-up')}, "
+                f"{plural(preview.campaign_memberships, 'campaign membership')}, "
+                f"{plural(preview.sync_messages, 'sync message')}; "
+                f"{plural(preview.activities, 'activity')} {'stays' if preview.activities == 1 else 'stay'} "
                 "in the numbers, anonymous."
             )
             print("Type `erase` to go ahead: ", end="", flush=True)
@@ -582,7 +606,7 @@ def cmd_secrets(args, settings: Settings) -> int:
         return 0
     done = _with_core(settings, lambda core: core.execute(RotateSecrets()))
     plain = f" ({done.were_plain_text} of them in plain text)" if done.were_plain_text else ""
-    print(f"Encrypted {done.rotated} stored secret(s) with the first key of PIPEDRIVEN_SECRET_KEY{plain}.")
+    print(f"Encrypted {plural(done.rotated, 'stored secret')} with the first key of PIPEDRIVEN_SECRET_KEY{plain}.")
     if done.unreadable_emails:
         raise CliError(
             f"no key in PIPEDRIVEN_SECRET_KEY decrypts the stored token of "
@@ -739,6 +763,10 @@ def build_parser() -> argparse.ArgumentParser:
     existing.add_argument("--update", action="store_true", help="update existing contacts (the default)")
     existing.add_argument("--skip", action="store_true", help="leave existing contacts as they are")
     imp.add_argument("--region", metavar="CC", help="country for phone numbers without one (default PHONE_REGION)")
+    imp.add_argument(
+        "--show-collisions", action="store_true", help="name the contacts that are also in a colleague's bank"
+    )
+    imp.add_argument("--progress", action="store_true", help="show the progress bar even when stderr is not a terminal")
     imp.set_defaults(func=cmd_import)
     contacts = sub.add_parser(
         "contacts",

@@ -35,6 +35,14 @@ VERBS = frozenset(
         "merge",  # merge:KEEP_ID:OTHER_ID     (merge OTHER into KEEP: the confirmation of `merge`)
         "add",  # add:0:WORDS                (add a contact: WORDS are an `add` that reads one way only)
         "edit",  # edit:ID[:FIELD]           (no field: which one? a field: asks its new value; Slack: the form)
+        # The preview of an interaction typed in words, a draft kept in the core until one of these; CONTACT_ID
+        # is the contact it is about (0 while there is none), so that platforms update the preview in place.
+        "iok",  # iok:CONTACT_ID:DRAFT_ID     (confirm: write it as the preview shows it)
+        "ipick",  # ipick:CONTACT_ID:DRAFT_ID   (the contact it was with, among several that match; 0: none of these)
+        "imethod",  # imethod:CONTACT_ID:DRAFT_ID:METHOD (how it happened, when the line didn't say)
+        "iadd",  # iadd:0:DRAFT_ID            (add the contact named, who is not in the bank yet)
+        "iedit",  # iedit:CONTACT_ID:DRAFT_ID   (asks for the line again, corrected)
+        "ino",  # ino:CONTACT_ID:DRAFT_ID     (cancel: nothing is written)
     }
 )
 

@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bot import codec, render
-from bot.grammar import AskEdit, Help, UnclearOrganisation, help_text, parse
+from bot.capture import InteractionReading, read_interaction
+from bot.grammar import AskEdit, Help, UnclearOrganisation, UnknownVerb, help_text, parse
 from bot.replies import Prompt, Reply
 from bot.when import parse_when
 from core.cadences.commands import PauseCadence, RestartCadence, ResumeCadence, StopCadence
@@ -34,11 +35,18 @@ from core.importing.uploads import check_upload_size, import_upload
 from core.outreach.commands import (
     AddNote,
     BookMeeting,
+    ChooseDraftContact,
     CompleteFollowUp,
+    ConfirmInteraction,
+    DiscardInteractionDraft,
     FlagWarm,
+    InteractionFields,
     LogOutreach,
     RequestMeeting,
+    SaveInteractionDraft,
+    SetDraftMethod,
     SetFollowUp,
+    ShowInteractionDraft,
     Snooze,
     UndoOutreach,
 )
@@ -49,6 +57,8 @@ from core.views import AlreadyDone, ContactView, UserView
 
 log = logging.getLogger(__name__)
 
+# The buttons of an interaction's preview (render: InteractionDraft).
+_DRAFT_VERBS = frozenset({"iok", "ino", "ipick", "imethod", "iadd", "iedit"})
 # The buttons on a contact's row that act on its cadence plan.
 _PLAN_CONTROLS = {"cpause": PauseCadence, "cresume": ResumeCadence, "crestart": RestartCadence, "cstop": StopCadence}
 
@@ -75,6 +85,29 @@ def is_csv(filename: str | None, mime_type: str | None) -> bool:
     """Whether a shared file is one to import, by its name or its announced type."""
     name = (filename or "").lower()
     return name.endswith(CSV_SUFFIXES) or (mime_type or "").split(";")[0].strip().lower() in CSV_MIME_TYPES
+
+
+def interaction_fields(reading: InteractionReading) -> InteractionFields:
+    """What bot.capture read, as the core keeps it in a draft."""
+    return InteractionFields(
+        contact_name=reading.contact,
+        organisation=reading.organisation,
+        method=reading.method,
+        outcome=reading.outcome,
+        follow_up=reading.follow_up,
+        warm=reading.warm,
+        meeting=reading.meeting,
+        meeting_at=reading.meeting_at.astimezone(UTC) if reading.meeting_at else None,
+        note=reading.note,
+    )
+
+
+def _draft_id(arg: str | None) -> int:
+    """The draft a preview's button names (its argument's first part)."""
+    number = (arg or "").partition(":")[0]
+    if not number.isdigit() or len(number) > 18:
+        raise codec.BadButton()
+    return int(number)
 
 
 def _button_add(actor: Actor, words: str | None, now: datetime) -> AddContact:
@@ -127,7 +160,10 @@ class Conversation:
     async def handle_text(self, user: UserView, text: str, *, idempotency_key: str | None = None) -> Reply:
         """A message typed by the user; the key (the platform's delivery id) makes a redelivery a no-op."""
         try:
-            parsed = parse(text, self.actor(user), self.now_for(user))
+            try:
+                parsed = parse(text, self.actor(user), self.now_for(user))
+            except UnknownVerb as unknown:
+                parsed = self._interaction(user, text, unknown)
             if isinstance(parsed, Help):
                 return Reply(help_text(parsed.topic), ephemeral=True)
             if isinstance(parsed, AskEdit):
@@ -145,6 +181,14 @@ class Conversation:
             log.exception("unexpected error handling a message")
             return Reply(SOMETHING_WENT_WRONG, ephemeral=True)
 
+    def _interaction(self, user: UserView, text: str, unknown: UnknownVerb) -> SaveInteractionDraft:
+        """A line that is no command, read as an interaction to preview; else the grammar's own answer. A first
+        word that looks like a misspelt verb (`lgo`) stays a typo unless the line names a contact and a method."""
+        reading = read_interaction(text, self.now_for(user))
+        if reading is None or (unknown.suggestion and not (reading.contact and reading.method)):
+            raise unknown
+        return SaveInteractionDraft(self.actor(user), text, interaction_fields(reading))
+
     async def handle_button(
         self, user: UserView, data: str, answer: str | None = None, *, idempotency_key: str | None = None
     ) -> Reply:
@@ -152,7 +196,7 @@ class Conversation:
         delivery of the tap, so that a redelivery acts once and a second tap acts again."""
         try:
             button = codec.decode(data)
-            command = await self._button_command(user, button, answer)
+            command = await self._button_command(user, button, answer, idempotency_key)
             if isinstance(command, Reply):
                 return command
             return await self._run(user, command, idempotency_key)
@@ -246,7 +290,9 @@ class Conversation:
         result = await self.core.execute(command, idempotency_key=idempotency_key)
         return render.result(result, user)
 
-    async def _button_command(self, user: UserView, button: codec.ButtonData, answer: str | None):
+    async def _button_command(
+        self, user: UserView, button: codec.ButtonData, answer: str | None, idempotency_key: str | None = None
+    ):
         ref = ContactRef(id=button.contact_id)
         actor = self.actor(user)
         verb, arg = button.verb, button.arg
@@ -285,6 +331,8 @@ class Conversation:
             return EraseContact(actor, ref)
         if verb == "add":
             return _button_add(actor, arg, self.now_for(user))
+        if verb in _DRAFT_VERBS:
+            return await self._draft_command(user, button, answer, idempotency_key)
         if verb == "edit":
             return await self._edit(actor, ref, arg, answer)
         if verb == "more":
@@ -310,6 +358,46 @@ class Conversation:
         if verb == "snooze":
             return Snooze(actor, ref, at)
         raise codec.BadButton()
+
+    async def _draft_command(
+        self, user: UserView, button: codec.ButtonData, answer: str | None, idempotency_key: str | None
+    ):
+        """A tap on an interaction's preview: confirm, pick the contact or the method, add the contact, correct
+        the line (asked for, then read again into the same draft) or cancel."""
+        actor, verb, draft = self.actor(user), button.verb, _draft_id(button.arg)
+        if verb == "iok":
+            return ConfirmInteraction(actor, draft)
+        if verb == "ino":
+            return DiscardInteractionDraft(actor, draft)
+        if verb == "ipick":
+            return ChooseDraftContact(actor, draft, button.contact_id or None)
+        if verb == "imethod":
+            return SetDraftMethod(actor, draft, (button.arg or "").partition(":")[2])
+        if verb == "iadd":
+            shown = await self.core.execute(ShowInteractionDraft(actor, draft))
+            name, organisation = shown.fields.contact_name, shown.fields.organisation
+            if not name:
+                raise codec.BadButton()
+            added = await self.core.execute(
+                AddContact(actor, name, organisation=organisation),
+                idempotency_key=f"{idempotency_key}:add" if idempotency_key else None,
+            )
+            if isinstance(added, AlreadyDone):
+                return render.result(added, user)
+            return ChooseDraftContact(actor, draft, added.contact.id)
+        if answer is None:  # iedit: ask for the line again, with the line as it was to copy
+            shown = await self.core.execute(ShowInteractionDraft(actor, draft))
+            question = f"Type the line again, corrected (it was {quoted(shown.text, 200)}):"
+            data = codec.encode("iedit", button.contact_id, str(draft))
+            return Reply(question, prompt=Prompt(question, data, default=shown.text), ephemeral=True)
+        reading = read_interaction(answer, self.now_for(user))
+        if reading is None:
+            return Reply(
+                f"I can't read {quoted(answer, 60)} as something that happened with a contact, so the preview "
+                "stays as it was. Try something like `called Bob, no answer, try again Tuesday`.",
+                ephemeral=True,
+            )
+        return SaveInteractionDraft(actor, answer, interaction_fields(reading), draft_id=draft)
 
     def _when(self, user: UserView, text: str) -> datetime:
         try:

@@ -55,6 +55,7 @@ from core.outreach.commands import (
     CompleteFollowUp,
     FlagWarm,
     LogOutreach,
+    RecordInteraction,
     RequestMeeting,
     SetFollowUp,
     Snooze,
@@ -83,6 +84,15 @@ class AskEdit:
 
 class GrammarError(InvalidInput):
     """I didn't understand that. Say `help` for everything I understand."""
+
+
+class UnknownVerb(GrammarError):
+    """The message doesn't start with a verb of the grammar (it may be an interaction told in words, see
+    bot.capture). `suggestion`: the verb the first word looks like a typo of, if any."""
+
+    def __init__(self, message: str, suggestion: str | None) -> None:
+        super().__init__(message)
+        self.suggestion = suggestion
 
 
 @dataclass(frozen=True)
@@ -193,6 +203,8 @@ _GRAMMAR = (
         details=(
             "A note that starts with replied, no answer (or voicemail) or not interested records that "
             "outcome too: `log 3 call no answer`.",
+            "A note that ends with follow up (or try again, remind me) and a WHEN sets that reminder too: "
+            "`log ana call no answer, follow up in 3 weeks`.",
         ),
     ),
     _Verb(
@@ -356,7 +368,9 @@ _FOOTER = (
     "CONTACT is a row number from your last list, an email or part of a name; put a name of several "
     'words in "quotes" when it could be misread.\n'
     "In Slack and Telegram, send me a CSV file to add many contacts at once (in Slack, share it in our "
-    "DM), and `stats` comes with a chart."
+    "DM), and `stats` comes with a chart.\n"
+    "Or just say what happened (`called Bob, no answer, try again Tuesday`): I show what I read and save it when "
+    "you confirm."
 )
 
 
@@ -369,7 +383,7 @@ def parse(text: str, actor: Actor, now: datetime) -> object:
         return Help(None)
     verb = _VERB_WORDS.get(words[0].keyword)
     if verb is None:
-        raise GrammarError(_unknown(words[0], "I don't know"))
+        raise UnknownVerb(_unknown(words[0], "I don't know"), _guess_verb(words[0]))
     args = _Args(verb, words[1:], source)
     try:
         return _PARSERS[verb](args, actor, now)
@@ -472,22 +486,33 @@ def _quote(text: str, limit: int = 30) -> str:
     return quoted(text, limit)
 
 
+def _guess_verb(word: str) -> str | None:
+    """The verb or alias closest to a word that is none, if one is close."""
+    guesses = difflib.get_close_matches(word.lower()[:30], _VERB_WORDS, n=1)
+    return guesses[0] if guesses else None
+
+
 def _unknown(word: str, lead: str) -> str:
     """`I don't know “lgo”. Did you mean `log`? …`, suggesting the closest verb or alias."""
-    guesses = difflib.get_close_matches(word.lower()[:30], _VERB_WORDS, n=1)
-    hint = f" Did you mean `{guesses[0]}`?" if guesses else ""
+    guess = _guess_verb(word)
+    hint = f" Did you mean `{guess}`?" if guess else ""
     return f"{lead} {_quote(word)}.{hint} Say `help` for everything I understand."
 
 
 def _find_after_contact(a: _Args, table: dict[str, str], missing: str) -> int:
     """Index of the first keyword of `table` after the contact (its first word always belongs to the contact,
     so `log call email` logs an email to a contact called Call)."""
-    found = next((i for i in range(1, len(a.words)) if a.words[i].keyword in table), None)
+    found = next((i for i in range(1, len(a.words)) if _bare(a.words[i]) in table), None)
     if found is not None:
         return found
     if not a.words or a.words[0].keyword in table:
         raise a.fail("Which contact?")
     raise a.fail(missing + _close_word(a.words[1:], table))
+
+
+def _bare(word: _Word) -> str:
+    """A keyword without the punctuation that may follow it: `log ana call, no answer`."""
+    return word.keyword.rstrip(",;:.")
 
 
 def _close_word(words: list[_Word], table: dict[str, str]) -> str:
@@ -726,15 +751,31 @@ def _outcome(words: list[_Word]) -> str:
     return "none"
 
 
-def _log(a: _Args, actor: Actor, now: datetime) -> LogOutreach:
+# `log ana call no answer, follow up in 3 weeks`: a note ending with one of these and a WHEN sets a reminder too.
+_FOLLOW_UP = re.compile(
+    r"(?:^|[,;.]?\s+)(?:follow[- ]?up|remind me|try again|call back|chase)(?:\s+(?:on|in|again))?\s+", re.IGNORECASE
+)
+
+
+def _log(a: _Args, actor: Actor, now: datetime) -> LogOutreach | RecordInteraction:
     i = _find_after_contact(a, METHOD_ALIASES, f"How did you reach them? Say one of: {_METHOD_LIST}.")
-    return LogOutreach(
-        actor,
-        a.contact(a.words[:i]),
-        METHOD_ALIASES[a.words[i].keyword],
-        a.tail(i + 1),
-        outcome=_outcome(a.words[i + 1 :]),
-    )
+    contact, method, note = a.contact(a.words[:i]), METHOD_ALIASES[_bare(a.words[i])], a.tail(i + 1)
+    outcome = _outcome(a.words[i + 1 :])
+    follow_up = _follow_up(note, now)
+    if follow_up is None:
+        return LogOutreach(actor, contact, method, note, outcome=outcome)
+    due_at, note = follow_up
+    return RecordInteraction(actor, contact, method, note, outcome=outcome, follow_up_at=_utc(due_at))
+
+
+def _follow_up(note: str | None, now: datetime) -> tuple[datetime, str | None] | None:
+    """The reminder a note ends with (`…, follow up in 3 weeks`) and the note without it; None if it has none."""
+    for found in reversed(list(_FOLLOW_UP.finditer(note or ""))):
+        words = note[found.end() :].split()
+        when = split_when(words, now, max_tokens=len(words))
+        if when is not None and when[1] == len(words):
+            return when[0], note[: found.start()].strip(" ,;.") or None
+    return None
 
 
 # `note Ana Silva: met at dinner`: a colon ends the name, if it comes within the first few words
@@ -768,7 +809,7 @@ def _warm(a: _Args, actor: Actor, now: datetime) -> FlagWarm:
 def _meeting(a: _Args, actor: Actor, now: datetime) -> RequestMeeting | BookMeeting:
     i = _find_after_contact(a, _MEETING_STATES, "Was the meeting requested or booked?")
     ref = a.contact(a.words[:i])
-    if _MEETING_STATES[a.words[i].keyword] == "requested":
+    if _MEETING_STATES[_bare(a.words[i])] == "requested":
         return RequestMeeting(actor, ref, note=a.tail(i + 1))
     found = split_when(a.words[i + 1 :], now)
     at, used = found if found else (None, 0)

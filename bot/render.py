@@ -29,12 +29,14 @@ from core.echo import quoted, shorten
 from core.errors import AmbiguousContact, ContactRemoved
 from core.feed.commands import HomeView, Suggestions
 from core.importing.commands import ImportReport
+from core.outreach.commands import InteractionDraft
 from core.privacy.commands import ContactExport, ErasurePreview, ErasureResult
 from core.stats.commands import StatsReport
 from core.sync.commands import InboundEventView, SyncItemView, SyncList, SyncRetried
 from core.users.commands import ChatLinked, LinkCodeIssued
-from core.validation import METHOD_LABELS, PLATFORM_NAMES
-from core.views import ActionResult, AlreadyDone, ContactView, FollowUpView, SettingsView, UserView
+from core.validation import METHOD_LABELS, PLATFORM_NAMES, display_phone
+from core.views import ActionResult, AlreadyDone, Collision, ContactView, FollowUpView, SettingsView, UserView
+from core.wording import plural
 
 QUICK_METHODS = ("linkedin", "email", "call")
 EMAIL_KINDS = ("email", "campaign_email")
@@ -327,14 +329,14 @@ def _(value: ContactList, user: UserView) -> Reply:
             b
             for b in (
                 k.email,
-                k.phone,
+                display_phone(k.phone),
                 "warm" if k.is_warm else "",
                 f"last touch {local(k.last_contacted_at, user)}" if k.last_contacted_at else "never contacted",
             )
             if b
         ]
         rows.append(contact_row(k, " · ".join(bits), i))
-    return Reply(f"{len(value.contacts)} match(es) for {quoted(value.query)}:", tuple(rows), ephemeral=True)
+    return Reply(f"{plural(len(value.contacts), 'match')} for {quoted(value.query)}:", tuple(rows), ephemeral=True)
 
 
 @result.register
@@ -343,7 +345,7 @@ def _(value: ContactDetail, user: UserView) -> Reply:
     lines = [f"{k.label}" + (f" — {k.title}" if k.title else "")]
     if value.removed_at is not None:
         lines.append(f"🗃 Removed from your bank on {day(value.removed_at, user)}.")
-    lines += [x for x in (k.email, k.phone, k.linkedin_url) if x]
+    lines += [x for x in (k.email, display_phone(k.phone), k.linkedin_url) if x]
     if where := " · ".join(f"{label}: {v}" for label, v in (("Sector", k.sector), ("Country", k.country_name)) if v):
         lines.append(where)
     lines.append(
@@ -455,7 +457,9 @@ def _(value: CampaignList, user: UserView) -> Reply:
         about = " · ".join(x for x in (camp.sector, camp.theme, camp.geography) if x)
         dates = f" · {camp.start_date:%d %b} – {camp.end_date:%d %b %Y}" if camp.start_date and camp.end_date else ""
         lines.append(
-            f"• {camp.name} [{camp.status}] — {camp.contact_count} contacts" + (f" · {about}" if about else "") + dates
+            f"• {camp.name} [{camp.status}] — {plural(camp.contact_count, 'contact')}"
+            + (f" · {about}" if about else "")
+            + dates
         )
     return Reply("Campaigns:\n" + "\n".join(lines), ephemeral=True)
 
@@ -600,7 +604,7 @@ def strategy_text(strategy: StrategyView) -> str:
         if step.message_template:
             lines.extend("   " + line for line in step.message_template.split("\n"))
     if strategy.open_plans:
-        lines.append(f"{strategy.open_plans} contact(s) following it.")
+        lines.append(f"{plural(strategy.open_plans, 'contact')} following it.")
     return "\n".join(lines)
 
 
@@ -699,13 +703,15 @@ def _(value: CampaignDetail, user: UserView) -> Reply:
     booked = sum(m.meetings_booked for m in members)
     lines = [
         f"{camp.name} [{camp.status}]" + "".join(f" · {x}" for x in (about, dates) if x),
-        f"{camp.contact_count} contacts · {requested} meetings requested · {booked} booked"
+        f"{plural(camp.contact_count, 'contact')} · {plural(requested, 'meeting')} requested · {booked} booked"
         + (" (your contacts)" if value.others else ""),
     ]
     if camp.description:
         lines.append(camp.description)
     if value.others:
-        lines.append(f"{value.others} more contact(s) of this campaign are in other users' banks.")
+        lines.append(
+            f"{plural(value.others, 'more contact')} of this campaign {'is' if value.others == 1 else 'are'} in other users' banks."
+        )
     if not members:
         lines.append(
             "No contacts of yours in it yet: `campaign add NAME CONTACT [METHOD]`."
@@ -762,21 +768,31 @@ FIELD_LABELS = {
     "warmness": "warmness",
     "campaign": "campaign",
     "method": "method",
+    "past_business": "past business",
 }
 
 
-def import_summary(report: ImportReport, *, limit: int | None = 20) -> tuple[str, str]:
-    """The report as a summary and a list of the rows not imported (all of them, or the first `limit`)."""
+CHAT_COLLISIONS = 5  # names of people also in a colleague's bank an import's chat reply lists
+
+
+def import_summary(
+    report: ImportReport, *, limit: int | None = 20, collisions: int | None = CHAT_COLLISIONS, more: str = ""
+) -> tuple[str, str]:
+    """The report as a summary and a list of the rows not imported or imported with warnings (all of them,
+    or the first `limit`). The summary names the first `collisions` people also in a colleague's bank (all
+    of them when None); `more` says where the rest are listed."""
     counts = [f"{report.imported} new", f"{report.updated} updated"]
     if report.mode == "update":
         counts.append(f"{report.unchanged} unchanged")
     else:
         counts.append(f"{report.skipped} skipped (already in the bank)")
-    counts += [f"{len(report.duplicates)} duplicate(s) in the file", f"{len(report.rejected)} rejected"]
+    counts += [f"{plural(len(report.duplicates), 'duplicate')} in the file", f"{len(report.rejected)} rejected"]
+    if report.cell_warnings:
+        counts.append(f"{report.imported_with_warnings} imported with warnings")
     lines = [
         f"Imported into {report.owner}'s bank: " + ", ".join(counts) + ".",
-        f"Read {report.rows} row(s) as {report.encoding}, {report.delimiter}-separated"
-        + (f" ({report.blank} blank row(s) ignored)." if report.blank else "."),
+        f"Read {plural(report.rows, 'row')} as {report.encoding}, {report.delimiter}-separated"
+        + (f" ({plural(report.blank, 'blank row')} ignored)." if report.blank else "."),
         "Columns: "
         + ", ".join(
             f"{shorten(header, COLUMN_ECHO)} → {FIELD_LABELS.get(field, field)}" for header, field in report.mapping
@@ -785,20 +801,22 @@ def import_summary(report: ImportReport, *, limit: int | None = 20) -> tuple[str
     ]
     if report.unknown_columns:
         named = ", ".join(shorten(column, COLUMN_ECHO) for column in report.unknown_columns)
-        more = f" {and_more(report.more_unknown_columns)}" if report.more_unknown_columns else ""
-        lines.append(f"Columns not imported: {named}{more}.")
+        more_columns = f" {and_more(report.more_unknown_columns)}" if report.more_unknown_columns else ""
+        lines.append(f"Columns not imported: {named}{more_columns}.")
     if report.campaigns:
         lines.append(
-            f"Added {report.added_to_campaigns} contact(s) to "
+            f"Added {plural(report.added_to_campaigns, 'contact')} to "
             + ", ".join(f"“{name}”" for name in report.campaigns)
             + "."
         )
     if report.sync_queued:
-        lines.append(f"Pipedrive sync queued for {report.sync_queued} warm contact(s).")
+        lines.append(f"Pipedrive sync queued for {plural(report.sync_queued, 'warm contact')}.")
     lines += [f"⚠️ {warning}" for warning in report.warnings]
+    lines += collision_lines(report.collisions, collisions, more)
     issues = sorted(
         [(issue.row, f"rejected: {issue.reason}") for issue in report.rejected]
         + [(issue.row, f"skipped: {issue.reason}") for issue in report.duplicates]
+        + [(issue.row, issue.reason) for issue in report.cell_warnings]
     )
     shown = issues if limit is None else issues[:limit]
     rows = [f"row {row}: {reason}" for row, reason in shown]
@@ -807,9 +825,26 @@ def import_summary(report: ImportReport, *, limit: int | None = 20) -> tuple[str
     return "\n".join(lines), "\n".join(rows)
 
 
+def collision_lines(found: tuple[Collision, ...], shown: int | None, more: str) -> list[str]:
+    """“👥 3 contacts are also in a colleague's bank:” and the first `shown` of them (all when None)."""
+    if not found:
+        return []
+    verb = "is" if len(found) == 1 else "are"
+    head = f"👥 {plural(len(found), 'contact')} {verb} also in a colleague's bank"
+    named = found if shown is None else found[:shown]
+    if not named:
+        return [f"{head}{f' ({more})' if more else ''}."]
+    lines = [f"{head}:", *(f"  {collision.sentence}" for collision in named)]
+    if len(found) > len(named):
+        lines.append(f"  {and_more(len(found) - len(named))}" + (f": {more}." if more else "."))
+    return lines
+
+
 @result.register
 def _(value: ImportReport, user: UserView) -> Reply:
-    summary, rows = import_summary(value)
+    summary, rows = import_summary(
+        value, more="an admin's `pipedriven import FILE --user EMAIL --show-collisions` lists them all"
+    )
     return Reply(summary, (Section(rows, monospace=True),) if rows else (), ephemeral=True)
 
 
@@ -828,7 +863,9 @@ _EXPORT_LABELS = {
 }
 
 
-def _export_value(value, user: UserView) -> str:
+def _export_value(column: str, value, user: UserView) -> str:
+    if column == "phone":
+        return display_phone(value) or ""
     if isinstance(value, datetime):
         return local(value, user)
     if isinstance(value, Decimal):
@@ -841,7 +878,9 @@ def _export_value(value, user: UserView) -> str:
 def _export_row(columns: tuple[str, ...], row: tuple, user: UserView) -> str:
     """A row's values that mean something to a person: internal ids are left to the full export."""
     return " · ".join(
-        f"{col.replace('_', ' ')}: {_export_value(v, user)}" for col, v in zip(columns, row) if _worth_showing(col, v)
+        f"{col.replace('_', ' ')}: {_export_value(col, v, user)}"
+        for col, v in zip(columns, row)
+        if _worth_showing(col, v)
     )
 
 
@@ -876,7 +915,7 @@ def _(value: ContactExport, user: UserView) -> Reply:
     ids = ", ".join(map(str, value.contact_ids))
     if cut:
         lines.append(
-            f"… {cut} more line(s). The complete export is a file a Golden Ticket admin can make: "
+            f"… {plural(cut, 'more line')}. The complete export is a file a Golden Ticket admin can make: "
             f"`pipedriven contacts export {ids}`."
         )
     return Reply(f"Everything Pipedriven holds about contact {ids}:\n" + "\n".join(lines), ephemeral=True)
@@ -893,8 +932,8 @@ def _(value: ErasurePreview, user: UserView) -> Reply:
     )
     text = (
         f"Erase {k.label} from Pipedriven for good? This deletes the contact, their notes, "
-        f"{value.follow_ups} follow-up(s), {value.campaign_memberships} campaign membership(s) and "
-        f"{value.sync_messages} sync message(s).{kept} It can't be undone."
+        f"{plural(value.follow_ups, 'follow-up')}, {plural(value.campaign_memberships, 'campaign membership')} and "
+        f"{plural(value.sync_messages, 'sync message')}.{kept} It can't be undone."
         + (f" Pipedrive's copy (person {k.pipedrive_person_id}) must be erased there." if k.pipedrive_person_id else "")
     )
     return Reply(text, footer=(Button("🗑 Erase for good", codec.encode("forget", k.id)),), ephemeral=True)
@@ -918,6 +957,78 @@ def nudge(contact: ContactView, follow_up: FollowUpView, user: UserView) -> Repl
     return Reply(title, (contact_row(contact, " · ".join(bits)),))
 
 
+# --- an interaction typed in words: its preview --------------------------------------------------------------
+
+PREVIEW_NOTE_LIMIT = 500
+OUTCOME_LABELS = {"replied": "replied", "no_answer": "no answer", "not_interested": "not interested"}
+# How it happened, offered as buttons when the line didn't say.
+PREVIEW_METHODS = ("call", "email", "linkedin", "meeting", "referral", "conference")
+
+
+def interaction_lines(draft: InteractionDraft, user: UserView) -> list[str]:
+    """Every field of the preview on its own line; what the line didn't say shows as `?` or `—`."""
+    f = draft.fields
+    if draft.contact is not None:
+        contact = draft.contact.label
+    elif draft.candidates:
+        contact = f"? ({quoted(f.contact_name or '', 60)} matches {len(draft.candidates)} contacts: pick one)"
+    elif f.contact_name:
+        contact = f"? (no contact named {quoted(f.contact_name, 60)} in your bank)"
+    else:
+        contact = "? (who was it with?)"
+    if f.meeting == "booked":
+        meeting = "booked " + (local(f.meeting_at, user) if f.meeting_at else "(no time given)")
+    else:
+        meeting = f.meeting or "—"
+    return [
+        f"Contact: {contact}",
+        f"Method: {METHOD_LABELS.get(f.method, '?') if f.method else '?'}",
+        f"Outcome: {OUTCOME_LABELS.get(f.outcome or '', '—')}",
+        f"Note: {shorten(f.note, PREVIEW_NOTE_LIMIT) if f.note else '—'}",
+        f"Reminder: {f.follow_up:%a} {f.follow_up.day} {f.follow_up:%b %Y}" if f.follow_up else "Reminder: —",
+        f"Warm: {'yes' if f.warm else 'no'}",
+        f"Meeting: {meeting}",
+    ]
+
+
+@result.register
+def _(value: InteractionDraft, user: UserView) -> Reply:
+    """The preview: what will be written, the buttons that fix what is missing, then confirm, edit and cancel."""
+    draft, fields = str(value.id), value.fields
+    contact_id = value.contact.id if value.contact else 0
+    sections = [Section("\n".join(interaction_lines(value, user)), contact_id=contact_id or None)]
+    sections += [
+        Section(f"{i}. {k.label}", (Button("Pick", codec.encode("ipick", k.id, draft)),), contact_id=k.id)
+        for i, k in enumerate(value.candidates, 1)
+    ]
+    if value.contact is not None and not fields.method:
+        sections.append(
+            Section(
+                "How did it happen?",
+                tuple(
+                    Button(METHOD_LABELS[m], codec.encode("imethod", contact_id, f"{draft}:{m}"))
+                    for m in PREVIEW_METHODS
+                ),
+            )
+        )
+    footer: list[Button] = []
+    if value.contact is not None and fields.method:
+        footer.append(Button("✓ Confirm", codec.encode("iok", contact_id, draft)))
+    if value.candidates:
+        footer.append(Button("None of these", codec.encode("ipick", 0, draft)))
+    elif value.contact is None and fields.contact_name:
+        footer.append(Button(f"➕ Add {shorten(fields.contact_name, 30)}", codec.encode("iadd", 0, draft)))
+    footer += [
+        Button("✎ Edit", codec.encode("iedit", contact_id, draft)),
+        Button("✗ Cancel", codec.encode("ino", contact_id, draft)),
+    ]
+    if value.contact is not None and fields.method:
+        head = "Here is what I read; nothing is saved until you confirm:"
+    else:
+        head = "Here is what I read; nothing is saved. Fix what is missing (or edit the line), then confirm:"
+    return Reply(head, tuple(sections), footer=tuple(footer), ephemeral=True)
+
+
 # --- Pipedrive sync ---------------------------------------------------------------------------------------
 
 SYNC_EVENTS = {
@@ -925,6 +1036,10 @@ SYNC_EVENTS = {
     "MeetingRequested": "meeting requested",
     "MeetingBooked": "meeting booked",
     "ActivityUndone": "undone outreach",
+    "NoteAdded": "note",
+    "NotesEdited": "notes edited",
+    "OrganisationDetailsChanged": "organisation's sector or country",
+    "ContactDetailsChanged": "details edited",
 }
 NOT_CONFIGURED = (
     "Pipedrive is not configured yet, so syncs wait in the queue (nothing is lost). "
@@ -960,7 +1075,14 @@ def sync_text(value: SyncList, tz: str, *, show_user: bool = False) -> str:
             + " · ".join(f"{value.inbound.get(s, 0)} {s}" for s in ("applied", "ignored", "stale", "error"))
             + (f" · {waiting} waiting" if waiting else "")
         )
+        when = [f"last received {_at(value.inbound_last_received_at, tz)}"] if value.inbound_last_received_at else []
+        if value.inbound_oldest_waiting_at:
+            when.append(f"oldest waiting since {_at(value.inbound_oldest_waiting_at, tz)}")
+        if when:
+            lines.append("  " + " · ".join(when))
         lines += [_inbound_line(event, tz) for event in value.inbound_items]
+    elif show_user:
+        lines.append("From Pipedrive: nothing received yet.")
     if any(i.status == "done" and i.reason and "pipedriven pipedrive setup" in i.reason for i in value.items):
         lines.append("⚠️ Pipedrive's set-up is incomplete: run `pipedriven pipedrive setup` (an admin, once).")
     lines += [_sync_line(item, tz, show_user) for item in value.items]
@@ -968,6 +1090,10 @@ def sync_text(value: SyncList, tz: str, *, show_user: bool = False) -> str:
 
 
 INBOUND_ACTIONS = {"create": "created", "change": "changed", "delete": "deleted"}
+
+
+def _at(moment: datetime, tz: str) -> str:
+    return f"{moment.astimezone(ZoneInfo(tz)):%d %b %H:%M}"
 
 
 def _inbound_line(event: InboundEventView, tz: str) -> str:

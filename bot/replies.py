@@ -32,6 +32,7 @@ class Prompt:
 
     question: str
     data: str
+    default: str = ""  # what the answer starts as, where a platform can fill it in (the line to correct)
 
 
 @dataclass(frozen=True)

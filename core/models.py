@@ -152,6 +152,7 @@ class Contact(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     pipedrive_person_id: Mapped[int | None] = mapped_column(BigInteger)
     pipedrive_org_id: Mapped[int | None] = mapped_column(BigInteger)
+    pipedrive_note_id: Mapped[int | None] = mapped_column(BigInteger)  # the Pipedrive note `notes` became
     created_at: Mapped[datetime] = _now()
     updated_at: Mapped[datetime] = _now()
     # --- changes from Pipedrive (core.inbound) ---
@@ -234,6 +235,7 @@ class Activity(Base):
     due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = _now()
     pipedrive_activity_id: Mapped[int | None] = mapped_column(BigInteger)
+    pipedrive_note_id: Mapped[int | None] = mapped_column(BigInteger)  # the Pipedrive note a `note` became
     sync_state: Mapped[str] = mapped_column(String(10), server_default="none")
 
     # --- undo (core.outreach) ---
@@ -375,6 +377,30 @@ class ChatPrompt(Base):
     message_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     data: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class InteractionDraft(Base):
+    """A line read as an interaction (core.outreach), kept from its preview until the user confirms, corrects or
+    cancels it; drafts older than a day are pruned. `candidate_ids`: the contacts that matched, while none is
+    chosen."""
+
+    __tablename__ = "interaction_drafts"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    line: Mapped[str] = mapped_column(Text)
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    candidate_ids: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default=text("'{}'"))
+    method: Mapped[str | None] = mapped_column(String(20))
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, server_default=text("''"))
+    follow_up: Mapped[date | None] = mapped_column(Date)
+    warm: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    meeting: Mapped[str | None] = mapped_column(String(10))
+    meeting_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 

@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 PIPEDRIVE_SYNC = "pipedrive.sync"
 DETAILS_CHANGED = "ContactDetailsChanged"  # an edit the person in Pipedrive gets: name, email, phone, organisation
+NOTE_ADDED = "NoteAdded"  # a `note` on a contact in Pipedrive: a note on its person there
+NOTES_EDITED = "NotesEdited"  # the contact's notes field: its Pipedrive note is created, replaced or deleted
+ORGANISATION_CHANGED = "OrganisationDetailsChanged"  # sector or country: the organisation's industry and address
 OUTBOX_CHANNEL = "pipedrive_outbox"  # NOTIFY channel: a new outbox row is picked up at once
 
 

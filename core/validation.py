@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Literal, overload
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -79,6 +80,29 @@ def clean_phone(value: str | None, region: str = "GB") -> str | None:
     if number is None or not phonenumbers.is_possible_number(number):
         raise InvalidInput(f"“{value[:40]}” is not a phone number I can read.")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def display_phone(value: str | None) -> str | None:
+    """A stored phone (E.164) as people read it, in international format with spaces: +44 20 7946 0958."""
+    if not value:
+        return value
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        return value
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def clean_linkedin_url(value: str | None) -> str | None:
+    """A LinkedIn address as written (`linkedin.com/in/ana`, `https://www.linkedin.com/in/ana`), checked."""
+    value = clean_text(value, field="LinkedIn URL", max_length=500)
+    if value is None:
+        return None
+    parts = urlsplit(value if "://" in value else f"https://{value}")
+    host = (parts.hostname or "").lower() if parts.scheme in ("http", "https") else ""
+    if not (host == "linkedin.com" or host.endswith(".linkedin.com")) or parts.path.strip("/") == "":
+        raise InvalidInput(f"{quoted(value, 60)} is not a LinkedIn address (linkedin.com/in/…).")
+    return value
 
 
 def clean_timezone(value: str) -> str:

@@ -135,3 +135,22 @@ class AlreadyDone:
     """The same request (a platform's retry, a file shared again) arrived again: it was acted on once, before."""
 
     message: str = "Already done: that was recorded once."
+
+
+@dataclass(frozen=True)
+class Collision:
+    """One of the bank's contacts (by the name it has there) whose email is in the banks of `owners`."""
+
+    name: str
+    owners: tuple[str, ...]
+
+    @property
+    def sentence(self) -> str:
+        """“Ana Lima is also in Carl's bank.”"""
+        return f"{self.name} is also in {_banks(self.owners)}."
+
+
+def _banks(owners: tuple[str, ...]) -> str:
+    if len(owners) == 1:
+        return f"{owners[0]}'s bank"
+    return ", ".join(f"{o}'s" for o in owners[:-1]) + f" and {owners[-1]}'s banks"

@@ -3,8 +3,10 @@
 It speaks the wire format of the endpoints the sync uses, as Pipedrive's OpenAPI documents describe them:
 `x-api-token` authentication (401 otherwise), v2 persons, organizations and activities with v2's strict
 validation (integers are integers, booleans are booleans, unknown keys are refused), their searches (exact or
-partial, by field, within an organization), v1 users/find, activityTypes and personFields (a PUT without an
-existing option deletes it). Rate limits work as Pipedrive's do: a burst limit per token over a rolling
+partial, by field, within an organization; an organization's address an object of strings, its custom fields
+the company's organization fields with values of their type), v1 users/find, activityTypes, personFields (a PUT
+without an existing option deletes it), organizationFields and notes (created on a person, listed by person,
+replaced, deleted). Rate limits work as Pipedrive's do: a burst limit per token over a rolling
 2-second window, 10 searches per 2 seconds, `x-ratelimit-*` headers and 429s. Faults can be injected: a 5xx,
 a timeout, and a response lost after the change was made. Any deal endpoint is recorded (and must never be
 called). Time comes from an injected clock, so rate-limit tests run on virtual time.
@@ -50,6 +52,32 @@ V2_PERSON_KEYS = {
     "custom_fields",
 }
 V2_ORG_KEYS = {"name", "owner_id", "add_time", "update_time", "visible_to", "label_ids", "address", "custom_fields"}
+ADDRESS_KEYS = {
+    "value",
+    "country",
+    "admin_area_level_1",
+    "admin_area_level_2",
+    "locality",
+    "sublocality",
+    "route",
+    "street_number",
+    "postal_code",
+}
+V1_NOTE_KEYS = {
+    "content",
+    "lead_id",
+    "deal_id",
+    "person_id",
+    "org_id",
+    "project_id",
+    "user_id",
+    "add_time",
+    "pinned_to_lead_flag",
+    "pinned_to_deal_flag",
+    "pinned_to_organization_flag",
+    "pinned_to_person_flag",
+    "pinned_to_project_flag",
+}
 V2_ACTIVITY_KEYS = {
     "subject",
     "type",
@@ -146,6 +174,7 @@ class FakePipedrive:
         labels: tuple[str, ...] = DEFAULT_LABELS,
         activity_types: tuple[str, ...] = DEFAULT_ACTIVITY_TYPES,
         custom_fields: tuple[tuple[str, str], ...] = (("Campaign source", "varchar"),),
+        organization_fields: tuple[tuple[str, str, tuple[str, ...]], ...] = (),
         hang_seconds: float = 5.0,
     ) -> None:
         self.tokens = set(tokens)
@@ -186,7 +215,22 @@ class FakePipedrive:
             self._field(5, "org_id", "Organization", "org"),
             *(self._field(10 + n, secrets.token_hex(20), name, kind) for n, (name, kind) in enumerate(custom_fields)),
         ]
+        self.organization_fields = [
+            self._field(1, "name", "Name", "varchar"),
+            self._field(2, "address", "Address", "address"),
+            *(
+                self._field(
+                    10 + n,
+                    secrets.token_hex(20),
+                    name,
+                    kind,
+                    [{"id": 200 + i, "label": label} for i, label in enumerate(options)] or None,
+                )
+                for n, (name, kind, options) in enumerate(organization_fields)
+            ),
+        ]
         self.organizations: dict[int, dict] = {}
+        self.notes: dict[int, dict] = {}
         self.persons: dict[int, dict] = {}
         self.activities: dict[int, dict] = {}
         self.webhooks: dict[int, dict] = {}
@@ -244,6 +288,12 @@ class FakePipedrive:
 
     def live_activities(self) -> list[dict]:
         return [a for a in self.activities.values() if not a["is_deleted"]]
+
+    def organization_field_key(self, name: str) -> str:
+        return next(f["key"] for f in self.organization_fields if f["name"] == name)
+
+    def organization_option_list(self, name: str) -> list[dict]:
+        return next(f["options"] for f in self.organization_fields if f["name"] == name)
 
     def label_options(self) -> list[dict]:
         return next(f for f in self.person_fields if f["key"] == "label")["options"]
@@ -503,12 +553,18 @@ class FakePipedrive:
             ("GET", r"/api/v1/personFields", self._person_fields),
             ("POST", r"/api/v1/personFields", self._add_person_field),
             ("PUT", r"/api/v1/personFields/(\d+)", self._update_person_field),
+            ("GET", r"/api/v1/organizationFields", self._organization_fields),
+            ("GET", r"/api/v1/notes", self._list_notes),
+            ("POST", r"/api/v1/notes", self._create_note),
+            ("PUT", r"/api/v1/notes/(\d+)", self._update_note),
+            ("DELETE", r"/api/v1/notes/(\d+)", self._delete_note),
             ("GET", r"/api/v1/webhooks", self._list_webhooks),
             ("POST", r"/api/v1/webhooks", self._add_webhook),
             ("DELETE", r"/api/v1/webhooks/(\d+)", self._delete_webhook),
             ("GET", r"/api/v2/organizations/(\d+)", self._get_organization),
             ("GET", r"/api/v2/organizations/search", self._search_organizations),
             ("POST", r"/api/v2/organizations", self._create_organization),
+            ("PATCH", r"/api/v2/organizations/(\d+)", self._update_organization),
             ("GET", r"/api/v2/persons/search", self._search_persons),
             ("POST", r"/api/v2/persons", self._create_person),
             ("GET", r"/api/v2/persons/(\d+)", self._get_person),
@@ -655,12 +711,106 @@ class FakePipedrive:
         return self._ok({"items": items}, {"next_cursor": None})
 
     def _create_organization(self, query, body) -> web.Response:
-        data = _dict(body)
-        _only(data, V2_ORG_KEYS)
+        data = self._check_org(_dict(body))
         if not isinstance(data.get("name"), str) or not data["name"].strip():
             raise Invalid("Name is required")
-        self._check_owner(data)
         return self._ok(self._store_org(data))
+
+    def _update_organization(self, query, body, org_id) -> web.Response:
+        org = self.organizations.get(int(org_id))
+        if org is None or org["is_deleted"]:
+            return self._error(404, "Organization not found")
+        data = self._check_org(_dict(body))
+        org.update({k: v for k, v in data.items() if k != "custom_fields"})
+        org["custom_fields"].update(data.get("custom_fields") or {})
+        org["update_time"] = _now()
+        return self._ok(org)
+
+    def _check_org(self, data: dict) -> dict:
+        """v2's organization body: the address an object of strings, custom fields by key with their type."""
+        _only(data, V2_ORG_KEYS)
+        self._check_owner(data)
+        if "name" in data and (not isinstance(data["name"], str) or not data["name"].strip()):
+            raise Invalid("name must be a non-empty string")
+        address = data.get("address", {})
+        if not isinstance(address, dict) or not all(
+            k in ADDRESS_KEYS and isinstance(v, str) for k, v in address.items()
+        ):
+            raise Invalid("address must be an object of strings: " + ", ".join(sorted(ADDRESS_KEYS)))
+        custom = {f["key"]: f for f in self.organization_fields if len(f["key"]) == 40}
+        fields = data.get("custom_fields", {})
+        if not isinstance(fields, dict) or not all(k in custom and _fits(custom[k], v) for k, v in fields.items()):
+            raise Invalid("custom_fields must map organization custom field keys to values of their type")
+        return data
+
+    def _organization_fields(self, query, body) -> web.Response:
+        return self._ok(self.organization_fields, {"pagination": {"more_items_in_collection": False}})
+
+    # --- v1 notes ----------------------------------------------------------------------------------------
+
+    def live_notes(self, person_id: int | None = None) -> list[dict]:
+        return [
+            n for n in self.notes.values() if not n["is_deleted"] and (person_id is None or n["person_id"] == person_id)
+        ]
+
+    def _list_notes(self, query, body) -> web.Response:
+        person = query.get("person_id")
+        if person is not None and not person.isdigit():
+            raise Invalid("person_id must be an integer")
+        items = [n for n in self.live_notes(int(person) if person else None)]
+        items.sort(key=lambda n: n["id"], reverse=query.get("sort", "").endswith("DESC"))
+        return self._ok(
+            items[: min(int(query.get("limit", 100)), 500)], {"pagination": {"more_items_in_collection": False}}
+        )
+
+    def _create_note(self, query, body) -> web.Response:
+        data = self._check_note(_dict(body))
+        if not isinstance(data.get("content"), str) or not data["content"].strip():
+            raise Invalid("content is required")
+        if not any(k in data for k in ("lead_id", "deal_id", "person_id", "org_id", "project_id")):
+            raise Invalid("a note needs one of lead_id, deal_id, person_id, org_id or project_id")
+        note = {
+            "id": next(self._ids),
+            "content": data["content"],
+            "person_id": data.get("person_id"),
+            "org_id": data.get("org_id"),
+            "deal_id": None,
+            "user_id": data.get("user_id"),
+            "active_flag": True,
+            "is_deleted": False,
+            "add_time": _now(),
+            "update_time": _now(),
+        }
+        self.notes[note["id"]] = note
+        return self._ok(note)
+
+    def _update_note(self, query, body, note_id) -> web.Response:
+        note = self.notes.get(int(note_id))
+        if note is None or note["is_deleted"]:
+            return self._error(404, "Note not found")
+        data = self._check_note(_dict(body))
+        if "content" in data and (not isinstance(data["content"], str) or not data["content"].strip()):
+            raise Invalid("content must be a non-empty string")
+        note.update(data)
+        note["update_time"] = _now()
+        return self._ok(note)
+
+    def _delete_note(self, query, body, note_id) -> web.Response:
+        note = self.notes.get(int(note_id))
+        if note is None or note["is_deleted"]:
+            return self._error(404, "Note not found")
+        note["is_deleted"] = True
+        return self._ok(note["id"])
+
+    def _check_note(self, data: dict) -> dict:
+        _only(data, V1_NOTE_KEYS)
+        if "deal_id" in data:
+            self.deal_calls += 1
+        if "person_id" in data and (not _is_int(data["person_id"]) or data["person_id"] not in self.persons):
+            raise Invalid("person_id must be the id of a person")
+        if "org_id" in data and (not _is_int(data["org_id"]) or data["org_id"] not in self.organizations):
+            raise Invalid("org_id must be the id of an organization")
+        return data
 
     def _search_persons(self, query, body) -> web.Response:
         term, exact, fields = _search_params(query, {"custom_fields", "email", "notes", "phone", "name"})
@@ -834,7 +984,8 @@ class FakePipedrive:
             "add_time": _now(),
             "update_time": _now(),
             "visible_to": 3,
-            "custom_fields": {},
+            "address": data.get("address"),
+            "custom_fields": dict(data.get("custom_fields", {})),
         }
         self.organizations[org["id"]] = org
         return org
@@ -892,6 +1043,13 @@ class FakePipedrive:
                 "notes": [],
             },
         }
+
+
+def _fits(field: dict, value) -> bool:
+    """Whether `value` is what a custom field of this type takes: text, or the id of one of its options."""
+    if field["field_type"] == "enum":
+        return _is_int(value) and value in {o["id"] for o in field["options"] or []}
+    return isinstance(value, str)
 
 
 def _search_params(query: dict, allowed: set[str]) -> tuple[str, bool, set[str]]:

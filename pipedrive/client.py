@@ -1,7 +1,7 @@
 """A typed client for the few Pipedrive endpoints the sync uses; only `pipedrive.errors` types leave it.
 
 API v2 for persons, organizations, activities and their searches; v1 only where v2 has nothing (users/find,
-activityTypes, personFields, webhooks). Authentication is the `x-api-token` header, never a query parameter, so the
+activityTypes, personFields, organizationFields, webhooks, notes). Authentication is the `x-api-token` header, never a query parameter, so the
 token stays out of URLs and logs. Every request passes the token's `Throttle`; a 429 waits for
 `x-ratelimit-reset` and is sent again (a 429 was not acted on, so resending even a create is safe). Nothing
 else is resent here: after a timeout a create may or may not have happened, and only the sync, which
@@ -31,6 +31,7 @@ from pipedrive.throttle import Throttle
 COST_SEARCH, COST_WRITE, COST_DELETE, COST_GET_ONE, COST_LIST_ACTIVITIES = 20, 5, 3, 1, 10
 COST_FIND_USER, COST_ACTIVITY_TYPES, COST_PERSON_FIELDS, COST_UPDATE_FIELD = 40, 20, 20, 10
 COST_ADD_FIELD, COST_WEBHOOKS, COST_ADD_WEBHOOK, COST_DELETE_WEBHOOK = 10, 10, 10, 6
+COST_LIST_NOTES, COST_WRITE_NOTE, COST_DELETE_NOTE, COST_ORG_FIELDS = 20, 10, 6, 20
 DEFAULT_RESET_SECONDS = 2.0  # the burst window, when a 429 does not say when it resets
 
 
@@ -95,6 +96,12 @@ class Person:
     org_id: int | None
     owner_id: int | None
     label_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class NoteRecord:
+    id: int
+    content: str
 
 
 @dataclass(frozen=True)
@@ -183,6 +190,56 @@ class PipedriveClient:
         )
         return _parse(lambda: _person_field(body["data"]))
 
+    async def organization_fields(self) -> tuple[PersonField, ...]:
+        """The organization fields (the same shape as person fields: key, name, type, options)."""
+        fields: list[PersonField] = []
+        start = 0
+        while True:
+            body = await self._request(
+                "GET", "/api/v1/organizationFields", params={"start": start, "limit": 500}, cost=COST_ORG_FIELDS
+            )
+            fields += _parse(lambda body=body: [_person_field(f) for f in body.get("data") or []])
+            more = _parse(lambda body=body: (body.get("additional_data") or {}).get("pagination") or {})
+            if not more.get("more_items_in_collection"):
+                return tuple(fields)
+            start = int(more.get("next_start") or start + 500)
+
+    async def person_notes(self, person_id: int) -> tuple[NoteRecord, ...]:
+        """The notes on this person (the latest 500)."""
+        body = await self._request(
+            "GET",
+            "/api/v1/notes",
+            params={"person_id": person_id, "sort": "id DESC", "limit": 500},
+            cost=COST_LIST_NOTES,
+        )
+        return _parse(
+            lambda: tuple(NoteRecord(int(n["id"]), str(n.get("content") or "")) for n in body.get("data") or [])
+        )
+
+    async def create_note(self, person_id: int, content: str) -> int:
+        body = await self._request(
+            "POST", "/api/v1/notes", json={"person_id": person_id, "content": content}, cost=COST_WRITE_NOTE
+        )
+        return _parse(lambda: int(body["data"]["id"]))
+
+    async def update_note(self, note_id: int, content: str) -> bool:
+        """Replace a note's content; False when it is gone (deleted in Pipedrive)."""
+        try:
+            await self._request("PUT", f"/api/v1/notes/{note_id}", json={"content": content}, cost=COST_WRITE_NOTE)
+        except RequestRejected as exc:
+            if exc.status != 404:
+                raise
+            return False
+        return True
+
+    async def delete_note(self, note_id: int) -> None:
+        """Delete a note; one already gone is fine."""
+        try:
+            await self._request("DELETE", f"/api/v1/notes/{note_id}", cost=COST_DELETE_NOTE)
+        except RequestRejected as exc:
+            if exc.status != 404:
+                raise
+
     async def webhooks(self) -> tuple[Webhook, ...]:
         body = await self._request("GET", "/api/v1/webhooks", cost=COST_WEBHOOKS)
         return _parse(lambda: tuple(_webhook(w) for w in body.get("data") or []))
@@ -230,6 +287,9 @@ class PipedriveClient:
     async def create_organization(self, payload: dict) -> int:
         body = await self._request("POST", "/api/v2/organizations", json=payload, cost=COST_WRITE)
         return _parse(lambda: int(body["data"]["id"]))
+
+    async def update_organization(self, org_id: int, payload: dict) -> None:
+        await self._request("PATCH", f"/api/v2/organizations/{org_id}", json=payload, cost=COST_WRITE)
 
     async def search_persons(
         self, term: str, *, field: str, organization_id: int | None = None

@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 LABEL_FIELD_KEYS = ("label", "label_ids")
 TEXT_FIELD_TYPES = ("varchar", "varchar_auto", "text")
 _FIELDS = "person_fields"
+INDUSTRY_FIELD = "Industry"  # the organization field a contact's sector goes to, when the company has one
+CUSTOM_KEY_LENGTH = 40  # custom fields are keyed by a 40-character hash
 
 
 class CompanyLookups:
@@ -89,6 +91,20 @@ class CompanyLookups:
             return fields[0].key
 
         return await self._cached(f"field:{name.strip().lower()}", load)
+
+    async def industry(self, sector: str) -> dict:
+        """The custom field value that names this sector in the organization field called "Industry" (v2 has no
+        industry of its own): `{key: text}` for a text field, `{key: option id}` for a single option field whose
+        option has that name (any case); `{}` when the company has no such field or option."""
+        fields: tuple[PersonField, ...] = await self._cached("organization_fields", self.client.organization_fields)
+        field = next((f for f in fields if f.name.strip().lower() == INDUSTRY_FIELD.lower()), None)
+        if field is None or len(field.key) != CUSTOM_KEY_LENGTH:
+            return {}
+        if field.field_type in TEXT_FIELD_TYPES:
+            return {field.key: sector}
+        if field.field_type == "enum" and (option := _option(field, sector)) is not None:
+            return {field.key: option}
+        return {}
 
     async def activity_type(self, key: str) -> str:
         """`key` if the company has it as an active activity type."""

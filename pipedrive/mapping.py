@@ -7,8 +7,10 @@ tasks, a conference a meeting); a campaign email counts as an email. Notes are n
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime
 
+from core.countries import country_name
 from core.sync.commands import SyncActivity, SyncContact
 from pipedrive.client import ActivityRecord, Person
 
@@ -39,8 +41,20 @@ def activity_type(kind: str) -> str | None:
     return ACTIVITY_TYPES.get(kind)
 
 
-def organization_payload(contact: SyncContact, *, owner_id: int | None) -> dict:
-    return _present({"name": contact.organisation, "owner_id": owner_id})
+def organization_payload(contact: SyncContact, *, owner_id: int | None, industry: dict) -> dict:
+    """A new organization: its name, owner, address (the contact's country) and industry (a custom field)."""
+    return _present({"name": contact.organisation, "owner_id": owner_id, **organization_details(contact, industry)})
+
+
+def organization_details(contact: SyncContact, industry: dict) -> dict:
+    """The address and industry we know of a contact's organisation (nothing we don't know is sent)."""
+    country = country_name(contact.country) if contact.country else None
+    return _present(
+        {
+            "address": {"value": country, "country": country} if country else None,
+            "custom_fields": industry or None,
+        }
+    )
 
 
 def person_payload(
@@ -106,6 +120,11 @@ def activity_payload(
             "participants": [{"person_id": person_id, "primary": True}],
         }
     )
+
+
+def note_content(text: str) -> str:
+    """A note of ours as Pipedrive's HTML note content: escaped, one line per line."""
+    return "<br>".join(html.escape(line, quote=False) for line in text.split("\n"))
 
 
 def same_activity(record: ActivityRecord, payload: dict) -> bool:

@@ -7,7 +7,11 @@ contacts of one organisation create it once. When an answer was lost after Piped
 organisations by exact name, persons by email (else by name within the organisation, else by name among the
 owner's persons without one), activities among the person's by subject, type, due date and note, leaving
 out those already linked to our other activities. Hence no duplicates, however often a sync is retried.
-A contact edited here once it is in Pipedrive gets its person's name, email, phone and organisation replaced.
+A contact edited here once it is in Pipedrive gets its person's name, email, phone and organisation replaced;
+an organisation gets the contact's country as its address and its sector as its industry (a custom field named
+"Industry", when the company has one) when it is created and when they are edited. Each `note` becomes a note on
+the person, sent once (a contact linked later takes its notes along on its first sync), and the contact's notes
+field is one more note, replaced when it is edited and deleted when it is emptied.
 An outreach undone here is deleted in Pipedrive too, even when the undo came while it was being sent; so is a
 person created for a contact erased while it was being sent (an erasure waits for a sync in flight, but a worker
 may outlive its lease).
@@ -17,12 +21,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.outbox import DETAILS_CHANGED
+from core.outbox import DETAILS_CHANGED, NOTES_EDITED, ORGANISATION_CHANGED
 from core.service import Core
 from core.sync.commands import (
     KnownPipedriveIds,
     RecordPipedriveActivity,
     RecordPipedriveIds,
+    RecordPipedriveNote,
     RecordPipedriveOwner,
     SyncActivity,
     SyncContact,
@@ -87,6 +92,12 @@ async def sync_task(core: Core, company: Company, task: SyncTask) -> str | None:
                 return None
     elif task.event == DETAILS_CHANGED:
         await company.client.update_person(person_id, mapping.person_details(contact, org_id=org_id))
+    if task.event == ORGANISATION_CHANGED and org_id is not None and not org_is_new:
+        details = mapping.organization_details(contact, await _industry(company, contact))
+        if details:
+            await company.client.update_organization(org_id, details)
+    if not await _notes(core, company, task, contact, person_id):
+        return None  # erased meanwhile
     activity = task.activity
     if activity is not None and activity.pipedrive_activity_id is None:
         activity_id = await _activity(
@@ -119,7 +130,53 @@ async def _organisation(company: Company, contact: SyncContact, owner_id: int | 
     ]
     if found:
         return min(found), False
-    return await company.client.create_organization(mapping.organization_payload(contact, owner_id=owner_id)), True
+    payload = mapping.organization_payload(contact, owner_id=owner_id, industry=await _industry(company, contact))
+    return await company.client.create_organization(payload), True
+
+
+async def _industry(company: Company, contact: SyncContact) -> dict:
+    return await company.lookups.industry(contact.sector) if contact.sector else {}
+
+
+async def _notes(core: Core, company: Company, task: SyncTask, contact: SyncContact, person_id: int) -> bool:
+    """The contact's notes field and its `note`s on the person in Pipedrive; False when the contact is gone."""
+    client = company.client
+    linked = set(task.linked_note_ids)
+    existing: dict[str, list[int]] | None = None
+
+    async def find_or_create(content: str) -> int:
+        nonlocal existing
+        if existing is None:  # an answer lost after Pipedrive acted left the note there: find it
+            existing = {}
+            for note in await client.person_notes(person_id):
+                if note.id not in linked:
+                    existing.setdefault(note.content, []).append(note.id)
+        if found := existing.get(content):
+            note_id = min(found)
+            found.remove(note_id)
+        else:
+            note_id = await client.create_note(person_id, content)
+        linked.add(note_id)
+        return note_id
+
+    note_id = contact.pipedrive_note_id
+    if note_id is not None and task.event == NOTES_EDITED:
+        if not contact.notes:
+            await client.delete_note(note_id)
+            if not await core.execute(RecordPipedriveNote(None, contact_id=contact.id)):
+                return False
+        elif not await client.update_note(note_id, mapping.note_content(contact.notes)):
+            note_id = None  # deleted in Pipedrive: it is written again
+    if note_id is None and contact.notes:
+        note_id = await find_or_create(mapping.note_content(contact.notes))
+        if not await core.execute(RecordPipedriveNote(note_id, contact_id=contact.id)):
+            await client.delete_note(note_id)
+            return False
+    for note in task.notes:
+        note_id = await find_or_create(mapping.note_content(note.text))
+        if not await core.execute(RecordPipedriveNote(note_id, activity_id=note.activity_id)):
+            await client.delete_note(note_id)  # erased while it was being sent
+    return True
 
 
 async def _person(

@@ -1,10 +1,11 @@
-"""Taps on a row: LinkedIn ✓ / Email ✓ / Call ✓, the overflow menu, Done, Pick and Undo.
+"""Taps on a row: LinkedIn ✓ / Email ✓ / Call ✓, the overflow menu, Done, Pick and Undo; and on an interaction's
+preview (confirm, pick, edit, cancel).
 
 A tap is acknowledged first, then run through the conversation with an idempotency key naming that one
 delivery (the action's action_ts, which Slack's retry of the same request carries again): a retry acts once, and
 a second tap on the same button acts again. Choices that need more (a note,
-a meeting date, a reminder date) open a modal, and Edit… the contact form; the core has checked the contact is the
-user's before it opens.
+a meeting date, a reminder date, a preview's line to correct) open a modal, and Edit… the contact form; the core has
+checked the contact is the user's before it opens.
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ from bot.slack.deps import Listen, SlackDeps
 from bot.slack.messenger import Origin, metadata
 from bot.slack.views import modal_for, open_edit_form
 
-# Buttons that ask for more when they carry no argument (`note` always does).
+# Buttons that ask for more when they carry no argument (`note` and `iedit`, a preview's Edit, always do).
 ASKING_VERBS = ("note", "mbook", "remind", "snooze")
 
 
 def _asks(data: str) -> bool:
     verb, _, rest = data.partition(":")
-    return verb == "note" or (verb in ASKING_VERBS and ":" not in rest)
+    return verb in ("note", "iedit") or (verb in ASKING_VERBS and ":" not in rest)
 
 
 def register(listen: Listen, deps: SlackDeps) -> None:

@@ -1,5 +1,5 @@
-"""Modals: a note, a booked meeting's date and time, a reminder or snooze, a contact's details; and their
-submissions.
+"""Modals: a note, a booked meeting's date and time, a reminder or snooze, a contact's details, an interaction's
+line to correct; and their submissions.
 
 A modal carries in its private_metadata the button it answers (`note:12`), where the tap came from and the
 row to update; its submission runs that button with the answer, keyed by the modal's view id so that it is
@@ -42,7 +42,7 @@ from core.views import ContactView
 
 log = logging.getLogger(__name__)
 
-NOTE, MEETING, TIMING, EDIT = "pd-note", "pd-meeting", "pd-timing", "pd-edit"
+NOTE, MEETING, TIMING, EDIT, LINE = "pd-note", "pd-meeting", "pd-timing", "pd-edit", "pd-line"
 NOTE_MAX = 3000  # Slack's limit for a text input
 TIMING_CHOICES = (
     ("Remind me in 3 days", "remind:3d"),
@@ -73,6 +73,27 @@ def modal_for(prompt: Prompt, private_metadata: str, now: datetime) -> dict:
                     block_id="note",
                     label=prompt.question[:2000],
                     element=PlainTextInputElement(action_id="text", multiline=True, max_length=NOTE_MAX),
+                )
+            ],
+        ).to_dict()
+    if verb == "iedit":
+        return View(
+            type="modal",
+            callback_id=LINE,
+            title="Correct the line",
+            submit="Preview",
+            close="Cancel",
+            private_metadata=private_metadata,
+            blocks=[
+                InputBlock(
+                    block_id="line",
+                    label="What happened, in your words",
+                    element=PlainTextInputElement(
+                        action_id="text",
+                        multiline=True,
+                        max_length=NOTE_MAX,
+                        initial_value=prompt.default[:NOTE_MAX] or None,
+                    ),
                 )
             ],
         ).to_dict()
@@ -238,6 +259,15 @@ def register(listen: Listen, deps: SlackDeps) -> None:
         await ack()
         await finish(view, text)
 
+    async def line_submitted(ack, view: dict) -> None:
+        """The corrected line's Preview: read again into the same draft, its new preview shown."""
+        text = (_value(view, "line", "text", "value") or "").strip()
+        if not text:
+            await ack(response_action="errors", errors={"line": "Write what happened first."})
+            return
+        await ack()
+        await finish(view, text)
+
     async def meeting_submitted(ack, view: dict) -> None:
         """The meeting modal's Save: the date and time become the meeting's moment in the user's timezone."""
         day = _value(view, "date", "date", "selected_date")
@@ -294,6 +324,7 @@ def register(listen: Listen, deps: SlackDeps) -> None:
 
     listen("view", NOTE, note_submitted)
     listen("view", EDIT, edit_submitted)
+    listen("view", LINE, line_submitted)
     listen("view", MEETING, meeting_submitted)
     listen("view", TIMING, timing_submitted)
 

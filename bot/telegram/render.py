@@ -166,6 +166,8 @@ def prompt_markup(prompt: Prompt) -> ForceReply:
 
 def _placeholder(prompt: Prompt) -> str:
     verb = codec.decode(prompt.data).verb
+    if verb == "iedit":
+        return "The line, corrected"
     if verb == "edit":
         return "The new value"
     return "Your note" if verb == "note" else "e.g. tomorrow 10:00, 3d, next monday"

@@ -55,6 +55,7 @@ from core.models import (
 from core.registry import handles
 from core.validation import clean_method, clean_note, clean_text
 from core.views import ActionResult
+from core.wording import plural
 
 MAX_STEPS = 20
 
@@ -245,7 +246,7 @@ async def remove_strategy_step(cmd: RemoveStrategyStep, ctx: Context) -> Strateg
     ).scalar_one()
     if following:
         raise Conflict(
-            f"{following} contact(s) follow “{strategy.name}”: removing a step would move them to "
+            f"{plural(following, 'contact')} {'follows' if following == 1 else 'follow'} “{strategy.name}”: removing a step would move them to "
             f"another. Stop their plans first, or edit the step instead."
         )
     await ctx.session.execute(delete(StrategyStep).where(StrategyStep.id == step.id))
@@ -363,7 +364,7 @@ async def _start_for_campaign(
                 .returning(ContactPlan.id)
             )
         ).all()
-    parts = [f"▶ “{strategy.name}” started for {len(started)} contact(s) of “{camp.name}”."]
+    parts = [f"▶ “{strategy.name}” started for {plural(len(started), 'contact')} of “{camp.name}”."]
     if len(own) > len(started):
         parts.append(f"{len(own) - len(started)} already follow a cadence.")
     if others:

@@ -19,13 +19,15 @@ from core.campaigns.commands import (
     ShowCampaign,
     UpdateCampaign,
 )
+from core.collisions import collisions
 from core.command import CampaignRef
 from core.context import Context, campaign_view, find_campaign, load_contact, load_user, require_golden_ticket
 from core.errors import Conflict, InvalidInput, NotFound
-from core.models import Campaign, CampaignContact, Contact, User
+from core.models import Campaign, CampaignContact, Contact
 from core.registry import handles
 from core.validation import METHOD_LABELS, clean_method, clean_note, clean_text
 from core.vocabulary import OUTREACH_METHODS
+from core.wording import plural
 
 CAMPAIGN_SIZE_HINT = (10, 30)
 
@@ -143,23 +145,13 @@ async def add_to_campaign(cmd: AddToCampaign, ctx: Context) -> CampaignResult:
     low, high = CAMPAIGN_SIZE_HINT
     if count > high:
         warnings.append(f"“{camp.name}” now has {count} contacts; campaigns work best with {low}-{high}.")
-    emails = [k.email for k in contacts if k.email]
-    if emails:
-        others = (
-            await ctx.session.execute(
-                select(Contact.email, User.name)
-                .join(User, User.id == Contact.owner_id)
-                .where(
-                    func.lower(Contact.email).in_(emails),
-                    Contact.id.not_in([k.id for k in contacts]),
-                    Contact.archived_at.is_(None),
-                )
-            )
-        ).all()
-        for email, owner in others:
-            warnings.append(f"{email} is also in {owner}'s bank.")
+    for owner_id in sorted({k.owner_id for k in contacts}):
+        mine = [(k.name, k.email) for k in contacts if k.owner_id == owner_id]
+        warnings += [found.sentence for found in await collisions(ctx, owner_id, mine)]
     return CampaignResult(
-        f"Added {len(added)} contact(s) to “{camp.name}” ({count} in all).", campaign_view(camp, count), tuple(warnings)
+        f"Added {plural(len(added), 'contact')} to “{camp.name}” ({count} in all).",
+        campaign_view(camp, count),
+        tuple(warnings),
     )
 
 

@@ -15,6 +15,7 @@ from typing import cast
 from sqlalchemy import CursorResult, delete, func, or_, select, update
 
 from core.cadences import plans
+from core.collisions import collision_note
 from core.contacts.commands import (
     CLEARING_VALUES,
     EDITABLE_FIELD_LIST,
@@ -62,7 +63,7 @@ from core.models import (
     FollowUp,
     OutboxMessage,
 )
-from core.outbox import DETAILS_CHANGED, queue_sync, set_warmness
+from core.outbox import DETAILS_CHANGED, NOTES_EDITED, ORGANISATION_CHANGED, queue_sync, set_warmness
 from core.registry import handles
 from core.sync.handlers import stop_syncs_of
 from core.validation import (
@@ -73,6 +74,7 @@ from core.validation import (
     clean_phone,
     clean_text,
     clean_warmness,
+    display_phone,
     read_money,
     read_warmness,
 )
@@ -119,7 +121,8 @@ async def add_contact(cmd: AddContact, ctx: Context) -> ActionResult:
     ctx.session.add(contact)
     await ctx.session.flush()
     await ctx.session.refresh(contact)
-    return ActionResult(f"Added {contact_view(contact).label} to your bank.", contact_view(contact))
+    note = await collision_note(ctx, contact.owner_id, contact.name, contact.email)
+    return ActionResult(f"Added {contact_view(contact).label} to your bank.{note}", contact_view(contact))
 
 
 @handles
@@ -160,6 +163,7 @@ _COLUMNS = {
     "past_business": ("past_business", "past_business_currency"),
 }
 _PIPEDRIVE_FIELDS = frozenset({"name", "email", "phone", "organisation"})
+_ORGANISATION_FIELDS = frozenset({"sector", "country"})
 _LABELS = {"linkedin_url": "LinkedIn URL", "past_business": "past business"}
 _CANONICAL_FIELDS = frozenset(EDITABLE_FIELDS.values())
 
@@ -222,7 +226,7 @@ def _shown(contact: Contact, field: str) -> str:
         return f"{contact.past_business:,.2f}" + (
             f" {contact.past_business_currency}" if contact.past_business_currency else ""
         )
-    value = getattr(contact, field)
+    value = display_phone(contact.phone) if field == "phone" else getattr(contact, field)
     if value is not None and field == "country":
         return country_name(value)
     return "(none)" if value is None else str(value)
@@ -277,12 +281,21 @@ async def edit_contact(cmd: EditContact, ctx: Context) -> ActionResult:
 
 
 async def _queue_details(ctx: Context, actor, contact: Contact, fields: list[str]) -> bool:
-    """A contact already in Pipedrive gets its person updated there (by the worker, never in the request)."""
+    """A contact already in Pipedrive gets its person, its note and its organisation updated there (by the
+    worker, never in the request)."""
+    queued = False
     synced = [f for f in fields if f in _PIPEDRIVE_FIELDS]
-    if not synced or contact.pipedrive_person_id is None:
-        return False
-    await queue_sync(ctx, actor, contact, DETAILS_CHANGED, field=", ".join(synced))
-    return True
+    if synced and contact.pipedrive_person_id is not None:
+        await queue_sync(ctx, actor, contact, DETAILS_CHANGED, field=", ".join(synced))
+        queued = True
+    if "notes" in fields and contact.pipedrive_person_id is not None:
+        await queue_sync(ctx, actor, contact, NOTES_EDITED)
+        queued = True
+    organisation = [f for f in fields if f in _ORGANISATION_FIELDS]
+    if organisation and "organisation" not in fields and contact.pipedrive_org_id is not None:
+        await queue_sync(ctx, actor, contact, ORGANISATION_CHANGED, field=", ".join(organisation))
+        queued = True
+    return queued
 
 
 @handles

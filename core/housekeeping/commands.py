@@ -9,7 +9,7 @@ from core.command import Bookkeeping
 
 @dataclass(frozen=True)
 class PruneHistory(Bookkeeping):
-    """Housekeeping: forget idempotency keys and finished deliveries too old to matter."""
+    """Housekeeping: forget idempotency keys, finished deliveries and interaction drafts too old to matter."""
 
 
 @dataclass(frozen=True)
@@ -18,3 +18,4 @@ class PrunedHistory:
 
     requests: int
     deliveries: int
+    drafts: int = 0

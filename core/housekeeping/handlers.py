@@ -10,6 +10,7 @@ at most `PRUNE_BATCH` rows of each table, so a backlog drains over a few runs wi
   (a nudge), for a plan still waiting on that step (a step nudge), and for a digest that already led with a
   step still waiting. Those rows stay for as long as the follow-up or the step does. A digest claim looks back
   two local days only, so an old digest row guards nothing else. Unfinished rows (claimed, retry) never go.
+- `interaction_drafts`: a preview never confirmed nor cancelled goes after a day (core.outreach DRAFT_TTL).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy import CursorResult, text
 from core.cadences.plans import ACTIVE_PLANS_SQL
 from core.context import Context
 from core.housekeeping.commands import PrunedHistory, PruneHistory
+from core.outreach.handlers import DRAFT_TTL
 from core.registry import handles
 
 PROCESSED_REQUEST_RETENTION = timedelta(days=7)
@@ -31,6 +33,11 @@ PRUNE_BATCH = 10_000
 _PRUNE_REQUESTS = text("""
 DELETE FROM processed_requests WHERE key IN (
     SELECT key FROM processed_requests WHERE created_at < :before LIMIT :batch)
+""")
+
+_PRUNE_DRAFTS = text("""
+DELETE FROM interaction_drafts WHERE id IN (
+    SELECT id FROM interaction_drafts WHERE created_at < :before LIMIT :batch)
 """)
 
 _PRUNE_DELIVERIES = text(f"""
@@ -59,6 +66,9 @@ async def prune_history(cmd: PruneHistory, ctx: Context) -> PrunedHistory:
     deliveries = await ctx.session.execute(
         _PRUNE_DELIVERIES, {"before": now - DELIVERY_RETENTION, "batch": PRUNE_BATCH}
     )
+    drafts = await ctx.session.execute(_PRUNE_DRAFTS, {"before": now - DRAFT_TTL, "batch": PRUNE_BATCH})
     return PrunedHistory(
-        requests=cast(CursorResult, requests).rowcount, deliveries=cast(CursorResult, deliveries).rowcount
+        requests=cast(CursorResult, requests).rowcount,
+        deliveries=cast(CursorResult, deliveries).rowcount,
+        drafts=cast(CursorResult, drafts).rowcount,
     )

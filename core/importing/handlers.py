@@ -18,6 +18,7 @@ import phonenumbers
 from sqlalchemy import Row, select, text
 
 from core.campaigns.handlers import CAMPAIGN_SIZE_HINT
+from core.collisions import collisions
 from core.command import Actor
 from core.context import Context, find_campaign, load_user, require_golden_ticket
 from core.errors import InvalidInput
@@ -46,6 +47,8 @@ _STAGING_COLUMNS = (
     "notes",
     "warmness",
     "method",
+    "past_business",
+    "past_business_currency",
     "campaign_id",
     "name_key",
     "org_key",
@@ -53,7 +56,8 @@ _STAGING_COLUMNS = (
 _CREATE_STAGING = """
     CREATE TEMPORARY TABLE import_rows (
         row_no int PRIMARY KEY, name text NOT NULL, email text, phone text, organisation text, title text,
-        linkedin_url text, sector text, country text, notes text, warmness smallint, method text, campaign_id int,
+        linkedin_url text, sector text, country text, notes text, warmness smallint, method text,
+        past_business numeric(14, 2), past_business_currency text, campaign_id int,
         name_key text NOT NULL, org_key text NOT NULL,
         dup_of int, contact_id int, existing boolean NOT NULL DEFAULT false
     ) ON COMMIT DROP
@@ -104,22 +108,28 @@ _UPDATE_EXISTING = """
                CASE WHEN r.notes IS NULL OR strpos(coalesce(k.notes, ''), r.notes) > 0 THEN k.notes
                     WHEN k.notes IS NULL THEN r.notes
                     ELSE k.notes || E'\\n' || r.notes END AS notes,
-               coalesce(r.warmness, k.warmness) AS warmness, k.warmness AS was_warmness
+               coalesce(r.warmness, k.warmness) AS warmness, k.warmness AS was_warmness,
+               coalesce(r.past_business, k.past_business) AS past_business,
+               CASE WHEN r.past_business IS NULL THEN k.past_business_currency
+                    ELSE r.past_business_currency END AS past_business_currency
           FROM import_rows r JOIN contacts k ON k.id = r.contact_id
          WHERE r.existing AND r.dup_of IS NULL
            AND (r.name, coalesce(r.email, k.email), coalesce(r.phone, k.phone),
                 coalesce(r.organisation, k.organisation), coalesce(r.title, k.title),
                 coalesce(r.linkedin_url, k.linkedin_url), coalesce(r.sector, k.sector),
                 coalesce(r.country, k.country), coalesce(r.warmness, k.warmness),
-                r.notes IS NULL OR strpos(coalesce(k.notes, ''), r.notes) > 0)
+                r.notes IS NULL OR strpos(coalesce(k.notes, ''), r.notes) > 0,
+                coalesce(r.past_business, k.past_business),
+                CASE WHEN r.past_business IS NULL THEN k.past_business_currency ELSE r.past_business_currency END)
                IS DISTINCT FROM
                (k.name, k.email, k.phone, k.organisation, k.title, k.linkedin_url, k.sector, k.country, k.warmness,
-                true)
+                true, k.past_business, k.past_business_currency)
     )
     UPDATE contacts k
        SET name = s.name, email = s.email, phone = s.phone, organisation = s.organisation, title = s.title,
            linkedin_url = s.linkedin_url, sector = s.sector, country = s.country, notes = s.notes,
-           warmness = s.warmness, updated_at = :now
+           warmness = s.warmness, past_business = s.past_business,
+           past_business_currency = s.past_business_currency, updated_at = :now
       FROM source s
      WHERE k.id = s.id
     RETURNING k.id, s.was_warmness, s.warmness
@@ -132,9 +142,10 @@ _INSERT_NEW = (
                         WHERE NOT existing AND dup_of IS NULL ORDER BY row_no) ordered) n
         WHERE r.row_no = n.row_no""",
     """INSERT INTO contacts (id, owner_id, name, email, phone, organisation, title, linkedin_url, sector,
-                            country, notes, warmness, past_business, created_at, updated_at)
+                            country, notes, warmness, past_business, past_business_currency, created_at,
+                            updated_at)
        SELECT contact_id, :owner, name, email, phone, organisation, title, linkedin_url, sector, country, notes,
-              coalesce(warmness, 0), 0, :now, :now
+              coalesce(warmness, 0), coalesce(past_business, 0), past_business_currency, :now, :now
          FROM import_rows WHERE NOT existing AND dup_of IS NULL ORDER BY row_no""",
 )
 _ADD_TO_CAMPAIGNS = """
@@ -144,13 +155,11 @@ _ADD_TO_CAMPAIGNS = """
     ON CONFLICT (campaign_id, contact_id) DO NOTHING
     RETURNING campaign_id
 """
-_ALSO_IN_OTHER_BANKS = """
-    SELECT r.email, u.name AS owner
-      FROM import_rows r
-      JOIN contacts k ON lower(k.email) = r.email AND k.owner_id <> :owner
-      JOIN users u ON u.id = k.owner_id
-     WHERE r.dup_of IS NULL AND r.campaign_id IS NOT NULL
-     ORDER BY r.row_no, u.name
+_IN_THE_BANK = """
+    SELECT k.name, k.email
+      FROM import_rows r JOIN contacts k ON k.id = r.contact_id
+     WHERE r.dup_of IS NULL AND k.email IS NOT NULL
+     ORDER BY r.row_no
 """
 
 
@@ -179,9 +188,9 @@ async def import_contacts(cmd: ImportContacts, ctx: Context) -> ImportReport:
         for cid, name, status in (await session.execute(select(Campaign.id, Campaign.name, Campaign.status))).all()
     }
 
-    file = ContactFile(cmd.source, phone_region=region)
+    file = ContactFile(cmd.source, phone_region=region, count_rows=cmd.progress is not None)
     try:
-        rejected = await _stage(ctx, file, cmd, campaigns, default_campaign)
+        rejected, cell_warnings = await _stage(ctx, file, cmd, campaigns, default_campaign)
     finally:
         file.close()
     params = {"owner": owner.id, "actor": actor.id, "now": now}
@@ -231,6 +240,7 @@ async def import_contacts(cmd: ImportContacts, ctx: Context) -> ImportReport:
             )
         ).all()
     )
+    cell_warnings = await _of_rows_written(ctx, cell_warnings, update=cmd.mode == "update")
     await _queue_warm_syncs(ctx, cmd.actor, warmed)
     touched = sorted(
         {
@@ -246,7 +256,9 @@ async def import_contacts(cmd: ImportContacts, ctx: Context) -> ImportReport:
             .all()
         }
     )
-    warnings = await _campaign_warnings(ctx, owner.id, touched)
+    warnings = await _campaign_warnings(ctx, touched)
+    people = (await session.execute(text(_IN_THE_BANK))).all()
+    shared = await collisions(ctx, owner.id, ((name, email) for name, email in people))
     names = {cid: name for cid, name, _ in campaigns.values()}
     unknown = file.layout.unknown_columns + file.unnamed_columns_with_data
     return ImportReport(
@@ -265,9 +277,11 @@ async def import_contacts(cmd: ImportContacts, ctx: Context) -> ImportReport:
         blank=file.blank_rows,
         duplicates=duplicates,
         rejected=tuple(rejected),
+        cell_warnings=tuple(cell_warnings),
         campaigns=tuple(names[cid] for cid in touched),
         added_to_campaigns=len(added),
         warnings=warnings,
+        collisions=shared,
         sync_queued=len(warmed),
         contact_ids=tuple(sorted((*inserted, *(cid for cid, _, _ in changed)))),
         campaign_ids=tuple(touched),
@@ -276,15 +290,19 @@ async def import_contacts(cmd: ImportContacts, ctx: Context) -> ImportReport:
 
 async def _stage(
     ctx: Context, file: ContactFile, cmd: ImportContacts, campaigns: dict, default_campaign: Campaign | None
-) -> list[ImportIssue]:
-    """COPY the file's good rows into the staging table, batch by batch; return the rejected rows."""
+) -> tuple[list[ImportIssue], list[ImportIssue]]:
+    """COPY the file's good rows into the staging table, batch by batch; return the rejected rows and the
+    warnings about cells left out of the rows staged."""
     await ctx.session.execute(text(_CREATE_STAGING))
     # COPY is the fastest way into PostgreSQL and SQLAlchemy has no API for it: use the driver connection
     # of this very transaction.
     connection = await ctx.session.connection()
     driver = (await connection.get_raw_connection()).driver_connection
     assert driver is not None, "this transaction holds its connection checked out, so the driver's is there"
+    if cmd.progress:
+        cmd.progress(0, file.total_rows)
     rejected: list[ImportIssue] = []
+    warnings: list[ImportIssue] = []
     columns = ", ".join(_STAGING_COLUMNS)
     async with driver.cursor() as cursor:
         async with cursor.copy(f"COPY import_rows ({columns}) FROM STDIN") as copy:
@@ -293,6 +311,7 @@ async def _stage(
                 if isinstance(row, ContactRow):
                     campaign_id, problem = _campaign_of(row, campaigns, default_campaign)
                     if problem is None:
+                        warnings += (ImportIssue(row.row, warning) for warning in row.warnings)
                         await copy.write_row(
                             (
                                 row.row,
@@ -307,6 +326,8 @@ async def _stage(
                                 row.notes,
                                 row.warmness,
                                 row.method,
+                                row.past_business,
+                                row.past_business_currency,
                                 campaign_id,
                                 row.name_key,
                                 row.org_key,
@@ -320,12 +341,32 @@ async def _stage(
                 if batch == BATCH_ROWS:
                     batch = 0
                     if cmd.progress:
-                        cmd.progress(file.bytes_read(), file.total_bytes)
+                        cmd.progress(file.rows_read, max(file.total_rows, file.rows_read))
                     await asyncio.sleep(0)  # a long file must not keep a chat bot on the same loop waiting
     if cmd.progress:
-        cmd.progress(file.total_bytes, file.total_bytes)
+        cmd.progress(file.rows_read, file.rows_read)
     await ctx.session.execute(text("ANALYZE import_rows"))
-    return rejected
+    return rejected, warnings
+
+
+async def _of_rows_written(ctx: Context, warnings: list[ImportIssue], *, update: bool) -> list[ImportIssue]:
+    """The warnings about rows that were imported: not those of a duplicate, nor of a contact skipped."""
+    if not warnings:
+        return []
+    written = set(
+        (
+            await ctx.session.execute(
+                text(
+                    """SELECT row_no FROM import_rows
+                        WHERE row_no = ANY(:rows) AND dup_of IS NULL AND (NOT existing OR :update)"""
+                ),
+                {"rows": sorted({issue.row for issue in warnings}), "update": update},
+            )
+        )
+        .scalars()
+        .all()
+    )
+    return [issue for issue in warnings if issue.row in written]
 
 
 def _campaign_of(row: ContactRow, campaigns: dict, default: Campaign | None) -> tuple[int | None, str | None]:
@@ -350,7 +391,7 @@ async def _queue_warm_syncs(ctx: Context, actor: Actor, contact_ids: list[int]) 
     await ctx.session.flush()
 
 
-async def _campaign_warnings(ctx: Context, owner_id: int, campaign_ids: list[int]) -> tuple[str, ...]:
+async def _campaign_warnings(ctx: Context, campaign_ids: list[int]) -> tuple[str, ...]:
     if not campaign_ids:
         return ()
     warnings = []
@@ -366,9 +407,4 @@ async def _campaign_warnings(ctx: Context, owner_id: int, campaign_ids: list[int
     ).all():
         if count > high:
             warnings.append(f"“{name}” now has {count} contacts; campaigns work best with {low}-{high}.")
-    shared = (await ctx.session.execute(text(_ALSO_IN_OTHER_BANKS), {"owner": owner_id})).all()
-    shown = 5
-    warnings.extend(f"{email} is also in {owner}'s bank." for email, owner in shared[:shown])
-    if len(shared) > shown:
-        warnings.append(f"… and {len(shared) - shown} more of these emails are in other users' banks too.")
     return tuple(warnings)

@@ -3,9 +3,9 @@
 The encoding is detected (`_detect_encoding`: a BOM says UTF-8 or UTF-16; else a file
 that is mostly valid UTF-8 is UTF-8, and any other is named by charset-normalizer), the delimiter is chosen by
 which one makes the header row recognisable (csv.Sniffer breaks ties, comma is the fallback), headers are mapped
-by meaning in any order and case, and each row becomes a cleaned `ContactRow` or a `RejectedRow` with its
-reason; a row whose cells hold bytes the encoding can't decode is rejected, never stored garbled. Rows stream:
-only one batch is in memory at a time.
+by meaning in any order and case, and each row becomes a cleaned `ContactRow` (with a warning for each optional
+cell it left out) or a `RejectedRow` with its reason; a row whose cells hold bytes the encoding can't decode is
+rejected, never stored garbled. Rows stream: only one batch is in memory at a time.
 """
 
 from __future__ import annotations
@@ -18,14 +18,26 @@ import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import IO
 
 import charset_normalizer
 
 from core.countries import country_code
+from core.echo import quoted
 from core.errors import InvalidInput
 from core.importing.commands import ImportUnreadable
-from core.validation import clean_email, clean_method, clean_note, clean_phone, clean_text, read_warmness
+from core.validation import (
+    clean_email,
+    clean_linkedin_url,
+    clean_method,
+    clean_note,
+    clean_phone,
+    clean_text,
+    read_money,
+    read_warmness,
+)
+from core.vocabulary import OUTREACH_METHODS
 
 SAMPLE_BYTES = 64 * 1024
 DELIMITERS = (",", ";", "\t", "|")
@@ -76,6 +88,7 @@ FIELD_HEADERS = {
     "warmness": ("warmness", "warmth", "warm"),
     "campaign": ("campaign", "campaign name"),
     "method": ("method", "outreach method", "channel", "outreach channel"),
+    "past_business": ("past business", "past business amount", "past revenue", "revenue"),
 }
 _HEADER_FIELDS = {header: field for field, headers in FIELD_HEADERS.items() for header in headers}
 _METHOD_WORDS = {
@@ -151,6 +164,9 @@ class ContactRow:
     warmness: int | None = None
     campaign: str | None = None
     method: str | None = None
+    past_business: Decimal | None = None
+    past_business_currency: str | None = None
+    warnings: tuple[str, ...] = ()  # optional cells left out, each with the reason
 
     @property
     def name_key(self) -> str:
@@ -241,29 +257,89 @@ def _capitalise(part: str) -> str:
     return part.capitalize()
 
 
+_NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv", "phd", "md", "esq", "obe", "mbe", "cbe", "kc", "qc"})
+_NAME_PART = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
+
+
+def surname_first(name: str) -> str:
+    """“Lima, Ana” → “Ana Lima”: a name written surname first, with exactly one comma between two parts
+    made of words of letters (“Smith, Jr” and “Acme, Inc.” stay as they are)."""
+    parts = name.split(",")
+    if len(parts) != 2:
+        return name
+    last, first = (part.split() for part in parts)
+    words = [*last, *first]
+    if not last or not first or not all(_NAME_PART.fullmatch(word) for word in words):
+        return name
+    if any(word.lower() in _NAME_SUFFIXES for word in first):
+        return name
+    return " ".join((*first, *last))
+
+
 def clean_row(row: int, cells: dict[str, str], *, phone_region: str) -> ContactRow | RejectedRow:
-    """One row of cells (by field) cleaned into a contact, or the reason it can't be imported."""
+    """One row of cells (by field) cleaned into a contact, or the reason it can't be imported.
+
+    A name and a valid email (when there is one: it is how a person is matched) are required; any other
+    cell that can't be read is left out, with a warning, and the rest of the row is imported.
+    """
     try:
-        name = cells.get("name") or " ".join(filter(None, (cells.get("first_name"), cells.get("last_name"))))
+        if cells.get("name"):
+            other_parts = cells.get("first_name") or cells.get("last_name")
+            name = cells["name"] if other_parts else surname_first(cells["name"])
+        else:
+            name = " ".join(filter(None, (cells.get("first_name"), cells.get("last_name"))))
         if not name.strip():
             return RejectedRow(row, "no name")
-        return ContactRow(
-            row=row,
-            name=clean_text(tidy_name(name), field="name", max_length=200, required=True),
-            email=clean_email(cells.get("email")),
-            phone=_phone(cells.get("phone"), phone_region),
-            organisation=clean_text(cells.get("organisation"), field="organisation", max_length=200),
-            title=clean_text(cells.get("title"), field="title", max_length=200),
-            linkedin_url=clean_text(cells.get("linkedin_url"), field="LinkedIn URL", max_length=500),
-            sector=clean_text(cells.get("sector"), field="sector", max_length=200),
-            country=country_code(country) if (country := (cells.get("country") or "").strip()) else None,
-            notes=clean_note(cells.get("notes")),
-            warmness=read_warmness(cells.get("warmness")),
-            campaign=clean_text(cells.get("campaign"), field="campaign name", max_length=200),
-            method=_method(cells.get("method")),
-        )
+        name = clean_text(tidy_name(name), field="name", max_length=200, required=True)
+        email = clean_email(cells.get("email"))
     except InvalidInput as error:
         return RejectedRow(row, str(error))
+    warnings: list[tuple[str, str]] = []  # (field, warning)
+
+    def optional(field: str, clean, what: str | None = None):
+        value = cells.get(field)
+        if not value:
+            return None
+        try:
+            return clean(value)
+        except InvalidInput as error:
+            label = _OPTIONAL_LABELS.get(field, field)
+            shown = value if field == "warmness" and len(value) <= 10 else quoted(value, 40)
+            reason = f"{label} {shown} is not {what}" if what else _sentence_part(str(error))
+            warnings.append((field, f"{reason}; imported without it"))
+            return None
+
+    money = optional("past_business", read_money, "an amount")
+    contact = ContactRow(
+        row=row,
+        name=name,
+        email=email,
+        phone=optional("phone", lambda v: _phone(v, phone_region), "a phone number I can read"),
+        organisation=optional("organisation", lambda v: clean_text(v, field="organisation", max_length=200)),
+        title=optional("title", lambda v: clean_text(v, field="title", max_length=200)),
+        linkedin_url=optional("linkedin_url", clean_linkedin_url, "a LinkedIn address"),
+        sector=optional("sector", lambda v: clean_text(v, field="sector", max_length=200)),
+        country=optional("country", country_code, "a country I know"),
+        notes=optional("notes", clean_note),
+        warmness=optional("warmness", read_warmness, "0-5"),
+        method=optional("method", _method, f"an outreach method ({', '.join(OUTREACH_METHODS)})"),
+        past_business=money[0] if money else None,
+        past_business_currency=money[1] if money else None,
+    )
+    try:
+        campaign = clean_text(cells.get("campaign"), field="campaign name", max_length=200)
+    except InvalidInput as error:
+        return RejectedRow(row, str(error))
+    in_file_order = sorted(warnings, key=lambda warning: list(cells).index(warning[0]))
+    return replace(contact, campaign=campaign, warnings=tuple(warning for _, warning in in_file_order))
+
+
+_OPTIONAL_LABELS = {"linkedin_url": "LinkedIn", "past_business": "past business"}
+
+
+def _sentence_part(message: str) -> str:
+    """An error's sentence as a part of another: “The title is too long (…).” → “the title is too long (…)”."""
+    return message[:1].lower() + message[1:].rstrip(".")
 
 
 def _phone(value: str | None, region: str) -> str | None:
@@ -289,8 +365,10 @@ class ContactFile:
     since detecting the encoding reads the file once before the rows are read).
     """
 
-    def __init__(self, source, *, phone_region: str) -> None:
+    def __init__(self, source, *, phone_region: str, count_rows: bool = False) -> None:
         self.phone_region = phone_region
+        self._count = count_rows
+        self.total_rows = 0  # the data rows, counted on opening when `count_rows` (for a progress bar)
         self._text: io.TextIOWrapper | None = None
         # A stream the caller handed in stays theirs: read it, but don't close it.
         self._owned = not (hasattr(source, "read") and getattr(source, "seekable", lambda: False)())
@@ -316,14 +394,17 @@ class ContactFile:
             )
         encoding = _detect_encoding(head, self._binary)
         sample = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head)
-        self._binary.seek(0)
-        self._text = io.TextIOWrapper(self._binary, encoding=encoding, errors=UNDECODABLE, newline="")
         first_line = sample.split("\n", 1)[0].strip("\r\ufeff ")
         forced = re.fullmatch(r"sep=(.)", first_line, re.I)  # Excel's “sep=;” first line
         if forced:
-            self._text.readline()
             sample = sample.split("\n", 1)[1] if "\n" in sample else ""
         delimiter = forced[1] if forced else _choose_delimiter(sample.lstrip("\ufeff"))
+        if self._count:
+            self.total_rows = self._count_rows(encoding, delimiter, skip_first_line=bool(forced))
+        self._binary.seek(0)
+        self._text = io.TextIOWrapper(self._binary, encoding=encoding, errors=UNDECODABLE, newline="")
+        if forced:
+            self._text.readline()
         self._reader = csv.reader(self._text, delimiter=delimiter, quotechar='"', doublequote=True, strict=True)
         self._row = 0
         headers = self._next_record()
@@ -339,6 +420,31 @@ class ContactFile:
             delimiter=DELIMITER_NAMES.get(delimiter, repr(delimiter)),
         )
 
+    def _count_rows(self, encoding: str, delimiter: str, *, skip_first_line: bool) -> int:
+        """How many records follow the header: a first pass over the file, for a progress bar in rows."""
+        self._binary.seek(0)
+        text = io.TextIOWrapper(self._binary, encoding=encoding, errors=UNDECODABLE, newline="")
+        try:
+            if skip_first_line:
+                text.readline()
+            reader = csv.reader(text, delimiter=delimiter, quotechar='"', doublequote=True)
+            records, header_seen = 0, False
+            while True:
+                try:
+                    record = next(reader)
+                except csv.Error:
+                    records += header_seen
+                    continue
+                except StopIteration:
+                    return records
+                if header_seen:
+                    records += 1
+                else:
+                    header_seen = any(cell.strip() for cell in record)
+        finally:
+            text.detach()
+            self._binary.seek(0)
+
     def _next_record(self) -> list[str] | None:
         self._row += 1  # first, so that a row the csv module can't read still has its number
         try:
@@ -346,9 +452,6 @@ class ContactFile:
         except StopIteration:
             self._row -= 1
             return None
-
-    def bytes_read(self) -> int:
-        return min(self._binary.tell(), self.total_bytes)
 
     @property
     def unnamed_columns_with_data(self) -> tuple[str, ...]:

@@ -60,6 +60,7 @@ from core.privacy.commands import (
 from core.registry import handles
 from core.sync.handlers import stop_syncs_of
 from core.views import CampaignView, ContactView, UserView
+from core.wording import plural
 
 # Tables whose rows about an erased person are kept but emptied of them: the values to set. Activities keep
 # their kind, channel, outcome, campaign, user and time, which is all that stats count.
@@ -309,12 +310,12 @@ def _erasure_message(
 ) -> str:
     which = ("contact " if len(ids) == 1 else "contacts ") + ", ".join(map(str, ids))
     gone = [
-        f"{n} {label}"
+        plural(n, label)
         for label, n in (
-            ("follow-up(s)", removed.get("follow_ups", 0)),
-            ("campaign membership(s)", removed.get("campaign_contacts", 0)),
-            ("event(s)", removed.get("domain_events", 0)),
-            ("sync message(s)", removed.get("outbox", 0)),
+            ("follow-up", removed.get("follow_ups", 0)),
+            ("campaign membership", removed.get("campaign_contacts", 0)),
+            ("event", removed.get("domain_events", 0)),
+            ("sync message", removed.get("outbox", 0)),
         )
         if n
     ]

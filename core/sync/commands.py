@@ -88,6 +88,16 @@ class RecordPipedriveActivity(Command):
 
 
 @dataclass(frozen=True)
+class RecordPipedriveNote(Command):
+    """The Pipedrive note a `note` (activity_id) or a contact's notes (contact_id) became; None: it was deleted."""
+
+    platform: ClassVar[str] = "pipedrive"  # who acts, for the audit trail: the sync worker
+    pipedrive_note_id: int | None
+    activity_id: int | None = None
+    contact_id: int | None = None
+
+
+@dataclass(frozen=True)
 class FinishSync(Bookkeeping):
     """The end of one attempt: done, retry after a delay, or failed (with the sentence owed to the user, if any).
 
@@ -168,6 +178,8 @@ class SyncList:
     # contacts).
     inbound: dict[str, int] = field(default_factory=dict)
     inbound_items: tuple[InboundEventView, ...] = ()
+    inbound_last_received_at: datetime | None = None
+    inbound_oldest_waiting_at: datetime | None = None  # the oldest event received and not applied yet
 
 
 @dataclass(frozen=True)
@@ -197,6 +209,10 @@ class SyncContact:
     pipedrive_person_id: int | None
     pipedrive_org_id: int | None
     campaign: str | None = None  # the campaign the contact came through, for the campaign source field
+    notes: str | None = None
+    pipedrive_note_id: int | None = None  # the Pipedrive note `notes` became
+    sector: str | None = None
+    country: str | None = None  # an ISO 3166-1 alpha-2 code
 
     @property
     def is_warm(self) -> bool:
@@ -214,6 +230,14 @@ class SyncActivity:
     occurred_at: datetime
     due_at: datetime | None
     pipedrive_activity_id: int | None
+
+
+@dataclass(frozen=True)
+class SyncNote:
+    """A `note` on the contact not in Pipedrive yet."""
+
+    activity_id: int
+    text: str
 
 
 @dataclass(frozen=True)
@@ -247,6 +271,9 @@ class SyncTask:
     linked_activity_ids: frozenset[int] = frozenset()
     # A Pipedrive activity to delete: its outreach was undone here after it had been replicated.
     undone_activity_id: int | None = None
+    # The contact's `note`s not in Pipedrive yet (oldest first), and the Pipedrive notes already linked to it.
+    notes: tuple[SyncNote, ...] = ()
+    linked_note_ids: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from core.sync.commands import (
     NextSyncDue,
     RecordPipedriveActivity,
     RecordPipedriveIds,
+    RecordPipedriveNote,
     RecordPipedriveOwner,
     ReleaseSyncNotices,
     RetrySyncs,
@@ -43,12 +44,14 @@ from core.sync.commands import (
     SyncContact,
     SyncItemView,
     SyncList,
+    SyncNote,
     SyncNotice,
     SyncRetried,
     SyncTask,
     SyncUser,
 )
 from core.views import ActionResult
+from core.wording import plural
 
 # The key space of the advisory locks on contacts: two workers never sync one contact at the same moment (the
 # lock on one Pipedrive record is core.outbox's).
@@ -167,6 +170,7 @@ async def _task(ctx: Context, row: OutboxMessage) -> SyncTask:
     payload = row.payload or {}
     undone = payload.get("pipedrive_activity_id") if payload.get("event") == "ActivityUndone" else None
     user_token, token_problem = _own_token(ctx, user)
+    notes, linked_notes = await _notes_of(ctx, contact) if contact is not None else ((), frozenset())
     return SyncTask(
         outbox_id=row.id,
         attempt=row.attempts,
@@ -189,7 +193,25 @@ async def _task(ctx: Context, row: OutboxMessage) -> SyncTask:
         token_problem=token_problem,
         linked_activity_ids=linked,
         undone_activity_id=undone if isinstance(undone, int) else None,
+        notes=notes,
+        linked_note_ids=linked_notes,
     )
+
+
+async def _notes_of(ctx: Context, contact: Contact) -> tuple[tuple[SyncNote, ...], frozenset[int]]:
+    """The contact's `note`s not in Pipedrive yet, oldest first, and the Pipedrive notes already linked to it."""
+    rows = (
+        await ctx.session.execute(
+            select(Activity.id, Activity.note, Activity.pipedrive_note_id)
+            .where(Activity.contact_id == contact.id, Activity.kind == "note")
+            .order_by(Activity.occurred_at, Activity.id)
+        )
+    ).all()
+    unsent = tuple(SyncNote(row.id, row.note) for row in rows if row.pipedrive_note_id is None and row.note)
+    linked = {row.pipedrive_note_id for row in rows if row.pipedrive_note_id is not None}
+    if contact.pipedrive_note_id is not None:
+        linked.add(contact.pipedrive_note_id)
+    return unsent, frozenset(linked)
 
 
 def _own_token(ctx: Context, user: User | None) -> tuple[SecretStr | None, str | None]:
@@ -227,6 +249,10 @@ async def _sync_contact(ctx: Context, contact: Contact, activity: Activity | Non
         contact.pipedrive_person_id,
         contact.pipedrive_org_id,
         campaign,
+        notes=contact.notes,
+        pipedrive_note_id=contact.pipedrive_note_id,
+        sector=contact.sector,
+        country=contact.country,
     )
 
 
@@ -297,6 +323,26 @@ async def record_pipedrive_activity(cmd: RecordPipedriveActivity, ctx: Context) 
         )
     ).first()
     return updated is not None
+
+
+@handles
+async def record_pipedrive_note(cmd: RecordPipedriveNote, ctx: Context) -> bool:
+    """False when the note (or the contact) is gone: erased while it was being sent."""
+    if cmd.activity_id is not None:
+        query = (
+            update(Activity)
+            .where(Activity.id == cmd.activity_id, Activity.contact_id.is_not(None))
+            .values(pipedrive_note_id=cmd.pipedrive_note_id, sync_state="synced")
+            .returning(Activity.id)
+        )
+    else:
+        query = (
+            update(Contact)
+            .where(Contact.id == cmd.contact_id)
+            .values(pipedrive_note_id=cmd.pipedrive_note_id)
+            .returning(Contact.id)
+        )
+    return (await ctx.session.execute(query)).first() is not None
 
 
 @handles
@@ -499,7 +545,24 @@ async def list_syncs(cmd: ListSyncs, ctx: Context) -> SyncList:
     inbound_items = tuple(
         InboundEventView(e.id, e.entity, e.action, e.entity_id, e.status, e.outcome, e.occurred_at) for e in latest
     )
-    return SyncList(items, configured, counts, ctx.settings.pipedrive_max_retries, inbound, inbound_items)
+    last_received, oldest_waiting = (
+        await ctx.session.execute(
+            select(
+                func.max(PipedriveEvent.received_at),
+                func.min(PipedriveEvent.received_at).filter(PipedriveEvent.status == "received"),
+            ).where(*inbound_scope)
+        )
+    ).one()
+    return SyncList(
+        items,
+        configured,
+        counts,
+        ctx.settings.pipedrive_max_retries,
+        inbound,
+        inbound_items,
+        inbound_last_received_at=last_received,
+        inbound_oldest_waiting_at=oldest_waiting,
+    )
 
 
 @handles
@@ -549,7 +612,7 @@ async def retry_syncs(cmd: RetrySyncs, ctx: Context) -> SyncRetried:
         message = "Nothing to retry" + (f": {'; '.join(skipped)}." if skipped else ": no failed syncs.")
     else:
         message = (
-            f"Queued {len(again)} sync(s) again: "
+            f"Queued {plural(len(again), 'sync')} again: "
             + ", ".join(f"#{r.id}" for r in again)
             + "."
             + (f" ({'; '.join(skipped)}.)" if skipped else "")

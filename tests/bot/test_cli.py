@@ -126,7 +126,7 @@ def test_secrets_rotate_re_encrypts_every_token_so_that_the_new_key_alone_decryp
     out = cli("secrets", "rotate", env={"PIPEDRIVEN_SECRET_KEY": f"{new},{old}"})
     assert out.returncode == 0, out.stderr
     assert out.stdout == (
-        "Encrypted 2 stored secret(s) with the first key of PIPEDRIVEN_SECRET_KEY (1 of them in plain text).\n"
+        "Encrypted 2 stored secrets with the first key of PIPEDRIVEN_SECRET_KEY (1 of them in plain text).\n"
     )
     stored = _stored_tokens(database_url)
     assert Fernet(new).decrypt(stored["ana@example.com"].encode()) == b"ana-own-token"
@@ -152,7 +152,7 @@ def test_secrets_rotate_without_a_key_or_with_a_lost_one_says_so_in_one_line(cli
         "(`pipedriven secrets new-key` prints one).\n"
     )
     wrong = cli("secrets", "rotate", env={"PIPEDRIVEN_SECRET_KEY": Fernet.generate_key().decode()})
-    assert wrong.returncode == 1 and "Encrypted 0 stored secret(s)" in wrong.stdout
+    assert wrong.returncode == 1 and "Encrypted 0 stored secrets" in wrong.stdout
     assert len(wrong.stderr.splitlines()) == 1 and "Traceback" not in wrong.stderr
     assert "decrypts the stored token of ana@example.com" in wrong.stderr
     invalid = cli("secrets", "rotate", env={"PIPEDRIVEN_SECRET_KEY": "not-a-key"})

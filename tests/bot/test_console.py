@@ -281,6 +281,144 @@ async def test_sector_and_country_are_typed_shown_by_name_and_asked_for(chat, co
     assert "Country" not in await chat.send("show bob")
 
 
+# --- an interaction typed in words: preview, then one confirming tap ---------------------------------------
+
+
+@pytest.fixture
+async def bank(make, ana):
+    """Contacts the issue's examples name."""
+    return {
+        name.split()[0].lower(): await make.contact(ana, name, **fields)
+        for name, fields in (
+            ("Ana Lopez", {}),
+            ("Bob Stone", {"organisation": "Acme"}),
+            ("Carla Gomez", {}),
+            ("Sofia Rossi", {}),
+        )
+    }
+
+
+async def test_coffee_with_ana_is_previewed_then_written_on_confirm(chat, core, bank):
+    preview = await chat.send("coffee with Ana, follow up in 3 weeks")
+    assert "nothing is saved until you confirm" in preview
+    for line in ("Contact: Ana Lopez", "Method: Meeting", "Reminder: Tue 15 Dec 2026", "Warm: no", "Meeting: —"):
+        assert line in preview
+    assert "[1] ✓ Confirm" in preview and "[2] ✎ Edit" in preview and "[3] ✗ Cancel" in preview
+    assert await count(core, Activity) == 0  # nothing before the tap
+    assert "✓ Meeting logged for Ana Lopez · ⏰ reminder Tue 15 Dec 09:00." in await chat.send("1")
+    card = await chat.send("show ana")
+    assert "⏰ Follow-up Tue 15 Dec 2026 09:00" in card and "Tue 24 Nov 2026 09:00 Meeting" in card
+    assert await count(core, Activity, contact_id=bank["ana"].id) == 1
+
+
+async def test_a_call_with_no_answer_and_a_day_to_try_again(chat, core, bank):
+    preview = await chat.send("called Bob at Acme, no answer, try again Tuesday")
+    for line in ("Contact: Bob Stone (Acme)", "Method: Call", "Outcome: no answer", "Reminder: Tue 1 Dec 2026"):
+        assert line in preview
+    assert "Call logged for Bob Stone (no answer)" in await chat.send("1")
+    card = await chat.send("show bob")
+    assert "Call (no answer)" in card and "⏰ Follow-up Tue 1 Dec 2026 09:00" in card
+
+
+async def test_met_warm_with_a_meeting_booked(chat, core, bank):
+    preview = await chat.send("met Carla Gomez at WebSummit, warm, meeting booked Thu 10:00")
+    for line in ("Contact: Carla Gomez", "Warm: yes", "Meeting: booked Thu 26 Nov 2026 10:00"):
+        assert line in preview
+    done = await chat.send("1")
+    assert "🔥 flagged warm" in done and "📅 meeting booked for Thu 26 Nov 10:00" in done
+    card = await chat.send("show carla")
+    assert "Warmness 4/5 (warm)" in card and "Meeting (meeting booked)" in card
+    assert await count(core, OutboxMessage, contact_id=bank["carla"].id) == 2  # warm, meeting
+
+
+async def test_an_email_about_an_event(chat, core, bank):
+    preview = await chat.send("emailed Sofia about the Fintech Q4 event")
+    assert "Contact: Sofia Rossi" in preview and "Method: Email" in preview and "Fintech Q4 event" in preview
+    assert "✓ Email logged for Sofia Rossi." in await chat.send("1")
+    assert "Email: " in await chat.send("show sofia")
+
+
+async def test_cancel_writes_nothing_and_a_second_confirm_writes_nothing_more(chat, core, bank):
+    await chat.send("called Bob, no answer")
+    assert "Cancelled: nothing was written." in await chat.send("3")
+    assert await count(core, Activity) == 0
+    await chat.send("called Bob, no answer")
+    chat_buttons = list(chat.buttons)
+    await chat.send("1")
+    chat.buttons = chat_buttons  # the same preview's Confirm, pressed again
+    assert "no longer there" in await chat.send("1")
+    assert await count(core, Activity) == 1
+
+
+async def test_several_anas_are_offered_as_buttons_then_none_of_these(chat, core, make, ana, bank):
+    moreau = await make.contact(ana, "Ana Moreau")
+    preview = await chat.send("coffee with Ana")
+    assert "Contact: ? (“Ana” matches 2 contacts: pick one)" in preview
+    assert "1. Ana Lopez" in preview and "2. Ana Moreau" in preview and "None of these" in preview
+    assert "Confirm" not in preview
+    picked = await chat.send("2")
+    assert "Contact: Ana Moreau" in picked and "[1] ✓ Confirm" in picked
+    assert "Meeting logged for Ana Moreau" in await chat.send("1")
+    assert await count(core, Activity, contact_id=moreau.id) == 1
+    await chat.send("coffee with Ana")
+    none = await chat.send("3")
+    assert "no contact named “Ana” in your bank" in none and "Confirm" not in none
+
+
+async def test_an_unknown_contact_is_said_and_can_be_added_from_the_preview(chat, core, bank):
+    preview = await chat.send("coffee with Zed")
+    assert "Contact: ? (no contact named “Zed” in your bank)" in preview and "Confirm" not in preview
+    assert await count(core, Contact) == len(bank)
+    added = await chat.send("1")  # ➕ Add Zed
+    assert "Contact: Zed" in added and "[1] ✓ Confirm" in added
+    assert await count(core, Activity) == 0
+    assert "Meeting logged for Zed" in await chat.send("1")
+
+
+async def test_a_missing_method_shows_as_a_question_mark_and_a_button_fills_it(chat, core, bank):
+    preview = await chat.send("Bob, went well")
+    assert "Method: ?" in preview and "Confirm" not in preview and "[1] Call" in preview
+    fixed = await chat.send("1")
+    assert "Method: Call" in fixed and "[1] ✓ Confirm" in fixed
+    assert "Call logged for Bob Stone" in await chat.send("1")
+
+
+async def test_edit_asks_for_the_line_again_and_previews_the_correction(chat, core, bank):
+    await chat.send("emailed Sofia about the Fintech Q4 event")
+    asked = await chat.send("2")
+    assert "Type the line again, corrected (it was “emailed Sofia about the Fintech Q4 event”)" in asked
+    corrected = await chat.send("called Sofia, no answer")
+    assert "Method: Call" in corrected and "Outcome: no answer" in corrected
+    assert "Call logged for Sofia Rossi (no answer)" in await chat.send("1")
+    assert await count(core, Activity) == 1
+
+
+async def test_a_line_that_is_no_interaction_keeps_the_old_answer(chat, bank):
+    assert "I don't know “hello”." in await chat.send("hello there")
+
+
+async def test_log_with_a_follow_up_in_its_note_sets_the_reminder(chat, bank):
+    assert "⏰ reminder Tue 15 Dec 09:00" in await chat.send("log bob call no answer, follow up in 3 weeks")
+    assert "⏰ Follow-up Tue 15 Dec 2026 09:00" in await chat.send("show bob")
+
+
+async def test_forged_preview_buttons_are_refused_and_write_nothing(core, make, ana, bank):
+    from bot.conversation import Conversation
+
+    eve = await make.user("Eve", email="eve@example.com")
+    conv = Conversation(core, "console")
+    await conv.handle_text(ana, "called Bob, no answer")  # draft 1, Ana's
+    answers = [
+        (await conv.handle_button(eve, data)).text
+        for data in ("iok:0:1", "ino:0:1", f"ipick:{bank['bob'].id}:1", "imethod:0:1:call", "iadd:0:1", "iedit:0:1")
+    ]
+    assert all("no longer there" in text for text in answers), answers
+    for data in ("iok:0:abc", "iok:0:", "imethod:0:1:telepathy", f"ipick:{bank['ana'].id + 999}:1"):
+        reply = await conv.handle_button(ana, data)
+        assert reply.text and "Traceback" not in reply.text
+    assert await count(core, Activity) == 0
+
+
 async def test_remove_asks_first_then_the_answer_has_an_undo_that_puts_the_contact_back(chat, core, make, ana):
     bob = await make.contact(ana, "Bob Stone", organisation="Acme")
     await make.contact(ana, "Cara Diaz")
@@ -330,7 +468,7 @@ async def test_merge_asks_first_then_joins_the_two_contacts(chat, core, make, an
     assert out.startswith("Merged Robert Stone into Bob Stone (1 activity moved).")
     assert await count(core, Contact, id=other.id) == 0
     assert await count(core, Activity, contact_id=keep.id, kind="call") == 1
-    assert "+447700900123" in await chat.send("show bob")
+    assert "+44 7700 900123" in await chat.send("show bob")
 
 
 async def test_the_old_row_of_a_merged_contact_says_where_it_went(chat, make, ana):

@@ -19,6 +19,7 @@ from core.outreach.commands import (
     CompleteFollowUp,
     FlagWarm,
     LogOutreach,
+    RecordInteraction,
     RequestMeeting,
     SetFollowUp,
     Snooze,
@@ -412,6 +413,34 @@ def test_log_errors(text, problem):
     assert USAGE["log"] in message
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            "log ana call no answer, follow up in 3 weeks",
+            RecordInteraction(
+                ME, ref("ana"), "call", "no answer", outcome="no_answer", follow_up_at=utc(2026, 12, 15, 9)
+            ),
+        ),
+        (
+            "log ana call, follow up in 3 weeks",
+            RecordInteraction(ME, ref("ana"), "call", follow_up_at=utc(2026, 12, 15, 9)),
+        ),
+        (
+            "log 3 email sent the deck. Try again next monday 14:30",
+            RecordInteraction(ME, ref("3"), "email", "sent the deck", follow_up_at=utc(2026, 11, 30, 14, 30)),
+        ),
+        # words after the date are no reminder: the note stays as typed
+        (
+            "log ana email about the follow up in 3 weeks meeting",
+            LogOutreach(ME, ref("ana"), "email", "about the follow up in 3 weeks meeting"),
+        ),
+    ],
+)
+def test_log_with_a_follow_up_at_the_end_of_its_note_sets_the_reminder(text, expected):
+    assert p(text) == expected
+
+
 def test_log_suggests_a_misspelt_method():
     assert "“emial” isn't one — did you mean `email`?" in error_of("log 3 emial")
     assert "did you mean `linkedin`?" in error_of("log Ana linkdin")
@@ -787,10 +816,11 @@ def test_help_on_an_unknown_verb_suggests_one():
 def test_help_text_lists_every_verb_in_order():
     text = help_text(None)
     lines = text.splitlines()
-    assert len(lines) == len(VERBS) + 3  # an intro, one line per verb, a note on CONTACT, one on files
+    assert len(lines) == len(VERBS) + 4  # an intro, one line per verb, notes on CONTACT, files and free text
     for line, verb in zip(lines[1:], VERBS):
         assert line.startswith(f"• `{verb}")
-    assert "send me a CSV file" in lines[-1]
+    assert "send me a CSV file" in lines[-2]
+    assert "just say what happened" in lines[-1]
     assert help_text("nonsense") == text
 
 

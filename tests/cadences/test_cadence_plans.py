@@ -163,7 +163,7 @@ async def test_a_campaign_start_covers_your_contacts_and_skips_those_already_fol
 
     result = await core.execute(StartCadence(Actor(ana.id), "warm intro", campaign=CampaignRef.of("fintech")))
     assert result.message == (
-        "▶ “Warm intro” started for 2 contact(s) of “Fintech”. "
+        "▶ “Warm intro” started for 2 contacts of “Fintech”. "
         "1 already follow a cadence. "
         "1 in other people's banks were left to them."
     )

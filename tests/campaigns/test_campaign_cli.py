@@ -49,9 +49,9 @@ async def test_import_prints_the_report_and_exits_0_even_with_rejected_rows(cli,
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert (
-        "Imported into Ana Silva's bank: 2 new, 0 updated, 0 unchanged, 1 duplicate(s) in the file, 1 rejected."
+        "Imported into Ana Silva's bank: 2 new, 0 updated, 0 unchanged, 1 duplicate in the file, 1 rejected."
     ) in out
-    assert "Read 4 row(s) as UTF-8, semicolon-separated." in out
+    assert "Read 4 rows as UTF-8, semicolon-separated." in out
     assert "Columns: Full Name → name, E-mail → email, Company → organisation." in out
     assert "Columns not imported: Twitter." in out
     assert "row 3: rejected: “not an email” is not a valid email address." in out
@@ -65,7 +65,7 @@ async def test_import_of_a_utf8_file_with_a_bad_byte_keeps_accents_and_names_the
     path.write_bytes("Name,Email\r\nJosé Müller,jose@muller.de\r\n".encode() + b"Ren\xe9,rene@acme.com\r\n")
     result = cli("import", str(path), "--user", "ana@example.com")
     assert result.returncode == 0, result.stderr
-    assert "1 new, 0 updated" in result.stdout and "Read 2 row(s) as UTF-8, comma-separated." in result.stdout
+    assert "1 new, 0 updated" in result.stdout and "Read 2 rows as UTF-8, comma-separated." in result.stdout
     assert (
         "row 3: rejected: undecodable bytes in Name: they are not valid UTF-8, so the row was skipped rather "
         "than stored garbled"
@@ -113,7 +113,7 @@ async def test_campaigns_from_the_command_line(cli, users, core, make, tmp_path)
     show = cli("campaigns", "show", "Fintech Q4", "--as", "gt@example.com")
     assert "Fintech Q4 [live] · fintech · UK · 1 Dec 2026 – 31 Dec 2026" in show.stdout
     assert "Bo Chen (Chen Ltd)  Ana" in show.stdout and "LinkedIn" in show.stdout and "planned" in show.stdout
-    assert "• Fintech Q4 [live] — 1 contacts" in cli("campaigns").stdout
+    assert "• Fintech Q4 [live] — 1 contact" in cli("campaigns").stdout
     one_line_failure(
         cli("campaigns", "new", "Mine", "--as", "ana@example.com"), "Only the Golden Ticket team can create campaigns."
     )
@@ -139,3 +139,31 @@ async def test_stats_csv_export_is_safe_to_open_in_a_spreadsheet(cli, users, cor
     assert to_file.returncode == 0, to_file.stderr
     assert (tmp_path / "stats.csv").read_bytes().startswith(b"\xef\xbb\xbfgroup,key")
     assert (tmp_path / "funnel.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+async def test_import_names_the_people_in_a_colleagues_bank_on_request(cli, users, make, tmp_path):
+    carl = await make.user("Carl", email="carl@example.com")
+    await make.contact(carl, "Carl's Cy", email="cy@example.com", phone="+447946095800")
+    path = tmp_path / "contacts.csv"
+    path.write_bytes(csv_bytes([["Name", "Email"], ["Bo", "bo@example.com"], ["Cy Young", "CY@example.com"]]))
+    plain = cli("import", str(path), "--user", "ana@example.com")
+    assert "👥 1 contact is also in a colleague's bank (--show-collisions names them)." in plain.stdout
+    assert "Cy Young is also" not in plain.stdout
+    named = cli("import", str(path), "--user", "ana@example.com", "--show-collisions")
+    assert "👥 1 contact is also in a colleague's bank:\n  Cy Young is also in Carl's bank.\n" in named.stdout
+    assert "Carl's Cy" not in named.stdout and "7946" not in named.stdout
+
+
+async def test_import_progress_counts_rows_and_is_full_only_once_saved(cli, users, tmp_path):
+    rows = 1234
+    path = tmp_path / "contacts.csv"
+    path.write_bytes(csv_bytes([["Name", "Email"]] + [[f"Person {n}", f"p{n}@example.com"] for n in range(rows)]))
+    result = cli("import", str(path), "--user", "ana@example.com", "--progress")
+    assert result.returncode == 0, result.stderr
+    frames = [frame.strip() for frame in result.stderr.replace("\n", "\r").split("\r") if frame.strip()]
+    assert frames and all(" rows" in frame for frame in frames)
+    full = [i for i, frame in enumerate(frames) if f"{rows}/{rows}" in frame]
+    # The bar moved on in batches of rows, and reached the file's count only in its last frames, once saved.
+    assert any(f"500/{rows}" in frame for frame in frames) and any(f"1000/{rows}" in frame for frame in frames)
+    assert full and all(frames[i].startswith("saved") for i in full) and full[-1] == len(frames) - 1
+    assert f"{rows} new" in result.stdout

@@ -194,8 +194,8 @@ async def test_a_csv_shared_in_chat_is_imported_and_answered_with_the_report(cor
     data = csv_bytes([["Name", "Email", "Shoe size"], ["ana silva", "a@acme.com", "38"], ["Bo", "nope", ""]])
     reply = await conversation.handle_file(ana, data, "contacts.csv", idempotency_key="slack:F1")
     assert reply.text.splitlines() == [
-        "Imported into Ana's bank: 1 new, 0 updated, 0 unchanged, 0 duplicate(s) in the file, 1 rejected.",
-        "Read 2 row(s) as UTF-8, comma-separated.",
+        "Imported into Ana's bank: 1 new, 0 updated, 0 unchanged, 0 duplicates in the file, 1 rejected.",
+        "Read 2 rows as UTF-8, comma-separated.",
         "Columns: Name → name, Email → email.",
         "Columns not imported: Shoe size.",
     ]
@@ -221,3 +221,18 @@ async def test_a_long_list_of_rejected_rows_is_cut_short_in_chat(core, make):
     lines = reply.sections[0].text.splitlines()
     assert len(lines) == 21 and lines[0] == "row 2: rejected: “bad” is not a valid email address."
     assert lines[-1] == "… and 10 more (the CLI lists them all: pipedriven import)."
+
+
+async def test_a_csv_shared_in_chat_names_the_people_in_a_colleagues_bank_and_where_to_see_the_rest(core, make):
+    ana, carl = await make.user("Ana"), await make.user("Carl")
+    for n in range(7):
+        await make.contact(carl, f"Carl's {n}", email=f"p{n}@example.com", notes="Carl's own notes")
+    data = csv_bytes([["Name", "Email"]] + [[f"Person {n}", f"P{n}@example.com"] for n in range(7)])
+    reply = await Conversation(core, "slack").handle_file(ana, data, "contacts.csv")
+    lines = reply.text.splitlines()
+    start = lines.index("👥 7 contacts are also in a colleague's bank:")
+    assert lines[start + 1 : start + 6] == [f"  Person {n} is also in Carl's bank." for n in range(5)]
+    assert lines[start + 6] == (
+        "  … and 2 more: an admin's `pipedriven import FILE --user EMAIL --show-collisions` lists them all."
+    )
+    assert "Carl's own notes" not in reply.text and "Carl's 0" not in reply.text

@@ -103,6 +103,7 @@ READ_ONLY = {
     "ShowCampaign",
     "ShowHome",
     "RecallPrompt",
+    "ShowInteractionDraft",
     "PreviewErasure",
     "PreviewRemoval",
     "PreviewMerge",

@@ -133,7 +133,7 @@ async def test_golden_ticket_adds_anyones_contacts_to_a_campaign(core, gt, ana, 
     result = await core.execute(
         AddToCampaign(Actor(gt.id), CampaignRef(id=camp.id), (mine.id, theirs.id), method="email")
     )
-    assert result.message == "Added 2 contact(s) to “Fintech” (2 in all)."
+    assert result.message == "Added 2 contacts to “Fintech” (2 in all)."
     assert result.warnings == ()
     assert {(m.contact_id, m.outreach_method, m.added_by) for m in await db_rows(CampaignContact)} == {
         (mine.id, "email", gt.id),
@@ -147,7 +147,7 @@ async def test_a_consultant_adds_own_contacts_to_a_campaign(core, ana, make, cam
     result = await core.execute(AddToCampaign(Actor(ana.id), CampaignRef.of("fintech"), (carol.id,)))
     assert result.campaign.contact_count == 1
     again = await core.execute(AddToCampaign(Actor(ana.id), CampaignRef(id=camp.id), (carol.id,)))
-    assert again.message == "Added 0 contact(s) to “Fintech” (1 in all)."
+    assert again.message == "Added 0 contacts to “Fintech” (1 in all)."
 
 
 async def test_a_consultant_cannot_add_another_users_contacts_to_a_campaign(
@@ -172,7 +172,7 @@ async def test_adding_a_contact_whose_email_is_in_another_bank_warns(core, ana, 
     camp = await campaign("Fintech")
     anas_bob = await make.contact(ana, "Bob S.", email="BOB@acme.com")
     result = await core.execute(AddToCampaign(Actor(ana.id), CampaignRef(id=camp.id), (anas_bob.id,)))
-    assert result.warnings == ("bob@acme.com is also in Zoe's bank.",)
+    assert result.warnings == ("Bob S. is also in Zoe's bank.",)
 
 
 async def test_a_campaign_growing_past_thirty_warns(core, ana, make, campaign):

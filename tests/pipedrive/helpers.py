@@ -5,7 +5,13 @@ from __future__ import annotations
 from core.command import Actor, ContactRef
 from core.outreach.commands import FlagWarm
 
-V1_PATHS = {"/api/v1/users/find", "/api/v1/activityTypes", "/api/v1/personFields"}
+V1_PATHS = {
+    "/api/v1/users/find",
+    "/api/v1/activityTypes",
+    "/api/v1/personFields",
+    "/api/v1/organizationFields",
+    "/api/v1/notes",
+}
 
 
 def assert_clean(fake, *, orgs: int, persons: int, activities: int = 0) -> None:
@@ -13,7 +19,9 @@ def assert_clean(fake, *, orgs: int, persons: int, activities: int = 0) -> None:
     assert (len(fake.organizations), len(fake.persons), len(fake.live_activities())) == (orgs, persons, activities)
     assert fake.deal_calls == 0
     assert all(
-        s.path.startswith("/api/v2/") or s.path in V1_PATHS or s.path.startswith("/api/v1/personFields/")
+        s.path.startswith("/api/v2/")
+        or s.path in V1_PATHS
+        or s.path.startswith(("/api/v1/personFields/", "/api/v1/notes/"))
         for s in fake.seen
     )
 
@@ -28,3 +36,23 @@ def me(user) -> Actor:
 
 def ref(contact) -> ContactRef:
     return ContactRef(id=contact.id)
+
+
+async def renamed_in_pipedrive(core, contact, new_name: str, at) -> None:
+    """Link the contact to a person in Pipedrive and let Pipedrive's webhook rename that person at `at`, through
+    the commands the webhook receiver and its worker give the core."""
+    from core.inbound.commands import ApplyPipedriveEvent, ReceivePipedriveEvent
+    from core.sync.commands import RecordPipedriveIds
+
+    person_id = 7000 + contact.id
+    await core.execute(RecordPipedriveIds(contact.id, person_id=person_id))
+    payload = {
+        "meta": {"action": "change", "entity": "person", "entity_id": str(person_id), "timestamp": at.isoformat()},
+        "data": {"id": person_id, "name": new_name},
+        "previous": {"name": contact.name},
+    }
+    event_id = await core.execute(
+        ReceivePipedriveEvent(f"person:{person_id}:change:{at.isoformat()}", "person", "change", person_id, at, payload)
+    )
+    result = await core.execute(ApplyPipedriveEvent(event_id))
+    assert result.status == "applied", result

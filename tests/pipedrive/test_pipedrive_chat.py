@@ -48,7 +48,7 @@ async def test_sync_retry_in_the_chat_queues_a_failed_sync_again(chat, core, mak
         core.clock.advance(seconds=60)
         await worker.drain()
     assert "0 waiting · 0 done · 1 failed" in await chat.send("sync")
-    assert "Queued 1 sync(s) again: #1." in await chat.send("sync retry 1")
+    assert "Queued 1 sync again: #1." in await chat.send("sync retry 1")
     await worker.drain()
     assert "0 waiting · 1 done · 0 failed" in await chat.send("sync")
     assert "Nothing to retry: #1 is already done." in await chat.send("sync retry #1")
@@ -107,7 +107,7 @@ async def test_the_cli_shows_and_retries_syncs_and_sets_a_user_s_token(
     assert "0 waiting · 0 done · 1 failed" in status.stdout
     assert "✗ #1 Bob Stone — warm lead [ana@example.com]: failed — Gave up after 4 tries." in status.stdout
     retried = cli("sync", "retry", "--all")
-    assert retried.returncode == 0 and "Queued 1 sync(s) again: #1." in retried.stdout
+    assert retried.returncode == 0 and "Queued 1 sync again: #1." in retried.stdout
     assert cli("sync", "retry").returncode == 1
     token = cli(
         "users",

@@ -78,7 +78,7 @@ async def test_a_token_no_key_opens_fails_the_sync_with_a_reason_and_never_falls
     assert fake.seen == []  # not even with the company's token
     assert "Your own Pipedrive token can't be read" in await chat.send("sync")
     _use_key(core, f"{new_key},{SECRET_KEY}")  # the old key put back
-    assert "Queued 1 sync(s) again" in await chat.send("sync retry all")
+    assert "Queued 1 sync again" in await chat.send("sync retry all")
     await worker.drain()
     assert [r.status for r in await rows(OutboxMessage)] == ["done"]
 

@@ -198,3 +198,14 @@ async def test_saving_the_form_unchanged_changes_nothing(slack, fake, core, lima
     async with core.sessions() as session:
         edits = (await session.execute(select(AuditEntry).where(AuditEntry.command == "EditContact"))).scalars().all()
     assert len(edits) == 1  # the fixture's
+
+
+async def test_the_card_names_the_last_change_from_pipedrive_and_when(slack, fake, core, lima, clock):
+    from datetime import timedelta
+
+    from tests.pipedrive.helpers import renamed_in_pipedrive
+
+    await renamed_in_pipedrive(core, lima, "Ana Lima-Costa", clock.now() + timedelta(minutes=5))
+    await slack.command(ANA, "show lima-costa", channel=DM)
+    shown = json.dumps(fake.called("chat.postMessage")[-1]["blocks"], ensure_ascii=False)
+    assert "From Pipedrive: name changed, Tue 24 Nov 2026 10:05." in shown  # Ana's Slack time zone: Paris

@@ -78,7 +78,7 @@ async def test_a_utf8_csv_with_a_bad_byte_keeps_its_accents_and_names_the_row_it
     assert await bank(core, ana) == ["José Müller"]
     [report] = fake.called("chat.postMessage")
     shown = "\n".join(b["text"]["text"] for b in report["blocks"] if b["type"] == "section")
-    assert "Read 2 row(s) as UTF-8" in shown
+    assert "Read 2 rows as UTF-8" in shown
     assert "row 3: rejected: undecodable bytes in Full name: they are not valid UTF-8" in shown
 
 

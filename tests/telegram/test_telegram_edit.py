@@ -44,3 +44,16 @@ async def test_edit_with_a_field_and_no_value_asks_and_a_bad_reply_changes_nothi
     [cleared] = texts(await bot.say(linked, "-", reply_to=prompt))
     assert cleared == "Bob Stone: phone cleared."
     assert (await stored(core, bob.id)).phone is None
+
+
+async def test_the_card_names_the_last_change_from_pipedrive_and_when(bot, telegram, linked, make, ana, core, clock):
+    from datetime import timedelta
+
+    from tests.pipedrive.helpers import renamed_in_pipedrive
+
+    lima = await make.contact(ana, "Ana Lima", email="ana@x.example")
+    await renamed_in_pipedrive(core, lima, "Ana Lima-Costa", clock.now() + timedelta(minutes=5))
+    await bot.say(linked, "/show lima-costa")
+    card = bot.last(ANA_TG)
+    assert card["text"].startswith("Ana Lima-Costa")
+    assert "From Pipedrive: name changed, Tue 24 Nov 2026 09:05." in card["text"]

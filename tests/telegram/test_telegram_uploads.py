@@ -37,7 +37,7 @@ async def test_a_csv_document_is_imported_and_answered_with_the_report(bot, tele
     assert chen.organisation == "Chen & Co"
     [report] = texts(calls)
     assert report.startswith("Imported into Ana Silva's bank: 2 new, 0 updated, 0 unchanged")
-    assert "Read 3 row(s) as UTF-8 (with BOM), semicolon-separated" in report
+    assert "Read 3 rows as UTF-8 (with BOM), semicolon-separated" in report
     assert "row 4: rejected: “not-an-email” is not a valid email address." in report
     answered = calls[2].params["reply_parameters"]["message_id"]
     assert answered == update["message"]["message_id"]
@@ -50,7 +50,7 @@ async def test_a_utf8_document_with_a_bad_byte_keeps_its_accents_and_names_the_r
     calls = await bot.deliver(telegram.document_update(linked, "contacts.csv", data))
     assert await bank(core, ana) == ["José Müller"]
     [report] = texts(calls)
-    assert "Read 2 row(s) as UTF-8, semicolon-separated" in report
+    assert "Read 2 rows as UTF-8, semicolon-separated" in report
     assert "row 3: rejected: undecodable bytes in Full name: they are not valid UTF-8" in report
 
 

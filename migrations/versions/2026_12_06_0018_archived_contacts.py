@@ -1,15 +1,15 @@
 """contacts.archived_at: a contact removed from its owner's bank (kept with its history, restorable); the
 ranking's covering index holds the bank's contacts that are not removed.
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0018
+Revises: 0017
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016"
-down_revision = "0015"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
