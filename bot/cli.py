@@ -19,7 +19,14 @@ from datetime import UTC, datetime
 from bot.bootstrap import configure_logging, migrate, open_core
 from core import db
 from core.command import Actor, ContactRef
-from core.contacts.commands import EDITABLE_FIELD_LIST, EditContact
+from core.contacts.commands import (
+    EDITABLE_FIELD_LIST,
+    ArchiveContact,
+    EditContact,
+    MergeContacts,
+    PreviewMerge,
+    RestoreContact,
+)
 from core.deliveries.commands import ListDeliveryProblems
 from core.errors import DatabaseUnavailable, PipedrivenError, SchemaTooNew
 from core.housekeeping.commands import PruneHistory
@@ -59,7 +66,10 @@ def cli_words(text: str) -> str:
 
     def swap(say: re.Match) -> str:
         chat = say[2]
-        command = "pipedriven " + chat if chat.startswith("sync retry ") else _CLI_COMMANDS.get(chat)
+        if chat.startswith(("sync retry ", "restore ")):
+            command = "pipedriven " + ("contacts " if chat.startswith("restore ") else "") + chat
+        else:
+            command = _CLI_COMMANDS.get(chat)
         return f"{'R' if say[1] == 'S' else 'r'}un `{command}`" if command else say[0]
 
     return _SAY.sub(swap, text)
@@ -477,7 +487,29 @@ def cmd_contacts(args, settings: Settings) -> int:
         command = EditContact(Actor(user.id, "cli"), _person(args.contact), args.field, " ".join(args.value))
         print((await core.execute(command)).message)
 
-    _with_core(settings, {"export": export, "erase": erase, "edit": edit}[args.contacts_command])
+    async def remove(core):
+        user = await core.user_by_email(args.as_email)
+        print((await core.execute(ArchiveContact(Actor(user.id, "cli"), _person(args.contact)))).message)
+
+    async def restore(core):
+        user = await core.user_by_email(args.as_email)
+        print((await core.execute(RestoreContact(Actor(user.id, "cli"), _person(args.contact)))).message)
+
+    async def merge(core):
+        from bot.render import result as render_result
+
+        user = await core.user_by_email(args.as_email)
+        actor, keep, other = Actor(user.id, "cli"), _person(args.keep), _person(args.other)
+        if not args.yes:
+            preview = await core.execute(PreviewMerge(actor, keep, other))
+            print(render_result(preview, user).text)
+            print("Type `merge` to go ahead: ", end="", flush=True)
+            if sys.stdin.readline().strip().lower() != "merge":
+                raise CliError("nothing merged.")
+        print((await core.execute(MergeContacts(actor, keep, other))).message)
+
+    commands = {"export": export, "erase": erase, "edit": edit, "remove": remove, "restore": restore, "merge": merge}
+    _with_core(settings, commands[args.contacts_command])
     return 0
 
 
@@ -751,7 +783,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imp.add_argument("--progress", action="store_true", help="show the progress bar even when stderr is not a terminal")
     imp.set_defaults(func=cmd_import)
-    contacts = sub.add_parser("contacts", help="correct a contact; a person's data, on request: export it or erase it")
+    contacts = sub.add_parser(
+        "contacts",
+        help="correct, remove, restore or merge contacts; a person's data, on request: export it or erase it",
+    )
     contacts_sub = contacts.add_subparsers(dest="contacts_command", required=True, metavar="ACTION", help="what to do")
     for name, about in (
         ("export", "everything Pipedriven holds about a person, from every bank"),
@@ -770,6 +805,18 @@ def build_parser() -> argparse.ArgumentParser:
     edit.add_argument("field", metavar="FIELD", help=EDITABLE_FIELD_LIST.replace("past business", "past-business"))
     edit.add_argument("value", metavar="VALUE", nargs="+", help="the new value, e.g. `12k EUR` for past-business")
     edit.add_argument("--as", dest="as_email", required=True, metavar="EMAIL", help="you: whose bank it is in")
+    for name, about in (
+        ("remove", "take a contact out of your bank: out of every list, its history kept (restore undoes it)"),
+        ("restore", "put a removed contact back in your bank"),
+    ):
+        action = contacts_sub.add_parser(name, help=about)
+        action.add_argument("contact", metavar="CONTACT", help="a contact id, an email or (part of) a name")
+        action.add_argument("--as", dest="as_email", required=True, metavar="EMAIL", help="you: whose bank it is in")
+    merge = contacts_sub.add_parser("merge", help="merge OTHER into KEEP, two contacts of your bank")
+    merge.add_argument("keep", metavar="KEEP", help="the contact that stays: an id, an email or (part of) a name")
+    merge.add_argument("other", metavar="OTHER", help="the contact merged into it, which then leaves your bank")
+    merge.add_argument("--as", dest="as_email", required=True, metavar="EMAIL", help="you: whose bank they are in")
+    merge.add_argument("--yes", action="store_true", help="don't ask to confirm")
     contacts.set_defaults(func=cmd_contacts)
     audit = sub.add_parser("audit", help="who did what: the append-only audit trail, oldest first")
     audit.add_argument("--user", metavar="EMAIL", help="only what this user did")

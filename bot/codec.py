@@ -31,6 +31,9 @@ VERBS = frozenset(
         "undo",  # undo:ID:ACTIVITY_ID       (take back an outreach just logged)
         "unedit",  # unedit:ID:EDIT_ID         (put back what a contact edit replaced)
         "forget",  # forget:ID                 (erase the contact: the confirmation of `forget CONTACT`)
+        "rm",  # rm:ID[:y]                 (no arg: ask first; y: remove the contact from the bank)
+        "restore",  # restore:ID                (put a removed contact back: a removal's Undo, `show` of one)
+        "merge",  # merge:KEEP_ID:OTHER_ID     (merge OTHER into KEEP: the confirmation of `merge`)
         "add",  # add:0:WORDS                (add a contact: WORDS are an `add` that reads one way only)
         "edit",  # edit:ID[:FIELD]           (no field: which one? a field: asks its new value; Slack: the form)
         # The preview of an interaction typed in words, a draft kept in the core until one of these; CONTACT_ID

@@ -19,9 +19,19 @@ from bot.when import parse_when
 from core import metrics
 from core.cadences.commands import PauseCadence, RestartCadence, ResumeCadence, StopCadence
 from core.command import Actor, ContactRef
-from core.contacts.commands import EDITABLE_FIELDS, AddContact, EditContact, ShowContact, UndoContactEdit
+from core.contacts.commands import (
+    EDITABLE_FIELDS,
+    AddContact,
+    ArchiveContact,
+    EditContact,
+    MergeContacts,
+    PreviewRemoval,
+    RestoreContact,
+    ShowContact,
+    UndoContactEdit,
+)
 from core.echo import quoted
-from core.errors import AmbiguousContact, PipedrivenError, UnknownUser
+from core.errors import AmbiguousContact, ContactRemoved, PipedrivenError, UnknownUser
 from core.feed.commands import ShowHome, TodaySuggestions
 from core.importing.uploads import check_upload_size, import_upload
 from core.outreach.commands import (
@@ -181,6 +191,8 @@ class Conversation:
             return render.ambiguous(exc, text)
         except UnclearOrganisation as exc:
             return render.organisation_choices(exc)
+        except ContactRemoved as exc:
+            return render.removed(exc)
         except PipedrivenError as exc:
             return Reply(exc.user_message, ephemeral=True)
         except Exception:  # never a trace in the chat
@@ -224,6 +236,8 @@ class Conversation:
             if isinstance(command, Reply):
                 return command
             return await self._run(user, command, idempotency_key)
+        except ContactRemoved as exc:
+            return render.removed(exc)
         except PipedrivenError as exc:
             return Reply(exc.user_message, ephemeral=True)
         except Exception:
@@ -334,6 +348,14 @@ class Conversation:
             return ShowContact(actor, ref)
         if verb in _PLAN_CONTROLS:
             return _PLAN_CONTROLS[verb](actor, ref)
+        if verb == "rm":
+            return ArchiveContact(actor, ref) if arg == "y" else PreviewRemoval(actor, ref)
+        if verb == "restore":
+            return RestoreContact(actor, ref)
+        if verb == "merge":
+            if not (arg or "").isdigit() or len(arg) > 12:
+                raise codec.BadButton()
+            return MergeContacts(actor, keep=ref, other=ContactRef(id=int(arg)))
         if verb == "undo":
             if not (arg or "").isdigit() or len(arg) > 18:
                 raise codec.BadButton()

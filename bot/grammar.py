@@ -39,6 +39,10 @@ from core.contacts.commands import (
     AddContact,
     EditContact,
     FindContacts,
+    ListRemoved,
+    PreviewMerge,
+    PreviewRemoval,
+    RestoreContact,
     ShowContact,
 )
 from core.deliveries.commands import ChooseDigestPlatform, PauseDigests, ResumeDigests
@@ -158,6 +162,38 @@ _GRAMMAR = (
             "edit CONTACT country NAME|CODE — e.g. Portugal, PT, Deutschland",
             "edit CONTACT FIELD - (or none) — empties an optional field",
             "edit CONTACT [FIELD] — without a value: asks which field, then the new value",
+        ),
+    ),
+    _Verb(
+        "remove",
+        "remove CONTACT",
+        "take a contact out of your bank: out of every list, its history kept (asks first; the answer has an Undo)",
+        ("remove 3", "remove ana@acme.com"),
+        aliases=("archive",),
+    ),
+    _Verb(
+        "removed",
+        "removed [TEXT]",
+        "the contacts you removed from your bank (or those matching TEXT), each with a Restore button",
+        ("removed", "removed acme"),
+        aliases=("archived",),
+    ),
+    _Verb(
+        "restore",
+        "restore CONTACT",
+        "put a removed contact back in your bank, as it was",
+        ("restore 2", "restore ana@acme.com"),
+        aliases=("unarchive",),
+    ),
+    _Verb(
+        "merge",
+        "merge CONTACT into CONTACT",
+        "join two contacts of your bank into the second one: history, notes, reminders, cadence and campaigns "
+        "(asks first)",
+        ("merge 4 into 2", 'merge "Bob S" into bob@acme.com'),
+        details=(
+            "merge OTHER into KEEP — KEEP keeps its details, its empty ones filled from OTHER's; OTHER then leaves "
+            "your bank. Pipedrive ids are kept; nothing is deleted in Pipedrive.",
         ),
     ),
     _Verb(
@@ -856,6 +892,27 @@ def _forget(a: _Args, actor: Actor, now: datetime) -> PreviewErasure:
     return PreviewErasure(actor, a.contact(a.words))
 
 
+def _remove(a: _Args, actor: Actor, now: datetime) -> PreviewRemoval:
+    """Only the question: the removal itself is the tap on its confirmation button."""
+    return PreviewRemoval(actor, a.contact(a.words))
+
+
+def _removed(a: _Args, actor: Actor, now: datetime) -> ListRemoved:
+    return ListRemoved(actor, " ".join(a.words))
+
+
+def _restore(a: _Args, actor: Actor, now: datetime) -> RestoreContact:
+    return RestoreContact(actor, a.contact(a.words))
+
+
+def _merge(a: _Args, actor: Actor, now: datetime) -> PreviewMerge:
+    """`merge OTHER into KEEP`: only the question; the merge is the tap on its confirmation button."""
+    split = next((i for i in range(1, len(a.words)) if a.words[i].keyword == "into"), None)
+    if split is None or split + 1 >= len(a.words):
+        raise a.fail("Which contact into which? `merge 4 into 2` keeps 2.")
+    return PreviewMerge(actor, keep=a.contact(a.words[split + 1 :]), other=a.contact(a.words[:split]))
+
+
 def _campaigns(a: _Args, actor: Actor, now: datetime) -> ListCampaigns:
     if a.words:
         raise a.fail("`campaigns` takes nothing after it.")
@@ -1223,6 +1280,10 @@ _PARSERS = {
     "find": _find_contacts,
     "show": _show,
     "edit": _edit,
+    "remove": _remove,
+    "removed": _removed,
+    "restore": _restore,
+    "merge": _merge,
     "log": _log,
     "note": _note,
     "warm": _warm,

@@ -17,9 +17,16 @@ from bot.replies import Attachment, Button, Reply, Section, and_more
 from core.cadences.commands import CadenceStats, DueStep, DueSteps, PlanView, StrategyList, StrategyResult, StrategyView
 from core.cadences.templates import PLACEHOLDER_LIST
 from core.campaigns.commands import CampaignDetail, CampaignList, CampaignResult
-from core.contacts.commands import ContactDetail, ContactList
+from core.contacts.commands import (
+    ContactDetail,
+    ContactList,
+    MergePreview,
+    MergeResult,
+    RemovalPreview,
+    RemovedList,
+)
 from core.echo import quoted, shorten
-from core.errors import AmbiguousContact
+from core.errors import AmbiguousContact, ContactRemoved
 from core.feed.commands import HomeView, Suggestions
 from core.importing.commands import ImportReport
 from core.outreach.commands import InteractionDraft
@@ -184,10 +191,18 @@ def more_menu(contact: ContactView, plan: PlanView | None = None) -> Reply:
                 buttons=menu_buttons(contact.id)
                 + extra_buttons(contact.id)
                 + plan_buttons(plan)
-                + edit_button(contact.id),
+                + edit_button(contact.id)
+                + (Button("🗃 Remove from bank…", codec.encode("rm", contact.id)),),
             ),
         ),
         ephemeral=True,
+    )
+
+
+def removed(error: ContactRemoved) -> Reply:
+    """An action on a contact removed from the bank: when, with a button that puts it back."""
+    return Reply(
+        error.user_message, footer=(Button("↩ Restore", codec.encode("restore", error.contact_id)),), ephemeral=True
     )
 
 
@@ -250,6 +265,7 @@ def local(at, user: UserView) -> str:
 
 
 def day(at, user: UserView) -> str:
+    """The user's local day of a moment: “Tue 24 Nov 2026”."""
     loc = at.astimezone(ZoneInfo(user.timezone))
     return f"{loc:%a} {loc.day} {loc:%b %Y}"
 
@@ -276,11 +292,12 @@ def _(value: ActionResult, user: UserView) -> Reply:
     if value.undoable and value.contact and value.activity_id:
         undo = Button("↩ Undo", codec.encode("undo", value.contact.id, str(value.activity_id)))
     # An edit's Undo is a button of the answer on every platform, with no time limit.
-    footer = (
-        (Button("↩ Undo", codec.encode("unedit", value.contact.id, str(value.edit_id))),)
-        if value.edit_id and value.contact
-        else ()
-    )
+    footer: tuple[Button, ...] = ()
+    if value.edit_id and value.contact:
+        footer = (Button("↩ Undo", codec.encode("unedit", value.contact.id, str(value.edit_id))),)
+    elif value.restorable and value.contact:
+        # A removal's Undo puts the contact back; a new message, so that every platform shows the button.
+        return Reply(value.message, footer=(Button("↩ Undo", codec.encode("restore", value.contact.id)),))
     if value.logged_again_after is not None and undo:
         # Logged twice within a minute: a message of its own on every platform, its Undo a button of it.
         return Reply(value.message, footer=(undo,))
@@ -323,6 +340,8 @@ def _money(amount: Decimal, currency: str | None) -> str:
 def _(value: ContactDetail, user: UserView) -> Reply:
     k = value.contact
     lines = [f"{k.label}" + (f" — {k.title}" if k.title else "")]
+    if value.removed_at is not None:
+        lines.append(f"🗃 Removed from your bank on {day(value.removed_at, user)}.")
     lines += [x for x in (k.email, display_phone(k.phone), k.linkedin_url) if x]
     if where := " · ".join(f"{label}: {v}" for label, v in (("Sector", k.sector), ("Country", k.country_name)) if v):
         lines.append(where)
@@ -362,6 +381,11 @@ def _(value: ContactDetail, user: UserView) -> Reply:
         lines.append(f"Deleted in Pipedrive on {day(value.pipedrive_deleted_at, user)}: no longer linked there.")
     elif value.pipedrive_change and value.pipedrive_changed_at:
         lines.append(f"From Pipedrive: {value.pipedrive_change}, {local(value.pipedrive_changed_at, user)}.")
+    if value.removed_at is not None:  # out of the bank: putting it back is the one action
+        section = Section(
+            text="\n".join(lines), buttons=(Button("↩ Restore", codec.encode("restore", k.id)),), contact_id=k.id
+        )
+        return Reply(k.name, (section,), ephemeral=True)
     section = Section(
         text="\n".join(lines),
         buttons=quick_buttons(k.id) + plan_buttons(value.plan) + edit_button(k.id),
@@ -369,6 +393,63 @@ def _(value: ContactDetail, user: UserView) -> Reply:
         contact_id=k.id,
     )
     return Reply(k.name, (section,), ephemeral=True)
+
+
+@result.register
+def _(value: RemovalPreview, user: UserView) -> Reply:
+    k = value.contact
+    waiting = [
+        f"{value.open_follow_ups} open follow-up{'' if value.open_follow_ups == 1 else 's'}"
+        if value.open_follow_ups
+        else "",
+        f"the cadence {value.cadence}" if value.cadence else "",
+    ]
+    waits = " and ".join(w for w in waiting if w)
+    text = (
+        f"Remove {k.label} from your bank? They leave today's list, find, campaigns and cadences; their history "
+        "stays, and Undo or `restore` puts them back."
+        + (f" Kept for when they are back: {waits}." if waits else "")
+        + (" Nothing is deleted in Pipedrive." if k.pipedrive_person_id else "")
+    )
+    return Reply(text, footer=(Button("🗃 Remove", codec.encode("rm", k.id, "y")),), ephemeral=True)
+
+
+@result.register
+def _(value: RemovedList, user: UserView) -> Reply:
+    if not value.contacts:
+        if value.query:
+            return Reply(f"No removed contact matches {quoted(value.query)}.", ephemeral=True)
+        return Reply("You have removed no contact from your bank.", ephemeral=True)
+    rows = tuple(
+        Section(
+            text=f"{i}. {r.contact.label}\nremoved {day(r.removed_at, user)}",
+            buttons=(Button("↩ Restore", codec.encode("restore", r.contact.id)),),
+            contact_id=r.contact.id,
+        )
+        for i, r in enumerate(value.contacts, 1)
+    )
+    more = f"\n{and_more(value.more)}" if value.more else ""
+    matching = f" matching {quoted(value.query)}" if value.query else ""
+    return Reply(f"Removed from your bank{matching} ({len(rows) + value.more}):{more}", rows, ephemeral=True)
+
+
+@result.register
+def _(value: MergePreview, user: UserView) -> Reply:
+    keep, other = value.keep, value.other
+    text = " ".join(
+        [
+            f"Merge {other.label} into {keep.label}? {other.name}'s history, notes, follow-ups, cadence and "
+            f"campaigns move to {keep.name}, whose empty details are filled from {other.name}'s; {other.name} then "
+            "leaves your bank. This can't be undone.",
+            *value.notes,
+        ]
+    )
+    return Reply(text, footer=(Button("🔀 Merge", codec.encode("merge", keep.id, str(other.id))),), ephemeral=True)
+
+
+@result.register
+def _(value: MergeResult, user: UserView) -> Reply:
+    return Reply(value.message, replaces_contact_id=value.contact.id)
 
 
 @result.register

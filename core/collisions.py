@@ -1,4 +1,5 @@
-"""A person in more than one bank: the same email (compared lower-cased) in a colleague's bank.
+"""A person in more than one bank: the same email (compared lower-cased) in a colleague's bank (a contact they
+removed from it does not count).
 
 Every way a person enters a bank or a campaign asks here (`add`, `warm`, `campaign add`, the CSV import) and
 words it the same way. Only the colleague's display name is told, never anything of their contact.
@@ -16,7 +17,7 @@ from core.views import Collision
 _OTHER_BANKS = """
     SELECT lower(k.email) AS email, array_agg(DISTINCT u.name ORDER BY u.name) AS owners
       FROM contacts k JOIN users u ON u.id = k.owner_id
-     WHERE lower(k.email) = ANY(:emails) AND k.owner_id <> :owner
+     WHERE lower(k.email) = ANY(:emails) AND k.owner_id <> :owner AND k.archived_at IS NULL
      GROUP BY lower(k.email)
 """
 

@@ -15,8 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.clock import Clock
 from core.command import Actor, CampaignRef, ContactRef
 from core.echo import quoted
-from core.errors import AmbiguousContact, Candidate, InvalidInput, NotAllowed, NotFound, UnknownUser
-from core.models import Campaign, ChatContext, Contact, User
+from core.errors import (
+    AmbiguousContact,
+    Candidate,
+    ContactRemoved,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    UnknownUser,
+)
+from core.models import Campaign, ChatContext, Contact, DomainEvent, User
 from core.settings import Settings
 from core.views import CampaignView, ContactView, SettingsView, UserView
 
@@ -93,17 +101,62 @@ async def load_user(ctx: Context, user_id: int) -> User:
 
 
 NOT_IN_YOUR_BANK = "That contact is not in your bank."
+CONTACTS_MERGED = "ContactsMerged"  # a domain event on the survivor: payload other_id, the contact merged into it
 
 
-async def load_contact(ctx: Context, actor: Actor, ref: ContactRef, *, lock: bool = False) -> Contact:
-    """Resolve what the user named to one contact of their own bank, or raise a user-fit error."""
+def local_day(at: datetime, tz: str) -> str:
+    """A short local date for replies: “Tue 24 Nov”."""
+    local = at.astimezone(ZoneInfo(tz))
+    return f"{local:%a} {local.day} {local:%b}"
+
+
+async def removed_error(ctx: Context, contact: Contact) -> ContactRemoved:
+    """What an action on a removed contact answers: when it was removed, and how to put it back."""
+    assert contact.archived_at is not None
+    user = await ctx.session.get(User, contact.owner_id)
+    day = local_day(contact.archived_at, user.timezone if user else ctx.settings.default_timezone)
+    return ContactRemoved(
+        f"{contact.name} was removed from your bank on {day}. Say `restore {contact.email or contact.name}` "
+        "to put them back.",
+        contact.id,
+    )
+
+
+async def _merged_into(ctx: Context, actor: Actor, contact_id: int) -> NotFound:
+    """The answer for an id of the user's that is gone: merged into another contact of theirs, else not found."""
+    survivor = (
+        await ctx.session.execute(
+            select(Contact.name)
+            .join(DomainEvent, DomainEvent.contact_id == Contact.id)
+            .where(
+                DomainEvent.name == CONTACTS_MERGED,
+                DomainEvent.user_id == actor.user_id,
+                DomainEvent.payload["other_id"].as_integer() == contact_id,
+                Contact.owner_id == actor.user_id,
+            )
+            .order_by(DomainEvent.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    return NotFound(f"That contact was merged into {survivor}.") if survivor else NotFound(NOT_IN_YOUR_BANK)
+
+
+async def load_contact(
+    ctx: Context, actor: Actor, ref: ContactRef, *, lock: bool = False, removed: bool = False
+) -> Contact:
+    """Resolve what the user named to one contact of their own bank, or raise a user-fit error.
+
+    A contact removed from the bank is found only when nothing in the bank matches; it is returned when
+    `removed` (to show or restore it), else refused with ContactRemoved."""
     s = ctx.session
     if ref.id is not None:
         query = select(Contact).where(Contact.id == ref.id)
         contact = (await s.execute(query.with_for_update() if lock else query)).scalar_one_or_none()
         # Someone else's contact and no contact at all get one answer: an id tells nothing about other banks.
         if contact is None or contact.owner_id != actor.user_id:
-            raise NotFound(NOT_IN_YOUR_BANK)
+            raise await _merged_into(ctx, actor, ref.id) if contact is None else NotFound(NOT_IN_YOUR_BANK)
+        if contact.archived_at is not None and not removed:
+            raise await removed_error(ctx, contact)
         return contact
     text_ref = (ref.text or "").strip()
     if not text_ref:
@@ -114,24 +167,14 @@ async def load_contact(ctx: Context, actor: Actor, ref: ContactRef, *, lock: boo
         index = int(text_ref)
         if not 1 <= index <= len(ids):
             raise NotFound(f"There is no row {index} in your last list. Say `today` or `find NAME` first.")
-        return await load_contact(ctx, actor, ContactRef(id=ids[index - 1]), lock=lock)
-    own = select(Contact).where(Contact.owner_id == actor.user_id)
-    if "@" in text_ref:
-        matches = (await s.execute(own.where(func.lower(Contact.email) == text_ref.lower()))).scalars().all()
-    else:
-        exact = (await s.execute(own.where(func.lower(Contact.name) == text_ref.lower()))).scalars().all()
-        matches = (
-            exact
-            or (
-                await s.execute(
-                    own.where(Contact.name.ilike(f"%{escape_like(text_ref)}%", escape="\\"))
-                    .order_by(Contact.name)
-                    .limit(6)
-                )
-            )
-            .scalars()
-            .all()
-        )
+        return await load_contact(ctx, actor, ContactRef(id=ids[index - 1]), lock=lock, removed=removed)
+    matches = await _matching(ctx, actor, text_ref, Contact.archived_at.is_(None))
+    if not matches:
+        matches = await _matching(ctx, actor, text_ref, Contact.archived_at.is_not(None))
+        if len(matches) == 1 and not removed:
+            raise await removed_error(ctx, matches[0])
+        if matches and not removed:
+            raise NotFound(f"No contact in your bank matches “{text_ref[:60]}” (removed ones do: say `removed`).")
     if not matches:
         raise NotFound(f"No contact in your bank matches “{text_ref[:60]}”.")
     if len(matches) > 1:
@@ -141,6 +184,27 @@ async def load_contact(ctx: Context, actor: Actor, ref: ContactRef, *, lock: boo
     if lock:
         await s.refresh(matches[0], with_for_update=True)
     return matches[0]
+
+
+async def _matching(ctx: Context, actor: Actor, text_ref: str, which) -> list[Contact]:
+    """The user's contacts (of `which` kind: in the bank or removed) that `text_ref` names: by email, by whole
+    name, else by part of the name."""
+    s = ctx.session
+    own = select(Contact).where(Contact.owner_id == actor.user_id, which)
+    if "@" in text_ref:
+        return list((await s.execute(own.where(func.lower(Contact.email) == text_ref.lower()))).scalars().all())
+    exact = (await s.execute(own.where(func.lower(Contact.name) == text_ref.lower()))).scalars().all()
+    if exact:
+        return list(exact)
+    return list(
+        (
+            await s.execute(
+                own.where(Contact.name.ilike(f"%{escape_like(text_ref)}%", escape="\\")).order_by(Contact.name).limit(6)
+            )
+        )
+        .scalars()
+        .all()
+    )
 
 
 def escape_like(value: str) -> str:

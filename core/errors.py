@@ -82,3 +82,11 @@ class AmbiguousContact(PipedrivenError):
         super().__init__(f"{quoted(text)} matches {count} contacts. Which one?")
         self.text = text
         self.candidates = candidates
+
+
+class ContactRemoved(NotFound):
+    """That contact was removed from your bank."""
+
+    def __init__(self, message: str, contact_id: int) -> None:
+        super().__init__(message)
+        self.contact_id = contact_id  # the removed contact, which the answer may offer to restore

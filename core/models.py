@@ -124,12 +124,14 @@ class Contact(Base):
             unique=True,
             postgresql_where=text("email IS NOT NULL"),
         ),
-        # Covers the ranking's scan of a bank (core.feed.ranking): read from the index alone.
+        # Covers the ranking's scan of a bank (core.feed.ranking): read from the index alone; removed contacts
+        # are left out of it, as they are out of the ranking.
         Index(
             "ix_contacts_owner_id_last_contacted_at",
             "owner_id",
             "last_contacted_at",
             postgresql_include=["warmness", "past_business", "id"],
+            postgresql_where=text("archived_at IS NULL"),
         ),
     )
 
@@ -159,6 +161,8 @@ class Contact(Base):
     pipedrive_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     pipedrive_change: Mapped[str | None] = mapped_column(String(200))  # what the last change was, for `show`
     pipedrive_deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Removed from the owner's bank (core.contacts): out of every list, kept with its history, restorable.
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Campaign(Base):

@@ -128,6 +128,8 @@ class ActionResult:
     edit_id: int | None = None
     # The same method was logged for the same contact by the same user this many seconds before (a double tap?).
     logged_again_after: int | None = None
+    # A contact just removed from the bank (core.contacts): the answer offers to put it back.
+    restorable: bool = False
 
 
 @dataclass(frozen=True)

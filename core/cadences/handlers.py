@@ -347,7 +347,7 @@ async def _start_for_campaign(
         await ctx.session.execute(
             select(Contact.id, Contact.owner_id)
             .join(CampaignContact, CampaignContact.contact_id == Contact.id)
-            .where(CampaignContact.campaign_id == camp.id)
+            .where(CampaignContact.campaign_id == camp.id, Contact.archived_at.is_(None))
             .order_by(Contact.id)
         )
     ).all()
@@ -505,6 +505,7 @@ SELECT p.strategy_id, p.current_step AS position, st.kind, count(*) AS waiting,
        count(*) FILTER (WHERE p.step_due_at < :overdue_before) AS overdue
   FROM contact_plans p
   JOIN strategy_steps st ON st.strategy_id = p.strategy_id AND st.position = p.current_step
+  JOIN contacts k ON k.id = p.contact_id AND k.archived_at IS NULL  -- a removed contact's plan waits on nobody
  WHERE p.status IN ('not_started', 'in_progress')
  GROUP BY 1, 2, 3
  ORDER BY 1, 2

@@ -235,7 +235,7 @@ async def due_steps(session: AsyncSession, *, user_id: int, now: datetime) -> tu
     rows = await session.execute(
         text(
             f"SELECT step.*, {CONTACT_COLUMNS} FROM ({DUE_STEPS_SQL}) step JOIN contacts k ON k.id = step.contact_id"
-            " ORDER BY step.step_due_at, k.name, k.id"
+            " WHERE k.archived_at IS NULL ORDER BY step.step_due_at, k.name, k.id"
         ),
         {"uid": user_id, "now": now},
     )

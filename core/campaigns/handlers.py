@@ -104,7 +104,15 @@ async def add_to_campaign(cmd: AddToCampaign, ctx: Context) -> CampaignResult:
     user = await load_user(ctx, cmd.actor.user_id)
     camp = await find_campaign(ctx, cmd.campaign)
     method = clean_method(cmd.method) if cmd.method else None
-    contacts = (await ctx.session.execute(select(Contact).where(Contact.id.in_(cmd.contact_ids)))).scalars().all()
+    contacts = (
+        (
+            await ctx.session.execute(
+                select(Contact).where(Contact.id.in_(cmd.contact_ids), Contact.archived_at.is_(None))
+            )
+        )
+        .scalars()
+        .all()
+    )
     if user.role != "golden_ticket" and any(k.owner_id != user.id for k in contacts):
         contacts = []  # as if they did not exist: an id tells nothing about other banks
     if len(contacts) != len(set(cmd.contact_ids)):
@@ -132,11 +140,7 @@ async def add_to_campaign(cmd: AddToCampaign, ctx: Context) -> CampaignResult:
         .on_conflict_do_nothing()
     )
     added = (await ctx.session.execute(stmt.returning(CampaignContact.id))).all() if contacts else []
-    count = (
-        await ctx.session.execute(
-            select(func.count()).select_from(CampaignContact).where(CampaignContact.campaign_id == camp.id)
-        )
-    ).scalar_one()
+    count = await _member_count(ctx, camp.id)
     warnings = []
     low, high = CAMPAIGN_SIZE_HINT
     if count > high:
@@ -151,10 +155,26 @@ async def add_to_campaign(cmd: AddToCampaign, ctx: Context) -> CampaignResult:
     )
 
 
+async def _member_count(ctx: Context, campaign_id: int) -> int:
+    """A campaign's contacts in every bank (a contact removed from its bank is left out)."""
+    return (
+        await ctx.session.execute(
+            select(func.count())
+            .select_from(CampaignContact)
+            .join(Contact, Contact.id == CampaignContact.contact_id)
+            .where(CampaignContact.campaign_id == campaign_id, Contact.archived_at.is_(None))
+        )
+    ).scalar_one()
+
+
 @handles
 async def list_campaigns(cmd: ListCampaigns, ctx: Context) -> CampaignList:
     counts = (
-        select(CampaignContact.campaign_id, func.count().label("n")).group_by(CampaignContact.campaign_id).subquery()
+        select(CampaignContact.campaign_id, func.count().label("n"))
+        .join(Contact, Contact.id == CampaignContact.contact_id)
+        .where(Contact.archived_at.is_(None))
+        .group_by(CampaignContact.campaign_id)
+        .subquery()
     )
     rows = (
         await ctx.session.execute(
@@ -184,7 +204,8 @@ _MEMBERS = f"""
                           WHERE a.contact_id = k.id AND a.kind IN ({_OUTREACH})
                           ORDER BY a.occurred_at DESC, a.id DESC LIMIT 1) last ON true
       LEFT JOIN activities m ON m.contact_id = k.id AND m.campaign_id = cc.campaign_id AND m.kind = 'meeting'
-     WHERE cc.campaign_id = :campaign_id AND (CAST(:owner_id AS int) IS NULL OR k.owner_id = :owner_id)
+     WHERE cc.campaign_id = :campaign_id AND k.archived_at IS NULL
+       AND (CAST(:owner_id AS int) IS NULL OR k.owner_id = :owner_id)
      GROUP BY k.id, u.name, cc.outreach_method, cc.status, last.occurred_at, last.kind
      ORDER BY k.name, k.id
 """
@@ -196,11 +217,7 @@ async def show_campaign(cmd: ShowCampaign, ctx: Context) -> CampaignDetail:
     private) and how many others there are."""
     user = await load_user(ctx, cmd.actor.user_id)
     camp = await find_campaign(ctx, cmd.campaign)
-    total = (
-        await ctx.session.execute(
-            select(func.count()).select_from(CampaignContact).where(CampaignContact.campaign_id == camp.id)
-        )
-    ).scalar_one()
+    total = await _member_count(ctx, camp.id)
     only_owner = None if user.role == "golden_ticket" else user.id
     rows = (await ctx.session.execute(text(_MEMBERS), {"campaign_id": camp.id, "owner_id": only_owner})).all()
     members = tuple(

@@ -1,4 +1,5 @@
-"""Contacts in a user's own bank: adding, editing, finding and showing one."""
+"""Contacts in a user's own bank: adding, editing, finding and showing one; removing one (restorable) and merging
+two."""
 
 from __future__ import annotations
 
@@ -97,6 +98,93 @@ class UndoContactEdit(Command):
 
 
 @dataclass(frozen=True)
+class ArchiveContact(Command):
+    """Remove a contact from the user's bank: out of every list, its history kept; `RestoreContact` undoes it."""
+
+    actor: Actor
+    contact: ContactRef
+
+
+@dataclass(frozen=True)
+class RestoreContact(Command):
+    """Put a removed contact back in the bank, as it was."""
+
+    actor: Actor
+    contact: ContactRef
+
+
+@dataclass(frozen=True)
+class PreviewRemoval(Query):
+    """What removing a contact would do: the question the chat asks before `ArchiveContact`."""
+
+    actor: Actor
+    contact: ContactRef
+
+
+@dataclass(frozen=True)
+class ListRemoved(Query):
+    """The contacts removed from the user's bank (those whose name, email or organisation has `text`), the latest
+    first."""
+
+    actor: Actor
+    text: str = ""
+    limit: int = 20
+
+
+@dataclass(frozen=True)
+class PreviewMerge(Query):
+    """What merging `other` into `keep` would do: the question the chat asks before `MergeContacts`."""
+
+    actor: Actor
+    keep: ContactRef
+    other: ContactRef
+
+
+@dataclass(frozen=True)
+class MergeContacts(Command):
+    """Merge `other` into `keep` (both of the user's bank): its history, follow-ups, plans and campaigns move to
+    `keep`, empty fields of `keep` are filled from it, and `other` leaves the bank."""
+
+    actor: Actor
+    keep: ContactRef
+    other: ContactRef
+
+
+@dataclass(frozen=True)
+class RemovalPreview:
+    contact: ContactView
+    open_follow_ups: int = 0
+    cadence: str | None = None  # the strategy of the contact's open plan, which waits while it is removed
+
+
+@dataclass(frozen=True)
+class RemovedContact:
+    contact: ContactView
+    removed_at: datetime
+
+
+@dataclass(frozen=True)
+class RemovedList:
+    contacts: tuple[RemovedContact, ...]
+    more: int = 0
+    query: str = ""
+
+
+@dataclass(frozen=True)
+class MergePreview:
+    keep: ContactView
+    other: ContactView
+    notes: tuple[str, ...] = ()  # what the merge can't join and how it settles it
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    message: str
+    contact: ContactView  # the survivor, as merged
+    contact_ids: tuple[int, int]  # the survivor and the contact merged into it (for the audit trail)
+
+
+@dataclass(frozen=True)
 class FindContacts(Query):
     actor: Actor
     text: str
@@ -127,6 +215,7 @@ class ContactDetail:
     pipedrive_deleted_at: datetime | None = None  # its person was deleted in Pipedrive (now unlinked)
     deals: tuple[DealView, ...] = ()  # its deals won or lost in Pipedrive, latest first
     won_by_currency: tuple[tuple[str, Decimal], ...] = ()  # the sum of its won deals, per currency
+    removed_at: datetime | None = None  # when it was removed from the bank (`show` still finds it)
 
 
 @dataclass(frozen=True)

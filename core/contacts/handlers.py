@@ -1,13 +1,18 @@
 """Contacts in a user's own bank: adding, editing, finding and showing one (with its recent activity, open
-follow-ups, campaigns and cadence plan).
+follow-ups, campaigns and cadence plan); removing one from the bank and restoring it; merging two.
+
+A removed contact keeps its row and history (`archived_at` is set): it is out of every list (today's, find,
+campaigns, cadence steps, nudges), and restoring it clears the mark, so it comes back as it was. A merge moves
+everything of one contact to the other and deletes the emptied row; nothing is deleted in Pipedrive.
 """
 
 from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import cast
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import CursorResult, delete, func, or_, select, update
 
 from core.cadences import plans
 from core.collisions import collision_note
@@ -17,21 +22,52 @@ from core.contacts.commands import (
     EDITABLE_FIELDS,
     ActivityView,
     AddContact,
+    ArchiveContact,
     ContactDetail,
     ContactList,
     DealView,
     EditContact,
     FindContacts,
+    ListRemoved,
+    MergeContacts,
+    MergePreview,
+    MergeResult,
+    PreviewMerge,
+    PreviewRemoval,
+    RemovalPreview,
+    RemovedContact,
+    RemovedList,
+    RestoreContact,
     ShowContact,
     UndoContactEdit,
     UpdateContact,
 )
-from core.context import Context, contact_view, escape_like, load_contact, load_user, remember_list
+from core.context import (
+    CONTACTS_MERGED,
+    Context,
+    contact_view,
+    escape_like,
+    load_contact,
+    load_user,
+    local_day,
+    remember_list,
+)
 from core.countries import country_code, country_name
-from core.errors import Conflict, InvalidInput, PipedrivenError
-from core.models import Activity, Campaign, CampaignContact, Contact, DomainEvent, FollowUp, PipedriveDeal
+from core.errors import Conflict, ContactRemoved, InvalidInput, PipedrivenError
+from core.models import (
+    Activity,
+    Campaign,
+    CampaignContact,
+    Contact,
+    ContactPlan,
+    DomainEvent,
+    FollowUp,
+    OutboxMessage,
+    PipedriveDeal,
+)
 from core.outbox import DETAILS_CHANGED, NOTES_EDITED, ORGANISATION_CHANGED, queue_sync, set_warmness
 from core.registry import handles
+from core.sync.handlers import stop_syncs_of
 from core.validation import (
     clean_amount,
     clean_email,
@@ -61,6 +97,13 @@ async def add_contact(cmd: AddContact, ctx: Context) -> ActionResult:
     await load_user(ctx, cmd.actor.user_id)
     email = clean_email(cmd.email)
     if dup := await _duplicate_email(ctx, cmd.actor.user_id, email):
+        if dup.archived_at is not None:
+            user = await load_user(ctx, cmd.actor.user_id)
+            raise ContactRemoved(
+                f"{dup.name} has the email {email} and was removed from your bank on "
+                f"{local_day(dup.archived_at, user.timezone)}. Restore them instead? (`restore {email}`)",
+                dup.id,
+            )
         raise Conflict(f"{dup.name} already has the email {email} in your bank.")
     now = ctx.clock.now()
     contact = Contact(
@@ -324,6 +367,7 @@ async def find_contacts(cmd: FindContacts, ctx: Context) -> ContactList:
         select(Contact)
         .where(
             Contact.owner_id == cmd.actor.user_id,
+            Contact.archived_at.is_(None),
             or_(
                 Contact.name.ilike(pattern, escape="\\"),
                 Contact.email.ilike(pattern, escape="\\"),
@@ -340,7 +384,7 @@ async def find_contacts(cmd: FindContacts, ctx: Context) -> ContactList:
 
 @handles
 async def show_contact(cmd: ShowContact, ctx: Context) -> ContactDetail:
-    contact = await load_contact(ctx, cmd.actor, cmd.contact)
+    contact = await load_contact(ctx, cmd.actor, cmd.contact, removed=True)
     acts = (
         (
             await ctx.session.execute(
@@ -396,4 +440,223 @@ async def show_contact(cmd: ShowContact, ctx: Context) -> ContactDetail:
         pipedrive_deleted_at=contact.pipedrive_deleted_at if contact.pipedrive_person_id is None else None,
         deals=tuple(DealView(d.title, d.status, d.value, d.currency, d.changed_at, d.lost_reason) for d in deals[:5]),
         won_by_currency=tuple(sorted(won.items())),
+        removed_at=contact.archived_at,
     )
+
+
+# --- removing a contact from the bank, and putting it back ---------------------------------------------------
+
+CONTACT_REMOVED = "ContactRemoved"
+CONTACT_RESTORED = "ContactRestored"
+
+
+def _pipedrive_stays(contact: Contact) -> str:
+    if contact.pipedrive_person_id is None:
+        return ""
+    return f" Nothing was deleted in Pipedrive: person {contact.pipedrive_person_id} stays there."
+
+
+@handles
+async def preview_removal(cmd: PreviewRemoval, ctx: Context) -> RemovalPreview:
+    contact = await load_contact(ctx, cmd.actor, cmd.contact)
+    follow_ups = await ctx.session.scalar(
+        select(func.count()).select_from(FollowUp).where(FollowUp.contact_id == contact.id, FollowUp.status == "open")
+    )
+    plan = await plans.plan_view(ctx.session, contact.id)
+    return RemovalPreview(contact_view(contact), follow_ups or 0, plan.strategy if plan and plan.is_open else None)
+
+
+@handles
+async def archive_contact(cmd: ArchiveContact, ctx: Context) -> ActionResult:
+    contact = await load_contact(ctx, cmd.actor, cmd.contact, lock=True)
+    contact.archived_at = now = ctx.clock.now()
+    ctx.session.add(
+        DomainEvent(name=CONTACT_REMOVED, contact_id=contact.id, user_id=cmd.actor.user_id, occurred_at=now)
+    )
+    await ctx.session.flush()
+    return ActionResult(
+        f"Removed {contact_view(contact).label} from your bank: out of your lists, history kept."
+        + _pipedrive_stays(contact),
+        contact_view(contact),
+        restorable=True,
+    )
+
+
+@handles
+async def restore_contact(cmd: RestoreContact, ctx: Context) -> ActionResult:
+    contact = await load_contact(ctx, cmd.actor, cmd.contact, lock=True, removed=True)
+    if contact.archived_at is None:
+        raise InvalidInput(f"{contact.name} is in your bank already.")
+    contact.archived_at = None
+    ctx.session.add(
+        DomainEvent(
+            name=CONTACT_RESTORED, contact_id=contact.id, user_id=cmd.actor.user_id, occurred_at=ctx.clock.now()
+        )
+    )
+    await ctx.session.flush()
+    return ActionResult(f"↩ {contact_view(contact).label} is back in your bank.", contact_view(contact))
+
+
+@handles
+async def list_removed(cmd: ListRemoved, ctx: Context) -> RemovedList:
+    removed = [Contact.owner_id == cmd.actor.user_id, Contact.archived_at.is_not(None)]
+    if words := cmd.text.strip():
+        pattern = f"%{escape_like(words)}%"
+        removed.append(
+            or_(
+                Contact.name.ilike(pattern, escape="\\"),
+                Contact.email.ilike(pattern, escape="\\"),
+                Contact.organisation.ilike(pattern, escape="\\"),
+            )
+        )
+    limit = max(1, min(cmd.limit, 50))
+    contacts = (
+        (
+            await ctx.session.execute(
+                select(Contact).where(*removed).order_by(Contact.archived_at.desc(), Contact.id.desc()).limit(limit)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    total = await ctx.session.scalar(select(func.count()).select_from(Contact).where(*removed)) or 0
+    await remember_list(ctx, cmd.actor, [k.id for k in contacts])
+    return RemovedList(
+        tuple(RemovedContact(contact_view(k), k.archived_at) for k in contacts if k.archived_at is not None),
+        more=total - len(contacts),
+        query=cmd.text.strip(),
+    )
+
+
+# --- merging two contacts of one bank -------------------------------------------------------------------------
+
+# Details of the survivor that a merge fills from the other contact when they are empty.
+_FILLED = ("email", "phone", "organisation", "title", "linkedin_url", "sector", "country")
+
+
+async def _pair(ctx: Context, cmd: PreviewMerge | MergeContacts, *, lock: bool = False) -> tuple[Contact, Contact]:
+    keep = await load_contact(ctx, cmd.actor, cmd.keep, lock=lock)
+    other = await load_contact(ctx, cmd.actor, cmd.other, lock=lock)
+    if keep.id == other.id:
+        raise InvalidInput(f"That is {keep.name} twice: name two different contacts, `merge OTHER into KEEP`.")
+    return keep, other
+
+
+def _money(amount: Decimal, currency: str | None) -> str:
+    return f"{amount:,.2f}" + (f" {currency}" if currency else "")
+
+
+async def _merge_notes(ctx: Context, keep: Contact, other: Contact) -> list[str]:
+    """What a merge of `other` into `keep` can't join, and how it settles it."""
+    notes = []
+    keep_plan = await plans.plan_view(ctx.session, keep.id)
+    other_plan = await plans.plan_view(ctx.session, other.id)
+    if keep_plan and keep_plan.is_open and other_plan and other_plan.is_open:
+        notes.append(
+            f"Both follow a cadence: {keep.name}'s {keep_plan.strategy} goes on, "
+            f"{other.name}'s {other_plan.strategy} is stopped."
+        )
+    if (
+        keep.past_business > 0
+        and other.past_business > 0
+        and keep.past_business_currency != other.past_business_currency
+    ):
+        notes.append(
+            f"Past business in two currencies: {keep.name}'s {_money(keep.past_business, keep.past_business_currency)}"
+            f" is kept, {other.name}'s {_money(other.past_business, other.past_business_currency)} is not added."
+        )
+    if keep.pipedrive_person_id and other.pipedrive_person_id and keep.pipedrive_person_id != other.pipedrive_person_id:
+        notes.append(
+            f"Both are in Pipedrive: {keep.name} stays linked to person {keep.pipedrive_person_id}; person "
+            f"{other.pipedrive_person_id} is left as it is there, merge it into {keep.pipedrive_person_id} in "
+            "Pipedrive."
+        )
+    return notes
+
+
+@handles
+async def preview_merge(cmd: PreviewMerge, ctx: Context) -> MergePreview:
+    keep, other = await _pair(ctx, cmd)
+    return MergePreview(contact_view(keep), contact_view(other), tuple(await _merge_notes(ctx, keep, other)))
+
+
+async def _move(ctx: Context, model, from_id: int, to_id: int) -> int:
+    """Give `to_id` every row of `model` that belongs to `from_id`; how many moved."""
+    moved = await ctx.session.execute(update(model).where(model.contact_id == from_id).values(contact_id=to_id))
+    return cast(CursorResult, moved).rowcount or 0
+
+
+@handles
+async def merge_contacts(cmd: MergeContacts, ctx: Context) -> MergeResult:
+    s, now = ctx.session, ctx.clock.now()
+    keep, other = await _pair(ctx, cmd, lock=True)
+    await stop_syncs_of(ctx, [keep.id, other.id])
+    notes = await _merge_notes(ctx, keep, other)
+    keep_plan = await plans.open_plan(s, keep.id, lock=True)
+    other_plan = await plans.open_plan(s, other.id, lock=True)
+    if keep_plan is not None and other_plan is not None:
+        plans.end(other_plan, "aborted", "stopped", now)
+    await s.flush()
+
+    activities = await _move(ctx, Activity, other.id, keep.id)
+    follow_ups = await _move(ctx, FollowUp, other.id, keep.id)
+    for model in (ContactPlan, DomainEvent, OutboxMessage):
+        await _move(ctx, model, other.id, keep.id)
+    shared = select(CampaignContact.campaign_id).where(CampaignContact.contact_id == keep.id)
+    await s.execute(
+        delete(CampaignContact).where(CampaignContact.contact_id == other.id, CampaignContact.campaign_id.in_(shared))
+    )
+    campaigns = await _move(ctx, CampaignContact, other.id, keep.id)
+
+    taken = {field: getattr(other, field) for field in (*_FILLED, "notes", "pipedrive_org_id")}
+    other_id, other_label, other_person = other.id, contact_view(other).label, other.pipedrive_person_id
+    other_warmness, other_touch = other.warmness, other.last_contacted_at
+    other_amount, other_currency = other.past_business, other.past_business_currency
+    s.expunge(other)
+    await s.execute(delete(Contact).where(Contact.id == other_id))  # before its email may pass to the survivor
+
+    for field in _FILLED:
+        if not getattr(keep, field) and taken[field]:
+            setattr(keep, field, taken[field])
+            if field == "organisation":
+                keep.pipedrive_org_id = taken["pipedrive_org_id"]
+    if taken["notes"]:
+        keep.notes = f"{keep.notes}\n{taken['notes']}" if keep.notes else taken["notes"]
+    if keep.pipedrive_person_id is None:
+        keep.pipedrive_person_id = other_person
+    if other_touch and (keep.last_contacted_at is None or other_touch > keep.last_contacted_at):
+        keep.last_contacted_at = other_touch
+    if other_amount > 0:
+        if keep.past_business_currency == other_currency or keep.past_business == 0:
+            keep.past_business += other_amount
+            keep.past_business_currency = other_currency
+    queued = await set_warmness(ctx, cmd.actor, keep, max(keep.warmness, other_warmness))
+    keep.updated_at = now
+    s.add(
+        DomainEvent(
+            name=CONTACTS_MERGED,
+            contact_id=keep.id,
+            user_id=cmd.actor.user_id,
+            payload={"other_id": other_id, "other_pipedrive_person_id": other_person},
+            occurred_at=now,
+        )
+    )
+    await s.flush()
+    moved = ", ".join(
+        f"{count} {one if count == 1 else many}"
+        for count, one, many in (
+            (activities, "activity", "activities"),
+            (follow_ups, "follow-up", "follow-ups"),
+            (campaigns, "campaign membership", "campaign memberships"),
+        )
+        if count
+    )
+    message = " ".join(
+        [
+            f"Merged {other_label} into {contact_view(keep).label}" + (f" ({moved} moved)." if moved else "."),
+            *notes,
+            "Nothing was deleted in Pipedrive." if other_person or keep.pipedrive_person_id else "",
+            "Pipedrive sync queued." if queued else "",
+        ]
+    ).strip()
+    return MergeResult(" ".join(message.split()), contact_view(keep), (keep.id, other_id))

@@ -13,6 +13,8 @@ The rules, all in the user's own timezone:
 - A cadence step that has fallen due is nudged the same way (working hours, never dropped), unless a digest
   sent since it fell due already led with it; a snoozed contact's step waits for the snooze to end.
 - All go to every platform the user has linked, or only to the one they chose (`settings platform`).
+- A contact removed from its owner's bank (core.contacts) gets no nudge, of a follow-up or a step, until it is
+  restored.
 
 Exactly once, with any number of scheduler processes: a delivery is a row of `deliveries` whose unique key
 (digest: user, platform, local day; nudge: follow-up, due moment, platform) is inserted as a *claim* before
@@ -111,14 +113,15 @@ at_work AS (
        AND (CAST(l.at AS time) < :day_end OR u.digest_time >= :day_end)
 )"""
 
-# Open follow-ups that have fallen due, for users at work now.
+# Open follow-ups that have fallen due, of contacts still in the bank, for users at work now.
 _CLAIM_NUDGES = f"""
 WITH {_REACH},{_AT_WORK}
 INSERT INTO deliveries (kind, user_id, platform, chat_identity_id, follow_up_id, due_at, status, claim_token,
                         claimed_until, created_at)
 SELECT 'nudge', f.user_id, r.platform, r.id, f.id, f.due_at, 'claimed', :token, :lease_end, :now
   FROM follow_ups f JOIN at_work w ON w.user_id = f.user_id JOIN reach r ON r.user_id = f.user_id
- WHERE f.status = 'open' AND f.due_at <= :now
+  JOIN contacts k ON k.id = f.contact_id
+ WHERE f.status = 'open' AND f.due_at <= :now AND k.archived_at IS NULL
    AND NOT EXISTS (SELECT 1 FROM deliveries d
                     WHERE d.kind = 'nudge' AND d.follow_up_id = f.id AND d.due_at = f.due_at
                       AND d.platform = r.platform)
@@ -136,7 +139,8 @@ INSERT INTO deliveries (kind, user_id, platform, chat_identity_id, plan_id, due_
                         claimed_until, created_at)
 SELECT 'step', p.user_id, r.platform, r.id, p.id, p.step_due_at, 'claimed', :token, :lease_end, :now
   FROM contact_plans p JOIN at_work w ON w.user_id = p.user_id JOIN reach r ON r.user_id = p.user_id
- WHERE p.status IN ({ACTIVE_PLANS_SQL}) AND p.step_due_at <= :now
+  JOIN contacts k ON k.id = p.contact_id
+ WHERE p.status IN ({ACTIVE_PLANS_SQL}) AND p.step_due_at <= :now AND k.archived_at IS NULL
    AND NOT EXISTS (SELECT 1 FROM follow_ups f
                     WHERE f.contact_id = p.contact_id AND f.status = 'open' AND f.snoozed AND f.due_at > :now)
    AND NOT EXISTS (SELECT 1 FROM deliveries d
@@ -279,7 +283,13 @@ async def _still_due(ctx: Context, ids: list[int], now: datetime) -> list[Delive
         elif delivery.kind == "step":  # still at the step it was claimed for, and still due
             due = step is not None and step.due_at == delivery.due_at
         else:
-            due = follow_up is not None and follow_up.status == "open" and follow_up.due_at == delivery.due_at
+            due = (
+                follow_up is not None
+                and follow_up.status == "open"
+                and follow_up.due_at == delivery.due_at
+                and contact is not None
+                and contact.archived_at is None
+            )
         if not (due and user.active and identity is not None):
             skipped.append(delivery.id)
             continue

@@ -72,6 +72,7 @@ async def show_home(cmd: ShowHome, ctx: Context) -> HomeView:
                 FollowUp.status == "open",
                 FollowUp.due_at < end_of_day,
                 Contact.owner_id == user.id,
+                Contact.archived_at.is_(None),
             )
             .order_by(FollowUp.due_at, FollowUp.id)
             .limit(HOME_FOLLOW_UPS)

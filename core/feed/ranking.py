@@ -88,7 +88,7 @@ WITH fu AS MATERIALIZED (
       CROSS JOIN live_campaigns
       LEFT JOIN LATERAL (SELECT cc.contact_id FROM campaign_contacts cc
                           WHERE cc.contact_id = k.id AND cc.campaign_id = ANY(live_campaigns.ids) LIMIT 1) live ON true
-     WHERE k.owner_id = :uid
+     WHERE k.owner_id = :uid AND k.archived_at IS NULL  -- removed contacts are out of the index, and the list
        AND (k.last_contacted_at IS NULL OR k.last_contacted_at < :day_start)
 ), ruled AS (
     SELECT touched.*,

@@ -309,3 +309,28 @@ def test_contacts_edit_clears_a_field_with_a_dash(cli):
     assert out.stdout.strip() == "Bob Stone: phone cleared."
     name = cli("contacts", "edit", "bob@acme.com", "name", "none", "--as", "ana@example.com")
     assert name.returncode == 1 and name.stderr.strip() == "pipedriven: The name can't be empty."
+
+
+def test_contacts_remove_restore_and_merge_act_on_ones_own_bank(cli):
+    assert cli("users", "add", "ana@example.com", "--name", "Ana").returncode == 0
+    assert cli("users", "add", "zoe@example.com", "--name", "Zoe").returncode == 0
+    added = cli("console", "--as", "ana@example.com", stdin="add Bob Stone, bob@acme.com, Acme\nadd Robert Stone\n")
+    assert added.returncode == 0, added.stderr
+    removed = cli("contacts", "remove", "bob@acme.com", "--as", "ana@example.com")
+    assert removed.returncode == 0, removed.stderr
+    assert "Removed Bob Stone (Acme) from your bank" in removed.stdout
+    again = cli("contacts", "remove", "bob@acme.com", "--as", "ana@example.com")
+    assert again.returncode == 1
+    assert "Run `pipedriven contacts restore bob@acme.com`" in again.stderr and "Traceback" not in again.stderr
+    restored = cli("contacts", "restore", "bob@acme.com", "--as", "ana@example.com")
+    assert restored.returncode == 0 and "Bob Stone (Acme) is back in your bank." in restored.stdout
+    theirs = cli("contacts", "merge", "bob@acme.com", "Robert", "--as", "zoe@example.com", "--yes")
+    assert theirs.returncode == 1 and len(theirs.stderr.strip().splitlines()) == 1
+    declined = cli("contacts", "merge", "bob@acme.com", "Robert", "--as", "ana@example.com", stdin="no\n")
+    assert declined.returncode == 1 and "Merge Robert Stone into Bob Stone (Acme)?" in declined.stdout
+    assert "nothing merged." in declined.stderr
+    merged = cli("contacts", "merge", "bob@acme.com", "Robert", "--as", "ana@example.com", stdin="merge\n")
+    assert merged.returncode == 0, merged.stderr
+    assert "Merged Robert Stone into Bob Stone (Acme)." in merged.stdout
+    gone = cli("contacts", "restore", "Robert", "--as", "ana@example.com")
+    assert gone.returncode == 1 and "No contact in your bank matches" in gone.stderr

@@ -861,6 +861,10 @@ def test_usage_and_verbs():
         "find",
         "show",
         "edit",
+        "remove",
+        "removed",
+        "restore",
+        "merge",
         "log",
         "note",
         "warm",
@@ -1023,3 +1027,27 @@ def test_edit_without_a_value_asks_for_it(text, contact, field):
     from bot.grammar import AskEdit
 
     assert p(text) == AskEdit(ref(contact), field)
+
+
+# --- remove, restore, merge ---------------------------------------------------------------------------------
+
+
+def test_remove_only_asks_and_restore_and_removed_name_what_they_act_on():
+    from core.contacts.commands import ListRemoved, PreviewRemoval, RestoreContact
+
+    assert p("remove 3") == PreviewRemoval(ME, ref("3"))
+    assert p('archive "Ana Silva"') == PreviewRemoval(ME, ref("Ana Silva"))
+    assert p("restore ana@acme.com") == RestoreContact(ME, ref("ana@acme.com"))
+    assert p("removed") == ListRemoved(ME)
+    assert p("removed acme corp") == ListRemoved(ME, "acme corp")
+    assert error_of("remove") == f"Which contact?\nUsage: {USAGE['remove']}"
+
+
+def test_merge_reads_the_contact_to_keep_after_into_and_only_asks():
+    from core.contacts.commands import PreviewMerge
+
+    assert p("merge 4 into 2") == PreviewMerge(ME, keep=ref("2"), other=ref("4"))
+    assert p('merge "Bob S" into Bob Stone') == PreviewMerge(ME, keep=ref("Bob Stone"), other=ref("Bob S"))
+    assert p("merge into into 2") == PreviewMerge(ME, keep=ref("2"), other=ref("into"))  # a contact named Into
+    for text in ("merge", "merge 4", "merge 4 into", "merge into 2"):
+        assert error_of(text).startswith("Which contact into which?"), text

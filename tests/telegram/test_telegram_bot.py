@@ -368,3 +368,17 @@ async def test_the_server_refuses_what_telegram_refuses(bot, telegram, linked):
         await send(
             ANA_TG, "hi", reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("b", callback_data="x" * 65)]])
         )
+
+
+async def test_remove_asks_first_and_its_undo_puts_the_contact_back(bot, telegram, linked, make, ana, core):
+    bob = await make.contact(ana, "Bob Stone", organisation="Acme")
+    [question] = texts(await bot.say(linked, "/remove bob"))
+    assert question.startswith("Remove Bob Stone (Acme) from your bank?")
+    assert await count(core, Contact, id=bob.id, archived_at=None) == 1
+    await bot.tap(linked, bot.last(ANA_TG), "🗃 Remove")
+    answer = bot.last(ANA_TG)
+    assert "Removed Bob Stone (Acme) from your bank" in answer["text"]
+    assert await count(core, Contact, id=bob.id, archived_at=None) == 0
+    await bot.tap(linked, answer, "↩ Undo")
+    assert "↩ Bob Stone (Acme) is back in your bank · 09:00" in bot.last(ANA_TG)["text"]
+    assert await count(core, Contact, id=bob.id, archived_at=None) == 1
