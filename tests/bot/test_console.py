@@ -505,37 +505,37 @@ async def test_remove_asks_first_then_the_answer_has_an_undo_that_puts_the_conta
     bob = await make.contact(ana, "Bob Stone", organisation="Acme")
     await make.contact(ana, "Cara Diaz")
     out = await chat.send("remove bob")
-    assert out.startswith("Remove Bob Stone (Acme) from your bank?") and "[1] 🗃 Remove" in out
+    assert out.startswith("Remove Bob Stone (Acme) from your bank?") and "[a] 🗃 Remove" in out
     assert await count(core, Contact, id=bob.id, archived_at=None) == 1  # nothing removed until the tap
-    out = await chat.send("1")
+    out = await chat.send("a")
     assert "Removed Bob Stone (Acme) from your bank: out of your lists, history kept." in out
-    assert "[1] ↩ Undo" in out
+    assert "[a] ↩ Undo" in out
     assert await count(core, Contact, id=bob.id, archived_at=None) == 0
-    assert "↩ Bob Stone (Acme) is back in your bank." in await chat.send("1")
+    assert "↩ Bob Stone (Acme) is back in your bank." in await chat.send("a")
     assert "Bob Stone" in await chat.send("today")
 
 
 async def test_show_of_a_removed_contact_says_when_with_a_restore_button(chat, make, ana):
     await make.contact(ana, "Bob Stone")
     await chat.send("remove bob")
-    await chat.send("1")
+    await chat.send("a")
     out = await chat.send("show bob")
     assert "🗃 Removed from your bank on Tue 24 Nov 2026." in out
-    assert "[1] ↩ Restore" in out and "LinkedIn ✓" not in out
+    assert "[a] ↩ Restore" in out and "LinkedIn ✓" not in out
     assert "Did you mean" not in await chat.send("log bob email")
-    assert "Bob Stone is back in your bank." in await chat.send("1")
+    assert "Bob Stone is back in your bank." in await chat.send("a")
 
 
 async def test_acting_on_or_adding_again_a_removed_contact_offers_restore(chat, make, ana):
     await make.contact(ana, "Bob Stone", email="bob@acme.com")
     await chat.send("remove bob@acme.com")
-    await chat.send("1")
+    await chat.send("a")
     out = await chat.send("log bob email")
-    assert "Bob Stone was removed from your bank on Tue 24 Nov." in out and "[1] ↩ Restore" in out
+    assert "Bob Stone was removed from your bank on Tue 24 Nov." in out and "[a] ↩ Restore" in out
     out = await chat.send("add Robert Stone bob@acme.com")
-    assert "has the email bob@acme.com and was removed from your bank" in out and "[1] ↩ Restore" in out
+    assert "has the email bob@acme.com and was removed from your bank" in out and "[a] ↩ Restore" in out
     out = await chat.send("removed")
-    assert "Removed from your bank (1):" in out and "1. Bob Stone" in out and "[1] ↩ Restore" in out
+    assert "Removed from your bank (1):" in out and "1. Bob Stone" in out and "[a] ↩ Restore" in out
     assert "Bob Stone is back in your bank." in await chat.send("restore 1")
 
 
@@ -544,9 +544,9 @@ async def test_merge_asks_first_then_joins_the_two_contacts(chat, core, make, an
     other = await make.contact(ana, "Robert Stone", phone="+447700900123")
     await chat.send("log robert call")
     out = await chat.send("merge robert into bob@acme.com")
-    assert out.startswith("Merge Robert Stone into Bob Stone?") and "[1] 🔀 Merge" in out
+    assert out.startswith("Merge Robert Stone into Bob Stone?") and "[a] 🔀 Merge" in out
     assert await count(core, Contact, id=other.id) == 1  # nothing merged until the tap
-    out = await chat.send("1")
+    out = await chat.send("a")
     assert out.startswith("Merged Robert Stone into Bob Stone (1 activity moved).")
     assert await count(core, Contact, id=other.id) == 0
     assert await count(core, Activity, contact_id=keep.id, kind="call") == 1
@@ -558,7 +558,7 @@ async def test_the_old_row_of_a_merged_contact_says_where_it_went(chat, make, an
     await make.contact(ana, "Robert Stone", warmness=5)
     await chat.send("today")  # 1. Robert Stone (warmer), 2. Bob Stone
     await chat.send("merge 1 into 2")
-    await chat.send("1")
+    await chat.send("a")
     assert await chat.send("show 1") == "That contact was merged into Bob Stone."
 
 

@@ -139,6 +139,8 @@ BOOKKEEPING = {
     "ClaimPipedriveNotes",
     "ReleasePipedriveNotes",
     "RecordPipedrivePollMark",
+    "ReleaseDeliveryClaims",
+    "ReleaseSyncs",
 }
 
 
