@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import time
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 from pydantic import Field, SecretStr, field_validator
@@ -46,6 +47,10 @@ class Settings(BaseSettings):
     # suggests trying again after this many days (a planned call step falls due again then).
     cadence_no_reply_days: int = Field(default=5, ge=1, le=90)
     cadence_retry_days: int = Field(default=2, ge=1, le=90)
+
+    # Where the platforms' rate limits are counted: "database" (table rate_buckets), one budget shared by every
+    # process on the database; "process", each process on its own (faster; right only when one process runs).
+    rate_limits: Literal["database", "process"] = "database"
 
     # Chat platforms (used by the adapters).
     slack_bot_token: SecretStr | None = None

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from core.deliveries.commands import ClaimDueDeliveries, DeliveryClaim, RecordDelivered, RecordDeliveryFailure
 from core.errors import DatabaseUnavailable, PipedrivenError
 from core.service import Core
+from core.shared_limits import shared
 from core.sync.commands import ClaimSyncNotices, ReleaseSyncNotices, SyncNotice
 from core.users.commands import ListChatIdentities
 from scheduler.ports import Courier, DeliveryError, PermanentDeliveryError, TemporaryDeliveryError
@@ -43,7 +44,10 @@ class Dispatcher:
         self.courier = courier
         self.platforms = tuple(courier.platforms)
         limits = DEFAULT_LIMITS if limits is None else limits
-        self.pacers = {platform: Pacer(limits.get(platform)) for platform in self.platforms}
+        store = shared(core.rate_store())
+        self.pacers = {
+            platform: Pacer(limits.get(platform), name=f"digests:{platform}", **store) for platform in self.platforms
+        }
         self.batch = batch
         self.concurrency = concurrency
         # Each platform claims and sends on its own (its own slots, its own batches), so that one platform's
