@@ -37,7 +37,7 @@ def _run(connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
     with context.begin_transaction():
         # Two processes starting at once must not both migrate: serialise on an advisory lock.
-        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(815_2026)")
+        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(8152026)")
         context.run_migrations()
 
 
