@@ -7,8 +7,8 @@ marked “beside it” are measured in the same run, so their ratio holds on a n
 load (other work on it skews every figure) are noted above the table. A full run (no --quick, no --only)
 writes BENCHMARKS.md; otherwise the table is printed and written only where --out says.
 
-Benchmarks (NAME): today, taps, digest, beat, import, pipedrive, capture. The individual modules run alone too:
-`python -m bench.bench_today`, `bench.bench_process`, `bench.bench_digest`, `bench.bench_import`,
+Benchmarks (NAME): today, taps, digest, scaleout, beat, import, pipedrive, capture. The individual modules run alone too:
+`python -m bench.bench_today`, `bench.bench_process`, `bench.bench_digest`, `bench.bench_scaleout`, `bench.bench_import`,
 `bench.bench_pipedrive`, `bench.bench_capture`.
 """
 
@@ -24,7 +24,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import bench_capture, bench_digest, bench_import, bench_pipedrive, bench_process, bench_today
+from bench import (
+    bench_capture,
+    bench_digest,
+    bench_import,
+    bench_pipedrive,
+    bench_process,
+    bench_scaleout,
+    bench_today,
+)
 from bench.common import Figure, server_version, shared_server
 
 
@@ -41,6 +49,12 @@ BENCHMARKS = [
     Benchmark("taps", "A tap under load (a real `pipedriven run` process)", bench_process.tap_figures, 3),
     Benchmark(
         "digest", "The morning digest and memory (a real `pipedriven run` process)", bench_process.digest_figures, 3
+    ),
+    Benchmark(
+        "scaleout",
+        "Two `pipedriven run` processes, one PostgreSQL server: shared rate limits",
+        bench_scaleout.figures,
+        1,
     ),
     Benchmark("beat", "The scheduler's beat", bench_digest.figures, 3),
     Benchmark("import", "CSV import", bench_import.figures, 3),
