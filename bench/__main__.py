@@ -7,8 +7,8 @@ marked “beside it” are measured in the same run, so their ratio holds on a n
 load (other work on it skews every figure) are noted above the table. A full run (no --quick, no --only)
 writes BENCHMARKS.md; otherwise the table is printed and written only where --out says.
 
-Benchmarks (NAME): today, taps, digest, scaleout, beat, import, pipedrive, capture. The individual modules run alone too:
-`python -m bench.bench_today`, `bench.bench_process`, `bench.bench_digest`, `bench.bench_scaleout`, `bench.bench_import`,
+Benchmarks (NAME): today, taps, digest, scaleout, replicas, beat, import, pipedrive, capture. The individual modules run alone too:
+`python -m bench.bench_today`, `bench.bench_process`, `bench.bench_digest`, `bench.bench_scaleout`, `bench.bench_taps`, `bench.bench_import`,
 `bench.bench_pipedrive`, `bench.bench_capture`.
 """
 
@@ -31,6 +31,7 @@ from bench import (
     bench_pipedrive,
     bench_process,
     bench_scaleout,
+    bench_taps,
     bench_today,
 )
 from bench.common import Figure, server_version, shared_server
@@ -56,6 +57,7 @@ BENCHMARKS = [
         bench_scaleout.figures,
         1,
     ),
+    Benchmark("replicas", "Taps at saturation: one replica against two", bench_taps.figures, 1),
     Benchmark("beat", "The scheduler's beat", bench_digest.figures, 3),
     Benchmark("import", "CSV import", bench_import.figures, 3),
     Benchmark("pipedrive", "Pipedrive sync (local fake Pipedrive)", bench_pipedrive.figures, 3),
