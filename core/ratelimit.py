@@ -20,11 +20,11 @@ one: messages take their turn at it in order, and a message still waiting for it
 turn, so a busy chat holds up no other. `hold(seconds)` after a 429 holds every message of the limiter until
 then. The clock and the sleep are injected, so tests move time instead of waiting.
 
-The state lives in a `Store`: `MemoryStore` keeps it in this process, so the limits are per process. The seam is
-one atomic step on the state of a few keys; a store on a PostgreSQL table (those rows locked for the step, a
-wall clock the processes share instead of a monotonic one) would give several processes one pace. The module
-lives in core, which the scheduler, the bot and the sync all import already and where such a store would find
-the database; it imports nothing but the standard library.
+The state lives in a `Store`: `MemoryStore` keeps it in this process, so the limits are per process;
+core.shared_limits.PostgresStore keeps it in a PostgreSQL table (those rows locked for the step, a wall clock
+the processes share instead of a monotonic one), so several processes keep one pace. The seam is one atomic step
+on the state of a few keys: a message that finds its places free takes them in one step after the check that
+its own key's are. The module imports nothing but the standard library.
 
 Hand-written rather than a library's: pyrate-limiter 4 has GCRA with bursts and a rolling log, buckets in
 PostgreSQL and Redis, but no place counted from its answer (what keeps Pipedrive at 0 × 429), no hold, a

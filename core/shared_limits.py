@@ -101,10 +101,6 @@ class PostgresStore:
                 self._offset = 0.0
         return time.time() + self._offset
 
-    async def connect(self) -> None:
-        async with self._lock:
-            await self._connection()
-
     async def _connection(self) -> psycopg.AsyncConnection:
         if self._conn is None or self._conn.closed:
             self._conn = await psycopg.AsyncConnection.connect(
