@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bench.bench_scaleout import measure
 from fakes.limited import SLACK_WORKSPACE_PER_MINUTE, TELEGRAM_PER_CHAT_PER_SECOND, TELEGRAM_PER_SECOND
+from fakes.scaleout import measure
 
 pytestmark = pytest.mark.process
 
