@@ -7,9 +7,10 @@ marked “beside it” are measured in the same run, so their ratio holds on a n
 load (other work on it skews every figure) are noted above the table. A full run (no --quick, no --only)
 writes BENCHMARKS.md; otherwise the table is printed and written only where --out says.
 
-Benchmarks (NAME): today, taps, digest, beat, import, pipedrive, webhooks, capture. The individual modules run alone too:
-`python -m bench.bench_today`, `bench.bench_process`, `bench.bench_digest`, `bench.bench_import`,
-`bench.bench_pipedrive`, `bench.bench_webhooks`, `bench.bench_capture`.
+Benchmarks (NAME): today, taps, digest, scaleout, replicas, beat, import, pipedrive, webhooks, capture. The
+individual modules run alone too: `python -m bench.bench_today`, `bench.bench_process`, `bench.bench_digest`,
+`bench.bench_scaleout`, `bench.bench_taps`, `bench.bench_import`, `bench.bench_pipedrive`, `bench.bench_webhooks`,
+`bench.bench_capture`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from bench import (
     bench_import,
     bench_pipedrive,
     bench_process,
+    bench_scaleout,
+    bench_taps,
     bench_today,
     bench_webhooks,
 )
@@ -50,6 +53,13 @@ BENCHMARKS = [
     Benchmark(
         "digest", "The morning digest and memory (a real `pipedriven run` process)", bench_process.digest_figures, 3
     ),
+    Benchmark(
+        "scaleout",
+        "Two `pipedriven run` processes, one PostgreSQL server: shared rate limits",
+        bench_scaleout.figures,
+        1,
+    ),
+    Benchmark("replicas", "Taps at saturation: one replica against two", bench_taps.figures, 1),
     Benchmark("beat", "The scheduler's beat", bench_digest.figures, 3),
     Benchmark("import", "CSV import", bench_import.figures, 3),
     Benchmark("pipedrive", "Pipedrive sync (local fake Pipedrive)", bench_pipedrive.figures, 3),

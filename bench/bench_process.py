@@ -64,13 +64,13 @@ IDLE_SECONDS = 10
 # --- 1. taps under load ------------------------------------------------------------------------------------
 
 
-def populate_tap_users(url: str) -> None:
+def populate_tap_users(url: str, users: int = TAP_USERS) -> None:
     """Users who never get a digest (no working day), each with contacts and both accounts linked."""
     sql(
         url,
         """INSERT INTO users (name, email, timezone, working_days)
                 SELECT 'Tap User ' || g, 'tap' || g || '@example.com', 'UTC', '{}' FROM generate_series(1, %s) g""",
-        (TAP_USERS,),
+        (users,),
     )
     sql(
         url,
@@ -90,13 +90,13 @@ def populate_tap_users(url: str) -> None:
     )
 
 
-async def digests_of_tap_users(url: str) -> dict[int, dict]:
+async def digests_of_tap_users(url: str, users: int = TAP_USERS) -> dict[int, dict]:
     """Each tap user's digest as the bot renders it for Slack (blocks) and Telegram (HTML and keyboard)."""
     engine = db.create_engine(url, pool_size=2)
     core = Core(engine)
     rendered = {}
     try:
-        for n in range(1, TAP_USERS + 1):
+        for n in range(1, users + 1):
             user = await core.identify("slack", f"U{SLACK_BASE + n}")
             reply = await Conversation(core, "slack").digest(user)
             slack_page = slack_render.message(reply)

@@ -27,9 +27,11 @@ def configure_logging(settings: Settings, quiet: bool = False, stream=None) -> N
 @asynccontextmanager
 async def open_core(settings: Settings, url: str, *, clock: Clock | None = None) -> AsyncIterator[Core]:
     engine = db.create_engine(url)
+    core = Core(engine, clock=clock, settings=settings)
     try:
-        yield Core(engine, clock=clock, settings=settings)
+        yield core
     finally:
+        await core.close_rate_store()
         await engine.dispose()
 
 

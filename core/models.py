@@ -12,6 +12,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -641,3 +642,17 @@ class ContactPlan(Base):
     undo_state: Mapped[dict | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = _now()
     updated_at: Mapped[datetime] = _now()
+
+
+# --- rate limits shared by every process (core.shared_limits) ----------------------------------------------
+
+
+class RateBucket(Base):
+    """The state of one rate limit for one key (core.ratelimit.Places as JSON), shared by every process.
+    `idle_at`: from when it is as good as new, and may be dropped."""
+
+    __tablename__ = "rate_buckets"
+
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    state: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    idle_at: Mapped[float] = mapped_column(Float(precision=53), server_default=text("'-Infinity'"))

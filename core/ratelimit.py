@@ -20,11 +20,11 @@ one: messages take their turn at it in order, and a message still waiting for it
 turn, so a busy chat holds up no other. `hold(seconds)` after a 429 holds every message of the limiter until
 then. The clock and the sleep are injected, so tests move time instead of waiting.
 
-The state lives in a `Store`: `MemoryStore` keeps it in this process, so the limits are per process. The seam is
-one atomic step on the state of a few keys; a store on a PostgreSQL table (those rows locked for the step, a
-wall clock the processes share instead of a monotonic one) would give several processes one pace. The module
-lives in core, which the scheduler, the bot and the sync all import already and where such a store would find
-the database; it imports nothing but the standard library.
+The state lives in a `Store`: `MemoryStore` keeps it in this process, so the limits are per process;
+core.shared_limits.PostgresStore keeps it in a PostgreSQL table (those rows locked for the step, a wall clock
+the processes share instead of a monotonic one), so several processes keep one pace. The seam is one atomic step
+on the state of a few keys: a message that finds its places free takes them in one step after the check that
+its own key's are. The module imports nothing but the standard library.
 
 Hand-written rather than a library's: pyrate-limiter 4 has GCRA with bursts and a rolling log, buckets in
 PostgreSQL and Redis, but no place counted from its answer (what keeps Pipedrive at 0 × 429), no hold, a
@@ -185,12 +185,31 @@ class Limiter:
         while True:
             await self._until_free(own)
             async with self._turn if wants else contextlib.nullcontext():
-                if await self.free_at(*own) > self.clock():  # another message took that place meanwhile
-                    continue
-                await self._until_free(wants)
-                ticket = await self.take(*wants)
-                if ticket is not None:
-                    return ticket
+                while True:
+                    ticket, own_at, at = await self._try_take(own, wants)
+                    if ticket is not None:
+                        return ticket
+                    if own and own_at > self.clock():  # another message took its own key's place meanwhile
+                        break
+                    await self.sleep(max(0.0, at - self.clock()))
+
+    async def _try_take(self, own: Sequence[Want], wants: Sequence[Want]) -> tuple[Ticket | None, float, float]:
+        """In one step: take the places of a message under `wants` if they are all free; else when its own
+        limits (`own`, the first of `wants`) and when all of them will be."""
+        now = self.clock()
+        limits, keys = self._limits(wants)
+        own_count = len(self._limits(own)[0])
+
+        def step(states: list[Places]) -> tuple[Ticket | None, float, float]:
+            own_at = self._free_at(limits[:own_count], states[: own_count + 1], now)
+            at = max(own_at, self._free_at(limits[own_count:], [states[0], *states[own_count + 1 :]], now))
+            if at > now:
+                return None, own_at, at
+            for limit, state in zip(limits, states[1:]):
+                limit.take(state, now)
+            return Ticket(tuple(key for limit, key in zip(limits, keys) if limit.from_answer)), own_at, at
+
+        return await self.store.update([self._hold_key, *keys], now, step)
 
     async def free_at(self, *wants: Want) -> float:
         """The first moment from now at which a message under `wants` may go."""

@@ -23,11 +23,12 @@ from core import outbox, registry
 from core.clock import Clock, SystemClock
 from core.command import Audit
 from core.context import Context, user_view
-from core.db import session_factory
+from core.db import libpq_url, session_factory
 from core.errors import Busy, Conflict, DatabaseUnavailable, InvalidInput, PipedrivenError, UnknownUser
 from core.models import ChatIdentity, OutboxMessage, ProcessedRequest, User
 from core.privacy.handlers import record_audit
 from core.settings import Settings
+from core.shared_limits import PostgresStore
 from core.views import AlreadyDone, UserView
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,20 @@ class Core:
         self.sessions: async_sessionmaker = session_factory(engine)
         self.clock = clock or SystemClock()
         self.settings = settings or Settings()
+        self._rate_store: PostgresStore | None = None
+
+    def rate_store(self) -> PostgresStore | None:
+        """Where the platforms' rate limits are counted: this database, shared by every process on it
+        (RATE_LIMITS=database), or None for each limiter's own memory (RATE_LIMITS=process)."""
+        if self.settings.rate_limits != "database":
+            return None
+        if self._rate_store is None:
+            self._rate_store = PostgresStore(libpq_url(self.engine.url.render_as_string(hide_password=False)))
+        return self._rate_store
+
+    async def close_rate_store(self) -> None:
+        if self._rate_store is not None:
+            await self._rate_store.close()
 
     async def execute(self, command: Any, *, idempotency_key: str | None = None) -> Any:
         """Run `command` in one transaction. With an idempotency key, a second delivery of the same request

@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     cadence_no_reply_days: int = Field(default=5, ge=1, le=90)
     cadence_retry_days: int = Field(default=2, ge=1, le=90)
 
+    # Where the platforms' rate limits are counted: "database" (table rate_buckets), one budget shared by every
+    # process on the database; "process", each process on its own (faster; right only when one process runs).
+    rate_limits: Literal["database", "process"] = "database"
+
     # Chat platforms (used by the adapters).
     slack_bot_token: SecretStr | None = None
     slack_app_token: SecretStr | None = None

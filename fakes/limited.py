@@ -14,7 +14,7 @@ Limits, as the platforms publish them:
 
 `arrival(key)` is a future resolved when the bot's answer arrives: Slack ("update", channel, ts) for a
 chat.update; Telegram ("edit", chat, message_id) for an editMessageText and ("answer", query_id) for an
-answerCallbackQuery. The wall-clock time of each accepted digest message is kept in `posted_at`; GET
+answerCallbackQuery. The wall-clock time of each accepted digest message is kept in `posted_at`, its chat in `posted_to`; GET
 /bench/stats answers it with the 429s given.
 
 `python -m fakes.limited slack|telegram [--chats N --first-chat ID]` serves one fake in a process of its own
@@ -107,11 +107,17 @@ class LimitedSlack(FakeSlack, Arrivals):
         )
         self.too_many_requests = 0
         self.posted_at: list[float] = []
+        self.posted_to: list[str] = []  # the chat or channel of each, in the same order
         self._runner: web.AppRunner | None = None
         self.app.router.add_get("/bench/stats", self._stats)
 
     def stats(self) -> dict:
-        return {"posted_at": self.posted_at, "too_many_requests": self.too_many_requests, "chat_refusals": 0}
+        return {
+            "posted_at": self.posted_at,
+            "posted_to": self.posted_to,
+            "too_many_requests": self.too_many_requests,
+            "chat_refusals": 0,
+        }
 
     async def _stats(self, request: web.Request) -> web.Response:
         return web.json_response(self.stats())
@@ -146,6 +152,7 @@ class LimitedSlack(FakeSlack, Arrivals):
         response = await super()._api(request)
         if method == "chat.postMessage" and response.status == 200:
             self.posted_at.append(time.time())
+            self.posted_to.append(channel)
         if method == "chat.update":
             args = self.calls[-1].args
             self.arrived(("update", args.get("channel"), args.get("ts")))
@@ -161,10 +168,12 @@ class LimitedTelegram(FakeTelegram, Arrivals):
         self.too_many_requests = 0
         self.refusals: list[tuple[float, str]] = []  # when, and which limit
         self.posted_at: list[float] = []
+        self.posted_to: list[str] = []  # the chat or channel of each, in the same order
 
     def stats(self) -> dict:
         return {
             "posted_at": self.posted_at,
+            "posted_to": self.posted_to,
             "too_many_requests": self.too_many_requests,
             "chat_refusals": sum(1 for _, limit in self.refusals if limit == "chat"),
         }
@@ -187,6 +196,7 @@ class LimitedTelegram(FakeTelegram, Arrivals):
         self.overall.add(now)
         self.chats[chat].add(now)
         self.posted_at.append(time.time())
+        self.posted_to.append(str(chat))
         return message
 
     async def seed_message(self, chat_id: int, html: str, keyboard: dict) -> dict:

@@ -14,7 +14,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-from core.ratelimit import Limit, Limiter, Ticket
+from core.ratelimit import Limit, Limiter, Store, Ticket
 
 WINDOW_SECONDS = 2.0
 REQUESTS, SEARCHES = "requests", "searches"  # the names of the two limits
@@ -38,12 +38,17 @@ class Throttle:
         search_limit: int,
         *,
         name: str = "pipedrive",
+        store: Store | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.clock = clock
         self.limiter = Limiter(
-            {REQUESTS: window(burst_limit), SEARCHES: window(search_limit)}, name=name, clock=clock, sleep=sleep
+            {REQUESTS: window(burst_limit), SEARCHES: window(search_limit)},
+            name=name,
+            store=store,
+            clock=clock,
+            sleep=sleep,
         )
         self.waited_seconds = 0.0  # time spent holding requests back, for the benchmark
 

@@ -24,6 +24,7 @@ from pydantic import SecretStr
 
 from core.errors import PipedrivenError
 from core.service import Core
+from core.shared_limits import shared
 from core.sync.commands import ClaimSync, FinishSync, NextSyncDue, ReleaseSyncs, SyncTask
 from pipedrive.client import PipedriveClient
 from pipedrive.errors import PipedriveError, RateLimited
@@ -67,8 +68,9 @@ class SyncWorker:
                 s.pipedrive_burst_limit,
                 s.pipedrive_search_limit,
                 name=throttle_name(token),
-                clock=self._clock,
                 sleep=self._sleep,
+                # Counted in the database with every process's requests, unless a test moves the clock.
+                **(shared(self.core.rate_store()) if self._clock is time.monotonic else {"clock": self._clock}),
             )
             client = PipedriveClient(s.pipedrive_url, token, throttle=throttle, timeout=s.pipedrive_timeout_seconds)
             company = Company(client, CompanyLookups(client, ttl_seconds=s.pipedrive_cache_seconds, clock=self._clock))

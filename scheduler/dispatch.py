@@ -25,6 +25,7 @@ from core.deliveries.commands import (
 from core.errors import DatabaseUnavailable, PipedrivenError
 from core.inbound.commands import ClaimPipedriveNotes, ReleasePipedriveNotes
 from core.service import Core
+from core.shared_limits import shared
 from core.sync.commands import ClaimSyncNotices, ReleaseSyncNotices, SyncNotice
 from core.users.commands import ListChatIdentities
 from scheduler.ports import Courier, DeliveryError, PermanentDeliveryError, TemporaryDeliveryError
@@ -51,7 +52,10 @@ class Dispatcher:
         self.courier = courier
         self.platforms = tuple(courier.platforms)
         limits = DEFAULT_LIMITS if limits is None else limits
-        self.pacers = {platform: Pacer(limits.get(platform)) for platform in self.platforms}
+        store = shared(core.rate_store())
+        self.pacers = {
+            platform: Pacer(limits.get(platform), name=f"digests:{platform}", **store) for platform in self.platforms
+        }
         self.batch = batch
         self.concurrency = concurrency
         # Each platform claims and sends on its own (its own slots, its own batches), so that one platform's

@@ -1,9 +1,9 @@
 """Pacing the scheduler's sends to a platform's limits: one for the platform as a whole and one per chat.
 
 Both are paced limits of core.ratelimit (GCRA: a short burst, then an even pace). A message first waits until
-its chat may take one, then for its turn on the platform; see `Pacer`. The limits are per process; with several
-processes a 429 still can happen, and the dispatcher then holds the whole platform for the retry-after the
-platform asked for.
+its chat may take one, then for its turn on the platform; see `Pacer`. With RATE_LIMITS=database (the default)
+every process on the database counts against the same limits (core.shared_limits); should a 429 come all the
+same, the dispatcher holds the whole platform for the retry-after the platform asked for.
 
 The defaults follow the platforms' published limits, a little under them: the platform counts arrivals,
 which network and event-loop jitter can bunch closer together than they were sent (`python -m bench`
@@ -51,13 +51,16 @@ class Pacer:
         self,
         limits: PlatformLimits | None = None,
         *,
+        name: str = "",
         store: Store | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         limits = limits or PlatformLimits()
         self.paced = limits.overall is not None or limits.per_chat is not None
-        self.limiter = Limiter({PLATFORM: limits.overall, CHAT: limits.per_chat}, store=store, clock=clock, sleep=sleep)
+        self.limiter = Limiter(
+            {PLATFORM: limits.overall, CHAT: limits.per_chat}, name=name, store=store, clock=clock, sleep=sleep
+        )
 
     async def wait(self, chat: str) -> None:
         if self.paced:

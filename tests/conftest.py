@@ -84,7 +84,7 @@ def wall_clock(clock):
 
 @pytest.fixture
 def settings(database_url):
-    return Settings(database_url=database_url, _env_file=None)
+    return Settings(database_url=database_url, rate_limits="process", _env_file=None)
 
 
 @pytest.fixture

@@ -42,6 +42,7 @@ from bot.telegram.pacing import PacedRateLimiter
 from core.errors import PipedrivenError
 from core.service import Core
 from core.settings import Settings
+from core.shared_limits import shared
 from core.views import UserView
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ def build_application(settings: Settings, core: Core, *, rate_limit_retries: int
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_api_url)
         .base_file_url(file_url(settings.telegram_api_url))
-        .rate_limiter(PacedRateLimiter(max_retries=rate_limit_retries))
+        .rate_limiter(PacedRateLimiter(max_retries=rate_limit_retries, **shared(core.rate_store())))
         .concurrent_updates(CONCURRENT_UPDATES)
         .context_types(ContextTypes(bot_data=TelegramDeps))
         .build()

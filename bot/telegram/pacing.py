@@ -24,7 +24,7 @@ from telegram.ext import BaseRateLimiter
 
 from bot.telegram.notifier import retry_seconds
 from core import metrics
-from core.ratelimit import Limit, Limiter, Want
+from core.ratelimit import Limit, Limiter, Store, Want
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         self,
         *,
         max_retries: int,
+        store: Store | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -51,6 +52,7 @@ class PacedRateLimiter(BaseRateLimiter[int]):
                 "group": Limit.rate(GROUP_PER_MINUTE, 60.0, burst=GROUP_PER_MINUTE),
             },
             name="telegram-bot",
+            store=store,
             clock=clock,
             sleep=sleep,
         )
