@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from core.contacts.handlers import CONTACT_EDIT_UNDONE, CONTACT_EDITED
 from core.context import Context
 from core.errors import InvalidInput
-from core.inbound import deals
+from core.inbound import deals, preload
 from core.inbound.commands import (
     ApplyPipedriveEvent,
     ApplyPipedriveEvents,
@@ -112,16 +112,44 @@ async def apply_pipedrive_event(cmd: ApplyPipedriveEvent, ctx: Context) -> Piped
             result = await _apply(ctx, event, cmd.org_names)
     except Exception as exc:  # one bad event must not stop the others: it is recorded, and they go on
         result = PipedriveEventApplied("error", f"could not be applied ({type(exc).__name__})")
-    event.status, event.outcome, event.contact_ids = result.status, result.outcome[:500], list(result.contact_ids)
-    event.applied_at, event.payload = ctx.clock.now(), {}  # the payload's personal data goes once applied
-    if result.status == "applied" and result.contact_ids:
-        await record_audit(ctx, cmd, result)
+    await _record(ctx, cmd, event, result)
     return result
 
 
 @handles
 async def apply_pipedrive_events(cmd: ApplyPipedriveEvents, ctx: Context) -> tuple[PipedriveEventApplied | None, ...]:
-    return tuple([await apply_pipedrive_event(one, ctx) for one in cmd.events])
+    """Apply a batch: its events locked and what they read read once, all applied in one savepoint; when one of
+    them fails, the batch is applied again one event per savepoint, so that only that one is recorded as an error."""
+    s = ctx.session
+    by_id = {c.event_id: c for c in cmd.events}
+    events = list(
+        (
+            await s.execute(
+                select(PipedriveEvent)
+                .where(PipedriveEvent.id.in_(by_id), PipedriveEvent.status == "received")
+                .order_by(PipedriveEvent.id)
+                .with_for_update(skip_locked=True)
+            )
+        ).scalars()
+    )
+    results: dict[int, PipedriveEventApplied] = {}
+    try:
+        async with s.begin_nested():
+            pre = await preload.preload(ctx, events)
+            with preload.using(pre):
+                for event in events:
+                    results[event.id] = await _apply(ctx, event, by_id[event.id].org_names)
+                    await _record(ctx, by_id[event.id], event, results[event.id])
+    except Exception:
+        return tuple([await apply_pipedrive_event(one, ctx) for one in cmd.events])
+    return tuple(results.get(one.event_id) for one in cmd.events)
+
+
+async def _record(ctx: Context, cmd: ApplyPipedriveEvent, event: PipedriveEvent, result: PipedriveEventApplied) -> None:
+    event.status, event.outcome, event.contact_ids = result.status, result.outcome[:500], list(result.contact_ids)
+    event.applied_at, event.payload = ctx.clock.now(), {}  # the payload's personal data goes once applied
+    if result.status == "applied" and result.contact_ids:
+        await record_audit(ctx, cmd, result)
 
 
 async def _apply(ctx: Context, event: PipedriveEvent, org_names: dict[int, str]) -> PipedriveEventApplied:
@@ -143,6 +171,9 @@ async def _apply(ctx: Context, event: PipedriveEvent, org_names: dict[int, str])
 
 
 async def _linked(ctx: Context, column, entity_id: int) -> list[Contact]:
+    pre = preload.current()
+    if pre is not None and (found := pre.linked(column.key, entity_id)) is not None:
+        return found
     query = select(Contact).where(column == entity_id).order_by(Contact.id).with_for_update()
     return list((await ctx.session.execute(query)).scalars())
 
@@ -247,6 +278,9 @@ async def _set_fields(
 
 async def _local_edits(ctx: Context, contact_id: int) -> dict[str, datetime]:
     """When each field of the contact was last edited (or an edit undone) here."""
+    pre = preload.current()
+    if pre is not None and contact_id in pre.edits:
+        return pre.edits[contact_id]
     edits = (
         await ctx.session.execute(
             select(DomainEvent.id, DomainEvent.name, DomainEvent.payload, DomainEvent.occurred_at).where(
