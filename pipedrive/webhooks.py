@@ -31,7 +31,7 @@ from core.errors import InvalidInput, PipedrivenError
 from core.inbound.commands import (
     ApplyPipedriveEvent,
     ApplyPipedriveEvents,
-    PipedriveEventToApply,
+    PipedriveEventsToApply,
     ReceivePipedriveEvent,
     WaitingEvent,
     WaitingPipedriveEvents,
@@ -49,7 +49,8 @@ MAX_BODY_BYTES = 1024 * 1024
 ENTITIES = ("person", "organization", "deal", "activity", "lead", "note", "product", "user")
 ACTIONS = ("create", "change", "delete")
 APPLY_CONCURRENCY = 4  # batches of events applied side by side by one worker
-APPLY_BATCH = 20  # events applied in one transaction
+APPLY_BATCH = 20  # events applied in one transaction, at least (when as many are waiting)
+APPLY_BATCH_MAX = 250  # and at most: a big backlog is shared out among the batches side by side
 # A delivery's outcome by the status it was answered with (core/metrics.py's webhook events); "applied" comes later.
 RECEIVED_OUTCOMES = {200: "received", 401: "unauthorized", 400: "bad", 413: "too_large", 503: "unavailable"}
 
@@ -159,49 +160,46 @@ class WebhookReceiver:
         applied side by side may finish in any order: the rules make that safe (each contact is locked while an
         event changes it, and per field, per deal, the later change wins)."""
         count = 0
-        gate = asyncio.Semaphore(APPLY_CONCURRENCY)
 
-        async def apply(batch: list[WaitingEvent]) -> int:
-            async with gate:
-                new_request_id("webhook-apply")
-                commands = [
-                    ApplyPipedriveEvent(e.id, await self._org_names_for(e.id) if e.may_name_organisations else {})
-                    for e in batch
-                ]
-                results = await self.core.execute(ApplyPipedriveEvents(tuple(commands)))
-                applied = 0
-                for command, result in zip(commands, results, strict=True):
-                    if result is not None:
-                        metrics.WEBHOOK_EVENTS.labels("applied").inc()
-                        log.info(
-                            "pipedrive event %s: %s, contacts %s",
-                            command.event_id,
-                            result.status,
-                            list(result.contact_ids),
-                        )
-                        applied += 1
-                return applied
+        async def apply(batch: list[WaitingEvent], org_names: dict[int, dict[int, str]]) -> int:
+            new_request_id("webhook-apply")
+            commands = [ApplyPipedriveEvent(e.id, org_names.get(e.id, {})) for e in batch]
+            results = await self.core.execute(ApplyPipedriveEvents(tuple(commands)))
+            applied = 0
+            for command, result in zip(commands, results, strict=True):
+                if result is not None:
+                    metrics.WEBHOOK_EVENTS.labels("applied").inc()
+                    log.info(
+                        "pipedrive event %s: %s, contacts %s", command.event_id, result.status, list(result.contact_ids)
+                    )
+                    applied += 1
+            return applied
 
-        while waiting := await self.core.execute(WaitingPipedriveEvents(limit=APPLY_BATCH * APPLY_CONCURRENCY)):
-            batches = [list(waiting[n : n + APPLY_BATCH]) for n in range(0, len(waiting), APPLY_BATCH)]
-            applied_now = sum(await asyncio.gather(*(apply(batch) for batch in batches)))
+        while waiting := await self.core.execute(WaitingPipedriveEvents(limit=APPLY_BATCH_MAX * APPLY_CONCURRENCY)):
+            org_names = await self._org_names_for([e.id for e in waiting if e.may_name_organisations])
+            size = max(APPLY_BATCH, -(-len(waiting) // APPLY_CONCURRENCY))  # bigger batches for a bigger backlog
+            batches = [list(waiting[n : n + size]) for n in range(0, len(waiting), size)]
+            applied_now = sum(await asyncio.gather(*(apply(batch, org_names) for batch in batches)))
             count += applied_now
             if not applied_now:  # every one is another worker's right now
                 break
         return count
 
-    async def _org_names_for(self, event_id: int) -> dict[int, str]:
-        """Names of the organisations the event links that the bank does not know (fetched once, cached)."""
-        names: dict[int, str] = {}
-        for org_id in await self.core.execute(PipedriveEventToApply(event_id)):
-            if org_id not in self._org_names:
-                try:
-                    self._org_names[org_id] = await self._fetch_org_name(org_id)
-                except PipedriveError as exc:  # not cached: the next event asks again
-                    log.info("organization %s could not be read from Pipedrive: %s", org_id, exc)
-                    continue
-            if self._org_names[org_id] is not None:
-                names[org_id] = self._org_names[org_id]
+    async def _org_names_for(self, event_ids: list[int]) -> dict[int, dict[int, str]]:
+        """Per event, names of the organisations it links that the bank does not know (fetched once, cached)."""
+        if not event_ids:
+            return {}
+        names: dict[int, dict[int, str]] = {}
+        for event_id, org_ids in (await self.core.execute(PipedriveEventsToApply(tuple(event_ids)))).items():
+            for org_id in org_ids:
+                if org_id not in self._org_names:
+                    try:
+                        self._org_names[org_id] = await self._fetch_org_name(org_id)
+                    except PipedriveError as exc:  # not cached: the next event asks again
+                        log.info("organization %s could not be read from Pipedrive: %s", org_id, exc)
+                        continue
+                if self._org_names[org_id] is not None:
+                    names.setdefault(event_id, {})[org_id] = self._org_names[org_id]
         return names
 
     async def _fetch_org_name(self, org_id: int) -> str | None:

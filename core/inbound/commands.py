@@ -39,15 +39,15 @@ class WaitingEvent:
 
     @property
     def may_name_organisations(self) -> bool:
-        """Whether it may link an organisation the bank can't name (see PipedriveEventToApply)."""
+        """Whether it may link an organisation the bank can't name (see PipedriveEventsToApply)."""
         return (self.entity, self.action) == ("person", "change")
 
 
 @dataclass(frozen=True)
-class PipedriveEventToApply(Query):
-    """What the worker needs before applying an event: the organisation ids it must name (None: nothing)."""
+class PipedriveEventsToApply(Query):
+    """What the worker needs before applying events: per event, the organisation ids it must name."""
 
-    event_id: int
+    event_ids: tuple[int, ...]
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from core.inbound.commands import (
     ClaimPipedriveNotes,
     KeptLocalEdit,
     PipedriveEventApplied,
-    PipedriveEventToApply,
+    PipedriveEventsToApply,
     PipedriveNoteView,
     PipedrivePollMarks,
     ReceivePipedriveEvent,
@@ -74,15 +74,33 @@ async def waiting_pipedrive_events(cmd: WaitingPipedriveEvents, ctx: Context) ->
 
 
 @handles
-async def pipedrive_event_to_apply(cmd: PipedriveEventToApply, ctx: Context) -> tuple[int, ...]:
-    """Organisation ids a person event links to whose name no contact knows yet (the worker fetches them)."""
-    event = await ctx.session.get(PipedriveEvent, cmd.event_id)
-    if event is None or event.status != "received" or event.entity != "person" or event.action != "change":
-        return ()
-    org_id = _person_values(event.payload).get("org_id")
-    if not isinstance(org_id, int) or await _org_name(ctx, org_id) is not None:
-        return ()
-    return (org_id,)
+async def pipedrive_events_to_apply(cmd: PipedriveEventsToApply, ctx: Context) -> dict[int, tuple[int, ...]]:
+    """Per person event, the organisation it links whose name no contact knows yet (the worker fetches them)."""
+    rows = await ctx.session.execute(
+        select(PipedriveEvent.id, PipedriveEvent.payload).where(
+            PipedriveEvent.id.in_(cmd.event_ids),
+            PipedriveEvent.status == "received",
+            PipedriveEvent.entity == "person",
+            PipedriveEvent.action == "change",
+        )
+    )
+    links = {
+        event_id: org_id
+        for event_id, payload in rows.all()
+        if isinstance(org_id := _person_values(payload).get("org_id"), int)
+    }
+    if not links:
+        return {}
+    named = set(
+        (
+            await ctx.session.execute(
+                select(Contact.pipedrive_org_id)
+                .where(Contact.pipedrive_org_id.in_(set(links.values())), Contact.organisation.is_not(None))
+                .distinct()
+            )
+        ).scalars()
+    )
+    return {event_id: (org_id,) for event_id, org_id in links.items() if org_id not in named}
 
 
 async def _org_name(ctx: Context, org_id: int) -> str | None:

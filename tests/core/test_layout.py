@@ -120,7 +120,7 @@ READ_ONLY = {
     "KnownPipedriveIds",
     "FindLastUndoable",
     "WaitingPipedriveEvents",
-    "PipedriveEventToApply",
+    "PipedriveEventsToApply",
     "PipedrivePollMarks",
 }
 BOOKKEEPING = {
