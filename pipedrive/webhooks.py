@@ -33,6 +33,7 @@ from core.inbound.commands import (
     ApplyPipedriveEvents,
     PipedriveEventsToApply,
     ReceivePipedriveEvent,
+    ReceivePipedriveEvents,
     WaitingEvent,
     WaitingPipedriveEvents,
 )
@@ -50,6 +51,7 @@ ENTITIES = ("person", "organization", "deal", "activity", "lead", "note", "produ
 ACTIONS = ("create", "change", "delete")
 APPLY_CONCURRENCY = 4  # batches of events applied side by side by one worker
 APPLY_BATCH = 20  # events applied in one transaction, at least (when as many are waiting)
+STORE_GROUP_MAX = 200  # webhooks arriving together stored in one transaction, at most
 APPLY_BATCH_MAX = 250  # and at most: a big backlog is shared out among the batches side by side
 # A delivery's outcome by the status it was answered with (core/metrics.py's webhook events); "applied" comes later.
 RECEIVED_OUTCOMES = {200: "received", 401: "unauthorized", 400: "bad", 413: "too_large", 503: "unavailable"}
@@ -105,6 +107,8 @@ class WebhookReceiver:
         self._client = client
         self._org_names: TTLCache = TTLCache(maxsize=1024, ttl=settings.pipedrive_cache_seconds or 1)
         self.wake = asyncio.Event()  # set by each event stored: the worker applies it at once
+        self._pending: list[tuple[ReceivePipedriveEvent, asyncio.Future]] = []
+        self._storing: asyncio.Task | None = None
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_post(WEBHOOK_PATH, self.handle)
@@ -136,14 +140,45 @@ class WebhookReceiver:
         except BadEvent as exc:
             return web.Response(status=400, text=f"{exc}\n")
         try:
-            await self.core.execute(event)
+            await self._store(event)
         except InvalidInput:  # what the database refuses to hold (a NUL character): no retry will do better
             return web.Response(status=400, text="unreadable\n")
         except PipedrivenError:
             log.warning("a Pipedrive webhook could not be stored; Pipedrive will send it again")
             return web.Response(status=503, text="try again\n")
-        self.wake.set()
         return web.json_response({"ok": True})
+
+    async def _store(self, event: ReceivePipedriveEvent) -> None:
+        """Stored together with those arriving while a group is being stored: one transaction for them all."""
+        done = asyncio.get_running_loop().create_future()
+        self._pending.append((event, done))
+        if self._storing is None or self._storing.done():
+            self._storing = asyncio.create_task(self._store_pending(), name="pipedrive-webhooks-store")
+        await done
+
+    async def _store_pending(self) -> None:
+        while self._pending:
+            group, self._pending = self._pending[:STORE_GROUP_MAX], self._pending[STORE_GROUP_MAX:]
+            outcomes: list[BaseException | None] = [None] * len(group)
+            try:
+                await self.core.execute(ReceivePipedriveEvents(tuple(e for e, _ in group)))
+            except PipedrivenError as exc:
+                if len(group) == 1:
+                    outcomes[0] = exc
+                else:  # one the database refuses must not fail the others: each stored on its own
+                    for n, (event, _) in enumerate(group):
+                        try:
+                            await self.core.execute(event)
+                        except PipedrivenError as one:
+                            outcomes[n] = one
+            self.wake.set()
+            for (_, done), outcome in zip(group, outcomes, strict=True):
+                if done.done():  # its request was given up
+                    continue
+                if outcome is None:
+                    done.set_result(None)
+                else:
+                    done.set_exception(outcome)
 
     def _authorized(self, header: str) -> bool:
         scheme, _, encoded = header.partition(" ")

@@ -25,6 +25,13 @@ class ReceivePipedriveEvent(Bookkeeping):
 
 
 @dataclass(frozen=True)
+class ReceivePipedriveEvents(Bookkeeping):
+    """Store several webhooks in one transaction (those that arrived together), each once by its identity."""
+
+    events: tuple[ReceivePipedriveEvent, ...]
+
+
+@dataclass(frozen=True)
 class WaitingPipedriveEvents(Query):
     """The received events not yet applied, oldest first."""
 

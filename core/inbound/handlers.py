@@ -29,6 +29,7 @@ from core.inbound.commands import (
     PipedriveNoteView,
     PipedrivePollMarks,
     ReceivePipedriveEvent,
+    ReceivePipedriveEvents,
     RecordPipedrivePollMark,
     ReleasePipedriveNotes,
     WaitingEvent,
@@ -60,6 +61,35 @@ async def receive_pipedrive_event(cmd: ReceivePipedriveEvent, ctx: Context) -> i
         .returning(PipedriveEvent.id)
     )
     return stored.scalar_one_or_none()
+
+
+@handles
+async def receive_pipedrive_events(cmd: ReceivePipedriveEvents, ctx: Context) -> tuple[int | None, ...]:
+    """Each stored event's id, in one statement; None for one stored before, or earlier in the same group."""
+    if not cmd.events:
+        return ()
+    now = ctx.clock.now()
+    stored = await ctx.session.execute(
+        pg_insert(PipedriveEvent)
+        .values(
+            [
+                {
+                    "event_key": e.key[:200],
+                    "entity": e.entity[:30],
+                    "action": e.action[:10],
+                    "entity_id": e.entity_id,
+                    "occurred_at": e.occurred_at,
+                    "received_at": now,
+                    "payload": e.payload,
+                }
+                for e in cmd.events
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["event_key"])
+        .returning(PipedriveEvent.id, PipedriveEvent.event_key)
+    )
+    ids: dict[str, int] = {key: id_ for id_, key in stored.all()}
+    return tuple(ids.pop(e.key[:200], None) for e in cmd.events)
 
 
 @handles

@@ -103,8 +103,8 @@ async def preload(ctx: Context, events: list[PipedriveEvent]) -> Preloaded:
             .with_for_update()
         )
         pre.contacts = {c.id: c for c in rows.scalars()}
-    ids = list(pre.contacts)
-    if ids:
+    contact_ids = list(pre.contacts)
+    if contact_ids:
         edits = (
             await s.execute(
                 select(
@@ -113,40 +113,39 @@ async def preload(ctx: Context, events: list[PipedriveEvent]) -> Preloaded:
                     DomainEvent.name,
                     DomainEvent.payload,
                     DomainEvent.occurred_at,
-                ).where(DomainEvent.contact_id.in_(ids), DomainEvent.name.in_((CONTACT_EDITED, CONTACT_EDIT_UNDONE)))
+                ).where(
+                    DomainEvent.contact_id.in_(contact_ids), DomainEvent.name.in_((CONTACT_EDITED, CONTACT_EDIT_UNDONE))
+                )
             )
         ).all()
-        fields_of = {e.id: e.payload.get("field") for e in edits if e.name == CONTACT_EDITED}
-        pre.edits = {i: {} for i in ids}
-        for e in edits:
-            name = fields_of.get(e.id) if e.name == CONTACT_EDITED else fields_of.get(e.payload.get("edit_id"))
-            latest = pre.edits[e.contact_id]
-            if isinstance(name, str) and (name not in latest or e.occurred_at > latest[name]):
-                latest[name] = e.occurred_at
+        fields_of = {edit.id: edit.payload.get("field") for edit in edits if edit.name == CONTACT_EDITED}
+        pre.edits = {i: {} for i in contact_ids}
+        for edit in edits:
+            name = fields_of.get(edit.id) if edit.name == CONTACT_EDITED else fields_of.get(edit.payload.get("edit_id"))
+            latest = pre.edits[edit.contact_id]
+            if isinstance(name, str) and (name not in latest or edit.occurred_at > latest[name]):
+                latest[name] = edit.occurred_at
         pre.open_follow_ups = set(
             (
                 await s.execute(
                     select(FollowUp.contact_id)
-                    .where(FollowUp.contact_id.in_(ids), FollowUp.status == "open")
+                    .where(FollowUp.contact_id.in_(contact_ids), FollowUp.status == "open")
                     .distinct()
                 )
             ).scalars()
         )
     if pre.deal_ids:
-        rows = await s.execute(
+        deal_rows = await s.execute(
             select(PipedriveDeal)
             .where(PipedriveDeal.deal_id.in_(pre.deal_ids))
             .order_by(PipedriveDeal.deal_id, PipedriveDeal.contact_id)
             .with_for_update()
         )
-        for row in rows.scalars():
+        for row in deal_rows.scalars():
             pre.deals[row.deal_id][row.contact_id] = row
     if pre.activity_ids:  # read after the contacts are locked: one another worker applied meanwhile is seen
-        pre.held_activities = set(
-            (
-                await s.execute(
-                    select(Activity.pipedrive_activity_id).where(Activity.pipedrive_activity_id.in_(pre.activity_ids))
-                )
-            ).scalars()
+        held = await s.execute(
+            select(Activity.pipedrive_activity_id).where(Activity.pipedrive_activity_id.in_(pre.activity_ids))
         )
+        pre.held_activities = {i for i in held.scalars() if i is not None}
     return pre

@@ -134,6 +134,7 @@ BOOKKEEPING = {
     "ClaimSyncNotices",
     "ReleaseSyncNotices",
     "ReceivePipedriveEvent",
+    "ReceivePipedriveEvents",
     "ApplyPipedriveEvent",
     "ApplyPipedriveEvents",
     "ClaimPipedriveNotes",
