@@ -99,7 +99,9 @@ async def test_webhooks_arriving_at_once_are_each_stored_once_and_applied(core, 
     url = f"http://127.0.0.1:{service.port}/pipedrive/webhook"
     hooks = burst(clock)
     try:
-        async with aiohttp.ClientSession(auth=aiohttp.BasicAuth(USER, PASSWORD)) as session:
+        async with aiohttp.ClientSession(
+            headers={"Authorization": aiohttp.encode_basic_auth(USER, PASSWORD)}
+        ) as session:
 
             async def post(hook: dict) -> int:
                 async with session.post(url, data=json.dumps(hook).encode()) as response:
