@@ -42,6 +42,7 @@ from core.service import Core
 from core.settings import Settings
 from pipedrive.client import PipedriveClient, company_client
 from pipedrive.errors import PipedriveError
+from pipedrive.lookups import CompanyLookups
 from pipedrive.setup import WEBHOOK_PATH
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,7 @@ class WebhookReceiver:
         self._expected = f"{user}:{password.get_secret_value() if password else ''}".encode()
         self._client = client
         self._org_names: TTLCache = TTLCache(maxsize=1024, ttl=settings.pipedrive_cache_seconds or 1)
+        self._lookups: CompanyLookups | None = None
         self.wake = asyncio.Event()  # set by each event stored: the worker applies it at once
         self._pending: list[tuple[ReceivePipedriveEvent, asyncio.Future]] = []
         self._storing: asyncio.Task | None = None
@@ -196,9 +198,9 @@ class WebhookReceiver:
         event changes it, and per field, per deal, the later change wins)."""
         count = 0
 
-        async def apply(batch: list[WaitingEvent], org_names: dict[int, dict[int, str]]) -> int:
+        async def apply(batch: list[WaitingEvent], org_names: dict[int, dict[int, str]], warm: int | None) -> int:
             new_request_id("webhook-apply")
-            commands = [ApplyPipedriveEvent(e.id, org_names.get(e.id, {})) for e in batch]
+            commands = [ApplyPipedriveEvent(e.id, org_names.get(e.id, {}), warm) for e in batch]
             results = await self.core.execute(ApplyPipedriveEvents(tuple(commands)))
             applied = 0
             for command, result in zip(commands, results, strict=True):
@@ -211,10 +213,12 @@ class WebhookReceiver:
             return applied
 
         while waiting := await self.core.execute(WaitingPipedriveEvents(limit=APPLY_BATCH_MAX * APPLY_CONCURRENCY)):
-            org_names = await self._org_names_for([e.id for e in waiting if e.may_name_organisations])
+            persons = [e.id for e in waiting if e.may_name_organisations]
+            org_names = await self._org_names_for(persons)
+            warm = await self._warm_label_id() if persons else None
             size = max(APPLY_BATCH, -(-len(waiting) // APPLY_CONCURRENCY))  # bigger batches for a bigger backlog
             batches = [list(waiting[n : n + size]) for n in range(0, len(waiting), size)]
-            applied_now = sum(await asyncio.gather(*(apply(batch, org_names) for batch in batches)))
+            applied_now = sum(await asyncio.gather(*(apply(batch, org_names, warm) for batch in batches)))
             count += applied_now
             if not applied_now:  # every one is another worker's right now
                 break
@@ -236,6 +240,19 @@ class WebhookReceiver:
                 if self._org_names[org_id] is not None:
                     names.setdefault(event_id, {})[org_id] = self._org_names[org_id]
         return names
+
+    async def _warm_label_id(self) -> int | None:
+        """The id of the person label that means warm in Pipedrive (cached); None when there is none or no token."""
+        if self._client is None and self.settings.pipedrive_api_token is None:
+            return None
+        self._client = self._client or company_client(self.settings)
+        ttl = self.settings.pipedrive_cache_seconds or 1
+        self._lookups = self._lookups or CompanyLookups(self._client, ttl_seconds=ttl)
+        try:
+            return await self._lookups.existing_label_id(self.settings.pipedrive_warm_label)
+        except PipedriveError as exc:
+            log.info("the person labels could not be read from Pipedrive: %s", exc)
+            return None
 
     async def _fetch_org_name(self, org_id: int) -> str | None:
         """The organisation's name; None when it is gone or no token can ask."""

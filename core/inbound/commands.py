@@ -68,6 +68,7 @@ class ApplyPipedriveEvent(Bookkeeping):
     platform: ClassVar[str] = "pipedrive"
     event_id: int
     org_names: dict[int, str] = field(default_factory=dict)
+    warm_label_id: int | None = None  # the id of the person label that means warm (PIPEDRIVE_WARM_LABEL), if any
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from core.models import Contact, DomainEvent, PipedriveEvent, PipedriveNote, Pip
 from core.privacy.handlers import record_audit
 from core.registry import handles
 from core.validation import clean_email, clean_phone
+from core.vocabulary import WARM_THRESHOLD
 
 _PERSON_FIELDS = ("name", "email", "phone", "organisation")
 
@@ -157,7 +158,7 @@ async def apply_pipedrive_event(cmd: ApplyPipedriveEvent, ctx: Context) -> Piped
         return None
     try:
         async with s.begin_nested():
-            result = await _apply(ctx, event, cmd.org_names)
+            result = await _apply(ctx, event, cmd)
     except Exception as exc:  # one bad event must not stop the others: it is recorded, and they go on
         result = PipedriveEventApplied("error", f"could not be applied ({type(exc).__name__})")
     await _record(ctx, cmd, event, result)
@@ -186,7 +187,7 @@ async def apply_pipedrive_events(cmd: ApplyPipedriveEvents, ctx: Context) -> tup
             pre = await preload.preload(ctx, events)
             with preload.using(pre):
                 for event in events:
-                    results[event.id] = await _apply(ctx, event, by_id[event.id].org_names)
+                    results[event.id] = await _apply(ctx, event, by_id[event.id])
                     await _record(ctx, by_id[event.id], event, results[event.id])
     except Exception:
         return tuple([await apply_pipedrive_event(one, ctx) for one in cmd.events])
@@ -200,9 +201,9 @@ async def _record(ctx: Context, cmd: ApplyPipedriveEvent, event: PipedriveEvent,
         await record_audit(ctx, cmd, result)
 
 
-async def _apply(ctx: Context, event: PipedriveEvent, org_names: dict[int, str]) -> PipedriveEventApplied:
+async def _apply(ctx: Context, event: PipedriveEvent, cmd: ApplyPipedriveEvent) -> PipedriveEventApplied:
     if event.entity == "person" and event.action == "change":
-        return await _person_changed(ctx, event, org_names)
+        return await _person_changed(ctx, event, cmd.org_names, cmd.warm_label_id)
     if event.entity == "person" and event.action == "delete":
         return await _person_deleted(ctx, event)
     if event.entity == "organization" and event.action == "change":
@@ -253,7 +254,20 @@ def _primary(items: list, limit: int) -> str | None:
     return chosen["value"].strip()[:limit] if chosen else None
 
 
-async def _person_changed(ctx: Context, event: PipedriveEvent, org_names: dict[int, str]) -> PipedriveEventApplied:
+def _warm_label_added(payload: dict, label_id: int | None) -> bool:
+    """Whether the person now has the warm label and had not before (when `previous` says)."""
+    labels = _part(payload, "data").get("label_ids")
+    if label_id is None or not isinstance(labels, list) or label_id not in labels:
+        return False
+    previous = payload.get("previous")
+    if not isinstance(previous, dict) or not previous:
+        return True
+    return "label_ids" in previous and label_id not in (previous.get("label_ids") or [])
+
+
+async def _person_changed(
+    ctx: Context, event: PipedriveEvent, org_names: dict[int, str], warm_label_id: int | None
+) -> PipedriveEventApplied:
     contacts = await _linked(ctx, Contact.pipedrive_person_id, event.entity_id)
     if not contacts:
         return PipedriveEventApplied("ignored", "unknown person")
@@ -273,10 +287,16 @@ async def _person_changed(ctx: Context, event: PipedriveEvent, org_names: dict[i
     kept: set[str] = set()
     stale: set[str] = set()
     changes: set[str] = set()
+    warm = _warm_label_added(event.payload, warm_label_id)
     for contact in contacts:
         done, refused, old = await _set_fields(ctx, contact, values, event.occurred_at)
         kept |= refused
         stale |= old
+        if warm and contact.warmness < WARM_THRESHOLD:  # as `warm` does, with no sync back: it came from there
+            contact.warmness = WARM_THRESHOLD
+            contact.pipedrive_change = f"{contact.pipedrive_change}; warm label added" if done else "warm label added"
+            contact.pipedrive_changed_at = event.occurred_at
+            done = done | {"warm"}
         changes |= done
         if done:
             changed_ids.append(contact.id)
@@ -366,8 +386,10 @@ async def _audit_kept(ctx: Context, contact_ids: list[int], fields: set[str]) ->
 
 def _outcome(changed_ids: list[int], changes: set[str], kept: set[str], stale: set[str]) -> PipedriveEventApplied:
     notes = []
-    if changes:
-        notes.append(", ".join(f for f in _PERSON_FIELDS if f in changes) + " changed")
+    if fields := [f for f in _PERSON_FIELDS if f in changes]:
+        notes.append(", ".join(fields) + " changed")
+    if "warm" in changes:
+        notes.append("warm label added")
     if kept:
         notes.append("kept the later edit here of " + ", ".join(sorted(kept)))
     if stale:
