@@ -4,7 +4,7 @@ A delivery is checked before anything is stored: HTTP basic auth (PIPEDRIVE_WEBH
 in constant time) else 401; a body over 1 MB (by its Content-Length, or by what is read) 413; not JSON, or
 without a `meta` object (action, entity, entity_id, timestamp) and a `data` key, 400. A good one is stored
 once, by its identity (entity, entity id, action and the change's timestamp: the same on every retry), and
-answered 200 at once; applying it is the worker's, woken by the receiver, never inside the request. A
+answered 200 at once (those arriving together are stored in one transaction); applying it is the worker's, woken by the receiver, never inside the request. A
 database that can't store it gets a 503, so Pipedrive sends it again.
 
 The receiver shares the Slack HTTP server's port when Slack runs over HTTP, else it listens on its own

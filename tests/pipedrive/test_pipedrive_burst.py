@@ -119,3 +119,25 @@ async def test_webhooks_arriving_at_once_are_each_stored_once_and_applied(core, 
     assert len(events) == PERSONS
     assert {e.status for e in events} == {"applied"}
     assert [k.past_business for k in await rows(Contact, Contact.pipedrive_person_id == 7001)] == [Decimal("1000.00")]
+
+
+async def test_one_event_the_database_refuses_is_an_error_and_the_rest_of_its_batch_is_applied(
+    core, settings, linked, clock, rows
+):
+    at = clock.now() + timedelta(minutes=1)
+    hooks = [webhook("person", 7000 + n, at, {"name": f"Renamed {n}"}, {"name": f"Person {n}"}) for n in range(4)]
+    too_long = {"status": "won", "value": 10, "currency": "EUR", "person_id": 7010, "title": "x" * 400}
+    hooks.insert(2, webhook("deal", 510, at, too_long, {"status": "open"}))
+    for hook in hooks:
+        meta = hook["meta"]
+        key = f"{meta['entity']}:{meta['entity_id']}:change:{meta['timestamp']}"
+        await core.execute(ReceivePipedriveEvent(key, meta["entity"], "change", int(meta["entity_id"]), at, hook))
+    assert await WebhookReceiver(core, settings).apply_waiting() == 5
+    events = await rows(PipedriveEvent)
+    assert [(e.entity, e.status) for e in events] == [("person", "applied")] * 2 + [("deal", "error")] + [
+        ("person", "applied")
+    ] * 2
+    names = {c.pipedrive_person_id: c.name for c in await rows(Contact)}
+    assert [names[7000 + n] for n in range(4)] == [f"Renamed {n}" for n in range(4)]
+    assert names[7010] == "Person 10"
+    assert len(await rows(AuditEntry, AuditEntry.command == "ApplyPipedriveEvent")) == 4
