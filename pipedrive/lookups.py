@@ -48,6 +48,13 @@ class CompanyLookups:
 
         return await self._cached(f"owner:{email.lower()}", load)
 
+    async def existing_label_id(self, name: str) -> int | None:
+        """The id of the person label option called `name` (any case); None when there is none (none is added)."""
+        try:
+            return _option(_label_field(await self._person_fields()), name)
+        except SetupProblem:
+            return None
+
     async def label_id(self, name: str) -> int:
         """The id of the person label option called `name` (any case), added to the label field if missing."""
 

@@ -4,7 +4,7 @@ A delivery is checked before anything is stored: HTTP basic auth (PIPEDRIVE_WEBH
 in constant time) else 401; a body over 1 MB (by its Content-Length, or by what is read) 413; not JSON, or
 without a `meta` object (action, entity, entity_id, timestamp) and a `data` key, 400. A good one is stored
 once, by its identity (entity, entity id, action and the change's timestamp: the same on every retry), and
-answered 200 at once; applying it is the worker's, woken by the receiver, never inside the request. A
+answered 200 at once (those arriving together are stored in one transaction); applying it is the worker's, woken by the receiver, never inside the request. A
 database that can't store it gets a 503, so Pipedrive sends it again.
 
 The receiver shares the Slack HTTP server's port when Slack runs over HTTP, else it listens on its own
@@ -31,8 +31,9 @@ from core.errors import InvalidInput, PipedrivenError
 from core.inbound.commands import (
     ApplyPipedriveEvent,
     ApplyPipedriveEvents,
-    PipedriveEventToApply,
+    PipedriveEventsToApply,
     ReceivePipedriveEvent,
+    ReceivePipedriveEvents,
     WaitingEvent,
     WaitingPipedriveEvents,
 )
@@ -41,6 +42,7 @@ from core.service import Core
 from core.settings import Settings
 from pipedrive.client import PipedriveClient, company_client
 from pipedrive.errors import PipedriveError
+from pipedrive.lookups import CompanyLookups
 from pipedrive.setup import WEBHOOK_PATH
 
 log = logging.getLogger(__name__)
@@ -49,7 +51,9 @@ MAX_BODY_BYTES = 1024 * 1024
 ENTITIES = ("person", "organization", "deal", "activity", "lead", "note", "product", "user")
 ACTIONS = ("create", "change", "delete")
 APPLY_CONCURRENCY = 4  # batches of events applied side by side by one worker
-APPLY_BATCH = 20  # events applied in one transaction
+APPLY_BATCH = 20  # events applied in one transaction, at least (when as many are waiting)
+STORE_GROUP_MAX = 200  # webhooks arriving together stored in one transaction, at most
+APPLY_BATCH_MAX = 250  # and at most: a big backlog is shared out among the batches side by side
 # A delivery's outcome by the status it was answered with (core/metrics.py's webhook events); "applied" comes later.
 RECEIVED_OUTCOMES = {200: "received", 401: "unauthorized", 400: "bad", 413: "too_large", 503: "unavailable"}
 
@@ -103,7 +107,10 @@ class WebhookReceiver:
         self._expected = f"{user}:{password.get_secret_value() if password else ''}".encode()
         self._client = client
         self._org_names: TTLCache = TTLCache(maxsize=1024, ttl=settings.pipedrive_cache_seconds or 1)
+        self._lookups: CompanyLookups | None = None
         self.wake = asyncio.Event()  # set by each event stored: the worker applies it at once
+        self._pending: list[tuple[ReceivePipedriveEvent, asyncio.Future]] = []
+        self._storing: asyncio.Task | None = None
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_post(WEBHOOK_PATH, self.handle)
@@ -135,14 +142,45 @@ class WebhookReceiver:
         except BadEvent as exc:
             return web.Response(status=400, text=f"{exc}\n")
         try:
-            await self.core.execute(event)
+            await self._store(event)
         except InvalidInput:  # what the database refuses to hold (a NUL character): no retry will do better
             return web.Response(status=400, text="unreadable\n")
         except PipedrivenError:
             log.warning("a Pipedrive webhook could not be stored; Pipedrive will send it again")
             return web.Response(status=503, text="try again\n")
-        self.wake.set()
         return web.json_response({"ok": True})
+
+    async def _store(self, event: ReceivePipedriveEvent) -> None:
+        """Stored together with those arriving while a group is being stored: one transaction for them all."""
+        done = asyncio.get_running_loop().create_future()
+        self._pending.append((event, done))
+        if self._storing is None or self._storing.done():
+            self._storing = asyncio.create_task(self._store_pending(), name="pipedrive-webhooks-store")
+        await done
+
+    async def _store_pending(self) -> None:
+        while self._pending:
+            group, self._pending = self._pending[:STORE_GROUP_MAX], self._pending[STORE_GROUP_MAX:]
+            outcomes: list[BaseException | None] = [None] * len(group)
+            try:
+                await self.core.execute(ReceivePipedriveEvents(tuple(e for e, _ in group)))
+            except PipedrivenError as exc:
+                if len(group) == 1:
+                    outcomes[0] = exc
+                else:  # one the database refuses must not fail the others: each stored on its own
+                    for n, (event, _) in enumerate(group):
+                        try:
+                            await self.core.execute(event)
+                        except PipedrivenError as one:
+                            outcomes[n] = one
+            self.wake.set()
+            for (_, done), outcome in zip(group, outcomes, strict=True):
+                if done.done():  # its request was given up
+                    continue
+                if outcome is None:
+                    done.set_result(None)
+                else:
+                    done.set_exception(outcome)
 
     def _authorized(self, header: str) -> bool:
         scheme, _, encoded = header.partition(" ")
@@ -159,50 +197,62 @@ class WebhookReceiver:
         applied side by side may finish in any order: the rules make that safe (each contact is locked while an
         event changes it, and per field, per deal, the later change wins)."""
         count = 0
-        gate = asyncio.Semaphore(APPLY_CONCURRENCY)
 
-        async def apply(batch: list[WaitingEvent]) -> int:
-            async with gate:
-                new_request_id("webhook-apply")
-                commands = [
-                    ApplyPipedriveEvent(e.id, await self._org_names_for(e.id) if e.may_name_organisations else {})
-                    for e in batch
-                ]
-                results = await self.core.execute(ApplyPipedriveEvents(tuple(commands)))
-                applied = 0
-                for command, result in zip(commands, results, strict=True):
-                    if result is not None:
-                        metrics.WEBHOOK_EVENTS.labels("applied").inc()
-                        log.info(
-                            "pipedrive event %s: %s, contacts %s",
-                            command.event_id,
-                            result.status,
-                            list(result.contact_ids),
-                        )
-                        applied += 1
-                return applied
+        async def apply(batch: list[WaitingEvent], org_names: dict[int, dict[int, str]], warm: int | None) -> int:
+            new_request_id("webhook-apply")
+            commands = [ApplyPipedriveEvent(e.id, org_names.get(e.id, {}), warm) for e in batch]
+            results = await self.core.execute(ApplyPipedriveEvents(tuple(commands)))
+            applied = 0
+            for command, result in zip(commands, results, strict=True):
+                if result is not None:
+                    metrics.WEBHOOK_EVENTS.labels("applied").inc()
+                    log.info(
+                        "pipedrive event %s: %s, contacts %s", command.event_id, result.status, list(result.contact_ids)
+                    )
+                    applied += 1
+            return applied
 
-        while waiting := await self.core.execute(WaitingPipedriveEvents(limit=APPLY_BATCH * APPLY_CONCURRENCY)):
-            batches = [list(waiting[n : n + APPLY_BATCH]) for n in range(0, len(waiting), APPLY_BATCH)]
-            applied_now = sum(await asyncio.gather(*(apply(batch) for batch in batches)))
+        while waiting := await self.core.execute(WaitingPipedriveEvents(limit=APPLY_BATCH_MAX * APPLY_CONCURRENCY)):
+            persons = [e.id for e in waiting if e.may_name_organisations]
+            org_names = await self._org_names_for(persons)
+            warm = await self._warm_label_id() if persons else None
+            size = max(APPLY_BATCH, -(-len(waiting) // APPLY_CONCURRENCY))  # bigger batches for a bigger backlog
+            batches = [list(waiting[n : n + size]) for n in range(0, len(waiting), size)]
+            applied_now = sum(await asyncio.gather(*(apply(batch, org_names, warm) for batch in batches)))
             count += applied_now
             if not applied_now:  # every one is another worker's right now
                 break
         return count
 
-    async def _org_names_for(self, event_id: int) -> dict[int, str]:
-        """Names of the organisations the event links that the bank does not know (fetched once, cached)."""
-        names: dict[int, str] = {}
-        for org_id in await self.core.execute(PipedriveEventToApply(event_id)):
-            if org_id not in self._org_names:
-                try:
-                    self._org_names[org_id] = await self._fetch_org_name(org_id)
-                except PipedriveError as exc:  # not cached: the next event asks again
-                    log.info("organization %s could not be read from Pipedrive: %s", org_id, exc)
-                    continue
-            if self._org_names[org_id] is not None:
-                names[org_id] = self._org_names[org_id]
+    async def _org_names_for(self, event_ids: list[int]) -> dict[int, dict[int, str]]:
+        """Per event, names of the organisations it links that the bank does not know (fetched once, cached)."""
+        if not event_ids:
+            return {}
+        names: dict[int, dict[int, str]] = {}
+        for event_id, org_ids in (await self.core.execute(PipedriveEventsToApply(tuple(event_ids)))).items():
+            for org_id in org_ids:
+                if org_id not in self._org_names:
+                    try:
+                        self._org_names[org_id] = await self._fetch_org_name(org_id)
+                    except PipedriveError as exc:  # not cached: the next event asks again
+                        log.info("organization %s could not be read from Pipedrive: %s", org_id, exc)
+                        continue
+                if self._org_names[org_id] is not None:
+                    names.setdefault(event_id, {})[org_id] = self._org_names[org_id]
         return names
+
+    async def _warm_label_id(self) -> int | None:
+        """The id of the person label that means warm in Pipedrive (cached); None when there is none or no token."""
+        if self._client is None and self.settings.pipedrive_api_token is None:
+            return None
+        self._client = self._client or company_client(self.settings)
+        ttl = self.settings.pipedrive_cache_seconds or 1
+        self._lookups = self._lookups or CompanyLookups(self._client, ttl_seconds=ttl)
+        try:
+            return await self._lookups.existing_label_id(self.settings.pipedrive_warm_label)
+        except PipedriveError as exc:
+            log.info("the person labels could not be read from Pipedrive: %s", exc)
+            return None
 
     async def _fetch_org_name(self, org_id: int) -> str | None:
         """The organisation's name; None when it is gone or no token can ask."""

@@ -25,6 +25,13 @@ class ReceivePipedriveEvent(Bookkeeping):
 
 
 @dataclass(frozen=True)
+class ReceivePipedriveEvents(Bookkeeping):
+    """Store several webhooks in one transaction (those that arrived together), each once by its identity."""
+
+    events: tuple[ReceivePipedriveEvent, ...]
+
+
+@dataclass(frozen=True)
 class WaitingPipedriveEvents(Query):
     """The received events not yet applied, oldest first."""
 
@@ -39,15 +46,15 @@ class WaitingEvent:
 
     @property
     def may_name_organisations(self) -> bool:
-        """Whether it may link an organisation the bank can't name (see PipedriveEventToApply)."""
+        """Whether it may link an organisation the bank can't name (see PipedriveEventsToApply)."""
         return (self.entity, self.action) == ("person", "change")
 
 
 @dataclass(frozen=True)
-class PipedriveEventToApply(Query):
-    """What the worker needs before applying an event: the organisation ids it must name (None: nothing)."""
+class PipedriveEventsToApply(Query):
+    """What the worker needs before applying events: per event, the organisation ids it must name."""
 
-    event_id: int
+    event_ids: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,7 @@ class ApplyPipedriveEvent(Bookkeeping):
     platform: ClassVar[str] = "pipedrive"
     event_id: int
     org_names: dict[int, str] = field(default_factory=dict)
+    warm_label_id: int | None = None  # the id of the person label that means warm (PIPEDRIVE_WARM_LABEL), if any
 
 
 @dataclass(frozen=True)

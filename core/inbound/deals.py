@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from core.context import Context
+from core.inbound import preload
 from core.inbound.commands import PipedriveEventApplied
 from core.models import Activity, Contact, FollowUp, PipedriveDeal, PipedriveEvent, PipedriveNote
 from core.vocabulary import PIPEDRIVE_METHOD_PREFIX, PIPEDRIVE_TOUCH
@@ -69,13 +70,23 @@ def money(amount: Decimal, currency: str | None) -> str:
 
 async def _contacts_for(ctx: Context, person_id: int | None, org_id: int | None) -> list[Contact]:
     """The contacts linked to the person; without any, those linked to the organisation."""
+    pre = preload.current()
     for column, value in ((Contact.pipedrive_person_id, person_id), (Contact.pipedrive_org_id, org_id)):
         if value is None:
             continue
-        found = list(
-            (await ctx.session.execute(select(Contact).where(column == value).order_by(Contact.id).with_for_update()))
-            .scalars()
-            .all()
+        known = pre.linked(column.key, value) if pre is not None else None
+        found = (
+            known
+            if known is not None
+            else list(
+                (
+                    await ctx.session.execute(
+                        select(Contact).where(column == value).order_by(Contact.id).with_for_update()
+                    )
+                )
+                .scalars()
+                .all()
+            )
         )
         if found:
             return found
@@ -90,14 +101,18 @@ async def deal_changed(ctx: Context, event: PipedriveEvent) -> PipedriveEventApp
         return PipedriveEventApplied("ignored", "a deal without a status")
     person_id, org_id = _int(known.get("person_id")), _int(known.get("org_id"))
     contacts = await _contacts_for(ctx, person_id, org_id)
-    rows = {
-        r.contact_id: r
-        for r in (
-            await ctx.session.execute(
-                select(PipedriveDeal).where(PipedriveDeal.deal_id == event.entity_id).with_for_update()
-            )
-        ).scalars()
-    }
+    pre = preload.current()
+    if pre is not None and event.entity_id in pre.deal_ids:
+        rows = pre.deals[event.entity_id]
+    else:
+        rows = {
+            r.contact_id: r
+            for r in (
+                await ctx.session.execute(
+                    select(PipedriveDeal).where(PipedriveDeal.deal_id == event.entity_id).with_for_update()
+                )
+            ).scalars()
+        }
     if not contacts and not rows:
         return PipedriveEventApplied("ignored", "unknown deal")
     unlinked = [i for i in rows if i not in {c.id for c in contacts}]  # linked to the deal no more
@@ -127,6 +142,7 @@ async def deal_changed(ctx: Context, event: PipedriveEvent) -> PipedriveEventApp
             row = PipedriveDeal(deal_id=event.entity_id, contact_id=contact.id, status="open", counted=Decimal(0))
             row.value = Decimal(0)
             ctx.session.add(row)
+            rows[contact.id] = row
         was_won = row.status == "won"
         row.status = status if linked else "unlinked"
         row.title, row.value, row.currency = (title or row.title), value, currency
@@ -182,10 +198,13 @@ async def activity_changed(ctx: Context, event: PipedriveEvent) -> PipedriveEven
         return PipedriveEventApplied("ignored", "an activity deleted: its touch, if any, stays")
     if data.get("done") is not True:
         return PipedriveEventApplied("ignored", "an activity not done")
-    ours = await ctx.session.scalar(
+    pre = preload.current()
+    if pre is not None and event.entity_id in pre.activity_ids:
+        if event.entity_id in pre.held_activities:
+            return PipedriveEventApplied("ignored", "an activity the bank holds already")
+    elif await ctx.session.scalar(
         select(Activity.id).where(Activity.pipedrive_activity_id == event.entity_id).limit(1)
-    )
-    if ours is not None:
+    ):
         return PipedriveEventApplied("ignored", "an activity the bank holds already")
     person_id = _int(data.get("person_id"))
     if person_id is None:
@@ -198,7 +217,10 @@ async def activity_changed(ctx: Context, event: PipedriveEvent) -> PipedriveEven
     if _data(event.payload, "meta").get("change_source") == "api" and await _sync_in_flight(ctx, contacts):
         return PipedriveEventApplied("ignored", "an activity the sync is sending there")
     # Locked the contacts: the same activity applied by another worker meanwhile is seen now.
-    if await ctx.session.scalar(select(Activity.id).where(Activity.pipedrive_activity_id == event.entity_id).limit(1)):
+    preloaded = pre is not None and event.entity_id in pre.activity_ids and person_id in pre.person_ids
+    if not preloaded and await ctx.session.scalar(
+        select(Activity.id).where(Activity.pipedrive_activity_id == event.entity_id).limit(1)
+    ):
         return PipedriveEventApplied("ignored", "an activity the bank holds already")
     kind = str(data.get("type") or "").strip().lower() or "activity"
     at = min(_done_at(data, event.occurred_at), ctx.clock.now())
@@ -219,11 +241,15 @@ async def activity_changed(ctx: Context, event: PipedriveEvent) -> PipedriveEven
         )
         if contact.last_contacted_at is None or contact.last_contacted_at < at:
             contact.last_contacted_at = at
+        if preloaded and pre is not None and contact.id not in pre.open_follow_ups:
+            continue
         await ctx.session.execute(
             update(FollowUp)
             .where(FollowUp.contact_id == contact.id, FollowUp.status == "open", FollowUp.due_at <= at)
             .values(status="done", completed_at=ctx.clock.now())
         )
+    if pre is not None:
+        pre.held_activities.add(event.entity_id)
     return PipedriveEventApplied("applied", f"{kind} done: a touch", tuple(k.id for k in contacts))
 
 

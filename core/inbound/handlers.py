@@ -18,17 +18,18 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from core.contacts.handlers import CONTACT_EDIT_UNDONE, CONTACT_EDITED
 from core.context import Context
 from core.errors import InvalidInput
-from core.inbound import deals
+from core.inbound import deals, preload
 from core.inbound.commands import (
     ApplyPipedriveEvent,
     ApplyPipedriveEvents,
     ClaimPipedriveNotes,
     KeptLocalEdit,
     PipedriveEventApplied,
-    PipedriveEventToApply,
+    PipedriveEventsToApply,
     PipedriveNoteView,
     PipedrivePollMarks,
     ReceivePipedriveEvent,
+    ReceivePipedriveEvents,
     RecordPipedrivePollMark,
     ReleasePipedriveNotes,
     WaitingEvent,
@@ -38,6 +39,7 @@ from core.models import Contact, DomainEvent, PipedriveEvent, PipedriveNote, Pip
 from core.privacy.handlers import record_audit
 from core.registry import handles
 from core.validation import clean_email, clean_phone
+from core.vocabulary import WARM_THRESHOLD
 
 _PERSON_FIELDS = ("name", "email", "phone", "organisation")
 
@@ -63,6 +65,35 @@ async def receive_pipedrive_event(cmd: ReceivePipedriveEvent, ctx: Context) -> i
 
 
 @handles
+async def receive_pipedrive_events(cmd: ReceivePipedriveEvents, ctx: Context) -> tuple[int | None, ...]:
+    """Each stored event's id, in one statement; None for one stored before, or earlier in the same group."""
+    if not cmd.events:
+        return ()
+    now = ctx.clock.now()
+    stored = await ctx.session.execute(
+        pg_insert(PipedriveEvent)
+        .values(
+            [
+                {
+                    "event_key": e.key[:200],
+                    "entity": e.entity[:30],
+                    "action": e.action[:10],
+                    "entity_id": e.entity_id,
+                    "occurred_at": e.occurred_at,
+                    "received_at": now,
+                    "payload": e.payload,
+                }
+                for e in cmd.events
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["event_key"])
+        .returning(PipedriveEvent.id, PipedriveEvent.event_key)
+    )
+    ids: dict[str, int] = {key: id_ for id_, key in stored.all()}
+    return tuple(ids.pop(e.key[:200], None) for e in cmd.events)
+
+
+@handles
 async def waiting_pipedrive_events(cmd: WaitingPipedriveEvents, ctx: Context) -> tuple[WaitingEvent, ...]:
     rows = await ctx.session.execute(
         select(PipedriveEvent.id, PipedriveEvent.entity, PipedriveEvent.action)
@@ -74,15 +105,33 @@ async def waiting_pipedrive_events(cmd: WaitingPipedriveEvents, ctx: Context) ->
 
 
 @handles
-async def pipedrive_event_to_apply(cmd: PipedriveEventToApply, ctx: Context) -> tuple[int, ...]:
-    """Organisation ids a person event links to whose name no contact knows yet (the worker fetches them)."""
-    event = await ctx.session.get(PipedriveEvent, cmd.event_id)
-    if event is None or event.status != "received" or event.entity != "person" or event.action != "change":
-        return ()
-    org_id = _person_values(event.payload).get("org_id")
-    if not isinstance(org_id, int) or await _org_name(ctx, org_id) is not None:
-        return ()
-    return (org_id,)
+async def pipedrive_events_to_apply(cmd: PipedriveEventsToApply, ctx: Context) -> dict[int, tuple[int, ...]]:
+    """Per person event, the organisation it links whose name no contact knows yet (the worker fetches them)."""
+    rows = await ctx.session.execute(
+        select(PipedriveEvent.id, PipedriveEvent.payload).where(
+            PipedriveEvent.id.in_(cmd.event_ids),
+            PipedriveEvent.status == "received",
+            PipedriveEvent.entity == "person",
+            PipedriveEvent.action == "change",
+        )
+    )
+    links = {
+        event_id: org_id
+        for event_id, payload in rows.all()
+        if isinstance(org_id := _person_values(payload).get("org_id"), int)
+    }
+    if not links:
+        return {}
+    named = set(
+        (
+            await ctx.session.execute(
+                select(Contact.pipedrive_org_id)
+                .where(Contact.pipedrive_org_id.in_(set(links.values())), Contact.organisation.is_not(None))
+                .distinct()
+            )
+        ).scalars()
+    )
+    return {event_id: (org_id,) for event_id, org_id in links.items() if org_id not in named}
 
 
 async def _org_name(ctx: Context, org_id: int) -> str | None:
@@ -109,24 +158,52 @@ async def apply_pipedrive_event(cmd: ApplyPipedriveEvent, ctx: Context) -> Piped
         return None
     try:
         async with s.begin_nested():
-            result = await _apply(ctx, event, cmd.org_names)
+            result = await _apply(ctx, event, cmd)
     except Exception as exc:  # one bad event must not stop the others: it is recorded, and they go on
         result = PipedriveEventApplied("error", f"could not be applied ({type(exc).__name__})")
-    event.status, event.outcome, event.contact_ids = result.status, result.outcome[:500], list(result.contact_ids)
-    event.applied_at, event.payload = ctx.clock.now(), {}  # the payload's personal data goes once applied
-    if result.status == "applied" and result.contact_ids:
-        await record_audit(ctx, cmd, result)
+    await _record(ctx, cmd, event, result)
     return result
 
 
 @handles
 async def apply_pipedrive_events(cmd: ApplyPipedriveEvents, ctx: Context) -> tuple[PipedriveEventApplied | None, ...]:
-    return tuple([await apply_pipedrive_event(one, ctx) for one in cmd.events])
+    """Apply a batch: its events locked and what they read read once, all applied in one savepoint; when one of
+    them fails, the batch is applied again one event per savepoint, so that only that one is recorded as an error."""
+    s = ctx.session
+    by_id = {c.event_id: c for c in cmd.events}
+    events = list(
+        (
+            await s.execute(
+                select(PipedriveEvent)
+                .where(PipedriveEvent.id.in_(by_id), PipedriveEvent.status == "received")
+                .order_by(PipedriveEvent.id)
+                .with_for_update(skip_locked=True)
+            )
+        ).scalars()
+    )
+    results: dict[int, PipedriveEventApplied] = {}
+    try:
+        async with s.begin_nested():
+            pre = await preload.preload(ctx, events)
+            with preload.using(pre):
+                for event in events:
+                    results[event.id] = await _apply(ctx, event, by_id[event.id])
+                    await _record(ctx, by_id[event.id], event, results[event.id])
+    except Exception:
+        return tuple([await apply_pipedrive_event(one, ctx) for one in cmd.events])
+    return tuple(results.get(one.event_id) for one in cmd.events)
 
 
-async def _apply(ctx: Context, event: PipedriveEvent, org_names: dict[int, str]) -> PipedriveEventApplied:
+async def _record(ctx: Context, cmd: ApplyPipedriveEvent, event: PipedriveEvent, result: PipedriveEventApplied) -> None:
+    event.status, event.outcome, event.contact_ids = result.status, result.outcome[:500], list(result.contact_ids)
+    event.applied_at, event.payload = ctx.clock.now(), {}  # the payload's personal data goes once applied
+    if result.status == "applied" and result.contact_ids:
+        await record_audit(ctx, cmd, result)
+
+
+async def _apply(ctx: Context, event: PipedriveEvent, cmd: ApplyPipedriveEvent) -> PipedriveEventApplied:
     if event.entity == "person" and event.action == "change":
-        return await _person_changed(ctx, event, org_names)
+        return await _person_changed(ctx, event, cmd.org_names, cmd.warm_label_id)
     if event.entity == "person" and event.action == "delete":
         return await _person_deleted(ctx, event)
     if event.entity == "organization" and event.action == "change":
@@ -143,6 +220,9 @@ async def _apply(ctx: Context, event: PipedriveEvent, org_names: dict[int, str])
 
 
 async def _linked(ctx: Context, column, entity_id: int) -> list[Contact]:
+    pre = preload.current()
+    if pre is not None and (found := pre.linked(column.key, entity_id)) is not None:
+        return found
     query = select(Contact).where(column == entity_id).order_by(Contact.id).with_for_update()
     return list((await ctx.session.execute(query)).scalars())
 
@@ -174,7 +254,20 @@ def _primary(items: list, limit: int) -> str | None:
     return chosen["value"].strip()[:limit] if chosen else None
 
 
-async def _person_changed(ctx: Context, event: PipedriveEvent, org_names: dict[int, str]) -> PipedriveEventApplied:
+def _warm_label_added(payload: dict, label_id: int | None) -> bool:
+    """Whether the person now has the warm label and had not before (when `previous` says)."""
+    labels = _part(payload, "data").get("label_ids")
+    if label_id is None or not isinstance(labels, list) or label_id not in labels:
+        return False
+    previous = payload.get("previous")
+    if not isinstance(previous, dict) or not previous:
+        return True
+    return "label_ids" in previous and label_id not in (previous.get("label_ids") or [])
+
+
+async def _person_changed(
+    ctx: Context, event: PipedriveEvent, org_names: dict[int, str], warm_label_id: int | None
+) -> PipedriveEventApplied:
     contacts = await _linked(ctx, Contact.pipedrive_person_id, event.entity_id)
     if not contacts:
         return PipedriveEventApplied("ignored", "unknown person")
@@ -194,10 +287,16 @@ async def _person_changed(ctx: Context, event: PipedriveEvent, org_names: dict[i
     kept: set[str] = set()
     stale: set[str] = set()
     changes: set[str] = set()
+    warm = _warm_label_added(event.payload, warm_label_id)
     for contact in contacts:
         done, refused, old = await _set_fields(ctx, contact, values, event.occurred_at)
         kept |= refused
         stale |= old
+        if warm and contact.warmness < WARM_THRESHOLD:  # as `warm` does, with no sync back: it came from there
+            contact.warmness = WARM_THRESHOLD
+            contact.pipedrive_change = f"{contact.pipedrive_change}; warm label added" if done else "warm label added"
+            contact.pipedrive_changed_at = event.occurred_at
+            done = done | {"warm"}
         changes |= done
         if done:
             changed_ids.append(contact.id)
@@ -247,6 +346,9 @@ async def _set_fields(
 
 async def _local_edits(ctx: Context, contact_id: int) -> dict[str, datetime]:
     """When each field of the contact was last edited (or an edit undone) here."""
+    pre = preload.current()
+    if pre is not None and contact_id in pre.edits:
+        return pre.edits[contact_id]
     edits = (
         await ctx.session.execute(
             select(DomainEvent.id, DomainEvent.name, DomainEvent.payload, DomainEvent.occurred_at).where(
@@ -284,8 +386,10 @@ async def _audit_kept(ctx: Context, contact_ids: list[int], fields: set[str]) ->
 
 def _outcome(changed_ids: list[int], changes: set[str], kept: set[str], stale: set[str]) -> PipedriveEventApplied:
     notes = []
-    if changes:
-        notes.append(", ".join(f for f in _PERSON_FIELDS if f in changes) + " changed")
+    if fields := [f for f in _PERSON_FIELDS if f in changes]:
+        notes.append(", ".join(fields) + " changed")
+    if "warm" in changes:
+        notes.append("warm label added")
     if kept:
         notes.append("kept the later edit here of " + ", ".join(sorted(kept)))
     if stale:

@@ -120,7 +120,7 @@ READ_ONLY = {
     "KnownPipedriveIds",
     "FindLastUndoable",
     "WaitingPipedriveEvents",
-    "PipedriveEventToApply",
+    "PipedriveEventsToApply",
     "PipedrivePollMarks",
 }
 BOOKKEEPING = {
@@ -134,6 +134,7 @@ BOOKKEEPING = {
     "ClaimSyncNotices",
     "ReleaseSyncNotices",
     "ReceivePipedriveEvent",
+    "ReceivePipedriveEvents",
     "ApplyPipedriveEvent",
     "ApplyPipedriveEvents",
     "ClaimPipedriveNotes",

@@ -16,8 +16,9 @@ import pytest
 from pydantic import SecretStr
 
 from bot.console import ConsoleChat
-from core.models import AuditEntry, Contact, PipedriveEvent
+from core.models import AuditEntry, Contact, OutboxMessage, PipedriveEvent
 from core.sync.commands import RecordPipedriveIds
+from core.vocabulary import WARM_THRESHOLD
 from pipedrive.client import company_client
 from pipedrive.setup import install_webhooks
 from pipedrive.webhooks import MAX_BODY_BYTES, WebhookService
@@ -432,3 +433,24 @@ async def test_json_logs_of_a_tap_and_a_webhook_carry_request_ids_and_nothing_pe
         BOT_TOKEN, SIGNING_SECRET, COMPANY_TOKEN, PASSWORD,
     ):  # fmt: skip
         assert private not in text, private
+
+
+async def test_the_warm_label_added_in_pipedrive_makes_the_contact_warm_and_removed_lowers_nothing(
+    chat, fake, bob, receiver, rows, clock
+):
+    person_id = (await rows(Contact))[0].pipedrive_person_id
+    warm = next(o["id"] for o in fake.label_options() if o["label"] == "Warm lead")
+    hot = next(o["id"] for o in fake.label_options() if o["label"] == "Hot lead")
+    await fake.change_person(person_id, label_ids=[hot], at=clock.now() + timedelta(minutes=1))
+    await settled(rows, 1)
+    assert (await rows(Contact))[0].warmness < WARM_THRESHOLD
+    await fake.change_person(person_id, label_ids=[hot, warm], at=clock.now() + timedelta(minutes=2))
+    events = await settled(rows, 2)
+    assert (events[-1].status, events[-1].outcome) == ("applied", "warm label added")
+    [contact] = await rows(Contact)
+    assert contact.warmness == WARM_THRESHOLD
+    assert await rows(OutboxMessage) == []  # no sync back: the label is there already
+    assert "From Pipedrive: warm label added" in await chat.send(f"show {bob.email}")
+    await fake.change_person(person_id, label_ids=[], at=clock.now() + timedelta(minutes=3))
+    await settled(rows, 3)
+    assert (await rows(Contact))[0].warmness == WARM_THRESHOLD
