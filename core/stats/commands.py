@@ -32,6 +32,16 @@ class StatsRow:
         """Meetings booked per outreach, or None when there was no outreach."""
         return self.meetings_booked / self.outreach if self.outreach else None
 
+    @property
+    def request_rate(self) -> float | None:
+        """Meetings requested per outreach, or None when there was no outreach."""
+        return self.meetings_requested / self.outreach if self.outreach else None
+
+    @property
+    def booking_rate(self) -> float | None:
+        """Meetings booked per meeting requested, or None when none was requested."""
+        return self.meetings_booked / self.meetings_requested if self.meetings_requested else None
+
 
 @dataclass(frozen=True)
 class StatsReport:
