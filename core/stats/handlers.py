@@ -2,7 +2,8 @@
 
 Meetings count where they came from: `activities.channel` holds the outreach method that led to a meeting,
 so “by method” shows which channel books meetings. Touches done in Pipedrive count as outreach under their
-method, "pipedrive:<type>". Stats are visible to every user.
+method, "pipedrive:<type>". Stats are visible to every user; the heatmap by user shows a consultant only
+their own row.
 """
 
 from __future__ import annotations
