@@ -90,7 +90,7 @@ def heatmap_chart(heatmap: Heatmap, *, dpi: int = 100, format: str = "png") -> b
         return no_data_chart(title, dpi=dpi, format=format)
     cells = heatmap_cells(heatmap)
     rows, columns = len(cells), len(heatmap.columns)
-    figure = Figure(figsize=(2.6 + 0.85 * columns, 1.9 + 0.6 * rows), dpi=dpi, layout="constrained")
+    figure = Figure(figsize=(2.6 + 0.7 * columns, 1.9 + 0.6 * rows), dpi=dpi, layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     shades = [[rate if rate is not None else float("nan") for _, rate in line] for line in cells]
@@ -100,7 +100,7 @@ def heatmap_chart(heatmap: Heatmap, *, dpi: int = 100, format: str = "png") -> b
     for r, line in enumerate(cells):
         for c, (label, rate) in enumerate(line):
             dark = rate is not None and rate < 0.6 * image.norm.vmax
-            axes.text(c, r, label, ha="center", va="center", fontsize=13, color="white" if dark else "black")
+            axes.text(c, r, label, ha="center", va="center", fontsize=14, color="white" if dark else "black")
     axes.set_xticks(range(columns), heatmap.columns, fontsize=12)
     axes.set_yticks(range(rows), [_short(row.key, 16) for row in heatmap.rows[:HEATMAP_ROWS]], fontsize=12)
     axes.tick_params(length=0)

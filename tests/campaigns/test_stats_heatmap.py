@@ -100,7 +100,7 @@ async def test_in_chat_the_heatmap_comes_as_a_picture(core, world):
     assert reply.text.startswith("Outreach by campaign × week — last 12 weeks.")
     [chart] = reply.attachments
     assert (chart.filename, chart.mime_type) == ("pipedriven-heatmap.png", "image/png")
-    assert png_size(chart.data) == (1280, 310)  # 12 week columns by two rows, at 100 dpi
+    assert png_size(chart.data) == (1100, 310)  # 12 week columns by two rows, at 100 dpi
     with matplotlib.rc_context({"svg.fonttype": "none"}):
         svg = heatmap_chart(await core.execute(GetHeatmap(Actor(ana.id), "campaign")), format="svg").decode()
     assert ">1/1<" in svg and ">Health<" in svg  # the values are written in the cells

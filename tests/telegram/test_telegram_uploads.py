@@ -148,6 +148,6 @@ async def test_the_stats_heatmap_comes_as_a_photo_after_its_lines(bot, telegram,
     assert texts(calls)[0].startswith("Outreach by method × weekday — last 12 weeks.")
     [photo] = telegram.photos
     with Image.open(io.BytesIO(photo["data"])) as image:
-        assert image.format == "PNG" and image.size == (855, 250)  # seven weekdays by one method, at 100 dpi
+        assert image.format == "PNG" and image.size == (750, 250)  # seven weekdays by one method, at 100 dpi
     assert photo["filename"] == "pipedriven-heatmap.png"
     assert photo["caption"] == "Outreach by method × weekday — last 12 weeks"
