@@ -33,6 +33,7 @@ from core.housekeeping.commands import PruneHistory
 from core.housekeeping.handlers import DELIVERY_RETENTION, PROCESSED_REQUEST_RETENTION
 from core.privacy.commands import EraseContact, ExportContact, ListAudit, PreviewErasure
 from core.settings import Settings
+from core.stats.commands import Heatmap
 from core.users.commands import CreateUser, IssueLinkCode, ListUsers, SetUserActive, SetUserRole
 from core.vocabulary import ROLES
 from core.wording import plural
@@ -245,6 +246,8 @@ def cmd_stats(args, settings: Settings) -> int:
         return report
 
     report = _with_core(settings, body)
+    if isinstance(report, Heatmap):
+        return _heatmap_out(report, args, chart_format)
     if args.chart:
         from bot.charts import funnel_chart
 
@@ -263,6 +266,21 @@ def cmd_stats(args, settings: Settings) -> int:
     head, table = stats_table(report)
     print(head)
     print(table)
+    return 0
+
+
+def _heatmap_out(heatmap: Heatmap, args, chart_format: str | None) -> int:
+    """A heatmap's lines on standard output, its picture into `--chart FILE`."""
+    from bot.render import heatmap_text
+
+    if args.csv is not None:
+        raise CliError("--csv exports the stats table; a heatmap is drawn with --chart FILE")
+    print(heatmap_text(heatmap))
+    if args.chart:
+        from bot.charts import heatmap_chart
+
+        _write(args.chart, heatmap_chart(heatmap, format=chart_format or "png"))
+        print(f"Chart written to {os.path.abspath(args.chart)}")
     return 0
 
 
@@ -758,7 +776,9 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument(
         "--csv", nargs="?", const="-", metavar="FILE", help="export the numbers as CSV (to FILE, or to standard output)"
     )
-    stats.add_argument("--chart", metavar="FILE", help="also draw the funnel chart into FILE (.png or .svg)")
+    stats.add_argument(
+        "--chart", metavar="FILE", help="also draw the funnel chart (or the heatmap) into FILE (.png or .svg)"
+    )
     stats.set_defaults(func=cmd_stats)
     camps = sub.add_parser(
         "campaigns",

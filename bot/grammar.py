@@ -62,7 +62,7 @@ from core.outreach.commands import (
     Snooze,
 )
 from core.privacy.commands import ExportContact, PreviewErasure
-from core.stats.commands import GetStats
+from core.stats.commands import GetHeatmap, GetStats
 from core.sync.commands import ListSyncs, RetrySyncs
 from core.users.commands import IssueLinkCode, ShowSettings, UpdateSettings
 from core.validation import OUTREACH_METHODS, clean_timezone
@@ -248,8 +248,14 @@ _GRAMMAR = (
         "stats",
         "stats [campaign NAME] [by user|method|campaign] "
         "[since DATE|this week|this month|last month|last 30d|all time]",
-        "outreach and meeting numbers (this month unless you say otherwise)",
-        ("stats", "stats campaign Fintech by method last month"),
+        "outreach and meeting numbers (this month unless you say otherwise); "
+        "`stats heatmap campaign|method|user` draws them per week or weekday",
+        ("stats campaign Fintech by method last month", "stats heatmap campaign"),
+        details=(
+            "stats heatmap campaign|method|user [since DATE] — a picture of outreach per campaign or user × week "
+            "(the last 12 weeks) or per method × weekday, shaded by meetings per outreach; by user, a consultant "
+            "sees their own row",
+        ),
     ),
     _Verb("campaigns", "campaigns", "list the campaigns", ("campaigns",)),
     _Verb(
@@ -857,7 +863,9 @@ def _undo(a: _Args, actor: Actor, now: datetime) -> FindLastUndoable:
     return FindLastUndoable(actor)
 
 
-def _stats(a: _Args, actor: Actor, now: datetime) -> GetStats:
+def _stats(a: _Args, actor: Actor, now: datetime) -> GetStats | GetHeatmap:
+    if a.words and a.words[0].keyword == "heatmap":
+        return _heatmap(a, actor, now)
     campaign, group_by, period = None, None, "this month"
     i = 0
     while i < len(a.words):
@@ -881,6 +889,21 @@ def _stats(a: _Args, actor: Actor, now: datetime) -> GetStats:
     except WhenError as error:
         raise a.fail(str(error)) from None
     return GetStats(actor, campaign, group_by, since and _utc(since), until and _utc(until), label)
+
+
+def _heatmap(a: _Args, actor: Actor, now: datetime) -> GetHeatmap:
+    axis = _GROUPS.get(a.words[1].keyword) if len(a.words) > 1 else None
+    if axis is None:
+        raise a.fail("Which heatmap? `stats heatmap campaign`, `stats heatmap method` or `stats heatmap user`.")
+    if len(a.words) == 2:
+        return GetHeatmap(actor, axis)
+    if a.words[2].keyword != "since" or len(a.words) == 3:
+        raise a.fail("A heatmap shows the last 12 weeks, or from a day on: `since 2026-10-01`.")
+    try:
+        since, _, _ = parse_period(" ".join(w.keyword for w in a.words[2:]), now)
+    except WhenError as error:
+        raise a.fail(str(error)) from None
+    return GetHeatmap(actor, axis, since and _utc(since))
 
 
 def _export(a: _Args, actor: Actor, now: datetime) -> ExportContact:

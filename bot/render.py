@@ -31,7 +31,7 @@ from core.feed.commands import HomeView, Suggestions
 from core.importing.commands import ImportReport
 from core.outreach.commands import InteractionDraft
 from core.privacy.commands import ContactExport, ErasurePreview, ErasureResult
-from core.stats.commands import StatsReport
+from core.stats.commands import Heatmap, StatsReport
 from core.sync.commands import InboundEventView, SyncItemView, SyncList, SyncRetried
 from core.users.commands import ChatLinked, LinkCodeIssued
 from core.validation import METHOD_LABELS, PLATFORM_NAMES, display_phone
@@ -534,6 +534,34 @@ def stats_chart(report: StatsReport) -> tuple[Attachment, ...]:
 
     by = f" by {report.group_by}" if report.group_by else ""
     return (Attachment("pipedriven-stats.png", funnel_chart(report), "image/png", f"Funnel{by}, {report.period}"),)
+
+
+@result.register
+def _(value: Heatmap, user: UserView) -> Reply:
+    if value.empty:
+        return Reply(heatmap_text(value), ephemeral=True)
+    from bot.charts import heatmap_chart, heatmap_title
+
+    chart = Attachment("pipedriven-heatmap.png", heatmap_chart(value), "image/png", heatmap_title(value))
+    return Reply(heatmap_text(value), ephemeral=True, attachments=(chart,))
+
+
+def heatmap_text(heatmap: Heatmap) -> str:
+    """The lines that go with the heatmap's picture (or say there is nothing to draw)."""
+    from bot.charts import HEATMAP_ROWS, heatmap_title  # matplotlib: only when a heatmap is asked for
+
+    title = heatmap_title(heatmap)
+    if heatmap.empty:
+        return f"{title}: no data yet."
+    lines = [
+        f"{title}.",
+        "Each cell: outreach / meetings (requested or booked); the more meetings per outreach, the lighter.",
+    ]
+    if len(heatmap.rows) > HEATMAP_ROWS:
+        lines.append(f"The busiest {HEATMAP_ROWS} of {len(heatmap.rows)} rows are drawn.")
+    if heatmap.only_own:
+        lines.append("Only your own outreach: the Golden Ticket team sees everyone's.")
+    return "\n".join(lines)
 
 
 @result.register

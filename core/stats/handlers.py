@@ -2,20 +2,31 @@
 
 Meetings count where they came from: `activities.channel` holds the outreach method that led to a meeting,
 so “by method” shows which channel books meetings. Touches done in Pipedrive count as outreach under their
-method, "pipedrive:<type>". Stats are visible to every user.
+method, "pipedrive:<type>". Stats are visible to every user; the heatmap by user shows a consultant only
+their own row.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.context import Context, find_campaign
+from core.context import Context, find_campaign, load_user
 from core.errors import InvalidInput
 from core.registry import handles
-from core.stats.commands import GetStats, StatsReport, StatsRow
+from core.stats.commands import (
+    HEATMAP_AXES,
+    HEATMAP_WEEKS,
+    WEEKDAYS,
+    GetHeatmap,
+    GetStats,
+    Heatmap,
+    HeatmapRow,
+    StatsReport,
+    StatsRow,
+)
 from core.vocabulary import COUNTED_OUTREACH
 
 GROUPS = {
@@ -91,3 +102,62 @@ async def get_stats(cmd: GetStats, ctx: Context) -> StatsReport:
         total=total_of(rows),
         campaign=camp.name if camp else None,
     )
+
+
+_HEATMAP_ROWS = {"campaign": GROUPS["campaign"], "method": GROUPS["method"], "user": GROUPS["user"]}
+
+
+@handles
+async def get_heatmap(cmd: GetHeatmap, ctx: Context) -> Heatmap:
+    """The outreach matrix. By user, a consultant sees only their own row; the Golden Ticket team and the
+    command line's operator (no acting user) see everyone."""
+    if cmd.axis not in HEATMAP_AXES:
+        raise InvalidInput(f"A heatmap is by {', '.join(HEATMAP_AXES[:-1])} or {HEATMAP_AXES[-1]}.")
+    only_user = None
+    if cmd.axis == "user" and cmd.actor.user_id:
+        user = await load_user(ctx, cmd.actor.user_id)
+        only_user = None if user.role == "golden_ticket" else user.id
+    now = ctx.clock.now().astimezone(UTC)
+    this_week = (now - timedelta(days=now.weekday())).date()
+    first_week = this_week - timedelta(weeks=HEATMAP_WEEKS - 1)
+    since = cmd.since.astimezone(UTC) if cmd.since else None
+    if since is not None and since.date() > first_week:
+        first_week = since.date() - timedelta(days=since.weekday())
+    start = since if since is not None and since.date() >= first_week else _midnight(first_week)
+    weeks = [first_week + timedelta(weeks=n) for n in range((this_week - first_week).days // 7 + 1)]
+    columns: tuple[str, ...] = WEEKDAYS
+    if cmd.axis == "method":
+        column_sql = "extract(isodow FROM a.occurred_at AT TIME ZONE 'UTC')::int - 1"
+    else:
+        columns = tuple(f"W{w.isocalendar().week:02d}" for w in weeks)
+        column_sql = "(date_trunc('week', a.occurred_at AT TIME ZONE 'UTC')::date - CAST(:first_week AS date)) / 7"
+    query = f"""
+        SELECT {_HEATMAP_ROWS[cmd.axis]} AS key, {column_sql} AS col,
+               count(*) FILTER (WHERE a.kind IN ({_OUTREACH})) AS outreach,
+               count(*) FILTER (WHERE a.outcome IN ('meeting_requested', 'meeting_booked')) AS meetings
+          FROM activities a
+          LEFT JOIN campaigns c ON c.id = a.campaign_id
+          LEFT JOIN users u ON u.id = a.user_id
+         WHERE a.occurred_at >= :start AND a.occurred_at <= :now
+           AND (CAST(:user_id AS int) IS NULL OR a.user_id = :user_id)
+           AND a.kind <> 'note'
+         GROUP BY 1, 2
+    """
+    result = await ctx.session.execute(
+        text(query), {"start": start, "now": now, "user_id": only_user, "first_week": first_week}
+    )
+    cells: dict[str, tuple[list[int], list[int]]] = {}
+    for r in result:
+        outreach, meetings = cells.setdefault(r.key, ([0] * len(columns), [0] * len(columns)))
+        outreach[r.col] += r.outreach
+        meetings[r.col] += r.meetings
+    rows = sorted(
+        (HeatmapRow(key, tuple(o), tuple(m)) for key, (o, m) in cells.items()),
+        key=lambda row: (-sum(row.outreach), -sum(row.meetings), row.key),
+    )
+    period = f"since {start.date().isoformat()}" if start == since else f"last {len(weeks)} weeks"
+    return Heatmap(cmd.axis, columns, tuple(rows), period, only_own=only_user is not None)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)

@@ -5,6 +5,7 @@ import socket
 import psycopg
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
+from PIL import Image
 
 from core import db
 
@@ -334,3 +335,18 @@ def test_contacts_remove_restore_and_merge_act_on_ones_own_bank(cli):
     assert "Merged Robert Stone into Bob Stone (Acme)." in merged.stdout
     gone = cli("contacts", "restore", "Robert", "--as", "ana@example.com")
     assert gone.returncode == 1 and "No contact in your bank matches" in gone.stderr
+
+
+def test_stats_heatmap_prints_its_lines_and_draws_into_chart(cli, tmp_path):
+    drawn = cli("stats", "heatmap", "campaign", "--chart", "heatmap.png")
+    assert drawn.returncode == 0, drawn.stderr
+    assert "Outreach by campaign × week — last 12 weeks: no data yet." in drawn.stdout
+    assert f"Chart written to {tmp_path / 'heatmap.png'}" in drawn.stdout
+    with Image.open(tmp_path / "heatmap.png") as image:  # the picture that says so
+        assert image.format == "PNG" and image.size == (640, 320)
+    refused = cli("stats", "heatmap", "method", "--csv", "out.csv")
+    assert refused.returncode == 1 and not (tmp_path / "out.csv").exists()
+    assert (
+        refused.stderr.splitlines()[-1]
+        == "pipedriven: --csv exports the stats table; a heatmap is drawn with --chart FILE"
+    )

@@ -21,7 +21,7 @@ import pytest
 from csvfiles import csv_bytes
 from PIL import Image
 
-from bot.charts import MAX_GROUPS, funnel_chart
+from bot.charts import MAX_GROUPS, bar_labels, funnel_chart
 from bot.console import ConsoleChat
 from bot.conversation import Conversation
 from bot.export import stats_csv
@@ -236,3 +236,21 @@ async def test_a_csv_shared_in_chat_names_the_people_in_a_colleagues_bank_and_wh
         "  … and 2 more: an admin's `pipedriven import FILE --user EMAIL --show-collisions` lists them all."
     )
     assert "Carl's own notes" not in reply.text and "Carl's 0" not in reply.text
+
+
+def test_the_requested_and_booked_bars_carry_their_step_rates():
+    assert bar_labels(StatsRow("email", 20, 5, 2)) == ("20", "5 (25%)", "2 (40%)")
+    assert bar_labels(StatsRow("call", 3, 0, 0)) == ("3", "0 (0%)", "0")  # nothing requested: no booking rate
+    row = StatsRow("linkedin", 8, 2, 1)
+    assert (row.request_rate, row.booking_rate) == (0.25, 0.5)
+    width, height = png_size(funnel_chart(report([row, StatsRow("email", 20, 5, 2)])))
+    assert width >= 640 and height >= 400
+
+
+def test_an_empty_report_draws_a_picture_that_says_no_data_yet():
+    empty = StatsReport("method", "this week", None, None, (), StatsRow("total", 0, 0, 0))
+    assert png_size(funnel_chart(empty)) == (640, 320)
+    with matplotlib.rc_context({"svg.fonttype": "none"}):  # text as text, to read it back
+        svg = funnel_chart(empty, format="svg").decode()
+    assert "No data yet" in svg and "Funnel by method — this week" in svg
+    assert 'id="axes_1"' not in svg  # no empty plot with its made-up axis

@@ -138,3 +138,16 @@ async def test_stats_send_the_chart_as_a_photo_after_the_table(bot, telegram, li
 async def test_stats_with_nothing_to_draw_send_no_photo(bot, telegram, linked):
     calls = await bot.say(linked, "/stats")
     assert methods(calls) == ["sendMessage"] and telegram.photos == []
+
+
+async def test_the_stats_heatmap_comes_as_a_photo_after_its_lines(bot, telegram, linked, make, ana):
+    await make.contact(ana, "Bob Stone")
+    await bot.say(linked, "/log bob call")
+    calls = await bot.say(linked, "/stats heatmap method")
+    assert methods(calls) == ["sendMessage", "sendPhoto"]
+    assert texts(calls)[0].startswith("Outreach by method × weekday — last 12 weeks.")
+    [photo] = telegram.photos
+    with Image.open(io.BytesIO(photo["data"])) as image:
+        assert image.format == "PNG" and image.size == (750, 250)  # seven weekdays by one method, at 100 dpi
+    assert photo["filename"] == "pipedriven-heatmap.png"
+    assert photo["caption"] == "Outreach by method × weekday — last 12 weeks"
