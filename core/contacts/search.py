@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import Select, and_, case, func, literal, literal_column, not_, or_, select
+from sqlalchemy import Select, and_, case, func, literal, literal_column, not_, select
 
 from core.context import escape_like
 from core.models import Contact
@@ -28,17 +28,12 @@ async def fold(session, text: str) -> str:
 
 
 def _rank(folded: str):
-    at_word_start = "(^|[^a-z0-9])" + re.escape(folded)
+    """0 for a field equal to the text, 1 for a word starting with it, 2 for the rest (search_key holds name,
+    email and organisation on lines of their own)."""
+    text = re.escape(folded)
     return case(
-        (
-            or_(
-                func.contact_fold(Contact.name) == folded,
-                func.contact_fold(Contact.email) == folded,
-                func.contact_fold(Contact.organisation) == folded,
-            ),
-            literal(0),
-        ),
-        (Contact.search_key.regexp_match(at_word_start), literal(1)),
+        (Contact.search_key.regexp_match(f"(^|\\n){text}(\\n|$)"), literal(0)),
+        (Contact.search_key.regexp_match(f"(^|[^a-z0-9]){text}"), literal(1)),
         else_=literal(2),
     )
 
