@@ -8,7 +8,7 @@ from sqlalchemy.dialects import postgresql
 
 from core import db
 from core.command import Actor, ContactRef
-from core.contacts.commands import FindContacts, UpdateContact
+from core.contacts.commands import FindContacts, ShowContact, UpdateContact
 from core.contacts.search import find_queries
 
 
@@ -74,3 +74,13 @@ async def test_the_prefix_path_reads_an_index_not_the_contacts_table(core, make,
     ]
     assert ("Seq Scan", None) not in scans, scans
     assert any(name == "ix_contacts_search_words" for _, name in scans), scans
+
+
+async def test_a_contact_named_by_part_of_its_name_folds_accents_and_case(core, make):
+    ana = await make.user()
+    await make.contact(ana, "José Álvarez")
+    await make.contact(ana, "Bob Stone")
+    shown = await core.execute(ShowContact(Actor(ana.id), ContactRef(text="alvarez")))
+    assert shown.contact.name == "José Álvarez"
+    shown = await core.execute(ShowContact(Actor(ana.id), ContactRef(text="JOSE ALVAREZ")))
+    assert shown.contact.name == "José Álvarez"
