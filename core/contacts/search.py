@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import Select, and_, case, func, literal, literal_column, not_, select
+from sqlalchemy import Select, and_, case, func, literal, literal_column, select
 
 from core.context import escape_like
 from core.models import Contact
@@ -50,7 +50,7 @@ def find_queries(owner_id: int, folded: str, limit: int) -> tuple[Select | None,
         func.to_tsquery(literal_column("'simple'::regconfig"), tsquery)
     )
     prefix = select(Contact).where(own, words, holds).order_by(_rank(folded), *order).limit(limit)
-    fragment = select(Contact).where(own, not_(words), holds).order_by(*order).limit(limit)
+    fragment = select(Contact).where(own, holds).order_by(*order).limit(limit)
     return prefix, fragment
 
 
@@ -61,5 +61,6 @@ async def find(session, owner_id: int, text: str, limit: int) -> list[Contact]:
     if prefix is not None:
         found = list((await session.execute(prefix)).scalars().all())
     if len(found) < limit:
-        found += (await session.execute(fragment.limit(limit - len(found)))).scalars().all()
+        rest = fragment.where(Contact.id.not_in([k.id for k in found])) if found else fragment
+        found += (await session.execute(rest.limit(limit - len(found)))).scalars().all()
     return found
