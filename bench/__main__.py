@@ -7,10 +7,10 @@ marked “beside it” are measured in the same run, so their ratio holds on a n
 load (other work on it skews every figure) are noted above the table. A full run (no --quick, no --only)
 writes BENCHMARKS.md; otherwise the table is printed and written only where --out says.
 
-Benchmarks (NAME): today, taps, digest, scaleout, replicas, beat, import, pipedrive, webhooks, capture. The
+Benchmarks (NAME): today, taps, digest, scaleout, replicas, beat, import, pipedrive, webhooks, capture, find. The
 individual modules run alone too: `python -m bench.bench_today`, `bench.bench_process`, `bench.bench_digest`,
 `bench.bench_scaleout`, `bench.bench_taps`, `bench.bench_import`, `bench.bench_pipedrive`, `bench.bench_webhooks`,
-`bench.bench_capture`.
+`bench.bench_capture`, `bench.bench_find`.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from pathlib import Path
 from bench import (
     bench_capture,
     bench_digest,
+    bench_find,
     bench_import,
     bench_pipedrive,
     bench_process,
@@ -65,6 +66,7 @@ BENCHMARKS = [
     Benchmark("pipedrive", "Pipedrive sync (local fake Pipedrive)", bench_pipedrive.figures, 3),
     Benchmark("webhooks", "Pipedrive webhooks in a burst (local fake Pipedrive → receiver)", bench_webhooks.figures, 3),
     Benchmark("capture", "Free text read as an interaction (labelled corpus)", bench_capture.figures, 3),
+    Benchmark("find", "`find TEXT` in a bank of 10,000 contacts", bench_find.figures, 3),
 ]
 
 

@@ -193,13 +193,16 @@ async def _matching(ctx: Context, actor: Actor, text_ref: str, which) -> list[Co
     own = select(Contact).where(Contact.owner_id == actor.user_id, which)
     if "@" in text_ref:
         return list((await s.execute(own.where(func.lower(Contact.email) == text_ref.lower()))).scalars().all())
-    exact = (await s.execute(own.where(func.lower(Contact.name) == text_ref.lower()))).scalars().all()
+    folded_name = func.contact_fold(Contact.name)
+    exact = (await s.execute(own.where(folded_name == func.contact_fold(text_ref)))).scalars().all()
     if exact:
         return list(exact)
     return list(
         (
             await s.execute(
-                own.where(Contact.name.ilike(f"%{escape_like(text_ref)}%", escape="\\")).order_by(Contact.name).limit(6)
+                own.where(folded_name.like(func.contact_fold(f"%{escape_like(text_ref)}%"), escape="\\"))
+                .order_by(Contact.name)
+                .limit(6)
             )
         )
         .scalars()

@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Computed,
     Date,
     DateTime,
     Float,
@@ -134,6 +135,8 @@ class Contact(Base):
             postgresql_include=["warmness", "past_business", "id"],
             postgresql_where=text("archived_at IS NULL"),
         ),
+        # The words of search_key, for `find`'s word prefixes (core.contacts.search).
+        Index("ix_contacts_search_words", text("contact_words(search_key)"), postgresql_using="gin"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -164,6 +167,15 @@ class Contact(Base):
     pipedrive_deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Removed from the owner's bank (core.contacts): out of every list, kept with its history, restorable.
     archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Name, email and organisation with accents and case folded (contact_fold, migration 0021), kept by PostgreSQL
+    # on every write; what `find` matches (core.contacts.search).
+    search_key: Mapped[str] = mapped_column(
+        Text,
+        Computed(
+            "contact_fold(coalesce(name, '') || E'\\n' || coalesce(email, '') || E'\\n' || coalesce(organisation, ''))",
+            persisted=True,
+        ),
+    )
 
 
 class Campaign(Base):

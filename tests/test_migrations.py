@@ -87,5 +87,6 @@ def test_expression_indexes_exist(database_url):
         "uq_campaigns_name_lower",
         "uq_contacts_owner_id_email",
         "uq_strategies_name_lower",
+        "ix_contacts_search_words",
     }
     assert expected <= names

@@ -12,10 +12,11 @@ import re
 from decimal import Decimal
 from typing import cast
 
-from sqlalchemy import CursorResult, delete, func, or_, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 
 from core.cadences import plans
 from core.collisions import collision_note
+from core.contacts import search
 from core.contacts.commands import (
     CLEARING_VALUES,
     EDITABLE_FIELD_LIST,
@@ -362,22 +363,7 @@ async def find_contacts(cmd: FindContacts, ctx: Context) -> ContactList:
     words = (cmd.text or "").strip()
     if not words:
         raise InvalidInput("Find what? Try `find ana` or `find acme`.")
-    pattern = f"%{escape_like(words)}%"
-    query = (
-        select(Contact)
-        .where(
-            Contact.owner_id == cmd.actor.user_id,
-            Contact.archived_at.is_(None),
-            or_(
-                Contact.name.ilike(pattern, escape="\\"),
-                Contact.email.ilike(pattern, escape="\\"),
-                Contact.organisation.ilike(pattern, escape="\\"),
-            ),
-        )
-        .order_by(Contact.warmness.desc(), Contact.name, Contact.id)
-        .limit(max(1, min(cmd.limit, 50)))
-    )
-    contacts = (await ctx.session.execute(query)).scalars().all()
+    contacts = await search.find(ctx.session, cmd.actor.user_id, words, max(1, min(cmd.limit, 50)))
     await remember_list(ctx, cmd.actor, [k.id for k in contacts])
     return ContactList(tuple(contact_view(k) for k in contacts), query=words)
 
@@ -501,14 +487,7 @@ async def restore_contact(cmd: RestoreContact, ctx: Context) -> ActionResult:
 async def list_removed(cmd: ListRemoved, ctx: Context) -> RemovedList:
     removed = [Contact.owner_id == cmd.actor.user_id, Contact.archived_at.is_not(None)]
     if words := cmd.text.strip():
-        pattern = f"%{escape_like(words)}%"
-        removed.append(
-            or_(
-                Contact.name.ilike(pattern, escape="\\"),
-                Contact.email.ilike(pattern, escape="\\"),
-                Contact.organisation.ilike(pattern, escape="\\"),
-            )
-        )
+        removed.append(Contact.search_key.like(func.contact_fold(f"%{escape_like(words)}%"), escape="\\"))
     limit = max(1, min(cmd.limit, 50))
     contacts = (
         (

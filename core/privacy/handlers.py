@@ -107,7 +107,7 @@ async def _subjects(ctx: Context, cmd, *, lock: bool = False) -> list[Contact]:
 
 async def _section(ctx: Context, table: Table, where, *, order_by=None) -> ExportSection:
     """All columns of `table`'s rows matching `where`, with the owner's and the campaign's names alongside."""
-    columns: list[ColumnElement[Any]] = list(table.columns)
+    columns: list[ColumnElement[Any]] = [c for c in table.columns if c.computed is None]  # not what PostgreSQL derives
     source: FromClause = table
     if table is Contact.__table__:
         users = User.__table__

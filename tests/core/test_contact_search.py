@@ -1,0 +1,86 @@
+"""`find`: accents and case folded, exact matches before word prefixes before in-word fragments, and the prefix
+path read from an index, never a scan of the contacts table."""
+
+import json
+
+import psycopg
+from sqlalchemy.dialects import postgresql
+
+from core import db
+from core.command import Actor, ContactRef
+from core.contacts.commands import FindContacts, ShowContact, UpdateContact
+from core.contacts.search import find_queries
+
+
+async def _names(core, user, text):
+    return [k.name for k in (await core.execute(FindContacts(Actor(user.id), text))).contacts]
+
+
+async def test_find_folds_accents_and_case_both_ways(core, make):
+    ana = await make.user()
+    await make.contact(ana, "José Álvarez", organisation="Société Générale")
+    await make.contact(ana, "Jose Smith")
+    assert await _names(core, ana, "jose") == ["Jose Smith", "José Álvarez"]
+    assert await _names(core, ana, "JOSÉ") == ["Jose Smith", "José Álvarez"]
+    assert await _names(core, ana, "alvarez") == ["José Álvarez"]
+    assert await _names(core, ana, "societe gen") == ["José Álvarez"]
+
+
+async def test_find_ranks_exact_then_word_prefix_then_fragment(core, make):
+    ana = await make.user()
+    await make.contact(ana, "Diana Prince")
+    await make.contact(ana, "Anabel Ortiz")
+    await make.contact(ana, "Ana")
+    await make.contact(ana, "Bob", organisation="Banana Corp")
+    assert await _names(core, ana, "ana") == ["Ana", "Anabel Ortiz", "Bob", "Diana Prince"]
+
+
+async def test_find_sees_an_edited_name_at_once(core, make):
+    ana = await make.user()
+    bob = await make.contact(ana, "Bob")
+    await core.execute(UpdateContact(Actor(ana.id), ContactRef(id=bob.id), name="Zoë Quist"))
+    assert await _names(core, ana, "zoe") == ["Zoë Quist"]
+    assert await _names(core, ana, "bob") == []
+
+
+def _plan_nodes(plan):
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from _plan_nodes(child)
+
+
+async def test_the_prefix_path_reads_an_index_not_the_contacts_table(core, make, database_url):
+    ana, zoe = await make.user(), await make.user()
+    with psycopg.connect(db.libpq_url(database_url), autocommit=True) as conn:
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO contacts (owner_id, name, email, organisation) VALUES (%s, %s, %s, %s)",
+                [
+                    (owner, f"Person{n} Surname{n % 97}", f"p{n}@firm{n % 53}.com", f"Firm {n % 53}")
+                    for owner in (ana.id, zoe.id)
+                    for n in range(3000)
+                ],
+            )
+        conn.execute("ANALYZE contacts")
+        prefix, _ = find_queries(ana.id, "surname4", 10)
+        assert prefix is not None
+        sql = str(prefix.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+        (plan,) = conn.execute("EXPLAIN (FORMAT JSON) " + sql).fetchone()
+    nodes = list(_plan_nodes((plan if isinstance(plan, list) else json.loads(plan))[0]["Plan"]))
+    scans = [
+        (n["Node Type"], n.get("Index Name"))
+        for n in nodes
+        if n.get("Relation Name") == "contacts" or "Index Name" in n
+    ]
+    assert ("Seq Scan", None) not in scans, scans
+    assert any(name == "ix_contacts_search_words" for _, name in scans), scans
+
+
+async def test_a_contact_named_by_part_of_its_name_folds_accents_and_case(core, make):
+    ana = await make.user()
+    await make.contact(ana, "José Álvarez")
+    await make.contact(ana, "Bob Stone")
+    shown = await core.execute(ShowContact(Actor(ana.id), ContactRef(text="alvarez")))
+    assert shown.contact.name == "José Álvarez"
+    shown = await core.execute(ShowContact(Actor(ana.id), ContactRef(text="JOSE ALVAREZ")))
+    assert shown.contact.name == "José Álvarez"
