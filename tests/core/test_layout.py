@@ -99,6 +99,7 @@ READ_ONLY = {
     "ShowContact",
     "ListCampaigns",
     "TodaySuggestions",
+    "GetHeatmap",
     "GetStats",
     "ShowCampaign",
     "ShowHome",
