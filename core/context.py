@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -260,3 +260,16 @@ async def find_campaign(ctx: Context, ref: CampaignRef) -> Campaign:
 def require_golden_ticket(user: User, what: str) -> None:
     if user.role != "golden_ticket":
         raise NotAllowed(f"Only the Golden Ticket team can {what}.")
+
+
+async def claim_owed(ctx: Context, model, told, owed: tuple, limit: int, returning: tuple) -> list[Row]:
+    """Mark up to `limit` owed rows of `model` as told now (`told`, a column of it) and return `returning` of
+    them, in the same transaction: rows another transaction is claiming are skipped, so none is taken twice."""
+    claimable = select(model.id).where(*owed).order_by(model.id).limit(limit).with_for_update(skip_locked=True)
+    statement = (
+        update(model)
+        .where(model.id.in_(claimable.scalar_subquery()))
+        .values({told: ctx.clock.now()})
+        .returning(*returning)
+    )
+    return list((await ctx.session.execute(statement)).all())

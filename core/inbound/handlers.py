@@ -16,7 +16,7 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from core.contacts.handlers import CONTACT_EDIT_UNDONE, CONTACT_EDITED
-from core.context import Context
+from core.context import Context, claim_owed
 from core.errors import InvalidInput
 from core.inbound import deals, preload
 from core.inbound.commands import (
@@ -462,21 +462,14 @@ async def _organization_deleted(ctx: Context, event: PipedriveEvent) -> Pipedriv
 @handles
 async def claim_pipedrive_notes(cmd: ClaimPipedriveNotes, ctx: Context) -> tuple[PipedriveNoteView, ...]:
     """Take (and mark as told) the messages owed, so that two schedulers never both send one."""
-    owed = (
-        select(PipedriveNote.id)
-        .where(PipedriveNote.notified_at.is_(None))
-        .order_by(PipedriveNote.id)
-        .limit(cmd.limit)
-        .with_for_update(skip_locked=True)
+    rows = await claim_owed(
+        ctx,
+        PipedriveNote,
+        PipedriveNote.notified_at,
+        (PipedriveNote.notified_at.is_(None),),
+        cmd.limit,
+        (PipedriveNote.id, PipedriveNote.user_id, PipedriveNote.text),
     )
-    rows = (
-        await ctx.session.execute(
-            update(PipedriveNote)
-            .where(PipedriveNote.id.in_(owed.scalar_subquery()))
-            .values(notified_at=ctx.clock.now())
-            .returning(PipedriveNote.id, PipedriveNote.user_id, PipedriveNote.text)
-        )
-    ).all()
     return tuple(PipedriveNoteView(*r) for r in sorted(rows))
 
 

@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from sqlalchemy import Row, and_, exists, func, or_, select, update
 
 from core import encryption
-from core.context import Context, load_user
+from core.context import Context, claim_owed, load_user
 from core.errors import InvalidInput, NotFound, SyncInFlight, UnknownUser
 from core.models import Activity, Campaign, CampaignContact, Contact, OutboxMessage, PipedriveEvent, User
 from core.outbox import PIPEDRIVE_SYNC, notify_outbox
@@ -430,21 +430,14 @@ async def list_sync_notices(cmd: ListSyncNotices, ctx: Context) -> tuple[SyncNot
 async def claim_sync_notices(cmd: ClaimSyncNotices, ctx: Context) -> tuple[SyncNotice, ...]:
     """Take the notices owed, marking them told in this same transaction so that two schedulers never both
     send one; a notice that then can't be delivered is handed back with ReleaseSyncNotices."""
-    owed = (
-        select(OutboxMessage.id)
-        .where(*_owed_notices())
-        .order_by(OutboxMessage.id)
-        .limit(cmd.limit)
-        .with_for_update(skip_locked=True)
+    rows = await claim_owed(
+        ctx,
+        OutboxMessage,
+        OutboxMessage.user_notified_at,
+        tuple(_owed_notices()),
+        cmd.limit,
+        (OutboxMessage.id, OutboxMessage.user_id, OutboxMessage.user_notice),
     )
-    rows = (
-        await ctx.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(owed.scalar_subquery()))
-            .values(user_notified_at=ctx.clock.now())
-            .returning(OutboxMessage.id, OutboxMessage.user_id, OutboxMessage.user_notice)
-        )
-    ).all()
     return _notices(sorted(rows, key=lambda r: (r[1], r[0])))
 
 
