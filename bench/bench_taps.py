@@ -1,24 +1,26 @@
 """Taps per second at saturation: one `pipedriven run` replica against two behind one round-robin proxy, sharing
 one PostgreSQL server from the system's packages (fakes.postgres), each replica held to a CPU quota.
 
-    python -m bench.bench_taps [--runs 3] [--seconds 15] [--warmup 5] [--clients 60] [--cores 0.4]
+    python -m bench.bench_taps [--runs 3] [--seconds 15] [--warmup 5] [--clients 40] [--cores 0.4]
 
 The deployment it stands for is docker-compose.yml's: replicas as containers with a CPU limit (`cpus:`) behind
-Caddy. Here each replica (`python -m bot.cli run`, Slack in HTTP mode) gets a cgroup with a quota of `cores`
-(bench.cpu_quota; `--cores 0` for none) and Caddy (`caddy run`, round_robin, as the Caddyfile) listens on one
-port in front of them. One replica saturates at its quota and two have twice the CPU, while PostgreSQL, Caddy
-and the load generator keep the rest of the machine; without quotas every process shares the machine's few
-cores and the ratio says more about the machine than about the replicas (that figure is measured beside it).
+Caddy. Here each replica (`python -m bot.cli run`, Slack in HTTP mode) runs in a CPU group of its own
+(bench.cpu_groups) with a quota of `cores` and a weight that gets it that much on this shared machine, and Caddy
+(`caddy run`, round_robin as in the Caddyfile) listens on one port in front of them. PostgreSQL, Caddy and this
+process share one more group, with a weight and no quota: the rest of the machine, before other work. So one
+replica saturates at its quota and two have twice the CPU. Beside it, the same with no quota: the replicas take
+what the machine's cores give, and the ratio says more about the machine than about the replicas.
 
-The load generator is this process, one asyncio loop: `clients` users, each with one tap in flight at all
-times over a keep-alive connection (a signed block_actions request, “LinkedIn ✓” on a row of the user's digest,
-built ahead from a template in which only the message's ts changes), tapping again when the bot's chat.update
-of that message arrives at the fake Slack here (SlackEdge: answered without its Block Kit checks, which the
-tests make). Offered load is well above what the replicas serve, so they are saturated. Measured: the taps
-completed (chat.update arrived) in `seconds` after `warmup`, the CPU each process used in that window, how
-often each quota ran out, the replicas' own tap counters (/metrics), and PostgreSQL's wait events sampled in
-pg_stat_activity. Each tap must act once: the activities stored equal the taps acknowledged and the updates
-arrived, and the replicas' counters add up to them.
+The load generator is this process, one asyncio loop: `clients` clients, each with one tap in flight at all times
+over a keep-alive connection (a signed block_actions request, “LinkedIn ✓” on a row of a user's digest, built
+ahead from a template in which only the message's ts changes), tapping again when the bot's chat.update of that
+message arrives at the fake Slack here (SlackEdge: answered without its Block Kit checks, which the tests make).
+Each client taps as USERS_PER_CLIENT users in turn, never the same row twice. Offered load is well above what the
+replicas serve. Measured: the taps completed (chat.update arrived) in `seconds` after `warmup`; the CPU each
+process used in that window; how often each quota ran out; the replicas' own tap counters (/metrics); the
+database's active backends sampled in pg_stat_activity (on CPU, or waiting: on a lock, for the client…). Each tap
+must act once: the activities stored equal the taps acknowledged and the updates arrived, and the replicas'
+counters add up to them. Without root (no CPU groups) only the figures without quotas are measured.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ import psycopg
 from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
-from bench import cpu_quota
+from bench import cpu_groups
 from bench.bench_process import activities, digests_of_tap_users, populate_tap_users, slack_button
 from bench.common import Figure, figure, medians
 from core import db
@@ -256,8 +258,10 @@ async def saturate(
     seconds: float,
     warmup: float,
     clients: int,
+    reserve: bool,
 ) -> dict[str, float]:
-    """One measurement: `replicas` replicas (each held to `cores`, none if 0) behind the proxy, saturated."""
+    """One measurement: `replicas` replicas behind the proxy, saturated; with `reserve`, each in a CPU group of
+    its own with a weight and a quota of `cores` (none if 0)."""
     edge, telegram = SlackEdge(), LimitedTelegram()
     await edge.start()
     await telegram.start()
@@ -266,9 +270,13 @@ async def saturate(
     with ExitStack() as stack:
         try:
             await asyncio.gather(*(bot.start() for bot in bots))
-            quotas = [stack.enter_context(cpu_quota.CpuQuota(f"replica-{n}", cores)) for n in range(replicas) if cores]
-            for quota, bot in zip(quotas, bots):
-                quota.add(bot.process.pid)
+            groups = [
+                stack.enter_context(cpu_groups.CpuGroup(f"replica-{n}", cores=cores or None))
+                for n in range(replicas)
+                if reserve
+            ]
+            for group, bot in zip(groups, bots):
+                group.add(bot.process.pid)
             connector = aiohttp.TCPConnector(limit=0)
             async with (
                 RoundRobinProxy([bot.slack_port for bot in bots]) as proxy,
@@ -287,7 +295,7 @@ async def saturate(
                         "postgres": cpu_seconds(postmaster, with_children=True),
                         "caddy": cpu_seconds(caddy),
                         "machine": machine_busy_seconds(),
-                        "throttled": [q.stat() for q in quotas],
+                        "throttled": [group.stat() for group in groups],
                     }
 
                 waits = WaitEvents(url)
@@ -355,11 +363,16 @@ def run(
 ) -> dict[str, list[dict]]:
     """`runs` rounds of the four configurations (one and two replicas, with and without quotas), each on a fresh
     copy of one migrated database of `clients` users."""
-    if cores and not cpu_quota.available():
+    reserve = cpu_groups.available()
+    if cores and not reserve:
         raise RuntimeError("CPU quotas need root and cgroup v1's cpu controller; --cores 0 measures without")
     results: dict[str, list[dict]] = {f"{kind}_{n}": [] for kind, n in CONFIGURATIONS}
-    with SystemPostgres() as server:
+    with SystemPostgres() as server, ExitStack() as stack:
         postmaster = psutil.Process(int((server.data / "postmaster.pid").read_text().split()[0]))
+        if reserve:  # PostgreSQL, this process (the load generator) and what it starts: Caddy
+            rest = stack.enter_context(cpu_groups.CpuGroup("rest"))
+            for process in (postmaster, *postmaster.children(recursive=True), psutil.Process()):
+                rest.add(process.pid)
         template = db.with_database(server.url(), "pipedriven_taps")
         db.ensure_database(template)
         db.upgrade(template)
@@ -375,7 +388,15 @@ def run(
                 url = db.with_database(server.url(), name)
                 result = asyncio.run(
                     saturate(
-                        url, rendered, postmaster, replicas, cores if kind == "quota" else 0, seconds, warmup, clients
+                        url,
+                        rendered,
+                        postmaster,
+                        replicas,
+                        cores if kind == "quota" else 0,
+                        seconds,
+                        warmup,
+                        clients,
+                        reserve,
                     )
                 )
                 results[f"{kind}_{replicas}"].append(result)
@@ -386,7 +407,7 @@ def run(
 
 def figures(quick: bool, runs: int = RUNS) -> list[Figure]:
     seconds, warmup = (5.0, 2.0) if quick else (SECONDS, WARMUP)
-    cores = CORES if cpu_quota.available() else 0.0
+    cores = CORES if cpu_groups.available() else 0.0
     results = run(runs, seconds, warmup, CLIENTS, cores)
     rows = []
     for kind in ("quota", "free"):

@@ -1,9 +1,10 @@
-"""A CPU quota for a process, as a container limit sets one (docker compose `cpus: 0.4`), with the cgroup v1 cpu
-controller: `cpu.cfs_quota_us` of CPU time in every `cpu.cfs_period_us`, however many cores the machine has.
+"""CPU groups for benchmark processes, with the cgroup v1 cpu controller (as root, /sys/fs/cgroup/cpu writable).
 
-`cpu.shares` gives the group a weight against the machine's other work as well, so that it gets its quota
-when it asks for it (a Kubernetes pod whose CPU request equals its limit): on a shared machine the quota is
-then both what the process may use and what it can count on. Needs root and a writable /sys/fs/cgroup/cpu.
+A group's quota is what a container limit sets (docker compose `cpus: 0.4`): `cpu.cfs_quota_us` of CPU time in
+every `cpu.cfs_period_us`, however many cores the machine has. Its weight (`cpu.shares`) is what a container's
+CPU request sets: on a machine shared with other work, a group with a weight above theirs gets the CPU it asks
+for first, so a quota is both what the processes may use and what they can count on (a Kubernetes pod whose
+request equals its limit), and a group with a weight and no quota is not starved by the machine's other work.
 """
 
 from __future__ import annotations
@@ -21,27 +22,28 @@ def available() -> bool:
     return (CPU_CGROUPS / "cpu.cfs_quota_us").exists() and os.access(CPU_CGROUPS / "cgroup.procs", os.W_OK)
 
 
-class CpuQuota:
-    """`with CpuQuota("replica-1", 0.4) as quota: quota.add(pid)`: the processes added get `cores` of CPU
-    time at most, and that much before other work when they want it; the cgroup is removed on exit."""
+class CpuGroup:
+    """`with CpuGroup("replica-1", cores=0.4) as group: group.add(pid)`: the processes added get `cores` of CPU
+    time at most (no limit if None), and, by their weight, before other work when they want it; the cgroup is
+    removed on exit (any process still in it goes back to the root group)."""
 
-    def __init__(self, name: str, cores: float, shares: int = RESERVED_SHARES) -> None:
-        if cores <= 0:
+    def __init__(self, name: str, cores: float | None = None, shares: int = RESERVED_SHARES) -> None:
+        if cores is not None and cores <= 0:
             raise ValueError("a CPU quota is a positive number of cores")
         self.cores, self.shares = cores, shares
         self.path = CPU_CGROUPS / f"pipedriven-bench-{os.getpid()}-{name}"
 
-    def __enter__(self) -> CpuQuota:
+    def __enter__(self) -> CpuGroup:
         if not available():
             raise RuntimeError(f"no writable cgroup v1 cpu controller at {CPU_CGROUPS} (run as root)")
         self.path.mkdir()
         (self.path / "cpu.cfs_period_us").write_text(str(PERIOD_US))
-        (self.path / "cpu.cfs_quota_us").write_text(str(round(self.cores * PERIOD_US)))
+        (self.path / "cpu.cfs_quota_us").write_text(str(-1 if self.cores is None else round(self.cores * PERIOD_US)))
         (self.path / "cpu.shares").write_text(str(self.shares))
         return self
 
     def add(self, pid: int) -> None:
-        """Moves the process (all its threads) into the group."""
+        """Moves the process (all its threads) into the group; the processes it starts later are born in it."""
         (self.path / "cgroup.procs").write_text(str(pid))
 
     def stat(self) -> dict[str, int]:

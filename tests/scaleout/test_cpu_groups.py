@@ -10,15 +10,15 @@ import time
 import psutil
 import pytest
 
-from bench import cpu_quota
+from bench import cpu_groups
 
-pytestmark = pytest.mark.skipif(not cpu_quota.available(), reason="needs root and cgroup v1's cpu controller")
+pytestmark = pytest.mark.skipif(not cpu_groups.available(), reason="needs root and cgroup v1's cpu controller")
 
 
 def test_a_busy_process_gets_no_more_than_its_quota_and_the_group_goes_away():
     spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     try:
-        with cpu_quota.CpuQuota("test-spinner", 0.2) as quota:
+        with cpu_groups.CpuGroup("test-spinner", cores=0.2) as quota:
             quota.add(spinner.pid)
             process = psutil.Process(spinner.pid)
             before, started = sum(process.cpu_times()[:2]), time.monotonic()
@@ -35,4 +35,4 @@ def test_a_busy_process_gets_no_more_than_its_quota_and_the_group_goes_away():
 
 def test_a_quota_of_no_cores_is_refused():
     with pytest.raises(ValueError):
-        cpu_quota.CpuQuota("nothing", 0)
+        cpu_groups.CpuGroup("nothing", cores=0)
