@@ -5,7 +5,7 @@ one PostgreSQL server from the system's packages (fakes.postgres), each replica 
 
 The deployment it stands for is docker-compose.yml's: replicas as containers with a CPU limit (`cpus:`) behind
 Caddy. Here each replica (`python -m bot.cli run`, Slack in HTTP mode) runs in a CPU group of its own
-(bench.cpu_groups) with a quota of `cores` and a weight that gets it that much on this shared machine, and Caddy
+(fakes.cpu_groups) with a quota of `cores` and a weight that gets it that much on this shared machine, and Caddy
 (`caddy run`, round_robin as in the Caddyfile) listens on one port in front of them. PostgreSQL, Caddy and this
 process share one more group, with a weight and no quota: the rest of the machine, before other work. So one
 replica saturates at its quota and two have twice the CPU. Beside it, the same with no quota: the replicas take
@@ -49,10 +49,10 @@ import psycopg
 from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
-from bench import cpu_groups
 from bench.bench_process import activities, digests_of_tap_users, populate_tap_users, slack_button
 from bench.common import Figure, figure, medians
 from core import db
+from fakes import cpu_groups
 from fakes.limited import LimitedSlack, LimitedTelegram
 from fakes.postgres import SystemPostgres
 from fakes.processes import SLACK_BASE, BotProcess, free_port, sql

@@ -10,7 +10,7 @@ import time
 import psutil
 import pytest
 
-from bench import cpu_groups
+from fakes import cpu_groups
 
 pytestmark = pytest.mark.skipif(not cpu_groups.available(), reason="needs root and cgroup v1's cpu controller")
 
