@@ -60,7 +60,7 @@ BENCHMARKS = [
         bench_scaleout.figures,
         1,
     ),
-    Benchmark("replicas", "Taps at saturation: one replica against two", bench_taps.figures, 1),
+    Benchmark("replicas", "Taps at saturation: one replica against two", bench_taps.figures, 3),
     Benchmark("beat", "The scheduler's beat", bench_digest.figures, 3),
     Benchmark("import", "CSV import", bench_import.figures, 3),
     Benchmark("pipedrive", "Pipedrive sync (local fake Pipedrive)", bench_pipedrive.figures, 3),

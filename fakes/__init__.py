@@ -10,6 +10,7 @@ Shared by the tests and the benchmarks (neither imports the other): each fake is
   `python -m fakes.limited slack|telegram` to serve one in a process of its own.
 - `fakes.sendmessage`: a bare Telegram `sendMessage` with its limits, and a plain HTTP notifier for it.
 - `fakes.processes`: a `pipedriven run` subprocess against the fakes, and the users it serves.
+- `fakes.cpu_groups`: a CPU quota and weight for a process (a cgroup, as a container's CPU limit and request).
 
 Not installed with the package: the tests (pythonpath ".") and `python -m bench`, run from the repository's
 root, import it from there.
