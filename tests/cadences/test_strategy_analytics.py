@@ -175,3 +175,22 @@ def test_replay_a_call_with_no_answer_is_an_attempt_and_days_are_the_users():
     ]
     r = replay(steps, start.astimezone(UTC), paused, zone="Asia/Tokyo", working_days=(1, 2, 3, 4, 5))
     assert [(d.position, d.first_attempt.day, d.on_time) for d in r.done] == [(1, 26, True)] and r.position == 2
+
+
+def test_the_cli_prints_the_table_and_draws_the_chart(cli, tmp_path):
+    assert cli("users", "add", "ana@example.com", "--name", "Ana Silva").returncode == 0
+    assert cli("console", "--as", "ana@example.com", stdin="add Bob Stone, bob@acme.com, Acme\n").returncode == 0
+    assert cli("cadences", "--as", "ana@example.com", "start", "Warm intro", "--contact", "bob").returncode == 0
+    assert cli("console", "--as", "ana@example.com", stdin="log bob linkedin\n").returncode == 0
+    drawn = cli("stats", "cadence", "warm", "intro", "--chart", "warm.png")
+    assert drawn.returncode == 0, drawn.stderr
+    assert "Cadence “Warm intro” — all time, whole team: 1 plan, 0 with a meeting (0%)" in drawn.stdout
+    assert "1 LinkedIn" in drawn.stdout and f"Chart written to {tmp_path / 'warm.png'}" in drawn.stdout
+    with Image.open(tmp_path / "warm.png") as image:
+        assert image.format == "PNG" and image.size[0] == 720
+    every = cli("stats", "cadences")
+    [warm] = [line.split() for line in every.stdout.splitlines() if line.startswith("Warm intro")]
+    assert every.returncode == 0 and warm == ["Warm", "intro", "1", "0", "0%", "100%"]
+    refused = cli("stats", "cadences", "--csv", "out.csv")
+    assert refused.returncode == 1 and not (tmp_path / "out.csv").exists()
+    assert refused.stderr.splitlines()[-1].startswith("pipedriven: --csv exports the stats table")
