@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from bot import codec
 from bot.grammar import UnclearOrganisation
 from bot.replies import Attachment, Button, Reply, Section, and_more
-from core.analytics.commands import StrategyAnalytics
+from core.analytics.commands import StrategyAnalytics, WeeklySummary
 from core.cadences.commands import CadenceStats, DueStep, DueSteps, PlanView, StrategyList, StrategyResult, StrategyView
 from core.cadences.templates import PLACEHOLDER_LIST
 from core.campaigns.commands import CampaignDetail, CampaignList, CampaignResult
@@ -787,6 +787,44 @@ def _stall_line(f) -> str:
         if part
     )
     return f"• {f.strategy}: step {st.position} ({METHOD_LABELS[st.kind]}), {why}"
+
+
+SUMMARY_ROWS = 12  # campaigns and people listed in the weekly summary; the rest are counted
+
+
+def weekly_summary(summary: WeeklySummary) -> tuple[tuple[Section, ...], tuple[Attachment, ...]]:
+    """The Golden Ticket team's week as sections for their Monday digest: each live campaign's numbers, who is
+    behind on their cadence steps; and the live campaigns' heatmap as a picture."""
+    head = f"📊 Last week, {summary.week}"
+    if summary.campaigns:
+        width = min(max([8] + [len(c.campaign) for c in summary.campaigns]), 20)
+        lines = [f"{'Campaign':<{width}}  Outreach  Requested  Booked"]
+        for c in summary.campaigns[:SUMMARY_ROWS]:
+            name = c.campaign if len(c.campaign) <= width else c.campaign[: width - 1] + "…"
+            lines.append(f"{name:<{width}}  {c.outreach:>8}  {c.meetings_requested:>9}  {c.meetings_booked:>6}")
+        if len(summary.campaigns) > SUMMARY_ROWS:
+            lines.append(and_more(len(summary.campaigns) - SUMMARY_ROWS))
+        numbers = Section(text="\n".join(lines), monospace=True)
+    else:
+        numbers = Section(text="No campaign is live.")
+    if summary.behind:
+        people = [
+            f"• {b.user}: {plural(b.overdue, 'step')} overdue (the oldest by {plural(b.oldest_days, 'day')})"
+            + (f"; {b.on_time_last_week} of {b.done_last_week} on time last week" if b.done_last_week else "")
+            for b in summary.behind[:SUMMARY_ROWS]
+        ]
+        if len(summary.behind) > SUMMARY_ROWS:
+            people.append(and_more(len(summary.behind) - SUMMARY_ROWS))
+        behind = Section(text="Behind on their cadence steps:\n" + "\n".join(people))
+    else:
+        behind = Section(text="Nobody is behind on their cadence steps.")
+    attachments: tuple[Attachment, ...] = ()
+    if not summary.heatmap.empty:
+        from bot.charts import heatmap_chart, heatmap_title  # matplotlib: only when a chart is drawn
+
+        title = f"Live campaigns: {heatmap_title(summary.heatmap)}"
+        attachments = (Attachment("pipedriven-week.png", heatmap_chart(summary.heatmap), "image/png", title),)
+    return (Section(text=head), numbers, behind), attachments
 
 
 # --- campaigns and imports ---------------------------------------------------------------------------------
