@@ -101,8 +101,12 @@ def heatmap_chart(heatmap: Heatmap, *, dpi: int = 100, format: str = "png") -> b
     image = axes.imshow(shades, cmap=cmap, vmin=0, vmax=vmax, aspect="auto")
     for r, line in enumerate(cells):
         for c, (label, rate) in enumerate(line):
-            dark = rate is not None and rate < 0.6 * image.norm.vmax
-            axes.text(c, r, label, ha="center", va="center", fontsize=14, color="white" if dark else "black")
+            colour = "white" if rate is not None and rate < 0.6 * image.norm.vmax else "black"
+            if rate is None:
+                axes.text(c, r, label, ha="center", va="center", fontsize=14, color=colour)
+                continue
+            axes.text(c, r - 0.08, label, ha="center", va="bottom", fontsize=14, color=colour)
+            axes.text(c, r + 0.08, _rate_label(rate), ha="center", va="top", fontsize=10, color=colour)
     axes.set_xticks(range(columns), heatmap.columns, fontsize=12)
     axes.set_yticks(range(rows), [_short(row.key, 16) for row in heatmap.rows[:HEATMAP_ROWS]], fontsize=12)
     axes.tick_params(length=0)
@@ -111,7 +115,9 @@ def heatmap_chart(heatmap: Heatmap, *, dpi: int = 100, format: str = "png") -> b
     colourbar.set_label("meetings per outreach", fontsize=11)
     more = f" (top {HEATMAP_ROWS} of {len(heatmap.rows)})" if len(heatmap.rows) > HEATMAP_ROWS else ""
     axes.set_title(title + more, fontsize=13, loc="left")
-    axes.set_xlabel("cell: outreach / meetings (requested or booked)", fontsize=10, color="#555555")
+    axes.set_xlabel(
+        "cell: outreach / meetings (requested or booked), and meetings per outreach", fontsize=10, color="#555555"
+    )
     return _save(figure, format)
 
 
@@ -192,6 +198,15 @@ def cadence_chart(report: StrategyAnalytics, *, dpi: int = 100, format: str = "p
     figure.legend(frameon=False, fontsize=11, ncols=min(3, len(series)), loc="outside lower center")
     axes.set_title(title, fontsize=13, loc="left")
     return _save(figure, format)
+
+
+def heatmap_rates(heatmap: Heatmap) -> list[list[str]]:
+    """The meeting rate written under each drawn cell's count (nothing where there was no outreach)."""
+    return [[_rate_label(rate) if rate is not None else "" for _, rate in line] for line in heatmap_cells(heatmap)]
+
+
+def _rate_label(rate: float) -> str:
+    return f"{rate:.0%}"
 
 
 def _cell_label(outreach: int, meetings: int) -> str:
