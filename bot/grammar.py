@@ -252,7 +252,7 @@ _GRAMMAR = (
         "outreach and meeting numbers (this month unless you say otherwise); "
         "`stats heatmap campaign|method|user` draws them per week or weekday; `stats cadences` shows how each "
         "cadence converts",
-        ("stats campaign Fintech by method last month", "stats heatmap campaign", "stats cadence warm intro"),
+        ("stats campaign Fintech by method last month", "stats heatmap campaign"),
         details=(
             "stats heatmap campaign|method|user [since DATE] — a picture of outreach per campaign or user × week "
             "(the last 12 weeks) or per method × weekday, shaded by meetings per outreach; by user, a consultant "
