@@ -809,7 +809,9 @@ def weekly_summary(summary: WeeklySummary) -> tuple[tuple[Section, ...], tuple[A
         numbers = Section(text="No campaign is live.")
     if summary.behind:
         people = [
-            f"• {b.user}: {plural(b.overdue, 'step')} overdue (the oldest by {plural(b.oldest_days, 'day')})"
+            f"• {b.user}: {plural(b.overdue, 'step')} overdue"
+            + (" by " if b.overdue == 1 else ", the oldest by ")
+            + plural(b.oldest_days, "day")
             + (f"; {b.on_time_last_week} of {b.done_last_week} on time last week" if b.done_last_week else "")
             for b in summary.behind[:SUMMARY_ROWS]
         ]

@@ -29,11 +29,11 @@ def summaries(replies) -> list:
 async def team(request, core, make, clock, reachable):
     """Goldie (Golden Ticket, on Slack and Telegram) and Ana (a consultant) in one zone; last week (23–29 November
     there) Ana emailed and messaged Bob in the live Fintech campaign, who asked for a meeting late on Sunday; she
-    called Carol in a draft campaign, and left Dave's first cadence step undone since Tuesday."""
+    called Carol in a draft campaign, did Eve's first cadence step a day late and left Dave's undone since Tuesday."""
     zone = request.param
     goldie = await reachable("Goldie", tz=zone, role="golden_ticket", platforms=("slack", "telegram"))
     ana = await reachable("Ana", tz=zone)
-    bob, carol, dave = [await make.contact(ana, name) for name in ("Bob", "Carol", "Dave")]
+    bob, carol, dave, eve = [await make.contact(ana, name) for name in ("Bob", "Carol", "Dave", "Eve")]
     me, on = Actor(ana.id), lambda k: ContactRef(id=k.id)  # noqa: E731
     for name, status in (("Fintech", "live"), ("Health", "live"), ("Drafty", "draft")):
         await core.execute(CreateCampaign(Actor(goldie.id), name, status=status))
@@ -44,6 +44,9 @@ async def team(request, core, make, clock, reachable):
     await core.execute(LogOutreach(me, on(bob), "email"))
     await core.execute(LogOutreach(me, on(carol), "call"))
     await core.execute(StartCadence(me, "Warm intro", contact=on(dave)))  # LinkedIn due today
+    await core.execute(StartCadence(me, "Warm intro", contact=on(eve)))
+    clock.set(local(25, 10))  # Wednesday
+    await core.execute(LogOutreach(me, on(eve), "linkedin"))  # a day late; her email is due on Monday
     clock.set(local(29, 23, 30))  # Sunday night, there
     await core.execute(LogOutreach(me, on(bob), "linkedin"))
     await core.execute(RequestMeeting(me, on(bob)))
@@ -66,7 +69,13 @@ async def test_last_weeks_numbers_heatmap_and_who_is_behind_in_any_zone(core, cl
         "Fintech": [(0, 0)] * 11 + [(2, 1)]
     }
     [behind] = summary.behind
-    assert (behind.user, behind.overdue, behind.oldest_days) == ("Ana", 1, 6)
+    assert (behind.user, behind.overdue, behind.oldest_days, behind.done_last_week, behind.on_time_last_week) == (
+        "Ana",
+        1,
+        6,
+        1,
+        0,
+    )
     with pytest.raises(NotAllowed):
         await core.execute(GetWeeklySummary(Actor(ana.id)))
 
@@ -91,7 +100,7 @@ async def test_the_golden_ticket_team_gets_it_on_monday_once_and_a_consultant_ne
         ["Fintech", "2", "1", "0"],
         ["Health", "0", "0", "0"],
     ]
-    assert texts[2] == "Behind on their cadence steps:\n• Ana: 1 step overdue (the oldest by 6 days)"
+    assert texts[2] == "Behind on their cadence steps:\n• Ana: 1 step overdue by 6 days; 0 of 1 on time last week"
     assert texts[3] == "👉 Who to contact today:" and texts[4].startswith("1. Goldie's contact 1")
     [picture] = on_slack.attachments
     with Image.open(io.BytesIO(picture.data)) as image:
