@@ -14,7 +14,9 @@ import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from core.analytics.commands import StrategyAnalytics
 from core.stats.commands import Heatmap, StatsReport, StatsRow
+from core.validation import METHOD_LABELS
 
 FUNNEL = (
     ("outreach", "Outreach", "#4C78A8"),
@@ -99,8 +101,12 @@ def heatmap_chart(heatmap: Heatmap, *, dpi: int = 100, format: str = "png") -> b
     image = axes.imshow(shades, cmap=cmap, vmin=0, vmax=vmax, aspect="auto")
     for r, line in enumerate(cells):
         for c, (label, rate) in enumerate(line):
-            dark = rate is not None and rate < 0.6 * image.norm.vmax
-            axes.text(c, r, label, ha="center", va="center", fontsize=14, color="white" if dark else "black")
+            colour = "white" if rate is not None and rate < 0.6 * image.norm.vmax else "black"
+            if rate is None:
+                axes.text(c, r, label, ha="center", va="center", fontsize=14, color=colour)
+                continue
+            axes.text(c, r - 0.08, label, ha="center", va="bottom", fontsize=14, color=colour)
+            axes.text(c, r + 0.08, _rate_label(rate), ha="center", va="top", fontsize=10, color=colour)
     axes.set_xticks(range(columns), heatmap.columns, fontsize=12)
     axes.set_yticks(range(rows), [_short(row.key, 16) for row in heatmap.rows[:HEATMAP_ROWS]], fontsize=12)
     axes.tick_params(length=0)
@@ -109,8 +115,98 @@ def heatmap_chart(heatmap: Heatmap, *, dpi: int = 100, format: str = "png") -> b
     colourbar.set_label("meetings per outreach", fontsize=11)
     more = f" (top {HEATMAP_ROWS} of {len(heatmap.rows)})" if len(heatmap.rows) > HEATMAP_ROWS else ""
     axes.set_title(title + more, fontsize=13, loc="left")
-    axes.set_xlabel("cell: outreach / meetings (requested or booked)", fontsize=10, color="#555555")
+    axes.set_xlabel(
+        "cell: outreach / meetings (requested or booked), and meetings per outreach", fontsize=10, color="#555555"
+    )
     return _save(figure, format)
+
+
+CADENCE_ROWS = 10  # cadences drawn; the table has them all
+
+
+def _palette(n: int) -> list:
+    """`n` colours spread along the colour-blind-safe palette, from dark blue to yellow."""
+    cmap = matplotlib.colormaps[HEATMAP_PALETTE]
+    return [cmap(0.05 + 0.9 * i / max(1, n - 1)) for i in range(n)]
+
+
+def cadence_chart_title(report: StrategyAnalytics) -> str:
+    if report.one and report.strategies:
+        return f"“{_short(report.strategies[0].strategy, 28)}” step by step, all time"
+    return "Cadences, all time"
+
+
+def cadence_bars(report: StrategyAnalytics) -> tuple[list[str], list[tuple[str, list[float], list[str]]]]:
+    """What the cadence chart draws: its row labels (steps of one cadence, or cadences), and each series with its
+    bar lengths and the words written at the end of each bar."""
+    if report.one:
+        figures = report.strategies[0]
+        steps = figures.steps
+        rows = [f"{s.position}. {METHOD_LABELS[s.kind]}" for s in steps]
+        series = [
+            ("Reached", [s.reached for s in steps], [str(s.reached) for s in steps]),
+            ("Done", [s.done for s in steps], [str(s.done) for s in steps]),
+            ("Done on time", [s.on_time for s in steps], [_with_rate(s.on_time, s.adherence) for s in steps]),
+            ("Meeting after it", [s.meetings for s in steps], [_with_rate(s.meetings, s.conversion) for s in steps]),
+            ("Stalled here", [s.stalled for s in steps], [str(s.stalled) for s in steps]),
+        ]
+        return rows, series
+    shown = [f for f in report.strategies if f.plans][:CADENCE_ROWS]
+    rows = [_short(f.strategy, 18) for f in shown]
+    series = [
+        (
+            "Meetings per plan",
+            [100 * (f.conversion or 0) for f in shown],
+            [f"{f.conversion or 0:.0%} ({f.meetings}/{f.plans})" for f in shown],
+        ),
+        (
+            "Steps done on time",
+            [100 * (f.adherence or 0) for f in shown],
+            [
+                f"{f.adherence:.0%} ({f.steps_on_time}/{f.steps_done})" if f.steps_done else "no step done"
+                for f in shown
+            ],
+        ),
+    ]
+    return rows, series
+
+
+def cadence_chart(report: StrategyAnalytics, *, dpi: int = 100, format: str = "png") -> bytes:
+    """Strategy analytics as PNG or SVG: for every cadence, meetings per plan and steps done on time (in %); for
+    one cadence, each step's plans reached, done, done on time, followed by a meeting, and stalled there.
+    Horizontal bars with their values written at the end, in fonts a phone shows readably."""
+    if format not in CHART_FORMATS:
+        raise ValueError(f"a chart is drawn as {' or '.join(CHART_FORMATS)}, not {format}")
+    title = cadence_chart_title(report)
+    if report.empty:
+        return no_data_chart(title, dpi=dpi, format=format)
+    rows, series = cadence_bars(report)
+    height = 0.18 * len(series) * len(rows) + 0.35 * len(rows) + 1.6
+    figure = Figure(figsize=(7.2, max(3.2, height)), dpi=dpi, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    bar = 0.8 / len(series)
+    for n, ((label, values, words), colour) in enumerate(zip(series, _palette(len(series)), strict=True)):
+        ys = [i + (n - (len(series) - 1) / 2) * bar for i in range(len(rows))]
+        bars = axes.barh(ys, values, bar, label=label, color=colour)
+        axes.bar_label(bars, words, fontsize=11, padding=3)
+    axes.set_yticks(range(len(rows)), rows, fontsize=12)
+    axes.invert_yaxis()
+    axes.xaxis.set_visible(False)
+    axes.spines[["top", "right", "bottom"]].set_visible(False)
+    axes.margins(x=0.3)
+    figure.legend(frameon=False, fontsize=11, ncols=min(3, len(series)), loc="outside lower center")
+    axes.set_title(title, fontsize=13, loc="left")
+    return _save(figure, format)
+
+
+def heatmap_rates(heatmap: Heatmap) -> list[list[str]]:
+    """The meeting rate written under each drawn cell's count (nothing where there was no outreach)."""
+    return [[_rate_label(rate) if rate is not None else "" for _, rate in line] for line in heatmap_cells(heatmap)]
+
+
+def _rate_label(rate: float) -> str:
+    return f"{rate:.0%}"
 
 
 def _cell_label(outreach: int, meetings: int) -> str:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 from bot.bootstrap import configure_logging, migrate, open_core
 from core import db
+from core.analytics.commands import StrategyAnalytics
 from core.command import Actor, ContactRef
 from core.contacts.commands import (
     EDITABLE_FIELD_LIST,
@@ -248,6 +249,8 @@ def cmd_stats(args, settings: Settings) -> int:
     report = _with_core(settings, body)
     if isinstance(report, Heatmap):
         return _heatmap_out(report, args, chart_format)
+    if isinstance(report, StrategyAnalytics):
+        return _cadences_out(report, args, chart_format)
     if args.chart:
         from bot.charts import funnel_chart
 
@@ -280,6 +283,21 @@ def _heatmap_out(heatmap: Heatmap, args, chart_format: str | None) -> int:
         from bot.charts import heatmap_chart
 
         _write(args.chart, heatmap_chart(heatmap, format=chart_format or "png"))
+        print(f"Chart written to {os.path.abspath(args.chart)}")
+    return 0
+
+
+def _cadences_out(report: StrategyAnalytics, args, chart_format: str | None) -> int:
+    """Strategy analytics' table on standard output, its chart into `--chart FILE`."""
+    from bot.render import strategy_analytics_table
+
+    if args.csv is not None:
+        raise CliError("--csv exports the stats table; cadence analytics are drawn with --chart FILE")
+    print("\n\n".join(strategy_analytics_table(report)))
+    if args.chart:
+        from bot.charts import cadence_chart
+
+        _write(args.chart, cadence_chart(report, format=chart_format or "png"))
         print(f"Chart written to {os.path.abspath(args.chart)}")
     return 0
 
@@ -777,7 +795,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--csv", nargs="?", const="-", metavar="FILE", help="export the numbers as CSV (to FILE, or to standard output)"
     )
     stats.add_argument(
-        "--chart", metavar="FILE", help="also draw the funnel chart (or the heatmap) into FILE (.png or .svg)"
+        "--chart",
+        metavar="FILE",
+        help="also draw the funnel chart (the heatmap, the cadences chart) into FILE (.png or .svg)",
     )
     stats.set_defaults(func=cmd_stats)
     camps = sub.add_parser(

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from bot import codec, render
 from bot.capture import InteractionReading, read_interaction
 from bot.grammar import AskEdit, Help, UnclearOrganisation, UnknownVerb, help_text, parse
-from bot.replies import Button, Prompt, Reply
+from bot.replies import Button, Prompt, Reply, Section
 from bot.when import parse_when
 from core import metrics
+from core.analytics.commands import GetWeeklySummary
 from core.cadences.commands import PauseCadence, RestartCadence, ResumeCadence, StopCadence
 from core.command import Actor, ContactRef
 from core.contacts.commands import (
@@ -311,12 +312,23 @@ class Conversation:
         (field, value), *more = fields
         return await self._run(user, EditContact(actor, ref, field, value, tuple(more)), idempotency_key)
 
-    async def digest(self, user: UserView) -> Reply | None:
-        """The morning list, or None when there is nothing to suggest."""
+    async def digest(self, user: UserView, day: date | None = None) -> Reply | None:
+        """The morning list of `day` (the user's local day), or None when there is nothing to suggest. On a
+        Monday, the Golden Ticket team's digest opens with last week's summary (and is sent even with no list)."""
         result = await self.core.execute(TodaySuggestions(self.actor(user)))
+        hello = f"☀️ Good morning {user.name.split()[0]}!"
+        if not (user.is_golden_ticket and day is not None and day.isoweekday() == 1):
+            return render.suggestions(result, header=f"{hello} Who to contact today:") if result.items else None
+        sections, pictures = render.weekly_summary(await self.core.execute(GetWeeklySummary(self.actor(user))))
         if not result.items:
-            return None
-        return render.suggestions(result, header=f"☀️ Good morning {user.name.split()[0]}! Who to contact today:")
+            return Reply(f"{hello} Here is last week:", sections, ephemeral=True, attachments=pictures)
+        rows = render.suggestions(result, header="").sections
+        return Reply(
+            f"{hello} Last week, then who to contact today:",
+            (*sections, Section(text="👉 Who to contact today:"), *rows),
+            ephemeral=True,
+            attachments=pictures,
+        )
 
     async def home(self, user: UserView) -> Reply:
         """The user's overview: today's list, follow-ups due today and their numbers this month."""

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from zoneinfo import available_timezones
 
 from bot.when import WEEKDAYS, WHEN_FORMS, WhenError, parse_period, parse_time, parse_when, split_when
+from core.analytics.commands import GetStrategyAnalytics
 from core.cadences.commands import (
     AddStrategyStep,
     CreateStrategy,
@@ -249,12 +250,15 @@ _GRAMMAR = (
         "stats [campaign NAME] [by user|method|campaign] "
         "[since DATE|this week|this month|last month|last 30d|all time]",
         "outreach and meeting numbers (this month unless you say otherwise); "
-        "`stats heatmap campaign|method|user` draws them per week or weekday",
+        "`stats heatmap campaign|method|user` draws them per week or weekday; `stats cadences` shows how each "
+        "cadence converts",
         ("stats campaign Fintech by method last month", "stats heatmap campaign"),
         details=(
             "stats heatmap campaign|method|user [since DATE] — a picture of outreach per campaign or user × week "
             "(the last 12 weeks) or per method × weekday, shaded by meetings per outreach; by user, a consultant "
             "sees their own row",
+            "stats cadences — each cadence's plans, meetings, the step where plans stall and the steps done on "
+            "time, with a chart; `stats cadence NAME` the same step by step",
         ),
     ),
     _Verb("campaigns", "campaigns", "list the campaigns", ("campaigns",)),
@@ -863,9 +867,11 @@ def _undo(a: _Args, actor: Actor, now: datetime) -> FindLastUndoable:
     return FindLastUndoable(actor)
 
 
-def _stats(a: _Args, actor: Actor, now: datetime) -> GetStats | GetHeatmap:
+def _stats(a: _Args, actor: Actor, now: datetime) -> GetStats | GetHeatmap | GetStrategyAnalytics:
     if a.words and a.words[0].keyword == "heatmap":
         return _heatmap(a, actor, now)
+    if a.words and a.words[0].keyword in ("cadences", "cadence", "strategies", "strategy"):
+        return GetStrategyAnalytics(actor, _words_text(a.words[1:]) or None)
     campaign, group_by, period = None, None, "this month"
     i = 0
     while i < len(a.words):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from bot import render
 from bot.conversation import Conversation
@@ -53,7 +54,8 @@ class ChatCourier:
 
     async def compose(self, claim: DeliveryClaim) -> Reply | None:
         if claim.kind == "digest":
-            return await self._conversations[claim.target.platform].digest(claim.user)
+            day = claim.due_at.astimezone(ZoneInfo(claim.user.timezone)).date()
+            return await self._conversations[claim.target.platform].digest(claim.user, day)
         if claim.kind == "step":
             return render.due_steps(DueSteps((claim.step,)), header="⏭ A cadence step is due:")
         return render.nudge(claim.contact, claim.follow_up, claim.user)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from bot import codec
 from bot.grammar import UnclearOrganisation
 from bot.replies import Attachment, Button, Reply, Section, and_more
+from core.analytics.commands import StrategyAnalytics, WeeklySummary
 from core.cadences.commands import CadenceStats, DueStep, DueSteps, PlanView, StrategyList, StrategyResult, StrategyView
 from core.cadences.templates import PLACEHOLDER_LIST
 from core.campaigns.commands import CampaignDetail, CampaignList, CampaignResult
@@ -712,6 +713,120 @@ def cadence_stats_table(report: CadenceStats) -> tuple[str, str, str]:
         "\n".join(lines),
         "Where plans wait:\n" + "\n".join(waits) if waits else "",
     )
+
+
+@result.register
+def _(value: StrategyAnalytics, user: UserView) -> Reply:
+    head, table, notes = strategy_analytics_table(value)
+    sections = [Section(text=table, monospace=True)]
+    if notes:
+        sections.append(Section(text=notes))
+    return Reply(head, tuple(sections), ephemeral=True, attachments=cadence_chart_attachment(value))
+
+
+def cadence_chart_attachment(report: StrategyAnalytics) -> tuple[Attachment, ...]:
+    """The strategy analytics chart to post with the table, when any plan has been started."""
+    if report.empty:
+        return ()
+    from bot.charts import cadence_chart, cadence_chart_title  # matplotlib: only when a chart is drawn
+
+    return (Attachment("pipedriven-cadences.png", cadence_chart(report), "image/png", cadence_chart_title(report)),)
+
+
+def _percent(rate: float | None) -> str:
+    return "–" if rate is None else f"{rate:.0%}"
+
+
+def strategy_analytics_table(report: StrategyAnalytics) -> tuple[str, str, str]:
+    """The heading, a monospace table (by cadence, or one cadence by step) and the notes under it: where plans
+    stall and what the columns mean (the same in chat and the CLI)."""
+    if report.one:
+        f = report.strategies[0]
+        head = (
+            f"Cadence “{f.strategy}” — all time, whole team: {plural(f.plans, 'plan')}, "
+            f"{f.meetings} with a meeting ({_percent(f.conversion)}), "
+            f"{f.steps_on_time} of {plural(f.steps_done, 'step')} done on time ({_percent(f.adherence)})."
+        )
+        lines = ["Step           Reached  Done  On time  Mtgs  Stalled"]
+        for st in f.steps:
+            step = f"{st.position} {METHOD_LABELS[st.kind]}"[:13]
+            lines.append(
+                f"{step:<13}  {st.reached:>7}  {st.done:>4}  {st.on_time:>3} {_percent(st.adherence):>4}  "
+                f"{st.meetings:>4}  {st.stalled:>7}"
+            )
+        notes = [
+            f"{plural(f.meetings_before_first_step, 'meeting')} came before step 1."
+            if f.meetings_before_first_step
+            else "",
+            _stall_line(f) if f.stall else "No step holds plans up.",
+            "Mtgs: plans whose first meeting came after that step. Stalled: plans that ended there without a "
+            "meeting, or wait there past its day.",
+        ]
+        return head, "\n".join(lines), "\n".join(n for n in notes if n)
+    head = "Cadences — all time, whole team: meetings per plan, and steps done by the day they fell due."
+    width = min(max([7] + [len(f.strategy) for f in report.strategies]), 22)
+    lines = [f"{'Cadence':<{width}}  Plans  Mtgs  Conv  On time"]
+    for f in report.strategies:
+        name = f.strategy if len(f.strategy) <= width else f.strategy[: width - 1] + "…"
+        lines.append(
+            f"{name:<{width}}  {f.plans:>5}  {f.meetings:>4}  {_percent(f.conversion):>4}  {_percent(f.adherence):>7}"
+        )
+    stalls = [_stall_line(f) for f in report.strategies if f.stall]
+    notes = "Where plans stall:\n" + "\n".join(stalls) if stalls else "No cadence holds plans up."
+    return head, "\n".join(lines), notes + "\nSay `stats cadence NAME` for one cadence step by step."
+
+
+def _stall_line(f) -> str:
+    st = f.stall
+    why = ", ".join(
+        part
+        for part in (
+            f"{st.overdue} waiting past their day" if st.overdue else "",
+            f"{st.dropped} ended there" if st.dropped else "",
+        )
+        if part
+    )
+    return f"• {f.strategy}: step {st.position} ({METHOD_LABELS[st.kind]}), {why}"
+
+
+SUMMARY_ROWS = 12  # campaigns and people listed in the weekly summary; the rest are counted
+
+
+def weekly_summary(summary: WeeklySummary) -> tuple[tuple[Section, ...], tuple[Attachment, ...]]:
+    """The Golden Ticket team's week as sections for their Monday digest: each live campaign's numbers, who is
+    behind on their cadence steps; and the live campaigns' heatmap as a picture."""
+    head = f"📊 Last week, {summary.week}"
+    if summary.campaigns:
+        width = min(max([8] + [len(c.campaign) for c in summary.campaigns]), 20)
+        lines = [f"{'Campaign':<{width}}  Outreach  Requested  Booked"]
+        for c in summary.campaigns[:SUMMARY_ROWS]:
+            name = c.campaign if len(c.campaign) <= width else c.campaign[: width - 1] + "…"
+            lines.append(f"{name:<{width}}  {c.outreach:>8}  {c.meetings_requested:>9}  {c.meetings_booked:>6}")
+        if len(summary.campaigns) > SUMMARY_ROWS:
+            lines.append(and_more(len(summary.campaigns) - SUMMARY_ROWS))
+        numbers = Section(text="\n".join(lines), monospace=True)
+    else:
+        numbers = Section(text="No campaign is live.")
+    if summary.behind:
+        people = [
+            f"• {b.user}: {plural(b.overdue, 'step')} overdue"
+            + (" by " if b.overdue == 1 else ", the oldest by ")
+            + plural(b.oldest_days, "day")
+            + (f"; {b.on_time_last_week} of {b.done_last_week} on time last week" if b.done_last_week else "")
+            for b in summary.behind[:SUMMARY_ROWS]
+        ]
+        if len(summary.behind) > SUMMARY_ROWS:
+            people.append(and_more(len(summary.behind) - SUMMARY_ROWS))
+        behind = Section(text="Behind on their cadence steps:\n" + "\n".join(people))
+    else:
+        behind = Section(text="Nobody is behind on their cadence steps.")
+    attachments: tuple[Attachment, ...] = ()
+    if not summary.heatmap.empty:
+        from bot.charts import heatmap_chart, heatmap_title  # matplotlib: only when a chart is drawn
+
+        title = f"Live campaigns: {heatmap_title(summary.heatmap)}"
+        attachments = (Attachment("pipedriven-week.png", heatmap_chart(summary.heatmap), "image/png", title),)
+    return (Section(text=head), numbers, behind), attachments
 
 
 # --- campaigns and imports ---------------------------------------------------------------------------------

@@ -45,6 +45,7 @@ FEATURES = (
     "cadences",
     "feed",
     "stats",
+    "analytics",
     "privacy",
     "sync",
     "inbound",

@@ -14,6 +14,7 @@ import json
 import logging
 from dataclasses import asdict, dataclass
 
+from aiohttp import ClientError
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
@@ -113,7 +114,8 @@ class Messenger:
     async def attach(self, channel: str, reply: Reply) -> None:
         """Upload the reply's files (the stats chart) into `channel`, after its text, through Slack's external
         upload flow (files.getUploadURLExternal, the upload, files.completeUploadExternal). The text is what
-        was asked for: a failed upload is logged, never the user's failure."""
+        was asked for: a failed upload (refused, or the network) is logged, never the user's failure, and never
+        a reason to send the text again."""
         for attachment in reply.attachments:
             try:
                 await self.client.files_upload_v2(
@@ -123,8 +125,8 @@ class Messenger:
                     title=attachment.title or attachment.filename,
                     alt_txt=attachment.title or None,
                 )
-            except (SlackApiError, SlackRequestError) as exc:
-                error = exc.response.get("error") if isinstance(exc, SlackApiError) else str(exc)
+            except (SlackApiError, SlackRequestError, ClientError, OSError) as exc:
+                error = exc.response.get("error") if isinstance(exc, SlackApiError) else repr(exc)
                 log.warning("could not upload %s: %s", attachment.filename, error)
 
     async def ephemeral(self, origin: Origin, reply: Reply) -> None:

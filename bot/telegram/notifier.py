@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from telegram import Bot, InputFile, LinkPreviewOptions, Message, ReplyParameters
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.notify import ChatTarget
@@ -51,15 +51,16 @@ async def send_reply(bot: Bot, chat_id: int | str, reply: Reply, *, reply_to: in
 
 async def send_attachment(bot: Bot, chat_id: int | str, attachment: Attachment) -> Message | None:
     """A reply's picture as a photo (sendPhoto, uploaded as multipart). The text it goes with has been sent:
-    a picture Telegram refuses is logged, and the reply stands without it."""
+    a picture Telegram refuses or doesn't take now (flood control, the network) is logged, and the reply stands
+    without it, so that a retry of the whole never sends the text twice."""
     try:
         return await bot.send_photo(
             chat_id,
             InputFile(attachment.data, filename=attachment.filename),
             caption=attachment.title[:CAPTION_LIMIT] or None,
         )
-    except BadRequest as exc:
-        log.warning("Telegram refused %s: %s", attachment.filename, exc.message)
+    except TelegramError as exc:
+        log.warning("Telegram did not take %s: %s", attachment.filename, exc.message)
         return None
 
 

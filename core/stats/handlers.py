@@ -8,7 +8,8 @@ their own row.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -109,30 +110,51 @@ _HEATMAP_ROWS = {"campaign": GROUPS["campaign"], "method": GROUPS["method"], "us
 
 @handles
 async def get_heatmap(cmd: GetHeatmap, ctx: Context) -> Heatmap:
-    """The outreach matrix. By user, a consultant sees only their own row; the Golden Ticket team and the
-    command line's operator (no acting user) see everyone."""
+    """The outreach matrix, its weeks and weekdays in the acting user's time zone (the command line's: the
+    default one). By user, a consultant sees only their own row; the Golden Ticket team and the command line's
+    operator (no acting user) see everyone."""
     if cmd.axis not in HEATMAP_AXES:
         raise InvalidInput(f"A heatmap is by {', '.join(HEATMAP_AXES[:-1])} or {HEATMAP_AXES[-1]}.")
-    only_user = None
-    if cmd.axis == "user" and cmd.actor.user_id:
+    only_user, zone = None, ctx.settings.default_timezone
+    if cmd.actor.user_id:
         user = await load_user(ctx, cmd.actor.user_id)
-        only_user = None if user.role == "golden_ticket" else user.id
-    now = ctx.clock.now().astimezone(UTC)
-    this_week = (now - timedelta(days=now.weekday())).date()
+        zone = user.timezone
+        if cmd.axis == "user" and user.role != "golden_ticket":
+            only_user = user.id
+    return await heatmap_of(ctx.session, cmd.axis, now=ctx.clock.now(), zone=zone, since=cmd.since, only_user=only_user)
+
+
+async def heatmap_of(
+    session: AsyncSession,
+    axis: str,
+    *,
+    now: datetime,
+    zone: str,
+    since: datetime | None = None,
+    only_user: int | None = None,
+    campaign_ids: tuple[int, ...] | None = None,
+) -> Heatmap:
+    """Outreach and meetings per row (campaign, method or user) and column (local week or weekday in `zone`),
+    from `since` (at most the last 12 weeks) until `now`; `campaign_ids` keeps those campaigns' rows only."""
+    tz = ZoneInfo(zone)
+    today = now.astimezone(tz).date()
+    this_week = today - timedelta(days=today.weekday())
     first_week = this_week - timedelta(weeks=HEATMAP_WEEKS - 1)
-    since = cmd.since.astimezone(UTC) if cmd.since else None
-    if since is not None and since.date() > first_week:
-        first_week = since.date() - timedelta(days=since.weekday())
-    start = since if since is not None and since.date() >= first_week else _midnight(first_week)
+    since_day = since.astimezone(tz).date() if since else None
+    if since_day is not None and since_day > first_week:
+        first_week = since_day - timedelta(days=since_day.weekday())
+    from_since = since is not None and since_day is not None and since_day >= first_week
+    start = since if since is not None and from_since else datetime.combine(first_week, time(0), tz)
     weeks = [first_week + timedelta(weeks=n) for n in range((this_week - first_week).days // 7 + 1)]
     columns: tuple[str, ...] = WEEKDAYS
-    if cmd.axis == "method":
-        column_sql = "extract(isodow FROM a.occurred_at AT TIME ZONE 'UTC')::int - 1"
+    local = "(a.occurred_at AT TIME ZONE CAST(:zone AS text))"
+    if axis == "method":
+        column_sql = f"extract(isodow FROM {local})::int - 1"
     else:
         columns = tuple(f"W{w.isocalendar().week:02d}" for w in weeks)
-        column_sql = "(date_trunc('week', a.occurred_at AT TIME ZONE 'UTC')::date - CAST(:first_week AS date)) / 7"
+        column_sql = f"(date_trunc('week', {local})::date - CAST(:first_week AS date)) / 7"
     query = f"""
-        SELECT {_HEATMAP_ROWS[cmd.axis]} AS key, {column_sql} AS col,
+        SELECT {_HEATMAP_ROWS[axis]} AS key, {column_sql} AS col,
                count(*) FILTER (WHERE a.kind IN ({_OUTREACH})) AS outreach,
                count(*) FILTER (WHERE a.outcome IN ('meeting_requested', 'meeting_booked')) AS meetings
           FROM activities a
@@ -140,11 +162,20 @@ async def get_heatmap(cmd: GetHeatmap, ctx: Context) -> Heatmap:
           LEFT JOIN users u ON u.id = a.user_id
          WHERE a.occurred_at >= :start AND a.occurred_at <= :now
            AND (CAST(:user_id AS int) IS NULL OR a.user_id = :user_id)
+           AND (CAST(:campaign_ids AS int[]) IS NULL OR a.campaign_id = ANY(CAST(:campaign_ids AS int[])))
            AND a.kind <> 'note'
          GROUP BY 1, 2
     """
-    result = await ctx.session.execute(
-        text(query), {"start": start, "now": now, "user_id": only_user, "first_week": first_week}
+    result = await session.execute(
+        text(query),
+        {
+            "start": start,
+            "now": now,
+            "user_id": only_user,
+            "first_week": first_week,
+            "zone": zone,
+            "campaign_ids": list(campaign_ids) if campaign_ids is not None else None,
+        },
     )
     cells: dict[str, tuple[list[int], list[int]]] = {}
     for r in result:
@@ -155,9 +186,5 @@ async def get_heatmap(cmd: GetHeatmap, ctx: Context) -> Heatmap:
         (HeatmapRow(key, tuple(o), tuple(m)) for key, (o, m) in cells.items()),
         key=lambda row: (-sum(row.outreach), -sum(row.meetings), row.key),
     )
-    period = f"since {start.date().isoformat()}" if start == since else f"last {len(weeks)} weeks"
-    return Heatmap(cmd.axis, columns, tuple(rows), period, only_own=only_user is not None)
-
-
-def _midnight(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+    period = f"since {since_day.isoformat()}" if from_since and since_day else f"last {len(weeks)} weeks"
+    return Heatmap(axis, columns, tuple(rows), period, only_own=only_user is not None)

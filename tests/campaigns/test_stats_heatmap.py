@@ -10,7 +10,7 @@ import matplotlib.image
 import pytest
 from PIL import Image
 
-from bot.charts import heatmap_cells, heatmap_chart
+from bot.charts import heatmap_cells, heatmap_chart, heatmap_rates
 from bot.console import ConsoleChat
 from bot.conversation import Conversation
 from core.campaigns.commands import AddToCampaign
@@ -71,6 +71,7 @@ async def test_campaign_by_week_counts_outreach_and_meetings_in_the_last_12_week
         "Fintech": [*empty, (1, 0), (1, 1)],  # August's call is older than 12 weeks
     }
     assert heatmap_cells(heatmap)[0][-3:] == [("", None), ("2", 0.0), ("1/1", 1.0)]
+    assert heatmap_rates(heatmap)[0][-3:] == ["", "0%", "100%"]  # written under each count
 
 
 async def test_method_by_weekday_and_a_since_day(core, world):
@@ -103,7 +104,7 @@ async def test_in_chat_the_heatmap_comes_as_a_picture(core, world):
     assert png_size(chart.data) == (1100, 310)  # 12 week columns by two rows, at 100 dpi
     with matplotlib.rc_context({"svg.fonttype": "none"}):
         svg = heatmap_chart(await core.execute(GetHeatmap(Actor(ana.id), "campaign")), format="svg").decode()
-    assert ">1/1<" in svg and ">Health<" in svg  # the values are written in the cells
+    assert ">1/1<" in svg and ">100%<" in svg and ">Health<" in svg  # the values are written in the cells
 
 
 async def test_no_outreach_says_no_data_yet_without_a_picture(core, make):
@@ -124,3 +125,26 @@ async def test_a_heatmap_it_cannot_read_gets_one_line(core, make, words, answer)
     chat = ConsoleChat(core, await make.user("Ana"))
     said = await chat.send(words)
     assert answer in said and "Traceback" not in said
+
+
+@pytest.mark.parametrize(
+    "zone, at, week, weekday",
+    [
+        ("Pacific/Kiritimati", datetime(2026, 11, 22, 12, tzinfo=UTC), "W48", "Mon"),  # Sunday noon UTC: Monday there
+        ("Europe/London", datetime(2026, 11, 22, 12, tzinfo=UTC), "W47", "Sun"),
+        ("America/Los_Angeles", datetime(2026, 11, 23, 3, tzinfo=UTC), "W47", "Sun"),  # Monday in UTC: Sunday there
+    ],
+)
+async def test_weeks_and_weekdays_are_the_users_own(core, make, campaign, clock, zone, at, week, weekday):
+    user = await make.user("Kai", timezone=zone)
+    fintech = await campaign("Fintech")
+    bob = await make.contact(user, "Bob")
+    await core.execute(AddToCampaign(Actor(user.id), CampaignRef(id=fintech.id), (bob.id,)))
+    now = clock.now()
+    clock.set(at)
+    await core.execute(LogOutreach(Actor(user.id), ContactRef(id=bob.id), "email"))
+    clock.set(now)
+    by_week = await core.execute(GetHeatmap(Actor(user.id), "campaign"))
+    assert by_week.columns[-1] == "W48" and by_week.rows[0].outreach[by_week.columns.index(week)] == 1
+    by_day = await core.execute(GetHeatmap(Actor(user.id), "method"))
+    assert matrix(by_day) == {"email": [(1, 0) if day == weekday else (0, 0) for day in by_day.columns]}

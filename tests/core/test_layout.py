@@ -115,6 +115,8 @@ READ_ONLY = {
     "ShowStrategy",
     "ListDueSteps",
     "GetCadenceStats",
+    "GetStrategyAnalytics",
+    "GetWeeklySummary",
     "ListSyncs",
     "NextSyncDue",
     "ListSyncNotices",

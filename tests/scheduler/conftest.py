@@ -78,13 +78,18 @@ def at(clock):
 
 @pytest.fixture
 def reachable(core, make):
-    """`await reachable("Ana", tz=..., platforms=("slack",), contacts=2)`: a user linked on those platforms,
-    with that many contacts in their bank (so their digest has something to suggest)."""
+    """`await reachable("Ana", tz=..., platforms=("slack",), contacts=2, role=...)`: a user linked on those
+    platforms, with that many contacts in their bank (so their digest has something to suggest)."""
 
     async def create(
-        name: str, *, tz: str = "Europe/London", platforms: tuple[str, ...] = ("slack",), contacts: int = 1
+        name: str,
+        *,
+        tz: str = "Europe/London",
+        platforms: tuple[str, ...] = ("slack",),
+        contacts: int = 1,
+        role: str = "consultant",
     ):
-        user = await make.user(name, timezone=tz)
+        user = await make.user(name, timezone=tz, role=role)
         for platform in platforms:
             await core.execute(
                 LinkChatIdentity(

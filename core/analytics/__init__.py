@@ -1,0 +1,1 @@
+"""Strategy analytics (conversion, stalls and adherence of cadences) and the Golden Ticket team's weekly summary."""
