@@ -193,36 +193,61 @@ class WebhookReceiver:
     async def apply_waiting(self) -> int:
         """Apply every stored event waiting; how many were applied here.
 
-        They are applied a batch per transaction (one commit for several), a few batches side by side. Events
-        applied side by side may finish in any order: the rules make that safe (each contact is locked while an
-        event changes it, and per field, per deal, the later change wins)."""
+        They are applied a batch per transaction (one commit for several), a few batches side by side: a batch
+        starts the moment a place is free and something waits (an event stored meanwhile is picked up then, not
+        after the others' batches end). Events applied side by side may finish in any order: the rules make that
+        safe (each contact is locked while an event changes it, and per field, per deal, the later change wins)."""
         count = 0
+        taken: set[int] = set()  # events in a batch here now, or found another worker's
+        running: set[asyncio.Future] = set()
+        stored = asyncio.ensure_future(self.wake.wait())
+        try:
+            while True:
+                free = APPLY_CONCURRENCY - len(running)
+                if free:
+                    limit = APPLY_BATCH_MAX * APPLY_CONCURRENCY + len(taken)
+                    waiting = [
+                        e for e in await self.core.execute(WaitingPipedriveEvents(limit=limit)) if e.id not in taken
+                    ]
+                    # a backlog is shared out among the places; what trickles in goes at once, in small batches
+                    size = min(APPLY_BATCH_MAX, max(APPLY_BATCH, -(-len(waiting) // APPLY_CONCURRENCY)))
+                    for n in range(free):
+                        if batch := waiting[n * size : (n + 1) * size]:
+                            taken |= {e.id for e in batch}
+                            running.add(asyncio.ensure_future(self._apply_batch(batch)))
+                if not running:
+                    return count
+                done, _ = await asyncio.wait({*running, stored}, return_when=asyncio.FIRST_COMPLETED)
+                if stored in done:
+                    self.wake.clear()
+                    stored = asyncio.ensure_future(self.wake.wait())
+                for task in done - {stored}:
+                    running.discard(task)
+                    applied = task.result()
+                    count += len(applied)
+                    taken -= set(applied)  # those not applied here stay taken: another worker has them
+        finally:
+            stored.cancel()
+            if running:
+                await asyncio.gather(*running, return_exceptions=True)
 
-        async def apply(batch: list[WaitingEvent], org_names: dict[int, dict[int, str]], warm: int | None) -> int:
-            new_request_id("webhook-apply")
-            commands = [ApplyPipedriveEvent(e.id, org_names.get(e.id, {}), warm) for e in batch]
-            results = await self.core.execute(ApplyPipedriveEvents(tuple(commands)))
-            applied = 0
-            for command, result in zip(commands, results, strict=True):
-                if result is not None:
-                    metrics.WEBHOOK_EVENTS.labels("applied").inc()
-                    log.info(
-                        "pipedrive event %s: %s, contacts %s", command.event_id, result.status, list(result.contact_ids)
-                    )
-                    applied += 1
-            return applied
-
-        while waiting := await self.core.execute(WaitingPipedriveEvents(limit=APPLY_BATCH_MAX * APPLY_CONCURRENCY)):
-            persons = [e.id for e in waiting if e.may_name_organisations]
-            org_names = await self._org_names_for(persons)
-            warm = await self._warm_label_id() if persons else None
-            size = max(APPLY_BATCH, -(-len(waiting) // APPLY_CONCURRENCY))  # bigger batches for a bigger backlog
-            batches = [list(waiting[n : n + size]) for n in range(0, len(waiting), size)]
-            applied_now = sum(await asyncio.gather(*(apply(batch, org_names, warm) for batch in batches)))
-            count += applied_now
-            if not applied_now:  # every one is another worker's right now
-                break
-        return count
+    async def _apply_batch(self, batch: list[WaitingEvent]) -> list[int]:
+        """One batch applied in one transaction; the ids of those applied here."""
+        new_request_id("webhook-apply")
+        persons = [e.id for e in batch if e.may_name_organisations]
+        org_names = await self._org_names_for(persons)
+        warm = await self._warm_label_id() if persons else None
+        commands = [ApplyPipedriveEvent(e.id, org_names.get(e.id, {}), warm) for e in batch]
+        results = await self.core.execute(ApplyPipedriveEvents(tuple(commands)))
+        applied = []
+        for command, result in zip(commands, results, strict=True):
+            if result is not None:
+                metrics.WEBHOOK_EVENTS.labels("applied").inc()
+                log.info(
+                    "pipedrive event %s: %s, contacts %s", command.event_id, result.status, list(result.contact_ids)
+                )
+                applied.append(command.event_id)
+        return applied
 
     async def _org_names_for(self, event_ids: list[int]) -> dict[int, dict[int, str]]:
         """Per event, names of the organisations it links that the bank does not know (fetched once, cached)."""

@@ -189,6 +189,7 @@ async def apply_pipedrive_events(cmd: ApplyPipedriveEvents, ctx: Context) -> tup
                 for event in events:
                     results[event.id] = await _apply(ctx, event, by_id[event.id])
                     await _record(ctx, by_id[event.id], event, results[event.id])
+            preload.write_together(pre)
     except Exception:
         return tuple([await apply_pipedrive_event(one, ctx) for one in cmd.events])
     return tuple(results.get(one.event_id) for one in cmd.events)
@@ -328,6 +329,7 @@ async def _set_fields(
         times[field] = at.isoformat()
         if field == "organisation":
             contact.pipedrive_org_id = values.get("pipedrive_org_id")
+            preload.relinked()
         current = getattr(contact, field)
         same = (current or "").lower() == (value or "").lower() if field == "email" else current == value
         if same:
@@ -411,8 +413,10 @@ async def _person_deleted(ctx: Context, event: PipedriveEvent) -> PipedriveEvent
         if merged_to is not None:
             contact.pipedrive_person_id = merged_to
             contact.pipedrive_change = f"merged into person {merged_to}"
+            preload.relinked()
         else:
             contact.pipedrive_person_id, contact.pipedrive_deleted_at = None, event.occurred_at
+            preload.relinked()
             contact.pipedrive_change = "deleted in Pipedrive"
     what = f"relinked to person {merged_to}" if merged_to is not None else "unlinked (deleted in Pipedrive)"
     return PipedriveEventApplied("applied", what, tuple(k.id for k in contacts))
@@ -455,6 +459,7 @@ async def _organization_deleted(ctx: Context, event: PipedriveEvent) -> Pipedriv
     merged_to = _merged_to(event.payload)
     for contact in contacts:
         contact.pipedrive_org_id = merged_to
+        preload.relinked()
     what = f"relinked to organization {merged_to}" if merged_to is not None else "organization unlinked"
     return PipedriveEventApplied("applied", what, tuple(k.id for k in contacts))
 

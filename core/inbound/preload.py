@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import inspect, or_, select
+from sqlalchemy.orm.attributes import flag_modified
 
 from core.contacts.handlers import CONTACT_EDIT_UNDONE, CONTACT_EDITED
 from core.context import Context
@@ -32,16 +33,42 @@ class Preloaded:
     activity_ids: set[int] = field(default_factory=set)
     held_activities: set[int] = field(default_factory=set)
     open_follow_ups: set[int] = field(default_factory=set)
+    _links: dict[tuple[str, int], list[Contact]] | None = None  # (column, value) → contacts, until one is relinked
 
     def linked(self, column: str, value: int) -> list[Contact] | None:
         """The contacts linked to the person or organisation now; None when the batch did not read them."""
         if value not in (self.person_ids if column == "pipedrive_person_id" else self.org_ids):
             return None
-        return sorted((c for c in self.contacts.values() if getattr(c, column) == value), key=lambda c: c.id)
+        if self._links is None:
+            self._links = defaultdict(list)
+            for contact in sorted(self.contacts.values(), key=lambda c: c.id):
+                for name in ("pipedrive_person_id", "pipedrive_org_id"):
+                    if (linked_to := getattr(contact, name)) is not None:
+                        self._links[(name, linked_to)].append(contact)
+        return list(self._links.get((column, value), ()))
+
+    def relinked(self) -> None:
+        """A contact's person or organisation changed: the links are read again at the next lookup."""
+        self._links = None
+
+
+def write_together(pre: Preloaded) -> None:
+    """The batch's changed contacts written in one statement: each is given every column any of them changed, so
+    that their UPDATEs are alike (the ORM writes a run of unlike ones one statement each)."""
+    changed = [c for c in pre.contacts.values() if inspect(c).modified]
+    columns = set().union(*(inspect(c).committed_state for c in changed)) if changed else set()
+    for contact in changed:
+        for name in columns - inspect(contact).committed_state.keys():
+            flag_modified(contact, name)
 
 
 def current() -> Preloaded | None:
     return _current.get()
+
+
+def relinked() -> None:
+    if (pre := _current.get()) is not None:
+        pre.relinked()
 
 
 @contextmanager
