@@ -4,7 +4,7 @@ It speaks the wire format of the endpoints the sync uses, as Pipedrive's OpenAPI
 `x-api-token` authentication (401 otherwise), v2 persons, organizations and activities with v2's strict
 validation (integers are integers, booleans are booleans, unknown keys are refused), their searches (exact or
 partial, by field, within an organization; an organization's address an object of strings, its custom fields
-the company's organization fields with values of their type), v1 users/find, activityTypes, personFields (a PUT
+the company's organization fields with values of their type), v1 users, users/find, activityTypes, personFields (a PUT
 without an existing option deletes it), organizationFields and notes (created on a person, listed by person,
 replaced, deleted). Rate limits work as Pipedrive's do: a burst limit per token over a rolling
 2-second window, 10 searches per 2 seconds, `x-ratelimit-*` headers and 429s. Faults can be injected: a 5xx,
@@ -329,6 +329,12 @@ class FakePipedrive:
             }
         )
 
+    def add_user(self, name: str, email: str) -> dict:
+        """Another user of the company (a person's owner may be them)."""
+        user = {"id": 100 + len(self.users) + 1, "name": name, "email": email, "active_flag": True}
+        self.users.append({**user, "is_deleted": False})
+        return user
+
     def add_organization(self, name: str) -> dict:
         return self._store_org({"name": name})
 
@@ -639,6 +645,7 @@ class FakePipedrive:
         routes = [
             ("GET", r"/api/v1/users/find", self._find_users),
             ("GET", r"/api/v1/users/me", self._me),
+            ("GET", r"/api/v1/users", self._list_users),
             ("GET", r"/api/v1/activityTypes", self._activity_types),
             ("GET", r"/api/v1/personFields", self._person_fields),
             ("POST", r"/api/v1/personFields", self._add_person_field),
@@ -681,6 +688,9 @@ class FakePipedrive:
         by_email = query.get("search_by_email") == "1"
         found = [u for u in self.users if term.lower() in (u["email"] if by_email else u["name"]).lower()]
         return self._ok(found or None)
+
+    def _list_users(self, query, body) -> web.Response:
+        return self._ok(self.users)
 
     def _me(self, query, body) -> web.Response:
         """The token's user (every token here is the first user's) and the company."""

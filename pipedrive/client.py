@@ -34,6 +34,7 @@ COST_LIST = 10
 COST_FIND_USER, COST_ACTIVITY_TYPES, COST_PERSON_FIELDS, COST_UPDATE_FIELD = 40, 20, 20, 10
 COST_ADD_FIELD, COST_WEBHOOKS, COST_ADD_WEBHOOK, COST_DELETE_WEBHOOK = 10, 10, 10, 6
 COST_LIST_NOTES, COST_WRITE_NOTE, COST_DELETE_NOTE, COST_ORG_FIELDS = 20, 10, 6, 20
+COST_USERS = 20
 DEFAULT_RESET_SECONDS = 2.0  # the burst window, when a 429 does not say when it resets
 
 
@@ -159,6 +160,11 @@ class PipedriveClient:
         )
         matches = [u for u in users if u.email.lower() == email.lower()]
         return next((u for u in matches if u.active), matches[0] if matches else None)
+
+    async def user_names(self) -> dict[int, str]:
+        """Every user of the company by id, their names; v1 users (one call for all)."""
+        body = await self._request("GET", "/api/v1/users", cost=COST_USERS)
+        return _parse(lambda: {int(u["id"]): str(u.get("name") or "") for u in body.get("data") or []})
 
     async def activity_types(self) -> tuple[ActivityType, ...]:
         body = await self._request("GET", "/api/v1/activityTypes", cost=COST_ACTIVITY_TYPES)

@@ -34,6 +34,7 @@ from core.inbound.commands import (
     PipedriveEventsToApply,
     ReceivePipedriveEvent,
     ReceivePipedriveEvents,
+    ToName,
     WaitingEvent,
     WaitingPipedriveEvents,
 )
@@ -108,6 +109,7 @@ class WebhookReceiver:
         self._client = client
         self._org_names: TTLCache = TTLCache(maxsize=1024, ttl=settings.pipedrive_cache_seconds or 1)
         self._lookups: CompanyLookups | None = None
+        self._unknown_users: TTLCache = TTLCache(maxsize=1024, ttl=settings.pipedrive_cache_seconds or 1)
         self.wake = asyncio.Event()  # set by each event stored: the worker applies it at once
         self._pending: list[tuple[ReceivePipedriveEvent, asyncio.Future]] = []
         self._storing: asyncio.Task | None = None
@@ -235,9 +237,11 @@ class WebhookReceiver:
         """One batch applied in one transaction; the ids of those applied here."""
         new_request_id("webhook-apply")
         persons = [e.id for e in batch if e.may_name_organisations]
-        org_names = await self._org_names_for(persons)
+        to_name = await self.core.execute(PipedriveEventsToApply(tuple(persons))) if persons else {}
+        org_names = await self._org_names_for(to_name)
+        users = await self._user_names({i for names in to_name.values() for i in names.owner_ids})
         warm = await self._warm_label_id() if persons else None
-        commands = [ApplyPipedriveEvent(e.id, org_names.get(e.id, {}), warm) for e in batch]
+        commands = [ApplyPipedriveEvent(e.id, org_names.get(e.id, {}), users, warm) for e in batch]
         results = await self.core.execute(ApplyPipedriveEvents(tuple(commands)))
         applied = []
         for command, result in zip(commands, results, strict=True):
@@ -249,13 +253,11 @@ class WebhookReceiver:
                 applied.append(command.event_id)
         return applied
 
-    async def _org_names_for(self, event_ids: list[int]) -> dict[int, dict[int, str]]:
+    async def _org_names_for(self, to_name: dict[int, ToName]) -> dict[int, dict[int, str]]:
         """Per event, names of the organisations it links that the bank does not know (fetched once, cached)."""
-        if not event_ids:
-            return {}
         names: dict[int, dict[int, str]] = {}
-        for event_id, org_ids in (await self.core.execute(PipedriveEventsToApply(tuple(event_ids)))).items():
-            for org_id in org_ids:
+        for event_id, needed in to_name.items():
+            for org_id in needed.org_ids:
                 if org_id not in self._org_names:
                     try:
                         self._org_names[org_id] = await self._fetch_org_name(org_id)
@@ -266,15 +268,36 @@ class WebhookReceiver:
                     names.setdefault(event_id, {})[org_id] = self._org_names[org_id]
         return names
 
-    async def _warm_label_id(self) -> int | None:
-        """The id of the person label that means warm in Pipedrive (cached); None when there is none or no token."""
+    def _company(self) -> CompanyLookups | None:
+        """The company's cached set-up, read with its token; None without one."""
         if self._client is None and self.settings.pipedrive_api_token is None:
             return None
         self._client = self._client or company_client(self.settings)
         ttl = self.settings.pipedrive_cache_seconds or 1
         self._lookups = self._lookups or CompanyLookups(self._client, ttl_seconds=ttl)
+        return self._lookups
+
+    async def _user_names(self, owner_ids: set[int]) -> dict[int, str]:
+        """The company's users by id, their names (cached; read again when one of `owner_ids` is new)."""
+        if not owner_ids or (lookups := self._company()) is None:
+            return {}
         try:
-            return await self._lookups.existing_label_id(self.settings.pipedrive_warm_label)
+            names = await lookups.user_names()
+            if not owner_ids <= names.keys() | self._unknown_users.keys():
+                lookups.forget_users()
+                names = await lookups.user_names()
+                self._unknown_users.update((i, True) for i in owner_ids - names.keys())  # not asked again soon
+            return names
+        except PipedriveError as exc:
+            log.info("the users could not be read from Pipedrive: %s", exc)
+            return {}
+
+    async def _warm_label_id(self) -> int | None:
+        """The id of the person label that means warm in Pipedrive (cached); None when there is none or no token."""
+        if (lookups := self._company()) is None:
+            return None
+        try:
+            return await lookups.existing_label_id(self.settings.pipedrive_warm_label)
         except PipedriveError as exc:
             log.info("the person labels could not be read from Pipedrive: %s", exc)
             return None

@@ -32,6 +32,7 @@ from core.inbound.commands import (
     ReceivePipedriveEvents,
     RecordPipedrivePollMark,
     ReleasePipedriveNotes,
+    ToName,
     WaitingEvent,
     WaitingPipedriveEvents,
 )
@@ -41,7 +42,8 @@ from core.registry import handles
 from core.validation import clean_email, clean_phone
 from core.vocabulary import WARM_THRESHOLD
 
-_PERSON_FIELDS = ("name", "email", "phone", "organisation")
+_PERSON_FIELDS = ("name", "email", "phone", "organisation", "pipedrive_owner")
+_SAID = {"pipedrive_owner": "owner"}  # a field as the outcome and `show` name it
 
 
 @handles
@@ -105,8 +107,9 @@ async def waiting_pipedrive_events(cmd: WaitingPipedriveEvents, ctx: Context) ->
 
 
 @handles
-async def pipedrive_events_to_apply(cmd: PipedriveEventsToApply, ctx: Context) -> dict[int, tuple[int, ...]]:
-    """Per person event, the organisation it links whose name no contact knows yet (the worker fetches them)."""
+async def pipedrive_events_to_apply(cmd: PipedriveEventsToApply, ctx: Context) -> dict[int, ToName]:
+    """Per person event, the organisation it links whose name no contact knows yet and the owner it gives the
+    person (the worker fetches their names)."""
     rows = await ctx.session.execute(
         select(PipedriveEvent.id, PipedriveEvent.payload).where(
             PipedriveEvent.id.in_(cmd.event_ids),
@@ -115,23 +118,27 @@ async def pipedrive_events_to_apply(cmd: PipedriveEventsToApply, ctx: Context) -
             PipedriveEvent.action == "change",
         )
     )
-    links = {
-        event_id: org_id
-        for event_id, payload in rows.all()
-        if isinstance(org_id := _person_values(payload).get("org_id"), int)
+    values = {event_id: _person_values(payload) for event_id, payload in rows.all()}
+    owners = {event_id: v["owner_id"] for event_id, v in values.items() if isinstance(v.get("owner_id"), int)}
+    links = {event_id: v["org_id"] for event_id, v in values.items() if isinstance(v.get("org_id"), int)}
+    named: set[int | None] = set()
+    if links:
+        named = set(
+            (
+                await ctx.session.execute(
+                    select(Contact.pipedrive_org_id)
+                    .where(Contact.pipedrive_org_id.in_(set(links.values())), Contact.organisation.is_not(None))
+                    .distinct()
+                )
+            ).scalars()
+        )
+    unnamed = {event_id: org_id for event_id, org_id in links.items() if org_id not in named}
+    return {
+        event_id: ToName(
+            (unnamed[event_id],) if event_id in unnamed else (), (owners[event_id],) if event_id in owners else ()
+        )
+        for event_id in unnamed.keys() | owners.keys()
     }
-    if not links:
-        return {}
-    named = set(
-        (
-            await ctx.session.execute(
-                select(Contact.pipedrive_org_id)
-                .where(Contact.pipedrive_org_id.in_(set(links.values())), Contact.organisation.is_not(None))
-                .distinct()
-            )
-        ).scalars()
-    )
-    return {event_id: (org_id,) for event_id, org_id in links.items() if org_id not in named}
 
 
 async def _org_name(ctx: Context, org_id: int) -> str | None:
@@ -204,7 +211,7 @@ async def _record(ctx: Context, cmd: ApplyPipedriveEvent, event: PipedriveEvent,
 
 async def _apply(ctx: Context, event: PipedriveEvent, cmd: ApplyPipedriveEvent) -> PipedriveEventApplied:
     if event.entity == "person" and event.action == "change":
-        return await _person_changed(ctx, event, cmd.org_names, cmd.warm_label_id)
+        return await _person_changed(ctx, event, cmd)
     if event.entity == "person" and event.action == "delete":
         return await _person_deleted(ctx, event)
     if event.entity == "organization" and event.action == "change":
@@ -241,6 +248,14 @@ def _person_values(payload: dict) -> dict[str, Any]:
             values[column] = _primary(data[key], limit)
     if "org_id" in changed and (data.get("org_id") is None or isinstance(data.get("org_id"), int)):
         values["org_id"] = data.get("org_id")
+    if "owner_id" in changed:
+        owner = data.get("owner_id")  # an id (v2), or an object with its id and name (v1)
+        if isinstance(owner, dict) and isinstance(owner.get("id"), int):
+            values["owner_id"] = owner["id"]
+            if isinstance(owner.get("name"), str) and owner["name"].strip():
+                values["owner_name"] = owner["name"]
+        elif isinstance(owner, int) and not isinstance(owner, bool):
+            values["owner_id"] = owner
     return values
 
 
@@ -266,9 +281,7 @@ def _warm_label_added(payload: dict, label_id: int | None) -> bool:
     return "label_ids" in previous and label_id not in (previous.get("label_ids") or [])
 
 
-async def _person_changed(
-    ctx: Context, event: PipedriveEvent, org_names: dict[int, str], warm_label_id: int | None
-) -> PipedriveEventApplied:
+async def _person_changed(ctx: Context, event: PipedriveEvent, cmd: ApplyPipedriveEvent) -> PipedriveEventApplied:
     contacts = await _linked(ctx, Contact.pipedrive_person_id, event.entity_id)
     if not contacts:
         return PipedriveEventApplied("ignored", "unknown person")
@@ -281,14 +294,18 @@ async def _person_changed(
                 del values[field]
     if "org_id" in values:
         org_id = values.pop("org_id")
-        name = None if org_id is None else org_names.get(org_id) or await _org_name(ctx, org_id)
+        name = None if org_id is None else cmd.org_names.get(org_id) or await _org_name(ctx, org_id)
         if org_id is None or name is not None:
             values["organisation"], values["pipedrive_org_id"] = name, org_id
+    if "owner_id" in values:  # the owner's name, when Pipedrive's users say it (else the owner shown stays)
+        owner_id, given = values.pop("owner_id"), values.pop("owner_name", None)
+        if owner_name := cmd.user_names.get(owner_id) or given:
+            values["pipedrive_owner"] = " ".join(owner_name.split())[:200]
     changed_ids: list[int] = []
     kept: set[str] = set()
     stale: set[str] = set()
     changes: set[str] = set()
-    warm = _warm_label_added(event.payload, warm_label_id)
+    warm = _warm_label_added(event.payload, cmd.warm_label_id)
     for contact in contacts:
         done, refused, old = await _set_fields(ctx, contact, values, event.occurred_at)
         kept |= refused
@@ -342,7 +359,7 @@ async def _set_fields(
     contact.pipedrive_field_times = times
     if done:
         contact.pipedrive_changed_at = at
-        contact.pipedrive_change = ", ".join(f for f in _PERSON_FIELDS if f in done) + " changed"
+        contact.pipedrive_change = ", ".join(_SAID.get(f, f) for f in _PERSON_FIELDS if f in done) + " changed"
     return done, kept, stale
 
 
@@ -388,7 +405,7 @@ async def _audit_kept(ctx: Context, contact_ids: list[int], fields: set[str]) ->
 
 def _outcome(changed_ids: list[int], changes: set[str], kept: set[str], stale: set[str]) -> PipedriveEventApplied:
     notes = []
-    if fields := [f for f in _PERSON_FIELDS if f in changes]:
+    if fields := [_SAID.get(f, f) for f in _PERSON_FIELDS if f in changes]:
         notes.append(", ".join(fields) + " changed")
     if "warm" in changes:
         notes.append("warm label added")
