@@ -281,6 +281,17 @@ class PipedriveClient:
             raise
         return _parse(lambda: FoundOrganization(int(body["data"]["id"]), str(body["data"].get("name") or "")))
 
+    async def organization_data(self, org_id: int) -> dict | None:
+        """The organization as Pipedrive holds it (its address and custom fields among the rest); None when gone."""
+        try:
+            body = await self._request("GET", f"/api/v2/organizations/{org_id}", cost=COST_GET_ONE)
+        except RequestRejected as exc:
+            if exc.status == 404:
+                return None
+            raise
+        data = body.get("data")
+        return data if isinstance(data, dict) else None
+
     async def search_organizations(self, name: str) -> tuple[FoundOrganization, ...]:
         """Organizations whose name is exactly `name` (Pipedrive ignores case)."""
         body = await self._request(
