@@ -220,10 +220,10 @@ class WebhookReceiver:
                 if not running:
                     return count
                 done, _ = await asyncio.wait({*running, stored}, return_when=asyncio.FIRST_COMPLETED)
-                if stored in done:
+                if stored in done:  # stored meanwhile: a free place takes it now
                     self.wake.clear()
                     stored = asyncio.ensure_future(self.wake.wait())
-                for task in done - {stored}:
+                for task in done & running:
                     running.discard(task)
                     applied = task.result()
                     count += len(applied)
