@@ -20,6 +20,7 @@ import binascii
 import hmac
 import json
 import logging
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -244,13 +245,17 @@ class WebhookReceiver:
         commands = [ApplyPipedriveEvent(e.id, org_names.get(e.id, {}), users, warm) for e in batch]
         results = await self.core.execute(ApplyPipedriveEvents(tuple(commands)))
         applied = []
+        outcomes: Counter[str] = Counter()
         for command, result in zip(commands, results, strict=True):
             if result is not None:
                 metrics.WEBHOOK_EVENTS.labels("applied").inc()
-                log.info(
+                log.debug(
                     "pipedrive event %s: %s, contacts %s", command.event_id, result.status, list(result.contact_ids)
                 )
                 applied.append(command.event_id)
+                outcomes[result.status] += 1
+        if applied:
+            log.info("pipedrive events applied: %s", ", ".join(f"{n} {status}" for status, n in outcomes.items()))
         return applied
 
     async def _org_names_for(self, to_name: dict[int, ToName]) -> dict[int, dict[int, str]]:
