@@ -199,19 +199,28 @@ async def burst(url: str, events: int, resent: int, connections: int) -> dict:
             await install_webhooks(client, settings, f"http://127.0.0.1:{port}/pipedrive/webhook")
             await client.aclose()
             receiving, sending = psutil.Process(bot.process.pid), psutil.Process(fake.process.pid)
-            before = cpu_seconds(receiving), cpu_seconds(sending)
+            with psycopg.connect(db.libpq_url(url)) as conn:  # the postmaster: its children are the server's processes
+                server = psutil.Process(conn.execute("SELECT pg_backend_pid()").fetchone()[0]).parent()
+            before = cpu_seconds(receiving), cpu_seconds(sending), cpu_seconds(server)
             b = await measured(url, fake, events, resent, connections, persons, deals, activities)
             b["receiver_cpu"] = cpu_seconds(receiving) - before[0]
             b["sender_cpu"] = cpu_seconds(sending) - before[1]
+            b["database_cpu"] = cpu_seconds(server) - before[2]
             return b
         finally:
             await bot.stop()
 
 
 def cpu_seconds(process: psutil.Process) -> float:
-    """The processor time a process has used (user and system)."""
-    times = process.cpu_times()
-    return times.user + times.system
+    """The processor time a process and its children alive now have used (user and system)."""
+    total = 0.0
+    for one in (process, *process.children(recursive=True)):
+        try:
+            times = one.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
 
 
 async def measured(
@@ -301,6 +310,7 @@ def figures(quick: bool, runs: int = 3) -> list[Figure]:
             "max": max(b["latencies"]),
             "stored_p95": percentile(b["received"], 95),
             "receiver_cpu": b["receiver_cpu"],
+            "database_cpu": b["database_cpu"],
             "total": b["total"],
             "lost": b["lost"],
             "twice": b["twice"],
@@ -315,6 +325,7 @@ def figures(quick: bool, runs: int = 3) -> list[Figure]:
         figure(stats, "stored_p95", "  beside it: event → stored and answered 200, p95", "ms"),
         figure(stats, "total", "  all applied after", "s"),
         figure(stats, "receiver_cpu", "  processor time of `pipedriven run` for the burst", "s"),
+        figure(stats, "database_cpu", "  processor time of PostgreSQL for the burst", "s"),
         figure(stats, "lost", "  events lost", "", target="0", limit=0, worst=True),
         figure(stats, "twice", "  events applied twice", "", target="0", limit=0, worst=True),
     ]
@@ -337,7 +348,10 @@ def main() -> None:
     print(f"  event → bank updated: {summary(b['latencies'])}")
     print(f"  event → stored (answered 200): {summary(b['received'])}")
     print(f"  all applied after {b['total']:.2f} s; lost {b['lost']}; applied twice {b['twice']}")
-    print(f"  processor time: `pipedriven run` {b['receiver_cpu']:.2f} s, the fake Pipedrive {b['sender_cpu']:.2f} s")
+    print(
+        f"  processor time: `pipedriven run` {b['receiver_cpu']:.2f} s, the fake Pipedrive {b['sender_cpu']:.2f} s, "
+        f"PostgreSQL {b['database_cpu']:.2f} s"
+    )
     print(f"  deliveries answered non-2xx (then retried by the fake): {b['non_2xx']}")
 
 

@@ -9,10 +9,11 @@ recorded as ignored. An applied event keeps ids and its outcome, not its payload
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import DateTime, Text, bindparam, exists, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from core.contacts.handlers import CONTACT_EDIT_UNDONE, CONTACT_EDITED
@@ -66,30 +67,42 @@ async def receive_pipedrive_event(cmd: ReceivePipedriveEvent, ctx: Context) -> i
     return stored.scalar_one_or_none()
 
 
+# A group of events stored by one statement whatever its size (the group as one JSON array of rows), so that it
+# is compiled and prepared once, not once per group size, and its payloads are not escaped into an array literal.
+_STORE_GROUP = text(
+    """
+    INSERT INTO pipedrive_events (event_key, entity, action, entity_id, occurred_at, received_at, payload)
+    SELECT k, e, a, i, o, :now, p
+      FROM jsonb_to_recordset(CAST(:events AS jsonb)) AS t(k text, e text, a text, i bigint, o timestamptz, p jsonb)
+    ON CONFLICT (event_key) DO NOTHING
+    RETURNING id, event_key
+    """
+).bindparams(bindparam("now", type_=DateTime(timezone=True)), bindparam("events", type_=Text))
+
+
 @handles
 async def receive_pipedrive_events(cmd: ReceivePipedriveEvents, ctx: Context) -> tuple[int | None, ...]:
     """Each stored event's id, in one statement; None for one stored before, or earlier in the same group."""
     if not cmd.events:
         return ()
-    now = ctx.clock.now()
     stored = await ctx.session.execute(
-        pg_insert(PipedriveEvent)
-        .values(
-            [
-                {
-                    "event_key": e.key[:200],
-                    "entity": e.entity[:30],
-                    "action": e.action[:10],
-                    "entity_id": e.entity_id,
-                    "occurred_at": e.occurred_at,
-                    "received_at": now,
-                    "payload": e.payload,
-                }
-                for e in cmd.events
-            ]
-        )
-        .on_conflict_do_nothing(index_elements=["event_key"])
-        .returning(PipedriveEvent.id, PipedriveEvent.event_key)
+        _STORE_GROUP,
+        {
+            "now": ctx.clock.now(),
+            "events": json.dumps(
+                [
+                    {
+                        "k": e.key[:200],
+                        "e": e.entity[:30],
+                        "a": e.action[:10],
+                        "i": e.entity_id,
+                        "o": e.occurred_at.isoformat(),
+                        "p": e.payload,
+                    }
+                    for e in cmd.events
+                ]
+            ),
+        },
     )
     ids: dict[str, int] = {key: id_ for id_, key in stored.all()}
     return tuple(ids.pop(e.key[:200], None) for e in cmd.events)
@@ -112,7 +125,7 @@ async def pipedrive_events_to_apply(cmd: PipedriveEventsToApply, ctx: Context) -
     person (the worker fetches their names)."""
     rows = await ctx.session.execute(
         select(PipedriveEvent.id, PipedriveEvent.payload).where(
-            PipedriveEvent.id.in_(cmd.event_ids),
+            preload.any_of(PipedriveEvent.id, cmd.event_ids),
             PipedriveEvent.status == "received",
             PipedriveEvent.entity == "person",
             PipedriveEvent.action == "change",
@@ -127,7 +140,9 @@ async def pipedrive_events_to_apply(cmd: PipedriveEventsToApply, ctx: Context) -
             (
                 await ctx.session.execute(
                     select(Contact.pipedrive_org_id)
-                    .where(Contact.pipedrive_org_id.in_(set(links.values())), Contact.organisation.is_not(None))
+                    .where(
+                        preload.any_of(Contact.pipedrive_org_id, set(links.values())), Contact.organisation.is_not(None)
+                    )
                     .distinct()
                 )
             ).scalars()
@@ -182,7 +197,7 @@ async def apply_pipedrive_events(cmd: ApplyPipedriveEvents, ctx: Context) -> tup
         (
             await s.execute(
                 select(PipedriveEvent)
-                .where(PipedriveEvent.id.in_(by_id), PipedriveEvent.status == "received")
+                .where(preload.any_of(PipedriveEvent.id, by_id), PipedriveEvent.status == "received")
                 .order_by(PipedriveEvent.id)
                 .with_for_update(skip_locked=True)
             )

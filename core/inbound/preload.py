@@ -5,14 +5,15 @@ already and which contacts have open follow-ups. A lookup the batch did not fore
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import inspect, or_, select
+from sqlalchemy import BigInteger, any_, bindparam, inspect, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm.attributes import flag_modified
 
 from core.contacts.handlers import CONTACT_EDIT_UNDONE, CONTACT_EDITED
@@ -60,6 +61,12 @@ def write_together(pre: Preloaded) -> None:
     for contact in changed:
         for name in columns - inspect(contact).committed_state.keys():
             flag_modified(contact, name)
+
+
+def any_of(column: Any, ids: Iterable[int]) -> Any:
+    """`column = ANY(ids)`, the ids as one array: the statement's text is the same however many there are (an
+    IN list is a new statement, compiled and parsed again, for each count)."""
+    return column == any_(bindparam(None, list(ids), type_=ARRAY(BigInteger)))
 
 
 def current() -> Preloaded | None:
@@ -125,7 +132,9 @@ async def preload(ctx: Context, events: list[PipedriveEvent]) -> Preloaded:
     if pre.person_ids or pre.org_ids:
         rows = await s.execute(
             select(Contact)
-            .where(or_(Contact.pipedrive_person_id.in_(pre.person_ids), Contact.pipedrive_org_id.in_(pre.org_ids)))
+            .where(
+                or_(any_of(Contact.pipedrive_person_id, pre.person_ids), any_of(Contact.pipedrive_org_id, pre.org_ids))
+            )
             .order_by(Contact.id)
             .with_for_update()
         )
@@ -141,7 +150,8 @@ async def preload(ctx: Context, events: list[PipedriveEvent]) -> Preloaded:
                     DomainEvent.payload,
                     DomainEvent.occurred_at,
                 ).where(
-                    DomainEvent.contact_id.in_(contact_ids), DomainEvent.name.in_((CONTACT_EDITED, CONTACT_EDIT_UNDONE))
+                    any_of(DomainEvent.contact_id, contact_ids),
+                    DomainEvent.name.in_((CONTACT_EDITED, CONTACT_EDIT_UNDONE)),
                 )
             )
         ).all()
@@ -156,7 +166,7 @@ async def preload(ctx: Context, events: list[PipedriveEvent]) -> Preloaded:
             (
                 await s.execute(
                     select(FollowUp.contact_id)
-                    .where(FollowUp.contact_id.in_(contact_ids), FollowUp.status == "open")
+                    .where(any_of(FollowUp.contact_id, contact_ids), FollowUp.status == "open")
                     .distinct()
                 )
             ).scalars()
@@ -164,7 +174,7 @@ async def preload(ctx: Context, events: list[PipedriveEvent]) -> Preloaded:
     if pre.deal_ids:
         deal_rows = await s.execute(
             select(PipedriveDeal)
-            .where(PipedriveDeal.deal_id.in_(pre.deal_ids))
+            .where(any_of(PipedriveDeal.deal_id, pre.deal_ids))
             .order_by(PipedriveDeal.deal_id, PipedriveDeal.contact_id)
             .with_for_update()
         )
@@ -172,7 +182,7 @@ async def preload(ctx: Context, events: list[PipedriveEvent]) -> Preloaded:
             pre.deals[row.deal_id][row.contact_id] = row
     if pre.activity_ids:  # read after the contacts are locked: one another worker applied meanwhile is seen
         held = await s.execute(
-            select(Activity.pipedrive_activity_id).where(Activity.pipedrive_activity_id.in_(pre.activity_ids))
+            select(Activity.pipedrive_activity_id).where(any_of(Activity.pipedrive_activity_id, pre.activity_ids))
         )
         pre.held_activities = {i for i in held.scalars() if i is not None}
     return pre
