@@ -11,7 +11,8 @@ contact, then sends --resent of them again (as Pipedrive's retries would). Each 
 the fake sends it to the moment its change is seen committed in the bank (this process reads every 5 ms).
 Reports p50/p95/max, beside it event → answered 200 (stored), events lost (sent but never applied) and applied
 twice (a rename, a won deal or a touch counted more than once), and the processor time `pipedriven run` used
-for the burst (what the load of other work on the machine changes least). Target: all applied, p95 ≤ 200 ms, 0 lost,
+for the burst (what the load of other work on the machine changes least). With BENCH_PROFILE=FILE the
+`pipedriven run` process runs under cProfile and leaves its statistics in FILE. Target: all applied, p95 ≤ 200 ms, 0 lost,
 0 twice. `figures()` is what `python -m bench` calls.
 """
 

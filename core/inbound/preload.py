@@ -58,6 +58,7 @@ def write_together(pre: Preloaded) -> None:
     that their UPDATEs are alike (the ORM writes a run of unlike ones one statement each)."""
     changed = [c for c in pre.contacts.values() if inspect(c).modified]
     columns = set().union(*(inspect(c).committed_state for c in changed)) if changed else set()
+    columns &= set(inspect(Contact).column_attrs.keys())
     for contact in changed:
         for name in columns - inspect(contact).committed_state.keys():
             flag_modified(contact, name)
