@@ -64,7 +64,12 @@ BENCHMARKS = [
     Benchmark("beat", "The scheduler's beat", bench_digest.figures, 3),
     Benchmark("import", "CSV import", bench_import.figures, 3),
     Benchmark("pipedrive", "Pipedrive sync (local fake Pipedrive)", bench_pipedrive.figures, 3),
-    Benchmark("webhooks", "Pipedrive webhooks in a burst (local fake Pipedrive → receiver)", bench_webhooks.figures, 3),
+    Benchmark(
+        "webhooks",
+        "Pipedrive webhooks in a burst (a fake Pipedrive process → a real `pipedriven run` process)",
+        bench_webhooks.figures,
+        3,
+    ),
     Benchmark("capture", "Free text read as an interaction (labelled corpus)", bench_capture.figures, 3),
     Benchmark("find", "`find TEXT` in a bank of 10,000 contacts", bench_find.figures, 3),
 ]

@@ -378,6 +378,8 @@ def _(value: ContactDetail, user: UserView) -> Reply:
         lines.append(line + (f" (reason: {d.lost_reason})" if d.status == "lost" and d.lost_reason else ""))
     if k.notes:
         lines.append(f"Notes: {k.notes}")
+    if value.pipedrive_owner:
+        lines.append(f"Owner in Pipedrive: {value.pipedrive_owner}")
     if value.pipedrive_deleted_at:
         lines.append(f"Deleted in Pipedrive on {day(value.pipedrive_deleted_at, user)}: no longer linked there.")
     elif value.pipedrive_change and value.pipedrive_changed_at:

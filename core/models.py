@@ -165,6 +165,7 @@ class Contact(Base):
     pipedrive_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     pipedrive_change: Mapped[str | None] = mapped_column(String(200))  # what the last change was, for `show`
     pipedrive_deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    pipedrive_owner: Mapped[str | None] = mapped_column(String(200))  # who owns its person in Pipedrive, by name
     # Removed from the owner's bank (core.contacts): out of every list, kept with its history, restorable.
     archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Name, email and organisation with accents and case folded (contact_fold, migration 0021), kept by PostgreSQL

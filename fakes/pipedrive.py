@@ -4,7 +4,7 @@ It speaks the wire format of the endpoints the sync uses, as Pipedrive's OpenAPI
 `x-api-token` authentication (401 otherwise), v2 persons, organizations and activities with v2's strict
 validation (integers are integers, booleans are booleans, unknown keys are refused), their searches (exact or
 partial, by field, within an organization; an organization's address an object of strings, its custom fields
-the company's organization fields with values of their type), v1 users/find, activityTypes, personFields (a PUT
+the company's organization fields with values of their type), v1 users, users/find, activityTypes, personFields (a PUT
 without an existing option deletes it), organizationFields and notes (created on a person, listed by person,
 replaced, deleted). Rate limits work as Pipedrive's do: a burst limit per token over a rolling
 2-second window, 10 searches per 2 seconds, `x-ratelimit-*` headers and 429s. Faults can be injected: a 5xx,
@@ -239,6 +239,7 @@ class FakePipedrive:
         self.activities: dict[int, dict] = {}
         self.deals: dict[int, dict] = {}
         self.webhooks: dict[int, dict] = {}
+        self.merges: dict[int, int] = {}  # a surviving person's id → the one merged into it (v1's merge_what_id)
         self.retry_delays: tuple[float, ...] = (0.05, 0.1, 0.2)
         self.deliveries: list[tuple[int, int, int]] = []  # (webhook id, attempt, HTTP status or 0 for none)
         self.seen: list[Seen] = []
@@ -329,6 +330,12 @@ class FakePipedrive:
             }
         )
 
+    def add_user(self, name: str, email: str) -> dict:
+        """Another user of the company (a person's owner may be them)."""
+        user = {"id": 100 + len(self.users) + 1, "name": name, "email": email, "active_flag": True}
+        self.users.append({**user, "is_deleted": False})
+        return user
+
     def add_organization(self, name: str) -> dict:
         return self._store_org({"name": name})
 
@@ -346,7 +353,7 @@ class FakePipedrive:
         self, person_id: int, *, merged_to_id: int | None = None, at: datetime | None = None
     ) -> list[int]:
         person = self.persons[person_id]
-        person["is_deleted"] = True
+        person["is_deleted"], person["update_time"] = True, _stamp(at)
         return await self.emit(
             "person", "delete", person_id, data=None, previous=dict(person), at=at, merged_to_id=merged_to_id
         )
@@ -356,6 +363,7 @@ class FakePipedrive:
         at = at or datetime.now(UTC)
         loser, survivor = self.persons[loser_id], self.persons[survivor_id]
         emails = survivor["emails"] + [{**e, "primary": False} for e in loser["emails"]]
+        self.merges[survivor_id] = loser_id
         await self.delete_person_in_app(loser_id, merged_to_id=survivor_id, at=at)
         await self.change_person(survivor_id, emails=emails, at=at)
 
@@ -639,6 +647,8 @@ class FakePipedrive:
         routes = [
             ("GET", r"/api/v1/users/find", self._find_users),
             ("GET", r"/api/v1/users/me", self._me),
+            ("GET", r"/api/v1/users", self._list_users),
+            ("GET", r"/api/v1/recents", self._recents),
             ("GET", r"/api/v1/activityTypes", self._activity_types),
             ("GET", r"/api/v1/personFields", self._person_fields),
             ("POST", r"/api/v1/personFields", self._add_person_field),
@@ -681,6 +691,58 @@ class FakePipedrive:
         by_email = query.get("search_by_email") == "1"
         found = [u for u in self.users if term.lower() in (u["email"] if by_email else u["name"]).lower()]
         return self._ok(found or None)
+
+    def _recents(self, query, body) -> web.Response:
+        """v1 recents: persons and organizations changed at or after `since_timestamp` (UTC, YYYY-MM-DD HH:MM:SS),
+        the deleted ones too (`active_flag` false) and a merge's survivor naming the other (`merge_what_id`), as
+        v1 items, oldest change first, paged by start and limit."""
+        try:
+            floor = datetime.strptime(query["since_timestamp"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+        except (KeyError, ValueError):
+            raise Invalid("since_timestamp is required, as YYYY-MM-DD HH:MM:SS") from None
+        kinds = set(query.get("items", "person,organization").split(","))
+        found = []
+        for kind, items in (("person", self.persons), ("organization", self.organizations)):
+            if kind not in kinds:
+                continue
+            for item in items.values():
+                changed = datetime.fromisoformat(item["update_time"].replace("Z", "+00:00"))
+                if changed >= floor:
+                    found.append((changed, item["id"], kind, item))
+        found.sort(key=lambda f: f[:2])
+        start, limit = int(query.get("start", 0)), min(int(query.get("limit", 100)), 500)
+        page = found[start : start + limit]
+        more = start + limit < len(found)
+
+        def v1(kind: str, item: dict) -> dict:
+            view = {
+                "id": item["id"],
+                "name": item["name"],
+                "active_flag": not item["is_deleted"],
+                "owner_id": item.get("owner_id"),
+                "update_time": item["update_time"].replace("T", " ").rstrip("Z"),
+                "add_time": item["add_time"].replace("T", " ").rstrip("Z"),
+            }
+            if kind == "person":
+                view |= {"org_id": item.get("org_id"), "merge_what_id": self.merges.get(item["id"])}
+            return view
+
+        return self._ok(
+            [{"item": kind, "id": item["id"], "data": v1(kind, item)} for _, _, kind, item in page],
+            {
+                "since_timestamp": query["since_timestamp"],
+                "last_timestamp_on_page": page[-1][0].strftime("%Y-%m-%d %H:%M:%S") if page else None,
+                "pagination": {
+                    "start": start,
+                    "limit": limit,
+                    "more_items_in_collection": more,
+                    **({"next_start": start + limit} if more else {}),
+                },
+            },
+        )
+
+    def _list_users(self, query, body) -> web.Response:
+        return self._ok(self.users)
 
     def _me(self, query, body) -> web.Response:
         """The token's user (every token here is the first user's) and the company."""

@@ -44,6 +44,7 @@ class BotProcess:
     variables in `settings` over DATABASE_URL, with nothing of this process's own platform settings."""
 
     def __init__(self, url: str, settings: dict[str, str], module: str = "bot.cli", *args: str) -> None:
+        self.ready_line = READY_LINE  # the line in its log that says it is serving
         self.command = [sys.executable, "-m", module, *(args or (("run",) if module == "bot.cli" else ()))]
         self.folder = tempfile.mkdtemp(prefix="pipedriven-run-")
         inherited = {
@@ -126,7 +127,7 @@ class BotProcess:
         async for raw in self.process.stderr:
             line = raw.decode(errors="replace").rstrip()
             self.lines.append(line)
-            if READY_LINE in line:
+            if self.ready_line in line:
                 self._ready.set()
 
     def memory(self) -> tuple[float, float]:

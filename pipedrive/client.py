@@ -34,6 +34,7 @@ COST_LIST = 10
 COST_FIND_USER, COST_ACTIVITY_TYPES, COST_PERSON_FIELDS, COST_UPDATE_FIELD = 40, 20, 20, 10
 COST_ADD_FIELD, COST_WEBHOOKS, COST_ADD_WEBHOOK, COST_DELETE_WEBHOOK = 10, 10, 10, 6
 COST_LIST_NOTES, COST_WRITE_NOTE, COST_DELETE_NOTE, COST_ORG_FIELDS = 20, 10, 6, 20
+COST_USERS, COST_RECENTS = 20, 20
 DEFAULT_RESET_SECONDS = 2.0  # the burst window, when a 429 does not say when it resets
 
 
@@ -160,6 +161,11 @@ class PipedriveClient:
         matches = [u for u in users if u.email.lower() == email.lower()]
         return next((u for u in matches if u.active), matches[0] if matches else None)
 
+    async def user_names(self) -> dict[int, str]:
+        """Every user of the company by id, their names; v1 users (one call for all)."""
+        body = await self._request("GET", "/api/v1/users", cost=COST_USERS)
+        return _parse(lambda: {int(u["id"]): str(u.get("name") or "") for u in body.get("data") or []})
+
     async def activity_types(self) -> tuple[ActivityType, ...]:
         body = await self._request("GET", "/api/v1/activityTypes", cost=COST_ACTIVITY_TYPES)
         return _parse(
@@ -275,6 +281,17 @@ class PipedriveClient:
             raise
         return _parse(lambda: FoundOrganization(int(body["data"]["id"]), str(body["data"].get("name") or "")))
 
+    async def organization_data(self, org_id: int) -> dict | None:
+        """The organization as Pipedrive holds it (its address and custom fields among the rest); None when gone."""
+        try:
+            body = await self._request("GET", f"/api/v2/organizations/{org_id}", cost=COST_GET_ONE)
+        except RequestRejected as exc:
+            if exc.status == 404:
+                return None
+            raise
+        data = body.get("data")
+        return data if isinstance(data, dict) else None
+
     async def search_organizations(self, name: str) -> tuple[FoundOrganization, ...]:
         """Organizations whose name is exactly `name` (Pipedrive ignores case)."""
         body = await self._request(
@@ -369,6 +386,19 @@ class PipedriveClient:
         items = [i for i in body.get("data") or [] if isinstance(i, dict)]
         extra = body.get("additional_data") if isinstance(body.get("additional_data"), dict) else {}
         return items, (None if latest_only else extra.get("next_cursor") or None)
+
+    async def recents(self, since: str, items: tuple[str, ...], *, start: int = 0) -> tuple[list[dict], int | None]:
+        """One page of v1 recents: the `items` (person, organization…) changed at or after `since` (UTC, YYYY-MM-DD
+        HH:MM:SS), deleted ones included, each `{item, id, data}`; and where the next page starts (None at the end)."""
+        params = {"since_timestamp": since, "items": ",".join(items), "start": start, "limit": 500}
+        body = await self._request("GET", "/api/v1/recents", params=params, cost=COST_RECENTS)
+        entries = [e for e in body.get("data") or [] if isinstance(e, dict)]
+        extra = body.get("additional_data") if isinstance(body.get("additional_data"), dict) else {}
+        pages = extra.get("pagination") if isinstance(extra.get("pagination"), dict) else {}
+        if not pages.get("more_items_in_collection") or not entries:
+            return entries, None
+        following = pages.get("next_start")
+        return entries, following if isinstance(following, int) and following > start else start + len(entries)
 
     async def create_activity(self, payload: dict) -> int:
         body = await self._request("POST", "/api/v2/activities", json=payload, cost=COST_WRITE)

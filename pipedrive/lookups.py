@@ -48,6 +48,14 @@ class CompanyLookups:
 
         return await self._cached(f"owner:{email.lower()}", load)
 
+    async def user_names(self) -> dict[int, str]:
+        """The company's users by id, their names (a person's owner is one of them)."""
+        return await self._cached("users", self.client.user_names)
+
+    def forget_users(self) -> None:
+        """The users are read again at the next lookup (one is new since they were read)."""
+        self._cache.pop("users", None)
+
     async def existing_label_id(self, name: str) -> int | None:
         """The id of the person label option called `name` (any case); None when there is none (none is added)."""
         try:

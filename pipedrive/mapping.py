@@ -57,6 +57,24 @@ def organization_details(contact: SyncContact, industry: dict) -> dict:
     )
 
 
+def organization_gaps(details: dict, existing: dict) -> dict:
+    """Of `details` (organization_details), only what the organization in Pipedrive has empty: its address when it
+    has none, each custom field (the industry) when it has no value; never a value Pipedrive holds."""
+    gaps: dict = {}
+    address = existing.get("address")
+    held_address = any(_filled(v) for v in address.values()) if isinstance(address, dict) else _filled(address)
+    if "address" in details and not held_address:
+        gaps["address"] = details["address"]
+    held = existing.get("custom_fields") if isinstance(existing.get("custom_fields"), dict) else {}
+    if empty := {k: v for k, v in (details.get("custom_fields") or {}).items() if not _filled(held.get(k))}:
+        gaps["custom_fields"] = empty
+    return gaps
+
+
+def _filled(value) -> bool:
+    return value not in (None, "", [], {}) and not (isinstance(value, str) and not value.strip())
+
+
 def person_payload(
     contact: SyncContact,
     *,

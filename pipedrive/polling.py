@@ -6,7 +6,10 @@ as the webhook of its change would be, with the same identity (entity, id, actio
 also delivered by a webhook, or read twice, acts once; then the webhook worker's apply path applies them, with
 the same rules of order. Each list's high-water mark (the latest update time read) is kept in the database; the
 first run starts from the latest change there is, so nothing older is replayed. Deals deleted come back (their
-list is asked for deleted ones); a person or organisation deleted arrives only by webhook.
+list is asked for deleted ones). The v2 lists leave deleted persons and organisations out, so v1 recents (persons
+and organizations changed since its own mark) is read for them: one no longer active is deleted as its webhook
+would say, and a merge's survivor (`merge_what_id` naming the other) is the other's delete naming the survivor,
+so the contacts of the person merged away are relinked, not unlinked.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from pipedrive.webhooks import BadEvent, WebhookReceiver, _timestamp
 log = logging.getLogger(__name__)
 
 LISTS = (("persons", "person"), ("organizations", "organization"), ("deals", "deal"), ("activities", "activity"))
+RECENTS = "recents"  # v1 recents, read for the deletions and merges the v2 lists leave out
 MAX_PAGES = 50  # a run reads at most this many pages of a list; the next run goes on from its mark
 BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -40,6 +44,44 @@ class PollReport:
 
 def _rfc3339(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def deletions_of(entries: list[dict]) -> list[ReceivePipedriveEvent]:
+    """The deletes a page of v1 recents stands for: a person or organization no longer active, and the one a
+    merge's survivor took in (its delete naming the survivor, as the merge's webhook does)."""
+    merged: dict[tuple[str, int], tuple[int, datetime]] = {}
+    gone: dict[tuple[str, int], datetime] = {}
+    for entry in entries:
+        entity, data = entry.get("item"), entry.get("data")
+        if entity not in ("person", "organization") or not isinstance(data, dict):
+            continue
+        try:
+            entity_id = int(str(entry.get("id") or data.get("id")))
+            at = _timestamp(data.get("update_time"))
+        except (ValueError, BadEvent):
+            continue
+        loser = data.get("merge_what_id")
+        if isinstance(loser, int) and not isinstance(loser, bool) and loser != entity_id:
+            merged[(entity, loser)] = (entity_id, at)
+        if data.get("active_flag") is False:
+            gone[(entity, entity_id)] = at
+    events = []
+    for (entity, entity_id), at in gone.items():
+        if (entity, entity_id) not in merged:  # the merge says more: where its contacts go
+            events.append(_deleted(entity, entity_id, at, None))
+    events += [_deleted(entity, loser, at, survivor) for (entity, loser), (survivor, at) in merged.items()]
+    return events
+
+
+def _deleted(entity: str, entity_id: int, at: datetime, merged_to: int | None) -> ReceivePipedriveEvent:
+    meta = {"action": "delete", "entity": entity, "entity_id": str(entity_id), "timestamp": _rfc3339(at)}
+    meta["change_source"] = "poll"
+    if merged_to is not None:
+        meta["merged_to_id"] = str(merged_to)
+    payload = {"meta": meta, "data": None, "previous": None}
+    return ReceivePipedriveEvent(
+        f"{entity}:{entity_id}:delete:{at.isoformat()}", entity, "delete", entity_id, at, payload
+    )
 
 
 def event_of(entity: str, item: dict) -> ReceivePipedriveEvent | None:
@@ -106,8 +148,39 @@ class Poller:
                     break
             if newest > mark:
                 await self.core.execute(RecordPipedrivePollMark(collection, newest))
+        deletions_read, deletions_stored = await self._deletions(marks.get(RECENTS))
         applied = await self.receiver.apply_waiting()
-        return PollReport(read, stored, applied)
+        return PollReport(read + deletions_read, stored + deletions_stored, applied)
+
+    async def _deletions(self, mark: datetime | None) -> tuple[int, int]:
+        """Deleted and merged persons and organizations since recents' mark, stored as their webhooks would be; how
+        many were read and stored. The first run starts where the persons and organizations lists stand."""
+        if mark is None:
+            marks = await self.core.execute(PipedrivePollMarks())
+            known = [marks[c] for c in ("persons", "organizations") if c in marks]
+            await self.core.execute(RecordPipedrivePollMark(RECENTS, max(known, default=BEGINNING)))
+            return 0, 0
+        read = stored = 0
+        newest, start = mark, 0
+        since = mark.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        for _ in range(MAX_PAGES):
+            entries, following = await self.client.recents(since, ("person", "organization"), start=start)
+            for entry in entries:
+                data = entry.get("data") if isinstance(entry.get("data"), dict) else {}
+                try:
+                    newest = max(newest, _timestamp(data.get("update_time")))
+                except BadEvent:
+                    pass
+            for event in deletions_of(entries):
+                read += 1
+                if await self.core.execute(event) is not None:
+                    stored += 1
+            if following is None:
+                break
+            start = following
+        if newest > mark:
+            await self.core.execute(RecordPipedrivePollMark(RECENTS, newest))
+        return read, stored
 
     async def aclose(self) -> None:
         await self.receiver.aclose()

@@ -9,7 +9,8 @@ owner's persons without one), activities among the person's by subject, type, du
 out those already linked to our other activities. Hence no duplicates, however often a sync is retried.
 A contact edited here once it is in Pipedrive gets its person's name, email, phone and organisation replaced;
 an organisation gets the contact's country as its address and its sector as its industry (a custom field named
-"Industry", when the company has one) when it is created and when they are edited. Each `note` becomes a note on
+"Industry", when the company has one) when it is created and when they are edited; one Pipedrive already had
+gets them when a contact is first linked to it, where it has none (what it holds is never replaced then). Each `note` becomes a note on
 the person, sent once (a contact linked later takes its notes along on its first sync), and the contact's notes
 field is one more note, replaced when it is edited and deleted when it is emptied.
 An outreach undone here is deleted in Pipedrive too, even when the undo came while it was being sent; so is a
@@ -58,6 +59,7 @@ async def sync_task(core: Core, company: Company, task: SyncTask) -> str | None:
     settings = core.settings
     owner_id = await _owner_id(core, company, task)
     org_id, org_is_new = contact.pipedrive_org_id, False
+    org_linked_now = False  # to an organisation Pipedrive had: what it lacks of ours is filled in
     if org_id is None and contact.organisation:
         async with core.pipedrive_record_lock(f"org:{contact.organisation.strip().lower()}"):
             org_id = (await core.execute(KnownPipedriveIds(organisation=contact.organisation))).org_id
@@ -65,6 +67,7 @@ async def sync_task(core: Core, company: Company, task: SyncTask) -> str | None:
                 org_id, org_is_new = await _organisation(company, contact, owner_id)
             if not await core.execute(RecordPipedriveIds(contact.id, org_id=org_id)):
                 return None  # erased meanwhile: nothing more of it goes to Pipedrive
+            org_linked_now = not org_is_new
     person_id = contact.pipedrive_person_id
     if person_id is None:
         label_id = await company.lookups.label_id(settings.pipedrive_warm_label) if contact.is_warm else None
@@ -92,7 +95,9 @@ async def sync_task(core: Core, company: Company, task: SyncTask) -> str | None:
                 return None
     elif task.event == DETAILS_CHANGED:
         await company.client.update_person(person_id, mapping.person_details(contact, org_id=org_id))
-    if task.event == ORGANISATION_CHANGED and org_id is not None and not org_is_new:
+    if org_linked_now and org_id is not None:
+        await _fill_organisation(company, contact, org_id)
+    elif task.event == ORGANISATION_CHANGED and org_id is not None and not org_is_new:
         details = mapping.organization_details(contact, await _industry(company, contact))
         if details:
             await company.client.update_organization(org_id, details)
@@ -132,6 +137,15 @@ async def _organisation(company: Company, contact: SyncContact, owner_id: int | 
         return min(found), False
     payload = mapping.organization_payload(contact, owner_id=owner_id, industry=await _industry(company, contact))
     return await company.client.create_organization(payload), True
+
+
+async def _fill_organisation(company: Company, contact: SyncContact, org_id: int) -> None:
+    """Give an organisation Pipedrive already had the contact's country and industry where it has none."""
+    details = mapping.organization_details(contact, await _industry(company, contact))
+    if not details or (existing := await company.client.organization_data(org_id)) is None:
+        return
+    if gaps := mapping.organization_gaps(details, existing):
+        await company.client.update_organization(org_id, gaps)
 
 
 async def _industry(company: Company, contact: SyncContact) -> dict:

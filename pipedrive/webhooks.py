@@ -20,6 +20,7 @@ import binascii
 import hmac
 import json
 import logging
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -34,6 +35,7 @@ from core.inbound.commands import (
     PipedriveEventsToApply,
     ReceivePipedriveEvent,
     ReceivePipedriveEvents,
+    ToName,
     WaitingEvent,
     WaitingPipedriveEvents,
 )
@@ -108,6 +110,7 @@ class WebhookReceiver:
         self._client = client
         self._org_names: TTLCache = TTLCache(maxsize=1024, ttl=settings.pipedrive_cache_seconds or 1)
         self._lookups: CompanyLookups | None = None
+        self._unknown_users: TTLCache = TTLCache(maxsize=1024, ttl=settings.pipedrive_cache_seconds or 1)
         self.wake = asyncio.Event()  # set by each event stored: the worker applies it at once
         self._pending: list[tuple[ReceivePipedriveEvent, asyncio.Future]] = []
         self._storing: asyncio.Task | None = None
@@ -193,44 +196,73 @@ class WebhookReceiver:
     async def apply_waiting(self) -> int:
         """Apply every stored event waiting; how many were applied here.
 
-        They are applied a batch per transaction (one commit for several), a few batches side by side. Events
-        applied side by side may finish in any order: the rules make that safe (each contact is locked while an
-        event changes it, and per field, per deal, the later change wins)."""
+        They are applied a batch per transaction (one commit for several), a few batches side by side: a batch
+        starts the moment a place is free and something waits (an event stored meanwhile is picked up then, not
+        after the others' batches end). Events applied side by side may finish in any order: the rules make that
+        safe (each contact is locked while an event changes it, and per field, per deal, the later change wins)."""
         count = 0
+        taken: set[int] = set()  # events in a batch here now, or found another worker's
+        running: set[asyncio.Future] = set()
+        stored = asyncio.ensure_future(self.wake.wait())
+        try:
+            while True:
+                free = APPLY_CONCURRENCY - len(running)
+                if free:
+                    limit = APPLY_BATCH_MAX * APPLY_CONCURRENCY + len(taken)
+                    waiting = [
+                        e for e in await self.core.execute(WaitingPipedriveEvents(limit=limit)) if e.id not in taken
+                    ]
+                    # a backlog is shared out among the places; what trickles in goes at once, in small batches
+                    size = min(APPLY_BATCH_MAX, max(APPLY_BATCH, -(-len(waiting) // APPLY_CONCURRENCY)))
+                    for n in range(free):
+                        if batch := waiting[n * size : (n + 1) * size]:
+                            taken |= {e.id for e in batch}
+                            running.add(asyncio.ensure_future(self._apply_batch(batch)))
+                if not running:
+                    return count
+                done, _ = await asyncio.wait({*running, stored}, return_when=asyncio.FIRST_COMPLETED)
+                if stored in done:  # stored meanwhile: a free place takes it now
+                    self.wake.clear()
+                    stored = asyncio.ensure_future(self.wake.wait())
+                for task in done & running:
+                    running.discard(task)
+                    applied = task.result()
+                    count += len(applied)
+                    taken -= set(applied)  # those not applied here stay taken: another worker has them
+        finally:
+            stored.cancel()
+            if running:
+                await asyncio.gather(*running, return_exceptions=True)
 
-        async def apply(batch: list[WaitingEvent], org_names: dict[int, dict[int, str]], warm: int | None) -> int:
-            new_request_id("webhook-apply")
-            commands = [ApplyPipedriveEvent(e.id, org_names.get(e.id, {}), warm) for e in batch]
-            results = await self.core.execute(ApplyPipedriveEvents(tuple(commands)))
-            applied = 0
-            for command, result in zip(commands, results, strict=True):
-                if result is not None:
-                    metrics.WEBHOOK_EVENTS.labels("applied").inc()
-                    log.info(
-                        "pipedrive event %s: %s, contacts %s", command.event_id, result.status, list(result.contact_ids)
-                    )
-                    applied += 1
-            return applied
+    async def _apply_batch(self, batch: list[WaitingEvent]) -> list[int]:
+        """One batch applied in one transaction; the ids of those applied here."""
+        new_request_id("webhook-apply")
+        persons = [e.id for e in batch if e.may_name_organisations]
+        to_name = await self.core.execute(PipedriveEventsToApply(tuple(persons))) if persons else {}
+        org_names = await self._org_names_for(to_name)
+        users = await self._user_names({i for names in to_name.values() for i in names.owner_ids})
+        warm = await self._warm_label_id() if persons else None
+        commands = [ApplyPipedriveEvent(e.id, org_names.get(e.id, {}), users, warm) for e in batch]
+        results = await self.core.execute(ApplyPipedriveEvents(tuple(commands)))
+        applied = []
+        outcomes: Counter[str] = Counter()
+        for command, result in zip(commands, results, strict=True):
+            if result is not None:
+                metrics.WEBHOOK_EVENTS.labels("applied").inc()
+                log.debug(
+                    "pipedrive event %s: %s, contacts %s", command.event_id, result.status, list(result.contact_ids)
+                )
+                applied.append(command.event_id)
+                outcomes[result.status] += 1
+        if applied:
+            log.info("pipedrive events applied: %s", ", ".join(f"{n} {status}" for status, n in outcomes.items()))
+        return applied
 
-        while waiting := await self.core.execute(WaitingPipedriveEvents(limit=APPLY_BATCH_MAX * APPLY_CONCURRENCY)):
-            persons = [e.id for e in waiting if e.may_name_organisations]
-            org_names = await self._org_names_for(persons)
-            warm = await self._warm_label_id() if persons else None
-            size = max(APPLY_BATCH, -(-len(waiting) // APPLY_CONCURRENCY))  # bigger batches for a bigger backlog
-            batches = [list(waiting[n : n + size]) for n in range(0, len(waiting), size)]
-            applied_now = sum(await asyncio.gather(*(apply(batch, org_names, warm) for batch in batches)))
-            count += applied_now
-            if not applied_now:  # every one is another worker's right now
-                break
-        return count
-
-    async def _org_names_for(self, event_ids: list[int]) -> dict[int, dict[int, str]]:
+    async def _org_names_for(self, to_name: dict[int, ToName]) -> dict[int, dict[int, str]]:
         """Per event, names of the organisations it links that the bank does not know (fetched once, cached)."""
-        if not event_ids:
-            return {}
         names: dict[int, dict[int, str]] = {}
-        for event_id, org_ids in (await self.core.execute(PipedriveEventsToApply(tuple(event_ids)))).items():
-            for org_id in org_ids:
+        for event_id, needed in to_name.items():
+            for org_id in needed.org_ids:
                 if org_id not in self._org_names:
                     try:
                         self._org_names[org_id] = await self._fetch_org_name(org_id)
@@ -241,15 +273,36 @@ class WebhookReceiver:
                     names.setdefault(event_id, {})[org_id] = self._org_names[org_id]
         return names
 
-    async def _warm_label_id(self) -> int | None:
-        """The id of the person label that means warm in Pipedrive (cached); None when there is none or no token."""
+    def _company(self) -> CompanyLookups | None:
+        """The company's cached set-up, read with its token; None without one."""
         if self._client is None and self.settings.pipedrive_api_token is None:
             return None
         self._client = self._client or company_client(self.settings)
         ttl = self.settings.pipedrive_cache_seconds or 1
         self._lookups = self._lookups or CompanyLookups(self._client, ttl_seconds=ttl)
+        return self._lookups
+
+    async def _user_names(self, owner_ids: set[int]) -> dict[int, str]:
+        """The company's users by id, their names (cached; read again when one of `owner_ids` is new)."""
+        if not owner_ids or (lookups := self._company()) is None:
+            return {}
         try:
-            return await self._lookups.existing_label_id(self.settings.pipedrive_warm_label)
+            names = await lookups.user_names()
+            if not owner_ids <= names.keys() | self._unknown_users.keys():
+                lookups.forget_users()
+                names = await lookups.user_names()
+                self._unknown_users.update((i, True) for i in owner_ids - names.keys())  # not asked again soon
+            return names
+        except PipedriveError as exc:
+            log.info("the users could not be read from Pipedrive: %s", exc)
+            return {}
+
+    async def _warm_label_id(self) -> int | None:
+        """The id of the person label that means warm in Pipedrive (cached); None when there is none or no token."""
+        if (lookups := self._company()) is None:
+            return None
+        try:
+            return await lookups.existing_label_id(self.settings.pipedrive_warm_label)
         except PipedriveError as exc:
             log.info("the person labels could not be read from Pipedrive: %s", exc)
             return None

@@ -213,6 +213,7 @@ class ContactDetail:
     pipedrive_change: str | None = None  # the last change that came from Pipedrive ("name changed")
     pipedrive_changed_at: datetime | None = None
     pipedrive_deleted_at: datetime | None = None  # its person was deleted in Pipedrive (now unlinked)
+    pipedrive_owner: str | None = None  # who owns its person in Pipedrive, by name
     deals: tuple[DealView, ...] = ()  # its deals won or lost in Pipedrive, latest first
     won_by_currency: tuple[tuple[str, Decimal], ...] = ()  # the sum of its won deals, per currency
     removed_at: datetime | None = None  # when it was removed from the bank (`show` still finds it)

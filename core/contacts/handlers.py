@@ -424,6 +424,7 @@ async def show_contact(cmd: ShowContact, ctx: Context) -> ContactDetail:
         pipedrive_change=contact.pipedrive_change,
         pipedrive_changed_at=contact.pipedrive_changed_at,
         pipedrive_deleted_at=contact.pipedrive_deleted_at if contact.pipedrive_person_id is None else None,
+        pipedrive_owner=contact.pipedrive_owner if contact.pipedrive_person_id is not None else None,
         deals=tuple(DealView(d.title, d.status, d.value, d.currency, d.changed_at, d.lost_reason) for d in deals[:5]),
         won_by_currency=tuple(sorted(won.items())),
         removed_at=contact.archived_at,

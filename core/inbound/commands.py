@@ -52,9 +52,18 @@ class WaitingEvent:
 
 @dataclass(frozen=True)
 class PipedriveEventsToApply(Query):
-    """What the worker needs before applying events: per event, the organisation ids it must name."""
+    """What the worker needs before applying events: per person event, what it must name (see ToName)."""
 
     event_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ToName:
+    """The organisations a person event links that no contact can name yet, and the Pipedrive user it makes
+    the person's owner."""
+
+    org_ids: tuple[int, ...] = ()
+    owner_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,7 @@ class ApplyPipedriveEvent(Bookkeeping):
     platform: ClassVar[str] = "pipedrive"
     event_id: int
     org_names: dict[int, str] = field(default_factory=dict)
+    user_names: dict[int, str] = field(default_factory=dict)  # the company's Pipedrive users: a person's owner
     warm_label_id: int | None = None  # the id of the person label that means warm (PIPEDRIVE_WARM_LABEL), if any
 
 

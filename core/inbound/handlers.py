@@ -9,10 +9,11 @@ recorded as ignored. An applied event keeps ids and its outcome, not its payload
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import DateTime, Text, bindparam, exists, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from core.contacts.handlers import CONTACT_EDIT_UNDONE, CONTACT_EDITED
@@ -32,6 +33,7 @@ from core.inbound.commands import (
     ReceivePipedriveEvents,
     RecordPipedrivePollMark,
     ReleasePipedriveNotes,
+    ToName,
     WaitingEvent,
     WaitingPipedriveEvents,
 )
@@ -41,7 +43,8 @@ from core.registry import handles
 from core.validation import clean_email, clean_phone
 from core.vocabulary import WARM_THRESHOLD
 
-_PERSON_FIELDS = ("name", "email", "phone", "organisation")
+_PERSON_FIELDS = ("name", "email", "phone", "organisation", "pipedrive_owner")
+_SAID = {"pipedrive_owner": "owner"}  # a field as the outcome and `show` name it
 
 
 @handles
@@ -64,30 +67,42 @@ async def receive_pipedrive_event(cmd: ReceivePipedriveEvent, ctx: Context) -> i
     return stored.scalar_one_or_none()
 
 
+# A group of events stored by one statement whatever its size (the group as one JSON array of rows), so that it
+# is compiled and prepared once, not once per group size, and its payloads are not escaped into an array literal.
+_STORE_GROUP = text(
+    """
+    INSERT INTO pipedrive_events (event_key, entity, action, entity_id, occurred_at, received_at, payload)
+    SELECT k, e, a, i, o, :now, p
+      FROM jsonb_to_recordset(CAST(:events AS jsonb)) AS t(k text, e text, a text, i bigint, o timestamptz, p jsonb)
+    ON CONFLICT (event_key) DO NOTHING
+    RETURNING id, event_key
+    """
+).bindparams(bindparam("now", type_=DateTime(timezone=True)), bindparam("events", type_=Text))
+
+
 @handles
 async def receive_pipedrive_events(cmd: ReceivePipedriveEvents, ctx: Context) -> tuple[int | None, ...]:
     """Each stored event's id, in one statement; None for one stored before, or earlier in the same group."""
     if not cmd.events:
         return ()
-    now = ctx.clock.now()
     stored = await ctx.session.execute(
-        pg_insert(PipedriveEvent)
-        .values(
-            [
-                {
-                    "event_key": e.key[:200],
-                    "entity": e.entity[:30],
-                    "action": e.action[:10],
-                    "entity_id": e.entity_id,
-                    "occurred_at": e.occurred_at,
-                    "received_at": now,
-                    "payload": e.payload,
-                }
-                for e in cmd.events
-            ]
-        )
-        .on_conflict_do_nothing(index_elements=["event_key"])
-        .returning(PipedriveEvent.id, PipedriveEvent.event_key)
+        _STORE_GROUP,
+        {
+            "now": ctx.clock.now(),
+            "events": json.dumps(
+                [
+                    {
+                        "k": e.key[:200],
+                        "e": e.entity[:30],
+                        "a": e.action[:10],
+                        "i": e.entity_id,
+                        "o": e.occurred_at.isoformat(),
+                        "p": e.payload,
+                    }
+                    for e in cmd.events
+                ]
+            ),
+        },
     )
     ids: dict[str, int] = {key: id_ for id_, key in stored.all()}
     return tuple(ids.pop(e.key[:200], None) for e in cmd.events)
@@ -105,33 +120,40 @@ async def waiting_pipedrive_events(cmd: WaitingPipedriveEvents, ctx: Context) ->
 
 
 @handles
-async def pipedrive_events_to_apply(cmd: PipedriveEventsToApply, ctx: Context) -> dict[int, tuple[int, ...]]:
-    """Per person event, the organisation it links whose name no contact knows yet (the worker fetches them)."""
+async def pipedrive_events_to_apply(cmd: PipedriveEventsToApply, ctx: Context) -> dict[int, ToName]:
+    """Per person event, the organisation it links whose name no contact knows yet and the owner it gives the
+    person (the worker fetches their names)."""
     rows = await ctx.session.execute(
         select(PipedriveEvent.id, PipedriveEvent.payload).where(
-            PipedriveEvent.id.in_(cmd.event_ids),
+            preload.any_of(PipedriveEvent.id, cmd.event_ids),
             PipedriveEvent.status == "received",
             PipedriveEvent.entity == "person",
             PipedriveEvent.action == "change",
         )
     )
-    links = {
-        event_id: org_id
-        for event_id, payload in rows.all()
-        if isinstance(org_id := _person_values(payload).get("org_id"), int)
+    values = {event_id: _person_values(payload) for event_id, payload in rows.all()}
+    owners = {event_id: v["owner_id"] for event_id, v in values.items() if isinstance(v.get("owner_id"), int)}
+    links = {event_id: v["org_id"] for event_id, v in values.items() if isinstance(v.get("org_id"), int)}
+    named: set[int | None] = set()
+    if links:
+        named = set(
+            (
+                await ctx.session.execute(
+                    select(Contact.pipedrive_org_id)
+                    .where(
+                        preload.any_of(Contact.pipedrive_org_id, set(links.values())), Contact.organisation.is_not(None)
+                    )
+                    .distinct()
+                )
+            ).scalars()
+        )
+    unnamed = {event_id: org_id for event_id, org_id in links.items() if org_id not in named}
+    return {
+        event_id: ToName(
+            (unnamed[event_id],) if event_id in unnamed else (), (owners[event_id],) if event_id in owners else ()
+        )
+        for event_id in unnamed.keys() | owners.keys()
     }
-    if not links:
-        return {}
-    named = set(
-        (
-            await ctx.session.execute(
-                select(Contact.pipedrive_org_id)
-                .where(Contact.pipedrive_org_id.in_(set(links.values())), Contact.organisation.is_not(None))
-                .distinct()
-            )
-        ).scalars()
-    )
-    return {event_id: (org_id,) for event_id, org_id in links.items() if org_id not in named}
 
 
 async def _org_name(ctx: Context, org_id: int) -> str | None:
@@ -175,7 +197,7 @@ async def apply_pipedrive_events(cmd: ApplyPipedriveEvents, ctx: Context) -> tup
         (
             await s.execute(
                 select(PipedriveEvent)
-                .where(PipedriveEvent.id.in_(by_id), PipedriveEvent.status == "received")
+                .where(preload.any_of(PipedriveEvent.id, by_id), PipedriveEvent.status == "received")
                 .order_by(PipedriveEvent.id)
                 .with_for_update(skip_locked=True)
             )
@@ -189,6 +211,7 @@ async def apply_pipedrive_events(cmd: ApplyPipedriveEvents, ctx: Context) -> tup
                 for event in events:
                     results[event.id] = await _apply(ctx, event, by_id[event.id])
                     await _record(ctx, by_id[event.id], event, results[event.id])
+            preload.write_together(pre)
     except Exception:
         return tuple([await apply_pipedrive_event(one, ctx) for one in cmd.events])
     return tuple(results.get(one.event_id) for one in cmd.events)
@@ -203,7 +226,7 @@ async def _record(ctx: Context, cmd: ApplyPipedriveEvent, event: PipedriveEvent,
 
 async def _apply(ctx: Context, event: PipedriveEvent, cmd: ApplyPipedriveEvent) -> PipedriveEventApplied:
     if event.entity == "person" and event.action == "change":
-        return await _person_changed(ctx, event, cmd.org_names, cmd.warm_label_id)
+        return await _person_changed(ctx, event, cmd)
     if event.entity == "person" and event.action == "delete":
         return await _person_deleted(ctx, event)
     if event.entity == "organization" and event.action == "change":
@@ -240,6 +263,14 @@ def _person_values(payload: dict) -> dict[str, Any]:
             values[column] = _primary(data[key], limit)
     if "org_id" in changed and (data.get("org_id") is None or isinstance(data.get("org_id"), int)):
         values["org_id"] = data.get("org_id")
+    if "owner_id" in changed:
+        owner = data.get("owner_id")  # an id (v2), or an object with its id and name (v1)
+        if isinstance(owner, dict) and isinstance(owner.get("id"), int):
+            values["owner_id"] = owner["id"]
+            if isinstance(owner.get("name"), str) and owner["name"].strip():
+                values["owner_name"] = owner["name"]
+        elif isinstance(owner, int) and not isinstance(owner, bool):
+            values["owner_id"] = owner
     return values
 
 
@@ -265,9 +296,7 @@ def _warm_label_added(payload: dict, label_id: int | None) -> bool:
     return "label_ids" in previous and label_id not in (previous.get("label_ids") or [])
 
 
-async def _person_changed(
-    ctx: Context, event: PipedriveEvent, org_names: dict[int, str], warm_label_id: int | None
-) -> PipedriveEventApplied:
+async def _person_changed(ctx: Context, event: PipedriveEvent, cmd: ApplyPipedriveEvent) -> PipedriveEventApplied:
     contacts = await _linked(ctx, Contact.pipedrive_person_id, event.entity_id)
     if not contacts:
         return PipedriveEventApplied("ignored", "unknown person")
@@ -280,14 +309,18 @@ async def _person_changed(
                 del values[field]
     if "org_id" in values:
         org_id = values.pop("org_id")
-        name = None if org_id is None else org_names.get(org_id) or await _org_name(ctx, org_id)
+        name = None if org_id is None else cmd.org_names.get(org_id) or await _org_name(ctx, org_id)
         if org_id is None or name is not None:
             values["organisation"], values["pipedrive_org_id"] = name, org_id
+    if "owner_id" in values:  # the owner's name, when Pipedrive's users say it (else the owner shown stays)
+        owner_id, given = values.pop("owner_id"), values.pop("owner_name", None)
+        if owner_name := cmd.user_names.get(owner_id) or given:
+            values["pipedrive_owner"] = " ".join(owner_name.split())[:200]
     changed_ids: list[int] = []
     kept: set[str] = set()
     stale: set[str] = set()
     changes: set[str] = set()
-    warm = _warm_label_added(event.payload, warm_label_id)
+    warm = _warm_label_added(event.payload, cmd.warm_label_id)
     for contact in contacts:
         done, refused, old = await _set_fields(ctx, contact, values, event.occurred_at)
         kept |= refused
@@ -328,6 +361,7 @@ async def _set_fields(
         times[field] = at.isoformat()
         if field == "organisation":
             contact.pipedrive_org_id = values.get("pipedrive_org_id")
+            preload.relinked()
         current = getattr(contact, field)
         same = (current or "").lower() == (value or "").lower() if field == "email" else current == value
         if same:
@@ -340,7 +374,7 @@ async def _set_fields(
     contact.pipedrive_field_times = times
     if done:
         contact.pipedrive_changed_at = at
-        contact.pipedrive_change = ", ".join(f for f in _PERSON_FIELDS if f in done) + " changed"
+        contact.pipedrive_change = ", ".join(_SAID.get(f, f) for f in _PERSON_FIELDS if f in done) + " changed"
     return done, kept, stale
 
 
@@ -386,7 +420,7 @@ async def _audit_kept(ctx: Context, contact_ids: list[int], fields: set[str]) ->
 
 def _outcome(changed_ids: list[int], changes: set[str], kept: set[str], stale: set[str]) -> PipedriveEventApplied:
     notes = []
-    if fields := [f for f in _PERSON_FIELDS if f in changes]:
+    if fields := [_SAID.get(f, f) for f in _PERSON_FIELDS if f in changes]:
         notes.append(", ".join(fields) + " changed")
     if "warm" in changes:
         notes.append("warm label added")
@@ -411,8 +445,10 @@ async def _person_deleted(ctx: Context, event: PipedriveEvent) -> PipedriveEvent
         if merged_to is not None:
             contact.pipedrive_person_id = merged_to
             contact.pipedrive_change = f"merged into person {merged_to}"
+            preload.relinked()
         else:
             contact.pipedrive_person_id, contact.pipedrive_deleted_at = None, event.occurred_at
+            preload.relinked()
             contact.pipedrive_change = "deleted in Pipedrive"
     what = f"relinked to person {merged_to}" if merged_to is not None else "unlinked (deleted in Pipedrive)"
     return PipedriveEventApplied("applied", what, tuple(k.id for k in contacts))
@@ -455,6 +491,7 @@ async def _organization_deleted(ctx: Context, event: PipedriveEvent) -> Pipedriv
     merged_to = _merged_to(event.payload)
     for contact in contacts:
         contact.pipedrive_org_id = merged_to
+        preload.relinked()
     what = f"relinked to organization {merged_to}" if merged_to is not None else "organization unlinked"
     return PipedriveEventApplied("applied", what, tuple(k.id for k in contacts))
 

@@ -5,14 +5,16 @@ already and which contacts have open follow-ups. A lookup the batch did not fore
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import BigInteger, any_, bindparam, inspect, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm.attributes import flag_modified
 
 from core.contacts.handlers import CONTACT_EDIT_UNDONE, CONTACT_EDITED
 from core.context import Context
@@ -32,16 +34,49 @@ class Preloaded:
     activity_ids: set[int] = field(default_factory=set)
     held_activities: set[int] = field(default_factory=set)
     open_follow_ups: set[int] = field(default_factory=set)
+    _links: dict[tuple[str, int], list[Contact]] | None = None  # (column, value) → contacts, until one is relinked
 
     def linked(self, column: str, value: int) -> list[Contact] | None:
         """The contacts linked to the person or organisation now; None when the batch did not read them."""
         if value not in (self.person_ids if column == "pipedrive_person_id" else self.org_ids):
             return None
-        return sorted((c for c in self.contacts.values() if getattr(c, column) == value), key=lambda c: c.id)
+        if self._links is None:
+            self._links = defaultdict(list)
+            for contact in sorted(self.contacts.values(), key=lambda c: c.id):
+                for name in ("pipedrive_person_id", "pipedrive_org_id"):
+                    if (linked_to := getattr(contact, name)) is not None:
+                        self._links[(name, linked_to)].append(contact)
+        return list(self._links.get((column, value), ()))
+
+    def relinked(self) -> None:
+        """A contact's person or organisation changed: the links are read again at the next lookup."""
+        self._links = None
+
+
+def write_together(pre: Preloaded) -> None:
+    """The batch's changed contacts written in one statement: each is given every column any of them changed, so
+    that their UPDATEs are alike (the ORM writes a run of unlike ones one statement each)."""
+    changed = [c for c in pre.contacts.values() if inspect(c).modified]
+    columns = set().union(*(inspect(c).committed_state for c in changed)) if changed else set()
+    columns &= set(inspect(Contact).column_attrs.keys())
+    for contact in changed:
+        for name in columns - inspect(contact).committed_state.keys():
+            flag_modified(contact, name)
+
+
+def any_of(column: Any, ids: Iterable[int]) -> Any:
+    """`column = ANY(ids)`, the ids as one array: the statement's text is the same however many there are (an
+    IN list is a new statement, compiled and parsed again, for each count)."""
+    return column == any_(bindparam(None, list(ids), type_=ARRAY(BigInteger)))
 
 
 def current() -> Preloaded | None:
     return _current.get()
+
+
+def relinked() -> None:
+    if (pre := _current.get()) is not None:
+        pre.relinked()
 
 
 @contextmanager
@@ -98,7 +133,9 @@ async def preload(ctx: Context, events: list[PipedriveEvent]) -> Preloaded:
     if pre.person_ids or pre.org_ids:
         rows = await s.execute(
             select(Contact)
-            .where(or_(Contact.pipedrive_person_id.in_(pre.person_ids), Contact.pipedrive_org_id.in_(pre.org_ids)))
+            .where(
+                or_(any_of(Contact.pipedrive_person_id, pre.person_ids), any_of(Contact.pipedrive_org_id, pre.org_ids))
+            )
             .order_by(Contact.id)
             .with_for_update()
         )
@@ -114,7 +151,8 @@ async def preload(ctx: Context, events: list[PipedriveEvent]) -> Preloaded:
                     DomainEvent.payload,
                     DomainEvent.occurred_at,
                 ).where(
-                    DomainEvent.contact_id.in_(contact_ids), DomainEvent.name.in_((CONTACT_EDITED, CONTACT_EDIT_UNDONE))
+                    any_of(DomainEvent.contact_id, contact_ids),
+                    DomainEvent.name.in_((CONTACT_EDITED, CONTACT_EDIT_UNDONE)),
                 )
             )
         ).all()
@@ -129,7 +167,7 @@ async def preload(ctx: Context, events: list[PipedriveEvent]) -> Preloaded:
             (
                 await s.execute(
                     select(FollowUp.contact_id)
-                    .where(FollowUp.contact_id.in_(contact_ids), FollowUp.status == "open")
+                    .where(any_of(FollowUp.contact_id, contact_ids), FollowUp.status == "open")
                     .distinct()
                 )
             ).scalars()
@@ -137,7 +175,7 @@ async def preload(ctx: Context, events: list[PipedriveEvent]) -> Preloaded:
     if pre.deal_ids:
         deal_rows = await s.execute(
             select(PipedriveDeal)
-            .where(PipedriveDeal.deal_id.in_(pre.deal_ids))
+            .where(any_of(PipedriveDeal.deal_id, pre.deal_ids))
             .order_by(PipedriveDeal.deal_id, PipedriveDeal.contact_id)
             .with_for_update()
         )
@@ -145,7 +183,7 @@ async def preload(ctx: Context, events: list[PipedriveEvent]) -> Preloaded:
             pre.deals[row.deal_id][row.contact_id] = row
     if pre.activity_ids:  # read after the contacts are locked: one another worker applied meanwhile is seen
         held = await s.execute(
-            select(Activity.pipedrive_activity_id).where(Activity.pipedrive_activity_id.in_(pre.activity_ids))
+            select(Activity.pipedrive_activity_id).where(any_of(Activity.pipedrive_activity_id, pre.activity_ids))
         )
         pre.held_activities = {i for i in held.scalars() if i is not None}
     return pre

@@ -6,6 +6,7 @@ from core.command import Actor, ContactRef
 from core.outreach.commands import FlagWarm
 
 V1_PATHS = {
+    "/api/v1/users",
     "/api/v1/users/find",
     "/api/v1/activityTypes",
     "/api/v1/personFields",

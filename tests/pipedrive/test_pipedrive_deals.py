@@ -260,7 +260,7 @@ async def test_polling_brings_the_same_changes_without_webhooks_and_its_mark_adv
     first = await poller.poll_once()  # the first run only notes where Pipedrive stands
     assert (first.read, first.stored) == (0, 0)
     marks = await core.execute(PipedrivePollMarks())
-    assert set(marks) == {"persons", "organizations", "deals", "activities"}
+    assert set(marks) == {"persons", "organizations", "deals", "activities", "recents"}
 
     assert fake.webhooks == {}  # nothing is sent: only the pull can see these
     await fake.change_person(person_id, name="Robert Stone", at=clock.now() + timedelta(minutes=1))
@@ -296,4 +296,31 @@ async def test_polling_reads_every_page(core, settings, fake, bob, rows, wall_cl
     assert report.read >= 603
     assert (await contact_of(rows, bob)).past_business == Decimal("3000.00")
     assert fake.calls("GET", "/api/v2/deals") >= 3  # the first run's, and two pages
+    await poller.aclose()
+
+
+async def test_polling_brings_deletes_and_merges_the_v2_lists_leave_out(
+    core, settings, chat, make, ana, fake, bob, rows, wall_clock
+):
+    poller = Poller(core, settings, client=company_client(settings))
+    await poller.poll_once()
+    clock = wall_clock
+    person_id = (await contact_of(rows, bob)).pipedrive_person_id
+    carol_person = fake.add_person("Carol Diaz", email="carol@globex.com")
+    carol = await make.contact(ana, "Carol Diaz", email="carol@globex.com")
+    await core.execute(RecordPipedriveIds(carol.id, person_id=carol_person["id"]))
+    survivor = fake.add_person("Caroline Diaz", email="caroline@globex.com")
+    await fake.delete_person_in_app(person_id, at=clock.now() + timedelta(minutes=1))
+    await fake.merge_persons(carol_person["id"], survivor["id"], at=clock.now() + timedelta(minutes=2))
+    assert fake.webhooks == {}  # nothing is sent: only the pull can see these
+    report = await poller.poll_once()
+    assert report.applied == report.stored >= 3
+    assert (await contact_of(rows, bob)).pipedrive_person_id is None
+    assert "Deleted in Pipedrive on " in await chat.send(f"show {bob.email}")
+    relinked = await contact_of(rows, carol)
+    assert (relinked.pipedrive_person_id, relinked.pipedrive_deleted_at) == (survivor["id"], None)
+    assert "Deleted in Pipedrive" not in await chat.send("show carol@globex.com")
+    again = await poller.poll_once()  # read again from the mark: acts once
+    assert again.stored == 0 and (await contact_of(rows, carol)).pipedrive_person_id == survivor["id"]
+    assert fake.calls("GET", "/api/v1/recents") == 2  # none on the first run, which only notes where it stands
     await poller.aclose()

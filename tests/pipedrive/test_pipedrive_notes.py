@@ -138,6 +138,32 @@ async def test_a_sector_or_country_edit_updates_the_organisation(core, make, ana
     assert_clean(fake, orgs=1, persons=1)
 
 
+async def test_an_organisation_pipedrive_had_gets_what_it_lacks_and_keeps_what_it_holds(core, make, ana, fake, worker):
+    industry = fake.organization_field_key("Industry")
+    acme = fake.add_organization("Acme")  # nothing of its address or industry filled in
+    globex = fake.add_organization("Globex")  # its address filled in, not its industry
+    globex["address"] = {"value": "1 Rue de Rivoli, Paris", "country": "France"}
+    initech = fake.add_organization("Initech")  # its industry filled in, not its address
+    initech["custom_fields"] = {industry: "Retail"}
+    for name, email, organisation in (
+        ("Bob Stone", "bob@acme.com", "Acme"),
+        ("Eve Moss", "eve@globex.com", "Globex"),
+        ("Ian Park", "ian@initech.com", "Initech"),
+    ):
+        contact = await make.contact(ana, name, email=email, organisation=organisation)
+        await core.execute(EditContact(me(ana), ref(contact), "sector", "Fintech"))
+        await core.execute(EditContact(me(ana), ref(contact), "country", "pt"))
+        await warm(core, ana, contact)
+    await worker.drain()
+    assert acme["address"] == {"value": "Portugal", "country": "Portugal"}
+    assert acme["custom_fields"] == {industry: "Fintech"}
+    assert globex["address"] == {"value": "1 Rue de Rivoli, Paris", "country": "France"}
+    assert globex["custom_fields"] == {industry: "Fintech"}
+    assert initech["address"] == {"value": "Portugal", "country": "Portugal"}
+    assert initech["custom_fields"] == {industry: "Retail"}
+    assert_clean(fake, orgs=3, persons=3)
+
+
 class TestIndustryAsOptions:
     @pytest.fixture
     def fake_options(self):

@@ -119,6 +119,21 @@ async def test_new_email_and_phone_in_pipedrive_reach_the_contact(chat, fake, bo
     assert "robert@acme.com" in out and "From Pipedrive: email, phone changed" in out
 
 
+async def test_a_person_given_another_owner_in_pipedrive_shows_that_owner(chat, fake, bob, receiver, rows, clock):
+    person_id = (await rows(Contact))[0].pipedrive_person_id
+    await fake.change_person(person_id, owner_id=fake.users[0]["id"], at=clock.now() + timedelta(minutes=1))
+    await settled(rows, 1)
+    assert "Owner in Pipedrive: Ana Silva" in await chat.send(f"show {bob.email}")
+    carla = fake.add_user("Carla Mendes", "carla@example.com")  # a user the company gained since its users were read
+    await fake.change_person(person_id, owner_id=carla["id"], at=clock.now() + timedelta(minutes=2))
+    events = await settled(rows, 2)
+    assert (events[1].status, events[1].outcome) == ("applied", "owner changed")
+    out = await chat.send(f"show {bob.email}")
+    assert "Owner in Pipedrive: Carla Mendes" in out
+    assert "From Pipedrive: owner changed, Tue 24 Nov 2026 09:02." in out
+    assert fake.calls("GET", "/api/v1/users") == 2  # read once, and again for the owner it did not know
+
+
 async def test_bad_auth_is_401_and_nothing_is_stored(fake, bob, receiver, rows):
     body = json.dumps({"meta": {"entity": "person"}, "data": {}}).encode()
     assert await post(receiver.url, body, auth=None) == 401
