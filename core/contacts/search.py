@@ -38,10 +38,12 @@ def _rank(folded: str):
     )
 
 
-def find_queries(owner_id: int, folded: str, limit: int) -> tuple[Select | None, Select]:
-    """The prefix query (by the words index; None when the text has no word) and the fragment query (the rest)."""
+def find_queries(owner_id: int | None, folded: str, limit: int) -> tuple[Select | None, Select]:
+    """The prefix query (by the words index; None when the text has no word) and the fragment query (the rest);
+    in one bank, or with `owner_id` None in every bank."""
     holds = Contact.search_key.like(f"%{escape_like(folded)}%", escape="\\")
-    own = and_(Contact.owner_id == owner_id, Contact.archived_at.is_(None))
+    kept = Contact.archived_at.is_(None)
+    own = kept if owner_id is None else and_(Contact.owner_id == owner_id, kept)
     order = (Contact.warmness.desc(), Contact.name, Contact.id)
     tsquery = word_prefix_query(folded)
     if tsquery is None:
@@ -54,7 +56,8 @@ def find_queries(owner_id: int, folded: str, limit: int) -> tuple[Select | None,
     return prefix, fragment
 
 
-async def find(session, owner_id: int, text: str, limit: int) -> list[Contact]:
+async def find(session, owner_id: int | None, text: str, limit: int) -> list[Contact]:
+    """Up to `limit` contacts of `owner_id`'s bank (None: of every bank) matching the text, best first."""
     folded = await fold(session, text)
     prefix, fragment = find_queries(owner_id, folded, limit)
     found: list[Contact] = []
