@@ -137,6 +137,15 @@ class Contact(Base):
         ),
         # The words of search_key, for `find`'s word prefixes (core.contacts.search).
         Index("ix_contacts_search_words", text("contact_words(search_key)"), postgresql_using="gin"),
+        # `find everyone`: a field equal to the text, and every bank's contacts in list order (core.contacts.search).
+        Index("ix_contacts_search_fields", text("contact_fields(search_key)"), postgresql_using="gin"),
+        Index(
+            "ix_contacts_listed",
+            text("warmness DESC"),
+            "name",
+            "id",
+            postgresql_where=text("archived_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

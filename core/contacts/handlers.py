@@ -381,7 +381,7 @@ async def find_in_every_bank(cmd: FindInEveryBank, ctx: Context) -> TeamContactL
     words = (cmd.text or "").strip()
     if not words:
         raise InvalidInput("Find what? Try `find everyone ana` or `find everyone acme`.")
-    contacts = await search.find(ctx.session, None, words, max(1, min(cmd.limit, 50)))
+    contacts = await search.find_in_every_bank(ctx.session, words, max(1, min(cmd.limit, 50)))
     owners = dict(
         (await ctx.session.execute(select(User.id, User.name).where(User.id.in_({k.owner_id for k in contacts})))).all()
     )

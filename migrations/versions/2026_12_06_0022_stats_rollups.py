@@ -7,7 +7,9 @@ housekeeping every hour); reads add the changes not folded yet. Appending never 
 fold takes its rows in key order, so concurrent writers and folds can't deadlock. activity_rollups_rebuild()
 counts everything afresh from activities.
 
-Also the index of due cadence steps across every bank that the scheduler's beat reads (core.deliveries).
+Also the indexes the account-wide paths read: due cadence steps across every bank (the scheduler's beat,
+core.deliveries); each contact's fields whole, and the contacts in list order (warm first, then by name), for
+`find everyone` (core.contacts.search).
 
 Revision ID: 0022
 Revises: 0021
@@ -82,6 +84,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_activity_rollup_changes")),
     )
     op.create_index("ix_activities_occurred_at", "activities", ["occurred_at"])
+    op.execute(
+        """
+        CREATE FUNCTION contact_fields(search_key text) RETURNS text[]
+        LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURNS NULL ON NULL INPUT
+        AS $$ SELECT string_to_array(search_key, E'\\n') $$
+        """
+    )
+    op.execute("CREATE INDEX ix_contacts_search_fields ON contacts USING gin (contact_fields(search_key))")
+    op.execute("CREATE INDEX ix_contacts_listed ON contacts (warmness DESC, name, id) WHERE archived_at IS NULL")
     op.create_index(
         "ix_contact_plans_step_due_at",
         "contact_plans",
@@ -166,6 +177,9 @@ def downgrade() -> None:
     op.execute("DROP FUNCTION activities_record_rollup_change()")
     op.drop_index("ix_contact_plans_step_due_at", table_name="contact_plans")
     op.drop_index("ix_activities_occurred_at", table_name="activities")
+    op.execute("DROP INDEX ix_contacts_listed")
+    op.execute("DROP INDEX ix_contacts_search_fields")
+    op.execute("DROP FUNCTION contact_fields(text)")
     op.drop_table("activity_rollup_changes")
     op.drop_index("uq_activity_rollups_key", table_name="activity_rollups")
     op.drop_table("activity_rollups")
