@@ -55,6 +55,24 @@ async def stats_rows(
         return await counted_from_activities(
             session, group_by=group_by, since=since, until=until, campaign_id=campaign_id, user_id=user_id
         )
+    query, params = rolled_up_query(group_by, since, until, campaign_id, user_id)
+    result = await session.execute(text(query), params)
+    return [
+        StatsRow(
+            key=r.key, outreach=int(r.outreach), meetings_requested=int(r.requested), meetings_booked=int(r.booked)
+        )
+        for r in result
+    ]
+
+
+def rolled_up_query(
+    group_by: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    campaign_id: int | None,
+    user_id: int | None,
+) -> tuple[str, dict[str, object]]:
+    """The statement of `stats_rows` (by campaign, user or none when `user_id` is given) and its parameters."""
     days, months = rollup_spans(since, until)
     params: dict[str, object] = {"campaign_id": campaign_id, "user_id": user_id, "since": since, "until": until}
     narrowed = (" AND a.campaign_id = :campaign_id" if campaign_id is not None else "") + (
@@ -99,13 +117,7 @@ async def stats_rows(
         HAVING sum(a.activities) > 0
          ORDER BY 4 DESC, 3 DESC, 2 DESC, 1
     """
-    result = await session.execute(text(query), params)
-    return [
-        StatsRow(
-            key=r.key, outreach=int(r.outreach), meetings_requested=int(r.requested), meetings_booked=int(r.booked)
-        )
-        for r in result
-    ]
+    return query, params
 
 
 def rollup_spans(
