@@ -70,24 +70,23 @@ async def find(session, owner_id: int, text: str, limit: int) -> list[Contact]:
     return found
 
 
-# Every bank (`find everyone`). Each stage first reads the first LIST_READ contacts in list order (warm first,
-# then by name: ix_contacts_listed); when `limit` of them match, they are the stage's first `limit` in every bank.
-# Otherwise its matches are few among the warmest and are fetched by the stage's index and sorted. A field equal
-# to the text is counted by its index first (a name is rare, an organisation may be common). In-word pieces have
-# an index only where the server has pg_trgm; elsewhere they are looked for among the first LIST_READ alone.
+# Every bank (`find everyone`): a stage with more than this many matches reads the contacts in list order
+# (ix_contacts_listed) and stops at the limit, or after LIST_READ contacts (so a list of a common word shows the
+# matches among the first 10,000 contacts); one with fewer fetches its matches by an index and sorts them. The
+# matches are counted by the stage's index (up to this many); in-word pieces have an index only where the server
+# has pg_trgm, so they are judged by the planner's statistics, and looked for where no index serves only when
+# they are common (a rare piece would be a scan of every bank).
 DENSE = 1000
-LIST_READ = 10_000
+LIST_READ = 10_000  # contacts read at most, in list order, by a stage with many matches
 LISTED = (Contact.warmness.desc(), Contact.name, Contact.id)
 
 
 @dataclass(frozen=True)
 class Stage:
-    """Contacts of one rank: `rows` says which; `indexed` (when not None) is implied by `rows` and read by an index;
-    `counted`: count the index's matches first rather than read the list."""
+    """Contacts of one rank: `rows` says which; `indexed` (when not None) is implied by `rows` and read by an index."""
 
     rows: ColumnElement
     indexed: ColumnElement | None = None
-    counted: bool = False
 
 
 def every_bank_stages(folded: str) -> list[Stage]:
@@ -105,7 +104,7 @@ def every_bank_stages(folded: str) -> list[Stage]:
     )
     word_start = Contact.search_key.regexp_match(f"(^|[^a-z0-9]){escaped}")
     return [
-        Stage(kept, field, counted=True),
+        Stage(kept, field),
         Stage(and_(word_start, kept, not_(field)), words),
         Stage(and_(holds, kept, not_(word_start))),
     ]
@@ -124,31 +123,42 @@ async def find_in_every_bank(session, text: str, limit: int) -> list[Contact]:
     return found
 
 
+async def expected_rows(session, condition: ColumnElement) -> float:
+    """How many contacts the planner expects to meet `condition` (from its statistics)."""
+    connection = await session.connection()
+    compiled = select(Contact.id).where(condition).compile(dialect=connection.dialect)
+    result = await connection.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params)
+    (plan,) = result.one()
+    return float(plan[0]["Plan"]["Plan Rows"])
+
+
+_LIST_ORDER = ("enable_bitmapscan", "enable_seqscan", "enable_sort")
+
+
 async def matches_up_to(session, condition: ColumnElement, cap: int) -> int:
     """How many contacts meet `condition` (read by its index), counting no further than `cap`."""
     found = select(literal(1)).where(condition).limit(cap).subquery()
     return await session.scalar(select(func.count()).select_from(found)) or 0
 
 
-async def _planned(session, query: Select, off: tuple[str, ...]) -> list[Contact]:
-    """The query's contacts, with the planner's `off` ways of reading set aside for it."""
-    for setting in off:
+async def _stage(session, stage: Stage, limit: int, *, trigrams: bool) -> list[Contact]:
+    if stage.indexed is not None:
+        many = await matches_up_to(session, stage.indexed, DENSE + 1) > DENSE
+    else:
+        many = await expected_rows(session, stage.rows) > DENSE
+    if not many:
+        if stage.indexed is None and not trigrams:
+            return []  # a rare in-word piece, and no index to find it by
+        rows = stage.rows if stage.indexed is None else and_(stage.indexed, stage.rows)
+        return list((await session.execute(select(Contact).where(rows).order_by(*LISTED).limit(limit))).scalars())
+    # Many matches: the first of them in list order are near the start of the listed index.
+    for setting in _LIST_ORDER:
         await session.execute(text_sql(f"SET LOCAL {setting} = off"))
     try:
+        query = select(Contact).where(stage.rows).order_by(*LISTED).limit(limit)
+        first = select(Contact.id).where(Contact.archived_at.is_(None)).order_by(*LISTED).limit(LIST_READ)
+        query = query.where(Contact.id.in_(first.scalar_subquery()))
         return list((await session.execute(query)).scalars())
     finally:
-        for setting in off:
+        for setting in _LIST_ORDER:
             await session.execute(text_sql(f"SET LOCAL {setting} = DEFAULT"))
-
-
-async def _stage(session, stage: Stage, limit: int, *, trigrams: bool) -> list[Contact]:
-    ordered = select(Contact).order_by(*LISTED).limit(limit)
-    counted = stage.counted and stage.indexed is not None
-    if stage.indexed is None or not counted or await matches_up_to(session, stage.indexed, DENSE + 1) > DENSE:
-        first = select(Contact.id).where(Contact.archived_at.is_(None)).order_by(*LISTED).limit(LIST_READ)
-        listed = ordered.where(stage.rows, Contact.id.in_(first.scalar_subquery()))
-        found = await _planned(session, listed, ("enable_bitmapscan", "enable_seqscan", "enable_sort"))
-        if len(found) >= limit or counted or (stage.indexed is None and not trigrams):
-            return found
-    rows = stage.rows if stage.indexed is None else and_(stage.indexed, stage.rows)
-    return await _planned(session, ordered.where(rows), ("enable_indexscan", "enable_seqscan"))
