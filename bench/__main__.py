@@ -7,10 +7,12 @@ marked “beside it” are measured in the same run, so their ratio holds on a n
 load (other work on it skews every figure) are noted above the table. A full run (no --quick, no --only)
 writes BENCHMARKS.md; otherwise the table is printed and written only where --out says.
 
-Benchmarks (NAME): today, taps, digest, scaleout, replicas, beat, import, pipedrive, webhooks, capture, find. The
+Benchmarks (NAME): today, taps, digest, scaleout, replicas, beat, import, pipedrive, webhooks, capture, find,
+find-everyone, today-account, stats, beat-account (the last four on the account-scale data set of
+bench/account_scale.py, built once per run, or kept between runs with BENCH_DATA_DIR). The
 individual modules run alone too: `python -m bench.bench_today`, `bench.bench_process`, `bench.bench_digest`,
 `bench.bench_scaleout`, `bench.bench_taps`, `bench.bench_import`, `bench.bench_pipedrive`, `bench.bench_webhooks`,
-`bench.bench_capture`, `bench.bench_find`.
+`bench.bench_capture`, `bench.bench_find`, `bench.bench_stats`, `bench.bench_beat`, `bench.account_scale`.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import (
+    bench_beat,
     bench_capture,
     bench_digest,
     bench_find,
@@ -33,6 +36,7 @@ from bench import (
     bench_pipedrive,
     bench_process,
     bench_scaleout,
+    bench_stats,
     bench_taps,
     bench_today,
     bench_webhooks,
@@ -72,6 +76,16 @@ BENCHMARKS = [
     ),
     Benchmark("capture", "Free text read as an interaction (labelled corpus)", bench_capture.figures, 3),
     Benchmark("find", "`find TEXT` in a bank of 10,000 contacts", bench_find.figures, 3),
+    # On the account-scale data set (bench/account_scale.py), built once and shared by the four.
+    Benchmark(
+        "find-everyone",
+        "`find everyone TEXT` (Golden Ticket team) over 1,000,000 contacts",
+        bench_find.account_figures,
+        3,
+    ),
+    Benchmark("today-account", "Today's list for users of 10,000 contacts", bench_today.account_figures, 3),
+    Benchmark("stats", "Stats over 10,000,000 activities, any period", bench_stats.figures, 3),
+    Benchmark("beat-account", "The scheduler's beat among 10,000 users, nothing due", bench_beat.figures, 3),
 ]
 
 

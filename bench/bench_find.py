@@ -24,7 +24,7 @@ from bench.common import Figure, bench_database, figure, machine, percentile, re
 from core import db
 from core.clock import FixedClock
 from core.command import Actor
-from core.contacts.commands import FindContacts
+from core.contacts.commands import FindContacts, FindInEveryBank
 from core.context import escape_like
 from core.models import Contact
 from core.service import Core
@@ -151,12 +151,110 @@ def figures(quick: bool, runs: int = 3) -> list[Figure]:
     return out
 
 
+async def ilike_scan_everyone(core: Core, text: str) -> list:
+    """The team search the ILIKE way: '%text%' on name, email and organisation of every bank."""
+    pattern = f"%{escape_like(text)}%"
+    async with core.reading() as s:
+        query = (
+            select(Contact)
+            .where(
+                Contact.archived_at.is_(None),
+                or_(
+                    Contact.name.ilike(pattern, escape="\\"),
+                    Contact.email.ilike(pattern, escape="\\"),
+                    Contact.organisation.ilike(pattern, escape="\\"),
+                ),
+            )
+            .order_by(Contact.warmness.desc(), Contact.name, Contact.id)
+            .limit(10)
+        )
+        return list((await s.execute(query)).scalars().all())
+
+
+def account_rows(url: str, count: int = 2000) -> list[tuple[str, str, str]]:
+    """(name, email, organisation) of contacts spread over the whole account."""
+    with psycopg.connect(db.libpq_url(url)) as conn:
+        return conn.execute(
+            "SELECT name, coalesce(email, ''), coalesce(organisation, '') FROM contacts WHERE id %% 487 = 0 LIMIT %s",
+            (count,),
+        ).fetchall()
+
+
+async def measure_everyone(url: str, rows, samples: int, ilike_samples: int, seed: int) -> dict[str, list[float]]:
+    """`find everyone TEXT` as a Golden Ticket user (user 1 of the account-scale data set)."""
+    engine = db.create_engine(url, pool_size=2)
+    core = Core(engine, clock=FixedClock(NOW))
+    results: dict[str, list[float]] = {}
+    for kind, texts in queries(rows, samples, seed).items():
+        for text in texts[:5]:
+            await core.execute(FindInEveryBank(Actor(1, "bench"), text))
+        new, old = results.setdefault(kind, []), results.setdefault(f"{kind}_ilike", [])
+        for n, text in enumerate(texts):
+            t0 = time.perf_counter()
+            await core.execute(FindInEveryBank(Actor(1, "bench"), text))
+            new.append((time.perf_counter() - t0) * 1000)
+            if n < ilike_samples:
+                t0 = time.perf_counter()
+                await ilike_scan_everyone(core, text)
+                old.append((time.perf_counter() - t0) * 1000)
+    await engine.dispose()
+    return results
+
+
+def account_figures(quick: bool, runs: int = 3) -> list[Figure]:
+    """`find everyone TEXT` for the Golden Ticket team over the account-scale data set (bench/account_scale.py)."""
+    from bench.account_scale import FULL, QUICK, account_database
+
+    size = QUICK if quick else FULL
+    samples, ilike_samples = (40, 2) if quick else (100, 3)
+    with account_database(quick) as url:
+        rows = account_rows(url)
+
+        def once(run: int) -> dict[str, float]:
+            results = asyncio.run(measure_everyone(url, rows, samples, ilike_samples, seed=5 + run))
+            return {
+                f"{name}_{'p50' if name.endswith('ilike') else 'p95'}": percentile(
+                    values, 50 if name.endswith("ilike") else 95
+                )
+                for name, values in results.items()
+            }
+
+        stats = repeated(runs, once)
+    out = []
+    for kind, example in (("exact", "JOSE ALVAREZ"), ("prefix", "alva"), ("fragment", "lva")):
+        label = f"find everyone, {kind} (like `{example}`), p95" + (
+            f" ({size.contacts:,} contacts in the account)" if kind == "exact" else ""
+        )
+        out.append(figure(stats, f"{kind}_p95", label, "ms", target="≤ 100 ms", limit=100))
+        out.append(
+            figure(
+                stats,
+                f"{kind}_ilike_p50",
+                f"  beside it: the ILIKE scan of every bank, p50 ({ilike_samples} samples)",
+                "ms",
+            )
+        )
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=10)
     parser.add_argument("--contacts", type=int, default=10_000)
     parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--everyone", action="store_true", help="`find everyone` over the account-scale data set")
+    parser.add_argument("--quick", action="store_true", help="with --everyone: its smaller size")
     args = parser.parse_args()
+    if args.everyone:
+        from bench.account_scale import account_database
+        from bench.common import shared_server
+
+        with shared_server(), account_database(args.quick) as url:
+            results = asyncio.run(measure_everyone(url, account_rows(url), args.samples, 5, seed=5))
+        for kind in ("exact", "prefix", "fragment"):
+            print(f"find everyone, {kind:8}:     {summary(results[kind])}")
+            print(f"  beside it, ILIKE scan:      {summary(results[kind + '_ilike'])}")
+        return
     with bench_database("pipedriven_bench_find") as url:
         t0 = time.perf_counter()
         rows = populate(url, args.users, args.contacts)

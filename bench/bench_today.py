@@ -172,13 +172,50 @@ def figures(quick: bool, runs: int = 3) -> list[Figure]:
     ]
 
 
+def account_figures(quick: bool, runs: int = 3) -> list[Figure]:
+    """Today's list for users with 10,000 contacts each, on the account-scale data set (bench/account_scale.py)."""
+    from bench.account_scale import FULL, QUICK, account_database
+
+    size = QUICK if quick else FULL
+    samples = 30 if quick else 50
+    with account_database(quick) as url:
+
+        def once(run: int) -> dict[str, float]:
+            results = asyncio.run(measure(url, size.users, samples, seed=17 + run))
+            return {f"{name}_p{p}": percentile(values, p) for name, values in results.items() for p in (50, 95)}
+
+        stats = repeated(runs, once)
+    bank = f"{size.contacts_per_user:,} contacts each ({size.describe()})"
+    return [
+        figure(stats, "command_p50", f"today's list for a user with {bank}, p50", "ms"),
+        figure(stats, "command_p95", "today's list, p95", "ms", target="≤ 15 ms", limit=15),
+        figure(stats, "query_p95", "  the ranking query alone, p95", "ms"),
+        figure(stats, "naive_p50", "  beside it: naive (contacts scored in Python), p50", "ms"),
+        figure(stats, "naive_p95", "  beside it: naive, p95", "ms"),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=1000)
     parser.add_argument("--contacts", type=int, default=500)
     parser.add_argument("--activities", type=int, default=5_000_000)
     parser.add_argument("--samples", type=int, default=300)
+    parser.add_argument(
+        "--account", action="store_true", help="on the account-scale data set instead (users of 10,000 contacts)"
+    )
+    parser.add_argument("--quick", action="store_true", help="with --account: its smaller size")
     args = parser.parse_args()
+    if args.account:
+        from bench.account_scale import FULL, QUICK, account_database
+        from bench.common import shared_server
+
+        with shared_server(), account_database(args.quick) as url:
+            results = asyncio.run(measure(url, (QUICK if args.quick else FULL).users, args.samples))
+        print(f"today's list (TodaySuggestions command): {summary(results['command'])}")
+        print(f"the ranking query alone:                 {summary(results['query'])}")
+        print(f"naive, scored in Python (beside it):     {summary(results['naive'])}")
+        return
     with bench_database("pipedriven_bench_today") as url:
         t0 = time.perf_counter()
         populate(url, args.users, args.contacts, args.activities)

@@ -19,18 +19,34 @@ _shared_admin_url: str | None = None
 
 @contextmanager
 def shared_server() -> Iterator[None]:
-    """Start one throwaway embedded server for all the benchmarks run inside (unless BENCH_DATABASE_URL is set)."""
+    """Start one embedded server for all the benchmarks run inside (unless BENCH_DATABASE_URL is set): a throwaway
+    one, or with BENCH_DATA_DIR one whose data is kept there between runs (the account-scale data set with it)."""
     global _shared_admin_url
     if os.environ.get("BENCH_DATABASE_URL") or _shared_admin_url:
         yield
         return
-    server = db.EmbeddedServer(Path(tempfile.mkdtemp(prefix="pipedriven-bench-")), cleanup_mode="delete")
+    kept = os.environ.get("BENCH_DATA_DIR")
+    server = (
+        db.EmbeddedServer(Path(kept), cleanup_mode="stop")
+        if kept
+        else db.EmbeddedServer(Path(tempfile.mkdtemp(prefix="pipedriven-bench-")), cleanup_mode="delete")
+    )
     _shared_admin_url = server.url("postgres")
     try:
         yield
     finally:
         _shared_admin_url = None
         server.stop()
+
+
+def admin_url() -> str:
+    """The benchmarks' server (BENCH_DATABASE_URL's, or the shared embedded one; call inside `shared_server`)."""
+    configured = os.environ.get("BENCH_DATABASE_URL")
+    if configured:
+        return db.sqlalchemy_url(configured)
+    if not _shared_admin_url:
+        raise RuntimeError("no benchmark server: run inside bench.common.shared_server()")
+    return _shared_admin_url
 
 
 def server_version() -> str:

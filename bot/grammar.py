@@ -40,6 +40,7 @@ from core.contacts.commands import (
     AddContact,
     EditContact,
     FindContacts,
+    FindInEveryBank,
     ListRemoved,
     PreviewMerge,
     PreviewRemoval,
@@ -144,8 +145,8 @@ _GRAMMAR = (
     ),
     _Verb(
         "find",
-        "find TEXT",
-        "search your contacts by name, email or organisation",
+        "find TEXT | find everyone TEXT",
+        "search your contacts by name, email or organisation (everyone's: the Golden Ticket team)",
         ("find acme", "find ana"),
         aliases=("search",),
     ),
@@ -714,9 +715,14 @@ def _contact(a: _Args, actor: Actor, name: str, fields: dict[str, str]) -> AddCo
     return AddContact(actor, name, **fields)
 
 
-def _find_contacts(a: _Args, actor: Actor, now: datetime) -> FindContacts:
+def _find_contacts(a: _Args, actor: Actor, now: datetime) -> FindContacts | FindInEveryBank:
+    """`find TEXT` in the user's bank; `find everyone TEXT` in every bank (the Golden Ticket team)."""
     if not a.words:
         raise a.fail("What should I look for?")
+    if a.words[0].keyword == "everyone" and not a.words[0].quoted:
+        if len(a.words) == 1:
+            raise a.fail("What should I look for in everyone's contacts? Try `find everyone acme`.")
+        return FindInEveryBank(actor, " ".join(a.words[1:]))
     return FindContacts(actor, " ".join(a.words))
 
 

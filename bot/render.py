@@ -25,6 +25,7 @@ from core.contacts.commands import (
     MergeResult,
     RemovalPreview,
     RemovedList,
+    TeamContactList,
 )
 from core.echo import quoted, shorten
 from core.errors import AmbiguousContact, ContactRemoved
@@ -330,6 +331,20 @@ def _(value: ContactList, user: UserView) -> Reply:
         ]
         rows.append(contact_row(k, " · ".join(bits), i))
     return Reply(f"{plural(len(value.contacts), 'match')} for {quoted(value.query)}:", tuple(rows), ephemeral=True)
+
+
+@result.register
+def _(value: TeamContactList, user: UserView) -> Reply:
+    """Every bank's matches, each with the bank it is in and its #ID (for `campaign add NAME #ID`); no row
+    numbers or buttons: the chat acts on the user's own bank only."""
+    if not value.matches:
+        return Reply(f"No contact in anyone's bank matches {quoted(value.query)}.", ephemeral=True)
+    lines = [f"{plural(len(value.matches), 'match')} for {quoted(value.query)} in everyone's contacts:"]
+    for match in value.matches:
+        k = match.contact
+        bits = [b for b in (k.email, "warm" if k.is_warm else "", f"{match.owner}'s bank") if b]
+        lines.append(f"#{k.id} {k.label} · " + " · ".join(bits))
+    return Reply("\n".join(lines), ephemeral=True)
 
 
 def _money(amount: Decimal, currency: str | None) -> str:

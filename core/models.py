@@ -137,6 +137,15 @@ class Contact(Base):
         ),
         # The words of search_key, for `find`'s word prefixes (core.contacts.search).
         Index("ix_contacts_search_words", text("contact_words(search_key)"), postgresql_using="gin"),
+        # `find everyone`: a field equal to the text, and every bank's contacts in list order (core.contacts.search).
+        Index("ix_contacts_search_fields", text("contact_fields(search_key)"), postgresql_using="gin"),
+        Index(
+            "ix_contacts_listed",
+            text("warmness DESC"),
+            "name",
+            "id",
+            postgresql_where=text("archived_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -233,6 +242,7 @@ class Activity(Base):
         CheckConstraint(_in("sync_state", SYNC_STATES), name="sync_state"),
         Index("ix_activities_contact_id_occurred_at", "contact_id", "occurred_at"),
         Index("ix_activities_user_id_occurred_at", "user_id", "occurred_at"),
+        Index("ix_activities_occurred_at", "occurred_at"),  # stats: the hours at a period's ends (core.stats)
         Index("ix_activities_campaign_id", "campaign_id"),
         Index("ix_activities_pipedrive_activity_id", "pipedrive_activity_id"),
     )
@@ -635,6 +645,12 @@ class ContactPlan(Base):
             postgresql_where=text(_in("status", ACTIVE_PLAN_STATUSES)),
         ),
         Index("ix_contact_plans_strategy_id", "strategy_id"),
+        # The scheduler's beat: the steps that have fallen due, in every bank (core.deliveries).
+        Index(
+            "ix_contact_plans_step_due_at",
+            "step_due_at",
+            postgresql_where=text(_in("status", ACTIVE_PLAN_STATUSES)),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -669,3 +685,62 @@ class RateBucket(Base):
     key: Mapped[str] = mapped_column(Text, primary_key=True)
     state: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     idle_at: Mapped[float] = mapped_column(Float(precision=53), server_default=text("'-Infinity'"))
+
+
+# --- stats rollups (core.stats): activity counts per UTC day and month -------------------------------------
+# Kept by triggers on activities (migration 0022): every change of a counted activity (any kind but a note) is
+# appended to activity_rollup_changes, and activity_rollups_fold() (housekeeping) moves those into
+# activity_rollups. campaign_id and user_id carry no foreign key: when a campaign or a user goes, the
+# activities' ids are set to NULL, and the trigger moves their counts there.
+
+ROLLUP_AXES = ("user", "method")  # counts by campaign × user, and by campaign × method
+ROLLUP_SPANS = ("day", "month")
+
+
+class ActivityRollup(Base):
+    """Activities of one campaign and one user (axis `user`) or method (axis `method`) over one UTC day or month."""
+
+    __tablename__ = "activity_rollups"
+    __table_args__ = (
+        CheckConstraint(_in("axis", ROLLUP_AXES), name="axis"),
+        CheckConstraint(_in("span", ROLLUP_SPANS), name="span"),
+        Index(
+            "uq_activity_rollups_key",
+            "axis",
+            "span",
+            "starts_on",
+            "campaign_id",
+            "user_id",
+            "channel",
+            unique=True,
+            postgresql_nulls_not_distinct=True,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    axis: Mapped[str] = mapped_column(String(6))
+    span: Mapped[str] = mapped_column(String(5))
+    starts_on: Mapped[date] = mapped_column(Date)
+    campaign_id: Mapped[int | None] = mapped_column(Integer)
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    channel: Mapped[str | None] = mapped_column(String(40))
+    activities: Mapped[int] = mapped_column(Integer, server_default="0")  # any kind but a note
+    outreach: Mapped[int] = mapped_column(Integer, server_default="0")
+    requested: Mapped[int] = mapped_column(Integer, server_default="0")
+    booked: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class ActivityRollupChange(Base):
+    """One signed change of the counts of one UTC day, not yet folded into activity_rollups."""
+
+    __tablename__ = "activity_rollup_changes"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    campaign_id: Mapped[int | None] = mapped_column(Integer)
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    channel: Mapped[str | None] = mapped_column(String(40))
+    activities: Mapped[int] = mapped_column(Integer, server_default="0")
+    outreach: Mapped[int] = mapped_column(Integer, server_default="0")
+    requested: Mapped[int] = mapped_column(Integer, server_default="0")
+    booked: Mapped[int] = mapped_column(Integer, server_default="0")

@@ -88,5 +88,7 @@ def test_expression_indexes_exist(database_url):
         "uq_contacts_owner_id_email",
         "uq_strategies_name_lower",
         "ix_contacts_search_words",
+        "ix_contacts_search_fields",
+        "ix_contacts_listed",
     }
     assert expected <= names

@@ -192,6 +192,27 @@ class FindContacts(Query):
 
 
 @dataclass(frozen=True)
+class FindInEveryBank(Query):
+    """`find everyone TEXT`, for the Golden Ticket team: contacts of every bank, each with its owner."""
+
+    actor: Actor
+    text: str
+    limit: int = 10
+
+
+@dataclass(frozen=True)
+class TeamMatch:
+    contact: ContactView
+    owner: str  # the display name of the user whose bank holds it
+
+
+@dataclass(frozen=True)
+class TeamContactList:
+    matches: tuple[TeamMatch, ...]
+    query: str = ""
+
+
+@dataclass(frozen=True)
 class ShowContact(Query):
     actor: Actor
     contact: ContactRef

@@ -29,6 +29,7 @@ from core.contacts.commands import (
     DealView,
     EditContact,
     FindContacts,
+    FindInEveryBank,
     ListRemoved,
     MergeContacts,
     MergePreview,
@@ -40,6 +41,8 @@ from core.contacts.commands import (
     RemovedList,
     RestoreContact,
     ShowContact,
+    TeamContactList,
+    TeamMatch,
     UndoContactEdit,
     UpdateContact,
 )
@@ -52,6 +55,7 @@ from core.context import (
     load_user,
     local_day,
     remember_list,
+    require_golden_ticket,
 )
 from core.countries import country_code, country_name
 from core.errors import Conflict, ContactRemoved, InvalidInput, PipedrivenError
@@ -65,6 +69,7 @@ from core.models import (
     FollowUp,
     OutboxMessage,
     PipedriveDeal,
+    User,
 )
 from core.outbox import DETAILS_CHANGED, NOTES_EDITED, ORGANISATION_CHANGED, queue_sync, set_warmness
 from core.registry import handles
@@ -366,6 +371,21 @@ async def find_contacts(cmd: FindContacts, ctx: Context) -> ContactList:
     contacts = await search.find(ctx.session, cmd.actor.user_id, words, max(1, min(cmd.limit, 50)))
     await remember_list(ctx, cmd.actor, [k.id for k in contacts])
     return ContactList(tuple(contact_view(k) for k in contacts), query=words)
+
+
+@handles
+async def find_in_every_bank(cmd: FindInEveryBank, ctx: Context) -> TeamContactList:
+    """Every bank's contacts, for the Golden Ticket team; the rows are not remembered as numbers, since the chat
+    acts on the user's own bank only."""
+    require_golden_ticket(await load_user(ctx, cmd.actor.user_id), "search everyone's contacts")
+    words = (cmd.text or "").strip()
+    if not words:
+        raise InvalidInput("Find what? Try `find everyone ana` or `find everyone acme`.")
+    contacts = await search.find_in_every_bank(ctx.session, words, max(1, min(cmd.limit, 50)))
+    owners = dict(
+        (await ctx.session.execute(select(User.id, User.name).where(User.id.in_({k.owner_id for k in contacts})))).all()
+    )
+    return TeamContactList(tuple(TeamMatch(contact_view(k), owners[k.owner_id]) for k in contacts), query=words)
 
 
 @handles

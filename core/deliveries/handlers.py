@@ -59,40 +59,47 @@ BACKOFF_SECONDS = (15, 60, 300, 900, 1800)  # after the 1st, 2nd, … temporary 
 MIN_RETRY_SECONDS = 1
 MAX_PAUSE_DAYS = 366
 
-# Where each user is reached: their newest account on each platform this process serves, or only on the
-# platform they chose.
-_REACH = """
-reach AS (
-    SELECT DISTINCT ON (ci.user_id, ci.platform) ci.id, ci.user_id, ci.platform
-      FROM chat_identities ci JOIN users u ON u.id = ci.user_id
-     WHERE u.active AND ci.platform = ANY(:platforms)
-       AND (u.digest_platform IS NULL OR u.digest_platform = ci.platform)
-     ORDER BY ci.user_id, ci.platform, ci.id DESC
-)"""
+
+# Where a user is reached: on each platform this process serves (pf.platform) their newest account there, unless
+# they chose another platform; `owner` names a row with the user's id (user_id) and chosen platform
+# (digest_platform). Looked up per user and platform, after the checks that need only those two.
+def _reach(owner: str) -> str:
+    return f"""CROSS JOIN unnest(CAST(:platforms AS text[])) AS pf(platform)
+CROSS JOIN LATERAL (
+    SELECT ci.id, ci.platform
+      FROM chat_identities ci
+     WHERE ci.user_id = {owner}.user_id AND ci.platform = pf.platform
+       AND ({owner}.digest_platform IS NULL OR {owner}.digest_platform = pf.platform)
+     ORDER BY ci.id DESC
+     LIMIT 1
+) r"""
+
 
 # Today's and yesterday's digest moments (a late digest time may have been missed across midnight), kept when
-# they fell in the last grace window and no delivery row exists yet for that user, platform and day.
+# they fell in the last grace window and no delivery row exists yet for that user, platform and day. The moments
+# are worked out once per timezone and digest time (a handful), then only the users of a moment in the window
+# are looked at.
 _CLAIM_DIGESTS = f"""
-WITH {_REACH},
-local AS (
-    SELECT u.id AS user_id, u.timezone, u.digest_time, u.working_days, u.digest_paused_until,
-           CAST(timezone(u.timezone, CAST(:now AS timestamptz)) AS date) AS today
-      FROM users u
-     WHERE u.active
+WITH moment AS MATERIALIZED (
+    SELECT z.timezone, z.digest_time, d.day, timezone(z.timezone, d.day + z.digest_time) AS due_at
+      FROM (SELECT DISTINCT timezone, digest_time FROM users WHERE active) z
+     CROSS JOIN LATERAL (VALUES (CAST(timezone(z.timezone, CAST(:now AS timestamptz)) AS date))) AS t(today)
+     CROSS JOIN LATERAL (VALUES (t.today), (t.today - 1)) AS d(day)
 ),
 slot AS (
-    SELECT l.user_id, d.day, timezone(l.timezone, d.day + l.digest_time) AS due_at
-      FROM local l CROSS JOIN LATERAL (VALUES (l.today), (l.today - 1)) AS d(day)
-     WHERE CAST(extract(isodow FROM d.day) AS smallint) = ANY(l.working_days)
-       AND (l.digest_paused_until IS NULL OR d.day >= l.digest_paused_until)
+    SELECT u.id AS user_id, u.digest_platform, m.day, m.due_at
+      FROM moment m JOIN users u ON u.timezone = m.timezone AND u.digest_time = m.digest_time
+     WHERE m.due_at <= :now AND m.due_at > :now - :grace AND u.active
+       AND CAST(extract(isodow FROM m.day) AS smallint) = ANY(u.working_days)
+       AND (u.digest_paused_until IS NULL OR m.day >= u.digest_paused_until)
 )
 INSERT INTO deliveries (kind, user_id, platform, chat_identity_id, local_date, due_at, status, claim_token,
                         claimed_until, created_at)
 SELECT 'digest', s.user_id, r.platform, r.id, s.day, s.due_at, 'claimed', :token, :lease_end, :now
-  FROM slot s JOIN reach r ON r.user_id = s.user_id
+  FROM slot s {_reach("s")}
  WHERE s.due_at <= :now AND s.due_at > :now - :grace
    AND NOT EXISTS (SELECT 1 FROM deliveries d
-                    WHERE d.kind = 'digest' AND d.user_id = s.user_id AND d.platform = r.platform
+                    WHERE d.kind = 'digest' AND d.user_id = s.user_id AND d.platform = pf.platform
                       AND d.local_date = s.day)
  ORDER BY s.due_at, s.user_id, r.platform
  LIMIT :limit
@@ -103,9 +110,13 @@ RETURNING id
 # Users inside their working hours now: from their digest time until the end of the working day (a digest time
 # at or after that end keeps the window open until midnight), on working days, not paused.
 _AT_WORK = """
+zone_now AS MATERIALIZED (
+    SELECT z.timezone, timezone(z.timezone, CAST(:now AS timestamptz)) AS at
+      FROM (SELECT DISTINCT timezone FROM users WHERE active) z
+),
 at_work AS (
-    SELECT u.id AS user_id
-      FROM users u CROSS JOIN LATERAL (SELECT timezone(u.timezone, CAST(:now AS timestamptz)) AS at) l
+    SELECT u.id AS user_id, u.digest_platform
+      FROM users u JOIN zone_now l ON l.timezone = u.timezone
      WHERE u.active
        AND CAST(extract(isodow FROM l.at) AS smallint) = ANY(u.working_days)
        AND (u.digest_paused_until IS NULL OR CAST(l.at AS date) >= u.digest_paused_until)
@@ -115,16 +126,16 @@ at_work AS (
 
 # Open follow-ups that have fallen due, of contacts still in the bank, for users at work now.
 _CLAIM_NUDGES = f"""
-WITH {_REACH},{_AT_WORK}
+WITH {_AT_WORK}
 INSERT INTO deliveries (kind, user_id, platform, chat_identity_id, follow_up_id, due_at, status, claim_token,
                         claimed_until, created_at)
 SELECT 'nudge', f.user_id, r.platform, r.id, f.id, f.due_at, 'claimed', :token, :lease_end, :now
-  FROM follow_ups f JOIN at_work w ON w.user_id = f.user_id JOIN reach r ON r.user_id = f.user_id
+  FROM follow_ups f JOIN at_work w ON w.user_id = f.user_id {_reach("w")}
   JOIN contacts k ON k.id = f.contact_id
  WHERE f.status = 'open' AND f.due_at <= :now AND k.archived_at IS NULL
    AND NOT EXISTS (SELECT 1 FROM deliveries d
                     WHERE d.kind = 'nudge' AND d.follow_up_id = f.id AND d.due_at = f.due_at
-                      AND d.platform = r.platform)
+                      AND d.platform = pf.platform)
  ORDER BY f.due_at, f.id, r.platform
  LIMIT :limit
 ON CONFLICT DO NOTHING
@@ -134,20 +145,20 @@ RETURNING id
 # Cadence steps that have fallen due, for users at work now, unless a digest that went out (or is going out)
 # on that platform since the step fell due already shows it at the top; a snoozed contact's step waits.
 _CLAIM_STEPS = f"""
-WITH {_REACH},{_AT_WORK}
+WITH {_AT_WORK}
 INSERT INTO deliveries (kind, user_id, platform, chat_identity_id, plan_id, due_at, status, claim_token,
                         claimed_until, created_at)
 SELECT 'step', p.user_id, r.platform, r.id, p.id, p.step_due_at, 'claimed', :token, :lease_end, :now
-  FROM contact_plans p JOIN at_work w ON w.user_id = p.user_id JOIN reach r ON r.user_id = p.user_id
+  FROM contact_plans p JOIN at_work w ON w.user_id = p.user_id {_reach("w")}
   JOIN contacts k ON k.id = p.contact_id
  WHERE p.status IN ({ACTIVE_PLANS_SQL}) AND p.step_due_at <= :now AND k.archived_at IS NULL
    AND NOT EXISTS (SELECT 1 FROM follow_ups f
                     WHERE f.contact_id = p.contact_id AND f.status = 'open' AND f.snoozed AND f.due_at > :now)
    AND NOT EXISTS (SELECT 1 FROM deliveries d
                     WHERE d.kind = 'step' AND d.plan_id = p.id AND d.due_at = p.step_due_at
-                      AND d.platform = r.platform)
+                      AND d.platform = pf.platform)
    AND NOT EXISTS (SELECT 1 FROM deliveries d
-                    WHERE d.kind = 'digest' AND d.user_id = p.user_id AND d.platform = r.platform
+                    WHERE d.kind = 'digest' AND d.user_id = p.user_id AND d.platform = pf.platform
                       AND d.due_at >= p.step_due_at AND d.status IN ('claimed', 'retry', 'sent'))
  ORDER BY p.step_due_at, p.id, r.platform
  LIMIT :limit

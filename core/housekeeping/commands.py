@@ -19,3 +19,4 @@ class PrunedHistory:
     requests: int
     deliveries: int
     drafts: int = 0
+    folded: int = 0  # changes of activities folded into the stats rollups

@@ -11,6 +11,8 @@ at most `PRUNE_BATCH` rows of each table, so a backlog drains over a few runs wi
   step still waiting. Those rows stay for as long as the follow-up or the step does. A digest claim looks back
   two local days only, so an old digest row guards nothing else. Unfinished rows (claimed, retry) never go.
 - `interaction_drafts`: a preview never confirmed nor cancelled goes after a day (core.outreach DRAFT_TTL).
+- `activity_rollup_changes`: the changes of activities recorded since the last run are folded into the stats
+  rollups (migration 0022; core.stats reads both).
 """
 
 from __future__ import annotations
@@ -67,7 +69,9 @@ async def prune_history(cmd: PruneHistory, ctx: Context) -> PrunedHistory:
         _PRUNE_DELIVERIES, {"before": now - DELIVERY_RETENTION, "batch": PRUNE_BATCH}
     )
     drafts = await ctx.session.execute(_PRUNE_DRAFTS, {"before": now - DRAFT_TTL, "batch": PRUNE_BATCH})
+    folded = await ctx.session.scalar(text("SELECT activity_rollups_fold()"))
     return PrunedHistory(
+        folded=folded or 0,
         requests=cast(CursorResult, requests).rowcount,
         deliveries=cast(CursorResult, deliveries).rowcount,
         drafts=cast(CursorResult, drafts).rowcount,

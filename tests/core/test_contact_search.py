@@ -84,3 +84,30 @@ async def test_a_contact_named_by_part_of_its_name_folds_accents_and_case(core, 
     assert shown.contact.name == "José Álvarez"
     shown = await core.execute(ShowContact(Actor(ana.id), ContactRef(text="JOSE ALVAREZ")))
     assert shown.contact.name == "José Álvarez"
+
+
+async def test_the_golden_ticket_team_finds_in_every_bank_with_the_owner(core, make):
+    from bot.console import ConsoleChat
+
+    gita = await make.user("Gita Patel", role="golden_ticket")
+    ana, carl = await make.user("Ana Lima"), await make.user("Carl Berg")
+    jose = await make.contact(ana, "José Álvarez", email="jose@acme.example", organisation="Acme")
+    await make.contact(carl, "Ana Alvarado", organisation="Globex")
+    await make.contact(carl, "Bob Stone")
+    out = await ConsoleChat(core, gita).send("find everyone alva")
+    assert "2 matches for “alva” in everyone's contacts:" in out
+    assert f"#{jose.id} José Álvarez (Acme) · jose@acme.example · Ana Lima's bank" in out
+    assert "Ana Alvarado (Globex) · Carl Berg's bank" in out
+    assert "Bob Stone" not in out
+    assert "[1a]" not in out  # other banks' contacts get no buttons: the chat acts on one's own bank
+
+
+async def test_a_consultant_searches_only_their_own_bank(core, make):
+    from bot.console import ConsoleChat
+
+    ana, carl = await make.user("Ana Lima"), await make.user("Carl Berg")
+    await make.contact(carl, "José Álvarez")
+    out = await ConsoleChat(core, ana).send("find everyone alva")
+    assert "Only the Golden Ticket team can search everyone's contacts." in out
+    assert "Álvarez" not in out
+    assert "No contact in your bank matches" in await ConsoleChat(core, ana).send("find alva")

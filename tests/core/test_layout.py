@@ -96,6 +96,7 @@ READ_ONLY = {
     "ListChatIdentities",
     "ShowSettings",
     "FindContacts",
+    "FindInEveryBank",
     "ShowContact",
     "ListCampaigns",
     "TodaySuggestions",

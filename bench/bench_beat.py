@@ -1,0 +1,122 @@
+"""Benchmark: the scheduler's beat with nothing due among 10,000 users.
+
+    python -m bench.bench_beat [--quick] [--beats 100]
+
+On the account-scale data set (bench/account_scale.py): 10,000 users in six timezones, each with a Slack or
+Telegram account; today's digests (and yesterday's) already sent; 50,000 open follow-ups and 30,000 cadence
+plans, all due later. At Tuesday 09:00 UTC it is working time in London, Paris, Madrid and Kolkata: every user
+there passes the working-hours test and their follow-ups and steps are looked at. One beat is what
+`pipedriven run` does every 30 seconds (scheduler.dispatch.Dispatcher.tick, both platforms: retakes, digests,
+nudges, steps, sync notices, Pipedrive notes). Beside it, in the same run, the naive way: every user with their
+chat accounts, open follow-ups and active plans loaded and checked in Python. Target: ≤ 50 ms p95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bench.account_scale import NOW, account_database
+from bench.common import Figure, figure, percentile, repeated, shared_server, summary
+from bot.notify import ChatCourier
+from core import db
+from core.clock import FixedClock
+from core.models import ChatIdentity, ContactPlan, FollowUp, User
+from core.service import Core
+from scheduler.dispatch import Dispatcher
+
+
+class NeverCalled:
+    """A notifier for a beat that has nothing to send."""
+
+    async def send(self, *args, **kwargs):
+        raise AssertionError("nothing is due: nothing should be sent")
+
+
+async def naive_beat(core: Core) -> int:
+    """Everyone's accounts, follow-ups and plans into Python, each user's digest and nudges decided there."""
+    due = 0
+    async with core.reading() as s:
+        users = (await s.execute(select(User).where(User.active))).scalars().all()
+        identities = (await s.execute(select(ChatIdentity))).scalars().all()
+        follow_ups = (await s.execute(select(FollowUp).where(FollowUp.status == "open"))).scalars().all()
+        plans = (
+            (await s.execute(select(ContactPlan).where(ContactPlan.status.in_(("not_started", "in_progress")))))
+            .scalars()
+            .all()
+        )
+    reachable = {i.user_id for i in identities}
+    by_user: dict[int, int] = {}
+    for f in follow_ups:
+        if f.due_at <= NOW:
+            by_user[f.user_id] = by_user.get(f.user_id, 0) + 1
+    for p in plans:
+        if p.step_due_at and p.step_due_at <= NOW:
+            by_user[p.user_id] = by_user.get(p.user_id, 0) + 1
+    for u in users:
+        local = NOW.astimezone(ZoneInfo(u.timezone))
+        at_work = local.isoweekday() in u.working_days and local.time() >= u.digest_time
+        if u.id in reachable and at_work and by_user.get(u.id):
+            due += 1
+    return due
+
+
+async def measure(url: str, beats: int, naive_beats: int) -> dict[str, list[float]]:
+    engine = db.create_engine(url, pool_size=4)
+    core = Core(engine, clock=FixedClock(NOW + timedelta(seconds=1)))
+    dispatcher = Dispatcher(core, ChatCourier(core, {"telegram": NeverCalled(), "slack": NeverCalled()}))
+    results: dict[str, list[float]] = {"beat": [], "naive": []}
+    for _ in range(5):  # warm up
+        await dispatcher.tick()
+    for n in range(beats):
+        t0 = time.perf_counter()
+        outcomes = await dispatcher.tick()
+        results["beat"].append((time.perf_counter() - t0) * 1000)
+        assert not outcomes, outcomes
+        if n < naive_beats:
+            t0 = time.perf_counter()
+            await naive_beat(core)
+            results["naive"].append((time.perf_counter() - t0) * 1000)
+    await engine.dispose()
+    return results
+
+
+def figures(quick: bool, runs: int = 3) -> list[Figure]:
+    beats, naive_beats = (30, 3) if quick else (100, 5)
+    with account_database(quick) as url:
+
+        def once(run: int) -> dict[str, float]:
+            results = asyncio.run(measure(url, beats, naive_beats))
+            return {
+                "beat_p50": percentile(results["beat"], 50),
+                "beat_p95": percentile(results["beat"], 95),
+                "naive_p50": percentile(results["naive"], 50),
+            }
+
+        stats = repeated(runs, once)
+    users = "10,000 users" if not quick else "2,000 users"
+    return [
+        figure(stats, "beat_p50", f"a scheduler beat with nothing due among {users}, p50 (both platforms)", "ms"),
+        figure(stats, "beat_p95", "  p95", "ms", target="≤ 50 ms", limit=50),
+        figure(stats, "naive_p50", "  beside it: naive (everyone's follow-ups and plans checked in Python), p50", "ms"),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--beats", type=int, default=100)
+    args = parser.parse_args()
+    with shared_server(), account_database(args.quick) as url:
+        results = asyncio.run(measure(url, args.beats, 5))
+    print(f"beat, nothing due:        {summary(results['beat'])}")
+    print(f"naive beat (beside):      {summary(results['naive'])}")
+
+
+if __name__ == "__main__":
+    main()
