@@ -688,7 +688,7 @@ class RateBucket(Base):
 
 
 # --- stats rollups (core.stats): activity counts per UTC day and month -------------------------------------
-# Kept by triggers on activities (migration 0022): every change of a counted activity (any kind but a note) is
+# Kept by triggers on activities (migration 0023): every change of a counted activity (any kind but a note) is
 # appended to activity_rollup_changes, and activity_rollups_fold() (housekeeping) moves those into
 # activity_rollups. campaign_id and user_id carry no foreign key: when a campaign or a user goes, the
 # activities' ids are set to NULL, and the trigger moves their counts there.

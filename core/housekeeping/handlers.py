@@ -12,7 +12,7 @@ at most `PRUNE_BATCH` rows of each table, so a backlog drains over a few runs wi
   two local days only, so an old digest row guards nothing else. Unfinished rows (claimed, retry) never go.
 - `interaction_drafts`: a preview never confirmed nor cancelled goes after a day (core.outreach DRAFT_TTL).
 - `activity_rollup_changes`: the changes of activities recorded since the last run are folded into the stats
-  rollups (migration 0022; core.stats reads both).
+  rollups (migration 0023; core.stats reads both).
 """
 
 from __future__ import annotations

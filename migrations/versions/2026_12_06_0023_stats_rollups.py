@@ -11,15 +11,15 @@ Also the indexes the account-wide paths read: due cadence steps across every ban
 core.deliveries); each contact's fields whole, and the contacts in list order (warm first, then by name), for
 `find everyone` (core.contacts.search).
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0023
+Revises: 0022
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0022"
-down_revision = "0021"
+revision = "0023"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
