@@ -123,6 +123,8 @@ READ_ONLY = {
     "WaitingPipedriveEvents",
     "PipedriveEventsToApply",
     "PipedrivePollMarks",
+    "ShowMethodRates",
+    "AdviseMethod",
 }
 BOOKKEEPING = {
     "ClaimDueDeliveries",
@@ -143,6 +145,7 @@ BOOKKEEPING = {
     "RecordPipedrivePollMark",
     "ReleaseDeliveryClaims",
     "ReleaseSyncs",
+    "RefitMethodRates",
 }
 
 
