@@ -7,10 +7,10 @@ marked “beside it” are measured in the same run, so their ratio holds on a n
 load (other work on it skews every figure) are noted above the table. A full run (no --quick, no --only)
 writes BENCHMARKS.md; otherwise the table is printed and written only where --out says.
 
-Benchmarks (NAME): today, taps, digest, scaleout, replicas, beat, import, pipedrive, webhooks, capture, find. The
-individual modules run alone too: `python -m bench.bench_today`, `bench.bench_process`, `bench.bench_digest`,
-`bench.bench_scaleout`, `bench.bench_taps`, `bench.bench_import`, `bench.bench_pipedrive`, `bench.bench_webhooks`,
-`bench.bench_capture`, `bench.bench_find`.
+Benchmarks (NAME): today, taps, digest, scaleout, replicas, beat, import, pipedrive, webhooks, capture, find,
+learning. The individual modules run alone too: `python -m bench.bench_today`, `bench.bench_process`,
+`bench.bench_digest`, `bench.bench_scaleout`, `bench.bench_taps`, `bench.bench_import`, `bench.bench_pipedrive`,
+`bench.bench_webhooks`, `bench.bench_capture`, `bench.bench_find`, `bench.bench_learning`.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from bench import (
     bench_digest,
     bench_find,
     bench_import,
+    bench_learning,
     bench_pipedrive,
     bench_process,
     bench_scaleout,
@@ -67,6 +68,9 @@ BENCHMARKS = [
     Benchmark("webhooks", "Pipedrive webhooks in a burst (local fake Pipedrive → receiver)", bench_webhooks.figures, 3),
     Benchmark("capture", "Free text read as an interaction (labelled corpus)", bench_capture.figures, 3),
     Benchmark("find", "`find TEXT` in a bank of 10,000 contacts", bench_find.figures, 3),
+    Benchmark(
+        "learning", "The learned ranking: a year of outreach replayed (synthetic history)", bench_learning.figures, 3
+    ),
 ]
 
 

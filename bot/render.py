@@ -616,8 +616,8 @@ def method_rates_table(value: MethodRatesTable) -> tuple[str, str | None]:
         f"Method rates{by} — the chance an outreach leads to a meeting (requested or booked within "
         f"{fit.window_days} days), learned {when} from {plural(fit.outreach, 'outreach', 'outreach')} "
         f"({plural(fit.meetings, 'meeting')}, {plural(fit.contacts, 'contact')}, {plural(fit.users, 'user')}); "
-        f"the team's rate {fit.team_rate:.1%}. Each rate leans toward the method's overall rate until its "
-        "segment has data; the interval holds the true rate with 90% probability."
+        f"the team's rate {fit.team_rate:.1%}. A rate with little data leans toward the method's overall rate "
+        "(and that toward the team's); the interval holds the true rate with 90% probability."
     )
     if not value.rows:
         return head, "No rates" + (f" by {value.dimension}" if value.dimension else "") + " yet."

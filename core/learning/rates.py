@@ -59,7 +59,7 @@ WITH o AS MATERIALIZED (
            o.outcome IN {MEETINGS} OR EXISTS (
                SELECT 1 FROM activities m
                 WHERE m.contact_id = o.contact_id AND m.kind = 'meeting' AND m.outcome IN {MEETINGS}
-                  AND m.occurred_at >= o.occurred_at
+                  AND m.occurred_at >= o.occurred_at AND m.occurred_at <= :now
                   AND m.occurred_at < least(coalesce(o.next_at, 'infinity'), o.occurred_at + :window)) AS met
       FROM o
       JOIN contacts k ON k.id = o.contact_id

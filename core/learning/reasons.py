@@ -52,6 +52,8 @@ def why(best: str, team: float, chance: float, rates: Mapping[tuple[str, str], M
             f"{method_name(best, start=True)} led to a meeting for {lowest:.0%} of outreach "
             f"{segment_phrase(dimension, label)}, below the team's {team:.0%}"
         )
+    if not any(best in by_method for by_method in rates.values()):
+        return _untried(best, team, rates)
     found = []
     for (dimension, label), by_method in rates.items():
         others = [(by_method[m], m) for m in SUGGESTIBLE if m != best and m in by_method]
@@ -66,4 +68,19 @@ def why(best: str, team: float, chance: float, rates: Mapping[tuple[str, str], M
     return (
         f"{method_name(best, start=True)} led to a meeting {times(ratio)} more often than {method_name(other)} "
         f"{segment_phrase(dimension, label)}"
+    )
+
+
+def _untried(best: str, team: float, rates: Mapping[tuple[str, str], Mapping[str, float]]) -> str | None:
+    """`best` has no outreach yet here: it leads because the methods tried fall short of the team's rate."""
+    low = min(
+        ((rate, method, key) for key, by_method in rates.items() for method, rate in by_method.items()),
+        default=None,
+    )
+    if low is None or low[0] * NOTABLE_RATIO > team:
+        return None
+    rate, method, (dimension, label) = low
+    return (
+        f"{method_name(method, start=True)} led to a meeting for {rate:.0%} of outreach "
+        f"{segment_phrase(dimension, label)}, below the team's {team:.0%}: {method_name(best)} is untried there"
     )

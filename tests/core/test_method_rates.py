@@ -6,13 +6,13 @@ import pytest
 from sqlalchemy import select
 
 from core.command import Actor, ContactRef
-from core.contacts.commands import EditContact
 from core.errors import NotFound
 from core.feed.commands import TodaySuggestions
 from core.learning import model
 from core.learning.commands import AdviseMethod, RefitMethodRates, ShowMethodRates
 from core.models import MethodFit, MethodRate
-from core.outreach.commands import LogOutreach, RequestMeeting
+from core.outreach.commands import LogOutreach
+from tests.conftest import contact_in_sector, fintech_prefers_email, outreach_history
 
 
 @pytest.fixture
@@ -23,6 +23,14 @@ async def ana(make):
 @pytest.fixture
 async def bob(make):
     return await make.user("Bob")
+
+
+async def history(core, clock, make, owner, sector, method, **counts):
+    return await outreach_history(core, clock, make, owner, sector, method, **counts)
+
+
+async def new_contact(core, make, owner, name, **fields):
+    return await contact_in_sector(core, make, owner, name, **fields)
 
 
 def test_one_meeting_out_of_one_outreach_does_not_beat_thirty_out_of_a_hundred():
@@ -47,47 +55,12 @@ def test_without_data_every_method_is_the_teams_rate_and_worth_no_points():
     assert model.points(chance["linkedin"], 0.5) == 0
 
 
-async def history(core, clock, make, owner, sector, method, *, contacts, meetings, days_ago=30):
-    """`contacts` contacts of `owner` in `sector`, each reached once by `method` `days_ago` days ago; the first
-    `meetings` of them asked for a meeting the next day."""
-    now = clock.now()
-    made = []
-    for n in range(contacts):
-        contact = await new_contact(core, make, owner, f"{sector} {method} {n}", sector=sector)
-        clock.set(now - timedelta(days=days_ago))
-        await core.execute(_log(owner, contact, method))
-        if n < meetings:
-            clock.set(now - timedelta(days=days_ago - 1))
-            await core.execute(RequestMeeting(Actor(owner.id), ContactRef(id=contact.id)))
-        clock.set(now)
-        made.append(contact)
-    return made
-
-
-def _log(owner, contact, method):
-    return LogOutreach(Actor(owner.id), ContactRef(id=contact.id), method)
-
-
-async def new_contact(core, make, owner, name, *, sector=None, **fields):
-    contact = await make.contact(owner, name, **fields)
-    if sector is not None:
-        await core.execute(EditContact(Actor(owner.id), ContactRef(id=contact.id), "sector", sector))
-    return contact
-
-
-async def fintech_prefers_email(core, clock, make, owner):
-    """Fintech contacts answer email (5 in 6), not LinkedIn (0 in 6); Retail the other way round."""
-    await history(core, clock, make, owner, "Fintech", "email", contacts=6, meetings=5)
-    await history(core, clock, make, owner, "Fintech", "linkedin", contacts=6, meetings=0)
-    await history(core, clock, make, owner, "Retail", "linkedin", contacts=6, meetings=5)
-    await history(core, clock, make, owner, "Retail", "email", contacts=6, meetings=0)
-
-
 async def test_learn_stores_a_fit_with_its_date_and_the_data_it_saw(core, clock, make, ana, bob):
     await history(core, clock, make, ana, "Fintech", "email", contacts=3, meetings=2)
     await history(core, clock, make, bob, "Fintech", "linkedin", contacts=4, meetings=1)
     recent = await make.contact(ana, "Recent")
-    await core.execute(_log(ana, recent, "call"))  # its 14 days are not over: neither a success nor a failure yet
+    # Its 14 days are not over: neither a success nor a failure yet.
+    await core.execute(LogOutreach(Actor(ana.id), ContactRef(id=recent.id), "call"))
     result = await core.execute(RefitMethodRates())
     fit = result.fit
     assert (fit.fitted_at, fit.kind, fit.window_days) == (clock.now(), "on_demand", 14)
