@@ -6,7 +6,7 @@ A team of consultants, each with a bank of contacts (sector, country, warmness, 
 its list every weekday: the top 10 suggestions of the real ranking (core.feed.ranking), each reached by the row's
 first button. Hidden from the product, each contact has a chance that each method leads to a meeting: log-odds
 that add up a base, a per-sector × method effect (each sector has a method it answers), a per-country × method
-effect and a warmness band effect; a contact reached again within 30 days is half as likely to answer per recent
+effect and a warmness band effect; a contact reached again within 14 days is half as likely to answer per recent
 touch (fatigue, hidden too). A meeting takes the contact out of the list (it becomes a deal).
 
 Three rankings replay the same year with the same dice (a contact's answer on a day is one draw, whichever
@@ -44,7 +44,7 @@ COUNTRIES = ("GB", "FR", "DE", "US", "NL")
 METHODS = model.SUGGESTIBLE
 BASE_RATE = 0.04
 BANDS = {"cold": 0.0, "lukewarm": 0.3, "warm": 0.6}
-FATIGUE_DAYS = 30
+FATIGUE_DAYS = 14
 START = date(2025, 12, 1)
 LIST = 10
 COLD_START_DAYS = 30

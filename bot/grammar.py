@@ -252,7 +252,7 @@ _GRAMMAR = (
         "outreach and meeting numbers (this month unless you say otherwise); "
         "`stats heatmap campaign|method|user` draws them per week or weekday; "
         "`stats methods` shows which method leads to a meeting, for whom",
-        ("stats campaign Fintech by method last month", "stats heatmap campaign", "stats methods sector"),
+        ("stats campaign Fintech by method last month", "stats heatmap campaign"),
         details=(
             "stats methods [sector|country|campaign|warmness|step] — the learned chance that each method leads to "
             "a meeting (overall, or per segment), with its 90% interval: what orders your list and its first "

@@ -15,7 +15,9 @@ The score of a contact is the sum of:
 | past business     | 15 × min(ln(1 + amount) / ln(1 + 100,000), 1)                     |
 | live campaign     | 15 when the contact is in a live campaign                         |
 | learned           | 25 per doubling of the team's meeting rate by the contact's best  |
-|                   | method (core.learning), within -50..75; 0 without a fit           |
+|                   | method (core.learning), within -50..75, × min(days since touch,   |
+|                   | 14) / 14 (a chance is an outreach's once the last one's window    |
+|                   | has closed; never contacted: in full); 0 without a fit            |
 
 Contacts touched today (in the user's timezone), and contacts whose only open follow-ups lie in the future
 (set a reminder for later, or snoozed), drop out; a due cadence step keeps a contact with a later reminder in
@@ -133,7 +135,10 @@ WITH fu AS MATERIALIZED (
          + (CASE WHEN past_business > 0 THEN {PAST_BUSINESS_POINTS}
                       * least(ln(1 + CAST(past_business AS float8)) / ln(1 + {PAST_BUSINESS_CAP}), 1) ELSE 0 END)
          + (CASE WHEN in_live_campaign THEN {CAMPAIGN_POINTS} ELSE 0 END)
-         + learned_points AS score
+         -- The learned chance is an outreach's: it counts in full once the last one's window has closed.
+         + learned_points * (CASE WHEN days_since IS NULL THEN 1
+                                  ELSE least(days_since, {rates.MEETING_WINDOW_DAYS}) / {rates.MEETING_WINDOW_DAYS}.0 END)
+           AS score
       FROM learned
 ), top AS (
     -- Sort narrow rows; fetch the full contact only for the few that make the list.
