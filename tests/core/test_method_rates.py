@@ -180,3 +180,17 @@ async def test_the_table_of_rates_with_their_intervals(core, clock, make, ana, b
     fintech = {r.method: r for r in by_sector.rows if r.segment == "sector Fintech"}
     assert fintech["email"].rate > fintech["linkedin"].rate
     assert all(r.low < r.rate < r.high for r in by_sector.rows)
+
+
+async def test_a_promising_contact_touched_yesterday_does_not_jump_the_list(core, clock, make, ana, bob, log_at):
+    """The learned chance is an outreach's once the last one's window has closed: the day after a touch it is
+    worth 1/14 of its points."""
+    await fintech_prefers_email(core, clock, make, bob)
+    finn = await new_contact(core, make, ana, "Finn", sector="Fintech")
+    carl = await make.contact(ana, "Carl")
+    await log_at(ana, finn, "linkedin", days_ago=1)
+    await log_at(ana, carl, "linkedin", days_ago=3)
+    await core.execute(RefitMethodRates())
+    assert [name for name, *_ in await feed(core, ana)] == ["Carl", "Finn"]
+    clock.advance(days=13)
+    assert [name for name, *_ in await feed(core, ana)] == ["Finn", "Carl"]
