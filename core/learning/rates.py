@@ -9,6 +9,10 @@ A contact's segments are read the same way for the fit and for the ranking: sect
 the live campaign the outreach counted toward, warmness band (cold 0-1, lukewarm 2-3, warm 4-5) and cadence
 step (the step of the contact's plan; `none` off a cadence). Sector, country and warmness are the contact's
 as they are now, not as they were at the outreach.
+
+Reading the rates back: `advise(session, contact_id)` answers "which method is most likely to work next for this
+contact, and why" (the `AdviseMethod` query checks the contact is the user's); a query over many contacts joins
+FIT_CTES and uses `segments_sql`, `chance_joins`, `logit_sql` and `best_sql`, as the ranking does.
 """
 
 from __future__ import annotations
