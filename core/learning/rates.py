@@ -196,6 +196,11 @@ async def latest_fit(session: AsyncSession) -> MethodFit | None:
     return (await session.execute(select(MethodFit).order_by(MethodFit.id.desc()).limit(1))).scalar_one_or_none()
 
 
+async def has_fit(session: AsyncSession) -> bool:
+    """Whether anything was ever learned (else the ranking is the fixed one, statement and all)."""
+    return bool((await session.execute(text("SELECT EXISTS (SELECT 1 FROM method_fits)"))).scalar_one())
+
+
 async def current_rates(session: AsyncSession, fit_id: int) -> Sequence[MethodRate]:
     return (await session.execute(select(MethodRate).where(MethodRate.fit_id == fit_id))).scalars().all()
 
