@@ -8,11 +8,12 @@ load (other work on it skews every figure) are noted above the table. A full run
 writes BENCHMARKS.md; otherwise the table is printed and written only where --out says.
 
 Benchmarks (NAME): today, taps, digest, scaleout, replicas, beat, import, pipedrive, webhooks, capture, find,
-find-everyone, today-account, stats, beat-account (the last four on the account-scale data set of
-bench/account_scale.py, built once per run, or kept between runs with BENCH_DATA_DIR). The
+find-everyone, today-account, stats, beat-account (those four on the account-scale data set of
+bench/account_scale.py, built once per run, or kept between runs with BENCH_DATA_DIR), learning. The
 individual modules run alone too: `python -m bench.bench_today`, `bench.bench_process`, `bench.bench_digest`,
 `bench.bench_scaleout`, `bench.bench_taps`, `bench.bench_import`, `bench.bench_pipedrive`, `bench.bench_webhooks`,
-`bench.bench_capture`, `bench.bench_find`, `bench.bench_stats`, `bench.bench_beat`, `bench.account_scale`.
+`bench.bench_capture`, `bench.bench_find`, `bench.bench_stats`, `bench.bench_beat`, `bench.account_scale`,
+`bench.bench_learning`.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from bench import (
     bench_digest,
     bench_find,
     bench_import,
+    bench_learning,
     bench_pipedrive,
     bench_process,
     bench_scaleout,
@@ -86,6 +88,9 @@ BENCHMARKS = [
     Benchmark("today-account", "Today's list for users of 10,000 contacts", bench_today.account_figures, 3),
     Benchmark("stats", "Stats over 10,000,000 activities, any period", bench_stats.figures, 3),
     Benchmark("beat-account", "The scheduler's beat among 10,000 users, nothing due", bench_beat.figures, 3),
+    Benchmark(
+        "learning", "The learned ranking: a year of outreach replayed (synthetic history)", bench_learning.figures, 3
+    ),
 ]
 
 

@@ -32,6 +32,7 @@ from core.deliveries.commands import ListDeliveryProblems
 from core.errors import DatabaseUnavailable, PipedrivenError, SchemaTooNew
 from core.housekeeping.commands import PruneHistory
 from core.housekeeping.handlers import DELIVERY_RETENTION, PROCESSED_REQUEST_RETENTION
+from core.learning.commands import MethodRatesTable
 from core.privacy.commands import EraseContact, ExportContact, ListAudit, PreviewErasure
 from core.settings import Settings
 from core.stats.commands import Heatmap
@@ -251,6 +252,8 @@ def cmd_stats(args, settings: Settings) -> int:
         return _heatmap_out(report, args, chart_format)
     if isinstance(report, StrategyAnalytics):
         return _cadences_out(report, args, chart_format)
+    if isinstance(report, MethodRatesTable):
+        return _method_rates_out(report, args)
     if args.chart:
         from bot.charts import funnel_chart
 
@@ -299,6 +302,30 @@ def _cadences_out(report: StrategyAnalytics, args, chart_format: str | None) -> 
 
         _write(args.chart, cadence_chart(report, format=chart_format or "png"))
         print(f"Chart written to {os.path.abspath(args.chart)}")
+    return 0
+
+
+def _method_rates_out(rates: MethodRatesTable, args) -> int:
+    from bot.render import method_rates_table
+
+    if args.csv is not None or args.chart:
+        raise CliError("`stats methods` prints its table; --csv and --chart are for the stats table")
+    head, table = method_rates_table(rates)
+    print(head)
+    if table is not None:
+        print(table)
+    return 0
+
+
+def cmd_learn(args, settings: Settings) -> int:
+    """Fit the method rates now, on the whole team's history (the scheduler does it every night)."""
+    from bot.render import refit_text
+    from core.learning.commands import RefitMethodRates
+
+    async def body(core):
+        print(refit_text(await core.execute(RefitMethodRates())))
+
+    _with_core(settings, body)
     return 0
 
 
@@ -800,6 +827,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="also draw the funnel chart (the heatmap, the cadences chart) into FILE (.png or .svg)",
     )
     stats.set_defaults(func=cmd_stats)
+    sub.add_parser(
+        "learn",
+        help="fit now which outreach method leads to a meeting, for whom (the scheduler does it every night)",
+    ).set_defaults(func=cmd_learn)
     camps = sub.add_parser(
         "campaigns",
         help="list, create, edit, launch, close, show and fill campaigns",

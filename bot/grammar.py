@@ -51,6 +51,7 @@ from core.deliveries.commands import ChooseDigestPlatform, PauseDigests, ResumeD
 from core.echo import quoted
 from core.errors import InvalidInput
 from core.feed.commands import TodaySuggestions
+from core.learning.commands import RATE_DIMENSIONS, ShowMethodRates
 from core.outreach.commands import (
     AddNote,
     BookMeeting,
@@ -252,9 +253,12 @@ _GRAMMAR = (
         "[since DATE|this week|this month|last month|last 30d|all time]",
         "outreach and meeting numbers (this month unless you say otherwise); "
         "`stats heatmap campaign|method|user` draws them per week or weekday; `stats cadences` shows how each "
-        "cadence converts",
+        "cadence converts; `stats methods` shows which method leads to a meeting, for whom",
         ("stats campaign Fintech by method last month", "stats heatmap campaign"),
         details=(
+            "stats methods [sector|country|campaign|warmness|step] — the learned chance that each method leads to "
+            "a meeting (overall, or per segment), with its 90% interval: what orders your list and its first "
+            "button",
             "stats heatmap campaign|method|user [since DATE] — a picture of outreach per campaign or user × week "
             "(the last 12 weeks) or per method × weekday, shaded by meetings per outreach; by user, a consultant "
             "sees their own row",
@@ -873,11 +877,13 @@ def _undo(a: _Args, actor: Actor, now: datetime) -> FindLastUndoable:
     return FindLastUndoable(actor)
 
 
-def _stats(a: _Args, actor: Actor, now: datetime) -> GetStats | GetHeatmap | GetStrategyAnalytics:
+def _stats(a: _Args, actor: Actor, now: datetime) -> GetStats | GetHeatmap | GetStrategyAnalytics | ShowMethodRates:
     if a.words and a.words[0].keyword == "heatmap":
         return _heatmap(a, actor, now)
     if a.words and a.words[0].keyword in ("cadences", "cadence", "strategies", "strategy"):
         return GetStrategyAnalytics(actor, _words_text(a.words[1:]) or None)
+    if a.words and a.words[0].keyword in ("methods", "method") and len(a.words) <= 2:
+        return _method_rates(a, actor)
     campaign, group_by, period = None, None, "this month"
     i = 0
     while i < len(a.words):
@@ -901,6 +907,24 @@ def _stats(a: _Args, actor: Actor, now: datetime) -> GetStats | GetHeatmap | Get
     except WhenError as error:
         raise a.fail(str(error)) from None
     return GetStats(actor, campaign, group_by, since and _utc(since), until and _utc(until), label)
+
+
+def _method_rates(a: _Args, actor: Actor) -> ShowMethodRates:
+    if len(a.words) == 1:
+        return ShowMethodRates(actor)
+    dimension = _RATE_DIMENSIONS.get(a.words[1].keyword)
+    if dimension is None:
+        raise a.fail(f"Method rates are by {', '.join(RATE_DIMENSIONS[:-1])} or {RATE_DIMENSIONS[-1]}.")
+    return ShowMethodRates(actor, dimension)
+
+
+_RATE_DIMENSIONS = {d: d for d in RATE_DIMENSIONS} | {
+    "sectors": "sector",
+    "countries": "country",
+    "campaigns": "campaign",
+    "warm": "warmness",
+    "steps": "step",
+}
 
 
 def _heatmap(a: _Args, actor: Actor, now: datetime) -> GetHeatmap:

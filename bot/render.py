@@ -6,7 +6,7 @@ Text here is plain (no markup); each platform escapes it and may add its own emp
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import singledispatch
 from zoneinfo import ZoneInfo
@@ -31,6 +31,7 @@ from core.echo import quoted, shorten
 from core.errors import AmbiguousContact, ContactRemoved
 from core.feed.commands import HomeView, Suggestions
 from core.importing.commands import ImportReport
+from core.learning.commands import MethodRatesTable, RefitResult
 from core.outreach.commands import InteractionDraft
 from core.privacy.commands import ContactExport, ErasurePreview, ErasureResult
 from core.stats.commands import Heatmap, StatsReport
@@ -53,8 +54,10 @@ END_REASONS = {
 }
 
 
-def quick_buttons(contact_id: int) -> tuple[Button, ...]:
-    return tuple(Button(f"{METHOD_LABELS[m]} ✓", codec.encode("log", contact_id, m)) for m in QUICK_METHODS)
+def quick_buttons(contact_id: int, first: str | None = None) -> tuple[Button, ...]:
+    """The one-tap methods; `first`, the method most likely to work for this contact, leads."""
+    methods = ((first,) if first else ()) + tuple(m for m in QUICK_METHODS if m != first)
+    return tuple(Button(f"{METHOD_LABELS[m]} ✓", codec.encode("log", contact_id, m)) for m in methods)
 
 
 def menu_buttons(contact_id: int) -> tuple[Button, ...]:
@@ -80,11 +83,14 @@ def extra_buttons(contact_id: int) -> tuple[Button, ...]:
     )
 
 
-def contact_row(contact: ContactView, detail: str, rank: int | None = None, step: DueStep | None = None) -> Section:
-    """A contact with its reason; a due cadence step adds its message, ready to copy, and its buttons."""
+def contact_row(
+    contact: ContactView, detail: str, rank: int | None = None, step: DueStep | None = None, first: str | None = None
+) -> Section:
+    """A contact with its reason; a due cadence step adds its message, ready to copy, and its buttons (the step's
+    method first); else `first`, the method most likely to work, leads the quick buttons."""
     prefix = f"{rank}. " if rank is not None else ""
     lines = [f"{prefix}{contact.label}", detail, step_text(step) if step else ""]
-    buttons = step_buttons(contact.id, step.kind) if step else quick_buttons(contact.id)
+    buttons = step_buttons(contact.id, step.kind) if step else quick_buttons(contact.id, first)
     return Section(
         text="\n".join(line for line in lines if line),
         buttons=buttons,
@@ -145,7 +151,8 @@ def suggestions(result: Suggestions, header: str | None = None) -> Reply:
         filt = f" for {result.filters}" if result.filters else ""
         return Reply(f"Nothing to suggest{filt} right now. 🎉", ephemeral=True)
     title = header or "Who to contact today" + (f" ({result.filters})" if result.filters else "") + ":"
-    return Reply(title, tuple(contact_row(s.contact, s.reason, s.rank, s.step) for s in result.items), ephemeral=True)
+    rows = tuple(contact_row(s.contact, s.reason, s.rank, s.step, s.method) for s in result.items)
+    return Reply(title, rows, ephemeral=True)
 
 
 def due_steps(result: DueSteps, header: str = "Cadence steps due:") -> Reply:
@@ -586,7 +593,7 @@ def heatmap_text(heatmap: Heatmap) -> str:
 def _(value: HomeView, user: UserView) -> Reply:
     """The user's overview (Slack's App Home): today's rows, the follow-ups due today, their month."""
     sections = [Section(text="☀️ Who to contact today")]
-    sections += [contact_row(s.contact, s.reason, s.rank, s.step) for s in value.suggestions.items] or [
+    sections += [contact_row(s.contact, s.reason, s.rank, s.step, s.method) for s in value.suggestions.items] or [
         Section(text="Nothing to suggest right now. 🎉")
     ]
     sections.append(Section(text="⏰ Follow-ups due today"))
@@ -606,6 +613,55 @@ def _(value: HomeView, user: UserView) -> Reply:
     sections.append(Section(text="📊 Your numbers this month"))
     sections.append(Section(text=stats_table(value.month)[1], monospace=True))
     return Reply(f"Hi {user.name.split()[0]}!", tuple(sections))
+
+
+@result.register
+def _(value: MethodRatesTable, user: UserView) -> Reply:
+    head, table = method_rates_table(value)
+    if table is None:
+        return Reply(head, ephemeral=True)
+    return Reply(head, (Section(text=table, monospace=True),), ephemeral=True)
+
+
+def method_rates_table(value: MethodRatesTable) -> tuple[str, str | None]:
+    """The learned rates as a monospace table, with their 90% intervals (the chat and the CLI show the same)."""
+    fit = value.fit
+    if fit is None:
+        return "Nothing learned yet: the method rates are fitted every night (or by `pipedriven learn`).", None
+    when = fit.fitted_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    by = f" by {value.dimension}" if value.dimension else ""
+    head = (
+        f"Method rates{by} — the chance an outreach leads to a meeting (requested or booked within "
+        f"{fit.window_days} days), learned {when} from {plural(fit.outreach, 'outreach', 'outreach')} "
+        f"({plural(fit.meetings, 'meeting')}, {plural(fit.contacts, 'contact')}, {plural(fit.users, 'user')}); "
+        f"the team's rate {fit.team_rate:.1%}. A rate with little data leans toward the method's overall rate "
+        "(and that toward the team's); the interval holds the true rate with 90% probability."
+    )
+    if not value.rows:
+        return head, "No rates" + (f" by {value.dimension}" if value.dimension else "") + " yet."
+    width = min(max(len("Segment"), *(len(r.segment) for r in value.rows)), 24)
+    lines = [f"{'Segment':<{width}}  {'Method':<14}  Outreach  Meetings   Rate  90% interval"]
+    for r in value.rows:
+        segment = r.segment if len(r.segment) <= width else r.segment[: width - 1] + "…"
+        interval = f"{r.low:.0%}–{r.high:.0%}"
+        lines.append(
+            f"{segment:<{width}}  {METHOD_LABELS.get(r.method, r.method):<14}  {r.outreach:>8}  {r.meetings:>8}  "
+            f"{r.rate:>5.0%}  {interval:>12}"
+        )
+    if value.hidden:
+        lines.append(f"… and {plural(value.hidden, 'more row')} (the busiest segments are shown)")
+    return head, "\n".join(lines)
+
+
+def refit_text(value: RefitResult) -> str:
+    fit = value.fit
+    if fit is None:
+        return "Tonight's method rates are already fitted."
+    return (
+        f"Method rates learned from {plural(fit.outreach, 'outreach', 'outreach')} and "
+        f"{plural(fit.meetings, 'meeting')} ({plural(fit.contacts, 'contact')}, {plural(fit.users, 'user')}): "
+        f"{plural(fit.rates, 'rate')} stored; the team's rate {fit.team_rate:.1%}."
+    )
 
 
 def stats_table(report: StatsReport) -> tuple[str, str]:

@@ -744,3 +744,48 @@ class ActivityRollupChange(Base):
     outreach: Mapped[int] = mapped_column(Integer, server_default="0")
     requested: Mapped[int] = mapped_column(Integer, server_default="0")
     booked: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+# --- learning: which outreach method leads to a meeting, for whom (core.learning) -------------------------------
+
+FIT_KINDS = ("nightly", "on_demand")
+
+
+class MethodFit(Base):
+    """One fit of the method rates: when, why, over which window, and the data it saw (team-wide counts)."""
+
+    __tablename__ = "method_fits"
+    __table_args__ = (CheckConstraint(_in("kind", FIT_KINDS), name="kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[str] = mapped_column(String(10))
+    window_days: Mapped[int] = mapped_column(SmallInteger)  # a meeting this many days after an outreach counts
+    prior_strength: Mapped[float] = mapped_column(Float(precision=53))  # the prior, in outreaches
+    data_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # the first outreach it saw
+    data_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # outreach whose window had closed by then
+    outreach: Mapped[int] = mapped_column(Integer)
+    meetings: Mapped[int] = mapped_column(Integer)
+    contacts: Mapped[int] = mapped_column(Integer)
+    users: Mapped[int] = mapped_column(Integer)
+    team_rate: Mapped[float] = mapped_column(Float(precision=53))
+
+
+class MethodRate(Base):
+    """A method's chance of a meeting in one segment (dimension `all` is the method over the whole team), shrunk
+    toward its parent: `lift` is the log-odds above the parent (the team's rate, or the method's own)."""
+
+    __tablename__ = "method_rates"
+
+    fit_id: Mapped[int] = mapped_column(ForeignKey("method_fits.id", ondelete="CASCADE"), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(10), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200), primary_key=True)
+    method: Mapped[str] = mapped_column(String(20), primary_key=True)
+    label: Mapped[str] = mapped_column(String(200))  # the segment as a person reads it: "Fintech", "Germany"
+    outreach: Mapped[int] = mapped_column(Integer)
+    meetings: Mapped[int] = mapped_column(Integer)
+    contacts: Mapped[int] = mapped_column(Integer)
+    rate: Mapped[float] = mapped_column(Float(precision=53))
+    low: Mapped[float] = mapped_column(Float(precision=53))  # the 90% interval
+    high: Mapped[float] = mapped_column(Float(precision=53))
+    lift: Mapped[float] = mapped_column(Float(precision=53))

@@ -51,6 +51,7 @@ FEATURES = (
     "inbound",
     "deliveries",
     "housekeeping",
+    "learning",
 )
 for _feature in FEATURES:
     importlib.import_module(f"core.{_feature}.handlers")

@@ -5,7 +5,8 @@ schedules live in the database (users' digest times, follow-ups) and a restart l
 keeps the beat; it never decides what is due. Ticks don't overlap (`max_instances=1`), and beats missed while
 one ran long are folded into one (`coalesce`). On stop, the sends under way finish (within
 SHUTDOWN_GRACE_SECONDS), no new one starts, and the claims left unsent are handed back at once. Every hour, housekeeping trims the bookkeeping tables
-(core/housekeeping.py); any number of processes may run it.
+(core/housekeeping.py); any number of processes may run it. Every hour too, the learning beat refits the method
+rates once a night (core/learning: the core decides whether tonight's fit is done; one process fits).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from core.errors import PipedrivenError
 from core.housekeeping.commands import PruneHistory
+from core.learning.commands import RefitMethodRates
 from core.service import Core
 from scheduler.dispatch import Dispatcher
 from scheduler.ports import Courier
@@ -26,6 +28,7 @@ from scheduler.ports import Courier
 log = logging.getLogger(__name__)
 
 HOUSEKEEPING_INTERVAL = timedelta(hours=1)
+LEARNING_INTERVAL = timedelta(hours=1)
 
 
 class SchedulerService:
@@ -61,6 +64,14 @@ class SchedulerService:
             self.housekeeping,
             IntervalTrigger(seconds=HOUSEKEEPING_INTERVAL.total_seconds()),
             id="housekeeping",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
+        self._scheduler.add_job(
+            self.learning,
+            IntervalTrigger(seconds=LEARNING_INTERVAL.total_seconds()),
+            id="learning",
             max_instances=1,
             coalesce=True,
             misfire_grace_time=None,
@@ -102,6 +113,18 @@ class SchedulerService:
             log.warning("housekeeping failed: %s", exc)
         except Exception:
             log.exception("housekeeping failed")
+
+    async def learning(self) -> None:
+        """Refit the method rates when tonight's fit is due; a failure is logged and the next hour tries again."""
+        try:
+            result = await self.dispatcher.core.execute(RefitMethodRates(nightly=True))
+            if result.fit is not None:
+                fit = result.fit
+                log.info("learning: method rates refitted on %d outreach, %d meetings", fit.outreach, fit.meetings)
+        except PipedrivenError as exc:
+            log.warning("learning failed: %s", exc)
+        except Exception:
+            log.exception("learning failed")
 
     async def stop(self) -> None:
         """Let the sends under way finish (within the grace), then hand back every claim left unsent."""

@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -21,8 +21,9 @@ import pytest
 from core import db
 from core.campaigns.commands import CreateCampaign
 from core.clock import FixedClock, SystemClock
-from core.command import Actor
-from core.contacts.commands import AddContact
+from core.command import Actor, ContactRef
+from core.contacts.commands import AddContact, EditContact
+from core.outreach.commands import LogOutreach, RequestMeeting
 from core.service import Core
 from core.settings import Settings
 from core.users.commands import CreateUser
@@ -171,3 +172,38 @@ def campaign(core, gt):
         return (await core.execute(CreateCampaign(Actor(gt.id), name, status=status, **fields))).campaign
 
     return create
+
+
+# --- a team history the learned method rates can learn from (core.learning) -------------------------------------
+
+
+async def outreach_history(core, clock, make, owner, sector, method, *, contacts, meetings, days_ago=30):
+    """`contacts` contacts of `owner` in `sector`, each reached once by `method` `days_ago` days ago; the first
+    `meetings` of them asked for a meeting the next day."""
+    now = clock.now()
+    made = []
+    for n in range(contacts):
+        contact = await contact_in_sector(core, make, owner, f"{sector} {method} {n}", sector=sector)
+        clock.set(now - timedelta(days=days_ago))
+        await core.execute(LogOutreach(Actor(owner.id), ContactRef(id=contact.id), method))
+        if n < meetings:
+            clock.set(now - timedelta(days=days_ago - 1))
+            await core.execute(RequestMeeting(Actor(owner.id), ContactRef(id=contact.id)))
+        clock.set(now)
+        made.append(contact)
+    return made
+
+
+async def contact_in_sector(core, make, owner, name, *, sector=None, **fields):
+    contact = await make.contact(owner, name, **fields)
+    if sector is not None:
+        await core.execute(EditContact(Actor(owner.id), ContactRef(id=contact.id), "sector", sector))
+    return contact
+
+
+async def fintech_prefers_email(core, clock, make, owner):
+    """Fintech contacts answer email (5 in 6), not LinkedIn (0 in 6); Retail the other way round."""
+    await outreach_history(core, clock, make, owner, "Fintech", "email", contacts=6, meetings=5)
+    await outreach_history(core, clock, make, owner, "Fintech", "linkedin", contacts=6, meetings=0)
+    await outreach_history(core, clock, make, owner, "Retail", "linkedin", contacts=6, meetings=5)
+    await outreach_history(core, clock, make, owner, "Retail", "email", contacts=6, meetings=0)

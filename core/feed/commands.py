@@ -32,6 +32,8 @@ class Suggestion:
     reasons: tuple[str, ...]
     follow_up_due: bool = False
     step: DueStep | None = None  # a due cadence step, with its message rendered ready to copy
+    # The method most likely to lead to a meeting (core.learning), when the learned rates can say why; else None.
+    method: str | None = None
 
     @property
     def reason(self) -> str:

@@ -14,12 +14,20 @@ The score of a contact is the sum of:
 | warmness          | 6 per point of warmness (0-5)                                     |
 | past business     | 15 × min(ln(1 + amount) / ln(1 + 100,000), 1)                     |
 | live campaign     | 15 when the contact is in a live campaign                         |
+| learned           | 25 per doubling of the team's meeting rate by the contact's best  |
+|                   | method (core.learning), within -50..75, × min(days since touch,   |
+|                   | 14) / 14 (a chance is an outreach's once the last one's window    |
+|                   | has closed; never contacted: in full); 0 without a fit            |
 
 Contacts touched today (in the user's timezone), and contacts whose only open follow-ups lie in the future
 (set a reminder for later, or snoozed), drop out; a due cadence step keeps a contact with a later reminder in
 (not a snoozed one). A due step's row carries the step, its message rendered ready to copy (core.cadences.plans).
 Ties go to the longest untouched, then the oldest contact.
-Every suggestion carries the human reasons behind its score.
+Every suggestion carries the human reasons behind its score, and the method most likely to lead to a meeting
+(the row's first button) with why, once the team's history has been learned (`pipedriven learn`, nightly).
+
+Without a fit the statement is the fixed ranking's alone (`rates.has_fit` picks it); with one, the learned CTEs
+join the current fit's few rows per segment (core.learning.rates).
 
 Cost (bench/bench_today.py): the user's bank is read from a covering index, campaign membership is probed per
 contact, and the CTEs are MATERIALIZED so PostgreSQL plans them one by one: planning this statement is a
@@ -37,6 +45,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.cadences import plans
 from core.feed.commands import Suggestion
+from core.learning import model, rates
+from core.learning.reasons import why
 from core.models import ACTIVE_PLAN_STATUSES
 from core.views import ContactView
 from core.vocabulary import WARM_THRESHOLD
@@ -47,7 +57,43 @@ STEP_POINTS, RULE_POINTS = 250, 50
 PAST_BUSINESS_CAP = 100_000
 _ACTIVE_PLAN = ", ".join(f"'{s}'" for s in ACTIVE_PLAN_STATUSES)
 
-_QUERY = f"""
+# The learned part (core.learning), in the statement only once a fit exists: without one, the ranking is the fixed
+# one, statement and cost alike.
+_LEARNED_CTES = f"""{rates.FIT_CTES}, plan_steps AS MATERIALIZED (
+    SELECT contact_id, current_step FROM contact_plans WHERE user_id = :uid AND status IN ({_ACTIVE_PLAN})
+),"""
+_LEARNED_SCORING = f"""segmented AS MATERIALIZED (
+    -- Each contact's segments, its best method's chance of a meeting from the current fit, and the points that is
+    -- worth.
+    SELECT ruled.*, {rates.segments_sql("ruled", "live_campaign.campaign_id", "plan_steps.current_step")}
+      FROM ruled
+     CROSS JOIN live_campaigns
+      LEFT JOIN plan_steps ON plan_steps.contact_id = ruled.id
+      LEFT JOIN LATERAL (SELECT cc.campaign_id FROM campaign_contacts cc
+                          WHERE cc.contact_id = ruled.id AND cc.campaign_id = ANY(live_campaigns.ids)
+                            AND EXISTS (SELECT 1 FROM lifts WHERE lifts.dimension = 'campaign')
+                          ORDER BY cc.added_at DESC, cc.id DESC LIMIT 1) live_campaign ON true
+), chanced AS MATERIALIZED (
+    SELECT segmented.*, fit.team_rate,
+           {", ".join(f"{rates.logit_sql(m)} AS x_{m}" for m in model.SUGGESTIBLE)}
+      FROM segmented
+      LEFT JOIN fit ON true
+      {rates.chance_joins("segmented")}
+), learned AS (
+    SELECT chanced.*, {rates.best_sql()} FROM chanced
+),"""
+# The learned chance is an outreach's: it counts in full once the last one's window has closed.
+_LEARNED_POINTS = f"""
+         + learned_points * (CASE WHEN days_since IS NULL THEN 1
+                                  ELSE least(days_since, {rates.MEETING_WINDOW_DAYS}) / {rates.MEETING_WINDOW_DAYS}.0 END)"""
+_LEARNED_COLUMNS = (
+    f"""top.best_method, top.best_chance, top.team_rate, {rates.rates_of_row_sql("top")} AS learned_rates"""
+)
+_FIXED_COLUMNS = "NULL AS best_method, NULL AS best_chance, NULL AS team_rate, NULL AS learned_rates"
+
+
+def _query(learned: bool) -> str:
+    return f"""
 WITH fu AS MATERIALIZED (
     SELECT contact_id,
            bool_or(due_at <= :now) AS has_due,
@@ -70,8 +116,8 @@ WITH fu AS MATERIALIZED (
      ORDER BY p.contact_id, a.id DESC
 ), live_campaigns AS MATERIALIZED (
     SELECT coalesce(array_agg(id), '{{}}') AS ids FROM campaigns WHERE status = 'live'
-), touched AS MATERIALIZED (
-    SELECT k.id, k.warmness, k.last_contacted_at, k.past_business,
+), {_LEARNED_CTES if learned else ""} touched AS MATERIALIZED (
+    SELECT k.id, k.warmness, k.last_contacted_at, k.past_business, k.sector, k.country,
            coalesce(fu.has_due, false) AS has_due, fu.due_note, fu.due_from_snooze,
            coalesce(fu.has_future, false) AS has_future,
            live.contact_id IS NOT NULL AS in_live_campaign,
@@ -96,8 +142,8 @@ WITH fu AS MATERIALIZED (
                 WHEN last_kind = 'call' AND last_outcome = 'no_answer' AND days_since >= :retry_days THEN 'retry'
            END AS rule
       FROM touched
-), scored AS (
-    SELECT ruled.*,
+), {_LEARNED_SCORING if learned else ""} scored AS (
+    SELECT {"learned" if learned else "ruled"}.*,
            (CASE WHEN step_due THEN {STEP_POINTS} ELSE 0 END)
          + (CASE WHEN rule IS NOT NULL THEN {RULE_POINTS} ELSE 0 END)
          + (CASE WHEN has_due THEN {DUE_POINTS} ELSE 0 END)
@@ -106,8 +152,9 @@ WITH fu AS MATERIALIZED (
          + {WARMNESS_POINTS} * warmness
          + (CASE WHEN past_business > 0 THEN {PAST_BUSINESS_POINTS}
                       * least(ln(1 + CAST(past_business AS float8)) / ln(1 + {PAST_BUSINESS_CAP}), 1) ELSE 0 END)
-         + (CASE WHEN in_live_campaign THEN {CAMPAIGN_POINTS} ELSE 0 END) AS score
-      FROM ruled
+         + (CASE WHEN in_live_campaign THEN {CAMPAIGN_POINTS} ELSE 0 END){_LEARNED_POINTS if learned else ""}
+           AS score
+      FROM {"learned" if learned else "ruled"}
 ), top AS (
     -- Sort narrow rows; fetch the full contact only for the few that make the list.
     SELECT * FROM scored
@@ -120,6 +167,7 @@ WITH fu AS MATERIALIZED (
      LIMIT :limit
 )
 SELECT top.has_due, top.due_note, top.due_from_snooze, top.days_since, top.score, top.rule,
+       {_LEARNED_COLUMNS if learned else _FIXED_COLUMNS},
        -- The live campaigns' names only for the rows shown (scoring needs only whether there is one).
        (SELECT array_agg(c.name ORDER BY c.id) FROM campaign_contacts cc JOIN campaigns c ON c.id = cc.campaign_id
          WHERE cc.contact_id = top.id AND c.status = 'live') AS campaign_names,
@@ -128,6 +176,9 @@ SELECT top.has_due, top.due_note, top.due_from_snooze, top.days_since, top.score
   LEFT JOIN step ON step.contact_id = top.id
  ORDER BY top.score DESC, k.last_contacted_at ASC NULLS FIRST, k.id ASC
 """
+
+
+_QUERIES = {learned: _query(learned) for learned in (False, True)}
 
 
 def local_day_start(now: datetime, tz: str) -> datetime:
@@ -140,6 +191,13 @@ def _money(amount: Decimal) -> str:
     if amount >= 1000:
         return f"{amount / 1000:,.0f}k"
     return f"{amount:,.0f}"
+
+
+def learned_reason(row) -> str | None:
+    """Why the learned rates moved this row and chose its first method, in words (None without a fit)."""
+    if row.best_method is None:
+        return None
+    return why(row.best_method, row.team_rate, row.best_chance, rates.rates_by_segment(row.learned_rates))
 
 
 def reasons_for(row, step_reason: str | None = None) -> tuple[str, ...]:
@@ -189,7 +247,7 @@ async def suggest(
 ) -> list[Suggestion]:
     day_start = local_day_start(now, tz)
     result = await session.execute(
-        text(_QUERY),
+        text(_QUERIES[await rates.has_fit(session)]),
         {
             "uid": user_id,
             "now": now,
@@ -207,14 +265,16 @@ async def suggest(
     suggestions = []
     for rank, row in enumerate(result, start=1):
         step = plans.due_step_of(row, now) if row.plan_id is not None else None
+        learned = learned_reason(row)
         suggestions.append(
             Suggestion(
                 rank=rank,
                 contact=ContactView.of(row),
                 score=round(float(row.score), 2),
-                reasons=reasons_for(row, step.reason if step else None),
+                reasons=reasons_for(row, step.reason if step else None) + ((learned,) if learned else ()),
                 follow_up_due=row.has_due,
                 step=step,
+                method=row.best_method if learned else None,
             )
         )
     return suggestions

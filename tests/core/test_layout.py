@@ -126,6 +126,8 @@ READ_ONLY = {
     "WaitingPipedriveEvents",
     "PipedriveEventsToApply",
     "PipedrivePollMarks",
+    "ShowMethodRates",
+    "AdviseMethod",
 }
 BOOKKEEPING = {
     "ClaimDueDeliveries",
@@ -146,6 +148,7 @@ BOOKKEEPING = {
     "RecordPipedrivePollMark",
     "ReleaseDeliveryClaims",
     "ReleaseSyncs",
+    "RefitMethodRates",
 }
 
 

@@ -1,0 +1,1 @@
+"""Learning from outcomes: which outreach method leads to a meeting, for whom."""
