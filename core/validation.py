@@ -99,12 +99,21 @@ def clean_phone(value: str | None, region: str = "GB") -> str | None:
     value = (value or "").strip()
     if not value:
         return None
+    e164 = _e164(value, region)
+    if e164 is None:
+        raise InvalidInput(f"“{value[:40]}” is not a phone number I can read.")
+    return e164
+
+
+@lru_cache(maxsize=1 << 15)
+def _e164(value: str, region: str) -> str | None:
+    """The number in E.164, or None when it can't be read (remembered: a file repeats its switchboards)."""
     try:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_possible_number(number):
-        raise InvalidInput(f"“{value[:40]}” is not a phone number I can read.")
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

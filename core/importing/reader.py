@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import lru_cache
 from typing import IO
 
 import charset_normalizer
@@ -235,6 +236,7 @@ def tidy_name(raw: str) -> str:
     return " ".join(_recase(word, first=i == 0) if whole or _miscased(word) else word for i, word in enumerate(words))
 
 
+@lru_cache(maxsize=1 << 14)
 def _miscased(word: str) -> bool:
     if word.isascii() and word.isalpha() and word[0].isupper() and (len(word) == 1 or word[1:].islower()):
         return False  # “Silva”: the common case, said at once
@@ -248,6 +250,7 @@ def _miscased(word: str) -> bool:
     return False
 
 
+@lru_cache(maxsize=1 << 14)
 def _recase(word: str, *, first: bool) -> str:
     lower = word.lower()
     if lower in _PARTICLES and not (first and not word.islower()):
@@ -484,7 +487,7 @@ class ContactFile:
                 value = value.replace("\x00", "").strip()
                 if not value:
                     continue
-                if excel := _EXCEL_TEXT.match(value):
+                if value[:2] == '="' and (excel := _EXCEL_TEXT.match(value)):
                     value = excel[1].strip()
                 field = columns[i] if i < len(columns) else None
                 if field is None:
@@ -492,11 +495,12 @@ class ContactFile:
                         self._extra_columns.add(i)  # data under no header: reported, not dropped silently
                     continue
                 cells[field] = value
-            if not any(v.strip() for v in record):
+            if not cells and not any(v.strip() for v in record):
                 self.blank_rows += 1
                 continue
-            undecodable = [field for field, value in cells.items() if _UNDECODED.search(value)]
-            if undecodable:
+            if not "".join(cells.values()).isascii() and (
+                undecodable := [field for field, value in cells.items() if _UNDECODED.search(value)]
+            ):
                 yield RejectedRow(self._row, self._undecodable(undecodable))
                 continue
             yield clean_row(self._row, cells, phone_region=self.phone_region)
