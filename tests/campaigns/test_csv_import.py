@@ -667,6 +667,18 @@ async def test_the_audit_trail_names_the_contacts_an_import_wrote_and_no_more(co
     ]
 
 
+async def test_the_audit_trail_of_a_big_import_names_every_contact_it_wrote(core, ana):
+    from core.models import AuditEntry
+    from core.privacy.handlers import BIG_ID_LIST
+
+    rows = BIG_ID_LIST + 5
+    await run_import(core, ana, csv_bytes([HEADER] + [[f"P {n}", f"p{n}@example.com", "", ""] for n in range(rows)]))
+    async with core.sessions() as session:
+        entry = (await session.execute(select(AuditEntry).where(AuditEntry.command == "ImportContacts"))).scalar_one()
+        ids = (await session.execute(select(Contact.id).order_by(Contact.id))).scalars().all()
+    assert len(ids) == rows and entry.contact_ids == ids
+
+
 async def test_a_stream_handed_in_is_read_but_left_open_for_its_owner(core, ana):
     stream = io.BytesIO(csv_bytes([HEADER, ["Ana", "ana@acme.com", "", ""]]))
     assert (await run_import(core, ana, stream)).imported == 1
