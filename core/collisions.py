@@ -39,6 +39,29 @@ async def collisions(ctx: Context, owner_id: int, people: Iterable[tuple[str, st
     return tuple(Collision(name, found[email.lower()]) for name, email in people if email and email.lower() in found)
 
 
+_OTHER_BANKS_OF_QUERY = """
+    SELECT p.name, array_agg(DISTINCT u.name ORDER BY u.name) AS owners
+      FROM ({people}) p
+      JOIN contacts k ON lower(k.email) = lower(p.email) AND k.owner_id <> :owner AND k.archived_at IS NULL
+      JOIN users u ON u.id = k.owner_id
+     GROUP BY p.position, p.name
+     ORDER BY p.position
+"""
+
+
+async def collisions_of_query(ctx: Context, owner_id: int, people: str) -> tuple[Collision, ...]:
+    """`collisions` for the people an SQL query gives (columns position, name, email), matched in the database:
+    for as many people as an import brings, without holding them all here."""
+    # Each side is read once and hashed: a nested loop, which estimates made in the middle of a big import can
+    # choose, would read every colleague's contact again for each person.
+    await ctx.session.execute(text("SET LOCAL enable_nestloop = off"))
+    try:
+        rows = (await ctx.session.execute(text(_OTHER_BANKS_OF_QUERY.format(people=people)), {"owner": owner_id})).all()
+    finally:
+        await ctx.session.execute(text("RESET enable_nestloop"))
+    return tuple(Collision(name, tuple(owners)) for name, owners in rows)
+
+
 async def collision_note(ctx: Context, owner_id: int, name: str, email: str | None) -> str:
     """“ Note: Ana Lima is also in Carl's bank.” to append to a reply, or "" when the person is in no other bank."""
     found = await collisions(ctx, owner_id, [(name, email)])

@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import lru_cache
 from typing import IO
 
 import charset_normalizer
@@ -225,13 +226,20 @@ def tidy_name(raw: str) -> str:
     Words that already look deliberate keep their case (McDonald, DeVito, van der Berg, AJ); an all-capitals
     or all-lower-case name is recased as a whole, with Mc, O' and hyphenated names handled.
     """
-    words = " ".join(raw.split()).split(" ")
-    letters = [ch for ch in "".join(words) if ch.isalpha()]
-    whole = bool(letters) and (all(ch.isupper() for ch in letters) or all(ch.islower() for ch in letters))
+    words = raw.split() or [""]
+    joined = "".join(words)
+    if joined.isascii():  # every ASCII letter has a case, so these say the same as the general test below
+        whole = joined.isupper() or joined.islower()
+    else:
+        letters = [ch for ch in joined if ch.isalpha()]
+        whole = bool(letters) and (all(ch.isupper() for ch in letters) or all(ch.islower() for ch in letters))
     return " ".join(_recase(word, first=i == 0) if whole or _miscased(word) else word for i, word in enumerate(words))
 
 
+@lru_cache(maxsize=1 << 14)
 def _miscased(word: str) -> bool:
+    if word.isascii() and word.isalpha() and word[0].isupper() and (len(word) == 1 or word[1:].islower()):
+        return False  # “Silva”: the common case, said at once
     letters = [ch for ch in word if ch.isalpha()]
     if not letters:
         return False
@@ -242,6 +250,7 @@ def _miscased(word: str) -> bool:
     return False
 
 
+@lru_cache(maxsize=1 << 14)
 def _recase(word: str, *, first: bool) -> str:
     lower = word.lower()
     if lower in _PARTICLES and not (first and not word.islower()):
@@ -309,6 +318,10 @@ def clean_row(row: int, cells: dict[str, str], *, phone_region: str) -> ContactR
             warnings.append((field, f"{reason}; imported without it"))
             return None
 
+    try:
+        campaign = clean_text(cells.get("campaign"), field="campaign name", max_length=200)
+    except InvalidInput as error:
+        return RejectedRow(row, str(error))
     money = optional("past_business", read_money, "an amount")
     contact = ContactRow(
         row=row,
@@ -325,13 +338,12 @@ def clean_row(row: int, cells: dict[str, str], *, phone_region: str) -> ContactR
         method=optional("method", _method, f"an outreach method ({', '.join(OUTREACH_METHODS)})"),
         past_business=money[0] if money else None,
         past_business_currency=money[1] if money else None,
+        campaign=campaign,
     )
-    try:
-        campaign = clean_text(cells.get("campaign"), field="campaign name", max_length=200)
-    except InvalidInput as error:
-        return RejectedRow(row, str(error))
+    if not warnings:
+        return contact
     in_file_order = sorted(warnings, key=lambda warning: list(cells).index(warning[0]))
-    return replace(contact, campaign=campaign, warnings=tuple(warning for _, warning in in_file_order))
+    return replace(contact, warnings=tuple(warning for _, warning in in_file_order))
 
 
 _OPTIONAL_LABELS = {"linkedin_url": "LinkedIn", "past_business": "past business"}
@@ -475,7 +487,7 @@ class ContactFile:
                 value = value.replace("\x00", "").strip()
                 if not value:
                     continue
-                if excel := _EXCEL_TEXT.match(value):
+                if value[:2] == '="' and (excel := _EXCEL_TEXT.match(value)):
                     value = excel[1].strip()
                 field = columns[i] if i < len(columns) else None
                 if field is None:
@@ -483,11 +495,12 @@ class ContactFile:
                         self._extra_columns.add(i)  # data under no header: reported, not dropped silently
                     continue
                 cells[field] = value
-            if not any(v.strip() for v in record):
+            if not cells and not any(v.strip() for v in record):
                 self.blank_rows += 1
                 continue
-            undecodable = [field for field, value in cells.items() if _UNDECODED.search(value)]
-            if undecodable:
+            if not "".join(cells.values()).isascii() and (
+                undecodable := [field for field, value in cells.items() if _UNDECODED.search(value)]
+            ):
                 yield RejectedRow(self._row, self._undecodable(undecodable))
                 continue
             yield clean_row(self._row, cells, phone_region=self.phone_region)

@@ -151,6 +151,18 @@ def _person_ids(contacts: list[Contact]) -> tuple[int, ...]:
     return tuple(sorted({k.pipedrive_person_id for k in contacts if k.pipedrive_person_id is not None}))
 
 
+BIG_ID_LIST = 10_000  # from this many ids, an audit row's array is sent as one text (an import writes a million)
+
+
+def _id_array(ids: set[int]) -> Any:
+    """The ids in order, for an int[] column: a list, or when there are many one comma-separated text that
+    PostgreSQL splits (a list of a million ints takes some 200 MB to send, the text 7 MB)."""
+    ordered = sorted(ids)
+    if len(ordered) < BIG_ID_LIST:
+        return ordered
+    return cast(func.string_to_array(",".join(map(str, ordered)), ","), ARRAY(Integer))
+
+
 def _int_array(ids: list[int]):
     return cast(ids, ARRAY(Integer))
 
@@ -403,7 +415,7 @@ async def record_audit(ctx: Context, command: Any, result: Any) -> None:
             user_id=actor.user_id if actor else None,
             platform=platform[:20],
             command=type(command).__name__[:60],
-            contact_ids=sorted(ids["contact"]),
+            contact_ids=_id_array(ids["contact"]),
             activity_ids=sorted(ids["activity"]),
             campaign_ids=sorted(ids["campaign"]),
             user_ids=sorted(ids["user"]),

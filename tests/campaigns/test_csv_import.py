@@ -14,6 +14,7 @@ from core.command import Actor, CampaignRef
 from core.contacts.commands import AddContact
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.importing.commands import ImportContacts, ImportIssue, ImportUnreadable, UploadTooLarge
+from core.importing.handlers import BATCH_ROWS
 from core.importing.reader import ContactFile, surname_first, tidy_name
 from core.importing.uploads import import_upload
 from core.models import CampaignContact, Contact, OutboxMessage
@@ -666,6 +667,18 @@ async def test_the_audit_trail_names_the_contacts_an_import_wrote_and_no_more(co
     ]
 
 
+async def test_the_audit_trail_of_a_big_import_names_every_contact_it_wrote(core, ana):
+    from core.models import AuditEntry
+    from core.privacy.handlers import BIG_ID_LIST
+
+    rows = BIG_ID_LIST + 5
+    await run_import(core, ana, csv_bytes([HEADER] + [[f"P {n}", f"p{n}@example.com", "", ""] for n in range(rows)]))
+    async with core.sessions() as session:
+        entry = (await session.execute(select(AuditEntry).where(AuditEntry.command == "ImportContacts"))).scalar_one()
+        ids = (await session.execute(select(Contact.id).order_by(Contact.id))).scalars().all()
+    assert len(ids) == rows and entry.contact_ids == ids
+
+
 async def test_a_stream_handed_in_is_read_but_left_open_for_its_owner(core, ana):
     stream = io.BytesIO(csv_bytes([HEADER, ["Ana", "ana@acme.com", "", ""]]))
     assert (await run_import(core, ana, stream)).imported == 1
@@ -743,3 +756,46 @@ def test_the_rows_of_a_file_are_counted_on_opening_for_a_progress_bar():
         assert len(list(file.rows())) == 2 and file.rows_read == 3
     finally:
         file.close()
+
+
+def batches_file() -> bytes:
+    """Three batches and more of rows, with two-line notes, so that file lines and spreadsheet rows part ways;
+    row 1,203 (in the third batch) has a bad email and row 1,204 a phone that isn't one."""
+    rows = [["Name", "Email", "Phone", "Notes"]]
+    for n in range(2, BATCH_ROWS * 3 + 2):
+        email = "bad@@example.com" if n == 1203 else f"p{n}@example.com"
+        phone = "call me" if n == 1204 else ""
+        rows.append([f"Person {n}", email, phone, "first line\nsecond line" if n % 7 == 0 else ""])
+    return csv_bytes(rows)
+
+
+async def test_rows_are_numbered_as_the_spreadsheet_does_across_batches(core, ana):
+    report = await run_import(core, ana, batches_file())
+    assert report.rows == BATCH_ROWS * 3
+    assert report.imported == BATCH_ROWS * 3 - 1
+    assert report.rejected == (ImportIssue(1203, "“bad@@example.com” is not a valid email address."),)
+    assert report.cell_warnings == (
+        ImportIssue(1204, "phone “call me” is not a phone number I can read; imported without it"),
+    )
+    async with core.sessions() as session:
+        last = (await session.execute(select(Contact).where(Contact.email == "p1501@example.com"))).scalar_one()
+    assert last.name == "Person 1501"
+
+
+async def test_an_import_stopped_in_its_third_batch_leaves_nothing_written(core, ana, bank):
+    calls = []
+
+    def stop_in_the_third_batch(done, total):
+        calls.append(done)
+        if done >= BATCH_ROWS * 3:
+            raise RuntimeError("stopped")
+
+    await run_import(core, ana, csv_bytes([HEADER, ["Ana", "ana@acme.com", "", ""]]))
+    before = await bank(ana)
+    with pytest.raises(RuntimeError, match="stopped"):
+        await core.execute(ImportContacts(Actor(ana.id), batches_file(), progress=stop_in_the_third_batch))
+    assert calls == [0, BATCH_ROWS, BATCH_ROWS * 2, BATCH_ROWS * 3]
+    assert await bank(ana) == before
+    assert await count(core, Contact) == 1
+    report = await run_import(core, ana, batches_file())
+    assert report.imported == BATCH_ROWS * 3 - 1
