@@ -67,7 +67,7 @@ WITH fu AS MATERIALIZED (
      WHERE user_id = :uid AND status = 'open'
      GROUP BY contact_id
 ), step AS ({plans.DUE_STEPS_SQL}
-), {outcomes.ctes(":uid")}, live_campaigns AS MATERIALIZED (
+), {outcomes.ctes("k.owner_id = :uid")}, live_campaigns AS MATERIALIZED (
     SELECT coalesce(array_agg(id), '{{}}') AS ids FROM campaigns WHERE status = 'live'
 ), {rates.FIT_CTES}, plan_steps AS MATERIALIZED (
     SELECT contact_id, current_step FROM contact_plans WHERE user_id = :uid AND status IN ({_ACTIVE_PLAN})

@@ -55,15 +55,15 @@ class OutcomeRules:
         return {name: getattr(self, name) for name in RULES}
 
 
-def ctes(owner: str) -> str:
+def ctes(contacts: str) -> str:
     """CTEs `last_touch` (each contact's last touch: kind, outcome, when) and `meeting_news` (its last meeting
-    news, when a meeting requested is the last), for the contacts of `owner` (an SQL expression) still in the
-    bank; a contact following a cadence counts only its touches since the plan started."""
+    news, when a meeting requested is the last), for the contacts `k` meeting the SQL condition `contacts` still
+    in the bank; a contact following a cadence counts only its touches since the plan started."""
     return f"""last_touch AS MATERIALIZED (
     SELECT DISTINCT ON (k.id) k.id AS contact_id, a.kind, a.outcome, a.occurred_at
       FROM contacts k
       JOIN activities a ON a.contact_id = k.id AND a.occurred_at = k.last_contacted_at
-     WHERE k.owner_id = {owner} AND k.archived_at IS NULL
+     WHERE {contacts} AND k.archived_at IS NULL
        AND NOT EXISTS (SELECT 1 FROM contact_plans p
                         WHERE p.contact_id = k.id AND p.status IN ({_ACTIVE_PLAN}) AND p.started_at > a.occurred_at)
      ORDER BY k.id, a.id DESC
@@ -72,7 +72,7 @@ def ctes(owner: str) -> str:
         SELECT DISTINCT ON (a.contact_id) a.contact_id, a.outcome, a.occurred_at AS requested_at
           FROM contacts k
           JOIN activities a ON a.contact_id = k.id
-         WHERE k.owner_id = {owner} AND k.archived_at IS NULL
+         WHERE {contacts} AND k.archived_at IS NULL
            AND a.outcome IN ('meeting_requested', 'meeting_booked', 'not_interested')
          ORDER BY a.contact_id, a.occurred_at DESC, a.id DESC
     ) last WHERE last.outcome = 'meeting_requested'
@@ -91,6 +91,26 @@ def rule_sql(today: str, tz: str) -> str:
                 WHEN warmness >= {WARM_THRESHOLD} AND {untouched} >= :warm_untouched_days THEN 'warm_untouched'
            END AS rule,
            CASE WHEN {meeting_days} >= :meeting_not_booked_days THEN {meeting_days} ELSE {untouched} END AS rule_days"""
+
+
+# Over a row with `rule`, `rule_days`, requested_at, last_contacted_at and created_at: the moment the rule counts
+# from (a rule nudges once per such moment), and how many days ago it started to fire.
+COUNTED_FROM_SQL = (
+    "CASE WHEN rule = 'meeting_not_booked' THEN requested_at ELSE coalesce(last_contacted_at, created_at) END"
+)
+FIRED_DAYS_AGO_SQL = (
+    "rule_days - CASE rule "
+    + " ".join(
+        f"WHEN '{r}' THEN :{n}"
+        for r, n in (
+            ("meeting_not_booked", "meeting_not_booked_days"),
+            ("no_reply", "no_reply_days"),
+            ("retry", "retry_days"),
+            ("warm_untouched", "warm_untouched_days"),
+        )
+    )
+    + " END"
+)
 
 
 def next_method(last_kind: str | None, learned: str | None) -> str:

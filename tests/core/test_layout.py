@@ -124,6 +124,7 @@ READ_ONLY = {
     "PipedriveEventsToApply",
     "PipedrivePollMarks",
     "ShowMethodRates",
+    "ShowOutcomeRules",
     "AdviseMethod",
 }
 BOOKKEEPING = {

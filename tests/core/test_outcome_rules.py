@@ -8,8 +8,12 @@ import pytest
 
 from core.command import Actor, ContactRef
 from core.contacts.commands import ArchiveContact
+from core.errors import InvalidInput, NotAllowed
 from core.feed.commands import TodaySuggestions
+from core.learning.commands import RefitMethodRates
 from core.outreach.commands import BookMeeting, LogOutreach, RequestMeeting
+from core.rules.commands import SetOutcomeRule, ShowOutcomeRules
+from tests.conftest import contact_in_sector, fintech_prefers_email
 
 ZONES = ("Pacific/Auckland", "America/Los_Angeles", "Europe/London")
 
@@ -96,3 +100,42 @@ async def test_no_rule_for_a_removed_contact_or_another_users_contact(core, make
     clock.advance(days=10)
     assert await reasons(core, ana) == {}
     assert list(await reasons(core, ben)) == ["Theirs"]
+
+
+async def test_the_golden_ticket_team_changes_a_rule_for_everyone_and_puts_it_back(core, make, ana, clock):
+    boss = await make.user("Boss", role="golden_ticket")
+    await make.contact(ana, "Bob", warmness=4)
+    clock.advance(days=7)
+    assert "untouched" not in (await reasons(core, ana))["Bob"]
+    shown = await core.execute(SetOutcomeRule(Actor(boss.id), "warm_untouched_days", 7))
+    assert shown.message == "warm_untouched_days is now 7 days for the whole team."
+    assert (await reasons(core, ana))["Bob"].endswith("warm and untouched for 7 days: nudge them")
+    rule = {r.name: r for r in (await core.execute(ShowOutcomeRules(Actor(ana.id)))).rules}["warm_untouched_days"]
+    assert (rule.days, rule.default, rule.team_set) == (7, 14, True)
+    await core.execute(SetOutcomeRule(None, "warm_untouched_days", None))  # the command line, back to the default
+    assert "untouched" not in (await reasons(core, ana))["Bob"]
+
+
+async def test_a_consultant_cannot_change_the_rules_and_bad_input_changes_nothing(core, make, ana):
+    boss = await make.user("Boss", role="golden_ticket")
+    with pytest.raises(NotAllowed):
+        await core.execute(SetOutcomeRule(Actor(ana.id), "no_reply_days", 2))
+    with pytest.raises(InvalidInput, match="There is no rule 'no_reply'"):
+        await core.execute(SetOutcomeRule(Actor(boss.id), "no_reply", 2))
+    with pytest.raises(InvalidInput, match="between 1 and 365 days"):
+        await core.execute(SetOutcomeRule(Actor(boss.id), "no_reply_days", 0))
+    assert not any(r.team_set for r in (await core.execute(ShowOutcomeRules())).rules)
+
+
+async def test_no_reply_tries_the_method_the_teams_history_says_works_next(core, make, ana, clock):
+    """Retail contacts answer LinkedIn, not email: no reply to an email says LinkedIn, not the fixed call."""
+    ben = await make.user("Ben")
+    await fintech_prefers_email(core, clock, make, ben)
+    rita = await contact_in_sector(core, make, ana, "Rita", sector="Retail")
+    await core.execute(LogOutreach(Actor(ana.id), ContactRef(id=rita.id), "email"))
+    clock.advance(days=5)
+    assert "no reply to your email in 5 days: try a call" in (await reasons(core, ana))["Rita"]
+    await core.execute(RefitMethodRates())
+    [row] = (await core.execute(TodaySuggestions(Actor(ana.id)))).items
+    assert "no reply to your email in 5 days: try LinkedIn" in row.reasons
+    assert row.method == "linkedin"
