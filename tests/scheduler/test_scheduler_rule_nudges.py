@@ -5,6 +5,7 @@ import pytest
 from core.command import ContactRef
 from core.contacts.commands import ArchiveContact
 from core.outreach.commands import LogOutreach, RequestMeeting
+from core.rules.commands import SetOutcomeRule
 from tests.conftest import actor
 
 
@@ -75,3 +76,17 @@ async def test_another_users_contact_is_not_nudged_to_them(core, at, dispatcher,
     await tick_at(at, dispatcher, "2026-11-27 09:00")
     assert slack.nudges(ana) == []
     assert [n.text for n in slack.nudges(ben)] == ["👉 Time to nudge Theirs."]
+
+
+async def test_the_teams_days_decide_when_the_nudge_comes_and_a_change_never_repeats_it(
+    core, at, dispatcher, slack, ana, bob
+):
+    at("2026-11-24 10:00")
+    await core.execute(RequestMeeting(actor(ana), ContactRef(id=bob.id)))
+    await core.execute(SetOutcomeRule(None, "meeting_not_booked_days", 1))
+    await tick_at(at, dispatcher, "2026-11-25 09:00")  # Wednesday: 1 day
+    [nudge] = slack.nudges(ana)
+    assert "meeting requested yesterday, not booked yet: nudge them" in nudge.sections[0].text
+    await core.execute(SetOutcomeRule(None, "meeting_not_booked_days", 2))
+    await tick_at(at, dispatcher, "2026-11-26 09:00", "2026-11-27 09:00")
+    assert len(slack.nudges(ana)) == 1
