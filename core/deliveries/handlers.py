@@ -164,8 +164,9 @@ RETURNING id
 # work now: one nudge per contact, rule and the moment it counts from (so never twice, whatever the day counts
 # become). A contact touched today, or with a reminder (or a snooze) still to come, waits; a rule that fired
 # long ago (a bank older than the rules) stays in the list and is not nudged.
+_RECENT = "k.last_contacted_at > :now - :rule_horizon"
 _CLAIM_RULES = f"""
-WITH {_REACH},{_AT_WORK}, {outcomes.ctes("k.owner_id IN (SELECT user_id FROM at_work)")},
+WITH {_REACH},{_AT_WORK}, {outcomes.ctes("k.owner_id IN (SELECT user_id FROM at_work)", _RECENT)},
 candidates AS (
     SELECT k.id, k.owner_id AS user_id, k.warmness, k.created_at, k.last_contacted_at, u.timezone, l.today,
            l.today - CAST(timezone(u.timezone, k.last_contacted_at) AS date) AS days_since,
@@ -177,6 +178,10 @@ candidates AS (
       LEFT JOIN last_touch ON last_touch.contact_id = k.id
       LEFT JOIN meeting_news ON meeting_news.contact_id = k.id
      WHERE k.archived_at IS NULL
+       -- Only what may fire this week: touched (or, never touched, added) within the longest rule's days and
+       -- the week after, or waiting for a meeting; the bank's index finds them.
+       AND ({_RECENT} OR (k.last_contacted_at IS NULL AND k.created_at > :now - :rule_horizon)
+            OR meeting_news.contact_id IS NOT NULL)
        AND NOT EXISTS (SELECT 1 FROM follow_ups f WHERE f.contact_id = k.id AND f.status = 'open' AND f.due_at > :now)
 ), ruled AS (
     SELECT candidates.*, {outcomes.rule_sql("today", "timezone")}
@@ -280,6 +285,7 @@ async def claim_due_deliveries(cmd: ClaimDueDeliveries, ctx: Context) -> DueDeli
     if not cmd.platforms or cmd.limit < 1:
         return DueDeliveries(())
     now = ctx.clock.now()
+    rules = await team_rules(ctx)
     params = {
         "now": now,
         "token": cmd.token,
@@ -288,7 +294,8 @@ async def claim_due_deliveries(cmd: ClaimDueDeliveries, ctx: Context) -> DueDeli
         "grace": timedelta(minutes=ctx.settings.digest_grace_minutes),
         "day_end": ctx.settings.workday_end,
         "rule_nudge_days": RULE_NUDGE_DAYS,
-        **(await team_rules(ctx)).params(),
+        "rule_horizon": timedelta(days=max(rules.params().values()) + RULE_NUDGE_DAYS + 1),
+        **rules.params(),
     }
     ids: list[int] = []
     for query in (_RETAKE, _CLAIM_DIGESTS, _CLAIM_NUDGES, _CLAIM_STEPS, _CLAIM_RULES):

@@ -55,15 +55,16 @@ class OutcomeRules:
         return {name: getattr(self, name) for name in RULES}
 
 
-def ctes(contacts: str) -> str:
+def ctes(contacts: str, touched: str = "true") -> str:
     """CTEs `last_touch` (each contact's last touch: kind, outcome, when) and `meeting_news` (its last meeting
     news, when a meeting requested is the last), for the contacts `k` meeting the SQL condition `contacts` still
-    in the bank; a contact following a cadence counts only its touches since the plan started."""
+    in the bank (and, for `last_touch`, the condition `touched`); a contact following a cadence counts only its
+    touches since the plan started."""
     return f"""last_touch AS MATERIALIZED (
     SELECT DISTINCT ON (k.id) k.id AS contact_id, a.kind, a.outcome, a.occurred_at
       FROM contacts k
       JOIN activities a ON a.contact_id = k.id AND a.occurred_at = k.last_contacted_at
-     WHERE {contacts} AND k.archived_at IS NULL
+     WHERE {contacts} AND k.archived_at IS NULL AND {touched}
        AND NOT EXISTS (SELECT 1 FROM contact_plans p
                         WHERE p.contact_id = k.id AND p.status IN ({_ACTIVE_PLAN}) AND p.started_at > a.occurred_at)
      ORDER BY k.id, a.id DESC

@@ -4,6 +4,7 @@ import pytest
 
 from core.command import ContactRef
 from core.contacts.commands import ArchiveContact
+from core.feed.commands import TodaySuggestions
 from core.outreach.commands import LogOutreach, RequestMeeting
 from core.rules.commands import SetOutcomeRule
 from tests.conftest import actor
@@ -90,3 +91,12 @@ async def test_the_teams_days_decide_when_the_nudge_comes_and_a_change_never_rep
     await core.execute(SetOutcomeRule(None, "meeting_not_booked_days", 2))
     await tick_at(at, dispatcher, "2026-11-26 09:00", "2026-11-27 09:00")
     assert len(slack.nudges(ana)) == 1
+
+
+async def test_a_rule_that_fired_weeks_ago_stays_in_the_list_without_a_nudge(core, at, dispatcher, slack, ana, bob):
+    at("2026-10-27 10:00")  # four weeks ago: an email with no reply, long before the rules were there
+    await core.execute(LogOutreach(actor(ana), ContactRef(id=bob.id), "email"))
+    await tick_at(at, dispatcher, "2026-11-24 09:00", "2026-11-25 09:00")
+    assert slack.nudges(ana) == []
+    [row] = (await core.execute(TodaySuggestions(actor(ana)))).items
+    assert "no reply to your email in 29 days: try a call" in row.reasons
