@@ -96,7 +96,7 @@ WITH fu AS MATERIALIZED (
 ), ruled AS (
     SELECT touched.*, {outcomes.rule_sql(":today", ":tz")}
       FROM touched
-), segmented AS (
+), segmented AS MATERIALIZED (
     -- The learned part (core.learning): each contact's segments, its best method's chance of a meeting from the
     -- current fit, and the points that is worth (0 without a fit: then the ranking is the fixed one).
     SELECT ruled.*, {rates.segments_sql("ruled", "live_campaign.campaign_id", "plan_steps.current_step")}
@@ -107,7 +107,7 @@ WITH fu AS MATERIALIZED (
                           WHERE cc.contact_id = ruled.id AND cc.campaign_id = ANY(live_campaigns.ids)
                             AND EXISTS (SELECT 1 FROM lifts WHERE lifts.dimension = 'campaign')
                           ORDER BY cc.added_at DESC, cc.id DESC LIMIT 1) live_campaign ON true
-), chanced AS (
+), chanced AS MATERIALIZED (
     SELECT segmented.*, fit.team_rate,
            {", ".join(f"{rates.logit_sql(m)} AS x_{m}" for m in model.SUGGESTIBLE)}
       FROM segmented

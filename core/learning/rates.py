@@ -57,26 +57,28 @@ WITH o AS MATERIALIZED (
            lead(a.occurred_at) OVER (PARTITION BY a.contact_id ORDER BY a.occurred_at, a.id) AS next_at
       FROM activities a
      WHERE a.kind IN ({_METHODS}) AND a.contact_id IS NOT NULL AND a.occurred_at <= :now
+), planned AS MATERIALIZED (
+    -- The plan each outreach fell in (the latest started then, not yet ended), joined in bulk.
+    SELECT DISTINCT ON (o.id) o.id, p.id AS plan_id
+      FROM o JOIN contact_plans p ON p.contact_id = o.contact_id AND p.started_at <= o.occurred_at
+                                 AND (p.ended_at IS NULL OR p.ended_at >= o.occurred_at)
+     ORDER BY o.id, p.started_at DESC
+), stepped AS MATERIALIZED (
+    -- Which of its plan's touches each outreach was: its cadence step.
+    SELECT o.*, CASE WHEN planned.plan_id IS NOT NULL THEN
+               row_number() OVER (PARTITION BY o.contact_id, planned.plan_id ORDER BY o.occurred_at, o.id) END AS step
+      FROM o LEFT JOIN planned ON planned.id = o.id
 ), judged AS MATERIALIZED (
     SELECT o.*, k.sector, {sector_sql("k")} AS sector_key, k.country, {warmness_sql("k")} AS band, c.name AS campaign,
-           {step_sql("plan.step")} AS step,
+           {step_sql("o.step")} AS step_key,
            o.outcome IN {MEETINGS} OR EXISTS (
                SELECT 1 FROM activities m
                 WHERE m.contact_id = o.contact_id AND m.kind = 'meeting' AND m.outcome IN {MEETINGS}
                   AND m.occurred_at >= o.occurred_at AND m.occurred_at <= :now
                   AND m.occurred_at < least(coalesce(o.next_at, 'infinity'), o.occurred_at + :window)) AS met
-      FROM o
+      FROM stepped o
       JOIN contacts k ON k.id = o.contact_id
       LEFT JOIN campaigns c ON c.id = o.campaign_id
-      LEFT JOIN LATERAL (
-          -- The plan the contact followed then, and which of its touches this was.
-          SELECT (SELECT count(*) FROM activities b
-                   WHERE b.contact_id = o.contact_id AND b.kind IN ({_METHODS})
-                     AND b.occurred_at >= p.started_at AND (b.occurred_at, b.id) <= (o.occurred_at, o.id)) AS step
-            FROM contact_plans p
-           WHERE p.contact_id = o.contact_id AND p.started_at <= o.occurred_at
-             AND (p.ended_at IS NULL OR p.ended_at >= o.occurred_at)
-           ORDER BY p.started_at DESC LIMIT 1) plan ON true
      WHERE least(coalesce(o.next_at, 'infinity'), o.occurred_at + :window) <= :now
 )
 SELECT 'team' AS dimension, '' AS value, '' AS method, '' AS label, count(*) AS outreach,
@@ -92,7 +94,7 @@ SELECT s.dimension, s.value, j.method, mode() WITHIN GROUP (ORDER BY s.label), c
                             ('country', j.country, j.country),
                             ('campaign', CAST(j.campaign_id AS text), j.campaign),
                             ('warmness', j.band, j.band),
-                            ('step', j.step, j.step)) s(dimension, value, label)
+                            ('step', j.step_key, j.step_key)) s(dimension, value, label)
  WHERE s.value IS NOT NULL
  GROUP BY s.dimension, s.value, j.method
 """

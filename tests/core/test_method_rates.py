@@ -5,13 +5,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from core.cadences.commands import StartCadence
 from core.command import Actor, ContactRef
 from core.errors import NotFound
 from core.feed.commands import TodaySuggestions
 from core.learning import model
 from core.learning.commands import AdviseMethod, RefitMethodRates, ShowMethodRates
 from core.models import MethodFit, MethodRate
-from core.outreach.commands import LogOutreach
+from core.outreach.commands import LogOutreach, RequestMeeting
 from tests.conftest import contact_in_sector, fintech_prefers_email, outreach_history
 
 
@@ -194,3 +195,30 @@ async def test_a_promising_contact_touched_yesterday_does_not_jump_the_list(core
     assert [name for name, *_ in await feed(core, ana)] == ["Carl", "Finn"]
     clock.advance(days=13)
     assert [name for name, *_ in await feed(core, ana)] == ["Finn", "Carl"]
+
+
+async def test_an_outreach_on_a_cadence_counts_at_its_step(core, clock, make, ana, log_at):
+    """Three contacts start the Warm intro cadence 20 days ago; each is reached twice on it (a meeting after the
+    second touch of one of them); two contacts off any cadence are reached once."""
+    now = clock.now()
+    for n in range(3):
+        contact = await make.contact(ana, f"On cadence {n}")
+        clock.set(now - timedelta(days=40))
+        await core.execute(StartCadence(Actor(ana.id), "Warm intro", contact=ContactRef(id=contact.id)))
+        clock.set(now)
+        await log_at(ana, contact, "linkedin", days_ago=39)
+        await log_at(ana, contact, "email", days_ago=30)
+        if n == 0:
+            clock.set(now - timedelta(days=29))
+            await core.execute(RequestMeeting(Actor(ana.id), ContactRef(id=contact.id)))
+            clock.set(now)
+    for n in range(3):
+        await log_at(ana, await make.contact(ana, f"Off cadence {n}"), "call", days_ago=30)
+    await core.execute(RefitMethodRates())
+    async with core.sessions() as session:
+        rates = (await session.execute(select(MethodRate).where(MethodRate.dimension == "step"))).scalars().all()
+    assert {(r.value, r.method): (r.outreach, r.meetings) for r in rates} == {
+        ("1", "linkedin"): (3, 0),
+        ("2", "email"): (3, 1),
+        ("none", "call"): (3, 0),
+    }
