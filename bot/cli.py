@@ -329,6 +329,26 @@ def cmd_learn(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_rules(args, settings: Settings) -> int:
+    """The team's rules from outcomes; `set NAME DAYS` (or `default`) changes one for the whole team."""
+    from bot.render import outcome_rules_text
+    from core.rules.commands import SetOutcomeRule, ShowOutcomeRules
+
+    words = args.words
+    if not words:
+        command: ShowOutcomeRules | SetOutcomeRule = ShowOutcomeRules()
+    elif len(words) == 3 and words[0] == "set" and (words[2].isdigit() or words[2] in ("default", "reset")):
+        command = SetOutcomeRule(None, words[1], int(words[2]) if words[2].isdigit() else None)
+    else:
+        raise CliError("Say `pipedriven rules`, or `pipedriven rules set NAME DAYS` (`default` puts one back).")
+
+    async def body(core):
+        print(outcome_rules_text(await core.execute(command)))
+
+    _with_core(settings, body)
+    return 0
+
+
 def _chart_format(path: str) -> str:
     """The chart's format from its file's extension: .png or .svg."""
     from bot.charts import CHART_FORMATS
@@ -831,6 +851,14 @@ def build_parser() -> argparse.ArgumentParser:
         "learn",
         help="fit now which outreach method leads to a meeting, for whom (the scheduler does it every night)",
     ).set_defaults(func=cmd_learn)
+    rules = sub.add_parser(
+        "rules",
+        help="the team's rules from outcomes: after how many days they show in today's list and nudge",
+        description="No words: each rule's days. set NAME DAYS: change one for the whole team (default: back to "
+        "the setting's).",
+    )
+    rules.add_argument("words", nargs="*", help="e.g. set meeting_not_booked_days 5")
+    rules.set_defaults(func=cmd_rules)
     camps = sub.add_parser(
         "campaigns",
         help="list, create, edit, launch, close, show and fill campaigns",

@@ -65,6 +65,7 @@ from core.outreach.commands import (
     Snooze,
 )
 from core.privacy.commands import ExportContact, PreviewErasure
+from core.rules.commands import SetOutcomeRule, ShowOutcomeRules
 from core.stats.commands import GetHeatmap, GetStats
 from core.sync.commands import ListSyncs, RetrySyncs
 from core.users.commands import IssueLinkCode, ShowSettings, UpdateSettings
@@ -267,6 +268,13 @@ _GRAMMAR = (
         ),
     ),
     _Verb("campaigns", "campaigns", "list the campaigns", ("campaigns",)),
+    _Verb(
+        "rules",
+        "rules [set NAME DAYS|default]",
+        "the team's rules from outcomes: after how many days no reply, a meeting not booked or a warm contact "
+        "untouched show in `today` and nudge you (changing them is for the Golden Ticket team)",
+        ("rules", "rules set meeting_not_booked_days 5"),
+    ),
     _Verb(
         "campaign",
         "campaign new|edit|live|close|show|add NAME …",
@@ -978,6 +986,19 @@ def _campaigns(a: _Args, actor: Actor, now: datetime) -> ListCampaigns:
     return ListCampaigns(actor)
 
 
+def _rules(a: _Args, actor: Actor, now: datetime) -> ShowOutcomeRules | SetOutcomeRule:
+    if not a.words:
+        return ShowOutcomeRules(actor)
+    if a.words[0].keyword != "set" or len(a.words) != 3:
+        raise a.fail("Say `rules` to see them, or `rules set NAME DAYS` (`default` puts one back).")
+    value = a.words[2].keyword.removesuffix("d")
+    if a.words[2].keyword in ("default", "reset"):
+        return SetOutcomeRule(actor, a.words[1].keyword, None)
+    if not value.isdigit():
+        raise a.fail("A rule takes a number of days, like `rules set meeting_not_booked_days 5`.")
+    return SetOutcomeRule(actor, a.words[1].keyword, int(value))
+
+
 # `campaign new NAME sector X geo Y from DATE`: each keyword takes the words up to the next keyword.
 _CAMPAIGN_FIELDS = {
     "sector": "sector",
@@ -1353,6 +1374,7 @@ _PARSERS = {
     "undo": _undo,
     "stats": _stats,
     "campaigns": _campaigns,
+    "rules": _rules,
     "campaign": _campaign,
     "cadence": _cadence,
     "settings": _settings,

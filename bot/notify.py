@@ -58,6 +58,8 @@ class ChatCourier:
             return await self._conversations[claim.target.platform].digest(claim.user, day)
         if claim.kind == "step":
             return render.due_steps(DueSteps((claim.step,)), header="⏭ A cadence step is due:")
+        if claim.kind == "rule":
+            return render.rule_nudge(claim.contact, claim.rule, claim.user)
         return render.nudge(claim.contact, claim.follow_up, claim.user)
 
     def compose_notice(self, notice: SyncNotice) -> Reply:

@@ -27,6 +27,7 @@ from core.contacts.commands import (
     RemovedList,
     TeamContactList,
 )
+from core.deliveries.commands import RuleNudge
 from core.echo import quoted, shorten
 from core.errors import AmbiguousContact, ContactRemoved
 from core.feed.commands import HomeView, Suggestions
@@ -34,6 +35,7 @@ from core.importing.commands import ImportReport
 from core.learning.commands import MethodRatesTable, RefitResult
 from core.outreach.commands import InteractionDraft
 from core.privacy.commands import ContactExport, ErasurePreview, ErasureResult
+from core.rules.commands import OutcomeRulesView
 from core.stats.commands import Heatmap, StatsReport
 from core.sync.commands import InboundEventView, SyncItemView, SyncList, SyncRetried
 from core.users.commands import ChatLinked, LinkCodeIssued
@@ -623,6 +625,21 @@ def _(value: MethodRatesTable, user: UserView) -> Reply:
     return Reply(head, (Section(text=table, monospace=True),), ephemeral=True)
 
 
+@result.register
+def _(value: OutcomeRulesView, user: UserView) -> Reply:
+    return Reply(outcome_rules_text(value), ephemeral=True)
+
+
+def outcome_rules_text(value: OutcomeRulesView) -> str:
+    """The team's rules from outcomes, one a line (the chat and the CLI show the same)."""
+    lines = [value.message] if value.message else []
+    lines.append("The team's rules from outcomes (`rules set NAME DAYS` changes one for everyone):")
+    for rule in value.rules:
+        mark = f" (default {rule.default})" if rule.team_set else ""
+        lines.append(f"• {rule.name} = {rule.days}{mark}: {rule.meaning}")
+    return "\n".join(lines)
+
+
 def method_rates_table(value: MethodRatesTable) -> tuple[str, str | None]:
     """The learned rates as a monospace table, with their 90% intervals (the chat and the CLI show the same)."""
     fit = value.fit
@@ -1175,6 +1192,15 @@ def nudge(contact: ContactView, follow_up: FollowUpView, user: UserView) -> Repl
         f"last touch {local(contact.last_contacted_at, user)}" if contact.last_contacted_at else "never contacted",
     ]
     return Reply(title, (contact_row(contact, " · ".join(bits)),))
+
+
+def rule_nudge(contact: ContactView, rule: RuleNudge, user: UserView) -> Reply:
+    """A rule from outcomes that fired for a contact, as one row with its reason; after no reply, the method to
+    try leads the buttons."""
+    last = f"last touch {local(contact.last_contacted_at, user)}" if contact.last_contacted_at else "never contacted"
+    return Reply(
+        f"👉 Time to nudge {contact.name}.", (contact_row(contact, f"{rule.reason} · {last}", first=rule.method),)
+    )
 
 
 # --- an interaction typed in words: its preview --------------------------------------------------------------

@@ -244,6 +244,13 @@ class Activity(Base):
         Index("ix_activities_user_id_occurred_at", "user_id", "occurred_at"),
         Index("ix_activities_occurred_at", "occurred_at"),  # stats: the hours at a period's ends (core.stats)
         Index("ix_activities_campaign_id", "campaign_id"),
+        # A contact's last meeting news (core.rules.outcomes: a meeting requested but not booked).
+        Index(
+            "ix_activities_meeting_news",
+            "contact_id",
+            "occurred_at",
+            postgresql_where=text("outcome IN ('meeting_requested', 'meeting_booked', 'not_interested')"),
+        ),
         Index("ix_activities_pipedrive_activity_id", "pipedrive_activity_id"),
     )
 
@@ -513,7 +520,7 @@ class Erasure(Base):
 
 # --- scheduler: digests and nudges sent to chat, once each ----------------------------------------------
 
-DELIVERY_KINDS = ("digest", "nudge", "step")
+DELIVERY_KINDS = ("digest", "nudge", "step", "rule")
 # claimed: a process is sending it (until claimed_until; then another may take it over)
 # retry: a temporary platform error, to be tried again from next_attempt_at
 # sent; empty: a digest with nothing to suggest (nothing sent); skipped: too late or no longer due; failed
@@ -531,7 +538,8 @@ class Delivery(Base):
         CheckConstraint(_in("status", DELIVERY_STATUSES), name="status"),
         CheckConstraint(
             "(kind = 'digest' AND local_date IS NOT NULL) OR (kind = 'nudge' AND follow_up_id IS NOT "
-            "NULL) OR (kind = 'step' AND plan_id IS NOT NULL)",
+            "NULL) OR (kind = 'step' AND plan_id IS NOT NULL) OR (kind = 'rule' AND contact_id IS NOT NULL AND rule "
+            "IS NOT NULL)",
             name="key",
         ),
         Index(
@@ -553,6 +561,15 @@ class Delivery(Base):
         Index(
             "uq_deliveries_step", "plan_id", "due_at", "platform", unique=True, postgresql_where=text("kind = 'step'")
         ),
+        Index(
+            "uq_deliveries_rule",
+            "contact_id",
+            "rule",
+            "due_at",
+            "platform",
+            unique=True,
+            postgresql_where=text("kind = 'rule'"),
+        ),
         Index("ix_deliveries_unfinished", "due_at", postgresql_where=text("status IN ('claimed', 'retry')")),
     )
 
@@ -565,6 +582,10 @@ class Delivery(Base):
     follow_up_id: Mapped[int | None] = mapped_column(ForeignKey("follow_ups.id", ondelete="CASCADE"))
     # A cadence step's nudge: the plan (its step and due moment are the plan's when it was claimed).
     plan_id: Mapped[int | None] = mapped_column(ForeignKey("contact_plans.id", ondelete="CASCADE"))
+    # A rule from outcomes' nudge (core.rules): the contact and the rule; its due moment is the touch the rule
+    # counts from, so a rule nudges once per touch, whatever the team's day counts become.
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    rule: Mapped[str | None] = mapped_column(String(20))
     # When it was due: the digest's local time that day, the follow-up's or the cadence step's due moment.
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     status: Mapped[str] = mapped_column(String(10), server_default="claimed")
@@ -789,3 +810,15 @@ class MethodRate(Base):
     low: Mapped[float] = mapped_column(Float(precision=53))  # the 90% interval
     high: Mapped[float] = mapped_column(Float(precision=53))
     lift: Mapped[float] = mapped_column(Float(precision=53))
+
+
+class TeamRule(Base):
+    """The team's own day count for one rule from outcomes (core.rules); a rule without a row uses the setting."""
+
+    __tablename__ = "team_rules"
+    __table_args__ = (CheckConstraint("days BETWEEN 1 AND 365", name="days"),)
+
+    name: Mapped[str] = mapped_column(String(30), primary_key=True)
+    days: Mapped[int] = mapped_column(SmallInteger)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

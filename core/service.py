@@ -52,6 +52,7 @@ FEATURES = (
     "deliveries",
     "housekeeping",
     "learning",
+    "rules",
 )
 for _feature in FEATURES:
     importlib.import_module(f"core.{_feature}.handlers")

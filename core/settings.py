@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     # suggests trying again after this many days (a planned call step falls due again then).
     cadence_no_reply_days: int = Field(default=5, ge=1, le=90)
     cadence_retry_days: int = Field(default=2, ge=1, le=90)
+    # Rules from outcomes, for every contact (core.rules): a meeting requested but not booked after this many
+    # days, a warm contact untouched this long, are nudged. These and the two above are the defaults of the
+    # team's own day counts (`rules set NAME DAYS`).
+    meeting_not_booked_days: int = Field(default=3, ge=1, le=365)
+    warm_untouched_days: int = Field(default=14, ge=1, le=365)
 
     # Where the platforms' rate limits are counted: "database" (table rate_buckets), one budget shared by every
     # process on the database; "process", each process on its own (faster; right only when one process runs).

@@ -162,7 +162,7 @@ class Dispatcher:
 
     async def _deliver_batch(self, claims: tuple[DeliveryClaim, ...], outcomes: Counter) -> None:
         # Digests first: a morning's nudges follow its digest rather than overtake it.
-        for kind in ("digest", "nudge", "step"):
+        for kind in ("digest", "nudge", "step", "rule"):
             outcomes.update(
                 await asyncio.gather(*(self._deliver_counted(claim) for claim in claims if claim.kind == kind))
             )

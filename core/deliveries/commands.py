@@ -75,17 +75,27 @@ class ListDeliveryProblems(Query):
 
 
 @dataclass(frozen=True)
+class RuleNudge:
+    """A rule from outcomes that fired for a contact (core.rules.outcomes): which, why, and the method to try."""
+
+    rule: str
+    reason: str
+    method: str | None = None
+
+
+@dataclass(frozen=True)
 class DeliveryClaim:
     """A digest or nudge this process has claimed and must now send (or record as failed)."""
 
     id: int
-    kind: str  # digest | nudge | step
+    kind: str  # digest | nudge | step | rule
     user: UserView
     target: ChatIdentityView
     due_at: datetime
     follow_up: FollowUpView | None = None  # a nudge's follow-up, and its contact
     contact: ContactView | None = None
     step: DueStep | None = None  # a step nudge's cadence step, rendered
+    rule: RuleNudge | None = None  # a rule's nudge: its reason
 
 
 @dataclass(frozen=True)

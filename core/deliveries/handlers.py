@@ -29,7 +29,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 
 from core.cadences.commands import DueStep
 from core.cadences.plans import ACTIVE_PLANS_SQL, due_steps
@@ -46,10 +46,14 @@ from core.deliveries.commands import (
     RecordDeliveryFailure,
     ReleaseDeliveryClaims,
     ResumeDigests,
+    RuleNudge,
 )
 from core.errors import InvalidInput
-from core.models import ChatIdentity, Contact, Delivery, FollowUp, User
+from core.learning import rates
+from core.models import Activity, ChatIdentity, Contact, Delivery, FollowUp, User
 from core.registry import handles
+from core.rules import outcomes
+from core.rules.team import team_rules
 from core.users.commands import ChatIdentityView
 from core.validation import PLATFORM_NAMES
 from core.views import FollowUpView, SettingsView
@@ -58,6 +62,7 @@ MAX_ATTEMPTS = 6
 BACKOFF_SECONDS = (15, 60, 300, 900, 1800)  # after the 1st, 2nd, … temporary failure
 MIN_RETRY_SECONDS = 1
 MAX_PAUSE_DAYS = 366
+RULE_NUDGE_DAYS = 7  # a rule is nudged within a week of starting to fire (weekends and pauses in between)
 
 
 # Where a user is reached: on each platform this process serves (pf.platform) their newest account there, unless
@@ -166,6 +171,49 @@ ON CONFLICT DO NOTHING
 RETURNING id
 """
 
+# Rules from outcomes that started to fire in the last RULE_NUDGE_DAYS days (core.rules.outcomes), for users at
+# work now: one nudge per contact, rule and the moment it counts from (so never twice, whatever the day counts
+# become). A contact touched today, or with a reminder (or a snooze) still to come, waits; a rule that fired
+# long ago (a bank older than the rules) stays in the list and is not nudged.
+_RECENT = "k.last_contacted_at > :now - :rule_horizon"
+_CLAIM_RULES = f"""
+WITH {_AT_WORK}, {outcomes.ctes("k.owner_id IN (SELECT user_id FROM at_work)", _RECENT)},
+candidates AS (
+    SELECT k.id, k.owner_id AS user_id, k.warmness, k.created_at, k.last_contacted_at, u.timezone, l.today,
+           l.today - CAST(timezone(u.timezone, k.last_contacted_at) AS date) AS days_since,
+           last_touch.kind AS last_kind, last_touch.outcome AS last_outcome, meeting_news.requested_at
+      FROM contacts k
+      JOIN at_work w ON w.user_id = k.owner_id
+      JOIN users u ON u.id = k.owner_id
+     CROSS JOIN LATERAL (SELECT CAST(timezone(u.timezone, CAST(:now AS timestamptz)) AS date) AS today) l
+      LEFT JOIN last_touch ON last_touch.contact_id = k.id
+      LEFT JOIN meeting_news ON meeting_news.contact_id = k.id
+     WHERE k.archived_at IS NULL
+       -- Only what may fire this week: touched (or, never touched, added) within the longest rule's days and
+       -- the week after, or waiting for a meeting; the bank's index finds them.
+       AND ({_RECENT} OR (k.last_contacted_at IS NULL AND k.created_at > :now - :rule_horizon)
+            OR meeting_news.contact_id IS NOT NULL)
+       AND NOT EXISTS (SELECT 1 FROM follow_ups f WHERE f.contact_id = k.id AND f.status = 'open' AND f.due_at > :now)
+), ruled AS (
+    SELECT candidates.*, {outcomes.rule_sql("today", "timezone")}
+      FROM candidates
+     WHERE days_since IS NULL OR days_since >= 1
+)
+INSERT INTO deliveries (kind, user_id, platform, chat_identity_id, contact_id, rule, due_at, status, claim_token,
+                        claimed_until, created_at)
+SELECT 'rule', ruled.user_id, r.platform, r.id, ruled.id, ruled.rule, {outcomes.COUNTED_FROM_SQL}, 'claimed', :token,
+       :lease_end, :now
+  FROM ruled JOIN at_work w ON w.user_id = ruled.user_id {_reach("w")}
+ WHERE ruled.rule IS NOT NULL AND {outcomes.FIRED_DAYS_AGO_SQL} < :rule_nudge_days
+   AND NOT EXISTS (SELECT 1 FROM deliveries d
+                    WHERE d.kind = 'rule' AND d.contact_id = ruled.id AND d.rule = ruled.rule
+                      AND d.due_at = {outcomes.COUNTED_FROM_SQL} AND d.platform = r.platform)
+ ORDER BY ruled.id, r.platform
+ LIMIT :limit
+ON CONFLICT DO NOTHING
+RETURNING id
+"""
+
 # Claims whose process died (lease over) and deliveries waiting for a retry, taken over by this process.
 _RETAKE = """
 UPDATE deliveries SET status = 'claimed', claim_token = :token, claimed_until = :lease_end
@@ -248,6 +296,7 @@ async def claim_due_deliveries(cmd: ClaimDueDeliveries, ctx: Context) -> DueDeli
     if not cmd.platforms or cmd.limit < 1:
         return DueDeliveries(())
     now = ctx.clock.now()
+    rules = await team_rules(ctx)
     params = {
         "now": now,
         "token": cmd.token,
@@ -255,9 +304,12 @@ async def claim_due_deliveries(cmd: ClaimDueDeliveries, ctx: Context) -> DueDeli
         "lease_end": now + timedelta(seconds=ctx.settings.delivery_lease_seconds),
         "grace": timedelta(minutes=ctx.settings.digest_grace_minutes),
         "day_end": ctx.settings.workday_end,
+        "rule_nudge_days": RULE_NUDGE_DAYS,
+        "rule_horizon": timedelta(days=max(rules.params().values()) + RULE_NUDGE_DAYS + 1),
+        **rules.params(),
     }
     ids: list[int] = []
-    for query in (_RETAKE, _CLAIM_DIGESTS, _CLAIM_NUDGES, _CLAIM_STEPS):
+    for query in (_RETAKE, _CLAIM_DIGESTS, _CLAIM_NUDGES, _CLAIM_STEPS, _CLAIM_RULES):
         left = cmd.limit - len(ids)
         if left <= 0:
             break
@@ -277,7 +329,7 @@ async def _still_due(ctx: Context, ids: list[int], now: datetime) -> list[Delive
             .join(User, User.id == Delivery.user_id)
             .outerjoin(ChatIdentity, ChatIdentity.id == Delivery.chat_identity_id)
             .outerjoin(FollowUp, FollowUp.id == Delivery.follow_up_id)
-            .outerjoin(Contact, Contact.id == FollowUp.contact_id)
+            .outerjoin(Contact, Contact.id == func.coalesce(FollowUp.contact_id, Delivery.contact_id))
             .where(Delivery.id.in_(ids))
             .order_by(Delivery.kind, Delivery.due_at, Delivery.id)
         )
@@ -293,6 +345,16 @@ async def _still_due(ctx: Context, ids: list[int], now: datetime) -> list[Delive
             due = now - delivery.due_at < grace
         elif delivery.kind == "step":  # still at the step it was claimed for, and still due
             due = step is not None and step.due_at == delivery.due_at
+        elif delivery.kind == "rule":  # still the user's, in the bank, and (but a meeting's) not touched since
+            due = (
+                contact is not None
+                and contact.owner_id == delivery.user_id
+                and contact.archived_at is None
+                and (
+                    delivery.rule == "meeting_not_booked"
+                    or (contact.last_contacted_at or contact.created_at) == delivery.due_at
+                )
+            )
         else:
             due = (
                 follow_up is not None
@@ -320,6 +382,7 @@ async def _still_due(ctx: Context, ids: list[int], now: datetime) -> list[Delive
                 else None,
                 contact=contact_view(contact) if contact else step.contact if step else None,
                 step=step,
+                rule=await _rule_nudge(ctx, delivery, user, contact, now) if delivery.kind == "rule" else None,
             )
         )
     if skipped:
@@ -329,6 +392,26 @@ async def _still_due(ctx: Context, ids: list[int], now: datetime) -> list[Delive
             .values(status="skipped", claim_token=None, claimed_until=None, finished_at=now)
         )
     return claims
+
+
+async def _rule_nudge(ctx: Context, delivery: Delivery, user: User, contact: Contact, now: datetime) -> RuleNudge:
+    """What a rule's nudge says: the rule's reason, and after no reply, the method likeliest to work next."""
+    tz = ZoneInfo(user.timezone)
+    days = (now.astimezone(tz).date() - delivery.due_at.astimezone(tz).date()).days
+    last_kind = (
+        await ctx.session.execute(
+            select(Activity.kind)
+            .where(Activity.contact_id == contact.id, Activity.occurred_at == contact.last_contacted_at)
+            .order_by(Activity.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    method = None
+    if delivery.rule == "no_reply":
+        advice = await rates.advise(ctx.session, contact.id)
+        method = outcomes.next_method(last_kind, advice.method if advice.reason else None)
+    reason = outcomes.reason(delivery.rule, days, last_kind, method) or ""
+    return RuleNudge(delivery.rule or "", reason, method)
 
 
 async def _steps_due(ctx: Context, user_plans: list[tuple[int, int]], now: datetime) -> dict[int, DueStep]:

@@ -15,6 +15,7 @@ from core.feed import ranking
 from core.feed.commands import DueFollowUp, HomeView, ShowHome, Suggestions, TodaySuggestions
 from core.models import Contact, FollowUp
 from core.registry import handles
+from core.rules.team import team_rules
 from core.stats.commands import StatsReport
 from core.stats.handlers import stats_rows, total_of
 from core.views import FollowUpView
@@ -41,8 +42,7 @@ async def today_suggestions(cmd: TodaySuggestions, ctx: Context) -> Suggestions:
         warm_only=cmd.warm_only,
         stale_days=cmd.stale_days,
         campaign_id=camp.id if camp else None,
-        no_reply_days=ctx.settings.cadence_no_reply_days,
-        retry_days=ctx.settings.cadence_retry_days,
+        rules=await team_rules(ctx),
     )
     await remember_list(ctx, cmd.actor, [s.contact.id for s in items])
     filters = [

@@ -6,10 +6,9 @@ The score of a contact is the sum of:
 |-------------------|-------------------------------------------------------------------|
 | due cadence step  | 250 (more than all the other parts together: planned steps lead)  |
 | due follow-up     | 100 (a reminder or a snooze that has fallen due comes first)      |
-| cadence rule      | 50: for a contact following a cadence, the last touch since the   |
-|                   | plan started was an email with no reply for N days (try a call),  |
-|                   | or a call with no answer M days ago (try again); N, M:            |
-|                   | CADENCE_NO_REPLY_DAYS, CADENCE_RETRY_DAYS, in calendar days       |
+| outcome rule      | 50 when a rule from outcomes fires (core.rules.outcomes, for every contact): a meeting  |
+|                   | requested but not booked, no reply (try the method likeliest to work next), a call with |
+|                   | no answer (try again), a warm contact untouched; each after the team's N days           |
 | time since touch  | 40 × min(days since last contact, 90) / 90; never contacted = 40  |
 | warmness          | 6 per point of warmness (0-5)                                     |
 | past business     | 15 × min(ln(1 + amount) / ln(1 + 100,000), 1)                     |
@@ -48,6 +47,8 @@ from core.feed.commands import Suggestion
 from core.learning import model, rates
 from core.learning.reasons import why
 from core.models import ACTIVE_PLAN_STATUSES
+from core.rules import outcomes
+from core.rules.outcomes import OutcomeRules
 from core.views import ContactView
 from core.vocabulary import WARM_THRESHOLD
 
@@ -55,6 +56,7 @@ STALE_CAP_DAYS = 90
 DUE_POINTS, STALE_POINTS, WARMNESS_POINTS, PAST_BUSINESS_POINTS, CAMPAIGN_POINTS = 100, 40, 6, 15, 15
 STEP_POINTS, RULE_POINTS = 250, 50
 PAST_BUSINESS_CAP = 100_000
+DEFAULT_RULES = OutcomeRules(no_reply_days=5, retry_days=2, meeting_not_booked_days=3, warm_untouched_days=14)
 _ACTIVE_PLAN = ", ".join(f"'{s}'" for s in ACTIVE_PLAN_STATUSES)
 
 # The learned part (core.learning), in the statement only once a fit exists: without one, the ranking is the fixed
@@ -104,17 +106,7 @@ WITH fu AS MATERIALIZED (
      WHERE user_id = :uid AND status = 'open'
      GROUP BY contact_id
 ), step AS ({plans.DUE_STEPS_SQL}
-), last_touch AS MATERIALIZED (
-    -- The rules' scope: contacts following a cadence, and their last touch since it started (if an email or
-    -- a call); older history is not the cadence's.
-    SELECT DISTINCT ON (p.contact_id) p.contact_id, a.kind, a.outcome
-      FROM contact_plans p
-      JOIN contacts k ON k.id = p.contact_id
-      JOIN activities a ON a.contact_id = p.contact_id AND a.occurred_at = k.last_contacted_at
-     WHERE p.user_id = :uid AND p.status IN ({_ACTIVE_PLAN}) AND k.last_contacted_at >= p.started_at
-       AND a.kind IN ('email', 'call')
-     ORDER BY p.contact_id, a.id DESC
-), live_campaigns AS MATERIALIZED (
+), {outcomes.ctes("k.owner_id = :uid")}, live_campaigns AS MATERIALIZED (
     SELECT coalesce(array_agg(id), '{{}}') AS ids FROM campaigns WHERE status = 'live'
 ), {_LEARNED_CTES if learned else ""} touched AS MATERIALIZED (
     SELECT k.id, k.warmness, k.last_contacted_at, k.past_business, k.sector, k.country,
@@ -124,11 +116,13 @@ WITH fu AS MATERIALIZED (
            step.plan_id IS NOT NULL AS step_due,
            -- Calendar days in the user's timezone: a touch late yesterday is “1 day”, not “0 days”.
            CAST(:today AS date) - CAST(timezone(CAST(:tz AS text), k.last_contacted_at) AS date) AS days_since,
-           last_touch.kind AS last_kind, last_touch.outcome AS last_outcome
+           last_touch.kind AS last_kind, last_touch.outcome AS last_outcome, k.created_at,
+           meeting_news.requested_at
       FROM contacts k
       LEFT JOIN fu ON fu.contact_id = k.id
       LEFT JOIN step ON step.contact_id = k.id
       LEFT JOIN last_touch ON last_touch.contact_id = k.id
+      LEFT JOIN meeting_news ON meeting_news.contact_id = k.id
       -- In a live campaign? One index probe per contact (LATERAL … LIMIT 1 keeps it so): the planner would
       -- otherwise hash every live campaign's members, whatever the size of this bank.
       CROSS JOIN live_campaigns
@@ -137,10 +131,7 @@ WITH fu AS MATERIALIZED (
      WHERE k.owner_id = :uid AND k.archived_at IS NULL  -- removed contacts are out of the index, and the list
        AND (k.last_contacted_at IS NULL OR k.last_contacted_at < :day_start)
 ), ruled AS (
-    SELECT touched.*,
-           CASE WHEN last_kind = 'email' AND last_outcome = 'none' AND days_since >= :no_reply_days THEN 'no_reply'
-                WHEN last_kind = 'call' AND last_outcome = 'no_answer' AND days_since >= :retry_days THEN 'retry'
-           END AS rule
+    SELECT touched.*, {outcomes.rule_sql(":today", ":tz")}
       FROM touched
 ), {_LEARNED_SCORING if learned else ""} scored AS (
     SELECT {"learned" if learned else "ruled"}.*,
@@ -166,7 +157,8 @@ WITH fu AS MATERIALIZED (
      ORDER BY score DESC, last_contacted_at ASC NULLS FIRST, id ASC
      LIMIT :limit
 )
-SELECT top.has_due, top.due_note, top.due_from_snooze, top.days_since, top.score, top.rule,
+SELECT top.has_due, top.due_note, top.due_from_snooze, top.days_since, top.score, top.rule, top.rule_days,
+       top.last_kind,
        {_LEARNED_COLUMNS if learned else _FIXED_COLUMNS},
        -- The live campaigns' names only for the rows shown (scoring needs only whether there is one).
        (SELECT array_agg(c.name ORDER BY c.id) FROM campaign_contacts cc JOIN campaigns c ON c.id = cc.campaign_id
@@ -221,15 +213,17 @@ def reasons_for(row, step_reason: str | None = None) -> tuple[str, ...]:
         reasons.append(f"past business {_money(row.past_business)}")
     for name in row.campaign_names or ():
         reasons.append(f"live campaign {name}")
-    if row.rule == "no_reply":
-        reasons.append(f"no reply to your email in {row.days_since} days: try a call")
-    elif row.rule == "retry":
-        reasons.append(f"no answer {_days_ago(row.days_since)}: try the call again")
+    rule = outcomes.reason(row.rule, row.rule_days, row.last_kind, rule_method(row))
+    if rule:
+        reasons.append(rule)
     return tuple(reasons)
 
 
-def _days_ago(days: int) -> str:
-    return "yesterday" if days == 1 else f"{days} days ago"
+def rule_method(row) -> str | None:
+    """The method a no-reply rule says to try next (core.rules.outcomes), else None."""
+    if row.rule != "no_reply":
+        return None
+    return outcomes.next_method(row.last_kind, row.best_method if learned_reason(row) else None)
 
 
 async def suggest(
@@ -242,8 +236,7 @@ async def suggest(
     warm_only: bool = False,
     stale_days: int | None = None,
     campaign_id: int | None = None,
-    no_reply_days: int = 5,
-    retry_days: int = 2,
+    rules: OutcomeRules = DEFAULT_RULES,
 ) -> list[Suggestion]:
     day_start = local_day_start(now, tz)
     result = await session.execute(
@@ -258,8 +251,7 @@ async def suggest(
             "warm_only": warm_only,
             "stale_days": stale_days,
             "campaign_id": campaign_id,
-            "no_reply_days": no_reply_days,
-            "retry_days": retry_days,
+            **rules.params(),
         },
     )
     suggestions = []

@@ -875,6 +875,7 @@ def test_usage_and_verbs():
         "undo",
         "stats",
         "campaigns",
+        "rules",
         "campaign",
         "cadence",
         "settings",

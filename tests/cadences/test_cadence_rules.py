@@ -38,7 +38,7 @@ async def slow(core, ana):
 
 async def test_an_email_with_no_reply_for_n_days_suggests_a_call(core, make, ana, clock, slow, start, log):
     bob = await make.contact(ana, "Bob")
-    loner = await make.contact(ana, "Loner")  # not following a cadence: the rules leave its row alone
+    loner = await make.contact(ana, "Loner")  # not following a cadence: the rule speaks for every contact
     await start(ana, bob, slow)
     await log(ana, bob, "email")
     await log(ana, loner, "email")
@@ -47,7 +47,7 @@ async def test_an_email_with_no_reply_for_n_days_suggests_a_call(core, make, ana
     clock.advance(days=1)
     assert await feed(core, ana) == {
         "Bob": "5 days since last touch · no reply to your email in 5 days: try a call",
-        "Loner": "5 days since last touch",
+        "Loner": "5 days since last touch · no reply to your email in 5 days: try a call",
     }
 
 

@@ -127,6 +127,7 @@ READ_ONLY = {
     "PipedriveEventsToApply",
     "PipedrivePollMarks",
     "ShowMethodRates",
+    "ShowOutcomeRules",
     "AdviseMethod",
 }
 BOOKKEEPING = {

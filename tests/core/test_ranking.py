@@ -44,11 +44,15 @@ async def test_the_feed_ranks_due_follow_ups_then_warm_stale_and_never_contacted
     await log_at(ana, recent, days_ago=2)
     await follow_up(core, ana, due, clock, "send the deck")
     clock.advance(hours=2)
+    # Emails with no reply for 5 days or more say to try a call (core.rules.outcomes), worth the rule's points.
     assert await feed(core, ana) == [
-        ("Due", "follow-up due: send the deck · 10 days since last touch"),
-        ("Warm", "30 days since last touch · warm"),
+        (
+            "Due",
+            "follow-up due: send the deck · 10 days since last touch · no reply to your email in 10 days: try a call",
+        ),
+        ("Warm", "30 days since last touch · warm · no reply to your email in 30 days: try a call"),
+        ("Stale", "60 days since last touch · no reply to your email in 60 days: try a call"),
         ("Never", "never contacted"),
-        ("Stale", "60 days since last touch"),
         ("Recent", "2 days since last touch"),
     ]
     items = await today(core, ana)
@@ -128,8 +132,8 @@ async def test_a_touch_after_local_midnight_is_today_in_the_users_timezone(core,
 async def test_days_since_last_touch_count_calendar_days(core, make, ana, clock, log_at):
     bob = await make.contact(ana, "Bob")
     carol = await make.contact(ana, "Carol")
-    await log_at(ana, bob, days_ago=41)
-    await log_at(ana, carol, at=clock.now() - timedelta(hours=15))  # Monday evening
+    await log_at(ana, bob, "conference", days_ago=41)
+    await log_at(ana, carol, "conference", at=clock.now() - timedelta(hours=15))  # Monday evening
     assert await feed(core, ana) == [("Bob", "41 days since last touch"), ("Carol", "1 day since last touch")]
 
 
@@ -171,7 +175,7 @@ async def test_warm_only_keeps_warm_contacts(core, make, ana):
 
 async def test_stale_days_keeps_contacts_untouched_that_long_or_never(core, make, ana, log_at):
     for name, days in (("Month", 30), ("Fortnight", 14), ("Old", 90)):
-        await log_at(ana, await make.contact(ana, name), days_ago=days)
+        await log_at(ana, await make.contact(ana, name), "conference", days_ago=days)
     await make.contact(ana, "Never")
     assert [name for name, _ in await feed(core, ana, stale_days=30)] == ["Never", "Old", "Month"]
 
