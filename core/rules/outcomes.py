@@ -61,13 +61,15 @@ def ctes(contacts: str, touched: str = "true") -> str:
     in the bank (and, for `last_touch`, the condition `touched`); a contact following a cadence counts only its
     touches since the plan started."""
     return f"""last_touch AS MATERIALIZED (
-    SELECT DISTINCT ON (k.id) k.id AS contact_id, a.kind, a.outcome, a.occurred_at
+    -- One index probe per contact (LATERAL … LIMIT 1), whatever the size of the bank or of its history.
+    SELECT k.id AS contact_id, a.kind, a.outcome, a.occurred_at
       FROM contacts k
-      JOIN activities a ON a.contact_id = k.id AND a.occurred_at = k.last_contacted_at
+     CROSS JOIN LATERAL (SELECT a.kind, a.outcome, a.occurred_at FROM activities a
+                          WHERE a.contact_id = k.id AND a.occurred_at = k.last_contacted_at
+                          ORDER BY a.id DESC LIMIT 1) a
      WHERE {contacts} AND k.archived_at IS NULL AND {touched}
        AND NOT EXISTS (SELECT 1 FROM contact_plans p
                         WHERE p.contact_id = k.id AND p.status IN ({_ACTIVE_PLAN}) AND p.started_at > a.occurred_at)
-     ORDER BY k.id, a.id DESC
 ), meeting_news AS MATERIALIZED (
     SELECT * FROM (
         SELECT DISTINCT ON (a.contact_id) a.contact_id, a.outcome, a.occurred_at AS requested_at

@@ -124,21 +124,25 @@ def test_find_everyone_reads_indexes(account, text):
         assert any(n.get("Index Name") == "ix_contacts_listed" for n in nodes), (text, nodes)
 
 
-def test_todays_list_of_a_big_bank_reads_indexes(account):
+@pytest.mark.parametrize("learned", [False, True], ids=["fixed", "learned"])
+def test_todays_list_of_a_big_bank_reads_indexes(account, learned):
     day_start = ranking.local_day_start(NOW, "Europe/London")
     params = {
         "uid": 3, "now": NOW, "day_start": day_start, "today": day_start.date(), "tz": "Europe/London", "limit": 10,
-        "warm_only": False, "stale_days": None, "campaign_id": None, "no_reply_days": 5, "retry_days": 2,
+        "warm_only": False, "stale_days": None, "campaign_id": None, **ranking.DEFAULT_RULES.params(),
     }  # fmt: skip
-    assert _sequential(_explain(account, _named(ranking._QUERY), params)) == []
+    assert _sequential(_explain(account, _named(ranking._QUERIES[learned]), params)) == []
 
 
-@pytest.mark.parametrize("query", ["_RETAKE", "_CLAIM_DIGESTS", "_CLAIM_NUDGES", "_CLAIM_STEPS"])
+@pytest.mark.parametrize("query", ["_RETAKE", "_CLAIM_DIGESTS", "_CLAIM_NUDGES", "_CLAIM_STEPS", "_CLAIM_RULES"])
 def test_the_beat_reads_no_bank_from_end_to_end(account, query):
     moment = NOW + timedelta(seconds=1)
+    rules = ranking.DEFAULT_RULES.params()
     params = {
         "now": moment, "token": "t", "platforms": ["telegram", "slack"], "lease_end": moment + timedelta(minutes=1),
-        "grace": timedelta(hours=2), "day_end": time(18, 0), "limit": 100,
+        "grace": timedelta(hours=2), "day_end": time(18, 0), "limit": 100, **rules,
+        "rule_nudge_days": deliveries.RULE_NUDGE_DAYS,
+        "rule_horizon": timedelta(days=max(rules.values()) + deliveries.RULE_NUDGE_DAYS + 1),
     }  # fmt: skip
     nodes = _explain(account, _named(getattr(deliveries, query)), params)
     assert _sequential(nodes) == []
