@@ -2,13 +2,16 @@
 
 TEST_DATABASE_URL points the tests at a server of your own (its database is used as the admin database to
 create the template and per-test databases); unset, the tests start an embedded server in a temporary
-directory, never the user's data.
+directory, never the user's data. Under pytest-xdist (`pytest -n 3`) the workers share that one server and that
+one template: the run's first process makes the directory, a file lock there lets one worker at a time start
+the server or build the template, and each test's database is named after its worker's process id.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -17,6 +20,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from filelock import FileLock
 
 from core import db
 from core.campaigns.commands import CreateCampaign
@@ -28,27 +32,70 @@ from core.settings import Settings
 from core.users.commands import CreateUser
 
 TEMPLATE = "pipedriven_test_template"
+RUN_DIRECTORY = "PIPEDRIVEN_TEST_RUN_DIR"  # the run's shared directory, handed from the first process to workers
 _counter = itertools.count()
 
 
+def pytest_configure(config):
+    if hasattr(config, "workerinput"):  # an xdist worker: its controller made the directory
+        return
+    # Not pytest's basetemp: the embedded server runs as another system user, and every pytest that starts makes
+    # the pytest-of-USER directory private again.
+    folder = tempfile.mkdtemp(prefix="pipedriven-test-")
+    os.environ[RUN_DIRECTORY] = folder
+
+    def remove() -> None:
+        os.environ.pop(RUN_DIRECTORY, None)
+        shutil.rmtree(folder, ignore_errors=True)
+
+    config.add_cleanup(remove)
+
+
 @pytest.fixture(scope="session")
-def pg_server_url():
+def run_directory() -> Path:
+    """A directory all processes of this test run share (xdist's workers and their controller)."""
+    return Path(os.environ[RUN_DIRECTORY])
+
+
+@pytest.fixture(scope="session")
+def run_lock(run_directory) -> FileLock:
+    """Held by one process of the run at a time: around starting and stopping the server and building the template."""
+    return FileLock(run_directory / "lock")
+
+
+@pytest.fixture(scope="session")
+def pg_server_url(run_directory, run_lock):
     """A URL of the test server's admin database."""
     configured = os.environ.get("TEST_DATABASE_URL")
     if configured:
         yield db.sqlalchemy_url(configured)
         return
-    server = db.EmbeddedServer(Path(tempfile.mkdtemp(prefix="pipedriven-test-")), cleanup_mode="delete")
+    # A second process on the same directory attaches to the running server; the last to stop it stops it and
+    # deletes its data.
+    with run_lock:
+        server = db.EmbeddedServer(run_directory, cleanup_mode="delete")
     yield server.url("postgres")
-    server.stop()
+    with run_lock:
+        server.stop()
+
+
+def _has_database(admin_url: str, name: str) -> bool:
+    with _admin(admin_url) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
 
 
 @pytest.fixture(scope="session")
-def template_url(pg_server_url):
+def template_url(pg_server_url, run_directory, run_lock):
+    """The migrated template, built once per run by whichever process needs it first (again if the server was
+    stopped by the last worker to leave before another worker started it)."""
     url = db.with_database(pg_server_url, TEMPLATE)
-    db.drop_database(url)
-    db.ensure_database(url)
-    db.upgrade(url)
+    built = run_directory / "template-built"
+    with run_lock:
+        if not (built.exists() and _has_database(pg_server_url, TEMPLATE)):
+            db.drop_database(url)
+            db.ensure_database(url)
+            db.upgrade(url)
+            built.touch()
     return url
 
 
@@ -58,7 +105,7 @@ def _admin(url: str):
 
 @pytest.fixture
 def database_url(pg_server_url, template_url):
-    """A fresh, migrated database for one test, dropped afterwards."""
+    """A fresh, migrated database for one test, dropped afterwards (its name is unique across xdist workers)."""
     name = f"pipedriven_test_{os.getpid()}_{next(_counter)}"
     with _admin(pg_server_url) as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}" STRATEGY FILE_COPY')
@@ -129,10 +176,19 @@ def actor(user, platform: str = "cli") -> Actor:
     return Actor(user.id, platform)
 
 
+# Under `pytest -n N --dist loadgroup` these run one after another on one worker: they start `pipedriven`
+# processes against each other and assert how soon they stop or deliver, or how they share the rate limits, so they
+# must not compete with one another for the CPU; and tests/scaleout shares one Debian cluster per worker.
+ONE_AT_A_TIME = ("tests/scaleout/", "tests/drills/test_graceful_stop.py", "tests/drills/test_process_killed.py")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's loadgroup reads the groups
 def pytest_collection_modifyitems(items):
     for item in items:
         if "cli" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.process)
+        if item.nodeid.startswith(ONE_AT_A_TIME):
+            item.add_marker(pytest.mark.xdist_group("one_at_a_time"))
 
 
 @pytest.fixture
