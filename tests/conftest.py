@@ -74,9 +74,19 @@ def pg_server_url(run_directory, run_lock):
     # deletes its data.
     with run_lock:
         server = db.EmbeddedServer(run_directory, cleanup_mode="delete")
+        _no_durability(server.url("postgres"))
     yield server.url("postgres")
     with run_lock:
         server.stop()
+
+
+def _no_durability(admin_url: str) -> None:
+    """A throwaway server needs no flushes to disk: each test's CREATE DATABASE (FILE_COPY) makes two checkpoints,
+    which with fsync wait on a disk shared with everything else on the machine."""
+    with _admin(admin_url) as conn:
+        for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+            conn.execute(f"ALTER SYSTEM SET {setting} = off")
+        conn.execute("SELECT pg_reload_conf()")
 
 
 def _has_database(admin_url: str, name: str) -> bool:
