@@ -9,12 +9,14 @@ the server or build the template, and each test's database is named after its wo
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -186,10 +188,14 @@ def actor(user, platform: str = "cli") -> Actor:
     return Actor(user.id, platform)
 
 
-# Under `pytest -n N --dist loadgroup` these run one after another on one worker: they start `pipedriven`
-# processes against each other and assert how soon they stop or deliver, or how they share the rate limits, so they
-# must not compete with one another for the CPU; and tests/scaleout shares one Debian cluster per worker.
-ONE_AT_A_TIME = ("tests/scaleout/", "tests/drills/test_graceful_stop.py", "tests/drills/test_process_killed.py")
+# These start `pipedriven` processes against each other and assert how soon they stop, or that a kill lands in the
+# middle of a run, or how two processes share the rate limits: under xdist each runs alone (`one_test_at_a_time`),
+# not competing for the CPU with the other workers' tests.
+RUN_ALONE = (
+    "tests/drills/test_graceful_stop.py",
+    "tests/drills/test_process_killed.py",
+    "tests/scaleout/test_two_processes.py",
+)
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's loadgroup reads the groups
@@ -197,8 +203,34 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "cli" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.process)
-        if item.nodeid.startswith(ONE_AT_A_TIME):
-            item.add_marker(pytest.mark.xdist_group("one_at_a_time"))
+        if item.nodeid.startswith("tests/scaleout/"):  # under `--dist loadgroup`, one Debian cluster for them all
+            item.add_marker(pytest.mark.xdist_group("system_postgres"))
+
+
+@contextmanager
+def _flock(path: Path, operation: int):
+    with open(path, "a") as handle:
+        fcntl.flock(handle, operation)
+        yield  # closing the file lets go
+
+
+@pytest.fixture(autouse=True)
+def one_test_at_a_time(request, run_directory):
+    """Under xdist, a RUN_ALONE test waits until the other workers' tests have finished and holds back their next
+    ones until it has finished: every test shares `running`, a RUN_ALONE test takes it whole; `gate` keeps a
+    waiting RUN_ALONE test from being overtaken."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        yield
+        return
+    gate, running = run_directory / "gate", run_directory / "running"
+    if request.node.nodeid.startswith(RUN_ALONE):
+        with _flock(gate, fcntl.LOCK_EX), _flock(running, fcntl.LOCK_EX):
+            yield
+        return
+    with ExitStack() as shared:
+        with _flock(gate, fcntl.LOCK_EX):
+            shared.enter_context(_flock(running, fcntl.LOCK_SH))
+        yield
 
 
 @pytest.fixture
