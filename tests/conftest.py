@@ -189,9 +189,10 @@ def actor(user, platform: str = "cli") -> Actor:
 
 
 # These start `pipedriven` processes against each other and assert how soon they stop, or that a kill lands in the
-# middle of a run, or how two processes share the rate limits: under xdist each runs alone (`one_test_at_a_time`),
-# not competing for the CPU with the other workers' tests.
+# middle of a run, or how two processes share the rate limits, or time the shared limits on the wall clock: under
+# xdist each runs alone (`one_test_at_a_time`), not competing for the CPU with the other workers' tests.
 RUN_ALONE = (
+    "tests/core/test_shared_limits.py",
     "tests/drills/test_graceful_stop.py",
     "tests/drills/test_process_killed.py",
     "tests/scaleout/test_two_processes.py",
