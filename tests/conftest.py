@@ -2,21 +2,27 @@
 
 TEST_DATABASE_URL points the tests at a server of your own (its database is used as the admin database to
 create the template and per-test databases); unset, the tests start an embedded server in a temporary
-directory, never the user's data.
+directory, never the user's data. Under pytest-xdist (`pytest -n 3`) the workers share that one server and that
+one template: the run's first process makes the directory, a file lock there lets one worker at a time start
+the server or build the template, and each test's database is named after its worker's process id.
 """
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
+from filelock import FileLock
 
 from core import db
 from core.campaigns.commands import CreateCampaign
@@ -29,27 +35,80 @@ from core.settings import Settings
 from core.users.commands import CreateUser
 
 TEMPLATE = "pipedriven_test_template"
+RUN_DIRECTORY = "PIPEDRIVEN_TEST_RUN_DIR"  # the run's shared directory, handed from the first process to workers
 _counter = itertools.count()
 
 
+def pytest_configure(config):
+    if hasattr(config, "workerinput"):  # an xdist worker: its controller made the directory
+        return
+    # Not pytest's basetemp: the embedded server runs as another system user, and every pytest that starts makes
+    # the pytest-of-USER directory private again.
+    folder = tempfile.mkdtemp(prefix="pipedriven-test-")
+    os.environ[RUN_DIRECTORY] = folder
+
+    def remove() -> None:
+        os.environ.pop(RUN_DIRECTORY, None)
+        shutil.rmtree(folder, ignore_errors=True)
+
+    config.add_cleanup(remove)
+
+
 @pytest.fixture(scope="session")
-def pg_server_url():
+def run_directory() -> Path:
+    """A directory all processes of this test run share (xdist's workers and their controller)."""
+    return Path(os.environ[RUN_DIRECTORY])
+
+
+@pytest.fixture(scope="session")
+def run_lock(run_directory) -> FileLock:
+    """Held by one process of the run at a time: around starting and stopping the server and building the template."""
+    return FileLock(run_directory / "lock")
+
+
+@pytest.fixture(scope="session")
+def pg_server_url(run_directory, run_lock):
     """A URL of the test server's admin database."""
     configured = os.environ.get("TEST_DATABASE_URL")
     if configured:
         yield db.sqlalchemy_url(configured)
         return
-    server = db.EmbeddedServer(Path(tempfile.mkdtemp(prefix="pipedriven-test-")), cleanup_mode="delete")
+    # A second process on the same directory attaches to the running server; the last to stop it stops it and
+    # deletes its data.
+    with run_lock:
+        server = db.EmbeddedServer(run_directory, cleanup_mode="delete")
+        _no_durability(server.url("postgres"))
     yield server.url("postgres")
-    server.stop()
+    with run_lock:
+        server.stop()
+
+
+def _no_durability(admin_url: str) -> None:
+    """A throwaway server needs no flushes to disk: each test's CREATE DATABASE (FILE_COPY) makes two checkpoints,
+    which with fsync wait on a disk shared with everything else on the machine."""
+    with _admin(admin_url) as conn:
+        for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+            conn.execute(f"ALTER SYSTEM SET {setting} = off")
+        conn.execute("SELECT pg_reload_conf()")
+
+
+def _has_database(admin_url: str, name: str) -> bool:
+    with _admin(admin_url) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
 
 
 @pytest.fixture(scope="session")
-def template_url(pg_server_url):
+def template_url(pg_server_url, run_directory, run_lock):
+    """The migrated template, built once per run by whichever process needs it first (again if the server was
+    stopped by the last worker to leave before another worker started it)."""
     url = db.with_database(pg_server_url, TEMPLATE)
-    db.drop_database(url)
-    db.ensure_database(url)
-    db.upgrade(url)
+    built = run_directory / "template-built"
+    with run_lock:
+        if not (built.exists() and _has_database(pg_server_url, TEMPLATE)):
+            db.drop_database(url)
+            db.ensure_database(url)
+            db.upgrade(url)
+            built.touch()
     return url
 
 
@@ -59,7 +118,7 @@ def _admin(url: str):
 
 @pytest.fixture
 def database_url(pg_server_url, template_url):
-    """A fresh, migrated database for one test, dropped afterwards."""
+    """A fresh, migrated database for one test, dropped afterwards (its name is unique across xdist workers)."""
     name = f"pipedriven_test_{os.getpid()}_{next(_counter)}"
     with _admin(pg_server_url) as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}" STRATEGY FILE_COPY')
@@ -130,10 +189,50 @@ def actor(user, platform: str = "cli") -> Actor:
     return Actor(user.id, platform)
 
 
+# These start `pipedriven` processes against each other and assert how soon they stop, or that a kill lands in the
+# middle of a run, or how two processes share the rate limits, or time the shared limits on the wall clock: under
+# xdist each runs alone (`one_test_at_a_time`), not competing for the CPU with the other workers' tests.
+RUN_ALONE = (
+    "tests/core/test_shared_limits.py",
+    "tests/drills/test_graceful_stop.py",
+    "tests/drills/test_process_killed.py",
+    "tests/scaleout/test_two_processes.py",
+)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's loadgroup reads the groups
 def pytest_collection_modifyitems(items):
     for item in items:
         if "cli" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.process)
+        if item.nodeid.startswith("tests/scaleout/"):  # under `--dist loadgroup`, one Debian cluster for them all
+            item.add_marker(pytest.mark.xdist_group("system_postgres"))
+
+
+@contextmanager
+def _flock(path: Path, operation: int):
+    with open(path, "a") as handle:
+        fcntl.flock(handle, operation)
+        yield  # closing the file lets go
+
+
+@pytest.fixture(autouse=True)
+def one_test_at_a_time(request, run_directory):
+    """Under xdist, a RUN_ALONE test waits until the other workers' tests have finished and holds back their next
+    ones until it has finished: every test shares `running`, a RUN_ALONE test takes it whole; `gate` keeps a
+    waiting RUN_ALONE test from being overtaken."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        yield
+        return
+    gate, running = run_directory / "gate", run_directory / "running"
+    if request.node.nodeid.startswith(RUN_ALONE):
+        with _flock(gate, fcntl.LOCK_EX), _flock(running, fcntl.LOCK_EX):
+            yield
+        return
+    with ExitStack() as shared:
+        with _flock(gate, fcntl.LOCK_EX):
+            shared.enter_context(_flock(running, fcntl.LOCK_SH))
+        yield
 
 
 @pytest.fixture
