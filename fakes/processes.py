@@ -168,7 +168,8 @@ def sql(url: str, statement: str, params: tuple = ()) -> list:
 
 
 def populate_digest_users(url: str, users: int, contacts: int) -> None:
-    """Users whose digest time (UTC, every day) passed two minutes ago; no chat account linked yet."""
+    """Users whose digest time (UTC, every day) passed two minutes ago; no chat account linked yet. Their contacts
+    are never warm and have no history, so no rule from outcomes nudges them: the digests alone go out."""
     digest_time = (datetime.now(UTC) - timedelta(minutes=2)).strftime("%H:%M")
     sql(
         url,
@@ -181,7 +182,7 @@ def populate_digest_users(url: str, users: int, contacts: int) -> None:
         url,
         """INSERT INTO contacts (owner_id, name, email, organisation, warmness, last_contacted_at)
                 SELECT u.id, 'Contact ' || u.id || '-' || g, 'c' || u.id || '-' || g || '@example.com',
-                       'Org ' || (g %% 11), (random() * 5)::int, now() - (random() * 200) * interval '1 day'
+                       'Org ' || (g %% 11), (random() * 3)::int, now() - (random() * 200) * interval '1 day'
                   FROM users u, generate_series(1, %s) g""",
         (contacts,),
     )
