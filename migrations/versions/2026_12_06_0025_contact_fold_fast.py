@@ -7,6 +7,7 @@ Revision ID: 0025
 Revises: 0024
 """
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0025"
@@ -45,13 +46,15 @@ def upgrade() -> None:
         AS $$ {_accents_body()} $$
         """
     )
+    # Named with its schema: a restore (pg_restore) computes the stored search keys with an empty search_path.
+    schema = op.get_bind().execute(sa.text("SELECT quote_ident(current_schema())")).scalar_one()
     op.execute(
         r"""
         CREATE OR REPLACE FUNCTION contact_fold(value text) RETURNS text
         LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURNS NULL ON NULL INPUT
         AS $$ SELECT CASE WHEN value ~ '^[\x01-\x7f]*$' THEN lower(value COLLATE "C")
-                          ELSE contact_fold_accents(value) END $$
-        """
+                          ELSE SCHEMA.contact_fold_accents(value) END $$
+        """.replace("SCHEMA", schema)
     )
 
 
