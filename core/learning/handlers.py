@@ -18,7 +18,6 @@ from core.learning.commands import (
     RATE_DIMENSIONS,
     AdviseMethod,
     MethodAdvice,
-    MethodFitView,
     MethodRateRow,
     MethodRatesTable,
     RefitMethodRates,
@@ -31,23 +30,6 @@ from core.registry import handles
 NIGHTLY_HOUR_UTC = 2
 TABLE_ROWS = 24  # rows a chat message shows readably (and Slack's 50 blocks and Telegram's 4,096 characters allow)
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext('pipedriven.method_fit'))"
-
-
-def view_of(s: rates.FitSummary) -> MethodFitView:
-    return MethodFitView(
-        s.fit_id,
-        s.fitted_at,
-        s.kind,
-        s.window_days,
-        s.data_from,
-        s.data_until,
-        s.outreach,
-        s.meetings,
-        s.contacts,
-        s.users,
-        s.team_rate,
-        s.rates,
-    )
 
 
 def tonight(now: datetime) -> datetime:
@@ -65,7 +47,7 @@ async def refit_method_rates(cmd: RefitMethodRates, ctx: Context) -> RefitResult
         if latest is not None and latest.fitted_at >= tonight(now):
             return RefitResult(None)
     summary = await rates.refit(ctx.session, now=now, kind="nightly" if cmd.nightly else "on_demand")
-    return RefitResult(view_of(summary))
+    return RefitResult(summary)
 
 
 @handles
@@ -91,7 +73,7 @@ async def show_method_rates(cmd: ShowMethodRates, ctx: Context) -> MethodRatesTa
         for r in chosen
     )
     return MethodRatesTable(
-        view_of(rates.summary_of(fit, len(stored))), cmd.dimension, rows[:TABLE_ROWS], max(0, len(rows) - TABLE_ROWS)
+        rates.summary_of(fit, len(stored)), cmd.dimension, rows[:TABLE_ROWS], max(0, len(rows) - TABLE_ROWS)
     )
 
 

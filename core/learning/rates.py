@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.countries import country_name
 from core.learning import model
+from core.learning.commands import MethodFitView
 from core.models import ACTIVE_PLAN_STATUSES, MethodFit, MethodRate
 from core.vocabulary import OUTREACH_METHODS, WARM_THRESHOLD
 
@@ -100,25 +101,7 @@ SELECT s.dimension, s.value, j.method, mode() WITHIN GROUP (ORDER BY s.label), c
 """
 
 
-@dataclass(frozen=True)
-class FitSummary:
-    """What a fit saw: its date, the outreach and meetings counted, and how many rates it stored."""
-
-    fit_id: int
-    fitted_at: datetime
-    kind: str
-    window_days: int
-    data_from: datetime | None
-    data_until: datetime
-    outreach: int
-    meetings: int
-    contacts: int
-    users: int
-    team_rate: float
-    rates: int
-
-
-async def refit(session: AsyncSession, *, now: datetime, kind: str) -> FitSummary:
+async def refit(session: AsyncSession, *, now: datetime, kind: str) -> MethodFitView:
     """Fit the rates on the whole team's history up to `now` and store them as the current fit (the rates of
     earlier fits are dropped; the fits themselves stay, as the record of what was learned when)."""
     rows = (await session.execute(text(_FIT_QUERY), {"now": now, "window": timedelta(days=MEETING_WINDOW_DAYS)})).all()
@@ -175,8 +158,8 @@ def _label(dimension: str, label: str | None) -> str:
     return label or ""
 
 
-def summary_of(fit: MethodFit, rates: int) -> FitSummary:
-    return FitSummary(
+def summary_of(fit: MethodFit, rates: int) -> MethodFitView:
+    return MethodFitView(
         fit.id,
         fit.fitted_at,
         fit.kind,
