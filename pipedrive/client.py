@@ -283,8 +283,12 @@ class PipedriveClient:
 
     async def organization_data(self, org_id: int) -> dict | None:
         """The organization as Pipedrive holds it (its address and custom fields among the rest); None when gone."""
+        return await self._one(f"/api/v2/organizations/{org_id}")
+
+    async def _one(self, path: str) -> dict | None:
+        """One object's data as Pipedrive holds it; None when it is gone."""
         try:
-            body = await self._request("GET", f"/api/v2/organizations/{org_id}", cost=COST_GET_ONE)
+            body = await self._request("GET", path, cost=COST_GET_ONE)
         except RequestRejected as exc:
             if exc.status == 404:
                 return None
@@ -324,6 +328,10 @@ class PipedriveClient:
             params["organization_id"] = organization_id
         body = await self._request("GET", "/api/v2/persons/search", params=params, cost=COST_SEARCH, search=True)
         return _parse(lambda: tuple(_found_person(i["item"]) for i in (body.get("data") or {}).get("items") or []))
+
+    async def person_data(self, person_id: int) -> dict | None:
+        """The person as Pipedrive holds it (as a v2 list or webhook carries it); None when gone."""
+        return await self._one(f"/api/v2/persons/{person_id}")
 
     async def get_person(self, person_id: int) -> Person:
         body = await self._request("GET", f"/api/v2/persons/{person_id}", cost=COST_GET_ONE)

@@ -25,7 +25,7 @@ from core.service import Core
 from core.settings import Settings
 from pipedrive.client import PipedriveClient, company_client
 from pipedrive.errors import PipedriveError
-from pipedrive.webhooks import BadEvent, WebhookReceiver, _timestamp
+from pipedrive.webhooks import BadEvent, WebhookReceiver, _rfc3339, _timestamp, event_of
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +40,6 @@ class PollReport:
     read: int  # items read
     stored: int  # new events stored (the others were known already)
     applied: int  # events applied (theirs, and any waiting)
-
-
-def _rfc3339(at: datetime) -> str:
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def deletions_of(entries: list[dict]) -> list[ReceivePipedriveEvent]:
@@ -82,22 +78,6 @@ def _deleted(entity: str, entity_id: int, at: datetime, merged_to: int | None) -
     return ReceivePipedriveEvent(
         f"{entity}:{entity_id}:delete:{at.isoformat()}", entity, "delete", entity_id, at, payload
     )
-
-
-def event_of(entity: str, item: dict) -> ReceivePipedriveEvent | None:
-    """The event a changed item stands for, as its webhook would carry it; None when it has no id or time."""
-    try:
-        entity_id = int(str(item.get("id")))
-        occurred_at = _timestamp(item.get("update_time") or item.get("add_time"))
-    except (ValueError, BadEvent):
-        return None
-    deleted = item.get("is_deleted") is True or (entity == "deal" and item.get("status") == "deleted")
-    action = "delete" if deleted else "change"
-    meta = {"action": action, "entity": entity, "entity_id": str(entity_id), "timestamp": _rfc3339(occurred_at)}
-    meta["change_source"] = "poll"
-    payload = {"meta": meta, "data": None if deleted else item, "previous": item if deleted else None}
-    key = f"{entity}:{entity_id}:{action}:{occurred_at.isoformat()}"
-    return ReceivePipedriveEvent(key, entity, action, entity_id, occurred_at, payload)
 
 
 class Poller:

@@ -99,6 +99,27 @@ def _timestamp(value) -> datetime:
     raise BadEvent("meta.timestamp is missing")
 
 
+def _rfc3339(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def event_of(entity: str, item: dict, *, source: str = "poll") -> ReceivePipedriveEvent | None:
+    """The event a changed item stands for, as its webhook would carry it (a poll's with the webhook's identity);
+    None when it has no id or time."""
+    try:
+        entity_id = int(str(item.get("id")))
+        occurred_at = _timestamp(item.get("update_time") or item.get("add_time"))
+    except (ValueError, BadEvent):
+        return None
+    deleted = item.get("is_deleted") is True or (entity == "deal" and item.get("status") == "deleted")
+    action = "delete" if deleted else "change"
+    meta = {"action": action, "entity": entity, "entity_id": str(entity_id), "timestamp": _rfc3339(occurred_at)}
+    meta["change_source"] = source
+    payload = {"meta": meta, "data": None if deleted else item, "previous": item if deleted else None}
+    key = f"{entity}:{entity_id}:{action}:{occurred_at.isoformat()}" + ("" if source == "poll" else f":{source}")
+    return ReceivePipedriveEvent(key, entity, action, entity_id, occurred_at, payload)
+
+
 class WebhookReceiver:
     """The request handler, and the worker that applies stored events."""
 
@@ -256,7 +277,26 @@ class WebhookReceiver:
                 outcomes[result.status] += 1
         if applied:
             log.info("pipedrive events applied: %s", ", ".join(f"{n} {status}" for status, n in outcomes.items()))
+        for survivor in {r.merged_into for r in results if r is not None and r.merged_into is not None}:
+            await self._catch_up_with(survivor)
         return applied
+
+    async def _catch_up_with(self, survivor_id: int) -> None:
+        """The surviving person of a merge as Pipedrive holds it now, stored as its change: the survivor's own
+        change may have come before the merge relinked anyone to it, and was then about an unknown person."""
+        if self._client is None and self.settings.pipedrive_api_token is None:
+            return
+        self._client = self._client or company_client(self.settings)
+        try:
+            person = await self._client.person_data(survivor_id)
+        except PipedriveError as exc:
+            log.info("the surviving person of a merge could not be read from Pipedrive: %s", exc)
+            return
+        if person is not None and (event := event_of("person", person, source="merge")) is not None:
+            try:
+                await self._store(event)
+            except PipedrivenError as exc:
+                log.warning("the surviving person of a merge could not be stored: %s", exc)
 
     async def _org_names_for(self, to_name: dict[int, ToName]) -> dict[int, dict[int, str]]:
         """Per event, names of the organisations it links that the bank does not know (fetched once, cached)."""

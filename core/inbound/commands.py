@@ -94,6 +94,7 @@ class PipedriveEventApplied:
     status: str  # one of INBOUND_STATUSES
     outcome: str
     contact_ids: tuple[int, ...] = ()
+    merged_into: int | None = None  # the surviving person the contacts were relinked to
 
 
 @dataclass(frozen=True)

@@ -451,7 +451,7 @@ async def _person_deleted(ctx: Context, event: PipedriveEvent) -> PipedriveEvent
             preload.relinked()
             contact.pipedrive_change = "deleted in Pipedrive"
     what = f"relinked to person {merged_to}" if merged_to is not None else "unlinked (deleted in Pipedrive)"
-    return PipedriveEventApplied("applied", what, tuple(k.id for k in contacts))
+    return PipedriveEventApplied("applied", what, tuple(k.id for k in contacts), merged_to)
 
 
 def _merged_to(payload: dict) -> int | None:

@@ -218,12 +218,39 @@ async def test_a_merge_relinks_the_contact_to_the_surviving_person(chat, fake, b
     person_id = (await rows(Contact))[0].pipedrive_person_id
     survivor = fake.add_person("Robert Stone", email="robert@acme.com")
     await fake.merge_persons(person_id, survivor["id"], at=clock.now() + timedelta(minutes=1))
-    delete, change = await settled(rows, 2)
+    events = await settled(rows, 3)  # the loser's delete, the survivor's change, the survivor as read after
+    [delete] = [e for e in events if e.action == "delete"]
     assert (delete.status, delete.outcome) == ("applied", f"relinked to person {survivor['id']}")
-    assert change.status == "applied"  # the survivor's change now finds the contact
     [contact] = await rows(Contact)
-    assert contact.pipedrive_person_id == survivor["id"]
-    assert "Deleted in Pipedrive" not in await chat.send(f"show {bob.email}")
+    assert (contact.pipedrive_person_id, contact.name, contact.email) == (
+        survivor["id"],
+        "Robert Stone",
+        "robert@acme.com",
+    )
+    out = await chat.send("show robert@acme.com")
+    assert card(out) == "Robert Stone"  # the survivor is in no organisation
+    assert "Deleted in Pipedrive" not in out
+
+
+async def test_a_survivors_change_that_came_before_the_merge_still_reaches_the_contact(
+    chat, fake, bob, receiver, rows, clock
+):
+    person_id = (await rows(Contact))[0].pipedrive_person_id
+    survivor = fake.add_person("Robert Stone", email="robert@acme.com")
+    emails = survivor["emails"] + [{**e, "primary": False} for e in fake.persons[person_id]["emails"]]
+    await fake.change_person(survivor["id"], emails=emails, at=clock.now() + timedelta(minutes=1))
+    [early] = await settled(rows, 1)
+    assert (early.status, early.outcome) == ("ignored", "unknown person")
+    await fake.delete_person_in_app(person_id, merged_to_id=survivor["id"], at=clock.now() + timedelta(minutes=1))
+    events = await settled(rows, 3)
+    assert [e.status for e in events] == ["ignored", "applied", "applied"]
+    [contact] = await rows(Contact)
+    assert (contact.pipedrive_person_id, contact.name, contact.email) == (
+        survivor["id"],
+        "Robert Stone",
+        "robert@acme.com",
+    )
+    assert "name, email, organisation changed" in events[2].outcome
 
 
 async def test_a_person_deleted_in_pipedrive_stays_in_the_bank_unlinked(chat, fake, bob, receiver, rows, clock):
