@@ -3,9 +3,13 @@
 A delivery is checked before anything is stored: HTTP basic auth (PIPEDRIVE_WEBHOOK_USER/_PASSWORD, compared
 in constant time) else 401; a body over 1 MB (by its Content-Length, or by what is read) 413; not JSON, or
 without a `meta` object (action, entity, entity_id, timestamp) and a `data` key, 400. A good one is stored
-once, by its identity (entity, entity id, action and the change's timestamp: the same on every retry), and
-answered 200 at once (those arriving together are stored in one transaction); applying it is the worker's, woken by the receiver, never inside the request. A
-database that can't store it gets a 503, so Pipedrive sends it again.
+once, by its identity (entity, entity id, action and the change's timestamp: the same on every retry; those
+arriving together in one transaction); applying it is the worker's, woken by the receiver, never the request's.
+Where this process's worker runs, the 200 waits for the event to be applied, at most ANSWER_WITHIN: that is the
+flow control of a burst (Pipedrive's sender keeps a bounded number of deliveries open, so the next ones wait at
+its end rather than in a queue here that every later event would wait behind); the event is safe once stored,
+so a slow apply only makes the answer come after ANSWER_WITHIN. A database that can't store it gets a 503, so
+Pipedrive sends it again.
 
 The receiver shares the Slack HTTP server's port when Slack runs over HTTP, else it listens on its own
 (PIPEDRIVE_WEBHOOK_PORT, with the health routes `pipedriven run` gives it, as Slack's server has). Where a person event links an organisation the bank does not know yet, its name is
@@ -56,6 +60,7 @@ APPLY_CONCURRENCY = 4  # batches of events applied side by side by one worker
 APPLY_BATCH = 20  # events applied in one transaction, at least (when as many are waiting)
 STORE_GROUP_MAX = 200  # webhooks arriving together stored in one transaction, at most
 APPLY_BATCH_MAX = 250  # and at most: a big backlog is shared out among the batches side by side
+ANSWER_WITHIN = 1.0  # seconds a stored webhook's answer waits for the worker here to apply it, at most
 # A delivery's outcome by the status it was answered with (core/metrics.py's webhook events); "applied" comes later.
 RECEIVED_OUTCOMES = {200: "received", 401: "unauthorized", 400: "bad", 413: "too_large", 503: "unavailable"}
 
@@ -133,7 +138,9 @@ class WebhookReceiver:
         self._lookups: CompanyLookups | None = None
         self._unknown_users: TTLCache = TTLCache(maxsize=1024, ttl=settings.pipedrive_cache_seconds or 1)
         self.wake = asyncio.Event()  # set by each event stored: the worker applies it at once
+        self.worker_running = False  # a worker in this process applies what is stored (answers wait for it)
         self._pending: list[tuple[ReceivePipedriveEvent, asyncio.Future]] = []
+        self._answers: dict[int, asyncio.Future] = {}  # stored events whose answer waits for them to be applied
         self._storing: asyncio.Task | None = None
 
     def add_routes(self, app: web.Application) -> None:
@@ -166,45 +173,59 @@ class WebhookReceiver:
         except BadEvent as exc:
             return web.Response(status=400, text=f"{exc}\n")
         try:
-            await self._store(event)
+            stored_id = await self._store(event)
         except InvalidInput:  # what the database refuses to hold (a NUL character): no retry will do better
             return web.Response(status=400, text="unreadable\n")
         except PipedrivenError:
             log.warning("a Pipedrive webhook could not be stored; Pipedrive will send it again")
             return web.Response(status=503, text="try again\n")
+        if stored_id is not None and self.worker_running:
+            await self._applied(stored_id)
         return web.json_response({"ok": True})
 
-    async def _store(self, event: ReceivePipedriveEvent) -> None:
-        """Stored together with those arriving while a group is being stored: one transaction for them all."""
-        done = asyncio.get_running_loop().create_future()
+    async def _applied(self, event_id: int) -> None:
+        """Once the worker here has applied the event, or after ANSWER_WITHIN (another process's worker may have
+        taken it, or the apply is slow: it stays stored and waiting either way)."""
+        answer = self._answers.setdefault(event_id, asyncio.get_running_loop().create_future())
+        try:
+            await asyncio.wait_for(answer, ANSWER_WITHIN)
+        except TimeoutError:
+            pass
+        finally:
+            self._answers.pop(event_id, None)
+
+    async def _store(self, event: ReceivePipedriveEvent) -> int | None:
+        """Stored together with those arriving while a group is being stored: one transaction for them all. The
+        stored event's id; None when it was stored before."""
+        done: asyncio.Future = asyncio.get_running_loop().create_future()
         self._pending.append((event, done))
         if self._storing is None or self._storing.done():
             self._storing = asyncio.create_task(self._store_pending(), name="pipedrive-webhooks-store")
-        await done
+        return await done
 
     async def _store_pending(self) -> None:
         while self._pending:
             group, self._pending = self._pending[:STORE_GROUP_MAX], self._pending[STORE_GROUP_MAX:]
-            outcomes: list[BaseException | None] = [None] * len(group)
+            outcomes: list[BaseException | int | None] = [None] * len(group)
             try:
-                await self.core.execute(ReceivePipedriveEvents(tuple(e for e, _ in group)))
+                outcomes = list(await self.core.execute(ReceivePipedriveEvents(tuple(e for e, _ in group))))
             except PipedrivenError as exc:
                 if len(group) == 1:
                     outcomes[0] = exc
                 else:  # one the database refuses must not fail the others: each stored on its own
                     for n, (event, _) in enumerate(group):
                         try:
-                            await self.core.execute(event)
+                            outcomes[n] = await self.core.execute(event)
                         except PipedrivenError as one:
                             outcomes[n] = one
             self.wake.set()
             for (_, done), outcome in zip(group, outcomes, strict=True):
                 if done.done():  # its request was given up
                     continue
-                if outcome is None:
-                    done.set_result(None)
-                else:
+                if isinstance(outcome, BaseException):
                     done.set_exception(outcome)
+                else:
+                    done.set_result(outcome)
 
     def _authorized(self, header: str) -> bool:
         scheme, _, encoded = header.partition(" ")
@@ -269,6 +290,8 @@ class WebhookReceiver:
         outcomes: Counter[str] = Counter()
         for command, result in zip(commands, results, strict=True):
             if result is not None:
+                if (answer := self._answers.get(command.event_id)) is not None and not answer.done():
+                    answer.set_result(None)
                 metrics.WEBHOOK_EVENTS.labels("applied").inc()
                 log.debug(
                     "pipedrive event %s: %s, contacts %s", command.event_id, result.status, list(result.contact_ids)
@@ -399,9 +422,11 @@ class WebhookService:
                 self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self._stopping = False
         self._worker = asyncio.create_task(self._apply(), name="pipedrive-webhooks")
+        self.receiver.worker_running = True
 
     async def stop(self) -> None:
         self._stopping = True
+        self.receiver.worker_running = False
         self.receiver.wake.set()
         if self._runner is not None:
             await self._runner.cleanup()

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import aiohttp
 import pytest
+from aiohttp import web
 from pydantic import SecretStr
 
 from bot.console import ConsoleChat
@@ -21,7 +22,7 @@ from core.sync.commands import RecordPipedriveIds
 from core.vocabulary import WARM_THRESHOLD
 from pipedrive.client import company_client
 from pipedrive.setup import install_webhooks
-from pipedrive.webhooks import MAX_BODY_BYTES, WebhookService
+from pipedrive.webhooks import ANSWER_WITHIN, MAX_BODY_BYTES, WebhookReceiver, WebhookService
 from tests.pipedrive.conftest import COMPANY_TOKEN
 
 USER, PASSWORD = "pipedrive", "hook-pass-7f3a"
@@ -103,6 +104,38 @@ async def test_a_person_renamed_in_pipedrive_is_renamed_in_the_bank(chat, fake, 
     assert "From Pipedrive: name changed, Tue 24 Nov 2026 09:05." in out
     [entry] = [a for a in await rows(AuditEntry) if a.command == "ApplyPipedriveEvent"]
     assert (entry.platform, entry.contact_ids) == ("pipedrive", [bob.id])
+
+
+async def test_a_webhook_is_answered_once_its_change_is_in_the_bank(chat, fake, bob, receiver, rows, clock):
+    """The answer is the burst's flow control: Pipedrive's next deliveries wait at its end, not in a queue here."""
+    person_id = (await rows(Contact))[0].pipedrive_person_id
+    for n in range(5):
+        assert await fake.change_person(person_id, name=f"Rob {n}", at=clock.now() + timedelta(minutes=n)) == [200]
+        assert [(e.status, e.outcome) for e in await rows(PipedriveEvent)][n] == ("applied", "name changed")
+        assert card(await chat.send(f"show {bob.email}")) == f"Rob {n} (Acme)"
+
+
+async def test_without_a_worker_here_a_webhook_is_answered_once_stored(core, settings, fake, bob, rows, clock):
+    stored_only = WebhookReceiver(core, settings)  # no worker here applies what it stores
+    app = web.Application()
+    stored_only.add_routes(app)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    body = {
+        "meta": {"action": "change", "entity": "person", "entity_id": "7", "timestamp": "2026-11-24T09:00:00Z"},
+        "data": {"id": 7, "name": "Somebody"},
+        "previous": {},
+    }
+    try:
+        started = asyncio.get_running_loop().time()
+        assert await post(f"http://127.0.0.1:{port}/pipedrive/webhook", json.dumps(body).encode()) == 200
+        assert asyncio.get_running_loop().time() - started < ANSWER_WITHIN
+        assert [e.status for e in await rows(PipedriveEvent)] == ["received"]
+    finally:
+        await runner.cleanup()
 
 
 async def test_new_email_and_phone_in_pipedrive_reach_the_contact(chat, fake, bob, receiver, rows, clock):
