@@ -360,6 +360,10 @@ class WebhookReceiver:
             log.info("the users could not be read from Pipedrive: %s", exc)
             return {}
 
+    async def warm_up(self) -> None:
+        """Read the company's set-up the first events will need, so that the first of a burst don't wait for it."""
+        await self._warm_label_id()
+
     async def _warm_label_id(self) -> int | None:
         """The id of the person label that means warm in Pipedrive (cached); None when there is none or no token."""
         if (lookups := self._company()) is None:
@@ -435,6 +439,7 @@ class WebhookService:
         await self.receiver.aclose()
 
     async def _apply(self) -> None:
+        await self.receiver.warm_up()
         while not self._stopping:
             self.receiver.wake.clear()
             try:
