@@ -187,11 +187,17 @@ async def apply_pipedrive_event(cmd: ApplyPipedriveEvent, ctx: Context) -> Piped
     return result
 
 
+# Applying a stored event need not wait for the disk: a crash before it reaches the disk leaves the event stored
+# and waiting (its storing committed durably before Pipedrive was answered), so it is applied again after.
+_APPLIED_WITHOUT_WAITING_FOR_DISK = text("SET LOCAL synchronous_commit = off")
+
+
 @handles
 async def apply_pipedrive_events(cmd: ApplyPipedriveEvents, ctx: Context) -> tuple[PipedriveEventApplied | None, ...]:
     """Apply a batch: its events locked and what they read read once, all applied in one savepoint; when one of
     them fails, the batch is applied again one event per savepoint, so that only that one is recorded as an error."""
     s = ctx.session
+    await s.execute(_APPLIED_WITHOUT_WAITING_FOR_DISK)
     by_id = {c.event_id: c for c in cmd.events}
     events = list(
         (
