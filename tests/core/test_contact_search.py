@@ -8,7 +8,7 @@ from sqlalchemy.dialects import postgresql
 
 from core import db
 from core.command import Actor, ContactRef
-from core.contacts.commands import FindContacts, ShowContact, UpdateContact
+from core.contacts.commands import FindContacts, FindInEveryBank, ShowContact, UpdateContact
 from core.contacts.search import find_queries
 
 
@@ -111,3 +111,30 @@ async def test_a_consultant_searches_only_their_own_bank(core, make):
     assert "Only the Golden Ticket team can search everyone's contacts." in out
     assert "Álvarez" not in out
     assert "No contact in your bank matches" in await ConsoleChat(core, ana).send("find alva")
+
+
+async def _everyone(core, user, text):
+    return [m.contact.name for m in (await core.execute(FindInEveryBank(Actor(user.id), text))).matches]
+
+
+async def test_the_golden_ticket_team_finds_a_rare_in_word_piece_in_a_crowded_account(core, make, database_url):
+    gita = await make.user("Gita Patel", role="golden_ticket")
+    ana, carl, dora = await make.user("Ana Lima"), await make.user("Carl Berg"), await make.user("Dora Sá")
+    await make.contact(carl, "Helvaag Olsen", organisation="Nordea")  # in a word
+    await make.contact(dora, "Bo Strand", email="bo@shelvaco.example")  # in a word of the email
+    await make.contact(ana, "Élvaro Díaz")  # a word starts with it
+    await make.contact(carl, "Elva")  # the whole name
+    await make.contact(dora, "Bo Lund")
+    with psycopg.connect(db.libpq_url(database_url), autocommit=True) as conn:
+        # 12,000 warmer contacts come first in list order: the matches are past the contacts read in that order.
+        conn.execute(
+            "INSERT INTO contacts (owner_id, name, email, organisation, warmness)"
+            " SELECT %s, 'Filler ' || g, 'filler' || g || '@acme.example', 'Acme', 5 FROM generate_series(1, 12000) g",
+            (dora.id,),
+        )
+        conn.execute("ANALYZE contacts")
+    assert await _everyone(core, gita, "ÉLVA") == ["Elva", "Élvaro Díaz", "Bo Strand", "Helvaag Olsen"]
+    assert await _everyone(core, gita, "lvaa") == ["Helvaag Olsen"]
+    assert await _everyone(core, gita, "SHELVACO") == ["Bo Strand"]
+    fillers = ["Filler 1199"] + [f"Filler 1199{n}" for n in range(9)]  # the whole name, then names starting so
+    assert await _everyone(core, gita, "filler 1199") == fillers
