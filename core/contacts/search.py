@@ -72,9 +72,9 @@ async def find(session, owner_id: int, text: str, limit: int) -> list[Contact]:
 # Every bank (`find everyone`). The contacts are read in list order from ix_contacts_listed, which carries
 # search_key: the first LIST_READ of them are matched and ranked from the index alone. A rank with fewer matches
 # than the limit among them is then looked up by an index (a field equal to the text: the fields' GIN; the others:
-# the GIN of the trigrams inside words, or the words' GIN for a text too short for trigrams) and its matches sorted
-# in list order. An in-word piece with no trigram (under three letters) has no index: it is looked for among the
-# first LIST_READ contacts only.
+# the GIN of the trigrams inside the words of names and organisations, or the words' GIN for a text too short for
+# trigrams) and its matches sorted in list order. A piece inside a word that has no trigram there (under three
+# letters, digits, or only in an email) has no index: it is looked for among the first LIST_READ contacts only.
 LIST_READ = 10_000
 LISTED = (Contact.warmness.desc(), Contact.name, Contact.id)
 RANKS = ("field", "word start", "in word")
@@ -89,14 +89,14 @@ LOOKUP_SETTINGS = {
 
 
 def word_trigrams(folded: str, *, in_word: bool) -> list[str]:
-    """Trigrams that contact_trigrams (migration 0029) gives every contact holding the text: from its words without
-    their first letter (a word of the contact starts there), or the first word whole when the text starts inside a
-    word (`in_word`), split where letters meet digits; of each piece the first and the last trigram (few rows
-    have them all, and every further trigram is one more list of the index to read)."""
+    """Trigrams that contact_trigrams (migration 0029) gives every contact whose name or organisation holds the
+    text: from the letters of its words without their first letter (a word of the contact starts there), or of the
+    first word whole when the text starts inside a word (`in_word`); of each run of letters the first and the last
+    trigram (few rows have them all, and every further trigram is one more list of the index to read)."""
     pieces: list[str] = []
     for n, run in enumerate(re.finditer(r"[a-z0-9]+", folded)):
         word = run.group() if n == 0 and in_word and run.start() == 0 else run.group()[1:]
-        pieces += [piece for piece in re.findall(r"[a-z]+|[0-9]+", word) if len(piece) >= 3]
+        pieces += [piece for piece in re.findall(r"[a-z]+", word) if len(piece) >= 3]
     return sorted({gram for piece in pieces for gram in (piece[:3], piece[-3:])})
 
 

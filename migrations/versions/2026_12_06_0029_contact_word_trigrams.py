@@ -1,11 +1,13 @@
-"""`find everyone` at account scale: a GIN index of the trigrams inside the words of search_key (in-word fragments
-found across every bank without pg_trgm), and the list-order index carrying search_key, so that the first
-contacts in list order are matched from the index alone.
+"""`find everyone` at account scale: a GIN index of the trigrams inside the words of the contacts' names and
+organisations (in-word pieces found across every bank without pg_trgm), and the list-order index carrying
+search_key, so that the first contacts in list order are matched from the index alone.
 
-contact_trigrams(search_key) holds the trigrams of each word with its first letter left out (a trigram starting a
-word is a word prefix, which ix_contacts_search_words already finds), split where letters meet digits
-("alvarez123" gives lva var are rez and 123): those are the trigrams any piece found inside a word has, so a
-search asks the index for the text's trigrams (`@>`) and checks the few rows it returns.
+contact_trigrams(search_key) holds the trigrams of the letters of each word of the name and the organisation,
+its first letter left out (a trigram starting a word is a word prefix, which ix_contacts_search_words finds):
+those are the trigrams any piece found inside such a word has, so a search asks the index for the text's
+trigrams (`@>`) and checks the few rows it returns. Emails and digits are left out: with them the index cost
+twice as much to keep on every write (an import of 100,000 contacts: 3.5 s of CPU instead of 1.9 s), for pieces
+rarely looked for inside an email.
 
 Revision ID: 0029
 Revises: 0026
@@ -31,9 +33,9 @@ def upgrade() -> None:
             n int := 0;
         BEGIN
             FOREACH piece IN ARRAY regexp_split_to_array(
-                regexp_replace(regexp_replace(search_key, '(^|[^a-z0-9])[a-z0-9]', '\1 ', 'g'),
-                               '([a-z])(?=[0-9])|([0-9])(?=[a-z])', '\1\2 ', 'g'),
-                '[^a-z0-9]+')
+                regexp_replace(split_part(search_key, E'\n', 1) || ' ' || split_part(search_key, E'\n', 3),
+                               '(^|[^a-z0-9])[a-z0-9]', '\1 ', 'g'),
+                '[^a-z]+')
             LOOP
                 FOR i IN 1 .. length(piece) - 2 LOOP
                     n := n + 1;

@@ -121,7 +121,7 @@ async def test_the_golden_ticket_team_finds_a_rare_in_word_piece_in_a_crowded_ac
     gita = await make.user("Gita Patel", role="golden_ticket")
     ana, carl, dora = await make.user("Ana Lima"), await make.user("Carl Berg"), await make.user("Dora Sá")
     await make.contact(carl, "Helvaag Olsen", organisation="Nordea")  # in a word
-    await make.contact(dora, "Bo Strand", email="bo@shelvaco.example")  # in a word of the email
+    await make.contact(dora, "Bo Strand", organisation="Shelvaço")  # in a word of the organisation
     await make.contact(ana, "Élvaro Díaz")  # a word starts with it
     await make.contact(carl, "Elva")  # the whole name
     await make.contact(dora, "Bo Lund")
@@ -135,6 +135,6 @@ async def test_the_golden_ticket_team_finds_a_rare_in_word_piece_in_a_crowded_ac
         conn.execute("ANALYZE contacts")
     assert await _everyone(core, gita, "ÉLVA") == ["Elva", "Élvaro Díaz", "Bo Strand", "Helvaag Olsen"]
     assert await _everyone(core, gita, "lvaa") == ["Helvaag Olsen"]
-    assert await _everyone(core, gita, "SHELVACO") == ["Bo Strand"]
+    assert await _everyone(core, gita, "HELVAC") == ["Bo Strand"]
     fillers = ["Filler 1199"] + [f"Filler 1199{n}" for n in range(9)]  # the whole name, then names starting so
     assert await _everyone(core, gita, "filler 1199") == fillers
