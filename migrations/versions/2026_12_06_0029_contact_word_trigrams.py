@@ -6,8 +6,8 @@ contact_trigrams(search_key) holds the trigrams of the letters of each word of t
 its first letter left out (a trigram starting a word is a word prefix, which ix_contacts_search_words finds):
 those are the trigrams any piece found inside such a word has, so a search asks the index for the text's
 trigrams (`@>`) and checks the few rows it returns. Emails and digits are left out: with them the index cost
-twice as much to keep on every write (100,000 contacts written: 3.2–4.3 s of PostgreSQL CPU instead of 1.9 s), for pieces
-rarely looked for inside an email.
+twice as much to keep on every write (100,000 contacts written: 3.2–4.3 s of PostgreSQL CPU instead of 1.9 s),
+for pieces rarely looked for inside an email.
 
 Revision ID: 0029
 Revises: 0026

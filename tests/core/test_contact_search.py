@@ -9,7 +9,7 @@ from sqlalchemy.dialects import postgresql
 from core import db
 from core.command import Actor, ContactRef
 from core.contacts.commands import FindContacts, FindInEveryBank, ShowContact, UpdateContact
-from core.contacts.search import find_queries
+from core.contacts.search import find_queries, word_trigrams
 
 
 async def _names(core, user, text):
@@ -138,3 +138,21 @@ async def test_the_golden_ticket_team_finds_a_rare_in_word_piece_in_a_crowded_ac
     assert await _everyone(core, gita, "HELVAC") == ["Bo Strand"]
     fillers = ["Filler 1199"] + [f"Filler 1199{n}" for n in range(9)]  # the whole name, then names starting so
     assert await _everyone(core, gita, "filler 1199") == fillers
+
+
+NAMES = [("José Álvarez-Núñez", "Société Générale"), ("Zoë O'Brien", "3M Studio54"), ("Łukasz Weiß", "Ørsted A/S")]
+
+
+def test_a_name_or_organisation_holding_the_text_has_every_trigram_the_search_asks_for(database_url):
+    with psycopg.connect(db.libpq_url(database_url)) as conn:
+        for name, organisation in NAMES:
+            key = conn.execute("SELECT contact_fold(%s || E'\\n\\n' || %s)", (name, organisation)).fetchone()[0]
+            held = set(conn.execute("SELECT contact_trigrams(%s)", (key,)).fetchone()[0])
+            for field in (key.split("\n")[0], key.split("\n")[2]):
+                for start in range(len(field)):
+                    for end in range(start + 1, len(field) + 1):
+                        text = field[start:end]
+                        if text != text.strip():
+                            continue  # the chat strips a text's ends
+                        in_word = start > 0 and field[start - 1].isalnum()
+                        assert set(word_trigrams(text, in_word=in_word)) <= held, (key, text)
