@@ -137,13 +137,17 @@ class Contact(Base):
         ),
         # The words of search_key, for `find`'s word prefixes (core.contacts.search).
         Index("ix_contacts_search_words", text("contact_words(search_key)"), postgresql_using="gin"),
-        # `find everyone`: a field equal to the text, and every bank's contacts in list order (core.contacts.search).
+        # `find everyone`: a field equal to the text; the trigrams inside words, for in-word fragments; every bank's
+        # contacts in list order, with search_key, to match the first of them from the index alone
+        # (core.contacts.search).
         Index("ix_contacts_search_fields", text("contact_fields(search_key)"), postgresql_using="gin"),
+        Index("ix_contacts_search_word_trigrams", text("contact_trigrams(search_key)"), postgresql_using="gin"),
         Index(
             "ix_contacts_listed",
             text("warmness DESC"),
             "name",
             "id",
+            postgresql_include=["search_key"],
             postgresql_where=text("archived_at IS NULL"),
         ),
     )

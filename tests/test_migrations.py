@@ -89,6 +89,7 @@ def test_expression_indexes_exist(database_url):
         "uq_strategies_name_lower",
         "ix_contacts_search_words",
         "ix_contacts_search_fields",
+        "ix_contacts_search_word_trigrams",
         "ix_contacts_listed",
     }
     assert expected <= names

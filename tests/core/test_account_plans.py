@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql
 
 from core import db
-from core.contacts.search import LISTED, every_bank_stages
+from core.contacts.search import LISTED, LOOKUP_SETTINGS, RANKS, EveryBankSearch
 from core.deliveries import handlers as deliveries
 from core.feed import ranking
 from core.models import Contact
@@ -22,6 +22,7 @@ from tests.conftest import TEMPLATE
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 SCANNED = {"contacts", "activities"}
+GIN_INDEXES = {"ix_contacts_search_fields", "ix_contacts_search_words", "ix_contacts_search_word_trigrams"}
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +77,7 @@ def _nodes(plan):
 def _explain(url: str, sql: str, params: dict | None = None, settings: tuple[str, ...] = ()) -> list[dict]:
     with psycopg.connect(db.libpq_url(url)) as conn:
         for setting in settings:
-            conn.execute(f"SET {setting} = off")
+            conn.execute(f"SET {setting}" if "=" in setting else f"SET {setting} = off")
         (plan,) = conn.execute("EXPLAIN (FORMAT JSON) " + sql, params).fetchone()
     return list(_nodes((plan if isinstance(plan, list) else json.loads(plan))[0]["Plan"]))
 
@@ -111,17 +112,24 @@ def _compiled(query) -> str:
     return str(query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
 
 
-@pytest.mark.parametrize("text", ["jose surname4", "surname4", "firm 1", "urnam"])
+@pytest.mark.parametrize("text", ["jose surname4", "surname4", "firm 1", "urnam", "rname4", "os"])
 def test_find_everyone_reads_indexes(account, text):
-    for stage in every_bank_stages(text):
-        if stage.indexed is not None:  # few matches: by the stage's own index
-            nodes = _explain(account, _compiled(select(Contact).where(stage.indexed, stage.rows).order_by(*LISTED)))
-            assert _sequential(nodes) == [], (text, "index")
-        # many matches: the contacts in list order, no sort, no scan of the table
-        ordered = select(Contact).where(stage.rows).order_by(*LISTED).limit(10)
-        nodes = _explain(account, _compiled(ordered), settings=("enable_bitmapscan", "enable_seqscan", "enable_sort"))
-        assert _sequential(nodes) == [], (text, "listed")
-        assert any(n.get("Index Name") == "ix_contacts_listed" for n in nodes), (text, nodes)
+    search = EveryBankSearch(text)
+    # the first contacts in list order, matched from the list-order index alone
+    nodes = _explain(account, _compiled(search.walk(10)))
+    assert _sequential(nodes) == [], (text, "walk")
+    assert any(n["Node Type"] == "Index Only Scan" and n["Index Name"] == "ix_contacts_listed" for n in nodes), nodes
+    # a rank with fewer matches among them: by its GIN index, under the lookups' settings
+    settings = tuple(f"{name} = {value}" for name, value in LOOKUP_SETTINGS.items())
+    lookups = [search.lookup(rank) for rank in range(len(RANKS))] + [search.lookup_after_field()]
+    for lookup in lookups:
+        if lookup is None:
+            continue
+        nodes = _explain(
+            account, _compiled(select(Contact.id).where(lookup).order_by(*LISTED).limit(10)), settings=settings
+        )
+        assert _sequential(nodes) == [], (text, "lookup")
+        assert {n.get("Index Name") for n in nodes} & GIN_INDEXES, (text, nodes)
 
 
 @pytest.mark.parametrize("learned", [False, True], ids=["fixed", "learned"])

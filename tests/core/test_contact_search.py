@@ -8,8 +8,8 @@ from sqlalchemy.dialects import postgresql
 
 from core import db
 from core.command import Actor, ContactRef
-from core.contacts.commands import FindContacts, ShowContact, UpdateContact
-from core.contacts.search import find_queries
+from core.contacts.commands import FindContacts, FindInEveryBank, ShowContact, UpdateContact
+from core.contacts.search import find_queries, word_trigrams
 
 
 async def _names(core, user, text):
@@ -111,3 +111,48 @@ async def test_a_consultant_searches_only_their_own_bank(core, make):
     assert "Only the Golden Ticket team can search everyone's contacts." in out
     assert "Álvarez" not in out
     assert "No contact in your bank matches" in await ConsoleChat(core, ana).send("find alva")
+
+
+async def _everyone(core, user, text):
+    return [m.contact.name for m in (await core.execute(FindInEveryBank(Actor(user.id), text))).matches]
+
+
+async def test_the_golden_ticket_team_finds_a_rare_in_word_piece_in_a_crowded_account(core, make, database_url):
+    gita = await make.user("Gita Patel", role="golden_ticket")
+    ana, carl, dora = await make.user("Ana Lima"), await make.user("Carl Berg"), await make.user("Dora Sá")
+    await make.contact(carl, "Helvaag Olsen", organisation="Nordea")  # in a word
+    await make.contact(dora, "Bo Strand", organisation="Shelvaço")  # in a word of the organisation
+    await make.contact(ana, "Élvaro Díaz")  # a word starts with it
+    await make.contact(carl, "Elva")  # the whole name
+    await make.contact(dora, "Bo Lund")
+    with psycopg.connect(db.libpq_url(database_url), autocommit=True) as conn:
+        # 12,000 warmer contacts come first in list order: the matches are past the contacts read in that order.
+        conn.execute(
+            "INSERT INTO contacts (owner_id, name, email, organisation, warmness)"
+            " SELECT %s, 'Filler ' || g, 'filler' || g || '@acme.example', 'Acme', 5 FROM generate_series(1, 12000) g",
+            (dora.id,),
+        )
+        conn.execute("ANALYZE contacts")
+    assert await _everyone(core, gita, "ÉLVA") == ["Elva", "Élvaro Díaz", "Bo Strand", "Helvaag Olsen"]
+    assert await _everyone(core, gita, "lvaa") == ["Helvaag Olsen"]
+    assert await _everyone(core, gita, "HELVAC") == ["Bo Strand"]
+    fillers = ["Filler 1199"] + [f"Filler 1199{n}" for n in range(9)]  # the whole name, then names starting so
+    assert await _everyone(core, gita, "filler 1199") == fillers
+
+
+NAMES = [("José Álvarez-Núñez", "Société Générale"), ("Zoë O'Brien", "3M Studio54"), ("Łukasz Weiß", "Ørsted A/S")]
+
+
+def test_a_name_or_organisation_holding_the_text_has_every_trigram_the_search_asks_for(database_url):
+    with psycopg.connect(db.libpq_url(database_url)) as conn:
+        for name, organisation in NAMES:
+            key = conn.execute("SELECT contact_fold(%s || E'\\n\\n' || %s)", (name, organisation)).fetchone()[0]
+            held = set(conn.execute("SELECT contact_trigrams(%s)", (key,)).fetchone()[0])
+            for field in (key.split("\n")[0], key.split("\n")[2]):
+                for start in range(len(field)):
+                    for end in range(start + 1, len(field) + 1):
+                        text = field[start:end]
+                        if text != text.strip():
+                            continue  # the chat strips a text's ends
+                        in_word = start > 0 and field[start - 1].isalnum()
+                        assert set(word_trigrams(text, in_word=in_word)) <= held, (key, text)
