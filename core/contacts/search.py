@@ -89,7 +89,7 @@ LOOKUP_SETTINGS = {
 
 
 def word_trigrams(folded: str, *, in_word: bool) -> list[str]:
-    """Trigrams that contact_trigrams (migration 0029) gives every contact whose name or organisation holds the
+    """Trigrams that contact_trigrams (migration 0027) gives every contact whose name or organisation holds the
     text: from the letters of its words without their first letter (a word of the contact starts there), or of the
     first word whole when the text starts inside a word (`in_word`); of each run of letters the first and the last
     trigram (few rows have them all, and every further trigram is one more list of the index to read)."""

@@ -9,13 +9,13 @@ trigrams (`@>`) and checks the few rows it returns. Emails and digits are left o
 twice as much to keep on every write (100,000 contacts written: 3.2–4.3 s of PostgreSQL CPU instead of 1.9 s),
 for pieces rarely looked for inside an email.
 
-Revision ID: 0029
+Revision ID: 0027
 Revises: 0026
 """
 
 from alembic import op
 
-revision = "0029"
+revision = "0027"
 down_revision = "0026"
 branch_labels = None
 depends_on = None
