@@ -125,8 +125,10 @@ _WALK = f"""walk AS MATERIALIZED (
 
 def _query(learned: bool, bounded: bool = False) -> str:
     """The ranking statement: of the whole bank, or `bounded` (of the candidates of _WALK)."""
-    bank = "k.owner_id = :uid AND k.id IN (SELECT id FROM candidates)" if bounded else "k.owner_id = :uid"
-    among = " AND contact_id IN (SELECT id FROM candidates)" if bounded else ""
+    # The candidates by their primary key, one probe each: the planner would otherwise read the bank's index whole to
+    # hash-join the few.
+    bank = "k.id = ANY (ARRAY(SELECT id FROM candidates)) AND k.owner_id = :uid" if bounded else "k.owner_id = :uid"
+    among = " AND contact_id = ANY (ARRAY(SELECT id FROM candidates))" if bounded else ""
     cap = f"(SELECT cap FROM ({rates.points_cap_sql()}) learned_cap)" if learned else "0"
     listed = f"""SELECT top.has_due, top.due_note, top.due_from_snooze, top.days_since, top.score, top.rule, top.rule_days,
        top.last_kind,
@@ -272,21 +274,28 @@ def rule_method(row) -> str | None:
 
 # How far the walk by rank_ceiling reads at first, and how much further each time it can't yet tell; past the
 # last, the whole bank is scored.
-WALKS = (200, 1600, 12800)
+WALKS = (64, 512, 4096)
 # Scores are sums of floats: an unread contact is ruled out only when below the last row by more than this.
 _ROUNDING = 1e-6
 
 
 async def walked(session: AsyncSession, learned: bool, params: dict, walks: Sequence[int]) -> Sequence[Row] | None:
     """The ranking's rows read from the candidates of the first walk long enough to tell them (its contacts and
-    those due something today), or None when none could."""
-    for walk in walks:
-        rows = (await session.execute(text(_BOUNDED[learned]), {**params, "walk": walk})).all()
-        unread = rows[0].unread_ceiling
-        listed = [row for row in rows if row.id is not None]
-        if unread is None or (len(listed) == params["limit"] and listed[-1].score > unread + _ROUNDING):
-            return listed
-    return None
+    those due something today), or None when none could.
+
+    The statement's plan is the same for every bank and day (index probes from the few candidates): once the driver
+    has prepared it, PostgreSQL keeps the generic plan rather than planning it again for each call."""
+    await session.execute(text("SET LOCAL plan_cache_mode TO force_generic_plan"))
+    try:
+        for walk in walks:
+            rows = (await session.execute(text(_BOUNDED[learned]), {**params, "walk": walk})).all()
+            unread = rows[0].unread_ceiling
+            listed = [row for row in rows if row.id is not None]
+            if unread is None or (len(listed) == params["limit"] and listed[-1].score > unread + _ROUNDING):
+                return listed
+        return None
+    finally:
+        await session.execute(text("SET LOCAL plan_cache_mode TO DEFAULT"))
 
 
 async def suggest(
