@@ -298,6 +298,32 @@ async def walked(session: AsyncSession, learned: bool, params: dict, walks: Sequ
         await session.execute(text("SET LOCAL plan_cache_mode TO DEFAULT"))
 
 
+def parameters(
+    user_id: int,
+    tz: str,
+    now: datetime,
+    limit: int,
+    warm_only: bool = False,
+    stale_days: int | None = None,
+    campaign_id: int | None = None,
+    rules: OutcomeRules = DEFAULT_RULES,
+) -> dict:
+    """The ranking statements' parameters (but the walk's length)."""
+    day_start = local_day_start(now, tz)
+    return {
+        "uid": user_id,
+        "now": now,
+        "day_start": day_start,
+        "today": day_start.date(),
+        "tz": tz,
+        "limit": limit,
+        "warm_only": warm_only,
+        "stale_days": stale_days,
+        "campaign_id": campaign_id,
+        **rules.params(),
+    }
+
+
 async def suggest(
     session: AsyncSession,
     *,
@@ -313,19 +339,7 @@ async def suggest(
 ) -> list[Suggestion]:
     """The first `limit` rows of the bank's ranking: scored on the contacts a walk of `walks` can't rule out, or
     on every contact (no walks, or none could tell): the same rows either way."""
-    day_start = local_day_start(now, tz)
-    params = {
-        "uid": user_id,
-        "now": now,
-        "day_start": day_start,
-        "today": day_start.date(),
-        "tz": tz,
-        "limit": limit,
-        "warm_only": warm_only,
-        "stale_days": stale_days,
-        "campaign_id": campaign_id,
-        **rules.params(),
-    }
+    params = parameters(user_id, tz, now, limit, warm_only, stale_days, campaign_id, rules)
     fitted = await rates.has_fit(session)
     rows = await walked(session, fitted, params, walks)
     if rows is None:
