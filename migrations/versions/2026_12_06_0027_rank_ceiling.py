@@ -45,11 +45,11 @@ _RULE_MAY_FIRE = """
 """
 
 _TRIGGERS = """
-        CREATE FUNCTION contact_rule_refresh(contact integer) RETURNS void LANGUAGE sql AS $$
+        CREATE FUNCTION contact_rules_refresh(contacts integer[]) RETURNS void LANGUAGE sql AS $$
             UPDATE SCHEMA.contacts k SET rule_may_fire = f.may
-              FROM (SELECT SCHEMA.contact_rule_may_fire(c.id, c.last_contacted_at) AS may
-                      FROM SCHEMA.contacts c WHERE c.id = contact) f
-             WHERE k.id = contact AND k.rule_may_fire IS DISTINCT FROM f.may
+              FROM (SELECT c.id, SCHEMA.contact_rule_may_fire(c.id, c.last_contacted_at) AS may
+                      FROM SCHEMA.contacts c WHERE c.id = ANY (contacts)) f
+             WHERE k.id = f.id AND k.rule_may_fire IS DISTINCT FROM f.may
         $$;
         CREATE FUNCTION contacts_touch_rule() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
@@ -64,21 +64,30 @@ _TRIGGERS = """
 
         CREATE FUNCTION activities_touch_rule() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            IF TG_OP <> 'INSERT' AND OLD.contact_id IS NOT NULL THEN
-                PERFORM SCHEMA.contact_rule_refresh(OLD.contact_id);
-            END IF;
-            IF TG_OP <> 'DELETE' AND NEW.contact_id IS NOT NULL
-               AND (TG_OP = 'INSERT' OR NEW.contact_id IS DISTINCT FROM OLD.contact_id) THEN
-                PERFORM SCHEMA.contact_rule_refresh(NEW.contact_id);
+            IF TG_OP = 'INSERT' THEN
+                PERFORM SCHEMA.contact_rules_refresh(ARRAY(SELECT DISTINCT contact_id FROM joined
+                                                            WHERE contact_id IS NOT NULL));
+            ELSIF TG_OP = 'DELETE' THEN
+                PERFORM SCHEMA.contact_rules_refresh(ARRAY(SELECT DISTINCT contact_id FROM left_rows
+                                                            WHERE contact_id IS NOT NULL));
+            ELSE
+                PERFORM SCHEMA.contact_rules_refresh(ARRAY(
+                    SELECT DISTINCT moved.contact_id
+                      FROM left_rows o JOIN joined n ON n.id = o.id
+                     CROSS JOIN LATERAL (VALUES (o.contact_id), (n.contact_id)) moved(contact_id)
+                     WHERE moved.contact_id IS NOT NULL
+                       AND (o.contact_id, o.kind, o.outcome, o.occurred_at)
+                           IS DISTINCT FROM (n.contact_id, n.kind, n.outcome, n.occurred_at)));
             END IF;
             RETURN NULL;
         END $$;
-        CREATE TRIGGER activities_touch_rule_written AFTER INSERT OR DELETE ON activities
-        FOR EACH ROW EXECUTE FUNCTION activities_touch_rule();
+        CREATE TRIGGER activities_touch_rule_added AFTER INSERT ON activities
+        REFERENCING NEW TABLE AS joined FOR EACH STATEMENT EXECUTE FUNCTION activities_touch_rule();
         CREATE TRIGGER activities_touch_rule_changed AFTER UPDATE ON activities
-        FOR EACH ROW WHEN ((OLD.contact_id, OLD.kind, OLD.outcome, OLD.occurred_at)
-                           IS DISTINCT FROM (NEW.contact_id, NEW.kind, NEW.outcome, NEW.occurred_at))
-        EXECUTE FUNCTION activities_touch_rule();
+        REFERENCING OLD TABLE AS left_rows NEW TABLE AS joined
+        FOR EACH STATEMENT EXECUTE FUNCTION activities_touch_rule();
+        CREATE TRIGGER activities_touch_rule_removed AFTER DELETE ON activities
+        REFERENCING OLD TABLE AS left_rows FOR EACH STATEMENT EXECUTE FUNCTION activities_touch_rule();
 
         CREATE FUNCTION campaign_contacts_membership() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
@@ -153,8 +162,9 @@ def downgrade() -> None:
         ("campaign_contacts_left", "campaign_contacts"),
         ("campaign_contacts_moved", "campaign_contacts"),
         ("campaign_contacts_joined", "campaign_contacts"),
+        ("activities_touch_rule_removed", "activities"),
         ("activities_touch_rule_changed", "activities"),
-        ("activities_touch_rule_written", "activities"),
+        ("activities_touch_rule_added", "activities"),
         ("contacts_touch_rule_moved", "contacts"),
         ("contacts_touch_rule_added", "contacts"),
     ):
@@ -162,7 +172,7 @@ def downgrade() -> None:
     op.execute("DROP FUNCTION campaign_contacts_membership()")
     op.execute("DROP FUNCTION activities_touch_rule()")
     op.execute("DROP FUNCTION contacts_touch_rule()")
-    op.execute("DROP FUNCTION contact_rule_refresh(integer)")
+    op.execute("DROP FUNCTION contact_rules_refresh(integer[])")
     op.drop_column("contacts", "rank_ceiling")
     op.execute("DROP FUNCTION contact_rank_flags_rebuild()")
     op.execute("DROP FUNCTION contact_rule_may_fire(integer, timestamptz)")
