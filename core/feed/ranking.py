@@ -28,9 +28,19 @@ Every suggestion carries the human reasons behind its score, and the method most
 Without a fit the statement is the fixed ranking's alone (`rates.has_fit` picks it); with one, the learned CTEs
 join the current fit's few rows per segment (core.learning.rates).
 
-Cost (bench/bench_today.py): the user's bank is read from a covering index, campaign membership is probed per
-contact, and the CTEs are MATERIALIZED so PostgreSQL plans them one by one: planning this statement is a
-third of its cost, and a generic (prepared) plan was measured slower than planning it each time.
+Only the contacts that can reach the top rows are scored. A contact's `rank_ceiling` (core.models, kept by
+PostgreSQL and triggers) is the most its parts that don't depend on the day can give it: warmness, past business,
+a campaign (any), and a rule's 50 when its last touch or meeting news is one a rule fires on (or it is warm). A
+contact due nothing today (no follow-up, no cadence step) scores at most its ceiling + STALE_POINTS + the learned
+points' cap (core.learning.rates.points_cap_sql). So the statement walks the bank down ix_contacts_rank_ceiling,
+scores the walk's contacts and those due something exactly, and stops once its last row beats the next unread
+ceiling plus those allowances; else it walks further (WALKS), and past the last walk scores the bank whole. Both
+statements are built from the one template below, and tests/core/test_ranking_walk.py holds them equal.
+
+Cost (bench/bench_today.py): the walk's candidates are probed by primary key (their last touch, meeting news,
+live campaign each one probe), and the CTEs are MATERIALIZED so PostgreSQL plans them one by one. The walk's
+statement keeps a generic plan once prepared (planning it cost more than running it); for the whole bank's, a
+generic plan was measured slower than planning it each time.
 """
 
 from __future__ import annotations
@@ -272,9 +282,10 @@ def rule_method(row) -> str | None:
     return outcomes.next_method(row.last_kind, row.best_method if learned_reason(row) else None)
 
 
-# How far the walk by rank_ceiling reads at first, and how much further each time it can't yet tell; past the
-# last, the whole bank is scored.
-WALKS = (64, 512, 4096)
+# How far the walk by rank_ceiling reads at first (for a list of 10; at least three times the list), and how much
+# further each time it can't yet tell; past the last, the whole bank is scored. On the account-scale data set a
+# walk of 32 decides every user's list of 10.
+WALKS = (32, 256, 2048)
 # Scores are sums of floats: an unread contact is ruled out only when below the last row by more than this.
 _ROUNDING = 1e-6
 
@@ -288,6 +299,7 @@ async def walked(session: AsyncSession, learned: bool, params: dict, walks: Sequ
     await session.execute(text("SET LOCAL plan_cache_mode TO force_generic_plan"))
     try:
         for walk in walks:
+            walk = max(walk, 3 * params["limit"])
             rows = (await session.execute(text(_BOUNDED[learned]), {**params, "walk": walk})).all()
             unread = rows[0].unread_ceiling
             listed = [row for row in rows if row.id is not None]
