@@ -110,9 +110,11 @@ _FIXED_COLUMNS = "NULL AS best_method, NULL AS best_chance, NULL AS team_rate, N
 
 
 # The bounded statement reads, besides the contacts whose follow-up or cadence step is due, only the first :walk of
-# the bank in descending order of rank_ceiling (core.models: the date-free parts at most). Every contact it leaves
-# unread, due nothing, scores at most the next one's ceiling plus what the day can add (STALE_POINTS) and the
-# learned points' cap: `unread_ceiling`, NULL when the walk read the whole bank.
+# the bank in descending order of rank_ceiling (core.models: the date-free parts at most), none below :floor. Every
+# contact it leaves unread, due nothing, scores at most its ceiling plus `allowance` (what the day can add,
+# STALE_POINTS, and the learned points' cap): at most `unread_ceiling`, the next one's ceiling plus the allowance,
+# NULL when the walk read every contact down to the floor. A walk down to a floor that would read more than :walk
+# contacts scores none of them (the caller scores the bank whole instead).
 _WALK = f"""walk AS MATERIALIZED (
     SELECT k.id, k.rank_ceiling FROM contacts k
      WHERE k.owner_id = :uid AND k.archived_at IS NULL
@@ -122,14 +124,20 @@ _WALK = f"""walk AS MATERIALIZED (
             OR CAST(:today AS date) - CAST(timezone(CAST(:tz AS text), k.last_contacted_at) AS date) >= :stale_days)
        AND (CAST(:campaign_id AS int) IS NULL OR EXISTS (
             SELECT 1 FROM campaign_contacts cc WHERE cc.contact_id = k.id AND cc.campaign_id = :campaign_id))
+       AND (CAST(:floor AS float8) IS NULL OR k.rank_ceiling >= :floor)
      ORDER BY k.rank_ceiling DESC, k.id
      LIMIT :walk + 1
+), walk_scored AS MATERIALIZED (
+    SELECT CAST(:floor AS float8) IS NULL OR count(*) <= :walk AS scored FROM walk
 ), candidates AS MATERIALIZED (
     SELECT id FROM (SELECT id FROM walk ORDER BY rank_ceiling DESC, id LIMIT :walk) read
+     WHERE (SELECT scored FROM walk_scored)
     UNION
-    SELECT contact_id FROM follow_ups WHERE user_id = :uid AND status = 'open' AND due_at <= :now
+    SELECT contact_id FROM follow_ups
+     WHERE user_id = :uid AND status = 'open' AND due_at <= :now AND (SELECT scored FROM walk_scored)
     UNION
-    SELECT contact_id FROM contact_plans WHERE user_id = :uid AND status IN ({_ACTIVE_PLAN}) AND step_due_at <= :now
+    SELECT contact_id FROM contact_plans
+     WHERE user_id = :uid AND status IN ({_ACTIVE_PLAN}) AND step_due_at <= :now AND (SELECT scored FROM walk_scored)
 ),"""
 
 
@@ -154,9 +162,9 @@ def _query(learned: bool, bounded: bool = False) -> str:
         listed = f"""listed AS (
 {listed}
 )
-SELECT listed.*, unread.ceiling AS unread_ceiling
-  FROM (SELECT (SELECT rank_ceiling FROM walk ORDER BY rank_ceiling DESC, id OFFSET :walk LIMIT 1)
-               + {STALE_POINTS} + coalesce({cap}, 0) AS ceiling) unread
+SELECT listed.*, unread.next + unread.allowance AS unread_ceiling, unread.allowance
+  FROM (SELECT (SELECT rank_ceiling FROM walk ORDER BY rank_ceiling DESC, id OFFSET :walk LIMIT 1) AS next,
+               {STALE_POINTS} + coalesce({cap}, 0) AS allowance) unread
   LEFT JOIN listed ON true
  ORDER BY listed.score DESC, listed.last_contacted_at ASC NULLS FIRST, listed.id ASC"""
     return f"""
@@ -282,29 +290,41 @@ def rule_method(row) -> str | None:
     return outcomes.next_method(row.last_kind, row.best_method if learned_reason(row) else None)
 
 
-# How far the walk by rank_ceiling reads at first (for a list of 10; at least three times the list), and how much
-# further each time it can't yet tell; past the last, the whole bank is scored. On the account-scale data set a
-# walk of 32 decides every user's list of 10.
-WALKS = (32, 256, 2048)
+# How far the walk by rank_ceiling reads at first (for a list of 10; at least three times the list), and at most
+# down to the floor the first walk sets; past that, the whole bank is scored. On the account-scale data set a first
+# walk of 32 decides every user's list of 10 (fixed ranking).
+WALKS = (32, 512)
 # Scores are sums of floats: an unread contact is ruled out only when below the last row by more than this.
 _ROUNDING = 1e-6
 
 
 async def walked(session: AsyncSession, learned: bool, params: dict, walks: Sequence[int]) -> Sequence[Row] | None:
-    """The ranking's rows read from the candidates of the first walk long enough to tell them (its contacts and
-    those due something today), or None when none could.
+    """The ranking's rows read from the candidates of the first walk that can tell them (its contacts and those due
+    something today), or None when none could.
 
-    The statement's plan is the same for every bank and day (index probes from the few candidates): once the driver
+    After the first walk, its last row's score less the allowance is a floor: a contact whose ceiling is below it
+    can't reach the list, so the next walk reads every contact down to it, or scores none when they are more than
+    it may read.
+
+    The first walk's plan is the same for every bank and day (index probes from a few candidates): once the driver
     has prepared it, PostgreSQL keeps the generic plan rather than planning it again for each call."""
+    limit, floor = params["limit"], None
     await session.execute(text("SET LOCAL plan_cache_mode TO force_generic_plan"))
     try:
         for walk in walks:
-            walk = max(walk, 3 * params["limit"])
-            rows = (await session.execute(text(_BOUNDED[learned]), {**params, "walk": walk})).all()
-            unread = rows[0].unread_ceiling
+            walk = max(walk, 3 * limit)
+            rows = (await session.execute(text(_BOUNDED[learned]), {**params, "walk": walk, "floor": floor})).all()
+            meta = rows[0]
             listed = [row for row in rows if row.id is not None]
-            if unread is None or (len(listed) == params["limit"] and listed[-1].score > unread + _ROUNDING):
+            if meta.unread_ceiling is None or (
+                len(listed) == limit and listed[-1].score > meta.unread_ceiling + _ROUNDING
+            ):
                 return listed
+            if len(listed) < limit:
+                return None
+            if floor is None:
+                await session.execute(text("SET LOCAL plan_cache_mode TO DEFAULT"))
+            floor = listed[-1].score - meta.allowance - 2 * _ROUNDING
         return None
     finally:
         await session.execute(text("SET LOCAL plan_cache_mode TO DEFAULT"))

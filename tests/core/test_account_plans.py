@@ -145,7 +145,7 @@ def test_todays_list_reads_a_big_bank_only_as_far_as_its_walk(account, learned):
     """The walk reads the bank by ix_contacts_rank_ceiling, and no step of the statement reads more of the
     contacts than the walk's (none of this bank is due anything today)."""
     walk = 64
-    params = ranking.parameters(3, "Europe/London", NOW, 10) | {"walk": walk}
+    params = ranking.parameters(3, "Europe/London", NOW, 10) | {"walk": walk, "floor": None}
     nodes = _analyzed(account, _named(ranking._BOUNDED[learned]), params)
     assert _sequential(nodes) == []
     assert any(n.get("Index Name") == "ix_contacts_rank_ceiling" for n in nodes)

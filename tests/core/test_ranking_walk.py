@@ -24,8 +24,9 @@ NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 TIMEZONES = ["Europe/London", "Pacific/Auckland", "America/Los_Angeles", "Asia/Kolkata", "Asia/Tokyo"]
 TOUCHES = ["email", "linkedin", "campaign_email", "call", "conference", "referral", "pipedrive", "meeting", "note"]
 OUTCOMES = ["none", "none", "no_answer", "replied", "meeting_requested", "meeting_booked", "not_interested"]
-# Walks this short cut banks of dozens of contacts; a bank they can't tell is scored whole, as it would be anyway.
-WALKS = (2, 6, 20)
+# Walks this short (at least three times the list) cut banks of dozens of contacts; a bank they can't tell is scored
+# whole, as it would be anyway.
+WALKS = (2, 8)
 
 
 def _bank(url: str, rng: random.Random) -> list[tuple[int, str]]:
@@ -144,10 +145,11 @@ async def test_the_walk_lists_exactly_what_scoring_every_contact_lists(core, dat
             for uid, tz in users:
                 for now in moments:
                     for filters in (
-                        {"limit": rng.choice([1, 3, 5, 10, 20])},
-                        {"limit": 5, "warm_only": True},
-                        {"limit": 5, "stale_days": rng.choice([0, 7, 30])},
-                        {"limit": 5, "campaign_id": campaign_id},
+                        {"limit": 1},
+                        {"limit": rng.choice([2, 3, 5, 10, 20])},
+                        {"limit": 3, "warm_only": True},
+                        {"limit": 3, "stale_days": rng.choice([0, 7, 30])},
+                        {"limit": 3, "campaign_id": campaign_id},
                     ):
                         walked, whole, decided = await _lists(session, uid, tz, now, **filters)
                         assert walked == whole, (learned, uid, tz, now, filters)
@@ -232,3 +234,31 @@ async def test_the_commands_keep_the_ceilings_flags(core, make, clock, gt, campa
     await core.execute(ArchiveContact(me, ContactRef(id=bob.id)))
     await core.execute(RestoreContact(me, ContactRef(id=bob.id)))
     assert await _flags_to_fix(core) == 0
+
+
+async def test_a_contact_left_unread_that_ties_the_last_row_still_wins_on_the_tie_break(core, database_url):
+    """The first walk reads three contacts whose ceilings promise much (warm, past business) but touched yesterday,
+    and the warm contact touched 100 days ago; the one touched 200 days ago, unread, scores the same (its ceiling
+    plus the day's 40, exactly) and goes first, the longest untouched: the walk must read on."""
+    with psycopg.connect(db.libpq_url(database_url), autocommit=True) as conn:
+        (uid,) = conn.execute(
+            "INSERT INTO users (name, email) VALUES ('Ana', 'ana@example.com') RETURNING id"
+        ).fetchone()
+        for name, days, business in (("P1", 1, 100_000), ("P2", 1, 100_000), ("P3", 1, 100_000), ("Old", 100, 0),
+                                     ("Older", 200, 0)):  # fmt: skip
+            at = NOW - timedelta(days=days)
+            (cid,) = conn.execute(
+                """INSERT INTO contacts (owner_id, name, warmness, past_business, last_contacted_at)
+                   VALUES (%s, %s, 5, %s, %s) RETURNING id""",
+                (uid, name, business, at),
+            ).fetchone()
+            conn.execute(
+                """INSERT INTO activities (contact_id, user_id, kind, channel, occurred_at)
+                   VALUES (%s, %s, 'conference', 'conference', %s)""",
+                (cid, uid, at),
+            )
+    async with core.reading() as session:
+        walked = await ranking.suggest(session, user_id=uid, tz="Europe/London", now=NOW, limit=1, walks=(4, 8))
+        whole = await ranking.suggest(session, user_id=uid, tz="Europe/London", now=NOW, limit=1, walks=())
+    assert [s.contact.name for s in walked] == ["Older"]
+    assert walked == whole
