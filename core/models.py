@@ -114,6 +114,15 @@ class ChatContext(Base):
     updated_at: Mapped[datetime] = _now()
 
 
+# A contact's rank_ceiling (migration 0027): the points core.feed.ranking gives for warmness, past business, a rule
+# from outcomes that may fire (a warm contact's always may) and a campaign, at most.
+RANK_CEILING_SQL = (
+    "6 * warmness + CASE WHEN past_business > 0 THEN 15 * least(ln(1 + CAST(past_business AS float8)) / "
+    "ln(1 + 100000), 1) ELSE 0 END + CASE WHEN rule_may_fire OR warmness >= 4 THEN 50 ELSE 0 END "
+    "+ CASE WHEN in_campaign THEN 15 ELSE 0 END"
+)
+
+
 class Contact(Base):
     __tablename__ = "contacts"
     __table_args__ = (
@@ -148,6 +157,16 @@ class Contact(Base):
             "name",
             "id",
             postgresql_include=["search_key"],
+            postgresql_where=text("archived_at IS NULL"),
+        ),
+        # Today's list reads a bank in descending order of rank_ceiling, only as far as its top rows need
+        # (core.feed.ranking).
+        Index(
+            "ix_contacts_rank_ceiling",
+            "owner_id",
+            text("rank_ceiling DESC"),
+            "id",
+            postgresql_include=["last_contacted_at", "warmness"],
             postgresql_where=text("archived_at IS NULL"),
         ),
     )
@@ -190,6 +209,14 @@ class Contact(Base):
             persisted=True,
         ),
     )
+    # --- today's list (core.feed.ranking) ---
+    # Kept by triggers (migration 0027): a rule from outcomes may fire on its last touch or last meeting news; it is
+    # in a campaign (any status).
+    rule_may_fire: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    in_campaign: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # The most the list's parts that don't depend on the day can give it (warmness, past business, a rule, a
+    # campaign), kept by PostgreSQL on every write.
+    rank_ceiling: Mapped[float] = mapped_column(Float, Computed(RANK_CEILING_SQL, persisted=True))
 
 
 class Campaign(Base):

@@ -91,5 +91,6 @@ def test_expression_indexes_exist(database_url):
         "ix_contacts_search_fields",
         "ix_contacts_search_word_trigrams",
         "ix_contacts_listed",
+        "ix_contacts_rank_ceiling",
     }
     assert expected <= names

@@ -141,11 +141,14 @@ _INSERT_NEW = (
                  FROM (SELECT row_no FROM import_rows
                         WHERE NOT existing AND dup_of IS NULL ORDER BY row_no) ordered) n
         WHERE r.row_no = n.row_no""",
+    # A contact joining a campaign is flagged so at once (in_campaign, core.feed.ranking), not rewritten by the
+    # campaign's trigger.
     """INSERT INTO contacts (id, owner_id, name, email, phone, organisation, title, linkedin_url, sector,
-                            country, notes, warmness, past_business, past_business_currency, created_at,
-                            updated_at)
+                            country, notes, warmness, past_business, past_business_currency, in_campaign,
+                            created_at, updated_at)
        SELECT contact_id, :owner, name, email, phone, organisation, title, linkedin_url, sector, country, notes,
-              coalesce(warmness, 0), coalesce(past_business, 0), past_business_currency, :now, :now
+              coalesce(warmness, 0), coalesce(past_business, 0), past_business_currency, campaign_id IS NOT NULL,
+              :now, :now
          FROM import_rows WHERE NOT existing AND dup_of IS NULL ORDER BY row_no""",
 )
 _ADD_TO_CAMPAIGNS = """

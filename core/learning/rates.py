@@ -250,6 +250,23 @@ def best_sql() -> str:
     )
 
 
+def points_cap_sql() -> str:
+    """A statement over FIT_CTES: the most learned points any contact can get from the current fit (0 at least,
+    no row without a fit): the team's log-odds, the method's own lift and each dimension's highest lift for it (or
+    none, 0), for the best method."""
+    dimensions = (model.ALL, *(d for d, _ in _SEGMENT_KEYS))
+    highest = ", ".join(
+        f"max({m}) FILTER (WHERE dimension = '{d}') AS {d}_{m}" for m in model.SUGGESTIBLE for d in dimensions
+    )
+    xs = [
+        f"fit.team_logit + coalesce(l.{model.ALL}_{m}, 0) + "
+        + " + ".join(f"greatest(coalesce(l.{d}_{m}, 0), 0)" for d, _ in _SEGMENT_KEYS)
+        for m in model.SUGGESTIBLE
+    ]
+    points = f"{model.POINTS_PER_DOUBLING} * ln(1 / (1 + exp(-greatest({', '.join(xs)}))) / fit.team_rate) / ln(2)"
+    return f"SELECT greatest(least({points}, {model.MAX_POINTS}), 0) AS cap FROM fit CROSS JOIN (SELECT {highest} FROM lifts) l"
+
+
 def rates_of_row_sql(row: str) -> str:
     """A scalar subquery: the current rates of the suggestible methods in `row`'s segments, as JSON
     [[dimension, label, method, rate], …] (NULL without a fit)."""

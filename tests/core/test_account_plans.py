@@ -142,6 +142,27 @@ def test_todays_list_of_a_big_bank_reads_indexes(account, learned):
     assert _sequential(_explain(account, _named(ranking._QUERIES[learned]), params)) == []
 
 
+def _analyzed(url: str, sql: str, params: dict) -> list[dict]:
+    with psycopg.connect(db.libpq_url(url)) as conn:
+        (plan,) = conn.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params).fetchone()
+    return list(_nodes((plan if isinstance(plan, list) else json.loads(plan))[0]["Plan"]))
+
+
+@pytest.mark.parametrize("learned", [False, True], ids=["fixed", "learned"])
+def test_todays_list_reads_a_big_bank_only_as_far_as_its_walk(account, learned):
+    """The walk reads the bank by ix_contacts_rank_ceiling, and no step of the statement reads more of the
+    contacts than the walk's (none of this bank is due anything today)."""
+    walk = 64
+    params = ranking.parameters(3, "Europe/London", NOW, 10) | {"walk": walk, "floor": None}
+    nodes = _analyzed(account, _named(ranking._BOUNDED[learned]), params)
+    assert _sequential(nodes) == []
+    assert any(n.get("Index Name") == "ix_contacts_rank_ceiling" for n in nodes)
+    read = {
+        n.get("Index Name"): n["Actual Rows"] * n["Actual Loops"] for n in nodes if n.get("Relation Name") == "contacts"
+    }
+    assert read and max(read.values()) <= walk + 1, read
+
+
 @pytest.mark.parametrize("query", ["_RETAKE", "_CLAIM_DIGESTS", "_CLAIM_NUDGES", "_CLAIM_STEPS", "_CLAIM_RULES"])
 def test_the_beat_reads_no_bank_from_end_to_end(account, query):
     moment = NOW + timedelta(seconds=1)

@@ -24,7 +24,7 @@ async def test_identify_between_commands_keeps_the_ranking_prepared(database_url
         async with core.reading() as session:
             prepared = (
                 await session.execute(
-                    text("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%WITH fu AS MATERIALIZED%'")
+                    text("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%walk AS MATERIALIZED%'")
                 )
             ).scalar_one()
         assert prepared == 1
