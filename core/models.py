@@ -114,7 +114,7 @@ class ChatContext(Base):
     updated_at: Mapped[datetime] = _now()
 
 
-# A contact's rank_ceiling (migration 0027): the points core.feed.ranking gives for warmness, past business, a rule
+# A contact's rank_ceiling (migration 0028): the points core.feed.ranking gives for warmness, past business, a rule
 # from outcomes that may fire (a warm contact's always may) and a campaign, at most.
 RANK_CEILING_SQL = (
     "6 * warmness + CASE WHEN past_business > 0 THEN 15 * least(ln(1 + CAST(past_business AS float8)) / "
@@ -210,7 +210,7 @@ class Contact(Base):
         ),
     )
     # --- today's list (core.feed.ranking) ---
-    # Kept by triggers (migration 0027): a rule from outcomes may fire on its last touch or last meeting news; it is
+    # Kept by triggers (migration 0028): a rule from outcomes may fire on its last touch or last meeting news; it is
     # in a campaign (any status).
     rule_may_fire: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     in_campaign: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))

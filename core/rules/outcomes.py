@@ -14,7 +14,7 @@ the team's history says why, else the fixed one: an email or campaign email → 
 email. Each N is the team's (`rules set NAME DAYS`, core.rules.handlers), defaulting to the settings.
 
 Today's list leaves out contacts no rule may fire on by a flag kept per contact (contacts.rule_may_fire, the SQL
-function contact_rule_may_fire of migration 0027, core.feed.ranking): a new rule, or a rule on other touches,
+function contact_rule_may_fire of migration 0028, core.feed.ranking): a new rule, or a rule on other touches,
 needs its condition there too (tests/core/test_ranking_walk.py fails otherwise).
 """
 

@@ -5,15 +5,15 @@ contacts.rank_ceiling is a stored generated column over the contact's own fields
 `rule_may_fire` (its last touch or its last meeting news is one a rule from outcomes fires on, core.rules.outcomes)
 and `in_campaign` (a member of any campaign). contact_rank_flags_rebuild() sets both afresh for every contact.
 
-Revision ID: 0027
-Revises: 0026
+Revision ID: 0028
+Revises: 0027
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0027"
-down_revision = "0026"
+revision = "0028"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 
