@@ -106,19 +106,24 @@ _SETTLE_CHUNK = (
                   AND NOT EXISTS (SELECT 1 FROM import_rows e WHERE e.existing AND e.contact_id = m.id)
                 ORDER BY m.id, m.row_no) m
         WHERE c.row_no = m.row_no""",
-    # New contacts get their ids in file order (a row without an email gets one too, used if it turns out new).
-    """UPDATE import_chunk c SET contact_id = n.id
-         FROM (SELECT row_no, nextval(pg_get_serial_sequence('contacts', 'id')) AS id
-                 FROM (SELECT row_no FROM import_chunk
-                        WHERE NOT existing AND dup_of IS NULL ORDER BY row_no) ordered) n
-        WHERE c.row_no = n.row_no""",
-    """INSERT INTO contacts (id, owner_id, name, email, phone, organisation, title, linkedin_url, sector,
-                            country, notes, warmness, past_business, past_business_currency, created_at,
-                            updated_at)
-       SELECT contact_id, :owner, name, email, phone, organisation, title, linkedin_url, sector, country, notes,
-              coalesce(warmness, 0), coalesce(past_business, 0), past_business_currency, :now, :now
-         FROM import_chunk WHERE NOT existing AND dup_of IS NULL AND email IS NOT NULL ORDER BY row_no""",
-    "INSERT INTO import_rows SELECT * FROM import_chunk",
+    # New contacts get their ids in file order (a row without an email gets one too, used if it turns out new);
+    # those with an email are written, and the chunk joins the rows before it, in one statement.
+    f"""WITH new AS MATERIALIZED (
+            SELECT row_no, nextval(pg_get_serial_sequence('contacts', 'id')) AS id
+              FROM (SELECT row_no FROM import_chunk WHERE NOT existing AND dup_of IS NULL ORDER BY row_no) ordered),
+        written AS (
+            INSERT INTO contacts (id, owner_id, name, email, phone, organisation, title, linkedin_url, sector,
+                                  country, notes, warmness, past_business, past_business_currency, created_at,
+                                  updated_at)
+            SELECT n.id, :owner, c.name, c.email, c.phone, c.organisation, c.title, c.linkedin_url, c.sector,
+                   c.country, c.notes, coalesce(c.warmness, 0), coalesce(c.past_business, 0),
+                   c.past_business_currency, :now, :now
+              FROM import_chunk c JOIN new n USING (row_no)
+             WHERE c.email IS NOT NULL ORDER BY c.row_no)
+       INSERT INTO import_rows
+       SELECT {", ".join("c." + column for column in _STAGING_COLUMNS)}, c.dup_of, coalesce(n.id, c.contact_id),
+              c.existing
+         FROM import_chunk c LEFT JOIN new n USING (row_no)""",
     "TRUNCATE import_chunk",
 )
 # At the end of the file, the rows without an email: the same person as another row with their name and
