@@ -29,9 +29,6 @@ METHOD_LABELS = {
 }
 
 
-_SPACES = re.compile(r"\s+")
-
-
 @overload
 def clean_text(value: str | None, *, field: str, max_length: int, required: Literal[True]) -> str: ...
 @overload
@@ -39,7 +36,7 @@ def clean_text(value: str | None, *, field: str, max_length: int, required: bool
 
 
 def clean_text(value: str | None, *, field: str, max_length: int, required: bool = False) -> str | None:
-    value = _SPACES.sub(" ", value or "").strip()
+    value = " ".join((value or "").split())  # every run of whitespace as one space, none at the ends
     if not value:
         if required:
             raise InvalidInput(f"The {field} can't be empty.")

@@ -13,6 +13,7 @@ from bot.render import import_summary
 from core.command import Actor, CampaignRef
 from core.contacts.commands import AddContact
 from core.errors import InvalidInput, NotAllowed, NotFound
+from core.importing import handlers
 from core.importing.commands import ImportContacts, ImportIssue, ImportUnreadable, UploadTooLarge
 from core.importing.handlers import BATCH_ROWS
 from core.importing.reader import ContactFile, surname_first, tidy_name
@@ -797,5 +798,75 @@ async def test_an_import_stopped_in_its_third_batch_leaves_nothing_written(core,
     assert calls == [0, BATCH_ROWS, BATCH_ROWS * 2, BATCH_ROWS * 3]
     assert await bank(ana) == before
     assert await count(core, Contact) == 1
+    report = await run_import(core, ana, batches_file())
+    assert report.imported == BATCH_ROWS * 3 - 1
+
+
+def mixed_file() -> bytes:
+    """People across several chunks: an email repeated further down, a row without an email before the row with
+    its email, and a bank contact that two rows match."""
+    return csv_bytes(
+        [
+            HEADER,
+            ["Ana Silva", "ana@acme.com", "Acme", ""],  # 2
+            ["Bo Chen", "", "Chen Ltd", ""],  # 3: row 6's person
+            ["Cy Diaz", "cy@diaz.io", "", ""],  # 4: the bank's Cy
+            ["Di Ng", "di@ng.io", "", ""],  # 5
+            ["Bo Chen", "bo@chen.io", "Chen Ltd", "020 7946 0958"],  # 6
+            ["Ana S.", "ANA@acme.com", "", ""],  # 7: row 2's person
+            ["Ed Wu", "", "", ""],  # 8
+            ["Cy Diaz", "cy2@diaz.io", "", ""],  # 9: the bank's Cy was taken by row 4
+            ["Fay Ho", "fay@ho.io", "", ""],  # 10
+        ]
+    )
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 2, 3, 10_000])
+async def test_a_file_written_in_chunks_reads_as_one(core, ana, bank, monkeypatch, chunk_rows):
+    await core.execute(AddContact(Actor(ana.id), "Cy Diaz"))
+    monkeypatch.setattr(handlers, "CHUNK_ROWS", chunk_rows)
+    report = await run_import(core, ana, mixed_file())
+    assert (report.imported, report.updated, report.unchanged) == (6, 1, 0)
+    assert report.duplicates == (ImportIssue(3, "the same person as row 6"), ImportIssue(7, "the same person as row 2"))
+    assert [(k[1], k[2], k[3]) for k in await bank(ana)] == [
+        ("Cy Diaz", "cy@diaz.io", None),
+        ("Ana Silva", "ana@acme.com", None),
+        ("Di Ng", "di@ng.io", None),
+        ("Bo Chen", "bo@chen.io", "+442079460958"),
+        ("Ed Wu", None, None),
+        ("Cy Diaz", "cy2@diaz.io", None),
+        ("Fay Ho", "fay@ho.io", None),
+    ]
+    before = await bank(ana)
+    again = await run_import(core, ana, mixed_file())
+    assert (again.imported, again.updated, again.unchanged) == (0, 0, 7)
+    assert again.duplicates == report.duplicates
+    assert await bank(ana) == before
+
+
+async def test_a_row_without_an_email_and_a_later_row_by_email_both_matching_one_contact(core, ana, bank):
+    await core.execute(AddContact(Actor(ana.id), "Bo Chen", email="bo@chen.io", organisation="Chen Ltd"))
+    data = csv_bytes([HEADER, ["Bo Chen", "", "Chen Ltd", ""], ["Robert Chen", "bo@chen.io", "", "020 7946 0958"]])
+    report = await run_import(core, ana, data)
+    # The email says who row 3 is; row 2, by name alone, finds its contact taken and is a new one.
+    assert (report.imported, report.updated) == (1, 1)
+    assert [(k[1], k[2], k[3]) for k in await bank(ana)] == [
+        ("Robert Chen", "bo@chen.io", "+442079460958"),
+        ("Bo Chen", None, None),
+    ]
+
+
+async def test_an_import_stopped_while_a_chunk_is_written_leaves_nothing_written(core, ana, bank, monkeypatch):
+    monkeypatch.setattr(handlers, "CHUNK_ROWS", 100)
+    await run_import(core, ana, csv_bytes([HEADER, ["Ana", "ana@acme.com", "", ""]]))
+    before = await bank(ana)
+
+    def stop_in_the_third_batch(done, total):
+        if done >= BATCH_ROWS * 3:
+            raise RuntimeError("stopped")
+
+    with pytest.raises(RuntimeError, match="stopped"):
+        await core.execute(ImportContacts(Actor(ana.id), batches_file(), progress=stop_in_the_third_batch))
+    assert await bank(ana) == before
     report = await run_import(core, ana, batches_file())
     assert report.imported == BATCH_ROWS * 3 - 1

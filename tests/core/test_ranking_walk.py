@@ -17,6 +17,7 @@ from core.campaigns.commands import AddToCampaign, UpdateCampaign
 from core.command import Actor, CampaignRef, ContactRef
 from core.contacts.commands import ArchiveContact, EditContact, MergeContacts, RestoreContact
 from core.feed import ranking
+from core.importing.commands import ImportContacts
 from core.learning import rates
 from core.outreach.commands import BookMeeting, LogOutreach, RequestMeeting, UndoOutreach
 
@@ -233,6 +234,20 @@ async def test_the_commands_keep_the_ceilings_flags(core, make, clock, gt, campa
     assert merged.rule_may_fire and merged.in_campaign
     await core.execute(ArchiveContact(me, ContactRef(id=bob.id)))
     await core.execute(RestoreContact(me, ContactRef(id=bob.id)))
+    assert await _flags_to_fix(core) == 0
+
+
+async def test_an_import_flags_the_contacts_it_puts_in_a_campaign(core, make, campaign):
+    ana = await make.user("Ana")
+    await campaign("Fintech", status="live")
+    rows = [["Name", "Email", "Organisation", "Campaign"], ["Bo Chen", "bo@chen.io", "Chen", "Fintech"]]
+    rows += [["Cy Diaz", "", "Globex", "Fintech"], ["Di Eng", "di@eng.io", "Eng", ""]]
+    data = "\n".join(",".join(row) for row in rows).encode()
+    report = await core.execute(ImportContacts(Actor(ana.id), data))
+    assert report.imported == 3
+    async with core.reading() as session:
+        flagged = dict((await session.execute(text("SELECT name, in_campaign FROM contacts"))).all())
+    assert flagged == {"Bo Chen": True, "Cy Diaz": True, "Di Eng": False}
     assert await _flags_to_fix(core) == 0
 
 
