@@ -90,5 +90,7 @@ def test_expression_indexes_exist(database_url):
         "ix_contacts_search_words",
         "ix_contacts_search_fields",
         "ix_contacts_listed",
+        "ix_contacts_owner_id_recent",
+        "ix_users_digest_moment",
     }
     assert expected <= names
