@@ -202,8 +202,13 @@ _RECENT = "k.last_contacted_at > :now - :rule_horizon"
 _CLAIM_RULES = f"""
 WITH {_AT_WORK},
 meeting_requested AS MATERIALIZED (
-    SELECT DISTINCT a.contact_id FROM activities a
-     WHERE a.outcome = 'meeting_requested' AND a.occurred_at > :now - :rule_horizon
+    SELECT k.id, k.owner_id, k.warmness, k.created_at, k.last_contacted_at
+      FROM (SELECT DISTINCT a.contact_id FROM activities a
+             WHERE a.outcome = 'meeting_requested' AND a.occurred_at > :now - :rule_horizon) r
+     CROSS JOIN LATERAL (SELECT k.id, k.owner_id, k.warmness, k.created_at, k.last_contacted_at
+                           FROM contacts k
+                          WHERE k.id = r.contact_id AND k.archived_at IS NULL
+                         OFFSET 0) k  -- each by its key, never the banks of everyone at work
 ),
 may_fire AS MATERIALIZED (
     -- Only what may fire this week, of the banks of users at work: contacts touched (or, never touched, added)
@@ -215,8 +220,7 @@ may_fire AS MATERIALIZED (
      WHERE k.archived_at IS NULL AND coalesce(k.last_contacted_at, k.created_at) > :now - :rule_horizon
      UNION
     SELECT k.id, k.owner_id, k.warmness, k.created_at, k.last_contacted_at
-      FROM meeting_requested r JOIN contacts k ON k.id = r.contact_id
-     WHERE k.archived_at IS NULL AND k.owner_id = ANY(CAST((SELECT array_agg(user_id) FROM at_work) AS int[]))
+      FROM meeting_requested k JOIN at_work w ON w.user_id = k.owner_id
 ), {outcomes.ctes("k.id IN (SELECT id FROM may_fire)", _RECENT)},
 candidates AS MATERIALIZED (
     SELECT k.id, k.owner_id AS user_id, k.warmness, k.created_at, k.last_contacted_at, u.timezone, l.today,
