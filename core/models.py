@@ -83,7 +83,8 @@ class User(Base):
     digest_paused_until: Mapped[date | None] = mapped_column(Date)
     # The one platform digests and nudges go to; None means every platform the user has linked.
     digest_platform: Mapped[str | None] = mapped_column(String(20))
-    # The last local day whose digest is claimed on every platform the user is reached on (core.deliveries).
+    # The last local day whose digest is claimed on every platform the user is reached on (core.deliveries);
+    # cleared by the database when the user is reached somewhere new (an account linked, another platform chosen).
     digest_claimed_through: Mapped[date | None] = mapped_column(Date)
     pipedrive_user_id: Mapped[int | None] = mapped_column(BigInteger)
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))

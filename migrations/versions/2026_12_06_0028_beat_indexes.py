@@ -1,6 +1,7 @@
 """the scheduler's beat at account scale: each user's last local day whose digest is claimed on every platform
-(users.digest_claimed_through, filled from the digests already claimed) with an index over the digest moments,
-and the indexes the rule nudges' claim finds its candidates by (a bank's recent touches; recent meeting requests).
+(users.digest_claimed_through, filled from the digests already claimed; cleared when the user is reached somewhere
+new) with an index over the digest moments, and the indexes the rule nudges' claim finds its candidates by (a
+bank's recent touches; recent meeting requests).
 
 Revision ID: 0028
 Revises: 0026
@@ -32,10 +33,31 @@ UPDATE users u SET digest_claimed_through = done.day
  WHERE u.id = done.user_id
 """
 
+# A user reached somewhere new (an account linked, another platform chosen) may be owed that day's digest there:
+# their digest moment is read again.
+_REACH_CHANGED = """
+CREATE FUNCTION digest_reach_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_TABLE_NAME = 'users' THEN
+        NEW.digest_claimed_through := NULL;
+        RETURN NEW;
+    END IF;
+    UPDATE users SET digest_claimed_through = NULL
+     WHERE id = NEW.user_id AND digest_claimed_through IS NOT NULL;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER chat_identities_digest_reach AFTER INSERT OR UPDATE OF user_id, platform ON chat_identities
+    FOR EACH ROW EXECUTE FUNCTION digest_reach_changed();
+CREATE TRIGGER users_digest_reach BEFORE UPDATE OF digest_platform ON users
+    FOR EACH ROW WHEN (OLD.digest_platform IS DISTINCT FROM NEW.digest_platform)
+    EXECUTE FUNCTION digest_reach_changed();
+"""
+
 
 def upgrade() -> None:
     op.add_column("users", sa.Column("digest_claimed_through", sa.Date(), nullable=True))
     op.execute(_BACKFILL)
+    op.execute(_REACH_CHANGED)
     op.create_index(
         "ix_users_digest_moment",
         "users",
@@ -57,6 +79,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DROP TRIGGER users_digest_reach ON users")
+    op.execute("DROP TRIGGER chat_identities_digest_reach ON chat_identities")
+    op.execute("DROP FUNCTION digest_reach_changed()")
     op.drop_index(
         "ix_activities_meeting_requested",
         table_name="activities",

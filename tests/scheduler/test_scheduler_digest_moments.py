@@ -1,11 +1,13 @@
 """The beat reads a user's digest moment only until that day's digest is claimed everywhere they are reached: a
-change of time, timezone or working days, a user added during the day and a second scheduler serving another
-platform each still get the digest at the right moment, once per local day."""
+change of time, timezone or working days, a user added during the day, an account linked or a platform chosen
+after the digest, and a second scheduler serving another platform each still get the digest at the right moment,
+once per local day."""
 
 from datetime import UTC, datetime, time
 
+from bot.conversation import Conversation
 from bot.notify import ChatCourier
-from core.users.commands import UpdateSettings
+from core.users.commands import LinkChatIdentity, UpdateSettings
 from scheduler.dispatch import Dispatcher
 from tests.conftest import actor
 
@@ -113,4 +115,32 @@ async def test_a_scheduler_for_each_platform_each_sends_the_users_digest(at, cor
     at("2026-11-24 09:00")
     await on_slack.tick()
     await on_telegram.tick()
+    assert (len(slack.digests(ana)), len(telegram.digests(ana))) == (1, 1)
+
+
+async def test_an_account_linked_after_the_digest_gets_it_within_the_grace_window(
+    core, at, dispatcher, slack, telegram, reachable
+):
+    ana = await reachable("Ana", platforms=("slack",))
+    at("2026-11-24 08:30")
+    await dispatcher.tick()
+    at("2026-11-24 09:00")
+    await core.execute(LinkChatIdentity(ana.email, "telegram", f"telegram-{ana.id}"))
+    await dispatcher.tick()
+    at("2026-11-24 09:30")
+    await dispatcher.tick()
+    assert (len(slack.digests(ana)), len(telegram.digests(ana))) == (1, 1)
+
+
+async def test_every_platform_chosen_after_the_digest_brings_it_on_the_other_one(
+    core, at, dispatcher, slack, telegram, reachable
+):
+    ana = await reachable("Ana", platforms=("slack", "telegram"))
+    chat = Conversation(core, "slack")
+    await chat.handle_text(ana, "settings platform telegram")
+    at("2026-11-24 08:30")
+    await dispatcher.tick()
+    at("2026-11-24 09:00")
+    await chat.handle_text(ana, "settings platform all")
+    await dispatcher.tick()
     assert (len(slack.digests(ana)), len(telegram.digests(ana))) == (1, 1)
