@@ -203,7 +203,8 @@ def _steps(size: Size) -> list[tuple[str, str]]:
                        timezone(u.timezone, d.day + u.digest_time)
                   FROM users u JOIN chat_identities ci ON ci.user_id = u.id
                  CROSS JOIN LATERAL (VALUES (CAST(timezone(u.timezone, {now}) AS date)),
-                                            (CAST(timezone(u.timezone, {now}) AS date) - 1)) d(day)""",
+                                            (CAST(timezone(u.timezone, {now}) AS date) - 1)) d(day);
+                UPDATE users SET digest_claimed_through = CAST(timezone(timezone, {now}) AS date)""",
         ),
         (
             "activities",
@@ -280,7 +281,11 @@ def account_database(quick: bool = False, *, rebuild: bool = False) -> Iterator[
         ).fetchone()
     if not rebuild and row and row[0] == "complete":
         try:
+            before = db.current_revision(url)
             db.upgrade(url)
+            if db.current_revision(url) != before:  # what autovacuum would do soon after: fresh statistics
+                with psycopg.connect(db.libpq_url(url), autocommit=True) as conn:
+                    conn.execute("VACUUM ANALYZE")
         except Exception as exc:  # a kept copy from another line of migrations: build it afresh
             print(f"the kept copy can't be migrated ({type(exc).__name__}); building it again", flush=True)
             rebuild = True

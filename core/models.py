@@ -62,6 +62,14 @@ class User(Base):
     __table_args__ = (
         CheckConstraint(_in("role", ROLES), name="role"),
         Index("uq_users_email_lower", text("lower(email)"), unique=True),
+        # The scheduler's beat: the users of a digest moment whose digest for that day is not claimed yet.
+        Index(
+            "ix_users_digest_moment",
+            "timezone",
+            "digest_time",
+            text("coalesce(digest_claimed_through, '-infinity'::date)"),
+            postgresql_where=text("active"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -75,6 +83,9 @@ class User(Base):
     digest_paused_until: Mapped[date | None] = mapped_column(Date)
     # The one platform digests and nudges go to; None means every platform the user has linked.
     digest_platform: Mapped[str | None] = mapped_column(String(20))
+    # The last local day whose digest is claimed on every platform the user is reached on (core.deliveries);
+    # cleared by the database when the user is reached somewhere new (an account linked, another platform chosen).
+    digest_claimed_through: Mapped[date | None] = mapped_column(Date)
     pipedrive_user_id: Mapped[int | None] = mapped_column(BigInteger)
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     created_at: Mapped[datetime] = _now()
@@ -144,6 +155,8 @@ class Contact(Base):
             postgresql_include=["warmness", "past_business", "id"],
             postgresql_where=text("archived_at IS NULL"),
         ),
+        # Rule nudges: a bank's contacts touched (or, never touched, added) lately (core.deliveries).
+        Index("ix_contacts_owner_id_recent", "owner_id", text("coalesce(last_contacted_at, created_at)")),
         # The words of search_key, for `find`'s word prefixes (core.contacts.search).
         Index("ix_contacts_search_words", text("contact_words(search_key)"), postgresql_using="gin"),
         # `find everyone`: a field equal to the text; the trigrams inside words, for in-word fragments; every bank's
@@ -283,6 +296,8 @@ class Activity(Base):
             postgresql_where=text("outcome IN ('meeting_requested', 'meeting_booked', 'not_interested')"),
         ),
         Index("ix_activities_pipedrive_activity_id", "pipedrive_activity_id"),
+        # Rule nudges: the meetings requested lately (core.deliveries).
+        Index("ix_activities_meeting_requested", "occurred_at", postgresql_where=text("outcome = 'meeting_requested'")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

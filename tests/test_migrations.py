@@ -92,5 +92,7 @@ def test_expression_indexes_exist(database_url):
         "ix_contacts_search_word_trigrams",
         "ix_contacts_listed",
         "ix_contacts_rank_ceiling",
+        "ix_contacts_owner_id_recent",
+        "ix_users_digest_moment",
     }
     assert expected <= names

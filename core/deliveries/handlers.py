@@ -81,11 +81,11 @@ CROSS JOIN LATERAL (
 
 
 # Today's and yesterday's digest moments (a late digest time may have been missed across midnight), kept when
-# they fell in the last grace window and no delivery row exists yet for that user, platform and day. The moments
-# are worked out once per timezone and digest time (a handful), then only the users of a moment in the window
-# are looked at.
-_CLAIM_DIGESTS = f"""
-WITH moment AS MATERIALIZED (
+# they fell in the last grace window. The moments are worked out once per timezone and digest time (a handful),
+# then only the users of a moment in the window whose digest for that day is not yet claimed on every platform
+# (`digest_claimed_through`) are read, by one index range each: with nothing due, none.
+_DIGEST_SLOTS = """
+moment AS MATERIALIZED (
     SELECT z.timezone, z.digest_time, d.day, timezone(z.timezone, d.day + z.digest_time) AS due_at
       FROM (SELECT DISTINCT timezone, digest_time FROM users WHERE active) z
      CROSS JOIN LATERAL (VALUES (CAST(timezone(z.timezone, CAST(:now AS timestamptz)) AS date))) AS t(today)
@@ -95,21 +95,44 @@ slot AS (
     SELECT u.id AS user_id, u.digest_platform, m.day, m.due_at
       FROM moment m JOIN users u ON u.timezone = m.timezone AND u.digest_time = m.digest_time
      WHERE m.due_at <= :now AND m.due_at > :now - :grace AND u.active
+       AND coalesce(u.digest_claimed_through, '-infinity'::date) < m.day
        AND CAST(extract(isodow FROM m.day) AS smallint) = ANY(u.working_days)
        AND (u.digest_paused_until IS NULL OR m.day >= u.digest_paused_until)
-)
+)"""
+
+# The slots' digests not yet claimed on a platform this process serves.
+_CLAIM_DIGESTS = f"""
+WITH {_DIGEST_SLOTS}
 INSERT INTO deliveries (kind, user_id, platform, chat_identity_id, local_date, due_at, status, claim_token,
                         claimed_until, created_at)
 SELECT 'digest', s.user_id, r.platform, r.id, s.day, s.due_at, 'claimed', :token, :lease_end, :now
   FROM slot s {_reach("s")}
- WHERE s.due_at <= :now AND s.due_at > :now - :grace
-   AND NOT EXISTS (SELECT 1 FROM deliveries d
+ WHERE NOT EXISTS (SELECT 1 FROM deliveries d
                     WHERE d.kind = 'digest' AND d.user_id = s.user_id AND d.platform = pf.platform
                       AND d.local_date = s.day)
  ORDER BY s.due_at, s.user_id, r.platform
  LIMIT :limit
 ON CONFLICT DO NOTHING
 RETURNING id
+"""
+
+# The slots whose digest is now claimed on every platform the user is reached on (whichever process serves it)
+# leave the slots: their day is recorded as claimed. A user another transaction holds is left for the next beat.
+_RECORD_DIGESTS_CLAIMED = f"""
+WITH {_DIGEST_SLOTS},
+done AS (
+    SELECT u.id, s.day
+      FROM slot s JOIN users u ON u.id = s.user_id
+     WHERE NOT EXISTS (SELECT 1 FROM chat_identities ci
+                        WHERE ci.user_id = s.user_id
+                          AND (s.digest_platform IS NULL OR ci.platform = s.digest_platform)
+                          AND NOT EXISTS (SELECT 1 FROM deliveries d
+                                           WHERE d.kind = 'digest' AND d.user_id = s.user_id
+                                             AND d.platform = ci.platform AND d.local_date = s.day))
+     ORDER BY u.id
+       FOR NO KEY UPDATE OF u SKIP LOCKED
+)
+UPDATE users u SET digest_claimed_through = done.day FROM done WHERE u.id = done.id
 """
 
 # Users inside their working hours now: from their digest time until the end of the working day (a digest time
@@ -177,23 +200,38 @@ RETURNING id
 # long ago (a bank older than the rules) stays in the list and is not nudged.
 _RECENT = "k.last_contacted_at > :now - :rule_horizon"
 _CLAIM_RULES = f"""
-WITH {_AT_WORK}, {outcomes.ctes("k.owner_id IN (SELECT user_id FROM at_work)", _RECENT)},
-candidates AS (
+WITH {_AT_WORK},
+meeting_requested AS MATERIALIZED (
+    SELECT k.id, k.owner_id, k.warmness, k.created_at, k.last_contacted_at
+      FROM (SELECT DISTINCT a.contact_id FROM activities a
+             WHERE a.outcome = 'meeting_requested' AND a.occurred_at > :now - :rule_horizon) r
+     CROSS JOIN LATERAL (SELECT k.id, k.owner_id, k.warmness, k.created_at, k.last_contacted_at
+                           FROM contacts k
+                          WHERE k.id = r.contact_id AND k.archived_at IS NULL
+                         OFFSET 0) k  -- each by its key, never the banks of everyone at work
+),
+may_fire AS MATERIALIZED (
+    -- Only what may fire this week, of the banks of users at work: contacts touched (or, never touched, added)
+    -- within the longest rule's days and the week after, and contacts with a meeting requested since then; the
+    -- bank's recent-touch index and the meeting requests' index find them. (A contact waiting for an older
+    -- meeting fires `meeting_not_booked` more than a week ago: no nudge.)
+    SELECT k.id, k.owner_id, k.warmness, k.created_at, k.last_contacted_at
+      FROM contacts k JOIN at_work w ON w.user_id = k.owner_id
+     WHERE k.archived_at IS NULL AND coalesce(k.last_contacted_at, k.created_at) > :now - :rule_horizon
+     UNION
+    SELECT k.id, k.owner_id, k.warmness, k.created_at, k.last_contacted_at
+      FROM meeting_requested k JOIN at_work w ON w.user_id = k.owner_id
+), {outcomes.ctes("k.id IN (SELECT id FROM may_fire)", _RECENT)},
+candidates AS MATERIALIZED (
     SELECT k.id, k.owner_id AS user_id, k.warmness, k.created_at, k.last_contacted_at, u.timezone, l.today,
            l.today - CAST(timezone(u.timezone, k.last_contacted_at) AS date) AS days_since,
            last_touch.kind AS last_kind, last_touch.outcome AS last_outcome, meeting_news.requested_at
-      FROM contacts k
-      JOIN at_work w ON w.user_id = k.owner_id
+      FROM may_fire k
       JOIN users u ON u.id = k.owner_id
      CROSS JOIN LATERAL (SELECT CAST(timezone(u.timezone, CAST(:now AS timestamptz)) AS date) AS today) l
       LEFT JOIN last_touch ON last_touch.contact_id = k.id
       LEFT JOIN meeting_news ON meeting_news.contact_id = k.id
-     WHERE k.archived_at IS NULL
-       -- Only what may fire this week: touched (or, never touched, added) within the longest rule's days and
-       -- the week after, or waiting for a meeting; the bank's index finds them.
-       AND ({_RECENT} OR (k.last_contacted_at IS NULL AND k.created_at > :now - :rule_horizon)
-            OR meeting_news.contact_id IS NOT NULL)
-       AND NOT EXISTS (SELECT 1 FROM follow_ups f WHERE f.contact_id = k.id AND f.status = 'open' AND f.due_at > :now)
+     WHERE NOT EXISTS (SELECT 1 FROM follow_ups f WHERE f.contact_id = k.id AND f.status = 'open' AND f.due_at > :now)
 ), ruled AS (
     SELECT candidates.*, {outcomes.rule_sql("today", "timezone")}
       FROM candidates
@@ -314,6 +352,8 @@ async def claim_due_deliveries(cmd: ClaimDueDeliveries, ctx: Context) -> DueDeli
         if left <= 0:
             break
         ids += (await ctx.session.execute(text(query), {**params, "limit": left})).scalars().all()
+        if query is _CLAIM_DIGESTS:
+            await ctx.session.execute(text(_RECORD_DIGESTS_CLAIMED), params)
     claims = await _still_due(ctx, ids, now)
     return DueDeliveries(tuple(claims), more=len(ids) >= cmd.limit)
 

@@ -66,6 +66,8 @@ async def test_not_a_minute_early_and_only_once_that_day(at, dispatcher, slack, 
         ("Europe/London", "2026-03-28", "2026-03-29", (8, 30), (7, 30)),
         # America/New_York moves to EDT on Sunday 8 March 2026: 08:30 local is 13:30 UTC, then 12:30 UTC.
         ("America/New_York", "2026-03-07", "2026-03-08", (13, 30), (12, 30)),
+        # Europe/London moves back to GMT on Sunday 25 October 2026: 08:30 local is 07:30 UTC, then 08:30 UTC.
+        ("Europe/London", "2026-10-24", "2026-10-25", (7, 30), (8, 30)),
     ],
 )
 async def test_the_digest_keeps_to_local_time_across_a_daylight_saving_change(
