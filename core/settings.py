@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     workday_end: time = time(18, 0)  # nudges wait for working hours: digest time until then, local
     scheduler_tick_seconds: float = Field(default=30, gt=0)
     delivery_lease_seconds: int = Field(default=300, gt=0, description="a claim left unsent this long is retaken")
+    # The rules from outcomes count in days: each process looks for rule nudges this often, not every tick.
+    rule_sweep_minutes: float = Field(default=15, ge=0)
 
     # `pipedriven run` on SIGTERM: how long the taps, sends and syncs in flight may take to finish.
     shutdown_grace_seconds: float = Field(default=20, ge=0)

@@ -13,6 +13,7 @@ import logging
 import uuid
 from collections import Counter
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 
 from core import metrics
 from core.deliveries.commands import (
@@ -67,6 +68,8 @@ class Dispatcher:
         # Names this process's claims: only the claimant records an outcome.
         self.token = token or uuid.uuid4().hex
         self.stopping = False
+        self.rule_sweep = timedelta(minutes=core.settings.rule_sweep_minutes)
+        self.rules_swept_at: dict[str, datetime] = {}  # per platform: the last tick that looked for rule nudges
 
     def stop_claiming(self) -> None:
         """Claim nothing more and start no new send; the sends under way go on."""
@@ -97,9 +100,14 @@ class Dispatcher:
 
     async def _tick(self, platform: str, outcomes: Counter) -> None:
         batches: list[asyncio.Task] = []
+        now = self.core.clock.now()
+        last = self.rules_swept_at.get(platform)
+        rules = last is None or now - last >= self.rule_sweep or now < last
         try:
             while not self.stopping:
-                due = await self.core.execute(ClaimDueDeliveries((platform,), self.token, self.batch))
+                due = await self.core.execute(ClaimDueDeliveries((platform,), self.token, self.batch, rules=rules))
+                if rules and not due.more:
+                    self.rules_swept_at[platform] = now
                 self._unfinished[platform] += len(due.claims)
                 batches.append(asyncio.create_task(self._deliver_batch(due.claims, outcomes)))
                 if not due.more:

@@ -39,6 +39,7 @@ class ClaimDueDeliveries(Bookkeeping):
     platforms: tuple[str, ...]
     token: str
     limit: int = 100
+    rules: bool = True  # the rules from outcomes looked at too (a sweep the scheduler runs less often)
 
 
 @dataclass(frozen=True)

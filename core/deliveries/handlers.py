@@ -347,7 +347,7 @@ async def claim_due_deliveries(cmd: ClaimDueDeliveries, ctx: Context) -> DueDeli
         **rules.params(),
     }
     ids: list[int] = []
-    for query in (_RETAKE, _CLAIM_DIGESTS, _CLAIM_NUDGES, _CLAIM_STEPS, _CLAIM_RULES):
+    for query in (_RETAKE, _CLAIM_DIGESTS, _CLAIM_NUDGES, _CLAIM_STEPS, *([_CLAIM_RULES] if cmd.rules else [])):
         left = cmd.limit - len(ids)
         if left <= 0:
             break

@@ -100,3 +100,15 @@ async def test_a_rule_that_fired_weeks_ago_stays_in_the_list_without_a_nudge(cor
     assert slack.nudges(ana) == []
     [row] = (await core.execute(TodaySuggestions(actor(ana)))).items
     assert "no reply to your email in 29 days: try a call" in row.reasons
+
+
+async def test_rules_are_looked_at_every_sweep_not_every_tick(core, at, dispatcher, slack, ana, bob):
+    """Day-counted rules need no look every tick: one that starts to fire between two sweeps comes at the next."""
+    at("2026-11-20 10:00")  # Friday: a meeting requested
+    await core.execute(RequestMeeting(actor(ana), ContactRef(id=bob.id)))
+    await tick_at(at, dispatcher, "2026-11-23 08:20")  # Monday, before her day starts (08:30): swept, no nudge
+    await tick_at(at, dispatcher, "2026-11-23 08:30", "2026-11-23 08:34")  # at work now, but no sweep yet
+    assert [d.text for d in slack.digests(ana)] == ["☀️ Good morning Ana! Who to contact today:"]
+    assert slack.nudges(ana) == []
+    await tick_at(at, dispatcher, "2026-11-23 08:35")  # 15 minutes on: the next sweep
+    assert [n.text for n in slack.nudges(ana)] == ["👉 Time to nudge Bob Stone."]
