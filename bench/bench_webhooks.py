@@ -9,7 +9,9 @@ and reads it. 1,000 linked contacts; the fake sends 1,000 webhooks v2 at once (a
 --connections): a third persons renamed, a third deals won, a third activities marked done, each about another
 contact, then sends --resent of them again (as Pipedrive's retries would). Each event is timed from the moment
 the fake sends it to the moment its change is seen committed in the bank (this process reads every 5 ms).
-Reports p50/p95/max, beside it event → stored, events lost (sent but never applied) and applied
+With --replicas 2 two `pipedriven run` processes receive the burst behind Caddy round-robin, as the compose
+file deploys them. Reports p50/p95/max, beside it event → stored,
+events lost (sent but never applied) and applied
 twice (a rename, a won deal or a touch counted more than once), and the processor time `pipedriven run` used
 for the burst (what the load of other work on the machine changes least). With BENCH_PROFILE=FILE the
 `pipedriven run` process runs under cProfile and leaves its statistics in FILE. Target: all applied, p95 ≤ 200 ms, 0 lost,
@@ -30,6 +32,7 @@ from decimal import Decimal
 import psutil
 import psycopg
 
+from bench.bench_taps import RoundRobinProxy
 from bench.common import Figure, bench_database, figure, machine, percentile, repeated, summary
 from core import db
 from core.settings import Settings
@@ -157,7 +160,7 @@ class Sender:
 # --- the burst, measured -------------------------------------------------------------------------------------
 
 
-async def burst(url: str, events: int, resent: int, connections: int) -> dict:
+async def burst(url: str, events: int, resent: int, connections: int, replicas: int = 1) -> dict:
     async with Sender() as fake:
         made = await fake.ask({"setup": events})
         persons = made["persons"]
@@ -170,24 +173,32 @@ async def burst(url: str, events: int, resent: int, connections: int) -> dict:
                 "SELECT id, %s, %s, %s FROM users WHERE email = 'bench@example.com'",
                 [(name, email, person_id) for person_id, name, email in persons],
             )
-        port = free_port()
-        bot = BotProcess(
-            url,
-            {
-                "PIPEDRIVE_API_TOKEN": TOKEN,
-                "PIPEDRIVE_BASE_URL": fake.url,
-                "PIPEDRIVE_WEBHOOK_USER": USER,
-                "PIPEDRIVE_WEBHOOK_PASSWORD": PASSWORD,
-                "PIPEDRIVE_WEBHOOK_PORT": str(port),
-                "PIPEDRIVE_WEBHOOK_LISTEN": "127.0.0.1",
-                "PIPEDRIVE_POLL_MINUTES": "0",
-            },
-        )
-        bot.ready_line = "pipedrive webhooks"
+        ports = [free_port() for _ in range(replicas)]
+        bots = [
+            BotProcess(
+                url,
+                {
+                    "PIPEDRIVE_API_TOKEN": TOKEN,
+                    "PIPEDRIVE_BASE_URL": fake.url,
+                    "PIPEDRIVE_WEBHOOK_USER": USER,
+                    "PIPEDRIVE_WEBHOOK_PASSWORD": PASSWORD,
+                    "PIPEDRIVE_WEBHOOK_PORT": str(port),
+                    "PIPEDRIVE_WEBHOOK_LISTEN": "127.0.0.1",
+                    "PIPEDRIVE_POLL_MINUTES": "0",
+                },
+            )
+            for port in ports
+        ]
+        for bot in bots:
+            bot.ready_line = "pipedrive webhooks"
         if os.environ.get("BENCH_PROFILE"):  # the receiving process run under cProfile, its stats written there
-            bot.command[1:1] = ["-m", "cProfile", "-o", os.environ["BENCH_PROFILE"]]
-        await bot.start()
+            bots[0].command[1:1] = ["-m", "cProfile", "-o", os.environ["BENCH_PROFILE"]]
+        await asyncio.gather(*(bot.start() for bot in bots))
+        proxy = RoundRobinProxy(ports) if replicas > 1 else None
         try:
+            if proxy is not None:
+                await proxy.__aenter__()
+            address = f"127.0.0.1:{proxy.port if proxy else ports[0]}"
             settings = Settings(
                 database_url=url,
                 _env_file=None,
@@ -197,19 +208,22 @@ async def burst(url: str, events: int, resent: int, connections: int) -> dict:
                 pipedrive_webhook_password=PASSWORD,
             )
             client = company_client(settings)
-            await install_webhooks(client, settings, f"http://127.0.0.1:{port}/pipedrive/webhook")
+            await install_webhooks(client, settings, f"http://{address}/pipedrive/webhook")
             await client.aclose()
-            receiving, sending = psutil.Process(bot.process.pid), psutil.Process(fake.process.pid)
+            receiving = [psutil.Process(bot.process.pid) for bot in bots]
+            sending = psutil.Process(fake.process.pid)
             with psycopg.connect(db.libpq_url(url)) as conn:  # the postmaster: its children are the server's processes
                 server = psutil.Process(conn.execute("SELECT pg_backend_pid()").fetchone()[0]).parent()
-            before = cpu_seconds(receiving), cpu_seconds(sending), cpu_seconds(server)
+            before = sum(cpu_seconds(r) for r in receiving), cpu_seconds(sending), cpu_seconds(server)
             b = await measured(url, fake, events, resent, connections, persons, deals, activities)
-            b["receiver_cpu"] = cpu_seconds(receiving) - before[0]
+            b["receiver_cpu"] = sum(cpu_seconds(r) for r in receiving) - before[0]
             b["sender_cpu"] = cpu_seconds(sending) - before[1]
             b["database_cpu"] = cpu_seconds(server) - before[2]
             return b
         finally:
-            await bot.stop()
+            if proxy is not None:
+                await proxy.__aexit__(None, None, None)
+            await asyncio.gather(*(bot.stop() for bot in bots))
 
 
 def cpu_seconds(process: psutil.Process) -> float:
@@ -337,6 +351,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1000)
     parser.add_argument("--resent", type=int, default=100)
     parser.add_argument("--connections", type=int, default=64, help="webhooks in flight at a time")
+    parser.add_argument("--replicas", type=int, default=1, help="`pipedriven run` processes (behind Caddy if 2+)")
     parser.add_argument("--sender", action="store_true", help="be the fake Pipedrive's process (used by the bench)")
     args = parser.parse_args()
     if args.sender:
@@ -344,7 +359,7 @@ def main() -> None:
         return
     print(f"Pipedrive webhooks in a burst, fake → `pipedriven run` ({machine()})")
     with bench_database("pipedriven_bench_webhooks") as url:
-        b = asyncio.run(burst(url, args.events, args.resent, args.connections))
+        b = asyncio.run(burst(url, args.events, args.resent, args.connections, args.replicas))
     print(f"  sent {b['events']} events (+{args.resent} again); stored {b['stored']}, applied {b['applied']}")
     print(f"  event → bank updated: {summary(b['latencies'])}")
     print(f"  event → stored: {summary(b['received'])}")

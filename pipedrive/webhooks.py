@@ -24,6 +24,8 @@ import binascii
 import hmac
 import json
 import logging
+import math
+import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -141,6 +143,7 @@ class WebhookReceiver:
         self.worker_running = False  # a worker in this process applies what is stored (answers wait for it)
         self._pending: list[tuple[ReceivePipedriveEvent, asyncio.Future]] = []
         self._answers: dict[int, asyncio.Future] = {}  # stored events whose answer waits for them to be applied
+        self._stored_here: dict[int, WaitingEvent] = {}  # stored by this process, for its worker to take first
         self._storing: asyncio.Task | None = None
 
     def add_routes(self, app: web.Application) -> None:
@@ -218,6 +221,10 @@ class WebhookReceiver:
                             outcomes[n] = await self.core.execute(event)
                         except PipedrivenError as one:
                             outcomes[n] = one
+            if self.worker_running:
+                for (event, _), outcome in zip(group, outcomes, strict=True):
+                    if isinstance(outcome, int):
+                        self._stored_here[outcome] = WaitingEvent(outcome, event.entity, event.action)
             self.wake.set()
             for (_, done), outcome in zip(group, outcomes, strict=True):
                 if done.done():  # its request was given up
@@ -235,13 +242,16 @@ class WebhookReceiver:
             given = b""
         return hmac.compare_digest(given, self._expected)
 
-    async def apply_waiting(self) -> int:
-        """Apply every stored event waiting; how many were applied here.
+    async def apply_waiting(self, *, sweep: bool = True) -> int:
+        """Apply the events this process stored, then (`sweep`) every other stored event waiting; how many were
+        applied here.
 
         They are applied a batch per transaction (one commit for several), a few batches side by side: a batch
         starts the moment a place is free and something waits (an event stored meanwhile is picked up then, not
         after the others' batches end). Events applied side by side may finish in any order: the rules make that
-        safe (each contact is locked while an event changes it, and per field, per deal, the later change wins)."""
+        safe (each contact is locked while an event changes it, and per field, per deal, the later change wins).
+        Each process takes what it stored itself first, so that its answer to Pipedrive, waiting for the event to
+        be applied, is not left to another process's worker; what no process took is found by the sweeps."""
         count = 0
         taken: set[int] = set()  # events in a batch here now, or found another worker's
         running: set[asyncio.Future] = set()
@@ -251,14 +261,18 @@ class WebhookReceiver:
                 free = APPLY_CONCURRENCY - len(running)
                 if free:
                     limit = APPLY_BATCH_MAX * APPLY_CONCURRENCY + len(taken)
-                    waiting = [
-                        e for e in await self.core.execute(WaitingPipedriveEvents(limit=limit)) if e.id not in taken
-                    ]
+                    waiting = [e for e in self._stored_here.values() if e.id not in taken][:limit]
+                    if not waiting and sweep:
+                        waiting = [
+                            e for e in await self.core.execute(WaitingPipedriveEvents(limit=limit)) if e.id not in taken
+                        ]
                     # a backlog is shared out among the places; what trickles in goes at once, in small batches
                     size = min(APPLY_BATCH_MAX, max(APPLY_BATCH, -(-len(waiting) // APPLY_CONCURRENCY)))
                     for n in range(free):
                         if batch := waiting[n * size : (n + 1) * size]:
                             taken |= {e.id for e in batch}
+                            for e in batch:
+                                self._stored_here.pop(e.id, None)
                             running.add(asyncio.ensure_future(self._apply_batch(batch)))
                 if not running:
                     return count
@@ -439,11 +453,16 @@ class WebhookService:
         await self.receiver.aclose()
 
     async def _apply(self) -> None:
+        """What this process stores, at once; every poll interval, also what other processes left waiting."""
         await self.receiver.warm_up()
+        swept = -math.inf
         while not self._stopping:
             self.receiver.wake.clear()
+            sweep = time.monotonic() - swept >= self.poll_seconds
             try:
-                await self.receiver.apply_waiting()
+                await self.receiver.apply_waiting(sweep=sweep)
+                if sweep:
+                    swept = time.monotonic()
             except PipedrivenError as exc:
                 log.warning("pipedrive webhooks paused: %s", exc)
             except Exception:
