@@ -321,11 +321,10 @@ class WebhookReceiver:
     async def _catch_up_with(self, survivor_id: int) -> None:
         """The surviving person of a merge as Pipedrive holds it now, stored as its change: the survivor's own
         change may have come before the merge relinked anyone to it, and was then about an unknown person."""
-        if self._client is None and self.settings.pipedrive_api_token is None:
+        if (client := self._api()) is None:
             return
-        self._client = self._client or company_client(self.settings)
         try:
-            person = await self._client.person_data(survivor_id)
+            person = await client.person_data(survivor_id)
         except PipedriveError as exc:
             log.info("the surviving person of a merge could not be read from Pipedrive: %s", exc)
             return
@@ -350,13 +349,18 @@ class WebhookReceiver:
                     names.setdefault(event_id, {})[org_id] = self._org_names[org_id]
         return names
 
+    def _api(self) -> PipedriveClient | None:
+        """The company's client (made once); None without a token."""
+        if self._client is None and self.settings.pipedrive_api_token is not None:
+            self._client = company_client(self.settings)
+        return self._client
+
     def _company(self) -> CompanyLookups | None:
         """The company's cached set-up, read with its token; None without one."""
-        if self._client is None and self.settings.pipedrive_api_token is None:
+        if (client := self._api()) is None:
             return None
-        self._client = self._client or company_client(self.settings)
         ttl = self.settings.pipedrive_cache_seconds or 1
-        self._lookups = self._lookups or CompanyLookups(self._client, ttl_seconds=ttl)
+        self._lookups = self._lookups or CompanyLookups(client, ttl_seconds=ttl)
         return self._lookups
 
     async def _user_names(self, owner_ids: set[int]) -> dict[int, str]:
@@ -390,10 +394,9 @@ class WebhookReceiver:
 
     async def _fetch_org_name(self, org_id: int) -> str | None:
         """The organisation's name; None when it is gone or no token can ask."""
-        if self._client is None and self.settings.pipedrive_api_token is None:
+        if (client := self._api()) is None:
             return None
-        self._client = self._client or company_client(self.settings)
-        org = await self._client.get_organization(org_id)
+        org = await client.get_organization(org_id)
         return org.name if org else None
 
     async def aclose(self) -> None:
